@@ -1,0 +1,89 @@
+# The OS-internals toolkit: one Makefile for the userland (Cargo workspace), the kernel, the
+# module and the QEMU test VM. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+ROOT := $(CURDIR)
+TARGET := x86_64-unknown-linux-gnu
+KRUSTC ?= /usr/bin/rustc
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+# KDIR: a built kernel tree to build the module against and boot. Unset: the kernel that
+# scripts/kernel.sh builds (once) into the cache outside the work tree.
+ifeq ($(origin KDIR),undefined)
+  OWN_KERNEL := 1
+  KDIR = $(shell scripts/kernel.sh --kdir)
+endif
+VM := KDIR=$(KDIR) scripts/vm.sh
+
+.PHONY: help deps kernel kmod userland check kmod-fmt host-test vm vm-run vm-test test bench demo clean
+
+help:
+	@echo "make demo       set everything up, boot the VM, show /dev/mydevice (the README's first command)"
+	@echo "make test       unit tests, clippy, rustfmt, then the integration suite in the VM"
+	@echo "make deps       install what the build and tests need (Debian/Ubuntu, root)"
+	@echo "make kernel     build the Rust-enabled test kernel into the cache (or use KDIR=...)"
+	@echo "make kmod       build kmod/mydevice.ko"
+	@echo "make userland   build chat, httpd and strace-lite (static, for the host and the VM)"
+	@echo "make vm         boot the VM with an interactive shell"
+	@echo "make vm-run CMD='...'   boot the VM, run CMD inside, exit with its status"
+	@echo "make vm-test    run the integration suite (tests/vm) in the VM"
+	@echo "make bench      run the side-by-side benchmarks under bench/"
+
+deps:
+	@scripts/deps.sh
+
+kernel: deps
+ifdef OWN_KERNEL
+	@scripts/kernel.sh >/dev/null
+else
+	@test -f "$(KDIR)/Module.symvers" || { echo "KDIR=$(KDIR) is not a built kernel tree (no Module.symvers)"; exit 1; }
+	@grep -qx 'CONFIG_RUST=y' "$(KDIR)/.config" || { echo "KDIR=$(KDIR) was built without CONFIG_RUST=y"; exit 1; }
+endif
+
+kmod: kernel
+	@$(MAKE) -C "$(KDIR)" M="$(ROOT)" RUSTC=$(KRUSTC) HOSTRUSTC=$(KRUSTC) modules
+	@echo "built kmod/mydevice.ko against $(KDIR)"
+
+# Static binaries run on the host and, unchanged, in the VM's busybox initramfs.
+userland: deps
+	RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --target $(TARGET) --workspace --bins
+
+check: deps
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo test --workspace --locked
+
+# The module is formatted with the kernel's own rustfmt settings.
+kmod-fmt: kernel
+	rustfmt --check --edition 2021 --config-path "$(KDIR)/source/.rustfmt.toml" kmod/*.rs
+
+host-test: kmod userland
+	tests/host/vm-harness.sh
+
+vm: kmod userland
+	@$(VM) shell
+
+vm-run: kmod userland
+	@$(VM) run '$(CMD)'
+
+vm-test: kmod userland
+	@$(VM) test tests/vm
+
+test:
+	@$(MAKE) check
+	@$(MAKE) kmod-fmt
+	@$(MAKE) host-test
+	@$(MAKE) vm-test
+
+bench: userland
+	@bench/run
+
+demo: kmod userland
+	@KDIR=$(KDIR) scripts/demo.sh
+
+clean:
+	cargo clean
+	@if [ -d "$(KDIR)" ]; then $(MAKE) -C "$(KDIR)" M="$(ROOT)" clean; fi

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs, idempotently, everything the build and the tests need on Debian/Ubuntu:
+# the Rust toolchain pieces the kernel needs (rustc + its sources of one version,
+# libclang >= 17, bindgen >= 0.71.1), the kernel's build dependencies, QEMU and a
+# static busybox for the test VM, and the clients the tests drive.
+# Skips whatever is already present; needs root only when something is missing.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/env.sh"
+
+log() { printf '[deps] %s\n' "$*"; }
+
+# Debian packages: the kernel build, the VM, and the test clients.
+apt_pkgs=(
+  rustc-web rust-web-src libclang1-22
+  make gcc bc flex bison libelf-dev libssl-dev cpio xz-utils
+  busybox-static qemu-system-x86
+  curl netcat-openbsd strace
+)
+
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    log "missing Debian packages: ${missing[*]}"
+    log "run 'make deps' as root (or: sudo apt-get install ${missing[*]})"
+    exit 1
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq || log "apt-get update reported problems; trying the install anyway"
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# bindgen >= 0.71.1 (Debian bookworm ships 0.60): from crates.io.
+version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
+bg_ver=$( (bindgen --version 2>/dev/null || true) | awk '{print $2}')
+if [ -z "$bg_ver" ] || ! version_ge "$bg_ver" 0.71.1; then
+  log "installing bindgen-cli from crates.io (about 2 minutes)"
+  cargo install --locked bindgen-cli --version '^0.73' --root "$TOOLS_DIR"
+fi
+
+# The kernel compiles `core` from source: rustc and rust-src must be one version.
+[ -x "$KRUSTC" ] || { log "$KRUSTC is missing (package rustc-web)"; exit 1; }
+[ -d "$LIBCLANG_PATH" ] || { log "$LIBCLANG_PATH is missing (package libclang1-22)"; exit 1; }
+
+# Userland binaries go into the VM statically linked; the test build needs clippy and rustfmt.
+for c in clippy rustfmt; do
+  if ! cargo "$c" --version >/dev/null 2>&1; then
+    log "installing rustup component $c"
+    rustup component add "$c"
+  fi
+done
+log "all dependencies present"

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Boots the test VM (QEMU, the kernel from scripts/kernel.sh, a busybox initramfs holding
+# kmod/mydevice.ko, our static binaries and tests/vm) and does one of:
+#
+#   scripts/vm.sh shell            an interactive shell on the serial console
+#   scripts/vm.sh run 'CMD...'     runs CMD (a shell command line) in the guest, prints its
+#                                  output, exits with its status
+#   scripts/vm.sh test [DIR]       runs the KTAP suite in DIR (default tests/vm) in the guest;
+#                                  prints a line per test and 'N passed, N failed'
+#
+# run and test also fail when the guest's kernel log has a BUG/WARNING/Oops/panic/lockdep
+# report, or when the guest does not finish within VM_TIMEOUT seconds: QEMU's own exit code
+# is never trusted alone.
+#
+# Environment: KDIR (kernel build dir), VM_ACCEL (tcg|kvm; default: tcg unless a probe boot
+# proved kvm works with this kernel), VM_TIMEOUT (seconds), VM_MEM (MiB), VM_CPUS.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+. "$here/env.sh"
+
+mode=${1:-shell}; shift || true
+KDIR=${KDIR:-$("$here/kernel.sh" --kdir)}
+bzimage="$KDIR/arch/x86/boot/bzImage"
+ko="$root/kmod/mydevice.ko"
+bindir="$root/target/x86_64-unknown-linux-gnu/release"
+work="$root/target/vm"
+VM_MEM=${VM_MEM:-512}
+VM_CPUS=${VM_CPUS:-2}
+log() { printf '[vm] %s\n' "$*" >&2; }
+
+[ -f "$bzimage" ] || { log "no kernel at $bzimage: run 'make kernel' (or set KDIR)"; exit 2; }
+[ -f "$ko" ] || { log "no module at $ko: run 'make kmod'"; exit 2; }
+command -v qemu-system-x86_64 >/dev/null || { log "qemu-system-x86_64 missing: run 'make deps'"; exit 2; }
+command -v busybox >/dev/null || { log "busybox missing: run 'make deps'"; exit 2; }
+
+# --- The initramfs: a base archive plus a small one holding this boot's job. ---------------
+build_base() {
+  local stage="$work/rootfs"
+  rm -rf "$stage"; mkdir -p "$stage"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,toolkit/bin}
+  cp "$(command -v busybox)" "$stage/bin/busybox"
+  for applet in $("$stage/bin/busybox" --list); do
+    [ -e "$stage/bin/$applet" ] || ln -s busybox "$stage/bin/$applet"
+  done
+  cp "$root/vm/init" "$stage/init"; chmod +x "$stage/init"
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$stage/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' > "$stage/etc/group"
+  cp "$ko" "$stage/toolkit/"
+  for b in chat httpd strace-lite; do
+    [ -x "$bindir/$b" ] && strip --strip-debug -o "$stage/toolkit/bin/$b" "$bindir/$b"
+  done
+  cp -r "$root/tests" "$stage/toolkit/tests"
+  (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/base.cpio.gz"
+}
+
+boot() {  # boot ACCEL TIMEOUT MODE JOBFILE LOGFILE
+  local accel=$1 limit=$2 vmode=$3 job=$4 serial=$5 jobdir="$work/job"
+  rm -rf "$jobdir"; mkdir -p "$jobdir/toolkit"
+  cp "$job" "$jobdir/toolkit/job.sh"
+  (cd "$jobdir" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/job.cpio.gz"
+  cat "$work/base.cpio.gz" "$work/job.cpio.gz" > "$work/initrd.gz"
+  local args=(-accel "$accel" -m "$VM_MEM" -smp "$VM_CPUS" -no-reboot
+              -kernel "$bzimage" -initrd "$work/initrd.gz"
+              -append "console=ttyS0 quiet panic=-1 toolkit.mode=$vmode")
+  if [ "$vmode" = shell ]; then
+    qemu-system-x86_64 "${args[@]}" -nographic
+    return
+  fi
+  : > "$serial"
+  timeout -k 5 "$limit" qemu-system-x86_64 "${args[@]}" -display none -monitor none \
+    -serial "file:$serial" </dev/null || true
+  tr -d '\r' < "$serial" > "$serial.txt" && mv "$serial.txt" "$serial"
+}
+
+# KVM hangs this kernel on some machines: use it only once a short probe boot, cached per
+# kernel build, has shown it reaching user space.
+choose_accel() {
+  if [ -n "${VM_ACCEL:-}" ]; then echo "$VM_ACCEL"; return; fi
+  local verdict="$KDIR/.accel"
+  if [ ! -f "$verdict" ]; then
+    echo tcg > "$verdict"
+    if [ -w /dev/kvm ]; then
+      printf 'echo kvm-probe-ok\n' > "$work/probe.sh"
+      boot kvm 30 run "$work/probe.sh" "$work/probe.log" 2>/dev/null
+      if grep -q '^kvm-probe-ok' "$work/probe.log"; then echo kvm > "$verdict"; fi
+      log "KVM probe: $(cat "$verdict") will be used (verdict cached in $verdict)"
+    fi
+  fi
+  cat "$verdict"
+}
+
+# Kernel log lines that fail a run: the kernel's own reports of bugs (the pattern is shared
+# with the guest tests).
+kernel_problems() {  # SERIALLOG
+  awk '/^TOOLKIT-DMESG-BEGIN/ {d=1; next} /^TOOLKIT-DMESG-END/ {d=0}
+       d || /^\[ *[0-9]+\.[0-9]+\]/ {print}' "$1" |
+    grep -E -f "$root/tests/vm/kernel-problems.ere" |
+    sort -u || true
+}
+
+mkdir -p "$work"
+build_base
+accel=$(choose_accel)
+serial="$work/serial.log"
+
+case "$mode" in
+  shell)
+    printf 'true\n' > "$work/job-shell.sh"
+    log "booting ($accel); exit the shell to power off, or Ctrl-A X to quit QEMU"
+    boot "$accel" 0 shell "$work/job-shell.sh" "$serial"
+    ;;
+  run)
+    [ $# -gt 0 ] || { log "usage: scripts/vm.sh run 'COMMAND...'"; exit 2; }
+    printf '%s\n' "$*" > "$work/job-run.sh"
+    boot "$accel" "${VM_TIMEOUT:-300}" run "$work/job-run.sh" "$serial"
+    awk '/^TOOLKIT-RUN-BEGIN/ {p=1; next} /^TOOLKIT-RUN-END/ {p=0} p' "$serial"
+    rc=$(sed -n 's/^TOOLKIT-RUN-END rc=\([0-9]*\)$/\1/p' "$serial")
+    problems=$(kernel_problems "$serial")
+    if [ -n "$problems" ]; then log "kernel log reports problems:"; printf '%s\n' "$problems" >&2; exit 1; fi
+    if [ -z "$rc" ]; then log "guest did not finish within ${VM_TIMEOUT:-300} s; serial log: $serial"; tail -n 20 "$serial" >&2; exit 124; fi
+    exit "$rc"
+    ;;
+  test)
+    suite=${1:-tests/vm}
+    suite=${suite#"$root"/}
+    [ -f "$root/$suite/run-suite.sh" ] || [ -d "$root/$suite" ] || { log "no suite at $suite"; exit 2; }
+    printf 'sh /toolkit/tests/vm/run-suite.sh /toolkit/%s\n' "$suite" > "$work/job-test.sh"
+    limit=${VM_TIMEOUT:-900}
+    log "running suite $suite in the VM ($accel, limit $limit s)"
+    t0=$(date +%s)
+    boot "$accel" "$limit" run "$work/job-test.sh" "$serial"
+    log "guest ran $(( $(date +%s) - t0 )) s; serial log: $serial"
+    status=0
+    # One line per test, with the failing test's diagnostics, then the closing count.
+    awk '/^TOOLKIT-RUN-BEGIN/ {p=1; next} /^TOOLKIT-RUN-END/ {p=0}
+         !p {next}
+         /^1\.\.[0-9]+$/ {plan=substr($0,4)+0; next}
+         /^ok [0-9]+ / {sub(/^ok [0-9]+ /,""); printf "PASS %s\n", $0; pass++; last=""; next}
+         /^not ok [0-9]+ / {sub(/^not ok [0-9]+ /,""); printf "FAIL %s\n", $0; fail++; next}
+         /^# / {print "     " $0}
+         END {printf "%d passed, %d failed\n", pass, fail;
+              if (plan != pass + fail) {printf "suite planned %d tests, %d reported\n", plan, pass + fail; exit 1}
+              exit (fail > 0)}' "$serial" || status=1
+    if ! grep -q '^TOOLKIT-RUN-END' "$serial"; then
+      log "the guest did not reach the end of the suite within $limit s"; tail -n 30 "$serial" >&2; status=1
+    fi
+    problems=$(kernel_problems "$serial")
+    if [ -n "$problems" ]; then
+      log "the guest's kernel log reports problems:"; printf '%s\n' "$problems" >&2; status=1
+    fi
+    exit $status
+    ;;
+  *) log "unknown mode '$mode' (shell, run or test)"; exit 2 ;;
+esac

@@ -1,0 +1,2 @@
+# Self-check of the harness: a test that passes.
+true

@@ -1,0 +1,34 @@
+# Helpers for the guest tests (sourced by run-suite.sh before each test).
+# A test is a shell script: it passes by reaching its end, and fails through `fail`
+# or any helper here that finds something wrong.
+
+MODULE=/toolkit/mydevice.ko
+DEVICE=/dev/mydevice
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+# expect_eq ACTUAL EXPECTED WHAT
+expect_eq() {
+  [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
+}
+
+module_loaded() { grep -q '^mydevice ' /proc/modules; }
+
+load_module() {
+  module_loaded || insmod "$MODULE" || fail "insmod $MODULE failed"
+}
+
+unload_module() {
+  if module_loaded; then rmmod mydevice || fail "rmmod mydevice failed"; fi
+}
+
+# The kernel's reports of bugs: the same pattern the host checks the whole log with.
+KERNEL_PROBLEMS=$(cat /toolkit/tests/vm/kernel-problems.ere)
+
+# mark_log: puts a marker line in the kernel log; log_since_mark prints what came after it.
+# (The log is never cleared: the host reads all of it at the end.)
+mark_log() {
+  LOG_MARK="toolkit-test: mark $$-$(cat /proc/uptime | cut -d' ' -f1)"
+  echo "$LOG_MARK" > /dev/kmsg
+}
+log_since_mark() { dmesg | sed -n "/$LOG_MARK/,\$p" | sed 1d; }
