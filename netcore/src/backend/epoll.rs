@@ -1,0 +1,107 @@
+//! The `epoll(7)` backend, level-triggered: the kernel keeps the interest list and a wait
+//! returns only the ready descriptors.
+
+use super::{Event, Interest, Readiness};
+use crate::sys::cvt;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::Duration;
+
+/// How many ready descriptors one `epoll_wait` returns at most; the rest come next turn.
+const MAX_EVENTS: usize = 1024;
+
+/// The `epoll(7)` readiness backend.
+#[derive(Debug)]
+pub struct Epoll {
+    epfd: OwnedFd,
+    buf: Vec<libc::epoll_event>,
+}
+
+fn epoll_bits(interest: Interest) -> u32 {
+    let mut ev = 0;
+    if interest.readable {
+        ev |= libc::EPOLLIN;
+    }
+    if interest.writable {
+        ev |= libc::EPOLLOUT;
+    }
+    ev as u32
+}
+
+impl Epoll {
+    pub fn new() -> io::Result<Epoll> {
+        // SAFETY: plain syscall; the returned descriptor is owned below.
+        let fd = cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
+        Ok(Epoll {
+            // SAFETY: fd is a fresh descriptor that nothing else owns.
+            epfd: unsafe { OwnedFd::from_raw_fd(fd) },
+            buf: vec![libc::epoll_event { events: 0, u64: 0 }; MAX_EVENTS],
+        })
+    }
+
+    fn ctl(
+        &mut self,
+        op: libc::c_int,
+        fd: RawFd,
+        token: usize,
+        interest: Interest,
+    ) -> io::Result<()> {
+        let mut ev = libc::epoll_event {
+            events: epoll_bits(interest),
+            u64: token as u64,
+        };
+        // SAFETY: `ev` lives across the call; the kernel checks the descriptors.
+        cvt(unsafe { libc::epoll_ctl(self.epfd.as_raw_fd(), op, fd, &mut ev) })?;
+        Ok(())
+    }
+}
+
+impl Readiness for Epoll {
+    fn name(&self) -> &'static str {
+        "epoll"
+    }
+
+    fn register(&mut self, fd: RawFd, token: usize, interest: Interest) -> io::Result<()> {
+        self.ctl(libc::EPOLL_CTL_ADD, fd, token, interest)
+    }
+
+    fn reregister(&mut self, fd: RawFd, token: usize, interest: Interest) -> io::Result<()> {
+        self.ctl(libc::EPOLL_CTL_MOD, fd, token, interest)
+    }
+
+    fn deregister(&mut self, fd: RawFd) -> io::Result<()> {
+        self.ctl(libc::EPOLL_CTL_DEL, fd, 0, Interest::NONE)
+    }
+
+    fn wait(&mut self, events: &mut Vec<Event>, timeout: Option<Duration>) -> io::Result<()> {
+        events.clear();
+        // SAFETY: the buffer holds MAX_EVENTS entries for the kernel to fill.
+        let n = unsafe {
+            libc::epoll_wait(
+                self.epfd.as_raw_fd(),
+                self.buf.as_mut_ptr(),
+                MAX_EVENTS as libc::c_int,
+                super::timeout_ms(timeout),
+            )
+        };
+        if n == -1 {
+            let err = io::Error::last_os_error();
+            return if err.kind() == io::ErrorKind::Interrupted {
+                Ok(())
+            } else {
+                Err(err)
+            };
+        }
+        for ev in &self.buf[..n as usize] {
+            let bits = ev.events as libc::c_int;
+            let hangup = bits & (libc::EPOLLERR | libc::EPOLLHUP) != 0;
+            events.push(Event {
+                token: ev.u64 as usize,
+                readable: bits & libc::EPOLLIN != 0 || hangup,
+                writable: bits & libc::EPOLLOUT != 0,
+                hangup,
+            });
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,636 @@
+//! The single-threaded non-blocking server loop, generic over the readiness backend.
+//!
+//! One turn of the loop:
+//!
+//! 1. wait for readiness (listener, waker, connections), with a timeout from the timers;
+//! 2. accept every pending connection (refusing past `max_clients` with the service's line);
+//! 3. for each readable connection, one `read` of up to `read_chunk` bytes, handed to
+//!    [`Service::on_data`], which queues output for any connections through [`Conns`];
+//! 4. closes requested during the turn are reported to [`Service::on_close`];
+//! 5. every connection with queued output gets one `write` (write coalescing: whatever was
+//!    queued during the turn leaves in one system call) and its interest is updated:
+//!    writable only while output is left over;
+//! 6. the timers: idle connections are closed, closing connections that would not drain
+//!    are dropped.
+//!
+//! Slow consumers: each connection's [`OutQueue`] is bounded by `max_outbound`. Queueing past
+//! it discards the connection's pending output and closes it with
+//! [`CloseReason::SlowConsumer`]; nobody else waits for it and memory stays bounded.
+//!
+//! Shutdown: a wake of the loop's [`Waker`] (which SIGINT/SIGTERM can be forwarded to) stops
+//! accepting, calls [`Service::on_shutdown`] (for a goodbye), closes every connection
+//! gracefully (pending output is flushed) and returns when all are gone or after
+//! `shutdown_grace`.
+
+use crate::backend::{Event, Interest, Readiness};
+use crate::outqueue::OutQueue;
+use crate::signal::Waker;
+use crate::stats::Stats;
+use std::fs::File;
+use std::io::{self, Read};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Names a connection for the service; reused after the connection is gone.
+pub type Token = usize;
+
+const LISTENER: Token = usize::MAX;
+const WAKER: Token = usize::MAX - 1;
+/// At most this many accepts per readiness of the listener, so a connect storm cannot starve
+/// the connections already open.
+const ACCEPT_BATCH: usize = 256;
+
+/// Limits and timers of a loop.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Connections served at once; the next is sent the refusal line and closed.
+    pub max_clients: usize,
+    /// Unwritten bytes a connection may have queued before it is cut off as a slow consumer.
+    pub max_outbound: usize,
+    /// A connection that sends nothing for this long is closed ([`CloseReason::Idle`]).
+    pub idle_timeout: Option<Duration>,
+    /// How long a gracefully closing connection may take to drain its output.
+    pub close_linger: Duration,
+    /// How long a shutdown waits for connections to drain before dropping them.
+    pub shutdown_grace: Duration,
+    /// Largest single read from one connection in one turn.
+    pub read_chunk: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            max_clients: 1000,
+            max_outbound: 1 << 20,
+            idle_timeout: None,
+            close_linger: Duration::from_secs(2),
+            shutdown_grace: Duration::from_secs(2),
+            read_chunk: 64 * 1024,
+        }
+    }
+}
+
+/// Why a connection is closed, as told to [`Service::on_close`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The peer closed its side (EOF).
+    PeerClosed,
+    /// The service asked for it ([`Conns::close`]).
+    Requested,
+    /// Nothing received for `idle_timeout`.
+    Idle,
+    /// Its outbound queue would have exceeded `max_outbound`.
+    SlowConsumer,
+    /// A read or write failed (reset, broken pipe...).
+    Error,
+    /// The server is shutting down.
+    Shutdown,
+}
+
+impl CloseReason {
+    /// Graceful closes flush queued output first; the others drop it.
+    pub fn is_graceful(self) -> bool {
+        !matches!(self, CloseReason::SlowConsumer | CloseReason::Error)
+    }
+}
+
+/// What a protocol does with the bytes. All calls happen on the loop's thread.
+pub trait Service {
+    /// A connection was accepted (e.g. send a greeting).
+    fn on_open(&mut self, conns: &mut Conns, id: Token);
+    /// Bytes arrived on `id`, in order, in chunks of any size.
+    fn on_data(&mut self, conns: &mut Conns, id: Token, data: &[u8]);
+    /// `id` is closing, exactly once per opened connection. For graceful reasons bytes sent
+    /// to `id` now are still flushed (a goodbye line); otherwise they are dropped.
+    fn on_close(&mut self, conns: &mut Conns, id: Token, reason: CloseReason);
+    /// The bytes sent to a connection refused before it was opened (`why` says why, e.g.
+    /// "server full").
+    fn refusal(&self, why: &str) -> Vec<u8>;
+    /// The server begins to shut down; every connection is closed with
+    /// [`CloseReason::Shutdown`] right after.
+    fn on_shutdown(&mut self, _conns: &mut Conns) {}
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Open,
+    /// The service has been told; flushing what is queued, then closing.
+    Draining {
+        since: Instant,
+    },
+}
+
+#[derive(Debug)]
+struct Conn {
+    stream: TcpStream,
+    out: OutQueue,
+    state: State,
+    interest: Interest,
+    last_input: Instant,
+    /// In `Conns::dirty` already this turn.
+    dirty: bool,
+    /// A close is queued in `Conns::closing`; the service has not been told yet.
+    close_queued: bool,
+    /// Overflowed its outbound queue: output to it is dropped from now on.
+    cut_off: bool,
+}
+
+/// The loop's open connections, as the service sees them: queue bytes, ask for a close.
+#[derive(Debug)]
+pub struct Conns {
+    slots: Vec<Option<Conn>>,
+    free: Vec<Token>,
+    /// Freed this turn; reusable from the next (stale events of this turn may name them).
+    freed: Vec<Token>,
+    dirty: Vec<Token>,
+    closing: Vec<(Token, CloseReason)>,
+    count: usize,
+    stats: Arc<Stats>,
+}
+
+impl Conns {
+    fn new(stats: Arc<Stats>) -> Conns {
+        Conns {
+            slots: Vec::new(),
+            free: Vec::new(),
+            freed: Vec::new(),
+            dirty: Vec::new(),
+            closing: Vec::new(),
+            count: 0,
+            stats,
+        }
+    }
+
+    /// Queues `bytes` for `id`. Returns false if they were not queued: `id` is gone, or it is
+    /// a slow consumer now being cut off (its queue would have exceeded `max_outbound`).
+    pub fn send(&mut self, id: Token, bytes: &[u8]) -> bool {
+        let Some(Some(c)) = self.slots.get_mut(id) else {
+            return false;
+        };
+        if c.cut_off {
+            return false;
+        }
+        if c.out.push(bytes).is_err() {
+            // Nothing more is queued for it: the service hears of it as a SlowConsumer close.
+            c.out.clear();
+            c.cut_off = true;
+            if !c.close_queued {
+                c.close_queued = true;
+                self.closing.push((id, CloseReason::SlowConsumer));
+            }
+            return false;
+        }
+        if !c.dirty {
+            c.dirty = true;
+            self.dirty.push(id);
+        }
+        true
+    }
+
+    /// Closes `id` gracefully once what is queued for it is written. The service hears of it
+    /// through `on_close(.., Requested)` after the current call returns.
+    pub fn close(&mut self, id: Token) {
+        if let Some(Some(c)) = self.slots.get_mut(id) {
+            if !c.close_queued && c.state == State::Open {
+                c.close_queued = true;
+                self.closing.push((id, CloseReason::Requested));
+            }
+        }
+    }
+
+    /// Whether `id` is an open connection (not closing).
+    pub fn is_open(&self, id: Token) -> bool {
+        matches!(self.slots.get(id), Some(Some(c)) if c.state == State::Open && !c.close_queued)
+    }
+
+    /// Bytes queued for `id` and not yet written.
+    pub fn pending(&self, id: Token) -> usize {
+        match self.slots.get(id) {
+            Some(Some(c)) => c.out.pending(),
+            _ => 0,
+        }
+    }
+
+    /// Connections held, including those draining before their close.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The server's live counters.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    fn insert(&mut self, conn: Conn) -> Token {
+        self.count += 1;
+        match self.free.pop() {
+            Some(id) => {
+                self.slots[id] = Some(conn);
+                id
+            }
+            None => {
+                self.slots.push(Some(conn));
+                self.slots.len() - 1
+            }
+        }
+    }
+
+    fn queue_close(&mut self, id: Token, reason: CloseReason) {
+        if let Some(Some(c)) = self.slots.get_mut(id) {
+            if !c.close_queued && c.state == State::Open {
+                c.close_queued = true;
+                self.closing.push((id, reason));
+            }
+        }
+    }
+
+    fn mark_dirty(&mut self, id: Token) {
+        if let Some(Some(c)) = self.slots.get_mut(id) {
+            if !c.dirty {
+                c.dirty = true;
+                self.dirty.push(id);
+            }
+        }
+    }
+}
+
+/// The loop: a backend, a listener, a waker, the connections and their timers.
+pub struct EventLoop<B: Readiness> {
+    backend: B,
+    listener: Option<TcpListener>,
+    waker: Arc<Waker>,
+    conns: Conns,
+    config: Config,
+    buf: Vec<u8>,
+    /// A descriptor kept in reserve: when accept fails with EMFILE it is closed so one pending
+    /// connection can be accepted and closed, instead of the listener staying readable forever.
+    reserve_fd: Option<File>,
+    shutdown_started: Option<Instant>,
+    next_sweep: Instant,
+}
+
+impl<B: Readiness> EventLoop<B> {
+    /// A loop serving `listener` (made non-blocking here). Waking `waker` shuts it down.
+    pub fn new(
+        mut backend: B,
+        listener: TcpListener,
+        waker: Arc<Waker>,
+        config: Config,
+        stats: Arc<Stats>,
+    ) -> io::Result<EventLoop<B>> {
+        listener.set_nonblocking(true)?;
+        backend.register(listener.as_raw_fd(), LISTENER, Interest::READ)?;
+        backend.register(waker.read_fd(), WAKER, Interest::READ)?;
+        Ok(EventLoop {
+            backend,
+            listener: Some(listener),
+            waker,
+            conns: Conns::new(stats),
+            buf: vec![0; config.read_chunk.max(1)],
+            reserve_fd: File::open("/dev/null").ok(),
+            shutdown_started: None,
+            next_sweep: Instant::now(),
+            config,
+        })
+    }
+
+    /// Runs until shut down through the waker. Returns an error only if the backend fails.
+    pub fn run<S: Service>(&mut self, service: &mut S) -> io::Result<()> {
+        let mut events: Vec<Event> = Vec::with_capacity(1024);
+        loop {
+            let timeout = self.next_timeout();
+            self.backend.wait(&mut events, Some(timeout))?;
+            for ev in &events {
+                match ev.token {
+                    LISTENER => self.accept_all(service),
+                    WAKER => {
+                        self.waker.drain();
+                        self.begin_shutdown(service);
+                    }
+                    id => self.on_ready(service, id, ev),
+                }
+                self.report_closes(service);
+            }
+            self.flush_all(service);
+            self.run_timers(service);
+            let conns = &mut self.conns;
+            conns.free.append(&mut conns.freed);
+            if let Some(started) = self.shutdown_started {
+                if self.conns.is_empty() {
+                    return Ok(());
+                }
+                if started.elapsed() >= self.config.shutdown_grace {
+                    for id in 0..self.conns.slots.len() {
+                        self.finish(id);
+                    }
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    fn next_timeout(&self) -> Duration {
+        if !self.conns.dirty.is_empty() {
+            return Duration::ZERO;
+        }
+        if self.shutdown_started.is_some() {
+            return Duration::from_millis(50);
+        }
+        self.next_sweep.saturating_duration_since(Instant::now())
+    }
+
+    fn sweep_interval(&self) -> Duration {
+        let linger = self.config.close_linger / 2;
+        let idle = self.config.idle_timeout.map(|t| t / 4).unwrap_or(linger);
+        idle.min(linger)
+            .clamp(Duration::from_millis(10), Duration::from_secs(1))
+    }
+
+    fn accept_all<S: Service>(&mut self, service: &mut S) {
+        for _ in 0..ACCEPT_BATCH {
+            let Some(listener) = &self.listener else {
+                return;
+            };
+            match listener.accept() {
+                Ok((stream, _)) => self.admit(service, stream),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted
+                    ) => {}
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
+                    self.conns.stats.add_error();
+                    eprintln!("netcore: accept: {e}; refusing one connection");
+                    // Free one descriptor, take the connection off the queue, close it.
+                    self.reserve_fd = None;
+                    if let Ok((stream, _)) = listener.accept() {
+                        drop(stream);
+                    }
+                    self.reserve_fd = File::open("/dev/null").ok();
+                    return;
+                }
+                Err(e) => {
+                    self.conns.stats.add_error();
+                    eprintln!("netcore: accept: {e}");
+                    return;
+                }
+            }
+        }
+    }
+
+    fn admit<S: Service>(&mut self, service: &mut S, stream: TcpStream) {
+        if self.conns.len() >= self.config.max_clients {
+            self.refuse(service, stream, "server full");
+            return;
+        }
+        if let Err(e) = stream.set_nonblocking(true) {
+            self.conns.stats.add_error();
+            eprintln!("netcore: set_nonblocking: {e}");
+            return;
+        }
+        let _ = stream.set_nodelay(true);
+        let fd = stream.as_raw_fd();
+        let id = self.conns.insert(Conn {
+            stream,
+            out: OutQueue::new(self.config.max_outbound),
+            state: State::Open,
+            interest: Interest::READ,
+            last_input: Instant::now(),
+            dirty: false,
+            close_queued: false,
+            cut_off: false,
+        });
+        if let Err(e) = self.backend.register(fd, id, Interest::READ) {
+            let conn = self.conns.slots[id].take();
+            self.conns.count -= 1;
+            self.conns.free.push(id);
+            if let Some(conn) = conn {
+                self.refuse(service, conn.stream, &e.to_string());
+            }
+            return;
+        }
+        self.conns.stats.connection_opened();
+        service.on_open(&mut self.conns, id);
+    }
+
+    /// Sends the service's refusal (one non-blocking write, best effort) and closes.
+    fn refuse<S: Service>(&mut self, service: &S, stream: TcpStream, why: &str) {
+        self.conns.stats.add_error();
+        let _ = stream.set_nonblocking(true);
+        let msg = service.refusal(why);
+        if let Ok(n) = (&stream).write_nosignal(&msg) {
+            self.conns.stats.add_bytes_out(n as u64);
+        }
+    }
+
+    fn on_ready<S: Service>(&mut self, service: &mut S, id: Token, ev: &Event) {
+        if ev.writable {
+            self.conns.mark_dirty(id);
+        }
+        let Some(Some(conn)) = self.conns.slots.get_mut(id) else {
+            return;
+        };
+        if conn.state != State::Open || conn.close_queued {
+            if ev.hangup && conn.state != State::Open {
+                // A draining peer that hung up will take nothing more.
+                self.finish(id);
+            }
+            return;
+        }
+        if !ev.readable {
+            return;
+        }
+        match (&conn.stream).read(&mut self.buf) {
+            Ok(0) => self.conns.queue_close(id, CloseReason::PeerClosed),
+            Ok(n) => {
+                conn.last_input = Instant::now();
+                self.conns.stats.add_bytes_in(n as u64);
+                service.on_data(&mut self.conns, id, &self.buf[..n]);
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) => {}
+            Err(_) => {
+                self.conns.stats.add_error();
+                self.conns.queue_close(id, CloseReason::Error);
+            }
+        }
+    }
+
+    /// Tells the service of every close queued so far (its handlers may queue more).
+    fn report_closes<S: Service>(&mut self, service: &mut S) {
+        let mut i = 0;
+        while i < self.conns.closing.len() {
+            let (id, reason) = self.conns.closing[i];
+            i += 1;
+            service.on_close(&mut self.conns, id, reason);
+            let Some(conn) = self.conns.slots[id].as_mut() else {
+                continue;
+            };
+            if reason.is_graceful() {
+                conn.state = State::Draining {
+                    since: Instant::now(),
+                };
+                self.conns.mark_dirty(id);
+            } else {
+                if reason == CloseReason::SlowConsumer {
+                    self.conns.stats.add_error();
+                }
+                self.finish(id);
+            }
+        }
+        self.conns.closing.clear();
+    }
+
+    /// One write per dirty connection, then interest updates and draining closes.
+    fn flush_all<S: Service>(&mut self, service: &mut S) {
+        let dirty = std::mem::take(&mut self.conns.dirty);
+        for &id in &dirty {
+            let Some(conn) = self.conns.slots.get_mut(id).and_then(|c| c.as_mut()) else {
+                continue;
+            };
+            conn.dirty = false;
+            match conn.out.write_once(&mut NoSignal(&conn.stream)) {
+                Ok(n) => self.conns.stats.add_bytes_out(n as u64),
+                Err(_) => {
+                    self.conns.stats.add_error();
+                    if conn.state == State::Open {
+                        self.conns.queue_close(id, CloseReason::Error);
+                    } else {
+                        self.finish(id);
+                    }
+                    continue;
+                }
+            }
+            if conn.state != State::Open && conn.out.is_empty() {
+                self.finish(id);
+                continue;
+            }
+            let want = Interest {
+                readable: conn.state == State::Open,
+                writable: !conn.out.is_empty(),
+            };
+            if want != conn.interest {
+                conn.interest = want;
+                let fd = conn.stream.as_raw_fd();
+                if self.backend.reregister(fd, id, want).is_err() {
+                    self.conns.stats.add_error();
+                    self.conns.queue_close(id, CloseReason::Error);
+                }
+            }
+        }
+        // Reuse the allocation.
+        let mut dirty = dirty;
+        dirty.clear();
+        if self.conns.dirty.is_empty() {
+            self.conns.dirty = dirty;
+        }
+        if !self.conns.closing.is_empty() {
+            self.report_closes(service);
+            // Closes reported here flush next turn (their goodbye is dirty now).
+        }
+    }
+
+    fn run_timers<S: Service>(&mut self, service: &mut S) {
+        let now = Instant::now();
+        if now < self.next_sweep {
+            return;
+        }
+        self.next_sweep = now + self.sweep_interval();
+        for id in 0..self.conns.slots.len() {
+            let Some(conn) = self.conns.slots[id].as_ref() else {
+                continue;
+            };
+            match conn.state {
+                State::Open => {
+                    if let Some(idle) = self.config.idle_timeout {
+                        if now.duration_since(conn.last_input) >= idle {
+                            self.conns.queue_close(id, CloseReason::Idle);
+                        }
+                    }
+                }
+                State::Draining { since } => {
+                    if now.duration_since(since) >= self.config.close_linger {
+                        self.finish(id);
+                    }
+                }
+            }
+        }
+        self.report_closes(service);
+    }
+
+    fn begin_shutdown<S: Service>(&mut self, service: &mut S) {
+        if self.shutdown_started.is_some() {
+            return;
+        }
+        self.shutdown_started = Some(Instant::now());
+        if let Some(listener) = self.listener.take() {
+            let _ = self.backend.deregister(listener.as_raw_fd());
+        }
+        service.on_shutdown(&mut self.conns);
+        for id in 0..self.conns.slots.len() {
+            self.conns.queue_close(id, CloseReason::Shutdown);
+        }
+    }
+
+    /// Removes `id` for good: deregistered, closed, slot freed at the end of the turn.
+    fn finish(&mut self, id: Token) {
+        let Some(conn) = self.conns.slots.get_mut(id).and_then(|c| c.take()) else {
+            return;
+        };
+        let _ = self.backend.deregister(conn.stream.as_raw_fd());
+        drop(conn);
+        self.conns.count -= 1;
+        self.conns.freed.push(id);
+        self.conns.stats.connection_closed();
+    }
+
+    /// The server's live counters.
+    pub fn stats(&self) -> &Stats {
+        &self.conns.stats
+    }
+}
+
+/// Writes with `MSG_NOSIGNAL`, so a peer that went away is an `EPIPE` error, never a SIGPIPE.
+struct NoSignal<'a>(&'a TcpStream);
+
+impl io::Write for NoSignal<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write_nosignal(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+trait WriteNoSignal {
+    fn write_nosignal(&self, buf: &[u8]) -> io::Result<usize>;
+}
+
+impl WriteNoSignal for &TcpStream {
+    fn write_nosignal(&self, buf: &[u8]) -> io::Result<usize> {
+        // SAFETY: sends from a live slice on a socket we own.
+        let n = unsafe {
+            libc::send(
+                self.as_raw_fd(),
+                buf.as_ptr() as *const libc::c_void,
+                buf.len(),
+                libc::MSG_NOSIGNAL,
+            )
+        };
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(n as usize)
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! `netcore`: the event-loop core that the toolkit's servers share.
+//!
+//! It is protocol-agnostic: it moves bytes between sockets and a [`Service`] that says what
+//! they mean (the chat server's line protocol, an echo server, later the HTTP server).
+//!
+//! | module | what it is for |
+//! |---|---|
+//! | [`backend`] | readiness backends: `select(2)`, `poll(2)`, `epoll(7)`, one file each, one trait |
+//! | [`listener`] | a listening socket with `SO_REUSEADDR` and an explicit backlog |
+//! | [`outqueue`] | a connection's bounded outbound byte queue, flushed with one write per turn |
+//! | [`framing`] | splitting a byte stream into bounded lines (`\n` or `\r\n`) |
+//! | [`event_loop`] | the single-threaded non-blocking server loop, generic over the backend |
+//! | [`signal`] | a waker (self-pipe) and forwarding of SIGINT/SIGTERM into it |
+//! | [`stats`] | live counters (connections, requests, bytes, errors) and their snapshot |
+//! | [`sys`] | the few `libc` calls std does not wrap |
+//!
+//! Only `std` and `libc`: no async runtime and no event-loop crate.
+
+pub mod backend;
+pub mod event_loop;
+pub mod framing;
+pub mod listener;
+pub mod outqueue;
+pub mod signal;
+pub mod stats;
+pub mod sys;
+
+pub use backend::{Event, Interest, Readiness};
+pub use event_loop::{CloseReason, Config, Conns, EventLoop, Service, Token};
+pub use stats::{Stats, StatsSnapshot};
