@@ -69,7 +69,7 @@ impl MiscDevice for MyDeviceFile {
     type Ptr = KBox<Self>;
 
     fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
-        KBox::new(MyDeviceFile, GFP_KERNEL)
+        Ok(KBox::new(MyDeviceFile, GFP_KERNEL)?)
     }
 
     fn read_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterDest<'_>) -> Result<usize> {
