@@ -1,9 +1,12 @@
-//! `chat`: a multi-client broadcast chat server, served by each classic concurrency model
-//! (thread per client, a thread pool, `select`, `poll` and `epoll` event loops).
-//!
-//! At this stage only the command line exists; the server lands with its own issue.
+//! The `chat` command: `serve`, `echo` and `connect`.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use chat::server::{Model, Protocol, ServeOptions};
+use clap::{Args, Parser, Subcommand};
+use netcore::Stats;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// A multi-client broadcast chat server with five concurrency models side by side.
 #[derive(Parser, Debug)]
@@ -15,39 +18,87 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the chat server.
-    Serve {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:7000")]
-        listen: String,
-        /// Concurrency model.
-        #[arg(long, value_enum, default_value_t = Model::Epoll)]
-        model: Model,
+    /// Run the chat server (line protocol; see the README).
+    Serve(ServerArgs),
+    /// Run the echo server on the same core.
+    Echo(ServerArgs),
+    /// Connect to a chat server as an interactive client.
+    Connect {
+        /// Server address, e.g. 127.0.0.1:7000.
+        addr: String,
     },
 }
 
-/// The concurrency models a server can run with.
-#[derive(ValueEnum, Clone, Copy, Debug)]
-enum Model {
-    /// One thread per client.
-    Threads,
-    /// A fixed pool of worker threads fed by a bounded queue.
-    Pool,
-    /// A single-threaded `select` event loop.
-    Select,
-    /// A single-threaded `poll` event loop.
-    Poll,
-    /// A single-threaded `epoll` event loop.
-    Epoll,
+#[derive(Args, Debug)]
+struct ServerArgs {
+    /// Address to listen on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:7000")]
+    listen: SocketAddr,
+    /// Concurrency model.
+    #[arg(long, value_enum, default_value_t = Model::Epoll)]
+    model: Model,
+    /// Clients served at once; the next one gets "! server full" and is closed.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    max_clients: u32,
+    /// Longest line in bytes (without the line end); longer ones get an error and are dropped.
+    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_048_576))]
+    max_line: u32,
+    /// Unsent bytes queued for one client before it is disconnected as a slow consumer.
+    #[arg(long, default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1024..=1 << 32))]
+    max_queue: u64,
+    /// Seconds a client may stay silent before it is disconnected (0: never).
+    #[arg(long, default_value_t = 600)]
+    idle_timeout: u64,
+    /// Worker threads of the pool model (each serves one client at a time).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    workers: u32,
+    /// Clients the pool model keeps waiting for a free worker.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
+    pool_queue: u32,
 }
 
-fn main() {
+impl ServerArgs {
+    fn options(&self) -> ServeOptions {
+        ServeOptions {
+            listen: self.listen,
+            model: self.model,
+            max_clients: self.max_clients as usize,
+            max_line: self.max_line as usize,
+            max_queue: self.max_queue as usize,
+            idle_timeout: (self.idle_timeout > 0).then(|| Duration::from_secs(self.idle_timeout)),
+            workers: self.workers as usize,
+            pool_queue: self.pool_queue as usize,
+            ..ServeOptions::default()
+        }
+    }
+}
+
+fn serve(args: &ServerArgs, protocol: Protocol) -> ExitCode {
+    let stats = Arc::new(Stats::new());
+    match chat::server::serve(&args.options(), protocol, stats.clone()) {
+        Ok(()) => {
+            eprintln!("chat: stopped; {}", stats.snapshot());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("chat: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { listen, model } => {
-            eprintln!("chat: serving {listen} with the {model:?} model is not implemented yet");
-            std::process::exit(2);
-        }
+        Command::Serve(args) => serve(&args, Protocol::Chat),
+        Command::Echo(args) => serve(&args, Protocol::Echo),
+        Command::Connect { addr } => match chat::client::run(&addr) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("chat: {e}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
@@ -65,5 +116,24 @@ mod tests {
     fn unknown_flag_is_a_usage_error() {
         let err = Cli::try_parse_from(["prog", "--no-such-flag"]).unwrap_err();
         assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument);
+    }
+
+    #[test]
+    fn idle_timeout_zero_means_never() {
+        let cli = Cli::try_parse_from(["prog", "serve", "--idle-timeout", "0", "--model", "poll"])
+            .unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve")
+        };
+        let opts = args.options();
+        assert_eq!(opts.idle_timeout, None);
+        assert_eq!(opts.model, Model::Poll);
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        assert!(Cli::try_parse_from(["prog", "serve", "--listen", "nowhere"]).is_err());
+        assert!(Cli::try_parse_from(["prog", "serve", "--max-clients", "0"]).is_err());
+        assert!(Cli::try_parse_from(["prog", "serve", "--model", "fork"]).is_err());
     }
 }

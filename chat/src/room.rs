@@ -1,0 +1,450 @@
+//! The chat itself, independent of how bytes reach it: who is in the room under which nick,
+//! what each line means, and which lines go to whom. Every concurrency model drives the same
+//! [`Room`]; they differ only in how the lines it produces reach the sockets ([`Outlet`]).
+//!
+//! The protocol (also in the crate's README):
+//!
+//! - A line from a client is relayed to every *other* client as `nick: text`.
+//! - Server lines start with `* ` (notices) or `! ` (errors), so they never look like a
+//!   message: nicks are letters, digits, `_` and `-` only.
+//! - Commands: `/nick NAME`, `/who`, `/me ACTION`, `/quit`, `/help`; `//text` sends `/text`.
+//!   Anything else starting with `/` gets `! unknown command`.
+//! - Text policy: invalid UTF-8 is replaced by U+FFFD; control characters other than TAB
+//!   (which could drive other people's terminals) are replaced by U+FFFD; a line holding a
+//!   NUL byte is refused with an error line and dropped; empty lines are ignored.
+
+use netcore::Stats;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Names a client for the room; the models choose the numbers.
+pub type ClientId = u64;
+
+/// Longest nick, in bytes (nicks are ASCII).
+pub const MAX_NICK: usize = 24;
+
+/// Where the room's lines go: each model queues them on the client's connection.
+pub trait Outlet {
+    /// Queue `line` (ending in `\n`) for client `to`. A client that is gone is skipped.
+    fn send(&mut self, to: ClientId, line: &[u8]);
+}
+
+/// What the caller does after a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum After {
+    Continue,
+    /// The client asked to leave (`/quit`): close it once its output is flushed.
+    Quit,
+}
+
+#[derive(Debug)]
+struct Member {
+    id: ClientId,
+    nick: String,
+}
+
+/// The room: members in join order and the protocol's rules.
+#[derive(Debug)]
+pub struct Room {
+    members: Vec<Member>,
+    /// Client → index in `members`.
+    index: HashMap<ClientId, usize>,
+    next_guest: u64,
+    /// The line being built, reused so relaying allocates nothing.
+    line: Vec<u8>,
+    stats: Arc<Stats>,
+    max_line: usize,
+}
+
+fn valid_nick(nick: &str) -> bool {
+    !nick.is_empty()
+        && nick.len() <= MAX_NICK
+        && nick
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+fn is_plain_ascii(b: u8) -> bool {
+    (0x20..0x7f).contains(&b) || b == b'\t'
+}
+
+/// The text of a line under the text policy, or `None` if it holds a NUL byte.
+fn clean_text(line: &[u8]) -> Option<Cow<'_, str>> {
+    if line.iter().all(|&b| is_plain_ascii(b)) {
+        // The common case, untouched. Plain ASCII is valid UTF-8.
+        return Some(String::from_utf8_lossy(line));
+    }
+    if line.contains(&0) {
+        return None;
+    }
+    let text = String::from_utf8_lossy(line);
+    Some(Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_control() && c != '\t' {
+                    char::REPLACEMENT_CHARACTER
+                } else {
+                    c
+                }
+            })
+            .collect(),
+    ))
+}
+
+impl Room {
+    /// A room whose lines are at most `max_line` bytes (for the error message).
+    pub fn new(max_line: usize, stats: Arc<Stats>) -> Room {
+        Room {
+            members: Vec::new(),
+            index: HashMap::new(),
+            next_guest: 1,
+            line: Vec::with_capacity(256),
+            stats,
+            max_line,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// The nick of a member.
+    pub fn nick(&self, id: ClientId) -> Option<&str> {
+        self.index.get(&id).map(|&i| self.members[i].nick.as_str())
+    }
+
+    fn nick_taken(&self, nick: &str, except: ClientId) -> bool {
+        self.members
+            .iter()
+            .any(|m| m.id != except && m.nick.eq_ignore_ascii_case(nick))
+    }
+
+    /// Sends `text` + `\n` to one client.
+    fn tell(out: &mut dyn Outlet, to: ClientId, text: &str) {
+        let mut line = Vec::with_capacity(text.len() + 1);
+        line.extend_from_slice(text.as_bytes());
+        line.push(b'\n');
+        out.send(to, &line);
+    }
+
+    /// Sends `text` + `\n` to every member except `except`.
+    fn tell_others(&mut self, out: &mut dyn Outlet, except: Option<ClientId>, text: &str) {
+        self.line.clear();
+        self.line.extend_from_slice(text.as_bytes());
+        self.line.push(b'\n');
+        for m in &self.members {
+            if Some(m.id) != except {
+                out.send(m.id, &self.line);
+            }
+        }
+    }
+
+    /// A new client: it gets a guest nick and the greeting, the others a join notice.
+    pub fn join(&mut self, id: ClientId, out: &mut dyn Outlet) {
+        let nick = loop {
+            let candidate = format!("guest{}", self.next_guest);
+            self.next_guest += 1;
+            if !self.nick_taken(&candidate, id) {
+                break candidate;
+            }
+        };
+        self.index.insert(id, self.members.len());
+        self.members.push(Member {
+            id,
+            nick: nick.clone(),
+        });
+        Self::tell(
+            out,
+            id,
+            &format!(
+                "* welcome to chat, you are {nick}; {} online; /help lists the commands",
+                self.members.len()
+            ),
+        );
+        self.tell_others(out, Some(id), &format!("* {nick} joined"));
+    }
+
+    /// A client leaves. `why` (e.g. "idle", "too slow") is added to the notice; with
+    /// `announce` false (the server is shutting down) nobody is told.
+    pub fn leave(&mut self, id: ClientId, why: Option<&str>, announce: bool, out: &mut dyn Outlet) {
+        let Some(i) = self.index.remove(&id) else {
+            return;
+        };
+        let gone = self.members.remove(i);
+        for (j, m) in self.members.iter().enumerate().skip(i) {
+            self.index.insert(m.id, j);
+        }
+        if announce {
+            let notice = match why {
+                Some(why) => format!("* {} left ({why})", gone.nick),
+                None => format!("* {} left", gone.nick),
+            };
+            self.tell_others(out, None, &notice);
+        }
+    }
+
+    /// A notice to everyone (e.g. the server is shutting down).
+    pub fn notice_all(&mut self, text: &str, out: &mut dyn Outlet) {
+        self.tell_others(out, None, &format!("* {text}"));
+    }
+
+    /// Tells a client its line was too long and dropped.
+    pub fn line_too_long(&mut self, id: ClientId, out: &mut dyn Outlet) {
+        self.stats.add_error();
+        Self::tell(
+            out,
+            id,
+            &format!("! line too long (max {} bytes), dropped", self.max_line),
+        );
+    }
+
+    /// Handles one complete line (without its line end) from `id`.
+    pub fn handle_line(&mut self, id: ClientId, line: &[u8], out: &mut dyn Outlet) -> After {
+        let Some(&i) = self.index.get(&id) else {
+            return After::Continue;
+        };
+        if line.is_empty() {
+            return After::Continue;
+        }
+        let Some(text) = clean_text(line) else {
+            self.stats.add_error();
+            Self::tell(out, id, "! NUL bytes are not allowed, line dropped");
+            return After::Continue;
+        };
+        if let Some(rest) = text.strip_prefix('/') {
+            if let Some(literal) = rest.strip_prefix('/') {
+                self.relay(i, &format!("/{literal}"), out);
+                return After::Continue;
+            }
+            let (cmd, arg) = match rest.split_once(' ') {
+                Some((c, a)) => (c, a.trim()),
+                None => (rest, ""),
+            };
+            return self.command(id, i, cmd, arg, out);
+        }
+        self.relay(i, &text, out);
+        After::Continue
+    }
+
+    /// `nick: text` to everyone but the sender.
+    fn relay(&mut self, sender: usize, text: &str, out: &mut dyn Outlet) {
+        let Room { members, line, .. } = self;
+        let from = &members[sender];
+        line.clear();
+        line.extend_from_slice(from.nick.as_bytes());
+        line.extend_from_slice(b": ");
+        line.extend_from_slice(text.as_bytes());
+        line.push(b'\n');
+        for m in members.iter() {
+            if m.id != from.id {
+                out.send(m.id, line);
+            }
+        }
+        self.stats.add_requests(1);
+    }
+
+    fn command(
+        &mut self,
+        id: ClientId,
+        i: usize,
+        cmd: &str,
+        arg: &str,
+        out: &mut dyn Outlet,
+    ) -> After {
+        match cmd {
+            "nick" => {
+                if !valid_nick(arg) {
+                    Self::tell(
+                        out,
+                        id,
+                        &format!("! invalid nick: use 1 to {MAX_NICK} letters, digits, '_' or '-'"),
+                    );
+                } else if self.nick_taken(arg, id) {
+                    Self::tell(out, id, &format!("! nick {arg} is taken"));
+                } else {
+                    let old = std::mem::replace(&mut self.members[i].nick, arg.to_string());
+                    self.tell_others(out, None, &format!("* {old} is now {arg}"));
+                }
+            }
+            "who" => {
+                let nicks: Vec<&str> = self.members.iter().map(|m| m.nick.as_str()).collect();
+                Self::tell(
+                    out,
+                    id,
+                    &format!("* online ({}): {}", nicks.len(), nicks.join(", ")),
+                );
+            }
+            "me" => {
+                if arg.is_empty() {
+                    Self::tell(out, id, "! usage: /me ACTION");
+                } else {
+                    let notice = format!("* {} {arg}", self.members[i].nick);
+                    self.tell_others(out, None, &notice);
+                    self.stats.add_requests(1);
+                }
+            }
+            "quit" => {
+                Self::tell(out, id, "* bye");
+                return After::Quit;
+            }
+            "help" => Self::tell(
+                out,
+                id,
+                "* commands: /nick NAME, /who, /me ACTION, /quit, /help; \
+                 other lines go to everyone; start a line with // to send a leading /",
+            ),
+            _ => {
+                let shown: String = cmd.chars().take(32).collect();
+                Self::tell(out, id, &format!("! unknown command /{shown} (try /help)"));
+            }
+        }
+        After::Continue
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Collects what each client would receive.
+    #[derive(Default)]
+    struct Inboxes(HashMap<ClientId, Vec<String>>);
+
+    impl Outlet for Inboxes {
+        fn send(&mut self, to: ClientId, line: &[u8]) {
+            let s = String::from_utf8(line.to_vec()).expect("server lines are UTF-8");
+            assert!(s.ends_with('\n'));
+            self.0
+                .entry(to)
+                .or_default()
+                .push(s.trim_end_matches('\n').to_string());
+        }
+    }
+
+    impl Inboxes {
+        fn take(&mut self, id: ClientId) -> Vec<String> {
+            self.0.remove(&id).unwrap_or_default()
+        }
+    }
+
+    fn room_with(n: u64) -> (Room, Inboxes) {
+        let mut room = Room::new(100, Arc::new(Stats::new()));
+        let mut out = Inboxes::default();
+        for id in 1..=n {
+            room.join(id, &mut out);
+        }
+        out.0.clear();
+        (room, out)
+    }
+
+    #[test]
+    fn join_greets_and_announces() {
+        let (mut room, mut out) = room_with(1);
+        room.join(2, &mut out);
+        let greeting = out.take(2);
+        assert_eq!(greeting.len(), 1);
+        assert!(
+            greeting[0].starts_with("* welcome to chat, you are guest2;"),
+            "{greeting:?}"
+        );
+        assert_eq!(out.take(1), ["* guest2 joined"]);
+    }
+
+    #[test]
+    fn a_line_goes_to_everyone_else_with_the_nick() {
+        let (mut room, mut out) = room_with(3);
+        assert_eq!(room.handle_line(1, b"hello", &mut out), After::Continue);
+        assert!(out.take(1).is_empty());
+        assert_eq!(out.take(2), ["guest1: hello"]);
+        assert_eq!(out.take(3), ["guest1: hello"]);
+    }
+
+    #[test]
+    fn nick_rules() {
+        let (mut room, mut out) = room_with(2);
+        room.handle_line(1, b"/nick alice", &mut out);
+        assert_eq!(out.take(2), ["* guest1 is now alice"]);
+        assert_eq!(out.take(1), ["* guest1 is now alice"]);
+        room.handle_line(2, b"/nick ALICE", &mut out);
+        assert_eq!(out.take(2), ["! nick ALICE is taken"]);
+        room.handle_line(2, b"/nick bad name", &mut out);
+        assert!(out.take(2)[0].starts_with("! invalid nick"));
+        room.handle_line(2, b"/nick", &mut out);
+        assert!(out.take(2)[0].starts_with("! invalid nick"));
+        room.handle_line(
+            2,
+            format!("/nick {}", "x".repeat(MAX_NICK + 1)).as_bytes(),
+            &mut out,
+        );
+        assert!(out.take(2).last().unwrap().starts_with("! invalid nick"));
+        assert_eq!(room.nick(1), Some("alice"));
+    }
+
+    #[test]
+    fn a_guest_nick_taken_by_hand_is_skipped() {
+        let (mut room, mut out) = room_with(1);
+        room.handle_line(1, b"/nick guest2", &mut out);
+        room.join(2, &mut out);
+        assert_eq!(room.nick(2), Some("guest3"));
+    }
+
+    #[test]
+    fn who_me_quit_help_unknown() {
+        let (mut room, mut out) = room_with(2);
+        room.handle_line(1, b"/who", &mut out);
+        assert_eq!(out.take(1), ["* online (2): guest1, guest2"]);
+        room.handle_line(1, b"/me waves", &mut out);
+        assert_eq!(out.take(1), ["* guest1 waves"]);
+        assert_eq!(out.take(2), ["* guest1 waves"]);
+        room.handle_line(1, b"/me", &mut out);
+        assert_eq!(out.take(1), ["! usage: /me ACTION"]);
+        room.handle_line(1, b"/help", &mut out);
+        assert!(out.take(1)[0].starts_with("* commands:"));
+        room.handle_line(1, b"/frobnicate now", &mut out);
+        assert_eq!(out.take(1), ["! unknown command /frobnicate (try /help)"]);
+        room.handle_line(1, b"//slash", &mut out);
+        assert_eq!(out.take(2), ["guest1: /slash"]);
+        assert_eq!(room.handle_line(1, b"/quit", &mut out), After::Quit);
+        assert_eq!(out.take(1), ["* bye"]);
+        room.leave(1, None, true, &mut out);
+        assert_eq!(out.take(2), ["* guest1 left"]);
+        assert_eq!(room.len(), 1);
+    }
+
+    #[test]
+    fn text_policy_utf8_controls_nul_empty() {
+        let (mut room, mut out) = room_with(2);
+        room.handle_line(1, b"caf\xc3\xa9 \xff\xfe ok", &mut out);
+        assert_eq!(out.take(2), ["guest1: café \u{FFFD}\u{FFFD} ok"]);
+        room.handle_line(1, b"esc\x1b[2Jbell\x07\tTab", &mut out);
+        assert_eq!(out.take(2), ["guest1: esc\u{FFFD}[2Jbell\u{FFFD}\tTab"]);
+        room.handle_line(1, b"nul\0byte", &mut out);
+        assert!(out.take(2).is_empty());
+        assert_eq!(out.take(1), ["! NUL bytes are not allowed, line dropped"]);
+        room.handle_line(1, b"", &mut out);
+        assert!(out.0.is_empty());
+    }
+
+    #[test]
+    fn leaving_keeps_the_others_in_order() {
+        let (mut room, mut out) = room_with(4);
+        room.leave(2, Some("idle"), true, &mut out);
+        assert_eq!(out.take(1), ["* guest2 left (idle)"]);
+        assert_eq!(out.take(3), ["* guest2 left (idle)"]);
+        assert_eq!(out.take(4), ["* guest2 left (idle)"]);
+        assert!(out.take(2).is_empty());
+        room.handle_line(4, b"/who", &mut out);
+        assert_eq!(out.take(4), ["* online (3): guest1, guest3, guest4"]);
+        room.handle_line(3, b"still here", &mut out);
+        assert_eq!(out.take(4), ["guest3: still here"]);
+        assert_eq!(out.take(1), ["guest3: still here"]);
+        room.leave(9, None, true, &mut out);
+        room.leave(1, None, false, &mut out);
+        assert!(out.0.is_empty());
+    }
+}

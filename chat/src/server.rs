@@ -1,0 +1,156 @@
+//! Starting a server: options, the model switch, signals, and the final report.
+
+use netcore::backend::{Epoll, Poll, Select};
+use netcore::signal::{self, Waker};
+use netcore::Stats;
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The concurrency models a server can run with.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Model {
+    /// One thread per client.
+    Threads,
+    /// A fixed pool of worker threads fed by a bounded queue.
+    Pool,
+    /// A single-threaded `select` event loop (at most FD_SETSIZE descriptors).
+    Select,
+    /// A single-threaded `poll` event loop.
+    Poll,
+    /// A single-threaded `epoll` event loop.
+    Epoll,
+}
+
+impl Model {
+    pub const ALL: [Model; 5] = [
+        Model::Threads,
+        Model::Pool,
+        Model::Select,
+        Model::Poll,
+        Model::Epoll,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::Threads => "threads",
+            Model::Pool => "pool",
+            Model::Select => "select",
+            Model::Poll => "poll",
+            Model::Epoll => "epoll",
+        }
+    }
+}
+
+/// Everything `chat serve` (and `chat echo`) can be told.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    pub model: Model,
+    /// Clients served at once; the next gets `! server full` and is closed.
+    pub max_clients: usize,
+    /// Longest line accepted, in bytes without the line end.
+    pub max_line: usize,
+    /// Unsent bytes a client may have queued before it is cut off as a slow consumer.
+    pub max_queue: usize,
+    /// A client silent for this long is closed; `None`: never.
+    pub idle_timeout: Option<Duration>,
+    /// How long a closing client may take to read its last lines.
+    pub close_linger: Duration,
+    /// Worker threads of the `pool` model.
+    pub workers: usize,
+    /// Clients the `pool` model keeps waiting for a worker.
+    pub pool_queue: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> ServeOptions {
+        ServeOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 7000)),
+            model: Model::Epoll,
+            max_clients: 1000,
+            max_line: 4096,
+            max_queue: 1 << 20,
+            idle_timeout: Some(Duration::from_secs(600)),
+            close_linger: Duration::from_secs(2),
+            workers: 64,
+            pool_queue: 256,
+        }
+    }
+}
+
+impl ServeOptions {
+    /// The netcore loop configuration these options mean.
+    pub fn loop_config(&self) -> netcore::Config {
+        netcore::Config {
+            max_clients: self.max_clients,
+            max_outbound: self.max_queue,
+            idle_timeout: self.idle_timeout,
+            close_linger: self.close_linger,
+            shutdown_grace: self.close_linger,
+            read_chunk: 64 * 1024,
+        }
+    }
+}
+
+/// What runs on the socket: the chat or the plain echo server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Chat,
+    Echo,
+}
+
+/// Binds, prints `chat: listening on ADDR (MODEL model)` on stdout, serves until SIGINT or
+/// SIGTERM, and returns once every client is told and closed. `stats` is updated live, so a
+/// caller may sample it from another thread.
+pub fn serve(opts: &ServeOptions, protocol: Protocol, stats: Arc<Stats>) -> io::Result<()> {
+    // Many clients need many descriptors; take what the hard limit allows.
+    let _ = netcore::sys::raise_fd_limit(1 << 20);
+    let listener: TcpListener =
+        netcore::listener::bind(opts.listen, netcore::listener::DEFAULT_BACKLOG).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot listen on {}: {e}", opts.listen))
+        })?;
+    let waker = Arc::new(Waker::new()?);
+    signal::forward_signals(&waker, &[libc::SIGINT, libc::SIGTERM])?;
+    {
+        let mut out = io::stdout().lock();
+        let what = match protocol {
+            Protocol::Chat => "chat",
+            Protocol::Echo => "echo",
+        };
+        writeln!(
+            out,
+            "{what}: listening on {} ({} model)",
+            listener.local_addr()?,
+            opts.model.name()
+        )?;
+        out.flush()?;
+    }
+    match protocol {
+        Protocol::Chat => serve_chat(opts, listener, waker, stats),
+        Protocol::Echo => crate::echo::serve(opts, listener, waker, stats),
+    }
+}
+
+fn serve_chat(
+    opts: &ServeOptions,
+    listener: TcpListener,
+    waker: Arc<Waker>,
+    stats: Arc<Stats>,
+) -> io::Result<()> {
+    use crate::evloop::run;
+    match opts.model {
+        Model::Select => run(Select::new(), listener, waker, opts, stats),
+        Model::Poll => run(Poll::new(), listener, waker, opts, stats),
+        Model::Epoll => run(Epoll::new()?, listener, waker, opts, stats),
+        Model::Threads => {
+            let shared = Arc::new(crate::threaded::Shared::new(opts.clone(), stats)?);
+            crate::threaded::serve_threads(listener, waker, shared)
+        }
+        Model::Pool => {
+            let shared = Arc::new(crate::threaded::Shared::new(opts.clone(), stats)?);
+            crate::pool::serve_pool(listener, waker, shared)
+        }
+    }
+}
