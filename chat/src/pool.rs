@@ -105,10 +105,10 @@ pub fn serve_pool(
                 while let Some(stream) = q.pop() {
                     if sh.stopping() {
                         refuse(stream, "server shutting down", &sh.stats);
-                        continue;
+                    } else {
+                        serve_client(&sh, stream);
                     }
-                    sh.active.fetch_add(1, Ordering::Relaxed);
-                    serve_client(&sh, stream);
+                    // Counted by the accepting thread when queued.
                     sh.active.fetch_sub(1, Ordering::Relaxed);
                 }
             })?;
@@ -116,12 +116,14 @@ pub fn serve_pool(
     }
     while wait_accept(&listener, &signals) {
         while let Some(stream) = accept_one(&listener, &shared.stats) {
-            let busy = shared.active.load(Ordering::Relaxed) + queue.len();
-            if busy >= shared.opts.max_clients {
+            // `active` counts clients queued or being served.
+            if shared.active.load(Ordering::Relaxed) >= shared.opts.max_clients {
                 refuse(stream, "server full", &shared.stats);
                 continue;
             }
+            shared.active.fetch_add(1, Ordering::Relaxed);
             if let Err(stream) = queue.try_push(stream) {
+                shared.active.fetch_sub(1, Ordering::Relaxed);
                 refuse(stream, "server full", &shared.stats);
             }
         }
@@ -129,6 +131,7 @@ pub fn serve_pool(
     drop(listener);
     shared.begin_shutdown();
     for stream in queue.close() {
+        shared.active.fetch_sub(1, Ordering::Relaxed);
         refuse(stream, "server shutting down", &shared.stats);
     }
     for w in workers {
