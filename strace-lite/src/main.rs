@@ -1,46 +1,67 @@
 //! `strace-lite`: a ptrace syscall tracer with strace's flags and output format.
 //!
-//! At this stage only the command line exists; the tracer lands with its own issue.
+//! `cli` reads the command line, `tracer` runs the ptrace loop, `decode` turns each
+//! syscall's arguments into strace's text, `output` lays the lines out, `summary` counts
+//! for `-c`. See README.md in this folder for what is covered.
 
-use clap::Parser;
+mod cli;
+mod decode;
+mod fdinfo;
+mod filter;
+mod format;
+mod memory;
+mod output;
+mod signals;
+mod summary;
+mod syscall_table;
+mod tracer;
 
-/// Trace the system calls of a command, like strace.
-#[derive(Parser, Debug)]
-#[command(version, about, trailing_var_arg = true)]
-struct Cli {
-    /// Command to run under the tracer, and its arguments.
-    #[arg(required = true, num_args = 1..)]
-    command: Vec<String>,
-}
+use cli::Parsed;
+use tracer::{Outcome, Tracer};
 
 fn main() {
-    let cli = Cli::parse();
-    eprintln!(
-        "strace-lite: tracing {:?} is not implemented yet",
-        cli.command
-    );
-    std::process::exit(2);
+    let opts = match cli::parse(std::env::args_os()) {
+        Parsed::Run(opts) => opts,
+        Parsed::Info(text) => {
+            print!("{text}");
+            std::process::exit(0);
+        }
+        Parsed::Usage(message) => cli::usage_exit(&message),
+    };
+    let tracer = match Tracer::new(*opts) {
+        Ok(t) => t,
+        Err(message) => {
+            eprintln!("strace-lite: {message}");
+            std::process::exit(1);
+        }
+    };
+    match tracer.run() {
+        Ok(Some(Outcome::Exited(code))) => std::process::exit(code),
+        Ok(Some(Outcome::Killed(sig))) => die_by_signal(sig),
+        Ok(None) => std::process::exit(0),
+        Err(message) => {
+            eprintln!("strace-lite: {message}");
+            std::process::exit(1);
+        }
+    }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn command_line_definition_is_consistent() {
-        Cli::command().debug_assert();
+/// End the tracer the way the command ended: by the same signal (without a core dump
+/// of our own), else with 128+N.
+fn die_by_signal(sig: i32) -> ! {
+    // SAFETY: restoring the default action and raising the signal on ourselves.
+    unsafe {
+        let no_core = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        libc::setrlimit(libc::RLIMIT_CORE, &no_core);
+        libc::signal(sig, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, sig);
+        libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::raise(sig);
     }
-
-    #[test]
-    fn unknown_flag_is_a_usage_error() {
-        let err = Cli::try_parse_from(["prog", "--no-such-flag"]).unwrap_err();
-        assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument);
-    }
-
-    #[test]
-    fn options_after_the_command_belong_to_the_command() {
-        let cli = Cli::try_parse_from(["strace-lite", "ls", "-la", "--color"]).unwrap();
-        assert_eq!(cli.command, ["ls", "-la", "--color"]);
-    }
+    std::process::exit(128 + sig);
 }

@@ -1,0 +1,399 @@
+//! The command line: strace's options with strace's spelling, parsed by clap, and turned
+//! into [`Options`], the validated settings the tracer runs with.
+//!
+//! Like strace, a bad option prints a short usage hint and exits with status 1 (clap's
+//! own convention is 2), and options after the command belong to the command.
+
+use crate::filter::{SignalSet, SyscallSet};
+use clap::Parser;
+use std::path::PathBuf;
+
+/// Trace the system calls of a command, like strace.
+#[derive(Parser, Debug)]
+#[command(
+    name = "strace-lite",
+    version,
+    about,
+    trailing_var_arg = true,
+    disable_help_flag = true
+)]
+pub struct Cli {
+    /// Print this help.
+    #[arg(short = 'h', long = "help", action = clap::ArgAction::Help)]
+    help: Option<bool>,
+
+    /// Follow forks and threads; twice (-ff) with -o, one file per process.
+    #[arg(short = 'f', action = clap::ArgAction::Count)]
+    pub follow: u8,
+
+    /// Write the trace to FILE instead of stderr.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Qualifying expression: trace=SET, signal=SET, abbrev=, verbose=, raw=, quiet=.
+    #[arg(short = 'e', value_name = "EXPR")]
+    pub expr: Vec<String>,
+
+    /// Same as -e trace=SET.
+    #[arg(long = "trace", value_name = "SET")]
+    pub trace: Vec<String>,
+
+    /// Same as -e signal=SET.
+    #[arg(long = "signal", value_name = "SET")]
+    pub signal: Vec<String>,
+
+    /// Print only syscalls that returned without an error.
+    #[arg(short = 'z', long = "successful-only")]
+    pub successful_only: bool,
+
+    /// Print only syscalls that returned an error.
+    #[arg(short = 'Z', long = "failed-only")]
+    pub failed_only: bool,
+
+    /// Count time, calls and errors per syscall and print a summary at the end.
+    #[arg(short = 'c', long = "summary-only")]
+    pub summary_only: bool,
+
+    /// Like -c, but also print the regular trace.
+    #[arg(short = 'C', long = "summary")]
+    pub summary: bool,
+
+    /// Sort the summary by: time, calls, errors, name, nothing.
+    #[arg(short = 'S', long = "summary-sort-by", value_name = "SORTBY")]
+    pub sort_by: Option<String>,
+
+    /// Summarise wall-clock time between entry and exit instead of system time.
+    #[arg(short = 'w', long = "summary-wall-clock")]
+    pub wall_clock: bool,
+
+    /// Show the time spent in each syscall.
+    #[arg(short = 'T', long = "syscall-times")]
+    pub syscall_times: bool,
+
+    /// Prefix each line with the time of day; -tt with microseconds, -ttt as epoch.
+    #[arg(short = 't', action = clap::ArgAction::Count)]
+    pub timestamps: u8,
+
+    /// Prefix each line with the time since the previous one.
+    #[arg(short = 'r', long = "relative-timestamps")]
+    pub relative: bool,
+
+    /// Print at most N bytes of each string (default 32).
+    #[arg(short = 's', long = "string-limit", value_name = "N")]
+    pub string_limit: Option<usize>,
+
+    /// Print non-ASCII strings in hex; -xx prints every string in hex.
+    #[arg(short = 'x', action = clap::ArgAction::Count)]
+    pub hex: u8,
+
+    /// Print the paths of file descriptors; -yy adds socket and device details.
+    #[arg(short = 'y', action = clap::ArgAction::Count)]
+    pub decode_fds: u8,
+
+    /// Print structures, environments and arrays in full.
+    #[arg(short = 'v', long = "no-abbrev")]
+    pub verbose: bool,
+
+    /// Constants as: raw (numbers), abbrev (names, the default) or verbose (both).
+    #[arg(short = 'X', long = "const-print-style", value_name = "FORMAT")]
+    pub xlat_style: Option<String>,
+
+    /// Align return values at column COL (default 40).
+    #[arg(short = 'a', long = "columns", value_name = "COL")]
+    pub column: Option<usize>,
+
+    /// Suppress attach/detach messages; -qq also exit messages.
+    #[arg(short = 'q', action = clap::ArgAction::Count)]
+    pub quiet: u8,
+
+    /// Attach to the process (and all its threads) with this PID; comma-separated or repeated.
+    #[arg(short = 'p', long = "attach", value_name = "PID")]
+    pub pids: Vec<String>,
+
+    /// Command to run under the tracer, and its arguments.
+    #[arg(value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// When the summary table is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SummaryMode {
+    /// No summary (default).
+    Off,
+    /// `-c`: only the summary.
+    Only,
+    /// `-C`: the trace and the summary.
+    WithTrace,
+}
+
+/// The summary's sort key (`-S`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Time,
+    Calls,
+    Errors,
+    Name,
+    Nothing,
+}
+
+/// Time stamps at the start of each line (`-t`, `-tt`, `-ttt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestampStyle {
+    None,
+    Seconds,
+    Micros,
+    Epoch,
+}
+
+/// How named constants are printed (`-X`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XlatStyle {
+    Abbrev,
+    Raw,
+    Verbose,
+}
+
+/// Which results are printed (`-z`, `-Z`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusFilter {
+    All,
+    Successful,
+    Failed,
+}
+
+/// The validated settings of one run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub follow_forks: bool,
+    pub output_per_process: bool,
+    pub output: Option<PathBuf>,
+    pub trace: SyscallSet,
+    pub signals: SignalSet,
+    pub status: StatusFilter,
+    pub summary: SummaryMode,
+    pub sort_by: SortKey,
+    pub wall_clock: bool,
+    pub syscall_times: bool,
+    pub timestamps: TimestampStyle,
+    pub relative: bool,
+    pub string_limit: usize,
+    pub hex: u8,
+    pub decode_fds: u8,
+    pub verbose: bool,
+    pub xlat_style: XlatStyle,
+    pub column: usize,
+    pub quiet: u8,
+    pub pids: Vec<i32>,
+    pub command: Vec<String>,
+}
+
+/// What the command line asks for: run with options, or stop with a message.
+#[derive(Debug)]
+pub enum Parsed {
+    Run(Box<Options>),
+    /// Print `text` on stdout and exit 0 (`-h`, `-V`).
+    Info(String),
+    /// Print `message` and the usage hint on stderr and exit 1.
+    Usage(String),
+}
+
+/// Parse strace-lite's arguments (including the program name).
+pub fn parse<I, T>(args: I) -> Parsed
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    match Cli::try_parse_from(args) {
+        Ok(cli) => match Options::from_cli(cli) {
+            Ok(opts) => Parsed::Run(Box::new(opts)),
+            Err(msg) => Parsed::Usage(msg),
+        },
+        Err(err) => {
+            use clap::error::ErrorKind;
+            match err.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => Parsed::Info(err.to_string()),
+                _ => Parsed::Usage(clap_message(&err)),
+            }
+        }
+    }
+}
+
+/// The first line of clap's error, without its "error: " prefix and colors.
+fn clap_message(err: &clap::Error) -> String {
+    let text = err.render().to_string();
+    let first = text.lines().next().unwrap_or("invalid option");
+    first.trim_start_matches("error: ").to_string()
+}
+
+/// Print a usage error the way strace does and exit with status 1.
+pub fn usage_exit(message: &str) -> ! {
+    eprintln!("strace-lite: {message}");
+    eprintln!("Try 'strace-lite -h' for more information.");
+    std::process::exit(1);
+}
+
+impl Options {
+    fn from_cli(cli: Cli) -> Result<Options, String> {
+        let mut trace = SyscallSet::all();
+        let mut signals = SignalSet::all();
+        let mut verbose = cli.verbose;
+        let mut xlat_style = match cli.xlat_style.as_deref() {
+            None | Some("abbrev") => XlatStyle::Abbrev,
+            Some("raw") => XlatStyle::Raw,
+            Some("verbose") => XlatStyle::Verbose,
+            Some(other) => return Err(format!("invalid -X argument: '{other}'")),
+        };
+        let mut quiet = cli.quiet;
+        for expr in &cli.expr {
+            let (key, value) = expr.split_once('=').unwrap_or(("trace", expr.as_str()));
+            match key {
+                "trace" | "t" => trace = SyscallSet::parse(value)?,
+                "signal" | "signals" | "s" => signals = SignalSet::parse(value)?,
+                "verbose" | "v" => verbose = value != "none",
+                "abbrev" | "a" => verbose = value == "none",
+                "raw" | "x" => {
+                    if value == "all" {
+                        xlat_style = XlatStyle::Raw
+                    }
+                }
+                "quiet" | "q" | "silence" | "silent" => {
+                    if value == "all" || value.contains("exit") {
+                        quiet = quiet.max(2)
+                    } else {
+                        quiet = quiet.max(1)
+                    }
+                }
+                "status" => {}
+                _ => return Err(format!("invalid -e argument: '{expr}'")),
+            }
+        }
+        for set in &cli.trace {
+            trace = SyscallSet::parse(set)?;
+        }
+        for set in &cli.signal {
+            signals = SignalSet::parse(set)?;
+        }
+        let sort_by = match cli.sort_by.as_deref() {
+            None | Some("time") | Some("time_total") | Some("total_time") => SortKey::Time,
+            Some("calls") | Some("count") => SortKey::Calls,
+            Some("errors") | Some("error") => SortKey::Errors,
+            Some("name") | Some("syscall") | Some("syscall_name") => SortKey::Name,
+            Some("nothing") | Some("none") => SortKey::Nothing,
+            Some(other) => return Err(format!("invalid sortby: '{other}'")),
+        };
+        let timestamps = match cli.timestamps {
+            0 => TimestampStyle::None,
+            1 => TimestampStyle::Seconds,
+            2 => TimestampStyle::Micros,
+            _ => TimestampStyle::Epoch,
+        };
+        let mut pids = Vec::new();
+        for spec in &cli.pids {
+            for part in spec.split([',', ' ', '\t']).filter(|s| !s.is_empty()) {
+                match part.parse::<i32>() {
+                    Ok(pid) if pid > 0 => pids.push(pid),
+                    _ => return Err(format!("Invalid process id: '{part}'")),
+                }
+            }
+        }
+        if pids.is_empty() && cli.command.is_empty() {
+            return Err("must have PROG [ARGS] or -p PID".to_string());
+        }
+        if cli.successful_only && cli.failed_only {
+            return Err("-z and -Z are mutually exclusive".to_string());
+        }
+        let summary = if cli.summary_only {
+            SummaryMode::Only
+        } else if cli.summary {
+            SummaryMode::WithTrace
+        } else {
+            SummaryMode::Off
+        };
+        let status = if cli.successful_only {
+            StatusFilter::Successful
+        } else if cli.failed_only {
+            StatusFilter::Failed
+        } else {
+            StatusFilter::All
+        };
+        Ok(Options {
+            follow_forks: cli.follow > 0,
+            output_per_process: cli.follow > 1 && cli.output.is_some(),
+            output: cli.output,
+            trace,
+            signals,
+            status,
+            summary,
+            sort_by,
+            wall_clock: cli.wall_clock,
+            syscall_times: cli.syscall_times,
+            timestamps,
+            relative: cli.relative,
+            string_limit: cli.string_limit.unwrap_or(32),
+            hex: cli.hex,
+            decode_fds: cli.decode_fds,
+            verbose,
+            xlat_style,
+            column: cli.column.unwrap_or(40),
+            quiet,
+            pids,
+            command: cli.command,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn run(args: &[&str]) -> Options {
+        match parse(args) {
+            Parsed::Run(o) => *o,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn unknown_flag_is_a_usage_error() {
+        assert!(matches!(
+            parse(["strace-lite", "--no-such-flag"]),
+            Parsed::Usage(_)
+        ));
+        assert!(matches!(
+            parse(["strace-lite", "-Q", "ls"]),
+            Parsed::Usage(_)
+        ));
+        assert!(matches!(
+            parse(["strace-lite", "-s", "x", "ls"]),
+            Parsed::Usage(_)
+        ));
+        assert!(matches!(parse(["strace-lite"]), Parsed::Usage(_)));
+    }
+
+    #[test]
+    fn options_after_the_command_belong_to_the_command() {
+        let o = run(&["strace-lite", "-f", "ls", "-la", "--color"]);
+        assert_eq!(o.command, ["ls", "-la", "--color"]);
+        assert!(o.follow_forks);
+    }
+
+    #[test]
+    fn repeated_letters_count() {
+        let o = run(&["strace-lite", "-fftt", "-xx", "-o", "f", "true"]);
+        assert!(o.output_per_process);
+        assert_eq!(o.timestamps, TimestampStyle::Micros);
+        assert_eq!(o.hex, 2);
+    }
+
+    #[test]
+    fn pids_split_on_commas() {
+        let o = run(&["strace-lite", "-p", "1,2", "-p", "3"]);
+        assert_eq!(o.pids, [1, 2, 3]);
+    }
+}

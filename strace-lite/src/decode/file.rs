@@ -1,0 +1,684 @@
+//! Files and descriptors: open/openat/creat, read/write and their p/v variants, close,
+//! lseek, getdents, access, unlink/rename/mkdir, dup, pipe, getcwd, umask, sendfile...
+
+use super::{Call, Decoder, RetStyle, Step};
+use crate::format::{self, Xlat};
+
+pub fn lookup(name: &str) -> Option<Decoder> {
+    Some(match name {
+        "open" => open,
+        "openat" => openat,
+        "creat" => creat,
+        "read" => read,
+        "write" => write,
+        "pread64" => pread,
+        "pwrite64" => pwrite,
+        "readv" => readv,
+        "writev" => writev,
+        "preadv" => preadv,
+        "pwritev" => pwritev,
+        "close" | "fsync" | "fdatasync" | "fchdir" | "syncfs" => fd_only,
+        "lseek" => lseek,
+        "getdents" | "getdents64" => getdents,
+        "access" => access,
+        "faccessat" => faccessat,
+        "faccessat2" => faccessat2,
+        "unlink" | "rmdir" | "chdir" | "chroot" | "acct" | "swapoff" => path_only,
+        "unlinkat" => unlinkat,
+        "rename" | "link" | "symlink" => two_paths,
+        "renameat" => renameat,
+        "renameat2" => renameat2,
+        "linkat" => linkat,
+        "symlinkat" => symlinkat,
+        "mkdir" | "chmod" => path_mode,
+        "mkdirat" => mkdirat,
+        "fchmod" => fchmod,
+        "fchmodat" => fchmodat,
+        "truncate" => truncate,
+        "ftruncate" => ftruncate,
+        "readlink" => readlink,
+        "readlinkat" => readlinkat,
+        "getcwd" => getcwd,
+        "umask" => umask,
+        "dup" => dup,
+        "dup2" => dup2,
+        "dup3" => dup3,
+        "pipe" => pipe,
+        "pipe2" => pipe2,
+        "sendfile" => sendfile,
+        "chown" | "lchown" => chown,
+        "fchown" => fchown,
+        "close_range" => close_range,
+        _ => return None,
+    })
+}
+
+/// `open` flags after the access mode, in strace's order.
+pub const OPEN_FLAGS: &Xlat = &[
+    (0o100, "O_CREAT"),
+    (0o200, "O_EXCL"),
+    (0o400, "O_NOCTTY"),
+    (0o1000, "O_TRUNC"),
+    (0o2000, "O_APPEND"),
+    (0o4000, "O_NONBLOCK"),
+    (0o4010000, "O_SYNC"),
+    (0o10000, "O_DSYNC"),
+    (0o20000, "O_ASYNC"),
+    (0o40000, "O_DIRECT"),
+    (0o100000, "O_LARGEFILE"),
+    (0o200000, "O_DIRECTORY"),
+    (0o400000, "O_NOFOLLOW"),
+    (0o1000000, "O_NOATIME"),
+    (0o2000000, "O_CLOEXEC"),
+    (0o10000000, "O_PATH"),
+    (0o20000000, "O_TMPFILE"),
+];
+
+const ACCESS_MODES: &Xlat = &[
+    (0, "O_RDONLY"),
+    (1, "O_WRONLY"),
+    (2, "O_RDWR"),
+    (3, "O_ACCMODE"),
+];
+
+/// `O_RDWR|O_CREAT|O_CLOEXEC`: the access mode, then the other flags.
+pub fn open_flags(value: u64, style: crate::cli::XlatStyle) -> String {
+    if style != crate::cli::XlatStyle::Abbrev {
+        return format::flags(value, OPEN_FLAGS, "0", style);
+    }
+    let mode = format::xlat(value & 3, ACCESS_MODES, "", style);
+    let rest = value & !3;
+    if rest == 0 {
+        mode
+    } else {
+        format!("{mode}|{}", format::flags(rest, OPEN_FLAGS, "0", style))
+    }
+}
+
+fn open_tail(c: &mut Call, flags_arg: usize) -> Step {
+    let flags = c.arg(flags_arg);
+    let text = open_flags(flags, c.style());
+    c.push(&text);
+    if flags & 0o100 != 0 || flags & 0o20200000 == 0o20200000 {
+        c.sep();
+        c.push(&format::octal(c.arg(flags_arg + 1) & 0o7777));
+    }
+    c.ret_style = RetStyle::Fd;
+    Step::Done
+}
+
+fn open(c: &mut Call) -> Step {
+    c.p_path(0);
+    c.sep();
+    open_tail(c, 1)
+}
+
+fn openat(c: &mut Call) -> Step {
+    c.p_dirfd(0);
+    c.sep();
+    c.p_path(1);
+    c.sep();
+    open_tail(c, 2)
+}
+
+fn creat(c: &mut Call) -> Step {
+    c.p_path(0);
+    c.sep();
+    c.push(&format::octal(c.arg(1) & 0o7777));
+    c.ret_style = RetStyle::Fd;
+    Step::Done
+}
+
+/// Print what a read-like call stored: `rval` bytes of the buffer, or its address.
+fn read_result(c: &mut Call, buf: usize) {
+    if c.failed() {
+        c.p_ptr(buf);
+    } else {
+        c.p_buffer(buf, c.rval as u64);
+    }
+}
+
+fn read(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_fd(0);
+        c.sep();
+        return Step::AtExit;
+    }
+    read_result(c, 1);
+    c.sep();
+    c.p_ulong(2);
+    Step::Done
+}
+
+fn write(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.sep();
+    c.p_buffer(1, c.arg(2));
+    c.sep();
+    c.p_ulong(2);
+    Step::Done
+}
+
+fn pread(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_fd(0);
+        c.sep();
+        return Step::AtExit;
+    }
+    read_result(c, 1);
+    c.sep();
+    c.p_ulong(2);
+    c.sep();
+    c.p_long(3);
+    Step::Done
+}
+
+fn pwrite(c: &mut Call) -> Step {
+    write(c);
+    c.sep();
+    c.p_long(3);
+    Step::Done
+}
+
+/// Print an iovec array; `data_len` bounds the bytes shown (what was transferred).
+pub fn print_iovec(c: &mut Call, addr: u64, count: u64, data_len: Option<u64>) {
+    if addr == 0 {
+        return c.push("NULL");
+    }
+    let shown = count.min(1024);
+    let Some(raw) = c.mem.read_array::<[u64; 2]>(addr, shown as usize) else {
+        return c.p_addr(addr);
+    };
+    let mut remaining = data_len.unwrap_or(u64::MAX);
+    c.push("[");
+    for (i, [base, len]) in raw.iter().enumerate() {
+        if i > 0 {
+            c.sep();
+        }
+        if i >= c.opts.string_limit && !c.opts.verbose {
+            c.push("...");
+            break;
+        }
+        c.push("{iov_base=");
+        let visible = (*len).min(remaining);
+        if data_len.is_some() && visible == 0 && remaining == 0 {
+            c.push("\"\"");
+        } else {
+            c.p_buffer_at(*base, visible);
+        }
+        remaining -= visible;
+        c.push(&format!(", iov_len={len}}}"));
+    }
+    if count > shown {
+        c.push(", ...");
+    }
+    c.push("]");
+}
+
+fn readv(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_fd(0);
+        c.sep();
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(1);
+    } else {
+        print_iovec(c, c.arg(1), c.arg(2), Some(c.rval as u64));
+    }
+    c.sep();
+    c.p_ulong(2);
+    Step::Done
+}
+
+fn writev(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.sep();
+    print_iovec(c, c.arg(1), c.arg(2), None);
+    c.sep();
+    c.p_ulong(2);
+    Step::Done
+}
+
+fn preadv(c: &mut Call) -> Step {
+    readv(c);
+    if c.exiting {
+        c.sep();
+        c.p_long(3);
+    }
+    if c.exiting {
+        Step::Done
+    } else {
+        Step::AtExit
+    }
+}
+
+fn pwritev(c: &mut Call) -> Step {
+    writev(c);
+    c.sep();
+    c.p_long(3);
+    Step::Done
+}
+
+fn fd_only(c: &mut Call) -> Step {
+    c.p_fd(0);
+    Step::Done
+}
+
+const SEEK_WHENCE: &Xlat = &[
+    (0, "SEEK_SET"),
+    (1, "SEEK_CUR"),
+    (2, "SEEK_END"),
+    (3, "SEEK_DATA"),
+    (4, "SEEK_HOLE"),
+];
+
+fn lseek(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.sep();
+    c.p_long(1);
+    c.sep();
+    c.p_xlat(2, SEEK_WHENCE, "SEEK_???");
+    Step::Done
+}
+
+const DIRENT_TYPES: &Xlat = &[
+    (0, "DT_UNKNOWN"),
+    (1, "DT_FIFO"),
+    (2, "DT_CHR"),
+    (4, "DT_DIR"),
+    (6, "DT_BLK"),
+    (8, "DT_REG"),
+    (10, "DT_LNK"),
+    (12, "DT_SOCK"),
+    (14, "DT_WHT"),
+];
+
+fn getdents(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_fd(0);
+        c.sep();
+        return Step::AtExit;
+    }
+    let is64 = c.nr == 217;
+    if c.failed() {
+        c.p_ptr(1);
+    } else {
+        let buf = c.mem.read(c.arg(1), c.rval as usize).unwrap_or_default();
+        let mut entries = Vec::new();
+        let mut off = 0usize;
+        while off + 19 <= buf.len() {
+            let ino = u64::from_ne_bytes(buf[off..off + 8].try_into().unwrap_or([0; 8]));
+            let d_off = i64::from_ne_bytes(buf[off + 8..off + 16].try_into().unwrap_or([0; 8]));
+            let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
+            if reclen == 0 || off + reclen > buf.len() {
+                break;
+            }
+            let (dtype, name_start) = if is64 {
+                (buf[off + 18], off + 19)
+            } else {
+                (buf[off + reclen - 1], off + 18)
+            };
+            let name_bytes = &buf[name_start..off + reclen];
+            let name_len = name_bytes
+                .iter()
+                .position(|&b| b == 0)
+                .unwrap_or(name_bytes.len());
+            entries.push((ino, d_off, reclen, dtype, name_bytes[..name_len].to_vec()));
+            off += reclen;
+        }
+        if c.opts.verbose {
+            c.push("[");
+            for (i, (ino, d_off, reclen, dtype, name)) in entries.iter().enumerate() {
+                if i > 0 {
+                    c.sep();
+                }
+                let t = format::xlat(u64::from(*dtype), DIRENT_TYPES, "DT_???", c.style());
+                let n = format::quote(name, c.opts.hex);
+                c.push(&format!(
+                    "{{d_ino={ino}, d_off={d_off}, d_reclen={reclen}, d_type={t}, d_name={n}}}"
+                ));
+            }
+            c.push("]");
+        } else {
+            c.p_ptr(1);
+            c.push(&format!(" /* {} entries */", entries.len()));
+        }
+    }
+    c.sep();
+    c.p_ulong(2);
+    Step::Done
+}
+
+const ACCESS_FLAGS: &Xlat = &[(4, "R_OK"), (2, "W_OK"), (1, "X_OK")];
+
+fn access_mode(c: &mut Call, i: usize) {
+    c.p_flags(i, ACCESS_FLAGS, "F_OK");
+}
+
+fn access(c: &mut Call) -> Step {
+    c.p_path(0);
+    c.sep();
+    access_mode(c, 1);
+    Step::Done
+}
+
+fn faccessat(c: &mut Call) -> Step {
+    c.p_dirfd(0);
+    c.sep();
+    c.p_path(1);
+    c.sep();
+    access_mode(c, 2);
+    Step::Done
+}
+
+/// `AT_*` flags of the *at() calls.
+pub const AT_FLAGS: &Xlat = &[
+    (0x100, "AT_SYMLINK_NOFOLLOW"),
+    (0x200, "AT_REMOVEDIR"),
+    (0x400, "AT_SYMLINK_FOLLOW"),
+    (0x800, "AT_NO_AUTOMOUNT"),
+    (0x1000, "AT_EMPTY_PATH"),
+    (0x8000, "AT_RECURSIVE"),
+];
+
+fn faccessat2(c: &mut Call) -> Step {
+    faccessat(c);
+    c.sep();
+    let t = format::flags(
+        c.arg(3),
+        &[
+            (0x200, "AT_EACCESS"),
+            (0x100, "AT_SYMLINK_NOFOLLOW"),
+            (0x1000, "AT_EMPTY_PATH"),
+        ],
+        "0",
+        c.style(),
+    );
+    c.push(&t);
+    Step::Done
+}
+
+fn path_only(c: &mut Call) -> Step {
+    c.p_path(0);
+    Step::Done
+}
+
+fn unlinkat(c: &mut Call) -> Step {
+    c.p_dirfd(0);
+    c.sep();
+    c.p_path(1);
+    c.sep();
+    c.p_flags(2, AT_FLAGS, "0");
+    Step::Done
+}
+
+fn two_paths(c: &mut Call) -> Step {
+    c.p_path(0);
+    c.sep();
+    c.p_path(1);
+    Step::Done
+}
+
+fn renameat(c: &mut Call) -> Step {
+    c.p_dirfd(0);
+    c.sep();
+    c.p_path(1);
+    c.sep();
+    c.p_dirfd(2);
+    c.sep();
+    c.p_path(3);
+    Step::Done
+}
+
+fn renameat2(c: &mut Call) -> Step {
+    renameat(c);
+    c.sep();
+    c.p_flags(
+        4,
+        &[
+            (1, "RENAME_NOREPLACE"),
+            (2, "RENAME_EXCHANGE"),
+            (4, "RENAME_WHITEOUT"),
+        ],
+        "0",
+    );
+    Step::Done
+}
+
+fn linkat(c: &mut Call) -> Step {
+    renameat(c);
+    c.sep();
+    c.p_flags(4, AT_FLAGS, "0");
+    Step::Done
+}
+
+fn symlinkat(c: &mut Call) -> Step {
+    c.p_path(0);
+    c.sep();
+    c.p_dirfd(1);
+    c.sep();
+    c.p_path(2);
+    Step::Done
+}
+
+fn path_mode(c: &mut Call) -> Step {
+    c.p_path(0);
+    c.sep();
+    c.push(&format::octal(c.arg(1) & 0o7777));
+    Step::Done
+}
+
+fn mkdirat(c: &mut Call) -> Step {
+    c.p_dirfd(0);
+    c.sep();
+    c.p_path(1);
+    c.sep();
+    c.push(&format::octal(c.arg(2) & 0o7777));
+    Step::Done
+}
+
+fn fchmod(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.sep();
+    c.push(&format::octal(c.arg(1) & 0o7777));
+    Step::Done
+}
+
+fn fchmodat(c: &mut Call) -> Step {
+    mkdirat(c)
+}
+
+fn truncate(c: &mut Call) -> Step {
+    c.p_path(0);
+    c.sep();
+    c.p_long(1);
+    Step::Done
+}
+
+fn ftruncate(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.sep();
+    c.p_long(1);
+    Step::Done
+}
+
+fn readlink_result(c: &mut Call, buf: usize, size: usize) {
+    if c.failed() {
+        c.p_ptr(buf);
+    } else {
+        c.p_buffer(buf, c.rval as u64);
+    }
+    c.sep();
+    c.p_ulong(size);
+}
+
+fn readlink(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_path(0);
+        c.sep();
+        return Step::AtExit;
+    }
+    readlink_result(c, 1, 2);
+    Step::Done
+}
+
+fn readlinkat(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_dirfd(0);
+        c.sep();
+        c.p_path(1);
+        c.sep();
+        return Step::AtExit;
+    }
+    readlink_result(c, 2, 3);
+    Step::Done
+}
+
+fn getcwd(c: &mut Call) -> Step {
+    if !c.exiting {
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(0);
+    } else {
+        c.p_path(0);
+    }
+    c.sep();
+    c.p_ulong(1);
+    Step::Done
+}
+
+fn umask(c: &mut Call) -> Step {
+    c.push(&format::octal(c.arg(0) & 0o7777));
+    c.ret_style = RetStyle::Octal;
+    Step::Done
+}
+
+fn dup(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.ret_style = RetStyle::Fd;
+    Step::Done
+}
+
+fn dup2(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.sep();
+    c.p_fd(1);
+    c.ret_style = RetStyle::Fd;
+    Step::Done
+}
+
+fn dup3(c: &mut Call) -> Step {
+    dup2(c);
+    c.sep();
+    c.p_flags(2, &[(0o2000000, "O_CLOEXEC")], "0");
+    Step::Done
+}
+
+fn pipe_fds(c: &mut Call) {
+    if c.failed() {
+        return c.p_ptr(0);
+    }
+    match c.mem.read_value::<[i32; 2]>(c.arg(0)) {
+        Some([r, w]) => {
+            c.push("[");
+            c.p_fd_value(r);
+            c.sep();
+            c.p_fd_value(w);
+            c.push("]");
+        }
+        None => c.p_ptr(0),
+    }
+}
+
+fn pipe(c: &mut Call) -> Step {
+    if !c.exiting {
+        return Step::AtExit;
+    }
+    pipe_fds(c);
+    Step::Done
+}
+
+fn pipe2(c: &mut Call) -> Step {
+    if !c.exiting {
+        return Step::AtExit;
+    }
+    pipe_fds(c);
+    c.sep();
+    c.p_flags(
+        1,
+        &[
+            (0o4000, "O_NONBLOCK"),
+            (0o2000000, "O_CLOEXEC"),
+            (0o40000, "O_DIRECT"),
+            (0o10000000, "O_NOTIFICATION_PIPE"),
+        ],
+        "0",
+    );
+    Step::Done
+}
+
+fn sendfile(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_fd(0);
+        c.sep();
+        c.p_fd(1);
+        c.sep();
+        let off = c.arg(2);
+        if off == 0 {
+            c.push("NULL");
+        } else {
+            match c.mem.read_value::<i64>(off) {
+                Some(v) => c.push(&format!("[{v}]")),
+                None => c.p_addr(off),
+            }
+        }
+        return Step::AtExit;
+    }
+    let off = c.arg(2);
+    if off != 0 && !c.failed() {
+        if let Some(v) = c.mem.read_value::<i64>(off) {
+            c.push(&format!(" => [{v}]"));
+        }
+    }
+    c.sep();
+    c.p_ulong(3);
+    Step::Done
+}
+
+fn print_id(c: &mut Call, i: usize) {
+    let v = c.int(i);
+    c.push(&v.to_string());
+}
+
+fn chown(c: &mut Call) -> Step {
+    c.p_path(0);
+    c.sep();
+    print_id(c, 1);
+    c.sep();
+    print_id(c, 2);
+    Step::Done
+}
+
+fn fchown(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.sep();
+    print_id(c, 1);
+    c.sep();
+    print_id(c, 2);
+    Step::Done
+}
+
+fn close_range(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.sep();
+    c.p_fd(1);
+    c.sep();
+    c.p_flags(
+        2,
+        &[(2, "CLOSE_RANGE_UNSHARE"), (4, "CLOSE_RANGE_CLOEXEC")],
+        "0",
+    );
+    Step::Done
+}

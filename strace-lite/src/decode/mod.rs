@@ -1,0 +1,349 @@
+//! Argument decoding, one file per syscall family. A decoder is called at syscall entry
+//! to print the arguments the kernel reads, and (when it says so) again at exit to print
+//! what the kernel wrote; the tracer prints the return value. This split is strace's: it
+//! is what decides where a line breaks into `<unfinished ...>` and `<... resumed>`.
+
+mod fcntl_ioctl;
+mod file;
+mod memory;
+mod net;
+mod poll;
+mod process;
+mod signal;
+mod stat;
+mod time;
+
+use crate::cli::{Options, XlatStyle};
+use crate::fdinfo;
+use crate::format;
+use crate::memory::Memory;
+use crate::syscall_table;
+
+/// The decoding settings of `-s`, `-x`, `-y`, `-v`, `-X`.
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeOptions {
+    pub string_limit: usize,
+    pub hex: u8,
+    pub decode_fds: u8,
+    pub verbose: bool,
+    pub xlat_style: XlatStyle,
+}
+
+impl DecodeOptions {
+    pub fn from_options(o: &Options) -> Self {
+        DecodeOptions {
+            string_limit: o.string_limit,
+            hex: o.hex,
+            decode_fds: o.decode_fds,
+            verbose: o.verbose,
+            xlat_style: o.xlat_style,
+        }
+    }
+}
+
+/// What a decoder still has to print after its entry half.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Every argument is printed; only `)` and the return value remain.
+    Done,
+    /// Call the decoder again at syscall exit.
+    AtExit,
+}
+
+/// How the return value prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetStyle {
+    Decimal,
+    Hex,
+    Octal,
+    /// A file descriptor (decorated with its path under `-y`).
+    Fd,
+}
+
+/// A decoder: prints arguments into `call.out`.
+pub type Decoder = fn(&mut Call) -> Step;
+
+/// One syscall being decoded, kept by the tracer from entry to exit.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub pid: i32,
+    pub nr: u64,
+    pub args: [u64; 6],
+    /// The stack pointer at entry (rt_sigreturn reads its frame there).
+    pub stack_pointer: u64,
+    /// The return value, at exit.
+    pub rval: i64,
+    pub exiting: bool,
+    pub mem: Memory,
+    pub opts: DecodeOptions,
+    /// Text printed by the current half.
+    pub out: String,
+    pub ret_style: RetStyle,
+    /// Printed after the return value, like strace's `auxstr`: `(Timeout)`, `(flags O_RDONLY)`.
+    pub ret_note: Option<String>,
+    /// Values a decoder keeps from entry for its exit half.
+    pub saved: [u64; 2],
+}
+
+impl Call {
+    pub fn new(pid: i32, nr: u64, args: [u64; 6], stack_pointer: u64, opts: DecodeOptions) -> Self {
+        Call {
+            pid,
+            nr,
+            args,
+            stack_pointer,
+            rval: 0,
+            exiting: false,
+            mem: Memory::new(pid),
+            opts,
+            out: String::new(),
+            ret_style: RetStyle::Decimal,
+            ret_note: None,
+            saved: [0; 2],
+        }
+    }
+
+    /// Argument `i` as the kernel saw it.
+    pub fn arg(&self, i: usize) -> u64 {
+        self.args[i]
+    }
+
+    /// Argument `i` as a C `int`.
+    pub fn int(&self, i: usize) -> i32 {
+        self.args[i] as u32 as i32
+    }
+
+    /// Argument `i` as a C `unsigned int`.
+    pub fn uint(&self, i: usize) -> u32 {
+        self.args[i] as u32
+    }
+
+    /// Whether the syscall failed (at exit).
+    pub fn failed(&self) -> bool {
+        (-4095..0).contains(&self.rval)
+    }
+
+    pub fn push(&mut self, text: &str) {
+        self.out.push_str(text);
+    }
+
+    pub fn sep(&mut self) {
+        self.out.push_str(", ");
+    }
+
+    pub fn style(&self) -> XlatStyle {
+        self.opts.xlat_style
+    }
+
+    /// Print argument `i` as a signed int.
+    pub fn p_int(&mut self, i: usize) {
+        let v = self.int(i);
+        self.push(&v.to_string());
+    }
+
+    /// Print argument `i` as an unsigned long.
+    pub fn p_ulong(&mut self, i: usize) {
+        let v = self.arg(i);
+        self.push(&v.to_string());
+    }
+
+    /// Print argument `i` as a signed long.
+    pub fn p_long(&mut self, i: usize) {
+        let v = self.arg(i) as i64;
+        self.push(&v.to_string());
+    }
+
+    /// Print argument `i` as hex (`0` for zero).
+    pub fn p_hex(&mut self, i: usize) {
+        let v = format::hex(self.arg(i));
+        self.push(&v);
+    }
+
+    /// Print argument `i` as a pointer (`NULL` for zero).
+    pub fn p_ptr(&mut self, i: usize) {
+        let v = format::pointer(self.arg(i));
+        self.push(&v);
+    }
+
+    /// Print a file descriptor value, with its path under `-y`.
+    pub fn p_fd_value(&mut self, fd: i32) {
+        let text = fdinfo::describe_fd(self.pid, fd, self.opts.decode_fds);
+        self.push(&text);
+    }
+
+    /// Print argument `i` as a file descriptor.
+    pub fn p_fd(&mut self, i: usize) {
+        self.p_fd_value(self.int(i));
+    }
+
+    /// Print argument `i` as a directory fd of the *at() family (`AT_FDCWD`).
+    pub fn p_dirfd(&mut self, i: usize) {
+        let fd = self.int(i);
+        if fd == libc::AT_FDCWD {
+            let text = if self.style() == XlatStyle::Abbrev {
+                "AT_FDCWD".to_string()
+            } else {
+                format::xlat_or_decimal(
+                    fd as i64,
+                    &[(libc::AT_FDCWD as i64 as u64, "AT_FDCWD")],
+                    self.style(),
+                )
+            };
+            self.push(&text);
+            if self.opts.decode_fds > 0 {
+                if let Ok(cwd) = std::fs::read_link(format!("/proc/{}/cwd", self.pid)) {
+                    self.push(&format!("<{}>", cwd.display()));
+                }
+            }
+        } else {
+            self.p_fd_value(fd);
+        }
+    }
+
+    /// Print a path argument: the whole NUL-terminated string (not cut by `-s`).
+    pub fn p_path(&mut self, i: usize) {
+        let addr = self.arg(i);
+        self.p_path_at(addr);
+    }
+
+    pub fn p_path_at(&mut self, addr: u64) {
+        if addr == 0 {
+            return self.push("NULL");
+        }
+        match self.mem.read_cstring(addr, libc::PATH_MAX as usize) {
+            Some((bytes, terminated)) => {
+                let q = format::quote(&bytes, self.opts.hex);
+                self.push(&q);
+                if !terminated {
+                    self.push("...");
+                }
+            }
+            None => self.push(&format::pointer(addr)),
+        }
+    }
+
+    /// Print a NUL-terminated string at `addr`, cut at `-s` bytes with `...`.
+    pub fn p_cstring_at(&mut self, addr: u64) {
+        if addr == 0 {
+            return self.push("NULL");
+        }
+        let limit = self.opts.string_limit;
+        match self.mem.read_cstring(addr, limit + 1) {
+            Some((mut bytes, terminated)) => {
+                let cut = !terminated || bytes.len() > limit;
+                bytes.truncate(limit);
+                let q = format::quote(&bytes, self.opts.hex);
+                self.push(&q);
+                if cut {
+                    self.push("...");
+                }
+            }
+            None => self.push(&format::pointer(addr)),
+        }
+    }
+
+    /// Print `len` bytes of a buffer at `addr`, cut at `-s` bytes with `...`.
+    pub fn p_buffer_at(&mut self, addr: u64, len: u64) {
+        if addr == 0 {
+            return self.push("NULL");
+        }
+        let limit = self.opts.string_limit as u64;
+        let take = len.min(limit) as usize;
+        match self.mem.read(addr, take) {
+            Some(bytes) => {
+                let q = format::quote(&bytes, self.opts.hex);
+                self.push(&q);
+                if len > limit {
+                    self.push("...");
+                }
+            }
+            None => self.push(&format::pointer(addr)),
+        }
+    }
+
+    /// Print argument `i` as a buffer of `len` bytes.
+    pub fn p_buffer(&mut self, i: usize, len: u64) {
+        self.p_buffer_at(self.arg(i), len);
+    }
+
+    /// Print argument `i` as flags from `table`.
+    pub fn p_flags(&mut self, i: usize, table: &format::Xlat, zero: &str) {
+        let v = format::flags(self.arg(i), table, zero, self.style());
+        self.push(&v);
+    }
+
+    /// Print argument `i` as one constant from `table`.
+    pub fn p_xlat(&mut self, i: usize, table: &format::Xlat, unknown: &str) {
+        let v = format::xlat(self.arg(i), table, unknown, self.style());
+        self.push(&v);
+    }
+
+    /// Print an `int` stored at `addr` as `[value]`.
+    pub fn p_int_ref(&mut self, addr: u64) {
+        match self.mem.read_i32(addr) {
+            Some(v) => self.push(&format!("[{v}]")),
+            None => self.push(&format::pointer(addr)),
+        }
+    }
+
+    /// Print `addr` as a pointer (for data that failed or is not decoded).
+    pub fn p_addr(&mut self, addr: u64) {
+        self.push(&format::pointer(addr));
+    }
+}
+
+/// The decoder of each syscall number, built once at start.
+pub struct DecoderTable {
+    by_nr: Vec<Option<Decoder>>,
+}
+
+impl DecoderTable {
+    pub fn new() -> Self {
+        let mut by_nr = vec![None; syscall_table::MAX_NR];
+        for e in syscall_table::TABLE {
+            if let Some(slot) = by_nr.get_mut(e.nr as usize) {
+                *slot = lookup(e.name);
+            }
+        }
+        DecoderTable { by_nr }
+    }
+
+    /// The decoder for `nr`: a family's, or strace's raw hex printer.
+    pub fn get(&self, nr: u64) -> Decoder {
+        usize::try_from(nr)
+            .ok()
+            .and_then(|i| self.by_nr.get(i).copied().flatten())
+            .unwrap_or(raw)
+    }
+}
+
+impl Default for DecoderTable {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Unknown syscalls: every argument in hex.
+pub fn raw(c: &mut Call) -> Step {
+    let n = syscall_table::nargs(c.nr);
+    for i in 0..n {
+        if i > 0 {
+            c.sep();
+        }
+        c.p_hex(i);
+    }
+    Step::Done
+}
+
+/// The family decoder of a syscall named `name`.
+fn lookup(name: &str) -> Option<Decoder> {
+    file::lookup(name)
+        .or_else(|| stat::lookup(name))
+        .or_else(|| fcntl_ioctl::lookup(name))
+        .or_else(|| process::lookup(name))
+        .or_else(|| memory::lookup(name))
+        .or_else(|| net::lookup(name))
+        .or_else(|| poll::lookup(name))
+        .or_else(|| signal::lookup(name))
+        .or_else(|| time::lookup(name))
+}

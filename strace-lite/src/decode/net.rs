@@ -1,0 +1,516 @@
+//! Sockets: socket, bind, connect, listen, accept/accept4, send/recv in their from/to and
+//! msg forms, set/getsockopt, shutdown, getsockname/getpeername, socketpair; `sockaddr`
+//! for AF_INET, AF_INET6 and AF_UNIX.
+
+use super::file::print_iovec;
+use super::{Call, Decoder, RetStyle, Step};
+use crate::format::{self, Xlat};
+
+pub fn lookup(name: &str) -> Option<Decoder> {
+    Some(match name {
+        "socket" => socket,
+        "bind" | "connect" => bind,
+        "listen" => listen,
+        "accept" | "accept4" => accept,
+        "getsockname" | "getpeername" => getsockname,
+        "sendto" => sendto,
+        "recvfrom" => recvfrom,
+        "sendmsg" => sendmsg,
+        "recvmsg" => recvmsg,
+        "setsockopt" => setsockopt,
+        "getsockopt" => getsockopt,
+        "shutdown" => shutdown,
+        "socketpair" => socketpair,
+        _ => return None,
+    })
+}
+
+pub const ADDRESS_FAMILIES: &Xlat = &[
+    (0, "AF_UNSPEC"),
+    (1, "AF_UNIX"),
+    (2, "AF_INET"),
+    (3, "AF_AX25"),
+    (4, "AF_IPX"),
+    (5, "AF_APPLETALK"),
+    (10, "AF_INET6"),
+    (16, "AF_NETLINK"),
+    (17, "AF_PACKET"),
+    (38, "AF_ALG"),
+    (40, "AF_VSOCK"),
+    (44, "AF_XDP"),
+];
+
+const SOCK_TYPES: &Xlat = &[
+    (1, "SOCK_STREAM"),
+    (2, "SOCK_DGRAM"),
+    (3, "SOCK_RAW"),
+    (4, "SOCK_RDM"),
+    (5, "SOCK_SEQPACKET"),
+    (6, "SOCK_DCCP"),
+    (10, "SOCK_PACKET"),
+];
+
+const SOCK_FLAGS: &Xlat = &[(0o2000000, "SOCK_CLOEXEC"), (0o4000, "SOCK_NONBLOCK")];
+
+const IP_PROTOCOLS: &Xlat = &[
+    (0, "IPPROTO_IP"),
+    (1, "IPPROTO_ICMP"),
+    (2, "IPPROTO_IGMP"),
+    (6, "IPPROTO_TCP"),
+    (17, "IPPROTO_UDP"),
+    (41, "IPPROTO_IPV6"),
+    (58, "IPPROTO_ICMPV6"),
+    (132, "IPPROTO_SCTP"),
+    (136, "IPPROTO_UDPLITE"),
+    (255, "IPPROTO_RAW"),
+    (262, "IPPROTO_MPTCP"),
+];
+
+const NETLINK_PROTOCOLS: &Xlat = &[
+    (0, "NETLINK_ROUTE"),
+    (4, "NETLINK_SOCK_DIAG"),
+    (9, "NETLINK_AUDIT"),
+    (15, "NETLINK_KOBJECT_UEVENT"),
+    (16, "NETLINK_GENERIC"),
+];
+
+fn sock_type_text(value: u64, style: crate::cli::XlatStyle) -> String {
+    let mut s = format::xlat(value & 0xf, SOCK_TYPES, "SOCK_???", style);
+    let rest = value & !0xf;
+    if rest != 0 {
+        s.push('|');
+        s.push_str(&format::flags(rest, SOCK_FLAGS, "0", style));
+    }
+    s
+}
+
+fn socket(c: &mut Call) -> Step {
+    let family = c.arg(0);
+    c.p_xlat(0, ADDRESS_FAMILIES, "AF_???");
+    c.sep();
+    let t = sock_type_text(c.arg(1), c.style());
+    c.push(&t);
+    c.sep();
+    match family {
+        2 | 10 => c.p_xlat(2, IP_PROTOCOLS, "IPPROTO_???"),
+        16 => c.p_xlat(2, NETLINK_PROTOCOLS, "NETLINK_???"),
+        _ => c.p_int(2),
+    }
+    c.ret_style = RetStyle::Fd;
+    Step::Done
+}
+
+/// Decode the `sockaddr` of `len` bytes at `addr`.
+pub fn sockaddr_text(c: &Call, addr: u64, len: u32) -> Option<String> {
+    if len < 2 {
+        return None;
+    }
+    let bytes = c.mem.read(addr, (len as usize).min(128))?;
+    let family = u16::from_ne_bytes([bytes[0], bytes[1]]);
+    let fam = format::xlat(u64::from(family), ADDRESS_FAMILIES, "AF_???", c.style());
+    let text = match family {
+        2 if bytes.len() >= 8 => {
+            let port = u16::from_be_bytes([bytes[2], bytes[3]]);
+            let ip = std::net::Ipv4Addr::new(bytes[4], bytes[5], bytes[6], bytes[7]);
+            format!("{{sa_family={fam}, sin_port=htons({port}), sin_addr=inet_addr(\"{ip}\")}}")
+        }
+        10 if bytes.len() >= 24 => {
+            let port = u16::from_be_bytes([bytes[2], bytes[3]]);
+            let flow = u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+            let mut octets = [0u8; 16];
+            octets.copy_from_slice(&bytes[8..24]);
+            let ip = std::net::Ipv6Addr::from(octets);
+            let scope = if bytes.len() >= 28 {
+                u32::from_ne_bytes([bytes[24], bytes[25], bytes[26], bytes[27]])
+            } else {
+                0
+            };
+            format!(
+                "{{sa_family={fam}, sin6_port=htons({port}), sin6_flowinfo=htonl({flow}), inet_pton({fam}, \"{ip}\", &sin6_addr), sin6_scope_id={scope}}}"
+            )
+        }
+        1 => {
+            let path = &bytes[2..];
+            if path.is_empty() {
+                format!("{{sa_family={fam}}}")
+            } else if path[0] == 0 {
+                let q = format::quote(&path[1..], c.opts.hex);
+                format!("{{sa_family={fam}, sun_path=@{q}}}")
+            } else {
+                let end = path.iter().position(|&b| b == 0).unwrap_or(path.len());
+                let q = format::quote(&path[..end], c.opts.hex);
+                format!("{{sa_family={fam}, sun_path={q}}}")
+            }
+        }
+        16 if bytes.len() >= 12 => {
+            let pid = u32::from_ne_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+            let groups = u32::from_ne_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
+            format!("{{sa_family={fam}, nl_pid={pid}, nl_groups={groups:08x}}}")
+        }
+        _ => {
+            let q = format::quote(&bytes[2..], c.opts.hex);
+            format!("{{sa_family={fam}, sa_data={q}}}")
+        }
+    };
+    Some(text)
+}
+
+fn print_sockaddr(c: &mut Call, addr: u64, len: u32) {
+    if addr == 0 {
+        return c.push("NULL");
+    }
+    match sockaddr_text(c, addr, len) {
+        Some(t) => c.push(&t),
+        None => c.p_addr(addr),
+    }
+}
+
+fn bind(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.sep();
+    print_sockaddr(c, c.arg(1), c.uint(2));
+    c.sep();
+    c.p_ulong(2);
+    Step::Done
+}
+
+fn listen(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.sep();
+    c.p_int(1);
+    Step::Done
+}
+
+/// At exit: the address and its `[in => out]` length, `saved[0]` holding the input.
+fn print_addr_and_len(c: &mut Call, addr_arg: usize, len_arg: usize) {
+    let len_addr = c.arg(len_arg);
+    let before = c.saved[0] as u32;
+    if c.arg(addr_arg) == 0 {
+        c.push("NULL");
+    } else if c.failed() {
+        c.p_ptr(addr_arg);
+    } else {
+        let after = c.mem.read_value::<u32>(len_addr).unwrap_or(0);
+        print_sockaddr(c, c.arg(addr_arg), after.min(before));
+    }
+    c.sep();
+    if len_addr == 0 {
+        return c.push("NULL");
+    }
+    match c.mem.read_value::<u32>(len_addr) {
+        Some(after) if !c.failed() && after != before => {
+            c.push(&format!("[{before} => {after}]"));
+        }
+        Some(after) => c.push(&format!("[{after}]")),
+        None => c.p_addr(len_addr),
+    }
+}
+
+fn save_len(c: &mut Call, len_arg: usize) {
+    c.saved[0] = u64::from(c.mem.read_value::<u32>(c.arg(len_arg)).unwrap_or(0));
+}
+
+fn accept(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_fd(0);
+        c.sep();
+        save_len(c, 2);
+        c.ret_style = RetStyle::Fd;
+        return Step::AtExit;
+    }
+    print_addr_and_len(c, 1, 2);
+    if c.nr == 288 {
+        c.sep();
+        c.p_flags(3, SOCK_FLAGS, "0");
+    }
+    Step::Done
+}
+
+fn getsockname(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_fd(0);
+        c.sep();
+        save_len(c, 2);
+        return Step::AtExit;
+    }
+    print_addr_and_len(c, 1, 2);
+    Step::Done
+}
+
+pub const MSG_FLAGS: &Xlat = &[
+    (0x1, "MSG_OOB"),
+    (0x2, "MSG_PEEK"),
+    (0x4, "MSG_DONTROUTE"),
+    (0x8, "MSG_CTRUNC"),
+    (0x10, "MSG_PROBE"),
+    (0x20, "MSG_TRUNC"),
+    (0x40, "MSG_DONTWAIT"),
+    (0x80, "MSG_EOR"),
+    (0x100, "MSG_WAITALL"),
+    (0x200, "MSG_FIN"),
+    (0x400, "MSG_SYN"),
+    (0x800, "MSG_CONFIRM"),
+    (0x1000, "MSG_RST"),
+    (0x2000, "MSG_ERRQUEUE"),
+    (0x4000, "MSG_NOSIGNAL"),
+    (0x8000, "MSG_MORE"),
+    (0x10000, "MSG_WAITFORONE"),
+    (0x40000, "MSG_BATCH"),
+    (0x4000000, "MSG_ZEROCOPY"),
+    (0x20000000, "MSG_FASTOPEN"),
+    (0x40000000, "MSG_CMSG_CLOEXEC"),
+];
+
+fn sendto(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.sep();
+    c.p_buffer(1, c.arg(2));
+    c.sep();
+    c.p_ulong(2);
+    c.sep();
+    c.p_flags(3, MSG_FLAGS, "0");
+    c.sep();
+    print_sockaddr(c, c.arg(4), c.uint(5));
+    c.sep();
+    c.p_int(5);
+    Step::Done
+}
+
+fn recvfrom(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_fd(0);
+        c.sep();
+        if c.arg(5) != 0 {
+            save_len(c, 5);
+        }
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(1);
+    } else {
+        c.p_buffer(1, c.rval as u64);
+    }
+    c.sep();
+    c.p_ulong(2);
+    c.sep();
+    c.p_flags(3, MSG_FLAGS, "0");
+    c.sep();
+    print_addr_and_len(c, 4, 5);
+    Step::Done
+}
+
+/// Print a `struct msghdr`; `data_len` bounds the iov data shown (recvmsg's result).
+fn print_msghdr(c: &mut Call, addr: u64, data_len: Option<u64>) {
+    let Some(m) = c.mem.read_value::<[u64; 7]>(addr) else {
+        return c.p_addr(addr);
+    };
+    let (name, namelen, iov, iovlen, control, controllen, flags) =
+        (m[0], m[1] as u32, m[2], m[3], m[4], m[5], m[6] as u32);
+    c.push("{msg_name=");
+    print_sockaddr(c, name, namelen);
+    c.push(&format!(", msg_namelen={namelen}, msg_iov="));
+    print_iovec(c, iov, iovlen, data_len);
+    c.push(&format!(", msg_iovlen={iovlen}"));
+    if controllen != 0 {
+        c.push(&format!(", msg_control={}", format::pointer(control)));
+    }
+    let f = format::flags(u64::from(flags), MSG_FLAGS, "0", c.style());
+    c.push(&format!(", msg_controllen={controllen}, msg_flags={f}}}"));
+}
+
+fn sendmsg(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.sep();
+    print_msghdr(c, c.arg(1), None);
+    c.sep();
+    c.p_flags(2, MSG_FLAGS, "0");
+    Step::Done
+}
+
+fn recvmsg(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_fd(0);
+        c.sep();
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(1);
+    } else {
+        print_msghdr(c, c.arg(1), Some(c.rval as u64));
+    }
+    c.sep();
+    c.p_flags(2, MSG_FLAGS, "0");
+    Step::Done
+}
+
+const SOCKOPT_LEVELS: &Xlat = &[
+    (0, "SOL_IP"),
+    (1, "SOL_SOCKET"),
+    (6, "SOL_TCP"),
+    (17, "SOL_UDP"),
+    (41, "SOL_IPV6"),
+];
+
+const SOL_SOCKET_OPTIONS: &Xlat = &[
+    (1, "SO_DEBUG"),
+    (2, "SO_REUSEADDR"),
+    (3, "SO_TYPE"),
+    (4, "SO_ERROR"),
+    (5, "SO_DONTROUTE"),
+    (6, "SO_BROADCAST"),
+    (7, "SO_SNDBUF"),
+    (8, "SO_RCVBUF"),
+    (9, "SO_KEEPALIVE"),
+    (10, "SO_OOBINLINE"),
+    (11, "SO_NO_CHECK"),
+    (12, "SO_PRIORITY"),
+    (13, "SO_LINGER"),
+    (14, "SO_BSDCOMPAT"),
+    (15, "SO_REUSEPORT"),
+    (16, "SO_PASSCRED"),
+    (17, "SO_PEERCRED"),
+    (18, "SO_RCVLOWAT"),
+    (19, "SO_SNDLOWAT"),
+    (20, "SO_RCVTIMEO_OLD"),
+    (21, "SO_SNDTIMEO_OLD"),
+    (30, "SO_ACCEPTCONN"),
+    (32, "SO_SNDBUFFORCE"),
+    (33, "SO_RCVBUFFORCE"),
+    (38, "SO_PROTOCOL"),
+    (39, "SO_DOMAIN"),
+];
+
+const TCP_OPTIONS: &Xlat = &[
+    (1, "TCP_NODELAY"),
+    (2, "TCP_MAXSEG"),
+    (3, "TCP_CORK"),
+    (4, "TCP_KEEPIDLE"),
+    (5, "TCP_KEEPINTVL"),
+    (6, "TCP_KEEPCNT"),
+    (7, "TCP_SYNCNT"),
+    (8, "TCP_LINGER2"),
+    (9, "TCP_DEFER_ACCEPT"),
+    (10, "TCP_WINDOW_CLAMP"),
+    (11, "TCP_INFO"),
+    (12, "TCP_QUICKACK"),
+    (13, "TCP_CONGESTION"),
+    (18, "TCP_USER_TIMEOUT"),
+    (23, "TCP_FASTOPEN"),
+];
+
+const IPV6_OPTIONS: &Xlat = &[(26, "IPV6_V6ONLY"), (16, "IPV6_UNICAST_HOPS")];
+const IP_OPTIONS: &Xlat = &[
+    (1, "IP_TOS"),
+    (2, "IP_TTL"),
+    (3, "IP_HDRINCL"),
+    (10, "IP_MTU_DISCOVER"),
+];
+
+fn sockopt_name(c: &mut Call) {
+    let table: &Xlat = match c.arg(1) {
+        1 => SOL_SOCKET_OPTIONS,
+        6 => TCP_OPTIONS,
+        41 => IPV6_OPTIONS,
+        0 => IP_OPTIONS,
+        _ => &[],
+    };
+    c.p_xlat(1, SOCKOPT_LEVELS, "SOL_???");
+    c.sep();
+    if table.is_empty() {
+        c.p_int(2);
+    } else {
+        c.p_xlat(2, table, "");
+    }
+}
+
+fn print_optval(c: &mut Call, addr: u64, len: u64) {
+    if addr == 0 {
+        return c.push("NULL");
+    }
+    if c.arg(1) == 1 && c.arg(2) == 13 && len >= 8 {
+        if let Some([on, linger]) = c.mem.read_value::<[i32; 2]>(addr) {
+            return c.push(&format!("{{l_onoff={on}, l_linger={linger}}}"));
+        }
+    }
+    if len == 4 {
+        c.p_int_ref(addr);
+    } else {
+        c.p_buffer_at(addr, len);
+    }
+}
+
+fn setsockopt(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.sep();
+    sockopt_name(c);
+    c.sep();
+    print_optval(c, c.arg(3), c.arg(4) & 0xffff_ffff);
+    c.sep();
+    c.p_int(4);
+    Step::Done
+}
+
+fn getsockopt(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_fd(0);
+        c.sep();
+        sockopt_name(c);
+        c.sep();
+        save_len(c, 4);
+        return Step::AtExit;
+    }
+    let len_addr = c.arg(4);
+    let after = c.mem.read_value::<u32>(len_addr).unwrap_or(0);
+    if c.failed() {
+        c.p_ptr(3);
+    } else {
+        print_optval(c, c.arg(3), u64::from(after));
+    }
+    c.sep();
+    let before = c.saved[0] as u32;
+    if !c.failed() && after != before {
+        c.push(&format!("[{before} => {after}]"));
+    } else {
+        c.p_int_ref(len_addr);
+    }
+    Step::Done
+}
+
+fn shutdown(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.sep();
+    c.p_xlat(
+        1,
+        &[(0, "SHUT_RD"), (1, "SHUT_WR"), (2, "SHUT_RDWR")],
+        "SHUT_???",
+    );
+    Step::Done
+}
+
+fn socketpair(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_xlat(0, ADDRESS_FAMILIES, "AF_???");
+        c.sep();
+        let t = sock_type_text(c.arg(1), c.style());
+        c.push(&t);
+        c.sep();
+        c.p_int(2);
+        c.sep();
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(3);
+        return Step::Done;
+    }
+    match c.mem.read_value::<[i32; 2]>(c.arg(3)) {
+        Some([a, b]) => {
+            c.push("[");
+            c.p_fd_value(a);
+            c.sep();
+            c.p_fd_value(b);
+            c.push("]");
+        }
+        None => c.p_ptr(3),
+    }
+    Step::Done
+}

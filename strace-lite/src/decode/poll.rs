@@ -1,0 +1,307 @@
+//! Readiness: epoll_create/create1/ctl/wait/pwait, poll/ppoll, select/pselect6.
+
+use super::signal::print_sigset_at;
+use super::time::{timespec_text, timeval_text};
+use super::{Call, Decoder, RetStyle, Step};
+use crate::format::{self, Xlat};
+
+pub fn lookup(name: &str) -> Option<Decoder> {
+    Some(match name {
+        "epoll_create" => epoll_create,
+        "epoll_create1" => epoll_create1,
+        "epoll_ctl" => epoll_ctl,
+        "epoll_wait" | "epoll_pwait" | "epoll_pwait2" => epoll_wait,
+        "poll" | "ppoll" => poll,
+        "select" | "pselect6" => select,
+        _ => return None,
+    })
+}
+
+const EPOLL_EVENTS: &Xlat = &[
+    (0x1, "EPOLLIN"),
+    (0x2, "EPOLLPRI"),
+    (0x4, "EPOLLOUT"),
+    (0x8, "EPOLLERR"),
+    (0x10, "EPOLLHUP"),
+    (0x20, "EPOLLNVAL"),
+    (0x40, "EPOLLRDNORM"),
+    (0x80, "EPOLLRDBAND"),
+    (0x100, "EPOLLWRNORM"),
+    (0x200, "EPOLLWRBAND"),
+    (0x400, "EPOLLMSG"),
+    (0x2000, "EPOLLRDHUP"),
+    (0x10000000, "EPOLLEXCLUSIVE"),
+    (0x20000000, "EPOLLWAKEUP"),
+    (0x40000000, "EPOLLONESHOT"),
+    (0x80000000, "EPOLLET"),
+];
+
+const POLL_EVENTS: &Xlat = &[
+    (0x1, "POLLIN"),
+    (0x2, "POLLPRI"),
+    (0x4, "POLLOUT"),
+    (0x8, "POLLERR"),
+    (0x10, "POLLHUP"),
+    (0x20, "POLLNVAL"),
+    (0x40, "POLLRDNORM"),
+    (0x80, "POLLRDBAND"),
+    (0x100, "POLLWRNORM"),
+    (0x200, "POLLWRBAND"),
+    (0x400, "POLLMSG"),
+    (0x2000, "POLLRDHUP"),
+];
+
+fn epoll_create(c: &mut Call) -> Step {
+    c.p_int(0);
+    c.ret_style = RetStyle::Fd;
+    Step::Done
+}
+
+fn epoll_create1(c: &mut Call) -> Step {
+    c.p_flags(0, &[(0o2000000, "EPOLL_CLOEXEC")], "0");
+    c.ret_style = RetStyle::Fd;
+    Step::Done
+}
+
+/// `{events=EPOLLIN, data={u32=3, u64=3}}` for the packed 12-byte x86_64 epoll_event.
+fn epoll_event_text(c: &Call, raw: &[u8]) -> String {
+    let events = u32::from_ne_bytes([raw[0], raw[1], raw[2], raw[3]]);
+    let mut data = [0u8; 8];
+    data.copy_from_slice(&raw[4..12]);
+    let data = u64::from_ne_bytes(data);
+    format!(
+        "{{events={}, data={{u32={}, u64={}}}}}",
+        format::flags(u64::from(events), EPOLL_EVENTS, "0", c.style()),
+        data as u32,
+        data
+    )
+}
+
+fn epoll_ctl(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.sep();
+    c.p_xlat(
+        1,
+        &[
+            (1, "EPOLL_CTL_ADD"),
+            (2, "EPOLL_CTL_DEL"),
+            (3, "EPOLL_CTL_MOD"),
+        ],
+        "EPOLL_CTL_???",
+    );
+    c.sep();
+    c.p_fd(2);
+    c.sep();
+    let addr = c.arg(3);
+    if addr == 0 {
+        c.push("NULL");
+    } else {
+        match c.mem.read(addr, 12) {
+            Some(raw) => {
+                let t = epoll_event_text(c, &raw);
+                c.push(&t);
+            }
+            None => c.p_addr(addr),
+        }
+    }
+    Step::Done
+}
+
+fn epoll_wait(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_fd(0);
+        c.sep();
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(1);
+    } else {
+        let n = c.rval as usize;
+        match c.mem.read(c.arg(1), n * 12) {
+            Some(raw) => {
+                let items: Vec<String> = raw
+                    .chunks_exact(12)
+                    .map(|e| epoll_event_text(c, e))
+                    .collect();
+                c.push(&format!("[{}]", items.join(", ")));
+            }
+            None => c.p_ptr(1),
+        }
+    }
+    c.sep();
+    c.p_int(2);
+    c.sep();
+    match c.nr {
+        281 => {
+            c.p_int(3);
+            c.sep();
+            print_sigset_at(c, c.arg(4), c.arg(5));
+            c.sep();
+            c.p_ulong(5);
+        }
+        441 => {
+            let t = timespec_text(c, c.arg(3));
+            c.push(&t);
+            c.sep();
+            print_sigset_at(c, c.arg(4), c.arg(5));
+            c.sep();
+            c.p_ulong(5);
+        }
+        _ => c.p_int(3),
+    }
+    Step::Done
+}
+
+fn pollfds_text(c: &Call, addr: u64, n: u64, revents: bool) -> Option<String> {
+    let raw = c.mem.read_array::<[u8; 8]>(addr, n.min(1024) as usize)?;
+    let mut items = Vec::new();
+    for p in raw {
+        let fd = i32::from_ne_bytes([p[0], p[1], p[2], p[3]]);
+        let events = u16::from_ne_bytes([p[4], p[5]]);
+        let rev = u16::from_ne_bytes([p[6], p[7]]);
+        if revents {
+            if rev != 0 {
+                items.push(format!(
+                    "{{fd={fd}, revents={}}}",
+                    format::flags(u64::from(rev), POLL_EVENTS, "0", c.style())
+                ));
+            }
+        } else {
+            items.push(format!(
+                "{{fd={fd}, events={}}}",
+                format::flags(u64::from(events), POLL_EVENTS, "0", c.style())
+            ));
+        }
+    }
+    Some(format!("[{}]", items.join(", ")))
+}
+
+fn poll(c: &mut Call) -> Step {
+    let is_ppoll = c.nr == 271;
+    if !c.exiting {
+        match pollfds_text(c, c.arg(0), c.arg(1), false) {
+            Some(t) => c.push(&t),
+            None => c.p_ptr(0),
+        }
+        c.sep();
+        c.p_uint_arg(1);
+        c.sep();
+        if is_ppoll {
+            let t = timespec_text(c, c.arg(2));
+            c.push(&t);
+            c.sep();
+            print_sigset_at(c, c.arg(3), c.arg(4));
+            c.sep();
+            c.p_ulong(4);
+            c.saved[0] = timespec_raw(c, c.arg(2));
+        } else {
+            c.p_int(2);
+        }
+        return Step::AtExit;
+    }
+    if c.failed() {
+        return Step::Done;
+    }
+    if c.rval == 0 {
+        c.ret_note = Some("(Timeout)".to_string());
+    } else if let Some(t) = pollfds_text(c, c.arg(0), c.arg(1), true) {
+        let mut note = format!("({t}");
+        if is_ppoll && c.arg(2) != 0 {
+            note.push_str(&format!(", left {}", timespec_text(c, c.arg(2))));
+        }
+        note.push(')');
+        c.ret_note = Some(note);
+    }
+    Step::Done
+}
+
+fn timespec_raw(c: &Call, addr: u64) -> u64 {
+    u64::from(addr != 0 && c.mem.read_value::<[i64; 2]>(addr).is_some())
+}
+
+fn fd_set_text(c: &Call, addr: u64, nfds: i32) -> Option<String> {
+    if addr == 0 {
+        return Some("NULL".to_string());
+    }
+    let n = nfds.clamp(0, 1024) as usize;
+    let words = n.div_ceil(64);
+    let bits = c.mem.read_array::<u64>(addr, words)?;
+    let mut fds = Vec::new();
+    for fd in 0..n {
+        if bits[fd / 64] & (1u64 << (fd % 64)) != 0 {
+            fds.push(fd.to_string());
+        }
+    }
+    Some(format!("[{}]", fds.join(" ")))
+}
+
+fn select(c: &mut Call) -> Step {
+    let nfds = c.int(0);
+    let is_pselect = c.nr == 270;
+    if !c.exiting {
+        c.p_int(0);
+        for i in 1..4 {
+            c.sep();
+            match fd_set_text(c, c.arg(i), nfds) {
+                Some(t) => c.push(&t),
+                None => c.p_ptr(i),
+            }
+        }
+        c.sep();
+        if is_pselect {
+            let t = timespec_text(c, c.arg(4));
+            c.push(&t);
+            c.sep();
+            let sig = c.arg(5);
+            if sig == 0 {
+                c.push("NULL");
+            } else if let Some([set, size]) = c.mem.read_value::<[u64; 2]>(sig) {
+                c.push("{");
+                print_sigset_at(c, set, size);
+                c.push(&format!(", {size}}}"));
+            } else {
+                c.p_addr(sig);
+            }
+        } else {
+            let t = timeval_text(c, c.arg(4));
+            c.push(&t);
+        }
+        return Step::AtExit;
+    }
+    if c.failed() {
+        return Step::Done;
+    }
+    if c.rval == 0 {
+        c.ret_note = Some("(Timeout)".to_string());
+        return Step::Done;
+    }
+    let mut parts = Vec::new();
+    for (i, label) in [(1, "in"), (2, "out"), (3, "except")] {
+        if c.arg(i) == 0 {
+            continue;
+        }
+        if let Some(t) = fd_set_text(c, c.arg(i), nfds) {
+            if t != "[]" {
+                parts.push(format!("{label} {t}"));
+            }
+        }
+    }
+    if c.arg(4) != 0 {
+        let left = if is_pselect {
+            timespec_text(c, c.arg(4))
+        } else {
+            timeval_text(c, c.arg(4))
+        };
+        parts.push(format!("left {left}"));
+    }
+    c.ret_note = Some(format!("({})", parts.join(", ")));
+    Step::Done
+}
+
+impl Call {
+    /// Print argument `i` as a C `unsigned int`.
+    pub fn p_uint_arg(&mut self, i: usize) {
+        let v = self.uint(i);
+        self.push(&v.to_string());
+    }
+}

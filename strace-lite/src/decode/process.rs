@@ -1,0 +1,547 @@
+//! Processes: execve/execveat, clone/clone3/fork/vfork, wait4, exit, kill/tgkill, and the
+//! start-up calls every program makes (arch_prctl, set_tid_address, prlimit64, ...).
+
+use super::{Call, Decoder, RetStyle, Step};
+use crate::format::{self, Xlat};
+use crate::signals;
+
+pub fn lookup(name: &str) -> Option<Decoder> {
+    Some(match name {
+        "execve" => execve,
+        "execveat" => execveat,
+        "clone" => clone,
+        "clone3" => clone3,
+        "wait4" => wait4,
+        "exit" | "exit_group" => exit,
+        "kill" | "tkill" => kill,
+        "tgkill" => tgkill,
+        "set_tid_address" => set_tid_address,
+        "arch_prctl" => arch_prctl,
+        "set_robust_list" => set_robust_list,
+        "rseq" => rseq,
+        "prlimit64" => prlimit64,
+        "getrlimit" | "setrlimit" => rlimit,
+        "getrandom" => getrandom,
+        _ => return None,
+    })
+}
+
+/// Print a NULL-terminated array of strings (argv): at most `-s` elements unless -v.
+fn print_string_array(c: &mut Call, addr: u64) {
+    if addr == 0 {
+        return c.push("NULL");
+    }
+    let mut items = Vec::new();
+    let mut complete = false;
+    for i in 0..4096u64 {
+        match c.mem.read_u64(addr + i * 8) {
+            Some(0) => {
+                complete = true;
+                break;
+            }
+            Some(p) => items.push(p),
+            None => break,
+        }
+    }
+    if items.is_empty() && !complete {
+        return c.p_addr(addr);
+    }
+    c.push("[");
+    let max = if c.opts.verbose {
+        usize::MAX
+    } else {
+        c.opts.string_limit
+    };
+    for (i, p) in items.iter().enumerate() {
+        if i > 0 {
+            c.sep();
+        }
+        if i >= max {
+            c.push("...");
+            break;
+        }
+        c.p_cstring_at(*p);
+    }
+    c.push("]");
+}
+
+/// The environment: the array under -v, else `0x7ffd... /* 23 vars */`.
+fn print_env(c: &mut Call, addr: u64) {
+    if c.opts.verbose || addr == 0 {
+        return print_string_array(c, addr);
+    }
+    let mut n = 0u64;
+    while let Some(p) = c.mem.read_u64(addr + n * 8) {
+        if p == 0 {
+            break;
+        }
+        n += 1;
+        if n > 1 << 20 {
+            break;
+        }
+    }
+    c.p_addr(addr);
+    c.push(&format!(" /* {n} var{} */", if n == 1 { "" } else { "s" }));
+}
+
+fn execve(c: &mut Call) -> Step {
+    c.p_path(0);
+    c.sep();
+    print_string_array(c, c.arg(1));
+    c.sep();
+    print_env(c, c.arg(2));
+    Step::Done
+}
+
+fn execveat(c: &mut Call) -> Step {
+    c.p_dirfd(0);
+    c.sep();
+    c.p_path(1);
+    c.sep();
+    print_string_array(c, c.arg(2));
+    c.sep();
+    print_env(c, c.arg(3));
+    c.sep();
+    c.p_flags(
+        4,
+        &[(0x100, "AT_SYMLINK_NOFOLLOW"), (0x1000, "AT_EMPTY_PATH")],
+        "0",
+    );
+    Step::Done
+}
+
+const CLONE_FLAGS: &Xlat = &[
+    (0x100, "CLONE_VM"),
+    (0x200, "CLONE_FS"),
+    (0x400, "CLONE_FILES"),
+    (0x800, "CLONE_SIGHAND"),
+    (0x1000, "CLONE_PIDFD"),
+    (0x2000, "CLONE_PTRACE"),
+    (0x4000, "CLONE_VFORK"),
+    (0x8000, "CLONE_PARENT"),
+    (0x10000, "CLONE_THREAD"),
+    (0x20000, "CLONE_NEWNS"),
+    (0x40000, "CLONE_SYSVSEM"),
+    (0x80000, "CLONE_SETTLS"),
+    (0x100000, "CLONE_PARENT_SETTID"),
+    (0x200000, "CLONE_CHILD_CLEARTID"),
+    (0x400000, "CLONE_DETACHED"),
+    (0x800000, "CLONE_UNTRACED"),
+    (0x1000000, "CLONE_CHILD_SETTID"),
+    (0x2000000, "CLONE_NEWCGROUP"),
+    (0x4000000, "CLONE_NEWUTS"),
+    (0x8000000, "CLONE_NEWIPC"),
+    (0x10000000, "CLONE_NEWUSER"),
+    (0x20000000, "CLONE_NEWPID"),
+    (0x40000000, "CLONE_NEWNET"),
+    (0x80000000, "CLONE_IO"),
+    (0x100000000, "CLONE_CLEAR_SIGHAND"),
+    (0x200000000, "CLONE_INTO_CGROUP"),
+];
+
+const CLONE_PARENT_SETTID: u64 = 0x100000;
+const CLONE_PIDFD: u64 = 0x1000;
+const CLONE_SETTLS: u64 = 0x80000;
+const CLONE_CHILD_TID: u64 = 0x200000 | 0x1000000;
+
+/// `CLONE_VM|...|SIGCHLD`: the flags with the exit signal in the low byte.
+fn clone_flags_text(flags: u64, style: crate::cli::XlatStyle) -> String {
+    let sig = (flags & 0xff) as i32;
+    let rest = flags & !0xff;
+    let mut s = if rest != 0 {
+        format::flags(rest, CLONE_FLAGS, "0", style)
+    } else {
+        String::new()
+    };
+    if sig != 0 {
+        if !s.is_empty() {
+            s.push('|');
+        }
+        s.push_str(&signals::name(sig));
+    }
+    if s.is_empty() {
+        s.push('0');
+    }
+    s
+}
+
+fn clone(c: &mut Call) -> Step {
+    // x86_64: clone(flags, stack, parent_tid, child_tid, tls)
+    let flags = c.arg(0);
+    if !c.exiting {
+        c.push("child_stack=");
+        c.p_ptr(1);
+        c.push(", flags=");
+        let t = clone_flags_text(flags, c.style());
+        c.push(&t);
+        c.ret_style = RetStyle::Decimal;
+        if flags & (CLONE_PARENT_SETTID | CLONE_PIDFD | CLONE_CHILD_TID | CLONE_SETTLS) == 0 {
+            return Step::Done;
+        }
+        return Step::AtExit;
+    }
+    if flags & (CLONE_PARENT_SETTID | CLONE_PIDFD) != 0 {
+        c.push(if flags & CLONE_PIDFD != 0 {
+            ", pidfd="
+        } else {
+            ", parent_tid="
+        });
+        if c.failed() {
+            c.p_ptr(2);
+        } else {
+            c.p_int_ref(c.arg(2));
+        }
+    }
+    if flags & CLONE_SETTLS != 0 {
+        c.push(", tls=");
+        c.p_ptr(4);
+    }
+    if flags & CLONE_CHILD_TID != 0 {
+        c.push(", child_tidptr=");
+        c.p_ptr(3);
+    }
+    Step::Done
+}
+
+fn clone3(c: &mut Call) -> Step {
+    // struct clone_args: flags, pidfd, child_tid, parent_tid, exit_signal, stack,
+    // stack_size, tls, set_tid, set_tid_size, cgroup (u64 each).
+    let addr = c.arg(0);
+    let size = c.arg(1);
+    let args = c.mem.read_value::<[u64; 8]>(addr);
+    if !c.exiting {
+        let Some(a) = args else {
+            c.p_ptr(0);
+            c.sep();
+            c.p_ulong(1);
+            return Step::Done;
+        };
+        let mut s = format!(
+            "{{flags={}",
+            format::flags(a[0], CLONE_FLAGS, "0", c.style())
+        );
+        if a[0] & CLONE_PIDFD != 0 {
+            s.push_str(&format!(", pidfd={}", format::pointer(a[1])));
+        }
+        if a[0] & CLONE_CHILD_TID != 0 {
+            s.push_str(&format!(", child_tid={}", format::pointer(a[2])));
+        }
+        if a[0] & CLONE_PARENT_SETTID != 0 {
+            s.push_str(&format!(", parent_tid={}", format::pointer(a[3])));
+        }
+        let sig = a[4] as i32;
+        s.push_str(&format!(
+            ", exit_signal={}",
+            if sig == 0 {
+                "0".to_string()
+            } else {
+                signals::name(sig)
+            }
+        ));
+        s.push_str(&format!(
+            ", stack={}, stack_size={}",
+            format::pointer(a[5]),
+            format::hex(a[6])
+        ));
+        if a[0] & CLONE_SETTLS != 0 {
+            s.push_str(&format!(", tls={}", format::pointer(a[7])));
+        }
+        s.push('}');
+        c.push(&s);
+        c.saved[0] = a[0];
+        c.saved[1] = a[3];
+        return Step::AtExit;
+    }
+    if !c.failed() && c.saved[0] & CLONE_PARENT_SETTID != 0 {
+        if let Some(tid) = c.mem.read_i32(c.saved[1]) {
+            c.push(&format!(" => {{parent_tid=[{tid}]}}"));
+        }
+    }
+    c.push(&format!(", {size}"));
+    Step::Done
+}
+
+/// `[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]` from a wait status.
+pub fn wait_status_text(status: i32) -> String {
+    let sig = status & 0x7f;
+    let body = if sig == 0 {
+        format!("WIFEXITED(s) && WEXITSTATUS(s) == {}", (status >> 8) & 0xff)
+    } else if sig == 0x7f {
+        let stop = (status >> 8) & 0xff;
+        let mut s = format!("WIFSTOPPED(s) && WSTOPSIG(s) == {}", signals::name(stop));
+        if status >> 16 != 0 {
+            s.push_str(&format!(" && (s >> 16) == {}", status >> 16));
+        }
+        s
+    } else if status == 0xffff {
+        "WIFCONTINUED(s)".to_string()
+    } else {
+        let mut s = format!("WIFSIGNALED(s) && WTERMSIG(s) == {}", signals::name(sig));
+        if status & 0x80 != 0 {
+            s.push_str(" && WCOREDUMP(s)");
+        }
+        s
+    };
+    format!("[{{{body}}}]")
+}
+
+const WAIT_OPTIONS: &Xlat = &[
+    (1, "WNOHANG"),
+    (2, "WUNTRACED"),
+    (4, "WEXITED"),
+    (8, "WCONTINUED"),
+    (0x1000000, "WNOWAIT"),
+    (0x20000000, "__WNOTHREAD"),
+    (0x40000000, "__WALL"),
+    (0x80000000, "__WCLONE"),
+];
+
+fn wait4(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_int(0);
+        c.sep();
+        return Step::AtExit;
+    }
+    let status_addr = c.arg(1);
+    if status_addr == 0 {
+        c.push("NULL");
+    } else if c.failed() || c.rval == 0 {
+        c.p_addr(status_addr);
+    } else {
+        match c.mem.read_i32(status_addr) {
+            Some(s) => c.push(&wait_status_text(s)),
+            None => c.p_addr(status_addr),
+        }
+    }
+    c.sep();
+    c.p_flags(2, WAIT_OPTIONS, "0");
+    c.sep();
+    c.p_ptr(3);
+    Step::Done
+}
+
+fn exit(c: &mut Call) -> Step {
+    c.p_int(0);
+    Step::Done
+}
+
+/// A signal number argument: `SIGTERM`, or the number.
+pub fn signal_arg(c: &mut Call, i: usize) {
+    let sig = c.int(i);
+    if (1..=signals::MAX_SIGNAL).contains(&sig) && c.style() == crate::cli::XlatStyle::Abbrev {
+        c.push(&signals::name(sig));
+    } else {
+        c.push(&sig.to_string());
+    }
+}
+
+fn kill(c: &mut Call) -> Step {
+    c.p_int(0);
+    c.sep();
+    signal_arg(c, 1);
+    Step::Done
+}
+
+fn tgkill(c: &mut Call) -> Step {
+    c.p_int(0);
+    c.sep();
+    c.p_int(1);
+    c.sep();
+    signal_arg(c, 2);
+    Step::Done
+}
+
+fn set_tid_address(c: &mut Call) -> Step {
+    c.p_ptr(0);
+    Step::Done
+}
+
+const ARCH_PRCTL_CODES: &Xlat = &[
+    (0x1001, "ARCH_SET_GS"),
+    (0x1002, "ARCH_SET_FS"),
+    (0x1003, "ARCH_GET_FS"),
+    (0x1004, "ARCH_GET_GS"),
+    (0x1011, "ARCH_GET_CPUID"),
+    (0x1012, "ARCH_SET_CPUID"),
+    (0x2001, "ARCH_MAP_VDSO_X32"),
+    (0x2002, "ARCH_MAP_VDSO_32"),
+    (0x2003, "ARCH_MAP_VDSO_64"),
+];
+
+fn arch_prctl(c: &mut Call) -> Step {
+    let code = c.arg(0);
+    if !c.exiting {
+        c.p_xlat(0, ARCH_PRCTL_CODES, "ARCH_???");
+        c.sep();
+        if matches!(code, 0x1003 | 0x1004) {
+            return Step::AtExit;
+        }
+        c.p_hex(1);
+        return Step::Done;
+    }
+    if c.failed() {
+        c.p_ptr(1);
+    } else {
+        match c.mem.read_u64(c.arg(1)) {
+            Some(v) => c.push(&format!("[{}]", format::hex(v))),
+            None => c.p_ptr(1),
+        }
+    }
+    Step::Done
+}
+
+fn set_robust_list(c: &mut Call) -> Step {
+    c.p_ptr(0);
+    c.sep();
+    c.p_ulong(1);
+    Step::Done
+}
+
+fn rseq(c: &mut Call) -> Step {
+    c.p_ptr(0);
+    c.sep();
+    c.p_hex(1);
+    c.sep();
+    c.p_flags(2, &[(1, "RSEQ_FLAG_UNREGISTER")], "0");
+    c.sep();
+    c.p_hex(3);
+    Step::Done
+}
+
+const RLIMITS: &Xlat = &[
+    (0, "RLIMIT_CPU"),
+    (1, "RLIMIT_FSIZE"),
+    (2, "RLIMIT_DATA"),
+    (3, "RLIMIT_STACK"),
+    (4, "RLIMIT_CORE"),
+    (5, "RLIMIT_RSS"),
+    (6, "RLIMIT_NPROC"),
+    (7, "RLIMIT_NOFILE"),
+    (8, "RLIMIT_MEMLOCK"),
+    (9, "RLIMIT_AS"),
+    (10, "RLIMIT_LOCKS"),
+    (11, "RLIMIT_SIGPENDING"),
+    (12, "RLIMIT_MSGQUEUE"),
+    (13, "RLIMIT_NICE"),
+    (14, "RLIMIT_RTPRIO"),
+    (15, "RLIMIT_RTTIME"),
+];
+
+/// `8192*1024`, `RLIM64_INFINITY`, or the number.
+fn rlim_text(v: u64) -> String {
+    if v == u64::MAX {
+        "RLIM64_INFINITY".to_string()
+    } else if v > 0 && v % 1024 == 0 {
+        format!("{}*1024", v / 1024)
+    } else {
+        v.to_string()
+    }
+}
+
+fn print_rlimit(c: &mut Call, addr: u64) {
+    if addr == 0 {
+        return c.push("NULL");
+    }
+    match c.mem.read_value::<[u64; 2]>(addr) {
+        Some([cur, max]) => c.push(&format!(
+            "{{rlim_cur={}, rlim_max={}}}",
+            rlim_text(cur),
+            rlim_text(max)
+        )),
+        None => c.p_addr(addr),
+    }
+}
+
+fn prlimit64(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_int(0);
+        c.sep();
+        c.p_xlat(1, RLIMITS, "RLIMIT_???");
+        c.sep();
+        print_rlimit(c, c.arg(2));
+        c.sep();
+        return Step::AtExit;
+    }
+    if c.failed() || c.arg(3) == 0 {
+        c.p_ptr(3);
+    } else {
+        print_rlimit(c, c.arg(3));
+    }
+    Step::Done
+}
+
+fn rlimit(c: &mut Call) -> Step {
+    let is_get = c.nr == 97;
+    if !c.exiting {
+        c.p_xlat(0, RLIMITS, "RLIMIT_???");
+        c.sep();
+        if is_get {
+            return Step::AtExit;
+        }
+        print_rlimit(c, c.arg(1));
+        return Step::Done;
+    }
+    if c.failed() {
+        c.p_ptr(1);
+    } else {
+        print_rlimit(c, c.arg(1));
+    }
+    Step::Done
+}
+
+fn getrandom(c: &mut Call) -> Step {
+    if !c.exiting {
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(0);
+    } else {
+        let len = c.rval as u64;
+        let limit = c.opts.string_limit as u64;
+        match c.mem.read(c.arg(0), len.min(limit) as usize) {
+            Some(bytes) => {
+                let q = format::quote(&bytes, 2);
+                c.push(&q);
+                if len > limit {
+                    c.push("...");
+                }
+            }
+            None => c.p_ptr(0),
+        }
+    }
+    c.sep();
+    c.p_ulong(1);
+    c.sep();
+    c.p_flags(
+        2,
+        &[
+            (1, "GRND_NONBLOCK"),
+            (2, "GRND_RANDOM"),
+            (4, "GRND_INSECURE"),
+        ],
+        "0",
+    );
+    Step::Done
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wait_statuses() {
+        assert_eq!(
+            wait_status_text(0x300),
+            "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]"
+        );
+        assert_eq!(
+            wait_status_text(9),
+            "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}]"
+        );
+        assert_eq!(
+            wait_status_text(0x8b),
+            "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGSEGV && WCOREDUMP(s)}]"
+        );
+        assert_eq!(rlim_text(8192 * 1024), "8192*1024");
+    }
+}

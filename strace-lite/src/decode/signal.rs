@@ -1,0 +1,183 @@
+//! Signals: rt_sigaction, rt_sigprocmask, rt_sigreturn, rt_sigsuspend, rt_sigpending, and
+//! the `[INT TERM]` / `~[KILL STOP]` signal-set notation.
+
+use super::{Call, Decoder, Step};
+use crate::format::{self, Xlat};
+use crate::signals;
+
+pub fn lookup(name: &str) -> Option<Decoder> {
+    Some(match name {
+        "rt_sigaction" => rt_sigaction,
+        "rt_sigprocmask" => rt_sigprocmask,
+        "rt_sigreturn" => rt_sigreturn,
+        "rt_sigsuspend" => rt_sigsuspend,
+        "rt_sigpending" => rt_sigpending,
+        _ => return None,
+    })
+}
+
+/// `[INT TERM]`, or `~[KILL STOP]` when more than half the signals are in the set.
+pub fn sigset_text(mask: u64, bits: u32) -> String {
+    let bits = bits.clamp(1, 64);
+    let valid = if bits == 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    };
+    let mask = mask & valid;
+    let (prefix, shown) = if mask.count_ones() * 2 > bits {
+        ("~", !mask & valid)
+    } else {
+        ("", mask)
+    };
+    let names: Vec<String> = (0..bits)
+        .filter(|b| shown & (1u64 << b) != 0)
+        .map(|b| {
+            let n = signals::name(b as i32 + 1);
+            n.strip_prefix("SIG").map(str::to_string).unwrap_or(n)
+        })
+        .collect();
+    format!("{prefix}[{}]", names.join(" "))
+}
+
+/// Print the signal set of `size` bytes at `addr`.
+pub fn print_sigset_at(c: &mut Call, addr: u64, size: u64) {
+    if addr == 0 {
+        return c.push("NULL");
+    }
+    if size == 0 || size > 8 {
+        return c.p_addr(addr);
+    }
+    match c.mem.read(addr, size as usize) {
+        Some(b) => {
+            let mut w = [0u8; 8];
+            w[..b.len()].copy_from_slice(&b);
+            c.push(&sigset_text(u64::from_ne_bytes(w), size as u32 * 8));
+        }
+        None => c.p_addr(addr),
+    }
+}
+
+const SA_FLAGS: &Xlat = &[
+    (0x04000000, "SA_RESTORER"),
+    (0x08000000, "SA_ONSTACK"),
+    (0x10000000, "SA_RESTART"),
+    (0x20000000, "SA_INTERRUPT"),
+    (0x40000000, "SA_NODEFER"),
+    (0x80000000, "SA_RESETHAND"),
+    (0x4, "SA_SIGINFO"),
+    (0x1, "SA_NOCLDSTOP"),
+    (0x2, "SA_NOCLDWAIT"),
+];
+
+fn print_sigaction(c: &mut Call, addr: u64) {
+    if addr == 0 {
+        return c.push("NULL");
+    }
+    let Some([handler, flags, restorer, mask]) = c.mem.read_value::<[u64; 4]>(addr) else {
+        return c.p_addr(addr);
+    };
+    let h = match handler {
+        0 => "SIG_DFL".to_string(),
+        1 => "SIG_IGN".to_string(),
+        _ => format!("{handler:#x}"),
+    };
+    let mut s = format!(
+        "{{sa_handler={h}, sa_mask={}, sa_flags={}",
+        sigset_text(mask, 64),
+        format::flags(flags, SA_FLAGS, "0", c.style())
+    );
+    if flags & 0x04000000 != 0 {
+        s.push_str(&format!(", sa_restorer={}", format::pointer(restorer)));
+    }
+    s.push('}');
+    c.push(&s);
+}
+
+fn rt_sigaction(c: &mut Call) -> Step {
+    if !c.exiting {
+        super::process::signal_arg(c, 0);
+        c.sep();
+        print_sigaction(c, c.arg(1));
+        c.sep();
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(2);
+    } else {
+        print_sigaction(c, c.arg(2));
+    }
+    c.sep();
+    c.p_ulong(3);
+    Step::Done
+}
+
+fn rt_sigprocmask(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_xlat(
+            0,
+            &[(0, "SIG_BLOCK"), (1, "SIG_UNBLOCK"), (2, "SIG_SETMASK")],
+            "SIG_???",
+        );
+        c.sep();
+        print_sigset_at(c, c.arg(1), c.arg(3));
+        c.sep();
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(2);
+    } else {
+        print_sigset_at(c, c.arg(2), c.arg(3));
+    }
+    c.sep();
+    c.p_ulong(3);
+    Step::Done
+}
+
+/// Offset of `uc_sigmask` in the x86_64 ucontext that `rt_sigreturn` finds at the stack
+/// pointer (the frame's return address has already been popped).
+const UC_SIGMASK_OFFSET: u64 = 8 + 8 + 24 + 256;
+
+fn rt_sigreturn(c: &mut Call) -> Step {
+    let addr = c.stack_pointer.wrapping_add(UC_SIGMASK_OFFSET);
+    match c.mem.read_u64(addr) {
+        Some(mask) => c.push(&format!("{{mask={}}}", sigset_text(mask, 64))),
+        None => c.push(&format!("{{mask={addr:#x}}}")),
+    }
+    Step::Done
+}
+
+fn rt_sigsuspend(c: &mut Call) -> Step {
+    print_sigset_at(c, c.arg(0), c.arg(1));
+    c.sep();
+    c.p_ulong(1);
+    Step::Done
+}
+
+fn rt_sigpending(c: &mut Call) -> Step {
+    if !c.exiting {
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(0);
+    } else {
+        print_sigset_at(c, c.arg(0), c.arg(1));
+    }
+    c.sep();
+    c.p_ulong(1);
+    Step::Done
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signal_sets() {
+        assert_eq!(sigset_text(0, 64), "[]");
+        assert_eq!(sigset_text((1 << 1) | (1 << 14), 64), "[INT TERM]");
+        assert_eq!(sigset_text(u64::MAX, 64), "~[]");
+        assert_eq!(sigset_text(!((1 << 8) | (1 << 18)), 64), "~[KILL STOP]");
+        assert_eq!(sigset_text(1 << 31, 64), "[RTMIN]");
+    }
+}

@@ -1,0 +1,308 @@
+//! The stat family: stat/fstat/lstat/newfstatat (`struct stat`) and statx.
+
+use super::file::AT_FLAGS;
+use super::{Call, Decoder, Step};
+use crate::format::{self, Xlat};
+
+pub fn lookup(name: &str) -> Option<Decoder> {
+    Some(match name {
+        "stat" | "lstat" => stat,
+        "fstat" => fstat,
+        "newfstatat" => newfstatat,
+        "statx" => statx,
+        _ => return None,
+    })
+}
+
+const FILE_TYPES: &Xlat = &[
+    (0o140000, "S_IFSOCK"),
+    (0o120000, "S_IFLNK"),
+    (0o100000, "S_IFREG"),
+    (0o060000, "S_IFBLK"),
+    (0o040000, "S_IFDIR"),
+    (0o020000, "S_IFCHR"),
+    (0o010000, "S_IFIFO"),
+];
+
+/// `S_IFREG|S_ISUID|0755`.
+pub fn mode_text(mode: u32) -> String {
+    let kind = u64::from(mode & 0o170000);
+    let mut s = match FILE_TYPES.iter().find(|(v, _)| *v == kind) {
+        Some((_, n)) => format!("{n}|"),
+        None if kind != 0 => format!("{kind:#o}|"),
+        None => String::new(),
+    };
+    for (bit, name) in [
+        (0o4000, "S_ISUID"),
+        (0o2000, "S_ISGID"),
+        (0o1000, "S_ISVTX"),
+    ] {
+        if mode & bit != 0 {
+            s.push_str(name);
+            s.push('|');
+        }
+    }
+    s.push_str(&format::octal(u64::from(mode & 0o777)));
+    s
+}
+
+/// `makedev(0x8, 0x1)` from a Linux `dev_t`.
+fn makedev(dev: u64) -> String {
+    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
+    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
+    makedev_parts(major, minor)
+}
+
+fn makedev_parts(major: u64, minor: u64) -> String {
+    format!("makedev({}, {})", format::hex(major), format::hex(minor))
+}
+
+/// `1700000000 /* 2023-11-14T22:13:20.123456789+0000 */`, as strace's -v prints times.
+fn time_text(sec: i64, nsec: u64) -> String {
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let t: libc::time_t = sec;
+    // SAFETY: localtime_r writes into `tm`, which lives on this stack frame.
+    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
+        return sec.to_string();
+    }
+    let mut buf = [0u8; 64];
+    // SAFETY: the format is a NUL-terminated literal; buf has room for the result.
+    let n = unsafe { libc::strftime(buf.as_mut_ptr().cast(), buf.len(), c"%FT%T".as_ptr(), &tm) };
+    let mut zone = [0u8; 16];
+    // SAFETY: as above.
+    let z = unsafe { libc::strftime(zone.as_mut_ptr().cast(), zone.len(), c"%z".as_ptr(), &tm) };
+    format!(
+        "{sec} /* {}.{nsec:09}{} */",
+        String::from_utf8_lossy(&buf[..n]),
+        String::from_utf8_lossy(&zone[..z])
+    )
+}
+
+/// Print the `struct stat` at `addr`.
+fn print_stat(c: &mut Call, addr: u64) {
+    let Some(w) = c.mem.read_value::<[u64; 18]>(addr) else {
+        return c.p_addr(addr);
+    };
+    let mode = w[3] as u32;
+    let (dev, ino, nlink, uid, gid) = (w[0], w[1], w[2], (w[3] >> 32) as u32, w[4] as u32);
+    let (rdev, size, blksize, blocks) = (w[5], w[6] as i64, w[7] as i64, w[8] as i64);
+    let kind = mode & 0o170000;
+    let is_dev = kind == 0o020000 || kind == 0o060000;
+    if c.opts.verbose {
+        let mut s = format!(
+            "{{st_dev={}, st_ino={ino}, st_mode={}, st_nlink={nlink}, st_uid={uid}, st_gid={gid}, st_blksize={blksize}, st_blocks={blocks}, ",
+            makedev(dev),
+            mode_text(mode)
+        );
+        if is_dev {
+            s.push_str(&format!("st_rdev={}", makedev(rdev)));
+        } else {
+            s.push_str(&format!("st_size={size}"));
+        }
+        for (name, i) in [("st_atime", 9), ("st_mtime", 11), ("st_ctime", 13)] {
+            s.push_str(&format!(
+                ", {name}={}, {name}_nsec={}",
+                time_text(w[i] as i64, w[i + 1]),
+                w[i + 1]
+            ));
+        }
+        s.push('}');
+        c.push(&s);
+    } else if is_dev {
+        c.push(&format!(
+            "{{st_mode={}, st_rdev={}, ...}}",
+            mode_text(mode),
+            makedev(rdev)
+        ));
+    } else {
+        c.push(&format!(
+            "{{st_mode={}, st_size={size}, ...}}",
+            mode_text(mode)
+        ));
+    }
+}
+
+fn stat_result(c: &mut Call, i: usize) {
+    if c.failed() {
+        c.p_ptr(i);
+    } else {
+        print_stat(c, c.arg(i));
+    }
+}
+
+fn stat(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_path(0);
+        c.sep();
+        return Step::AtExit;
+    }
+    stat_result(c, 1);
+    Step::Done
+}
+
+fn fstat(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_fd(0);
+        c.sep();
+        return Step::AtExit;
+    }
+    stat_result(c, 1);
+    Step::Done
+}
+
+fn newfstatat(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_dirfd(0);
+        c.sep();
+        c.p_path(1);
+        c.sep();
+        return Step::AtExit;
+    }
+    stat_result(c, 2);
+    c.sep();
+    c.p_flags(3, AT_FLAGS, "0");
+    Step::Done
+}
+
+const STATX_MASK: &Xlat = &[
+    (0xfff, "STATX_ALL"),
+    (0x7ff, "STATX_BASIC_STATS"),
+    (0x1, "STATX_TYPE"),
+    (0x2, "STATX_MODE"),
+    (0x4, "STATX_NLINK"),
+    (0x8, "STATX_UID"),
+    (0x10, "STATX_GID"),
+    (0x20, "STATX_ATIME"),
+    (0x40, "STATX_MTIME"),
+    (0x80, "STATX_CTIME"),
+    (0x100, "STATX_INO"),
+    (0x200, "STATX_SIZE"),
+    (0x400, "STATX_BLOCKS"),
+    (0x800, "STATX_BTIME"),
+    (0x1000, "STATX_MNT_ID"),
+    (0x2000, "STATX_DIOALIGN"),
+];
+
+const STATX_FLAGS: &Xlat = &[
+    (0x100, "AT_SYMLINK_NOFOLLOW"),
+    (0x800, "AT_NO_AUTOMOUNT"),
+    (0x1000, "AT_EMPTY_PATH"),
+    (0x2000, "AT_STATX_FORCE_SYNC"),
+    (0x4000, "AT_STATX_DONT_SYNC"),
+];
+
+const STATX_ATTRS: &Xlat = &[
+    (0x4, "STATX_ATTR_COMPRESSED"),
+    (0x10, "STATX_ATTR_IMMUTABLE"),
+    (0x20, "STATX_ATTR_APPEND"),
+    (0x40, "STATX_ATTR_NODUMP"),
+    (0x800, "STATX_ATTR_ENCRYPTED"),
+    (0x1000, "STATX_ATTR_AUTOMOUNT"),
+    (0x2000, "STATX_ATTR_MOUNT_ROOT"),
+    (0x100000, "STATX_ATTR_VERITY"),
+    (0x200000, "STATX_ATTR_DAX"),
+];
+
+fn statx(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_dirfd(0);
+        c.sep();
+        c.p_path(1);
+        c.sep();
+        let flags = c.arg(2);
+        let sync = format::xlat(
+            flags & 0x6000,
+            &[
+                (0, "AT_STATX_SYNC_AS_STAT"),
+                (0x2000, "AT_STATX_FORCE_SYNC"),
+                (0x4000, "AT_STATX_DONT_SYNC"),
+            ],
+            "",
+            c.style(),
+        );
+        let rest = flags & !0x6000;
+        c.push(&sync);
+        if rest != 0 {
+            c.push("|");
+            let t = format::flags(rest, STATX_FLAGS, "0", c.style());
+            c.push(&t);
+        }
+        c.sep();
+        c.p_flags(3, STATX_MASK, "0");
+        c.sep();
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(4);
+        return Step::Done;
+    }
+    let addr = c.arg(4);
+    let Some(b) = c.mem.read(addr, 256) else {
+        c.p_addr(addr);
+        return Step::Done;
+    };
+    let u32_at = |o: usize| u32::from_ne_bytes(b[o..o + 4].try_into().unwrap_or([0; 4]));
+    let u64_at = |o: usize| u64::from_ne_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
+    let mode = u32::from(u16::from_ne_bytes([b[28], b[29]]));
+    let style = c.style();
+    let mut s = format!(
+        "{{stx_mask={}, stx_attributes={}, stx_mode={}, stx_size={}",
+        format::flags(u64::from(u32_at(0)), STATX_MASK, "0", style),
+        format::flags(u64_at(8), STATX_ATTRS, "0", style),
+        mode_text(mode),
+        u64_at(40)
+    );
+    if c.opts.verbose {
+        s = format!(
+            "{{stx_mask={}, stx_blksize={}, stx_attributes={}, stx_nlink={}, stx_uid={}, stx_gid={}, stx_mode={}, stx_ino={}, stx_size={}, stx_blocks={}, stx_attributes_mask={}",
+            format::flags(u64::from(u32_at(0)), STATX_MASK, "0", style),
+            u32_at(4),
+            format::flags(u64_at(8), STATX_ATTRS, "0", style),
+            u32_at(16),
+            u32_at(20),
+            u32_at(24),
+            mode_text(mode),
+            u64_at(32),
+            u64_at(40),
+            u64_at(48),
+            format::flags(u64_at(56), STATX_ATTRS, "0", style),
+        );
+        for (name, o) in [
+            ("stx_atime", 64),
+            ("stx_btime", 80),
+            ("stx_ctime", 96),
+            ("stx_mtime", 112),
+        ] {
+            s.push_str(&format!(
+                ", {name}={{tv_sec={}, tv_nsec={}}}",
+                time_text(u64_at(o) as i64, u64::from(u32_at(o + 8))),
+                u32_at(o + 8)
+            ));
+        }
+        s.push_str(&format!(
+            ", stx_rdev_major={}, stx_rdev_minor={}, stx_dev_major={}, stx_dev_minor={}}}",
+            u32_at(128),
+            u32_at(132),
+            u32_at(136),
+            u32_at(140)
+        ));
+    } else {
+        s.push_str(", ...}");
+    }
+    c.push(&s);
+    Step::Done
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_and_devices() {
+        assert_eq!(mode_text(0o100644), "S_IFREG|0644");
+        assert_eq!(mode_text(0o104755), "S_IFREG|S_ISUID|0755");
+        assert_eq!(mode_text(0o40000), "S_IFDIR|000");
+        assert_eq!(makedev(0x801), "makedev(0x8, 0x1)");
+        assert_eq!(makedev(0x103), "makedev(0x1, 0x3)");
+    }
+}

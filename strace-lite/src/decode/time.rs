@@ -1,0 +1,118 @@
+//! Time: nanosleep, clock_nanosleep, clock_gettime/getres, gettimeofday; the timespec and
+//! timeval printers the readiness calls share.
+
+use super::{Call, Decoder, Step};
+use crate::format::Xlat;
+
+pub fn lookup(name: &str) -> Option<Decoder> {
+    Some(match name {
+        "nanosleep" => nanosleep,
+        "clock_nanosleep" => clock_nanosleep,
+        "clock_gettime" | "clock_getres" => clock_gettime,
+        "gettimeofday" => gettimeofday,
+        _ => return None,
+    })
+}
+
+const CLOCKS: &Xlat = &[
+    (0, "CLOCK_REALTIME"),
+    (1, "CLOCK_MONOTONIC"),
+    (2, "CLOCK_PROCESS_CPUTIME_ID"),
+    (3, "CLOCK_THREAD_CPUTIME_ID"),
+    (4, "CLOCK_MONOTONIC_RAW"),
+    (5, "CLOCK_REALTIME_COARSE"),
+    (6, "CLOCK_MONOTONIC_COARSE"),
+    (7, "CLOCK_BOOTTIME"),
+    (8, "CLOCK_REALTIME_ALARM"),
+    (9, "CLOCK_BOOTTIME_ALARM"),
+    (11, "CLOCK_TAI"),
+];
+
+/// `{tv_sec=1, tv_nsec=0}`, `NULL`, or the address when unreadable.
+pub fn timespec_text(c: &Call, addr: u64) -> String {
+    if addr == 0 {
+        return "NULL".to_string();
+    }
+    match c.mem.read_value::<[i64; 2]>(addr) {
+        Some([s, ns]) => format!("{{tv_sec={s}, tv_nsec={ns}}}"),
+        None => format!("{addr:#x}"),
+    }
+}
+
+/// `{tv_sec=1, tv_usec=0}`, `NULL`, or the address.
+pub fn timeval_text(c: &Call, addr: u64) -> String {
+    if addr == 0 {
+        return "NULL".to_string();
+    }
+    match c.mem.read_value::<[i64; 2]>(addr) {
+        Some([s, us]) => format!("{{tv_sec={s}, tv_usec={us}}}"),
+        None => format!("{addr:#x}"),
+    }
+}
+
+/// The remaining time of an interrupted sleep: decoded only when the call was interrupted.
+fn remaining(c: &mut Call, i: usize) {
+    let addr = c.arg(i);
+    if addr != 0 && c.failed() {
+        let t = timespec_text(c, addr);
+        c.push(&t);
+    } else {
+        c.p_ptr(i);
+    }
+}
+
+fn nanosleep(c: &mut Call) -> Step {
+    if !c.exiting {
+        let t = timespec_text(c, c.arg(0));
+        c.push(&t);
+        c.sep();
+        return Step::AtExit;
+    }
+    remaining(c, 1);
+    Step::Done
+}
+
+fn clock_nanosleep(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_xlat(0, CLOCKS, "CLOCK_???");
+        c.sep();
+        c.p_flags(1, &[(1, "TIMER_ABSTIME")], "0");
+        c.sep();
+        let t = timespec_text(c, c.arg(2));
+        c.push(&t);
+        c.sep();
+        return Step::AtExit;
+    }
+    remaining(c, 3);
+    Step::Done
+}
+
+fn clock_gettime(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_xlat(0, CLOCKS, "CLOCK_???");
+        c.sep();
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(1);
+    } else {
+        let t = timespec_text(c, c.arg(1));
+        c.push(&t);
+    }
+    Step::Done
+}
+
+fn gettimeofday(c: &mut Call) -> Step {
+    if !c.exiting {
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(0);
+    } else {
+        let t = timeval_text(c, c.arg(0));
+        c.push(&t);
+    }
+    c.sep();
+    c.p_ptr(1);
+    Step::Done
+}

@@ -1,0 +1,190 @@
+//! Text building blocks shared by every decoder: strace's string quoting, symbolic
+//! constants and flag sets (`A|B|0x10`), and errno names.
+
+use crate::cli::XlatStyle;
+
+/// A table of named constants, in the order strace prints them.
+pub type Xlat = [(u64, &'static str)];
+
+/// Quote `bytes` as strace does: `"..."` with C escapes; with `hex` = 1, the whole
+/// string in `\xNN` when it holds a non-printable byte; with 2, always in hex.
+/// `stop_at_nul` ends the string at the first NUL (for C strings).
+pub fn quote(bytes: &[u8], hex: u8) -> String {
+    let use_hex = match hex {
+        0 => false,
+        1 => bytes
+            .iter()
+            .any(|&c| c > 0x7e || (c < b' ' && !(9..=13).contains(&c))),
+        _ => true,
+    };
+    let mut s = String::with_capacity(bytes.len() + 2);
+    s.push('"');
+    for (i, &c) in bytes.iter().enumerate() {
+        if use_hex {
+            s.push_str(&format!("\\x{c:02x}"));
+            continue;
+        }
+        match c {
+            b'"' => s.push_str("\\\""),
+            b'\\' => s.push_str("\\\\"),
+            b'\x0c' => s.push_str("\\f"),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            b'\x0b' => s.push_str("\\v"),
+            0x20..=0x7e => s.push(c as char),
+            _ => {
+                let next_is_octal_digit =
+                    bytes.get(i + 1).is_some_and(|n| (b'0'..=b'7').contains(n));
+                if next_is_octal_digit {
+                    s.push_str(&format!("\\{c:03o}"));
+                } else {
+                    s.push_str(&format!("\\{c:o}"));
+                }
+            }
+        }
+    }
+    s.push('"');
+    s
+}
+
+/// Print `value` as the name of a constant from `table`, else in hex with a
+/// `/* PREFIX_??? */` comment, following the `-X` style.
+pub fn xlat(value: u64, table: &Xlat, unknown: &str, style: XlatStyle) -> String {
+    let name = table.iter().find(|(v, _)| *v == value).map(|(_, n)| *n);
+    match (name, style) {
+        (_, XlatStyle::Raw) => hex(value),
+        (Some(n), XlatStyle::Abbrev) => n.to_string(),
+        (Some(n), XlatStyle::Verbose) => format!("{} /* {n} */", hex(value)),
+        (None, _) if unknown.is_empty() => hex(value),
+        (None, _) => format!("{} /* {unknown} */", hex(value)),
+    }
+}
+
+/// Like [`xlat`] but unknown values print in decimal with no comment (signals, fds...).
+pub fn xlat_or_decimal(value: i64, table: &Xlat, style: XlatStyle) -> String {
+    match table.iter().find(|(v, _)| *v as i64 == value) {
+        Some((_, n)) if style == XlatStyle::Abbrev => n.to_string(),
+        Some((_, n)) if style == XlatStyle::Verbose => format!("{value} /* {n} */"),
+        _ => value.to_string(),
+    }
+}
+
+/// Print a flag set as `A|B|0x10`; `zero` is printed when no bit is set.
+pub fn flags(value: u64, table: &Xlat, zero: &str, style: XlatStyle) -> String {
+    if style == XlatStyle::Raw {
+        return hex(value);
+    }
+    let mut names = Vec::new();
+    let mut rest = value;
+    for &(bit, name) in table {
+        if bit != 0 && rest & bit == bit && value & bit == bit {
+            names.push(name.to_string());
+            rest &= !bit;
+        }
+    }
+    if rest != 0 {
+        names.push(hex(rest));
+    }
+    let text = if names.is_empty() {
+        zero.to_string()
+    } else {
+        names.join("|")
+    };
+    if style == XlatStyle::Verbose && value != 0 {
+        format!("{} /* {text} */", hex(value))
+    } else {
+        text
+    }
+}
+
+/// `0x1f`, or `0` for zero, like C's `%#lx`.
+pub fn hex(value: u64) -> String {
+    if value == 0 {
+        "0".to_string()
+    } else {
+        format!("{value:#x}")
+    }
+}
+
+/// A pointer argument: `NULL` or hex.
+pub fn pointer(value: u64) -> String {
+    if value == 0 {
+        "NULL".to_string()
+    } else {
+        format!("{value:#x}")
+    }
+}
+
+/// `0644`-style octal, like C's `%#03o`.
+pub fn octal(value: u64) -> String {
+    if value == 0 {
+        "000".to_string()
+    } else {
+        format!("0{value:02o}")
+    }
+}
+
+/// The symbolic name of errno `e` (`ENOENT`), including the kernel's restart codes.
+pub fn errno_name(e: i64) -> String {
+    match e {
+        512 => "ERESTARTSYS".into(),
+        513 => "ERESTARTNOINTR".into(),
+        514 => "ERESTARTNOHAND".into(),
+        515 => "ENOIOCTLCMD".into(),
+        516 => "ERESTART_RESTARTBLOCK".into(),
+        517 => "EPROBE_DEFER".into(),
+        518 => "EOPENSTALE".into(),
+        521 => "EBADHANDLE".into(),
+        524 => "ENOTSUPP".into(),
+        _ => {
+            let errno = nix::errno::Errno::from_raw(e as i32);
+            if errno == nix::errno::Errno::UnknownErrno {
+                return format!("E??? (errno {e})");
+            }
+            format!("{errno:?}")
+        }
+    }
+}
+
+/// The message strace prints after an errno name, from the C library's strerror.
+pub fn errno_message(e: i64) -> String {
+    match e {
+        512 => "To be restarted if SA_RESTART is set".into(),
+        513 => "To be restarted".into(),
+        514 => "To be restarted if no handler".into(),
+        516 => "Interrupted by signal".into(),
+        _ => std::io::Error::from_raw_os_error(e as i32)
+            .to_string()
+            .split(" (os error")
+            .next()
+            .unwrap_or_default()
+            .to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_matches_strace() {
+        assert_eq!(quote(b"a\"b\\c\n\t", 0), r#""a\"b\\c\n\t""#);
+        assert_eq!(quote(b"\x01\x7f\xff ", 0), r#""\1\177\377 ""#);
+        assert_eq!(quote(b"\x001", 0), r#""\0001""#);
+        assert_eq!(quote(b"ab", 2), r#""\x61\x62""#);
+        assert_eq!(quote(b"a\n", 1), r#""a\n""#);
+        assert_eq!(quote(b"a\x01", 1), r#""\x61\x01""#);
+    }
+
+    #[test]
+    fn flags_and_constants() {
+        let t: &Xlat = &[(1, "A"), (2, "B"), (4, "C")];
+        assert_eq!(flags(5, t, "0", XlatStyle::Abbrev), "A|C");
+        assert_eq!(flags(0x11, t, "0", XlatStyle::Abbrev), "A|0x10");
+        assert_eq!(flags(0, t, "0", XlatStyle::Abbrev), "0");
+        assert_eq!(xlat(9, t, "X_???", XlatStyle::Abbrev), "0x9 /* X_??? */");
+        assert_eq!(errno_name(2), "ENOENT");
+        assert_eq!(errno_message(2), "No such file or directory");
+    }
+}

@@ -1,0 +1,235 @@
+//! Reading the tracee's memory: `process_vm_readv` in page-sized pieces, falling back to
+//! `PTRACE_PEEKDATA` word by word where that call is refused (old kernels, some
+//! containers). Every read may fail: the tracee's pointers are data, not promises.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once `process_vm_readv` has been refused as a whole (ENOSYS/EPERM).
+static VM_READV_UNAVAILABLE: AtomicBool = AtomicBool::new(false);
+
+const PAGE: u64 = 4096;
+
+/// A view of one tracee's address space.
+#[derive(Debug, Clone, Copy)]
+pub struct Memory {
+    pub pid: i32,
+}
+
+impl Memory {
+    pub fn new(pid: i32) -> Self {
+        Memory { pid }
+    }
+
+    /// Read exactly `len` bytes at `addr`, or nothing.
+    pub fn read(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
+        if addr == 0 {
+            return None;
+        }
+        let bytes = self.read_prefix(addr, len);
+        (bytes.len() == len).then_some(bytes)
+    }
+
+    /// Read up to `len` bytes at `addr`, stopping at the first unreadable page.
+    pub fn read_prefix(&self, addr: u64, len: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(len);
+        if addr == 0 {
+            return out;
+        }
+        if !VM_READV_UNAVAILABLE.load(Ordering::Relaxed) {
+            match self.vm_readv(addr, len, &mut out) {
+                Ok(()) => return out,
+                Err(()) => VM_READV_UNAVAILABLE.store(true, Ordering::Relaxed),
+            }
+        }
+        self.peek_into(addr, len, &mut out);
+        out
+    }
+
+    /// `process_vm_readv` page by page; Err only when the call itself is unavailable.
+    fn vm_readv(&self, addr: u64, len: usize, out: &mut Vec<u8>) -> Result<(), ()> {
+        let mut cur = addr;
+        let end = addr.saturating_add(len as u64);
+        while cur < end {
+            let page_end = (cur / PAGE + 1) * PAGE;
+            // Read to the page boundary, or more at once when the range is larger.
+            let chunk_end = if end - cur > PAGE {
+                end
+            } else {
+                end.min(page_end)
+            };
+            let chunk = (chunk_end - cur) as usize;
+            let start = out.len();
+            out.resize(start + chunk, 0);
+            let local = libc::iovec {
+                iov_base: out[start..].as_mut_ptr().cast(),
+                iov_len: chunk,
+            };
+            let remote = libc::iovec {
+                iov_base: cur as *mut libc::c_void,
+                iov_len: chunk,
+            };
+            // SAFETY: the local iovec points into `out`, sized to `chunk` bytes just above.
+            let n = unsafe { libc::process_vm_readv(self.pid, &local, 1, &remote, 1, 0) };
+            if n < 0 {
+                out.truncate(start);
+                let errno = std::io::Error::last_os_error().raw_os_error();
+                if matches!(errno, Some(libc::ENOSYS) | Some(libc::EPERM)) && start == 0 {
+                    return Err(());
+                }
+                if chunk_end > page_end {
+                    // A multi-page read failed part way: retry page by page.
+                    let mut rest = Vec::new();
+                    self.vm_readv_pages(cur, (end - cur) as usize, &mut rest);
+                    out.extend_from_slice(&rest);
+                }
+                return Ok(());
+            }
+            let n = n as usize;
+            out.truncate(start + n);
+            if n < chunk {
+                return Ok(());
+            }
+            cur = chunk_end;
+        }
+        Ok(())
+    }
+
+    fn vm_readv_pages(&self, addr: u64, len: usize, out: &mut Vec<u8>) {
+        let mut cur = addr;
+        let end = addr.saturating_add(len as u64);
+        while cur < end {
+            let chunk_end = end.min((cur / PAGE + 1) * PAGE);
+            let before = out.len();
+            let _ = self.vm_readv(cur, (chunk_end - cur) as usize, out);
+            if out.len() - before < (chunk_end - cur) as usize {
+                return;
+            }
+            cur = chunk_end;
+        }
+    }
+
+    /// The `PTRACE_PEEKDATA` fallback.
+    fn peek_into(&self, addr: u64, len: usize, out: &mut Vec<u8>) {
+        let mut cur = addr;
+        let end = addr.saturating_add(len as u64);
+        while cur < end {
+            let aligned = cur & !7;
+            // SAFETY: PEEKDATA reads a word from the tracee; errors come back via errno.
+            let word = unsafe {
+                *libc::__errno_location() = 0;
+                libc::ptrace(
+                    libc::PTRACE_PEEKDATA,
+                    self.pid,
+                    aligned as *mut libc::c_void,
+                    std::ptr::null_mut::<libc::c_void>(),
+                )
+            };
+            // SAFETY: reading errno right after the call.
+            if word == -1 && unsafe { *libc::__errno_location() } != 0 {
+                return;
+            }
+            let bytes = word.to_ne_bytes();
+            let skip = (cur - aligned) as usize;
+            let take = (8 - skip).min((end - cur) as usize);
+            out.extend_from_slice(&bytes[skip..skip + take]);
+            cur += take as u64;
+        }
+    }
+
+    /// A NUL-terminated string of at most `max` bytes: the bytes and whether the NUL was
+    /// found within them. None when nothing at `addr` is readable.
+    pub fn read_cstring(&self, addr: u64, max: usize) -> Option<(Vec<u8>, bool)> {
+        if addr == 0 {
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut cur = addr;
+        while out.len() < max {
+            let want = ((cur / PAGE + 1) * PAGE - cur).min((max - out.len()) as u64) as usize;
+            let chunk = self.read_prefix(cur, want);
+            if let Some(nul) = chunk.iter().position(|&b| b == 0) {
+                out.extend_from_slice(&chunk[..nul]);
+                return Some((out, true));
+            }
+            let got = chunk.len();
+            out.extend_from_slice(&chunk);
+            if got < want {
+                if out.is_empty() {
+                    return None;
+                }
+                return Some((out, false));
+            }
+            cur += got as u64;
+        }
+        Some((out, false))
+    }
+
+    /// A plain-old-data value of type `T` at `addr`.
+    pub fn read_value<T: Pod>(&self, addr: u64) -> Option<T> {
+        let bytes = self.read(addr, std::mem::size_of::<T>())?;
+        // SAFETY: T is Pod (every bit pattern valid); `bytes` holds size_of::<T>() bytes.
+        Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<T>()) })
+    }
+
+    /// `count` values of type `T` starting at `addr`.
+    pub fn read_array<T: Pod>(&self, addr: u64, count: usize) -> Option<Vec<T>> {
+        let size = std::mem::size_of::<T>();
+        let bytes = self.read(addr, size.checked_mul(count)?)?;
+        Some(
+            bytes
+                .chunks_exact(size)
+                // SAFETY: as in read_value, for each element.
+                .map(|c| unsafe { std::ptr::read_unaligned(c.as_ptr().cast::<T>()) })
+                .collect(),
+        )
+    }
+
+    pub fn read_u64(&self, addr: u64) -> Option<u64> {
+        self.read_value::<u64>(addr)
+    }
+
+    pub fn read_i32(&self, addr: u64) -> Option<i32> {
+        self.read_value::<i32>(addr)
+    }
+}
+
+/// Types for which every bit pattern is a valid value, so they can be read from bytes.
+///
+/// # Safety
+/// Implement only for `repr(C)` structs of integers (and arrays of them).
+pub unsafe trait Pod: Copy {}
+
+// SAFETY: integers and arrays of integers accept any bit pattern.
+unsafe impl Pod for u8 {}
+// SAFETY: as above.
+unsafe impl Pod for i32 {}
+// SAFETY: as above.
+unsafe impl Pod for u32 {}
+// SAFETY: as above.
+unsafe impl Pod for u64 {}
+// SAFETY: as above.
+unsafe impl Pod for i64 {}
+// SAFETY: as above.
+unsafe impl Pod for u16 {}
+// SAFETY: as above.
+unsafe impl<T: Pod, const N: usize> Pod for [T; N] {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_its_own_memory() {
+        let me = Memory::new(std::process::id() as i32);
+        let data = b"hello\0world";
+        let addr = data.as_ptr() as u64;
+        assert_eq!(me.read(addr, 5).unwrap(), b"hello");
+        assert_eq!(
+            me.read_cstring(addr, 100).unwrap(),
+            (b"hello".to_vec(), true)
+        );
+        assert_eq!(me.read_cstring(addr, 3).unwrap(), (b"hel".to_vec(), false));
+        assert!(me.read(0, 4).is_none());
+        assert!(me.read(8, 4).is_none());
+    }
+}

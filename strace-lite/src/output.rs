@@ -1,0 +1,163 @@
+//! Where trace lines go and how they are laid out: one shared stream (stderr or `-o
+//! FILE`) or, with `-ff -o FILE`, one `FILE.PID` per traced thread; the column of the
+//! current line (for aligning ` = ` at `-a COL`); and strace's rule for a line another
+//! process cuts into: the open line is ended with ` <unfinished ...>`.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+
+/// One output stream and the column its current line has reached.
+struct Sink {
+    writer: Box<dyn Write>,
+    column: usize,
+}
+
+impl Sink {
+    fn new(writer: Box<dyn Write>) -> Self {
+        Sink { writer, column: 0 }
+    }
+
+    fn write(&mut self, text: &str) {
+        // A trace that cannot be written (a full disk, a closed pipe) must not stop the
+        // tracee; the text is dropped.
+        let _ = self.writer.write_all(text.as_bytes());
+        match text.rfind('\n') {
+            Some(i) => self.column = text.len() - i - 1,
+            None => self.column += text.len(),
+        }
+    }
+}
+
+/// The trace's destination.
+pub struct Output {
+    shared: Sink,
+    /// `-ff -o FILE`: the base name, and one sink per thread.
+    per_thread_base: Option<PathBuf>,
+    per_thread: HashMap<i32, Sink>,
+    /// The thread whose line is open on the shared stream (strace's `printing_tcp`).
+    open_line_owner: Option<i32>,
+    /// The threads whose line was cut by `<unfinished ...>` since they printed it.
+    pub column_target: usize,
+}
+
+impl Output {
+    /// stderr, or the `-o` file (created or truncated); `per_thread` for `-ff -o`.
+    pub fn new(path: Option<&PathBuf>, per_thread: bool, column: usize) -> io::Result<Self> {
+        let (shared, base): (Box<dyn Write>, Option<PathBuf>) = match path {
+            Some(p) if per_thread => (Box::new(BufWriter::new(io::stderr())), Some(p.clone())),
+            Some(p) => (Box::new(BufWriter::new(File::create(p)?)), None),
+            None => (Box::new(BufWriter::new(io::stderr())), None),
+        };
+        Ok(Output {
+            shared: Sink::new(shared),
+            per_thread_base: base,
+            per_thread: HashMap::new(),
+            open_line_owner: None,
+            column_target: column,
+        })
+    }
+
+    /// Whether each thread has its own file (so lines never interleave).
+    pub fn is_per_thread(&self) -> bool {
+        self.per_thread_base.is_some()
+    }
+
+    fn sink(&mut self, tid: i32) -> &mut Sink {
+        let Some(base) = &self.per_thread_base else {
+            return &mut self.shared;
+        };
+        let base = base.clone();
+        self.per_thread.entry(tid).or_insert_with(|| {
+            let mut name = base.into_os_string();
+            name.push(format!(".{tid}"));
+            match File::create(&name) {
+                Ok(f) => Sink::new(Box::new(BufWriter::new(f))),
+                Err(e) => {
+                    eprintln!(
+                        "strace-lite: can't open {}: {e}",
+                        PathBuf::from(&name).display()
+                    );
+                    Sink::new(Box::new(io::sink()))
+                }
+            }
+        })
+    }
+
+    /// Start a new line for `tid`. If a line is still open (another thread's on the
+    /// shared stream, or this thread's own), end it with ` <unfinished ...>` first and
+    /// return whose it was.
+    pub fn begin_line(&mut self, tid: i32) -> Option<i32> {
+        let mut cut = None;
+        if self.is_per_thread() {
+            let sink = self.sink(tid);
+            if sink.column != 0 {
+                sink.write(" <unfinished ...>\n");
+                cut = Some(tid);
+            }
+        } else if let Some(owner) = self.open_line_owner {
+            if self.shared.column != 0 {
+                self.shared.write(" <unfinished ...>\n");
+                cut = Some(owner);
+            }
+        }
+        self.open_line_owner = Some(tid);
+        cut
+    }
+
+    /// The thread whose line is open on the shared stream.
+    pub fn open_line_owner(&self) -> Option<i32> {
+        self.open_line_owner
+    }
+
+    /// Append text to `tid`'s line.
+    pub fn write(&mut self, tid: i32, text: &str) {
+        self.sink(tid).write(text);
+    }
+
+    /// Pad `tid`'s line with spaces to the alignment column.
+    pub fn tab_to_column(&mut self, tid: i32) {
+        let target = self.column_target;
+        let sink = self.sink(tid);
+        if sink.column < target {
+            let pad = " ".repeat(target - sink.column);
+            sink.write(&pad);
+        }
+    }
+
+    /// End `tid`'s line.
+    pub fn end_line(&mut self, tid: i32) {
+        self.sink(tid).write("\n");
+        self.open_line_owner = None;
+    }
+
+    /// Whether `tid`'s output currently has an open (unterminated) line.
+    pub fn line_is_open(&mut self, tid: i32) -> bool {
+        if self.is_per_thread() {
+            self.sink(tid).column != 0
+        } else {
+            self.open_line_owner == Some(tid) && self.shared.column != 0
+        }
+    }
+
+    /// Write text that is not part of any thread's line (the summary table).
+    pub fn write_raw(&mut self, text: &str) {
+        self.shared.write(text);
+    }
+
+    /// Push buffered text to the files.
+    pub fn flush(&mut self) {
+        let _ = self.shared.writer.flush();
+        for sink in self.per_thread.values_mut() {
+            let _ = sink.writer.flush();
+        }
+    }
+
+    /// Close `tid`'s own file (`-ff`), when the thread is gone.
+    pub fn close_thread(&mut self, tid: i32) {
+        if let Some(mut sink) = self.per_thread.remove(&tid) {
+            let _ = sink.writer.flush();
+        }
+    }
+}

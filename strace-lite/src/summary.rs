@@ -1,0 +1,125 @@
+//! `-c` / `-C`: calls, errors and time per syscall, printed as strace's table.
+
+use crate::cli::SortKey;
+use crate::syscall_table;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Totals of one syscall.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    calls: u64,
+    errors: u64,
+    time: Duration,
+}
+
+/// The counts of every syscall seen.
+#[derive(Debug, Default)]
+pub struct Summary {
+    by_nr: HashMap<u64, Counts>,
+}
+
+impl Summary {
+    /// Count one completed call of `nr` that took `time`.
+    pub fn record(&mut self, nr: u64, failed: bool, time: Duration) {
+        let c = self.by_nr.entry(nr).or_default();
+        c.calls += 1;
+        c.errors += u64::from(failed);
+        c.time += time;
+    }
+
+    /// The table, sorted by `sort`.
+    pub fn render(&self, sort: SortKey) -> String {
+        let mut rows: Vec<(String, Counts)> = self
+            .by_nr
+            .iter()
+            .map(|(&nr, &c)| (syscall_table::name(nr), c))
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        match sort {
+            SortKey::Time => rows.sort_by(|a, b| b.1.time.cmp(&a.1.time)),
+            SortKey::Calls => rows.sort_by(|a, b| b.1.calls.cmp(&a.1.calls)),
+            SortKey::Errors => rows.sort_by(|a, b| b.1.errors.cmp(&a.1.errors)),
+            SortKey::Name | SortKey::Nothing => {}
+        }
+        let total_time: Duration = rows.iter().map(|r| r.1.time).sum();
+        let total_calls: u64 = rows.iter().map(|r| r.1.calls).sum();
+        let total_errors: u64 = rows.iter().map(|r| r.1.errors).sum();
+        let dashes = "------ ----------- ----------- --------- --------- ----------------\n";
+        let mut out = format!(
+            "{:>6} {:>11} {:>11} {:>9} {:>9} {}\n",
+            "% time", "seconds", "usecs/call", "calls", "errors", "syscall"
+        );
+        out.push_str(dashes);
+        let percent = |t: Duration| {
+            if total_time.is_zero() {
+                0.0
+            } else {
+                t.as_secs_f64() * 100.0 / total_time.as_secs_f64()
+            }
+        };
+        let row = |name: &str, c: &Counts, pct: f64| {
+            let usecs = if c.calls == 0 {
+                0
+            } else {
+                c.time.as_micros() as u64 / c.calls
+            };
+            let errors = if c.errors == 0 {
+                String::new()
+            } else {
+                c.errors.to_string()
+            };
+            format!(
+                "{:6.2} {:11.6} {:11} {:9} {:>9} {}\n",
+                pct,
+                c.time.as_secs_f64(),
+                usecs,
+                c.calls,
+                errors,
+                name
+            )
+        };
+        for (name, c) in &rows {
+            out.push_str(&row(name, c, percent(c.time)));
+        }
+        out.push_str(dashes);
+        let total = Counts {
+            calls: total_calls,
+            errors: total_errors,
+            time: total_time,
+        };
+        out.push_str(&row("total", &total, 100.0));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_layout() {
+        let mut s = Summary::default();
+        s.record(0, false, Duration::from_micros(30));
+        s.record(0, true, Duration::from_micros(10));
+        s.record(1, false, Duration::from_micros(60));
+        let t = s.render(SortKey::Time);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(
+            lines[0],
+            "% time     seconds  usecs/call     calls    errors syscall"
+        );
+        assert_eq!(
+            lines[2],
+            " 60.00    0.000060          60         1           write"
+        );
+        assert_eq!(
+            lines[3],
+            " 40.00    0.000040          20         2         1 read"
+        );
+        assert_eq!(
+            lines[5],
+            "100.00    0.000100          33         3         1 total"
+        );
+    }
+}

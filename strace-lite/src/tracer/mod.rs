@@ -1,0 +1,609 @@
+//! The tracer: one `wait4` per stop, and for each stop the one action it calls for:
+//! decode and print a syscall entry or exit, print and re-deliver a signal, note a
+//! group-stop (and keep the tracee stopped with `PTRACE_LISTEN`), adopt a new child,
+//! follow an `execve`, or report an exit. Tracees behave as they would untraced.
+
+mod attach;
+mod ptrace;
+mod siginfo;
+mod spawn;
+mod tracee;
+
+use crate::cli::{Options, StatusFilter, SummaryMode, TimestampStyle};
+use crate::decode::{Call, DecodeOptions, DecoderTable, RetStyle, Step};
+use crate::fdinfo;
+use crate::format;
+use crate::output::Output;
+use crate::signals;
+use crate::summary::Summary;
+use crate::syscall_table;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::{Duration, Instant};
+use tracee::Tracee;
+
+/// The signal that asked the tracer to stop (Ctrl-C and friends), or 0.
+static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn on_stop_signal(sig: libc::c_int) {
+    STOP_SIGNAL.store(sig, Ordering::SeqCst);
+}
+
+/// How the traced command ended, for the tracer's own exit.
+#[derive(Debug, Clone, Copy)]
+pub enum Outcome {
+    Exited(i32),
+    Killed(i32),
+}
+
+const EXECVE: u64 = 59;
+const EXECVEAT: u64 = 322;
+const RESTART_SYSCALL: u64 = 219;
+
+/// The whole tracing session.
+pub struct Tracer {
+    opts: Options,
+    decode_opts: DecodeOptions,
+    decoders: DecoderTable,
+    out: Output,
+    summary: Summary,
+    tracees: HashMap<i32, Tracee>,
+    /// The spawned command's pid, whose end is the tracer's exit status.
+    main_pid: Option<i32>,
+    outcome: Option<Outcome>,
+    /// `-o FILE` with `-f` (or several -p): every line starts with its pid.
+    pid_prefix_always: bool,
+    last_line_time: Option<Instant>,
+    options_for_children: libc::c_int,
+}
+
+impl Tracer {
+    pub fn new(opts: Options) -> Result<Self, String> {
+        let out = Output::new(opts.output.as_ref(), opts.output_per_process, opts.column).map_err(
+            |e| {
+                format!(
+                    "Can't fopen '{}': {e}",
+                    opts.output
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default()
+                )
+            },
+        )?;
+        let pid_prefix_always = opts.output.is_some()
+            && !opts.output_per_process
+            && (opts.follow_forks || opts.pids.len() > 1);
+        Ok(Tracer {
+            decode_opts: DecodeOptions::from_options(&opts),
+            decoders: DecoderTable::new(),
+            out,
+            summary: Summary::default(),
+            tracees: HashMap::new(),
+            main_pid: None,
+            outcome: None,
+            pid_prefix_always,
+            last_line_time: None,
+            options_for_children: 0,
+            opts,
+        })
+    }
+
+    /// Start (or attach to) the tracees and trace until none is left.
+    pub fn run(mut self) -> Result<Option<Outcome>, String> {
+        install_stop_handlers();
+        if self.opts.pids.is_empty() {
+            let options = ptrace::seize_options(self.opts.follow_forks, true);
+            self.options_for_children = options;
+            let pid = spawn::spawn(&self.opts.command, options)?;
+            let mut t = Tracee::new(pid);
+            t.hidden = true;
+            self.tracees.insert(pid, t);
+            self.main_pid = Some(pid);
+        } else {
+            let options = ptrace::seize_options(self.opts.follow_forks, false);
+            self.options_for_children = options;
+            let pids = self.opts.pids.clone();
+            for pid in pids {
+                let tids = if self.opts.follow_forks {
+                    attach::attach_process(pid, options)?
+                } else {
+                    // Without -f strace attaches only the named thread... but all
+                    // threads of a process are what a user means by its pid.
+                    attach::attach_process(pid, options)?
+                };
+                for tid in &tids {
+                    let mut t = Tracee::new(*tid);
+                    t.attached = true;
+                    self.tracees.insert(*tid, t);
+                }
+                if self.opts.quiet == 0 {
+                    self.out.flush();
+                    if tids.len() > 1 {
+                        eprintln!(
+                            "strace-lite: Process {pid} attached with {} threads",
+                            tids.len()
+                        );
+                    } else {
+                        eprintln!("strace-lite: Process {pid} attached");
+                    }
+                }
+            }
+        }
+        self.event_loop();
+        self.finish();
+        Ok(self.outcome)
+    }
+
+    fn event_loop(&mut self) {
+        while !self.tracees.is_empty() {
+            if STOP_SIGNAL.load(Ordering::SeqCst) != 0 {
+                self.detach_all();
+                return;
+            }
+            self.out.flush();
+            let mut status = 0;
+            let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+            let want_usage = self.opts.summary != SummaryMode::Off && !self.opts.wall_clock;
+            let usage_ptr = if want_usage {
+                &mut usage as *mut libc::rusage
+            } else {
+                std::ptr::null_mut()
+            };
+            // SAFETY: wait4 writes the status and, when asked, the rusage we own.
+            let pid = unsafe { libc::wait4(-1, &mut status, libc::__WALL, usage_ptr) };
+            if pid < 0 {
+                match std::io::Error::last_os_error().raw_os_error() {
+                    Some(libc::EINTR) => continue,
+                    _ => return,
+                }
+            }
+            let stime = Duration::from_secs(usage.ru_stime.tv_sec as u64)
+                + Duration::from_micros(usage.ru_stime.tv_usec as u64);
+            self.handle_stop(pid, status, stime);
+        }
+    }
+
+    fn handle_stop(&mut self, tid: i32, status: i32, stime: Duration) {
+        if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
+            return self.on_exit(tid, status);
+        }
+        if !libc::WIFSTOPPED(status) {
+            return;
+        }
+        if !self.tracees.contains_key(&tid) {
+            self.adopt(tid);
+        }
+        let sig = libc::WSTOPSIG(status);
+        let event = status >> 16;
+        if sig == libc::SIGTRAP | 0x80 {
+            self.on_syscall_stop(tid, stime);
+            let _ = ptrace::syscall(tid, 0);
+        } else if event == libc::PTRACE_EVENT_STOP {
+            if matches!(
+                sig,
+                libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
+            ) {
+                self.print_group_stop(tid, sig);
+                let _ = ptrace::listen(tid);
+            } else {
+                let _ = ptrace::syscall(tid, 0);
+            }
+        } else if event != 0 {
+            match event {
+                libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK | libc::PTRACE_EVENT_CLONE => {
+                    if let Ok(child) = ptrace::event_message(tid) {
+                        let child = child as i32;
+                        if !self.tracees.contains_key(&child) {
+                            self.adopt(child);
+                        }
+                    }
+                }
+                libc::PTRACE_EVENT_EXEC => self.on_exec(tid),
+                libc::PTRACE_EVENT_EXIT => self.on_event_exit(tid),
+                _ => {}
+            }
+            let _ = ptrace::syscall(tid, 0);
+        } else {
+            self.on_signal(tid, sig);
+            let _ = ptrace::syscall(tid, sig);
+        }
+    }
+
+    /// A new child appeared (its fork event, or its first stop, whichever came first).
+    fn adopt(&mut self, tid: i32) {
+        self.tracees.insert(tid, Tracee::new(tid));
+        if self.opts.quiet == 0 {
+            self.out.flush();
+            eprintln!("strace-lite: Process {tid} attached");
+        }
+    }
+
+    fn on_syscall_stop(&mut self, tid: i32, stime: Duration) {
+        let Ok(stop) = ptrace::syscall_info(tid) else {
+            return;
+        };
+        let in_syscall = self.tracees.get(&tid).is_some_and(|t| t.in_syscall);
+        match stop {
+            ptrace::SyscallStop::Entry {
+                nr,
+                args,
+                stack_pointer,
+            } => self.on_syscall_entry(tid, nr, args, stack_pointer, stime),
+            ptrace::SyscallStop::Exit { rval } => self.on_syscall_exit(tid, rval, stime),
+            ptrace::SyscallStop::Unknown {
+                nr,
+                args,
+                rval,
+                stack_pointer,
+            } => {
+                if in_syscall {
+                    self.on_syscall_exit(tid, rval, stime)
+                } else {
+                    self.on_syscall_entry(tid, nr, args, stack_pointer, stime)
+                }
+            }
+        }
+    }
+
+    fn on_syscall_entry(&mut self, tid: i32, nr: u64, args: [u64; 6], sp: u64, stime: Duration) {
+        let Some(t) = self.tracees.get_mut(&tid) else {
+            return;
+        };
+        t.begin_syscall(nr, stime);
+        if t.hidden {
+            if nr == EXECVE || nr == EXECVEAT {
+                t.hidden = false;
+            } else {
+                t.filtered = true;
+                return;
+            }
+        }
+        t.filtered = !self.opts.trace.contains(nr);
+        if t.filtered || self.opts.summary == SummaryMode::Only {
+            return;
+        }
+        let mut call = Call::new(tid, nr, args, sp, self.decode_opts);
+        let step = if nr == RESTART_SYSCALL {
+            let previous = t
+                .previous_nr
+                .map_or_else(|| "call".to_string(), syscall_table::name);
+            call.push(&format!("<... resuming interrupted {previous} ...>"));
+            Step::Done
+        } else {
+            (self.decoders.get(nr))(&mut call)
+        };
+        let head = format!("{}({}", syscall_table::name(nr), call.out);
+        t.step = step;
+        if self.opts.status != StatusFilter::All {
+            t.staged = Some(head);
+            t.call = Some(call);
+            return;
+        }
+        t.call = Some(call);
+        self.begin_line(tid);
+        self.out.write(tid, &head);
+    }
+
+    fn on_syscall_exit(&mut self, tid: i32, rval: i64, stime: Duration) {
+        let Some(t) = self.tracees.get_mut(&tid) else {
+            return;
+        };
+        if !t.in_syscall {
+            // An exit without a seen entry (a new child returning from clone).
+            return;
+        }
+        t.in_syscall = false;
+        t.previous_nr = Some(t.nr);
+        let failed = (-4095..0).contains(&rval);
+        let wall = t.entered_at.elapsed();
+        if self.opts.summary != SummaryMode::Off && !t.filtered {
+            let time = if self.opts.wall_clock {
+                wall
+            } else {
+                stime.saturating_sub(t.stime_at_entry)
+            };
+            self.summary.record(t.nr, failed, time);
+        }
+        let Some(mut call) = t.call.take() else {
+            return;
+        };
+        let staged = t.staged.take();
+        call.rval = rval;
+        call.exiting = true;
+        call.out.clear();
+        if t.step == Step::AtExit {
+            (self.decoders.get(call.nr))(&mut call);
+        }
+        let result = self.result_text(&call, wall);
+        if let Some(head) = staged {
+            let show = match self.opts.status {
+                StatusFilter::Successful => !failed,
+                StatusFilter::Failed => failed,
+                StatusFilter::All => true,
+            };
+            if show {
+                self.begin_line(tid);
+                self.out.write(tid, &head);
+                self.finish_syscall_line(tid, &call.out, &result);
+            }
+            return;
+        }
+        self.resume_line_if_cut(tid, call.nr);
+        self.finish_syscall_line(tid, &call.out, &result);
+    }
+
+    /// If another line was printed since `tid`'s entry, start `<... name resumed>`.
+    fn resume_line_if_cut(&mut self, tid: i32, nr: u64) {
+        let cut = if self.out.is_per_thread() {
+            !self.out.line_is_open(tid)
+        } else {
+            self.out.open_line_owner() != Some(tid)
+        };
+        if cut {
+            self.begin_line(tid);
+            self.out
+                .write(tid, &format!("<... {} resumed>", syscall_table::name(nr)));
+        }
+    }
+
+    fn finish_syscall_line(&mut self, tid: i32, exit_args: &str, result: &str) {
+        self.out.write(tid, exit_args);
+        self.out.write(tid, ") ");
+        self.out.tab_to_column(tid);
+        self.out.write(tid, "= ");
+        self.out.write(tid, result);
+        self.out.end_line(tid);
+    }
+
+    /// `-1 ENOENT (No such file or directory)`, `3</etc/passwd>`, `0x5581a000`, plus
+    /// the decoder's note and `-T`'s duration.
+    fn result_text(&self, call: &Call, wall: Duration) -> String {
+        let rval = call.rval;
+        let mut s = if (-4095..0).contains(&rval) {
+            let e = -rval;
+            let lead = if (512..=516).contains(&e) { "?" } else { "-1" };
+            format!(
+                "{lead} {} ({})",
+                format::errno_name(e),
+                format::errno_message(e)
+            )
+        } else {
+            match call.ret_style {
+                RetStyle::Decimal => rval.to_string(),
+                RetStyle::Hex => format::hex(rval as u64),
+                RetStyle::Octal => format::octal(rval as u64),
+                RetStyle::Fd => fdinfo::describe_fd(call.pid, rval as i32, self.opts.decode_fds),
+            }
+        };
+        if let Some(note) = &call.ret_note {
+            s.push(' ');
+            s.push_str(note);
+        }
+        if self.opts.syscall_times {
+            s.push_str(&format!(
+                " <{}.{:06}>",
+                wall.as_secs(),
+                wall.subsec_micros()
+            ));
+        }
+        s
+    }
+
+    /// The tracee is about to exit: a syscall it was in will never return (`= ?`).
+    fn on_event_exit(&mut self, tid: i32) {
+        let Some(t) = self.tracees.get_mut(&tid) else {
+            return;
+        };
+        if !t.in_syscall {
+            return;
+        }
+        t.in_syscall = false;
+        let step = t.step;
+        let staged = t.staged.take();
+        let Some(call) = t.call.take() else {
+            return;
+        };
+        if staged.is_some() {
+            return;
+        }
+        self.resume_line_if_cut(tid, call.nr);
+        if step == Step::AtExit {
+            self.out.write(tid, " <unfinished ...>");
+        }
+        self.out.write(tid, ") ");
+        self.out.tab_to_column(tid);
+        self.out.write(tid, "= ?");
+        self.out.end_line(tid);
+    }
+
+    /// `execve` succeeded in `tid`; if a non-leader thread ran it, it now has the
+    /// leader's id and the old thread's state moves there.
+    fn on_exec(&mut self, tid: i32) {
+        let Ok(former) = ptrace::event_message(tid) else {
+            return;
+        };
+        let former = former as i32;
+        if former != tid {
+            if let Some(mut t) = self.tracees.remove(&former) {
+                t.tid = tid;
+                if let Some(call) = t.call.as_mut() {
+                    call.pid = tid;
+                    call.mem = crate::memory::Memory::new(tid);
+                }
+                self.tracees.insert(tid, t);
+            }
+            self.out.close_thread(former);
+        }
+    }
+
+    fn on_signal(&mut self, tid: i32, sig: i32) {
+        if !self.shows_events(tid) || !self.opts.signals.contains(sig) {
+            return;
+        }
+        let text = match ptrace::siginfo(tid) {
+            Ok(info) => format!("--- {} {} ---", signals::name(sig), siginfo::format(&info)),
+            Err(_) => format!("--- {} ---", signals::name(sig)),
+        };
+        self.begin_line(tid);
+        self.out.write(tid, &text);
+        self.out.end_line(tid);
+    }
+
+    fn print_group_stop(&mut self, tid: i32, sig: i32) {
+        if !self.shows_events(tid) || !self.opts.signals.contains(sig) {
+            return;
+        }
+        self.begin_line(tid);
+        self.out
+            .write(tid, &format!("--- stopped by {} ---", signals::name(sig)));
+        self.out.end_line(tid);
+    }
+
+    /// Whether signal and exit lines are printed for `tid`.
+    fn shows_events(&self, tid: i32) -> bool {
+        self.opts.summary != SummaryMode::Only && !self.tracees.get(&tid).is_some_and(|t| t.hidden)
+    }
+
+    fn on_exit(&mut self, tid: i32, status: i32) {
+        let show = self.shows_events(tid) && self.opts.quiet < 2 && self.tracees.contains_key(&tid);
+        if show {
+            let text = if libc::WIFEXITED(status) {
+                format!("+++ exited with {} +++", libc::WEXITSTATUS(status))
+            } else {
+                let sig = libc::WTERMSIG(status);
+                let core = if libc::WCOREDUMP(status) {
+                    " (core dumped)"
+                } else {
+                    ""
+                };
+                format!("+++ killed by {}{core} +++", signals::name(sig))
+            };
+            self.begin_line(tid);
+            self.out.write(tid, &text);
+            self.out.end_line(tid);
+        }
+        self.tracees.remove(&tid);
+        self.out.close_thread(tid);
+        if Some(tid) == self.main_pid {
+            self.outcome = Some(if libc::WIFEXITED(status) {
+                Outcome::Exited(libc::WEXITSTATUS(status))
+            } else {
+                Outcome::Killed(libc::WTERMSIG(status))
+            });
+        }
+    }
+
+    /// Start a line for `tid`: cut any open line, then the pid and time prefixes.
+    fn begin_line(&mut self, tid: i32) {
+        self.out.begin_line(tid);
+        let mut prefix = String::new();
+        if self.pid_prefix_always {
+            prefix.push_str(&format!("{tid:<5} "));
+        } else if !self.out.is_per_thread() && self.tracees.len() > 1 {
+            prefix.push_str(&format!("[pid {tid:>5}] "));
+        }
+        prefix.push_str(&self.time_prefix());
+        if !prefix.is_empty() {
+            self.out.write(tid, &prefix);
+        }
+    }
+
+    fn time_prefix(&mut self) -> String {
+        if self.opts.relative {
+            let now = Instant::now();
+            let d = self.last_line_time.map_or(Duration::ZERO, |t| now - t);
+            self.last_line_time = Some(now);
+            return format!("{:>6}.{:06} ", d.as_secs(), d.subsec_micros());
+        }
+        if self.opts.timestamps == TimestampStyle::None {
+            return String::new();
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let secs = now.as_secs() as libc::time_t;
+        let micros = now.subsec_micros();
+        if self.opts.timestamps == TimestampStyle::Epoch {
+            return format!("{secs}.{micros:06} ");
+        }
+        // SAFETY: localtime_r fills the tm we own.
+        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+        unsafe { libc::localtime_r(&secs, &mut tm) };
+        let hms = format!("{:02}:{:02}:{:02}", tm.tm_hour, tm.tm_min, tm.tm_sec);
+        if self.opts.timestamps == TimestampStyle::Micros {
+            format!("{hms}.{micros:06} ")
+        } else {
+            format!("{hms} ")
+        }
+    }
+
+    /// Ctrl-C: let every tracee go, running (or stopped, if it was group-stopped).
+    fn detach_all(&mut self) {
+        let tids: Vec<i32> = self.tracees.keys().copied().collect();
+        for tid in tids {
+            let _ = ptrace::interrupt(tid);
+            // Wait (bounded) for the stop the interrupt causes, then detach from it,
+            // handing back a signal that was about to be delivered.
+            for _ in 0..64 {
+                let mut status = 0;
+                // SAFETY: waiting for our own tracee.
+                let r = unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
+                if r < 0 {
+                    break;
+                }
+                if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
+                    break;
+                }
+                let sig = libc::WSTOPSIG(status);
+                let event = status >> 16;
+                let deliver = if sig == libc::SIGTRAP | 0x80 || event != 0 || sig == libc::SIGTRAP {
+                    0
+                } else {
+                    sig
+                };
+                if event == libc::PTRACE_EVENT_STOP || event == 0 {
+                    let _ = ptrace::detach(tid, deliver);
+                    break;
+                }
+                let _ = ptrace::syscall(tid, 0);
+            }
+            if self.tracees.get(&tid).is_some_and(|t| t.attached) && self.opts.quiet == 0 {
+                self.out.flush();
+                eprintln!("strace-lite: Process {tid} detached");
+            }
+        }
+        self.tracees.clear();
+    }
+
+    fn finish(&mut self) {
+        for tid in self.tracees.keys().copied().collect::<Vec<_>>() {
+            if self.out.line_is_open(tid) {
+                self.out.write(tid, " <unfinished ...>");
+                self.out.end_line(tid);
+            }
+        }
+        if self.opts.summary != SummaryMode::Off {
+            let table = self.summary.render(self.opts.sort_by);
+            self.out.write_raw(&table);
+        }
+        self.out.flush();
+    }
+}
+
+/// Ctrl-C, SIGTERM, SIGHUP and SIGQUIT stop the tracer (which then detaches); they
+/// interrupt `wait4` (no SA_RESTART) so the loop sees them at once.
+fn install_stop_handlers() {
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+        // SAFETY: installing a handler that only stores to an atomic.
+        unsafe {
+            let mut act: libc::sigaction = std::mem::zeroed();
+            act.sa_sigaction = on_stop_signal as extern "C" fn(libc::c_int) as usize;
+            act.sa_flags = 0;
+            libc::sigemptyset(&mut act.sa_mask);
+            libc::sigaction(sig, &act, std::ptr::null_mut());
+        }
+    }
+    // A closed trace pipe must not kill the tracer (and with it the tracees).
+    // SAFETY: ignoring SIGPIPE.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+}

@@ -1,0 +1,71 @@
+//! Starting the traced command: find it on PATH, fork, let the child stop itself with
+//! SIGSTOP, seize it, and let it continue into `execve` (strace's own sequence, so the
+//! trace begins with the command's `execve`).
+
+use super::ptrace;
+use std::ffi::CString;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// Resolve `program` like execvp: a name with a slash as is, else the first executable
+/// match on PATH.
+pub fn resolve(program: &str) -> Option<PathBuf> {
+    if program.contains('/') {
+        let p = PathBuf::from(program);
+        return p.exists().then_some(p);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Fork and exec `command`, traced from its `execve` on. Returns the child's pid.
+pub fn spawn(command: &[String], options: libc::c_int) -> Result<i32, String> {
+    let program = command.first().ok_or("must have PROG [ARGS] or -p PID")?;
+    let path = resolve(program)
+        .ok_or_else(|| format!("Can't stat '{program}': No such file or directory"))?;
+    let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|e| e.to_string())?;
+    let c_args: Vec<CString> = command
+        .iter()
+        .map(|a| CString::new(a.as_bytes()).map_err(|e| e.to_string()))
+        .collect::<Result<_, _>>()?;
+    let mut argv: Vec<*const libc::c_char> = c_args.iter().map(|a| a.as_ptr()).collect();
+    argv.push(std::ptr::null());
+
+    // SAFETY: the child only calls async-signal-safe functions (kill, execv, write, _exit)
+    // on memory prepared before the fork.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(format!("fork: {}", io::Error::last_os_error()));
+    }
+    if pid == 0 {
+        // SAFETY: see above.
+        unsafe {
+            // The Rust runtime ignores SIGPIPE; the command must start with the default.
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            libc::kill(libc::getpid(), libc::SIGSTOP);
+            libc::execv(c_path.as_ptr(), argv.as_ptr());
+            let msg = b"strace-lite: exec failed\n";
+            libc::write(2, msg.as_ptr().cast(), msg.len());
+            libc::_exit(1);
+        }
+    }
+    // Wait for the child to stop itself, seize it, and wake it up.
+    let mut status = 0;
+    // SAFETY: plain waitpid on our own child.
+    let r = unsafe { libc::waitpid(pid, &mut status, libc::WSTOPPED) };
+    if r != pid || !libc::WIFSTOPPED(status) {
+        return Err("child did not stop before exec".to_string());
+    }
+    ptrace::seize(pid, options).map_err(|e| format!("PTRACE_SEIZE: {e}"))?;
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    Ok(pid)
+}

@@ -1,0 +1,58 @@
+//! The tracer's state for one traced thread.
+
+use crate::decode::{Call, Step};
+use std::time::{Duration, Instant};
+
+#[derive(Debug)]
+pub struct Tracee {
+    pub tid: i32,
+    /// Between a syscall-entry stop and its exit stop.
+    pub in_syscall: bool,
+    pub nr: u64,
+    /// The syscall before the current one (what `restart_syscall` resumes).
+    pub previous_nr: Option<u64>,
+    /// The call being decoded, when it is shown.
+    pub call: Option<Call>,
+    /// Whether the decoder still has arguments to print at exit.
+    pub step: Step,
+    /// With -z/-Z: the line's start, held until the result decides.
+    pub staged: Option<String>,
+    /// The current syscall is not in `-e trace=`.
+    pub filtered: bool,
+    pub entered_at: Instant,
+    pub stime_at_entry: Duration,
+    /// The spawned command before its `execve`: nothing is shown.
+    pub hidden: bool,
+    /// Attached with -p (detached, not killed, when the tracer stops).
+    pub attached: bool,
+}
+
+impl Tracee {
+    pub fn new(tid: i32) -> Self {
+        Tracee {
+            tid,
+            in_syscall: false,
+            nr: 0,
+            previous_nr: None,
+            call: None,
+            step: Step::Done,
+            staged: None,
+            filtered: false,
+            entered_at: Instant::now(),
+            stime_at_entry: Duration::ZERO,
+            hidden: false,
+            attached: false,
+        }
+    }
+
+    /// Record a syscall entry.
+    pub fn begin_syscall(&mut self, nr: u64, stime: Duration) {
+        self.in_syscall = true;
+        self.nr = nr;
+        self.call = None;
+        self.staged = None;
+        self.step = Step::Done;
+        self.entered_at = Instant::now();
+        self.stime_at_entry = stime;
+    }
+}
