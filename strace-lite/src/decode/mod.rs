@@ -5,6 +5,7 @@
 
 mod fcntl_ioctl;
 mod file;
+mod futex;
 mod memory;
 mod net;
 mod poll;
@@ -346,4 +347,5 @@ fn lookup(name: &str) -> Option<Decoder> {
         .or_else(|| poll::lookup(name))
         .or_else(|| signal::lookup(name))
         .or_else(|| time::lookup(name))
+        .or_else(|| futex::lookup(name))
 }

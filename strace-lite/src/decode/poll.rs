@@ -256,9 +256,9 @@ fn select(c: &mut Call) -> Step {
             if sig == 0 {
                 c.push("NULL");
             } else if let Some([set, size]) = c.mem.read_value::<[u64; 2]>(sig) {
-                c.push("{");
+                c.push("{sigmask=");
                 print_sigset_at(c, set, size);
-                c.push(&format!(", {size}}}"));
+                c.push(&format!(", sigsetsize={size}}}"));
             } else {
                 c.p_addr(sig);
             }

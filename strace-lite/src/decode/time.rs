@@ -10,6 +10,9 @@ pub fn lookup(name: &str) -> Option<Decoder> {
         "clock_nanosleep" => clock_nanosleep,
         "clock_gettime" | "clock_getres" => clock_gettime,
         "gettimeofday" => gettimeofday,
+        "setitimer" => setitimer,
+        "getitimer" => getitimer,
+        "alarm" => alarm,
         _ => return None,
     })
 }
@@ -114,5 +117,62 @@ fn gettimeofday(c: &mut Call) -> Step {
     }
     c.sep();
     c.p_ptr(1);
+    Step::Done
+}
+
+const ITIMERS: &Xlat = &[
+    (0, "ITIMER_REAL"),
+    (1, "ITIMER_VIRTUAL"),
+    (2, "ITIMER_PROF"),
+];
+
+/// `{it_interval={tv_sec=0, tv_usec=0}, it_value={tv_sec=1, tv_usec=0}}`.
+fn itimerval_text(c: &Call, addr: u64) -> String {
+    if addr == 0 {
+        return "NULL".to_string();
+    }
+    match c.mem.read_value::<[i64; 4]>(addr) {
+        Some([is, ius, vs, vus]) => format!(
+            "{{it_interval={{tv_sec={is}, tv_usec={ius}}}, it_value={{tv_sec={vs}, tv_usec={vus}}}}}"
+        ),
+        None => format!("{addr:#x}"),
+    }
+}
+
+fn setitimer(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_xlat(0, ITIMERS, "ITIMER_???");
+        c.sep();
+        let t = itimerval_text(c, c.arg(1));
+        c.push(&t);
+        c.sep();
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(2);
+    } else {
+        let t = itimerval_text(c, c.arg(2));
+        c.push(&t);
+    }
+    Step::Done
+}
+
+fn getitimer(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_xlat(0, ITIMERS, "ITIMER_???");
+        c.sep();
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(1);
+    } else {
+        let t = itimerval_text(c, c.arg(1));
+        c.push(&t);
+    }
+    Step::Done
+}
+
+fn alarm(c: &mut Call) -> Step {
+    c.p_uint_arg(0);
     Step::Done
 }

@@ -424,6 +424,14 @@ impl Tracer {
         };
         let former = former as i32;
         if former != tid {
+            if self.shows_events(tid) && self.opts.quiet < 3 {
+                self.begin_line(tid);
+                self.out.write(
+                    tid,
+                    &format!("+++ superseded by execve in pid {former} +++"),
+                );
+                self.out.end_line(tid);
+            }
             if let Some(mut t) = self.tracees.remove(&former) {
                 t.tid = tid;
                 if let Some(call) = t.call.as_mut() {
