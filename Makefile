@@ -43,13 +43,21 @@ else
 	@grep -qx 'CONFIG_RUST=y' "$(KDIR)/.config" || { echo "KDIR=$(KDIR) was built without CONFIG_RUST=y"; exit 1; }
 endif
 
+# A warning from rustc fails the build, as clippy's do for the userland.
 kmod: kernel
-	@$(MAKE) -C "$(KDIR)" M="$(ROOT)" RUSTC=$(KRUSTC) HOSTRUSTC=$(KRUSTC) modules
+	@mkdir -p target
+	@$(MAKE) -C "$(KDIR)" M="$(ROOT)" RUSTC=$(KRUSTC) HOSTRUSTC=$(KRUSTC) modules 2>&1 | tee target/kmod-build.log
+	@! grep -q '^warning' target/kmod-build.log || { echo "kmod: the module build has warnings (see above)"; exit 1; }
 	@echo "built kmod/mydevice.ko against $(KDIR)"
 
-# Static binaries run on the host and, unchanged, in the VM's busybox initramfs.
+# Static binaries run on the host and, unchanged, in the VM's busybox initramfs; so does
+# devstats' device test binary, which the VM suite runs against the real module.
+STATIC := RUSTFLAGS="-C target-feature=+crt-static"
 userland: deps
-	RUSTFLAGS="-C target-feature=+crt-static" cargo build --release --locked --target $(TARGET) --workspace --bins
+	$(STATIC) cargo build --release --locked --target $(TARGET) --workspace --bins
+	$(STATIC) cargo test --release --locked --target $(TARGET) -p devstats --test device --no-run \
+	  --message-format=json | grep '"kind":\["test"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' \
+	  | xargs -I{} cp {} target/$(TARGET)/release/devstats-device-tests
 
 check: deps
 	cargo fmt --all -- --check

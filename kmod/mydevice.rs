@@ -1,16 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `mydevice`: the misc device `/dev/mydevice` through which the toolkit's servers show
-//! their live statistics.
+//! `mydevice`: the misc device `/dev/mydevice`, where the toolkit's servers show their live
+//! statistics.
 //!
-//! At this stage the device only identifies itself: every read returns one version line,
-//! `mydevice <version>\n`, honouring the file position so that small reads (`dd bs=1`)
-//! see the same bytes as one large read. Loading and unloading each log one line.
+//! Servers write records of counters (see [`record`]); each open file that writes one
+//! becomes a source, a row of the table that `cat /dev/mydevice` shows (see [`table`]), and
+//! the row goes away when the file is closed. Programs get the same figures in binary form
+//! through ioctls (see [`uapi`]). `docs/mydevice.md` is the protocol's documentation.
+//!
+//! The module is split by idea: [`uapi`] is the user-space interface, [`record`] parses
+//! writes, [`table`] formats reads, [`registry`] holds the sources under one lock, and
+//! [`file`] ties them to the file operations.
+
+mod file;
+mod record;
+mod registry;
+mod table;
+mod uapi;
 
 use kernel::{
-    fs::{File, Kiocb},
-    iov::IovIterDest,
-    miscdevice::{MiscDevice, MiscDeviceOptions, MiscDeviceRegistration},
+    miscdevice::{MiscDeviceOptions, MiscDeviceRegistration},
     prelude::*,
 };
 
@@ -20,35 +29,55 @@ module! {
     authors: ["OS-internals toolkit"],
     description: "Live statistics of the toolkit's servers, as a misc device",
     license: "GPL",
+    params: {
+        max_sources: u32 {
+            default: 64,
+            description: "Most sources (open files that registered) at once, 1 to 4096",
+        },
+    },
 }
 
-/// The module's version, as a macro so that it can be spliced into literals.
-macro_rules! version {
-    () => {
-        "0.1.0"
-    };
-}
+/// The module's version, shown in the table's header.
+pub(crate) const VERSION: &str = "0.2.0";
 
-/// The line a read returns.
-const VERSION_LINE: &str = concat!("mydevice ", version!(), "\n");
+/// Upper bound of the `max_sources` parameter.
+const MAX_SOURCES_LIMIT: u32 = 4096;
+
+/// The `max_sources` parameter (checked at load time to be within 1..=4096).
+pub(crate) fn max_sources() -> u32 {
+    module_parameters::max_sources.value()
+}
 
 /// The loaded module: owns the device registration, so unloading removes `/dev/mydevice`.
 #[pin_data(PinnedDrop)]
 struct MyDeviceModule {
     #[pin]
-    _miscdev: MiscDeviceRegistration<MyDeviceFile>,
+    _miscdev: MiscDeviceRegistration<file::OpenFile>,
 }
 
 impl kernel::InPlaceModule for MyDeviceModule {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        let options = MiscDeviceOptions {
-            name: c"mydevice",
-        };
-        try_pin_init!(Self {
-            _miscdev <- MiscDeviceRegistration::register(options),
+        // SAFETY: this is the only call of `init`, and it happens before the device exists,
+        // so before any other use of the lock.
+        unsafe { registry::REGISTRY.init() };
+        registry::REGISTRY.lock().start();
+
+        let limit = max_sources();
+        pin_init::pin_init_scope(move || {
+            if !(1..=MAX_SOURCES_LIMIT).contains(&limit) {
+                pr_err!("max_sources={limit} is out of range (1 to {MAX_SOURCES_LIMIT})\n");
+                return Err(EINVAL);
+            }
+            let options = MiscDeviceOptions { name: c"mydevice" };
+            Ok(try_pin_init!(Self {
+                _miscdev <- MiscDeviceRegistration::register(options),
+            }))
         })
-        .pin_chain(|_| {
-            pr_info!("loaded, version {}: /dev/mydevice\n", version!());
+        .pin_chain(move |_| {
+            pr_info!(
+                "loaded, version {VERSION}, protocol {}: /dev/mydevice, max_sources={limit}\n",
+                uapi::PROTOCOL_VERSION
+            );
             Ok(())
         })
     }
@@ -57,22 +86,8 @@ impl kernel::InPlaceModule for MyDeviceModule {
 #[pinned_drop]
 impl PinnedDrop for MyDeviceModule {
     fn drop(self: Pin<&mut Self>) {
+        // No file is open (each holds a reference on the module), so the table is empty.
+        registry::REGISTRY.lock().release_memory();
         pr_info!("unloaded\n");
-    }
-}
-
-/// The state of one open file of the device. Nothing yet: every reader sees the same line.
-struct MyDeviceFile;
-
-#[vtable]
-impl MiscDevice for MyDeviceFile {
-    type Ptr = KBox<Self>;
-
-    fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<KBox<Self>> {
-        Ok(KBox::new(MyDeviceFile, GFP_KERNEL)?)
-    }
-
-    fn read_iter(mut kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterDest<'_>) -> Result<usize> {
-        iov.simple_read_from_buffer(kiocb.ki_pos_mut(), VERSION_LINE.as_bytes())
     }
 }

@@ -14,8 +14,13 @@ expect_eq() {
 
 module_loaded() { grep -q '^mydevice ' /proc/modules; }
 
+# Loads the module and gives the node the mode the udev rule kmod/99-mydevice.rules gives it
+# on a real system (the VM has no udev): any user may register and update its own row.
 load_module() {
-  module_loaded || insmod "$MODULE" || fail "insmod $MODULE failed"
+  if ! module_loaded; then
+    insmod "$MODULE" "$@" || fail "insmod $MODULE $* failed"
+  fi
+  chmod 0666 "$DEVICE" || fail "chmod $DEVICE failed"
 }
 
 unload_module() {
@@ -32,3 +37,11 @@ mark_log() {
   echo "$LOG_MARK" > /dev/kmsg
 }
 log_since_mark() { dmesg | sed -n "/$LOG_MARK/,\$p" | sed 1d; }
+
+# rust_test NAME: runs one of devstats' device tests (devstats/tests/device.rs) in the guest.
+rust_test() {
+  load_module
+  devstats-device-tests --ignored --exact "$1" --test-threads=1 --nocapture 2>&1
+  status=$?
+  [ $status -eq 0 ] || fail "devstats device test $1 failed"
+}

@@ -1,0 +1,96 @@
+//! `mydevice-ctl`: talks to `/dev/mydevice` from the command line, through the same
+//! [`devstats`] crate the servers use: protocol information, a binary snapshot, a reset, and
+//! pushing a record by hand (which is how the VM suite plays a server).
+
+use clap::{Parser, Subcommand};
+use devstats::{encode_record, CounterSnapshot, Device, DEVICE_PATH};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Talk to /dev/mydevice: show, snapshot, reset, push.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    /// The device.
+    #[arg(long, default_value = DEVICE_PATH)]
+    device: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print the protocol version and limits (MYDEVICE_IOC_INFO).
+    Info,
+    /// Print a binary snapshot (MYDEVICE_IOC_SNAPSHOT), one source a line.
+    Snapshot,
+    /// Reset the module totals (MYDEVICE_IOC_RESET).
+    Reset,
+    /// Register a source and push counters, then keep the file open for a while.
+    Push {
+        /// Source name.
+        #[arg(long)]
+        name: String,
+        /// Counters in table order: conns_active conns_total requests bytes_in bytes_out errors.
+        #[arg(num_args = 6, value_names = ["ACTIVE", "TOTAL", "REQUESTS", "IN", "OUT", "ERRORS"])]
+        counters: Vec<u64>,
+        /// Seconds to keep the file (and so the row) open after pushing.
+        #[arg(long, default_value_t = 0.0)]
+        hold: f64,
+    },
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let device = Device::open(&cli.device).map_err(|e| format!("{}: {e}", cli.device))?;
+    match cli.command {
+        Command::Info => {
+            let info = device.info().map_err(|e| format!("info: {e}"))?;
+            println!(
+                "protocol {} max_sources {} record_max {} sources {}",
+                info.protocol, info.max_sources, info.record_max, info.sources
+            );
+        }
+        Command::Snapshot => {
+            let s = device.snapshot().map_err(|e| format!("snapshot: {e}"))?;
+            println!(
+                "protocol {} uptime_ms {} opens {} writes_accepted {} writes_rejected {} reads {} sources {}",
+                s.protocol, s.uptime_ms, s.opens, s.writes_accepted, s.writes_rejected, s.reads,
+                s.rows.len()
+            );
+            for r in &s.rows {
+                let c = r.counters.0;
+                println!(
+                    "{} {} {} {} {} {} {} {} {}",
+                    r.name, r.pid, c[0], c[1], c[2], c[3], c[4], c[5], r.idle_ms
+                );
+            }
+        }
+        Command::Reset => device.reset().map_err(|e| format!("reset: {e}"))?,
+        Command::Push {
+            name,
+            counters,
+            hold,
+        } => {
+            let mut values = [0u64; 6];
+            values.copy_from_slice(&counters);
+            let record = encode_record(Some(&name), &CounterSnapshot(values));
+            device
+                .write_record(record.as_bytes())
+                .map_err(|e| format!("push: {e}"))?;
+            let hold =
+                Duration::try_from_secs_f64(hold).map_err(|e| format!("--hold {hold}: {e}"))?;
+            std::thread::sleep(hold);
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mydevice-ctl: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

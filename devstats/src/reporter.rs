@@ -1,0 +1,125 @@
+//! The background thread that pushes a server's counters to the device.
+//!
+//! It wakes every `interval`, and writes a record when the counters changed since the last
+//! one (the row's LAST_UPDATE column then says how long the server has been quiet). The
+//! server's threads only bump atomics; they never wait on the device or on this thread.
+//! Stopping the reporter (or dropping it) pushes a last record and closes the device, which
+//! removes the row.
+
+use crate::counters::{CounterSnapshot, Counters};
+use crate::device::Device;
+use crate::record::encode_record;
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// A running reporter; stops when dropped.
+#[derive(Debug)]
+pub struct Reporter {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Reporter {
+    /// Starts pushing `counters` to [`DEVICE_PATH`](crate::DEVICE_PATH) as source `name`.
+    pub fn start(name: &str, counters: Arc<Counters>, interval: Duration) -> Reporter {
+        Self::start_at(crate::DEVICE_PATH, name, counters, interval)
+    }
+
+    /// Like [`start`](Self::start), with another device path.
+    pub fn start_at(
+        path: impl Into<PathBuf>,
+        name: &str,
+        counters: Arc<Counters>,
+        interval: Duration,
+    ) -> Reporter {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let (path, owned_name, flag) = (path.into(), name.to_owned(), Arc::clone(&stop));
+        let thread = std::thread::Builder::new()
+            .name("devstats".into())
+            .spawn(move || run(&path, &owned_name, &counters, interval, &flag))
+            .map_err(|e| eprintln!("{name}: cannot start the statistics thread: {e}"))
+            .ok();
+        Reporter { stop, thread }
+    }
+
+    /// Pushes a last record and stops; the device file is closed, so the row disappears.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        let (lock, cvar) = &*self.stop;
+        if let Ok(mut stopped) = lock.lock() {
+            *stopped = true;
+        }
+        cvar.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Reporter {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn run(
+    path: &std::path::Path,
+    name: &str,
+    counters: &Counters,
+    interval: Duration,
+    stop: &(Mutex<bool>, Condvar),
+) {
+    let device = match Device::open(path) {
+        Ok(device) => device,
+        Err(e) => {
+            eprintln!(
+                "{name}: statistics not pushed: cannot open {}: {e}",
+                path.display()
+            );
+            return;
+        }
+    };
+    let mut last: Option<CounterSnapshot> = None;
+    // Writes a record if the counters changed; the first record names the source.
+    let push = |last: &mut Option<CounterSnapshot>| -> bool {
+        let now = counters.snapshot();
+        if *last == Some(now) {
+            return true;
+        }
+        let record = encode_record(last.is_none().then_some(name), &now);
+        match device.write_record(record.as_bytes()) {
+            Ok(()) => {
+                *last = Some(now);
+                true
+            }
+            Err(e) => {
+                eprintln!(
+                    "{name}: statistics no longer pushed: {}: {e}",
+                    path.display()
+                );
+                false
+            }
+        }
+    };
+    let (lock, cvar) = stop;
+    loop {
+        if !push(&mut last) {
+            return;
+        }
+        let Ok(guard) = lock.lock() else { return };
+        let Ok((guard, _)) = cvar.wait_timeout_while(guard, interval, |stopped| !*stopped) else {
+            return;
+        };
+        if *guard {
+            // One last push, so the final figures are there until the file closes.
+            drop(guard);
+            push(&mut last);
+            return;
+        }
+    }
+}

@@ -1,0 +1,14 @@
+# The module's KUnit suites (record parsing, table formatting) run when it loads, and all
+# of their cases pass.
+unload_module
+mark_log
+load_module
+log=$(log_since_mark)
+for suite in mydevice_record mydevice_table; do
+  echo "$log" | grep -Eq "^\[ *[0-9.]+\] *ok [0-9]+ $suite\$" \
+    || fail "suite $suite did not pass: $(echo "$log" | grep -A30 "Subtest: $suite")"
+done
+cases=$(echo "$log" | grep -Ec '^\[ *[0-9.]+\] +ok [0-9]+ ')
+[ "$cases" -ge 9 ] || fail "only $cases KUnit cases passed: $log"
+if echo "$log" | grep -q 'not ok'; then fail "a KUnit case failed: $log"; fi
+echo "$cases KUnit cases passed"

@@ -1,0 +1,2 @@
+# devstats/tests/device.rs: info_reports_protocol_and_limits
+rust_test info_reports_protocol_and_limits

@@ -1,0 +1,2 @@
+# devstats/tests/device.rs: pushed_counters_show_exactly_in_table_and_snapshot
+rust_test pushed_counters_show_exactly_in_table_and_snapshot

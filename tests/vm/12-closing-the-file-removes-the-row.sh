@@ -1,0 +1,2 @@
+# devstats/tests/device.rs: closing_the_file_removes_the_row
+rust_test closing_the_file_removes_the_row

@@ -1,0 +1,2 @@
+# devstats/tests/device.rs: malformed_writes_get_their_errno_and_change_nothing
+rust_test malformed_writes_get_their_errno_and_change_nothing

@@ -1,0 +1,2 @@
+# devstats/tests/device.rs: random_writes_are_refused_without_harm
+rust_test random_writes_are_refused_without_harm

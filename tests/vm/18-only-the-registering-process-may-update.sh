@@ -1,0 +1,2 @@
+# devstats/tests/device.rs: only_the_registering_process_may_update
+rust_test only_the_registering_process_may_update

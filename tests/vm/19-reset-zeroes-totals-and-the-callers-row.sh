@@ -1,0 +1,2 @@
+# devstats/tests/device.rs: reset_zeroes_totals_and_the_callers_row
+rust_test reset_zeroes_totals_and_the_callers_row

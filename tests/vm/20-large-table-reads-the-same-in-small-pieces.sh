@@ -1,0 +1,2 @@
+# devstats/tests/device.rs: large_table_reads_the_same_in_small_pieces
+rust_test large_table_reads_the_same_in_small_pieces

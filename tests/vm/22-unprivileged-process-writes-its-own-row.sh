@@ -1,0 +1,2 @@
+# devstats/tests/device.rs: unprivileged_process_writes_its_own_row
+rust_test unprivileged_process_writes_its_own_row

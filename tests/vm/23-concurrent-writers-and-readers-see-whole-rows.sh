@@ -1,0 +1,2 @@
+# devstats/tests/device.rs: concurrent_writers_and_readers_see_whole_rows
+rust_test concurrent_writers_and_readers_see_whole_rows
