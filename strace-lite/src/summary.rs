@@ -37,9 +37,9 @@ impl Summary {
             .collect();
         rows.sort_by(|a, b| a.0.cmp(&b.0));
         match sort {
-            SortKey::Time => rows.sort_by(|a, b| b.1.time.cmp(&a.1.time)),
-            SortKey::Calls => rows.sort_by(|a, b| b.1.calls.cmp(&a.1.calls)),
-            SortKey::Errors => rows.sort_by(|a, b| b.1.errors.cmp(&a.1.errors)),
+            SortKey::Time => rows.sort_by_key(|r| std::cmp::Reverse(r.1.time)),
+            SortKey::Calls => rows.sort_by_key(|r| std::cmp::Reverse(r.1.calls)),
+            SortKey::Errors => rows.sort_by_key(|r| std::cmp::Reverse(r.1.errors)),
             SortKey::Name | SortKey::Nothing => {}
         }
         let total_time: Duration = rows.iter().map(|r| r.1.time).sum();
@@ -59,11 +59,9 @@ impl Summary {
             }
         };
         let row = |name: &str, c: &Counts, pct: f64| {
-            let usecs = if c.calls == 0 {
-                0
-            } else {
-                c.time.as_micros() as u64 / c.calls
-            };
+            let usecs = (c.time.as_micros() as u64)
+                .checked_div(c.calls)
+                .unwrap_or(0);
             let errors = if c.errors == 0 {
                 String::new()
             } else {

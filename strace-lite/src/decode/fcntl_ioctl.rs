@@ -205,7 +205,7 @@ fn ioctl(c: &mut Call) -> Step {
                 c.sep();
                 print_winsize(c, c.arg(2));
             }
-            0x5409 | 0x540A | 0x540B => {
+            0x5409..=0x540B => {
                 c.sep();
                 c.p_ulong(2);
             }

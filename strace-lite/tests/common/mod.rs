@@ -1,0 +1,325 @@
+//! Shared helpers of the integration tests: build the C test programs once, run a
+//! command under both tracers with a deadline, and normalise traces so two runs can be
+//! compared line by line.
+//!
+//! What normalisation changes, and why (everything else must match exactly):
+//! - addresses `0x` + 5 or more hex digits → `0xADDR` (ASLR);
+//! - process and thread ids → `PID0`, `PID1`... in order of first appearance;
+//! - TCP/UDP ports ≥ 1000 in `htons(N)` → `htons(PORT)` (ephemeral ports);
+//! - `getrandom`'s bytes, `si_utime`/`si_stime` (CPU ticks), and (where a test asks)
+//!   `tv_nsec`/`tv_usec` of remaining times.
+
+#![allow(dead_code)]
+
+use regex::Regex;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub const STRACE_LITE: &str = env!("CARGO_BIN_EXE_strace-lite");
+pub const STRACE: &str = "/usr/bin/strace";
+
+/// A fresh directory for one test.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("strace-lite-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// The compiled test programs (tests/programs/*.c), built once per test binary.
+pub fn program(name: &str) -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let dir = scratch_dir("programs");
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs");
+        for entry in std::fs::read_dir(&src).expect("tests/programs") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "c") {
+                let out = dir.join(path.file_stem().expect("stem"));
+                let status = Command::new("gcc")
+                    .args(["-O0", "-pthread", "-o"])
+                    .arg(&out)
+                    .arg(&path)
+                    .status()
+                    .expect("gcc runs");
+                assert!(status.success(), "gcc failed on {}", path.display());
+            }
+        }
+        dir
+    });
+    dir.join(name)
+}
+
+/// The result of one traced run.
+pub struct Run {
+    pub status: ExitStatus,
+    pub stderr: String,
+}
+
+/// Run `cmd` with a deadline (killing it if it overruns), stdout discarded.
+pub fn run_with_deadline(cmd: &mut Command, deadline: Duration) -> Run {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            let mut stderr = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                use std::io::Read;
+                let _ = e.read_to_string(&mut stderr);
+            }
+            return Run { status, stderr };
+        }
+        if start.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within {deadline:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Run `tracer` with `options`, the trace going to `out`, on `program args`.
+pub fn trace(tracer: &str, options: &[&str], out: &Path, program: &Path, args: &[&str]) -> Run {
+    let mut cmd = Command::new(tracer);
+    cmd.args(options).arg("-o").arg(out).arg(program).args(args);
+    run_with_deadline(&mut cmd, Duration::from_secs(30))
+}
+
+fn regexes() -> &'static [(Regex, &'static str)] {
+    static R: OnceLock<Vec<(Regex, &'static str)>> = OnceLock::new();
+    R.get_or_init(|| {
+        [
+            (r"0x[0-9a-f]{5,}", "0xADDR"),
+            (r"htons\(\d{4,5}\)", "htons(PORT)"),
+            (r#"getrandom\("[^"]*""#, r#"getrandom("RANDOM""#),
+            (r"si_utime=\d+, si_stime=\d+", "si_utime=T, si_stime=T"),
+        ]
+        .iter()
+        .map(|(re, to)| (Regex::new(re).expect("regex"), *to))
+        .collect()
+    })
+}
+
+/// The pids a trace mentions, in order of first appearance.
+fn pids_in(text: &str) -> Vec<String> {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let re = R.get_or_init(|| {
+        Regex::new(
+            r"(?m)^(\d+) |\[pid\s+(\d+)\]|si_pid=(\d+)|(?:clone|clone3|fork|vfork|set_tid_address|getpid|gettid|wait4)\(.*= (\d+)$|wait4\((\d+)|kill\((\d+)|in pid (\d+)",
+        )
+        .expect("regex")
+    });
+    let mut pids = Vec::new();
+    for caps in re.captures_iter(text) {
+        for g in caps.iter().skip(1).flatten() {
+            let p = g.as_str().to_string();
+            if !pids.contains(&p) {
+                pids.push(p);
+            }
+        }
+    }
+    pids
+}
+
+/// Normalise a trace (see the module comment), one string per line.
+pub fn normalize(text: &str) -> Vec<String> {
+    let pids = pids_in(text);
+    let pid_res: Vec<Regex> = pids
+        .iter()
+        .map(|p| Regex::new(&format!(r"\b{p}\b")).expect("regex"))
+        .collect();
+    text.lines()
+        .map(|line| {
+            let mut l = line.to_string();
+            for (re, to) in regexes() {
+                l = re.replace_all(&l, *to).into_owned();
+            }
+            let before = l.clone();
+            for (i, re) in pid_res.iter().enumerate() {
+                l = re.replace_all(&l, format!("PID{i}").as_str()).into_owned();
+            }
+            if l != before {
+                // A pid's digit count shifts the ` = ` column; compare without it.
+                l = collapse_alignment(&l);
+            }
+            l
+        })
+        .collect()
+}
+
+/// `) = ` with the alignment padding removed.
+pub fn collapse_alignment(line: &str) -> String {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let re = R.get_or_init(|| Regex::new(r"\) +=").expect("regex"));
+    re.replace(line, ") =").into_owned()
+}
+
+/// Replace remaining-time values, which depend on scheduling.
+pub fn normalize_times(lines: Vec<String>) -> Vec<String> {
+    let re = Regex::new(r"(tv_nsec|tv_usec)=\d+").expect("regex");
+    lines
+        .into_iter()
+        .map(|l| re.replace_all(&l, "$1=N").into_owned())
+        .collect()
+}
+
+/// Assert two normalised traces are equal, showing the first differences.
+pub fn assert_same(what: &str, theirs: &[String], mine: &[String]) {
+    if theirs == mine {
+        return;
+    }
+    let mut report = format!(
+        "{what}: traces differ (strace {} lines, strace-lite {} lines)\n",
+        theirs.len(),
+        mine.len()
+    );
+    let mut shown = 0;
+    for i in 0..theirs.len().max(mine.len()) {
+        let a = theirs.get(i).map(String::as_str).unwrap_or("<none>");
+        let b = mine.get(i).map(String::as_str).unwrap_or("<none>");
+        if a != b {
+            report.push_str(&format!(
+                "line {}:\n  strace:      {a}\n  strace-lite: {b}\n",
+                i + 1
+            ));
+            shown += 1;
+            if shown == 8 {
+                break;
+            }
+        }
+    }
+    panic!("{report}");
+}
+
+/// Trace `program args` with both tracers and `options`; return both normalised traces.
+pub fn both(
+    test: &str,
+    options: &[&str],
+    program_name: &str,
+    args: &[&str],
+) -> (Vec<String>, Vec<String>, Run, Run) {
+    let dir = scratch_dir(test);
+    let prog = program(program_name);
+    // The program works in `$DIR`, emptied before each run so both runs see the same.
+    let work = dir.join("work");
+    let fresh_work = || {
+        let _ = std::fs::remove_dir_all(&work);
+        std::fs::create_dir_all(&work).expect("work dir");
+    };
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.replace("$DIR", &work.to_string_lossy()))
+        .collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let theirs_path = dir.join("strace.out");
+    let mine_path = dir.join("lite.out");
+    fresh_work();
+    let theirs_run = trace(STRACE, options, &theirs_path, &prog, &args);
+    fresh_work();
+    let mine_run = trace(STRACE_LITE, options, &mine_path, &prog, &args);
+    let theirs = std::fs::read_to_string(&theirs_path).unwrap_or_default();
+    let mine = std::fs::read_to_string(&mine_path).unwrap_or_default();
+    (normalize(&theirs), normalize(&mine), theirs_run, mine_run)
+}
+
+/// Trace with `-ff -o`: one normalised trace per thread, ordered by thread id.
+pub fn both_per_thread(
+    test: &str,
+    options: &[&str],
+    program_name: &str,
+) -> (Vec<Vec<String>>, Vec<Vec<String>>) {
+    let dir = scratch_dir(test);
+    let prog = program(program_name);
+    let mut opts = vec!["-ff"];
+    opts.extend_from_slice(options);
+    trace(STRACE, &opts, &dir.join("strace"), &prog, &[]);
+    trace(STRACE_LITE, &opts, &dir.join("lite"), &prog, &[]);
+    (
+        per_thread_files(&dir, "strace"),
+        per_thread_files(&dir, "lite"),
+    )
+}
+
+fn per_thread_files(dir: &Path, base: &str) -> Vec<Vec<String>> {
+    let mut files: Vec<(u32, PathBuf)> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            let name = path.file_name()?.to_str()?.to_string();
+            let pid = name.strip_prefix(&format!("{base}."))?.parse().ok()?;
+            Some((pid, path))
+        })
+        .collect();
+    files.sort();
+    // Thread ids are renumbered across all files together, so one trace's
+    // reference to another's id stays comparable.
+    let texts: Vec<String> = files
+        .iter()
+        .map(|(pid, p)| {
+            format!(
+                "{pid} ---\n{}",
+                std::fs::read_to_string(p).unwrap_or_default()
+            )
+        })
+        .collect();
+    let joined = texts.join("\n");
+    let lines = normalize(&joined);
+    let mut out: Vec<Vec<String>> = Vec::new();
+    for line in lines {
+        if line.ends_with(" ---") && line.starts_with("PID") && !line.contains('(') {
+            out.push(Vec::new());
+        } else if let Some(cur) = out.last_mut() {
+            cur.push(line);
+        }
+    }
+    out
+}
+
+/// Undo interleaving in a shared `-f -o` trace: join each `<unfinished ...>` line with
+/// its `<... resumed>` line, then group the lines by pid (in order of first appearance).
+pub fn reassemble(lines: &[String]) -> Vec<(String, Vec<String>)> {
+    let prefix = Regex::new(r"^(PID\d+) +(.*)$").expect("regex");
+    let resumed = Regex::new(r"^<\.\.\. \S+ resumed>(.*)$").expect("regex");
+    let spaces = Regex::new(r"\) +=").expect("regex");
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    let mut open: std::collections::HashMap<String, (usize, String)> = Default::default();
+    for line in lines {
+        let Some(c) = prefix.captures(line) else {
+            continue;
+        };
+        let pid = c[1].to_string();
+        let body = c[2].to_string();
+        let idx = match groups.iter().position(|g| g.0 == pid) {
+            Some(i) => i,
+            None => {
+                groups.push((pid.clone(), Vec::new()));
+                groups.len() - 1
+            }
+        };
+        if let Some(rest) = resumed.captures(&body) {
+            if let Some((slot, head)) = open.remove(&pid) {
+                groups[idx].1[slot] = spaces
+                    .replace(&format!("{head}{}", &rest[1]), ") =")
+                    .into_owned();
+                continue;
+            }
+        }
+        if let Some(head) = body.strip_suffix(" <unfinished ...>") {
+            groups[idx].1.push(String::new());
+            let slot = groups[idx].1.len() - 1;
+            open.insert(pid, (slot, head.to_string()));
+            continue;
+        }
+        groups[idx]
+            .1
+            .push(spaces.replace(&body, ") =").into_owned());
+    }
+    groups
+}
