@@ -61,21 +61,20 @@ impl Outbox {
         })
     }
 
-    fn push(&self, bytes: &[u8]) {
+    /// Queues `bytes`; returns true if the owner must be woken (the outbox was empty, or
+    /// it just overflowed and the client is cut off).
+    fn push(&self, bytes: &[u8]) -> bool {
         let mut s = lock(&self.state);
         if s.cut_off {
-            return;
+            return false;
         }
         let was_empty = s.queue.is_empty();
         if s.queue.push(bytes).is_err() {
             s.queue.clear();
             s.cut_off = true;
-            drop(s);
-            self.wake.wake();
-        } else if was_empty {
-            drop(s);
-            self.wake.wake();
+            return true;
         }
+        was_empty
     }
 }
 
@@ -86,13 +85,38 @@ pub struct Members {
     outboxes: HashMap<ClientId, Arc<Outbox>>,
 }
 
-struct OutboxOutlet<'a>(&'a HashMap<ClientId, Arc<Outbox>>);
+/// Queues the room's lines on the outboxes, and remembers whom to wake. The wakes are sent
+/// after the room's lock is released ([`OutboxOutlet::wake_all`]): one wake per client per
+/// chunk of input rather than per line, so a burst of lines costs each receiving thread one
+/// wake-up and one write, not one per line.
+struct OutboxOutlet<'a> {
+    outboxes: &'a HashMap<ClientId, Arc<Outbox>>,
+    to_wake: &'a mut Vec<Arc<Outbox>>,
+}
+
+impl<'a> OutboxOutlet<'a> {
+    fn new(
+        outboxes: &'a HashMap<ClientId, Arc<Outbox>>,
+        to_wake: &'a mut Vec<Arc<Outbox>>,
+    ) -> Self {
+        OutboxOutlet { outboxes, to_wake }
+    }
+}
 
 impl Outlet for OutboxOutlet<'_> {
     fn send(&mut self, to: ClientId, line: &[u8]) {
-        if let Some(o) = self.0.get(&to) {
-            o.push(line);
+        if let Some(o) = self.outboxes.get(&to) {
+            if o.push(line) {
+                self.to_wake.push(o.clone());
+            }
         }
+    }
+}
+
+/// Wakes the owners of outboxes that received lines (call without holding the room lock).
+fn wake_all(to_wake: &mut Vec<Arc<Outbox>>) {
+    for o in to_wake.drain(..) {
+        o.wake.wake();
     }
 }
 
@@ -126,10 +150,16 @@ impl Shared {
 
     /// Tells everyone the server is going down, then wakes every client thread to finish.
     pub fn begin_shutdown(&self) {
-        let mut m = lock(&self.members);
-        let m = &mut *m;
-        m.room
-            .notice_all("server shutting down", &mut OutboxOutlet(&m.outboxes));
+        let mut to_wake = Vec::new();
+        {
+            let mut m = lock(&self.members);
+            let m = &mut *m;
+            m.room.notice_all(
+                "server shutting down",
+                &mut OutboxOutlet::new(&m.outboxes, &mut to_wake),
+            );
+        }
+        wake_all(&mut to_wake);
         self.stop.wake();
     }
 
@@ -220,12 +250,15 @@ pub fn serve_client(shared: &Shared, stream: TcpStream) {
     };
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
     stats.connection_opened();
+    let mut to_wake = Vec::new();
     {
         let mut m = lock(&shared.members);
         let m = &mut *m;
         m.outboxes.insert(id, outbox.clone());
-        m.room.join(id, &mut OutboxOutlet(&m.outboxes));
+        m.room
+            .join(id, &mut OutboxOutlet::new(&m.outboxes, &mut to_wake));
     }
+    wake_all(&mut to_wake);
     let reason = client_loop(shared, &stream, &outbox, id);
     {
         let mut m = lock(&shared.members);
@@ -241,10 +274,11 @@ pub fn serve_client(shared: &Shared, stream: TcpStream) {
             id,
             leave_note(reason),
             announce,
-            &mut OutboxOutlet(&m.outboxes),
+            &mut OutboxOutlet::new(&m.outboxes, &mut to_wake),
         );
         m.outboxes.remove(&id);
     }
+    wake_all(&mut to_wake);
     if reason.is_graceful() {
         linger(&stream, &outbox, shared.opts.close_linger, stats);
     }
@@ -256,6 +290,7 @@ fn client_loop(shared: &Shared, stream: &TcpStream, outbox: &Outbox, id: ClientI
     let mut framer = LineFramer::new(shared.opts.max_line);
     let mut buf = vec![0u8; 16 * 1024];
     let mut last_input = Instant::now();
+    let mut to_wake = Vec::new();
     loop {
         let pending = match flush_outbox(stream, outbox, stats) {
             Ok(p) => p,
@@ -315,10 +350,10 @@ fn client_loop(shared: &Shared, stream: &TcpStream, outbox: &Outbox, id: ClientI
         };
         last_input = Instant::now();
         stats.add_bytes_in(n as u64);
-        let mut m = lock(&shared.members);
-        let m = &mut *m;
+        let mut guard = lock(&shared.members);
+        let m = &mut *guard;
         let flow = framer.feed(&buf[..n], |frame| {
-            let mut out = OutboxOutlet(&m.outboxes);
+            let mut out = OutboxOutlet::new(&m.outboxes, &mut to_wake);
             match frame {
                 Frame::Line(line) => match m.room.handle_line(id, line, &mut out) {
                     After::Continue => ControlFlow::Continue(()),
@@ -330,6 +365,8 @@ fn client_loop(shared: &Shared, stream: &TcpStream, outbox: &Outbox, id: ClientI
                 }
             }
         });
+        drop(guard);
+        wake_all(&mut to_wake);
         if flow.is_break() {
             return CloseReason::Requested;
         }

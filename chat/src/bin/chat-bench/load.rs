@@ -1,0 +1,405 @@
+//! The load generator: one publisher, N subscribers, one thread, one epoll.
+//!
+//! It speaks the chat line protocol and Redis's RESP `SUBSCRIBE`/`PUBLISH`, so the same code
+//! measures both. Every message carries its sequence number; each subscriber checks that it
+//! receives 0, 1, 2, ... exactly, so a lost, duplicated or reordered message voids the run.
+//! The publisher keeps at most `window` messages ahead of the slowest subscriber (flow
+//! control, so neither server has to buffer without bound or cut anyone off).
+
+use netcore::backend::{Epoll, Interest, Readiness};
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+/// Bytes of a message's payload (the 64-byte messages).
+pub const PAYLOAD: usize = 64;
+const CHANNEL: &str = "bench";
+
+/// Which server is measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Chat,
+    Redis,
+}
+
+/// One run's parameters.
+#[derive(Clone, Debug)]
+pub struct RunSpec {
+    pub target: Target,
+    pub addr: SocketAddr,
+    pub subscribers: usize,
+    pub messages: u64,
+    pub window: u64,
+    pub timeout: Duration,
+    /// The server's pid, to read its CPU time.
+    pub server_pid: Option<u32>,
+}
+
+/// What a run measured.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    pub delivered: u64,
+    pub seconds: f64,
+    /// Server CPU time over the run divided by wall time (1.0 = one core busy).
+    pub server_cpu: Option<f64>,
+    /// Why the result does not count (lost/reordered messages, timeout...).
+    pub void: Option<String>,
+}
+
+impl RunResult {
+    pub fn rate(&self) -> f64 {
+        if self.seconds > 0.0 {
+            self.delivered as f64 / self.seconds
+        } else {
+            0.0
+        }
+    }
+}
+
+fn payload(seq: u64) -> [u8; PAYLOAD] {
+    let mut p = [b'.'; PAYLOAD];
+    let digits = format!("{seq:016}");
+    p[..16].copy_from_slice(digits.as_bytes());
+    p
+}
+
+fn parse_seq(p: &[u8]) -> Option<u64> {
+    let mut n = 0u64;
+    for &b in p.get(..16)? {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + (b - b'0') as u64;
+    }
+    Some(n)
+}
+
+/// One publish, as the wire wants it.
+fn publish_frame(target: Target, seq: u64, out: &mut Vec<u8>) {
+    match target {
+        Target::Chat => {
+            out.extend_from_slice(&payload(seq));
+            out.push(b'\n');
+        }
+        Target::Redis => {
+            out.extend_from_slice(
+                format!(
+                    "*3\r\n$7\r\nPUBLISH\r\n${}\r\n{CHANNEL}\r\n${PAYLOAD}\r\n",
+                    CHANNEL.len()
+                )
+                .as_bytes(),
+            );
+            out.extend_from_slice(&payload(seq));
+            out.extend_from_slice(b"\r\n");
+        }
+    }
+}
+
+/// A subscriber's connection and what it has verified so far.
+struct Subscriber {
+    stream: TcpStream,
+    buf: Vec<u8>,
+    /// Bytes of `buf` holding data.
+    len: usize,
+    next_seq: u64,
+}
+
+/// Frames a subscriber receives: a fixed prefix, the payload, a fixed suffix.
+struct Framing {
+    /// The chat: `pubnick: `; Redis: `*3\r\n$7\r\nmessage\r\n$5\r\nbench\r\n$64\r\n`.
+    prefix: Vec<u8>,
+    suffix: &'static [u8],
+}
+
+impl Framing {
+    fn len(&self) -> usize {
+        self.prefix.len() + PAYLOAD + self.suffix.len()
+    }
+}
+
+enum Parsed {
+    Ok,
+    Bad(String),
+}
+
+impl Subscriber {
+    /// Verifies every complete frame in the buffer. Chat notices (lines starting with `* `)
+    /// are skipped.
+    fn parse(&mut self, f: &Framing, target: Target) -> Parsed {
+        let flen = f.len();
+        let mut pos = 0;
+        let data = &self.buf[..self.len];
+        while pos < data.len() {
+            let rest = &data[pos..];
+            if rest.len() >= flen
+                && rest.starts_with(&f.prefix)
+                && rest[flen - f.suffix.len()..flen] == *f.suffix
+            {
+                let p = &rest[f.prefix.len()..f.prefix.len() + PAYLOAD];
+                match parse_seq(p) {
+                    Some(seq) if seq == self.next_seq => self.next_seq += 1,
+                    Some(seq) => {
+                        return Parsed::Bad(format!(
+                            "expected message {} got {seq}",
+                            self.next_seq
+                        ));
+                    }
+                    None => return Parsed::Bad("corrupt payload".into()),
+                }
+                pos += flen;
+                continue;
+            }
+            if target == Target::Chat {
+                // Some other line: a notice, skipped whole if complete.
+                match rest.iter().position(|&b| b == b'\n') {
+                    Some(i) => {
+                        if !rest.starts_with(b"* ") {
+                            let line = String::from_utf8_lossy(&rest[..i]).into_owned();
+                            return Parsed::Bad(format!("unexpected line {line:.80}"));
+                        }
+                        pos += i + 1;
+                        continue;
+                    }
+                    None => break,
+                }
+            }
+            if rest.len() >= flen {
+                return Parsed::Bad("unexpected bytes from the server".into());
+            }
+            break;
+        }
+        self.buf.copy_within(pos..self.len, 0);
+        self.len -= pos;
+        Parsed::Ok
+    }
+}
+
+fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
+    let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    s.set_nodelay(true)?;
+    Ok(s)
+}
+
+/// Reads until `want` returns true for what was read so far (a handshake).
+fn read_until(s: &mut TcpStream, mut want: impl FnMut(&[u8]) -> bool) -> io::Result<Vec<u8>> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !want(&got) {
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "server closed during the handshake",
+            ));
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    Ok(got)
+}
+
+fn chat_join(s: &mut TcpStream) -> io::Result<(String, Vec<u8>)> {
+    let got = read_until(s, |g| g.contains(&b'\n'))?;
+    let i = got.iter().position(|&b| b == b'\n').unwrap_or(got.len());
+    let greeting = String::from_utf8_lossy(&got[..i]).into_owned();
+    let nick = greeting
+        .strip_prefix("* welcome to chat, you are ")
+        .and_then(|r| r.split(';').next())
+        .ok_or_else(|| io::Error::other(format!("unexpected greeting {greeting:?}")))?
+        .to_string();
+    Ok((nick, got[(i + 1).min(got.len())..].to_vec()))
+}
+
+fn cpu(pid: Option<u32>) -> Option<f64> {
+    pid.and_then(|p| netcore::sys::process_cpu_seconds(p).ok())
+}
+
+/// Runs one measurement.
+pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
+    let mut subs = Vec::with_capacity(spec.subscribers);
+    let redis_sub_reply = format!(
+        "*3\r\n$9\r\nsubscribe\r\n${}\r\n{CHANNEL}\r\n:1\r\n",
+        CHANNEL.len()
+    );
+    for _ in 0..spec.subscribers {
+        let mut s = connect(spec.addr)?;
+        let leftover = match spec.target {
+            Target::Chat => chat_join(&mut s)?.1,
+            Target::Redis => {
+                s.write_all(format!("SUBSCRIBE {CHANNEL}\r\n").as_bytes())?;
+                let got = read_until(&mut s, |g| g.len() >= redis_sub_reply.len())?;
+                if !got.starts_with(redis_sub_reply.as_bytes()) {
+                    return Err(io::Error::other("unexpected SUBSCRIBE reply"));
+                }
+                got[redis_sub_reply.len()..].to_vec()
+            }
+        };
+        let mut buf = vec![0u8; 256 * 1024];
+        buf[..leftover.len()].copy_from_slice(&leftover);
+        subs.push(Subscriber {
+            stream: s,
+            buf,
+            len: leftover.len(),
+            next_seq: 0,
+        });
+    }
+    let mut publisher = connect(spec.addr)?;
+    let framing = match spec.target {
+        Target::Chat => {
+            let (nick, _) = chat_join(&mut publisher)?;
+            Framing {
+                prefix: format!("{nick}: ").into_bytes(),
+                suffix: b"\n",
+            }
+        }
+        Target::Redis => Framing {
+            prefix: format!(
+                "*3\r\n$7\r\nmessage\r\n${}\r\n{CHANNEL}\r\n${PAYLOAD}\r\n",
+                CHANNEL.len()
+            )
+            .into_bytes(),
+            suffix: b"\r\n",
+        },
+    };
+    let mut epoll = Epoll::new()?;
+    for (i, s) in subs.iter().enumerate() {
+        s.stream.set_nonblocking(true)?;
+        epoll.register(s.stream.as_raw_fd(), i, Interest::READ)?;
+    }
+    publisher.set_nonblocking(true)?;
+    let pub_token = subs.len();
+    let mut pub_interest = Interest::READ;
+    epoll.register(publisher.as_raw_fd(), pub_token, pub_interest)?;
+
+    let mut out: Vec<u8> = Vec::with_capacity(1 << 20);
+    let mut out_pos = 0;
+    let mut sent: u64 = 0;
+    let mut scratch = vec![0u8; 256 * 1024];
+    let mut events = Vec::new();
+    let started = Instant::now();
+    let cpu_start = cpu(spec.server_pid);
+    let total = spec.messages;
+    let mut done_subs = 0;
+    let mut void = None;
+    'run: loop {
+        let min_recv = subs.iter().map(|s| s.next_seq).min().unwrap_or(total);
+        if min_recv >= total {
+            break;
+        }
+        if started.elapsed() > spec.timeout {
+            void = Some(format!(
+                "timeout ({min_recv} of {total} delivered to the slowest)"
+            ));
+            break;
+        }
+        // Publish within the window.
+        if out_pos == out.len() && sent < total {
+            out.clear();
+            out_pos = 0;
+            let room = spec
+                .window
+                .saturating_sub(sent - min_recv)
+                .min(total - sent)
+                .min(2048);
+            for _ in 0..room {
+                publish_frame(spec.target, sent, &mut out);
+                sent += 1;
+            }
+        }
+        if out_pos < out.len() {
+            match publisher.write(&out[out_pos..]) {
+                Ok(n) => out_pos += n,
+                Err(e)
+                    if e.kind() == io::ErrorKind::WouldBlock
+                        || e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let want = if out_pos < out.len() {
+            Interest::READ_WRITE
+        } else {
+            Interest::READ
+        };
+        if want != pub_interest {
+            epoll.reregister(publisher.as_raw_fd(), pub_token, want)?;
+            pub_interest = want;
+        }
+        epoll.wait(&mut events, Some(Duration::from_millis(100)))?;
+        for ev in &events {
+            if ev.token == pub_token {
+                // Redis's publish replies and chat notices: read and drop.
+                loop {
+                    match publisher.read(&mut scratch) {
+                        Ok(0) => {
+                            void = Some("server closed the publisher".into());
+                            break 'run;
+                        }
+                        Ok(_) => continue,
+                        Err(_) => break,
+                    }
+                }
+                continue;
+            }
+            let s = &mut subs[ev.token];
+            let had = s.next_seq;
+            let len = s.len;
+            match s.stream.read(&mut s.buf[len..]) {
+                Ok(0) => {
+                    void = Some(format!("server closed subscriber {}", ev.token));
+                    break 'run;
+                }
+                Ok(n) => {
+                    s.len += n;
+                    if let Parsed::Bad(why) = s.parse(&framing, spec.target) {
+                        void = Some(format!("subscriber {}: {why}", ev.token));
+                        break 'run;
+                    }
+                    if s.len == s.buf.len() {
+                        void = Some("unparseable stream".into());
+                        break 'run;
+                    }
+                    if had < total && s.next_seq >= total {
+                        done_subs += 1;
+                    }
+                    if s.next_seq > total {
+                        void = Some("more messages than sent".into());
+                        break 'run;
+                    }
+                }
+                Err(e)
+                    if e.kind() == io::ErrorKind::WouldBlock
+                        || e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    void = Some(format!("subscriber read: {e}"));
+                    break 'run;
+                }
+            }
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let server_cpu = match (cpu_start, cpu(spec.server_pid)) {
+        (Some(a), Some(b)) if seconds > 0.0 => Some((b - a) / seconds),
+        _ => None,
+    };
+    let _ = done_subs;
+    let delivered: u64 = subs.iter().map(|s| s.next_seq).sum();
+    Ok(RunResult {
+        delivered,
+        seconds,
+        server_cpu,
+        void,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_round_trips_its_sequence_number() {
+        assert_eq!(parse_seq(&payload(1234567)), Some(1234567));
+        assert_eq!(payload(0).len(), PAYLOAD);
+        assert_eq!(parse_seq(b"12x4567890123456"), None);
+    }
+}
