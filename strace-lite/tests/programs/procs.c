@@ -10,6 +10,12 @@ int main(int argc, char **argv) {
         write(1, "exec'd\n", 7);
         return atoi(argv[1]);
     }
+    /* SIGCHLD stays blocked: its delivery would race with wait4 and make the trace
+       depend on scheduling (signals.c covers SIGCHLD delivery deterministically). */
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
     int status;
     pid_t p = fork();
     if (p == 0) {

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,6 +15,26 @@ static void on_alarm(int sig) {
 }
 
 static void on_usr1(int sig) { (void)sig; }
+
+static void on_chld(int sig) { (void)sig; }
+
+/* SIGCHLD delivered at a known point: blocked until sigsuspend waits for it. */
+static void child_signal(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_chld;
+    sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+    sigaction(SIGCHLD, &sa, NULL);
+    sigset_t chld, empty;
+    sigemptyset(&chld);
+    sigemptyset(&empty);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    if (fork() == 0)
+        _exit(4);
+    sigsuspend(&empty);
+    wait4(-1, NULL, 0, NULL);
+}
 
 static void arm_timer(void) {
     struct itimerval t = {{0, 0}, {0, 50000}};
@@ -53,6 +74,7 @@ int main(void) {
     arm_timer();
     read(pipe_fds[0], two, 2);
     read(pipe_fds[0], &c, 1);
+    child_signal();
     /* A blocked signal stays pending. */
     sigprocmask(SIG_BLOCK, &set, NULL);
     raise(SIGINT);
