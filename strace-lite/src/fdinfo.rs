@@ -25,10 +25,58 @@ fn fd_target(pid: i32, fd: i32, level: u8) -> Option<String> {
             .and_then(|s| s.strip_suffix(']'))
             .and_then(|s| s.parse::<u64>().ok())
         {
-            return Some(socket_details(pid, inode).unwrap_or(text));
+            return Some(
+                socket_details(pid, inode)
+                    .or_else(|| socket_protocol(pid, fd).map(|p| format!("{p}:[{inode}]")))
+                    .unwrap_or(text),
+            );
+        }
+        if text.starts_with('/') {
+            if let Some(dev) = device_suffix(&text) {
+                return Some(format!("{}{dev}", escape_path(&text)));
+            }
         }
     }
     Some(escape_path(&text))
+}
+
+/// `<char 1:3>` for a character device, `<block 8:0>` for a block device.
+fn device_suffix(path: &str) -> Option<String> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let meta = fs::metadata(path).ok()?;
+    let kind = if meta.file_type().is_char_device() {
+        "char"
+    } else if meta.file_type().is_block_device() {
+        "block"
+    } else {
+        return None;
+    };
+    let rdev = meta.rdev();
+    let major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & !0xfff);
+    let minor = (rdev & 0xff) | ((rdev >> 12) & !0xff);
+    Some(format!("<{kind} {major}:{minor}>"))
+}
+
+/// The protocol name the kernel gives a socket (`TCP`, `UNIX`...), from the
+/// `system.sockprotoname` attribute of its /proc fd link.
+fn socket_protocol(pid: i32, fd: i32) -> Option<String> {
+    let path = std::ffi::CString::new(format!("/proc/{pid}/fd/{fd}")).ok()?;
+    let mut buf = [0u8; 64];
+    // SAFETY: both names are NUL-terminated; the buffer's length is passed.
+    let n = unsafe {
+        libc::getxattr(
+            path.as_ptr(),
+            c"system.sockprotoname".as_ptr(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+        )
+    };
+    if n <= 0 {
+        return None;
+    }
+    let name = &buf[..n as usize];
+    let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+    Some(String::from_utf8_lossy(&name[..end]).into_owned())
 }
 
 /// strace escapes unprintable bytes and `>` inside `<...>`.

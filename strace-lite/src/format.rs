@@ -48,37 +48,33 @@ pub fn quote(bytes: &[u8], hex: u8) -> String {
     s
 }
 
+/// Apply the `-X` style: `raw` alone, the symbolic `text` alone (the default), or both
+/// as `raw /* text */`.
+pub fn styled(raw: &str, text: &str, style: XlatStyle) -> String {
+    match style {
+        XlatStyle::Raw => raw.to_string(),
+        XlatStyle::Abbrev => text.to_string(),
+        XlatStyle::Verbose if raw == text => raw.to_string(),
+        XlatStyle::Verbose => format!("{raw} /* {text} */"),
+    }
+}
+
 /// Print `value` as the name of a constant from `table`, else in hex with a
 /// `/* PREFIX_??? */` comment, following the `-X` style.
 pub fn xlat(value: u64, table: &Xlat, unknown: &str, style: XlatStyle) -> String {
-    let name = table.iter().find(|(v, _)| *v == value).map(|(_, n)| *n);
-    match (name, style) {
-        (_, XlatStyle::Raw) => hex(value),
-        (Some(n), XlatStyle::Abbrev) => n.to_string(),
-        (Some(n), XlatStyle::Verbose) => format!("{} /* {n} */", hex(value)),
-        (None, _) if unknown.is_empty() => hex(value),
-        (None, _) => format!("{} /* {unknown} */", hex(value)),
+    match table.iter().find(|(v, _)| *v == value) {
+        Some((_, n)) => styled(&hex(value), n, style),
+        None if unknown.is_empty() || style == XlatStyle::Raw => hex(value),
+        None => format!("{} /* {unknown} */", hex(value)),
     }
 }
 
-/// Like [`xlat`] but unknown values print in decimal with no comment (signals, fds...).
-pub fn xlat_or_decimal(value: i64, table: &Xlat, style: XlatStyle) -> String {
-    match table.iter().find(|(v, _)| *v as i64 == value) {
-        Some((_, n)) if style == XlatStyle::Abbrev => n.to_string(),
-        Some((_, n)) if style == XlatStyle::Verbose => format!("{value} /* {n} */"),
-        _ => value.to_string(),
-    }
-}
-
-/// Print a flag set as `A|B|0x10`; `zero` is printed when no bit is set.
-pub fn flags(value: u64, table: &Xlat, zero: &str, style: XlatStyle) -> String {
-    if style == XlatStyle::Raw {
-        return hex(value);
-    }
+/// The names of the bits of `value` from `table` as `A|B|0x10` (`zero` when none).
+pub fn flag_names(value: u64, table: &Xlat, zero: &str) -> String {
     let mut names = Vec::new();
     let mut rest = value;
     for &(bit, name) in table {
-        if bit != 0 && rest & bit == bit && value & bit == bit {
+        if bit != 0 && rest & bit == bit {
             names.push(name.to_string());
             rest &= !bit;
         }
@@ -86,16 +82,16 @@ pub fn flags(value: u64, table: &Xlat, zero: &str, style: XlatStyle) -> String {
     if rest != 0 {
         names.push(hex(rest));
     }
-    let text = if names.is_empty() {
+    if names.is_empty() {
         zero.to_string()
     } else {
         names.join("|")
-    };
-    if style == XlatStyle::Verbose && value != 0 {
-        format!("{} /* {text} */", hex(value))
-    } else {
-        text
     }
+}
+
+/// Print a flag set as `A|B|0x10`; `zero` is printed when no bit is set.
+pub fn flags(value: u64, table: &Xlat, zero: &str, style: XlatStyle) -> String {
+    styled(&hex(value), &flag_names(value, table, zero), style)
 }
 
 /// `0x1f`, or `0` for zero, like C's `%#lx`.

@@ -99,7 +99,10 @@ fn fcntl(c: &mut Call) -> Step {
         }
         3 if !c.failed() => {
             c.ret_style = RetStyle::Hex;
-            c.ret_note = Some(format!("(flags {})", open_flags(c.rval as u64, c.style())));
+            c.ret_note = Some(format!(
+                "(flags {})",
+                open_flags(c.rval as u64, crate::cli::XlatStyle::Abbrev)
+            ));
         }
         5 | 36 => {
             if c.failed() {
@@ -186,7 +189,10 @@ fn ioctl(c: &mut Call) -> Step {
             .find(|(v, _)| *v == req)
             .map(|(_, n)| *n);
         match name {
-            Some(n) => c.push(n),
+            Some(n) => {
+                let t = format::styled(&format::hex(req), n, c.style());
+                c.push(&t);
+            }
             None => c.push(&ioc_text(req)),
         }
         match req {

@@ -83,16 +83,17 @@ const ACCESS_MODES: &Xlat = &[
 
 /// `O_RDWR|O_CREAT|O_CLOEXEC`: the access mode, then the other flags.
 pub fn open_flags(value: u64, style: crate::cli::XlatStyle) -> String {
-    if style != crate::cli::XlatStyle::Abbrev {
-        return format::flags(value, OPEN_FLAGS, "0", style);
-    }
-    let mode = format::xlat(value & 3, ACCESS_MODES, "", style);
+    let mode = ACCESS_MODES
+        .iter()
+        .find(|(v, _)| *v == value & 3)
+        .map_or("O_ACCMODE", |(_, n)| *n);
     let rest = value & !3;
-    if rest == 0 {
-        mode
+    let text = if rest == 0 {
+        mode.to_string()
     } else {
-        format!("{mode}|{}", format::flags(rest, OPEN_FLAGS, "0", style))
-    }
+        format!("{mode}|{}", format::flag_names(rest, OPEN_FLAGS, "0"))
+    };
+    format::styled(&format::hex(value), &text, style)
 }
 
 fn open_tail(c: &mut Call, flags_arg: usize) -> Step {

@@ -61,15 +61,19 @@ fn mmap(c: &mut Call) -> Step {
     prot(c, 2);
     c.sep();
     let flags = c.arg(3);
-    let style = c.style();
-    let mut t = format::xlat(flags & 0xf, MAP_TYPES, "MAP_???", style);
+    let mut t = MAP_TYPES
+        .iter()
+        .find(|(v, _)| *v == flags & 0xf)
+        .map_or_else(
+            || format!("{:#x} /* MAP_??? */", flags & 0xf),
+            |(_, n)| n.to_string(),
+        );
     let rest = flags & !0xf;
-    if rest != 0 && style == crate::cli::XlatStyle::Abbrev {
+    if rest != 0 {
         t.push('|');
-        t.push_str(&format::flags(rest, MAP_FLAGS, "0", style));
-    } else if style != crate::cli::XlatStyle::Abbrev {
-        t = format::flags(flags, MAP_FLAGS, "0", style);
+        t.push_str(&format::flag_names(rest, MAP_FLAGS, "0"));
     }
+    let t = format::styled(&format::hex(flags), &t, c.style());
     c.push(&t);
     c.sep();
     c.p_fd(4);

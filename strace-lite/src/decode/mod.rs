@@ -181,15 +181,7 @@ impl Call {
     pub fn p_dirfd(&mut self, i: usize) {
         let fd = self.int(i);
         if fd == libc::AT_FDCWD {
-            let text = if self.style() == XlatStyle::Abbrev {
-                "AT_FDCWD".to_string()
-            } else {
-                format::xlat_or_decimal(
-                    fd as i64,
-                    &[(libc::AT_FDCWD as i64 as u64, "AT_FDCWD")],
-                    self.style(),
-                )
-            };
+            let text = format::styled("-100", "AT_FDCWD", self.style());
             self.push(&text);
             if self.opts.decode_fds > 0 {
                 if let Ok(cwd) = std::fs::read_link(format!("/proc/{}/cwd", self.pid)) {

@@ -75,13 +75,19 @@ const NETLINK_PROTOCOLS: &Xlat = &[
 ];
 
 fn sock_type_text(value: u64, style: crate::cli::XlatStyle) -> String {
-    let mut s = format::xlat(value & 0xf, SOCK_TYPES, "SOCK_???", style);
+    let mut s = SOCK_TYPES
+        .iter()
+        .find(|(v, _)| *v == value & 0xf)
+        .map_or_else(
+            || format!("{:#x} /* SOCK_??? */", value & 0xf),
+            |(_, n)| n.to_string(),
+        );
     let rest = value & !0xf;
     if rest != 0 {
         s.push('|');
-        s.push_str(&format::flags(rest, SOCK_FLAGS, "0", style));
+        s.push_str(&format::flag_names(rest, SOCK_FLAGS, "0"));
     }
-    s
+    format::styled(&format::hex(value), &s, style)
 }
 
 fn socket(c: &mut Call) -> Step {

@@ -149,7 +149,7 @@ fn clone_flags_text(flags: u64, style: crate::cli::XlatStyle) -> String {
     let sig = (flags & 0xff) as i32;
     let rest = flags & !0xff;
     let mut s = if rest != 0 {
-        format::flags(rest, CLONE_FLAGS, "0", style)
+        format::flag_names(rest, CLONE_FLAGS, "0")
     } else {
         String::new()
     };
@@ -162,7 +162,7 @@ fn clone_flags_text(flags: u64, style: crate::cli::XlatStyle) -> String {
     if s.is_empty() {
         s.push('0');
     }
-    s
+    format::styled(&format::hex(flags), &s, style)
 }
 
 fn clone(c: &mut Call) -> Step {
@@ -328,8 +328,9 @@ fn exit(c: &mut Call) -> Step {
 /// A signal number argument: `SIGTERM`, or the number.
 pub fn signal_arg(c: &mut Call, i: usize) {
     let sig = c.int(i);
-    if (1..=signals::MAX_SIGNAL).contains(&sig) && c.style() == crate::cli::XlatStyle::Abbrev {
-        c.push(&signals::name(sig));
+    if (1..=signals::MAX_SIGNAL).contains(&sig) {
+        let t = format::styled(&sig.to_string(), &signals::name(sig), c.style());
+        c.push(&t);
     } else {
         c.push(&sig.to_string());
     }
@@ -428,14 +429,15 @@ const RLIMITS: &Xlat = &[
 ];
 
 /// `8192*1024`, `RLIM64_INFINITY`, or the number.
-fn rlim_text(v: u64) -> String {
-    if v == u64::MAX {
+fn rlim_text(v: u64, style: crate::cli::XlatStyle) -> String {
+    let text = if v == u64::MAX {
         "RLIM64_INFINITY".to_string()
     } else if v > 0 && v % 1024 == 0 {
         format!("{}*1024", v / 1024)
     } else {
         v.to_string()
-    }
+    };
+    format::styled(&v.to_string(), &text, style)
 }
 
 fn print_rlimit(c: &mut Call, addr: u64) {
@@ -445,8 +447,8 @@ fn print_rlimit(c: &mut Call, addr: u64) {
     match c.mem.read_value::<[u64; 2]>(addr) {
         Some([cur, max]) => c.push(&format!(
             "{{rlim_cur={}, rlim_max={}}}",
-            rlim_text(cur),
-            rlim_text(max)
+            rlim_text(cur, c.style()),
+            rlim_text(max, c.style())
         )),
         None => c.p_addr(addr),
     }
@@ -542,6 +544,9 @@ mod tests {
             wait_status_text(0x8b),
             "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGSEGV && WCOREDUMP(s)}]"
         );
-        assert_eq!(rlim_text(8192 * 1024), "8192*1024");
+        assert_eq!(
+            rlim_text(8192 * 1024, crate::cli::XlatStyle::Abbrev),
+            "8192*1024"
+        );
     }
 }

@@ -24,6 +24,11 @@ const FILE_TYPES: &Xlat = &[
     (0o010000, "S_IFIFO"),
 ];
 
+/// `st_mode` under the `-X` style: `S_IFREG|0644`, raw `0100644`, or both.
+pub fn mode_styled(mode: u32, style: crate::cli::XlatStyle) -> String {
+    format::styled(&format!("0{mode:o}"), &mode_text(mode), style)
+}
+
 /// `S_IFREG|S_ISUID|0755`.
 pub fn mode_text(mode: u32) -> String {
     let kind = u64::from(mode & 0o170000);
@@ -71,8 +76,13 @@ fn time_text(sec: i64, nsec: u64) -> String {
     let mut zone = [0u8; 16];
     // SAFETY: as above.
     let z = unsafe { libc::strftime(zone.as_mut_ptr().cast(), zone.len(), c"%z".as_ptr(), &tm) };
+    let fraction = if nsec == 0 {
+        String::new()
+    } else {
+        format!(".{nsec:09}")
+    };
     format!(
-        "{sec} /* {}.{nsec:09}{} */",
+        "{sec} /* {}{fraction}{} */",
         String::from_utf8_lossy(&buf[..n]),
         String::from_utf8_lossy(&zone[..z])
     )
@@ -92,7 +102,7 @@ fn print_stat(c: &mut Call, addr: u64) {
         let mut s = format!(
             "{{st_dev={}, st_ino={ino}, st_mode={}, st_nlink={nlink}, st_uid={uid}, st_gid={gid}, st_blksize={blksize}, st_blocks={blocks}, ",
             makedev(dev),
-            mode_text(mode)
+            mode_styled(mode, c.style())
         );
         if is_dev {
             s.push_str(&format!("st_rdev={}", makedev(rdev)));
@@ -111,13 +121,13 @@ fn print_stat(c: &mut Call, addr: u64) {
     } else if is_dev {
         c.push(&format!(
             "{{st_mode={}, st_rdev={}, ...}}",
-            mode_text(mode),
+            mode_styled(mode, c.style()),
             makedev(rdev)
         ));
     } else {
         c.push(&format!(
             "{{st_mode={}, st_size={size}, ...}}",
-            mode_text(mode)
+            mode_styled(mode, c.style())
         ));
     }
 }
@@ -249,7 +259,7 @@ fn statx(c: &mut Call) -> Step {
         "{{stx_mask={}, stx_attributes={}, stx_mode={}, stx_size={}",
         format::flags(u64::from(u32_at(0)), STATX_MASK, "0", style),
         format::flags(u64_at(8), STATX_ATTRS, "0", style),
-        mode_text(mode),
+        mode_styled(mode, c.style()),
         u64_at(40)
     );
     if c.opts.verbose {
@@ -261,7 +271,7 @@ fn statx(c: &mut Call) -> Step {
             u32_at(16),
             u32_at(20),
             u32_at(24),
-            mode_text(mode),
+            mode_styled(mode, c.style()),
             u64_at(32),
             u64_at(40),
             u64_at(48),
