@@ -69,3 +69,40 @@ fn echo_echoes_every_byte_on_every_model() {
         assert_eq!(server.wait_exit(), Some(0), "{model}");
     });
 }
+
+#[test]
+fn connect_without_a_terminal_pipes_lines_both_ways() {
+    use std::process::{Command, Stdio};
+    let server = Server::start("epoll", &[]);
+    let (mut watcher, _) = server.join();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chat"))
+        .args(["connect", &server.addr.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn chat connect");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"hello from a pipe\n").unwrap();
+    let (_, joined) = watcher.until(|l| l.ends_with(" joined"));
+    let nick = joined
+        .trim_start_matches("* ")
+        .trim_end_matches(" joined")
+        .to_string();
+    assert_eq!(watcher.line(), format!("{nick}: hello from a pipe"));
+    watcher.say("hi back");
+    stdin.write_all(b"/quit\n").unwrap();
+    drop(stdin);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = rx
+        .recv_timeout(GUARD)
+        .expect("chat connect did not exit")
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("* welcome to chat, you are "), "{text}");
+    assert!(text.ends_with("* bye\n"), "{text}");
+}

@@ -43,11 +43,20 @@ pub struct RunResult {
     pub seconds: f64,
     /// Server CPU time over the run divided by wall time (1.0 = one core busy).
     pub server_cpu: Option<f64>,
+    /// The load generator's own CPU time over the run divided by wall time.
+    pub client_cpu: Option<f64>,
     /// Why the result does not count (lost/reordered messages, timeout...).
     pub void: Option<String>,
 }
 
 impl RunResult {
+    /// Server CPU nanoseconds per delivered message: the server's cost, whatever else the
+    /// machine is doing.
+    pub fn server_ns_per_msg(&self) -> Option<f64> {
+        let cpu = self.server_cpu? * self.seconds;
+        (self.delivered > 0).then(|| cpu * 1e9 / self.delivered as f64)
+    }
+
     pub fn rate(&self) -> f64 {
         if self.seconds > 0.0 {
             self.delivered as f64 / self.seconds
@@ -279,6 +288,7 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
     let mut events = Vec::new();
     let started = Instant::now();
     let cpu_start = cpu(spec.server_pid);
+    let own_start = cpu(Some(std::process::id()));
     let total = spec.messages;
     let mut done_subs = 0;
     let mut void = None;
@@ -383,11 +393,16 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
         _ => None,
     };
     let _ = done_subs;
+    let client_cpu = match (own_start, cpu(Some(std::process::id()))) {
+        (Some(a), Some(b)) if seconds > 0.0 => Some((b - a) / seconds),
+        _ => None,
+    };
     let delivered: u64 = subs.iter().map(|s| s.next_seq).sum();
     Ok(RunResult {
         delivered,
         seconds,
         server_cpu,
+        client_cpu,
         void,
     })
 }

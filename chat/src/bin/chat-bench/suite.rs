@@ -195,6 +195,7 @@ fn measure(
         delivered: 0,
         seconds: 0.0,
         server_cpu: None,
+        client_cpu: None,
         void: Some(e.to_string()),
     })
 }
@@ -221,7 +222,9 @@ pub fn run(cfg: &SuiteConfig) -> io::Result<bool> {
     }
     println!(
         "broadcast fan-out: 1 publisher, 64-byte messages, ~{} deliveries per run, window {}; \
-         server on CPU {}, load generator on CPU {}",
+         server on CPU {}, load generator on CPU {}\n\
+         server CPU: share of one core over the run; server ns/msg: server CPU time per \
+         delivered message (lower is better, robust to other load on the machine)",
         cfg.deliveries,
         cfg.window,
         if pin {
@@ -239,8 +242,14 @@ pub fn run(cfg: &SuiteConfig) -> io::Result<bool> {
     let mut all_ok = true;
     println!();
     println!(
-        "{:>11}  {:<14} {:>16}  {:>8}  {:>10}  note",
-        "subscribers", "server", "delivered msg/s", "vs redis", "server CPU"
+        "{:>11}  {:<14} {:>16}  {:>8}  {:>10}  {:>14}  {:>10}  note",
+        "subscribers",
+        "server",
+        "delivered msg/s",
+        "vs redis",
+        "server CPU",
+        "server ns/msg",
+        "client CPU"
     );
     for &n in &cfg.subscribers {
         let redis = match start_redis(cfg) {
@@ -251,8 +260,8 @@ pub fn run(cfg: &SuiteConfig) -> io::Result<bool> {
             }
             Err(e) => {
                 println!(
-                    "{n:>11}  {:<14} {:>16}  {:>8}  {:>10}  {e}",
-                    "redis", "-", "-", "-"
+                    "{n:>11}  {:<14} {:>16}  {:>8}  {:>10}  {:>14}  {:>10}  {e}",
+                    "redis", "-", "-", "-", "-", "-"
                 );
                 all_ok = false;
                 None
@@ -273,6 +282,7 @@ pub fn run(cfg: &SuiteConfig) -> io::Result<bool> {
                     delivered: 0,
                     seconds: 0.0,
                     server_cpu: None,
+                    client_cpu: None,
                     void: Some(e.to_string()),
                 },
             };
@@ -290,10 +300,15 @@ pub fn run(cfg: &SuiteConfig) -> io::Result<bool> {
                     String::new(),
                 ),
             };
-            let cpu = r
-                .server_cpu
-                .map_or("-".into(), |c| format!("{:.0}%", c * 100.0));
-            println!("{n:>11}  {name:<14} {rate:>16}  {ratio:>8}  {cpu:>10}  {note}");
+            let pct = |c: Option<f64>| c.map_or("-".into(), |c| format!("{:.0}%", c * 100.0));
+            let (cpu, client): (String, String) = (pct(r.server_cpu), pct(r.client_cpu));
+            let ns = r
+                .server_ns_per_msg()
+                .filter(|_| r.void.is_none())
+                .map_or("-".into(), |ns| format!("{ns:.0}"));
+            println!(
+                "{n:>11}  {name:<14} {rate:>16}  {ratio:>8}  {cpu:>10}  {ns:>14}  {client:>10}  {note}"
+            );
         }
     }
     Ok(all_ok)

@@ -1,0 +1,220 @@
+//! The event loop with a small test service, on every backend, over real loopback sockets:
+//! opens and closes are reported once each with the right reason, output is flushed in
+//! order, limits hold, and a wake of the waker shuts the loop down after flushing.
+
+use netcore::backend::{Epoll, Poll, Select};
+use netcore::signal::Waker;
+use netcore::{CloseReason, Config, Conns, EventLoop, Readiness, Service, Stats, Token};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+const GUARD: Duration = Duration::from_secs(20);
+
+/// Echoes each chunk back; "big N\n" queues N KiB for the sender; "bye\n" asks for a
+/// graceful close. Records every open and close.
+#[derive(Default)]
+struct Probe {
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Service for Probe {
+    fn on_open(&mut self, conns: &mut Conns, id: Token) {
+        self.log.lock().unwrap().push(format!("open {id}"));
+        conns.send(id, b"hello\n");
+    }
+
+    fn on_data(&mut self, conns: &mut Conns, id: Token, data: &[u8]) {
+        if let Some(n) = data.strip_prefix(b"big ") {
+            let kib: usize = String::from_utf8_lossy(n).trim().parse().unwrap_or(0);
+            for _ in 0..kib {
+                if !conns.send(id, &[b'x'; 1024]) {
+                    break;
+                }
+            }
+        } else if data == b"bye\n" {
+            conns.send(id, b"goodbye\n");
+            conns.close(id);
+        } else {
+            conns.send(id, data);
+        }
+    }
+
+    fn on_close(&mut self, conns: &mut Conns, id: Token, reason: CloseReason) {
+        self.log
+            .lock()
+            .unwrap()
+            .push(format!("close {id} {reason:?}"));
+        if reason == CloseReason::Shutdown || reason == CloseReason::Idle {
+            conns.send(id, format!("closing: {reason:?}\n").as_bytes());
+        }
+    }
+
+    fn refusal(&self, why: &str) -> Vec<u8> {
+        format!("refused: {why}\n").into_bytes()
+    }
+}
+
+struct Running {
+    addr: SocketAddr,
+    waker: Arc<Waker>,
+    log: Arc<Mutex<Vec<String>>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Running {
+    fn stop(mut self) -> Vec<String> {
+        self.waker.wake();
+        self.thread.take().unwrap().join().unwrap();
+        self.log.lock().unwrap().clone()
+    }
+}
+
+fn start<B: Readiness + Send + 'static>(backend: B, config: Config) -> Running {
+    let listener = netcore::listener::bind("127.0.0.1:0".parse().unwrap(), 128).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let waker = Arc::new(Waker::new().unwrap());
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mut probe = Probe { log: log.clone() };
+    let mut el = EventLoop::new(
+        backend,
+        listener,
+        waker.clone(),
+        config,
+        Arc::new(Stats::new()),
+    )
+    .unwrap();
+    let thread = thread::spawn(move || el.run(&mut probe).unwrap());
+    Running {
+        addr,
+        waker,
+        log,
+        thread: Some(thread),
+    }
+}
+
+fn each_backend(f: impl Fn(&dyn Fn(Config) -> Running)) {
+    f(&|c| start(Select::new(), c));
+    f(&|c| start(Poll::new(), c));
+    f(&|c| start(Epoll::new().unwrap(), c));
+}
+
+fn connect(addr: SocketAddr) -> BufReader<TcpStream> {
+    let s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(GUARD)).unwrap();
+    BufReader::new(s)
+}
+
+fn line(r: &mut BufReader<TcpStream>) -> String {
+    let mut l = String::new();
+    r.read_line(&mut l).unwrap();
+    l
+}
+
+#[test]
+fn echo_and_graceful_close_are_reported_once() {
+    each_backend(|start| {
+        let server = start(Config::default());
+        let mut c = connect(server.addr);
+        assert_eq!(line(&mut c), "hello\n");
+        c.get_mut().write_all(b"ping\n").unwrap();
+        assert_eq!(line(&mut c), "ping\n");
+        c.get_mut().write_all(b"bye\n").unwrap();
+        assert_eq!(line(&mut c), "goodbye\n");
+        assert_eq!(line(&mut c), "", "closed after the goodbye");
+        let mut d = connect(server.addr);
+        assert_eq!(line(&mut d), "hello\n");
+        // Half-close: the server sees EOF, closes its side, and d reads EOF.
+        d.get_ref().shutdown(std::net::Shutdown::Write).unwrap();
+        assert_eq!(line(&mut d), "");
+        let log = server.stop();
+        // The freed token is reused.
+        assert_eq!(
+            log,
+            [
+                "open 0",
+                "close 0 Requested",
+                "open 0",
+                "close 0 PeerClosed"
+            ]
+        );
+    });
+}
+
+#[test]
+fn a_big_reply_arrives_whole_and_in_order_through_partial_writes() {
+    each_backend(|start| {
+        let server = start(Config {
+            max_outbound: 8 << 20,
+            ..Config::default()
+        });
+        let mut c = connect(server.addr);
+        line(&mut c);
+        c.get_mut().write_all(b"big 4096\n").unwrap();
+        let mut got = vec![0u8; 4096 * 1024];
+        c.read_exact(&mut got).unwrap();
+        assert!(got.iter().all(|&b| b == b'x'));
+        c.get_mut().write_all(b"after\n").unwrap();
+        assert_eq!(line(&mut c), "after\n");
+        server.stop();
+    });
+}
+
+#[test]
+fn overflowing_the_outbound_queue_cuts_the_client_off() {
+    each_backend(|start| {
+        let server = start(Config {
+            max_outbound: 64 * 1024,
+            ..Config::default()
+        });
+        let mut c = connect(server.addr);
+        line(&mut c);
+        // Far more than the socket buffers and the queue can hold within one turn.
+        c.get_mut().write_all(b"big 65536\n").unwrap();
+        let mut sink = Vec::new();
+        let _ = c.read_to_end(&mut sink);
+        assert!(sink.len() < 64 << 20, "the client was not cut off");
+        let log = server.stop();
+        assert!(log.iter().any(|l| l.ends_with("SlowConsumer")), "{log:?}");
+    });
+}
+
+#[test]
+fn max_clients_refuses_with_the_service_line() {
+    each_backend(|start| {
+        let server = start(Config {
+            max_clients: 1,
+            ..Config::default()
+        });
+        let mut a = connect(server.addr);
+        assert_eq!(line(&mut a), "hello\n");
+        let mut b = connect(server.addr);
+        assert_eq!(line(&mut b), "refused: server full\n");
+        assert_eq!(line(&mut b), "");
+        server.stop();
+    });
+}
+
+#[test]
+fn idle_clients_are_closed_and_shutdown_flushes_a_goodbye() {
+    each_backend(|start| {
+        let server = start(Config {
+            idle_timeout: Some(Duration::from_millis(200)),
+            ..Config::default()
+        });
+        let mut a = connect(server.addr);
+        assert_eq!(line(&mut a), "hello\n");
+        assert_eq!(line(&mut a), "closing: Idle\n");
+        assert_eq!(line(&mut a), "");
+        let server2 = start(Config::default());
+        let mut b = connect(server2.addr);
+        assert_eq!(line(&mut b), "hello\n");
+        let log = server2.stop();
+        assert_eq!(line(&mut b), "closing: Shutdown\n");
+        assert_eq!(line(&mut b), "");
+        assert_eq!(log, ["open 0", "close 0 Shutdown"]);
+        server.stop();
+    });
+}
