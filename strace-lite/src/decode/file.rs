@@ -582,13 +582,7 @@ fn pipe_fds(c: &mut Call) {
         return c.p_ptr(0);
     }
     match c.mem.read_value::<[i32; 2]>(c.arg(0)) {
-        Some([r, w]) => {
-            c.push("[");
-            c.p_fd_value(r);
-            c.sep();
-            c.p_fd_value(w);
-            c.push("]");
-        }
+        Some(fds) => c.p_fd_pair(fds),
         None => c.p_ptr(0),
     }
 }

@@ -279,6 +279,22 @@ impl Call {
         }
     }
 
+    /// Print two fds as `[3, 4]` (pipe, socketpair), cut at `-s` elements like strace.
+    pub fn p_fd_pair(&mut self, fds: [i32; 2]) {
+        self.push("[");
+        for (i, fd) in fds.iter().enumerate() {
+            if i > 0 {
+                self.sep();
+            }
+            if i >= self.opts.string_limit {
+                self.push("...");
+                break;
+            }
+            self.p_fd_value(*fd);
+        }
+        self.push("]");
+    }
+
     /// Print `addr` as a pointer (for data that failed or is not decoded).
     pub fn p_addr(&mut self, addr: u64) {
         self.push(&format::pointer(addr));

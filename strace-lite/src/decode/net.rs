@@ -509,13 +509,7 @@ fn socketpair(c: &mut Call) -> Step {
         return Step::Done;
     }
     match c.mem.read_value::<[i32; 2]>(c.arg(3)) {
-        Some([a, b]) => {
-            c.push("[");
-            c.p_fd_value(a);
-            c.sep();
-            c.p_fd_value(b);
-            c.push("]");
-        }
+        Some(fds) => c.p_fd_pair(fds),
         None => c.p_ptr(3),
     }
     Step::Done

@@ -168,7 +168,8 @@ fn pollfds_text(c: &Call, addr: u64, n: u64, revents: bool) -> Option<String> {
             }
         } else {
             items.push(format!(
-                "{{fd={fd}, events={}}}",
+                "{{fd={}, events={}}}",
+                crate::fdinfo::describe_fd(c.pid, fd, c.opts.decode_fds),
                 format::flags(u64::from(events), POLL_EVENTS, "0", c.style())
             ));
         }
@@ -219,7 +220,7 @@ fn timespec_raw(c: &Call, addr: u64) -> u64 {
     u64::from(addr != 0 && c.mem.read_value::<[i64; 2]>(addr).is_some())
 }
 
-fn fd_set_text(c: &Call, addr: u64, nfds: i32) -> Option<String> {
+fn fd_set_text(c: &Call, addr: u64, nfds: i32, decorate: bool) -> Option<String> {
     if addr == 0 {
         return Some("NULL".to_string());
     }
@@ -229,7 +230,8 @@ fn fd_set_text(c: &Call, addr: u64, nfds: i32) -> Option<String> {
     let mut fds = Vec::new();
     for fd in 0..n {
         if bits[fd / 64] & (1u64 << (fd % 64)) != 0 {
-            fds.push(fd.to_string());
+            let level = if decorate { c.opts.decode_fds } else { 0 };
+            fds.push(crate::fdinfo::describe_fd(c.pid, fd as i32, level));
         }
     }
     Some(format!("[{}]", fds.join(" ")))
@@ -242,7 +244,7 @@ fn select(c: &mut Call) -> Step {
         c.p_int(0);
         for i in 1..4 {
             c.sep();
-            match fd_set_text(c, c.arg(i), nfds) {
+            match fd_set_text(c, c.arg(i), nfds, true) {
                 Some(t) => c.push(&t),
                 None => c.p_ptr(i),
             }
@@ -280,7 +282,7 @@ fn select(c: &mut Call) -> Step {
         if c.arg(i) == 0 {
             continue;
         }
-        if let Some(t) = fd_set_text(c, c.arg(i), nfds) {
+        if let Some(t) = fd_set_text(c, c.arg(i), nfds, false) {
             if t != "[]" {
                 parts.push(format!("{label} {t}"));
             }

@@ -148,21 +148,19 @@ const CLONE_CHILD_TID: u64 = 0x200000 | 0x1000000;
 fn clone_flags_text(flags: u64, style: crate::cli::XlatStyle) -> String {
     let sig = (flags & 0xff) as i32;
     let rest = flags & !0xff;
-    let mut s = if rest != 0 {
-        format::flag_names(rest, CLONE_FLAGS, "0")
-    } else {
-        String::new()
-    };
+    // strace styles the flag bits and the exit signal separately: `0x... /* A|B */|17 /* SIGCHLD */`.
+    let mut parts = Vec::new();
+    if rest != 0 {
+        parts.push(format::flags(rest, CLONE_FLAGS, "0", style));
+    }
     if sig != 0 {
-        if !s.is_empty() {
-            s.push('|');
-        }
-        s.push_str(&signals::name(sig));
+        parts.push(format::styled(&sig.to_string(), &signals::name(sig), style));
     }
-    if s.is_empty() {
-        s.push('0');
+    if parts.is_empty() {
+        "0".to_string()
+    } else {
+        parts.join("|")
     }
-    format::styled(&format::hex(flags), &s, style)
 }
 
 fn clone(c: &mut Call) -> Step {

@@ -16,8 +16,9 @@ pub fn lookup(name: &str) -> Option<Decoder> {
     })
 }
 
-/// `[INT TERM]`, or `~[KILL STOP]` when more than half the signals are in the set.
-pub fn sigset_text(mask: u64, bits: u32) -> String {
+/// `[INT TERM]`, or `~[KILL STOP]` when more than half the signals are in the set;
+/// under `-X verbose`, `[17 /* CHLD */]`.
+pub fn sigset_styled(mask: u64, bits: u32, style: crate::cli::XlatStyle) -> String {
     let bits = bits.clamp(1, 64);
     let valid = if bits == 64 {
         u64::MAX
@@ -34,7 +35,8 @@ pub fn sigset_text(mask: u64, bits: u32) -> String {
         .filter(|b| shown & (1u64 << b) != 0)
         .map(|b| {
             let n = signals::name(b as i32 + 1);
-            n.strip_prefix("SIG").map(str::to_string).unwrap_or(n)
+            let short = n.strip_prefix("SIG").map(str::to_string).unwrap_or(n);
+            format::styled(&(b + 1).to_string(), &short, style)
         })
         .collect();
     format!("{prefix}[{}]", names.join(" "))
@@ -52,7 +54,8 @@ pub fn print_sigset_at(c: &mut Call, addr: u64, size: u64) {
         Some(b) => {
             let mut w = [0u8; 8];
             w[..b.len()].copy_from_slice(&b);
-            c.push(&sigset_text(u64::from_ne_bytes(w), size as u32 * 8));
+            let t = sigset_styled(u64::from_ne_bytes(w), size as u32 * 8, c.style());
+            c.push(&t);
         }
         None => c.p_addr(addr),
     }
@@ -84,7 +87,7 @@ fn print_sigaction(c: &mut Call, addr: u64) {
     };
     let mut s = format!(
         "{{sa_handler={h}, sa_mask={}, sa_flags={}",
-        sigset_text(mask, 64),
+        sigset_styled(mask, 64, c.style()),
         format::flags(flags, SA_FLAGS, "0", c.style())
     );
     if flags & 0x04000000 != 0 {
@@ -141,7 +144,10 @@ const UC_SIGMASK_OFFSET: u64 = 8 + 8 + 24 + 256;
 fn rt_sigreturn(c: &mut Call) -> Step {
     let addr = c.stack_pointer.wrapping_add(UC_SIGMASK_OFFSET);
     match c.mem.read_u64(addr) {
-        Some(mask) => c.push(&format!("{{mask={}}}", sigset_text(mask, 64))),
+        Some(mask) => {
+            let t = sigset_styled(mask, 64, c.style());
+            c.push(&format!("{{mask={t}}}"))
+        }
         None => c.push(&format!("{{mask={addr:#x}}}")),
     }
     Step::Done
@@ -174,10 +180,18 @@ mod tests {
 
     #[test]
     fn signal_sets() {
-        assert_eq!(sigset_text(0, 64), "[]");
-        assert_eq!(sigset_text((1 << 1) | (1 << 14), 64), "[INT TERM]");
-        assert_eq!(sigset_text(u64::MAX, 64), "~[]");
-        assert_eq!(sigset_text(!((1 << 8) | (1 << 18)), 64), "~[KILL STOP]");
-        assert_eq!(sigset_text(1 << 31, 64), "[RTMIN]");
+        use crate::cli::XlatStyle::{Abbrev, Verbose};
+        assert_eq!(sigset_styled(0, 64, Abbrev), "[]");
+        assert_eq!(
+            sigset_styled((1 << 1) | (1 << 14), 64, Abbrev),
+            "[INT TERM]"
+        );
+        assert_eq!(sigset_styled(u64::MAX, 64, Abbrev), "~[]");
+        assert_eq!(
+            sigset_styled(!((1 << 8) | (1 << 18)), 64, Abbrev),
+            "~[KILL STOP]"
+        );
+        assert_eq!(sigset_styled(1 << 31, 64, Abbrev), "[RTMIN]");
+        assert_eq!(sigset_styled(1 << 16, 64, Verbose), "[17 /* CHLD */]");
     }
 }

@@ -473,7 +473,10 @@ impl Tracer {
     }
 
     fn on_exit(&mut self, tid: i32, status: i32) {
-        let show = self.shows_events(tid) && self.opts.quiet < 2 && self.tracees.contains_key(&tid);
+        // -qq hides "exited" lines; "killed by" lines stay, as in strace.
+        let show = self.shows_events(tid)
+            && self.tracees.contains_key(&tid)
+            && (self.opts.quiet < 2 || !libc::WIFEXITED(status));
         if show {
             let text = if libc::WIFEXITED(status) {
                 format!("+++ exited with {} +++", libc::WEXITSTATUS(status))

@@ -1,0 +1,173 @@
+//! strace's options, each checked against the real strace on the same program (filters,
+//! string and constant styles, fd decoration, result filters, the summary table) or, for
+//! what depends on the clock, against strace's format.
+
+mod common;
+
+use common::*;
+use regex::Regex;
+
+/// Also hide socket/pipe inode numbers and ports inside `-yy` decorations.
+fn normalize_fds(lines: Vec<String>) -> Vec<String> {
+    let inode = Regex::new(r":\[\d+\]").expect("regex");
+    let port = Regex::new(r":\d{4,5}([\]-])").expect("regex");
+    lines
+        .into_iter()
+        .map(|l| {
+            let l = inode.replace_all(&l, ":[INODE]").into_owned();
+            collapse_alignment(&port.replace_all(&l, ":PORT$1"))
+        })
+        .collect()
+}
+
+fn assert_matches(test: &str, options: &[&str], program: &str, args: &[&str]) {
+    let (theirs, mine, _, _) = both(test, options, program, args);
+    assert_same(
+        &format!("{test} {options:?}"),
+        &normalize_fds(theirs),
+        &normalize_fds(mine),
+    );
+}
+
+#[test]
+fn trace_sets_names_negation_classes_and_regex() {
+    for (i, set) in [
+        "trace=%file",
+        "trace=!read,write,mmap",
+        "trace=/^(open|close)",
+        "trace=%desc",
+        "trace=%memory",
+        "trace=%%stat",
+        "trace=%process",
+        "trace=%signal",
+        "trace=none",
+        "openat,close",
+    ]
+    .iter()
+    .enumerate()
+    {
+        assert_matches(&format!("set{i}"), &["-e", set], "files", &["$DIR"]);
+    }
+    assert_matches("net-class", &["-e", "trace=%net"], "net", &["$DIR"]);
+}
+
+#[test]
+fn string_limits_and_hex_strings() {
+    assert_matches("s8", &["-s", "8"], "files", &["$DIR"]);
+    assert_matches("s0", &["-s", "0"], "files", &["$DIR"]);
+    assert_matches("x", &["-x"], "files", &["$DIR"]);
+    assert_matches("xx", &["-xx"], "files", &["$DIR"]);
+}
+
+#[test]
+fn successful_and_failed_only() {
+    assert_matches("z", &["-z"], "files", &["$DIR"]);
+    assert_matches("Z", &["-Z"], "files", &["$DIR"]);
+}
+
+#[test]
+fn constant_styles() {
+    assert_matches("Xraw", &["-X", "raw"], "files", &["$DIR"]);
+    assert_matches("Xverbose", &["-X", "verbose"], "files", &["$DIR"]);
+    assert_matches("Xverbose-procs", &["-X", "verbose"], "procs", &[]);
+}
+
+#[test]
+fn fd_paths_and_socket_details() {
+    assert_matches("y", &["-y"], "files", &["$DIR"]);
+    assert_matches("yy", &["-yy"], "files", &["$DIR"]);
+    assert_matches("y-net", &["-y"], "net", &["$DIR"]);
+    assert_matches("yy-poll", &["-yy"], "poll", &[]);
+}
+
+#[test]
+fn verbose_structures_and_environment() {
+    assert_matches("v-procs", &["-v"], "procs", &[]);
+    assert_matches("v-net", &["-v"], "net", &["$DIR"]);
+}
+
+#[test]
+fn alignment_column_signal_filter_and_quiet() {
+    assert_matches("a20", &["-a", "20"], "files", &["$DIR"]);
+    assert_matches("a60", &["-a60"], "signals", &[]);
+    assert_matches("nosig", &["-e", "signal=none"], "signals", &[]);
+    assert_matches("sigset", &["-e", "signal=!SIGALRM"], "signals", &[]);
+    assert_matches("qq", &["-qq"], "killed", &["9"]);
+}
+
+/// The summary table's counts (`calls`, `errors`, `syscall`) equal strace's; the times
+/// are the machine's.
+#[test]
+fn summary_counts_match() {
+    let strip_times = |lines: Vec<String>| -> Vec<String> {
+        let re = Regex::new(r"^ *[0-9.]+ +[0-9.]+ +[0-9]+ ").expect("regex");
+        lines
+            .into_iter()
+            .map(|l| re.replace(&l, "").into_owned())
+            .collect()
+    };
+    for opts in [
+        &["-c", "-S", "name"][..],
+        &["-c", "-w", "-S", "name"],
+        &["-C", "-S", "name"],
+        &["-c", "-f", "-S", "name"],
+    ] {
+        let program = if opts.contains(&"-f") {
+            "procs"
+        } else {
+            "files"
+        };
+        let (theirs, mine, _, _) = both("summary", opts, program, &["$DIR"]);
+        assert!(theirs.iter().any(|l| l.ends_with(" total")));
+        assert_same(
+            &format!("{opts:?}"),
+            &strip_times(theirs),
+            &strip_times(mine),
+        );
+    }
+}
+
+#[test]
+fn timestamps_and_durations_have_straces_format() {
+    let dir = scratch_dir("times");
+    let prog = program("poll");
+    let out = dir.join("t.out");
+    let cases: [(&[&str], &str); 5] = [
+        (&["-t"], r"^\d\d:\d\d:\d\d [a-z_0-9]+\("),
+        (&["-tt"], r"^\d\d:\d\d:\d\d\.\d{6} [a-z_0-9]+\("),
+        (&["-ttt"], r"^\d{10}\.\d{6} [a-z_0-9]+\("),
+        (&["-r"], r"^ +\d+\.\d{6} [a-z_0-9]+\("),
+        (&["-T"], r"^[a-z_0-9]+\(.*\) += .* <\d+\.\d{6}>$"),
+    ];
+    for (opts, pattern) in cases {
+        let re = Regex::new(pattern).expect("regex");
+        trace(STRACE_LITE, opts, &out, &prog, &[]);
+        let text = std::fs::read_to_string(&out).expect("trace");
+        let syscall_lines: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.contains("+++") && !l.contains("= ?"))
+            .collect();
+        assert!(syscall_lines.len() > 20, "{opts:?}: {text}");
+        for line in syscall_lines {
+            assert!(
+                re.is_match(line),
+                "{opts:?}: {line:?} does not match {pattern}"
+            );
+        }
+    }
+}
+
+#[test]
+fn trace_goes_to_stderr_without_o_and_stdout_is_the_tracees() {
+    let prog = program("threads");
+    let out = std::process::Command::new(STRACE_LITE)
+        .args(["-e", "trace=write"])
+        .arg(&prog)
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stdout, "one.\n\ntwo.\n\ndone\n");
+    assert!(stderr.contains("write(1, \"done\\n\", 5)"), "{stderr}");
+    assert!(stderr.ends_with("+++ exited with 0 +++\n"), "{stderr}");
+}
