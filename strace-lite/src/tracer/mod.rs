@@ -131,7 +131,12 @@ impl Tracer {
         }
         self.event_loop();
         self.finish();
-        Ok(self.outcome)
+        // Stopped by Ctrl-C (or SIGTERM...): the tracees were let go; end like strace,
+        // by that signal.
+        match STOP_SIGNAL.load(Ordering::SeqCst) {
+            0 => Ok(self.outcome),
+            sig => Ok(Some(Outcome::Killed(sig))),
+        }
     }
 
     fn event_loop(&mut self) {
@@ -264,9 +269,8 @@ impl Tracer {
         }
         let mut call = Call::new(tid, nr, args, sp, self.decode_opts);
         let step = if nr == RESTART_SYSCALL {
-            let previous = t
-                .previous_nr
-                .map_or_else(|| "call".to_string(), syscall_table::name);
+            // Like strace, a call interrupted before we attached is reported as syscall 0.
+            let previous = syscall_table::name(t.previous_nr.unwrap_or(0));
             call.push(&format!("<... resuming interrupted {previous} ...>"));
             Step::Done
         } else {
@@ -578,7 +582,11 @@ impl Tracer {
                 }
                 let _ = ptrace::syscall(tid, 0);
             }
-            if self.tracees.get(&tid).is_some_and(|t| t.attached) && self.opts.quiet == 0 {
+            if self.out.line_is_open(tid) {
+                self.out.write(tid, " <detached ...>");
+                self.out.end_line(tid);
+            }
+            if self.opts.pids.contains(&tid) && self.opts.quiet == 0 {
                 self.out.flush();
                 eprintln!("strace-lite: Process {tid} detached");
             }

@@ -1,0 +1,141 @@
+//! `-p PID`: attaching to a running process (all its threads), tracing it, and on
+//! Ctrl-C detaching so that it keeps running, untraced and not stopped.
+
+mod common;
+
+use common::*;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// `/proc/PID/status` field `name`.
+fn status_field(pid: u32, name: &str) -> Option<String> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .map(|v| v.trim().to_string())
+}
+
+/// Poll `cond` every 10 ms for at most `limit`.
+fn wait_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
+
+/// Kills the process when dropped, so a failing assertion leaves nothing behind.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn attach_traces_every_thread_and_ctrl_c_detaches_leaving_it_running() {
+    let dir = scratch_dir("attach");
+    let out = dir.join("trace");
+    let target = KillOnDrop(
+        Command::new(program("sleeper"))
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start sleeper"),
+    );
+    let pid = target.0.id();
+    assert!(wait_until(Duration::from_secs(5), || {
+        std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, |d| d.count()) == 2
+    }));
+
+    let mut tracer = KillOnDrop(
+        Command::new(STRACE_LITE)
+            .args(["-p", &pid.to_string(), "-o"])
+            .arg(&out)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start strace-lite"),
+    );
+    // Both threads show up in the trace.
+    let traced_both = wait_until(Duration::from_secs(10), || {
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        let tids: std::collections::HashSet<&str> = text
+            .lines()
+            .filter(|l| l.contains("getppid()"))
+            .filter_map(|l| l.strip_prefix("[pid ")?.split(']').next())
+            .map(str::trim)
+            .collect();
+        tids.len() == 2
+    });
+    assert!(
+        traced_both,
+        "{}",
+        std::fs::read_to_string(&out).unwrap_or_default()
+    );
+    assert_eq!(
+        status_field(pid, "TracerPid").as_deref(),
+        Some(tracer.0.id().to_string().as_str())
+    );
+
+    // Ctrl-C: strace-lite detaches and ends by SIGINT, as strace does.
+    unsafe { libc::kill(tracer.0.id() as i32, libc::SIGINT) };
+    let mut ended = None;
+    assert!(wait_until(Duration::from_secs(10), || {
+        ended = tracer.0.try_wait().expect("try_wait");
+        ended.is_some()
+    }));
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(ended.and_then(|s| s.signal()), Some(libc::SIGINT));
+    let mut stderr = String::new();
+    use std::io::Read;
+    tracer
+        .0
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("read");
+    assert!(
+        stderr.contains(&format!("Process {pid} attached with 2 threads")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("Process {pid} detached")),
+        "{stderr}"
+    );
+
+    // The process is untraced, not stopped, and still making progress.
+    assert_eq!(status_field(pid, "TracerPid").as_deref(), Some("0"));
+    for tid in std::fs::read_dir(format!("/proc/{pid}/task")).expect("task dir") {
+        let tid = tid.expect("entry").file_name();
+        let stat =
+            std::fs::read_to_string(format!("/proc/{pid}/task/{}/stat", tid.to_string_lossy()))
+                .expect("stat");
+        let state = stat.rsplit(") ").next().and_then(|r| r.chars().next());
+        assert!(
+            matches!(state, Some('S') | Some('R')),
+            "thread state {state:?}"
+        );
+    }
+    let switches =
+        || status_field(pid, "voluntary_ctxt_switches").and_then(|v| v.parse::<u64>().ok());
+    let before = switches();
+    assert!(
+        wait_until(Duration::from_secs(5), || switches() > before),
+        "the process stopped running"
+    );
+}
+
+#[test]
+fn attach_to_a_missing_process_is_an_error() {
+    let run = run_with_deadline(
+        Command::new(STRACE_LITE).args(["-p", "999999999"]),
+        Duration::from_secs(10),
+    );
+    assert_eq!(run.status.code(), Some(1));
+    assert!(run.stderr.contains("999999999"), "{}", run.stderr);
+}

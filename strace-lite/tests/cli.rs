@@ -1,0 +1,84 @@
+//! The command line as strace has it: bad options are usage errors with exit status 1,
+//! a missing command is an error, and options after the command belong to it.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+use std::time::Duration;
+
+fn run(args: &[&str]) -> Run {
+    run_with_deadline(
+        Command::new(STRACE_LITE).args(args),
+        Duration::from_secs(10),
+    )
+}
+
+fn strace(args: &[&str]) -> Run {
+    run_with_deadline(Command::new(STRACE).args(args), Duration::from_secs(10))
+}
+
+#[test]
+fn usage_errors_exit_1_like_strace() {
+    for args in [
+        &["-Q", "true"][..],
+        &["--no-such-option", "true"],
+        &["-s", "many", "true"],
+        &["-e", "trace=nosuchcall", "true"],
+        &["-e", "signal=SIGNOPE", "true"],
+        &["-X", "fancy", "true"],
+        &["-S", "color", "true"],
+        &["-p", "abc"],
+        &[],
+    ] {
+        let theirs = strace(args);
+        let mine = run(args);
+        assert_eq!(theirs.status.code(), Some(1), "strace {args:?}");
+        assert_eq!(
+            mine.status.code(),
+            Some(1),
+            "strace-lite {args:?}: {}",
+            mine.stderr
+        );
+        assert!(
+            mine.stderr.contains("Try 'strace-lite -h'"),
+            "{args:?}: {}",
+            mine.stderr
+        );
+    }
+}
+
+#[test]
+fn missing_command_is_an_error_like_strace() {
+    let theirs = strace(&["/nonexistent/program"]);
+    let mine = run(&["/nonexistent/program"]);
+    assert_eq!(theirs.status.code(), Some(1));
+    assert_eq!(mine.status.code(), Some(1));
+    assert!(
+        mine.stderr.contains("Can't stat '/nonexistent/program'"),
+        "{}",
+        mine.stderr
+    );
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let out = Command::new(STRACE_LITE).arg("-h").output().expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("-f"));
+    let out = Command::new(STRACE_LITE).arg("-V").output().expect("run");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn options_after_the_command_are_the_commands() {
+    let out = Command::new(STRACE_LITE)
+        .args(["-e", "trace=none", "/bin/echo", "-f", "-o", "x"])
+        .output()
+        .expect("run");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "-f -o x\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "+++ exited with 0 +++\n"
+    );
+}
