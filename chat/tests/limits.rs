@@ -84,3 +84,39 @@ fn an_idle_client_is_told_and_closed() {
         assert_eq!(a.until_eof(), ["! idle timeout, closing"], "{model}");
     });
 }
+
+#[test]
+fn select_refuses_descriptors_beyond_fd_setsize_and_keeps_serving() {
+    // Enough clients to push the server's descriptors past 1024.
+    const N: usize = 1100;
+    raise_fd_limit(N as u64 + 256);
+    let server = Server::start("select", &["--max-clients", "5000"]);
+    let mut greeted = Vec::new();
+    let mut refused = 0;
+    for _ in 0..N {
+        let mut c = server.connect();
+        let first = c.line();
+        if first.starts_with("* welcome") {
+            greeted.push(c);
+        } else {
+            assert!(first.starts_with("! descriptor "), "{first}");
+            assert!(first.contains("FD_SETSIZE"), "{first}");
+            assert!(c.until_eof().is_empty());
+            refused += 1;
+        }
+    }
+    assert!(refused > 0, "no descriptor reached FD_SETSIZE");
+    assert!(
+        greeted.len() >= 1000,
+        "only {} clients served",
+        greeted.len()
+    );
+    let c = &mut greeted[0];
+    c.say("/who");
+    let (_, who) = c.until(|l| l.starts_with("* online"));
+    assert!(
+        who.starts_with(&format!("* online ({})", greeted.len())),
+        "{:.40}",
+        who
+    );
+}
