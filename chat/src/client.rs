@@ -4,6 +4,7 @@
 //! non-canonical, no-echo mode, keystrokes are collected into an input line, and each incoming
 //! line is printed by erasing the input line (`\r` + erase-line), printing the message, and
 //! redrawing the prompt with what was typed so far. So incoming lines never garble typing.
+//! Output post-processing stays on, so `\n` still moves to the start of the next line.
 //! The terminal settings are restored on exit. Keys: Enter sends, Backspace, Ctrl-U (erase
 //! line), Ctrl-W (erase word); Ctrl-C, or Ctrl-D on an empty line, quits.
 //!
@@ -225,7 +226,7 @@ fn interactive(stream: TcpStream) -> io::Result<()> {
                 Err(_) => 0,
             };
             if n == 0 {
-                out.write_all(b"\r\x1b[K* connection closed\r\n")?;
+                out.write_all(b"\r\x1b[K* connection closed\n")?;
                 break;
             }
             incoming.extend_from_slice(&buf[..n]);
@@ -233,7 +234,7 @@ fn interactive(stream: TcpStream) -> io::Result<()> {
                 out.write_all(b"\r\x1b[K")?;
                 for line in incoming[..last].split(|&b| b == b'\n') {
                     out.write_all(printable(line).as_bytes())?;
-                    out.write_all(b"\r\n")?;
+                    out.write_all(b"\n")?;
                 }
                 incoming.drain(..=last);
                 out.write_all(&editor.prompt())?;
@@ -258,7 +259,7 @@ fn interactive(stream: TcpStream) -> io::Result<()> {
                         // Show what was sent, as sent, above the prompt.
                         out.write_all(b"\r\x1b[K")?;
                         out.write_all(printable(&line).as_bytes())?;
-                        out.write_all(b"\r\n")?;
+                        out.write_all(b"\n")?;
                         line.push(b'\n');
                         (&stream).write_all(&line)?;
                         out.write_all(&editor.prompt())?;

@@ -15,6 +15,35 @@
 //! | [`sys`] | the few `libc` calls std does not wrap |
 //!
 //! Only `std` and `libc`: no async runtime and no event-loop crate.
+//!
+//! A server is a [`Service`] run by an [`EventLoop`] over one of the backends:
+//!
+//! ```no_run
+//! use netcore::{backend::Epoll, signal, CloseReason, Config, Conns, EventLoop, Service, Stats, Token};
+//! use std::sync::Arc;
+//!
+//! /// Sends every byte back.
+//! struct Echo;
+//!
+//! impl Service for Echo {
+//!     fn on_open(&mut self, _: &mut Conns, _: Token) {}
+//!     fn on_data(&mut self, conns: &mut Conns, id: Token, data: &[u8]) {
+//!         conns.send(id, data); // queued; written once per loop turn
+//!     }
+//!     fn on_close(&mut self, _: &mut Conns, _: Token, _: CloseReason) {}
+//!     fn refusal(&self, why: &str) -> Vec<u8> {
+//!         format!("{why}\n").into_bytes()
+//!     }
+//! }
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let listener = netcore::listener::bind("127.0.0.1:7001".parse().unwrap(), 1024)?;
+//! let waker = Arc::new(signal::Waker::new()?);
+//! signal::forward_signals(&waker, &[libc::SIGINT, libc::SIGTERM])?;
+//! let stats = Arc::new(Stats::new());
+//! EventLoop::new(Epoll::new()?, listener, waker, Config::default(), stats)?.run(&mut Echo)
+//! # }
+//! ```
 
 pub mod backend;
 pub mod event_loop;
