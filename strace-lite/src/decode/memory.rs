@@ -35,18 +35,19 @@ const MAP_FLAGS: &Xlat = &[
     (0x10, "MAP_FIXED"),
     (0x20, "MAP_ANONYMOUS"),
     (0x40, "MAP_32BIT"),
+    (0x80, "MAP_ABOVE4G"),
+    (0x4000, "MAP_NORESERVE"),
+    (0x8000, "MAP_POPULATE"),
+    (0x10000, "MAP_NONBLOCK"),
     (0x100, "MAP_GROWSDOWN"),
     (0x800, "MAP_DENYWRITE"),
     (0x1000, "MAP_EXECUTABLE"),
     (0x2000, "MAP_LOCKED"),
-    (0x4000, "MAP_NORESERVE"),
-    (0x8000, "MAP_POPULATE"),
-    (0x10000, "MAP_NONBLOCK"),
     (0x20000, "MAP_STACK"),
     (0x40000, "MAP_HUGETLB"),
     (0x80000, "MAP_SYNC"),
-    (0x100000, "MAP_FIXED_NOREPLACE"),
     (0x4000000, "MAP_UNINITIALIZED"),
+    (0x100000, "MAP_FIXED_NOREPLACE"),
 ];
 
 fn prot(c: &mut Call, i: usize) {

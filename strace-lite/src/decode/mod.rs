@@ -3,6 +3,7 @@
 //! what the kernel wrote; the tracer prints the return value. This split is strace's: it
 //! is what decides where a line breaks into `<unfinished ...>` and `<... resumed>`.
 
+mod creds;
 mod fcntl_ioctl;
 mod file;
 mod futex;
@@ -12,6 +13,7 @@ mod poll;
 mod process;
 mod signal;
 mod stat;
+mod system;
 mod time;
 
 use crate::cli::{Options, XlatStyle};
@@ -356,4 +358,6 @@ fn lookup(name: &str) -> Option<Decoder> {
         .or_else(|| signal::lookup(name))
         .or_else(|| time::lookup(name))
         .or_else(|| futex::lookup(name))
+        .or_else(|| creds::lookup(name))
+        .or_else(|| system::lookup(name))
 }

@@ -22,6 +22,8 @@ pub fn lookup(name: &str) -> Option<Decoder> {
         "prlimit64" => prlimit64,
         "getrlimit" | "setrlimit" => rlimit,
         "getrandom" => getrandom,
+        "sched_getaffinity" => sched_getaffinity,
+        "sched_setaffinity" => sched_setaffinity,
         _ => return None,
     })
 }
@@ -125,7 +127,6 @@ const CLONE_FLAGS: &Xlat = &[
     (0x80000, "CLONE_SETTLS"),
     (0x100000, "CLONE_PARENT_SETTID"),
     (0x200000, "CLONE_CHILD_CLEARTID"),
-    (0x400000, "CLONE_DETACHED"),
     (0x800000, "CLONE_UNTRACED"),
     (0x1000000, "CLONE_CHILD_SETTID"),
     (0x2000000, "CLONE_NEWCGROUP"),
@@ -547,4 +548,49 @@ mod tests {
             "8192*1024"
         );
     }
+}
+
+/// A CPU set as strace prints it: `[0 1 5]`.
+fn print_cpu_set(c: &mut Call, addr: u64, bytes: u64) {
+    let Some(words) = c
+        .mem
+        .read_array::<u64>(addr, (bytes / 8).min(1024) as usize)
+    else {
+        return c.p_addr(addr);
+    };
+    let cpus: Vec<String> = words
+        .iter()
+        .enumerate()
+        .flat_map(|(w, bits)| {
+            (0..64)
+                .filter(move |b| bits & (1u64 << b) != 0)
+                .map(move |b| (w * 64 + b).to_string())
+        })
+        .collect();
+    c.push(&format!("[{}]", cpus.join(" ")));
+}
+
+fn sched_getaffinity(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_int(0);
+        c.sep();
+        c.p_ulong(1);
+        c.sep();
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(2);
+    } else {
+        print_cpu_set(c, c.arg(2), c.rval as u64);
+    }
+    Step::Done
+}
+
+fn sched_setaffinity(c: &mut Call) -> Step {
+    c.p_int(0);
+    c.sep();
+    c.p_ulong(1);
+    c.sep();
+    print_cpu_set(c, c.arg(2), c.arg(1));
+    Step::Done
 }

@@ -10,6 +10,8 @@ pub fn lookup(name: &str) -> Option<Decoder> {
         "fstat" => fstat,
         "newfstatat" => newfstatat,
         "statx" => statx,
+        "statfs" => statfs,
+        "fstatfs" => fstatfs,
         _ => return None,
     })
 }
@@ -300,6 +302,100 @@ fn statx(c: &mut Call) -> Step {
         s.push_str(", ...}");
     }
     c.push(&s);
+    Step::Done
+}
+
+const FS_MAGIC: &Xlat = &[
+    (0xef53, "EXT2_SUPER_MAGIC"),
+    (0x01021994, "TMPFS_MAGIC"),
+    (0x9fa0, "PROC_SUPER_MAGIC"),
+    (0x62656572, "SYSFS_MAGIC"),
+    (0x794c7630, "OVERLAYFS_SUPER_MAGIC"),
+    (0x58465342, "XFS_SUPER_MAGIC"),
+    (0x9123683e, "BTRFS_SUPER_MAGIC"),
+    (0x1cd1, "DEVPTS_SUPER_MAGIC"),
+    (0x63677270, "CGROUP2_SUPER_MAGIC"),
+    (0x27e0eb, "CGROUP_SUPER_MAGIC"),
+    (0x6969, "NFS_SUPER_MAGIC"),
+    (0x858458f6, "RAMFS_MAGIC"),
+    (0x73717368, "SQUASHFS_MAGIC"),
+    (0x9660, "ISOFS_SUPER_MAGIC"),
+    (0x4d44, "MSDOS_SUPER_MAGIC"),
+    (0x65735546, "FUSE_SUPER_MAGIC"),
+    (0x01021997, "V9FS_MAGIC"),
+    (0x64626720, "DEBUGFS_MAGIC"),
+    (0x73636673, "SECURITYFS_MAGIC"),
+    (0xcafe4a11, "BPF_FS_MAGIC"),
+    (0x19800202, "MQUEUE_MAGIC"),
+    (0x42494e4d, "BINFMTFS_MAGIC"),
+    (0x74726163, "TRACEFS_MAGIC"),
+    (0x534f434b, "SOCKFS_MAGIC"),
+    (0x50495045, "PIPEFS_MAGIC"),
+];
+
+const STATFS_FLAGS: &Xlat = &[
+    (1, "ST_RDONLY"),
+    (2, "ST_NOSUID"),
+    (4, "ST_NODEV"),
+    (8, "ST_NOEXEC"),
+    (16, "ST_SYNCHRONOUS"),
+    (32, "ST_VALID"),
+    (64, "ST_MANDLOCK"),
+    (1024, "ST_NOATIME"),
+    (2048, "ST_NODIRATIME"),
+    (4096, "ST_RELATIME"),
+];
+
+fn print_statfs(c: &mut Call, addr: u64) {
+    // struct statfs (x86_64): f_type, f_bsize, f_blocks, f_bfree, f_bavail, f_files,
+    // f_ffree (longs), f_fsid (2 ints), f_namelen, f_frsize, f_flags (longs).
+    let Some(w) = c.mem.read_value::<[u64; 11]>(addr) else {
+        return c.p_addr(addr);
+    };
+    let style = c.style();
+    let text = format!(
+        "{{f_type={}, f_bsize={}, f_blocks={}, f_bfree={}, f_bavail={}, f_files={}, f_ffree={}, f_fsid={{val=[{}, {}]}}, f_namelen={}, f_frsize={}, f_flags={}}}",
+        format::xlat(w[0], FS_MAGIC, "", style),
+        w[1],
+        w[2],
+        w[3],
+        w[4],
+        w[5],
+        w[6],
+        format::hex(w[7] & 0xffff_ffff),
+        format::hex(w[7] >> 32),
+        w[8],
+        w[9],
+        format::flags(w[10], STATFS_FLAGS, "0", style)
+    );
+    c.push(&text);
+}
+
+fn statfs(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_path(0);
+        c.sep();
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(1);
+    } else {
+        print_statfs(c, c.arg(1));
+    }
+    Step::Done
+}
+
+fn fstatfs(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_fd(0);
+        c.sep();
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(1);
+    } else {
+        print_statfs(c, c.arg(1));
+    }
     Step::Done
 }
 

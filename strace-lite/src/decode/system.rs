@@ -1,0 +1,313 @@
+//! The system: uname, sysinfo, prctl (the options programs commonly use), fadvise64,
+//! and the xattr calls `ls` and `cp` make.
+
+use super::process::signal_arg;
+use super::{Call, Decoder, Step};
+use crate::format::{self, Xlat};
+
+pub fn lookup(name: &str) -> Option<Decoder> {
+    Some(match name {
+        "uname" => uname,
+        "sysinfo" => sysinfo,
+        "prctl" => prctl,
+        "fadvise64" => fadvise64,
+        "getxattr" | "lgetxattr" => getxattr,
+        "fgetxattr" => fgetxattr,
+        "setxattr" | "lsetxattr" => setxattr,
+        "fsetxattr" => fsetxattr,
+        "listxattr" | "llistxattr" => listxattr,
+        "flistxattr" => flistxattr,
+        _ => return None,
+    })
+}
+
+/// A NUL-padded field of a fixed-size struct, quoted.
+fn field(bytes: &[u8], hex: u8) -> String {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    format::quote(&bytes[..end], hex)
+}
+
+fn uname(c: &mut Call) -> Step {
+    if !c.exiting {
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(0);
+        return Step::Done;
+    }
+    let Some(b) = c.mem.read(c.arg(0), 65 * 6) else {
+        c.p_ptr(0);
+        return Step::Done;
+    };
+    let f = |i: usize| field(&b[i * 65..(i + 1) * 65], c.opts.hex);
+    let text = if c.opts.verbose {
+        format!(
+            "{{sysname={}, nodename={}, release={}, version={}, machine={}, domainname={}}}",
+            f(0),
+            f(1),
+            f(2),
+            f(3),
+            f(4),
+            f(5)
+        )
+    } else {
+        format!("{{sysname={}, nodename={}, ...}}", f(0), f(1))
+    };
+    c.push(&text);
+    Step::Done
+}
+
+fn sysinfo(c: &mut Call) -> Step {
+    if !c.exiting {
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(0);
+        return Step::Done;
+    }
+    // struct sysinfo: uptime, loads[3], totalram, freeram, sharedram, bufferram,
+    // totalswap, freeswap (longs); procs (u16, padded); totalhigh, freehigh; mem_unit (u32).
+    let Some(w) = c.mem.read_value::<[u64; 14]>(c.arg(0)) else {
+        c.p_ptr(0);
+        return Step::Done;
+    };
+    let text = format!(
+        "{{uptime={}, loads=[{}, {}, {}], totalram={}, freeram={}, sharedram={}, bufferram={}, totalswap={}, freeswap={}, procs={}, totalhigh={}, freehigh={}, mem_unit={}}}",
+        w[0] as i64, w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10] & 0xffff, w[11], w[12], w[13] as u32
+    );
+    c.push(&text);
+    Step::Done
+}
+
+const PRCTL_OPTIONS: &Xlat = &[
+    (1, "PR_SET_PDEATHSIG"),
+    (2, "PR_GET_PDEATHSIG"),
+    (3, "PR_GET_DUMPABLE"),
+    (4, "PR_SET_DUMPABLE"),
+    (7, "PR_GET_KEEPCAPS"),
+    (8, "PR_SET_KEEPCAPS"),
+    (15, "PR_SET_NAME"),
+    (16, "PR_GET_NAME"),
+    (21, "PR_GET_SECCOMP"),
+    (22, "PR_SET_SECCOMP"),
+    (23, "PR_CAPBSET_READ"),
+    (24, "PR_CAPBSET_DROP"),
+    (36, "PR_SET_CHILD_SUBREAPER"),
+    (37, "PR_GET_CHILD_SUBREAPER"),
+    (38, "PR_SET_NO_NEW_PRIVS"),
+    (39, "PR_GET_NO_NEW_PRIVS"),
+    (0x59616d61, "PR_SET_PTRACER"),
+];
+
+const CAPABILITIES: [&str; 41] = [
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+];
+
+fn prctl(c: &mut Call) -> Step {
+    let option = c.arg(0) & 0xffff_ffff;
+    if c.exiting {
+        // PR_GET_NAME and PR_GET_PDEATHSIG write their result.
+        if c.failed() {
+            c.p_ptr(1);
+        } else if option == 16 {
+            c.p_cstring_at(c.arg(1));
+        } else {
+            c.p_int_ref(c.arg(1));
+        }
+        return Step::Done;
+    }
+    c.p_xlat(0, PRCTL_OPTIONS, "PR_???");
+    match option {
+        1 => {
+            c.sep();
+            signal_arg(c, 1);
+        }
+        2 | 16 => {
+            c.sep();
+            return Step::AtExit;
+        }
+        3 | 7 | 21 | 37 | 39 => {}
+        4 | 8 | 36 => {
+            c.sep();
+            c.p_ulong(1);
+        }
+        15 => {
+            c.sep();
+            c.p_cstring_at(c.arg(1));
+        }
+        23 | 24 => {
+            c.sep();
+            let cap = c.arg(1);
+            match CAPABILITIES.get(cap as usize) {
+                Some(name) => {
+                    let t = format::styled(&format::hex(cap), name, c.style());
+                    c.push(&t);
+                }
+                None => c.push(&format!("{} /* CAP_??? */", format::hex(cap))),
+            }
+        }
+        38 => {
+            for i in 1..5 {
+                c.sep();
+                c.p_ulong(i);
+            }
+        }
+        _ => {
+            for i in 1..5 {
+                c.sep();
+                c.p_hex(i);
+            }
+        }
+    }
+    Step::Done
+}
+
+const FADVICE: &Xlat = &[
+    (0, "POSIX_FADV_NORMAL"),
+    (1, "POSIX_FADV_RANDOM"),
+    (2, "POSIX_FADV_SEQUENTIAL"),
+    (3, "POSIX_FADV_WILLNEED"),
+    (4, "POSIX_FADV_DONTNEED"),
+    (5, "POSIX_FADV_NOREUSE"),
+];
+
+fn fadvise64(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.sep();
+    c.p_long(1);
+    c.sep();
+    c.p_ulong(2);
+    c.sep();
+    c.p_xlat(3, FADVICE, "POSIX_FADV_???");
+    Step::Done
+}
+
+/// The value a get/listxattr returned: `rval` bytes, or NULL/address.
+fn xattr_value(c: &mut Call, i: usize) {
+    if c.arg(i) == 0 {
+        c.push("NULL");
+    } else if c.failed() {
+        c.p_ptr(i);
+    } else {
+        c.p_buffer(i, c.rval as u64);
+    }
+}
+
+fn getxattr(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_path(0);
+        c.sep();
+        c.p_cstring_at(c.arg(1));
+        c.sep();
+        return Step::AtExit;
+    }
+    xattr_value(c, 2);
+    c.sep();
+    c.p_ulong(3);
+    Step::Done
+}
+
+fn fgetxattr(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_fd(0);
+        c.sep();
+        c.p_cstring_at(c.arg(1));
+        c.sep();
+        return Step::AtExit;
+    }
+    xattr_value(c, 2);
+    c.sep();
+    c.p_ulong(3);
+    Step::Done
+}
+
+const XATTR_FLAGS: &Xlat = &[(1, "XATTR_CREATE"), (2, "XATTR_REPLACE")];
+
+fn setxattr_tail(c: &mut Call) -> Step {
+    c.sep();
+    c.p_cstring_at(c.arg(1));
+    c.sep();
+    c.p_buffer(2, c.arg(3));
+    c.sep();
+    c.p_ulong(3);
+    c.sep();
+    c.p_flags(4, XATTR_FLAGS, "0");
+    Step::Done
+}
+
+fn setxattr(c: &mut Call) -> Step {
+    c.p_path(0);
+    setxattr_tail(c)
+}
+
+fn fsetxattr(c: &mut Call) -> Step {
+    c.p_fd(0);
+    setxattr_tail(c)
+}
+
+/// The NUL-separated name list of listxattr, as strace prints it: one string.
+fn list_result(c: &mut Call) {
+    xattr_value(c, 1);
+    c.sep();
+    c.p_ulong(2);
+}
+
+fn listxattr(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_path(0);
+        c.sep();
+        return Step::AtExit;
+    }
+    list_result(c);
+    Step::Done
+}
+
+fn flistxattr(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_fd(0);
+        c.sep();
+        return Step::AtExit;
+    }
+    list_result(c);
+    Step::Done
+}
