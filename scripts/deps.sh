@@ -47,10 +47,10 @@ fi
 [ -d "$LIBCLANG_PATH" ] || { log "$LIBCLANG_PATH is missing (package libclang1-22)"; exit 1; }
 
 # Userland binaries go into the VM statically linked; the test build needs clippy and rustfmt.
-for c in clippy rustfmt; do
-  if ! cargo "$c" --version >/dev/null 2>&1; then
-    log "installing rustup component $c"
-    rustup component add "$c"
+for c in clippy:clippy fmt:rustfmt; do
+  if ! cargo "${c%%:*}" --version >/dev/null 2>&1; then
+    log "installing rustup component ${c#*:}"
+    rustup component add "${c#*:}"
   fi
 done
 log "all dependencies present"
