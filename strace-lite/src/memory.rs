@@ -50,7 +50,7 @@ impl Memory {
         let mut cur = addr;
         let end = addr.saturating_add(len as u64);
         while cur < end {
-            let page_end = (cur / PAGE + 1) * PAGE;
+            let page_end = (cur / PAGE).saturating_add(1).saturating_mul(PAGE);
             // Read to the page boundary, or more at once when the range is larger.
             let chunk_end = if end - cur > PAGE {
                 end
@@ -98,7 +98,7 @@ impl Memory {
         let mut cur = addr;
         let end = addr.saturating_add(len as u64);
         while cur < end {
-            let chunk_end = end.min((cur / PAGE + 1) * PAGE);
+            let chunk_end = end.min((cur / PAGE).saturating_add(1).saturating_mul(PAGE));
             let before = out.len();
             let _ = self.vm_readv(cur, (chunk_end - cur) as usize, out);
             if out.len() - before < (chunk_end - cur) as usize {
@@ -132,7 +132,7 @@ impl Memory {
             let skip = (cur - aligned) as usize;
             let take = (8 - skip).min((end - cur) as usize);
             out.extend_from_slice(&bytes[skip..skip + take]);
-            cur += take as u64;
+            cur = cur.saturating_add(take as u64);
         }
     }
 
@@ -145,7 +145,11 @@ impl Memory {
         let mut out = Vec::new();
         let mut cur = addr;
         while out.len() < max {
-            let want = ((cur / PAGE + 1) * PAGE - cur).min((max - out.len()) as u64) as usize;
+            let page_end = (cur / PAGE).saturating_add(1).saturating_mul(PAGE);
+            let want = page_end.saturating_sub(cur).min((max - out.len()) as u64) as usize;
+            if want == 0 {
+                return (!out.is_empty()).then_some((out, false));
+            }
             let chunk = self.read_prefix(cur, want);
             if let Some(nul) = chunk.iter().position(|&b| b == 0) {
                 out.extend_from_slice(&chunk[..nul]);
@@ -159,7 +163,7 @@ impl Memory {
                 }
                 return Some((out, false));
             }
-            cur += got as u64;
+            cur = cur.saturating_add(got as u64);
         }
         Some((out, false))
     }

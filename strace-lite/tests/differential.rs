@@ -144,3 +144,14 @@ fn exit_status_is_the_tracees() {
     assert_eq!(theirs_run.status.code(), Some(3));
     assert_eq!(mine_run.status.code(), Some(3));
 }
+
+#[test]
+fn group_stop_and_sigcont_behave_as_untraced() {
+    let (theirs, mine, _, mine_run) = both("stopcont", &[], "stopcont", &[]);
+    assert!(
+        theirs.iter().any(|l| l == "--- stopped by SIGSTOP ---"),
+        "{theirs:#?}"
+    );
+    assert_same("stopcont", &theirs, &mine);
+    assert_eq!(mine_run.status.code(), Some(0));
+}

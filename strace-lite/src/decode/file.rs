@@ -314,7 +314,7 @@ fn getdents(c: &mut Call) -> Step {
             let ino = u64::from_ne_bytes(buf[off..off + 8].try_into().unwrap_or([0; 8]));
             let d_off = i64::from_ne_bytes(buf[off + 8..off + 16].try_into().unwrap_or([0; 8]));
             let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
-            if reclen == 0 || off + reclen > buf.len() {
+            if reclen < 19 || off + reclen > buf.len() {
                 break;
             }
             let (dtype, name_start) = if is64 {

@@ -36,7 +36,7 @@ fn print_string_array(c: &mut Call, addr: u64) {
     let mut items = Vec::new();
     let mut complete = false;
     for i in 0..4096u64 {
-        match c.mem.read_u64(addr + i * 8) {
+        match c.mem.read_u64(addr.wrapping_add(i * 8)) {
             Some(0) => {
                 complete = true;
                 break;
@@ -73,7 +73,7 @@ fn print_env(c: &mut Call, addr: u64) {
         return print_string_array(c, addr);
     }
     let mut n = 0u64;
-    while let Some(p) = c.mem.read_u64(addr + n * 8) {
+    while let Some(p) = c.mem.read_u64(addr.wrapping_add(n * 8)) {
         if p == 0 {
             break;
         }
