@@ -106,3 +106,28 @@ fn connect_without_a_terminal_pipes_lines_both_ways() {
     assert!(text.starts_with("* welcome to chat, you are "), "{text}");
     assert!(text.ends_with("* bye\n"), "{text}");
 }
+
+#[test]
+fn sigterm_flushes_what_is_queued_before_closing() {
+    for_each_model(|model| {
+        let mut server = Server::start(model, &[]);
+        let (mut reader, _) = server.join();
+        let (mut talker, nick) = server.join();
+        reader.line();
+        // 400 KB for a client that is not reading yet: part sits in socket buffers, the rest
+        // in the server's queue for it.
+        let text = "q".repeat(2000);
+        for i in 0..200 {
+            talker.say(&format!("{i:03}{text}"));
+        }
+        // Its reply proves every line before it was handled.
+        talker.say("/who");
+        talker.until(|l| l.starts_with("* online"));
+        server.signal(libc::SIGTERM);
+        for i in 0..200 {
+            assert_eq!(reader.line(), format!("{nick}: {i:03}{text}"), "{model}");
+        }
+        assert_eq!(reader.until_eof(), ["* server shutting down"], "{model}");
+        assert_eq!(server.wait_exit(), Some(0), "{model}");
+    });
+}
