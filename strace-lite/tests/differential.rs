@@ -145,13 +145,18 @@ fn exit_status_is_the_tracees() {
     assert_eq!(mine_run.status.code(), Some(3));
 }
 
+/// A traced child's group-stop is seen by its (traced) parent's wait4(WUNTRACED), as
+/// without a tracer; SIGCONT resumes it.
 #[test]
 fn group_stop_and_sigcont_behave_as_untraced() {
-    let (theirs, mine, _, mine_run) = both("stopcont", &[], "stopcont", &[]);
+    let (theirs, mine) = both_per_thread("stopcont", &[], "stopcont");
+    assert_eq!(theirs.len(), 2);
     assert!(
-        theirs.iter().any(|l| l == "--- stopped by SIGSTOP ---"),
+        theirs[1].iter().any(|l| l == "--- stopped by SIGSTOP ---"),
         "{theirs:#?}"
     );
-    assert_same("stopcont", &theirs, &mine);
-    assert_eq!(mine_run.status.code(), Some(0));
+    assert_eq!(theirs.len(), mine.len());
+    for (i, (t, m)) in theirs.iter().zip(&mine).enumerate() {
+        assert_same(&format!("process {i}"), t, m);
+    }
 }

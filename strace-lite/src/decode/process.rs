@@ -286,7 +286,7 @@ pub fn wait_status_text(status: i32) -> String {
 
 const WAIT_OPTIONS: &Xlat = &[
     (1, "WNOHANG"),
-    (2, "WUNTRACED"),
+    (2, "WSTOPPED"),
     (4, "WEXITED"),
     (8, "WCONTINUED"),
     (0x1000000, "WNOWAIT"),
@@ -525,31 +525,6 @@ fn getrandom(c: &mut Call) -> Step {
     Step::Done
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wait_statuses() {
-        assert_eq!(
-            wait_status_text(0x300),
-            "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]"
-        );
-        assert_eq!(
-            wait_status_text(9),
-            "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}]"
-        );
-        assert_eq!(
-            wait_status_text(0x8b),
-            "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGSEGV && WCOREDUMP(s)}]"
-        );
-        assert_eq!(
-            rlim_text(8192 * 1024, crate::cli::XlatStyle::Abbrev),
-            "8192*1024"
-        );
-    }
-}
-
 /// A CPU set as strace prints it: `[0 1 5]`.
 fn print_cpu_set(c: &mut Call, addr: u64, bytes: u64) {
     let Some(words) = c
@@ -593,4 +568,29 @@ fn sched_setaffinity(c: &mut Call) -> Step {
     c.sep();
     print_cpu_set(c, c.arg(2), c.arg(1));
     Step::Done
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wait_statuses() {
+        assert_eq!(
+            wait_status_text(0x300),
+            "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]"
+        );
+        assert_eq!(
+            wait_status_text(9),
+            "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}]"
+        );
+        assert_eq!(
+            wait_status_text(0x8b),
+            "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGSEGV && WCOREDUMP(s)}]"
+        );
+        assert_eq!(
+            rlim_text(8192 * 1024, crate::cli::XlatStyle::Abbrev),
+            "8192*1024"
+        );
+    }
 }
