@@ -3,7 +3,8 @@
 //! A client's thread blocks in `poll(2)` on three descriptors: its socket, its [`Outbox`]'s
 //! waker and the server's stop waker. Lines from other clients do not touch its socket: the
 //! sender's thread appends them to this client's bounded outbox (under the outbox's mutex) and
-//! wakes it; this thread then writes the whole outbox with one non-blocking write. So a client
+//! wakes it, once per chunk of input rather than per line; this thread then writes the whole
+//! outbox with one non-blocking write. So a client
 //! that stops reading stalls nobody: its outbox fills, and past `max_queue` it is cut off
 //! (the same slow-consumer policy as the event loops).
 //!
@@ -17,6 +18,7 @@ use crate::server::ServeOptions;
 use netcore::framing::{Frame, LineFramer};
 use netcore::outqueue::OutQueue;
 use netcore::signal::Waker;
+use netcore::sys::{send_nosignal, NoSignal};
 use netcore::{CloseReason, Stats};
 use std::collections::HashMap;
 use std::io::{self, Read};
@@ -174,34 +176,6 @@ pub fn refuse(stream: TcpStream, why: &str, stats: &Stats) {
     let _ = stream.set_nonblocking(true);
     if let Ok(n) = send_nosignal(&stream, format!("! {why}\n").as_bytes()) {
         stats.add_bytes_out(n as u64);
-    }
-}
-
-fn send_nosignal(stream: &TcpStream, buf: &[u8]) -> io::Result<usize> {
-    // SAFETY: sends from a live slice on a socket we own.
-    let n = unsafe {
-        libc::send(
-            stream.as_raw_fd(),
-            buf.as_ptr() as *const libc::c_void,
-            buf.len(),
-            libc::MSG_NOSIGNAL,
-        )
-    };
-    if n < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(n as usize)
-    }
-}
-
-struct NoSignal<'a>(&'a TcpStream);
-
-impl io::Write for NoSignal<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        send_nosignal(self.0, buf)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }
 

@@ -26,6 +26,7 @@ use crate::backend::{Event, Interest, Readiness};
 use crate::outqueue::OutQueue;
 use crate::signal::Waker;
 use crate::stats::Stats;
+use crate::sys::{send_nosignal, NoSignal};
 use std::fs::File;
 use std::io::{self, Read};
 use std::net::{TcpListener, TcpStream};
@@ -425,7 +426,7 @@ impl<B: Readiness> EventLoop<B> {
         self.conns.stats.add_error();
         let _ = stream.set_nonblocking(true);
         let msg = service.refusal(why);
-        if let Ok(n) = (&stream).write_nosignal(&msg) {
+        if let Ok(n) = send_nosignal(&stream, &msg) {
             self.conns.stats.add_bytes_out(n as u64);
         }
     }
@@ -597,40 +598,5 @@ impl<B: Readiness> EventLoop<B> {
     /// The server's live counters.
     pub fn stats(&self) -> &Stats {
         &self.conns.stats
-    }
-}
-
-/// Writes with `MSG_NOSIGNAL`, so a peer that went away is an `EPIPE` error, never a SIGPIPE.
-struct NoSignal<'a>(&'a TcpStream);
-
-impl io::Write for NoSignal<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.write_nosignal(buf)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-trait WriteNoSignal {
-    fn write_nosignal(&self, buf: &[u8]) -> io::Result<usize>;
-}
-
-impl WriteNoSignal for &TcpStream {
-    fn write_nosignal(&self, buf: &[u8]) -> io::Result<usize> {
-        // SAFETY: sends from a live slice on a socket we own.
-        let n = unsafe {
-            libc::send(
-                self.as_raw_fd(),
-                buf.as_ptr() as *const libc::c_void,
-                buf.len(),
-                libc::MSG_NOSIGNAL,
-            )
-        };
-        if n < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(n as usize)
-        }
     }
 }
