@@ -1,0 +1,110 @@
+//! Validators and conditional requests: `ETag`, `Last-Modified`, `If-None-Match`,
+//! `If-Modified-Since` and `If-Range` (RFC 9110 §8.8 and §13).
+//!
+//! The entity tag is nginx's: `"<mtime in hex>-<size in hex>"`, strong, so a browser that
+//! switches between nginx and httpd on the same files keeps its cache.
+
+use crate::date::parse_http_date;
+use crate::parse::trim_ows;
+
+/// What identifies one version of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Validators {
+    /// Modification time, whole seconds since the epoch.
+    pub mtime: i64,
+    pub size: u64,
+}
+
+impl Validators {
+    /// The `ETag` value, quotes included.
+    pub fn etag(&self) -> String {
+        format!("\"{:x}-{:x}\"", self.mtime, self.size)
+    }
+
+    /// Whether a `304 Not Modified` answers a GET/HEAD with these headers. `If-None-Match`
+    /// wins when present; `If-Modified-Since` counts only without it (RFC 9110 §13.2.2).
+    pub fn not_modified(
+        &self,
+        if_none_match: Option<&[u8]>,
+        if_modified_since: Option<&[u8]>,
+    ) -> bool {
+        if let Some(inm) = if_none_match {
+            return self.none_match_fails(inm);
+        }
+        match if_modified_since.and_then(parse_http_date) {
+            Some(since) => self.mtime <= since,
+            None => false,
+        }
+    }
+
+    /// `If-None-Match` with weak comparison: `*` or any listed tag equal to ours (a `W/`
+    /// prefix is ignored).
+    fn none_match_fails(&self, header: &[u8]) -> bool {
+        let header = trim_ows(header);
+        if header == b"*" {
+            return true;
+        }
+        let ours = self.etag();
+        header
+            .split(|&b| b == b',')
+            .map(trim_ows)
+            .map(|tag| tag.strip_prefix(b"W/").unwrap_or(tag))
+            .any(|tag| tag == ours.as_bytes())
+    }
+
+    /// Whether `If-Range` lets the `Range` header apply: a strong tag equal to ours, or a
+    /// date equal to our modification time. Anything else sends the whole file.
+    pub fn if_range_holds(&self, if_range: &[u8]) -> bool {
+        let v = trim_ows(if_range);
+        if v.starts_with(b"\"") {
+            return v == self.etag().as_bytes();
+        }
+        if v.starts_with(b"W/") {
+            return false;
+        }
+        parse_http_date(v) == Some(self.mtime)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const V: Validators = Validators {
+        mtime: 784_111_777,
+        size: 1024,
+    };
+
+    #[test]
+    fn etag_is_nginx_style() {
+        assert_eq!(V.etag(), "\"2ebc98a1-400\"");
+    }
+
+    #[test]
+    fn if_none_match() {
+        assert!(V.not_modified(Some(b"\"2ebc98a1-400\""), None));
+        assert!(V.not_modified(Some(b"\"x\", W/\"2ebc98a1-400\""), None));
+        assert!(V.not_modified(Some(b"*"), None));
+        assert!(!V.not_modified(Some(b"\"x\""), None));
+        // If-None-Match wins over a matching If-Modified-Since.
+        assert!(!V.not_modified(Some(b"\"x\""), Some(b"Sun, 06 Nov 1994 08:49:37 GMT")));
+    }
+
+    #[test]
+    fn if_modified_since() {
+        assert!(V.not_modified(None, Some(b"Sun, 06 Nov 1994 08:49:37 GMT")));
+        assert!(V.not_modified(None, Some(b"Mon, 07 Nov 1994 08:49:37 GMT")));
+        assert!(!V.not_modified(None, Some(b"Sat, 05 Nov 1994 08:49:37 GMT")));
+        assert!(!V.not_modified(None, Some(b"garbage")));
+        assert!(!V.not_modified(None, None));
+    }
+
+    #[test]
+    fn if_range() {
+        assert!(V.if_range_holds(b"\"2ebc98a1-400\""));
+        assert!(!V.if_range_holds(b"W/\"2ebc98a1-400\""));
+        assert!(!V.if_range_holds(b"\"other\""));
+        assert!(V.if_range_holds(b"Sun, 06 Nov 1994 08:49:37 GMT"));
+        assert!(!V.if_range_holds(b"Mon, 07 Nov 1994 08:49:37 GMT"));
+    }
+}

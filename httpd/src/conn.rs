@@ -1,0 +1,509 @@
+//! One client connection: reading request heads, answering them in order, sending bodies,
+//! keep-alive, and closing (with a lingering close when the client may still be sending).
+//!
+//! The worker calls [`Conn::on_event`] when the socket is ready and applies the returned
+//! [`Next`]: the readiness to wait for, or close. A turn goes:
+//!
+//! 1. read what is there (one `read`) unless output is blocked (then the client waits: that
+//!    is the back-pressure on a pipelining client);
+//! 2. finish sending what earlier turns left (bytes, then the `sendfile` body);
+//! 3. answer every complete request in the buffer, in order, into the worker's output
+//!    buffer, until one has a large file body (sent with `sendfile` before the next request
+//!    is looked at) or the batch is big; then one `send` for the whole batch (headers and
+//!    small bodies of several pipelined responses leave in one system call);
+//! 4. repeat 2-3 while progress is made; then wait for input (keep-alive) or for the socket
+//!    to drain.
+//!
+//! Request bodies (a POST's `Content-Length` bytes) are skipped; a chunked body makes the
+//! connection close after the response. Heads and bodies of HEAD and 304 responses never
+//! carry a body, wherever they sit in a pipeline.
+//!
+//! Deadlines (each connection has one, checked by the worker's sweep): the head must arrive
+//! within `header` of its first byte (slow senders are not refreshed by each byte); an idle
+//! keep-alive connection lasts `keepalive`; a blocked send gets `send` of no progress; a
+//! lingering close lasts `linger`.
+
+use crate::log::{Entry, PendingLine};
+use crate::parse::{self, Parsed};
+use crate::request::{self, BodyFraming, Method};
+use crate::response;
+use crate::static_file::{self, Body, Reply};
+use crate::status::Status;
+use crate::worker::Ctx;
+use netcore::{Event, Interest};
+use std::fs::File;
+use std::io::{self, Read};
+use std::net::{IpAddr, TcpStream};
+use std::os::unix::fs::FileExt;
+use std::time::Instant;
+
+/// Bodies up to this size are read into the output buffer and leave with the head in one
+/// `send`; larger ones go with `sendfile`.
+pub const SMALL_BODY: u64 = 16 * 1024;
+/// Stop answering pipelined requests once this much output is waiting to be sent.
+const OUT_BATCH: usize = 64 * 1024;
+/// Do not read more while this much unanswered input is buffered.
+const MAX_INBUF: usize = 64 * 1024;
+/// At most this much `sendfile` per connection per turn, so one big download cannot starve
+/// the other connections of a worker.
+const SENDFILE_TURN: u64 = 4 << 20;
+
+/// What the worker does with the connection next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    Wait(Interest),
+    Close,
+}
+
+/// A file body being sent with `sendfile`.
+#[derive(Debug)]
+struct FileBody {
+    file: File,
+    offset: u64,
+    remaining: u64,
+    sent: u64,
+    log: Option<PendingLine>,
+}
+
+#[derive(Debug)]
+pub struct Conn {
+    stream: TcpStream,
+    peer: IpAddr,
+    /// Received bytes not yet consumed.
+    inbuf: Vec<u8>,
+    /// How far `inbuf` has been searched for the end of a head.
+    scanned: usize,
+    /// When the first byte of the head being received arrived.
+    head_started: Option<Instant>,
+    /// Output of earlier turns that the socket did not take yet.
+    out: Vec<u8>,
+    out_pos: usize,
+    body: Option<FileBody>,
+    /// Bytes of a request body still to skip.
+    discard: u64,
+    /// Close once the output is sent (no keep-alive).
+    close_after: bool,
+    /// The client may have sent bytes we will never read (a refused head, a chunked body):
+    /// the close must linger.
+    unread_input: bool,
+    /// Read and drop input until the client closes, then close (after `shutdown(SHUT_WR)`).
+    lingering: bool,
+    peer_eof: bool,
+    /// Requests answered on this connection.
+    requests: u32,
+    /// When the worker closes it if nothing happens.
+    pub deadline: Instant,
+    /// The readiness registered with the worker's epoll.
+    pub interest: Interest,
+}
+
+enum Step {
+    Answered,
+    NeedInput,
+}
+
+fn first_line(buf: &[u8]) -> &[u8] {
+    let line = match buf.iter().position(|&b| b == b'\n') {
+        Some(i) => &buf[..i],
+        None => buf,
+    };
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    &line[..line.len().min(2048)]
+}
+
+impl Conn {
+    pub fn new(stream: TcpStream, peer: IpAddr, now: Instant, ctx: &Ctx) -> Conn {
+        Conn {
+            stream,
+            peer,
+            inbuf: Vec::new(),
+            scanned: 0,
+            head_started: None,
+            out: Vec::new(),
+            out_pos: 0,
+            body: None,
+            discard: 0,
+            close_after: false,
+            unread_input: false,
+            lingering: false,
+            peer_eof: false,
+            requests: 0,
+            deadline: now + ctx.shared.timeouts.header,
+            interest: Interest::READ,
+        }
+    }
+
+    pub fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+
+    /// The socket is ready (or the worker wants it driven right after accept).
+    pub fn on_event(&mut self, ev: &Event, ctx: &mut Ctx) -> Next {
+        if self.lingering {
+            return self.linger_read(ctx);
+        }
+        if (ev.readable || ev.hangup) && self.out_is_empty() && !self.peer_eof {
+            match self.fill(ctx) {
+                Ok(()) => {}
+                Err(_) => {
+                    ctx.stats.errors += 1;
+                    return Next::Close;
+                }
+            }
+        }
+        self.drive(ctx)
+    }
+
+    /// The connection goes away: log a body cut short.
+    pub fn on_close(&mut self, ctx: &mut Ctx) {
+        if let Some(body) = self.body.take() {
+            if let Some(line) = &body.log {
+                ctx.log.finish(line, body.sent);
+            }
+        }
+    }
+
+    fn out_is_empty(&self) -> bool {
+        self.out_pos >= self.out.len() && self.body.is_none()
+    }
+
+    /// One read into the input buffer; EOF is remembered, `WouldBlock` is nothing.
+    fn fill(&mut self, ctx: &mut Ctx) -> io::Result<()> {
+        if self.inbuf.len() >= MAX_INBUF {
+            return Ok(());
+        }
+        match (&self.stream).read(&mut ctx.scratch) {
+            Ok(0) => {
+                self.peer_eof = true;
+                Ok(())
+            }
+            Ok(n) => {
+                ctx.stats.bytes_in += n as u64;
+                if self.inbuf.is_empty() && self.discard == 0 {
+                    self.head_started = Some(ctx.now);
+                }
+                self.inbuf.extend_from_slice(&ctx.scratch[..n]);
+                Ok(())
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn drive(&mut self, ctx: &mut Ctx) -> Next {
+        loop {
+            match self.flush_pending(ctx) {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.deadline = ctx.now + ctx.shared.timeouts.send;
+                    return Next::Wait(Interest::WRITE);
+                }
+                Err(_) => {
+                    ctx.stats.errors += 1;
+                    return Next::Close;
+                }
+            }
+            if self.close_after {
+                return self.begin_close(ctx);
+            }
+            ctx.out.clear();
+            self.answer_batch(ctx);
+            if ctx.out.is_empty() && self.body.is_none() {
+                break;
+            }
+            let more = self.body.is_some();
+            match crate::net::send(&self.stream, &ctx.out, more) {
+                Ok(n) => {
+                    ctx.stats.bytes_out += n as u64;
+                    if n < ctx.out.len() {
+                        self.out.clear();
+                        self.out.extend_from_slice(&ctx.out[n..]);
+                        self.out_pos = 0;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.out.clear();
+                    self.out.extend_from_slice(&ctx.out);
+                    self.out_pos = 0;
+                }
+                Err(_) => {
+                    ctx.stats.errors += 1;
+                    return Next::Close;
+                }
+            }
+        }
+        // Everything answered and sent; wait for the next request.
+        if self.peer_eof {
+            return Next::Close;
+        }
+        if self.inbuf.is_empty() {
+            // An idle connection keeps no buffers.
+            self.inbuf = Vec::new();
+            self.out = Vec::new();
+            self.out_pos = 0;
+            self.deadline = ctx.now + ctx.shared.timeouts.keepalive;
+        } else if self.discard > 0 {
+            self.deadline = ctx.now + ctx.shared.timeouts.header;
+        } else {
+            let started = self.head_started.unwrap_or(ctx.now);
+            self.deadline = started + ctx.shared.timeouts.header;
+        }
+        Next::Wait(Interest::READ)
+    }
+
+    /// Sends leftovers and the file body. `Ok(true)`: all sent; `Ok(false)`: blocked.
+    fn flush_pending(&mut self, ctx: &mut Ctx) -> io::Result<bool> {
+        while self.out_pos < self.out.len() {
+            let more = self.body.is_some();
+            match crate::net::send(&self.stream, &self.out[self.out_pos..], more) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.out_pos += n;
+                    ctx.stats.bytes_out += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        self.out.clear();
+        self.out_pos = 0;
+        let Some(body) = &mut self.body else {
+            return Ok(true);
+        };
+        let mut this_turn = 0u64;
+        while body.remaining > 0 {
+            if this_turn >= SENDFILE_TURN {
+                // Yield to the other connections; the socket is still writable, so the
+                // worker's next wait returns at once for this one.
+                return Ok(false);
+            }
+            let chunk = body.remaining.min(1 << 20) as usize;
+            match crate::net::sendfile(&self.stream, &body.file, &mut body.offset, chunk) {
+                // The file shrank under us: the promised length cannot be sent.
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => {
+                    body.remaining -= n as u64;
+                    body.sent += n as u64;
+                    this_turn += n as u64;
+                    ctx.stats.bytes_out += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some(body) = self.body.take() {
+            if let Some(line) = &body.log {
+                ctx.log.finish(line, body.sent);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Answers complete requests into `ctx.out` while that is cheap.
+    fn answer_batch(&mut self, ctx: &mut Ctx) {
+        while !self.close_after && self.body.is_none() && ctx.out.len() < OUT_BATCH {
+            match self.answer_next(ctx) {
+                Step::Answered => {}
+                Step::NeedInput => break,
+            }
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        let n = n.min(self.inbuf.len());
+        self.inbuf.drain(..n);
+        self.scanned = 0;
+    }
+
+    fn answer_next(&mut self, ctx: &mut Ctx) -> Step {
+        if self.discard > 0 {
+            let n = self.discard.min(self.inbuf.len() as u64);
+            self.consume(n as usize);
+            self.discard -= n;
+            if self.discard > 0 {
+                return Step::NeedInput;
+            }
+            self.head_started = (!self.inbuf.is_empty()).then_some(ctx.now);
+        }
+        if self.scanned == 0 {
+            let empty = parse::skip_empty_lines(&self.inbuf);
+            if empty > 0 {
+                self.consume(empty);
+            }
+        }
+        if self.inbuf.is_empty() {
+            return Step::NeedInput;
+        }
+        let limits = &ctx.shared.limits;
+        let Some(end) = parse::find_head_end(&self.inbuf, self.scanned) else {
+            if let Err(status) = parse::check_partial(&self.inbuf, limits) {
+                let inbuf = std::mem::take(&mut self.inbuf);
+                self.answer_error(status, first_line(&inbuf), ctx);
+                self.scanned = 0;
+                return Step::Answered;
+            }
+            self.scanned = parse::rescan_from(&self.inbuf);
+            return Step::NeedInput;
+        };
+        let inbuf = std::mem::take(&mut self.inbuf);
+        self.answer_head(&inbuf[..end], ctx);
+        self.inbuf = inbuf;
+        self.consume(end);
+        self.head_started = (!self.inbuf.is_empty()).then_some(ctx.now);
+        Step::Answered
+    }
+
+    fn answer_head(&mut self, head_bytes: &[u8], ctx: &mut Ctx) {
+        self.requests += 1;
+        ctx.stats.requests += 1;
+        let head = match parse::parse(head_bytes, &ctx.shared.limits) {
+            Ok(Parsed::Complete(head, _)) => head,
+            Ok(Parsed::Partial) => return self.answer_error(Status::BadRequest, head_bytes, ctx),
+            Err(status) => return self.answer_error(status, first_line(head_bytes), ctx),
+        };
+        let request_line = head.request_line;
+        let req = match request::interpret(head) {
+            Ok(req) => req,
+            Err(status) => return self.answer_error(status, request_line, ctx),
+        };
+        let reply = static_file::serve(&ctx.shared.root, &req);
+        let keep_alive = req.keep_alive
+            && !reply.status.closes_connection()
+            && self.requests < ctx.shared.max_keepalive_requests
+            && !ctx.shutting_down;
+        match req.body {
+            BodyFraming::Length(n) => self.discard = n,
+            BodyFraming::Chunked => self.unread_input = true,
+            BodyFraming::None => {}
+        }
+        let entry = Entry {
+            peer: self.peer,
+            time: ctx.clock.log(),
+            request_line,
+            status: reply.status.code(),
+            referer: req.head.referer,
+            user_agent: req.head.user_agent,
+        };
+        // Borrow juggling: the entry borrows ctx.clock while emit needs ctx mutably.
+        let line = ctx.log.enabled().then(|| PendingLine::new(&entry));
+        self.emit(reply, req.method == Method::Head, keep_alive, line, ctx);
+    }
+
+    fn answer_error(&mut self, status: Status, request_line: &[u8], ctx: &mut Ctx) {
+        if self.requests == 0 {
+            self.requests = 1;
+            ctx.stats.requests += 1;
+        }
+        ctx.stats.errors += 1;
+        self.unread_input = true;
+        let entry = Entry {
+            peer: self.peer,
+            time: ctx.clock.log(),
+            request_line,
+            status: status.code(),
+            referer: None,
+            user_agent: None,
+        };
+        let line = ctx.log.enabled().then(|| PendingLine::new(&entry));
+        // An unparsable head may have been a HEAD: we cannot know, so the page is sent.
+        self.emit(Reply::page(status), false, false, line, ctx);
+    }
+
+    /// Writes the head (and a small body) into `ctx.out`, or sets up the `sendfile` body.
+    fn emit(
+        &mut self,
+        reply: Reply,
+        head_only: bool,
+        keep_alive: bool,
+        line: Option<PendingLine>,
+        ctx: &mut Ctx,
+    ) {
+        if !keep_alive {
+            self.close_after = true;
+        }
+        response::write_head(&mut ctx.out, &reply, ctx.clock.http(), keep_alive);
+        let with_body = !head_only && reply.status != Status::NotModified;
+        let mut body_bytes = 0u64;
+        match reply.body {
+            Body::Page(page) if with_body => {
+                ctx.out.extend_from_slice(page.as_bytes());
+                body_bytes = page.len() as u64;
+            }
+            Body::File { file, start, len } if with_body => {
+                if len <= SMALL_BODY {
+                    let at = ctx.out.len();
+                    ctx.out.resize(at + len as usize, 0);
+                    match file.read_exact_at(&mut ctx.out[at..], start) {
+                        Ok(()) => body_bytes = len,
+                        Err(_) => {
+                            // The file changed under us: the promised length cannot be kept;
+                            // send what was promised short and close.
+                            ctx.out.truncate(at);
+                            ctx.stats.errors += 1;
+                            self.close_after = true;
+                        }
+                    }
+                } else {
+                    self.body = Some(FileBody {
+                        file,
+                        offset: start,
+                        remaining: len,
+                        sent: 0,
+                        log: line,
+                    });
+                    return;
+                }
+            }
+            _ => {}
+        }
+        if let Some(line) = &line {
+            ctx.log.finish(line, body_bytes);
+        }
+    }
+
+    /// All output sent and no keep-alive: close now, or linger if the client may still be
+    /// sending (so our close does not turn into a reset that destroys the response).
+    fn begin_close(&mut self, ctx: &mut Ctx) -> Next {
+        let may_send_more = !self.peer_eof
+            && (self.unread_input
+                || !self.inbuf.is_empty()
+                || self.discard > 0
+                || self.socket_has_input());
+        if !may_send_more {
+            return Next::Close;
+        }
+        crate::net::shutdown_write(&self.stream);
+        self.lingering = true;
+        self.inbuf = Vec::new();
+        self.out = Vec::new();
+        self.deadline = ctx.now + ctx.shared.timeouts.linger;
+        Next::Wait(Interest::READ)
+    }
+
+    /// Whether bytes are waiting in the socket (a peek, nothing consumed).
+    fn socket_has_input(&self) -> bool {
+        let mut b = [0u8; 1];
+        matches!(self.stream.peek(&mut b), Ok(n) if n > 0)
+    }
+
+    fn linger_read(&mut self, ctx: &mut Ctx) -> Next {
+        loop {
+            match (&self.stream).read(&mut ctx.scratch) {
+                Ok(0) => return Next::Close,
+                Ok(n) => ctx.stats.bytes_in += n as u64,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return Next::Wait(Interest::READ)
+                }
+                Err(_) => return Next::Close,
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+//! `httpd` as a library: the server's modules, used by the `httpd` binary (and, later, by
+//! its master process).
+//!
+//! The modules follow nginx's `src/http`:
+//!
+//! | module | what it is |
+//! |---|---|
+//! | [`parse`] | the request-head parser (pure, never panics, fuzzed by its tests) |
+//! | [`request`] | what a head means: method, body framing, keep-alive, smuggling checks |
+//! | [`path`] | percent-decoding and dot-segment removal of the target's path |
+//! | [`static_file`] | the answer from the document root (openat2 beneath it), 301/403/404 |
+//! | [`conditional`] | ETag, Last-Modified, If-None-Match, If-Modified-Since, If-Range |
+//! | [`range`] | the single-range `Range` header |
+//! | [`mime`] | `Content-Type` by extension |
+//! | [`response`] | the status line and headers |
+//! | [`status`] | status codes, reasons and error pages |
+//! | [`date`] | HTTP dates and the log's timestamps |
+//! | [`log`] | the access log (Combined Log Format) |
+//! | [`conn`] | one connection: pipelining, keep-alive, sendfile, lingering close, deadlines |
+//! | [`worker`] | one thread's epoll loop over its listener and connections |
+//! | [`net`] | socket calls std lacks (SO_REUSEPORT, accept4, MSG_MORE, sendfile) |
+//! | [`server`] | start-up: options, listeners, signals, threads |
+
+pub mod conditional;
+pub mod conn;
+pub mod date;
+pub mod log;
+pub mod mime;
+pub mod net;
+pub mod parse;
+pub mod path;
+pub mod range;
+pub mod request;
+pub mod response;
+pub mod server;
+pub mod static_file;
+pub mod status;
+pub mod worker;

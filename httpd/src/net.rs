@@ -1,0 +1,221 @@
+//! The socket calls the server makes that std does not offer: listeners with
+//! `SO_REUSEPORT` (one per worker thread, the kernel spreads new connections over them),
+//! `accept4` straight into non-blocking mode with the peer's address, `send` with
+//! `MSG_NOSIGNAL`/`MSG_MORE`, `sendfile`, and `shutdown` of the write side.
+
+use netcore::sys::cvt;
+use std::fs::File;
+use std::io;
+use std::mem;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+/// Listen backlog (the kernel caps it at `net.core.somaxconn`).
+pub const BACKLOG: i32 = 4096;
+
+fn set_int_option(fd: i32, level: i32, name: i32, value: i32) -> io::Result<()> {
+    // SAFETY: the option value points at a live c_int of the given size.
+    cvt(unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            &value as *const i32 as *const libc::c_void,
+            mem::size_of::<i32>() as libc::socklen_t,
+        )
+    })
+    .map(drop)
+}
+
+fn sockaddr_of(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
+    // SAFETY: an all-zero sockaddr_storage is a valid value.
+    let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
+    let len = match addr {
+        SocketAddr::V4(a) => {
+            let sin = libc::sockaddr_in {
+                sin_family: libc::AF_INET as libc::sa_family_t,
+                sin_port: a.port().to_be(),
+                sin_addr: libc::in_addr {
+                    s_addr: u32::from_ne_bytes(a.ip().octets()),
+                },
+                sin_zero: [0; 8],
+            };
+            // SAFETY: sockaddr_storage is larger than sockaddr_in and suitably aligned.
+            unsafe { std::ptr::write(&mut storage as *mut _ as *mut libc::sockaddr_in, sin) };
+            mem::size_of::<libc::sockaddr_in>()
+        }
+        SocketAddr::V6(a) => {
+            let sin6 = libc::sockaddr_in6 {
+                sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                sin6_port: a.port().to_be(),
+                sin6_flowinfo: a.flowinfo(),
+                sin6_addr: libc::in6_addr {
+                    s6_addr: a.ip().octets(),
+                },
+                sin6_scope_id: a.scope_id(),
+            };
+            // SAFETY: sockaddr_storage is larger than sockaddr_in6 and suitably aligned.
+            unsafe { std::ptr::write(&mut storage as *mut _ as *mut libc::sockaddr_in6, sin6) };
+            mem::size_of::<libc::sockaddr_in6>()
+        }
+    };
+    (storage, len as libc::socklen_t)
+}
+
+fn ip_of(storage: &libc::sockaddr_storage) -> IpAddr {
+    match i32::from(storage.ss_family) {
+        libc::AF_INET => {
+            // SAFETY: the family says the storage holds a sockaddr_in.
+            let sin = unsafe { &*(storage as *const _ as *const libc::sockaddr_in) };
+            IpAddr::V4(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the family says the storage holds a sockaddr_in6.
+            let sin6 = unsafe { &*(storage as *const _ as *const libc::sockaddr_in6) };
+            IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr))
+        }
+        _ => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+    }
+}
+
+/// One listening socket on `addr` with `SO_REUSEADDR` and `SO_REUSEPORT`, non-blocking.
+pub fn bind_reuseport(addr: SocketAddr) -> io::Result<TcpListener> {
+    let family = match addr {
+        SocketAddr::V4(_) => libc::AF_INET,
+        SocketAddr::V6(_) => libc::AF_INET6,
+    };
+    // SAFETY: plain syscall; the descriptor is owned right after.
+    let fd = cvt(unsafe {
+        libc::socket(
+            family,
+            libc::SOCK_STREAM | libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+            0,
+        )
+    })?;
+    // SAFETY: fresh descriptor owned by nothing else.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    set_int_option(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_REUSEADDR, 1)?;
+    set_int_option(fd.as_raw_fd(), libc::SOL_SOCKET, libc::SO_REUSEPORT, 1)?;
+    let (storage, len) = sockaddr_of(addr);
+    // SAFETY: storage holds a valid sockaddr of `len` bytes.
+    cvt(unsafe {
+        libc::bind(
+            fd.as_raw_fd(),
+            &storage as *const libc::sockaddr_storage as *const libc::sockaddr,
+            len,
+        )
+    })?;
+    // SAFETY: plain syscall on our socket.
+    cvt(unsafe { libc::listen(fd.as_raw_fd(), BACKLOG) })?;
+    Ok(TcpListener::from(fd))
+}
+
+/// `count` listeners on the same address (the first one picks the port if `addr` has
+/// port 0), one per worker.
+pub fn bind_group(addr: SocketAddr, count: usize) -> io::Result<Vec<TcpListener>> {
+    let first = bind_reuseport(addr)?;
+    let bound = first.local_addr()?;
+    let mut all = vec![first];
+    for _ in 1..count {
+        all.push(bind_reuseport(bound)?);
+    }
+    Ok(all)
+}
+
+/// Accepts one connection, non-blocking and close-on-exec, with the peer's address.
+pub fn accept(listener: &TcpListener) -> io::Result<(TcpStream, IpAddr)> {
+    // SAFETY: zeroed storage is valid; accept4 writes at most `len` bytes into it.
+    let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
+    let mut len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    // SAFETY: as above; the descriptor is owned right after.
+    let fd = cvt(unsafe {
+        libc::accept4(
+            listener.as_raw_fd(),
+            &mut storage as *mut _ as *mut libc::sockaddr,
+            &mut len,
+            libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+        )
+    })?;
+    // SAFETY: fresh descriptor owned by nothing else.
+    let stream = unsafe { TcpStream::from_raw_fd(fd) };
+    Ok((stream, ip_of(&storage)))
+}
+
+/// `send(2)` without SIGPIPE; `more` sets `MSG_MORE` (a body follows at once).
+pub fn send(stream: &TcpStream, buf: &[u8], more: bool) -> io::Result<usize> {
+    let flags = libc::MSG_NOSIGNAL | if more { libc::MSG_MORE } else { 0 };
+    loop {
+        // SAFETY: sends from a live slice on a socket we own.
+        let n = unsafe {
+            libc::send(
+                stream.as_raw_fd(),
+                buf.as_ptr() as *const libc::c_void,
+                buf.len(),
+                flags,
+            )
+        };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// `sendfile(2)` of up to `count` bytes of `file` from `*offset`, which it advances.
+pub fn sendfile(
+    stream: &TcpStream,
+    file: &File,
+    offset: &mut u64,
+    count: usize,
+) -> io::Result<usize> {
+    let mut off = *offset as libc::off_t;
+    loop {
+        // SAFETY: both descriptors are live; `off` is a local the kernel updates.
+        let n = unsafe { libc::sendfile(stream.as_raw_fd(), file.as_raw_fd(), &mut off, count) };
+        if n >= 0 {
+            *offset = off as u64;
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Closes the sending side (FIN) while still reading: the start of a lingering close.
+pub fn shutdown_write(stream: &TcpStream) {
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    #[test]
+    fn a_group_shares_one_port_and_accepts_with_the_peer_address() {
+        let group = bind_group("127.0.0.1:0".parse().unwrap(), 3).unwrap();
+        let addr = group[0].local_addr().unwrap();
+        assert!(group.iter().all(|l| l.local_addr().unwrap() == addr));
+        let mut c = TcpStream::connect(addr).unwrap();
+        c.write_all(b"x").unwrap();
+        // The connection lands on one of the listeners.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let (mut s, peer) = loop {
+            if let Some(r) = group.iter().find_map(|l| accept(l).ok()) {
+                break r;
+            }
+            assert!(std::time::Instant::now() < deadline);
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        };
+        assert_eq!(peer, IpAddr::V4(Ipv4Addr::LOCALHOST));
+        s.set_nonblocking(false).unwrap();
+        let mut b = [0u8; 1];
+        s.read_exact(&mut b).unwrap();
+        assert_eq!(&b, b"x");
+    }
+}

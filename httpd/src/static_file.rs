@@ -1,0 +1,283 @@
+//! Answering a request from the document root: the file lookup, directories and their
+//! `index.html`, conditional requests and ranges. The result is a [`Reply`] that says what to
+//! send; [`crate::response`] writes its head and [`crate::conn`] sends its body.
+//!
+//! Files are opened with `openat2(2)` relative to a descriptor of the root with
+//! `RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS`: the kernel refuses any resolution that leaves
+//! the root, whether by `..` or by a symlink (relative or absolute), with `EXDEV`, and we
+//! answer `403`. A symlink that stays inside the root and is relative is followed. An
+//! absolute symlink is refused even if it points inside the root (it is resolved from `/`).
+//! Where `openat2` is missing (`ENOSYS`, kernels before 5.6 or a seccomp filter) the file is
+//! opened with `openat` and its real path (`/proc/self/fd/N`) must lie under the root's.
+
+use crate::conditional::Validators;
+use crate::range::{self, RangeDecision};
+use crate::request::{Method, Request};
+use crate::status::Status;
+use std::ffi::CString;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// The directory being served.
+#[derive(Debug)]
+pub struct DocRoot {
+    dir: OwnedFd,
+    /// Its canonical path, for the fallback check and for messages.
+    canonical: PathBuf,
+}
+
+/// The body of a reply.
+#[derive(Debug)]
+pub enum Body {
+    None,
+    /// A fixed page (error pages, redirects).
+    Page(&'static str),
+    /// `len` bytes of `file` from `start`.
+    File {
+        file: File,
+        start: u64,
+        len: u64,
+    },
+}
+
+/// What to answer: status, representation headers and body.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: Status,
+    pub content_type: Option<&'static str>,
+    /// The `Content-Length` (also sent, with no body, for HEAD).
+    pub content_length: Option<u64>,
+    pub validators: Option<Validators>,
+    /// `Content-Range: bytes start-end/len` for a 206.
+    pub content_range: Option<(u64, u64, u64)>,
+    /// `Content-Range: bytes */len` for a 416.
+    pub unsatisfied_range: Option<u64>,
+    pub location: Option<Vec<u8>>,
+    /// Send `Allow: GET, HEAD` (405).
+    pub allow: bool,
+    /// `Accept-Ranges: bytes` (files).
+    pub accept_ranges: bool,
+    pub body: Body,
+}
+
+impl Reply {
+    /// An error or informational reply with the status's HTML page.
+    pub fn page(status: Status) -> Reply {
+        let page = status.page();
+        Reply {
+            status,
+            content_type: Some("text/html"),
+            content_length: Some(page.len() as u64),
+            validators: None,
+            content_range: None,
+            unsatisfied_range: None,
+            location: None,
+            allow: status == Status::MethodNotAllowed,
+            accept_ranges: false,
+            body: Body::Page(page),
+        }
+    }
+}
+
+fn errno_status(e: &io::Error) -> Status {
+    match e.raw_os_error() {
+        Some(libc::ENOENT | libc::ENOTDIR | libc::ENAMETOOLONG) => Status::NotFound,
+        Some(libc::EACCES | libc::EPERM | libc::EXDEV | libc::ELOOP) => Status::Forbidden,
+        _ => Status::InternalServerError,
+    }
+}
+
+impl DocRoot {
+    /// Opens `path` as the document root.
+    pub fn open(path: &Path) -> io::Result<DocRoot> {
+        let canonical = std::fs::canonicalize(path)?;
+        let c = CString::new(canonical.as_os_str().as_bytes())
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        // SAFETY: a NUL-terminated path; the descriptor is owned right after.
+        let fd = unsafe {
+            libc::open(
+                c.as_ptr(),
+                libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(DocRoot {
+            // SAFETY: fresh descriptor owned by nothing else.
+            dir: unsafe { OwnedFd::from_raw_fd(fd) },
+            canonical,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.canonical
+    }
+
+    /// Opens `rel` (relative, no NUL) for reading without leaving the root.
+    pub fn open_beneath(&self, rel: &[u8]) -> io::Result<File> {
+        let c = CString::new(rel).map_err(|_| io::Error::from_raw_os_error(libc::ENOENT))?;
+        let flags = libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOCTTY;
+        // SAFETY: open_how is plain integers; all-zero is its "nothing asked" value.
+        let mut how: libc::open_how = unsafe { std::mem::zeroed() };
+        how.flags = flags as u64;
+        how.resolve = libc::RESOLVE_BENEATH | libc::RESOLVE_NO_MAGICLINKS;
+        // SAFETY: openat2 reads the path and the struct of the size we pass.
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_openat2,
+                self.dir.as_raw_fd(),
+                c.as_ptr(),
+                &how as *const libc::open_how,
+                std::mem::size_of::<libc::open_how>(),
+            )
+        };
+        if fd >= 0 {
+            // SAFETY: fresh descriptor owned by nothing else.
+            return Ok(unsafe { File::from_raw_fd(fd as i32) });
+        }
+        let err = io::Error::last_os_error();
+        if err.raw_os_error() != Some(libc::ENOSYS) {
+            return Err(err);
+        }
+        self.open_checked_by_proc(&c, flags)
+    }
+
+    /// The fallback without `openat2`: open, then check where the descriptor really is.
+    fn open_checked_by_proc(&self, rel: &CString, flags: i32) -> io::Result<File> {
+        // SAFETY: NUL-terminated path relative to our directory descriptor.
+        let fd = unsafe { libc::openat(self.dir.as_raw_fd(), rel.as_ptr(), flags) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: fresh descriptor owned by nothing else.
+        let file = unsafe { File::from_raw_fd(fd) };
+        let real = std::fs::read_link(format!("/proc/self/fd/{fd}"))?;
+        if real == self.canonical || real.starts_with(&self.canonical) {
+            Ok(file)
+        } else {
+            Err(io::Error::from_raw_os_error(libc::EXDEV))
+        }
+    }
+}
+
+/// The redirect to the directory with its trailing slash (nginx sends it for `/dir`).
+fn add_slash_redirect(req: &Request<'_>) -> Reply {
+    let mut location = req.raw_path.to_vec();
+    location.push(b'/');
+    if let Some(q) = req.query {
+        location.push(b'?');
+        location.extend_from_slice(q);
+    }
+    Reply {
+        location: Some(location),
+        ..Reply::page(Status::MovedPermanently)
+    }
+}
+
+/// Answers `req` from `root`.
+pub fn serve(root: &DocRoot, req: &Request<'_>) -> Reply {
+    if req.method == Method::Other {
+        return Reply::page(Status::MethodNotAllowed);
+    }
+    let clean = match crate::path::clean(req.raw_path) {
+        Ok(c) => c,
+        Err(status) => return Reply::page(status),
+    };
+    let rel = clean.relative();
+    let file = match root.open_beneath(rel) {
+        Ok(f) => f,
+        Err(e) => return Reply::page(errno_status(&e)),
+    };
+    let meta = match file.metadata() {
+        Ok(m) => m,
+        Err(e) => return Reply::page(errno_status(&e)),
+    };
+    let (file, meta, name) = if meta.is_dir() {
+        if !clean.trailing_slash {
+            return add_slash_redirect(req);
+        }
+        let mut index = rel.to_vec();
+        index.extend_from_slice(b"/index.html");
+        let file = match root.open_beneath(&index) {
+            Ok(f) => f,
+            // A directory without an index: no listing, so 403 (as nginx).
+            Err(e) if errno_status(&e) == Status::NotFound => {
+                return Reply::page(Status::Forbidden)
+            }
+            Err(e) => return Reply::page(errno_status(&e)),
+        };
+        match file.metadata() {
+            Ok(m) if m.is_file() => (file, m, &b"index.html"[..]),
+            Ok(_) => return Reply::page(Status::Forbidden),
+            Err(e) => return Reply::page(errno_status(&e)),
+        }
+    } else if !meta.is_file() {
+        // FIFOs, sockets, devices: nothing to serve.
+        return Reply::page(Status::NotFound);
+    } else if clean.trailing_slash {
+        // "/file.html/": not a directory.
+        return Reply::page(Status::NotFound);
+    } else {
+        (file, meta, rel)
+    };
+    file_reply(req, file, &meta, crate::mime::content_type(name))
+}
+
+fn file_reply(
+    req: &Request<'_>,
+    file: File,
+    meta: &std::fs::Metadata,
+    content_type: &'static str,
+) -> Reply {
+    let size = meta.len();
+    let validators = Validators {
+        mtime: meta.mtime(),
+        size,
+    };
+    let head = &req.head;
+    let mut reply = Reply {
+        status: Status::Ok,
+        content_type: Some(content_type),
+        content_length: Some(size),
+        validators: Some(validators),
+        content_range: None,
+        unsatisfied_range: None,
+        location: None,
+        allow: false,
+        accept_ranges: true,
+        body: Body::None,
+    };
+    if validators.not_modified(head.if_none_match, head.if_modified_since) {
+        reply.status = Status::NotModified;
+        reply.content_type = None;
+        reply.content_length = None;
+        return reply;
+    }
+    let range = head
+        .range
+        .filter(|_| head.if_range.is_none_or(|v| validators.if_range_holds(v)));
+    let (start, len) = match range.map(|r| range::decide(r, size)) {
+        None | Some(RangeDecision::Full) => (0, size),
+        Some(RangeDecision::Partial { start, end }) => {
+            reply.status = Status::PartialContent;
+            reply.content_range = Some((start, end, size));
+            (start, end - start + 1)
+        }
+        Some(RangeDecision::Unsatisfiable) => {
+            return Reply {
+                unsatisfied_range: Some(size),
+                ..Reply::page(Status::RangeNotSatisfiable)
+            };
+        }
+    };
+    reply.content_length = Some(len);
+    if req.method == Method::Get && len > 0 {
+        reply.body = Body::File { file, start, len };
+    }
+    reply
+}

@@ -1,0 +1,278 @@
+//! A worker: one thread, one epoll instance, one listening socket (`SO_REUSEPORT`), and the
+//! connections it accepted. Workers share nothing mutable but the statistics atomics and the
+//! access log's file (appends), so they scale with cores and never lock.
+//!
+//! The loop: wait (at most until the next deadline sweep), accept a batch, drive every
+//! ready connection ([`Conn::on_event`]), write the turn's log lines, publish the turn's
+//! counters, and once a second close connections past their deadline. A wake of the shared
+//! [`Waker`] (SIGINT, SIGTERM) stops it: connections are closed and the thread returns.
+
+use crate::conn::{Conn, Next};
+use crate::date::Clock;
+use crate::log::AccessLog;
+use crate::server::Shared;
+use netcore::backend::Epoll;
+use netcore::signal::Waker;
+use netcore::{Event, Interest, Readiness};
+use std::fs::File;
+use std::io;
+use std::net::TcpListener;
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const LISTENER: usize = usize::MAX;
+const WAKER: usize = usize::MAX - 1;
+/// Accepts per listener readiness, so a connection storm cannot starve open connections.
+const ACCEPT_BATCH: usize = 128;
+/// How often deadlines are checked.
+const SWEEP_EVERY: Duration = Duration::from_millis(500);
+
+/// Counts of this turn, added to the shared atomics once per turn.
+#[derive(Debug, Default)]
+pub struct TurnStats {
+    pub requests: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub errors: u64,
+}
+
+/// What a connection may use while it is driven: shared settings, the clock, the log, and
+/// the worker's reusable buffers.
+pub struct Ctx {
+    pub shared: Arc<Shared>,
+    pub clock: Clock,
+    pub log: AccessLog,
+    /// Output of the current turn for one connection, sent with one `send`.
+    pub out: Vec<u8>,
+    /// Where reads land before being appended to a connection's buffer.
+    pub scratch: Vec<u8>,
+    pub stats: TurnStats,
+    pub now: Instant,
+    pub shutting_down: bool,
+}
+
+/// The connection table; a slot freed in a turn is reused from the next turn only (an event
+/// of this turn may still name it).
+#[derive(Default)]
+struct Slab {
+    slots: Vec<Option<Conn>>,
+    free: Vec<usize>,
+    freed: Vec<usize>,
+    count: usize,
+}
+
+impl Slab {
+    fn insert(&mut self, conn: Conn) -> usize {
+        self.count += 1;
+        match self.free.pop() {
+            Some(id) => {
+                self.slots[id] = Some(conn);
+                id
+            }
+            None => {
+                self.slots.push(Some(conn));
+                self.slots.len() - 1
+            }
+        }
+    }
+
+    fn remove(&mut self, id: usize) -> Option<Conn> {
+        let conn = self.slots.get_mut(id)?.take()?;
+        self.count -= 1;
+        self.freed.push(id);
+        Some(conn)
+    }
+}
+
+pub struct Worker {
+    epoll: Epoll,
+    listener: TcpListener,
+    waker: Arc<Waker>,
+    conns: Slab,
+    ctx: Ctx,
+    /// Closed to free a descriptor when accept hits EMFILE (see `accept_batch`).
+    reserve_fd: Option<File>,
+    max_connections: usize,
+}
+
+impl Worker {
+    pub fn new(
+        listener: TcpListener,
+        waker: Arc<Waker>,
+        shared: Arc<Shared>,
+        log_file: Option<Arc<File>>,
+    ) -> io::Result<Worker> {
+        let mut epoll = Epoll::new()?;
+        epoll.register(listener.as_raw_fd(), LISTENER, Interest::READ)?;
+        epoll.register(waker.read_fd(), WAKER, Interest::READ)?;
+        let max_connections = shared.max_connections_per_worker;
+        Ok(Worker {
+            epoll,
+            listener,
+            waker,
+            conns: Slab::default(),
+            ctx: Ctx {
+                shared,
+                clock: Clock::new(),
+                log: AccessLog::new(log_file),
+                out: Vec::with_capacity(64 * 1024),
+                scratch: vec![0; 16 * 1024],
+                stats: TurnStats::default(),
+                now: Instant::now(),
+                shutting_down: false,
+            },
+            reserve_fd: File::open("/dev/null").ok(),
+            max_connections,
+        })
+    }
+
+    /// Serves until the waker is woken.
+    pub fn run(mut self) -> io::Result<()> {
+        let mut events: Vec<Event> = Vec::with_capacity(1024);
+        let mut next_sweep = Instant::now() + SWEEP_EVERY;
+        loop {
+            let timeout = next_sweep.saturating_duration_since(Instant::now());
+            self.epoll.wait(&mut events, Some(timeout))?;
+            self.ctx.now = Instant::now();
+            self.ctx.clock.tick();
+            for ev in &events {
+                match ev.token {
+                    LISTENER => self.accept_batch(),
+                    WAKER => self.ctx.shutting_down = true,
+                    id => self.drive(id, ev),
+                }
+            }
+            if self.ctx.now >= next_sweep {
+                self.sweep();
+                next_sweep = self.ctx.now + SWEEP_EVERY;
+            }
+            self.end_turn();
+            if self.ctx.shutting_down || self.waker.is_woken() {
+                self.close_all();
+                self.end_turn();
+                return Ok(());
+            }
+        }
+    }
+
+    fn end_turn(&mut self) {
+        self.ctx.log.flush();
+        let s = std::mem::take(&mut self.ctx.stats);
+        let c = &self.ctx.shared.counters;
+        if s.requests > 0 {
+            c.add_requests(s.requests);
+        }
+        if s.bytes_in > 0 {
+            c.add_bytes_in(s.bytes_in);
+        }
+        if s.bytes_out > 0 {
+            c.add_bytes_out(s.bytes_out);
+        }
+        if s.errors > 0 {
+            c.add_errors(s.errors);
+        }
+        let conns = &mut self.conns;
+        conns.free.append(&mut conns.freed);
+    }
+
+    fn accept_batch(&mut self) {
+        for _ in 0..ACCEPT_BATCH {
+            match crate::net::accept(&self.listener) {
+                Ok((stream, peer)) => {
+                    if self.conns.count >= self.max_connections {
+                        // Over the limit: a best-effort 503 and close.
+                        self.ctx.stats.errors += 1;
+                        let page = crate::status::Status::ServiceUnavailable.page();
+                        let msg = format!(
+                            "HTTP/1.1 503 Service Unavailable\r\nServer: httpd\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                            page.len()
+                        );
+                        let _ = crate::net::send(&stream, msg.as_bytes(), false);
+                        continue;
+                    }
+                    let _ = stream.set_nodelay(true);
+                    let conn = Conn::new(stream, peer, self.ctx.now, &self.ctx);
+                    let fd = conn.stream().as_raw_fd();
+                    let id = self.conns.insert(conn);
+                    if self.epoll.register(fd, id, Interest::READ).is_err() {
+                        self.close(id);
+                        continue;
+                    }
+                    self.ctx.shared.counters.connection_opened();
+                    // The request has often arrived with the connection: try it now.
+                    let ev = Event {
+                        token: id,
+                        readable: true,
+                        writable: false,
+                        hangup: false,
+                    };
+                    self.drive(id, &ev);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted
+                    ) => {}
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
+                    // Out of descriptors: free the reserve, take one connection off the
+                    // queue and close it, so the listener does not stay readable forever.
+                    self.ctx.stats.errors += 1;
+                    self.reserve_fd = None;
+                    let _ = crate::net::accept(&self.listener);
+                    self.reserve_fd = File::open("/dev/null").ok();
+                    return;
+                }
+                Err(e) => {
+                    eprintln!("httpd: accept: {e}");
+                    self.ctx.stats.errors += 1;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn drive(&mut self, id: usize, ev: &Event) {
+        let Some(Some(conn)) = self.conns.slots.get_mut(id) else {
+            return;
+        };
+        match conn.on_event(ev, &mut self.ctx) {
+            Next::Close => self.close(id),
+            Next::Wait(want) => {
+                if want != conn.interest {
+                    conn.interest = want;
+                    let fd = conn.stream().as_raw_fd();
+                    if self.epoll.reregister(fd, id, want).is_err() {
+                        self.close(id);
+                    }
+                }
+            }
+        }
+    }
+
+    fn close(&mut self, id: usize) {
+        if let Some(mut conn) = self.conns.remove(id) {
+            conn.on_close(&mut self.ctx);
+            // Closing the socket removes it from the epoll set (it is never duplicated).
+            drop(conn);
+            self.ctx.shared.counters.connection_closed();
+        }
+    }
+
+    /// Closes every connection past its deadline.
+    fn sweep(&mut self) {
+        let now = self.ctx.now;
+        for id in 0..self.conns.slots.len() {
+            if matches!(&self.conns.slots[id], Some(c) if c.deadline <= now) {
+                self.close(id);
+            }
+        }
+    }
+
+    fn close_all(&mut self) {
+        for id in 0..self.conns.slots.len() {
+            self.close(id);
+        }
+    }
+}
