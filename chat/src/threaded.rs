@@ -39,15 +39,22 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// A client's bounded queue of lines from other threads, and the waker that tells its thread.
+///
+/// Double-buffered: the owner swaps the queued bytes out under the mutex and writes them
+/// without holding it, so senders never wait for a `write(2)`. The bytes the owner holds
+/// (`in_flight`) still count against the limit.
 #[derive(Debug)]
 pub struct Outbox {
     state: Mutex<OutboxState>,
+    limit: usize,
     wake: Waker,
 }
 
 #[derive(Debug)]
 struct OutboxState {
     queue: OutQueue,
+    /// Bytes the owner took out of `queue` and has not written yet.
+    in_flight: usize,
     /// Overflowed: nothing more is queued, the owner disconnects the client.
     cut_off: bool,
 }
@@ -56,27 +63,31 @@ impl Outbox {
     fn new(limit: usize) -> io::Result<Outbox> {
         Ok(Outbox {
             state: Mutex::new(OutboxState {
-                queue: OutQueue::new(limit),
+                queue: OutQueue::new(usize::MAX),
+                in_flight: 0,
                 cut_off: false,
             }),
+            limit,
             wake: Waker::new()?,
         })
     }
 
-    /// Queues `bytes`; returns true if the owner must be woken (the outbox was empty, or
-    /// it just overflowed and the client is cut off).
+    /// Queues `bytes`; returns true if the owner must be woken (it had nothing to write, or
+    /// the client just overflowed and is cut off).
     fn push(&self, bytes: &[u8]) -> bool {
         let mut s = lock(&self.state);
         if s.cut_off {
             return false;
         }
-        let was_empty = s.queue.is_empty();
-        if s.queue.push(bytes).is_err() {
+        let idle = s.queue.is_empty() && s.in_flight == 0;
+        if s.queue.pending() + s.in_flight + bytes.len() > self.limit {
             s.queue.clear();
             s.cut_off = true;
             return true;
         }
-        was_empty
+        // Cannot fail: the queue itself is unbounded, the limit is checked above.
+        let _ = s.queue.push(bytes);
+        idle
     }
 }
 
@@ -179,19 +190,32 @@ pub fn refuse(stream: TcpStream, why: &str, stats: &Stats) {
     }
 }
 
-/// One write of the outbox. `Err` if the client is cut off or the socket failed.
-fn flush_outbox(stream: &TcpStream, outbox: &Outbox, stats: &Stats) -> Result<usize, CloseReason> {
-    let mut s = lock(&outbox.state);
-    if s.cut_off {
-        return Err(CloseReason::SlowConsumer);
-    }
-    match s.queue.write_once(&mut NoSignal(stream)) {
-        Ok(n) => {
-            stats.add_bytes_out(n as u64);
-            Ok(s.queue.pending())
+/// One write for the client: takes what is queued (if the last batch is done), writes
+/// without holding the outbox's lock, and returns the bytes still to write. `Err` if the
+/// client is cut off or the socket failed.
+fn flush_outbox(
+    stream: &TcpStream,
+    outbox: &Outbox,
+    batch: &mut OutQueue,
+    stats: &Stats,
+) -> Result<usize, CloseReason> {
+    {
+        let mut s = lock(&outbox.state);
+        if s.cut_off {
+            return Err(CloseReason::SlowConsumer);
         }
-        Err(_) => Err(CloseReason::Error),
+        if batch.is_empty() {
+            std::mem::swap(batch, &mut s.queue);
+            s.in_flight = batch.pending();
+        }
     }
+    let written = batch
+        .write_once(&mut NoSignal(stream))
+        .map_err(|_| CloseReason::Error)?;
+    stats.add_bytes_out(written as u64);
+    let mut s = lock(&outbox.state);
+    s.in_flight = batch.pending();
+    Ok(batch.pending() + s.queue.pending())
 }
 
 fn poll_fds(fds: &mut [libc::pollfd], timeout: Option<Duration>) {
@@ -233,7 +257,8 @@ pub fn serve_client(shared: &Shared, stream: TcpStream) {
             .join(id, &mut OutboxOutlet::new(&m.outboxes, &mut to_wake));
     }
     wake_all(&mut to_wake);
-    let reason = client_loop(shared, &stream, &outbox, id);
+    let mut batch = OutQueue::new(usize::MAX);
+    let reason = client_loop(shared, &stream, &outbox, &mut batch, id);
     {
         let mut m = lock(&shared.members);
         let m = &mut *m;
@@ -254,19 +279,31 @@ pub fn serve_client(shared: &Shared, stream: TcpStream) {
     }
     wake_all(&mut to_wake);
     if reason.is_graceful() {
-        linger(&stream, &outbox, shared.opts.close_linger, stats);
+        linger(
+            &stream,
+            &outbox,
+            &mut batch,
+            shared.opts.close_linger,
+            stats,
+        );
     }
     stats.connection_closed();
 }
 
-fn client_loop(shared: &Shared, stream: &TcpStream, outbox: &Outbox, id: ClientId) -> CloseReason {
+fn client_loop(
+    shared: &Shared,
+    stream: &TcpStream,
+    outbox: &Outbox,
+    batch: &mut OutQueue,
+    id: ClientId,
+) -> CloseReason {
     let stats = &*shared.stats;
     let mut framer = LineFramer::new(shared.opts.max_line);
-    let mut buf = vec![0u8; 16 * 1024];
+    let mut buf = vec![0u8; 64 * 1024];
     let mut last_input = Instant::now();
     let mut to_wake = Vec::new();
     loop {
-        let pending = match flush_outbox(stream, outbox, stats) {
+        let pending = match flush_outbox(stream, outbox, batch, stats) {
             Ok(p) => p,
             Err(reason) => return reason,
         };
@@ -348,10 +385,16 @@ fn client_loop(shared: &Shared, stream: &TcpStream, outbox: &Outbox, id: ClientI
 }
 
 /// Flushes what is left for a closing client, for at most `linger`.
-fn linger(stream: &TcpStream, outbox: &Outbox, linger: Duration, stats: &Stats) {
+fn linger(
+    stream: &TcpStream,
+    outbox: &Outbox,
+    batch: &mut OutQueue,
+    linger: Duration,
+    stats: &Stats,
+) {
     let deadline = Instant::now() + linger;
     loop {
-        match flush_outbox(stream, outbox, stats) {
+        match flush_outbox(stream, outbox, batch, stats) {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
