@@ -31,8 +31,8 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct ServerArgs {
-    /// Address to listen on (port 0: any free port, printed at start).
-    #[arg(long, default_value = "127.0.0.1:7000")]
+    /// Address to listen on, HOST:PORT (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:7000", value_parser = parse_listen)]
     listen: SocketAddr,
     /// Concurrency model.
     #[arg(long, value_enum, default_value_t = Model::Epoll)]
@@ -55,6 +55,15 @@ struct ServerArgs {
     /// Clients the pool model keeps waiting for a free worker.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
     pool_queue: u32,
+}
+
+/// `HOST:PORT` to the first address it resolves to (`localhost:7000` works too).
+fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    s.to_socket_addrs()
+        .map_err(|e| format!("{s}: {e} (expected HOST:PORT, e.g. 127.0.0.1:7000)"))?
+        .next()
+        .ok_or_else(|| format!("{s}: no address"))
 }
 
 impl ServerArgs {
@@ -133,6 +142,12 @@ mod tests {
     #[test]
     fn bad_values_are_usage_errors() {
         assert!(Cli::try_parse_from(["prog", "serve", "--listen", "nowhere"]).is_err());
+        assert!(Cli::try_parse_from(["prog", "serve", "--listen", "127.0.0.1"]).is_err());
+        let cli = Cli::try_parse_from(["prog", "echo", "--listen", "localhost:0"]).unwrap();
+        let Command::Echo(args) = cli.command else {
+            panic!("not echo")
+        };
+        assert!(args.listen.ip().is_loopback());
         assert!(Cli::try_parse_from(["prog", "serve", "--max-clients", "0"]).is_err());
         assert!(Cli::try_parse_from(["prog", "serve", "--model", "fork"]).is_err());
     }
