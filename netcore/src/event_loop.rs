@@ -17,6 +17,9 @@
 //! it discards the connection's pending output and closes it with
 //! [`CloseReason::SlowConsumer`]; nobody else waits for it and memory stays bounded.
 //!
+//! Long responses (a file larger than `max_outbound`): queue a part, call
+//! [`Conns::notify_when_drained`], and queue the next part in [`Service::on_drain`].
+//!
 //! Shutdown: a wake of the loop's [`Waker`] (which SIGINT/SIGTERM can be forwarded to) stops
 //! accepting, calls [`Service::on_shutdown`] (for a goodbye), closes every connection
 //! gracefully (pending output is flushed) and returns when all are gone or after
@@ -112,6 +115,9 @@ pub trait Service {
     /// The server begins to shut down; every connection is closed with
     /// [`CloseReason::Shutdown`] right after.
     fn on_shutdown(&mut self, _conns: &mut Conns) {}
+    /// `id`'s outbound queue has been written out after [`Conns::notify_when_drained`]: the
+    /// place to queue the next part of a long response (a file) without exceeding the limit.
+    fn on_drain(&mut self, _conns: &mut Conns, _id: Token) {}
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +142,8 @@ struct Conn {
     close_queued: bool,
     /// Overflowed its outbound queue: output to it is dropped from now on.
     cut_off: bool,
+    /// Call `Service::on_drain` once its queue is empty.
+    want_drain: bool,
 }
 
 /// The loop's open connections, as the service sees them: queue bytes, ask for a close.
@@ -188,6 +196,15 @@ impl Conns {
             self.dirty.push(id);
         }
         true
+    }
+
+    /// Asks for one [`Service::on_drain`] call once everything queued for `id` is written
+    /// (at once, at the end of this turn, if nothing is queued).
+    pub fn notify_when_drained(&mut self, id: Token) {
+        if let Some(Some(c)) = self.slots.get_mut(id) {
+            c.want_drain = true;
+        }
+        self.mark_dirty(id);
     }
 
     /// Closes `id` gracefully once what is queued for it is written. The service hears of it
@@ -407,6 +424,7 @@ impl<B: Readiness> EventLoop<B> {
             dirty: false,
             close_queued: false,
             cut_off: false,
+            want_drain: false,
         });
         if let Err(e) = self.backend.register(fd, id, Interest::READ) {
             let conn = self.conns.slots[id].take();
@@ -495,6 +513,7 @@ impl<B: Readiness> EventLoop<B> {
     /// One write per dirty connection, then interest updates and draining closes.
     fn flush_all<S: Service>(&mut self, service: &mut S) {
         let dirty = std::mem::take(&mut self.conns.dirty);
+        let mut drained = Vec::new();
         for &id in &dirty {
             let Some(conn) = self.conns.slots.get_mut(id).and_then(|c| c.as_mut()) else {
                 continue;
@@ -516,6 +535,10 @@ impl<B: Readiness> EventLoop<B> {
                 self.finish(id);
                 continue;
             }
+            if conn.want_drain && conn.out.is_empty() && !conn.close_queued {
+                conn.want_drain = false;
+                drained.push(id);
+            }
             let want = Interest {
                 readable: conn.state == State::Open,
                 writable: !conn.out.is_empty(),
@@ -534,6 +557,9 @@ impl<B: Readiness> EventLoop<B> {
         dirty.clear();
         if self.conns.dirty.is_empty() {
             self.conns.dirty = dirty;
+        }
+        for id in drained {
+            service.on_drain(&mut self.conns, id);
         }
         if !self.conns.closing.is_empty() {
             self.report_closes(service);

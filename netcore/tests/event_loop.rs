@@ -5,6 +5,7 @@
 use netcore::backend::{Epoll, Poll, Select};
 use netcore::signal::Waker;
 use netcore::{CloseReason, Config, Conns, EventLoop, Readiness, Service, Stats, Token};
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};
@@ -13,11 +14,34 @@ use std::time::Duration;
 
 const GUARD: Duration = Duration::from_secs(20);
 
-/// Echoes each chunk back; "big N\n" queues N KiB for the sender; "bye\n" asks for a
-/// graceful close. Records every open and close.
+/// Echoes each chunk back; "big N\n" queues N KiB for the sender at once; "stream N\n"
+/// sends N KiB in pieces as the queue drains; "bye\n" asks for a graceful close. Records
+/// every open and close.
 #[derive(Default)]
 struct Probe {
     log: Arc<Mutex<Vec<String>>>,
+    /// KiB still to stream, per connection.
+    streaming: HashMap<Token, usize>,
+}
+
+impl Probe {
+    /// Queues up to 32 KiB of the stream, then waits for the queue to drain.
+    fn pump(&mut self, conns: &mut Conns, id: Token) {
+        let Some(left) = self.streaming.get_mut(&id) else {
+            return;
+        };
+        let mut budget = 32;
+        while *left > 0 && budget > 0 {
+            conns.send(id, &[b's'; 1024]);
+            *left -= 1;
+            budget -= 1;
+        }
+        if *left > 0 {
+            conns.notify_when_drained(id);
+        } else {
+            self.streaming.remove(&id);
+        }
+    }
 }
 
 impl Service for Probe {
@@ -34,6 +58,10 @@ impl Service for Probe {
                     break;
                 }
             }
+        } else if let Some(n) = data.strip_prefix(b"stream ") {
+            let kib: usize = String::from_utf8_lossy(n).trim().parse().unwrap_or(0);
+            self.streaming.insert(id, kib);
+            self.pump(conns, id);
         } else if data == b"bye\n" {
             conns.send(id, b"goodbye\n");
             conns.close(id);
@@ -54,6 +82,10 @@ impl Service for Probe {
 
     fn refusal(&self, why: &str) -> Vec<u8> {
         format!("refused: {why}\n").into_bytes()
+    }
+
+    fn on_drain(&mut self, conns: &mut Conns, id: Token) {
+        self.pump(conns, id);
     }
 }
 
@@ -77,7 +109,10 @@ fn start<B: Readiness + Send + 'static>(backend: B, config: Config) -> Running {
     let addr = listener.local_addr().unwrap();
     let waker = Arc::new(Waker::new().unwrap());
     let log = Arc::new(Mutex::new(Vec::new()));
-    let mut probe = Probe { log: log.clone() };
+    let mut probe = Probe {
+        log: log.clone(),
+        ..Probe::default()
+    };
     let mut el = EventLoop::new(
         backend,
         listener,
@@ -216,5 +251,26 @@ fn idle_clients_are_closed_and_shutdown_flushes_a_goodbye() {
         assert_eq!(line(&mut b), "");
         assert_eq!(log, ["open 0", "close 0 Shutdown"]);
         server.stop();
+    });
+}
+
+#[test]
+fn on_drain_streams_a_long_reply_through_a_small_queue() {
+    each_backend(|start| {
+        let server = start(Config {
+            max_outbound: 64 * 1024,
+            ..Config::default()
+        });
+        let mut c = connect(server.addr);
+        line(&mut c);
+        // 16 MiB through a 64 KiB queue: only possible by waiting for drains.
+        c.get_mut().write_all(b"stream 16384\n").unwrap();
+        let mut got = vec![0u8; 16384 * 1024];
+        c.read_exact(&mut got).unwrap();
+        assert!(got.iter().all(|&b| b == b's'));
+        c.get_mut().write_all(b"after\n").unwrap();
+        assert_eq!(line(&mut c), "after\n");
+        let log = server.stop();
+        assert!(!log.iter().any(|l| l.ends_with("SlowConsumer")), "{log:?}");
     });
 }
