@@ -1,0 +1,351 @@
+//! What every integration test needs: a document root with known files, the real `httpd`
+//! binary started on an ephemeral loopback port, raw TCP exchanges and `curl`.
+//!
+//! Every wait is bounded: reads have timeouts, the server's start is awaited for at most
+//! 10 s, and a server that ignores SIGTERM is killed.
+
+use std::ffi::CString;
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub const INDEX: &str =
+    "<!doctype html><title>home</title><link rel=stylesheet href=style.css><p>hello\n";
+pub const STYLE: &str = "body { color: #123456 }\n";
+pub const SUB_INDEX: &str = "<p>sub</p>\n";
+pub const BIG_LEN: usize = 300 * 1024 + 7;
+
+/// Deterministic bytes for the big file (every offset distinct enough to catch misplaced
+/// ranges).
+pub fn big_content() -> Vec<u8> {
+    (0..BIG_LEN)
+        .map(|i| (i % 251) as u8 ^ (i / 251) as u8)
+        .collect()
+}
+
+/// A temporary directory removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "httpd-test-{}-{}-{tag}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The site every test serves, under `<tmp>/root`, with a secret next to (outside) it.
+///
+/// ```text
+/// root/index.html  root/style.css  root/pixel.png  root/big.bin  root/a b.txt  root/café.txt
+/// root/dir/index.html  root/empty/  root/noext
+/// root/inside-link -> style.css          (relative, stays inside: served)
+/// root/escape-link -> ../secret.txt      (relative, leaves the root: 403)
+/// root/abs-link    -> <tmp>/secret.txt   (absolute, leaves the root: 403)
+/// root/dir-escape  -> ..                 (a directory outside: 403)
+/// root/fifo                              (not a regular file: 404)
+/// secret.txt                             (must never be served)
+/// ```
+pub fn make_site(tmp: &Path) -> PathBuf {
+    let root = tmp.join("root");
+    fs::create_dir_all(root.join("dir")).unwrap();
+    fs::create_dir_all(root.join("empty")).unwrap();
+    fs::write(root.join("index.html"), INDEX).unwrap();
+    fs::write(root.join("style.css"), STYLE).unwrap();
+    fs::write(root.join("pixel.png"), b"\x89PNG\r\n\x1a\nnot really").unwrap();
+    fs::write(root.join("big.bin"), big_content()).unwrap();
+    fs::write(root.join("a b.txt"), "space\n").unwrap();
+    fs::write(root.join("café.txt"), "accent\n").unwrap();
+    fs::write(root.join("noext"), "raw\n").unwrap();
+    fs::write(root.join("dir/index.html"), SUB_INDEX).unwrap();
+    fs::write(tmp.join("secret.txt"), "SECRET\n").unwrap();
+    std::os::unix::fs::symlink("style.css", root.join("inside-link")).unwrap();
+    std::os::unix::fs::symlink("../secret.txt", root.join("escape-link")).unwrap();
+    std::os::unix::fs::symlink(tmp.join("secret.txt"), root.join("abs-link")).unwrap();
+    std::os::unix::fs::symlink("..", root.join("dir-escape")).unwrap();
+    let fifo = CString::new(root.join("fifo").as_os_str().as_bytes()).unwrap();
+    // SAFETY: a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    root
+}
+
+/// A running `httpd` serving a fresh copy of the site.
+pub struct Server {
+    child: Child,
+    pub addr: SocketAddr,
+    /// Holds the site; removed with the server.
+    _tmp: TempDir,
+    pub root: PathBuf,
+    pub log: PathBuf,
+}
+
+impl Server {
+    pub fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    pub fn start_with(extra: &[&str]) -> Server {
+        let tmp = TempDir::new("site");
+        let root = make_site(&tmp.0);
+        let log = tmp.0.join("access.log");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_httpd"))
+            .args(["--listen", "127.0.0.1:0", "--threads", "2", "--root"])
+            .arg(&root)
+            .arg("--access-log")
+            .arg(&log)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start httpd");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("httpd did not report its address within 10 s");
+            }
+        };
+        let addr = line
+            .trim()
+            .strip_prefix("httpd: listening on http://")
+            .and_then(|s| s.strip_suffix('/'))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        Server {
+            child,
+            addr,
+            _tmp: tmp,
+            root,
+            log,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Sends `request` on a new connection, half-closes, and reads until the server closes.
+    pub fn raw(&self, request: &[u8]) -> Vec<u8> {
+        raw_exchange(self.addr, request, true)
+    }
+
+    /// Like [`raw`](Self::raw) but keeps the sending side open: the server must close by
+    /// itself (it said `Connection: close`).
+    pub fn raw_until_server_closes(&self, request: &[u8]) -> Vec<u8> {
+        raw_exchange(self.addr, request, false)
+    }
+
+    /// Stops the server with SIGTERM and waits (at most 10 s) for it to exit.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        self.terminate().expect("httpd exited")
+    }
+
+    fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        None
+    }
+
+    /// The access log's lines (waits until at least `at_least` are there, at most 5 s: the
+    /// workers write their lines at the end of each loop turn).
+    pub fn log_lines(&self, at_least: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let text = fs::read_to_string(&self.log).unwrap_or_default();
+            let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+            if lines.len() >= at_least || Instant::now() >= deadline {
+                return lines;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.terminate();
+        }
+    }
+}
+
+pub fn raw_exchange(addr: SocketAddr, request: &[u8], half_close: bool) -> Vec<u8> {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
+    // The server may answer and close before taking all of a bad request: ignore EPIPE.
+    let _ = s.write_all(request);
+    if half_close {
+        let _ = s.shutdown(Shutdown::Write);
+    }
+    let mut out = Vec::new();
+    let mut buf = [0u8; 65536];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!(
+                "reading the response to {:?}: {e} (got {:?} so far)",
+                String::from_utf8_lossy(&request[..request.len().min(200)]),
+                String::from_utf8_lossy(&out)
+            ),
+        }
+    }
+    out
+}
+
+/// One parsed response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub status_line: String,
+    /// Names lowercased, in order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn header_count(&self, name: &str) -> usize {
+        self.headers.iter().filter(|(n, _)| n == name).count()
+    }
+}
+
+/// Splits a byte stream into responses. `bodiless[i]` says the i-th answers a HEAD (or is
+/// expected to be a 304): it then has no body whatever its `Content-Length` says. Panics if
+/// the stream is not exactly that many well-framed responses.
+pub fn parse_responses(mut data: &[u8], bodiless: &[bool]) -> Vec<Response> {
+    let mut out = Vec::new();
+    for (i, &no_body) in bodiless.iter().enumerate() {
+        let end = data
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| {
+                panic!(
+                    "response {i}: no end of head in {:?}",
+                    String::from_utf8_lossy(data)
+                )
+            });
+        let head = std::str::from_utf8(&data[..end]).expect("head is UTF-8");
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().unwrap().to_owned();
+        let status: u16 = status_line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+        let headers: Vec<(String, String)> = lines
+            .map(|l| {
+                let (n, v) = l.split_once(':').expect("header line has a colon");
+                (n.to_ascii_lowercase(), v.trim().to_owned())
+            })
+            .collect();
+        data = &data[end + 4..];
+        let len: usize = if no_body || status == 304 {
+            0
+        } else {
+            headers
+                .iter()
+                .find(|(n, _)| n == "content-length")
+                .map(|(_, v)| v.parse().unwrap())
+                .unwrap_or(0)
+        };
+        assert!(
+            data.len() >= len,
+            "response {i}: body shorter than Content-Length"
+        );
+        out.push(Response {
+            status,
+            status_line,
+            headers,
+            body: data[..len].to_vec(),
+        });
+        data = &data[len..];
+    }
+    assert!(
+        data.is_empty(),
+        "trailing bytes after {} responses: {:?}",
+        bodiless.len(),
+        String::from_utf8_lossy(&data[..data.len().min(300)])
+    );
+    out
+}
+
+/// The one response of a raw exchange.
+pub fn one_response(data: &[u8], head_request: bool) -> Response {
+    parse_responses(data, &[head_request]).remove(0)
+}
+
+/// Whether a program is on PATH.
+pub fn have(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+/// Runs curl with a 10 s limit: `-s -S` plus `args`.
+pub fn curl(args: &[&str]) -> Output {
+    let out = Command::new("curl")
+        .args(["-s", "-S", "--max-time", "10"])
+        .args(args)
+        .output()
+        .expect("run curl (Debian package curl)");
+    assert!(
+        out.status.success(),
+        "curl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// `curl -i` output split into a response (head + body).
+pub fn curl_response(args: &[&str], head_request: bool) -> Response {
+    let mut all = vec!["-i"];
+    all.extend_from_slice(args);
+    let out = curl(&all);
+    one_response(&out.stdout, head_request)
+}

@@ -1,0 +1,323 @@
+//! Every protocol feature through `curl`: GET and HEAD with their headers, keep-alive reuse,
+//! HTTP/1.0, content types, directories and their redirect, ranges, conditional requests,
+//! 405, big bodies (sendfile) byte for byte, and the access log.
+
+use crate::common::*;
+
+#[test]
+fn get_sends_the_file_with_its_headers() {
+    let s = Server::start();
+    let r = curl_response(&[&s.url("/")], false);
+    assert_eq!(r.status_line, "HTTP/1.1 200 OK");
+    assert_eq!(r.body, INDEX.as_bytes());
+    for unique in [
+        "date",
+        "server",
+        "content-length",
+        "content-type",
+        "etag",
+        "connection",
+    ] {
+        assert_eq!(r.header_count(unique), 1, "{unique}");
+    }
+    assert_eq!(r.header("content-type"), Some("text/html"));
+    assert_eq!(r.header("content-length"), Some(&*INDEX.len().to_string()));
+    assert_eq!(r.header("server"), Some("httpd"));
+    assert!(r.header("date").is_some_and(|d| d.ends_with(" GMT")));
+    assert!(r
+        .header("last-modified")
+        .is_some_and(|d| d.ends_with(" GMT")));
+    let etag = r.header("etag").unwrap();
+    assert!(etag.starts_with('"') && etag.ends_with('"') && etag.contains('-'));
+    assert_eq!(r.header("accept-ranges"), Some("bytes"));
+    assert_eq!(r.header("connection"), Some("keep-alive"));
+}
+
+#[test]
+fn head_sends_the_headers_and_no_body() {
+    let s = Server::start();
+    let out = curl(&["-I", &s.url("/style.css")]);
+    // curl -I prints the head only; the raw check below proves no body bytes follow.
+    let r = one_response(&out.stdout, true);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-length"), Some(&*STYLE.len().to_string()));
+    assert_eq!(r.header("content-type"), Some("text/css"));
+    let raw = s.raw(b"HEAD /style.css HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    assert!(raw.ends_with(b"\r\n\r\n"), "no body after a HEAD head");
+}
+
+#[test]
+fn keep_alive_reuses_the_connection_for_two_urls() {
+    let s = Server::start();
+    let out = curl(&["-v", &s.url("/"), &s.url("/style.css")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Re-using existing connection") || stderr.contains("Reusing existing"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("Connected to").count(), 1, "{stderr}");
+    let body = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(body, format!("{INDEX}{STYLE}"));
+}
+
+#[test]
+fn http_10_closes_unless_asked_to_keep_alive() {
+    let s = Server::start();
+    let out = curl(&["-0", "-v", &s.url("/"), &s.url("/style.css")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("< Connection: close"), "{stderr}");
+    assert_eq!(stderr.matches("Connected to").count(), 2, "{stderr}");
+    let out = curl(&[
+        "-0",
+        "-v",
+        "-H",
+        "Connection: keep-alive",
+        &s.url("/"),
+        &s.url("/style.css"),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("< Connection: keep-alive"), "{stderr}");
+    assert_eq!(stderr.matches("Connected to").count(), 1, "{stderr}");
+}
+
+#[test]
+fn content_types_by_extension() {
+    let s = Server::start();
+    for (path, want) in [
+        ("/index.html", "text/html"),
+        ("/style.css", "text/css"),
+        ("/pixel.png", "image/png"),
+        ("/a%20b.txt", "text/plain"),
+        ("/caf%C3%A9.txt", "text/plain"),
+        ("/noext", "application/octet-stream"),
+        ("/big.bin", "application/octet-stream"),
+    ] {
+        let out = curl(&[
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code} %{content_type}",
+            &s.url(path),
+        ]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("200 {want}"),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn directories_redirect_to_the_slash_and_serve_their_index_without_listing() {
+    let s = Server::start();
+    let r = curl_response(&[&s.url("/dir?x=1")], false);
+    assert_eq!(r.status, 301);
+    assert_eq!(r.header("location"), Some("/dir/?x=1"));
+    assert!(String::from_utf8_lossy(&r.body).contains("301 Moved Permanently"));
+    // curl -L follows it to the index.
+    let out = curl(&["-L", &s.url("/dir")]);
+    assert_eq!(out.stdout, SUB_INDEX.as_bytes());
+    let r = curl_response(&[&s.url("/dir/")], false);
+    assert_eq!(
+        (r.status, r.header("content-type")),
+        (200, Some("text/html"))
+    );
+    // A directory without index.html: no listing.
+    let r = curl_response(&[&s.url("/empty/")], false);
+    assert_eq!(r.status, 403);
+    assert!(String::from_utf8_lossy(&r.body).contains("403 Forbidden"));
+    // A file asked for as a directory.
+    let r = curl_response(&[&s.url("/style.css/")], false);
+    assert_eq!(r.status, 404);
+}
+
+#[test]
+fn missing_files_are_404_with_a_small_html_page() {
+    let s = Server::start();
+    let r = curl_response(&[&s.url("/nope.html")], false);
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("content-type"), Some("text/html"));
+    assert!(String::from_utf8_lossy(&r.body).contains("<title>404 Not Found</title>"));
+    assert_eq!(r.header("connection"), Some("keep-alive"));
+}
+
+#[test]
+fn other_methods_are_405_with_allow() {
+    let s = Server::start();
+    for method in ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"] {
+        let r = curl_response(&["-X", method, &s.url("/")], false);
+        assert_eq!(r.status, 405, "{method}");
+        assert_eq!(r.header("allow"), Some("GET, HEAD"), "{method}");
+    }
+    // A POST body is skipped and the connection stays usable.
+    let out = curl(&[
+        "-v",
+        "-d",
+        "field=value",
+        "-o",
+        "/dev/null",
+        &s.url("/"),
+        "-X",
+        "POST",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("405"));
+}
+
+#[test]
+fn single_ranges_give_206_and_bad_ones_416() {
+    let s = Server::start();
+    let big = big_content();
+    let r = curl_response(&["-r", "1000-1999", &s.url("/big.bin")], false);
+    assert_eq!(r.status, 206);
+    assert_eq!(
+        r.header("content-range"),
+        Some(&*format!("bytes 1000-1999/{BIG_LEN}"))
+    );
+    assert_eq!(r.body, &big[1000..2000]);
+    let r = curl_response(&["-r", "-100", &s.url("/big.bin")], false);
+    assert_eq!(r.status, 206);
+    assert_eq!(r.body, &big[BIG_LEN - 100..]);
+    let r = curl_response(&["-r", "300000-", &s.url("/big.bin")], false);
+    assert_eq!(r.body, &big[300000..]);
+    let r = curl_response(&["-r", "999999-", &s.url("/big.bin")], false);
+    assert_eq!(r.status, 416);
+    assert_eq!(
+        r.header("content-range"),
+        Some(&*format!("bytes */{BIG_LEN}"))
+    );
+    // Several ranges: the whole file.
+    let r = curl_response(&["-r", "0-1,5-6", &s.url("/style.css")], false);
+    assert_eq!((r.status, r.body.as_slice()), (200, STYLE.as_bytes()));
+    // If-Range with a stale validator: the whole file.
+    let r = curl_response(
+        &[
+            "-r",
+            "0-1",
+            "-H",
+            "If-Range: \"stale\"",
+            &s.url("/style.css"),
+        ],
+        false,
+    );
+    assert_eq!(r.status, 200);
+}
+
+#[test]
+fn conditional_requests_give_304_without_a_body() {
+    let s = Server::start();
+    let first = curl_response(&[&s.url("/style.css")], false);
+    let etag = first.header("etag").unwrap().to_owned();
+    let lm = first.header("last-modified").unwrap().to_owned();
+    let r = curl_response(
+        &[
+            "-H",
+            &format!("If-None-Match: {etag}"),
+            &s.url("/style.css"),
+        ],
+        false,
+    );
+    assert_eq!(r.status, 304);
+    assert!(r.body.is_empty());
+    assert_eq!(r.header("etag"), Some(&*etag));
+    let r = curl_response(
+        &[
+            "-H",
+            &format!("If-Modified-Since: {lm}"),
+            &s.url("/style.css"),
+        ],
+        false,
+    );
+    assert_eq!(r.status, 304);
+    let r = curl_response(
+        &[
+            "-H",
+            "If-Modified-Since: Sat, 01 Jan 2000 00:00:00 GMT",
+            &s.url("/style.css"),
+        ],
+        false,
+    );
+    assert_eq!((r.status, r.body.as_slice()), (200, STYLE.as_bytes()));
+    let r = curl_response(
+        &["-H", "If-None-Match: \"other\"", &s.url("/style.css")],
+        false,
+    );
+    assert_eq!(r.status, 200);
+    // The raw bytes of a 304 end with the empty line: no body, even with a Content-Length
+    // the client might expect.
+    let raw = s.raw(
+        format!("GET /style.css HTTP/1.1\r\nHost: t\r\nIf-None-Match: {etag}\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    );
+    assert!(raw.ends_with(b"\r\n\r\n"));
+    assert!(raw.starts_with(b"HTTP/1.1 304 "));
+}
+
+#[test]
+fn big_files_arrive_byte_for_byte() {
+    let s = Server::start();
+    let out = curl(&[&s.url("/big.bin")]);
+    assert!(out.stdout == big_content(), "big.bin differs");
+    // The same over one keep-alive connection, three times.
+    let u = s.url("/big.bin");
+    let out = curl(&[&u, &u, &u]);
+    assert!(out.stdout == big_content().repeat(3));
+}
+
+#[test]
+fn every_request_is_in_the_access_log_in_combined_format() {
+    let s = Server::start();
+    curl(&["-A", "agent/1.0", "-e", "http://ref/", &s.url("/style.css")]);
+    curl(&["-o", "/dev/null", &s.url("/nope")]);
+    let lines = s.log_lines(2);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].starts_with("127.0.0.1 - - ["), "{}", lines[0]);
+    assert!(
+        lines[0].ends_with(&format!(
+            "] \"GET /style.css HTTP/1.1\" 200 {} \"http://ref/\" \"agent/1.0\"",
+            STYLE.len()
+        )),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains("\"GET /nope HTTP/1.1\" 404 "),
+        "{}",
+        lines[1]
+    );
+    // A big body is logged with the bytes sent.
+    curl(&["-o", "/dev/null", &s.url("/big.bin")]);
+    let lines = s.log_lines(3);
+    assert!(
+        lines[2].contains(&format!("\" 200 {BIG_LEN} ")),
+        "{}",
+        lines[2]
+    );
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let s = Server::start();
+    curl(&["-o", "/dev/null", &s.url("/")]);
+    let status = s.stop();
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn a_changed_file_is_served_fresh_with_new_validators() {
+    let s = Server::start();
+    let before = curl_response(&[&s.url("/style.css")], false);
+    std::fs::write(s.root.join("style.css"), "p { margin: 0 }\n/* longer */\n").unwrap();
+    let after = curl_response(&[&s.url("/style.css")], false);
+    assert_eq!(after.body, b"p { margin: 0 }\n/* longer */\n");
+    assert_ne!(before.header("etag"), after.header("etag"));
+    // The old ETag no longer matches: a full 200.
+    let r = curl_response(
+        &[
+            "-H",
+            &format!("If-None-Match: {}", before.header("etag").unwrap()),
+            &s.url("/style.css"),
+        ],
+        false,
+    );
+    assert_eq!(r.status, 200);
+}

@@ -1,0 +1,126 @@
+//! Pipelined requests over one raw TCP connection: answered in order, HEAD and 304 answers
+//! never carry a body wherever they sit, bodies of skipped POSTs are not taken for requests,
+//! and `Connection: close` in the middle ends the pipeline there.
+
+use crate::common::*;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+#[test]
+fn pipelined_requests_are_answered_in_order_with_exact_framing() {
+    let s = Server::start();
+    let req = b"GET /index.html HTTP/1.1\r\nHost: t\r\n\r\n\
+HEAD /style.css HTTP/1.1\r\nHost: t\r\n\r\n\
+GET /style.css HTTP/1.1\r\nHost: t\r\n\r\n\
+HEAD /big.bin HTTP/1.1\r\nHost: t\r\n\r\n\
+GET /nope HTTP/1.1\r\nHost: t\r\n\r\n\
+HEAD /nope HTTP/1.1\r\nHost: t\r\n\r\n\
+GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n\
+GET /dir/ HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    let raw = s.raw_until_server_closes(req);
+    let rs = parse_responses(&raw, &[false, true, false, true, false, true, false, false]);
+    let statuses: Vec<u16> = rs.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 200, 200, 200, 404, 404, 200, 200]);
+    assert_eq!(rs[0].body, INDEX.as_bytes());
+    assert!(rs[1].body.is_empty());
+    assert_eq!(rs[2].body, STYLE.as_bytes());
+    assert_eq!(rs[3].header("content-length"), Some(&*BIG_LEN.to_string()));
+    assert!(rs[5].body.is_empty());
+    assert!(rs[6].body == big_content());
+    assert_eq!(rs[7].body, SUB_INDEX.as_bytes());
+    assert_eq!(rs[7].header("connection"), Some("close"));
+}
+
+#[test]
+fn head_and_304_behind_a_get_have_no_body() {
+    let s = Server::start();
+    let etag = curl_response(&[&s.url("/style.css")], false)
+        .header("etag")
+        .unwrap()
+        .to_owned();
+    let req = format!(
+        "GET /style.css HTTP/1.1\r\nHost: t\r\n\r\n\
+HEAD /index.html HTTP/1.1\r\nHost: t\r\n\r\n\
+GET /style.css HTTP/1.1\r\nHost: t\r\nIf-None-Match: {etag}\r\n\r\n\
+HEAD /big.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-9\r\n\r\n\
+GET /style.css HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+    );
+    let raw = s.raw_until_server_closes(req.as_bytes());
+    // parse_responses panics on any stray body byte (trailing bytes or misframed heads).
+    let rs = parse_responses(&raw, &[false, true, true, true, false]);
+    let statuses: Vec<u16> = rs.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 200, 304, 206, 200]);
+    assert_eq!(rs[4].body, STYLE.as_bytes());
+}
+
+#[test]
+fn a_skipped_post_body_is_not_taken_for_a_request() {
+    let s = Server::start();
+    // The body looks like a request; it must be skipped, not answered.
+    let body = "GET /secret HTTP/1.1\r\nHost: t\r\n\r\n";
+    let req = format!(
+        "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n{body}\
+GET /style.css HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let raw = s.raw_until_server_closes(req.as_bytes());
+    let rs = parse_responses(&raw, &[false, false]);
+    assert_eq!((rs[0].status, rs[1].status), (405, 200));
+    assert_eq!(rs[1].body, STYLE.as_bytes());
+}
+
+#[test]
+fn nothing_is_answered_after_connection_close() {
+    let s = Server::start();
+    let req = b"GET /style.css HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n\
+GET /index.html HTTP/1.1\r\nHost: t\r\n\r\n";
+    let raw = s.raw_until_server_closes(req);
+    let rs = parse_responses(&raw, &[false]);
+    assert_eq!(rs[0].header("connection"), Some("close"));
+}
+
+#[test]
+fn a_request_split_into_single_bytes_is_reassembled() {
+    let s = Server::start();
+    let mut c = TcpStream::connect(s.addr).unwrap();
+    c.set_nodelay(true).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    for b in b"GET /style.css HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" {
+        c.write_all(&[*b]).unwrap();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let mut raw = Vec::new();
+    c.read_to_end(&mut raw).unwrap();
+    let r = one_response(&raw, false);
+    assert_eq!((r.status, r.body.as_slice()), (200, STYLE.as_bytes()));
+}
+
+#[test]
+fn a_client_that_pipelines_without_reading_is_not_answered_without_bound() {
+    // 200 pipelined GETs of a 300 KiB file before reading anything: the server stops
+    // reading while its output is blocked (back-pressure), and everything arrives in order
+    // once the client reads.
+    let s = Server::start();
+    let mut c = TcpStream::connect(s.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let n = 200;
+    let one = b"GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n";
+    let mut all = one.repeat(n - 1);
+    all.extend_from_slice(b"GET /style.css HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    let writer = {
+        let mut c = c.try_clone().unwrap();
+        std::thread::spawn(move || {
+            let _ = c.write_all(&all);
+        })
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let mut raw = Vec::new();
+    c.read_to_end(&mut raw).unwrap();
+    writer.join().unwrap();
+    let rs = parse_responses(&raw, &vec![false; n]);
+    assert!(rs[..n - 1]
+        .iter()
+        .all(|r| r.status == 200 && r.body.len() == BIG_LEN));
+    assert_eq!(rs[n - 1].body, STYLE.as_bytes());
+}
