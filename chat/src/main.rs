@@ -2,6 +2,7 @@
 
 use chat::server::{Model, Protocol, ServeOptions};
 use clap::{Args, Parser, Subcommand};
+use devstats::Reporter;
 use netcore::Stats;
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -55,6 +56,12 @@ struct ServerArgs {
     /// Clients the pool model keeps waiting for a free worker.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..))]
     pool_queue: u32,
+    /// Device to push live statistics to (docs/mydevice.md), or "none".
+    #[arg(long, default_value = devstats::DEVICE_PATH)]
+    stats_device: String,
+    /// Milliseconds between pushes of the statistics (only when they changed).
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..))]
+    stats_interval_ms: u64,
 }
 
 /// `HOST:PORT` to the first address it resolves to (`localhost:7000` works too).
@@ -84,6 +91,16 @@ impl ServerArgs {
 
 fn serve(args: &ServerArgs, protocol: Protocol) -> ExitCode {
     let stats = Arc::new(Stats::new());
+    // The device row is named after the protocol and the model: chat-epoll, echo-pool, ...
+    let kind = match protocol {
+        Protocol::Chat => "chat",
+        Protocol::Echo => "echo",
+    };
+    let name = format!("{kind}-{}", format!("{:?}", args.model).to_lowercase());
+    let _reporter = (args.stats_device != "none").then(|| {
+        let interval = Duration::from_millis(args.stats_interval_ms);
+        Reporter::start_at(&args.stats_device, &name, Arc::clone(&stats), interval)
+    });
     match chat::server::serve(&args.options(), protocol, stats.clone()) {
         Ok(()) => {
             eprintln!("chat: stopped; {}", stats.snapshot());

@@ -19,6 +19,10 @@ pub struct Counters {
 pub struct CounterSnapshot(pub [u64; 6]);
 
 impl Counters {
+    pub fn new() -> Counters {
+        Counters::default()
+    }
+
     /// A connection was accepted.
     pub fn connection_opened(&self) {
         self.conns_active.fetch_add(1, Relaxed);
@@ -49,6 +53,10 @@ impl Counters {
         self.errors.fetch_add(n, Relaxed);
     }
 
+    pub fn add_error(&self) {
+        self.add_errors(1);
+    }
+
     /// Reads every counter (each read is atomic; together they are a near-instant view).
     pub fn snapshot(&self) -> CounterSnapshot {
         CounterSnapshot([
@@ -59,5 +67,43 @@ impl Counters {
             self.bytes_out.load(Relaxed),
             self.errors.load(Relaxed),
         ])
+    }
+}
+
+/// `conns_active=1 conns_total=2 ...`, the record's keys on one line (for logs).
+impl std::fmt::Display for CounterSnapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (key, value)) in crate::uapi::FIELDS.iter().zip(self.0).enumerate() {
+            let sep = if i == 0 { "" } else { " " };
+            write!(f, "{sep}{key}={value}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_add_up_in_the_snapshot() {
+        let s = Counters::new();
+        s.connection_opened();
+        s.connection_opened();
+        s.connection_closed();
+        s.connection_closed();
+        // A close without a matching open does not wrap the gauge.
+        s.connection_closed();
+        s.add_requests(3);
+        s.add_bytes_in(10);
+        s.add_bytes_out(20);
+        s.add_error();
+        s.add_errors(2);
+        let snap = s.snapshot();
+        assert_eq!(snap, CounterSnapshot([0, 2, 3, 10, 20, 3]));
+        assert_eq!(
+            snap.to_string(),
+            "conns_active=0 conns_total=2 requests=3 bytes_in=10 bytes_out=20 errors=3"
+        );
     }
 }
