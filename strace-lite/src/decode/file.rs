@@ -8,6 +8,7 @@ pub fn lookup(name: &str) -> Option<Decoder> {
     Some(match name {
         "open" => open,
         "openat" => openat,
+        "openat2" => openat2,
         "creat" => creat,
         "read" => read,
         "write" => write,
@@ -122,6 +123,41 @@ fn openat(c: &mut Call) -> Step {
     c.p_path(1);
     c.sep();
     open_tail(c, 2)
+}
+
+const RESOLVE_FLAGS: &Xlat = &[
+    (0x1, "RESOLVE_NO_XDEV"),
+    (0x2, "RESOLVE_NO_MAGICLINKS"),
+    (0x4, "RESOLVE_NO_SYMLINKS"),
+    (0x8, "RESOLVE_BENEATH"),
+    (0x10, "RESOLVE_IN_ROOT"),
+    (0x20, "RESOLVE_CACHED"),
+];
+
+/// `openat2(dirfd, path, {flags=..., mode=..., resolve=...}, size)`.
+fn openat2(c: &mut Call) -> Step {
+    c.p_dirfd(0);
+    c.sep();
+    c.p_path(1);
+    c.sep();
+    match c.mem.read_value::<[u64; 3]>(c.arg(2)) {
+        Some([flags, mode, resolve]) if c.arg(3) >= 24 => {
+            let mut s = format!("{{flags={}", open_flags(flags, c.style()));
+            if flags & 0o100 != 0 || flags & 0o20200000 == 0o20200000 {
+                s.push_str(&format!(", mode={}", format::octal(mode)));
+            }
+            s.push_str(&format!(
+                ", resolve={}}}",
+                format::flags(resolve, RESOLVE_FLAGS, "0", c.style())
+            ));
+            c.push(&s);
+        }
+        _ => c.p_ptr(2),
+    }
+    c.sep();
+    c.p_ulong(3);
+    c.ret_style = RetStyle::Fd;
+    Step::Done
 }
 
 fn creat(c: &mut Call) -> Step {

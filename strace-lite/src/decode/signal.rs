@@ -12,6 +12,7 @@ pub fn lookup(name: &str) -> Option<Decoder> {
         "rt_sigreturn" => rt_sigreturn,
         "rt_sigsuspend" => rt_sigsuspend,
         "rt_sigpending" => rt_sigpending,
+        "sigaltstack" => sigaltstack,
         _ => return None,
     })
 }
@@ -171,6 +172,43 @@ fn rt_sigpending(c: &mut Call) -> Step {
     }
     c.sep();
     c.p_ulong(1);
+    Step::Done
+}
+
+const SS_FLAGS: &Xlat = &[
+    (1, "SS_ONSTACK"),
+    (2, "SS_DISABLE"),
+    (0x80000000, "SS_AUTODISARM"),
+];
+
+/// `{ss_sp=0x7f..., ss_flags=0, ss_size=8192}`.
+fn print_stack(c: &mut Call, addr: u64) {
+    if addr == 0 {
+        return c.push("NULL");
+    }
+    match c.mem.read_value::<[u64; 3]>(addr) {
+        Some([sp, flags, size]) => {
+            let f = format::flags(flags & 0xffff_ffff, SS_FLAGS, "0", c.style());
+            c.push(&format!(
+                "{{ss_sp={}, ss_flags={f}, ss_size={size}}}",
+                format::pointer(sp)
+            ));
+        }
+        None => c.p_addr(addr),
+    }
+}
+
+fn sigaltstack(c: &mut Call) -> Step {
+    if !c.exiting {
+        print_stack(c, c.arg(0));
+        c.sep();
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(1);
+    } else {
+        print_stack(c, c.arg(1));
+    }
     Step::Done
 }
 

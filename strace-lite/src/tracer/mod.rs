@@ -554,6 +554,15 @@ impl Tracer {
 
     /// Ctrl-C: let every tracee go, running (or stopped, if it was group-stopped).
     fn detach_all(&mut self) {
+        // The command strace-lite started gets the signal that stops strace-lite (as
+        // strace does); processes attached with -p are only let go.
+        let sig = STOP_SIGNAL.load(Ordering::SeqCst);
+        if let Some(pid) = self.main_pid {
+            if sig != 0 && self.tracees.contains_key(&pid) {
+                // SAFETY: signalling the child we spawned.
+                unsafe { libc::kill(pid, sig) };
+            }
+        }
         let tids: Vec<i32> = self.tracees.keys().copied().collect();
         for tid in tids {
             let _ = ptrace::interrupt(tid);

@@ -64,7 +64,15 @@ pub fn spawn(command: &[String], options: libc::c_int) -> Result<i32, String> {
     if r != pid || !libc::WIFSTOPPED(status) {
         return Err("child did not stop before exec".to_string());
     }
-    ptrace::seize(pid, options).map_err(|e| format!("PTRACE_SEIZE: {e}"))?;
+    if let Err(e) = ptrace::seize(pid, options) {
+        // The child is stopped and would stay so: end it before reporting.
+        // SAFETY: killing and reaping our own child.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            libc::waitpid(pid, &mut status, 0);
+        }
+        return Err(format!("ptrace(PTRACE_SEIZE, {pid}): {e}"));
+    }
     // SAFETY: signalling our own child.
     unsafe { libc::kill(pid, libc::SIGCONT) };
     Ok(pid)

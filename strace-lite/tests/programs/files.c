@@ -73,5 +73,11 @@ int main(int argc, char **argv) {
     ioctl(99, FIONREAD, &d);
     getcwd(buf, sizeof buf);
     umask(022);
+    struct { unsigned long long flags, mode, resolve; } how = {O_RDONLY | O_CLOEXEC, 0, 0x8 /* RESOLVE_BENEATH */};
+    fd = syscall(SYS_openat2, AT_FDCWD, ".", &how, sizeof how);
+    close(fd);
+    struct { unsigned long long flags, mode, resolve; } how2 = {O_WRONLY | O_CREAT | O_EXCL, 0600, 0};
+    fd = syscall(SYS_openat2, AT_FDCWD, "made", &how2, sizeof how2);
+    close(fd);
     return 3;
 }
