@@ -321,3 +321,53 @@ fn a_changed_file_is_served_fresh_with_new_validators() {
     );
     assert_eq!(r.status, 200);
 }
+
+#[test]
+fn a_head_that_never_ends_is_closed_at_the_header_deadline() {
+    // Slowloris: a request line, then silence. With --header-timeout 1 the server closes the
+    // connection by itself (the read below ends with EOF, bounded by its own 10 s timeout).
+    let s = Server::start_with(&["--header-timeout", "1"]);
+    let raw = s.raw_until_server_closes(b"GET / HTTP/1.1\r\nHost: t\r\n");
+    assert!(
+        raw.is_empty() || raw.starts_with(b"HTTP/1.1 408"),
+        "{raw:?}"
+    );
+    // Trickling one header line at a time does not extend the deadline either.
+    let mut c = std::net::TcpStream::connect(s.addr).unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    use std::io::{Read, Write};
+    c.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+    let mut closed = false;
+    for i in 0..40 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if c.write_all(format!("X-{i}: y\r\n").as_bytes()).is_err() {
+            closed = true;
+            break;
+        }
+    }
+    let mut rest = Vec::new();
+    let _ = c.read_to_end(&mut rest);
+    assert!(closed || rest.is_empty(), "{rest:?}");
+    // The server still serves others.
+    assert_eq!(curl_response(&[&s.url("/")], false).status, 200);
+}
+
+#[test]
+fn an_idle_keep_alive_connection_is_closed_at_its_deadline() {
+    let s = Server::start_with(&["--keepalive-timeout", "1"]);
+    let mut c = std::net::TcpStream::connect(s.addr).unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    use std::io::{Read, Write};
+    c.write_all(b"GET /style.css HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    // Reads the response, then EOF when the idle deadline passes.
+    let mut all = Vec::new();
+    c.read_to_end(&mut all).unwrap();
+    let r = one_response(&all, false);
+    assert_eq!(
+        (r.status, r.header("connection")),
+        (200, Some("keep-alive"))
+    );
+}
