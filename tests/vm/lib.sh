@@ -45,3 +45,20 @@ rust_test() {
   status=$?
   [ $status -eq 0 ] || fail "devstats device test $1 failed"
 }
+
+# wait_until SECONDS COMMAND...: retries COMMAND every 0.1 s until it succeeds or time is up.
+wait_until() {
+  limit=$1; shift
+  tries=$((limit * 10))
+  while ! "$@" 2>/dev/null; do
+    tries=$((tries - 1))
+    [ $tries -gt 0 ] || return 1
+    sleep 0.1
+  done
+}
+
+# row NAME: the table's line for source NAME (empty if none).
+row() { grep "^$1 " "$DEVICE"; }
+
+# column NAME N: column N (1 = NAME) of source NAME's row.
+column() { row "$1" | awk -v n="$2" '{print $n}'; }
