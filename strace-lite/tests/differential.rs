@@ -118,6 +118,16 @@ fn execve_from_a_non_leader_thread() {
 }
 
 #[test]
+fn execve_from_a_non_leader_thread_one_file_per_thread() {
+    let (theirs, mine) = both_per_thread("thread-exec-ff", &[], "thread_exec");
+    assert_eq!(theirs.len(), 2);
+    assert_eq!(theirs.len(), mine.len());
+    for (i, (t, m)) in theirs.iter().zip(&mine).enumerate() {
+        assert_same(&format!("thread {i}"), t, m);
+    }
+}
+
+#[test]
 fn tracee_killed_by_sigkill_kills_the_tracer_the_same_way() {
     use std::os::unix::process::ExitStatusExt;
     let (theirs, mine, theirs_run, mine_run) = both("killed", &[], "killed", &["9"]);

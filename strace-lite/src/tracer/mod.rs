@@ -444,6 +444,13 @@ impl Tracer {
                 }
                 self.tracees.insert(tid, t);
             }
+            if self.out.is_per_thread() && self.out.line_is_open(former) {
+                // With -ff the execve line stays in the old thread's file; say where
+                // it went on.
+                self.out
+                    .write(former, &format!(" <pid changed to {tid} ...>"));
+                self.out.end_line(former);
+            }
             self.out.close_thread(former);
         }
     }
