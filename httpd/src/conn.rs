@@ -89,6 +89,8 @@ pub struct Conn {
     /// Read and drop input until the client closes, then close (after `shutdown(SHUT_WR)`).
     lingering: bool,
     peer_eof: bool,
+    /// TCP_NODELAY is set (once the connection is known to be kept alive).
+    nodelay: bool,
     /// Requests answered on this connection.
     requests: u32,
     /// When the worker closes it if nothing happens.
@@ -127,6 +129,7 @@ impl Conn {
             unread_input: false,
             lingering: false,
             peer_eof: false,
+            nodelay: false,
             requests: 0,
             deadline: now + ctx.shared.timeouts.header,
             interest: Interest::READ,
@@ -217,6 +220,12 @@ impl Conn {
             self.answer_batch(ctx);
             if ctx.out.is_empty() && self.body.is_none() {
                 break;
+            }
+            if !self.close_after && !self.nodelay {
+                // A connection that stays open must not have its next response held back by
+                // Nagle's algorithm; one that closes after this response does not care.
+                let _ = self.stream.set_nodelay(true);
+                self.nodelay = true;
             }
             let more = self.body.is_some();
             match crate::net::send(&self.stream, &ctx.out, more) {
@@ -471,11 +480,10 @@ impl Conn {
     /// All output sent and no keep-alive: close now, or linger if the client may still be
     /// sending (so our close does not turn into a reset that destroys the response).
     fn begin_close(&mut self, ctx: &mut Ctx) -> Next {
-        let may_send_more = !self.peer_eof
-            && (self.unread_input
-                || !self.inbuf.is_empty()
-                || self.discard > 0
-                || self.socket_has_input());
+        // (Bytes that arrive after this check still meet a closed socket; nginx has the same
+        // window. Peeking the socket would cost a system call per connection for little.)
+        let may_send_more =
+            !self.peer_eof && (self.unread_input || !self.inbuf.is_empty() || self.discard > 0);
         if !may_send_more {
             return Next::Close;
         }
@@ -485,12 +493,6 @@ impl Conn {
         self.out = Vec::new();
         self.deadline = ctx.now + ctx.shared.timeouts.linger;
         Next::Wait(Interest::READ)
-    }
-
-    /// Whether bytes are waiting in the socket (a peek, nothing consumed).
-    fn socket_has_input(&self) -> bool {
-        let mut b = [0u8; 1];
-        matches!(self.stream.peek(&mut b), Ok(n) if n > 0)
     }
 
     fn linger_read(&mut self, ctx: &mut Ctx) -> Next {

@@ -88,7 +88,8 @@ impl Slab {
 pub struct Worker {
     epoll: Epoll,
     listener: TcpListener,
-    waker: Arc<Waker>,
+    /// Registered (level-triggered, never drained) so every worker sees a shutdown.
+    _waker: Arc<Waker>,
     conns: Slab,
     ctx: Ctx,
     /// Closed to free a descriptor when accept hits EMFILE (see `accept_batch`).
@@ -110,7 +111,7 @@ impl Worker {
         Ok(Worker {
             epoll,
             listener,
-            waker,
+            _waker: waker,
             conns: Slab::default(),
             ctx: Ctx {
                 shared,
@@ -148,7 +149,7 @@ impl Worker {
                 next_sweep = self.ctx.now + SWEEP_EVERY;
             }
             self.end_turn();
-            if self.ctx.shutting_down || self.waker.is_woken() {
+            if self.ctx.shutting_down {
                 self.close_all();
                 self.end_turn();
                 return Ok(());
@@ -191,7 +192,6 @@ impl Worker {
                         let _ = crate::net::send(&stream, msg.as_bytes(), false);
                         continue;
                     }
-                    let _ = stream.set_nodelay(true);
                     let conn = Conn::new(stream, peer, self.ctx.now, &self.ctx);
                     let fd = conn.stream().as_raw_fd();
                     let id = self.conns.insert(conn);

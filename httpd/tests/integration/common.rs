@@ -106,8 +106,16 @@ impl Server {
         let tmp = TempDir::new("site");
         let root = make_site(&tmp.0);
         let log = tmp.0.join("access.log");
+        // Two worker threads unless the test chooses.
+        let threads: &[&str] = if extra.contains(&"--threads") {
+            &[]
+        } else {
+            &["--threads", "2"]
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_httpd"))
-            .args(["--listen", "127.0.0.1:0", "--threads", "2", "--root"])
+            .args(["--listen", "127.0.0.1:0"])
+            .args(threads)
+            .arg("--root")
             .arg(&root)
             .arg("--access-log")
             .arg(&log)

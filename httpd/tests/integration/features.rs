@@ -371,3 +371,30 @@ fn an_idle_keep_alive_connection_is_closed_at_its_deadline() {
         (200, Some("keep-alive"))
     );
 }
+
+#[test]
+fn past_max_connections_a_new_client_gets_503_and_the_others_are_served() {
+    let s = Server::start_with(&["--max-connections", "2", "--threads", "1"]);
+    let first = std::net::TcpStream::connect(s.addr).unwrap();
+    let second = std::net::TcpStream::connect(s.addr).unwrap();
+    let raw = s.raw_until_server_closes(b"");
+    let r = one_response(&raw, false);
+    assert_eq!(r.status, 503);
+    assert_eq!(r.header("connection"), Some("close"));
+    drop((first, second));
+    // Once they are gone, clients are served again (the closes are noticed asynchronously,
+    // so allow a few attempts, each bounded).
+    let mut status = 0;
+    for _ in 0..50 {
+        status = one_response(
+            &s.raw(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"),
+            false,
+        )
+        .status;
+        if status == 200 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(status, 200);
+}

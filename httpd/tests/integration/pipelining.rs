@@ -97,10 +97,10 @@ fn a_request_split_into_single_bytes_is_reassembled() {
 }
 
 #[test]
-fn a_client_that_pipelines_without_reading_is_not_answered_without_bound() {
-    // 200 pipelined GETs of a 300 KiB file before reading anything: the server stops
-    // reading while its output is blocked (back-pressure), and everything arrives in order
-    // once the client reads.
+fn a_pipeline_larger_than_the_socket_buffers_arrives_in_order() {
+    // 200 pipelined GETs of a 300 KiB file sent before reading anything: the responses
+    // (60 MB) cannot fit in the socket buffers, so the server keeps its place in the pipeline
+    // while its output is blocked, and everything arrives in order once the client reads.
     let s = Server::start();
     let mut c = TcpStream::connect(s.addr).unwrap();
     c.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
