@@ -133,7 +133,9 @@ fn attach_traces_every_thread_and_ctrl_c_detaches_leaving_it_running() {
 #[test]
 fn attach_to_a_missing_process_is_an_error() {
     let run = run_with_deadline(
-        Command::new(STRACE_LITE).args(["-p", "999999999"]),
+        Command::new(STRACE_LITE)
+            .args(["-p", "999999999"])
+            .stdin(Stdio::null()),
         Duration::from_secs(10),
     );
     assert_eq!(run.status.code(), Some(1));

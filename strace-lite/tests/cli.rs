@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 fn run(args: &[&str]) -> Run {
@@ -15,7 +15,10 @@ fn run(args: &[&str]) -> Run {
 }
 
 fn strace(args: &[&str]) -> Run {
-    run_with_deadline(Command::new(STRACE).args(args), Duration::from_secs(10))
+    run_with_deadline(
+        Command::new(STRACE).args(args).stdin(Stdio::null()),
+        Duration::from_secs(10),
+    )
 }
 
 #[test]

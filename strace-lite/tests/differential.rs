@@ -170,3 +170,63 @@ fn group_stop_and_sigcont_behave_as_untraced() {
         assert_same(&format!("process {i}"), t, m);
     }
 }
+
+/// A fresh pseudo-terminal: (master, slave).
+fn open_pty() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two descriptors into the integers we pass.
+    let r = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(r, 0, "openpty");
+    // SAFETY: both descriptors were just opened and are owned by nothing else.
+    unsafe {
+        (
+            std::os::fd::OwnedFd::from_raw_fd(master),
+            std::os::fd::OwnedFd::from_raw_fd(slave),
+        )
+    }
+}
+
+/// Terminal ioctls (TCGETS, TCSETS*, TIOCGWINSZ...) on a pseudo-terminal as stdin; each
+/// run gets a fresh terminal, since the program changes its modes.
+#[test]
+fn terminal_ioctls_on_a_pty() {
+    use std::process::{Command, Stdio};
+    let dir = scratch_dir("tty");
+    let prog = program("tty");
+    let mut traces = Vec::new();
+    for (tracer, verbose) in [
+        (STRACE, false),
+        (STRACE, true),
+        (STRACE_LITE, false),
+        (STRACE_LITE, true),
+    ] {
+        let (_master, slave) = open_pty();
+        let out = dir.join("trace");
+        let mut cmd = Command::new(tracer);
+        cmd.args(["-e", "trace=ioctl"]);
+        if verbose {
+            cmd.arg("-v");
+        }
+        cmd.arg("-o").arg(&out).arg(&prog).stdin(Stdio::from(slave));
+        run_with_deadline(&mut cmd, std::time::Duration::from_secs(30));
+        traces.push(normalize(&std::fs::read_to_string(&out).expect("trace")));
+    }
+    assert!(
+        traces[0]
+            .iter()
+            .any(|l| l.starts_with("ioctl(0, TCGETS, {c_iflag=")),
+        "{:#?}",
+        traces[0]
+    );
+    assert_same("tty", &traces[0], &traces[2]);
+    assert_same("tty -v", &traces[1], &traces[3]);
+}

@@ -58,10 +58,10 @@ pub struct Run {
     pub stderr: String,
 }
 
-/// Run `cmd` with a deadline (killing it if it overruns), stdout discarded.
+/// Run `cmd` with a deadline (killing it if it overruns), stdout discarded. Stdin is
+/// the caller's choice (set it, or it is inherited).
 pub fn run_with_deadline(cmd: &mut Command, deadline: Duration) -> Run {
     let mut child = cmd
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -88,7 +88,12 @@ pub fn run_with_deadline(cmd: &mut Command, deadline: Duration) -> Run {
 /// Run `tracer` with `options`, the trace going to `out`, on `program args`.
 pub fn trace(tracer: &str, options: &[&str], out: &Path, program: &Path, args: &[&str]) -> Run {
     let mut cmd = Command::new(tracer);
-    cmd.args(options).arg("-o").arg(out).arg(program).args(args);
+    cmd.args(options)
+        .arg("-o")
+        .arg(out)
+        .arg(program)
+        .args(args)
+        .stdin(Stdio::null());
     run_with_deadline(&mut cmd, Duration::from_secs(30))
 }
 
