@@ -293,7 +293,8 @@ impl Conn {
                 // worker's next wait returns at once for this one.
                 return Ok(false);
             }
-            let chunk = body.remaining.min(1 << 20) as usize;
+            // As much as this turn allows: the kernel sends what the socket buffer takes.
+            let chunk = body.remaining.min(SENDFILE_TURN - this_turn) as usize;
             match crate::net::sendfile(&self.stream, &body.file, &mut body.offset, chunk) {
                 // The file shrank under us: the promised length cannot be sent.
                 Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
