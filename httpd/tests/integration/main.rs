@@ -4,6 +4,7 @@
 
 mod common;
 mod features;
+mod httpolice;
 mod load;
 mod malformed;
 mod pipelining;
