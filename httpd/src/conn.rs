@@ -257,7 +257,14 @@ impl Conn {
             self.inbuf = Vec::new();
             self.out = Vec::new();
             self.out_pos = 0;
-            self.deadline = ctx.now + ctx.shared.timeouts.keepalive;
+            // A new connection has the header timeout for its first request (as nginx).
+            let timeouts = &ctx.shared.timeouts;
+            let wait = if self.requests == 0 {
+                timeouts.header
+            } else {
+                timeouts.keepalive
+            };
+            self.deadline = ctx.now + wait;
         } else if self.discard > 0 {
             self.deadline = ctx.now + ctx.shared.timeouts.header;
         } else {
