@@ -105,9 +105,17 @@ fn threads_under_f_in_one_file() {
     assert_eq!(cut, resumed, "{raw:#?}");
 }
 
+/// thread_exec's worker polls /proc until the leader sleeps: a varying number of calls.
+const POLLING_HIDDEN: &str = "trace=!openat,read,close,nanosleep,clock_nanosleep";
+
 #[test]
 fn execve_from_a_non_leader_thread() {
-    let (theirs, mine, theirs_run, mine_run) = both("thread-exec", &["-f"], "thread_exec", &[]);
+    let (theirs, mine, theirs_run, mine_run) = both(
+        "thread-exec",
+        &["-f", "-e", POLLING_HIDDEN],
+        "thread_exec",
+        &[],
+    );
     let theirs = reassemble(&theirs);
     let mine = reassemble(&mine);
     assert_eq!(theirs.len(), mine.len());
@@ -119,7 +127,7 @@ fn execve_from_a_non_leader_thread() {
 
 #[test]
 fn execve_from_a_non_leader_thread_one_file_per_thread() {
-    let (theirs, mine) = both_per_thread("thread-exec-ff", &[], "thread_exec");
+    let (theirs, mine) = both_per_thread("thread-exec-ff", &["-e", POLLING_HIDDEN], "thread_exec");
     assert_eq!(theirs.len(), 2);
     assert_eq!(theirs.len(), mine.len());
     for (i, (t, m)) in theirs.iter().zip(&mine).enumerate() {
@@ -171,27 +179,25 @@ fn group_stop_and_sigcont_behave_as_untraced() {
     }
 }
 
-/// A fresh pseudo-terminal: (master, slave).
+/// A fresh pseudo-terminal: (master, slave), both close-on-exec from the start so the
+/// processes other tests spawn meanwhile do not inherit them.
 fn open_pty() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
     use std::os::fd::FromRawFd;
-    let (mut master, mut slave) = (0, 0);
-    // SAFETY: openpty writes two descriptors into the integers we pass.
-    let r = unsafe {
-        libc::openpty(
-            &mut master,
-            &mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null(),
-            std::ptr::null(),
-        )
-    };
-    assert_eq!(r, 0, "openpty");
-    // SAFETY: both descriptors were just opened and are owned by nothing else.
+    // SAFETY: plain libc calls on descriptors owned here; ptsname_r writes into `name`.
     unsafe {
-        (
-            std::os::fd::OwnedFd::from_raw_fd(master),
-            std::os::fd::OwnedFd::from_raw_fd(slave),
-        )
+        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        assert!(master >= 0, "posix_openpt");
+        let master_fd = std::os::fd::OwnedFd::from_raw_fd(master);
+        assert_eq!(libc::grantpt(master), 0);
+        assert_eq!(libc::unlockpt(master), 0);
+        let mut name = [0 as libc::c_char; 64];
+        assert_eq!(libc::ptsname_r(master, name.as_mut_ptr(), name.len()), 0);
+        let slave = libc::open(
+            name.as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        );
+        assert!(slave >= 0, "open pty slave");
+        (master_fd, std::os::fd::OwnedFd::from_raw_fd(slave))
     }
 }
 
