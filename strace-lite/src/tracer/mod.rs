@@ -70,9 +70,6 @@ impl Tracer {
                 )
             },
         )?;
-        let pid_prefix_always = opts.output.is_some()
-            && !opts.output_per_process
-            && (opts.follow_forks || opts.pids.len() > 1);
         Ok(Tracer {
             decode_opts: DecodeOptions::from_options(&opts),
             decoders: DecoderTable::new(),
@@ -81,7 +78,7 @@ impl Tracer {
             tracees: HashMap::new(),
             main_pid: None,
             outcome: None,
-            pid_prefix_always,
+            pid_prefix_always: false,
             last_line_time: None,
             options_for_children: 0,
             opts,
@@ -129,6 +126,11 @@ impl Tracer {
                 }
             }
         }
+        // With -o, strace prefixes every line with its pid when more than one process
+        // is (or may be) traced; on stderr it writes `[pid N]` only while several are.
+        self.pid_prefix_always = self.opts.output.is_some()
+            && !self.opts.output_per_process
+            && (self.opts.follow_forks || self.tracees.len() > 1);
         self.event_loop();
         self.finish();
         // Stopped by Ctrl-C (or SIGTERM...): the tracees were let go; end like strace,
@@ -521,7 +523,7 @@ impl Tracer {
         let mut prefix = String::new();
         if self.pid_prefix_always {
             prefix.push_str(&format!("{tid:<5} "));
-        } else if !self.out.is_per_thread() && self.tracees.len() > 1 {
+        } else if self.opts.output.is_none() && self.tracees.len() > 1 {
             prefix.push_str(&format!("[pid {tid:>5}] "));
         }
         prefix.push_str(&self.time_prefix());
