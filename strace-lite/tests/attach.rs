@@ -140,3 +140,76 @@ fn attach_to_a_missing_process_is_an_error() {
     assert_eq!(run.status.code(), Some(1));
     assert!(run.stderr.contains("999999999"), "{}", run.stderr);
 }
+
+/// If strace-lite is killed outright, nothing it traced stays stopped: a command it
+/// started is killed with it (PTRACE_O_EXITKILL), a process it attached to runs on.
+#[test]
+fn a_killed_tracer_leaves_no_tracee_stopped() {
+    // A spawned command dies with the tracer.
+    let mut tracer = KillOnDrop(
+        Command::new(STRACE_LITE)
+            .args(["-qq", "-o", "/dev/null"])
+            .arg(program("sleeper"))
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start strace-lite"),
+    );
+    let tracer_pid = tracer.0.id();
+    let mut child = None;
+    assert!(wait_until(Duration::from_secs(10), || {
+        child = std::fs::read_to_string(format!("/proc/{tracer_pid}/task/{tracer_pid}/children"))
+            .ok()
+            .and_then(|s| {
+                s.split_whitespace()
+                    .next()
+                    .and_then(|p| p.parse::<u32>().ok())
+            });
+        child.is_some()
+    }));
+    let child = child.expect("child pid");
+    tracer.0.kill().expect("kill tracer");
+    let _ = tracer.0.wait();
+    assert!(
+        wait_until(Duration::from_secs(10), || status_field(child, "State")
+            .is_none_or(|s| s.starts_with('Z'))),
+        "the spawned command outlived its tracer"
+    );
+
+    // An attached process keeps running.
+    let target = KillOnDrop(
+        Command::new(program("sleeper"))
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start sleeper"),
+    );
+    let pid = target.0.id();
+    let mut tracer = KillOnDrop(
+        Command::new(STRACE_LITE)
+            .args(["-qq", "-o", "/dev/null", "-p", &pid.to_string()])
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start strace-lite"),
+    );
+    let tracer_pid = tracer.0.id().to_string();
+    assert!(wait_until(Duration::from_secs(10), || status_field(
+        pid,
+        "TracerPid"
+    )
+    .as_deref()
+        == Some(tracer_pid.as_str())));
+    tracer.0.kill().expect("kill tracer");
+    let _ = tracer.0.wait();
+    assert!(wait_until(Duration::from_secs(10), || status_field(
+        pid,
+        "TracerPid"
+    )
+    .as_deref()
+        == Some("0")));
+    let switches =
+        || status_field(pid, "voluntary_ctxt_switches").and_then(|v| v.parse::<u64>().ok());
+    let before = switches();
+    assert!(
+        wait_until(Duration::from_secs(5), || switches() > before),
+        "the attached process stopped running"
+    );
+}

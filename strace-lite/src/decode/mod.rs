@@ -144,6 +144,12 @@ impl Call {
         self.push(&v.to_string());
     }
 
+    /// Print argument `i` as a C `unsigned int`.
+    pub fn p_uint_arg(&mut self, i: usize) {
+        let v = self.uint(i);
+        self.push(&v.to_string());
+    }
+
     /// Print argument `i` as an unsigned long.
     pub fn p_ulong(&mut self, i: usize) {
         let v = self.arg(i);

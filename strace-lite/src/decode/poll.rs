@@ -299,11 +299,3 @@ fn select(c: &mut Call) -> Step {
     c.ret_note = Some(format!("({})", parts.join(", ")));
     Step::Done
 }
-
-impl Call {
-    /// Print argument `i` as a C `unsigned int`.
-    pub fn p_uint_arg(&mut self, i: usize) {
-        let v = self.uint(i);
-        self.push(&v.to_string());
-    }
-}
