@@ -1,7 +1,10 @@
 //! Integration tests of the real `httpd` binary with real clients: `curl` for the features,
-//! raw TCP for malformed and pipelined requests, `ab` for a short load. One test binary, one
-//! module per theme; every server runs on an ephemeral loopback port.
+//! raw TCP for malformed and pipelined requests and path traversal, `ab` for a short load,
+//! headless Chromium for a page with CSS, script and image, and HTTPolice over a recorded
+//! exchange (the last three skip with a note when their tool is not installed). One test
+//! binary, one module per theme; every server runs on an ephemeral loopback port.
 
+mod browser;
 mod common;
 mod features;
 mod httpolice;
