@@ -33,6 +33,11 @@ fn network_family() {
 }
 
 #[test]
+fn descriptor_making_calls_and_file_times() {
+    assert_program_matches("fds", &[], "fds", &["$DIR"]);
+}
+
+#[test]
 fn readiness_family() {
     assert_program_matches("poll", &[], "poll", &[]);
 }

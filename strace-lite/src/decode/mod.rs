@@ -5,6 +5,7 @@
 
 mod creds;
 mod fcntl_ioctl;
+mod fds;
 mod file;
 mod futex;
 mod memory;
@@ -366,4 +367,5 @@ fn lookup(name: &str) -> Option<Decoder> {
         .or_else(|| futex::lookup(name))
         .or_else(|| creds::lookup(name))
         .or_else(|| system::lookup(name))
+        .or_else(|| fds::lookup(name))
 }

@@ -11,6 +11,7 @@ pub fn lookup(name: &str) -> Option<Decoder> {
         "newfstatat" => newfstatat,
         "statx" => statx,
         "statfs" => statfs,
+        "utimensat" => utimensat,
         "fstatfs" => fstatfs,
         _ => return None,
     })
@@ -66,11 +67,20 @@ fn makedev_parts(major: u64, minor: u64) -> String {
 
 /// `1700000000 /* 2023-11-14T22:13:20.123456789+0000 */`, as strace's -v prints times.
 fn time_text(sec: i64, nsec: u64) -> String {
+    match date_text(sec, nsec) {
+        Some(date) => format!("{sec} /* {date} */"),
+        None => sec.to_string(),
+    }
+}
+
+/// `2023-11-14T22:13:20.123456789+0000` in local time (no fraction when `nsec` is 0).
+pub fn date_text(sec: i64, nsec: u64) -> Option<String> {
+    // SAFETY: tm is plain integers; localtime_r fills it.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     let t: libc::time_t = sec;
     // SAFETY: localtime_r writes into `tm`, which lives on this stack frame.
     if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
-        return sec.to_string();
+        return None;
     }
     let mut buf = [0u8; 64];
     // SAFETY: the format is a NUL-terminated literal; buf has room for the result.
@@ -83,11 +93,11 @@ fn time_text(sec: i64, nsec: u64) -> String {
     } else {
         format!(".{nsec:09}")
     };
-    format!(
-        "{sec} /* {}{fraction}{} */",
+    Some(format!(
+        "{}{fraction}{}",
         String::from_utf8_lossy(&buf[..n]),
         String::from_utf8_lossy(&zone[..z])
-    )
+    ))
 }
 
 /// Print the `struct stat` at `addr`.
@@ -396,6 +406,44 @@ fn fstatfs(c: &mut Call) -> Step {
     } else {
         print_statfs(c, c.arg(1));
     }
+    Step::Done
+}
+
+/// One `timespec` of utimensat: `UTIME_NOW`, `UTIME_OMIT`, or the time and its date.
+fn utime_text(sec: i64, nsec: u64) -> String {
+    match nsec {
+        0x3fff_ffff => "UTIME_NOW".to_string(),
+        0x3fff_fffe => "UTIME_OMIT".to_string(),
+        _ => match date_text(sec, nsec) {
+            Some(date) => format!("{{tv_sec={sec}, tv_nsec={nsec}}} /* {date} */"),
+            None => format!("{{tv_sec={sec}, tv_nsec={nsec}}}"),
+        },
+    }
+}
+
+fn utimensat(c: &mut Call) -> Step {
+    c.p_dirfd(0);
+    c.sep();
+    c.p_path(1);
+    c.sep();
+    let addr = c.arg(2);
+    if addr == 0 {
+        c.push("NULL");
+    } else {
+        match c.mem.read_value::<[i64; 4]>(addr) {
+            Some([s0, n0, s1, n1]) => {
+                let t = format!(
+                    "[{}, {}]",
+                    utime_text(s0, n0 as u64),
+                    utime_text(s1, n1 as u64)
+                );
+                c.push(&t);
+            }
+            None => c.p_addr(addr),
+        }
+    }
+    c.sep();
+    c.p_flags(3, AT_FLAGS, "0");
     Step::Done
 }
 

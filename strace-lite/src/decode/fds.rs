@@ -1,0 +1,218 @@
+//! Calls that make special descriptors: eventfd, timerfd, signalfd, memfd, inotify,
+//! pidfd.
+
+use super::signal::print_sigset_at;
+use super::{Call, Decoder, RetStyle, Step};
+use crate::format::Xlat;
+
+pub fn lookup(name: &str) -> Option<Decoder> {
+    Some(match name {
+        "eventfd" => eventfd,
+        "eventfd2" => eventfd2,
+        "timerfd_create" => timerfd_create,
+        "timerfd_settime" => timerfd_settime,
+        "timerfd_gettime" => timerfd_gettime,
+        "signalfd" | "signalfd4" => signalfd,
+        "memfd_create" => memfd_create,
+        "inotify_init" => inotify_init,
+        "inotify_init1" => inotify_init1,
+        "inotify_add_watch" => inotify_add_watch,
+        "inotify_rm_watch" => inotify_rm_watch,
+        "pidfd_open" => pidfd_open,
+        _ => return None,
+    })
+}
+
+const CLOEXEC: u64 = 0o2000000;
+const NONBLOCK: u64 = 0o4000;
+
+fn eventfd(c: &mut Call) -> Step {
+    c.p_uint_arg(0);
+    c.ret_style = RetStyle::Fd;
+    Step::Done
+}
+
+fn eventfd2(c: &mut Call) -> Step {
+    c.p_uint_arg(0);
+    c.sep();
+    c.p_flags(
+        1,
+        &[
+            (1, "EFD_SEMAPHORE"),
+            (CLOEXEC, "EFD_CLOEXEC"),
+            (NONBLOCK, "EFD_NONBLOCK"),
+        ],
+        "0",
+    );
+    c.ret_style = RetStyle::Fd;
+    Step::Done
+}
+
+const CLOCKS: &Xlat = &[
+    (0, "CLOCK_REALTIME"),
+    (1, "CLOCK_MONOTONIC"),
+    (7, "CLOCK_BOOTTIME"),
+    (8, "CLOCK_REALTIME_ALARM"),
+    (9, "CLOCK_BOOTTIME_ALARM"),
+];
+
+fn timerfd_create(c: &mut Call) -> Step {
+    c.p_xlat(0, CLOCKS, "CLOCK_???");
+    c.sep();
+    c.p_flags(
+        1,
+        &[(CLOEXEC, "TFD_CLOEXEC"), (NONBLOCK, "TFD_NONBLOCK")],
+        "0",
+    );
+    c.ret_style = RetStyle::Fd;
+    Step::Done
+}
+
+/// `{it_interval={tv_sec=0, tv_nsec=0}, it_value={tv_sec=1, tv_nsec=0}}`.
+fn print_itimerspec(c: &mut Call, addr: u64) {
+    if addr == 0 {
+        return c.push("NULL");
+    }
+    match c.mem.read_value::<[i64; 4]>(addr) {
+        Some([is, ins, vs, vns]) => c.push(&format!(
+            "{{it_interval={{tv_sec={is}, tv_nsec={ins}}}, it_value={{tv_sec={vs}, tv_nsec={vns}}}}}"
+        )),
+        None => c.p_addr(addr),
+    }
+}
+
+fn timerfd_settime(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_fd(0);
+        c.sep();
+        c.p_flags(
+            1,
+            &[(1, "TFD_TIMER_ABSTIME"), (2, "TFD_TIMER_CANCEL_ON_SET")],
+            "0",
+        );
+        c.sep();
+        print_itimerspec(c, c.arg(2));
+        c.sep();
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(3);
+    } else {
+        print_itimerspec(c, c.arg(3));
+    }
+    Step::Done
+}
+
+fn timerfd_gettime(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_fd(0);
+        c.sep();
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(1);
+    } else {
+        print_itimerspec(c, c.arg(1));
+    }
+    Step::Done
+}
+
+fn signalfd(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.sep();
+    print_sigset_at(c, c.arg(1), c.arg(2));
+    c.sep();
+    c.p_ulong(2);
+    if c.nr == 289 {
+        c.sep();
+        c.p_flags(
+            3,
+            &[(CLOEXEC, "SFD_CLOEXEC"), (NONBLOCK, "SFD_NONBLOCK")],
+            "0",
+        );
+    }
+    c.ret_style = RetStyle::Fd;
+    Step::Done
+}
+
+fn memfd_create(c: &mut Call) -> Step {
+    c.p_cstring_at(c.arg(0));
+    c.sep();
+    c.p_flags(
+        1,
+        &[
+            (1, "MFD_CLOEXEC"),
+            (2, "MFD_ALLOW_SEALING"),
+            (4, "MFD_HUGETLB"),
+            (8, "MFD_NOEXEC_SEAL"),
+            (0x10, "MFD_EXEC"),
+        ],
+        "0",
+    );
+    c.ret_style = RetStyle::Fd;
+    Step::Done
+}
+
+fn inotify_init(c: &mut Call) -> Step {
+    c.ret_style = RetStyle::Fd;
+    Step::Done
+}
+
+fn inotify_init1(c: &mut Call) -> Step {
+    c.p_flags(
+        0,
+        &[(NONBLOCK, "IN_NONBLOCK"), (CLOEXEC, "IN_CLOEXEC")],
+        "0",
+    );
+    c.ret_style = RetStyle::Fd;
+    Step::Done
+}
+
+const INOTIFY_MASK: &Xlat = &[
+    (0x1, "IN_ACCESS"),
+    (0x2, "IN_MODIFY"),
+    (0x4, "IN_ATTRIB"),
+    (0x8, "IN_CLOSE_WRITE"),
+    (0x10, "IN_CLOSE_NOWRITE"),
+    (0x20, "IN_OPEN"),
+    (0x40, "IN_MOVED_FROM"),
+    (0x80, "IN_MOVED_TO"),
+    (0x100, "IN_CREATE"),
+    (0x200, "IN_DELETE"),
+    (0x400, "IN_DELETE_SELF"),
+    (0x800, "IN_MOVE_SELF"),
+    (0x2000, "IN_UNMOUNT"),
+    (0x4000, "IN_Q_OVERFLOW"),
+    (0x8000, "IN_IGNORED"),
+    (0x1000000, "IN_ONLYDIR"),
+    (0x2000000, "IN_DONT_FOLLOW"),
+    (0x4000000, "IN_EXCL_UNLINK"),
+    (0x10000000, "IN_MASK_CREATE"),
+    (0x20000000, "IN_MASK_ADD"),
+    (0x40000000, "IN_ISDIR"),
+    (0x80000000, "IN_ONESHOT"),
+];
+
+fn inotify_add_watch(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.sep();
+    c.p_path(1);
+    c.sep();
+    c.p_flags(2, INOTIFY_MASK, "0");
+    Step::Done
+}
+
+fn inotify_rm_watch(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.sep();
+    c.p_int(1);
+    Step::Done
+}
+
+fn pidfd_open(c: &mut Call) -> Step {
+    c.p_int(0);
+    c.sep();
+    c.p_flags(1, &[(NONBLOCK, "PIDFD_NONBLOCK")], "0");
+    c.ret_style = RetStyle::Fd;
+    Step::Done
+}
