@@ -398,3 +398,14 @@ fn past_max_connections_a_new_client_gets_503_and_the_others_are_served() {
     }
     assert_eq!(status, 200);
 }
+
+#[test]
+fn the_last_request_allowed_on_a_connection_says_connection_close() {
+    let s = Server::start_with(&["--keepalive-requests", "2"]);
+    let req = b"GET /style.css HTTP/1.1\r\nHost: t\r\n\r\nGET /style.css HTTP/1.1\r\nHost: t\r\n\r\nGET /style.css HTTP/1.1\r\nHost: t\r\n\r\n";
+    // The server answers two and closes (the exchange ends only because it closes).
+    let raw = s.raw_until_server_closes(req);
+    let rs = parse_responses(&raw, &[false, false]);
+    assert_eq!(rs[0].header("connection"), Some("keep-alive"));
+    assert_eq!(rs[1].header("connection"), Some("close"));
+}
