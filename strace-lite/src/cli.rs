@@ -316,6 +316,10 @@ impl Options {
         } else {
             StatusFilter::All
         };
+        // strace: with -o and a command, attach/detach messages are off by default.
+        if cli.output.is_some() && !cli.command.is_empty() {
+            quiet = quiet.max(1);
+        }
         Ok(Options {
             follow_forks: cli.follow > 0,
             output_per_process: cli.follow > 1 && cli.output.is_some(),

@@ -92,6 +92,12 @@ impl Tracer {
             let options = ptrace::seize_options(self.opts.follow_forks, true);
             self.options_for_children = options;
             let pid = spawn::spawn(&self.opts.command, options)?;
+            if self.opts.output.is_some() {
+                // Like strace: a command traced into a file is not interrupted by Ctrl-C
+                // and the like (the command itself gets them from the terminal). Ignored
+                // only now, so the command does not inherit the ignoring.
+                ignore_stop_signals();
+            }
             let mut t = Tracee::new(pid);
             t.hidden = true;
             self.tracees.insert(pid, t);
@@ -624,6 +630,13 @@ impl Tracer {
             self.out.write_raw(&table);
         }
         self.out.flush();
+    }
+}
+
+fn ignore_stop_signals() {
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+        // SAFETY: setting a signal's disposition to ignore.
+        unsafe { libc::signal(sig, libc::SIG_IGN) };
     }
 }
 
