@@ -93,6 +93,8 @@ pub struct Head<'a> {
     pub range: Option<&'a [u8]>,
     pub user_agent: Option<&'a [u8]>,
     pub referer: Option<&'a [u8]>,
+    /// `Expect: 100-continue` was sent.
+    pub expect_continue: bool,
     /// Header lines seen (the recognised ones and the others).
     pub header_count: usize,
 }
@@ -369,6 +371,10 @@ fn parse_header_line<'a>(line: &'a [u8], head: &mut Head<'a>) -> Result<(), Stat
         5 if name.eq_ignore_ascii_case(b"range") => &mut head.range,
         10 if name.eq_ignore_ascii_case(b"user-agent") => &mut head.user_agent,
         7 if name.eq_ignore_ascii_case(b"referer") => &mut head.referer,
+        6 if name.eq_ignore_ascii_case(b"expect") => {
+            head.expect_continue |= value.eq_ignore_ascii_case(b"100-continue");
+            return Ok(());
+        }
         _ => return Ok(()),
     };
     *slot = Some(value);

@@ -11,6 +11,11 @@
 //! | `Transfer-Encoding` other than exactly `chunked` | 501 |
 //! | `Content-Length` over the body limit (1 MiB, nginx's `client_max_body_size`) | 413 |
 //! | a method other than GET and HEAD (after the body is framed) | 405 |
+//!
+//! The connection is not kept after a request whose body we will not read in full: a chunked
+//! body (we do not decode it), or a body announced with `Expect: 100-continue` (we answer
+//! without sending `100 Continue`, so the client may never send it, and its next request
+//! must not be mistaken for the body).
 
 use crate::parse::{Head, Version};
 use crate::status::Status;
@@ -99,7 +104,9 @@ pub fn interpret(head: Head<'_>) -> Result<Request<'_>, Status> {
         version,
         raw_path,
         query,
-        keep_alive: keep_alive && body != BodyFraming::Chunked,
+        keep_alive: keep_alive
+            && body != BodyFraming::Chunked
+            && !(head.expect_continue && body != BodyFraming::None),
         body,
         head,
     })
@@ -184,6 +191,16 @@ mod tests {
         let r = req(b"GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n").unwrap();
         assert_eq!(r.body, BodyFraming::Chunked);
         assert!(!r.keep_alive);
+    }
+
+    #[test]
+    fn a_body_behind_expect_100_continue_closes_the_connection() {
+        let r =
+            req(b"POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 5\r\n\r\n")
+                .unwrap();
+        assert!(!r.keep_alive);
+        let r = req(b"GET / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n").unwrap();
+        assert!(r.keep_alive);
     }
 
     #[test]
