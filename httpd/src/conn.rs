@@ -71,7 +71,10 @@ pub struct Conn {
     peer: IpAddr,
     /// Received bytes not yet consumed.
     inbuf: Vec<u8>,
-    /// How far `inbuf` has been searched for the end of a head.
+    /// Bytes of `inbuf` before this are consumed (compacted before the next read, so a
+    /// pipeline of many requests costs one move per read, not one per request).
+    in_pos: usize,
+    /// How far the unconsumed input has been searched for the end of a head.
     scanned: usize,
     /// When the first byte of the head being received arrived.
     head_started: Option<Instant>,
@@ -119,6 +122,7 @@ impl Conn {
             stream,
             peer,
             inbuf: Vec::new(),
+            in_pos: 0,
             scanned: 0,
             head_started: None,
             out: Vec::new(),
@@ -172,8 +176,12 @@ impl Conn {
 
     /// One read into the input buffer; EOF is remembered, `WouldBlock` is nothing.
     fn fill(&mut self, ctx: &mut Ctx) -> io::Result<()> {
-        if self.inbuf.len() >= MAX_INBUF {
+        if self.input().len() >= MAX_INBUF {
             return Ok(());
+        }
+        if self.in_pos > 0 {
+            self.inbuf.drain(..self.in_pos);
+            self.in_pos = 0;
         }
         match (&self.stream).read(&mut ctx.scratch) {
             Ok(0) => {
@@ -182,7 +190,7 @@ impl Conn {
             }
             Ok(n) => {
                 ctx.stats.bytes_in += n as u64;
-                if self.inbuf.is_empty() && self.discard == 0 {
+                if self.input().is_empty() && self.discard == 0 {
                     self.head_started = Some(ctx.now);
                 }
                 self.inbuf.extend_from_slice(&ctx.scratch[..n]);
@@ -252,9 +260,10 @@ impl Conn {
         if self.peer_eof {
             return Next::Close;
         }
-        if self.inbuf.is_empty() {
+        if self.input().is_empty() {
             // An idle connection keeps no buffers.
             self.inbuf = Vec::new();
+            self.in_pos = 0;
             self.out = Vec::new();
             self.out_pos = 0;
             // A new connection has the header timeout for its first request (as nginx).
@@ -333,47 +342,58 @@ impl Conn {
         }
     }
 
+    /// The received bytes not consumed yet.
+    fn input(&self) -> &[u8] {
+        &self.inbuf[self.in_pos..]
+    }
+
     fn consume(&mut self, n: usize) {
-        let n = n.min(self.inbuf.len());
-        self.inbuf.drain(..n);
+        self.in_pos += n.min(self.input().len());
+        if self.in_pos == self.inbuf.len() {
+            self.inbuf.clear();
+            self.in_pos = 0;
+        }
         self.scanned = 0;
     }
 
     fn answer_next(&mut self, ctx: &mut Ctx) -> Step {
         if self.discard > 0 {
-            let n = self.discard.min(self.inbuf.len() as u64);
+            let n = self.discard.min(self.input().len() as u64);
             self.consume(n as usize);
             self.discard -= n;
             if self.discard > 0 {
                 return Step::NeedInput;
             }
-            self.head_started = (!self.inbuf.is_empty()).then_some(ctx.now);
+            self.head_started = (!self.input().is_empty()).then_some(ctx.now);
         }
         if self.scanned == 0 {
-            let empty = parse::skip_empty_lines(&self.inbuf);
+            let empty = parse::skip_empty_lines(self.input());
             if empty > 0 {
                 self.consume(empty);
             }
         }
-        if self.inbuf.is_empty() {
+        if self.input().is_empty() {
             return Step::NeedInput;
         }
         let limits = &ctx.shared.limits;
-        let Some(end) = parse::find_head_end(&self.inbuf, self.scanned) else {
-            if let Err(status) = parse::check_partial(&self.inbuf, limits) {
+        let Some(end) = parse::find_head_end(self.input(), self.scanned) else {
+            if let Err(status) = parse::check_partial(self.input(), limits) {
+                // Refused: the rest of the input is dropped with the connection.
                 let inbuf = std::mem::take(&mut self.inbuf);
-                self.answer_error(status, first_line(&inbuf), ctx);
+                let pos = std::mem::take(&mut self.in_pos);
+                self.answer_error(status, first_line(&inbuf[pos..]), ctx);
                 self.scanned = 0;
                 return Step::Answered;
             }
-            self.scanned = parse::rescan_from(&self.inbuf);
+            self.scanned = parse::rescan_from(self.input());
             return Step::NeedInput;
         };
+        // The head borrows the buffer while the answer is written into `self`.
         let inbuf = std::mem::take(&mut self.inbuf);
-        self.answer_head(&inbuf[..end], ctx);
+        self.answer_head(&inbuf[self.in_pos..self.in_pos + end], ctx);
         self.inbuf = inbuf;
         self.consume(end);
-        self.head_started = (!self.inbuf.is_empty()).then_some(ctx.now);
+        self.head_started = (!self.input().is_empty()).then_some(ctx.now);
         Step::Answered
     }
 
@@ -491,13 +511,14 @@ impl Conn {
         // (Bytes that arrive after this check still meet a closed socket; nginx has the same
         // window. Peeking the socket would cost a system call per connection for little.)
         let may_send_more =
-            !self.peer_eof && (self.unread_input || !self.inbuf.is_empty() || self.discard > 0);
+            !self.peer_eof && (self.unread_input || !self.input().is_empty() || self.discard > 0);
         if !may_send_more {
             return Next::Close;
         }
         crate::net::shutdown_write(&self.stream);
         self.lingering = true;
         self.inbuf = Vec::new();
+        self.in_pos = 0;
         self.out = Vec::new();
         self.deadline = ctx.now + ctx.shared.timeouts.linger;
         Next::Wait(Interest::READ)

@@ -124,3 +124,19 @@ fn a_pipeline_larger_than_the_socket_buffers_arrives_in_order() {
         .all(|r| r.status == 200 && r.body.len() == BIG_LEN));
     assert_eq!(rs[n - 1].body, STYLE.as_bytes());
 }
+
+#[test]
+fn a_thousand_small_pipelined_requests_in_one_write() {
+    let s = Server::start_with(&["--keepalive-requests", "5000"]);
+    let n = 1000;
+    let mut req = b"GET /style.css HTTP/1.1\r\nHost: t\r\n\r\n".repeat(n - 1);
+    req.extend_from_slice(b"HEAD /style.css HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    let raw = s.raw_until_server_closes(&req);
+    let mut bodiless = vec![false; n - 1];
+    bodiless.push(true);
+    let rs = parse_responses(&raw, &bodiless);
+    assert!(rs[..n - 1]
+        .iter()
+        .all(|r| r.status == 200 && r.body == STYLE.as_bytes()));
+    assert_eq!(rs[n - 1].header("connection"), Some("close"));
+}
