@@ -71,6 +71,26 @@ pub fn xlat(value: u64, table: &Xlat, unknown: &str, style: XlatStyle) -> String
 
 /// The names of the bits of `value` from `table` as `A|B|0x10` (`zero` when none).
 pub fn flag_names(value: u64, table: &Xlat, zero: &str) -> String {
+    flag_names_or(value, table, zero, &unknown_flag_name(table))
+}
+
+/// [`flag_names`] with the comment for a value none of whose bits is known, as strace
+/// prints it: `0x8 /* AT_??? */`.
+pub fn flag_names_or(value: u64, table: &Xlat, zero: &str, unknown: &str) -> String {
+    if !unknown.is_empty()
+        && value != 0
+        && !table
+            .iter()
+            .any(|(bit, _)| *bit != 0 && value & bit == *bit)
+    {
+        return format!("{} /* {unknown} */", hex(value));
+    }
+    flag_names_plain(value, table, zero)
+}
+
+/// The names of the bits of `value`, the unknown rest in hex, without a comment (for
+/// flags printed after another field, like the `O_RDONLY|...` of open).
+pub fn flag_names_plain(value: u64, table: &Xlat, zero: &str) -> String {
     let mut names = Vec::new();
     let mut rest = value;
     for &(bit, name) in table {
@@ -87,6 +107,38 @@ pub fn flag_names(value: u64, table: &Xlat, zero: &str) -> String {
     } else {
         names.join("|")
     }
+}
+
+/// `AT_???` for a table of `AT_*` names: the prefix most names share up to their first
+/// `_` (or, without underscores, their common prefix, as `EPOLL`), then `???`.
+fn unknown_flag_name(table: &Xlat) -> String {
+    let with_underscore = table.iter().filter(|(_, n)| n.contains('_')).count();
+    if with_underscore * 2 > table.len() {
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        for (_, name) in table.iter().filter(|(_, n)| n.contains('_')) {
+            let start = name.len() - name.trim_start_matches('_').len();
+            let head = name[start..]
+                .find('_')
+                .map_or(*name, |i| &name[..=start + i]);
+            match counts.iter_mut().find(|(h, _)| *h == head) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((head, 1)),
+            }
+        }
+        if let Some((head, _)) = counts.iter().max_by_key(|(_, n)| *n) {
+            return format!("{head}???");
+        }
+    }
+    let mut prefix: &str = table.first().map_or("", |(_, n)| n);
+    for (_, name) in table {
+        let common = prefix
+            .char_indices()
+            .zip(name.chars())
+            .take_while(|((_, a), b)| a == b)
+            .count();
+        prefix = &prefix[..common];
+    }
+    format!("{prefix}???")
 }
 
 /// Print a flag set as `A|B|0x10`; `zero` is printed when no bit is set.
@@ -178,7 +230,12 @@ mod tests {
         let t: &Xlat = &[(1, "A"), (2, "B"), (4, "C")];
         assert_eq!(flags(5, t, "0", XlatStyle::Abbrev), "A|C");
         assert_eq!(flags(0x11, t, "0", XlatStyle::Abbrev), "A|0x10");
+        assert_eq!(flags(0x10, t, "0", XlatStyle::Abbrev), "0x10 /* ??? */");
         assert_eq!(flags(0, t, "0", XlatStyle::Abbrev), "0");
+        let at: &Xlat = &[(0x100, "AT_SYMLINK_NOFOLLOW"), (0x200, "AT_REMOVEDIR")];
+        assert_eq!(flag_names(8, at, "0"), "0x8 /* AT_??? */");
+        let ep: &Xlat = &[(1, "EPOLLIN"), (4, "EPOLLOUT")];
+        assert_eq!(flag_names(8, ep, "0"), "0x8 /* EPOLL??? */");
         assert_eq!(xlat(9, t, "X_???", XlatStyle::Abbrev), "0x9 /* X_??? */");
         assert_eq!(errno_name(2), "ENOENT");
         assert_eq!(errno_message(2), "No such file or directory");

@@ -37,6 +37,12 @@ fn descriptor_making_calls_and_file_times() {
     assert_program_matches("fds", &[], "fds", &["$DIR"]);
 }
 
+/// Bad pointers and absurd values in every decoded call: same text as strace, no crash.
+#[test]
+fn unreadable_pointers_and_garbage_arguments() {
+    assert_program_matches("garbage", &[], "garbage", &[]);
+}
+
 #[test]
 fn readiness_family() {
     assert_program_matches("poll", &[], "poll", &[]);

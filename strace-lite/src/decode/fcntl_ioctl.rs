@@ -252,20 +252,18 @@ fn print_winsize(c: &mut Call, addr: u64) {
 
 /// strace's `_IOC(dir, type, nr, size)` spelling of an unknown request.
 fn ioc_text(req: u64) -> String {
-    let dir = (req >> 30) & 3;
-    let size = (req >> 16) & 0x3fff;
-    let ty = (req >> 8) & 0xff;
-    let nr = req & 0xff;
-    if dir == 0 && size == 0 {
-        return format!("{req:#x}");
-    }
-    let dir_text = match dir {
+    let dir = match (req >> 30) & 3 {
         0 => "_IOC_NONE",
         1 => "_IOC_WRITE",
         2 => "_IOC_READ",
         _ => "_IOC_READ|_IOC_WRITE",
     };
-    format!("_IOC({dir_text}, {ty:#x}, {nr:#x}, {size:#x})")
+    format!(
+        "_IOC({dir}, {}, {}, {})",
+        format::hex((req >> 8) & 0xff),
+        format::hex(req & 0xff),
+        format::hex((req >> 16) & 0x3fff)
+    )
 }
 
 const TERM_IFLAGS: &Xlat = &[

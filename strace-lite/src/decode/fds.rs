@@ -3,7 +3,7 @@
 
 use super::signal::print_sigset_at;
 use super::{Call, Decoder, RetStyle, Step};
-use crate::format::Xlat;
+use crate::format::{self, Xlat};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
     Some(match name {
@@ -87,7 +87,12 @@ fn timerfd_settime(c: &mut Call) -> Step {
         c.sep();
         c.p_flags(
             1,
-            &[(1, "TFD_TIMER_ABSTIME"), (2, "TFD_TIMER_CANCEL_ON_SET")],
+            &[
+                (1, "TFD_TIMER_ABSTIME"),
+                (2, "TFD_TIMER_CANCEL_ON_SET"),
+                (CLOEXEC, "TFD_CLOEXEC"),
+                (NONBLOCK, "TFD_NONBLOCK"),
+            ],
             "0",
         );
         c.sep();
@@ -135,20 +140,32 @@ fn signalfd(c: &mut Call) -> Step {
     Step::Done
 }
 
+const MFD_FLAGS: &Xlat = &[
+    (1, "MFD_CLOEXEC"),
+    (2, "MFD_ALLOW_SEALING"),
+    (4, "MFD_HUGETLB"),
+];
+
 fn memfd_create(c: &mut Call) -> Step {
     c.p_cstring_at(c.arg(0));
     c.sep();
-    c.p_flags(
-        1,
-        &[
-            (1, "MFD_CLOEXEC"),
-            (2, "MFD_ALLOW_SEALING"),
-            (4, "MFD_HUGETLB"),
-            (8, "MFD_NOEXEC_SEAL"),
-            (0x10, "MFD_EXEC"),
-        ],
-        "0",
-    );
+    // Bits 26..31 hold the huge page size, as a shift.
+    let flags = c.arg(1) & 0xffff_ffff;
+    let huge = (flags >> 26) & 0x3f;
+    let rest = flags & !(0x3f << 26);
+    let mut text = if rest != 0 || huge == 0 {
+        format::flag_names(rest, MFD_FLAGS, "0")
+    } else {
+        String::new()
+    };
+    if huge != 0 {
+        if !text.is_empty() {
+            text.push('|');
+        }
+        text.push_str(&format!("{huge}<<MFD_HUGE_SHIFT"));
+    }
+    let t = format::styled(&format::hex(flags), &text, c.style());
+    c.push(&t);
     c.ret_style = RetStyle::Fd;
     Step::Done
 }

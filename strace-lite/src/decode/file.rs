@@ -94,7 +94,7 @@ pub fn open_flags(value: u64, style: crate::cli::XlatStyle) -> String {
     let text = if rest == 0 {
         mode.to_string()
     } else {
-        format!("{mode}|{}", format::flag_names(rest, OPEN_FLAGS, "0"))
+        format!("{mode}|{}", format::flag_names_plain(rest, OPEN_FLAGS, "0"))
     };
     format::styled(&format::hex(value), &text, style)
 }
@@ -105,7 +105,7 @@ fn open_tail(c: &mut Call, flags_arg: usize) -> Step {
     c.push(&text);
     if flags & 0o100 != 0 || flags & 0o20200000 == 0o20200000 {
         c.sep();
-        c.push(&format::octal(c.arg(flags_arg + 1) & 0o7777));
+        c.push(&format::octal(c.arg(flags_arg + 1) & 0o177777));
     }
     c.ret_style = RetStyle::Fd;
     Step::Done
@@ -163,7 +163,7 @@ fn openat2(c: &mut Call) -> Step {
 fn creat(c: &mut Call) -> Step {
     c.p_path(0);
     c.sep();
-    c.push(&format::octal(c.arg(1) & 0o7777));
+    c.push(&format::octal(c.arg(1) & 0o177777));
     c.ret_style = RetStyle::Fd;
     Step::Done
 }
@@ -385,14 +385,16 @@ fn getdents(c: &mut Call) -> Step {
         }
     }
     c.sep();
-    c.p_ulong(2);
+    c.p_uint_arg(2);
     Step::Done
 }
 
 const ACCESS_FLAGS: &Xlat = &[(4, "R_OK"), (2, "W_OK"), (1, "X_OK")];
 
 fn access_mode(c: &mut Call, i: usize) {
-    c.p_flags(i, ACCESS_FLAGS, "F_OK");
+    let text = format::flag_names_or(c.arg(i), ACCESS_FLAGS, "F_OK", "?_OK");
+    let t = format::styled(&format::hex(c.arg(i)), &text, c.style());
+    c.push(&t);
 }
 
 fn access(c: &mut Call) -> Step {
@@ -504,7 +506,7 @@ fn symlinkat(c: &mut Call) -> Step {
 fn path_mode(c: &mut Call) -> Step {
     c.p_path(0);
     c.sep();
-    c.push(&format::octal(c.arg(1) & 0o7777));
+    c.push(&format::octal(c.arg(1) & 0o177777));
     Step::Done
 }
 
@@ -513,14 +515,14 @@ fn mkdirat(c: &mut Call) -> Step {
     c.sep();
     c.p_path(1);
     c.sep();
-    c.push(&format::octal(c.arg(2) & 0o7777));
+    c.push(&format::octal(c.arg(2) & 0o177777));
     Step::Done
 }
 
 fn fchmod(c: &mut Call) -> Step {
     c.p_fd(0);
     c.sep();
-    c.push(&format::octal(c.arg(1) & 0o7777));
+    c.push(&format::octal(c.arg(1) & 0o177777));
     Step::Done
 }
 
@@ -639,16 +641,7 @@ fn pipe2(c: &mut Call) -> Step {
     }
     pipe_fds(c);
     c.sep();
-    c.p_flags(
-        1,
-        &[
-            (0o4000, "O_NONBLOCK"),
-            (0o2000000, "O_CLOEXEC"),
-            (0o40000, "O_DIRECT"),
-            (0o10000000, "O_NOTIFICATION_PIPE"),
-        ],
-        "0",
-    );
+    c.p_flags(1, OPEN_FLAGS, "0");
     Step::Done
 }
 

@@ -107,13 +107,9 @@ fn futex(c: &mut Call) -> Step {
         }
         7 | 8 => {}
         _ => {
-            c.p_hex(2);
+            c.p_uint_arg(2);
             c.sep();
-            c.p_hex(3);
-            c.sep();
-            c.p_hex(4);
-            c.sep();
-            c.p_hex(5);
+            c.p_ptr(3);
         }
     }
     if matches!(cmd, 7 | 8) {

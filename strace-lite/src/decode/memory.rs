@@ -72,7 +72,7 @@ fn mmap(c: &mut Call) -> Step {
     let rest = flags & !0xf;
     if rest != 0 {
         t.push('|');
-        t.push_str(&format::flag_names(rest, MAP_FLAGS, "0"));
+        t.push_str(&format::flag_names_plain(rest, MAP_FLAGS, "0"));
     }
     let t = format::styled(&format::hex(flags), &t, c.style());
     c.push(&t);

@@ -32,12 +32,46 @@ pub const ADDRESS_FAMILIES: &Xlat = &[
     (3, "AF_AX25"),
     (4, "AF_IPX"),
     (5, "AF_APPLETALK"),
+    (6, "AF_NETROM"),
+    (7, "AF_BRIDGE"),
+    (8, "AF_ATMPVC"),
+    (9, "AF_X25"),
     (10, "AF_INET6"),
+    (11, "AF_ROSE"),
+    (12, "AF_DECnet"),
+    (13, "AF_NETBEUI"),
+    (14, "AF_SECURITY"),
+    (15, "AF_KEY"),
     (16, "AF_NETLINK"),
     (17, "AF_PACKET"),
+    (18, "AF_ASH"),
+    (19, "AF_ECONET"),
+    (20, "AF_ATMSVC"),
+    (21, "AF_RDS"),
+    (22, "AF_SNA"),
+    (23, "AF_IRDA"),
+    (24, "AF_PPPOX"),
+    (25, "AF_WANPIPE"),
+    (26, "AF_LLC"),
+    (27, "AF_IB"),
+    (28, "AF_MPLS"),
+    (29, "AF_CAN"),
+    (30, "AF_TIPC"),
+    (31, "AF_BLUETOOTH"),
+    (32, "AF_IUCV"),
+    (33, "AF_RXRPC"),
+    (34, "AF_ISDN"),
+    (35, "AF_PHONET"),
+    (36, "AF_IEEE802154"),
+    (37, "AF_CAIF"),
     (38, "AF_ALG"),
+    (39, "AF_NFC"),
     (40, "AF_VSOCK"),
+    (41, "AF_KCM"),
+    (42, "AF_QIPCRTR"),
+    (43, "AF_SMC"),
     (44, "AF_XDP"),
+    (45, "AF_MCTP"),
 ];
 
 const SOCK_TYPES: &Xlat = &[
@@ -74,20 +108,17 @@ const NETLINK_PROTOCOLS: &Xlat = &[
     (16, "NETLINK_GENERIC"),
 ];
 
+/// `SOCK_STREAM|SOCK_CLOEXEC`; an unknown type leaves the whole value to the flags.
 fn sock_type_text(value: u64, style: crate::cli::XlatStyle) -> String {
-    let mut s = SOCK_TYPES
-        .iter()
-        .find(|(v, _)| *v == value & 0xf)
-        .map_or_else(
-            || format!("{:#x} /* SOCK_??? */", value & 0xf),
-            |(_, n)| n.to_string(),
-        );
-    let rest = value & !0xf;
-    if rest != 0 {
-        s.push('|');
-        s.push_str(&format::flag_names(rest, SOCK_FLAGS, "0"));
-    }
-    format::styled(&format::hex(value), &s, style)
+    let text = match SOCK_TYPES.iter().find(|(v, _)| *v == value & 0xf) {
+        Some((_, name)) if value & !0xf == 0 => name.to_string(),
+        Some((_, name)) => format!(
+            "{name}|{}",
+            format::flag_names_plain(value & !0xf, SOCK_FLAGS, "0")
+        ),
+        None => format::flag_names(value, SOCK_FLAGS, "0"),
+    };
+    format::styled(&format::hex(value), &text, style)
 }
 
 fn socket(c: &mut Call) -> Step {
@@ -176,7 +207,7 @@ fn bind(c: &mut Call) -> Step {
     c.sep();
     print_sockaddr(c, c.arg(1), c.uint(2));
     c.sep();
-    c.p_ulong(2);
+    c.p_int(2);
     Step::Done
 }
 
@@ -261,10 +292,13 @@ pub const MSG_FLAGS: &Xlat = &[
     (0x4000, "MSG_NOSIGNAL"),
     (0x8000, "MSG_MORE"),
     (0x10000, "MSG_WAITFORONE"),
+    (0x20000, "MSG_SENDPAGE_NOTLAST"),
     (0x40000, "MSG_BATCH"),
+    (0x80000, "MSG_NO_SHARED_FRAGS"),
     (0x4000000, "MSG_ZEROCOPY"),
     (0x20000000, "MSG_FASTOPEN"),
     (0x40000000, "MSG_CMSG_CLOEXEC"),
+    (0x80000000, "MSG_CMSG_COMPAT"),
 ];
 
 fn sendto(c: &mut Call) -> Step {
@@ -420,12 +454,14 @@ fn sockopt_name(c: &mut Call) {
         0 => IP_OPTIONS,
         _ => &[],
     };
-    c.p_xlat(1, SOCKOPT_LEVELS, "SOL_???");
+    c.p_xlat(1, SOCKOPT_LEVELS, "SOL_??");
     c.sep();
-    if table.is_empty() {
-        c.p_int(2);
-    } else {
-        c.p_xlat(2, table, "");
+    match table.iter().find(|(v, _)| *v == c.arg(2) & 0xffff_ffff) {
+        Some((v, name)) => {
+            let t = format::styled(&format::hex(*v), name, c.style());
+            c.push(&t);
+        }
+        None => c.p_uint_arg(2),
     }
 }
 
@@ -500,7 +536,7 @@ fn socketpair(c: &mut Call) -> Step {
         let t = sock_type_text(c.arg(1), c.style());
         c.push(&t);
         c.sep();
-        c.p_int(2);
+        c.p_ulong(2);
         c.sep();
         return Step::AtExit;
     }

@@ -224,7 +224,10 @@ fn fd_set_text(c: &Call, addr: u64, nfds: i32, decorate: bool) -> Option<String>
     if addr == 0 {
         return Some("NULL".to_string());
     }
-    let n = nfds.clamp(0, 1024) as usize;
+    if nfds < 0 {
+        return None;
+    }
+    let n = nfds.min(1024) as usize;
     let words = n.div_ceil(64);
     let bits = c.mem.read_array::<u64>(addr, words)?;
     let mut fds = Vec::new();

@@ -72,6 +72,9 @@ fn print_env(c: &mut Call, addr: u64) {
     if c.opts.verbose || addr == 0 {
         return print_string_array(c, addr);
     }
+    if c.mem.read_u64(addr).is_none() {
+        return c.p_addr(addr);
+    }
     let mut n = 0u64;
     while let Some(p) = c.mem.read_u64(addr.wrapping_add(n * 8)) {
         if p == 0 {
@@ -290,9 +293,9 @@ const WAIT_OPTIONS: &Xlat = &[
     (4, "WEXITED"),
     (8, "WCONTINUED"),
     (0x1000000, "WNOWAIT"),
-    (0x20000000, "__WNOTHREAD"),
-    (0x40000000, "__WALL"),
     (0x80000000, "__WCLONE"),
+    (0x40000000, "__WALL"),
+    (0x20000000, "__WNOTHREAD"),
 ];
 
 fn wait4(c: &mut Call) -> Step {
@@ -549,7 +552,7 @@ fn sched_getaffinity(c: &mut Call) -> Step {
     if !c.exiting {
         c.p_int(0);
         c.sep();
-        c.p_ulong(1);
+        c.p_uint_arg(1);
         c.sep();
         return Step::AtExit;
     }
@@ -564,7 +567,7 @@ fn sched_getaffinity(c: &mut Call) -> Step {
 fn sched_setaffinity(c: &mut Call) -> Step {
     c.p_int(0);
     c.sep();
-    c.p_ulong(1);
+    c.p_uint_arg(1);
     c.sep();
     print_cpu_set(c, c.arg(2), c.arg(1));
     Step::Done

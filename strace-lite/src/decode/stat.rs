@@ -206,11 +206,12 @@ const STATX_MASK: &Xlat = &[
 ];
 
 const STATX_FLAGS: &Xlat = &[
+    (0x2000, "AT_STATX_FORCE_SYNC"),
+    (0x4000, "AT_STATX_DONT_SYNC"),
     (0x100, "AT_SYMLINK_NOFOLLOW"),
     (0x800, "AT_NO_AUTOMOUNT"),
     (0x1000, "AT_EMPTY_PATH"),
-    (0x2000, "AT_STATX_FORCE_SYNC"),
-    (0x4000, "AT_STATX_DONT_SYNC"),
+    (0x8000, "AT_RECURSIVE"),
 ];
 
 const STATX_ATTRS: &Xlat = &[
@@ -232,23 +233,25 @@ fn statx(c: &mut Call) -> Step {
         c.p_path(1);
         c.sep();
         let flags = c.arg(2);
-        let sync = format::xlat(
-            flags & 0x6000,
-            &[
-                (0, "AT_STATX_SYNC_AS_STAT"),
-                (0x2000, "AT_STATX_FORCE_SYNC"),
-                (0x4000, "AT_STATX_DONT_SYNC"),
-            ],
-            "",
-            c.style(),
-        );
-        let rest = flags & !0x6000;
-        c.push(&sync);
-        if rest != 0 {
-            c.push("|");
-            let t = format::flags(rest, STATX_FLAGS, "0", c.style());
-            c.push(&t);
-        }
+        // The sync type is a 2-bit field; an invalid one (both bits) prints as flags.
+        let text = if flags & 0x6000 == 0x6000 {
+            format::flag_names(flags, STATX_FLAGS, "0")
+        } else {
+            let sync = match flags & 0x6000 {
+                0x2000 => "AT_STATX_FORCE_SYNC",
+                0x4000 => "AT_STATX_DONT_SYNC",
+                _ => "AT_STATX_SYNC_AS_STAT",
+            };
+            match flags & !0x6000 {
+                0 => sync.to_string(),
+                rest => format!(
+                    "{sync}|{}",
+                    format::flag_names_plain(rest, STATX_FLAGS, "0")
+                ),
+            }
+        };
+        let t = format::styled(&format::hex(flags), &text, c.style());
+        c.push(&t);
         c.sep();
         c.p_flags(3, STATX_MASK, "0");
         c.sep();

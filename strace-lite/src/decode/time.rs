@@ -2,7 +2,7 @@
 //! timeval printers the readiness calls share.
 
 use super::{Call, Decoder, Step};
-use crate::format::Xlat;
+use crate::format::{self, Xlat};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
     Some(match name {
@@ -79,7 +79,9 @@ fn clock_nanosleep(c: &mut Call) -> Step {
     if !c.exiting {
         c.p_xlat(0, CLOCKS, "CLOCK_???");
         c.sep();
-        c.p_flags(1, &[(1, "TIMER_ABSTIME")], "0");
+        let t = format::flag_names_or(c.arg(1), &[(1, "TIMER_ABSTIME")], "0", "TIMER_???");
+        let t = format::styled(&format::hex(c.arg(1)), &t, c.style());
+        c.push(&t);
         c.sep();
         let t = timespec_text(c, c.arg(2));
         c.push(&t);
