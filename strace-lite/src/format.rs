@@ -55,6 +55,8 @@ pub fn styled(raw: &str, text: &str, style: XlatStyle) -> String {
         XlatStyle::Raw => raw.to_string(),
         XlatStyle::Abbrev => text.to_string(),
         XlatStyle::Verbose if raw == text => raw.to_string(),
+        // Already `0x8 /* AT_??? */`: an unknown value carries its own comment.
+        XlatStyle::Verbose if text.starts_with(&format!("{raw} /* ")) => text.to_string(),
         XlatStyle::Verbose => format!("{raw} /* {text} */"),
     }
 }

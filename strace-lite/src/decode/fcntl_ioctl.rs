@@ -194,7 +194,10 @@ fn ioctl(c: &mut Call) -> Step {
                 let t = format::styled(&format::hex(req), n, c.style());
                 c.push(&t);
             }
-            None => c.push(&ioc_text(req)),
+            None => {
+                let t = format::styled(&format::hex(req), &ioc_text(req), c.style());
+                c.push(&t);
+            }
         }
         match req {
             // Requests without an argument.

@@ -60,7 +60,7 @@ fn futex(c: &mut Call) -> Step {
     let cmd = op & !(PRIVATE | CLOCK_REALTIME);
     c.p_ptr(0);
     c.sep();
-    let t = op_text(op);
+    let t = crate::format::styled(&crate::format::hex(op), &op_text(op), c.style());
     c.push(&t);
     c.sep();
     match cmd {
