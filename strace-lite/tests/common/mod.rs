@@ -32,6 +32,11 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 pub fn program(name: &str) -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     let dir = DIR.get_or_init(|| {
+        assert!(
+            Path::new(STRACE).exists(),
+            "these tests compare with the real strace: install Debian's strace package \
+             (scripts/deps.sh does)"
+        );
         let dir = scratch_dir("programs");
         let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs");
         for entry in std::fs::read_dir(&src).expect("tests/programs") {
@@ -43,7 +48,7 @@ pub fn program(name: &str) -> PathBuf {
                     .arg(&out)
                     .arg(&path)
                     .status()
-                    .expect("gcc runs");
+                    .expect("gcc runs (the test programs are C, built at test time)");
                 assert!(status.success(), "gcc failed on {}", path.display());
             }
         }
