@@ -28,6 +28,9 @@ fn main() {
         }
         Parsed::Usage(message) => cli::usage_exit(&message),
     };
+    if std::env::var_os("STRACE_LITE_FORCE_PEEKDATA").is_some_and(|v| v == "1") {
+        memory::force_peekdata();
+    }
     let tracer = match Tracer::new(*opts) {
         Ok(t) => t,
         Err(message) => {

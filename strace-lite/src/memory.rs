@@ -9,6 +9,12 @@ static VM_READV_UNAVAILABLE: AtomicBool = AtomicBool::new(false);
 
 const PAGE: u64 = 4096;
 
+/// Use only the `PTRACE_PEEKDATA` path (set from `STRACE_LITE_FORCE_PEEKDATA=1`, so the
+/// tests can check the fallback gives the same trace).
+pub fn force_peekdata() {
+    VM_READV_UNAVAILABLE.store(true, Ordering::Relaxed);
+}
+
 /// A view of one tracee's address space.
 #[derive(Debug, Clone, Copy)]
 pub struct Memory {

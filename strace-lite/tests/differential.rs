@@ -27,6 +27,29 @@ fn file_family() {
     assert_program_matches("files", &[], "files", &["$DIR"]);
 }
 
+/// The PTRACE_PEEKDATA fallback (for kernels without process_vm_readv) reads the same.
+#[test]
+fn memory_fallback_gives_the_same_trace() {
+    use std::process::{Command, Stdio};
+    let dir = scratch_dir("peekdata");
+    let prog = program("net");
+    let mut traces = Vec::new();
+    for force in ["0", "1"] {
+        let out = dir.join(format!("trace{force}"));
+        let mut cmd = Command::new(STRACE_LITE);
+        cmd.env("STRACE_LITE_FORCE_PEEKDATA", force)
+            .args(["-s", "64", "-o"])
+            .arg(&out)
+            .arg(&prog)
+            .arg(&dir)
+            .stdin(Stdio::null());
+        run_with_deadline(&mut cmd, std::time::Duration::from_secs(30));
+        traces.push(normalize(&std::fs::read_to_string(&out).expect("trace")));
+    }
+    assert!(traces[0].len() > 50);
+    assert_same("peekdata", &traces[0], &traces[1]);
+}
+
 #[test]
 fn network_family() {
     assert_program_matches("net", &[], "net", &["$DIR"]);
