@@ -338,7 +338,8 @@ impl Options {
             decode_fds: cli.decode_fds,
             verbose,
             xlat_style,
-            column: cli.column.unwrap_or(40),
+            // A column past any real line would only pad with spaces; keep it sane.
+            column: cli.column.unwrap_or(40).min(4096),
             quiet,
             pids,
             command: cli.command,

@@ -230,7 +230,7 @@ impl Call {
             return self.push("NULL");
         }
         let limit = self.opts.string_limit;
-        match self.mem.read_cstring(addr, limit + 1) {
+        match self.mem.read_cstring(addr, limit.saturating_add(1)) {
             Some((mut bytes, terminated)) => {
                 let cut = !terminated || bytes.len() > limit;
                 bytes.truncate(limit);

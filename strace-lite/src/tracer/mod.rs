@@ -54,7 +54,6 @@ pub struct Tracer {
     /// `-o FILE` with `-f` (or several -p): every line starts with its pid.
     pid_prefix_always: bool,
     last_line_time: Option<Instant>,
-    options_for_children: libc::c_int,
 }
 
 impl Tracer {
@@ -80,7 +79,6 @@ impl Tracer {
             outcome: None,
             pid_prefix_always: false,
             last_line_time: None,
-            options_for_children: 0,
             opts,
         })
     }
@@ -90,7 +88,6 @@ impl Tracer {
         install_stop_handlers();
         if self.opts.pids.is_empty() {
             let options = ptrace::seize_options(self.opts.follow_forks, true);
-            self.options_for_children = options;
             let pid = spawn::spawn(&self.opts.command, options)?;
             if self.opts.output.is_some() {
                 // Like strace: a command traced into a file is not interrupted by Ctrl-C
@@ -104,16 +101,11 @@ impl Tracer {
             self.main_pid = Some(pid);
         } else {
             let options = ptrace::seize_options(self.opts.follow_forks, false);
-            self.options_for_children = options;
             let pids = self.opts.pids.clone();
             for pid in pids {
-                let tids = if self.opts.follow_forks {
-                    attach::attach_process(pid, options)?
-                } else {
-                    // Without -f strace attaches only the named thread... but all
-                    // threads of a process are what a user means by its pid.
-                    attach::attach_process(pid, options)?
-                };
+                // All threads, with or without -f (strace takes only the named thread
+                // without -f; a process's threads are what its pid means here).
+                let tids = attach::attach_process(pid, options)?;
                 for tid in &tids {
                     let mut t = Tracee::new(*tid);
                     t.attached = true;
