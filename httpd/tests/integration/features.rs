@@ -174,6 +174,10 @@ fn single_ranges_give_206_and_bad_ones_416() {
         Some(&*format!("bytes 1000-1999/{BIG_LEN}"))
     );
     assert_eq!(r.body, &big[1000..2000]);
+    // A large range from an offset goes out with sendfile from that offset.
+    let r = curl_response(&["-r", "1000-200999", &s.url("/big.bin")], false);
+    assert_eq!(r.status, 206);
+    assert!(r.body == big[1000..201000], "sendfile range differs");
     let r = curl_response(&["-r", "-100", &s.url("/big.bin")], false);
     assert_eq!(r.status, 206);
     assert_eq!(r.body, &big[BIG_LEN - 100..]);
