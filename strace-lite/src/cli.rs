@@ -30,7 +30,7 @@ pub struct Cli {
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Qualifying expression: trace=SET, signal=SET, abbrev=, verbose=, raw=, quiet=.
+    /// Qualifying expression: trace=SET, signal=SET, status=, abbrev=, verbose=, raw=, quiet=.
     #[arg(short = 'e', value_name = "EXPR")]
     pub expr: Vec<String>,
 
@@ -244,6 +244,7 @@ impl Options {
             Some(other) => return Err(format!("invalid -X argument: '{other}'")),
         };
         let mut quiet = cli.quiet;
+        let mut status_set = None;
         for expr in &cli.expr {
             let (key, value) = expr.split_once('=').unwrap_or(("trace", expr.as_str()));
             match key {
@@ -263,7 +264,14 @@ impl Options {
                         quiet = quiet.max(1)
                     }
                 }
-                "status" => {}
+                "status" => status_set = Some(match value {
+                    "all" => StatusFilter::All,
+                    "successful" | "!failed" => StatusFilter::Successful,
+                    "failed" | "!successful" => StatusFilter::Failed,
+                    _ => return Err(format!(
+                        "invalid status '{value}' (this strace-lite knows successful, failed, all)"
+                    )),
+                }),
                 _ => return Err(format!("invalid -e argument: '{expr}'")),
             }
         }
@@ -314,7 +322,7 @@ impl Options {
         } else if cli.failed_only {
             StatusFilter::Failed
         } else {
-            StatusFilter::All
+            status_set.unwrap_or(StatusFilter::All)
         };
         // strace: with -o and a command, attach/detach messages are off by default.
         if cli.output.is_some() && !cli.command.is_empty() {
