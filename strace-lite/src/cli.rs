@@ -264,14 +264,18 @@ impl Options {
                         quiet = quiet.max(1)
                     }
                 }
-                "status" => status_set = Some(match value {
-                    "all" => StatusFilter::All,
-                    "successful" | "!failed" => StatusFilter::Successful,
-                    "failed" | "!successful" => StatusFilter::Failed,
-                    _ => return Err(format!(
+                "status" => {
+                    status_set = Some(match value {
+                        "all" => StatusFilter::All,
+                        "successful" | "!failed" => StatusFilter::Successful,
+                        "failed" | "!successful" => StatusFilter::Failed,
+                        _ => {
+                            return Err(format!(
                         "invalid status '{value}' (this strace-lite knows successful, failed, all)"
-                    )),
-                }),
+                    ))
+                        }
+                    })
+                }
                 _ => return Err(format!("invalid -e argument: '{expr}'")),
             }
         }

@@ -23,6 +23,7 @@ pub fn lookup(name: &str) -> Option<Decoder> {
         "getrlimit" | "setrlimit" => rlimit,
         "getrandom" => getrandom,
         "sched_getaffinity" => sched_getaffinity,
+        "getrusage" => getrusage,
         "sched_setaffinity" => sched_setaffinity,
         _ => return None,
     })
@@ -318,7 +319,69 @@ fn wait4(c: &mut Call) -> Step {
     c.sep();
     c.p_flags(2, WAIT_OPTIONS, "0");
     c.sep();
-    c.p_ptr(3);
+    if c.failed() || c.arg(3) == 0 {
+        c.p_ptr(3);
+    } else {
+        print_rusage(c, c.arg(3));
+    }
+    Step::Done
+}
+
+/// `{ru_utime={tv_sec=0, tv_usec=1197}, ru_stime={...}, ...}`; every field under -v.
+fn print_rusage(c: &mut Call, addr: u64) {
+    let Some(w) = c.mem.read_value::<[i64; 18]>(addr) else {
+        return c.p_addr(addr);
+    };
+    let mut s = format!(
+        "{{ru_utime={{tv_sec={}, tv_usec={}}}, ru_stime={{tv_sec={}, tv_usec={}}}",
+        w[0], w[1], w[2], w[3]
+    );
+    if c.opts.verbose {
+        let names = [
+            "ru_maxrss",
+            "ru_ixrss",
+            "ru_idrss",
+            "ru_isrss",
+            "ru_minflt",
+            "ru_majflt",
+            "ru_nswap",
+            "ru_inblock",
+            "ru_oublock",
+            "ru_msgsnd",
+            "ru_msgrcv",
+            "ru_nsignals",
+            "ru_nvcsw",
+            "ru_nivcsw",
+        ];
+        for (name, v) in names.iter().zip(&w[4..]) {
+            s.push_str(&format!(", {name}={v}"));
+        }
+        s.push('}');
+    } else {
+        s.push_str(", ...}");
+    }
+    c.push(&s);
+}
+
+fn getrusage(c: &mut Call) -> Step {
+    if !c.exiting {
+        let who = c.int(0);
+        let text = match who {
+            0 => "RUSAGE_SELF".to_string(),
+            -1 => "RUSAGE_CHILDREN".to_string(),
+            1 => "RUSAGE_THREAD".to_string(),
+            _ => format!("{who:#x} /* RUSAGE_??? */"),
+        };
+        let t = format::styled(&who.to_string(), &text, c.style());
+        c.push(&t);
+        c.sep();
+        return Step::AtExit;
+    }
+    if c.failed() {
+        c.p_ptr(1);
+    } else {
+        print_rusage(c, c.arg(1));
+    }
     Step::Done
 }
 
