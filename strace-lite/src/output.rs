@@ -38,8 +38,8 @@ pub struct Output {
     per_thread: HashMap<i32, Sink>,
     /// The thread whose line is open on the shared stream (strace's `printing_tcp`).
     open_line_owner: Option<i32>,
-    /// The threads whose line was cut by `<unfinished ...>` since they printed it.
-    pub column_target: usize,
+    /// The column ` = ` is aligned at (`-a`).
+    column_target: usize,
 }
 
 impl Output {
@@ -159,5 +159,55 @@ impl Output {
         if let Some(mut sink) = self.per_thread.remove(&tid) {
             let _ = sink.writer.flush();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// A writer the test can read back.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().expect("lock").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn output(buf: &Shared) -> Output {
+        Output {
+            shared: Sink::new(Box::new(buf.clone())),
+            per_thread_base: None,
+            per_thread: HashMap::new(),
+            open_line_owner: None,
+            column_target: 40,
+        }
+    }
+
+    #[test]
+    fn another_threads_line_cuts_the_open_one() {
+        let buf = Shared::default();
+        let mut out = output(&buf);
+        assert_eq!(out.begin_line(1), None);
+        out.write(1, "read(3, ");
+        assert_eq!(out.begin_line(2), Some(1));
+        out.write(2, "getpid()");
+        out.write(2, " ");
+        out.tab_to_column(2);
+        out.write(2, "= 2");
+        out.end_line(2);
+        assert_eq!(out.open_line_owner(), None);
+        let text = String::from_utf8(buf.0.lock().expect("lock").clone()).expect("utf8");
+        assert_eq!(
+            text,
+            "read(3,  <unfinished ...>\ngetpid()                                = 2\n"
+        );
     }
 }
