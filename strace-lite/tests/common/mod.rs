@@ -20,9 +20,12 @@ use std::time::{Duration, Instant};
 pub const STRACE_LITE: &str = env!("CARGO_BIN_EXE_strace-lite");
 pub const STRACE: &str = "/usr/bin/strace";
 
-/// A fresh directory for one test.
+/// A fresh directory for one test, under Cargo's target/tmp (emptied each run).
 pub fn scratch_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("strace-lite-test-{}-{name}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("strace-lite")
+        .join(env!("CARGO_CRATE_NAME"))
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create scratch dir");
     dir
