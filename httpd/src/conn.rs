@@ -14,8 +14,8 @@
 //! 4. repeat 2-3 while progress is made; then wait for input (keep-alive) or for the socket
 //!    to drain.
 //!
-//! Request bodies (a POST's `Content-Length` bytes) are skipped; a chunked body makes the
-//! connection close after the response. Heads and bodies of HEAD and 304 responses never
+//! Request bodies (`Content-Length` bytes, or a chunked body) are skipped, not kept; a
+//! chunked body that cannot be framed closes the connection. Heads and bodies of HEAD and 304 responses never
 //! carry a body, wherever they sit in a pipeline.
 //!
 //! Deadlines (each connection has one, checked by the worker's sweep): the head must arrive
@@ -23,6 +23,7 @@
 //! keep-alive connection lasts `keepalive`; a blocked send gets `send` of no progress; a
 //! lingering close lasts `linger`.
 
+use crate::chunked::ChunkedSkipper;
 use crate::log::{Entry, PendingLine};
 use crate::parse::{self, Parsed};
 use crate::request::{self, BodyFraming, Method};
@@ -84,6 +85,8 @@ pub struct Conn {
     body: Option<FileBody>,
     /// Bytes of a request body still to skip.
     discard: u64,
+    /// A chunked request body being skipped.
+    chunked: Option<ChunkedSkipper>,
     /// Close once the output is sent (no keep-alive).
     close_after: bool,
     /// The client may have sent bytes we will never read (a refused head, a chunked body):
@@ -129,6 +132,7 @@ impl Conn {
             out_pos: 0,
             body: None,
             discard: 0,
+            chunked: None,
             close_after: false,
             unread_input: false,
             lingering: false,
@@ -227,6 +231,10 @@ impl Conn {
             ctx.out.clear();
             self.answer_batch(ctx);
             if ctx.out.is_empty() && self.body.is_none() {
+                if self.close_after {
+                    // A body that could not be framed: nothing more to answer.
+                    return self.begin_close(ctx);
+                }
                 break;
             }
             if !self.close_after && !self.nodelay {
@@ -260,25 +268,26 @@ impl Conn {
         if self.peer_eof {
             return Next::Close;
         }
-        if self.input().is_empty() {
+        let timeouts = &ctx.shared.timeouts;
+        if self.discard > 0 || self.chunked.is_some() {
+            // Skipping a body: it must keep coming.
+            self.deadline = ctx.now + timeouts.header;
+        } else if self.input().is_empty() {
             // An idle connection keeps no buffers.
             self.inbuf = Vec::new();
             self.in_pos = 0;
             self.out = Vec::new();
             self.out_pos = 0;
             // A new connection has the header timeout for its first request (as nginx).
-            let timeouts = &ctx.shared.timeouts;
             let wait = if self.requests == 0 {
                 timeouts.header
             } else {
                 timeouts.keepalive
             };
             self.deadline = ctx.now + wait;
-        } else if self.discard > 0 {
-            self.deadline = ctx.now + ctx.shared.timeouts.header;
         } else {
             let started = self.head_started.unwrap_or(ctx.now);
-            self.deadline = started + ctx.shared.timeouts.header;
+            self.deadline = started + timeouts.header;
         }
         Next::Wait(Interest::READ)
     }
@@ -357,6 +366,27 @@ impl Conn {
     }
 
     fn answer_next(&mut self, ctx: &mut Ctx) -> Step {
+        if let Some(skipper) = &mut self.chunked {
+            match skipper.feed(&self.inbuf[self.in_pos..]) {
+                Ok(n) => {
+                    let done = skipper.is_done();
+                    self.consume(n);
+                    if !done {
+                        return Step::NeedInput;
+                    }
+                    self.chunked = None;
+                    self.head_started = (!self.input().is_empty()).then_some(ctx.now);
+                }
+                Err(_) => {
+                    // The body cannot be framed: nothing after it can be trusted.
+                    ctx.stats.errors += 1;
+                    self.chunked = None;
+                    self.close_after = true;
+                    self.unread_input = true;
+                    return Step::NeedInput;
+                }
+            }
+        }
         if self.discard > 0 {
             let n = self.discard.min(self.input().len() as u64);
             self.consume(n as usize);
@@ -417,7 +447,7 @@ impl Conn {
             && !ctx.shutting_down;
         match req.body {
             BodyFraming::Length(n) => self.discard = n,
-            BodyFraming::Chunked => self.unread_input = true,
+            BodyFraming::Chunked => self.chunked = Some(ChunkedSkipper::new(request::MAX_BODY)),
             BodyFraming::None => {}
         }
         let entry = Entry {
@@ -510,8 +540,11 @@ impl Conn {
     fn begin_close(&mut self, ctx: &mut Ctx) -> Next {
         // (Bytes that arrive after this check still meet a closed socket; nginx has the same
         // window. Peeking the socket would cost a system call per connection for little.)
-        let may_send_more =
-            !self.peer_eof && (self.unread_input || !self.input().is_empty() || self.discard > 0);
+        let may_send_more = !self.peer_eof
+            && (self.unread_input
+                || !self.input().is_empty()
+                || self.discard > 0
+                || self.chunked.is_some());
         if !may_send_more {
             return Next::Close;
         }

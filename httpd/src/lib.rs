@@ -6,6 +6,7 @@
 //! | module | what it is |
 //! |---|---|
 //! | [`parse`] | the request-head parser (pure, never panics, fuzzed by its tests) |
+//! | [`chunked`] | skipping a chunked request body (strict, bounded) |
 //! | [`request`] | what a head means: method, body framing, keep-alive, smuggling checks |
 //! | [`path`] | percent-decoding and dot-segment removal of the target's path |
 //! | [`static_file`] | the answer from the document root (openat2 beneath it), 301/403/404 |
@@ -21,6 +22,7 @@
 //! | [`net`] | socket calls std lacks (SO_REUSEPORT, accept4, MSG_MORE, sendfile) |
 //! | [`server`] | start-up: options, listeners, signals, threads |
 
+pub mod chunked;
 pub mod conditional;
 pub mod conn;
 pub mod date;

@@ -12,10 +12,10 @@
 //! | `Content-Length` over the body limit (1 MiB, nginx's `client_max_body_size`) | 413 |
 //! | a method other than GET and HEAD (after the body is framed) | 405 |
 //!
-//! The connection is not kept after a request whose body we will not read in full: a chunked
-//! body (we do not decode it), or a body announced with `Expect: 100-continue` (we answer
-//! without sending `100 Continue`, so the client may never send it, and its next request
-//! must not be mistaken for the body).
+//! Bodies are skipped (a `Content-Length` count, or a chunked body walked by
+//! [`crate::chunked`]) and the connection kept, except after a body announced with
+//! `Expect: 100-continue`: we answer without sending `100 Continue`, so the client may never
+//! send it, and its next request must not be mistaken for the body.
 
 use crate::parse::{Head, Version};
 use crate::status::Status;
@@ -34,8 +34,7 @@ pub enum BodyFraming {
     None,
     /// This many bytes follow the head.
     Length(u64),
-    /// A chunked body follows; we do not decode it, so the connection closes after the
-    /// response (the bytes are never taken for a request).
+    /// A chunked body follows; it is skipped with [`crate::chunked`].
     Chunked,
 }
 
@@ -104,9 +103,7 @@ pub fn interpret(head: Head<'_>) -> Result<Request<'_>, Status> {
         version,
         raw_path,
         query,
-        keep_alive: keep_alive
-            && body != BodyFraming::Chunked
-            && !(head.expect_continue && body != BodyFraming::None),
+        keep_alive: keep_alive && !(head.expect_continue && body != BodyFraming::None),
         body,
         head,
     })
@@ -190,7 +187,7 @@ mod tests {
         assert_eq!((r.method, r.body), (Method::Other, BodyFraming::Length(3)));
         let r = req(b"GET / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\n\r\n").unwrap();
         assert_eq!(r.body, BodyFraming::Chunked);
-        assert!(!r.keep_alive);
+        assert!(r.keep_alive);
     }
 
     #[test]

@@ -140,3 +140,29 @@ fn a_thousand_small_pipelined_requests_in_one_write() {
         .all(|r| r.status == 200 && r.body == STYLE.as_bytes()));
     assert_eq!(rs[n - 1].header("connection"), Some("close"));
 }
+
+#[test]
+fn a_chunked_body_is_skipped_and_the_connection_kept() {
+    let s = Server::start();
+    // The chunk data looks like a request; it must be skipped, not answered.
+    let req = b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n\
+21\r\nGET /secret HTTP/1.1\r\nHost: t\r\n\r\n\r\n3;ext=1\r\nabc\r\n0\r\nTrailer: x\r\n\r\n\
+GET /style.css HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    let raw = s.raw_until_server_closes(req);
+    let rs = parse_responses(&raw, &[false, false]);
+    assert_eq!((rs[0].status, rs[1].status), (405, 200));
+    assert_eq!(rs[0].header("connection"), Some("keep-alive"));
+    assert_eq!(rs[1].body, STYLE.as_bytes());
+}
+
+#[test]
+fn a_chunked_body_that_cannot_be_framed_ends_the_connection() {
+    let s = Server::start();
+    // A chunk size that is not hex: whatever follows cannot be trusted, so the server answers
+    // the request it had and closes without answering the "request" hidden after it.
+    let req = b"GET /style.css HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n\
+zz\r\nGET /index.html HTTP/1.1\r\nHost: t\r\n\r\n";
+    let raw = s.raw_until_server_closes(req);
+    let rs = parse_responses(&raw, &[false]);
+    assert_eq!(rs[0].body, STYLE.as_bytes());
+}
