@@ -193,21 +193,9 @@ impl Worker {
                         continue;
                     }
                     let conn = Conn::new(stream, peer, self.ctx.now, &self.ctx);
-                    let fd = conn.stream().as_raw_fd();
                     let id = self.conns.insert(conn);
-                    if self.epoll.register(fd, id, Interest::READ).is_err() {
-                        self.close(id);
-                        continue;
-                    }
                     self.ctx.shared.counters.connection_opened();
-                    // The request has often arrived with the connection: try it now.
-                    let ev = Event {
-                        token: id,
-                        readable: true,
-                        writable: false,
-                        hangup: false,
-                    };
-                    self.drive(id, &ev);
+                    self.start(id);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e)
@@ -228,6 +216,32 @@ impl Worker {
                     eprintln!("httpd: accept: {e}");
                     self.ctx.stats.errors += 1;
                     return;
+                }
+            }
+        }
+    }
+
+    /// Drives a new connection at once (its request has often arrived with it) and
+    /// registers it with epoll only if it is still open afterwards: a connection answered
+    /// and closed in this first pass never costs an `epoll_ctl`.
+    fn start(&mut self, id: usize) {
+        let Some(Some(conn)) = self.conns.slots.get_mut(id) else {
+            return;
+        };
+        let ev = Event {
+            token: id,
+            readable: true,
+            writable: false,
+            hangup: false,
+        };
+        match conn.on_event(&ev, &mut self.ctx) {
+            Next::Close => self.close(id),
+            Next::Wait(want) => {
+                conn.interest = want;
+                let fd = conn.stream().as_raw_fd();
+                if self.epoll.register(fd, id, want).is_err() {
+                    self.ctx.stats.errors += 1;
+                    self.close(id);
                 }
             }
         }
