@@ -38,6 +38,11 @@ enum Command {
         #[arg(long, default_value_t = 0.0)]
         hold: f64,
     },
+    /// Time COUNT pushes of a full record (what a server's reporter does every interval).
+    PushCost {
+        #[arg(long, default_value_t = 100_000)]
+        count: u32,
+    },
 }
 
 fn run(cli: Cli) -> Result<(), String> {
@@ -80,6 +85,24 @@ fn run(cli: Cli) -> Result<(), String> {
             let hold =
                 Duration::try_from_secs_f64(hold).map_err(|e| format!("--hold {hold}: {e}"))?;
             std::thread::sleep(hold);
+        }
+        Command::PushCost { count } => {
+            let counters = devstats::Counters::new();
+            let first = encode_record(Some("push-cost"), &counters.snapshot());
+            device
+                .write_record(first.as_bytes())
+                .map_err(|e| format!("push: {e}"))?;
+            let start = std::time::Instant::now();
+            for _ in 0..count {
+                // What the reporter does per push: snapshot, encode, one write.
+                counters.add_requests(1);
+                let record = encode_record(None, &counters.snapshot());
+                device
+                    .write_record(record.as_bytes())
+                    .map_err(|e| format!("push: {e}"))?;
+            }
+            let ns = start.elapsed().as_nanos() / u128::from(count.max(1));
+            println!("pushes={count} ns_per_push={ns}");
         }
     }
     Ok(())
