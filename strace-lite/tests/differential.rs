@@ -140,7 +140,7 @@ fn threads_under_f_in_one_file() {
 }
 
 /// thread_exec's worker polls /proc until the leader sleeps: a varying number of calls.
-const POLLING_HIDDEN: &str = "trace=!openat,read,close,nanosleep,clock_nanosleep";
+const POLLING_HIDDEN: &str = "trace=!openat,read,close,getpid,nanosleep,clock_nanosleep";
 
 #[test]
 fn execve_from_a_non_leader_thread() {
