@@ -4,8 +4,13 @@
 //!
 //! The loop: wait (at most until the next deadline sweep), accept a batch, drive every
 //! ready connection ([`Conn::on_event`]), write the turn's log lines, publish the turn's
-//! counters, and once a second close connections past their deadline. A wake of the shared
+//! counters, and twice a second close connections past their deadline. A wake of the shared
 //! [`Waker`] (SIGINT, SIGTERM) stops it: connections are closed and the thread returns.
+//!
+//! It uses netcore's epoll backend, waker and signal forwarding, but not its `EventLoop`:
+//! that loop copies every outbound byte into a per-connection queue, while a file server
+//! must hand bodies to `sendfile`, answer pipelined requests one at a time behind a blocked
+//! body, and give each connection its own deadline (header, keep-alive, send, linger).
 
 use crate::conn::{Conn, Next};
 use crate::date::Clock;
