@@ -8,7 +8,9 @@ MAKEFLAGS += --no-print-directory
 ROOT := $(CURDIR)
 TARGET := x86_64-unknown-linux-gnu
 KRUSTC ?= /usr/bin/rustc
-export PATH := $(HOME)/.cargo/bin:$(PATH)
+# The tools scripts/deps.sh installs outside the system (bindgen, httpolice) live here.
+TOOLS_DIR ?= $(or $(TOOLKIT_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/os-toolkit)/tools
+export PATH := $(TOOLS_DIR)/bin:$(HOME)/.cargo/bin:$(PATH)
 
 # KDIR: a built kernel tree to build the module against and boot. Unset: the kernel that
 # scripts/kernel.sh builds (once) into the cache outside the work tree.

@@ -15,7 +15,7 @@ apt_pkgs=(
   rustc-web rust-web-src libclang1-22
   make gcc bc flex bison libelf-dev libssl-dev cpio xz-utils
   busybox-static qemu-system-x86
-  curl netcat-openbsd strace
+  curl netcat-openbsd strace apache2-utils chromium python3-venv
 )
 
 missing=()
@@ -40,6 +40,16 @@ bg_ver=$( (bindgen --version 2>/dev/null || true) | awk '{print $2}')
 if [ -z "$bg_ver" ] || ! version_ge "$bg_ver" 0.71.1; then
   log "installing bindgen-cli from crates.io (about 2 minutes)"
   cargo install --locked bindgen-cli --version '^0.73' --root "$TOOLS_DIR"
+fi
+
+# HTTPolice (PyPI; needs bitstring<4) checks httpd's responses: in a venv in the cache, so
+# the system's Python stays as it is.
+if [ ! -x "$TOOLS_DIR/bin/httpolice" ]; then
+  log "installing httpolice from PyPI into $TOOLS_DIR/venv"
+  python3 -m venv "$TOOLS_DIR/venv"
+  "$TOOLS_DIR/venv/bin/pip" install -q httpolice 'bitstring<4'
+  mkdir -p "$TOOLS_DIR/bin"
+  ln -sf ../venv/bin/httpolice "$TOOLS_DIR/bin/httpolice"
 fi
 
 # The kernel compiles `core` from source: rustc and rust-src must be one version.
