@@ -3,11 +3,22 @@ show() { echo; echo "guest# $*"; sh -c "$*"; }
 show 'uname -sr'
 show 'insmod /toolkit/mydevice.ko && chmod 0666 /dev/mydevice   # chmod: what kmod/99-mydevice.rules does'
 show 'cat /dev/mydevice'
-echo; echo "(two test writers stand in for the servers: each registers a row and keeps it open)"
-show 'mydevice-ctl push --name web 3 120 4711 380211 90211733 2 --hold 60 & mydevice-ctl push --name chat 12 40 9120 583680 6420000 0 --hold 60 & sleep 1'
+
+mkdir -p /tmp/www && echo '<h1>hello from httpd</h1>' > /tmp/www/index.html
+dd if=/dev/zero of=/tmp/www/big.bin bs=1k count=256 2>/dev/null
+echo; echo "(the two servers start, each pushing its counters to /dev/mydevice every 500 ms)"
+show 'chat serve --listen 127.0.0.1:7000 >/tmp/chat.log 2>&1 & /toolkit/bin/httpd --listen 127.0.0.1:8080 --root /tmp/www --access-log /tmp/access.log >/tmp/httpd.log 2>&1 & sleep 1; cat /tmp/chat.log /tmp/httpd.log'
+echo; echo "(load: chat-bench fans messages out to 50 chat clients; a wget loop fetches pages from httpd)"
+show 'chat-bench run --target chat --addr 127.0.0.1:7000 --subscribers 50 --messages 6000 --timeout 60 >/tmp/bench.out 2>&1 &
+      (for i in $(seq 300); do wget -q -O /dev/null http://127.0.0.1:8080/; wget -q -O /dev/null http://127.0.0.1:8080/big.bin; done; echo done > /tmp/wget.done) &
+      sleep 3'
 show 'cat /dev/mydevice'
-show 'mydevice-ctl snapshot   # the same figures through MYDEVICE_IOC_SNAPSHOT'
+sleep 2
+show 'cat /dev/mydevice   # two seconds later: the counters moved'
+i=0; while [ ! -s /tmp/bench.out ] || [ ! -e /tmp/wget.done ]; do i=$((i + 1)); [ $i -lt 600 ] || break; sleep 0.1; done
+show 'cat /tmp/bench.out; wc -l < /tmp/access.log'
+show 'mydevice-ctl snapshot   # the same figures, through MYDEVICE_IOC_SNAPSHOT'
 show 'printf "v=1\nname=bad name\n" | dd of=/dev/mydevice 2>&1 | head -n 1   # a malformed record is refused'
-show 'killall -9 mydevice-ctl; sleep 0.2; cat /dev/mydevice   # killed writers lose their rows'
+show 'kill -TERM $(pidof chat) $(pidof httpd); sleep 1; cat /dev/mydevice   # the servers stopped: their rows are gone'
 show 'rmmod mydevice'
 show 'dmesg | grep mydevice: | grep -v taints'
