@@ -5,6 +5,7 @@
 //!
 //! | module | what it is |
 //! |---|---|
+//! | [`config`] | the config file (`key value;` lines) and how flags override it |
 //! | [`parse`] | the request-head parser (pure, never panics, fuzzed by its tests) |
 //! | [`chunked`] | skipping a chunked request body (strict, bounded) |
 //! | [`request`] | what a head means: method, body framing, keep-alive, smuggling checks |
@@ -24,6 +25,7 @@
 
 pub mod chunked;
 pub mod conditional;
+pub mod config;
 pub mod conn;
 pub mod date;
 pub mod log;

@@ -2,82 +2,127 @@
 //!
 //! ```sh
 //! httpd --listen 127.0.0.1:8080 --root ./public --threads 2 --access-log access.log
+//! httpd --config /etc/httpd.conf --threads 4      # flags override the file
+//! httpd --config /etc/httpd.conf --check-config   # like `nginx -t`
 //! ```
 //!
 //! The server itself is the library (`lib.rs`, modules laid out like nginx's `src/http`);
-//! this file is the command line.
+//! this file is the command line: it turns the flags into [`config::Settings`], lays them
+//! over the config file's, and hands the result to [`server::run`].
 
 use clap::Parser;
-use httpd::{parse, server};
-use std::net::{SocketAddr, ToSocketAddrs};
+use httpd::config::{self, LogDest, Settings};
+use httpd::server;
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// A static-file HTTP/1.1 server.
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, Clone)]
 #[command(version, about)]
 struct Cli {
-    /// Address to listen on (port 0 picks a free port; the bound address is printed).
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    listen: String,
-    /// Directory to serve.
-    #[arg(long, default_value = ".")]
-    root: PathBuf,
+    /// Config file (see httpd.conf.example); the flags below override it.
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Check the configuration and exit: 0 and "configuration OK", or 1 and the error.
+    #[arg(long, short = 't')]
+    check_config: bool,
+    /// Address to listen on, repeatable (port 0 picks a free port; the bound address is
+    /// printed) [default: 127.0.0.1:8080].
+    #[arg(long, value_parser = config::parse_listen)]
+    listen: Vec<std::net::SocketAddr>,
+    /// Directory to serve [default: .].
+    #[arg(long)]
+    root: Option<PathBuf>,
     /// Worker threads, each with its own epoll loop [default: the number of CPUs].
     #[arg(long)]
     threads: Option<usize>,
-    /// Access log file, or `off`.
-    #[arg(long, default_value = "access.log")]
-    access_log: String,
-    /// Connections held at once; past it new ones get 503.
-    #[arg(long, default_value_t = 16384)]
-    max_connections: usize,
-    /// Requests served on one keep-alive connection before it is closed.
-    #[arg(long, default_value_t = 1000)]
-    keepalive_requests: u32,
-    /// Seconds an idle keep-alive connection is kept.
-    #[arg(long, default_value_t = 75)]
-    keepalive_timeout: u64,
-    /// Seconds a client has to send a whole request head.
-    #[arg(long, default_value_t = 60)]
-    header_timeout: u64,
+    /// Access log file, or `off` [default: access.log].
+    #[arg(long)]
+    access_log: Option<String>,
+    /// Error log file, or `stderr` [default: stderr].
+    #[arg(long)]
+    error_log: Option<String>,
+    /// Connections held at once; past it new ones get 503 [default: 16384].
+    #[arg(long)]
+    max_connections: Option<usize>,
+    /// Requests served on one keep-alive connection before it is closed [default: 1000].
+    #[arg(long)]
+    keepalive_requests: Option<u32>,
+    /// Idle keep-alive connection lifetime (30, 30s, 500ms, 2m) [default: 75s].
+    #[arg(long, value_parser = config::parse_duration)]
+    keepalive_timeout: Option<Duration>,
+    /// Time a client has to send a whole request head [default: 60s].
+    #[arg(long, value_parser = config::parse_duration)]
+    header_timeout: Option<Duration>,
+    /// Time a blocked send may make no progress [default: 60s].
+    #[arg(long, value_parser = config::parse_duration)]
+    send_timeout: Option<Duration>,
+    /// How long SIGQUIT waits for responses in flight [default: 30s].
+    #[arg(long, value_parser = config::parse_duration)]
+    shutdown_timeout: Option<Duration>,
 }
 
-fn listen_addr(s: &str) -> Result<SocketAddr, String> {
-    s.to_socket_addrs()
-        .map_err(|e| format!("--listen {s}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("--listen {s}: no address"))
+fn log_dest(v: &str) -> LogDest {
+    match v {
+        "off" => LogDest::Off,
+        "stderr" => LogDest::Stderr,
+        _ => LogDest::File(PathBuf::from(v)),
+    }
+}
+
+impl Cli {
+    /// What the flags set, to lay over the config file.
+    fn settings(&self) -> Settings {
+        Settings {
+            listen: self.listen.clone(),
+            root: self.root.clone(),
+            threads: self.threads.map(Some),
+            max_connections: self.max_connections,
+            keepalive_requests: self.keepalive_requests,
+            header_timeout: self.header_timeout,
+            keepalive_timeout: self.keepalive_timeout,
+            send_timeout: self.send_timeout,
+            shutdown_timeout: self.shutdown_timeout,
+            access_log: self.access_log.as_deref().map(log_dest),
+            error_log: self.error_log.as_deref().map(log_dest),
+            ..Settings::default()
+        }
+    }
+}
+
+/// The options: defaults, then the config file (if any), then the flags.
+fn options(cli: &Cli) -> Result<server::Options, String> {
+    let file = match &cli.config {
+        Some(path) => config::load(path).map_err(|e| e.to_string())?,
+        None => Settings::default(),
+    };
+    Ok(file.overlay(cli.settings()).into_options())
 }
 
 fn main() {
     let cli = Cli::parse();
-    let listen = match listen_addr(&cli.listen) {
-        Ok(a) => a,
+    let opts = match options(&cli) {
+        Ok(o) => o,
         Err(e) => {
             eprintln!("httpd: {e}");
-            std::process::exit(2);
+            std::process::exit(1);
         }
     };
-    let threads = cli.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
-    let opts = server::Options {
-        listen,
-        root: cli.root,
-        threads,
-        access_log: (cli.access_log != "off").then(|| PathBuf::from(&cli.access_log)),
-        timeouts: server::Timeouts {
-            keepalive: Duration::from_secs(cli.keepalive_timeout),
-            header: Duration::from_secs(cli.header_timeout),
-            ..server::Timeouts::default()
-        },
-        limits: parse::Limits::default(),
-        max_connections: cli.max_connections,
-        max_keepalive_requests: cli.keepalive_requests,
-    };
+    if cli.check_config {
+        match server::check(&opts) {
+            Ok(()) => {
+                match &cli.config {
+                    Some(p) => println!("httpd: configuration OK ({})", p.display()),
+                    None => println!("httpd: configuration OK"),
+                }
+                return;
+            }
+            Err(e) => {
+                eprintln!("httpd: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
     if let Err(e) = server::run(opts) {
         eprintln!("httpd: {e}");
         std::process::exit(1);
@@ -102,7 +147,17 @@ mod tests {
 
     #[test]
     fn listen_addresses() {
-        assert!(listen_addr("127.0.0.1:0").is_ok());
-        assert!(listen_addr("nonsense").is_err());
+        assert!(Cli::try_parse_from(["prog", "--listen", "127.0.0.1:0"]).is_ok());
+        assert!(Cli::try_parse_from(["prog", "--listen", "nonsense"]).is_err());
+    }
+
+    #[test]
+    fn flags_without_a_file_give_the_defaults() {
+        let cli = Cli::try_parse_from(["prog", "--keepalive-timeout", "5"]).unwrap();
+        let o = options(&cli).unwrap();
+        assert_eq!(o.timeouts.keepalive, Duration::from_secs(5));
+        assert_eq!(o.access_log, Some(PathBuf::from("access.log")));
+        assert_eq!(o.error_log, None);
+        assert_eq!(o.listen.len(), 1);
     }
 }

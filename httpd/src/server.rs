@@ -42,18 +42,27 @@ impl Default for Timeouts {
 /// How to run the server.
 #[derive(Debug, Clone)]
 pub struct Options {
-    pub listen: SocketAddr,
+    /// One or more addresses; every worker listens on each.
+    pub listen: Vec<SocketAddr>,
     pub root: PathBuf,
     /// Worker threads, each with its own epoll loop and listener.
     pub threads: usize,
     /// The access log file; `None` turns logging off.
     pub access_log: Option<PathBuf>,
+    /// The error log file; `None` is stderr.
+    pub error_log: Option<PathBuf>,
     pub timeouts: Timeouts,
+    /// How long a graceful shutdown (SIGQUIT) waits for responses in flight.
+    pub shutdown_timeout: Duration,
     pub limits: Limits,
     /// Connections held at once over all workers; past it a new connection gets 503.
     pub max_connections: usize,
     /// Requests served on one connection before it is closed (`keepalive_requests`).
     pub max_keepalive_requests: u32,
+    /// Parsed and checked, not applied yet.
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub chroot: Option<PathBuf>,
 }
 
 /// What every worker reads and nobody writes (apart from the atomics).
@@ -65,6 +74,27 @@ pub struct Shared {
     pub counters: Arc<Counters>,
     pub max_connections_per_worker: usize,
     pub max_keepalive_requests: u32,
+}
+
+/// What `--check-config` checks beyond the file's own syntax: the root opens, the logs open
+/// for appending (creating them, as `nginx -t` does).
+pub fn check(opts: &Options) -> io::Result<()> {
+    DocRoot::open(&opts.root).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("document root {}: {e}", opts.root.display()),
+        )
+    })?;
+    for (what, path) in [
+        ("access log", &opts.access_log),
+        ("error log", &opts.error_log),
+    ] {
+        if let Some(path) = path {
+            crate::log::open(path)
+                .map_err(|e| io::Error::new(e.kind(), format!("{what} {}: {e}", path.display())))?;
+        }
+    }
+    Ok(())
 }
 
 /// Runs the server until SIGINT or SIGTERM. The bound address is printed on stdout first
@@ -85,11 +115,22 @@ pub fn run(opts: Options) -> io::Result<()> {
         })?),
         None => None,
     };
+    if opts.user.is_some() || opts.group.is_some() || opts.chroot.is_some() {
+        eprintln!("httpd: user, group and chroot are checked but not applied yet");
+    }
     let waker = Arc::new(Waker::new()?);
     forward_signals(&waker, &[libc::SIGINT, libc::SIGTERM])?;
-    let listeners = crate::net::bind_group(opts.listen, threads)
-        .map_err(|e| io::Error::new(e.kind(), format!("listen on {}: {e}", opts.listen)))?;
-    let bound = listeners[0].local_addr()?;
+    // by_worker[w]: worker w's listener on every address.
+    let mut by_worker: Vec<Vec<std::net::TcpListener>> = (0..threads).map(|_| Vec::new()).collect();
+    let mut bound = Vec::new();
+    for &addr in &opts.listen {
+        let group = crate::net::bind_group(addr, threads)
+            .map_err(|e| io::Error::new(e.kind(), format!("listen on {addr}: {e}")))?;
+        bound.push(group[0].local_addr()?);
+        for (w, l) in group.into_iter().enumerate() {
+            by_worker[w].push(l);
+        }
+    }
     let counters = Arc::new(Counters::default());
     let reporter = Reporter::start("httpd", Arc::clone(&counters), Duration::from_millis(500));
     let shared = Arc::new(Shared {
@@ -102,7 +143,9 @@ pub fn run(opts: Options) -> io::Result<()> {
     });
     {
         let mut stdout = io::stdout().lock();
-        writeln!(stdout, "httpd: listening on http://{bound}/")?;
+        for addr in &bound {
+            writeln!(stdout, "httpd: listening on http://{addr}/")?;
+        }
         stdout.flush()?;
     }
     eprintln!(
@@ -110,9 +153,9 @@ pub fn run(opts: Options) -> io::Result<()> {
         shared.root.path().display()
     );
     let mut handles = Vec::with_capacity(threads);
-    for (i, listener) in listeners.into_iter().enumerate() {
+    for (i, listeners) in by_worker.into_iter().enumerate() {
         let worker = Worker::new(
-            listener,
+            listeners,
             Arc::clone(&waker),
             Arc::clone(&shared),
             log_file.clone(),

@@ -26,8 +26,9 @@ use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const LISTENER: usize = usize::MAX;
-const WAKER: usize = usize::MAX - 1;
+const WAKER: usize = usize::MAX;
+/// Listener `i` has token `LISTENER_FIRST + i` (connection ids are slab indices, far below).
+const LISTENER_FIRST: usize = usize::MAX / 2;
 /// Accepts per listener readiness, so a connection storm cannot starve open connections.
 const ACCEPT_BATCH: usize = 128;
 /// How often deadlines are checked.
@@ -92,7 +93,8 @@ impl Slab {
 
 pub struct Worker {
     epoll: Epoll,
-    listener: TcpListener,
+    /// One per `listen` address.
+    listeners: Vec<TcpListener>,
     /// Registered (level-triggered, never drained) so every worker sees a shutdown.
     _waker: Arc<Waker>,
     conns: Slab,
@@ -104,18 +106,20 @@ pub struct Worker {
 
 impl Worker {
     pub fn new(
-        listener: TcpListener,
+        listeners: Vec<TcpListener>,
         waker: Arc<Waker>,
         shared: Arc<Shared>,
         log_file: Option<Arc<File>>,
     ) -> io::Result<Worker> {
         let mut epoll = Epoll::new()?;
-        epoll.register(listener.as_raw_fd(), LISTENER, Interest::READ)?;
+        for (i, l) in listeners.iter().enumerate() {
+            epoll.register(l.as_raw_fd(), LISTENER_FIRST + i, Interest::READ)?;
+        }
         epoll.register(waker.read_fd(), WAKER, Interest::READ)?;
         let max_connections = shared.max_connections_per_worker;
         Ok(Worker {
             epoll,
-            listener,
+            listeners,
             _waker: waker,
             conns: Slab::default(),
             ctx: Ctx {
@@ -144,8 +148,8 @@ impl Worker {
             self.ctx.clock.tick();
             for ev in &events {
                 match ev.token {
-                    LISTENER => self.accept_batch(),
                     WAKER => self.ctx.shutting_down = true,
+                    t if t >= LISTENER_FIRST => self.accept_batch(t - LISTENER_FIRST),
                     id => self.drive(id, ev),
                 }
             }
@@ -182,9 +186,12 @@ impl Worker {
         conns.free.append(&mut conns.freed);
     }
 
-    fn accept_batch(&mut self) {
+    fn accept_batch(&mut self, which: usize) {
+        if which >= self.listeners.len() {
+            return;
+        }
         for _ in 0..ACCEPT_BATCH {
-            match crate::net::accept(&self.listener) {
+            match crate::net::accept(&self.listeners[which]) {
                 Ok((stream, peer)) => {
                     if self.conns.count >= self.max_connections {
                         // Over the limit: a best-effort 503 and close.
@@ -213,7 +220,7 @@ impl Worker {
                     // queue and close it, so the listener does not stay readable forever.
                     self.ctx.stats.errors += 1;
                     self.reserve_fd = None;
-                    let _ = crate::net::accept(&self.listener);
+                    let _ = crate::net::accept(&self.listeners[which]);
                     self.reserve_fd = File::open("/dev/null").ok();
                     return;
                 }

@@ -4,7 +4,7 @@
 //! Every wait is bounded: reads have timeouts, the server's start is awaited for at most
 //! 10 s, and a server that ignores SIGTERM is killed.
 
-use std::ffi::CString;
+use std::ffi::{CString, OsString};
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -91,6 +91,8 @@ pub fn make_site(tmp: &Path) -> PathBuf {
 pub struct Server {
     child: Child,
     pub addr: SocketAddr,
+    /// The lines the server prints on stdout after the first.
+    lines: mpsc::Receiver<String>,
     /// Holds the site; removed with the server.
     _tmp: TempDir,
     pub root: PathBuf,
@@ -112,45 +114,82 @@ impl Server {
         } else {
             &["--threads", "2"]
         };
+        let mut args: Vec<OsString> = vec!["--listen".into(), "127.0.0.1:0".into()];
+        args.extend(threads.iter().map(OsString::from));
+        args.extend(["--root".into(), root.clone().into_os_string()]);
+        args.extend(["--access-log".into(), log.clone().into_os_string()]);
+        args.extend(extra.iter().map(OsString::from));
+        Server::spawn(&args, tmp, root, log)
+    }
+
+    /// Starts `httpd` with exactly `args` on a site made in `tmp` (its root and access log
+    /// as given); waits for the first `listening on` line.
+    pub fn spawn(args: &[OsString], tmp: TempDir, root: PathBuf, log: PathBuf) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_httpd"))
-            .args(["--listen", "127.0.0.1:0"])
-            .args(threads)
-            .arg("--root")
-            .arg(&root)
-            .arg("--access-log")
-            .arg(&log)
-            .args(extra)
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("start httpd");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
+        // Reads every line for the life of the server (a closed pipe would fail its writes).
         std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    // Nobody listens any more: keep draining.
+                }
+            }
         });
         let line = match rx.recv_timeout(Duration::from_secs(10)) {
             Ok(line) => line,
             Err(_) => {
                 let _ = child.kill();
+                let _ = child.wait();
                 panic!("httpd did not report its address within 10 s");
             }
         };
-        let addr = line
-            .trim()
-            .strip_prefix("httpd: listening on http://")
-            .and_then(|s| s.strip_suffix('/'))
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        let addr = parse_listening(&line);
         Server {
             child,
             addr,
+            lines: rx,
             _tmp: tmp,
             root,
             log,
         }
+    }
+
+    /// The next line the server prints on stdout (10 s at most).
+    pub fn next_stdout_line(&self) -> Option<String> {
+        self.lines.recv_timeout(Duration::from_secs(10)).ok()
+    }
+
+    /// The server's process id.
+    #[allow(dead_code)]
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// Sends `sig` to the server.
+    #[allow(dead_code)]
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.pid(), sig) };
+    }
+
+    /// Waits at most `limit` for the server to exit by itself.
+    #[allow(dead_code)]
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -209,6 +248,15 @@ impl Drop for Server {
             self.terminate();
         }
     }
+}
+
+/// The address of a `httpd: listening on http://ADDR/` line.
+pub fn parse_listening(line: &str) -> SocketAddr {
+    line.trim()
+        .strip_prefix("httpd: listening on http://")
+        .and_then(|s| s.strip_suffix('/'))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected line {line:?}"))
 }
 
 pub fn raw_exchange(addr: SocketAddr, request: &[u8], half_close: bool) -> Vec<u8> {

@@ -6,6 +6,7 @@
 
 mod browser;
 mod common;
+mod config;
 mod features;
 mod httpolice;
 mod load;

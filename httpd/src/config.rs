@@ -1,0 +1,518 @@
+//! The configuration file: nginx-like directives, one per line, each ended by `;`.
+//!
+//! ```text
+//! # a comment runs from `#` to the end of the line
+//! listen 127.0.0.1:8080;      # may be repeated: one listener per address
+//! root /srv/www;
+//! threads auto;               # or a number
+//! keepalive_timeout 75s;      # durations: 500ms, 30s, 2m, 1h (no unit: seconds)
+//! access_log off;
+//! ```
+//!
+//! Values are single words (no quoting; a path cannot hold spaces or `#`). Relative paths are
+//! taken relative to the directory of the config file. Every directive but `listen` may appear
+//! once. Any mistake is an [`Error`] naming the file, the line and the problem; nothing in a
+//! file can panic the parser. `user`, `group` and `chroot` are parsed and checked (the user and
+//! group must exist, the chroot must be a directory) but not applied yet.
+//!
+//! [`Settings`] holds what a file (or the command line) set, every field optional;
+//! [`Settings::overlay`] lets the flags override the file, and [`Settings::into_options`]
+//! fills the rest with the defaults.
+
+use crate::parse::Limits;
+use crate::server::{Options, Timeouts};
+use std::ffi::CString;
+use std::fmt;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where a log goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogDest {
+    Off,
+    Stderr,
+    File(PathBuf),
+}
+
+/// What a config file or the command line set.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    pub listen: Vec<SocketAddr>,
+    pub root: Option<PathBuf>,
+    /// `Some(None)` is `auto`.
+    pub threads: Option<Option<usize>>,
+    pub max_connections: Option<usize>,
+    pub keepalive_requests: Option<u32>,
+    pub header_timeout: Option<Duration>,
+    pub keepalive_timeout: Option<Duration>,
+    pub send_timeout: Option<Duration>,
+    pub shutdown_timeout: Option<Duration>,
+    pub access_log: Option<LogDest>,
+    pub error_log: Option<LogDest>,
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub chroot: Option<PathBuf>,
+}
+
+/// A config error: the file, the line (0 when the file itself is at fault) and the problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub file: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file.display(), self.message)
+        } else {
+            write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Upper bounds that keep a typo from asking for absurd resources.
+const MAX_THREADS: usize = 1024;
+const MAX_CONNECTIONS: usize = 1 << 20;
+/// Longest accepted duration (a day).
+const MAX_DURATION: Duration = Duration::from_secs(86_400);
+/// Largest config file read.
+const MAX_FILE: u64 = 1 << 20;
+
+/// Reads and parses a config file.
+pub fn load(path: &Path) -> Result<Settings, Error> {
+    let err = |message: String| Error {
+        file: path.to_path_buf(),
+        line: 0,
+        message,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(err("not a regular file".into()));
+    }
+    if meta.len() > MAX_FILE {
+        return Err(err(format!("larger than {MAX_FILE} bytes")));
+    }
+    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|e| Error {
+        file: path.to_path_buf(),
+        line: 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count(),
+        message: "not valid UTF-8".into(),
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    parse(&text, path, base)
+}
+
+/// Parses the text of a config file named `file`; relative paths are resolved against `base`.
+pub fn parse(text: &str, file: &Path, base: &Path) -> Result<Settings, Error> {
+    let mut s = Settings::default();
+    let mut seen: Vec<&str> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line_no = i + 1;
+        let err = |message: String| Error {
+            file: file.to_path_buf(),
+            line: line_no,
+            message,
+        };
+        let line = raw.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let Some(body) = line.strip_suffix(';') else {
+            return Err(err(format!("missing \";\" at the end of {line:?}")));
+        };
+        let mut words = body.split_whitespace();
+        let Some(key) = words.next() else {
+            return Err(err("\";\" without a directive".into()));
+        };
+        let values: Vec<&str> = words.collect();
+        let Some(directive) = DIRECTIVES.iter().find(|d| **d == key) else {
+            return Err(err(format!("unknown directive \"{key}\"")));
+        };
+        if values.len() != 1 {
+            return Err(err(format!(
+                "\"{key}\" takes one value, got {}",
+                values.len()
+            )));
+        }
+        let v = values[0];
+        if v.contains(';') {
+            return Err(err(format!("unexpected \";\" in \"{v}\"")));
+        }
+        if *directive != "listen" {
+            if seen.contains(directive) {
+                return Err(err(format!("\"{key}\" directive is duplicate")));
+            }
+            seen.push(directive);
+        }
+        let path = |v: &str| base.join(v);
+        match *directive {
+            "listen" => s.listen.push(parse_listen(v).map_err(err)?),
+            "root" => {
+                let p = path(v);
+                if !p.is_dir() {
+                    return Err(err(format!("root {}: not a directory", p.display())));
+                }
+                s.root = Some(p);
+            }
+            "threads" => {
+                s.threads = Some(if v == "auto" {
+                    None
+                } else {
+                    Some(parse_number(v, 1, MAX_THREADS).map_err(err)?)
+                })
+            }
+            "max_connections" => {
+                s.max_connections = Some(parse_number(v, 1, MAX_CONNECTIONS).map_err(err)?)
+            }
+            "keepalive_requests" => {
+                s.keepalive_requests =
+                    Some(parse_number(v, 1, u32::MAX as usize).map_err(err)? as u32)
+            }
+            "header_timeout" => s.header_timeout = Some(parse_duration(v).map_err(err)?),
+            "keepalive_timeout" => s.keepalive_timeout = Some(parse_duration(v).map_err(err)?),
+            "send_timeout" => s.send_timeout = Some(parse_duration(v).map_err(err)?),
+            "shutdown_timeout" => s.shutdown_timeout = Some(parse_duration(v).map_err(err)?),
+            "access_log" => s.access_log = Some(parse_log(v, base, false).map_err(err)?),
+            "error_log" => s.error_log = Some(parse_log(v, base, true).map_err(err)?),
+            "user" => {
+                check_name(v, NameKind::User).map_err(err)?;
+                s.user = Some(v.to_owned());
+            }
+            "group" => {
+                check_name(v, NameKind::Group).map_err(err)?;
+                s.group = Some(v.to_owned());
+            }
+            "chroot" => {
+                let p = path(v);
+                if !p.is_dir() {
+                    return Err(err(format!("chroot {}: not a directory", p.display())));
+                }
+                s.chroot = Some(p);
+            }
+            _ => unreachable!("every directive of DIRECTIVES is matched"),
+        }
+    }
+    Ok(s)
+}
+
+const DIRECTIVES: &[&str] = &[
+    "listen",
+    "root",
+    "threads",
+    "max_connections",
+    "keepalive_requests",
+    "header_timeout",
+    "keepalive_timeout",
+    "send_timeout",
+    "shutdown_timeout",
+    "access_log",
+    "error_log",
+    "user",
+    "group",
+    "chroot",
+];
+
+/// `ADDR:PORT` (or `[V6]:PORT`, or `host:port`, resolved now).
+pub fn parse_listen(v: &str) -> Result<SocketAddr, String> {
+    if let Ok(a) = v.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    if !v.contains(':') {
+        return Err(format!("listen \"{v}\": expected ADDRESS:PORT"));
+    }
+    v.to_socket_addrs()
+        .map_err(|e| format!("listen \"{v}\": {e}"))?
+        .next()
+        .ok_or_else(|| format!("listen \"{v}\": no address"))
+}
+
+fn parse_number(v: &str, min: usize, max: usize) -> Result<usize, String> {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("\"{v}\" is not a number"));
+    }
+    match v.parse::<usize>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("{v} is out of range ({min} to {max})")),
+    }
+}
+
+/// `N`, `Nms`, `Ns`, `Nm`, `Nh`; at most a day.
+pub fn parse_duration(v: &str) -> Result<Duration, String> {
+    let digits = v.bytes().take_while(u8::is_ascii_digit).count();
+    let (num, unit) = v.split_at(digits);
+    let bad = || format!("\"{v}\" is not a duration (like 500ms, 30s, 2m, 1h)");
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let ms_per = match unit {
+        "ms" => 1,
+        "" | "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return Err(bad()),
+    };
+    match n.checked_mul(ms_per).map(Duration::from_millis) {
+        Some(d) if d <= MAX_DURATION => Ok(d),
+        _ => Err(format!("{v} is longer than a day")),
+    }
+}
+
+fn parse_log(v: &str, base: &Path, stderr_ok: bool) -> Result<LogDest, String> {
+    match v {
+        "off" => Ok(LogDest::Off),
+        "stderr" if stderr_ok => Ok(LogDest::Stderr),
+        _ => {
+            let p = base.join(v);
+            match p.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => Err(format!(
+                    "log {}: directory {} does not exist",
+                    p.display(),
+                    dir.display()
+                )),
+                _ if p.is_dir() => Err(format!("log {}: is a directory", p.display())),
+                _ => Ok(LogDest::File(p)),
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum NameKind {
+    User,
+    Group,
+}
+
+/// The user or group must exist (a number is taken as an id and accepted as is).
+fn check_name(v: &str, kind: NameKind) -> Result<(), String> {
+    let what = match kind {
+        NameKind::User => "user",
+        NameKind::Group => "group",
+    };
+    if v.bytes().all(|b| b.is_ascii_digit()) {
+        return parse_number(v, 0, u32::MAX as usize - 1).map(|_| ());
+    }
+    let c = CString::new(v).map_err(|_| format!("{what} \"{v}\": contains a NUL"))?;
+    let mut buf = vec![0 as libc::c_char; 16 * 1024];
+    let found = match kind {
+        NameKind::User => {
+            // SAFETY: the reentrant lookup writes into our passwd and buffer only.
+            let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+            let mut out: *mut libc::passwd = std::ptr::null_mut();
+            let rc = unsafe {
+                libc::getpwnam_r(c.as_ptr(), &mut pw, buf.as_mut_ptr(), buf.len(), &mut out)
+            };
+            rc == 0 && !out.is_null()
+        }
+        NameKind::Group => {
+            // SAFETY: as above, with a group.
+            let mut gr: libc::group = unsafe { std::mem::zeroed() };
+            let mut out: *mut libc::group = std::ptr::null_mut();
+            let rc = unsafe {
+                libc::getgrnam_r(c.as_ptr(), &mut gr, buf.as_mut_ptr(), buf.len(), &mut out)
+            };
+            rc == 0 && !out.is_null()
+        }
+    };
+    if found {
+        Ok(())
+    } else {
+        Err(format!("{what} \"{v}\" does not exist"))
+    }
+}
+
+impl Settings {
+    /// `self` with every field `over` sets replaced (a non-empty `listen` replaces the list).
+    pub fn overlay(mut self, over: Settings) -> Settings {
+        if !over.listen.is_empty() {
+            self.listen = over.listen;
+        }
+        macro_rules! take {
+            ($($f:ident),*) => { $( if over.$f.is_some() { self.$f = over.$f; } )* };
+        }
+        take!(
+            root,
+            threads,
+            max_connections,
+            keepalive_requests,
+            header_timeout,
+            keepalive_timeout,
+            send_timeout,
+            shutdown_timeout,
+            access_log,
+            error_log,
+            user,
+            group,
+            chroot
+        );
+        self
+    }
+
+    /// The server's options: what is set, and the defaults for the rest.
+    pub fn into_options(self) -> Options {
+        let defaults = Timeouts::default();
+        let threads = self.threads.flatten().unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        });
+        let file_of = |d: Option<LogDest>, default: LogDest| match d.unwrap_or(default) {
+            LogDest::File(p) => Some(p),
+            LogDest::Off | LogDest::Stderr => None,
+        };
+        Options {
+            listen: if self.listen.is_empty() {
+                vec![SocketAddr::from(([127, 0, 0, 1], 8080))]
+            } else {
+                self.listen
+            },
+            root: self.root.unwrap_or_else(|| PathBuf::from(".")),
+            threads,
+            access_log: file_of(self.access_log, LogDest::File(PathBuf::from("access.log"))),
+            error_log: file_of(self.error_log, LogDest::Stderr),
+            timeouts: Timeouts {
+                header: self.header_timeout.unwrap_or(defaults.header),
+                keepalive: self.keepalive_timeout.unwrap_or(defaults.keepalive),
+                send: self.send_timeout.unwrap_or(defaults.send),
+                linger: defaults.linger,
+            },
+            shutdown_timeout: self.shutdown_timeout.unwrap_or(Duration::from_secs(30)),
+            limits: Limits::default(),
+            max_connections: self.max_connections.unwrap_or(16384),
+            max_keepalive_requests: self.keepalive_requests.unwrap_or(1000),
+            user: self.user,
+            group: self.group,
+            chroot: self.chroot,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Result<Settings, Error> {
+        parse(text, Path::new("t.conf"), Path::new("/"))
+    }
+
+    fn msg(text: &str) -> String {
+        p(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_full_file() {
+        let s = p(
+            "# c\nlisten 127.0.0.1:1;\n  listen [::1]:2 ; # two\n\nroot /tmp;\nthreads 3;\n\
+                   max_connections 10;\nkeepalive_requests 5;\nheader_timeout 500ms;\n\
+                   keepalive_timeout 2m;\nsend_timeout 7;\nshutdown_timeout 1h;\n\
+                   access_log off;\nerror_log stderr;\nuser root;\ngroup 0;\nchroot /;\n",
+        )
+        .unwrap();
+        assert_eq!(s.listen.len(), 2);
+        assert_eq!(s.root, Some(PathBuf::from("/tmp")));
+        assert_eq!(s.threads, Some(Some(3)));
+        assert_eq!(s.header_timeout, Some(Duration::from_millis(500)));
+        assert_eq!(s.keepalive_timeout, Some(Duration::from_secs(120)));
+        assert_eq!(s.send_timeout, Some(Duration::from_secs(7)));
+        assert_eq!(s.shutdown_timeout, Some(Duration::from_secs(3600)));
+        assert_eq!(s.access_log, Some(LogDest::Off));
+        assert_eq!(s.error_log, Some(LogDest::Stderr));
+        assert_eq!(s.user.as_deref(), Some("root"));
+        assert_eq!(p("threads auto;").unwrap().threads, Some(None));
+    }
+
+    #[test]
+    fn relative_paths_follow_the_file() {
+        let s = parse(
+            "access_log a.log;",
+            Path::new("/tmp/x.conf"),
+            Path::new("/tmp"),
+        )
+        .unwrap();
+        assert_eq!(
+            s.access_log,
+            Some(LogDest::File(PathBuf::from("/tmp/a.log")))
+        );
+    }
+
+    #[test]
+    fn every_kind_of_mistake_names_the_line() {
+        let cases = [
+            ("root /tmp", "t.conf:1: missing \";\""),
+            ("\n\nfoo 1;", "t.conf:3: unknown directive \"foo\""),
+            ("root;", "t.conf:1: \"root\" takes one value, got 0"),
+            ("root /a /b;", "t.conf:1: \"root\" takes one value, got 2"),
+            (
+                "root /tmp;\nroot /tmp;",
+                "t.conf:2: \"root\" directive is duplicate",
+            ),
+            ("threads x;", "t.conf:1: \"x\" is not a number"),
+            ("threads 0;", "t.conf:1: 0 is out of range"),
+            ("threads 99999999999999999999999;", "out of range"),
+            ("send_timeout 5y;", "t.conf:1: \"5y\" is not a duration"),
+            ("send_timeout 99999h;", "longer than a day"),
+            (
+                "listen nowhere;",
+                "t.conf:1: listen \"nowhere\": expected ADDRESS:PORT",
+            ),
+            (
+                "root /nonexistent-dir;",
+                "t.conf:1: root /nonexistent-dir: not a directory",
+            ),
+            ("access_log /nonexistent-dir/a.log;", "does not exist"),
+            (
+                "user no-such-user-xyz;",
+                "t.conf:1: user \"no-such-user-xyz\" does not exist",
+            ),
+            (
+                "group no-such-group-xyz;",
+                "group \"no-such-group-xyz\" does not exist",
+            ),
+            ("chroot /etc/passwd;", "chroot /etc/passwd: not a directory"),
+            ("root a;b;", "unexpected \";\""),
+            (";", "\";\" without a directive"),
+        ];
+        for (text, want) in cases {
+            let got = msg(text);
+            assert!(got.contains(want), "{text:?}: got {got:?}, want {want:?}");
+        }
+    }
+
+    #[test]
+    fn never_panics_on_garbage() {
+        let mut x: u32 = 12345;
+        let alphabet = b"abcdefghijklmnopqrstuvwxyz_ ;#\n\t:0123456789./[]\0\xc3\xa9";
+        for _ in 0..2000 {
+            let mut s = Vec::new();
+            for _ in 0..(x % 80) {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                s.push(alphabet[(x >> 16) as usize % alphabet.len()]);
+            }
+            let text = String::from_utf8_lossy(&s);
+            let _ = p(&text);
+            for d in DIRECTIVES {
+                let _ = p(&format!("{d} {text};"));
+            }
+        }
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let file = p("listen 127.0.0.1:1;\nthreads 3;\nroot /tmp;").unwrap();
+        let cli = Settings {
+            threads: Some(Some(5)),
+            ..Settings::default()
+        };
+        let s = file.overlay(cli);
+        assert_eq!(s.threads, Some(Some(5)));
+        assert_eq!(s.root, Some(PathBuf::from("/tmp")));
+        let o = s.into_options();
+        assert_eq!(o.threads, 5);
+        assert_eq!(o.listen, vec!["127.0.0.1:1".parse().unwrap()]);
+    }
+}

@@ -1,0 +1,175 @@
+//! The config file: serving from it, flags overriding it, `--check-config`, and the error
+//! messages (file, line, problem) of a file the server refuses to start with.
+
+use crate::common::*;
+use std::ffi::OsString;
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn httpd(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new("timeout")
+        .arg("20")
+        .arg(env!("CARGO_BIN_EXE_httpd"))
+        .args(args)
+        .output()
+        .expect("run httpd")
+}
+
+fn write_conf(dir: &Path, text: &str) -> std::path::PathBuf {
+    let path = dir.join("httpd.conf");
+    fs::write(&path, text).unwrap();
+    path
+}
+
+/// A server started from a config file alone (plus `extra` flags).
+fn start_from_conf(conf: impl Fn(&Path, &Path) -> String, extra: &[&str]) -> Server {
+    let tmp = TempDir::new("conf");
+    let root = make_site(&tmp.0);
+    let log = tmp.0.join("access.log");
+    let path = write_conf(&tmp.0, &conf(&root, &log));
+    let mut args: Vec<OsString> = vec!["--config".into(), path.into_os_string()];
+    args.extend(extra.iter().map(OsString::from));
+    Server::spawn(&args, tmp, root, log)
+}
+
+#[test]
+fn config_file_with_two_listen_addresses_serves_on_both() {
+    let server = start_from_conf(
+        |root, log| {
+            format!(
+                "# test\nlisten 127.0.0.1:0;\nlisten 127.0.0.1:0;  # a second\nroot {};\n\
+                 threads 2;\naccess_log {};\nkeepalive_timeout 5s;\n",
+                root.display(),
+                log.display()
+            )
+        },
+        &[],
+    );
+    let second = parse_listening(&server.next_stdout_line().expect("a second listen line"));
+    assert_ne!(server.addr, second);
+    for addr in [server.addr, second] {
+        let body = curl(&[&format!("http://{addr}/style.css")]).stdout;
+        assert_eq!(body, STYLE.as_bytes());
+    }
+    assert_eq!(server.log_lines(2).len(), 2);
+}
+
+#[test]
+fn flags_override_the_config_file() {
+    // The file serves an empty directory without a log; the flags point at the site and a log.
+    let other = TempDir::new("other");
+    let tmp = TempDir::new("conf");
+    let root = make_site(&tmp.0);
+    let log = tmp.0.join("access.log");
+    let path = write_conf(
+        &tmp.0,
+        &format!(
+            "listen 127.0.0.1:1;\nroot {};\naccess_log off;\nthreads 1;\n",
+            other.0.display()
+        ),
+    );
+    let args: Vec<OsString> = [
+        "--config".into(),
+        path.into_os_string(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--root".into(),
+        root.clone().into_os_string(),
+        "--access-log".into(),
+        log.clone().into_os_string(),
+    ]
+    .into();
+    let server = Server::spawn(&args, tmp, root, log);
+    let body = curl(&[&server.url("/style.css")]).stdout;
+    assert_eq!(body, STYLE.as_bytes());
+    assert_eq!(server.log_lines(1).len(), 1);
+}
+
+#[test]
+fn check_config_accepts_a_good_file_and_the_example() {
+    let tmp = TempDir::new("check");
+    let root = make_site(&tmp.0);
+    let path = write_conf(
+        &tmp.0,
+        &format!(
+            "listen 127.0.0.1:0;\nroot {};\naccess_log a.log;\n",
+            root.display()
+        ),
+    );
+    let out = httpd(&[
+        "--config".as_ref(),
+        path.as_ref(),
+        "--check-config".as_ref(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("configuration OK"));
+
+    // The example names directories of a real installation: check its syntax by pointing
+    // those at ours with sed-like replacement.
+    let example = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/httpd.conf.example"))
+        .unwrap()
+        .replace("/var/www/html", &root.display().to_string())
+        .replace("/var/log/httpd", &tmp.0.display().to_string());
+    let path = write_conf(&tmp.0, &example);
+    let out = httpd(&["--config".as_ref(), path.as_ref(), "-t".as_ref()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
+#[test]
+fn config_errors_name_the_file_and_line_and_stop_the_server() {
+    let tmp = TempDir::new("bad");
+    let root = make_site(&tmp.0);
+    let cases = [
+        (
+            "listen 127.0.0.1:0;\n\nbogus 1;\n",
+            ":3: unknown directive \"bogus\"",
+        ),
+        ("listen 127.0.0.1:0\n", ":1: missing \";\""),
+        ("threads many;\n", ":1: \"many\" is not a number"),
+        (
+            "keepalive_timeout 3 4;\n",
+            ":1: \"keepalive_timeout\" takes one value, got 2",
+        ),
+        ("send_timeout 5weeks;\n", ":1: \"5weeks\" is not a duration"),
+        (
+            "listen 127.0.0.1:0;\nroot /no/such/dir;\n",
+            ":2: root /no/such/dir: not a directory",
+        ),
+        (
+            "user no-such-user-httpd;\n",
+            ":1: user \"no-such-user-httpd\" does not exist",
+        ),
+        (
+            "threads 1;\nthreads 2;\n",
+            ":2: \"threads\" directive is duplicate",
+        ),
+    ];
+    for (text, want) in cases {
+        let path = write_conf(&tmp.0, text);
+        let want = format!("{}{want}", path.display());
+        for check in [true, false] {
+            let mut args: Vec<&std::ffi::OsStr> = vec!["--config".as_ref(), path.as_ref()];
+            if check {
+                args.push("--check-config".as_ref());
+            } else {
+                args.extend(["--root".as_ref(), root.as_os_str()]);
+            }
+            let out = httpd(&args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{text:?}: {err}");
+            assert!(
+                err.contains(&want),
+                "{text:?}: stderr {err:?} lacks {want:?}"
+            );
+            assert!(
+                out.stdout.is_empty(),
+                "{text:?}: the server printed {:?}",
+                out.stdout
+            );
+        }
+    }
+    let out = httpd(&["--config".as_ref(), tmp.0.join("missing.conf").as_ref()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.conf: No such file"));
+}
