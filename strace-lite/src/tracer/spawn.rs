@@ -39,8 +39,10 @@ pub fn spawn(command: &[String], options: libc::c_int) -> Result<i32, String> {
     let mut argv: Vec<*const libc::c_char> = c_args.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
 
-    // SAFETY: the child only calls async-signal-safe functions (kill, execv, write, _exit)
-    // on memory prepared before the fork.
+    // SAFETY: getpid has no preconditions.
+    let tracer_pid = unsafe { libc::getpid() };
+    // SAFETY: the child only calls async-signal-safe functions (prctl, kill, execv, write,
+    // _exit) on memory prepared before the fork.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(format!("fork: {}", io::Error::last_os_error()));
@@ -48,9 +50,18 @@ pub fn spawn(command: &[String], options: libc::c_int) -> Result<i32, String> {
     if pid == 0 {
         // SAFETY: see above.
         unsafe {
+            // Until the tracer has seized us (and PTRACE_O_EXITKILL covers us), its death
+            // must not leave us stopped: die with it.
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            if libc::getppid() != tracer_pid {
+                libc::_exit(1);
+            }
             // The Rust runtime ignores SIGPIPE; the command must start with the default.
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
             libc::kill(libc::getpid(), libc::SIGSTOP);
+            // Seized now: undo the death signal, so a tracer that detaches (Ctrl-C) does
+            // not take the command down with it.
+            libc::prctl(libc::PR_SET_PDEATHSIG, 0);
             libc::execv(c_path.as_ptr(), argv.as_ptr());
             let msg = b"strace-lite: exec failed\n";
             libc::write(2, msg.as_ptr().cast(), msg.len());
