@@ -174,6 +174,16 @@ impl Conn {
         }
     }
 
+    /// No request in progress: nothing received unanswered, nothing left to send (a
+    /// graceful stop closes such a connection).
+    pub fn is_idle(&self) -> bool {
+        !self.lingering
+            && self.out_is_empty()
+            && self.input().is_empty()
+            && self.discard == 0
+            && self.chunked.is_none()
+    }
+
     fn out_is_empty(&self) -> bool {
         self.out_pos >= self.out.len() && self.body.is_none()
     }

@@ -18,6 +18,9 @@
 //! | [`status`] | status codes, reasons and error pages |
 //! | [`date`] | HTTP dates and the log's timestamps |
 //! | [`log`] | the access log (Combined Log Format) |
+//! | [`logfile`] | a log file reopened on SIGUSR1 without losing or tearing lines |
+//! | [`errlog`] | the error log |
+//! | [`signals`] | SIGTERM/INT, SIGQUIT, SIGHUP, SIGUSR1 as commands for the main thread |
 //! | [`conn`] | one connection: pipelining, keep-alive, sendfile, lingering close, deadlines |
 //! | [`worker`] | one thread's epoll loop over its listener and connections |
 //! | [`net`] | socket calls std lacks (SO_REUSEPORT, accept4, MSG_MORE, sendfile) |
@@ -28,7 +31,9 @@ pub mod conditional;
 pub mod config;
 pub mod conn;
 pub mod date;
+pub mod errlog;
 pub mod log;
+pub mod logfile;
 pub mod mime;
 pub mod net;
 pub mod parse;
@@ -37,6 +42,7 @@ pub mod range;
 pub mod request;
 pub mod response;
 pub mod server;
+pub mod signals;
 pub mod static_file;
 pub mod status;
 pub mod worker;

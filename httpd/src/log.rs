@@ -10,25 +10,18 @@
 //!
 //! Each worker buffers its lines and writes them with one `write(2)` per loop turn (or when
 //! the buffer fills) to a file opened with `O_APPEND`: the kernel appends each write whole,
-//! so lines from several workers never interleave inside a line.
+//! so lines from several workers never interleave inside a line. The file is a
+//! [`LogFile`]: after a reopen (SIGUSR1) or a reload naming another path, the next flush
+//! goes to the new file.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use crate::logfile::LogFile;
+use std::fs::File;
+use std::io::Write;
 use std::net::IpAddr;
-use std::path::Path;
 use std::sync::Arc;
 
 /// Flush the buffer early when it holds this much.
 const FLUSH_AT: usize = 32 * 1024;
-
-/// Opens (creating if needed) the access log for appending.
-pub fn open(path: &Path) -> io::Result<Arc<File>> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map(Arc::new)
-}
 
 /// One request's line, without its byte count until the body is sent.
 #[derive(Debug, Clone, Default)]
@@ -92,20 +85,40 @@ impl PendingLine {
 /// A worker's handle on the access log (or on nothing, when logging is off).
 #[derive(Debug)]
 pub struct AccessLog {
+    target: Option<Arc<LogFile>>,
+    /// The target's file of generation `generation`.
     file: Option<Arc<File>>,
+    generation: u64,
     buf: Vec<u8>,
 }
 
 impl AccessLog {
-    pub fn new(file: Option<Arc<File>>) -> AccessLog {
-        AccessLog {
-            file,
+    pub fn new(target: Option<Arc<LogFile>>) -> AccessLog {
+        let mut log = AccessLog {
+            target: None,
+            file: None,
+            generation: 0,
             buf: Vec::new(),
-        }
+        };
+        log.set_target(target);
+        log
+    }
+
+    /// Switches to another log (a reload): what is buffered goes to the old one first.
+    pub fn set_target(&mut self, target: Option<Arc<LogFile>>) {
+        self.flush();
+        (self.file, self.generation) = match &target {
+            Some(t) => {
+                let (f, g) = t.current();
+                (Some(f), g)
+            }
+            None => (None, 0),
+        };
+        self.target = target;
     }
 
     pub fn enabled(&self) -> bool {
-        self.file.is_some()
+        self.target.is_some()
     }
 
     /// Logs a line whose body size is known now.
@@ -133,9 +146,16 @@ impl AccessLog {
         if self.buf.is_empty() {
             return;
         }
+        if let Some(target) = &self.target {
+            if target.generation() != self.generation {
+                let (f, g) = target.current();
+                self.file = Some(f);
+                self.generation = g;
+            }
+        }
         if let Some(file) = &self.file {
             if let Err(e) = (&**file).write_all(&self.buf) {
-                eprintln!("httpd: access log: {e}");
+                crate::error!("access log: {e}");
             }
         }
         self.buf.clear();

@@ -123,7 +123,10 @@ fn main() {
             }
         }
     }
-    if let Err(e) = server::run(opts) {
+    // SIGHUP: the file read again, the same flags laid over it.
+    let reload = || options(&cli);
+    let reload: Option<&server::Reload<'_>> = cli.config.is_some().then_some(&reload as _);
+    if let Err(e) = server::run(opts, reload) {
         eprintln!("httpd: {e}");
         std::process::exit(1);
     }

@@ -1,18 +1,25 @@
-//! Starting the server: the document root, the access log, the statistics reporter, the
-//! listeners (one per worker, `SO_REUSEPORT`), signals, and the worker threads.
+//! Starting and steering the server: the document root, the logs, the statistics reporter,
+//! the listeners (one per worker and address, `SO_REUSEPORT`), the worker threads, and then
+//! the main thread's loop over the operator's signals ([`crate::signals`]).
 //!
-//! [`Options`] is everything the server needs to run; the command line fills it today, the
-//! config file of the operations issue will fill it tomorrow (with the flags as overrides).
+//! [`Options`] is everything the server needs to run; the command line fills it from the
+//! config file and the flags. The workers see the settings through [`Control`]: a reload
+//! (SIGHUP) swaps in a new [`Shared`] and wakes them; a stop or a graceful stop sets the
+//! state and wakes them.
 
+use crate::logfile::LogFile;
 use crate::parse::Limits;
+use crate::signals::{Command, Signals};
 use crate::static_file::DocRoot;
 use crate::worker::Worker;
+use crate::{error, notice, warn};
 use devstats::{Counters, Reporter};
-use netcore::signal::{forward_signals, Waker};
+use netcore::signal::Waker;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Per-connection deadlines (nginx's defaults where nginx has the same timer).
@@ -65,7 +72,8 @@ pub struct Options {
     pub chroot: Option<PathBuf>,
 }
 
-/// What every worker reads and nobody writes (apart from the atomics).
+/// What every worker reads and nobody writes (apart from the atomics). A reload makes a new
+/// one; connections pick it up at their next request.
 #[derive(Debug)]
 pub struct Shared {
     pub root: DocRoot,
@@ -74,52 +82,127 @@ pub struct Shared {
     pub counters: Arc<Counters>,
     pub max_connections_per_worker: usize,
     pub max_keepalive_requests: u32,
+    pub access_log: Option<Arc<LogFile>>,
+    /// How long a graceful stop waits for responses in flight.
+    pub shutdown_timeout: Duration,
+}
+
+/// The workers' state, set by the main thread.
+pub const RUN: u8 = 0;
+pub const GRACEFUL: u8 = 1;
+pub const STOP: u8 = 2;
+
+/// How the main thread steers the workers: a state, the current [`Shared`], and a waker per
+/// worker (each worker drains its own).
+#[derive(Debug)]
+pub struct Control {
+    state: AtomicU8,
+    shared: Mutex<Arc<Shared>>,
+    generation: AtomicU64,
+    wakers: Vec<Arc<Waker>>,
+}
+
+impl Control {
+    pub fn state(&self) -> u8 {
+        self.state.load(Ordering::Acquire)
+    }
+
+    /// Cheap: whether [`shared`](Self::shared) changed.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub fn shared(&self) -> Arc<Shared> {
+        Arc::clone(&self.shared.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    pub fn wakers(&self) -> &[Arc<Waker>] {
+        &self.wakers
+    }
+
+    fn set_state(&self, state: u8) {
+        // Never back: a graceful stop may become a fast one, not the reverse.
+        self.state.fetch_max(state, Ordering::AcqRel);
+        self.wake_all();
+    }
+
+    fn set_shared(&self, shared: Arc<Shared>) {
+        *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = shared;
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.wake_all();
+    }
+
+    fn wake_all(&self) {
+        for w in &self.wakers {
+            w.wake();
+        }
+    }
+}
+
+fn with_context(e: io::Error, what: &str, path: &std::path::Path) -> io::Error {
+    io::Error::new(e.kind(), format!("{what} {}: {e}", path.display()))
+}
+
+/// Opens a log, reusing `old` when the path is the same (a reload keeps the open file).
+fn open_log(
+    path: &Option<PathBuf>,
+    old: Option<&Arc<LogFile>>,
+    what: &str,
+) -> io::Result<Option<Arc<LogFile>>> {
+    match (path, old) {
+        (None, _) => Ok(None),
+        (Some(p), Some(old)) if old.path() == p => Ok(Some(Arc::clone(old))),
+        (Some(p), _) => LogFile::open(p)
+            .map(Some)
+            .map_err(|e| with_context(e, what, p)),
+    }
 }
 
 /// What `--check-config` checks beyond the file's own syntax: the root opens, the logs open
 /// for appending (creating them, as `nginx -t` does).
 pub fn check(opts: &Options) -> io::Result<()> {
-    DocRoot::open(&opts.root).map_err(|e| {
-        io::Error::new(
-            e.kind(),
-            format!("document root {}: {e}", opts.root.display()),
-        )
-    })?;
-    for (what, path) in [
-        ("access log", &opts.access_log),
-        ("error log", &opts.error_log),
-    ] {
-        if let Some(path) = path {
-            crate::log::open(path)
-                .map_err(|e| io::Error::new(e.kind(), format!("{what} {}: {e}", path.display())))?;
-        }
-    }
+    DocRoot::open(&opts.root).map_err(|e| with_context(e, "document root", &opts.root))?;
+    open_log(&opts.access_log, None, "access log")?;
+    open_log(&opts.error_log, None, "error log")?;
     Ok(())
 }
 
-/// Runs the server until SIGINT or SIGTERM. The bound address is printed on stdout first
-/// (`httpd: listening on http://ADDR/`), so a caller that asked for port 0 learns the port.
-pub fn run(opts: Options) -> io::Result<()> {
+/// The settings of `opts` as the workers see them (the logs reused when unchanged).
+fn make_shared(
+    opts: &Options,
+    threads: usize,
+    counters: &Arc<Counters>,
+    old_access: Option<&Arc<LogFile>>,
+) -> io::Result<Shared> {
+    let root =
+        DocRoot::open(&opts.root).map_err(|e| with_context(e, "document root", &opts.root))?;
+    Ok(Shared {
+        root,
+        limits: opts.limits,
+        timeouts: opts.timeouts,
+        counters: Arc::clone(counters),
+        max_connections_per_worker: opts.max_connections.div_ceil(threads).max(1),
+        max_keepalive_requests: opts.max_keepalive_requests.max(1),
+        access_log: open_log(&opts.access_log, old_access, "access log")?,
+        shutdown_timeout: opts.shutdown_timeout,
+    })
+}
+
+/// Re-reads the configuration: `reload` gives the new options (or the config error).
+pub type Reload<'a> = dyn Fn() -> Result<Options, String> + 'a;
+
+/// Runs the server until SIGINT or SIGTERM (or the end of a graceful stop after SIGQUIT).
+/// The bound addresses are printed on stdout first (`httpd: listening on http://ADDR/`, one
+/// line per `listen`), so a caller that asked for port 0 learns the port. SIGHUP calls
+/// `reload` (if any) and applies what it returns.
+pub fn run(opts: Options, reload: Option<&Reload<'_>>) -> io::Result<()> {
     let threads = opts.threads.max(1);
     // Descriptors: connections plus the files being sent.
     let _ = netcore::sys::raise_fd_limit((opts.max_connections as u64) * 2 + 64);
-    let root = DocRoot::open(&opts.root).map_err(|e| {
-        io::Error::new(
-            e.kind(),
-            format!("document root {}: {e}", opts.root.display()),
-        )
-    })?;
-    let log_file = match &opts.access_log {
-        Some(path) => Some(crate::log::open(path).map_err(|e| {
-            io::Error::new(e.kind(), format!("access log {}: {e}", path.display()))
-        })?),
-        None => None,
-    };
-    if opts.user.is_some() || opts.group.is_some() || opts.chroot.is_some() {
-        eprintln!("httpd: user, group and chroot are checked but not applied yet");
-    }
-    let waker = Arc::new(Waker::new()?);
-    forward_signals(&waker, &[libc::SIGINT, libc::SIGTERM])?;
+    let counters = Arc::new(Counters::default());
+    let error_log = open_log(&opts.error_log, None, "error log")?;
+    let shared = make_shared(&opts, threads, &counters, None)?;
+    let signals = Signals::install()?;
     // by_worker[w]: worker w's listener on every address.
     let mut by_worker: Vec<Vec<std::net::TcpListener>> = (0..threads).map(|_| Vec::new()).collect();
     let mut bound = Vec::new();
@@ -131,15 +214,20 @@ pub fn run(opts: Options) -> io::Result<()> {
             by_worker[w].push(l);
         }
     }
-    let counters = Arc::new(Counters::default());
+    crate::errlog::set(error_log);
+    if opts.user.is_some() || opts.group.is_some() || opts.chroot.is_some() {
+        warn!("user, group and chroot are checked but not applied yet");
+    }
     let reporter = Reporter::start("httpd", Arc::clone(&counters), Duration::from_millis(500));
-    let shared = Arc::new(Shared {
-        root,
-        limits: opts.limits,
-        timeouts: opts.timeouts,
-        counters,
-        max_connections_per_worker: opts.max_connections.div_ceil(threads).max(1),
-        max_keepalive_requests: opts.max_keepalive_requests.max(1),
+    let mut wakers = Vec::with_capacity(threads);
+    for _ in 0..threads {
+        wakers.push(Arc::new(Waker::new()?));
+    }
+    let control = Arc::new(Control {
+        state: AtomicU8::new(RUN),
+        shared: Mutex::new(Arc::new(shared)),
+        generation: AtomicU64::new(0),
+        wakers,
     });
     {
         let mut stdout = io::stdout().lock();
@@ -148,22 +236,58 @@ pub fn run(opts: Options) -> io::Result<()> {
         }
         stdout.flush()?;
     }
-    eprintln!(
-        "httpd: serving {} with {threads} worker thread(s)",
-        shared.root.path().display()
+    notice!(
+        "serving {} with {threads} worker thread(s)",
+        control.shared().root.path().display()
     );
     let mut handles = Vec::with_capacity(threads);
     for (i, listeners) in by_worker.into_iter().enumerate() {
-        let worker = Worker::new(
-            listeners,
-            Arc::clone(&waker),
-            Arc::clone(&shared),
-            log_file.clone(),
-        )?;
+        let worker = Worker::new(listeners, Arc::clone(&control), i)?;
         let handle = std::thread::Builder::new()
             .name(format!("httpd-worker-{i}"))
             .spawn(move || worker.run())?;
         handles.push(handle);
+    }
+    let mut running = opts;
+    while !handles.iter().all(|h| h.is_finished()) {
+        if control.state() == RUN && handles.iter().any(|h| h.is_finished()) {
+            error!("a worker stopped: stopping the others");
+            control.set_state(STOP);
+        }
+        for cmd in signals.wait(Duration::from_millis(200)) {
+            match cmd {
+                Command::Stop => {
+                    notice!("fast shutdown (SIGTERM/SIGINT)");
+                    control.set_state(STOP);
+                }
+                Command::Graceful => {
+                    notice!(
+                        "graceful shutdown (SIGQUIT): finishing responses in flight, at most {:?}",
+                        control.shared().shutdown_timeout
+                    );
+                    control.set_state(GRACEFUL);
+                }
+                Command::Reopen => {
+                    if let Some(log) = &control.shared().access_log {
+                        if let Err(e) = log.reopen() {
+                            error!("reopening the access log {}: {e}", log.path().display());
+                        }
+                    }
+                    if let Err(e) = crate::errlog::reopen() {
+                        error!("reopening the error log: {e}");
+                    }
+                    notice!("reopened the logs (SIGUSR1)");
+                }
+                Command::Reload => match reload {
+                    None => warn!("SIGHUP: no config file to re-read (started without --config)"),
+                    Some(reload) => {
+                        if control.state() == RUN {
+                            running = apply_reload(reload, running, threads, &control);
+                        }
+                    }
+                },
+            }
+        }
     }
     let mut result = Ok(());
     for h in handles {
@@ -174,9 +298,50 @@ pub fn run(opts: Options) -> io::Result<()> {
         }
     }
     reporter.stop();
-    let sig = netcore::signal::last_signal();
-    if sig != 0 {
-        eprintln!("httpd: stopped by signal {sig}");
-    }
+    notice!("stopped");
     result
+}
+
+/// SIGHUP: the new options replace the running ones if they are good; otherwise the old ones
+/// keep serving. Listening addresses and thread count need a restart (they are kept).
+fn apply_reload(
+    reload: &Reload<'_>,
+    running: Options,
+    threads: usize,
+    control: &Control,
+) -> Options {
+    notice!("re-reading the configuration (SIGHUP)");
+    let new = match reload() {
+        Ok(new) => new,
+        Err(e) => {
+            error!("reload refused, still serving the old configuration: {e}");
+            return running;
+        }
+    };
+    let old = control.shared();
+    let shared = match make_shared(&new, threads, &old.counters, old.access_log.as_ref()) {
+        Ok(s) => s,
+        Err(e) => {
+            error!("reload refused, still serving the old configuration: {e}");
+            return running;
+        }
+    };
+    let old_error = crate::errlog::current();
+    let error_log = match open_log(&new.error_log, old_error.as_ref(), "error log") {
+        Ok(l) => l,
+        Err(e) => {
+            error!("reload refused, still serving the old configuration: {e}");
+            return running;
+        }
+    };
+    let mut new = new;
+    if new.listen != running.listen || new.threads.max(1) != threads {
+        warn!("reload: listen and threads changes need a restart; kept the running ones");
+        new.listen = running.listen.clone();
+        new.threads = running.threads;
+    }
+    crate::errlog::set(error_log);
+    control.set_shared(Arc::new(shared));
+    notice!("configuration reloaded: serving {}", new.root.display());
+    new
 }

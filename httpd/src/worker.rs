@@ -4,8 +4,14 @@
 //!
 //! The loop: wait (at most until the next deadline sweep), accept a batch, drive every
 //! ready connection ([`Conn::on_event`]), write the turn's log lines, publish the turn's
-//! counters, and twice a second close connections past their deadline. A wake of the shared
-//! [`Waker`] (SIGINT, SIGTERM) stops it: connections are closed and the thread returns.
+//! counters, and twice a second close connections past their deadline.
+//!
+//! The main thread steers it through [`Control`] and the worker's own [`Waker`]: on a wake
+//! the worker drains it and looks at the control. A new [`Shared`] (SIGHUP) is taken for the
+//! next requests (bodies being sent carry on from their open files). `STOP` (SIGTERM,
+//! SIGINT) closes every connection and returns. `GRACEFUL` (SIGQUIT) closes the listeners
+//! and idle connections, lets the others finish their response (which then closes, no
+//! keep-alive), and returns when none is left or at `shutdown_timeout`.
 //!
 //! It uses netcore's epoll backend, waker and signal forwarding, but not its `EventLoop`:
 //! that loop copies every outbound byte into a per-connection queue, while a file server
@@ -15,7 +21,7 @@
 use crate::conn::{Conn, Next};
 use crate::date::Clock;
 use crate::log::AccessLog;
-use crate::server::Shared;
+use crate::server::{Control, Shared, GRACEFUL, STOP};
 use netcore::backend::Epoll;
 use netcore::signal::Waker;
 use netcore::{Event, Interest, Readiness};
@@ -95,22 +101,36 @@ pub struct Worker {
     epoll: Epoll,
     /// One per `listen` address.
     listeners: Vec<TcpListener>,
-    /// Registered (level-triggered, never drained) so every worker sees a shutdown.
-    _waker: Arc<Waker>,
+    control: Arc<Control>,
+    /// This worker's, woken by the main thread when `control` changed.
+    waker: Arc<Waker>,
+    /// The `control` generation of `ctx.shared`.
+    generation: u64,
+    /// Graceful stop under way: close when no connection is left, or at this instant.
+    draining: Option<Instant>,
     conns: Slab,
     ctx: Ctx,
     /// Closed to free a descriptor when accept hits EMFILE (see `accept_batch`).
     reserve_fd: Option<File>,
     max_connections: usize,
+    /// Close everything and return at the end of this turn.
+    stop_now: bool,
 }
 
 impl Worker {
     pub fn new(
         listeners: Vec<TcpListener>,
-        waker: Arc<Waker>,
-        shared: Arc<Shared>,
-        log_file: Option<Arc<File>>,
+        control: Arc<Control>,
+        index: usize,
     ) -> io::Result<Worker> {
+        let waker = control
+            .wakers()
+            .get(index)
+            .cloned()
+            .ok_or_else(|| io::Error::other("no waker for this worker"))?;
+        let generation = control.generation();
+        let shared = control.shared();
+        let log_file = shared.access_log.clone();
         let mut epoll = Epoll::new()?;
         for (i, l) in listeners.iter().enumerate() {
             epoll.register(l.as_raw_fd(), LISTENER_FIRST + i, Interest::READ)?;
@@ -120,7 +140,10 @@ impl Worker {
         Ok(Worker {
             epoll,
             listeners,
-            _waker: waker,
+            control,
+            waker,
+            generation,
+            draining: None,
             conns: Slab::default(),
             ctx: Ctx {
                 shared,
@@ -134,6 +157,7 @@ impl Worker {
             },
             reserve_fd: File::open("/dev/null").ok(),
             max_connections,
+            stop_now: false,
         })
     }
 
@@ -148,7 +172,7 @@ impl Worker {
             self.ctx.clock.tick();
             for ev in &events {
                 match ev.token {
-                    WAKER => self.ctx.shutting_down = true,
+                    WAKER => self.on_control(),
                     t if t >= LISTENER_FIRST => self.accept_batch(t - LISTENER_FIRST),
                     id => self.drive(id, ev),
                 }
@@ -157,11 +181,50 @@ impl Worker {
                 self.sweep();
                 next_sweep = self.ctx.now + SWEEP_EVERY;
             }
+            if let Some(deadline) = self.draining {
+                self.close_idle();
+                if self.conns.count == 0 || self.ctx.now >= deadline {
+                    self.stop_now = true;
+                }
+            }
             self.end_turn();
-            if self.ctx.shutting_down {
+            if self.stop_now {
                 self.close_all();
                 self.end_turn();
                 return Ok(());
+            }
+        }
+    }
+
+    /// The main thread changed something: take the new settings, or stop.
+    fn on_control(&mut self) {
+        self.waker.drain();
+        let generation = self.control.generation();
+        if generation != self.generation {
+            self.generation = generation;
+            let shared = self.control.shared();
+            self.ctx.log.set_target(shared.access_log.clone());
+            self.max_connections = shared.max_connections_per_worker;
+            self.ctx.shared = shared;
+        }
+        match self.control.state() {
+            STOP => self.stop_now = true,
+            GRACEFUL if self.draining.is_none() => {
+                // No new connections (closing a listener removes it from epoll), no
+                // keep-alive after the responses in flight.
+                self.listeners.clear();
+                self.ctx.shutting_down = true;
+                self.draining = Some(self.ctx.now + self.ctx.shared.shutdown_timeout);
+            }
+            _ => {}
+        }
+    }
+
+    /// Closes the connections with no request in progress (graceful stop).
+    fn close_idle(&mut self) {
+        for id in 0..self.conns.slots.len() {
+            if matches!(&self.conns.slots[id], Some(c) if c.is_idle()) {
+                self.close(id);
             }
         }
     }
@@ -225,7 +288,7 @@ impl Worker {
                     return;
                 }
                 Err(e) => {
-                    eprintln!("httpd: accept: {e}");
+                    crate::error!("accept: {e}");
                     self.ctx.stats.errors += 1;
                     return;
                 }

@@ -167,20 +167,17 @@ impl Server {
     }
 
     /// The server's process id.
-    #[allow(dead_code)]
     pub fn pid(&self) -> i32 {
         self.child.id() as i32
     }
 
     /// Sends `sig` to the server.
-    #[allow(dead_code)]
     pub fn signal(&self, sig: i32) {
         // SAFETY: signalling our own child.
         unsafe { libc::kill(self.pid(), sig) };
     }
 
     /// Waits at most `limit` for the server to exit by itself.
-    #[allow(dead_code)]
     pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
         let deadline = Instant::now() + limit;
         while Instant::now() < deadline {

@@ -12,4 +12,5 @@ mod httpolice;
 mod load;
 mod malformed;
 mod pipelining;
+mod signals;
 mod traversal;

@@ -1,0 +1,88 @@
+//! The error log: start-up, signals, reloads, and failures that no response can report.
+//!
+//! One line per message, written with one `write(2)` (`O_APPEND`), so lines from several
+//! threads never mix:
+//!
+//! ```text
+//! [28/Nov/2026:01:42:17 +0000] [notice] 4242: reopening the logs (SIGUSR1)
+//! ```
+//!
+//! It goes to stderr until [`set`] names a file; SIGUSR1 [`reopen`]s it with the access log.
+
+use crate::logfile::LogFile;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+static TARGET: Mutex<Option<Arc<LogFile>>> = Mutex::new(None);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Error,
+    Warn,
+    Notice,
+}
+
+impl Level {
+    fn name(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warn => "warn",
+            Level::Notice => "notice",
+        }
+    }
+}
+
+/// Sends the error log to `file` (`None`: stderr).
+pub fn set(file: Option<Arc<LogFile>>) {
+    *TARGET.lock().unwrap_or_else(|e| e.into_inner()) = file;
+}
+
+/// The current error log file, if it is not stderr.
+pub fn current() -> Option<Arc<LogFile>> {
+    TARGET.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// Reopens the error log file (SIGUSR1).
+pub fn reopen() -> std::io::Result<()> {
+    match current() {
+        Some(f) => f.reopen(),
+        None => Ok(()),
+    }
+}
+
+/// Writes one line.
+pub fn log(level: Level, msg: std::fmt::Arguments<'_>) {
+    let mut line = Vec::with_capacity(128);
+    let _ = writeln!(
+        line,
+        "[{}] [{}] {}: {msg}",
+        crate::date::log_date(crate::date::unix_now()),
+        level.name(),
+        std::process::id()
+    );
+    let written = match current() {
+        Some(f) => (&*f.current().0).write_all(&line).is_ok(),
+        None => false,
+    };
+    if !written {
+        let _ = std::io::stderr().lock().write_all(&line);
+    }
+}
+
+/// `error!("...", args)`: a line at level error.
+#[macro_export]
+macro_rules! error {
+    ($($t:tt)*) => { $crate::errlog::log($crate::errlog::Level::Error, format_args!($($t)*)) };
+}
+
+/// `warn!("...", args)`: a line at level warn.
+#[macro_export]
+macro_rules! warn {
+    ($($t:tt)*) => { $crate::errlog::log($crate::errlog::Level::Warn, format_args!($($t)*)) };
+}
+
+/// `notice!("...", args)`: a line at level notice.
+#[macro_export]
+macro_rules! notice {
+    ($($t:tt)*) => { $crate::errlog::log($crate::errlog::Level::Notice, format_args!($($t)*)) };
+}

@@ -1,0 +1,89 @@
+//! A log file that can be reopened while it is written (SIGUSR1, for logrotate).
+//!
+//! Writers hold an `Arc<File>` of the current generation and write whole buffers to it with
+//! `O_APPEND`. [`LogFile::reopen`] opens the path afresh and bumps the generation; each writer
+//! notices at its next flush and switches. Nothing is lost or torn: a line goes whole into
+//! either the old file (renamed away by logrotate, still open) or the new one, and the old
+//! file is closed when its last writer lets go.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug)]
+pub struct LogFile {
+    path: PathBuf,
+    file: Mutex<Arc<File>>,
+    generation: AtomicU64,
+}
+
+/// Opens (creating if needed, mode 0644) `path` for appending.
+pub fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new().create(true).append(true).open(path)
+}
+
+impl LogFile {
+    pub fn open(path: &Path) -> io::Result<Arc<LogFile>> {
+        let file = open_append(path)?;
+        Ok(Arc::new(LogFile {
+            path: path.to_path_buf(),
+            file: Mutex::new(Arc::new(file)),
+            generation: AtomicU64::new(0),
+        }))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Opens the path again; on failure the old file stays in use.
+    pub fn reopen(&self) -> io::Result<()> {
+        let file = Arc::new(open_append(&self.path)?);
+        let mut cur = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        *cur = file;
+        self.generation.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+
+    /// Cheap: whether writers should switch to [`current`](Self::current).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// The file of the current generation, and that generation.
+    pub fn current(&self) -> (Arc<File>, u64) {
+        let cur = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        (Arc::clone(&cur), self.generation())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn reopen_after_rename_writes_to_a_new_file() {
+        let dir = std::env::temp_dir().join(format!("httpd-logfile-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("a.log");
+        let log = LogFile::open(&path).unwrap();
+        let (old, g0) = log.current();
+        (&*old).write_all(b"one\n").unwrap();
+        std::fs::rename(&path, dir.join("a.log.1")).unwrap();
+        (&*old).write_all(b"two\n").unwrap();
+        log.reopen().unwrap();
+        assert_ne!(log.generation(), g0);
+        let (new, _) = log.current();
+        (&*new).write_all(b"three\n").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.join("a.log.1")).unwrap(),
+            "one\ntwo\n"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "three\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

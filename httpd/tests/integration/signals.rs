@@ -1,0 +1,334 @@
+//! The operator's signals against the real server: SIGUSR1 reopens the logs under load
+//! without losing or tearing a line, SIGQUIT lets a large download finish and refuses new
+//! connections, SIGHUP applies a changed root (in-flight downloads finish) and refuses a bad
+//! config while the old one keeps serving. Every wait is bounded; no timing is asserted.
+
+use crate::common::*;
+use std::ffi::OsString;
+use std::fs;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Big enough that the socket buffers cannot hold it: the download is really in flight.
+const HUGE_LEN: usize = 24 << 20;
+
+fn huge_content() -> Vec<u8> {
+    (0..HUGE_LEN).map(|i| (i * 7 + i / 4093) as u8).collect()
+}
+
+/// Polls `path` (10 s at most) until it contains `needle`.
+fn wait_for_text(path: &Path, needle: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if fs::read_to_string(path).is_ok_and(|t| t.contains(needle)) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// `n` requests for `path` on one keep-alive connection; the number answered 200.
+fn keepalive_requests(addr: SocketAddr, path: &str, n: usize) -> usize {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut ok = 0;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16384];
+    for _ in 0..n {
+        let req = format!("GET {path} HTTP/1.1\r\nHost: t\r\nUser-Agent: load\r\n\r\n");
+        s.write_all(req.as_bytes()).unwrap();
+        loop {
+            if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                if buf.len() >= end + 4 + len {
+                    if head.starts_with("http/1.1 200") {
+                        ok += 1;
+                    }
+                    buf.drain(..end + 4 + len);
+                    break;
+                }
+            }
+            let got = s.read(&mut chunk).expect("read a response");
+            assert!(got > 0, "the server closed a keep-alive connection");
+            buf.extend_from_slice(&chunk[..got]);
+        }
+    }
+    ok
+}
+
+/// A GET of `path` whose body is read only partly: the rest waits in the network.
+struct SlowDownload {
+    stream: TcpStream,
+    got: Vec<u8>,
+}
+
+impl SlowDownload {
+    fn start(addr: SocketAddr, path: &str) -> SlowDownload {
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let req = format!("GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        stream.write_all(req.as_bytes()).unwrap();
+        let mut got = vec![0u8; 64 * 1024];
+        stream.read_exact(&mut got).expect("the first bytes");
+        SlowDownload { stream, got }
+    }
+
+    /// Reads to the end; the body.
+    fn finish(mut self) -> Vec<u8> {
+        self.stream
+            .read_to_end(&mut self.got)
+            .expect("read the rest");
+        let end = self
+            .got
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a head");
+        assert!(self.got.starts_with(b"HTTP/1.1 200"));
+        self.got.split_off(end + 4)
+    }
+}
+
+/// Whether connecting to `addr` is refused (polled, 10 s at most).
+fn wait_refused(addr: SocketAddr) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if TcpStream::connect(addr).is_err() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// A server with an error log next to its access log, and a huge file in its root.
+fn start_with_error_log(extra: &[&str]) -> (Server, PathBuf) {
+    let tmp_err = std::env::temp_dir().join(format!(
+        "httpd-test-{}-{}-error.log",
+        std::process::id(),
+        extra.len() + rand_tag()
+    ));
+    let mut args = vec!["--error-log", tmp_err.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let server = Server::start_with(&args);
+    fs::write(server.root.join("huge.bin"), huge_content()).unwrap();
+    (server, tmp_err)
+}
+
+fn rand_tag() -> usize {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(1000);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+#[test]
+fn sigusr1_reopens_the_logs_under_load_without_losing_a_line() {
+    let (server, error_log) = start_with_error_log(&["--threads", "2"]);
+    let addr = server.addr;
+    const CLIENTS: usize = 4;
+    const EACH: usize = 2000;
+    let load: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            // 500 per connection: under the server's keepalive_requests (1000).
+            std::thread::spawn(move || {
+                (0..EACH / 500)
+                    .map(|_| keepalive_requests(addr, "/style.css", 500))
+                    .sum::<usize>()
+            })
+        })
+        .collect();
+    // Rotate twice while the clients run: rename, then SIGUSR1 (as logrotate does).
+    let mut rotated = Vec::new();
+    for i in 1..=2 {
+        std::thread::sleep(Duration::from_millis(30));
+        let to = server.log.with_extension(format!("log.{i}"));
+        if fs::rename(&server.log, &to).is_ok() {
+            rotated.push(to);
+        }
+        let err_to = error_log.with_extension(format!("log.{i}"));
+        let _ = fs::rename(&error_log, &err_to);
+        server.signal(libc::SIGUSR1);
+        // The reopen creates the files afresh, and says so in the new error log.
+        assert!(wait_for_text(&error_log, "reopened the logs"));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !server.log.exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(
+            server.log.exists(),
+            "SIGUSR1 did not recreate the access log"
+        );
+        let _ = fs::remove_file(err_to);
+    }
+    let answered: usize = load.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(answered, CLIENTS * EACH);
+    // After one more request (in the new file), every line is somewhere, whole.
+    assert_eq!(keepalive_requests(addr, "/style.css", 1), 1);
+    let expected = CLIENTS * EACH + 1;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut lines: Vec<String>;
+    loop {
+        lines = rotated
+            .iter()
+            .chain(std::iter::once(&server.log))
+            .flat_map(|p| {
+                fs::read_to_string(p)
+                    .unwrap_or_default()
+                    .lines()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if lines.len() >= expected || Instant::now() >= deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(lines.len(), expected, "log lines vs requests");
+    for l in &lines {
+        assert!(
+            l.starts_with("127.0.0.1 - - [")
+                && l.ends_with("\"GET /style.css HTTP/1.1\" 200 24 \"-\" \"load\""),
+            "torn or foreign line {l:?}"
+        );
+    }
+    assert!(!fs::read_to_string(&server.log).unwrap().is_empty());
+    assert!(!fs::read_to_string(&rotated[0]).unwrap().is_empty());
+    eprintln!(
+        "lines per file: {:?}",
+        rotated
+            .iter()
+            .chain(std::iter::once(&server.log))
+            .map(|p| fs::read_to_string(p).unwrap_or_default().lines().count())
+            .collect::<Vec<_>>()
+    );
+    drop(server);
+    let _ = fs::remove_file(&error_log);
+}
+
+#[test]
+fn sigquit_finishes_a_large_download_refuses_new_clients_and_exits() {
+    let (mut server, error_log) = start_with_error_log(&["--threads", "2"]);
+    // An idle keep-alive connection: closed by the graceful stop.
+    let mut idle = TcpStream::connect(server.addr).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    idle.write_all(b"GET /style.css HTTP/1.1\r\nHost: t\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 1024];
+    let n = idle.read(&mut first).unwrap();
+    assert!(first[..n].starts_with(b"HTTP/1.1 200"));
+
+    let download = SlowDownload::start(server.addr, "/huge.bin");
+    server.signal(libc::SIGQUIT);
+    assert!(wait_for_text(&error_log, "graceful shutdown"));
+    assert!(wait_refused(server.addr), "still accepting after SIGQUIT");
+    let mut rest = Vec::new();
+    let _ = idle.read_to_end(&mut rest);
+    assert!(rest.is_empty(), "the idle connection got {rest:?}");
+    let body = download.finish();
+    assert_eq!(body.len(), HUGE_LEN);
+    assert!(body == huge_content(), "the download was corrupted");
+    let status = server
+        .wait_exit(Duration::from_secs(10))
+        .expect("httpd exits once the download is done");
+    assert!(status.success(), "{status:?}");
+    let _ = fs::remove_file(&error_log);
+}
+
+#[test]
+fn sigquit_deadline_closes_a_client_that_does_not_read() {
+    let (mut server, error_log) = start_with_error_log(&["--shutdown-timeout", "1s"]);
+    let _stuck = SlowDownload::start(server.addr, "/huge.bin");
+    server.signal(libc::SIGQUIT);
+    let status = server
+        .wait_exit(Duration::from_secs(15))
+        .expect("httpd exits at its shutdown_timeout");
+    assert!(status.success(), "{status:?}");
+    let _ = fs::remove_file(&error_log);
+}
+
+/// A server started from a config file in `tmp`; returns it and the config's path.
+fn start_from_config(site: &TempDir, root: &Path, error_log: &Path) -> (Server, PathBuf) {
+    let conf = site.0.join("httpd.conf");
+    fs::write(&conf, config_text(root, error_log)).unwrap();
+    let tmp = TempDir::new("hup");
+    let log = tmp.0.join("access.log");
+    let args: Vec<OsString> = vec![
+        "--config".into(),
+        conf.clone().into_os_string(),
+        "--access-log".into(),
+        log.clone().into_os_string(),
+    ];
+    (Server::spawn(&args, tmp, root.to_path_buf(), log), conf)
+}
+
+fn config_text(root: &Path, error_log: &Path) -> String {
+    format!(
+        "listen 127.0.0.1:0;\nthreads 2;\nroot {};\nerror_log {};\n",
+        root.display(),
+        error_log.display()
+    )
+}
+
+#[test]
+fn sighup_with_a_new_root_serves_it_while_a_download_in_flight_finishes() {
+    let site = TempDir::new("site");
+    let old_root = make_site(&site.0);
+    fs::write(old_root.join("huge.bin"), huge_content()).unwrap();
+    let new_root = site.0.join("new-root");
+    fs::create_dir_all(&new_root).unwrap();
+    fs::write(new_root.join("style.css"), "new\n").unwrap();
+    let error_log = site.0.join("error.log");
+    let (server, conf) = start_from_config(&site, &old_root, &error_log);
+
+    let download = SlowDownload::start(server.addr, "/huge.bin");
+    assert_eq!(curl(&[&server.url("/style.css")]).stdout, STYLE.as_bytes());
+    fs::write(&conf, config_text(&new_root, &error_log)).unwrap();
+    server.signal(libc::SIGHUP);
+    assert!(
+        wait_for_text(&error_log, "configuration reloaded"),
+        "no reload in the error log: {:?}",
+        fs::read_to_string(&error_log)
+    );
+    assert_eq!(curl(&[&server.url("/style.css")]).stdout, b"new\n");
+    let body = download.finish();
+    assert!(
+        body == huge_content(),
+        "the download in flight was cut or corrupted"
+    );
+}
+
+#[test]
+fn sighup_with_a_bad_config_is_refused_and_the_old_one_keeps_serving() {
+    let site = TempDir::new("site");
+    let root = make_site(&site.0);
+    let error_log = site.0.join("error.log");
+    let (server, conf) = start_from_config(&site, &root, &error_log);
+    fs::write(&conf, "listen 127.0.0.1:0;\nroot /no/such/root;\n").unwrap();
+    server.signal(libc::SIGHUP);
+    let want = format!(
+        "reload refused, still serving the old configuration: {}:2: root /no/such/root",
+        conf.display()
+    );
+    assert!(
+        wait_for_text(&error_log, &want),
+        "{:?}",
+        fs::read_to_string(&error_log)
+    );
+    assert_eq!(curl(&[&server.url("/style.css")]).stdout, STYLE.as_bytes());
+    // A good file again: taken.
+    fs::write(&conf, config_text(&root, &error_log)).unwrap();
+    server.signal(libc::SIGHUP);
+    assert!(wait_for_text(&error_log, "configuration reloaded"));
+    assert_eq!(curl(&[&server.url("/style.css")]).stdout, STYLE.as_bytes());
+}
