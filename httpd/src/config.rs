@@ -13,7 +13,8 @@
 //! taken relative to the directory of the config file. Every directive but `listen` may appear
 //! once. Any mistake is an [`Error`] naming the file, the line and the problem; nothing in a
 //! file can panic the parser. `user`, `group` and `chroot` are parsed and checked (the user and
-//! group must exist, the chroot must be a directory) but not applied yet.
+//! group must exist, the chroot must be a directory) here, and applied by the server once it
+//! has bound its listeners and opened its files.
 //!
 //! [`Settings`] holds what a file (or the command line) set, every field optional;
 //! [`Settings::overlay`] lets the flags override the file, and [`Settings::into_options`]

@@ -24,6 +24,7 @@
 //! | [`conn`] | one connection: pipelining, keep-alive, sendfile, lingering close, deadlines |
 //! | [`worker`] | one thread's epoll loop over its listener and connections |
 //! | [`net`] | socket calls std lacks (SO_REUSEPORT, accept4, MSG_MORE, sendfile) |
+//! | [`privileges`] | chroot, setgroups/setgid/setuid, no way back to root |
 //! | [`server`] | start-up: options, listeners, signals, threads |
 
 pub mod chunked;
@@ -38,6 +39,7 @@ pub mod mime;
 pub mod net;
 pub mod parse;
 pub mod path;
+pub mod privileges;
 pub mod range;
 pub mod request;
 pub mod response;

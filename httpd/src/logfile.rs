@@ -38,9 +38,10 @@ impl LogFile {
         &self.path
     }
 
-    /// Opens the path again; on failure the old file stays in use.
+    /// Opens the path again (through the chroot, if any); on failure the old file stays in
+    /// use.
     pub fn reopen(&self) -> io::Result<()> {
-        let file = Arc::new(open_append(&self.path)?);
+        let file = Arc::new(open_append(&crate::privileges::visible(&self.path)?)?);
         let mut cur = self.file.lock().unwrap_or_else(|e| e.into_inner());
         *cur = file;
         self.generation.fetch_add(1, Ordering::Release);

@@ -60,6 +60,15 @@ struct Cli {
     /// How long SIGQUIT waits for responses in flight [default: 30s].
     #[arg(long, value_parser = config::parse_duration)]
     shutdown_timeout: Option<Duration>,
+    /// User to run as once bound (needs root).
+    #[arg(long)]
+    user: Option<String>,
+    /// Group to run as once bound [default: the user's primary group].
+    #[arg(long)]
+    group: Option<String>,
+    /// Directory to chroot into once bound (the root and logs must lie under it).
+    #[arg(long)]
+    chroot: Option<PathBuf>,
 }
 
 fn log_dest(v: &str) -> LogDest {
@@ -85,7 +94,9 @@ impl Cli {
             shutdown_timeout: self.shutdown_timeout,
             access_log: self.access_log.as_deref().map(log_dest),
             error_log: self.error_log.as_deref().map(log_dest),
-            ..Settings::default()
+            user: self.user.clone(),
+            group: self.group.clone(),
+            chroot: self.chroot.clone(),
         }
     }
 }

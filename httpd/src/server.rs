@@ -66,7 +66,7 @@ pub struct Options {
     pub max_connections: usize,
     /// Requests served on one connection before it is closed (`keepalive_requests`).
     pub max_keepalive_requests: u32,
-    /// Parsed and checked, not applied yet.
+    /// Who to run as and where to chroot, once bound (see `privileges`).
     pub user: Option<String>,
     pub group: Option<String>,
     pub chroot: Option<PathBuf>,
@@ -188,6 +188,53 @@ fn make_shared(
     })
 }
 
+/// The paths that must lie under a chroot: the root and the log files.
+fn control_paths(opts: &Options) -> Vec<(&'static str, PathBuf)> {
+    let mut v = vec![("root", opts.root.clone())];
+    if let Some(p) = &opts.access_log {
+        v.push(("access log", p.clone()));
+    }
+    if let Some(p) = &opts.error_log {
+        v.push(("error log", p.clone()));
+    }
+    v
+}
+
+/// Everything is bound and open: chroot and drop to the configured user and group. As root
+/// without `user`, warn (nginx would use `nobody`; refusing would break the VM suite, which
+/// runs as root).
+fn become_configured_user(opts: &Options, paths: &[(&'static str, PathBuf)]) -> io::Result<()> {
+    let root = crate::privileges::is_root();
+    let ids = crate::privileges::resolve(opts.user.as_deref(), opts.group.as_deref())?;
+    if let Some(dir) = &opts.chroot {
+        for (what, p) in paths {
+            crate::privileges::check_under(dir, p, what)?;
+        }
+    }
+    let ids = match ids {
+        Some(_) if !root => {
+            warn!("user and group need root to take effect: ignored");
+            None
+        }
+        other => other,
+    };
+    crate::privileges::drop_privileges(opts.chroot.as_deref(), ids)?;
+    if let Some(ids) = ids {
+        notice!(
+            "running as uid {} gid {}{}",
+            ids.uid,
+            ids.gid,
+            match &opts.chroot {
+                Some(c) => format!(", chrooted in {}", c.display()),
+                None => String::new(),
+            }
+        );
+    } else if crate::privileges::is_root() {
+        warn!("running as root: set `user` to drop privileges");
+    }
+    Ok(())
+}
+
 /// Re-reads the configuration: `reload` gives the new options (or the config error).
 pub type Reload<'a> = dyn Fn() -> Result<Options, String> + 'a;
 
@@ -215,9 +262,7 @@ pub fn run(opts: Options, reload: Option<&Reload<'_>>) -> io::Result<()> {
         }
     }
     crate::errlog::set(error_log);
-    if opts.user.is_some() || opts.group.is_some() || opts.chroot.is_some() {
-        warn!("user, group and chroot are checked but not applied yet");
-    }
+    become_configured_user(&opts, &control_paths(&opts))?;
     let reporter = Reporter::start("httpd", Arc::clone(&counters), Duration::from_millis(500));
     let mut wakers = Vec::with_capacity(threads);
     for _ in 0..threads {
@@ -311,6 +356,10 @@ fn apply_reload(
     control: &Control,
 ) -> Options {
     notice!("re-reading the configuration (SIGHUP)");
+    if crate::privileges::chrooted() {
+        error!("reload refused: httpd runs chrooted and cannot read its config file; restart it");
+        return running;
+    }
     let new = match reload() {
         Ok(new) => new,
         Err(e) => {
@@ -335,6 +384,12 @@ fn apply_reload(
         }
     };
     let mut new = new;
+    if (&new.user, &new.group, &new.chroot) != (&running.user, &running.group, &running.chroot) {
+        warn!("reload: user, group and chroot changes need a restart; kept the running ones");
+        new.user = running.user.clone();
+        new.group = running.group.clone();
+        new.chroot = running.chroot.clone();
+    }
     if new.listen != running.listen || new.threads.max(1) != threads {
         warn!("reload: listen and threads changes need a restart; kept the running ones");
         new.listen = running.listen.clone();

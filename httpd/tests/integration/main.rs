@@ -12,5 +12,6 @@ mod httpolice;
 mod load;
 mod malformed;
 mod pipelining;
+mod privileges;
 mod signals;
 mod traversal;
