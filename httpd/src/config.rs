@@ -54,6 +54,10 @@ pub struct Settings {
     pub user: Option<String>,
     pub group: Option<String>,
     pub chroot: Option<PathBuf>,
+    /// Rotate a log past this size (0: never).
+    pub log_max_size: Option<u64>,
+    /// Rotated files kept (`path.1` .. `path.N`).
+    pub log_keep: Option<usize>,
 }
 
 /// A config error: the file, the line (0 when the file itself is at fault) and the problem.
@@ -198,6 +202,8 @@ pub fn parse(text: &str, file: &Path, base: &Path) -> Result<Settings, Error> {
                 }
                 s.chroot = Some(p);
             }
+            "log_max_size" => s.log_max_size = Some(parse_size(v).map_err(err)?),
+            "log_keep" => s.log_keep = Some(parse_number(v, 1, 1000).map_err(err)?),
             _ => unreachable!("every directive of DIRECTIVES is matched"),
         }
     }
@@ -219,6 +225,8 @@ const DIRECTIVES: &[&str] = &[
     "user",
     "group",
     "chroot",
+    "log_max_size",
+    "log_keep",
 ];
 
 /// `ADDR:PORT` (or `[V6]:PORT`, or `host:port`, resolved now).
@@ -262,6 +270,27 @@ pub fn parse_duration(v: &str) -> Result<Duration, String> {
         Some(d) if d <= MAX_DURATION => Ok(d),
         _ => Err(format!("{v} is longer than a day")),
     }
+}
+
+/// `N`, `Nk`, `Nm`, `Ng` bytes (binary units), or `off` (0).
+pub fn parse_size(v: &str) -> Result<u64, String> {
+    if v == "off" {
+        return Ok(0);
+    }
+    let digits = v.bytes().take_while(u8::is_ascii_digit).count();
+    let (num, unit) = v.split_at(digits);
+    let bad = || format!("\"{v}\" is not a size (like 512k, 10m, 1g, or off)");
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let shift = match unit {
+        "" => 0,
+        "k" | "K" => 10,
+        "m" | "M" => 20,
+        "g" | "G" => 30,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(1 << shift)
+        .filter(|&b| b <= 1 << 50)
+        .ok_or_else(|| format!("{v} is too large"))
 }
 
 fn parse_log(v: &str, base: &Path, stderr_ok: bool) -> Result<LogDest, String> {
@@ -349,7 +378,9 @@ impl Settings {
             error_log,
             user,
             group,
-            chroot
+            chroot,
+            log_max_size,
+            log_keep
         );
         self
     }
@@ -389,6 +420,8 @@ impl Settings {
             user: self.user,
             group: self.group,
             chroot: self.chroot,
+            log_max_size: self.log_max_size.unwrap_or(0),
+            log_keep: self.log_keep.unwrap_or(5),
         }
     }
 }
@@ -425,6 +458,10 @@ mod tests {
         assert_eq!(s.error_log, Some(LogDest::Stderr));
         assert_eq!(s.user.as_deref(), Some("root"));
         assert_eq!(p("threads auto;").unwrap().threads, Some(None));
+        let s = p("log_max_size 10m;\nlog_keep 3;").unwrap();
+        assert_eq!(s.log_max_size, Some(10 << 20));
+        assert_eq!(s.log_keep, Some(3));
+        assert_eq!(p("log_max_size off;").unwrap().log_max_size, Some(0));
     }
 
     #[test]
@@ -475,6 +512,8 @@ mod tests {
                 "group \"no-such-group-xyz\" does not exist",
             ),
             ("chroot /etc/passwd;", "chroot /etc/passwd: not a directory"),
+            ("log_max_size 5x;", "t.conf:1: \"5x\" is not a size"),
+            ("log_keep 0;", "t.conf:1: 0 is out of range"),
             ("root a;b;", "unexpected \";\""),
             (";", "\";\" without a directive"),
         ];

@@ -4,7 +4,8 @@
 //! `O_APPEND`. [`LogFile::reopen`] opens the path afresh and bumps the generation; each writer
 //! notices at its next flush and switches. Nothing is lost or torn: a line goes whole into
 //! either the old file (renamed away by logrotate, still open) or the new one, and the old
-//! file is closed when its last writer lets go.
+//! file is closed when its last writer lets go. [`LogFile::rotate`] renames the files
+//! (`path.1`, `path.2`, ..., keeping N) and reopens in the same way (rotation by size).
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -48,6 +49,30 @@ impl LogFile {
         Ok(())
     }
 
+    /// The size of the current file.
+    pub fn size(&self) -> u64 {
+        self.current().0.metadata().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Rotation by size: `path.{keep-1}` → `path.{keep}` (the oldest is replaced), ...,
+    /// `path` → `path.1`, then a reopen. Writers finish their lines in the renamed file.
+    pub fn rotate(&self, keep: usize) -> io::Result<()> {
+        let path = crate::privileges::visible(&self.path)?;
+        let numbered = |i: usize| {
+            let mut s = path.clone().into_os_string();
+            s.push(format!(".{i}"));
+            PathBuf::from(s)
+        };
+        for i in (1..keep.max(1)).rev() {
+            match std::fs::rename(numbered(i), numbered(i + 1)) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        std::fs::rename(&path, numbered(1))?;
+        self.reopen()
+    }
+
     /// Cheap: whether writers should switch to [`current`](Self::current).
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
@@ -85,6 +110,28 @@ mod tests {
             "one\ntwo\n"
         );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "three\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn rotate_keeps_n_files() {
+        let dir = std::env::temp_dir().join(format!("httpd-rotate-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("a.log");
+        let log = LogFile::open(&path).unwrap();
+        for i in 0..5 {
+            (&*log.current().0)
+                .write_all(format!("{i}\n").as_bytes())
+                .unwrap();
+            log.rotate(3).unwrap();
+        }
+        let read = |n: &str| std::fs::read_to_string(dir.join(n)).ok();
+        assert_eq!(read("a.log").as_deref(), Some(""));
+        assert_eq!(read("a.log.1").as_deref(), Some("4\n"));
+        assert_eq!(read("a.log.2").as_deref(), Some("3\n"));
+        assert_eq!(read("a.log.3").as_deref(), Some("2\n"));
+        assert_eq!(read("a.log.4"), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

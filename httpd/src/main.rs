@@ -60,6 +60,12 @@ struct Cli {
     /// How long SIGQUIT waits for responses in flight [default: 30s].
     #[arg(long, value_parser = config::parse_duration)]
     shutdown_timeout: Option<Duration>,
+    /// Rotate a log once it reaches this size (512k, 10m, 1g; off) [default: off].
+    #[arg(long, value_parser = config::parse_size)]
+    log_max_size: Option<u64>,
+    /// Rotated log files kept (PATH.1 .. PATH.N) [default: 5].
+    #[arg(long)]
+    log_keep: Option<usize>,
     /// User to run as once bound (needs root).
     #[arg(long)]
     user: Option<String>,
@@ -97,6 +103,8 @@ impl Cli {
             user: self.user.clone(),
             group: self.group.clone(),
             chroot: self.chroot.clone(),
+            log_max_size: self.log_max_size,
+            log_keep: self.log_keep,
         }
     }
 }

@@ -70,6 +70,9 @@ pub struct Options {
     pub user: Option<String>,
     pub group: Option<String>,
     pub chroot: Option<PathBuf>,
+    /// Rotate a log once it reaches this size (0: never), keeping `log_keep` old files.
+    pub log_max_size: u64,
+    pub log_keep: usize,
 }
 
 /// What every worker reads and nobody writes (apart from the atomics). A reload makes a new
@@ -295,6 +298,9 @@ pub fn run(opts: Options, reload: Option<&Reload<'_>>) -> io::Result<()> {
     }
     let mut running = opts;
     while !handles.iter().all(|h| h.is_finished()) {
+        if running.log_max_size > 0 {
+            rotate_by_size(&control, running.log_max_size, running.log_keep);
+        }
         if control.state() == RUN && handles.iter().any(|h| h.is_finished()) {
             error!("a worker stopped: stopping the others");
             control.set_state(STOP);
@@ -345,6 +351,19 @@ pub fn run(opts: Options, reload: Option<&Reload<'_>>) -> io::Result<()> {
     reporter.stop();
     notice!("stopped");
     result
+}
+
+/// Rotates each log at or past `max` bytes (checked five times a second: a file may pass
+/// `max` by what is written meanwhile).
+fn rotate_by_size(control: &Control, max: u64, keep: usize) {
+    let access = control.shared().access_log.clone();
+    for log in access.iter().chain(crate::errlog::current().iter()) {
+        if log.size() >= max {
+            if let Err(e) = log.rotate(keep) {
+                error!("rotating {}: {e}", log.path().display());
+            }
+        }
+    }
 }
 
 /// SIGHUP: the new options replace the running ones if they are good; otherwise the old ones

@@ -13,5 +13,6 @@ mod load;
 mod malformed;
 mod pipelining;
 mod privileges;
+mod rotation;
 mod signals;
 mod traversal;

@@ -31,7 +31,7 @@ fn wait_for_text(path: &Path, needle: &str) -> bool {
 }
 
 /// `n` requests for `path` on one keep-alive connection; the number answered 200.
-fn keepalive_requests(addr: SocketAddr, path: &str, n: usize) -> usize {
+pub fn keepalive_requests(addr: SocketAddr, path: &str, n: usize) -> usize {
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut ok = 0;
