@@ -58,6 +58,8 @@ pub struct Settings {
     pub log_max_size: Option<u64>,
     /// Rotated files kept (`path.1` .. `path.N`).
     pub log_keep: Option<usize>,
+    /// Worker processes under a master (0: none).
+    pub worker_processes: Option<usize>,
 }
 
 /// A config error: the file, the line (0 when the file itself is at fault) and the problem.
@@ -203,6 +205,9 @@ pub fn parse(text: &str, file: &Path, base: &Path) -> Result<Settings, Error> {
                 s.chroot = Some(p);
             }
             "log_max_size" => s.log_max_size = Some(parse_size(v).map_err(err)?),
+            "worker_processes" => {
+                s.worker_processes = Some(parse_number(v, 0, MAX_THREADS).map_err(err)?)
+            }
             "log_keep" => s.log_keep = Some(parse_number(v, 1, 1000).map_err(err)?),
             _ => unreachable!("every directive of DIRECTIVES is matched"),
         }
@@ -227,6 +232,7 @@ const DIRECTIVES: &[&str] = &[
     "chroot",
     "log_max_size",
     "log_keep",
+    "worker_processes",
 ];
 
 /// `ADDR:PORT` (or `[V6]:PORT`, or `host:port`, resolved now).
@@ -380,7 +386,8 @@ impl Settings {
             group,
             chroot,
             log_max_size,
-            log_keep
+            log_keep,
+            worker_processes
         );
         self
     }
@@ -422,6 +429,7 @@ impl Settings {
             chroot: self.chroot,
             log_max_size: self.log_max_size.unwrap_or(0),
             log_keep: self.log_keep.unwrap_or(5),
+            processes: self.worker_processes.unwrap_or(0),
         }
     }
 }

@@ -21,6 +21,7 @@
 //! | [`logfile`] | a log file reopened on SIGUSR1 without losing or tearing lines |
 //! | [`errlog`] | the error log |
 //! | [`signals`] | SIGTERM/INT, SIGQUIT, SIGHUP, SIGUSR1 as commands for the main thread |
+//! | [`master`] | the master process: forks, restarts and signals worker processes |
 //! | [`conn`] | one connection: pipelining, keep-alive, sendfile, lingering close, deadlines |
 //! | [`worker`] | one thread's epoll loop over its listener and connections |
 //! | [`net`] | socket calls std lacks (SO_REUSEPORT, accept4, MSG_MORE, sendfile) |
@@ -35,6 +36,7 @@ pub mod date;
 pub mod errlog;
 pub mod log;
 pub mod logfile;
+pub mod master;
 pub mod mime;
 pub mod net;
 pub mod parse;

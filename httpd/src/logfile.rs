@@ -25,6 +25,23 @@ pub fn open_append(path: &Path) -> io::Result<File> {
     OpenOptions::new().create(true).append(true).open(path)
 }
 
+/// Renames `path.{keep-1}` → `path.{keep}`, ..., `path` → `path.1` (the writers must then
+/// reopen `path`: [`LogFile::rotate`], or SIGUSR1 to the worker processes).
+pub fn shift_files(path: &Path, keep: usize) -> io::Result<()> {
+    let numbered = |i: usize| {
+        let mut s = path.to_path_buf().into_os_string();
+        s.push(format!(".{i}"));
+        PathBuf::from(s)
+    };
+    for i in (1..keep.max(1)).rev() {
+        match std::fs::rename(numbered(i), numbered(i + 1)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    std::fs::rename(path, numbered(1))
+}
+
 impl LogFile {
     pub fn open(path: &Path) -> io::Result<Arc<LogFile>> {
         let file = open_append(path)?;
@@ -57,19 +74,7 @@ impl LogFile {
     /// Rotation by size: `path.{keep-1}` → `path.{keep}` (the oldest is replaced), ...,
     /// `path` → `path.1`, then a reopen. Writers finish their lines in the renamed file.
     pub fn rotate(&self, keep: usize) -> io::Result<()> {
-        let path = crate::privileges::visible(&self.path)?;
-        let numbered = |i: usize| {
-            let mut s = path.clone().into_os_string();
-            s.push(format!(".{i}"));
-            PathBuf::from(s)
-        };
-        for i in (1..keep.max(1)).rev() {
-            match std::fs::rename(numbered(i), numbered(i + 1)) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
-        }
-        std::fs::rename(&path, numbered(1))?;
+        shift_files(&crate::privileges::visible(&self.path)?, keep)?;
         self.reopen()
     }
 

@@ -66,6 +66,9 @@ struct Cli {
     /// Rotated log files kept (PATH.1 .. PATH.N) [default: 5].
     #[arg(long)]
     log_keep: Option<usize>,
+    /// Worker processes under a master process (0: none, this process serves) [default: 0].
+    #[arg(long)]
+    workers: Option<usize>,
     /// User to run as once bound (needs root).
     #[arg(long)]
     user: Option<String>,
@@ -105,6 +108,7 @@ impl Cli {
             chroot: self.chroot.clone(),
             log_max_size: self.log_max_size,
             log_keep: self.log_keep,
+            worker_processes: self.workers,
         }
     }
 }
@@ -145,7 +149,11 @@ fn main() {
     // SIGHUP: the file read again, the same flags laid over it.
     let reload = || options(&cli);
     let reload: Option<&server::Reload<'_>> = cli.config.is_some().then_some(&reload as _);
-    if let Err(e) = server::run(opts, reload) {
+    let result = match opts.processes {
+        0 => server::run(opts, reload),
+        n => httpd::master::run(opts, n, reload),
+    };
+    if let Err(e) = result {
         eprintln!("httpd: {e}");
         std::process::exit(1);
     }

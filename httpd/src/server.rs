@@ -70,6 +70,8 @@ pub struct Options {
     pub user: Option<String>,
     pub group: Option<String>,
     pub chroot: Option<PathBuf>,
+    /// Worker processes under a master (`master.rs`); 0: no master, this process serves.
+    pub processes: usize,
     /// Rotate a log once it reaches this size (0: never), keeping `log_keep` old files.
     pub log_max_size: u64,
     pub log_keep: usize,
@@ -167,6 +169,12 @@ pub fn check(opts: &Options) -> io::Result<()> {
     DocRoot::open(&opts.root).map_err(|e| with_context(e, "document root", &opts.root))?;
     open_log(&opts.access_log, None, "access log")?;
     open_log(&opts.error_log, None, "error log")?;
+    crate::privileges::resolve(opts.user.as_deref(), opts.group.as_deref())?;
+    if let Some(dir) = &opts.chroot {
+        for (what, p) in control_paths(opts) {
+            crate::privileges::check_under(dir, &p, what)?;
+        }
+    }
     Ok(())
 }
 
@@ -247,12 +255,6 @@ pub type Reload<'a> = dyn Fn() -> Result<Options, String> + 'a;
 /// `reload` (if any) and applies what it returns.
 pub fn run(opts: Options, reload: Option<&Reload<'_>>) -> io::Result<()> {
     let threads = opts.threads.max(1);
-    // Descriptors: connections plus the files being sent.
-    let _ = netcore::sys::raise_fd_limit((opts.max_connections as u64) * 2 + 64);
-    let counters = Arc::new(Counters::default());
-    let error_log = open_log(&opts.error_log, None, "error log")?;
-    let shared = make_shared(&opts, threads, &counters, None)?;
-    let signals = Signals::install()?;
     // by_worker[w]: worker w's listener on every address.
     let mut by_worker: Vec<Vec<std::net::TcpListener>> = (0..threads).map(|_| Vec::new()).collect();
     let mut bound = Vec::new();
@@ -264,6 +266,39 @@ pub fn run(opts: Options, reload: Option<&Reload<'_>>) -> io::Result<()> {
             by_worker[w].push(l);
         }
     }
+    serve(opts, reload, by_worker, Some(&bound))
+}
+
+/// A worker process of the master (`master.rs`): serves on the master's listeners (one
+/// socket per address, shared by every thread of every worker process), prints nothing.
+pub fn run_worker_process(opts: Options, listeners: &[std::net::TcpListener]) -> io::Result<()> {
+    let threads = opts.threads.max(1);
+    let mut by_worker = Vec::with_capacity(threads);
+    for _ in 0..threads {
+        by_worker.push(
+            listeners
+                .iter()
+                .map(|l| l.try_clone())
+                .collect::<io::Result<Vec<_>>>()?,
+        );
+    }
+    serve(opts, None, by_worker, None)
+}
+
+/// The server on bound listeners; `bound`: the addresses to print on stdout (if any).
+fn serve(
+    opts: Options,
+    reload: Option<&Reload<'_>>,
+    by_worker: Vec<Vec<std::net::TcpListener>>,
+    bound: Option<&[SocketAddr]>,
+) -> io::Result<()> {
+    let threads = by_worker.len().max(1);
+    // Descriptors: connections plus the files being sent.
+    let _ = netcore::sys::raise_fd_limit((opts.max_connections as u64) * 2 + 64);
+    let counters = Arc::new(Counters::default());
+    let error_log = open_log(&opts.error_log, None, "error log")?;
+    let shared = make_shared(&opts, threads, &counters, None)?;
+    let signals = Signals::install()?;
     crate::errlog::set(error_log);
     become_configured_user(&opts, &control_paths(&opts))?;
     let reporter = Reporter::start("httpd", Arc::clone(&counters), Duration::from_millis(500));
@@ -277,9 +312,9 @@ pub fn run(opts: Options, reload: Option<&Reload<'_>>) -> io::Result<()> {
         generation: AtomicU64::new(0),
         wakers,
     });
-    {
+    if let Some(bound) = bound {
         let mut stdout = io::stdout().lock();
-        for addr in &bound {
+        for addr in bound {
             writeln!(stdout, "httpd: listening on http://{addr}/")?;
         }
         stdout.flush()?;

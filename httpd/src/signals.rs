@@ -42,16 +42,8 @@ impl Signals {
     /// Installs the handlers.
     pub fn install() -> io::Result<Signals> {
         let pipe = Waker::new()?;
-        forward_signals(
-            &pipe,
-            &[
-                libc::SIGTERM,
-                libc::SIGINT,
-                libc::SIGQUIT,
-                libc::SIGHUP,
-                libc::SIGUSR1,
-            ],
-        )?;
+        forward_signals(&pipe, &HANDLED)?;
+        block(false);
         Ok(Signals { pipe })
     }
 
@@ -90,6 +82,35 @@ impl Signals {
         out
     }
 }
+
+/// The signals we handle, blocked (`true`) or unblocked in the calling thread. The master
+/// blocks them around `fork`, so a worker cannot take one before it installed its own
+/// handlers (it would run the master's, writing into the master's pipe); the worker unblocks
+/// them once installed, and what was pending is delivered then.
+pub fn block(blocked: bool) {
+    // SAFETY: a local signal set, filled and passed to pthread_sigmask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for sig in HANDLED {
+            libc::sigaddset(&mut set, sig);
+        }
+        let how = if blocked {
+            libc::SIG_BLOCK
+        } else {
+            libc::SIG_UNBLOCK
+        };
+        libc::pthread_sigmask(how, &set, std::ptr::null_mut());
+    }
+}
+
+const HANDLED: [libc::c_int; 5] = [
+    libc::SIGTERM,
+    libc::SIGINT,
+    libc::SIGQUIT,
+    libc::SIGHUP,
+    libc::SIGUSR1,
+];
 
 /// The name of a signal, for the log.
 pub fn name(sig: libc::c_int) -> &'static str {

@@ -11,6 +11,7 @@ mod features;
 mod httpolice;
 mod load;
 mod malformed;
+mod master;
 mod pipelining;
 mod privileges;
 mod rotation;

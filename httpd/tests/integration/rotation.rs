@@ -49,8 +49,20 @@ fn all_lines(log: &Path, keep: usize) -> Vec<String> {
 
 #[test]
 fn rotation_by_size_loses_no_line() {
+    rotation_loses_no_line(&[]);
+}
+
+/// With worker processes the master renames and signals them.
+#[test]
+fn rotation_by_size_under_a_master_loses_no_line() {
+    rotation_loses_no_line(&["--workers", "2", "--threads", "1"]);
+}
+
+fn rotation_loses_no_line(extra: &[&str]) {
     const MAX: u64 = 16 * 1024;
-    let server = Server::start_with(&["--log-max-size", "16k", "--log-keep", "50"]);
+    let mut args = vec!["--log-max-size", "16k", "--log-keep", "50"];
+    args.extend_from_slice(extra);
+    let server = Server::start_with(&args);
     let mut total = 0;
     for _ in 0..3 {
         // About 90 bytes a line: 400 lines pass 16 KiB.

@@ -12,14 +12,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// Big enough that the socket buffers cannot hold it: the download is really in flight.
-const HUGE_LEN: usize = 24 << 20;
+pub const HUGE_LEN: usize = 24 << 20;
 
-fn huge_content() -> Vec<u8> {
+pub fn huge_content() -> Vec<u8> {
     (0..HUGE_LEN).map(|i| (i * 7 + i / 4093) as u8).collect()
 }
 
 /// Polls `path` (10 s at most) until it contains `needle`.
-fn wait_for_text(path: &Path, needle: &str) -> bool {
+pub fn wait_for_text(path: &Path, needle: &str) -> bool {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if fs::read_to_string(path).is_ok_and(|t| t.contains(needle)) {
@@ -65,13 +65,13 @@ pub fn keepalive_requests(addr: SocketAddr, path: &str, n: usize) -> usize {
 }
 
 /// A GET of `path` whose body is read only partly: the rest waits in the network.
-struct SlowDownload {
+pub struct SlowDownload {
     stream: TcpStream,
     got: Vec<u8>,
 }
 
 impl SlowDownload {
-    fn start(addr: SocketAddr, path: &str) -> SlowDownload {
+    pub fn start(addr: SocketAddr, path: &str) -> SlowDownload {
         let mut stream = TcpStream::connect(addr).expect("connect");
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
@@ -84,7 +84,7 @@ impl SlowDownload {
     }
 
     /// Reads to the end; the body.
-    fn finish(mut self) -> Vec<u8> {
+    pub fn finish(mut self) -> Vec<u8> {
         self.stream
             .read_to_end(&mut self.got)
             .expect("read the rest");
