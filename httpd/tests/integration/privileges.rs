@@ -107,3 +107,86 @@ fn a_root_outside_the_chroot_is_refused() {
     assert!(err.contains("is outside the chroot"), "{err}");
     assert!(out.stdout.is_empty(), "it started: {:?}", out.stdout);
 }
+
+/// Under a master, the workers drop privileges and chroot; the master stays root outside,
+/// so SIGHUP works: new workers start on the new root.
+#[test]
+fn worker_processes_drop_privileges_and_the_master_reloads_them() {
+    if !is_root() {
+        eprintln!("note: not root, privilege drop not tested");
+        return;
+    }
+    let tmp = TempDir::new("mjail");
+    let root = make_site(&tmp.0);
+    let new_root = tmp.0.join("new-root");
+    fs::create_dir_all(&new_root).unwrap();
+    fs::write(new_root.join("style.css"), "new\n").unwrap();
+    let log = tmp.0.join("access.log");
+    let error_log = tmp.0.join("error.log");
+    let conf = tmp.0.join("httpd.conf");
+    let (dir, log_path) = (tmp.0.clone(), log.clone());
+    let text = move |root: &std::path::Path| {
+        format!(
+            "listen 127.0.0.1:0;\nworker_processes 2;\nthreads 1;\nroot {};\naccess_log {};\n\
+             error_log {};\nuser nobody;\ngroup nogroup;\nchroot {};\n",
+            root.display(),
+            log_path.display(),
+            error_log.display(),
+            dir.display()
+        )
+    };
+    fs::write(&conf, text(&root)).unwrap();
+    let jail = fs::canonicalize(&tmp.0).unwrap();
+    let args: Vec<OsString> = vec!["--config".into(), conf.clone().into_os_string()];
+    let server = Server::spawn(&args, tmp, root, log);
+    let master = server.pid();
+    let children = || -> Vec<i32> {
+        fs::read_to_string(format!("/proc/{master}/task/{master}/children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    // Each worker has dropped once its uid is nobody's.
+    let dropped = |pid: i32| {
+        fs::read_to_string(format!("/proc/{pid}/status"))
+            .is_ok_and(|s| status_field(&s, "Uid:") == "65534 65534 65534 65534")
+    };
+    while Instant::now() < deadline
+        && !(children().len() == 2 && children().iter().all(|&p| dropped(p)))
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let workers = children();
+    assert_eq!(workers.len(), 2);
+    for pid in &workers {
+        let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        assert_eq!(status_field(&status, "Uid:"), "65534 65534 65534 65534");
+        assert_eq!(status_field(&status, "Gid:"), "65534 65534 65534 65534");
+        assert_eq!(status_field(&status, "Groups:"), "");
+        assert_eq!(status_field(&status, "CapEff:"), "0000000000000000");
+        assert_eq!(fs::read_link(format!("/proc/{pid}/root")).unwrap(), jail);
+    }
+    let status = fs::read_to_string(format!("/proc/{master}/status")).unwrap();
+    assert_eq!(
+        status_field(&status, "Uid:"),
+        "0 0 0 0",
+        "the master stays root"
+    );
+    assert_eq!(
+        fs::read_link(format!("/proc/{master}/root")).unwrap(),
+        std::path::PathBuf::from("/")
+    );
+    assert_eq!(curl(&[&server.url("/style.css")]).stdout, STYLE.as_bytes());
+
+    fs::write(&conf, text(&new_root)).unwrap();
+    server.signal(libc::SIGHUP);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut in_a_row = 0;
+    while Instant::now() < deadline && in_a_row < 5 {
+        let body = curl(&[&server.url("/style.css")]).stdout;
+        in_a_row = if body == b"new\n" { in_a_row + 1 } else { 0 };
+    }
+    assert_eq!(in_a_row, 5, "the new root was not served after SIGHUP");
+}
