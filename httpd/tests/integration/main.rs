@@ -16,4 +16,5 @@ mod pipelining;
 mod privileges;
 mod rotation;
 mod signals;
+mod slowloris;
 mod traversal;
