@@ -165,6 +165,41 @@ impl Conn {
         self.drive(ctx)
     }
 
+    /// The deadline passed. A client in the middle of sending a request head gets a
+    /// best-effort `408` (one non-blocking send, logged) before the worker closes; any
+    /// other connection is closed without a word (idle, lingering, or stuck sending).
+    pub fn on_deadline(&mut self, ctx: &mut Ctx) {
+        let mid_head = !self.lingering
+            && self.out_is_empty()
+            && !self.input().is_empty()
+            && self.discard == 0
+            && self.chunked.is_none();
+        if !mid_head {
+            return;
+        }
+        ctx.stats.errors += 1;
+        let reply = Reply::page(Status::RequestTimeout);
+        let mut out = Vec::with_capacity(512);
+        response::write_head(&mut out, &reply, ctx.clock.http(), false);
+        let page = Status::RequestTimeout.page();
+        out.extend_from_slice(page.as_bytes());
+        if let Ok(n) = crate::net::send(&self.stream, &out, false) {
+            ctx.stats.bytes_out += n as u64;
+        }
+        if ctx.log.enabled() {
+            let entry = Entry {
+                peer: self.peer,
+                time: ctx.clock.log(),
+                request_line: first_line(self.input()),
+                status: 408,
+                referer: None,
+                user_agent: None,
+            };
+            let line = PendingLine::new(&entry);
+            ctx.log.finish(&line, page.len() as u64);
+        }
+    }
+
     /// The connection goes away: log a body cut short.
     pub fn on_close(&mut self, ctx: &mut Ctx) {
         if let Some(body) = self.body.take() {

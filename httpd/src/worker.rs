@@ -349,12 +349,15 @@ impl Worker {
         }
     }
 
-    /// Closes every connection past its deadline.
+    /// Closes every connection past its deadline (a head cut short gets a 408 first).
     fn sweep(&mut self) {
         let now = self.ctx.now;
         for id in 0..self.conns.slots.len() {
-            if matches!(&self.conns.slots[id], Some(c) if c.deadline <= now) {
-                self.close(id);
+            if let Some(c) = &mut self.conns.slots[id] {
+                if c.deadline <= now {
+                    c.on_deadline(&mut self.ctx);
+                    self.close(id);
+                }
             }
         }
     }
