@@ -219,6 +219,10 @@ pub fn run(opts: Options, processes: usize, reload: Option<&Reload<'_>>) -> io::
                         }
                         kill_all(&workers, libc::SIGQUIT);
                         retiring.append(&mut workers);
+                        if fresh.len() < processes {
+                            // A fork failed: the restart path makes up the number.
+                            restart_at = Some(Instant::now() + backoff);
+                        }
                         workers = fresh;
                         opts = new;
                         notice!("configuration reloaded: serving {}", opts.root.display());

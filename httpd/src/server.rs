@@ -444,10 +444,17 @@ fn apply_reload(
         new.group = running.group.clone();
         new.chroot = running.chroot.clone();
     }
-    if new.listen != running.listen || new.threads.max(1) != threads {
-        warn!("reload: listen and threads changes need a restart; kept the running ones");
+    if new.listen != running.listen
+        || new.threads.max(1) != threads
+        || new.processes != running.processes
+    {
+        warn!(
+            "reload: listen, threads and worker_processes changes need a restart; \
+             kept the running ones"
+        );
         new.listen = running.listen.clone();
         new.threads = running.threads;
+        new.processes = running.processes;
     }
     crate::errlog::set(error_log);
     control.set_shared(Arc::new(shared));
