@@ -332,3 +332,70 @@ fn sighup_with_a_bad_config_is_refused_and_the_old_one_keeps_serving() {
     assert!(wait_for_text(&error_log, "configuration reloaded"));
     assert_eq!(curl(&[&server.url("/style.css")]).stdout, STYLE.as_bytes());
 }
+
+/// The version of the test: SIGUSR1 (after a rename) while `ab` loads the server;
+/// the log lines, old file and new, number the requests. Skipped without `ab`.
+#[test]
+fn sigusr1_under_ab_load_loses_no_line() {
+    if !have("ab") {
+        eprintln!("note: ab (apache2-utils) not installed, skipped");
+        return;
+    }
+    const N: usize = 20_000;
+    let server = Server::start_with(&[]);
+    let url = server.url("/style.css");
+    let ab = std::thread::spawn(move || {
+        std::process::Command::new("timeout")
+            .args([
+                "60",
+                "ab",
+                "-q",
+                "-k",
+                "-c",
+                "8",
+                "-n",
+                &N.to_string(),
+                &url,
+            ])
+            .output()
+            .expect("run ab")
+    });
+    // Rotate once the load is under way (64 KiB of lines), or whenever ab is done.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline
+        && !ab.is_finished()
+        && fs::metadata(&server.log).map(|m| m.len()).unwrap_or(0) < 64 * 1024
+    {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let rotated = server.log.with_extension("log.1");
+    fs::rename(&server.log, &rotated).unwrap();
+    server.signal(libc::SIGUSR1);
+    let out = ab.join().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "ab failed: {report}");
+    assert!(
+        report.contains(&format!("Complete requests:      {N}")),
+        "{report}"
+    );
+    assert!(report.contains("Failed requests:        0"), "{report}");
+    let count = || {
+        [&rotated, &server.log]
+            .iter()
+            .map(|p| fs::read_to_string(p).unwrap_or_default().lines().count())
+            .sum::<usize>()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while count() < N && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(count(), N, "log lines (both files) vs requests");
+    eprintln!(
+        "lines before/after the reopen: {} / {}",
+        fs::read_to_string(&rotated).unwrap().lines().count(),
+        fs::read_to_string(&server.log)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    );
+}
