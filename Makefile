@@ -72,6 +72,7 @@ kmod-fmt: kernel
 
 host-test: kmod userland
 	tests/host/vm-harness.sh
+	tests/host/strace-servers.sh
 
 vm: kmod userland
 	@$(VM) shell
