@@ -51,10 +51,11 @@ expect "httpd: sendfile for the body" "$t" 'sendfile\([0-9]+, [0-9]+, .*= [0-9]+
 pids+=($!)
 wait_for "$tmp/chat.out" 'listening on' || exit 1
 addr=$(sed -n 's/.*listening on \([0-9.]*:[0-9]*\).*/\1/p' "$tmp/chat.out" | head -n 1)
-( sleep 3 ) | nc "${addr%:*}" "${addr#*:}" > "$tmp/bob.out" &
+# Every client is bounded: nc does not exit on end of input while the server stays open.
+( sleep 3 ) | timeout 10 nc "${addr%:*}" "${addr#*:}" > "$tmp/bob.out" &
 pids+=($!)
 sleep 0.5
-( sleep 0.5; printf 'hello bob\n'; sleep 1 ) | nc "${addr%:*}" "${addr#*:}" > /dev/null
+( sleep 0.5; printf 'hello bob\n'; sleep 1 ) | timeout 10 nc "${addr%:*}" "${addr#*:}" > /dev/null
 wait_for "$tmp/bob.out" 'hello bob' || failed=1
 stop_server "${pids[1]}"
 t="$tmp/chat.trace"
