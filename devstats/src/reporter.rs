@@ -34,13 +34,40 @@ impl Reporter {
         counters: Arc<Counters>,
         interval: Duration,
     ) -> Reporter {
+        let path = path.into();
+        let device = Device::open(&path);
+        Self::start_on(device, &path, name, counters, interval)
+    }
+
+    /// Like [`start_at`](Self::start_at), on a device the caller opened: a server that
+    /// chroots or drops privileges opens the device first (`Device::open`), then starts
+    /// the reporter. An `Err` (the open failed) is logged once, as a missing device is.
+    pub fn start_on(
+        device: std::io::Result<Device>,
+        path: &std::path::Path,
+        name: &str,
+        counters: Arc<Counters>,
+        interval: Duration,
+    ) -> Reporter {
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
-        let (path, owned_name, flag) = (path.into(), name.to_owned(), Arc::clone(&stop));
-        let thread = std::thread::Builder::new()
-            .name("devstats".into())
-            .spawn(move || run(&path, &owned_name, &counters, interval, &flag))
-            .map_err(|e| eprintln!("{name}: cannot start the statistics thread: {e}"))
-            .ok();
+        let device = match device {
+            Ok(device) => Some(device),
+            Err(e) => {
+                eprintln!(
+                    "{name}: statistics not pushed: cannot open {}: {e}",
+                    path.display()
+                );
+                None
+            }
+        };
+        let (path, owned_name, flag) = (path.to_owned(), name.to_owned(), Arc::clone(&stop));
+        let thread = device.and_then(|device| {
+            std::thread::Builder::new()
+                .name("devstats".into())
+                .spawn(move || run(device, &path, &owned_name, &counters, interval, &flag))
+                .map_err(|e| eprintln!("{name}: cannot start the statistics thread: {e}"))
+                .ok()
+        });
         Reporter { stop, thread }
     }
 
@@ -68,22 +95,13 @@ impl Drop for Reporter {
 }
 
 fn run(
+    device: Device,
     path: &std::path::Path,
     name: &str,
     counters: &Counters,
     interval: Duration,
     stop: &(Mutex<bool>, Condvar),
 ) {
-    let device = match Device::open(path) {
-        Ok(device) => device,
-        Err(e) => {
-            eprintln!(
-                "{name}: statistics not pushed: cannot open {}: {e}",
-                path.display()
-            );
-            return;
-        }
-    };
     let mut last: Option<CounterSnapshot> = None;
     // Writes a record if the counters changed; the first record names the source.
     let push = |last: &mut Option<CounterSnapshot>| -> bool {

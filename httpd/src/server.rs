@@ -300,8 +300,16 @@ fn serve(
     let shared = make_shared(&opts, threads, &counters, None)?;
     let signals = Signals::install()?;
     crate::errlog::set(error_log);
+    // Opened before the chroot and the drop to `user`, which could make it unreachable.
+    let device = devstats::Device::open(devstats::DEVICE_PATH);
     become_configured_user(&opts, &control_paths(&opts))?;
-    let reporter = Reporter::start("httpd", Arc::clone(&counters), Duration::from_millis(500));
+    let reporter = Reporter::start_on(
+        device,
+        std::path::Path::new(devstats::DEVICE_PATH),
+        "httpd",
+        Arc::clone(&counters),
+        Duration::from_millis(500),
+    );
     let mut wakers = Vec::with_capacity(threads);
     for _ in 0..threads {
         wakers.push(Arc::new(Waker::new()?));
