@@ -120,49 +120,90 @@ fn regexes() -> &'static [(Regex, &'static str)] {
     })
 }
 
-/// The pids a trace mentions, in order of first appearance.
-fn pids_in(text: &str) -> Vec<String> {
-    static R: OnceLock<Regex> = OnceLock::new();
-    let re = R.get_or_init(|| {
-        Regex::new(
-            r"(?m)^(\d+) |\[pid\s+(\d+)\]|si_pid=(\d+)|(?:clone|clone3|fork|vfork|set_tid_address|getpid|gettid|wait4)\(.*= (\d+)$|wait4\((\d+)|kill\((\d+)|in pid (\d+)",
-        )
-        .expect("regex")
-    });
-    let mut pids = Vec::new();
-    for caps in re.captures_iter(text) {
-        for g in caps.iter().skip(1).flatten() {
-            let p = g.as_str().to_string();
-            if !pids.contains(&p) {
-                pids.push(p);
+/// Regexes whose first group is a process or thread id, and only that: the line's pid
+/// prefix, `[pid N]`, `si_pid=`, the pid arguments of kill/wait/ptrace-like calls, the
+/// return value of calls that return a pid, and the tracer's own `in pid N` notes. A
+/// number anywhere else (a length, an address, a count) is never a pid, even when it
+/// happens to have a pid's digits.
+fn pid_positions() -> &'static [Regex] {
+    static R: OnceLock<Vec<Regex>> = OnceLock::new();
+    R.get_or_init(|| {
+        const RETURNS_PID: &str = "clone|clone3|fork|vfork|getpid|gettid|getppid|getpgid|\
+            getpgrp|getsid|setsid|wait4|waitid|set_tid_address";
+        let first_arg = "kill|tkill|tgkill|wait4|pidfd_open|getpgid|setpgid|getsid|prlimit64|\
+            sched_[a-z_]+|rt_sigqueueinfo|rt_tgsigqueueinfo|process_vm_readv|process_vm_writev";
+        [
+            r"^(\d+) ".to_string(),
+            r"\[pid\s+(\d+)\]".to_string(),
+            r"si_pid=(\d+)".to_string(),
+            r"_tid=\[(\d+)\]".to_string(),
+            format!(r"\b(?:{first_arg})\((\d+)"),
+            r"\b(?:tgkill|rt_tgsigqueueinfo)\(\d+, (\d+)".to_string(),
+            r"\bwaitid\(P_PID, (\d+)".to_string(),
+            r"\bptrace\(\w+, (\d+)".to_string(),
+            // The return value, before a `-T` duration.
+            format!(
+                r"(?:\b(?:{RETURNS_PID})\(|<\.\.\. (?:{RETURNS_PID}) resumed>).*\) += (\d+)(?: <[\d.]+>)?$"
+            ),
+            r"in pid (\d+)".to_string(),
+            r"<pid changed to (\d+) ".to_string(),
+            r"Process (\d+) (?:attached|detached)".to_string(),
+        ]
+        .iter()
+        .map(|re| Regex::new(re).expect("regex"))
+        .collect()
+    })
+}
+
+/// The byte ranges of `line` that hold a pid, sorted and without overlaps.
+fn pid_spans(line: &str) -> Vec<std::ops::Range<usize>> {
+    let mut spans: Vec<std::ops::Range<usize>> = Vec::new();
+    for re in pid_positions() {
+        for caps in re.captures_iter(line) {
+            if let Some(m) = caps.get(1) {
+                spans.push(m.range());
             }
         }
     }
-    pids
+    spans.sort_by_key(|r| r.start);
+    spans.dedup();
+    spans
 }
 
 /// Normalise a trace (see the module comment), one string per line.
 pub fn normalize(text: &str) -> Vec<String> {
-    let pids = pids_in(text);
-    let pid_res: Vec<Regex> = pids
-        .iter()
-        .map(|p| Regex::new(&format!(r"\b{p}\b")).expect("regex"))
-        .collect();
+    let mut pids: Vec<String> = Vec::new();
     text.lines()
         .map(|line| {
             let mut l = line.to_string();
             for (re, to) in regexes() {
                 l = re.replace_all(&l, *to).into_owned();
             }
-            let before = l.clone();
-            for (i, re) in pid_res.iter().enumerate() {
-                l = re.replace_all(&l, format!("PID{i}").as_str()).into_owned();
+            let spans = pid_spans(&l);
+            if spans.is_empty() {
+                return l;
             }
-            if l != before {
-                // A pid's digit count shifts the ` = ` column; compare without it.
-                l = collapse_alignment(&l);
+            let mut out = String::with_capacity(l.len() + 8);
+            let mut at = 0;
+            for span in spans {
+                if span.start < at {
+                    continue;
+                }
+                let pid = &l[span.clone()];
+                let n = match pids.iter().position(|p| p == pid) {
+                    Some(n) => n,
+                    None => {
+                        pids.push(pid.to_string());
+                        pids.len() - 1
+                    }
+                };
+                out.push_str(&l[at..span.start]);
+                out.push_str(&format!("PID{n}"));
+                at = span.end;
             }
-            l
+            out.push_str(&l[at..]);
+            // A pid's digit count shifts the ` = ` column; compare without it.
+            collapse_alignment(&out)
         })
         .collect()
 }
