@@ -7,7 +7,7 @@ show 'cat /dev/mydevice'
 mkdir -p /tmp/www && echo '<h1>hello from httpd</h1>' > /tmp/www/index.html
 dd if=/dev/zero of=/tmp/www/big.bin bs=1k count=256 2>/dev/null
 echo; echo "(the two servers start, each pushing its counters to /dev/mydevice every 500 ms)"
-show 'chat serve --listen 127.0.0.1:7000 >/tmp/chat.log 2>&1 & /toolkit/bin/httpd --listen 127.0.0.1:8080 --root /tmp/www --access-log /tmp/access.log >/tmp/httpd.log 2>&1 & sleep 1; cat /tmp/chat.log /tmp/httpd.log'
+show 'chat serve --listen 127.0.0.1:7000 >/tmp/chat.log 2>&1 & /toolkit/bin/httpd --listen 127.0.0.1:8080 --root /tmp/www --access-log /tmp/access.log --user nobody >/tmp/httpd.log 2>&1 & sleep 1; cat /tmp/chat.log /tmp/httpd.log'
 echo; echo "(load: chat-bench fans messages out to 50 chat clients; a wget loop fetches pages from httpd)"
 show 'chat-bench run --target chat --addr 127.0.0.1:7000 --subscribers 50 --messages 6000 --timeout 60 >/tmp/bench.out 2>&1 &
       (for i in $(seq 100); do wget -q -O /dev/null http://127.0.0.1:8080/; wget -q -O /dev/null http://127.0.0.1:8080/big.bin; done; echo done > /tmp/wget.done) &

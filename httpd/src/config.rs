@@ -60,6 +60,8 @@ pub struct Settings {
     pub log_keep: Option<usize>,
     /// Worker processes under a master (0: none).
     pub worker_processes: Option<usize>,
+    /// Serve as root (started as root without `user`, or `user root`): refused unless set.
+    pub allow_root: Option<bool>,
 }
 
 /// A config error: the file, the line (0 when the file itself is at fault) and the problem.
@@ -209,6 +211,7 @@ pub fn parse(text: &str, file: &Path, base: &Path) -> Result<Settings, Error> {
                 s.worker_processes = Some(parse_number(v, 0, MAX_THREADS).map_err(err)?)
             }
             "log_keep" => s.log_keep = Some(parse_number(v, 1, 1000).map_err(err)?),
+            "allow_root" => s.allow_root = Some(parse_switch(v).map_err(err)?),
             _ => unreachable!("every directive of DIRECTIVES is matched"),
         }
     }
@@ -233,7 +236,17 @@ const DIRECTIVES: &[&str] = &[
     "log_max_size",
     "log_keep",
     "worker_processes",
+    "allow_root",
 ];
+
+/// `on` or `off`.
+fn parse_switch(v: &str) -> Result<bool, String> {
+    match v {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(format!("\"{v}\": expected \"on\" or \"off\"")),
+    }
+}
 
 /// `ADDR:PORT` (or `[V6]:PORT`, or `host:port`, resolved now).
 pub fn parse_listen(v: &str) -> Result<SocketAddr, String> {
@@ -387,7 +400,8 @@ impl Settings {
             chroot,
             log_max_size,
             log_keep,
-            worker_processes
+            worker_processes,
+            allow_root
         );
         self
     }
@@ -430,6 +444,7 @@ impl Settings {
             log_max_size: self.log_max_size.unwrap_or(0),
             log_keep: self.log_keep.unwrap_or(5),
             processes: self.worker_processes.unwrap_or(0),
+            allow_root: self.allow_root.unwrap_or(false),
         }
     }
 }
@@ -522,6 +537,10 @@ mod tests {
             ("chroot /etc/passwd;", "chroot /etc/passwd: not a directory"),
             ("log_max_size 5x;", "t.conf:1: \"5x\" is not a size"),
             ("log_keep 0;", "t.conf:1: 0 is out of range"),
+            (
+                "allow_root yes;",
+                "t.conf:1: \"yes\": expected \"on\" or \"off\"",
+            ),
             ("root a;b;", "unexpected \";\""),
             (";", "\";\" without a directive"),
         ];

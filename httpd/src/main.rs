@@ -78,6 +78,9 @@ struct Cli {
     /// Directory to chroot into once bound (the root and logs must lie under it).
     #[arg(long)]
     chroot: Option<PathBuf>,
+    /// Serve as root when started as root without --user (refused otherwise).
+    #[arg(long)]
+    allow_root: bool,
 }
 
 fn log_dest(v: &str) -> LogDest {
@@ -109,6 +112,7 @@ impl Cli {
             log_max_size: self.log_max_size,
             log_keep: self.log_keep,
             worker_processes: self.workers,
+            allow_root: self.allow_root.then_some(true),
         }
     }
 }

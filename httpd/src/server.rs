@@ -75,6 +75,9 @@ pub struct Options {
     /// Rotate a log once it reaches this size (0: never), keeping `log_keep` old files.
     pub log_max_size: u64,
     pub log_keep: usize,
+    /// Serve as root if started as root without `user` (or with `user root`); refused
+    /// otherwise (see [`check_not_root`]).
+    pub allow_root: bool,
 }
 
 /// What every worker reads and nobody writes (apart from the atomics). A reload makes a new
@@ -175,7 +178,25 @@ pub fn check(opts: &Options) -> io::Result<()> {
             crate::privileges::check_under(dir, &p, what)?;
         }
     }
-    Ok(())
+    check_not_root(opts)
+}
+
+/// Refuses to serve as root unless `allow_root` says so: started as root, the server must be
+/// given a `user` other than root to become once bound (nginx falls back to `nobody`;
+/// Apache refuses `User root` outright; we refuse and say how to proceed).
+pub fn check_not_root(opts: &Options) -> io::Result<()> {
+    if opts.allow_root || !crate::privileges::is_root() {
+        return Ok(());
+    }
+    let ids = crate::privileges::resolve(opts.user.as_deref(), opts.group.as_deref())?;
+    if ids.is_some_and(|ids| ids.uid != 0) {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        "refusing to serve as root: set `user` (--user) to the unprivileged user to \
+         become once bound, or `allow_root on;` (--allow-root) to serve as root anyway",
+    ))
 }
 
 /// The settings of `opts` as the workers see them (the logs reused when unchanged).
@@ -211,9 +232,8 @@ fn control_paths(opts: &Options) -> Vec<(&'static str, PathBuf)> {
     v
 }
 
-/// Everything is bound and open: chroot and drop to the configured user and group. As root
-/// without `user`, warn (nginx would use `nobody`; refusing would break the VM suite, which
-/// runs as root).
+/// Everything is bound and open: chroot and drop to the configured user and group. Serving
+/// as root was allowed by [`check_not_root`] before anything was bound.
 fn become_configured_user(opts: &Options, paths: &[(&'static str, PathBuf)]) -> io::Result<()> {
     let root = crate::privileges::is_root();
     let ids = crate::privileges::resolve(opts.user.as_deref(), opts.group.as_deref())?;
@@ -241,7 +261,7 @@ fn become_configured_user(opts: &Options, paths: &[(&'static str, PathBuf)]) -> 
             }
         );
     } else if crate::privileges::is_root() {
-        warn!("running as root: set `user` to drop privileges");
+        warn!("serving as root (allow_root): set `user` to drop privileges");
     }
     Ok(())
 }
@@ -254,6 +274,7 @@ pub type Reload<'a> = dyn Fn() -> Result<Options, String> + 'a;
 /// line per `listen`), so a caller that asked for port 0 learns the port. SIGHUP calls
 /// `reload` (if any) and applies what it returns.
 pub fn run(opts: Options, reload: Option<&Reload<'_>>) -> io::Result<()> {
+    check_not_root(&opts)?;
     let threads = opts.threads.max(1);
     // by_worker[w]: worker w's listener on every address.
     let mut by_worker: Vec<Vec<std::net::TcpListener>> = (0..threads).map(|_| Vec::new()).collect();

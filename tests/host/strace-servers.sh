@@ -29,7 +29,7 @@ stop_server() {  # stop_server TRACER_PID
 mkdir -p "$tmp/www"
 head -c 102400 /dev/urandom > "$tmp/www/big.bin"
 "$bins/strace-lite" -f -o "$tmp/httpd.trace" "$bins/httpd" --listen 127.0.0.1:0 \
-  --root "$tmp/www" --threads 1 --access-log off > "$tmp/httpd.out" 2>&1 &
+  --root "$tmp/www" --threads 1 --access-log off --allow-root > "$tmp/httpd.out" 2>&1 &
 pids+=($!)
 wait_for "$tmp/httpd.out" 'listening on http://' || exit 1
 url=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$tmp/httpd.out" | head -n 1)

@@ -3,7 +3,7 @@
 # (By its full path: busybox's shell runs its own httpd applet for a bare `httpd`.)
 load_module
 mkdir -p /tmp/www && printf 'hello\n' > /tmp/www/index.html
-/toolkit/bin/httpd --listen 127.0.0.1:8100 --root /tmp/www --access-log /tmp/access.log >/tmp/httpd.out 2>&1 &
+/toolkit/bin/httpd --listen 127.0.0.1:8100 --root /tmp/www --access-log /tmp/access.log --allow-root >/tmp/httpd.out 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null' EXIT
 wait_until 20 grep -q 'listening' /tmp/httpd.out || fail "httpd did not start: $(cat /tmp/httpd.out)"

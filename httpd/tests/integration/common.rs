@@ -21,6 +21,12 @@ pub const STYLE: &str = "body { color: #123456 }\n";
 pub const SUB_INDEX: &str = "<p>sub</p>\n";
 pub const BIG_LEN: usize = 300 * 1024 + 7;
 
+/// Whether the tests run as root (CI does; httpd then needs `--allow-root` or `--user`).
+pub fn is_root() -> bool {
+    // SAFETY: no arguments, cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
 /// Deterministic bytes for the big file (every offset distinct enough to catch misplaced
 /// ranges).
 pub fn big_content() -> Vec<u8> {
@@ -122,11 +128,13 @@ impl Server {
         Server::spawn(&args, tmp, root, log)
     }
 
-    /// Starts `httpd` with exactly `args` on a site made in `tmp` (its root and access log
-    /// as given); waits for the first `listening on` line.
+    /// Starts `httpd` with `args` on a site made in `tmp` (its root and access log as
+    /// given); waits for the first `listening on` line. Run as root (as CI does), the server
+    /// is also given `--allow-root`: the tests that mean to drop privileges set `user`.
     pub fn spawn(args: &[OsString], tmp: TempDir, root: PathBuf, log: PathBuf) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_httpd"))
             .args(args)
+            .args(is_root().then_some("--allow-root"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -12,6 +12,7 @@ fn httpd(args: &[&std::ffi::OsStr]) -> Output {
         .arg("20")
         .arg(env!("CARGO_BIN_EXE_httpd"))
         .args(args)
+        .args(is_root().then_some("--allow-root"))
         .output()
         .expect("run httpd")
 }

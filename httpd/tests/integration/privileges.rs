@@ -8,11 +8,6 @@ use std::fs;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-fn is_root() -> bool {
-    // SAFETY: no arguments, cannot fail.
-    unsafe { libc::geteuid() == 0 }
-}
-
 fn status_field(status: &str, name: &str) -> String {
     status
         .lines()
@@ -96,7 +91,14 @@ fn a_root_outside_the_chroot_is_refused() {
     let out = Command::new("timeout")
         .arg("20")
         .arg(env!("CARGO_BIN_EXE_httpd"))
-        .args(["--listen", "127.0.0.1:0", "--access-log", "off", "--root"])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--access-log",
+            "off",
+            "--allow-root",
+        ])
+        .arg("--root")
         .arg(&root)
         .arg("--chroot")
         .arg(&jail)
@@ -189,4 +191,70 @@ fn worker_processes_drop_privileges_and_the_master_reloads_them() {
         in_a_row = if body == b"new\n" { in_a_row + 1 } else { 0 };
     }
     assert_eq!(in_a_row, 5, "the new root was not served after SIGHUP");
+}
+
+/// Started as root without `user`, or with `user root`, the server refuses to serve and
+/// says how to proceed; `--check-config` says the same, and so does a master with worker
+/// processes. `allow_root on;` (or `--allow-root`) is the explicit opt-in.
+#[test]
+fn serving_as_root_needs_an_explicit_opt_in() {
+    if !is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let tmp = TempDir::new("asroot");
+    let root = make_site(&tmp.0);
+    let refused: [&[&str]; 4] = [
+        &[],
+        &["--user", "root"],
+        &["--check-config"],
+        &["--workers", "2"],
+    ];
+    for extra in refused {
+        let out = Command::new("timeout")
+            .arg("20")
+            .arg(env!("CARGO_BIN_EXE_httpd"))
+            .args(["--listen", "127.0.0.1:0", "--access-log", "off", "--root"])
+            .arg(&root)
+            .args(extra)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {err}");
+        assert!(
+            err.contains("refusing to serve as root") && err.contains("--allow-root"),
+            "{extra:?}: {err}"
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{extra:?}: it started: {:?}",
+            out.stdout
+        );
+    }
+    // The opt-in, from the config file.
+    let conf = tmp.0.join("root.conf");
+    fs::write(
+        &conf,
+        format!(
+            "listen 127.0.0.1:0;\nroot {};\naccess_log off;\nallow_root on;\n",
+            root.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new("timeout")
+        .arg("20")
+        .arg(env!("CARGO_BIN_EXE_httpd"))
+        .arg("--config")
+        .arg(&conf)
+        .arg("--check-config")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let log = tmp.0.join("unused.log");
+    let args: Vec<OsString> = vec!["--config".into(), conf.into_os_string()];
+    let server = Server::spawn(&args, tmp, root, log);
+    let status = fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
+    assert_eq!(status_field(&status, "Uid:"), "0 0 0 0");
+    let out = curl(&["-o", "/dev/null", "-w", "%{http_code}", &server.url("/")]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "200");
 }
