@@ -70,6 +70,14 @@ fn constant_styles() {
     assert_matches("Xraw", &["-X", "raw"], "files", &["$DIR"]);
     assert_matches("Xverbose", &["-X", "verbose"], "files", &["$DIR"]);
     assert_matches("Xverbose-procs", &["-X", "verbose"], "procs", &[]);
+    // Socket types, socket addresses, handlers, siginfo, UTIME_*, statx flags: strace
+    // prints their parts raw, not the decoded form.
+    for style in ["raw", "verbose"] {
+        assert_matches(&format!("X{style}-xraw"), &["-X", style], "xraw", &["$DIR"]);
+        assert_matches(&format!("X{style}-net"), &["-X", style], "net", &["$DIR"]);
+        assert_matches(&format!("X{style}-signals"), &["-X", style], "signals", &[]);
+    }
+    assert_matches("Xraw-garbage", &["-X", "raw"], "garbage", &[]);
 }
 
 #[test]
@@ -78,6 +86,7 @@ fn fd_paths_and_socket_details() {
     assert_matches("yy", &["-yy"], "files", &["$DIR"]);
     assert_matches("y-net", &["-y"], "net", &["$DIR"]);
     assert_matches("yy-poll", &["-yy"], "poll", &[]);
+    assert_matches("yy-bound", &["-yy"], "bound", &[]);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use super::file::print_iovec;
 use super::{Call, Decoder, RetStyle, Step};
+use crate::cli::XlatStyle;
 use crate::format::{self, Xlat};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
@@ -109,7 +110,18 @@ const NETLINK_PROTOCOLS: &Xlat = &[
 ];
 
 /// `SOCK_STREAM|SOCK_CLOEXEC`; an unknown type leaves the whole value to the flags.
+/// Under `-X raw`/`verbose` the type and the flags are two constants, as strace has
+/// them: `0x1|0x80000`, `0x1 /* SOCK_STREAM */|0x80000 /* SOCK_CLOEXEC */`.
 fn sock_type_text(value: u64, style: crate::cli::XlatStyle) -> String {
+    if style != crate::cli::XlatStyle::Abbrev {
+        if let Some((ty, name)) = SOCK_TYPES.iter().find(|(v, _)| *v == value & 0xf) {
+            let head = format::styled(&format::hex(*ty), name, style);
+            return match value & !0xf {
+                0 => head,
+                rest => format!("{head}|{}", format::flags(rest, SOCK_FLAGS, "0", style)),
+            };
+        }
+    }
     let text = match SOCK_TYPES.iter().find(|(v, _)| *v == value & 0xf) {
         Some((_, name)) if value & !0xf == 0 => name.to_string(),
         Some((_, name)) => format!(
@@ -145,6 +157,12 @@ pub fn sockaddr_text(c: &Call, addr: u64, len: u32) -> Option<String> {
     let bytes = c.mem.read(addr, (len as usize).min(128))?;
     let family = u16::from_ne_bytes([bytes[0], bytes[1]]);
     let fam = format::xlat(u64::from(family), ADDRESS_FAMILIES, "AF_???", c.style());
+    let style = c.style();
+    if style != crate::cli::XlatStyle::Abbrev {
+        if let Some(text) = sockaddr_inet_raw(&fam, family, &bytes, style) {
+            return Some(text);
+        }
+    }
     let text = match family {
         2 if bytes.len() >= 8 => {
             let port = u16::from_be_bytes([bytes[2], bytes[3]]);
@@ -182,7 +200,13 @@ pub fn sockaddr_text(c: &Call, addr: u64, len: u32) -> Option<String> {
         16 if bytes.len() >= 12 => {
             let pid = u32::from_ne_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
             let groups = u32::from_ne_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-            format!("{{sa_family={fam}, nl_pid={pid}, nl_groups={groups:08x}}}")
+            let groups = match style {
+                crate::cli::XlatStyle::Abbrev => format!("{groups:08x}"),
+                // C's `%#08x`: the `0x` counts in the width, and zero has none.
+                _ if groups == 0 => "00000000".to_string(),
+                _ => format!("{groups:#08x}"),
+            };
+            format!("{{sa_family={fam}, nl_pid={pid}, nl_groups={groups}}}")
         }
         _ => {
             let q = format::quote(&bytes[2..], c.opts.hex);
@@ -190,6 +214,52 @@ pub fn sockaddr_text(c: &Call, addr: u64, len: u32) -> Option<String> {
         }
     };
     Some(text)
+}
+
+/// An AF_INET or AF_INET6 address under `-X raw`/`verbose`: the network-order fields as
+/// their bytes, `sin_port="\x1f\x90"`, with the decoded form as a comment in verbose.
+fn sockaddr_inet_raw(fam: &str, family: u16, bytes: &[u8], style: XlatStyle) -> Option<String> {
+    let raw = |b: &[u8], decoded: String| {
+        let mut s = String::from("\"");
+        for byte in b {
+            s.push_str(&format!("\\x{byte:02x}"));
+        }
+        s.push('"');
+        if style == XlatStyle::Verbose {
+            s.push_str(&format!(" /* {decoded} */"));
+        }
+        s
+    };
+    match family {
+        2 if bytes.len() >= 8 => {
+            let port = u16::from_be_bytes([bytes[2], bytes[3]]);
+            let ip = std::net::Ipv4Addr::new(bytes[4], bytes[5], bytes[6], bytes[7]);
+            Some(format!(
+                "{{sa_family={fam}, sin_port={}, sin_addr={}}}",
+                raw(&bytes[2..4], format!("htons({port})")),
+                raw(&bytes[4..8], format!("inet_addr(\"{ip}\")"))
+            ))
+        }
+        10 if bytes.len() >= 24 => {
+            let port = u16::from_be_bytes([bytes[2], bytes[3]]);
+            let flow = u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+            let mut octets = [0u8; 16];
+            octets.copy_from_slice(&bytes[8..24]);
+            let ip = std::net::Ipv6Addr::from(octets);
+            let scope = if bytes.len() >= 28 {
+                u32::from_ne_bytes([bytes[24], bytes[25], bytes[26], bytes[27]])
+            } else {
+                0
+            };
+            Some(format!(
+                "{{sa_family={fam}, sin6_port={}, sin6_flowinfo={}, sin6_addr={}, sin6_scope_id={scope}}}",
+                raw(&bytes[2..4], format!("htons({port})")),
+                raw(&bytes[4..8], format!("htonl({flow})")),
+                raw(&bytes[8..24], format!("inet_pton(AF_INET6, \"{ip}\")"))
+            ))
+        }
+        _ => None,
+    }
 }
 
 fn print_sockaddr(c: &mut Call, addr: u64, len: u32) {

@@ -82,8 +82,8 @@ fn print_sigaction(c: &mut Call, addr: u64) {
         return c.p_addr(addr);
     };
     let h = match handler {
-        0 => "SIG_DFL".to_string(),
-        1 => "SIG_IGN".to_string(),
+        0 => format::styled("0", "SIG_DFL", c.style()),
+        1 => format::styled("0x1", "SIG_IGN", c.style()),
         _ => format!("{handler:#x}"),
     };
     let mut s = format!(

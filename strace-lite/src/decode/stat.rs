@@ -2,6 +2,7 @@
 
 use super::file::AT_FLAGS;
 use super::{Call, Decoder, Step};
+use crate::cli::XlatStyle;
 use crate::format::{self, Xlat};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
@@ -226,6 +227,12 @@ const STATX_ATTRS: &Xlat = &[
     (0x200000, "STATX_ATTR_DAX"),
 ];
 
+const STATX_SYNC_TYPES: &Xlat = &[
+    (0, "AT_STATX_SYNC_AS_STAT"),
+    (0x2000, "AT_STATX_FORCE_SYNC"),
+    (0x4000, "AT_STATX_DONT_SYNC"),
+];
+
 fn statx(c: &mut Call) -> Step {
     if !c.exiting {
         c.p_dirfd(0);
@@ -250,7 +257,23 @@ fn statx(c: &mut Call) -> Step {
                 ),
             }
         };
-        let t = format::styled(&format::hex(flags), &text, c.style());
+        let t = match c.style() {
+            XlatStyle::Abbrev => text,
+            // strace prints the sync type and the other flags as two constants; a zero
+            // sync type is an empty string under -X raw (sic).
+            style => {
+                let sync = flags & 0x6000;
+                let head = match (style, sync) {
+                    (XlatStyle::Raw, 0) => String::new(),
+                    (XlatStyle::Raw, s) => format::hex(s),
+                    (_, s) => format::xlat(s, STATX_SYNC_TYPES, "AT_STATX_SYNC_???", style),
+                };
+                match flags & !0x6000 {
+                    0 => head,
+                    rest => format!("{head}|{}", format::flags(rest, STATX_FLAGS, "0", style)),
+                }
+            }
+        };
         c.push(&t);
         c.sep();
         c.p_flags(3, STATX_MASK, "0");
@@ -413,10 +436,12 @@ fn fstatfs(c: &mut Call) -> Step {
 }
 
 /// One `timespec` of utimensat: `UTIME_NOW`, `UTIME_OMIT`, or the time and its date.
-fn utime_text(sec: i64, nsec: u64) -> String {
+fn utime_text(sec: i64, nsec: u64, style: XlatStyle) -> String {
+    let special =
+        |name: &str| format::styled(&format!("{{tv_sec={sec}, tv_nsec={nsec}}}"), name, style);
     match nsec {
-        0x3fff_ffff => "UTIME_NOW".to_string(),
-        0x3fff_fffe => "UTIME_OMIT".to_string(),
+        0x3fff_ffff => special("UTIME_NOW"),
+        0x3fff_fffe => special("UTIME_OMIT"),
         _ => match date_text(sec, nsec) {
             Some(date) => format!("{{tv_sec={sec}, tv_nsec={nsec}}} /* {date} */"),
             None => format!("{{tv_sec={sec}, tv_nsec={nsec}}}"),
@@ -437,8 +462,8 @@ fn utimensat(c: &mut Call) -> Step {
             Some([s0, n0, s1, n1]) => {
                 let t = format!(
                     "[{}, {}]",
-                    utime_text(s0, n0 as u64),
-                    utime_text(s1, n1 as u64)
+                    utime_text(s0, n0 as u64, c.style()),
+                    utime_text(s1, n1 as u64, c.style())
                 );
                 c.push(&t);
             }

@@ -460,7 +460,11 @@ impl Tracer {
             return;
         }
         let text = match ptrace::siginfo(tid) {
-            Ok(info) => format!("--- {} {} ---", signals::name(sig), siginfo::format(&info)),
+            Ok(info) => format!(
+                "--- {} {} ---",
+                signals::name(sig),
+                siginfo::format(&info, self.opts.xlat_style)
+            ),
             Err(_) => format!("--- {} ---", signals::name(sig)),
         };
         self.begin_line(tid);

@@ -1,6 +1,7 @@
 //! `--- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, ...} ---`: a `siginfo_t` in
 //! strace's words.
 
+use crate::cli::XlatStyle;
 use crate::signals;
 
 fn i32_at(b: &[u8; 128], o: usize) -> i32 {
@@ -95,15 +96,25 @@ fn code_name(sig: i32, code: i32) -> String {
 }
 
 /// The `{...}` of a signal line.
-pub fn format(info: &[u8; 128]) -> String {
+pub fn format(info: &[u8; 128], style: XlatStyle) -> String {
     let sig = i32_at(info, 0);
     let errno = i32_at(info, 4);
     let code = i32_at(info, 8);
-    let mut s = format!(
-        "{{si_signo={}, si_code={}",
-        signals::name(sig),
-        code_name(sig, code)
-    );
+    // -X raw: the signal in decimal, the code in hex (as a 32-bit value).
+    let signo = crate::format::styled(&sig.to_string(), &signals::name(sig), style);
+    let code_text = match style {
+        XlatStyle::Abbrev => code_name(sig, code),
+        _ => {
+            let name = code_name(sig, code);
+            let raw = crate::format::hex(u64::from(code as u32));
+            if name == code.to_string() {
+                raw
+            } else {
+                crate::format::styled(&raw, &name, style)
+            }
+        }
+    };
+    let mut s = format!("{{si_signo={signo}, si_code={code_text}");
     if errno != 0 {
         s.push_str(&format!(
             ", si_errno={}",
@@ -137,7 +148,7 @@ pub fn format(info: &[u8; 128]) -> String {
                 let status_text = if code == 1 {
                     status.to_string()
                 } else {
-                    signals::name(status)
+                    crate::format::styled(&status.to_string(), &signals::name(status), style)
                 };
                 s.push_str(&format!(
                     ", si_pid={pid}, si_uid={uid}, si_status={status_text}, si_utime={}, si_stime={}",

@@ -5,7 +5,8 @@
 //! What normalisation changes, and why (everything else must match exactly):
 //! - addresses `0x` + 5 or more hex digits → `0xADDR` (ASLR);
 //! - process and thread ids → `PID0`, `PID1`... in order of first appearance;
-//! - TCP/UDP ports ≥ 1000 in `htons(N)` → `htons(PORT)` (ephemeral ports);
+//! - TCP/UDP ports ≥ 1000 in `htons(N)` → `htons(PORT)`, ≥ 1024 as `-X raw`'s bytes
+//!   `sin_port="\x9a\x63"` → `sin_port="PORT"` (ephemeral ports);
 //! - `getrandom`'s bytes, `si_utime`/`si_stime` (CPU ticks), and (where a test asks)
 //!   `tv_nsec`/`tv_usec` of remaining times.
 
@@ -111,6 +112,11 @@ fn regexes() -> &'static [(Regex, &'static str)] {
         [
             (r"0x[0-9a-f]{5,}", "0xADDR"),
             (r"htons\(\d{4,5}\)", "htons(PORT)"),
+            // The same port as `-X raw` prints it, its two bytes (≥ 1024).
+            (
+                r#"_port="\\x(?:0[4-9a-f]|[1-9a-f][0-9a-f])\\x[0-9a-f]{2}""#,
+                r#"_port="PORT""#,
+            ),
             (r#"getrandom\("[^"]*""#, r#"getrandom("RANDOM""#),
             (r"si_utime=\d+, si_stime=\d+", "si_utime=T, si_stime=T"),
         ]
