@@ -108,7 +108,23 @@ pub fn socket_details(pid: i32, inode: u64) -> Option<String> {
             return Some(t);
         }
     }
-    unix_socket(pid, inode)
+    unix_socket(pid, inode).or_else(|| bound_tcp_socket(inode))
+}
+
+/// A TCP socket that is bound but neither listening nor connected is in no
+/// `/proc/net` table; netlink's `sock_diag` has it (as strace finds it).
+fn bound_tcp_socket(inode: u64) -> Option<String> {
+    for (family, label) in [(libc::AF_INET, "TCP"), (libc::AF_INET6, "TCPv6")] {
+        if let Some((local, remote)) =
+            crate::sock_diag::endpoints(family as u8, libc::IPPROTO_TCP as u8, inode)
+        {
+            return Some(match remote {
+                Some(r) => format!("{label}:[{local}->{r}]"),
+                None => format!("{label}:[{local}]"),
+            });
+        }
+    }
+    None
 }
 
 fn inet_socket(pid: i32, file: &str, label: &str, v6: bool, inode: u64) -> Option<String> {

@@ -12,6 +12,7 @@ mod format;
 mod memory;
 mod output;
 mod signals;
+mod sock_diag;
 mod summary;
 mod syscall_table;
 mod tracer;

@@ -1,0 +1,160 @@
+//! Finding an inet socket by inode through netlink `sock_diag` (`SOCK_DIAG_BY_FAMILY`
+//! dumps of every state), as strace does for `-yy`: unlike `/proc/net/tcp`, the dump
+//! also has TCP sockets that are bound but neither listening nor connected.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+const NETLINK_SOCK_DIAG: libc::c_int = 4;
+const SOCK_DIAG_BY_FAMILY: u16 = 20;
+const NLMSG_DONE: u16 = 3;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_HDRLEN: usize = 16;
+
+/// `struct inet_diag_req_v2` after its `nlmsghdr`.
+#[repr(C)]
+struct Request {
+    len: u32,
+    kind: u16,
+    flags: u16,
+    seq: u32,
+    pid: u32,
+    family: u8,
+    protocol: u8,
+    ext: u8,
+    pad: u8,
+    states: u32,
+    /// `struct inet_diag_sockid`, all zero: no particular socket.
+    id: [u8; 48],
+}
+
+/// The local and remote endpoints of the socket with `inode`, for `family` (AF_INET or
+/// AF_INET6) and `protocol` (IPPROTO_TCP...), as `127.0.0.1:8080` / `[::1]:8080`.
+pub fn endpoints(family: u8, protocol: u8, inode: u64) -> Option<(String, Option<String>)> {
+    // SAFETY: a plain socket call; the fd is closed below.
+    let fd = unsafe {
+        libc::socket(
+            libc::AF_NETLINK,
+            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
+            NETLINK_SOCK_DIAG,
+        )
+    };
+    if fd < 0 {
+        return None;
+    }
+    let found = query(fd, family, protocol, inode);
+    // SAFETY: closing the socket opened above.
+    unsafe { libc::close(fd) };
+    found
+}
+
+fn query(fd: i32, family: u8, protocol: u8, inode: u64) -> Option<(String, Option<String>)> {
+    let req = Request {
+        len: std::mem::size_of::<Request>() as u32,
+        kind: SOCK_DIAG_BY_FAMILY,
+        flags: (libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16,
+        seq: 1,
+        pid: 0,
+        family,
+        protocol,
+        ext: 0,
+        pad: 0,
+        states: u32::MAX,
+        id: [0; 48],
+    };
+    // SAFETY: sending the request struct we own, of its own size.
+    let sent = unsafe {
+        libc::send(
+            fd,
+            (&req as *const Request).cast(),
+            std::mem::size_of::<Request>(),
+            0,
+        )
+    };
+    if sent < 0 {
+        return None;
+    }
+    let mut buf = vec![0u8; 32 * 1024];
+    loop {
+        // SAFETY: receiving into the buffer we own, of its length.
+        let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
+        if n <= 0 {
+            return None;
+        }
+        let mut at = 0usize;
+        let n = n as usize;
+        while at + NLMSG_HDRLEN <= n {
+            let len = u32::from_ne_bytes(buf[at..at + 4].try_into().ok()?) as usize;
+            let kind = u16::from_ne_bytes(buf[at + 4..at + 6].try_into().ok()?);
+            if len < NLMSG_HDRLEN || at + len > n {
+                return None;
+            }
+            match kind {
+                NLMSG_DONE | NLMSG_ERROR => return None,
+                SOCK_DIAG_BY_FAMILY => {
+                    if let Some(found) = parse_msg(&buf[at + NLMSG_HDRLEN..at + len], inode) {
+                        return Some(found);
+                    }
+                }
+                _ => {}
+            }
+            at += (len + 3) & !3;
+        }
+    }
+}
+
+/// One `struct inet_diag_msg`: the endpoints if its inode is `inode`.
+fn parse_msg(msg: &[u8], inode: u64) -> Option<(String, Option<String>)> {
+    if msg.len() < 72 {
+        return None;
+    }
+    let msg_inode = u32::from_ne_bytes(msg[68..72].try_into().ok()?);
+    if u64::from(msg_inode) != inode {
+        return None;
+    }
+    let family = msg[0];
+    let sport = u16::from_be_bytes([msg[4], msg[5]]);
+    let dport = u16::from_be_bytes([msg[6], msg[7]]);
+    let src = &msg[8..24];
+    let dst = &msg[24..40];
+    let addr = |a: &[u8], port: u16| -> String {
+        if family == libc::AF_INET6 as u8 {
+            let mut o = [0u8; 16];
+            o.copy_from_slice(a);
+            format!("[{}]:{port}", Ipv6Addr::from(o))
+        } else {
+            format!("{}:{port}", Ipv4Addr::new(a[0], a[1], a[2], a[3]))
+        }
+    };
+    let local = addr(src, sport);
+    let remote = (dport != 0 || dst.iter().any(|&b| b != 0)).then(|| addr(dst, dport));
+    Some((local, remote))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    fn inode_of(fd: &impl std::os::fd::AsRawFd) -> u64 {
+        std::fs::metadata(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+            .expect("fd")
+            .ino()
+    }
+
+    /// A listening socket is found with its address, as the kernel reports it.
+    #[test]
+    fn finds_a_listening_socket() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        let found = endpoints(libc::AF_INET as u8, libc::IPPROTO_TCP as u8, inode_of(&l));
+        assert_eq!(found, Some((format!("127.0.0.1:{port}"), None)));
+    }
+
+    #[test]
+    fn an_unknown_inode_is_none() {
+        assert_eq!(
+            endpoints(libc::AF_INET as u8, libc::IPPROTO_TCP as u8, 1),
+            None
+        );
+    }
+}
