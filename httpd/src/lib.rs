@@ -23,7 +23,8 @@
 //! | [`signals`] | SIGTERM/INT, SIGQUIT, SIGHUP, SIGUSR1 as commands for the main thread |
 //! | [`master`] | the master process: forks, restarts and signals worker processes |
 //! | [`conn`] | one connection: pipelining, keep-alive, sendfile, lingering close, deadlines |
-//! | [`worker`] | one thread's epoll loop over its listener and connections |
+//! | [`worker`] | one thread's epoll loop over its listeners and connections |
+//! | [`generation`] | a set of worker threads, and the listening sockets they share out |
 //! | [`net`] | socket calls std lacks (SO_REUSEPORT, accept4, MSG_MORE, sendfile) |
 //! | [`privileges`] | chroot, setgroups/setgid/setuid, no way back to root |
 //! | [`server`] | start-up: options, listeners, signals, threads |
@@ -34,6 +35,7 @@ pub mod config;
 pub mod conn;
 pub mod date;
 pub mod errlog;
+pub mod generation;
 pub mod log;
 pub mod logfile;
 pub mod master;

@@ -7,7 +7,7 @@
 //! |---|---|
 //! | SIGTERM, SIGINT | SIGTERM to every worker, wait for them, exit |
 //! | SIGQUIT | SIGQUIT to every worker (each finishes its responses), wait, exit |
-//! | SIGHUP | re-read the config; if good, fork new workers with it and SIGQUIT the old ones (their responses in flight finish); if bad, refuse and keep the old workers |
+//! | SIGHUP | re-read the config; if good, bind its new `listen` addresses, fork its `worker_processes` new workers with it and SIGQUIT the old ones (their responses in flight finish); if bad, refuse and keep the old workers |
 //! | SIGUSR1 | reopen the master's error log, SIGUSR1 to every worker |
 //!
 //! Rotation by size is the master's too: it renames the files (`log_max_size`, `log_keep`)
@@ -23,7 +23,7 @@ use crate::server::{self, Options, Reload};
 use crate::signals::{Command, Signals};
 use crate::{error, notice, warn};
 use std::io::{self, Write};
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};
 
 /// Backoff before restarting a worker that died young (doubling up to the maximum).
@@ -103,6 +103,51 @@ fn describe(status: libc::c_int) -> String {
     }
 }
 
+/// One listening socket per `listen` address, in the order of the running options' list.
+fn bind_all(addrs: &[SocketAddr]) -> io::Result<Vec<TcpListener>> {
+    addrs.iter().map(|&addr| bind(addr)).collect()
+}
+
+fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    crate::net::bind_reuseport(addr)
+        .map_err(|e| io::Error::new(e.kind(), format!("listen on {addr}: {e}")))
+}
+
+fn print_listening(listeners: &[TcpListener]) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    for l in listeners {
+        writeln!(stdout, "httpd: listening on http://{}/", l.local_addr()?)?;
+    }
+    stdout.flush()
+}
+
+/// The sockets for a reload's `listen` list: the running ones for the addresses kept (the
+/// same sockets, so no queued connection is lost), new ones for new addresses (printed).
+fn rebind(
+    running: &[SocketAddr],
+    listeners: &[TcpListener],
+    wanted: &[SocketAddr],
+) -> io::Result<Vec<TcpListener>> {
+    let mut fresh = Vec::new();
+    let mut out = Vec::with_capacity(wanted.len());
+    let mut taken = vec![false; running.len()];
+    for &addr in wanted {
+        match (0..running.len()).find(|&i| !taken[i] && running[i] == addr) {
+            Some(i) => {
+                taken[i] = true;
+                out.push(listeners[i].try_clone()?)
+            }
+            None => {
+                let l = bind(addr)?;
+                fresh.push(l.try_clone()?);
+                out.push(l);
+            }
+        }
+    }
+    print_listening(&fresh)?;
+    Ok(out)
+}
+
 /// Runs the master with `processes` workers until they are all gone after a stop.
 pub fn run(opts: Options, processes: usize, reload: Option<&Reload<'_>>) -> io::Result<()> {
     server::check(&opts)?;
@@ -113,27 +158,16 @@ pub fn run(opts: Options, processes: usize, reload: Option<&Reload<'_>>) -> io::
         ),
         None => None,
     };
-    let mut listeners = Vec::new();
-    for &addr in &opts.listen {
-        listeners.push(
-            crate::net::bind_reuseport(addr)
-                .map_err(|e| io::Error::new(e.kind(), format!("listen on {addr}: {e}")))?,
-        );
-    }
+    let mut listeners = bind_all(&opts.listen)?;
     let signals = Signals::install()?;
     crate::errlog::set(error_log);
-    {
-        let mut stdout = io::stdout().lock();
-        for l in &listeners {
-            writeln!(stdout, "httpd: listening on http://{}/", l.local_addr()?)?;
-        }
-        stdout.flush()?;
-    }
+    print_listening(&listeners)?;
     notice!(
         "master process {} with {processes} worker process(es)",
         std::process::id()
     );
     let mut opts = opts;
+    let mut processes = processes;
     let mut workers: Vec<Child> = Vec::new();
     // Old workers finishing their responses after a reload.
     let mut retiring: Vec<Child> = Vec::new();
@@ -197,6 +231,8 @@ pub fn run(opts: Options, processes: usize, reload: Option<&Reload<'_>>) -> io::
                     notice!("graceful shutdown: SIGQUIT to the workers");
                     stopping = Some(libc::SIGQUIT);
                     kill_all(&workers, libc::SIGQUIT);
+                    // The workers close theirs: no socket is left listening.
+                    listeners.clear();
                 }
                 Command::Graceful => {}
                 Command::Reopen => {
@@ -208,25 +244,41 @@ pub fn run(opts: Options, processes: usize, reload: Option<&Reload<'_>>) -> io::
                     kill_all(&retiring, libc::SIGUSR1);
                 }
                 Command::Reload if stopping.is_none() => {
-                    if let Some(new) = reload_options(reload, &opts, processes) {
-                        // New workers first, then the old ones finish and go.
-                        let mut fresh = Vec::new();
-                        for _ in 0..processes {
-                            match spawn(&new, &listeners) {
-                                Ok(c) => fresh.push(c),
-                                Err(e) => error!("fork: {e}"),
-                            }
+                    let Some(new) = reload_options(reload) else {
+                        continue;
+                    };
+                    let next = match rebind(&opts.listen, &listeners, &new.listen) {
+                        Ok(next) => next,
+                        Err(e) => {
+                            error!("reload refused, still serving the old configuration: {e}");
+                            continue;
                         }
-                        kill_all(&workers, libc::SIGQUIT);
-                        retiring.append(&mut workers);
-                        if fresh.len() < processes {
-                            // A fork failed: the restart path makes up the number.
-                            restart_at = Some(Instant::now() + backoff);
+                    };
+                    // The master's copies of dropped addresses close before the fork, so
+                    // no new worker inherits them; the old workers close theirs as they
+                    // stop accepting.
+                    listeners = next;
+                    // New workers first, then the old ones finish and go.
+                    let mut fresh = Vec::new();
+                    for _ in 0..new.processes {
+                        match spawn(&new, &listeners) {
+                            Ok(c) => fresh.push(c),
+                            Err(e) => error!("fork: {e}"),
                         }
-                        workers = fresh;
-                        opts = new;
-                        notice!("configuration reloaded: serving {}", opts.root.display());
                     }
+                    kill_all(&workers, libc::SIGQUIT);
+                    retiring.append(&mut workers);
+                    if fresh.len() < new.processes {
+                        // A fork failed: the restart path makes up the number.
+                        restart_at = Some(Instant::now() + backoff);
+                    }
+                    workers = fresh;
+                    processes = new.processes;
+                    opts = new;
+                    notice!(
+                        "configuration reloaded: {processes} worker process(es) serving {}",
+                        opts.root.display()
+                    );
                 }
                 Command::Reload => {}
             }
@@ -255,31 +307,29 @@ fn rotate_by_size(opts: &Options, workers: &[Child]) {
     }
 }
 
-/// The new options on SIGHUP, or `None` (refused, logged).
-fn reload_options(
-    reload: Option<&Reload<'_>>,
-    running: &Options,
-    processes: usize,
-) -> Option<Options> {
+/// The new options on SIGHUP, or `None` (refused, logged). Everything may change but the
+/// master itself: `worker_processes 0` (no master) needs a restart.
+fn reload_options(reload: Option<&Reload<'_>>) -> Option<Options> {
     let Some(reload) = reload else {
         warn!("SIGHUP: no config file to re-read (started without --config)");
         return None;
     };
     notice!("re-reading the configuration (SIGHUP)");
-    let mut new = match reload().map_err(|e| e.to_string()).and_then(|o| {
+    match reload().map_err(|e| e.to_string()).and_then(|o| {
         server::check(&o).map_err(|e| e.to_string())?;
         Ok(o)
     }) {
-        Ok(o) => o,
+        Ok(o) if o.processes == 0 => {
+            error!(
+                "reload refused: worker_processes 0 (no master) needs a restart; \
+                 still serving the old configuration"
+            );
+            None
+        }
+        Ok(o) => Some(o),
         Err(e) => {
             error!("reload refused, still serving the old configuration: {e}");
-            return None;
+            None
         }
-    };
-    if new.listen != running.listen || new.processes != processes {
-        warn!("reload: listen and worker_processes changes need a restart; kept the running ones");
-        new.listen = running.listen.clone();
-        new.processes = processes;
     }
-    Some(new)
 }

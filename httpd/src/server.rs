@@ -7,11 +7,11 @@
 //! (SIGHUP) swaps in a new [`Shared`] and wakes them; a stop or a graceful stop sets the
 //! state and wakes them.
 
+use crate::generation::{Generation, ListenGroup};
 use crate::logfile::LogFile;
 use crate::parse::Limits;
 use crate::signals::{Command, Signals};
 use crate::static_file::DocRoot;
-use crate::worker::Worker;
 use crate::{error, notice, warn};
 use devstats::{Counters, Reporter};
 use netcore::signal::Waker;
@@ -111,6 +111,19 @@ pub struct Control {
 }
 
 impl Control {
+    /// Running `shared`, with a waker for each of `workers` workers.
+    pub fn new(shared: Arc<Shared>, workers: usize) -> io::Result<Control> {
+        let wakers = (0..workers)
+            .map(|_| Waker::new().map(Arc::new))
+            .collect::<io::Result<_>>()?;
+        Ok(Control {
+            state: AtomicU8::new(RUN),
+            shared: Mutex::new(shared),
+            generation: AtomicU64::new(0),
+            wakers,
+        })
+    }
+
     pub fn state(&self) -> u8 {
         self.state.load(Ordering::Acquire)
     }
@@ -128,7 +141,7 @@ impl Control {
         &self.wakers
     }
 
-    fn set_state(&self, state: u8) {
+    pub fn set_state(&self, state: u8) {
         // Never back: a graceful stop may become a fast one, not the reverse.
         self.state.fetch_max(state, Ordering::AcqRel);
         self.wake_all();
@@ -276,44 +289,47 @@ pub type Reload<'a> = dyn Fn() -> Result<Options, String> + 'a;
 pub fn run(opts: Options, reload: Option<&Reload<'_>>) -> io::Result<()> {
     check_not_root(&opts)?;
     let threads = opts.threads.max(1);
-    // by_worker[w]: worker w's listener on every address.
-    let mut by_worker: Vec<Vec<std::net::TcpListener>> = (0..threads).map(|_| Vec::new()).collect();
-    let mut bound = Vec::new();
-    for &addr in &opts.listen {
-        let group = crate::net::bind_group(addr, threads)
-            .map_err(|e| io::Error::new(e.kind(), format!("listen on {addr}: {e}")))?;
-        bound.push(group[0].local_addr()?);
-        for (w, l) in group.into_iter().enumerate() {
-            by_worker[w].push(l);
-        }
-    }
-    serve(opts, reload, by_worker, Some(&bound))
+    let groups = opts
+        .listen
+        .iter()
+        .map(|&addr| ListenGroup::bind(addr, threads))
+        .collect::<io::Result<Vec<_>>>()?;
+    serve(opts, reload, groups, true)
 }
 
 /// A worker process of the master (`master.rs`): serves on the master's listeners (one
 /// socket per address, shared by every thread of every worker process), prints nothing.
 pub fn run_worker_process(opts: Options, listeners: &[std::net::TcpListener]) -> io::Result<()> {
-    let threads = opts.threads.max(1);
-    let mut by_worker = Vec::with_capacity(threads);
-    for _ in 0..threads {
-        by_worker.push(
-            listeners
-                .iter()
-                .map(|l| l.try_clone())
-                .collect::<io::Result<Vec<_>>>()?,
-        );
-    }
-    serve(opts, None, by_worker, None)
+    let groups = opts
+        .listen
+        .iter()
+        .zip(listeners)
+        .map(|(&configured, l)| {
+            Ok(ListenGroup {
+                configured,
+                sockets: vec![l.try_clone()?],
+            })
+        })
+        .collect::<io::Result<Vec<_>>>()?;
+    serve(opts, None, groups, false)
 }
 
-/// The server on bound listeners; `bound`: the addresses to print on stdout (if any).
+fn print_listening(groups: &[ListenGroup]) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    for g in groups {
+        writeln!(stdout, "httpd: listening on http://{}/", g.bound()?)?;
+    }
+    stdout.flush()
+}
+
+/// The server on bound listeners; `print`: say the bound addresses on stdout.
 fn serve(
     opts: Options,
     reload: Option<&Reload<'_>>,
-    by_worker: Vec<Vec<std::net::TcpListener>>,
-    bound: Option<&[SocketAddr]>,
+    groups: Vec<ListenGroup>,
+    print: bool,
 ) -> io::Result<()> {
-    let threads = by_worker.len().max(1);
+    let threads = opts.threads.max(1);
     // Descriptors: connections plus the files being sent.
     let _ = netcore::sys::raise_fd_limit((opts.max_connections as u64) * 2 + 64);
     let counters = Arc::new(Counters::default());
@@ -331,63 +347,55 @@ fn serve(
         Arc::clone(&counters),
         Duration::from_millis(500),
     );
-    let mut wakers = Vec::with_capacity(threads);
-    for _ in 0..threads {
-        wakers.push(Arc::new(Waker::new()?));
-    }
-    let control = Arc::new(Control {
-        state: AtomicU8::new(RUN),
-        shared: Mutex::new(Arc::new(shared)),
-        generation: AtomicU64::new(0),
-        wakers,
-    });
-    if let Some(bound) = bound {
-        let mut stdout = io::stdout().lock();
-        for addr in bound {
-            writeln!(stdout, "httpd: listening on http://{addr}/")?;
-        }
-        stdout.flush()?;
+    let mut current = Generation::start(Arc::new(shared), threads, &groups)?;
+    if print {
+        print_listening(&groups)?;
     }
     notice!(
         "serving {} with {threads} worker thread(s)",
-        control.shared().root.path().display()
+        current.control.shared().root.path().display()
     );
-    let mut handles = Vec::with_capacity(threads);
-    for (i, listeners) in by_worker.into_iter().enumerate() {
-        let worker = Worker::new(listeners, Arc::clone(&control), i)?;
-        let handle = std::thread::Builder::new()
-            .name(format!("httpd-worker-{i}"))
-            .spawn(move || worker.run())?;
-        handles.push(handle);
-    }
+    let mut groups = groups;
+    // Generations replaced by a reload, finishing their responses in flight.
+    let mut retiring: Vec<Generation> = Vec::new();
     let mut running = opts;
-    while !handles.iter().all(|h| h.is_finished()) {
-        if running.log_max_size > 0 {
-            rotate_by_size(&control, running.log_max_size, running.log_keep);
+    loop {
+        let (done, still): (Vec<_>, Vec<_>) = retiring.into_iter().partition(|g| g.finished());
+        retiring = still;
+        for g in done {
+            match g.join() {
+                Ok(()) => notice!("the old worker threads finished"),
+                Err(e) => error!("an old worker thread: {e}"),
+            }
         }
-        if control.state() == RUN && handles.iter().any(|h| h.is_finished()) {
+        if current.finished() && retiring.is_empty() {
+            break;
+        }
+        if running.log_max_size > 0 {
+            rotate_by_size(&current.control, running.log_max_size, running.log_keep);
+        }
+        if current.control.state() == RUN && current.lost_a_worker() {
             error!("a worker stopped: stopping the others");
-            control.set_state(STOP);
+            set_state_all(&current, &retiring, STOP);
         }
         for cmd in signals.wait(Duration::from_millis(200)) {
             match cmd {
                 Command::Stop => {
                     notice!("fast shutdown (SIGTERM/SIGINT)");
-                    control.set_state(STOP);
+                    set_state_all(&current, &retiring, STOP);
+                    groups.clear();
                 }
                 Command::Graceful => {
                     notice!(
                         "graceful shutdown (SIGQUIT): finishing responses in flight, at most {:?}",
-                        control.shared().shutdown_timeout
+                        current.control.shared().shutdown_timeout
                     );
-                    control.set_state(GRACEFUL);
+                    set_state_all(&current, &retiring, GRACEFUL);
+                    // The workers close theirs: no socket is left listening.
+                    groups.clear();
                 }
                 Command::Reopen => {
-                    if let Some(log) = &control.shared().access_log {
-                        if let Err(e) = log.reopen() {
-                            error!("reopening the access log {}: {e}", log.path().display());
-                        }
-                    }
+                    reopen_access_logs(std::iter::once(&current).chain(&retiring));
                     if let Err(e) = crate::errlog::reopen() {
                         error!("reopening the error log: {e}");
                     }
@@ -395,26 +403,49 @@ fn serve(
                 }
                 Command::Reload => match reload {
                     None => warn!("SIGHUP: no config file to re-read (started without --config)"),
-                    Some(reload) => {
-                        if control.state() == RUN {
-                            running = apply_reload(reload, running, threads, &control);
+                    Some(reload) if current.control.state() == RUN => {
+                        if let Some(next) =
+                            apply_reload(reload, &running, &mut groups, &current, print)
+                        {
+                            if let Some(generation) = next.generation {
+                                current.control.set_state(GRACEFUL);
+                                retiring.push(std::mem::replace(&mut current, generation));
+                            }
+                            running = next.opts;
                         }
                     }
+                    Some(_) => {}
                 },
             }
         }
     }
-    let mut result = Ok(());
-    for h in handles {
-        match h.join() {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => result = Err(e),
-            Err(_) => result = Err(io::Error::other("a worker thread panicked")),
-        }
-    }
+    let result = current.join();
     reporter.stop();
     notice!("stopped");
     result
+}
+
+/// Stops (or gracefully stops) every generation, the retiring ones included.
+fn set_state_all(current: &Generation, retiring: &[Generation], state: u8) {
+    for g in std::iter::once(current).chain(retiring) {
+        g.control.set_state(state);
+    }
+}
+
+/// SIGUSR1: every generation's access log (the same file unless a reload changed its path).
+fn reopen_access_logs<'a>(generations: impl Iterator<Item = &'a Generation>) {
+    let mut done: Vec<Arc<LogFile>> = Vec::new();
+    for g in generations {
+        if let Some(log) = &g.control.shared().access_log {
+            if done.iter().any(|d| Arc::ptr_eq(d, log)) {
+                continue;
+            }
+            if let Err(e) = log.reopen() {
+                error!("reopening the access log {}: {e}", log.path().display());
+            }
+            done.push(Arc::clone(log));
+        }
+    }
 }
 
 /// Rotates each log at or past `max` bytes (checked five times a second: a file may pass
@@ -430,63 +461,125 @@ fn rotate_by_size(control: &Control, max: u64, keep: usize) {
     }
 }
 
+/// What a good reload changes: the options, and a new generation of workers when `listen`
+/// or `threads` changed (the caller retires the old one).
+struct Reloaded {
+    opts: Options,
+    generation: Option<Generation>,
+}
+
 /// SIGHUP: the new options replace the running ones if they are good; otherwise the old ones
-/// keep serving. Listening addresses and thread count need a restart (they are kept).
+/// keep serving (`None`). Settings the workers read ([`Shared`]) are swapped in place; a new
+/// `listen` list or thread count starts a new [`Generation`] on the sockets kept from the
+/// old list plus the new addresses bound now (after a drop of root, a port below 1024 can no
+/// longer be bound: the reload is refused). `user`, `group`, `chroot` and
+/// `worker_processes` need a restart.
 fn apply_reload(
     reload: &Reload<'_>,
-    running: Options,
-    threads: usize,
-    control: &Control,
-) -> Options {
+    running: &Options,
+    groups: &mut Vec<ListenGroup>,
+    current: &Generation,
+    print: bool,
+) -> Option<Reloaded> {
     notice!("re-reading the configuration (SIGHUP)");
+    let refuse = |e: &dyn std::fmt::Display| {
+        error!("reload refused, still serving the old configuration: {e}");
+    };
     if crate::privileges::chrooted() {
         error!("reload refused: httpd runs chrooted and cannot read its config file; restart it");
-        return running;
+        return None;
     }
-    let new = match reload() {
+    let mut new = match reload() {
         Ok(new) => new,
         Err(e) => {
-            error!("reload refused, still serving the old configuration: {e}");
-            return running;
+            refuse(&e);
+            return None;
         }
     };
-    let old = control.shared();
-    let shared = match make_shared(&new, threads, &old.counters, old.access_log.as_ref()) {
-        Ok(s) => s,
-        Err(e) => {
-            error!("reload refused, still serving the old configuration: {e}");
-            return running;
-        }
-    };
-    let old_error = crate::errlog::current();
-    let error_log = match open_log(&new.error_log, old_error.as_ref(), "error log") {
-        Ok(l) => l,
-        Err(e) => {
-            error!("reload refused, still serving the old configuration: {e}");
-            return running;
-        }
-    };
-    let mut new = new;
     if (&new.user, &new.group, &new.chroot) != (&running.user, &running.group, &running.chroot) {
         warn!("reload: user, group and chroot changes need a restart; kept the running ones");
         new.user = running.user.clone();
         new.group = running.group.clone();
         new.chroot = running.chroot.clone();
     }
-    if new.listen != running.listen
-        || new.threads.max(1) != threads
-        || new.processes != running.processes
-    {
-        warn!(
-            "reload: listen, threads and worker_processes changes need a restart; \
-             kept the running ones"
-        );
-        new.listen = running.listen.clone();
-        new.threads = running.threads;
+    if new.processes != running.processes {
+        warn!("reload: a worker_processes change needs a restart; kept the running one");
         new.processes = running.processes;
     }
+    let threads = new.threads.max(1);
+    let old = current.control.shared();
+    let shared = match make_shared(&new, threads, &old.counters, old.access_log.as_ref()) {
+        Ok(s) => s,
+        Err(e) => {
+            refuse(&e);
+            return None;
+        }
+    };
+    let old_error = crate::errlog::current();
+    let error_log = match open_log(&new.error_log, old_error.as_ref(), "error log") {
+        Ok(l) => l,
+        Err(e) => {
+            refuse(&e);
+            return None;
+        }
+    };
+    let generation = if new.listen != running.listen || threads != running.threads.max(1) {
+        // Sockets of addresses kept stay (with their queues); new addresses are bound now.
+        // (Each running group matches one line: `listen 127.0.0.1:0;` twice is two ports.)
+        let mut fresh = Vec::new();
+        let mut taken = vec![false; groups.len()];
+        let next: io::Result<Vec<ListenGroup>> = new
+            .listen
+            .iter()
+            .map(|&addr| {
+                let kept = (0..groups.len()).find(|&i| !taken[i] && groups[i].configured == addr);
+                match kept {
+                    Some(i) => {
+                        taken[i] = true;
+                        groups[i].duplicate()
+                    }
+                    None => {
+                        let g = ListenGroup::bind(addr, threads)?;
+                        fresh.push(g.duplicate()?);
+                        Ok(g)
+                    }
+                }
+            })
+            .collect();
+        let next = match next {
+            Ok(next) => next,
+            Err(e) => {
+                refuse(&e);
+                return None;
+            }
+        };
+        let generation = match Generation::start(Arc::new(shared), threads, &next) {
+            Ok(g) => g,
+            Err(e) => {
+                refuse(&e);
+                return None;
+            }
+        };
+        *groups = next;
+        if print {
+            if let Err(e) = print_listening(&fresh) {
+                error!("printing the new addresses: {e}");
+            }
+        }
+        notice!(
+            "reload: {threads} new worker thread(s) on {} address(es); the old ones finish \
+             their responses in flight",
+            groups.len()
+        );
+        Some(generation)
+    } else {
+        current.control.set_shared(Arc::new(shared));
+        None
+    };
     crate::errlog::set(error_log);
-    control.set_shared(Arc::new(shared));
     notice!("configuration reloaded: serving {}", new.root.display());
-    new
+    Some(Reloaded {
+        opts: new,
+        generation,
+    })
 }

@@ -1,5 +1,6 @@
-//! A worker: one thread, one epoll instance, one listening socket (`SO_REUSEPORT`), and the
-//! connections it accepted. Workers share nothing mutable but the statistics atomics and the
+//! A worker: one thread, one epoll instance, its listening sockets (one per address: a
+//! socket of the address's `SO_REUSEPORT` group, or a socket shared with other workers,
+//! registered with `EPOLLEXCLUSIVE`), and the connections it accepted. Workers share nothing mutable but the statistics atomics and the
 //! access log's file (appends), so they scale with cores and never lock.
 //!
 //! The loop: wait (at most until the next deadline sweep), accept a batch, drive every
@@ -132,8 +133,10 @@ impl Worker {
         let shared = control.shared();
         let log_file = shared.access_log.clone();
         let mut epoll = Epoll::new()?;
+        // Exclusive: a listening socket may be shared by several workers (threads of a
+        // reload's generations, worker processes); a connection wakes one of them.
         for (i, l) in listeners.iter().enumerate() {
-            epoll.register(l.as_raw_fd(), LISTENER_FIRST + i, Interest::READ)?;
+            epoll.register_exclusive(l.as_raw_fd(), LISTENER_FIRST + i, Interest::READ)?;
         }
         epoll.register(waker.read_fd(), WAKER, Interest::READ)?;
         let max_connections = shared.max_connections_per_worker;
@@ -210,13 +213,22 @@ impl Worker {
         match self.control.state() {
             STOP => self.stop_now = true,
             GRACEFUL if self.draining.is_none() => {
-                // No new connections (closing a listener removes it from epoll), no
-                // keep-alive after the responses in flight.
-                self.listeners.clear();
+                // No new connections, no keep-alive after the responses in flight.
+                self.close_listeners();
                 self.ctx.shutting_down = true;
                 self.draining = Some(self.ctx.now + self.ctx.shared.shutdown_timeout);
             }
             _ => {}
+        }
+    }
+
+    /// Stops accepting. Each listener is removed from epoll before it is closed: another
+    /// worker (or process) may hold the same socket, and epoll forgets a registration only
+    /// when the last descriptor of the socket closes, so a closed-but-registered listener
+    /// would keep waking this worker (and, being exclusive, steal wake-ups from the others).
+    fn close_listeners(&mut self) {
+        for l in self.listeners.drain(..) {
+            let _ = self.epoll.deregister(l.as_raw_fd());
         }
     }
 

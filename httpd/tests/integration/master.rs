@@ -4,10 +4,12 @@
 //! finish and then everything exits, and no worker outlives the master.
 
 use crate::common::*;
-use crate::signals::{huge_content, wait_for_text, SlowDownload, HUGE_LEN};
+use crate::signals::{
+    huge_content, wait_for_count, wait_for_text, wait_refused, wait_until, SlowDownload, HUGE_LEN,
+};
 use std::ffi::OsString;
 use std::fs;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The master's children as `/proc` lists them.
 fn children(pid: i32) -> Vec<i32> {
@@ -16,18 +18,6 @@ fn children(pid: i32) -> Vec<i32> {
         .split_whitespace()
         .filter_map(|p| p.parse().ok())
         .collect()
-}
-
-/// Polls (10 s at most) until `cond` holds.
-fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
 }
 
 fn gone(pid: i32) -> bool {
@@ -145,4 +135,68 @@ fn master_sighup_starts_workers_on_the_new_root_while_a_download_finishes() {
         let now = children(master);
         now.len() == 2 && old_workers.iter().all(|p| !now.contains(p))
     }));
+}
+
+/// SIGHUP may change everything the master runs: the number of worker processes and the
+/// `listen` list (the master binds the new address, announces it, and closes a dropped one).
+#[test]
+fn master_sighup_changes_worker_processes_and_listen_addresses() {
+    let site = TempDir::new("msite2");
+    let root = make_site(&site.0);
+    let error_log = site.0.join("error.log");
+    let conf = site.0.join("httpd.conf");
+    let text = |listen: &str, processes: usize| {
+        format!(
+            "{listen}worker_processes {processes};\nthreads 1;\nroot {};\nerror_log {};\n",
+            root.display(),
+            error_log.display()
+        )
+    };
+    fs::write(&conf, text("listen 127.0.0.1:0;\n", 2)).unwrap();
+    let tmp = TempDir::new("mhup2");
+    let log = tmp.0.join("access.log");
+    let args: Vec<OsString> = vec![
+        "--config".into(),
+        conf.clone().into_os_string(),
+        "--access-log".into(),
+        log.clone().into_os_string(),
+    ];
+    let server = Server::spawn(&args, tmp, root.clone(), log);
+    let master = server.pid();
+    let a = server.addr;
+    assert!(wait_until(|| children(master).len() == 2));
+
+    fs::write(&conf, text("listen 127.0.0.1:0;\nlisten 127.0.0.2:0;\n", 3)).unwrap();
+    server.signal(libc::SIGHUP);
+    let b = parse_listening(&server.next_stdout_line().expect("the new address"));
+    assert!(wait_for_count(&error_log, "configuration reloaded", 1));
+    assert!(
+        wait_until(|| children(master).len() == 3),
+        "{:?}",
+        children(master)
+    );
+    for addr in [a, b] {
+        let url = format!("http://{addr}/style.css");
+        assert_eq!(curl(&[&url]).stdout, STYLE.as_bytes(), "{addr}");
+    }
+
+    fs::write(&conf, text("listen 127.0.0.2:0;\n", 1)).unwrap();
+    server.signal(libc::SIGHUP);
+    assert!(wait_for_count(&error_log, "configuration reloaded", 2));
+    assert!(wait_until(|| children(master).len() == 1));
+    assert!(
+        wait_refused(a),
+        "{a} still accepts after it left the config"
+    );
+    let url = format!("http://{b}/style.css");
+    assert_eq!(curl(&[&url]).stdout, STYLE.as_bytes());
+
+    // No master left behind: `worker_processes 0` needs a restart.
+    fs::write(&conf, text("listen 127.0.0.2:0;\n", 0)).unwrap();
+    server.signal(libc::SIGHUP);
+    assert!(wait_for_text(
+        &error_log,
+        "worker_processes 0 (no master) needs a restart"
+    ));
+    assert_eq!(curl(&[&url]).stdout, STYLE.as_bytes());
 }

@@ -98,8 +98,46 @@ impl SlowDownload {
     }
 }
 
+/// Polls `path` (10 s at most) until `needle` occurs `n` times in it.
+pub fn wait_for_count(path: &Path, needle: &str, n: usize) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if fs::read_to_string(path).is_ok_and(|t| t.matches(needle).count() >= n) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// The names of `pid`'s threads that are workers (`httpd-worker-N`).
+pub fn worker_threads(pid: i32) -> usize {
+    fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter(|e| {
+                    fs::read_to_string(e.path().join("comm"))
+                        .is_ok_and(|c| c.starts_with("httpd-worker"))
+                })
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Polls (10 s at most) until `cond` holds.
+pub fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
 /// Whether connecting to `addr` is refused (polled, 10 s at most).
-fn wait_refused(addr: SocketAddr) -> bool {
+pub fn wait_refused(addr: SocketAddr) -> bool {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if TcpStream::connect(addr).is_err() {
@@ -331,6 +369,67 @@ fn sighup_with_a_bad_config_is_refused_and_the_old_one_keeps_serving() {
     server.signal(libc::SIGHUP);
     assert!(wait_for_text(&error_log, "configuration reloaded"));
     assert_eq!(curl(&[&server.url("/style.css")]).stdout, STYLE.as_bytes());
+}
+
+/// SIGHUP with another thread count and another `listen` list: new worker threads start
+/// on the sockets kept (same port) and on the new address (announced on stdout), the old
+/// threads finish the download in flight and go; an address dropped later is closed.
+#[test]
+fn sighup_with_new_threads_and_addresses_starts_new_workers_on_kept_sockets() {
+    let site = TempDir::new("site");
+    let root = make_site(&site.0);
+    fs::write(root.join("huge.bin"), huge_content()).unwrap();
+    let error_log = site.0.join("error.log");
+    let (server, conf) = start_from_config(&site, &root, &error_log);
+    let a = server.addr;
+    let text = |listen: &str, threads: usize| {
+        format!(
+            "{listen}threads {threads};\nroot {};\nerror_log {};\n",
+            root.display(),
+            error_log.display()
+        )
+    };
+    assert!(wait_until(|| worker_threads(server.pid()) == 2));
+    let download = SlowDownload::start(a, "/huge.bin");
+
+    // 127.0.0.2 is loopback too, and a different configured address.
+    fs::write(&conf, text("listen 127.0.0.1:0;\nlisten 127.0.0.2:0;\n", 3)).unwrap();
+    server.signal(libc::SIGHUP);
+    assert!(
+        wait_for_count(&error_log, "configuration reloaded", 1),
+        "{:?}",
+        fs::read_to_string(&error_log)
+    );
+    let b = parse_listening(&server.next_stdout_line().expect("the new address"));
+    assert_eq!(b.ip().to_string(), "127.0.0.2");
+    for addr in [a, b] {
+        let url = format!("http://{addr}/style.css");
+        assert_eq!(curl(&[&url]).stdout, STYLE.as_bytes(), "{addr}");
+    }
+    // The old threads are still there for the download; they go once it is done.
+    assert!(worker_threads(server.pid()) >= 3);
+    assert!(
+        download.finish() == huge_content(),
+        "the download in flight was cut or corrupted"
+    );
+    assert!(
+        wait_until(|| worker_threads(server.pid()) == 3),
+        "{} worker threads",
+        worker_threads(server.pid())
+    );
+    assert!(wait_for_text(&error_log, "the old worker threads finished"));
+    assert_eq!(keepalive_requests(a, "/style.css", 20), 20);
+
+    // The first address dropped, one thread: it is closed, the other keeps serving.
+    fs::write(&conf, text("listen 127.0.0.2:0;\n", 1)).unwrap();
+    server.signal(libc::SIGHUP);
+    assert!(wait_for_count(&error_log, "configuration reloaded", 2));
+    assert!(
+        wait_refused(a),
+        "{a} still accepts after it left the config"
+    );
+    assert!(wait_until(|| worker_threads(server.pid()) == 1));
+    assert_eq!(keepalive_requests(b, "/style.css", 20), 20);
 }
 
 /// The version of the test: SIGUSR1 (after a rename) while `ab` loads the server;

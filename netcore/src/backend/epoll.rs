@@ -39,6 +39,24 @@ impl Epoll {
         })
     }
 
+    /// Registers `fd` with `EPOLLEXCLUSIVE`: when several epoll instances (threads,
+    /// processes) wait on the same listening socket, a new connection wakes one of them
+    /// rather than all (the thundering herd). Such a registration cannot be modified, only
+    /// deregistered.
+    pub fn register_exclusive(
+        &mut self,
+        fd: RawFd,
+        token: usize,
+        interest: Interest,
+    ) -> io::Result<()> {
+        self.ctl_bits(
+            libc::EPOLL_CTL_ADD,
+            fd,
+            token,
+            epoll_bits(interest) | libc::EPOLLEXCLUSIVE as u32,
+        )
+    }
+
     fn ctl(
         &mut self,
         op: libc::c_int,
@@ -46,8 +64,18 @@ impl Epoll {
         token: usize,
         interest: Interest,
     ) -> io::Result<()> {
+        self.ctl_bits(op, fd, token, epoll_bits(interest))
+    }
+
+    fn ctl_bits(
+        &mut self,
+        op: libc::c_int,
+        fd: RawFd,
+        token: usize,
+        events: u32,
+    ) -> io::Result<()> {
         let mut ev = libc::epoll_event {
-            events: epoll_bits(interest),
+            events,
             u64: token as u64,
         };
         // SAFETY: `ev` lives across the call; the kernel checks the descriptors.
@@ -103,5 +131,39 @@ impl Readiness for Epoll {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{TcpListener, TcpStream};
+
+    /// Two epoll instances on one listening socket, both exclusive: a pending connection is
+    /// reported, the registration cannot be modified (the kernel's rule), and it can be
+    /// removed.
+    #[test]
+    fn exclusive_registration_reports_and_deregisters() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let fd = listener.as_raw_fd();
+        let mut a = Epoll::new().unwrap();
+        let mut b = Epoll::new().unwrap();
+        a.register_exclusive(fd, 7, Interest::READ).unwrap();
+        b.register_exclusive(fd, 8, Interest::READ).unwrap();
+        let _client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let mut events = Vec::new();
+        let mut seen = Vec::new();
+        for ep in [&mut a, &mut b] {
+            ep.wait(&mut events, Some(Duration::from_millis(200)))
+                .unwrap();
+            seen.extend(events.iter().map(|e| e.token));
+        }
+        assert!(seen.contains(&7) || seen.contains(&8), "{seen:?}");
+        let err = a.reregister(fd, 7, Interest::READ).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EINVAL));
+        a.deregister(fd).unwrap();
+        b.deregister(fd).unwrap();
+        a.wait(&mut events, Some(Duration::ZERO)).unwrap();
+        assert!(events.is_empty());
     }
 }
