@@ -25,9 +25,10 @@ fn fd_target(pid: i32, fd: i32, level: u8) -> Option<String> {
             .and_then(|s| s.strip_suffix(']'))
             .and_then(|s| s.parse::<u64>().ok())
         {
+            let protocol = socket_protocol(pid, fd);
             return Some(
-                socket_details(pid, inode)
-                    .or_else(|| socket_protocol(pid, fd).map(|p| format!("{p}:[{inode}]")))
+                socket_details_as(pid, inode, protocol.as_deref())
+                    .or_else(|| protocol.map(|p| format!("{p}:[{inode}]")))
                     .unwrap_or(text),
             );
         }
@@ -96,35 +97,50 @@ fn escape_path(path: &str) -> String {
     out
 }
 
-/// `TCP:[a:p->b:p]`, `UDP:[a:p]`, `UNIX:[ino->peer]`... for the socket with `inode`.
-pub fn socket_details(pid: i32, inode: u64) -> Option<String> {
+/// `TCP:[a:p->b:p]`, `UDP:[a:p]`, `UNIX:[ino->peer]`... for the socket with `inode`,
+/// looking only where a socket of `protocol` (the kernel's name for it, `TCP`, `UDPv6`,
+/// `UNIX`...) can be, when it is known. TCP sockets are found through netlink
+/// `sock_diag`, as strace finds them: `/proc/net/tcp` lacks those only bound, and can be
+/// long.
+fn socket_details_as(pid: i32, inode: u64, protocol: Option<&str>) -> Option<String> {
+    match protocol {
+        Some("TCP") => return tcp_socket(libc::AF_INET, "TCP", inode),
+        Some("TCPv6") => return tcp_socket(libc::AF_INET6, "TCPv6", inode),
+        _ => {}
+    }
     for (file, label, v6) in [
         ("tcp", "TCP", false),
         ("tcp6", "TCPv6", true),
         ("udp", "UDP", false),
         ("udp6", "UDPv6", true),
     ] {
+        if protocol.is_some_and(|p| p != label) {
+            continue;
+        }
         if let Some(t) = inet_socket(pid, file, label, v6, inode) {
             return Some(t);
         }
     }
-    unix_socket(pid, inode).or_else(|| bound_tcp_socket(inode))
-}
-
-/// A TCP socket that is bound but neither listening nor connected is in no
-/// `/proc/net` table; netlink's `sock_diag` has it (as strace finds it).
-fn bound_tcp_socket(inode: u64) -> Option<String> {
-    for (family, label) in [(libc::AF_INET, "TCP"), (libc::AF_INET6, "TCPv6")] {
-        if let Some((local, remote)) =
-            crate::sock_diag::endpoints(family as u8, libc::IPPROTO_TCP as u8, inode)
-        {
-            return Some(match remote {
-                Some(r) => format!("{label}:[{local}->{r}]"),
-                None => format!("{label}:[{local}]"),
-            });
+    if protocol.is_none_or(|p| p == "UNIX") {
+        if let Some(t) = unix_socket(pid, inode) {
+            return Some(t);
         }
     }
     None
+}
+
+/// A TCP socket's endpoints, from netlink's `sock_diag`.
+fn tcp_socket(family: i32, label: &str, inode: u64) -> Option<String> {
+    let (local, remote) = crate::sock_diag::endpoints(
+        family as u8,
+        libc::IPPROTO_TCP as u8,
+        crate::sock_diag::STATES_WITH_INODE,
+        inode,
+    )?;
+    Some(match remote {
+        Some(r) => format!("{label}:[{local}->{r}]"),
+        None => format!("{label}:[{local}]"),
+    })
 }
 
 fn inet_socket(pid: i32, file: &str, label: &str, v6: bool, inode: u64) -> Option<String> {

@@ -1,6 +1,6 @@
-//! Finding an inet socket by inode through netlink `sock_diag` (`SOCK_DIAG_BY_FAMILY`
-//! dumps of every state), as strace does for `-yy`: unlike `/proc/net/tcp`, the dump
-//! also has TCP sockets that are bound but neither listening nor connected.
+//! Finding an inet socket by inode through netlink `sock_diag` (a `SOCK_DIAG_BY_FAMILY`
+//! dump), as strace does for `-yy`: unlike `/proc/net/tcp`, the dump also has TCP
+//! sockets that are bound but neither listening nor connected (state `TCP_CLOSE`).
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -27,9 +27,21 @@ struct Request {
     id: [u8; 48],
 }
 
+/// The `idiag_states` bits of sockets that have an inode: every state but TIME_WAIT (6)
+/// and NEW_SYN_RECV (12), whose minisockets have none and can be tens of thousands; with
+/// TCP_BOUND_INACTIVE (13), for sockets that are only bound (Linux 6.9).
+pub const STATES_WITH_INODE: u32 = !((1 << 6) | (1 << 12));
+
 /// The local and remote endpoints of the socket with `inode`, for `family` (AF_INET or
-/// AF_INET6) and `protocol` (IPPROTO_TCP...), as `127.0.0.1:8080` / `[::1]:8080`.
-pub fn endpoints(family: u8, protocol: u8, inode: u64) -> Option<(String, Option<String>)> {
+/// AF_INET6) and `protocol` (IPPROTO_TCP...), among sockets in `states` (a bit per TCP
+/// state; a machine may hold tens of thousands in TIME_WAIT, so ask for few), as
+/// `127.0.0.1:8080` / `[::1]:8080`.
+pub fn endpoints(
+    family: u8,
+    protocol: u8,
+    states: u32,
+    inode: u64,
+) -> Option<(String, Option<String>)> {
     // SAFETY: a plain socket call; the fd is closed below.
     let fd = unsafe {
         libc::socket(
@@ -41,13 +53,19 @@ pub fn endpoints(family: u8, protocol: u8, inode: u64) -> Option<(String, Option
     if fd < 0 {
         return None;
     }
-    let found = query(fd, family, protocol, inode);
+    let found = query(fd, family, protocol, states, inode);
     // SAFETY: closing the socket opened above.
     unsafe { libc::close(fd) };
     found
 }
 
-fn query(fd: i32, family: u8, protocol: u8, inode: u64) -> Option<(String, Option<String>)> {
+fn query(
+    fd: i32,
+    family: u8,
+    protocol: u8,
+    states: u32,
+    inode: u64,
+) -> Option<(String, Option<String>)> {
     let req = Request {
         len: std::mem::size_of::<Request>() as u32,
         kind: SOCK_DIAG_BY_FAMILY,
@@ -58,7 +76,7 @@ fn query(fd: i32, family: u8, protocol: u8, inode: u64) -> Option<(String, Optio
         protocol,
         ext: 0,
         pad: 0,
-        states: u32::MAX,
+        states,
         id: [0; 48],
     };
     // SAFETY: sending the request struct we own, of its own size.
@@ -146,14 +164,60 @@ mod tests {
     fn finds_a_listening_socket() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = l.local_addr().expect("addr").port();
-        let found = endpoints(libc::AF_INET as u8, libc::IPPROTO_TCP as u8, inode_of(&l));
+        let found = endpoints(
+            libc::AF_INET as u8,
+            libc::IPPROTO_TCP as u8,
+            STATES_WITH_INODE,
+            inode_of(&l),
+        );
         assert_eq!(found, Some((format!("127.0.0.1:{port}"), None)));
+    }
+
+    /// A bound socket that does not listen is in no /proc/net table, but here.
+    #[test]
+    fn finds_a_bound_socket() {
+        // SAFETY: a plain socket, bound to loopback port 0, closed by OwnedFd.
+        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
+        assert!(fd >= 0);
+        let fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        let addr = libc::sockaddr_in {
+            sin_family: libc::AF_INET as u16,
+            sin_port: 0,
+            sin_addr: libc::in_addr {
+                s_addr: u32::from(std::net::Ipv4Addr::LOCALHOST).to_be(),
+            },
+            sin_zero: [0; 8],
+        };
+        use std::os::fd::AsRawFd;
+        // SAFETY: binding our socket to the address we own.
+        let r = unsafe {
+            libc::bind(
+                fd.as_raw_fd(),
+                (&addr as *const libc::sockaddr_in).cast(),
+                std::mem::size_of::<libc::sockaddr_in>() as u32,
+            )
+        };
+        assert_eq!(r, 0);
+        let found = endpoints(
+            libc::AF_INET as u8,
+            libc::IPPROTO_TCP as u8,
+            STATES_WITH_INODE,
+            inode_of(&fd),
+        )
+        .expect("found");
+        assert!(found.0.starts_with("127.0.0.1:"), "{found:?}");
+        assert_eq!(found.1, None);
     }
 
     #[test]
     fn an_unknown_inode_is_none() {
         assert_eq!(
-            endpoints(libc::AF_INET as u8, libc::IPPROTO_TCP as u8, 1),
+            endpoints(
+                libc::AF_INET as u8,
+                libc::IPPROTO_TCP as u8,
+                STATES_WITH_INODE,
+                1
+            ),
             None
         );
     }
