@@ -8,6 +8,9 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
+/// The buffer of a trace file: written when full (or when the tracer's flush timer says).
+const FILE_BUFFER: usize = 64 * 1024;
+
 /// One output stream and the column its current line has reached.
 struct Sink {
     writer: Box<dyn Write>,
@@ -47,7 +50,10 @@ impl Output {
     pub fn new(path: Option<&PathBuf>, per_thread: bool, column: usize) -> io::Result<Self> {
         let (shared, base): (Box<dyn Write>, Option<PathBuf>) = match path {
             Some(p) if per_thread => (Box::new(BufWriter::new(io::stderr())), Some(p.clone())),
-            Some(p) => (Box::new(BufWriter::new(File::create(p)?)), None),
+            Some(p) => (
+                Box::new(BufWriter::with_capacity(FILE_BUFFER, File::create(p)?)),
+                None,
+            ),
             None => (Box::new(BufWriter::new(io::stderr())), None),
         };
         Ok(Output {
@@ -73,7 +79,7 @@ impl Output {
             let mut name = base.into_os_string();
             name.push(format!(".{tid}"));
             match File::create(&name) {
-                Ok(f) => Sink::new(Box::new(BufWriter::new(f))),
+                Ok(f) => Sink::new(Box::new(BufWriter::with_capacity(FILE_BUFFER, f))),
                 Err(e) => {
                     eprintln!(
                         "strace-lite: can't open {}: {e}",

@@ -18,7 +18,7 @@ use crate::signals;
 use crate::summary::Summary;
 use crate::syscall_table;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 use tracee::Tracee;
 
@@ -28,6 +28,17 @@ static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
 extern "C" fn on_stop_signal(sig: libc::c_int) {
     STOP_SIGNAL.store(sig, Ordering::SeqCst);
 }
+
+/// Set by the flush timer (SIGALRM): buffered trace text is due to be written.
+static FLUSH_DUE: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_flush_timer(_: libc::c_int) {
+    FLUSH_DUE.store(true, Ordering::SeqCst);
+}
+
+/// How often a trace going to a file is written out (besides whenever the buffer fills
+/// and at the end): often enough for `tail -f`, rarely enough to cost nothing.
+const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
 
 /// How the traced command ended, for the tracer's own exit.
 #[derive(Debug, Clone, Copy)]
@@ -129,7 +140,18 @@ impl Tracer {
         self.pid_prefix_always = self.opts.output.is_some()
             && !self.opts.output_per_process
             && (self.opts.follow_forks || self.tracees.len() > 1);
-        self.event_loop();
+        // A trace into a file is written in large pieces: at most every FLUSH_INTERVAL
+        // (a timer interrupts wait4 when the tracees are quiet) or when the buffer is
+        // full. A trace on stderr is written before each wait, as it interleaves with the
+        // command's own output there.
+        let timed_flush = self.opts.output.is_some();
+        if timed_flush {
+            flush_timer(true);
+        }
+        self.event_loop(timed_flush);
+        if timed_flush {
+            flush_timer(false);
+        }
         self.finish();
         // Stopped by Ctrl-C (or SIGTERM...): the tracees were let go; end like strace,
         // by that signal.
@@ -139,13 +161,16 @@ impl Tracer {
         }
     }
 
-    fn event_loop(&mut self) {
+    fn event_loop(&mut self, timed_flush: bool) {
         while !self.tracees.is_empty() {
             if STOP_SIGNAL.load(Ordering::SeqCst) != 0 {
+                flush_timer(false);
                 self.detach_all();
                 return;
             }
-            self.out.flush();
+            if !timed_flush || FLUSH_DUE.swap(false, Ordering::SeqCst) {
+                self.out.flush();
+            }
             let mut status = 0;
             let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
             let want_usage = self.opts.summary != SummaryMode::Off && !self.opts.wall_clock;
@@ -223,7 +248,41 @@ impl Tracer {
         }
     }
 
+    /// A syscall stop. Once a tracee's phase is known (its first stop asks the kernel),
+    /// entry and exit alternate, and the kernel is asked only for what will be used:
+    /// nothing at the exit of a hidden call, nothing at entry under `-c` alone (the
+    /// number comes with the result, from one `PTRACE_GETREGS` at exit).
     fn on_syscall_stop(&mut self, tid: i32, stime: Duration) {
+        let Some(t) = self.tracees.get_mut(&tid) else {
+            return;
+        };
+        if t.phase_known {
+            let summary_only = self.opts.summary == SummaryMode::Only;
+            if !t.in_syscall && summary_only {
+                t.begin_syscall(u64::MAX, stime);
+                t.nr_at_exit = true;
+                return;
+            }
+            if t.in_syscall && t.nr_at_exit {
+                let Ok((nr, rval)) = ptrace::nr_and_result(tid) else {
+                    return;
+                };
+                t.nr = nr;
+                t.nr_at_exit = false;
+                if t.hidden && (nr == EXECVE || nr == EXECVEAT) {
+                    t.hidden = false;
+                }
+                t.filtered = t.hidden || !self.opts.trace.contains(nr);
+                return self.on_syscall_exit(tid, rval, stime);
+            }
+            if t.in_syscall && t.filtered && t.call.is_none() {
+                // Not shown, not counted: only the phase changes.
+                t.in_syscall = false;
+                t.previous_nr = Some(t.nr);
+                return;
+            }
+        }
+        t.phase_known = true;
         let Ok(stop) = ptrace::syscall_info(tid) else {
             return;
         };
@@ -626,6 +685,36 @@ impl Tracer {
             self.out.write_raw(&table);
         }
         self.out.flush();
+    }
+}
+
+/// Start (or stop) the periodic SIGALRM that makes buffered trace text due.
+fn flush_timer(on: bool) {
+    let interval = if on {
+        libc::timeval {
+            tv_sec: 0,
+            tv_usec: FLUSH_INTERVAL.as_micros() as libc::suseconds_t,
+        }
+    } else {
+        libc::timeval {
+            tv_sec: 0,
+            tv_usec: 0,
+        }
+    };
+    // SAFETY: installing a handler that only stores to an atomic (no SA_RESTART, so it
+    // interrupts wait4), then setting our own interval timer.
+    unsafe {
+        if on {
+            let mut act: libc::sigaction = std::mem::zeroed();
+            act.sa_sigaction = on_flush_timer as extern "C" fn(libc::c_int) as usize;
+            libc::sigemptyset(&mut act.sa_mask);
+            libc::sigaction(libc::SIGALRM, &act, std::ptr::null_mut());
+        }
+        let timer = libc::itimerval {
+            it_interval: interval,
+            it_value: interval,
+        };
+        libc::setitimer(libc::ITIMER_REAL, &timer, std::ptr::null_mut());
     }
 }
 

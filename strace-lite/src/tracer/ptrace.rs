@@ -112,6 +112,14 @@ pub enum SyscallStop {
 const PTRACE_SYSCALL_INFO_ENTRY: u8 = 1;
 const PTRACE_SYSCALL_INFO_EXIT: u8 = 2;
 
+/// At a syscall-exit stop: the syscall's number and its result, in one `PTRACE_GETREGS`.
+pub fn nr_and_result(pid: i32) -> io::Result<(u64, i64)> {
+    // SAFETY: user_regs_struct is plain integers; GETREGS fills it.
+    let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
+    request(libc::PTRACE_GETREGS, pid, 0, &mut regs as *mut _ as usize)?;
+    Ok((regs.orig_rax, regs.rax as i64))
+}
+
 /// `PTRACE_GET_SYSCALL_INFO`, falling back to `PTRACE_GETREGS` on kernels before 5.3.
 pub fn syscall_info(pid: i32) -> io::Result<SyscallStop> {
     let mut info = RawSyscallInfo::default();

@@ -25,6 +25,11 @@ pub struct Tracee {
     pub hidden: bool,
     /// Attached with -p (detached, not killed, when the tracer stops).
     pub attached: bool,
+    /// A syscall stop has been identified by the kernel, so entry and exit stops can be
+    /// told apart by alternation from now on.
+    pub phase_known: bool,
+    /// `-c` alone: the entry was not read; the number comes at exit with the result.
+    pub nr_at_exit: bool,
 }
 
 impl Tracee {
@@ -42,6 +47,8 @@ impl Tracee {
             stime_at_entry: Duration::ZERO,
             hidden: false,
             attached: false,
+            phase_known: false,
+            nr_at_exit: false,
         }
     }
 
@@ -49,6 +56,7 @@ impl Tracee {
     pub fn begin_syscall(&mut self, nr: u64, stime: Duration) {
         self.in_syscall = true;
         self.nr = nr;
+        self.nr_at_exit = false;
         self.call = None;
         self.staged = None;
         self.step = Step::Done;
