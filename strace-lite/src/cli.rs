@@ -106,6 +106,10 @@ pub struct Cli {
     #[arg(short = 'q', action = clap::ArgAction::Count)]
     pub quiet: u8,
 
+    /// Stop the tracee only for the traced syscalls, with a seccomp filter (needs -f).
+    #[arg(long = "seccomp-bpf")]
+    pub seccomp_bpf: bool,
+
     /// Attach to the process (and all its threads) with this PID; comma-separated or repeated.
     #[arg(short = 'p', long = "attach", value_name = "PID")]
     pub pids: Vec<String>,
@@ -185,6 +189,10 @@ pub struct Options {
     pub quiet: u8,
     pub pids: Vec<i32>,
     pub command: Vec<String>,
+    /// `--seccomp-bpf` (with -f, on a spawned command).
+    pub seccomp_bpf: bool,
+    /// Warnings to print before tracing (an option that was turned off, and why).
+    pub warnings: Vec<String>,
 }
 
 /// What the command line asks for: run with options, or stop with a message.
@@ -328,6 +336,18 @@ impl Options {
         } else {
             status_set.unwrap_or(StatusFilter::All)
         };
+        let mut warnings = Vec::new();
+        if cli.seccomp_bpf && !pids.is_empty() {
+            return Err("--seccomp-bpf cannot be used with -p: an attached process \
+                        cannot be given a seccomp filter"
+                .to_string());
+        }
+        let seccomp_bpf = cli.seccomp_bpf && cli.follow > 0;
+        if cli.seccomp_bpf && !seccomp_bpf {
+            // As strace: the filter is inherited, so children would need a tracer.
+            warnings
+                .push("--seccomp-bpf cannot be used without -f/--follow-forks, disabling".into());
+        }
         // strace: with -o and a command, attach/detach messages are off by default.
         if cli.output.is_some() && !cli.command.is_empty() {
             quiet = quiet.max(1);
@@ -355,6 +375,8 @@ impl Options {
             quiet,
             pids,
             command: cli.command,
+            seccomp_bpf,
+            warnings,
         })
     }
 }
@@ -406,6 +428,19 @@ mod tests {
         assert!(o.output_per_process);
         assert_eq!(o.timestamps, TimestampStyle::Micros);
         assert_eq!(o.hex, 2);
+    }
+
+    #[test]
+    fn seccomp_needs_f_and_is_refused_with_p() {
+        let o = run(&["strace-lite", "--seccomp-bpf", "true"]);
+        assert!(!o.seccomp_bpf);
+        assert_eq!(o.warnings.len(), 1);
+        let o = run(&["strace-lite", "-f", "--seccomp-bpf", "true"]);
+        assert!(o.seccomp_bpf && o.warnings.is_empty());
+        assert!(matches!(
+            parse(["strace-lite", "-f", "--seccomp-bpf", "-p", "1"]),
+            Parsed::Usage(_)
+        ));
     }
 
     #[test]

@@ -29,6 +29,9 @@ fn main() {
         }
         Parsed::Usage(message) => cli::usage_exit(&message),
     };
+    for warning in &opts.warnings {
+        eprintln!("strace-lite: {warning}");
+    }
     if std::env::var_os("STRACE_LITE_FORCE_PEEKDATA").is_some_and(|v| v == "1") {
         memory::force_peekdata();
     }

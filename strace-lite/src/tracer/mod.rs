@@ -5,6 +5,7 @@
 
 mod attach;
 mod ptrace;
+mod seccomp;
 mod siginfo;
 mod spawn;
 mod tracee;
@@ -98,8 +99,13 @@ impl Tracer {
     pub fn run(mut self) -> Result<Option<Outcome>, String> {
         install_stop_handlers();
         if self.opts.pids.is_empty() {
-            let options = ptrace::seize_options(self.opts.follow_forks, true);
-            let pid = spawn::spawn(&self.opts.command, options)?;
+            let options =
+                ptrace::seize_options(self.opts.follow_forks, true, self.opts.seccomp_bpf);
+            let filter = self
+                .opts
+                .seccomp_bpf
+                .then(|| seccomp::program(&self.opts.trace));
+            let pid = spawn::spawn(&self.opts.command, options, filter.as_deref())?;
             if self.opts.output.is_some() {
                 // Like strace: a command traced into a file is not interrupted by Ctrl-C
                 // and the like (the command itself gets them from the terminal). Ignored
@@ -111,7 +117,7 @@ impl Tracer {
             self.tracees.insert(pid, t);
             self.main_pid = Some(pid);
         } else {
-            let options = ptrace::seize_options(self.opts.follow_forks, false);
+            let options = ptrace::seize_options(self.opts.follow_forks, false, false);
             let pids = self.opts.pids.clone();
             for pid in pids {
                 // All threads, with or without -f (strace takes only the named thread
@@ -207,7 +213,7 @@ impl Tracer {
         let event = status >> 16;
         if sig == libc::SIGTRAP | 0x80 {
             self.on_syscall_stop(tid, stime);
-            let _ = ptrace::syscall(tid, 0);
+            self.resume(tid, 0);
         } else if event == libc::PTRACE_EVENT_STOP {
             if matches!(
                 sig,
@@ -216,7 +222,7 @@ impl Tracer {
                 self.print_group_stop(tid, sig);
                 let _ = ptrace::listen(tid);
             } else {
-                let _ = ptrace::syscall(tid, 0);
+                self.resume(tid, 0);
             }
         } else if event != 0 {
             match event {
@@ -229,14 +235,42 @@ impl Tracer {
                     }
                 }
                 libc::PTRACE_EVENT_EXEC => self.on_exec(tid),
+                libc::PTRACE_EVENT_SECCOMP => self.on_seccomp_stop(tid, stime),
                 libc::PTRACE_EVENT_EXIT => self.on_event_exit(tid),
                 _ => {}
             }
-            let _ = ptrace::syscall(tid, 0);
+            self.resume(tid, 0);
         } else {
             self.on_signal(tid, sig);
-            let _ = ptrace::syscall(tid, sig);
+            self.resume(tid, sig);
         }
+    }
+
+    /// Let `tid` run on. With `--seccomp-bpf` a tracee outside a traced call runs until
+    /// the filter or a signal stops it; inside one, to the call's exit.
+    fn resume(&self, tid: i32, sig: i32) {
+        let in_syscall = self.tracees.get(&tid).is_some_and(|t| t.in_syscall);
+        let _ = if self.opts.seccomp_bpf && !in_syscall {
+            ptrace::cont(tid, sig)
+        } else {
+            ptrace::syscall(tid, sig)
+        };
+    }
+
+    /// The filter stopped `tid` at the entry of a traced call.
+    fn on_seccomp_stop(&mut self, tid: i32, stime: Duration) {
+        let Ok(ptrace::SyscallStop::Entry {
+            nr,
+            args,
+            stack_pointer,
+        }) = ptrace::syscall_info(tid)
+        else {
+            return;
+        };
+        if let Some(t) = self.tracees.get_mut(&tid) {
+            t.phase_known = true;
+        }
+        self.on_syscall_entry(tid, nr, args, stack_pointer, stime);
     }
 
     /// A new child appeared (its fork event, or its first stop, whichever came first).
@@ -258,7 +292,7 @@ impl Tracer {
         };
         if t.phase_known {
             let summary_only = self.opts.summary == SummaryMode::Only;
-            if !t.in_syscall && summary_only {
+            if !t.in_syscall && summary_only && !self.opts.seccomp_bpf {
                 t.begin_syscall(u64::MAX, stime);
                 t.nr_at_exit = true;
                 return;
@@ -485,6 +519,10 @@ impl Tracer {
         let Ok(former) = ptrace::event_message(tid) else {
             return;
         };
+        // Under --seccomp-bpf an untraced execve made no stop: the trace starts here.
+        if let Some(t) = self.tracees.get_mut(&tid) {
+            t.hidden = false;
+        }
         let former = former as i32;
         if former != tid {
             if self.shows_events(tid) && self.opts.quiet < 3 {

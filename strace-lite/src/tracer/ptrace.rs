@@ -5,10 +5,13 @@ use std::io;
 
 /// The options every tracee gets: syscall stops marked with 0x80, every kind of child
 /// followed (with `-f`), exec and exit reported.
-pub fn seize_options(follow_forks: bool, kill_on_exit: bool) -> libc::c_int {
+pub fn seize_options(follow_forks: bool, kill_on_exit: bool, seccomp: bool) -> libc::c_int {
     let mut o = libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_TRACEEXEC | libc::PTRACE_O_TRACEEXIT;
     if follow_forks {
         o |= libc::PTRACE_O_TRACECLONE | libc::PTRACE_O_TRACEFORK | libc::PTRACE_O_TRACEVFORK;
+    }
+    if seccomp {
+        o |= libc::PTRACE_O_TRACESECCOMP;
     }
     if kill_on_exit {
         o |= libc::PTRACE_O_EXITKILL;
@@ -43,6 +46,11 @@ pub fn seize(pid: i32, options: libc::c_int) -> io::Result<()> {
 /// Resume until the next syscall stop, delivering `signal` (0 for none).
 pub fn syscall(pid: i32, signal: i32) -> io::Result<()> {
     request(libc::PTRACE_SYSCALL, pid, 0, signal as usize).map(drop)
+}
+
+/// Resume until the next event (not stopping at syscalls), delivering `signal`.
+pub fn cont(pid: i32, signal: i32) -> io::Result<()> {
+    request(libc::PTRACE_CONT, pid, 0, signal as usize).map(drop)
 }
 
 /// Leave a group-stopped tracee stopped, but let it report the next event (SIGCONT).
@@ -111,6 +119,7 @@ pub enum SyscallStop {
 
 const PTRACE_SYSCALL_INFO_ENTRY: u8 = 1;
 const PTRACE_SYSCALL_INFO_EXIT: u8 = 2;
+const PTRACE_SYSCALL_INFO_SECCOMP: u8 = 3;
 
 /// At a syscall-exit stop: the syscall's number and its result, in one `PTRACE_GETREGS`.
 pub fn nr_and_result(pid: i32) -> io::Result<(u64, i64)> {
@@ -130,7 +139,8 @@ pub fn syscall_info(pid: i32) -> io::Result<SyscallStop> {
         size,
         &mut info as *mut _ as usize,
     ) {
-        Ok(_) if info.op == PTRACE_SYSCALL_INFO_ENTRY => {
+        // A seccomp stop is the entry of a call the filter traces (same layout).
+        Ok(_) if info.op == PTRACE_SYSCALL_INFO_ENTRY || info.op == PTRACE_SYSCALL_INFO_SECCOMP => {
             let mut args = [0u64; 6];
             args.copy_from_slice(&info.data[1..7]);
             return Ok(SyscallStop::Entry {

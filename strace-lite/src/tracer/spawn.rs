@@ -26,8 +26,13 @@ fn is_executable(p: &Path) -> bool {
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// Fork and exec `command`, traced from its `execve` on. Returns the child's pid.
-pub fn spawn(command: &[String], options: libc::c_int) -> Result<i32, String> {
+/// Fork and exec `command`, traced from its `execve` on; with `filter`, the command
+/// installs that seccomp filter just before its `execve`. Returns the child's pid.
+pub fn spawn(
+    command: &[String],
+    options: libc::c_int,
+    filter: Option<&[libc::sock_filter]>,
+) -> Result<i32, String> {
     let program = command.first().ok_or("must have PROG [ARGS] or -p PID")?;
     let path = resolve(program)
         .ok_or_else(|| format!("Can't stat '{program}': No such file or directory"))?;
@@ -39,6 +44,10 @@ pub fn spawn(command: &[String], options: libc::c_int) -> Result<i32, String> {
     let mut argv: Vec<*const libc::c_char> = c_args.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
 
+    let prog = filter.map(|f| libc::sock_fprog {
+        len: f.len() as u16,
+        filter: f.as_ptr() as *mut libc::sock_filter,
+    });
     // SAFETY: getpid has no preconditions.
     let tracer_pid = unsafe { libc::getpid() };
     // SAFETY: the child only calls async-signal-safe functions (prctl, kill, execv, write,
@@ -62,6 +71,20 @@ pub fn spawn(command: &[String], options: libc::c_int) -> Result<i32, String> {
             // Seized now: undo the death signal, so a tracer that detaches (Ctrl-C) does
             // not take the command down with it.
             libc::prctl(libc::PR_SET_PDEATHSIG, 0);
+            if let Some(prog) = &prog {
+                // As strace: no_new_privs lets an unprivileged process install it.
+                let installed = libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
+                    && libc::prctl(
+                        libc::PR_SET_SECCOMP,
+                        libc::SECCOMP_MODE_FILTER,
+                        prog as *const libc::sock_fprog,
+                    ) == 0;
+                if !installed {
+                    let msg = b"strace-lite: cannot install the seccomp filter\n";
+                    libc::write(2, msg.as_ptr().cast(), msg.len());
+                    libc::_exit(1);
+                }
+            }
             libc::execv(c_path.as_ptr(), argv.as_ptr());
             let msg = b"strace-lite: exec failed\n";
             libc::write(2, msg.as_ptr().cast(), msg.len());
