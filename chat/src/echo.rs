@@ -87,15 +87,19 @@ fn echo_client(open: &Open, stats: &Stats, (id, mut stream): (u64, TcpStream)) {
             Ok(n) => {
                 stats.add_bytes_in(n as u64);
                 stats.add_requests(1);
-                if stream.write_all(&buf[..n]).is_err() {
-                    stats.add_error();
+                if let Err(e) = stream.write_all(&buf[..n]) {
+                    if CloseReason::of_io_error(&e).is_error() {
+                        stats.add_error();
+                    }
                     break;
                 }
                 stats.add_bytes_out(n as u64);
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => {
-                stats.add_error();
+            Err(e) => {
+                if CloseReason::of_io_error(&e).is_error() {
+                    stats.add_error();
+                }
                 break;
             }
         }

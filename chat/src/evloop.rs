@@ -48,6 +48,7 @@ pub fn leave_note(reason: CloseReason) -> Option<&'static str> {
         CloseReason::PeerClosed | CloseReason::Requested | CloseReason::Shutdown => None,
         CloseReason::Idle => Some("idle"),
         CloseReason::SlowConsumer => Some("too slow"),
+        CloseReason::Reset => Some("connection reset"),
         CloseReason::Error => Some("connection error"),
     }
 }

@@ -211,7 +211,7 @@ fn flush_outbox(
     }
     let written = batch
         .write_once(&mut NoSignal(stream))
-        .map_err(|_| CloseReason::Error)?;
+        .map_err(|e| CloseReason::of_io_error(&e))?;
     stats.add_bytes_out(written as u64);
     let mut s = lock(&outbox.state);
     s.in_flight = batch.pending();
@@ -265,7 +265,7 @@ pub fn serve_client(shared: &Shared, stream: TcpStream) {
         if reason == CloseReason::Idle {
             outbox.push(b"! idle timeout, closing\n");
         }
-        if reason == CloseReason::SlowConsumer || reason == CloseReason::Error {
+        if reason.is_error() {
             stats.add_error();
         }
         let announce = reason != CloseReason::Shutdown;
@@ -355,8 +355,8 @@ fn client_loop(
             {
                 continue
             }
-            Err(_) => {
-                return CloseReason::Error;
+            Err(e) => {
+                return CloseReason::of_io_error(&e);
             }
         };
         last_input = Instant::now();

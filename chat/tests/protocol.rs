@@ -50,6 +50,32 @@ fn greeting_nick_who_me_help_unknown_quit_and_notices() {
         assert_eq!(a.line(), format!("* {nick_c} joined"), "{model}");
         drop(c);
         assert_eq!(a.line(), format!("* {nick_c} left"), "{model}");
+
+        // One that resets its connection (SO_LINGER 0: close sends RST) is announced as
+        // such, and is not a server error (the reset is the peer's doing).
+        let (d, nick_d) = server.join();
+        assert_eq!(a.line(), format!("* {nick_d} joined"), "{model}");
+        let linger = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        // SAFETY: setsockopt reads our live linger struct of the given size.
+        let rc = unsafe {
+            libc::setsockopt(
+                std::os::fd::AsRawFd::as_raw_fd(d.stream()),
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                &linger as *const libc::linger as *const libc::c_void,
+                std::mem::size_of::<libc::linger>() as libc::socklen_t,
+            )
+        };
+        assert_eq!(rc, 0);
+        drop(d);
+        assert_eq!(
+            a.line(),
+            format!("* {nick_d} left (connection reset)"),
+            "{model}"
+        );
     });
 }
 

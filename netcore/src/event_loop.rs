@@ -87,7 +87,10 @@ pub enum CloseReason {
     Idle,
     /// Its outbound queue would have exceeded `max_outbound`.
     SlowConsumer,
-    /// A read or write failed (reset, broken pipe...).
+    /// The peer reset the connection or stopped reading it (`ECONNRESET`, `EPIPE`): it went
+    /// away without a clean close. Not counted as an error: the peer's doing, not ours.
+    Reset,
+    /// A read or write failed otherwise.
     Error,
     /// The server is shutting down.
     Shutdown,
@@ -96,7 +99,26 @@ pub enum CloseReason {
 impl CloseReason {
     /// Graceful closes flush queued output first; the others drop it.
     pub fn is_graceful(self) -> bool {
-        !matches!(self, CloseReason::SlowConsumer | CloseReason::Error)
+        !matches!(
+            self,
+            CloseReason::SlowConsumer | CloseReason::Error | CloseReason::Reset
+        )
+    }
+
+    /// The reason a failed read or write gives: [`Reset`](Self::Reset) when the peer went
+    /// away, [`Error`](Self::Error) otherwise.
+    pub fn of_io_error(e: &io::Error) -> CloseReason {
+        match e.kind() {
+            io::ErrorKind::ConnectionReset
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::ConnectionAborted => CloseReason::Reset,
+            _ => CloseReason::Error,
+        }
+    }
+
+    /// Whether this close counts in the `errors` statistic.
+    pub fn is_error(self) -> bool {
+        matches!(self, CloseReason::SlowConsumer | CloseReason::Error)
     }
 }
 
@@ -478,9 +500,12 @@ impl<B: Readiness> EventLoop<B> {
                     e.kind(),
                     io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
                 ) => {}
-            Err(_) => {
-                self.conns.stats.add_error();
-                self.conns.queue_close(id, CloseReason::Error);
+            Err(e) => {
+                let reason = CloseReason::of_io_error(&e);
+                if reason.is_error() {
+                    self.conns.stats.add_error();
+                }
+                self.conns.queue_close(id, reason);
             }
         }
     }
@@ -521,10 +546,13 @@ impl<B: Readiness> EventLoop<B> {
             conn.dirty = false;
             match conn.out.write_once(&mut NoSignal(&conn.stream)) {
                 Ok(n) => self.conns.stats.add_bytes_out(n as u64),
-                Err(_) => {
-                    self.conns.stats.add_error();
+                Err(e) => {
+                    let reason = CloseReason::of_io_error(&e);
+                    if reason.is_error() {
+                        self.conns.stats.add_error();
+                    }
                     if conn.state == State::Open {
-                        self.conns.queue_close(id, CloseReason::Error);
+                        self.conns.queue_close(id, reason);
                     } else {
                         self.finish(id);
                     }
@@ -624,5 +652,28 @@ impl<B: Readiness> EventLoop<B> {
     /// The server's live counters.
     pub fn stats(&self) -> &Stats {
         &self.conns.stats
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_peer_going_away_is_a_reset_not_an_error() {
+        for kind in [
+            io::ErrorKind::ConnectionReset,
+            io::ErrorKind::BrokenPipe,
+            io::ErrorKind::ConnectionAborted,
+        ] {
+            let r = CloseReason::of_io_error(&io::Error::from(kind));
+            assert_eq!(r, CloseReason::Reset);
+            assert!(!r.is_error() && !r.is_graceful());
+        }
+        let r = CloseReason::of_io_error(&io::Error::from_raw_os_error(libc::EIO));
+        assert_eq!(r, CloseReason::Error);
+        assert!(r.is_error());
+        assert!(CloseReason::SlowConsumer.is_error());
+        assert!(!CloseReason::PeerClosed.is_error());
     }
 }
