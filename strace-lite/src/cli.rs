@@ -106,6 +106,10 @@ pub struct Cli {
     #[arg(short = 'q', action = clap::ArgAction::Count)]
     pub quiet: u8,
 
+    /// One JSON object per line for each syscall, signal and exit (see README.md).
+    #[arg(long = "json")]
+    pub json: bool,
+
     /// Stop the tracee only for the traced syscalls, with a seccomp filter (needs -f).
     #[arg(long = "seccomp-bpf")]
     pub seccomp_bpf: bool,
@@ -191,6 +195,8 @@ pub struct Options {
     pub command: Vec<String>,
     /// `--seccomp-bpf` (with -f, on a spawned command).
     pub seccomp_bpf: bool,
+    /// `--json`: JSON lines instead of strace's text.
+    pub json: bool,
     /// Warnings to print before tracing (an option that was turned off, and why).
     pub warnings: Vec<String>,
 }
@@ -336,6 +342,9 @@ impl Options {
         } else {
             status_set.unwrap_or(StatusFilter::All)
         };
+        if cli.json && (cli.summary_only || cli.summary) {
+            return Err("--json does not combine with -c/-C".to_string());
+        }
         let mut warnings = Vec::new();
         if cli.seccomp_bpf && !pids.is_empty() {
             return Err("--seccomp-bpf cannot be used with -p: an attached process \
@@ -376,6 +385,7 @@ impl Options {
             pids,
             command: cli.command,
             seccomp_bpf,
+            json: cli.json,
             warnings,
         })
     }

@@ -9,6 +9,7 @@ mod decode;
 mod fdinfo;
 mod filter;
 mod format;
+mod json;
 mod memory;
 mod output;
 mod signals;

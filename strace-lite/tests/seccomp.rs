@@ -29,10 +29,11 @@ fn processes_with_a_filter_trace_as_strace() {
         &["-f", "--seccomp-bpf", "-e", "trace=%process,write"],
         "procs",
     );
-    // Only calls the program makes after its execve: the trace starts without one.
+    // A small set; execve is in it so the parent is the first process named (pids are
+    // renamed in order of first appearance).
     assert_reassembled_same(
         "seccomp-procs-kill",
-        &["-f", "--seccomp-bpf", "-e", "trace=kill,wait4"],
+        &["-f", "--seccomp-bpf", "-e", "trace=execve,kill,wait4"],
         "procs",
     );
 }

@@ -371,7 +371,7 @@ impl Tracer {
         };
         let head = format!("{}({}", syscall_table::name(nr), call.out);
         t.step = step;
-        if self.opts.status != StatusFilter::All {
+        if self.opts.status != StatusFilter::All || self.opts.json {
             t.staged = Some(head);
             t.call = Some(call);
             return;
@@ -418,7 +418,15 @@ impl Tracer {
                 StatusFilter::Failed => failed,
                 StatusFilter::All => true,
             };
-            if show {
+            if show && self.opts.json {
+                let args = format!(
+                    "{}{}",
+                    &head[syscall_table::name(call.nr).len() + 1..],
+                    call.out
+                );
+                let ret = self.return_text(&call);
+                self.emit_json_syscall(&call, &args, Some(&ret), wall);
+            } else if show {
                 self.begin_line(tid);
                 self.out.write(tid, &head);
                 self.finish_syscall_line(tid, &call.out, &result);
@@ -455,6 +463,19 @@ impl Tracer {
     /// `-1 ENOENT (No such file or directory)`, `3</etc/passwd>`, `0x5581a000`, plus
     /// the decoder's note and `-T`'s duration.
     fn result_text(&self, call: &Call, wall: Duration) -> String {
+        let mut s = self.return_text(call);
+        if self.opts.syscall_times {
+            s.push_str(&format!(
+                " <{}.{:06}>",
+                wall.as_secs(),
+                wall.subsec_micros()
+            ));
+        }
+        s
+    }
+
+    /// The result as the text output shows it after ` = `, without `-T`'s duration.
+    fn return_text(&self, call: &Call) -> String {
         let rval = call.rval;
         let mut s = if (-4095..0).contains(&rval) {
             let e = -rval;
@@ -476,14 +497,39 @@ impl Tracer {
             s.push(' ');
             s.push_str(note);
         }
-        if self.opts.syscall_times {
-            s.push_str(&format!(
-                " <{}.{:06}>",
-                wall.as_secs(),
-                wall.subsec_micros()
-            ));
-        }
         s
+    }
+
+    /// `--json`: the record of one syscall; `ret` is `None` for a call that never
+    /// returned.
+    fn emit_json_syscall(&mut self, call: &Call, args: &str, ret: Option<&str>, wall: Duration) {
+        let failed = ret.is_some() && (-4095..0).contains(&call.rval);
+        let errno = failed.then(|| {
+            (
+                format::errno_name(-call.rval),
+                format::errno_message(-call.rval),
+            )
+        });
+        let name = syscall_table::name(call.nr);
+        let line = crate::json::syscall(&crate::json::SyscallRecord {
+            pid: call.pid,
+            time: epoch_now() - wall.as_secs_f64(),
+            name: &name,
+            nr: call.nr,
+            args,
+            retval: ret.map(|_| call.rval),
+            return_text: ret.unwrap_or("?"),
+            errno,
+            duration: wall.as_secs_f64(),
+        });
+        self.emit_json(call.pid, &line);
+    }
+
+    /// Write one JSON line for `tid`.
+    fn emit_json(&mut self, tid: i32, line: &str) {
+        self.out.begin_line(tid);
+        self.out.write(tid, line);
+        self.out.end_line(tid);
     }
 
     /// The tracee is about to exit: a syscall it was in will never return (`= ?`).
@@ -500,7 +546,15 @@ impl Tracer {
         let Some(call) = t.call.take() else {
             return;
         };
-        if staged.is_some() {
+        if let Some(head) = staged {
+            if self.opts.json && self.opts.status == StatusFilter::All {
+                let wall = self
+                    .tracees
+                    .get(&tid)
+                    .map_or(Duration::ZERO, |t| t.entered_at.elapsed());
+                let args = head[syscall_table::name(call.nr).len() + 1..].to_string();
+                self.emit_json_syscall(&call, &args, None, wall);
+            }
             return;
         }
         self.resume_line_if_cut(tid, call.nr);
@@ -525,7 +579,10 @@ impl Tracer {
         }
         let former = former as i32;
         if former != tid {
-            if self.shows_events(tid) && self.opts.quiet < 3 {
+            if self.shows_events(tid) && self.opts.quiet < 3 && self.opts.json {
+                let line = crate::json::superseded(former, epoch_now(), tid);
+                self.emit_json(tid, &line);
+            } else if self.shows_events(tid) && self.opts.quiet < 3 {
                 self.begin_line(tid);
                 self.out.write(
                     tid,
@@ -556,6 +613,13 @@ impl Tracer {
         if !self.shows_events(tid) || !self.opts.signals.contains(sig) {
             return;
         }
+        if self.opts.json {
+            let info = ptrace::siginfo(tid)
+                .ok()
+                .map(|info| siginfo::format(&info, self.opts.xlat_style));
+            let line = crate::json::signal(tid, epoch_now(), &signals::name(sig), info.as_deref());
+            return self.emit_json(tid, &line);
+        }
         let text = match ptrace::siginfo(tid) {
             Ok(info) => format!(
                 "--- {} {} ---",
@@ -573,6 +637,10 @@ impl Tracer {
         if !self.shows_events(tid) || !self.opts.signals.contains(sig) {
             return;
         }
+        if self.opts.json {
+            let line = crate::json::stopped(tid, epoch_now(), &signals::name(sig));
+            return self.emit_json(tid, &line);
+        }
         self.begin_line(tid);
         self.out
             .write(tid, &format!("--- stopped by {} ---", signals::name(sig)));
@@ -589,7 +657,20 @@ impl Tracer {
         let show = self.shows_events(tid)
             && self.tracees.contains_key(&tid)
             && (self.opts.quiet < 2 || !libc::WIFEXITED(status));
-        if show {
+        if show && self.opts.json {
+            let line = if libc::WIFEXITED(status) {
+                crate::json::exited(tid, epoch_now(), libc::WEXITSTATUS(status))
+            } else {
+                let sig = libc::WTERMSIG(status);
+                crate::json::killed(
+                    tid,
+                    epoch_now(),
+                    &signals::name(sig),
+                    libc::WCOREDUMP(status),
+                )
+            };
+            self.emit_json(tid, &line);
+        } else if show {
             let text = if libc::WIFEXITED(status) {
                 format!("+++ exited with {} +++", libc::WEXITSTATUS(status))
             } else {
@@ -754,6 +835,14 @@ fn flush_timer(on: bool) {
         };
         libc::setitimer(libc::ITIMER_REAL, &timer, std::ptr::null_mut());
     }
+}
+
+/// Seconds since the epoch, now.
+fn epoch_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
 }
 
 fn ignore_stop_signals() {
