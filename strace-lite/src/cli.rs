@@ -106,6 +106,10 @@ pub struct Cli {
     #[arg(short = 'q', action = clap::ArgAction::Count)]
     pub quiet: u8,
 
+    /// With -c/-C: also a table of each syscall's p50, p99 and maximum time.
+    #[arg(long = "latency")]
+    pub latency: bool,
+
     /// One JSON object per line for each syscall, signal and exit (see README.md).
     #[arg(long = "json")]
     pub json: bool,
@@ -197,6 +201,8 @@ pub struct Options {
     pub seccomp_bpf: bool,
     /// `--json`: JSON lines instead of strace's text.
     pub json: bool,
+    /// `--latency`: percentiles after the summary table.
+    pub latency: bool,
     /// Warnings to print before tracing (an option that was turned off, and why).
     pub warnings: Vec<String>,
 }
@@ -345,6 +351,9 @@ impl Options {
         if cli.json && (cli.summary_only || cli.summary) {
             return Err("--json does not combine with -c/-C".to_string());
         }
+        if cli.latency && !(cli.summary_only || cli.summary) {
+            return Err("--latency needs -c or -C".to_string());
+        }
         let mut warnings = Vec::new();
         if cli.seccomp_bpf && !pids.is_empty() {
             return Err("--seccomp-bpf cannot be used with -p: an attached process \
@@ -386,6 +395,7 @@ impl Options {
             command: cli.command,
             seccomp_bpf,
             json: cli.json,
+            latency: cli.latency,
             warnings,
         })
     }

@@ -10,6 +10,7 @@ mod fdinfo;
 mod filter;
 mod format;
 mod json;
+mod latency;
 mod memory;
 mod output;
 mod signals;

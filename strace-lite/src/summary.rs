@@ -1,6 +1,8 @@
-//! `-c` / `-C`: calls, errors and time per syscall, printed as strace's table.
+//! `-c` / `-C`: calls, errors and time per syscall, printed as strace's table; with
+//! `--latency`, a second table of each syscall's p50, p99 and maximum time.
 
 use crate::cli::SortKey;
+use crate::latency::Histogram;
 use crate::syscall_table;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -17,23 +19,36 @@ struct Counts {
 #[derive(Debug, Default)]
 pub struct Summary {
     by_nr: HashMap<u64, Counts>,
+    /// `--latency`: every call's time, per syscall.
+    latency: Option<HashMap<u64, Histogram>>,
 }
 
 impl Summary {
+    /// An empty summary; `latency` keeps the distribution of times too.
+    pub fn new(latency: bool) -> Self {
+        Summary {
+            by_nr: HashMap::new(),
+            latency: latency.then(HashMap::new),
+        }
+    }
+
     /// Count one completed call of `nr` that took `time`.
     pub fn record(&mut self, nr: u64, failed: bool, time: Duration) {
         let c = self.by_nr.entry(nr).or_default();
         c.calls += 1;
         c.errors += u64::from(failed);
         c.time += time;
+        if let Some(l) = &mut self.latency {
+            l.entry(nr).or_default().record(time);
+        }
     }
 
     /// The table, sorted by `sort`.
     pub fn render(&self, sort: SortKey) -> String {
-        let mut rows: Vec<(String, Counts)> = self
+        let mut rows: Vec<(String, Counts, u64)> = self
             .by_nr
             .iter()
-            .map(|(&nr, &c)| (syscall_table::name(nr), c))
+            .map(|(&nr, &c)| (syscall_table::name(nr), c, nr))
             .collect();
         rows.sort_by(|a, b| a.0.cmp(&b.0));
         match sort {
@@ -77,7 +92,7 @@ impl Summary {
                 name
             )
         };
-        for (name, c) in &rows {
+        for (name, c, _) in &rows {
             out.push_str(&row(name, c, percent(c.time)));
         }
         out.push_str(dashes);
@@ -87,13 +102,67 @@ impl Summary {
             time: total_time,
         };
         out.push_str(&row("total", &total, 100.0));
+        if let Some(latency) = &self.latency {
+            out.push_str(&latency_table(&rows, latency));
+        }
         out
     }
+}
+
+/// The `--latency` table: in the summary's row order, each syscall's nearest-rank p50
+/// and p99 and its maximum, in microseconds.
+fn latency_table(rows: &[(String, Counts, u64)], latency: &HashMap<u64, Histogram>) -> String {
+    let us = |d: Duration| d.as_nanos() as f64 / 1000.0;
+    let mut out = format!(
+        "\n{:>11} {:>11} {:>11} {}\n",
+        "p50 usecs", "p99 usecs", "max usecs", "syscall"
+    );
+    let dashes = "----------- ----------- ----------- ----------------\n";
+    out.push_str(dashes);
+    for (name, _, nr) in rows {
+        let Some(h) = latency.get(nr) else {
+            continue;
+        };
+        out.push_str(&format!(
+            "{:11.1} {:11.1} {:11.1} {name}\n",
+            us(h.percentile(50.0)),
+            us(h.percentile(99.0)),
+            us(h.max())
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn latency_table_follows_the_summary() {
+        let mut s = Summary::new(true);
+        for us in [10, 20, 30, 40, 1000] {
+            s.record(0, false, Duration::from_micros(us));
+        }
+        s.record(1, false, Duration::from_micros(5));
+        let t = s.render(SortKey::Time);
+        let plain = {
+            let mut p = Summary::new(false);
+            for us in [10, 20, 30, 40, 1000] {
+                p.record(0, false, Duration::from_micros(us));
+            }
+            p.record(1, false, Duration::from_micros(5));
+            p.render(SortKey::Time)
+        };
+        assert!(
+            t.starts_with(&plain),
+            "strace's table comes first, unchanged"
+        );
+        let extra: Vec<&str> = t[plain.len()..].lines().collect();
+        assert_eq!(extra[0], "");
+        assert_eq!(extra[1], "  p50 usecs   p99 usecs   max usecs syscall");
+        assert_eq!(extra[3], "       30.0      1000.0      1000.0 read");
+        assert_eq!(extra[4], "        5.0         5.0         5.0 write");
+    }
 
     #[test]
     fn table_layout() {

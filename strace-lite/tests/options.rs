@@ -180,3 +180,90 @@ fn trace_goes_to_stderr_without_o_and_stdout_is_the_tracees() {
     assert!(stderr.contains("write(1, \"done\\n\", 5)"), "{stderr}");
     assert!(stderr.ends_with("+++ exited with 0 +++\n"), "{stderr}");
 }
+
+/// `--latency`: strace's table unchanged (compared with strace's, times aside), then a
+/// table of p50/p99/max per syscall that agrees with the `-T` times of the same run.
+#[test]
+fn latency_percentiles_after_straces_table() {
+    let dir = scratch_dir("latency");
+    let prog = program("files");
+    let work = dir.join("work");
+    std::fs::create_dir_all(&work).expect("work");
+    let w = work.to_str().expect("utf8");
+    let theirs_path = dir.join("strace.out");
+    let mine_path = dir.join("lite.out");
+    trace(STRACE, &["-c", "-S", "name"], &theirs_path, &prog, &[w]);
+    std::fs::remove_dir_all(&work).expect("clean");
+    std::fs::create_dir_all(&work).expect("work");
+    trace(
+        STRACE_LITE,
+        &["-c", "-S", "name", "--latency"],
+        &mine_path,
+        &prog,
+        &[w],
+    );
+    let theirs = std::fs::read_to_string(&theirs_path).expect("strace");
+    let mine = std::fs::read_to_string(&mine_path).expect("lite");
+    let (table, latency) = mine.split_once("\n\n").expect("two tables");
+    let times = Regex::new(r"(?m)^ *[0-9.]+ +[0-9.]+ +[0-9]+ ").expect("regex");
+    assert_eq!(
+        times.replace_all(theirs.trim_end(), ""),
+        times.replace_all(table, ""),
+        "strace's table"
+    );
+    let names: Vec<&str> = table
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split_whitespace().last())
+        .filter(|n| *n != "total" && !n.starts_with('-'))
+        .collect();
+    let latency_names: Vec<&str> = latency
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split_whitespace().last())
+        .collect();
+    assert_eq!(names, latency_names);
+
+    // -C -T -w: each call's duration is on its line; the percentiles must be theirs.
+    let both_path = dir.join("both.out");
+    std::fs::remove_dir_all(&work).expect("clean");
+    std::fs::create_dir_all(&work).expect("work");
+    trace(
+        STRACE_LITE,
+        &["-C", "-T", "-w", "--latency"],
+        &both_path,
+        &prog,
+        &[w],
+    );
+    let text = std::fs::read_to_string(&both_path).expect("lite");
+    let line = Regex::new(r"^([a-z_0-9]+)\(.* <(\d+)\.(\d{6})>$").expect("regex");
+    let mut by_name: std::collections::HashMap<String, Vec<f64>> = Default::default();
+    for l in text.lines() {
+        if let Some(c) = line.captures(l) {
+            let us = c[2].parse::<f64>().expect("s") * 1e6 + c[3].parse::<f64>().expect("us");
+            by_name.entry(c[1].to_string()).or_default().push(us);
+        }
+    }
+    let (_, latency) = text.split_once("\n\n").expect("latency table");
+    let mut checked = 0;
+    for l in latency.lines().skip(2) {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        let Some(mut samples) = by_name.get(f[3]).cloned() else {
+            continue;
+        };
+        samples.sort_by(f64::total_cmp);
+        let rank =
+            |p: f64| samples[((p / 100.0 * samples.len() as f64).ceil() as usize).max(1) - 1];
+        for (i, p) in [(0, 50.0), (1, 99.0), (2, 100.0)] {
+            let shown: f64 = f[i].parse().expect("number");
+            // -T truncates to the microsecond; the table is within 1/64 below the time.
+            let exact = rank(p);
+            assert!(
+                shown >= exact * (1.0 - 1.0 / 64.0) - 0.1 && shown <= exact + 1.1,
+                "{l}: column {i} is {shown}, the -T times give {exact}"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5, "{latency}");
+}

@@ -85,7 +85,7 @@ impl Tracer {
             decode_opts: DecodeOptions::from_options(&opts),
             decoders: DecoderTable::new(),
             out,
-            summary: Summary::default(),
+            summary: Summary::new(opts.latency),
             tracees: HashMap::new(),
             main_pid: None,
             outcome: None,
