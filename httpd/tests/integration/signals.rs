@@ -187,7 +187,16 @@ fn sigusr1_reopens_the_logs_under_load_without_losing_a_line() {
     // Rotate twice while the clients run: rename, then SIGUSR1 (as logrotate does).
     let mut rotated = Vec::new();
     for i in 1..=2 {
-        std::thread::sleep(Duration::from_millis(30));
+        // The first time once the file has lines (the clients may take a while to start on a
+        // busy machine; the first rotated file must hold some).
+        if i == 1 {
+            assert!(
+                wait_until(|| fs::metadata(&server.log).is_ok_and(|m| m.len() > 0)),
+                "no access log line after 10 s"
+            );
+        } else {
+            std::thread::sleep(Duration::from_millis(30));
+        }
         let to = server.log.with_extension(format!("log.{i}"));
         if fs::rename(&server.log, &to).is_ok() {
             rotated.push(to);
