@@ -113,14 +113,6 @@ fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
         .map_err(|e| io::Error::new(e.kind(), format!("listen on {addr}: {e}")))
 }
 
-fn print_listening(listeners: &[TcpListener]) -> io::Result<()> {
-    let mut stdout = io::stdout().lock();
-    for l in listeners {
-        writeln!(stdout, "httpd: listening on http://{}/", l.local_addr()?)?;
-    }
-    stdout.flush()
-}
-
 /// The sockets for a reload's `listen` list: the running ones for the addresses kept (the
 /// same sockets, so no queued connection is lost), new ones for new addresses (printed).
 fn rebind(
@@ -144,7 +136,7 @@ fn rebind(
             }
         }
     }
-    print_listening(&fresh)?;
+    server::print_listening(fresh.iter().map(TcpListener::local_addr))?;
     Ok(out)
 }
 
@@ -161,7 +153,7 @@ pub fn run(opts: Options, processes: usize, reload: Option<&Reload<'_>>) -> io::
     let mut listeners = bind_all(&opts.listen)?;
     let signals = Signals::install()?;
     crate::errlog::set(error_log);
-    print_listening(&listeners)?;
+    server::print_listening(listeners.iter().map(TcpListener::local_addr))?;
     notice!(
         "master process {} with {processes} worker process(es)",
         std::process::id()

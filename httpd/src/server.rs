@@ -314,10 +314,12 @@ pub fn run_worker_process(opts: Options, listeners: &[std::net::TcpListener]) ->
     serve(opts, None, groups, false)
 }
 
-fn print_listening(groups: &[ListenGroup]) -> io::Result<()> {
+/// Says each bound address on stdout, `httpd: listening on http://ADDR/` (a caller that
+/// asked for port 0 learns the port; a reload adding an address says it too).
+pub fn print_listening(addrs: impl IntoIterator<Item = io::Result<SocketAddr>>) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
-    for g in groups {
-        writeln!(stdout, "httpd: listening on http://{}/", g.bound()?)?;
+    for addr in addrs {
+        writeln!(stdout, "httpd: listening on http://{}/", addr?)?;
     }
     stdout.flush()
 }
@@ -349,7 +351,7 @@ fn serve(
     );
     let mut current = Generation::start(Arc::new(shared), threads, &groups)?;
     if print {
-        print_listening(&groups)?;
+        print_listening(groups.iter().map(ListenGroup::bound))?;
     }
     notice!(
         "serving {} with {threads} worker thread(s)",
@@ -562,7 +564,7 @@ fn apply_reload(
         };
         *groups = next;
         if print {
-            if let Err(e) = print_listening(&fresh) {
+            if let Err(e) = print_listening(fresh.iter().map(ListenGroup::bound)) {
                 error!("printing the new addresses: {e}");
             }
         }

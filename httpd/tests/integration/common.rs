@@ -169,6 +169,20 @@ impl Server {
         }
     }
 
+    /// Starts `httpd --config CONF` serving `root` (which the file names), with its access
+    /// log in a fresh temporary directory.
+    pub fn from_config(conf: &Path, root: &Path) -> Server {
+        let tmp = TempDir::new("conf");
+        let log = tmp.0.join("access.log");
+        let args: Vec<OsString> = vec![
+            "--config".into(),
+            conf.as_os_str().to_owned(),
+            "--access-log".into(),
+            log.clone().into_os_string(),
+        ];
+        Server::spawn(&args, tmp, root.to_path_buf(), log)
+    }
+
     /// The next line the server prints on stdout (10 s at most).
     pub fn next_stdout_line(&self) -> Option<String> {
         self.lines.recv_timeout(Duration::from_secs(10)).ok()

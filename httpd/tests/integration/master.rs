@@ -7,7 +7,6 @@ use crate::common::*;
 use crate::signals::{
     huge_content, wait_for_count, wait_for_text, wait_refused, wait_until, SlowDownload, HUGE_LEN,
 };
-use std::ffi::OsString;
 use std::fs;
 use std::time::Duration;
 
@@ -93,15 +92,7 @@ fn master_sighup_starts_workers_on_the_new_root_while_a_download_finishes() {
         )
     };
     fs::write(&conf, text(&old_root)).unwrap();
-    let tmp = TempDir::new("mhup");
-    let log = tmp.0.join("access.log");
-    let args: Vec<OsString> = vec![
-        "--config".into(),
-        conf.clone().into_os_string(),
-        "--access-log".into(),
-        log.clone().into_os_string(),
-    ];
-    let server = Server::spawn(&args, tmp, old_root.clone(), log);
+    let server = Server::from_config(&conf, &old_root);
     let master = server.pid();
     assert!(wait_until(|| children(master).len() == 2));
     let old_workers = children(master);
@@ -153,15 +144,7 @@ fn master_sighup_changes_worker_processes_and_listen_addresses() {
         )
     };
     fs::write(&conf, text("listen 127.0.0.1:0;\n", 2)).unwrap();
-    let tmp = TempDir::new("mhup2");
-    let log = tmp.0.join("access.log");
-    let args: Vec<OsString> = vec![
-        "--config".into(),
-        conf.clone().into_os_string(),
-        "--access-log".into(),
-        log.clone().into_os_string(),
-    ];
-    let server = Server::spawn(&args, tmp, root.clone(), log);
+    let server = Server::from_config(&conf, &root);
     let master = server.pid();
     let a = server.addr;
     assert!(wait_until(|| children(master).len() == 2));

@@ -4,7 +4,6 @@
 //! config while the old one keeps serving. Every wait is bounded; no timing is asserted.
 
 use crate::common::*;
-use std::ffi::OsString;
 use std::fs;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -308,15 +307,7 @@ fn sigquit_deadline_closes_a_client_that_does_not_read() {
 fn start_from_config(site: &TempDir, root: &Path, error_log: &Path) -> (Server, PathBuf) {
     let conf = site.0.join("httpd.conf");
     fs::write(&conf, config_text(root, error_log)).unwrap();
-    let tmp = TempDir::new("hup");
-    let log = tmp.0.join("access.log");
-    let args: Vec<OsString> = vec![
-        "--config".into(),
-        conf.clone().into_os_string(),
-        "--access-log".into(),
-        log.clone().into_os_string(),
-    ];
-    (Server::spawn(&args, tmp, root.to_path_buf(), log), conf)
+    (Server::from_config(&conf, root), conf)
 }
 
 fn config_text(root: &Path, error_log: &Path) -> String {
