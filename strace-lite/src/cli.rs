@@ -106,6 +106,11 @@ pub struct Cli {
     #[arg(short = 'q', action = clap::ArgAction::Count)]
     pub quiet: u8,
 
+    /// Color names, errors, signals and exits: always, never, auto (on a terminal, unless
+    /// NO_COLOR is set).
+    #[arg(long = "color", value_name = "WHEN")]
+    pub color: Option<String>,
+
     /// With -c/-C: also a table of each syscall's p50, p99 and maximum time.
     #[arg(long = "latency")]
     pub latency: bool,
@@ -203,6 +208,8 @@ pub struct Options {
     pub json: bool,
     /// `--latency`: percentiles after the summary table.
     pub latency: bool,
+    /// `--color`.
+    pub color: crate::colors::ColorWhen,
     /// Warnings to print before tracing (an option that was turned off, and why).
     pub warnings: Vec<String>,
 }
@@ -354,6 +361,10 @@ impl Options {
         if cli.latency && !(cli.summary_only || cli.summary) {
             return Err("--latency needs -c or -C".to_string());
         }
+        let color = match cli.color.as_deref() {
+            None => crate::colors::ColorWhen::Auto,
+            Some(v) => crate::colors::ColorWhen::parse(v)?,
+        };
         let mut warnings = Vec::new();
         if cli.seccomp_bpf && !pids.is_empty() {
             return Err("--seccomp-bpf cannot be used with -p: an attached process \
@@ -396,6 +407,7 @@ impl Options {
             seccomp_bpf,
             json: cli.json,
             latency: cli.latency,
+            color,
             warnings,
         })
     }

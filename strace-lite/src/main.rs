@@ -5,6 +5,7 @@
 //! for `-c`. See README.md in this folder for what is covered.
 
 mod cli;
+mod colors;
 mod decode;
 mod fdinfo;
 mod filter;

@@ -26,9 +26,10 @@ impl Sink {
         // A trace that cannot be written (a full disk, a closed pipe) must not stop the
         // tracee; the text is dropped.
         let _ = self.writer.write_all(text.as_bytes());
+        // Columns as a terminal shows them: color escapes take none.
         match text.rfind('\n') {
-            Some(i) => self.column = text.len() - i - 1,
-            None => self.column += text.len(),
+            Some(i) => self.column = crate::colors::visible_len(&text[i + 1..]),
+            None => self.column += crate::colors::visible_len(text),
         }
     }
 }

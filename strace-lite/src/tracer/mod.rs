@@ -11,6 +11,7 @@ mod spawn;
 mod tracee;
 
 use crate::cli::{Options, StatusFilter, SummaryMode, TimestampStyle};
+use crate::colors::{ColorWhen, Colors};
 use crate::decode::{Call, DecodeOptions, DecoderTable, RetStyle, Step};
 use crate::fdinfo;
 use crate::format;
@@ -66,6 +67,7 @@ pub struct Tracer {
     /// `-o FILE` with `-f` (or several -p): every line starts with its pid.
     pid_prefix_always: bool,
     last_line_time: Option<Instant>,
+    colors: Colors,
 }
 
 impl Tracer {
@@ -81,7 +83,27 @@ impl Tracer {
                 )
             },
         )?;
+        // JSON is never colored; a trace into a file only if that file is a terminal.
+        let to_terminal = {
+            use std::io::IsTerminal;
+            match &opts.output {
+                None => std::io::stderr().is_terminal(),
+                Some(_) if opts.output_per_process => false,
+                Some(p) => std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(p)
+                    .is_ok_and(|f| f.is_terminal()),
+            }
+        };
+        let when = if opts.json {
+            ColorWhen::Never
+        } else {
+            opts.color
+        };
+        let no_color = std::env::var("NO_COLOR").ok();
+        let colors = Colors::new(when, to_terminal, no_color.as_deref());
         Ok(Tracer {
+            colors,
             decode_opts: DecodeOptions::from_options(&opts),
             decoders: DecoderTable::new(),
             out,
@@ -369,7 +391,11 @@ impl Tracer {
         } else {
             (self.decoders.get(nr))(&mut call)
         };
-        let head = format!("{}({}", syscall_table::name(nr), call.out);
+        let head = format!(
+            "{}({}",
+            self.colors.name(&syscall_table::name(nr)),
+            call.out
+        );
         t.step = step;
         if self.opts.status != StatusFilter::All || self.opts.json {
             t.staged = Some(head);
@@ -446,8 +472,13 @@ impl Tracer {
         };
         if cut {
             self.begin_line(tid);
-            self.out
-                .write(tid, &format!("<... {} resumed>", syscall_table::name(nr)));
+            self.out.write(
+                tid,
+                &format!(
+                    "<... {} resumed>",
+                    self.colors.name(&syscall_table::name(nr))
+                ),
+            );
         }
     }
 
@@ -480,11 +511,11 @@ impl Tracer {
         let mut s = if (-4095..0).contains(&rval) {
             let e = -rval;
             let lead = if (512..=516).contains(&e) { "?" } else { "-1" };
-            format!(
+            self.colors.error(&format!(
                 "{lead} {} ({})",
                 format::errno_name(e),
                 format::errno_message(e)
-            )
+            ))
         } else {
             match call.ret_style {
                 RetStyle::Decimal => rval.to_string(),
@@ -584,10 +615,10 @@ impl Tracer {
                 self.emit_json(tid, &line);
             } else if self.shows_events(tid) && self.opts.quiet < 3 {
                 self.begin_line(tid);
-                self.out.write(
-                    tid,
-                    &format!("+++ superseded by execve in pid {former} +++"),
-                );
+                let text = self
+                    .colors
+                    .exit(&format!("+++ superseded by execve in pid {former} +++"));
+                self.out.write(tid, &text);
                 self.out.end_line(tid);
             }
             if let Some(mut t) = self.tracees.remove(&former) {
@@ -629,6 +660,7 @@ impl Tracer {
             Err(_) => format!("--- {} ---", signals::name(sig)),
         };
         self.begin_line(tid);
+        let text = self.colors.signal(&text);
         self.out.write(tid, &text);
         self.out.end_line(tid);
     }
@@ -642,8 +674,10 @@ impl Tracer {
             return self.emit_json(tid, &line);
         }
         self.begin_line(tid);
-        self.out
-            .write(tid, &format!("--- stopped by {} ---", signals::name(sig)));
+        let text = self
+            .colors
+            .signal(&format!("--- stopped by {} ---", signals::name(sig)));
+        self.out.write(tid, &text);
         self.out.end_line(tid);
     }
 
@@ -672,7 +706,10 @@ impl Tracer {
             self.emit_json(tid, &line);
         } else if show {
             let text = if libc::WIFEXITED(status) {
-                format!("+++ exited with {} +++", libc::WEXITSTATUS(status))
+                self.colors.exit(&format!(
+                    "+++ exited with {} +++",
+                    libc::WEXITSTATUS(status)
+                ))
             } else {
                 let sig = libc::WTERMSIG(status);
                 let core = if libc::WCOREDUMP(status) {
@@ -680,7 +717,8 @@ impl Tracer {
                 } else {
                     ""
                 };
-                format!("+++ killed by {}{core} +++", signals::name(sig))
+                self.colors
+                    .killed(&format!("+++ killed by {}{core} +++", signals::name(sig)))
             };
             self.begin_line(tid);
             self.out.write(tid, &text);
