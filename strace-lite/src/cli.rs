@@ -106,6 +106,10 @@ pub struct Cli {
     #[arg(short = 'q', action = clap::ArgAction::Count)]
     pub quiet: u8,
 
+    /// Print the tracee's stack at each shown syscall.
+    #[arg(short = 'k', long = "stack-traces")]
+    pub stack_trace: bool,
+
     /// Color names, errors, signals and exits: always, never, auto (on a terminal, unless
     /// NO_COLOR is set).
     #[arg(long = "color", value_name = "WHEN")]
@@ -210,6 +214,8 @@ pub struct Options {
     pub latency: bool,
     /// `--color`.
     pub color: crate::colors::ColorWhen,
+    /// `-k`: a stack trace after each syscall.
+    pub stack_trace: bool,
     /// Warnings to print before tracing (an option that was turned off, and why).
     pub warnings: Vec<String>,
 }
@@ -365,6 +371,9 @@ impl Options {
             None => crate::colors::ColorWhen::Auto,
             Some(v) => crate::colors::ColorWhen::parse(v)?,
         };
+        if cli.stack_trace && (cli.summary_only || cli.summary) {
+            return Err("-k and -c/-C are mutually exclusive".to_string());
+        }
         let mut warnings = Vec::new();
         if cli.seccomp_bpf && !pids.is_empty() {
             return Err("--seccomp-bpf cannot be used with -p: an attached process \
@@ -408,6 +417,7 @@ impl Options {
             json: cli.json,
             latency: cli.latency,
             color,
+            stack_trace: cli.stack_trace,
             warnings,
         })
     }
@@ -473,6 +483,19 @@ mod tests {
             parse(["strace-lite", "-f", "--seccomp-bpf", "-p", "1"]),
             Parsed::Usage(_)
         ));
+    }
+
+    #[test]
+    fn exclusive_options_are_usage_errors() {
+        for args in [
+            &["strace-lite", "-k", "-c", "true"][..],
+            &["strace-lite", "--json", "-C", "true"],
+            &["strace-lite", "--latency", "true"],
+            &["strace-lite", "--color=sometimes", "true"],
+        ] {
+            assert!(matches!(parse(args), Parsed::Usage(_)), "{args:?}");
+        }
+        assert!(run(&["strace-lite", "-k", "--json", "true"]).stack_trace);
     }
 
     #[test]

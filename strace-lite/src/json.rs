@@ -21,6 +21,8 @@ pub struct SyscallRecord<'a> {
     pub errno: Option<(String, String)>,
     /// Seconds between entry and exit.
     pub duration: f64,
+    /// `-k`'s frame lines.
+    pub stack: Option<&'a [String]>,
 }
 
 pub fn syscall(r: &SyscallRecord) -> String {
@@ -41,6 +43,11 @@ pub fn syscall(r: &SyscallRecord) -> String {
         "error": error,
         "duration": round6(r.duration),
     });
+    let mut obj = obj;
+    if let (Some(stack), Some(map)) = (r.stack, obj.as_object_mut()) {
+        let frames: Vec<&str> = stack.iter().map(|f| f.trim_start_matches(" > ")).collect();
+        map.insert("stack".into(), json!(frames));
+    }
     obj.to_string()
 }
 
@@ -253,6 +260,7 @@ mod tests {
             return_text: "3",
             errno: None,
             duration: 0.000_012,
+            stack: None,
         });
         assert!(!line.contains('\n'));
         let v: Value = serde_json::from_str(&line).expect("json");

@@ -16,6 +16,7 @@ mod memory;
 mod output;
 mod signals;
 mod sock_diag;
+mod stack;
 mod summary;
 mod syscall_table;
 mod tracer;

@@ -52,6 +52,11 @@ pub enum Outcome {
 const EXECVE: u64 = 59;
 const EXECVEAT: u64 = 322;
 const RESTART_SYSCALL: u64 = 219;
+/// Calls whose stack `-k` takes at entry: exit, exit_group, munmap, mremap, shmdt.
+const STACK_AT_ENTRY: [u64; 5] = [60, 231, 11, 25, 67];
+/// Calls that change a process's mappings (what `-k` caches): mmap, mprotect, munmap,
+/// mremap, shmat, execve, execveat.
+const MAPPING_CALLS: [u64; 7] = [9, 10, 11, 25, 30, 59, 322];
 
 /// The whole tracing session.
 pub struct Tracer {
@@ -68,6 +73,8 @@ pub struct Tracer {
     pid_prefix_always: bool,
     last_line_time: Option<Instant>,
     colors: Colors,
+    /// `-k`.
+    unwinder: crate::stack::Unwinder,
 }
 
 impl Tracer {
@@ -104,6 +111,7 @@ impl Tracer {
         let colors = Colors::new(when, to_terminal, no_color.as_deref());
         Ok(Tracer {
             colors,
+            unwinder: Default::default(),
             decode_opts: DecodeOptions::from_options(&opts),
             decoders: DecoderTable::new(),
             out,
@@ -379,9 +387,21 @@ impl Tracer {
             }
         }
         t.filtered = !self.opts.trace.contains(nr);
+        if self.opts.stack_trace && MAPPING_CALLS.contains(&nr) {
+            self.unwinder.forget_maps();
+        }
         if t.filtered || self.opts.summary == SummaryMode::Only {
             return;
         }
+        if self.opts.stack_trace && STACK_AT_ENTRY.contains(&nr) {
+            let stack = self.backtrace(tid);
+            if let Some(t) = self.tracees.get_mut(&tid) {
+                t.stack = stack;
+            }
+        }
+        let Some(t) = self.tracees.get_mut(&tid) else {
+            return;
+        };
         let mut call = Call::new(tid, nr, args, sp, self.decode_opts);
         let step = if nr == RESTART_SYSCALL {
             // Like strace, a call interrupted before we attached is reported as syscall 0.
@@ -456,11 +476,62 @@ impl Tracer {
                 self.begin_line(tid);
                 self.out.write(tid, &head);
                 self.finish_syscall_line(tid, &call.out, &result);
+                self.print_stack(tid);
             }
             return;
         }
         self.resume_line_if_cut(tid, call.nr);
         self.finish_syscall_line(tid, &call.out, &result);
+        self.print_stack(tid);
+    }
+
+    /// `-k`: `tid`'s frames now.
+    fn backtrace(&mut self, tid: i32) -> Vec<String> {
+        match ptrace::regs(tid) {
+            Ok(regs) => self.unwinder.backtrace(tid, &regs),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// `-k`: the frames of `tid`'s current call: taken at its entry for the calls that
+    /// change what the stack means (exit, munmap...), else now, at its exit (so an
+    /// `execve` shows the new program), as strace does.
+    fn take_stack(&mut self, tid: i32) -> Vec<String> {
+        if !self.opts.stack_trace {
+            return Vec::new();
+        }
+        let Some(t) = self.tracees.get_mut(&tid) else {
+            return Vec::new();
+        };
+        let taken = std::mem::take(&mut t.stack);
+        if taken.is_empty() && !STACK_AT_ENTRY.contains(&t.nr) {
+            return self.backtrace(tid);
+        }
+        taken
+    }
+
+    /// `-k`: print the frames of `tid`'s call, one line each.
+    fn print_stack(&mut self, tid: i32) {
+        let stack = self.take_stack(tid);
+        self.print_frames(tid, stack);
+    }
+
+    fn print_frames(&mut self, tid: i32, stack: Vec<String>) {
+        for frame in stack {
+            self.out.begin_line(tid);
+            self.out.write(tid, &frame);
+            self.out.end_line(tid);
+        }
+    }
+
+    /// `-k`: print the frames taken at the entry of a call that never returned.
+    fn print_entry_stack(&mut self, tid: i32) {
+        let stack = self
+            .tracees
+            .get_mut(&tid)
+            .map(|t| std::mem::take(&mut t.stack))
+            .unwrap_or_default();
+        self.print_frames(tid, stack);
     }
 
     /// If another line was printed since `tid`'s entry, start `<... name resumed>`.
@@ -542,6 +613,14 @@ impl Tracer {
             )
         });
         let name = syscall_table::name(call.nr);
+        let stack = if ret.is_some() {
+            self.take_stack(call.pid)
+        } else {
+            self.tracees
+                .get_mut(&call.pid)
+                .map(|t| std::mem::take(&mut t.stack))
+                .unwrap_or_default()
+        };
         let line = crate::json::syscall(&crate::json::SyscallRecord {
             pid: call.pid,
             time: epoch_now() - wall.as_secs_f64(),
@@ -552,6 +631,7 @@ impl Tracer {
             return_text: ret.unwrap_or("?"),
             errno,
             duration: wall.as_secs_f64(),
+            stack: self.opts.stack_trace.then_some(&stack[..]),
         });
         self.emit_json(call.pid, &line);
     }
@@ -663,6 +743,11 @@ impl Tracer {
         let text = self.colors.signal(&text);
         self.out.write(tid, &text);
         self.out.end_line(tid);
+        // -k: where the signal found the tracee, as strace prints it.
+        if self.opts.stack_trace {
+            let stack = self.backtrace(tid);
+            self.print_frames(tid, stack);
+        }
     }
 
     fn print_group_stop(&mut self, tid: i32, sig: i32) {
@@ -724,6 +809,9 @@ impl Tracer {
             self.out.write(tid, &text);
             self.out.end_line(tid);
         }
+        // A call that never returned (`exit_group(0) = ?`) has its frames after the
+        // exit line, as strace prints them.
+        self.print_entry_stack(tid);
         self.tracees.remove(&tid);
         self.out.close_thread(tid);
         if Some(tid) == self.main_pid {

@@ -129,6 +129,14 @@ pub fn nr_and_result(pid: i32) -> io::Result<(u64, i64)> {
     Ok((regs.orig_rax, regs.rax as i64))
 }
 
+/// All general registers.
+pub fn regs(pid: i32) -> io::Result<libc::user_regs_struct> {
+    // SAFETY: user_regs_struct is plain integers; GETREGS fills it.
+    let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
+    request(libc::PTRACE_GETREGS, pid, 0, &mut regs as *mut _ as usize)?;
+    Ok(regs)
+}
+
 /// `PTRACE_GET_SYSCALL_INFO`, falling back to `PTRACE_GETREGS` on kernels before 5.3.
 pub fn syscall_info(pid: i32) -> io::Result<SyscallStop> {
     let mut info = RawSyscallInfo::default();

@@ -30,6 +30,8 @@ pub struct Tracee {
     pub phase_known: bool,
     /// `-c` alone: the entry was not read; the number comes at exit with the result.
     pub nr_at_exit: bool,
+    /// `-k`: the frames of the current call, printed after its line.
+    pub stack: Vec<String>,
 }
 
 impl Tracee {
@@ -49,6 +51,7 @@ impl Tracee {
             attached: false,
             phase_known: false,
             nr_at_exit: false,
+            stack: Vec::new(),
         }
     }
 

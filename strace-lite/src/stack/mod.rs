@@ -1,0 +1,161 @@
+//! `-k`: the tracee's stack at each shown syscall, as strace prints it
+//! (` > /path/lib.so(symbol+0xoff) [0xaddr]`, `[addr]` being the file's own address).
+//!
+//! From the registers at the syscall stop, each frame's caller is found with the CFI of
+//! `.eh_frame` (the row for the address gives the CFA and where the return address and
+//! callee-saved registers were saved), reading the saved values from the tracee's
+//! memory. Files are found in `/proc/PID/maps` (re-read when an address is not in the
+//! cached copy, and dropped when the tracee maps or unmaps) and parsed once each.
+
+mod maps;
+mod module;
+
+use crate::memory::Memory;
+use module::{Module, Rule};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Frames beyond this are not followed (a corrupt stack could loop).
+const MAX_FRAMES: usize = 256;
+const RSP: usize = 7;
+const RA: usize = 16;
+/// `mov $15, %rax; syscall`: the x86-64 signal return trampoline (`__restore_rt`).
+const SIGRETURN_CODE: [u8; 9] = [0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05];
+/// Where `uc_mcontext`'s registers start in the `ucontext` the kernel pushes for a
+/// handler (after `uc_flags`, `uc_link`, `uc_stack`), and the DWARF register each of
+/// its first 17 slots holds (r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip).
+const MCONTEXT_OFFSET: u64 = 40;
+const MCONTEXT_DWARF: [usize; 17] = [8, 9, 10, 11, 12, 13, 14, 15, 5, 4, 6, 3, 1, 0, 2, 7, 16];
+
+/// The caches of one tracing session.
+#[derive(Default)]
+pub struct Unwinder {
+    maps: HashMap<i32, Rc<Vec<maps::Mapping>>>,
+    modules: HashMap<String, Option<Rc<Module>>>,
+}
+
+impl Unwinder {
+    /// The tracee is about to change its mappings: forget them.
+    pub fn forget_maps(&mut self) {
+        self.maps.clear();
+    }
+
+    fn mapping(&mut self, tid: i32, addr: u64) -> Option<maps::Mapping> {
+        if let Some(m) = self.maps.get(&tid).and_then(|m| maps::find(m, addr)) {
+            return Some(m.clone());
+        }
+        let fresh = Rc::new(maps::read(tid));
+        let found = maps::find(&fresh, addr).cloned();
+        self.maps.insert(tid, fresh);
+        found
+    }
+
+    fn module(&mut self, path: &str) -> Option<Rc<Module>> {
+        if let Some(m) = self.modules.get(path) {
+            return m.clone();
+        }
+        let m = Module::load(path).map(Rc::new);
+        self.modules.insert(path.to_string(), m.clone());
+        m
+    }
+
+    /// The frame lines of `tid`'s stack, stopped at a syscall with registers `regs`.
+    pub fn backtrace(&mut self, tid: i32, regs: &libc::user_regs_struct) -> Vec<String> {
+        let mem = Memory::new(tid);
+        // DWARF numbering: rax rdx rcx rbx rsi rdi rbp rsp r8..r15, return address.
+        let mut r: [Option<u64>; 17] = [
+            Some(regs.rax),
+            Some(regs.rdx),
+            Some(regs.rcx),
+            Some(regs.rbx),
+            Some(regs.rsi),
+            Some(regs.rdi),
+            Some(regs.rbp),
+            Some(regs.rsp),
+            Some(regs.r8),
+            Some(regs.r9),
+            Some(regs.r10),
+            Some(regs.r11),
+            Some(regs.r12),
+            Some(regs.r13),
+            Some(regs.r14),
+            Some(regs.r15),
+            Some(regs.rip),
+        ];
+        let mut frames = Vec::new();
+        let mut pc = regs.rip;
+        // The first frame is where the tracee stopped, as is a frame a signal
+        // interrupted; the others are return addresses (one past their call).
+        let mut return_address = false;
+        let read = |addr: u64| {
+            mem.read(addr, 8)
+                .and_then(|b| b.try_into().ok())
+                .map(u64::from_ne_bytes)
+        };
+        for _ in 0..MAX_FRAMES {
+            let Some(map) = self.mapping(tid, pc) else {
+                break;
+            };
+            let module = self.module(&map.path);
+            let file_pc = module.as_ref().map_or(map.offset + (pc - map.start), |m| {
+                m.file_address(pc, map.start, map.offset)
+            });
+            let symbol = module
+                .as_ref()
+                .and_then(|m| m.symbol(file_pc))
+                .map(|(name, off)| format!("{name}+{off:#x}"))
+                .unwrap_or_else(|| "+0x0".to_string());
+            frames.push(format!(" > {}({symbol}) [{file_pc:#x}]", map.path));
+            // The caller: a return address points after the call, which may be the
+            // last instruction of its function; look up the call itself.
+            if mem.read(pc, SIGRETURN_CODE.len()).as_deref() == Some(&SIGRETURN_CODE[..]) {
+                // A handler returns here: the interrupted registers are in the
+                // ucontext on the stack.
+                let Some(sp) = r[RSP] else {
+                    break;
+                };
+                let mut next = [None; 17];
+                for (slot, &reg) in MCONTEXT_DWARF.iter().enumerate() {
+                    next[reg] = read(sp + MCONTEXT_OFFSET + 8 * slot as u64);
+                }
+                match next[RA] {
+                    Some(rip) if rip != 0 => pc = rip,
+                    _ => break,
+                }
+                r = next;
+                return_address = false;
+                continue;
+            }
+            let lookup = if return_address {
+                file_pc.saturating_sub(1)
+            } else {
+                file_pc
+            };
+            return_address = true;
+            let Some(row) = module.and_then(|m| m.row(lookup)) else {
+                break;
+            };
+            let Some(base) = r.get(row.cfa_register as usize).copied().flatten() else {
+                break;
+            };
+            let cfa = base.wrapping_add_signed(row.cfa_offset);
+            let mut next = r;
+            for (reg, rule) in row.rules.iter().enumerate() {
+                next[reg] = match *rule {
+                    Rule::Same => r[reg],
+                    Rule::Undefined | Rule::Unknown => None,
+                    Rule::At(n) => read(cfa.wrapping_add_signed(n)),
+                    Rule::Is(n) => Some(cfa.wrapping_add_signed(n)),
+                    Rule::Register(o) => r.get(o as usize).copied().flatten(),
+                };
+            }
+            next[RSP] = Some(cfa);
+            match next[RA] {
+                Some(ra) if ra != 0 => pc = ra,
+                _ => break,
+            }
+            r = next;
+        }
+        frames
+    }
+}

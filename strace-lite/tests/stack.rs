@@ -1,0 +1,154 @@
+//! `-k`: the stack after each shown syscall, compared with strace's `-k` (Debian's strace
+//! is built with libdw): our own C programs built with frame pointers and without them
+//! (so the unwinding must come from `.eh_frame`), a call chain that goes through libc and
+//! back (qsort calling our comparator), signal handlers (unwinding through the signal
+//! frame), threads; and each frame in our own binary checked against `nm`'s addresses.
+
+mod common;
+
+use common::*;
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
+
+/// Trace `prog` with both tracers and `options` (+ -k); both normalised traces.
+fn both_k(test: &str, options: &[&str], prog: &Path) -> (Vec<String>, Vec<String>, String) {
+    let dir = scratch_dir(test);
+    let mut opts = vec!["-k"];
+    opts.extend_from_slice(options);
+    trace(STRACE, &opts, &dir.join("strace"), prog, &[]);
+    trace(STRACE_LITE, &opts, &dir.join("lite"), prog, &[]);
+    let theirs = std::fs::read_to_string(dir.join("strace")).expect("strace");
+    let mine = std::fs::read_to_string(dir.join("lite")).expect("lite");
+    (normalize(&theirs), normalize(&mine), mine)
+}
+
+/// Function addresses of `binary` from `nm`.
+fn nm(binary: &Path) -> HashMap<String, u64> {
+    let out = Command::new("nm")
+        .arg(binary)
+        .output()
+        .expect("nm (binutils)");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let addr = u64::from_str_radix(f.next()?, 16).ok()?;
+            let _kind = f.next()?;
+            Some((f.next()?.to_string(), addr))
+        })
+        .collect()
+}
+
+/// Every ` > BINARY(sym+0xoff) [0xaddr]` frame of `binary` in `trace` agrees with nm:
+/// sym's address + off = addr. Returns the symbols seen.
+fn frames_agree_with_nm(trace: &str, binary: &Path) -> Vec<String> {
+    let symbols = nm(binary);
+    let prefix = format!(" > {}(", binary.display());
+    let mut seen = Vec::new();
+    for line in trace.lines() {
+        let Some(rest) = line.strip_prefix(&prefix) else {
+            continue;
+        };
+        let (sym_off, addr) = rest.split_once(") [").expect("frame");
+        let (sym, off) = sym_off.rsplit_once("+0x").expect("sym+off");
+        let off = u64::from_str_radix(off, 16).expect("off");
+        let addr = u64::from_str_radix(addr.trim_end_matches(']').trim_start_matches("0x"), 16)
+            .expect("addr");
+        let base = symbols
+            .get(sym)
+            .unwrap_or_else(|| panic!("{sym} not in nm"));
+        assert_eq!(base + off, addr, "{line}");
+        seen.push(sym.to_string());
+    }
+    seen
+}
+
+fn built_without_frame_pointers() -> std::path::PathBuf {
+    let dir = scratch_dir("stack-programs");
+    let out = dir.join("callchain-O2");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/callchain.c");
+    let status = Command::new("gcc")
+        .args(["-O2", "-fomit-frame-pointer", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .expect("gcc");
+    assert!(status.success());
+    out
+}
+
+#[test]
+fn call_chains_through_our_code_and_libc() {
+    let opts = ["-e", "trace=write,getppid"];
+    for prog in [program("callchain"), built_without_frame_pointers()] {
+        let (theirs, mine, raw) = both_k("stack-callchain", &opts, &prog);
+        assert!(
+            theirs.iter().any(|l| l.starts_with(" > ")),
+            "strace -k printed no stack"
+        );
+        assert_same(&format!("{}", prog.display()), &theirs, &mine);
+        let seen = frames_agree_with_nm(&raw, &prog);
+        // (-O2 turns level2's write into a tail call: level2 has no frame of its own.)
+        for f in ["main", "compare", "sort_three", "level1"] {
+            assert!(seen.iter().any(|s| s == f), "{f} missing from {seen:?}");
+        }
+    }
+}
+
+/// Handlers run on the interrupted code's stack: the unwinder steps over the signal
+/// frame (the kernel's ucontext) back into the interrupted call.
+#[test]
+fn signal_handlers_and_every_other_call() {
+    let (theirs, mine, raw) = both_k("stack-signals", &[], &program("signals"));
+    assert_same("signals", &theirs, &mine);
+    frames_agree_with_nm(&raw, &program("signals"));
+    let (theirs, mine, _, _) = both("stack-files", &["-k"], "files", &["$DIR"]);
+    assert_same("files", &theirs, &mine);
+}
+
+#[test]
+fn threads_one_file_each() {
+    let dir = scratch_dir("stack-threads");
+    let prog = program("threads");
+    trace(
+        STRACE,
+        &["-k", "-ff", "-e", "trace=write"],
+        &dir.join("strace"),
+        &prog,
+        &[],
+    );
+    trace(
+        STRACE_LITE,
+        &["-k", "-ff", "-e", "trace=write"],
+        &dir.join("lite"),
+        &prog,
+        &[],
+    );
+    let files = |base: &str| -> Vec<Vec<String>> {
+        let mut names: Vec<(u32, std::path::PathBuf)> = std::fs::read_dir(&dir)
+            .expect("dir")
+            .filter_map(|e| {
+                let p = e.ok()?.path();
+                let pid = p
+                    .file_name()?
+                    .to_str()?
+                    .strip_prefix(&format!("{base}."))?
+                    .parse()
+                    .ok()?;
+                Some((pid, p))
+            })
+            .collect();
+        names.sort();
+        names
+            .iter()
+            .map(|(_, p)| normalize(&std::fs::read_to_string(p).expect("trace")))
+            .collect()
+    };
+    let (theirs, mine) = (files("strace"), files("lite"));
+    assert_eq!(theirs.len(), 3);
+    assert_eq!(theirs.len(), mine.len());
+    for (t, m) in theirs.iter().zip(&mine) {
+        assert_same("thread", t, m);
+    }
+}
