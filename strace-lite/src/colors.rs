@@ -82,21 +82,26 @@ impl Colors {
     }
 }
 
-/// The width `text` takes on a terminal: its characters, less ANSI escape sequences.
+/// The width `text` takes in the ` = ` column: its bytes (as strace counts), less ANSI
+/// escape sequences.
 pub fn visible_len(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    if !bytes.contains(&0x1b) {
+        return bytes.len();
+    }
     let mut n = 0;
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            // CSI: ESC [ parameters final-byte (@ to ~).
-            for c in chars.by_ref() {
-                if ('@'..='~').contains(&c) && c != '[' {
-                    break;
-                }
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == 0x1b {
+            // CSI: ESC [ parameters, then a final byte from @ to ~.
+            i += 2;
+            while i < bytes.len() && !(b'@'..=b'~').contains(&bytes[i]) {
+                i += 1;
             }
         } else {
             n += 1;
         }
+        i += 1;
     }
     n
 }

@@ -116,7 +116,7 @@ impl Unwinder {
                 };
                 let mut next = [None; 17];
                 for (slot, &reg) in MCONTEXT_DWARF.iter().enumerate() {
-                    next[reg] = read(sp + MCONTEXT_OFFSET + 8 * slot as u64);
+                    next[reg] = read(sp.wrapping_add(MCONTEXT_OFFSET + 8 * slot as u64));
                 }
                 match next[RA] {
                     Some(rip) if rip != 0 => pc = rip,

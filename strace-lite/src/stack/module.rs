@@ -139,10 +139,10 @@ impl Module {
     /// The file's own address of the byte mapped at `addr` from file offset `offset` of
     /// a mapping starting at `map_start`.
     pub fn file_address(&self, addr: u64, map_start: u64, map_offset: u64) -> u64 {
-        let in_file = map_offset + (addr - map_start);
+        let in_file = map_offset.wrapping_add(addr.wrapping_sub(map_start));
         for s in &self.segments {
-            if s.offset <= in_file && in_file < s.offset + s.filesz.max(1) {
-                return s.vaddr + (in_file - s.offset);
+            if s.offset <= in_file && in_file < s.offset.saturating_add(s.filesz.max(1)) {
+                return s.vaddr.wrapping_add(in_file - s.offset);
             }
         }
         in_file
