@@ -41,7 +41,8 @@ fn nm(binary: &Path) -> HashMap<String, u64> {
 }
 
 /// Every ` > BINARY(sym+0xoff) [0xaddr]` frame of `binary` in `trace` agrees with nm:
-/// sym's address + off = addr. Returns the symbols seen.
+/// sym's address + off = addr (`[addr]` is a file offset, equal to the address in gcc's
+/// text segment). Returns the symbols seen.
 fn frames_agree_with_nm(trace: &str, binary: &Path) -> Vec<String> {
     let symbols = nm(binary);
     let prefix = format!(" > {}(", binary.display());
@@ -151,4 +152,55 @@ fn threads_one_file_each() {
     for (t, m) in theirs.iter().zip(&mine) {
         assert_same("thread", t, m);
     }
+}
+
+/// Our own Rust binary (strace-lite printing its version): Rust names demangled as
+/// strace prints them, the whole chain from `write` down to `_start` (the source says
+/// what it is), and every frame strace's libdw finds is one of ours, in the same order
+/// (libdw skips some frames of this binary and stops early; the frames it does print
+/// must agree to the byte).
+#[test]
+fn our_rust_binary() {
+    let dir = scratch_dir("stack-rust");
+    let me = Path::new(STRACE_LITE);
+    let opts = ["-k", "-e", "trace=write"];
+    trace(STRACE, &opts, &dir.join("strace"), me, &["--version"]);
+    trace(STRACE_LITE, &opts, &dir.join("lite"), me, &["--version"]);
+    let frames = |name: &str| -> Vec<String> {
+        std::fs::read_to_string(dir.join(name))
+            .expect("trace")
+            .lines()
+            .filter(|l| l.starts_with(" > "))
+            .map(str::to_string)
+            .collect()
+    };
+    let (theirs, mine) = (frames("strace"), frames("lite"));
+    assert!(theirs.len() >= 5, "{theirs:#?}");
+    let mut at = 0;
+    for frame in &theirs {
+        match mine[at..].iter().position(|m| m == frame) {
+            Some(i) => at += i + 1,
+            None => panic!("strace's frame {frame:?} is not in ours (in order): {mine:#?}"),
+        }
+    }
+    let symbols: Vec<&str> = mine
+        .iter()
+        .filter_map(|f| f.split_once('(')?.1.rsplit_once('+').map(|(s, _)| s))
+        .collect();
+    let mut want = [
+        "std::io::stdio::_print",
+        "strace_lite::main",
+        "std::rt::lang_start_internal",
+        "main",
+        "__libc_start_main",
+        "_start",
+    ]
+    .into_iter()
+    .peekable();
+    for s in &symbols {
+        if want.peek() == Some(s) {
+            want.next();
+        }
+    }
+    assert_eq!(want.next(), None, "the chain is incomplete: {symbols:#?}");
 }

@@ -1,5 +1,5 @@
 //! `-k`: the tracee's stack at each shown syscall, as strace prints it
-//! (` > /path/lib.so(symbol+0xoff) [0xaddr]`, `[addr]` being the file's own address).
+//! (` > /path/lib.so(symbol+0xoff) [0xaddr]`, `[addr]` being the offset in the file).
 //!
 //! From the registers at the syscall stop, each frame's caller is found with the CFI of
 //! `.eh_frame` (the row for the address gives the CFA and where the return address and
@@ -26,6 +26,15 @@ const SIGRETURN_CODE: [u8; 9] = [0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f,
 /// its first 17 slots holds (r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip).
 const MCONTEXT_OFFSET: u64 = 40;
 const MCONTEXT_DWARF: [usize; 17] = [8, 9, 10, 11, 12, 13, 14, 15, 5, 4, 6, 3, 1, 0, 2, 7, 16];
+
+/// A Rust symbol as strace (libiberty) prints it: demangled, without the legacy hash
+/// suffix or v0 crate disambiguators; anything else as it is.
+fn demangle(name: &str) -> String {
+    match rustc_demangle::try_demangle(name) {
+        Ok(d) => format!("{d:#}"),
+        Err(_) => name.to_string(),
+    }
+}
 
 /// The caches of one tracing session.
 #[derive(Default)]
@@ -97,17 +106,18 @@ impl Unwinder {
                 break;
             };
             let module = self.module(&map.path);
-            let file_pc = module.as_ref().map_or(map.offset + (pc - map.start), |m| {
-                m.file_address(pc, map.start, map.offset)
-            });
+            // strace prints the offset in the file; symbols are found by the file's
+            // own (virtual) address, which differs where a segment's does.
+            let file_offset = map.offset.wrapping_add(pc - map.start);
+            let file_pc = module
+                .as_ref()
+                .map_or(file_offset, |m| m.file_address(pc, map.start, map.offset));
             let symbol = module
                 .as_ref()
                 .and_then(|m| m.symbol(file_pc))
-                .map(|(name, off)| format!("{name}+{off:#x}"))
+                .map(|(name, off)| format!("{}+{off:#x}", demangle(name)))
                 .unwrap_or_else(|| "+0x0".to_string());
-            frames.push(format!(" > {}({symbol}) [{file_pc:#x}]", map.path));
-            // The caller: a return address points after the call, which may be the
-            // last instruction of its function; look up the call itself.
+            frames.push(format!(" > {}({symbol}) [{file_offset:#x}]", map.path));
             if mem.read(pc, SIGRETURN_CODE.len()).as_deref() == Some(&SIGRETURN_CODE[..]) {
                 // A handler returns here: the interrupted registers are in the
                 // ucontext on the stack.
@@ -126,6 +136,8 @@ impl Unwinder {
                 return_address = false;
                 continue;
             }
+            // The caller, from the CFI: a return address points after its call, which
+            // may be the last instruction of its function; look up the call itself.
             let lookup = if return_address {
                 file_pc.saturating_sub(1)
             } else {
@@ -157,5 +169,24 @@ impl Unwinder {
             r = next;
         }
         frames
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::demangle;
+
+    #[test]
+    fn rust_names_as_strace_prints_them() {
+        assert_eq!(
+            demangle("_ZN11strace_lite4main17h50b8650d245138edE"),
+            "strace_lite::main"
+        );
+        assert_eq!(
+            demangle("_RNvNtNtCsjrHSEGnQ3l9_3std2io5stdio6__print"),
+            "std::io::stdio::_print"
+        );
+        assert_eq!(demangle("__libc_start_main"), "__libc_start_main");
+        assert_eq!(demangle("main"), "main");
     }
 }
