@@ -25,6 +25,7 @@ use crate::log::AccessLog;
 use crate::server::{Control, Shared, GRACEFUL, STOP};
 use netcore::backend::Epoll;
 use netcore::signal::Waker;
+use netcore::slab::Slab;
 use netcore::{Event, Interest, Readiness};
 use std::fs::File;
 use std::io;
@@ -65,39 +66,6 @@ pub struct Ctx {
     pub shutting_down: bool,
 }
 
-/// The connection table; a slot freed in a turn is reused from the next turn only (an event
-/// of this turn may still name it).
-#[derive(Default)]
-struct Slab {
-    slots: Vec<Option<Conn>>,
-    free: Vec<usize>,
-    freed: Vec<usize>,
-    count: usize,
-}
-
-impl Slab {
-    fn insert(&mut self, conn: Conn) -> usize {
-        self.count += 1;
-        match self.free.pop() {
-            Some(id) => {
-                self.slots[id] = Some(conn);
-                id
-            }
-            None => {
-                self.slots.push(Some(conn));
-                self.slots.len() - 1
-            }
-        }
-    }
-
-    fn remove(&mut self, id: usize) -> Option<Conn> {
-        let conn = self.slots.get_mut(id)?.take()?;
-        self.count -= 1;
-        self.freed.push(id);
-        Some(conn)
-    }
-}
-
 pub struct Worker {
     epoll: Epoll,
     /// One per `listen` address.
@@ -109,7 +77,8 @@ pub struct Worker {
     generation: u64,
     /// Graceful stop under way: close when no connection is left, or at this instant.
     draining: Option<Instant>,
-    conns: Slab,
+    /// The connections by token (a token freed in a turn is reused from the next only).
+    conns: Slab<Conn>,
     ctx: Ctx,
     /// Closed to free a descriptor when accept hits EMFILE (see `accept_batch`).
     reserve_fd: Option<File>,
@@ -186,7 +155,7 @@ impl Worker {
             }
             if let Some(deadline) = self.draining {
                 self.close_idle();
-                if self.conns.count == 0 || self.ctx.now >= deadline {
+                if self.conns.is_empty() || self.ctx.now >= deadline {
                     self.stop_now = true;
                 }
             }
@@ -234,8 +203,8 @@ impl Worker {
 
     /// Closes the connections with no request in progress (graceful stop).
     fn close_idle(&mut self) {
-        for id in 0..self.conns.slots.len() {
-            if matches!(&self.conns.slots[id], Some(c) if c.is_idle()) {
+        for id in self.conns.tokens() {
+            if self.conns.get(id).is_some_and(Conn::is_idle) {
                 self.close(id);
             }
         }
@@ -257,8 +226,7 @@ impl Worker {
         if s.errors > 0 {
             c.add_errors(s.errors);
         }
-        let conns = &mut self.conns;
-        conns.free.append(&mut conns.freed);
+        self.conns.end_turn();
     }
 
     fn accept_batch(&mut self, which: usize) {
@@ -268,7 +236,7 @@ impl Worker {
         for _ in 0..ACCEPT_BATCH {
             match crate::net::accept(&self.listeners[which]) {
                 Ok((stream, peer)) => {
-                    if self.conns.count >= self.max_connections {
+                    if self.conns.len() >= self.max_connections {
                         // Over the limit: a best-effort 503 and close.
                         self.ctx.stats.errors += 1;
                         let page = crate::status::Status::ServiceUnavailable.page();
@@ -312,7 +280,7 @@ impl Worker {
     /// registers it with epoll only if it is still open afterwards: a connection answered
     /// and closed in this first pass never costs an `epoll_ctl`.
     fn start(&mut self, id: usize) {
-        let Some(Some(conn)) = self.conns.slots.get_mut(id) else {
+        let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
         let ev = Event {
@@ -335,7 +303,7 @@ impl Worker {
     }
 
     fn drive(&mut self, id: usize, ev: &Event) {
-        let Some(Some(conn)) = self.conns.slots.get_mut(id) else {
+        let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
         match conn.on_event(ev, &mut self.ctx) {
@@ -364,8 +332,8 @@ impl Worker {
     /// Closes every connection past its deadline (a head cut short gets a 408 first).
     fn sweep(&mut self) {
         let now = self.ctx.now;
-        for id in 0..self.conns.slots.len() {
-            if let Some(c) = &mut self.conns.slots[id] {
+        for id in self.conns.tokens() {
+            if let Some(c) = self.conns.get_mut(id) {
                 if c.deadline <= now {
                     c.on_deadline(&mut self.ctx);
                     self.close(id);
@@ -375,7 +343,7 @@ impl Worker {
     }
 
     fn close_all(&mut self) {
-        for id in 0..self.conns.slots.len() {
+        for id in self.conns.tokens() {
             self.close(id);
         }
     }

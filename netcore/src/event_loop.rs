@@ -28,6 +28,7 @@
 use crate::backend::{Event, Interest, Readiness};
 use crate::outqueue::OutQueue;
 use crate::signal::Waker;
+use crate::slab::Slab;
 use crate::stats::Stats;
 use crate::sys::{send_nosignal, NoSignal};
 use std::fs::File;
@@ -171,25 +172,18 @@ struct Conn {
 /// The loop's open connections, as the service sees them: queue bytes, ask for a close.
 #[derive(Debug)]
 pub struct Conns {
-    slots: Vec<Option<Conn>>,
-    free: Vec<Token>,
-    /// Freed this turn; reusable from the next (stale events of this turn may name them).
-    freed: Vec<Token>,
+    slab: Slab<Conn>,
     dirty: Vec<Token>,
     closing: Vec<(Token, CloseReason)>,
-    count: usize,
     stats: Arc<Stats>,
 }
 
 impl Conns {
     fn new(stats: Arc<Stats>) -> Conns {
         Conns {
-            slots: Vec::new(),
-            free: Vec::new(),
-            freed: Vec::new(),
+            slab: Slab::default(),
             dirty: Vec::new(),
             closing: Vec::new(),
-            count: 0,
             stats,
         }
     }
@@ -197,7 +191,7 @@ impl Conns {
     /// Queues `bytes` for `id`. Returns false if they were not queued: `id` is gone, or it is
     /// a slow consumer now being cut off (its queue would have exceeded `max_outbound`).
     pub fn send(&mut self, id: Token, bytes: &[u8]) -> bool {
-        let Some(Some(c)) = self.slots.get_mut(id) else {
+        let Some(c) = self.slab.get_mut(id) else {
             return false;
         };
         if c.cut_off {
@@ -223,7 +217,7 @@ impl Conns {
     /// Asks for one [`Service::on_drain`] call once everything queued for `id` is written
     /// (at once, at the end of this turn, if nothing is queued).
     pub fn notify_when_drained(&mut self, id: Token) {
-        if let Some(Some(c)) = self.slots.get_mut(id) {
+        if let Some(c) = self.slab.get_mut(id) {
             c.want_drain = true;
         }
         self.mark_dirty(id);
@@ -232,7 +226,7 @@ impl Conns {
     /// Closes `id` gracefully once what is queued for it is written. The service hears of it
     /// through `on_close(.., Requested)` after the current call returns.
     pub fn close(&mut self, id: Token) {
-        if let Some(Some(c)) = self.slots.get_mut(id) {
+        if let Some(c) = self.slab.get_mut(id) {
             if !c.close_queued && c.state == State::Open {
                 c.close_queued = true;
                 self.closing.push((id, CloseReason::Requested));
@@ -242,24 +236,24 @@ impl Conns {
 
     /// Whether `id` is an open connection (not closing).
     pub fn is_open(&self, id: Token) -> bool {
-        matches!(self.slots.get(id), Some(Some(c)) if c.state == State::Open && !c.close_queued)
+        matches!(self.slab.get(id), Some(c) if c.state == State::Open && !c.close_queued)
     }
 
     /// Bytes queued for `id` and not yet written.
     pub fn pending(&self, id: Token) -> usize {
-        match self.slots.get(id) {
-            Some(Some(c)) => c.out.pending(),
+        match self.slab.get(id) {
+            Some(c) => c.out.pending(),
             _ => 0,
         }
     }
 
     /// Connections held, including those draining before their close.
     pub fn len(&self) -> usize {
-        self.count
+        self.slab.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.slab.is_empty()
     }
 
     /// The server's live counters.
@@ -267,22 +261,8 @@ impl Conns {
         &self.stats
     }
 
-    fn insert(&mut self, conn: Conn) -> Token {
-        self.count += 1;
-        match self.free.pop() {
-            Some(id) => {
-                self.slots[id] = Some(conn);
-                id
-            }
-            None => {
-                self.slots.push(Some(conn));
-                self.slots.len() - 1
-            }
-        }
-    }
-
     fn queue_close(&mut self, id: Token, reason: CloseReason) {
-        if let Some(Some(c)) = self.slots.get_mut(id) {
+        if let Some(c) = self.slab.get_mut(id) {
             if !c.close_queued && c.state == State::Open {
                 c.close_queued = true;
                 self.closing.push((id, reason));
@@ -291,7 +271,7 @@ impl Conns {
     }
 
     fn mark_dirty(&mut self, id: Token) {
-        if let Some(Some(c)) = self.slots.get_mut(id) {
+        if let Some(c) = self.slab.get_mut(id) {
             if !c.dirty {
                 c.dirty = true;
                 self.dirty.push(id);
@@ -359,14 +339,13 @@ impl<B: Readiness> EventLoop<B> {
             }
             self.flush_all(service);
             self.run_timers(service);
-            let conns = &mut self.conns;
-            conns.free.append(&mut conns.freed);
+            self.conns.slab.end_turn();
             if let Some(started) = self.shutdown_started {
                 if self.conns.is_empty() {
                     return Ok(());
                 }
                 if started.elapsed() >= self.config.shutdown_grace {
-                    for id in 0..self.conns.slots.len() {
+                    for id in self.conns.slab.tokens() {
                         self.finish(id);
                     }
                     return Ok(());
@@ -437,7 +416,7 @@ impl<B: Readiness> EventLoop<B> {
         }
         let _ = stream.set_nodelay(true);
         let fd = stream.as_raw_fd();
-        let id = self.conns.insert(Conn {
+        let id = self.conns.slab.insert(Conn {
             stream,
             out: OutQueue::new(self.config.max_outbound),
             state: State::Open,
@@ -449,10 +428,7 @@ impl<B: Readiness> EventLoop<B> {
             want_drain: false,
         });
         if let Err(e) = self.backend.register(fd, id, Interest::READ) {
-            let conn = self.conns.slots[id].take();
-            self.conns.count -= 1;
-            self.conns.free.push(id);
-            if let Some(conn) = conn {
+            if let Some(conn) = self.conns.slab.remove(id) {
                 self.refuse(service, conn.stream, &e.to_string());
             }
             return;
@@ -475,7 +451,7 @@ impl<B: Readiness> EventLoop<B> {
         if ev.writable {
             self.conns.mark_dirty(id);
         }
-        let Some(Some(conn)) = self.conns.slots.get_mut(id) else {
+        let Some(conn) = self.conns.slab.get_mut(id) else {
             return;
         };
         if conn.state != State::Open || conn.close_queued {
@@ -517,7 +493,7 @@ impl<B: Readiness> EventLoop<B> {
             let (id, reason) = self.conns.closing[i];
             i += 1;
             service.on_close(&mut self.conns, id, reason);
-            let Some(conn) = self.conns.slots[id].as_mut() else {
+            let Some(conn) = self.conns.slab.get_mut(id) else {
                 continue;
             };
             if reason.is_graceful() {
@@ -540,7 +516,7 @@ impl<B: Readiness> EventLoop<B> {
         let dirty = std::mem::take(&mut self.conns.dirty);
         let mut drained = Vec::new();
         for &id in &dirty {
-            let Some(conn) = self.conns.slots.get_mut(id).and_then(|c| c.as_mut()) else {
+            let Some(conn) = self.conns.slab.get_mut(id) else {
                 continue;
             };
             conn.dirty = false;
@@ -601,8 +577,8 @@ impl<B: Readiness> EventLoop<B> {
             return;
         }
         self.next_sweep = now + self.sweep_interval();
-        for id in 0..self.conns.slots.len() {
-            let Some(conn) = self.conns.slots[id].as_ref() else {
+        for id in self.conns.slab.tokens() {
+            let Some(conn) = self.conns.slab.get(id) else {
                 continue;
             };
             match conn.state {
@@ -632,20 +608,18 @@ impl<B: Readiness> EventLoop<B> {
             let _ = self.backend.deregister(listener.as_raw_fd());
         }
         service.on_shutdown(&mut self.conns);
-        for id in 0..self.conns.slots.len() {
+        for id in self.conns.slab.tokens() {
             self.conns.queue_close(id, CloseReason::Shutdown);
         }
     }
 
     /// Removes `id` for good: deregistered, closed, slot freed at the end of the turn.
     fn finish(&mut self, id: Token) {
-        let Some(conn) = self.conns.slots.get_mut(id).and_then(|c| c.take()) else {
+        let Some(conn) = self.conns.slab.remove(id) else {
             return;
         };
         let _ = self.backend.deregister(conn.stream.as_raw_fd());
         drop(conn);
-        self.conns.count -= 1;
-        self.conns.freed.push(id);
         self.conns.stats.connection_closed();
     }
 

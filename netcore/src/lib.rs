@@ -11,6 +11,7 @@
 //! | [`framing`] | splitting a byte stream into bounded lines (`\n` or `\r\n`) |
 //! | [`event_loop`] | the single-threaded non-blocking server loop, generic over the backend |
 //! | [`signal`] | a waker (self-pipe) and forwarding of SIGINT/SIGTERM into it |
+//! | [`slab`] | connections by token, a freed token reused only from the next turn |
 //! | [`stats`] | live counters (connections, requests, bytes, errors) and their snapshot |
 //! | [`sys`] | the few `libc` calls std does not wrap |
 //!
@@ -51,6 +52,7 @@ pub mod framing;
 pub mod listener;
 pub mod outqueue;
 pub mod signal;
+pub mod slab;
 pub mod stats;
 pub mod sys;
 
