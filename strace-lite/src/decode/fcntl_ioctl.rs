@@ -105,11 +105,7 @@ fn fcntl(c: &mut Call) -> Step {
             ));
         }
         5 | 36 => {
-            if c.failed() {
-                c.p_ptr(2);
-            } else {
-                print_flock(c, c.arg(2));
-            }
+            c.p_out(2, print_flock);
         }
         _ => {}
     }

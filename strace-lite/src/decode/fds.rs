@@ -100,11 +100,7 @@ fn timerfd_settime(c: &mut Call) -> Step {
         c.sep();
         return Step::AtExit;
     }
-    if c.failed() {
-        c.p_ptr(3);
-    } else {
-        print_itimerspec(c, c.arg(3));
-    }
+    c.p_out(3, print_itimerspec);
     Step::Done
 }
 
@@ -114,11 +110,7 @@ fn timerfd_gettime(c: &mut Call) -> Step {
         c.sep();
         return Step::AtExit;
     }
-    if c.failed() {
-        c.p_ptr(1);
-    } else {
-        print_itimerspec(c, c.arg(1));
-    }
+    c.p_out(1, print_itimerspec);
     Step::Done
 }
 

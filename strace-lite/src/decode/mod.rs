@@ -175,6 +175,16 @@ impl Call {
         self.push(&v);
     }
 
+    /// Print argument `i`, a struct the kernel fills, with `print`; only its address when
+    /// the call failed (the kernel wrote nothing there), as strace does.
+    pub fn p_out(&mut self, i: usize, print: fn(&mut Call, u64)) {
+        if self.failed() {
+            self.p_ptr(i);
+        } else {
+            print(self, self.arg(i));
+        }
+    }
+
     /// Print a file descriptor value, with its path under `-y`.
     pub fn p_fd_value(&mut self, fd: i32) {
         let text = fdinfo::describe_fd(self.pid, fd, self.opts.decode_fds);

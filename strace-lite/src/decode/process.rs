@@ -377,11 +377,7 @@ fn getrusage(c: &mut Call) -> Step {
         c.sep();
         return Step::AtExit;
     }
-    if c.failed() {
-        c.p_ptr(1);
-    } else {
-        print_rusage(c, c.arg(1));
-    }
+    c.p_out(1, print_rusage);
     Step::Done
 }
 
@@ -548,11 +544,7 @@ fn rlimit(c: &mut Call) -> Step {
         print_rlimit(c, c.arg(1));
         return Step::Done;
     }
-    if c.failed() {
-        c.p_ptr(1);
-    } else {
-        print_rlimit(c, c.arg(1));
-    }
+    c.p_out(1, print_rlimit);
     Step::Done
 }
 

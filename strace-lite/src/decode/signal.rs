@@ -106,11 +106,7 @@ fn rt_sigaction(c: &mut Call) -> Step {
         c.sep();
         return Step::AtExit;
     }
-    if c.failed() {
-        c.p_ptr(2);
-    } else {
-        print_sigaction(c, c.arg(2));
-    }
+    c.p_out(2, print_sigaction);
     c.sep();
     c.p_ulong(3);
     Step::Done
@@ -204,11 +200,7 @@ fn sigaltstack(c: &mut Call) -> Step {
         c.sep();
         return Step::AtExit;
     }
-    if c.failed() {
-        c.p_ptr(1);
-    } else {
-        print_stack(c, c.arg(1));
-    }
+    c.p_out(1, print_stack);
     Step::Done
 }
 

@@ -413,11 +413,7 @@ fn statfs(c: &mut Call) -> Step {
         c.sep();
         return Step::AtExit;
     }
-    if c.failed() {
-        c.p_ptr(1);
-    } else {
-        print_statfs(c, c.arg(1));
-    }
+    c.p_out(1, print_statfs);
     Step::Done
 }
 
@@ -427,11 +423,7 @@ fn fstatfs(c: &mut Call) -> Step {
         c.sep();
         return Step::AtExit;
     }
-    if c.failed() {
-        c.p_ptr(1);
-    } else {
-        print_statfs(c, c.arg(1));
-    }
+    c.p_out(1, print_statfs);
     Step::Done
 }
 
