@@ -127,6 +127,12 @@ pub struct Cli {
     #[arg(long = "seccomp-bpf")]
     pub seccomp_bpf: bool,
 
+    /// Run the tracer and the command on one CPU (not with -p): a ptrace stop then switches
+    /// tasks on that CPU instead of waking another (faster), but the command sees a
+    /// one-CPU affinity mask and its threads share that CPU.
+    #[arg(long = "same-cpu")]
+    pub same_cpu: bool,
+
     /// Attach to the process (and all its threads) with this PID; comma-separated or repeated.
     #[arg(short = 'p', long = "attach", value_name = "PID")]
     pub pids: Vec<String>,
@@ -208,6 +214,8 @@ pub struct Options {
     pub command: Vec<String>,
     /// `--seccomp-bpf` (with -f, on a spawned command).
     pub seccomp_bpf: bool,
+    /// `--same-cpu`: tracer and command pinned to the tracer's CPU.
+    pub same_cpu: bool,
     /// `--json`: JSON lines instead of strace's text.
     pub json: bool,
     /// `--latency`: percentiles after the summary table.
@@ -380,6 +388,13 @@ impl Options {
                         cannot be given a seccomp filter"
                 .to_string());
         }
+        if cli.same_cpu && !pids.is_empty() {
+            return Err(
+                "--same-cpu cannot be used with -p: it would change the CPU \
+                        affinity of a running process"
+                    .to_string(),
+            );
+        }
         let seccomp_bpf = cli.seccomp_bpf && cli.follow > 0;
         if cli.seccomp_bpf && !seccomp_bpf {
             // As strace: the filter is inherited, so children would need a tracer.
@@ -414,6 +429,7 @@ impl Options {
             pids,
             command: cli.command,
             seccomp_bpf,
+            same_cpu: cli.same_cpu,
             json: cli.json,
             latency: cli.latency,
             color,

@@ -135,6 +135,10 @@ impl Tracer {
                 .opts
                 .seccomp_bpf
                 .then(|| seccomp::program(&self.opts.trace));
+            if self.opts.same_cpu {
+                // Before the fork: the command inherits the mask.
+                pin_to_current_cpu().map_err(|e| format!("--same-cpu: {e}"))?;
+            }
             let pid = spawn::spawn(&self.opts.command, options, filter.as_deref())?;
             if self.opts.output.is_some() {
                 // Like strace: a command traced into a file is not interrupted by Ctrl-C
@@ -994,4 +998,25 @@ fn install_stop_handlers() {
     // A closed trace pipe must not kill the tracer (and with it the tracees).
     // SAFETY: ignoring SIGPIPE.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+}
+
+/// `--same-cpu`: restricts this process (and so what it forks) to the CPU it runs on now.
+/// Tracer and tracee take turns (one runs while the other waits in a ptrace stop), so on
+/// one CPU each stop is a switch between two tasks there rather than a wake-up sent to
+/// another CPU, which may be idle (and, in a VM, halted).
+fn pin_to_current_cpu() -> std::io::Result<()> {
+    // SAFETY: no arguments; returns the CPU number or -1.
+    let cpu = unsafe { libc::sched_getcpu() };
+    if cpu < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: an all-zero cpu_set_t is the empty set; CPU_SET writes within it.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    unsafe { libc::CPU_SET(cpu as usize, &mut set) };
+    // SAFETY: sched_setaffinity reads our set of the given size.
+    let rc = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }
