@@ -353,6 +353,7 @@ fn check_name(v: &str, kind: NameKind) -> Result<(), String> {
             // SAFETY: the reentrant lookup writes into our passwd and buffer only.
             let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
             let mut out: *mut libc::passwd = std::ptr::null_mut();
+            // SAFETY: every pointer is to a live local of the size given.
             let rc = unsafe {
                 libc::getpwnam_r(c.as_ptr(), &mut pw, buf.as_mut_ptr(), buf.len(), &mut out)
             };
@@ -362,6 +363,7 @@ fn check_name(v: &str, kind: NameKind) -> Result<(), String> {
             // SAFETY: as above, with a group.
             let mut gr: libc::group = unsafe { std::mem::zeroed() };
             let mut out: *mut libc::group = std::ptr::null_mut();
+            // SAFETY: every pointer is to a live local of the size given.
             let rc = unsafe {
                 libc::getgrnam_r(c.as_ptr(), &mut gr, buf.as_mut_ptr(), buf.len(), &mut out)
             };

@@ -179,6 +179,7 @@ mod tests {
         // SAFETY: a plain socket, bound to loopback port 0, closed by OwnedFd.
         let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0) };
         assert!(fd >= 0);
+        // SAFETY: a fresh descriptor that nothing else owns.
         let fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
         let addr = libc::sockaddr_in {
             sin_family: libc::AF_INET as u16,

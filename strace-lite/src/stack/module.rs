@@ -238,6 +238,7 @@ mod tests {
     #[test]
     fn libc_has_cfi_at_function_entry() {
         let libc = Module::load(&libc_path()).expect("libc");
+        // SAFETY: as above: dlsym and dladdr only read their arguments and fill `info`.
         let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
         let write = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"write".as_ptr()) } as usize;
         assert_ne!(unsafe { libc::dladdr(write as *const _, &mut info) }, 0);

@@ -212,6 +212,7 @@ impl Tracer {
                 self.out.flush();
             }
             let mut status = 0;
+            // SAFETY: an all-zero rusage is a valid value (wait4 fills it).
             let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
             let want_usage = self.opts.summary != SummaryMode::Off && !self.opts.wall_clock;
             let usage_ptr = if want_usage {
