@@ -79,6 +79,21 @@ impl ListenGroup {
     }
 }
 
+/// A reload's `listen` list against the running one: for each wanted address, the index of
+/// the running address whose socket it keeps, or `None` to bind a new one. Each running
+/// address is kept at most once (`listen 127.0.0.1:0;` twice is two ports).
+pub fn kept_sockets(running: &[SocketAddr], wanted: &[SocketAddr]) -> Vec<Option<usize>> {
+    let mut taken = vec![false; running.len()];
+    wanted
+        .iter()
+        .map(|addr| {
+            let i = (0..running.len()).find(|&i| !taken[i] && running[i] == *addr)?;
+            taken[i] = true;
+            Some(i)
+        })
+        .collect()
+}
+
 /// A set of worker threads under one [`Control`].
 pub struct Generation {
     pub control: Arc<Control>,
@@ -185,6 +200,15 @@ mod tests {
         assert_eq!(g.share(0, 1).unwrap().len(), 4);
         assert_eq!(g.share(1, 3).unwrap().len(), 1);
         assert_eq!(g.share(0, 3).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn each_running_address_is_kept_once() {
+        let a: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let b: SocketAddr = "127.0.0.2:80".parse().unwrap();
+        assert_eq!(kept_sockets(&[a, b], &[b, a, a]), [Some(1), Some(0), None]);
+        assert_eq!(kept_sockets(&[a, a], &[a]), [Some(0)]);
+        assert_eq!(kept_sockets(&[], &[a]), [None]);
     }
 
     #[test]

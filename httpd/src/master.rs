@@ -19,6 +19,7 @@
 //! every thread of every worker (so a retiring worker loses no queued connection); a worker
 //! gets `PR_SET_PDEATHSIG`, so it never outlives a killed master.
 
+use crate::generation::kept_sockets;
 use crate::server::{self, Options, Reload};
 use crate::signals::{Command, Signals};
 use crate::{error, notice, warn};
@@ -122,13 +123,9 @@ fn rebind(
 ) -> io::Result<Vec<TcpListener>> {
     let mut fresh = Vec::new();
     let mut out = Vec::with_capacity(wanted.len());
-    let mut taken = vec![false; running.len()];
-    for &addr in wanted {
-        match (0..running.len()).find(|&i| !taken[i] && running[i] == addr) {
-            Some(i) => {
-                taken[i] = true;
-                out.push(listeners[i].try_clone()?)
-            }
+    for (&addr, kept) in wanted.iter().zip(kept_sockets(running, wanted)) {
+        match kept {
+            Some(i) => out.push(listeners[i].try_clone()?),
             None => {
                 let l = bind(addr)?;
                 fresh.push(l.try_clone()?);

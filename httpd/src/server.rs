@@ -7,7 +7,7 @@
 //! (SIGHUP) swaps in a new [`Shared`] and wakes them; a stop or a graceful stop sets the
 //! state and wakes them.
 
-use crate::generation::{Generation, ListenGroup};
+use crate::generation::{kept_sockets, Generation, ListenGroup};
 use crate::logfile::LogFile;
 use crate::parse::Limits;
 use crate::signals::{Command, Signals};
@@ -527,24 +527,18 @@ fn apply_reload(
     };
     let generation = if new.listen != running.listen || threads != running.threads.max(1) {
         // Sockets of addresses kept stay (with their queues); new addresses are bound now.
-        // (Each running group matches one line: `listen 127.0.0.1:0;` twice is two ports.)
         let mut fresh = Vec::new();
-        let mut taken = vec![false; groups.len()];
+        let running: Vec<SocketAddr> = groups.iter().map(|g| g.configured).collect();
         let next: io::Result<Vec<ListenGroup>> = new
             .listen
             .iter()
-            .map(|&addr| {
-                let kept = (0..groups.len()).find(|&i| !taken[i] && groups[i].configured == addr);
-                match kept {
-                    Some(i) => {
-                        taken[i] = true;
-                        groups[i].duplicate()
-                    }
-                    None => {
-                        let g = ListenGroup::bind(addr, threads)?;
-                        fresh.push(g.duplicate()?);
-                        Ok(g)
-                    }
+            .zip(kept_sockets(&running, &new.listen))
+            .map(|(&addr, kept)| match kept {
+                Some(i) => groups[i].duplicate(),
+                None => {
+                    let g = ListenGroup::bind(addr, threads)?;
+                    fresh.push(g.duplicate()?);
+                    Ok(g)
                 }
             })
             .collect();
