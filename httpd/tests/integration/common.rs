@@ -21,6 +21,20 @@ pub const STYLE: &str = "body { color: #123456 }\n";
 pub const SUB_INDEX: &str = "<p>sub</p>\n";
 pub const BIG_LEN: usize = 300 * 1024 + 7;
 
+/// The lines of every file of `paths` in turn (a missing file has none).
+pub fn lines_of<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>) -> Vec<String> {
+    paths
+        .into_iter()
+        .flat_map(|p| {
+            fs::read_to_string(p)
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// Whether the tests run as root (CI does; httpd then needs `--allow-root` or `--user`).
 pub fn is_root() -> bool {
     // SAFETY: no arguments, cannot fail.

@@ -5,7 +5,8 @@
 
 use crate::common::*;
 use crate::signals::{
-    huge_content, wait_for_count, wait_for_text, wait_refused, wait_until, SlowDownload, HUGE_LEN,
+    huge_content, old_and_new_roots, wait_for_count, wait_for_text, wait_refused, wait_until,
+    SlowDownload, HUGE_LEN,
 };
 use std::fs;
 use std::time::Duration;
@@ -77,11 +78,7 @@ fn master_sigquit_lets_a_download_finish_then_exits() {
 #[test]
 fn master_sighup_starts_workers_on_the_new_root_while_a_download_finishes() {
     let site = TempDir::new("msite");
-    let old_root = make_site(&site.0);
-    fs::write(old_root.join("huge.bin"), huge_content()).unwrap();
-    let new_root = site.0.join("new-root");
-    fs::create_dir_all(&new_root).unwrap();
-    fs::write(new_root.join("style.css"), "new\n").unwrap();
+    let (old_root, new_root) = old_and_new_roots(&site);
     let error_log = site.0.join("error.log");
     let conf = site.0.join("httpd.conf");
     let text = |root: &std::path::Path| {

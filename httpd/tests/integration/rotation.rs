@@ -34,17 +34,11 @@ fn load_and_wait_for_rotation(server: &Server, requests: usize, max: u64) {
 }
 
 fn all_lines(log: &Path, keep: usize) -> Vec<String> {
-    (1..=keep)
+    let files: Vec<PathBuf> = (1..=keep)
         .map(|i| numbered(log, i))
         .chain(std::iter::once(log.to_path_buf()))
-        .flat_map(|p| {
-            fs::read_to_string(p)
-                .unwrap_or_default()
-                .lines()
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
-        .collect()
+        .collect();
+    lines_of(&files)
 }
 
 #[test]

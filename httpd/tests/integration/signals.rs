@@ -19,14 +19,7 @@ pub fn huge_content() -> Vec<u8> {
 
 /// Polls `path` (10 s at most) until it contains `needle`.
 pub fn wait_for_text(path: &Path, needle: &str) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if fs::read_to_string(path).is_ok_and(|t| t.contains(needle)) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
+    wait_for_count(path, needle, 1)
 }
 
 /// `n` requests for `path` on one keep-alive connection; the number answered 200.
@@ -99,14 +92,7 @@ impl SlowDownload {
 
 /// Polls `path` (10 s at most) until `needle` occurs `n` times in it.
 pub fn wait_for_count(path: &Path, needle: &str, n: usize) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if fs::read_to_string(path).is_ok_and(|t| t.matches(needle).count() >= n) {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
+    wait_until(|| fs::read_to_string(path).is_ok_and(|t| t.matches(needle).count() >= n))
 }
 
 /// The names of `pid`'s threads that are workers (`httpd-worker-N`).
@@ -137,14 +123,7 @@ pub fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
 
 /// Whether connecting to `addr` is refused (polled, 10 s at most).
 pub fn wait_refused(addr: SocketAddr) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if TcpStream::connect(addr).is_err() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
+    wait_until(|| TcpStream::connect(addr).is_err())
 }
 
 /// A server with an error log next to its access log, and a huge file in its root.
@@ -223,17 +202,7 @@ fn sigusr1_reopens_the_logs_under_load_without_losing_a_line() {
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut lines: Vec<String>;
     loop {
-        lines = rotated
-            .iter()
-            .chain(std::iter::once(&server.log))
-            .flat_map(|p| {
-                fs::read_to_string(p)
-                    .unwrap_or_default()
-                    .lines()
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        lines = lines_of(rotated.iter().chain(std::iter::once(&server.log)));
         if lines.len() >= expected || Instant::now() >= deadline {
             break;
         }
@@ -318,14 +287,21 @@ fn config_text(root: &Path, error_log: &Path) -> String {
     )
 }
 
-#[test]
-fn sighup_with_a_new_root_serves_it_while_a_download_in_flight_finishes() {
-    let site = TempDir::new("site");
+/// A site for a reload test in `site`: the old root (with the huge file) and a new root
+/// whose style.css says `new`.
+pub fn old_and_new_roots(site: &TempDir) -> (PathBuf, PathBuf) {
     let old_root = make_site(&site.0);
     fs::write(old_root.join("huge.bin"), huge_content()).unwrap();
     let new_root = site.0.join("new-root");
     fs::create_dir_all(&new_root).unwrap();
     fs::write(new_root.join("style.css"), "new\n").unwrap();
+    (old_root, new_root)
+}
+
+#[test]
+fn sighup_with_a_new_root_serves_it_while_a_download_in_flight_finishes() {
+    let site = TempDir::new("site");
+    let (old_root, new_root) = old_and_new_roots(&site);
     let error_log = site.0.join("error.log");
     let (server, conf) = start_from_config(&site, &old_root, &error_log);
 
