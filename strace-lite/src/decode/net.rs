@@ -165,21 +165,11 @@ pub fn sockaddr_text(c: &Call, addr: u64, len: u32) -> Option<String> {
     }
     let text = match family {
         2 if bytes.len() >= 8 => {
-            let port = u16::from_be_bytes([bytes[2], bytes[3]]);
-            let ip = std::net::Ipv4Addr::new(bytes[4], bytes[5], bytes[6], bytes[7]);
+            let (port, ip) = inet_fields(&bytes);
             format!("{{sa_family={fam}, sin_port=htons({port}), sin_addr=inet_addr(\"{ip}\")}}")
         }
         10 if bytes.len() >= 24 => {
-            let port = u16::from_be_bytes([bytes[2], bytes[3]]);
-            let flow = u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
-            let mut octets = [0u8; 16];
-            octets.copy_from_slice(&bytes[8..24]);
-            let ip = std::net::Ipv6Addr::from(octets);
-            let scope = if bytes.len() >= 28 {
-                u32::from_ne_bytes([bytes[24], bytes[25], bytes[26], bytes[27]])
-            } else {
-                0
-            };
+            let (port, flow, ip, scope) = inet6_fields(&bytes);
             format!(
                 "{{sa_family={fam}, sin6_port=htons({port}), sin6_flowinfo=htonl({flow}), inet_pton({fam}, \"{ip}\", &sin6_addr), sin6_scope_id={scope}}}"
             )
@@ -216,6 +206,30 @@ pub fn sockaddr_text(c: &Call, addr: u64, len: u32) -> Option<String> {
     Some(text)
 }
 
+/// A `sockaddr_in` (at least 8 bytes): port and address.
+fn inet_fields(bytes: &[u8]) -> (u16, std::net::Ipv4Addr) {
+    let port = u16::from_be_bytes([bytes[2], bytes[3]]);
+    (
+        port,
+        std::net::Ipv4Addr::new(bytes[4], bytes[5], bytes[6], bytes[7]),
+    )
+}
+
+/// A `sockaddr_in6` (at least 24 bytes): port, flow label, address, and the scope id (0
+/// when the 4 bytes holding it were not given).
+fn inet6_fields(bytes: &[u8]) -> (u16, u32, std::net::Ipv6Addr, u32) {
+    let port = u16::from_be_bytes([bytes[2], bytes[3]]);
+    let flow = u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
+    let mut octets = [0u8; 16];
+    octets.copy_from_slice(&bytes[8..24]);
+    let scope = if bytes.len() >= 28 {
+        u32::from_ne_bytes([bytes[24], bytes[25], bytes[26], bytes[27]])
+    } else {
+        0
+    };
+    (port, flow, std::net::Ipv6Addr::from(octets), scope)
+}
+
 /// An AF_INET or AF_INET6 address under `-X raw`/`verbose`: the network-order fields as
 /// their bytes, `sin_port="\x1f\x90"`, with the decoded form as a comment in verbose.
 fn sockaddr_inet_raw(fam: &str, family: u16, bytes: &[u8], style: XlatStyle) -> Option<String> {
@@ -232,8 +246,7 @@ fn sockaddr_inet_raw(fam: &str, family: u16, bytes: &[u8], style: XlatStyle) -> 
     };
     match family {
         2 if bytes.len() >= 8 => {
-            let port = u16::from_be_bytes([bytes[2], bytes[3]]);
-            let ip = std::net::Ipv4Addr::new(bytes[4], bytes[5], bytes[6], bytes[7]);
+            let (port, ip) = inet_fields(bytes);
             Some(format!(
                 "{{sa_family={fam}, sin_port={}, sin_addr={}}}",
                 raw(&bytes[2..4], format!("htons({port})")),
@@ -241,16 +254,7 @@ fn sockaddr_inet_raw(fam: &str, family: u16, bytes: &[u8], style: XlatStyle) -> 
             ))
         }
         10 if bytes.len() >= 24 => {
-            let port = u16::from_be_bytes([bytes[2], bytes[3]]);
-            let flow = u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
-            let mut octets = [0u8; 16];
-            octets.copy_from_slice(&bytes[8..24]);
-            let ip = std::net::Ipv6Addr::from(octets);
-            let scope = if bytes.len() >= 28 {
-                u32::from_ne_bytes([bytes[24], bytes[25], bytes[26], bytes[27]])
-            } else {
-                0
-            };
+            let (port, flow, ip, scope) = inet6_fields(bytes);
             Some(format!(
                 "{{sa_family={fam}, sin6_port={}, sin6_flowinfo={}, sin6_addr={}, sin6_scope_id={scope}}}",
                 raw(&bytes[2..4], format!("htons({port})")),

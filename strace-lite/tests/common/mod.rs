@@ -383,3 +383,25 @@ pub fn reassemble(lines: &[String]) -> Vec<(String, Vec<String>)> {
     }
     groups
 }
+
+/// A fresh pseudo-terminal: (master, slave), both close-on-exec from the start so the
+/// processes other tests spawn meanwhile do not inherit them.
+pub fn open_pty() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    // SAFETY: plain libc calls on descriptors owned here; ptsname_r writes into `name`.
+    unsafe {
+        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        assert!(master >= 0, "posix_openpt");
+        let master_fd = std::os::fd::OwnedFd::from_raw_fd(master);
+        assert_eq!(libc::grantpt(master), 0);
+        assert_eq!(libc::unlockpt(master), 0);
+        let mut name = [0 as libc::c_char; 64];
+        assert_eq!(libc::ptsname_r(master, name.as_mut_ptr(), name.len()), 0);
+        let slave = libc::open(
+            name.as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        );
+        assert!(slave >= 0, "open pty slave");
+        (master_fd, std::os::fd::OwnedFd::from_raw_fd(slave))
+    }
+}
