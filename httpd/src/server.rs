@@ -185,23 +185,23 @@ pub fn check(opts: &Options) -> io::Result<()> {
     DocRoot::open(&opts.root).map_err(|e| with_context(e, "document root", &opts.root))?;
     open_log(&opts.access_log, None, "access log")?;
     open_log(&opts.error_log, None, "error log")?;
-    crate::privileges::resolve(opts.user.as_deref(), opts.group.as_deref())?;
+    let ids = crate::privileges::resolve(opts.user.as_deref(), opts.group.as_deref())?;
     if let Some(dir) = &opts.chroot {
         for (what, p) in control_paths(opts) {
             crate::privileges::check_under(dir, &p, what)?;
         }
     }
-    check_not_root(opts)
+    check_not_root(opts, ids)
 }
 
 /// Refuses to serve as root unless `allow_root` says so: started as root, the server must be
 /// given a `user` other than root to become once bound (nginx falls back to `nobody`;
 /// Apache refuses `User root` outright; we refuse and say how to proceed).
-pub fn check_not_root(opts: &Options) -> io::Result<()> {
+/// `ids`: `user` and `group` resolved ([`crate::privileges::resolve`]).
+pub fn check_not_root(opts: &Options, ids: Option<crate::privileges::Ids>) -> io::Result<()> {
     if opts.allow_root || !crate::privileges::is_root() {
         return Ok(());
     }
-    let ids = crate::privileges::resolve(opts.user.as_deref(), opts.group.as_deref())?;
     if ids.is_some_and(|ids| ids.uid != 0) {
         return Ok(());
     }
@@ -287,7 +287,10 @@ pub type Reload<'a> = dyn Fn() -> Result<Options, String> + 'a;
 /// line per `listen`), so a caller that asked for port 0 learns the port. SIGHUP calls
 /// `reload` (if any) and applies what it returns.
 pub fn run(opts: Options, reload: Option<&Reload<'_>>) -> io::Result<()> {
-    check_not_root(&opts)?;
+    check_not_root(
+        &opts,
+        crate::privileges::resolve(opts.user.as_deref(), opts.group.as_deref())?,
+    )?;
     let threads = opts.threads.max(1);
     let groups = opts
         .listen
