@@ -37,16 +37,21 @@ impl Drop for KillOnDrop {
     }
 }
 
-#[test]
-fn attach_traces_every_thread_and_ctrl_c_detaches_leaving_it_running() {
-    let dir = scratch_dir("attach");
-    let out = dir.join("trace");
-    let target = KillOnDrop(
+/// The `sleeper` test program (two threads that sleep), killed when dropped.
+fn start_sleeper() -> KillOnDrop {
+    KillOnDrop(
         Command::new(program("sleeper"))
             .stdout(Stdio::null())
             .spawn()
             .expect("start sleeper"),
-    );
+    )
+}
+
+#[test]
+fn attach_traces_every_thread_and_ctrl_c_detaches_leaving_it_running() {
+    let dir = scratch_dir("attach");
+    let out = dir.join("trace");
+    let target = start_sleeper();
     let pid = target.0.id();
     assert!(wait_until(Duration::from_secs(5), || {
         std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, |d| d.count()) == 2
@@ -176,12 +181,7 @@ fn a_killed_tracer_leaves_no_tracee_stopped() {
     );
 
     // An attached process keeps running.
-    let target = KillOnDrop(
-        Command::new(program("sleeper"))
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start sleeper"),
-    );
+    let target = start_sleeper();
     let pid = target.0.id();
     let mut tracer = KillOnDrop(
         Command::new(STRACE_LITE)
