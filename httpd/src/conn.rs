@@ -288,7 +288,9 @@ impl Conn {
                 let _ = self.stream.set_nodelay(true);
                 self.nodelay = true;
             }
-            let more = self.body.is_some();
+            // MSG_MORE when a body follows (the head waits to share its segment) or when
+            // this is the last response (the FIN of `begin_close` joins it).
+            let more = self.body.is_some() || self.close_after;
             match crate::net::send(&self.stream, &ctx.out, more) {
                 Ok(n) => {
                     ctx.stats.bytes_out += n as u64;
@@ -340,7 +342,7 @@ impl Conn {
     /// Sends leftovers and the file body. `Ok(true)`: all sent; `Ok(false)`: blocked.
     fn flush_pending(&mut self, ctx: &mut Ctx) -> io::Result<bool> {
         while self.out_pos < self.out.len() {
-            let more = self.body.is_some();
+            let more = self.body.is_some() || self.close_after;
             match crate::net::send(&self.stream, &self.out[self.out_pos..], more) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
@@ -590,10 +592,14 @@ impl Conn {
                 || !self.input().is_empty()
                 || self.discard > 0
                 || self.chunked.is_some());
+        // The last response went out with MSG_MORE: the FIN sent here rides in its final
+        // segment (the client sees data and end together and does not linger in
+        // TIME_WAIT). FIN first, then close: should input arrive in between, close() resets
+        // the connection, but only after the response has left.
+        crate::net::shutdown_write(&self.stream);
         if !may_send_more {
             return Next::Close;
         }
-        crate::net::shutdown_write(&self.stream);
         self.lingering = true;
         self.inbuf = Vec::new();
         self.in_pos = 0;
