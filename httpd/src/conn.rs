@@ -36,6 +36,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::net::{IpAddr, TcpStream};
 use std::os::unix::fs::FileExt;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Bodies up to this size are read into the output buffer and leave with the head in one
@@ -59,7 +60,7 @@ pub enum Next {
 /// A file body being sent with `sendfile`.
 #[derive(Debug)]
 struct FileBody {
-    file: File,
+    file: Arc<File>,
     offset: u64,
     remaining: u64,
     sent: u64,
@@ -487,7 +488,7 @@ impl Conn {
             Ok(req) => req,
             Err(status) => return self.answer_error(status, request_line, ctx),
         };
-        let reply = static_file::serve(&ctx.shared.root, &req);
+        let reply = static_file::serve(&ctx.shared.root, &mut ctx.files, ctx.now, &req);
         let keep_alive = req.keep_alive
             && !reply.status.closes_connection()
             && self.requests < ctx.shared.max_keepalive_requests
@@ -550,8 +551,20 @@ impl Conn {
                 ctx.out.extend_from_slice(page.as_bytes());
                 body_bytes = page.len() as u64;
             }
-            Body::File { file, start, len } if with_body => {
-                if len <= SMALL_BODY {
+            Body::File {
+                file,
+                bytes,
+                start,
+                len,
+            } if with_body => {
+                let kept = bytes
+                    .as_deref()
+                    .and_then(|b| b.get(start as usize..start.saturating_add(len) as usize));
+                if let Some(part) = kept.filter(|_| len <= SMALL_BODY) {
+                    // Kept by the file cache: no read at all.
+                    ctx.out.extend_from_slice(part);
+                    body_bytes = len;
+                } else if len <= SMALL_BODY {
                     let at = ctx.out.len();
                     ctx.out.resize(at + len as usize, 0);
                     match file.read_exact_at(&mut ctx.out[at..], start) {

@@ -11,6 +11,7 @@
 //! | [`request`] | what a head means: method, body framing, keep-alive, smuggling checks |
 //! | [`path`] | percent-decoding and dot-segment removal of the target's path |
 //! | [`static_file`] | the answer from the document root (openat2 beneath it), 301/403/404 |
+//! | [`file_cache`] | a worker's open files, checked by one `statx` per request |
 //! | [`conditional`] | ETag, Last-Modified, If-None-Match, If-Modified-Since, If-Range |
 //! | [`range`] | the single-range `Range` header |
 //! | [`mime`] | `Content-Type` by extension |
@@ -35,6 +36,7 @@ pub mod config;
 pub mod conn;
 pub mod date;
 pub mod errlog;
+pub mod file_cache;
 pub mod generation;
 pub mod log;
 pub mod logfile;

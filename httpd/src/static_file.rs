@@ -9,8 +9,12 @@
 //! absolute symlink is refused even if it points inside the root (it is resolved from `/`).
 //! Where `openat2` is missing (`ENOSYS`, kernels before 5.6 or a seccomp filter) the file is
 //! opened with `openat` and its real path (`/proc/self/fd/N`) must lie under the root's.
+//!
+//! Lookups go through the worker's [`FileCache`], which keeps what this path opened and
+//! checks it with one `statx` per request.
 
 use crate::conditional::Validators;
+use crate::file_cache::{FileCache, Opened, Stat};
 use crate::range::{self, RangeDecision};
 use crate::request::{Method, Request};
 use crate::status::Status;
@@ -19,8 +23,9 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
 
 /// The directory being served.
 #[derive(Debug)]
@@ -36,9 +41,10 @@ pub enum Body {
     None,
     /// A fixed page (error pages, redirects).
     Page(&'static str),
-    /// `len` bytes of `file` from `start`.
+    /// `len` bytes of `file` from `start`; `bytes`, when kept, holds all of the file.
     File {
-        file: File,
+        file: Arc<File>,
+        bytes: Option<Arc<[u8]>>,
         start: u64,
         len: u64,
     },
@@ -118,6 +124,11 @@ impl DocRoot {
         &self.canonical
     }
 
+    /// The directory's descriptor (`O_PATH`), for lookups relative to it.
+    pub fn raw_fd(&self) -> i32 {
+        self.dir.as_raw_fd()
+    }
+
     /// Opens `rel` (relative, no NUL) for reading without leaving the root.
     pub fn open_beneath(&self, rel: &[u8]) -> io::Result<File> {
         let c = CString::new(rel).map_err(|_| io::Error::from_raw_os_error(libc::ENOENT))?;
@@ -179,8 +190,8 @@ fn add_slash_redirect(req: &Request<'_>) -> Reply {
     }
 }
 
-/// Answers `req` from `root`.
-pub fn serve(root: &DocRoot, req: &Request<'_>) -> Reply {
+/// Answers `req` from `root`, opening files through `files`.
+pub fn serve(root: &DocRoot, files: &mut FileCache, now: Instant, req: &Request<'_>) -> Reply {
     if req.method == Method::Other {
         return Reply::page(Status::MethodNotAllowed);
     }
@@ -189,54 +200,42 @@ pub fn serve(root: &DocRoot, req: &Request<'_>) -> Reply {
         Err(status) => return Reply::page(status),
     };
     let rel = clean.relative();
-    let file = match root.open_beneath(rel) {
-        Ok(f) => f,
+    let opened = match files.open(root, rel, now) {
+        Ok(o) => o,
         Err(e) => return Reply::page(errno_status(&e)),
     };
-    let meta = match file.metadata() {
-        Ok(m) => m,
-        Err(e) => return Reply::page(errno_status(&e)),
-    };
-    let (file, meta, name) = if meta.is_dir() {
+    let (opened, name) = if opened.stat.is_dir() {
         if !clean.trailing_slash {
             return add_slash_redirect(req);
         }
         let mut index = rel.to_vec();
         index.extend_from_slice(b"/index.html");
-        let file = match root.open_beneath(&index) {
-            Ok(f) => f,
+        match files.open(root, &index, now) {
+            Ok(o) if o.stat.is_file() => (o, &b"index.html"[..]),
+            Ok(_) => return Reply::page(Status::Forbidden),
             // A directory without an index: no listing, so 403 (as nginx).
             Err(e) if errno_status(&e) == Status::NotFound => {
                 return Reply::page(Status::Forbidden)
             }
             Err(e) => return Reply::page(errno_status(&e)),
-        };
-        match file.metadata() {
-            Ok(m) if m.is_file() => (file, m, &b"index.html"[..]),
-            Ok(_) => return Reply::page(Status::Forbidden),
-            Err(e) => return Reply::page(errno_status(&e)),
         }
-    } else if !meta.is_file() {
+    } else if !opened.stat.is_file() {
         // FIFOs, sockets, devices: nothing to serve.
         return Reply::page(Status::NotFound);
     } else if clean.trailing_slash {
         // "/file.html/": not a directory.
         return Reply::page(Status::NotFound);
     } else {
-        (file, meta, rel)
+        (opened, rel)
     };
-    file_reply(req, file, &meta, crate::mime::content_type(name))
+    file_reply(req, opened, crate::mime::content_type(name))
 }
 
-fn file_reply(
-    req: &Request<'_>,
-    file: File,
-    meta: &std::fs::Metadata,
-    content_type: &'static str,
-) -> Reply {
-    let size = meta.len();
+fn file_reply(req: &Request<'_>, opened: Opened, content_type: &'static str) -> Reply {
+    let Opened { file, stat, bytes } = opened;
+    let Stat { size, .. } = stat;
     let validators = Validators {
-        mtime: meta.mtime(),
+        mtime: stat.mtime.0,
         size,
     };
     let head = &req.head;
@@ -277,7 +276,12 @@ fn file_reply(
     };
     reply.content_length = Some(len);
     if req.method == Method::Get && len > 0 {
-        reply.body = Body::File { file, start, len };
+        reply.body = Body::File {
+            file,
+            bytes,
+            start,
+            len,
+        };
     }
     reply
 }

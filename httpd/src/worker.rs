@@ -21,6 +21,7 @@
 
 use crate::conn::{Conn, Next};
 use crate::date::Clock;
+use crate::file_cache::FileCache;
 use crate::log::AccessLog;
 use crate::server::{Control, Shared, GRACEFUL, STOP};
 use netcore::backend::Epoll;
@@ -62,6 +63,8 @@ pub struct Ctx {
     /// Where reads land before being appended to a connection's buffer.
     pub scratch: Vec<u8>,
     pub stats: TurnStats,
+    /// This worker's open files (see [`FileCache`]).
+    pub files: FileCache,
     pub now: Instant,
     pub shutting_down: bool,
 }
@@ -124,6 +127,7 @@ impl Worker {
                 out: Vec::with_capacity(64 * 1024),
                 scratch: vec![0; 16 * 1024],
                 stats: TurnStats::default(),
+                files: FileCache::new(),
                 now: Instant::now(),
                 shutting_down: false,
             },
@@ -178,6 +182,8 @@ impl Worker {
             self.ctx.log.set_target(shared.access_log.clone());
             self.max_connections = shared.max_connections_per_worker;
             self.ctx.shared = shared;
+            // The root may have changed: its files are opened again.
+            self.ctx.files.clear();
         }
         match self.control.state() {
             STOP => self.stop_now = true,
@@ -329,9 +335,11 @@ impl Worker {
         }
     }
 
-    /// Closes every connection past its deadline (a head cut short gets a 408 first).
+    /// Closes every connection past its deadline (a head cut short gets a 408 first), and
+    /// files the cache has not used for a while.
     fn sweep(&mut self) {
         let now = self.ctx.now;
+        self.ctx.files.evict_idle(now);
         for id in self.conns.tokens() {
             if let Some(c) = self.conns.get_mut(id) {
                 if c.deadline <= now {

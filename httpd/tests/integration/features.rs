@@ -327,6 +327,39 @@ fn a_changed_file_is_served_fresh_with_new_validators() {
 }
 
 #[test]
+fn files_kept_open_between_requests_never_go_stale() {
+    // The worker keeps a file open (and a small one in memory) once it has been left alone
+    // for a second; every request still sees the file the path names now.
+    let s = Server::start();
+    std::thread::sleep(std::time::Duration::from_millis(1200));
+    for _ in 0..2 {
+        assert_eq!(
+            curl_response(&[&s.url("/style.css")], false).body,
+            STYLE.as_bytes()
+        );
+    }
+    // Same size, same second, in place.
+    let same_size = "body { color: #654321 }\n";
+    assert_eq!(same_size.len(), STYLE.len());
+    std::fs::write(s.root.join("style.css"), same_size).unwrap();
+    assert_eq!(
+        curl_response(&[&s.url("/style.css")], false).body,
+        same_size.as_bytes()
+    );
+    // Replaced by a rename (a deploy).
+    let tmp = s.root.join("style.css.new");
+    std::fs::write(&tmp, "p {}\n").unwrap();
+    std::fs::rename(&tmp, s.root.join("style.css")).unwrap();
+    assert_eq!(
+        curl_response(&[&s.url("/style.css")], false).body,
+        b"p {}\n"
+    );
+    // Removed.
+    std::fs::remove_file(s.root.join("style.css")).unwrap();
+    assert_eq!(curl_response(&[&s.url("/style.css")], false).status, 404);
+}
+
+#[test]
 fn a_head_that_never_ends_is_closed_at_the_header_deadline() {
     // Slowloris: a request line, then silence. With --header-timeout 1 the server closes the
     // connection by itself (the read below ends with EOF, bounded by its own 10 s timeout).
