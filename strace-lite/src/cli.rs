@@ -127,11 +127,17 @@ pub struct Cli {
     #[arg(long = "seccomp-bpf")]
     pub seccomp_bpf: bool,
 
-    /// Run the tracer and the command on one CPU (not with -p): a ptrace stop then switches
-    /// tasks on that CPU instead of waking another (faster), but the command sees a
-    /// one-CPU affinity mask and its threads share that CPU.
-    #[arg(long = "same-cpu")]
-    pub same_cpu: bool,
+    /// Tracer and command on one CPU, so a ptrace stop switches tasks there instead of
+    /// waking another CPU: auto (default: while the command could not use a second CPU,
+    /// its sched_getaffinity answers unchanged), always (the command sees one CPU), never.
+    #[arg(
+        long = "same-cpu",
+        value_name = "WHEN",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "always"
+    )]
+    pub same_cpu: Option<String>,
 
     /// Attach to the process (and all its threads) with this PID; comma-separated or repeated.
     #[arg(short = 'p', long = "attach", value_name = "PID")]
@@ -214,8 +220,8 @@ pub struct Options {
     pub command: Vec<String>,
     /// `--seccomp-bpf` (with -f, on a spawned command).
     pub seccomp_bpf: bool,
-    /// `--same-cpu`: tracer and command pinned to the tracer's CPU.
-    pub same_cpu: bool,
+    /// `--same-cpu`: when tracer and command share one CPU (see `tracer::cpu_pin`).
+    pub same_cpu: SameCpu,
     /// `--json`: JSON lines instead of strace's text.
     pub json: bool,
     /// `--latency`: percentiles after the summary table.
@@ -226,6 +232,28 @@ pub struct Options {
     pub stack_trace: bool,
     /// Warnings to print before tracing (an option that was turned off, and why).
     pub warnings: Vec<String>,
+}
+
+/// `--same-cpu=WHEN`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameCpu {
+    Auto,
+    Always,
+    Never,
+}
+
+impl SameCpu {
+    /// The option's value (`None`: not given, so `auto`).
+    pub fn parse(value: Option<&str>) -> Result<SameCpu, String> {
+        match value {
+            None | Some("auto") => Ok(SameCpu::Auto),
+            Some("always") => Ok(SameCpu::Always),
+            Some("never") => Ok(SameCpu::Never),
+            Some(other) => Err(format!(
+                "invalid --same-cpu value '{other}' (auto, always or never)"
+            )),
+        }
+    }
 }
 
 /// What the command line asks for: run with options, or stop with a message.
@@ -388,12 +416,16 @@ impl Options {
                         cannot be given a seccomp filter"
                 .to_string());
         }
-        if cli.same_cpu && !pids.is_empty() {
+        let mut same_cpu = SameCpu::parse(cli.same_cpu.as_deref())?;
+        if same_cpu == SameCpu::Always && !pids.is_empty() {
             return Err(
                 "--same-cpu cannot be used with -p: it would change the CPU \
                         affinity of a running process"
                     .to_string(),
             );
+        }
+        if same_cpu == SameCpu::Auto && (!pids.is_empty() || cli.seccomp_bpf) {
+            same_cpu = SameCpu::Never;
         }
         let seccomp_bpf = cli.seccomp_bpf && cli.follow > 0;
         if cli.seccomp_bpf && !seccomp_bpf {
@@ -429,7 +461,7 @@ impl Options {
             pids,
             command: cli.command,
             seccomp_bpf,
-            same_cpu: cli.same_cpu,
+            same_cpu,
             json: cli.json,
             latency: cli.latency,
             color,

@@ -1,5 +1,10 @@
-//! `--same-cpu`: the command runs (traced, to its end) restricted to one CPU, the one the
-//! tracer runs on; refused with `-p`, whose process it would change.
+//! `--same-cpu=auto|always|never`: when the tracer and the command share one CPU.
+//!
+//! `auto` (the default for a command we start) pins while the command could not use a
+//! second CPU and hides the pin from `sched_getaffinity`; `always` pins for the whole run
+//! and hides nothing; `never` leaves the masks alone; `always` is refused with `-p`.
+//! The tests read the command's mask from `/proc/self/status` (which shows the pin) and
+//! through `nproc` (which asks `sched_getaffinity`, whose answer `auto` rewrites).
 
 mod common;
 
@@ -7,50 +12,120 @@ use common::*;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-/// The command's own view of its CPUs, written to stderr (the trace goes to /dev/null).
-fn allowed_cpus(extra: &[&str]) -> Run {
-    let mut args = extra.to_vec();
-    args.extend([
-        "-f",
-        "-o",
-        "/dev/null",
-        "sh",
-        "-c",
-        "grep Cpus_allowed_list /proc/self/status >&2",
-    ]);
-    run_with_deadline(
-        Command::new(STRACE_LITE).args(&args).stdin(Stdio::null()),
-        Duration::from_secs(10),
-    )
+/// Runs `strace-lite ARGS -o /dev/null CMD...`; returns what the command wrote to stderr.
+fn traced(args: &[&str], cmd: &[&str]) -> String {
+    let mut all = args.to_vec();
+    all.extend(["-o", "/dev/null"]);
+    all.extend(cmd);
+    let run = run_with_deadline(
+        Command::new(STRACE_LITE).args(&all).stdin(Stdio::null()),
+        Duration::from_secs(30),
+    );
+    assert_eq!(run.status.code(), Some(0), "{all:?}: {}", run.stderr);
+    run.stderr.trim().to_string()
 }
 
-#[test]
-fn the_command_runs_on_one_cpu() {
-    let pinned = allowed_cpus(&["--same-cpu"]);
-    assert_eq!(pinned.status.code(), Some(0), "{}", pinned.stderr);
-    let list = pinned
-        .stderr
+/// The CPUs a child of the shell may use, as `/proc/self/status` lists them (the `:` after
+/// it makes the shell fork for `grep` rather than exec it).
+const ALLOWED: &str = "grep Cpus_allowed_list /proc/self/status >&2; :";
+/// `nproc` in the traced process itself (exec, no fork).
+const NPROC: &str = "exec nproc >&2";
+
+fn allowed(args: &[&str], script: &str) -> String {
+    let out = traced(args, &["sh", "-c", script]);
+    out.lines()
+        .last()
+        .and_then(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .unwrap_or_else(|| panic!("{out:?}"))
         .trim()
-        .strip_prefix("Cpus_allowed_list:")
-        .unwrap_or_else(|| panic!("{:?}", pinned.stderr))
-        .trim();
-    assert!(list.parse::<u32>().is_ok(), "not one CPU: {list:?}");
-    // Without the flag the command keeps the tracer's mask (several CPUs on a machine that
-    // has them).
-    let free = allowed_cpus(&[]);
-    assert_eq!(free.status.code(), Some(0), "{}", free.stderr);
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if cpus > 1 {
-        assert!(
-            !free.stderr.trim().ends_with(&format!(":\t{list}")),
-            "{}",
-            free.stderr
-        );
-    }
+        .to_string()
+}
+
+fn untraced_allowed() -> String {
+    let out = Command::new("sh")
+        .args(["-c", "grep Cpus_allowed_list /proc/self/status"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .trim_start_matches("Cpus_allowed_list:")
+        .trim()
+        .to_string()
+}
+
+fn one_cpu(list: &str) -> bool {
+    list.parse::<u32>().is_ok()
+}
+
+fn several_cpus() -> bool {
+    std::thread::available_parallelism().map_or(1, |n| n.get()) > 1
 }
 
 #[test]
-fn is_refused_with_p() {
+fn auto_pins_a_single_process_and_hides_it_from_sched_getaffinity() {
+    if !several_cpus() {
+        eprintln!("skipped: one CPU, nothing to pin");
+        return;
+    }
+    // Traced with -f and the shell waiting for its child: one task runs at a time, so
+    // both stay on the tracer's CPU.
+    let pinned = allowed(&["-f"], ALLOWED);
+    assert!(one_cpu(&pinned), "not pinned: {pinned:?}");
+    // ...but asked through sched_getaffinity, the command sees its real CPUs.
+    let untraced = Command::new("nproc").output().unwrap();
+    let untraced = String::from_utf8_lossy(&untraced.stdout).trim().to_string();
+    assert_eq!(traced(&[], &["sh", "-c", NPROC]), untraced);
+    assert_eq!(traced(&["-f"], &["sh", "-c", NPROC]), untraced);
+    assert_eq!(traced(&["-c"], &["sh", "-c", NPROC]), untraced);
+    assert_eq!(
+        traced(&["-e", "trace=accept"], &["sh", "-c", NPROC]),
+        untraced
+    );
+}
+
+#[test]
+fn auto_lets_go_before_an_untraced_child_is_created() {
+    if !several_cpus() {
+        eprintln!("skipped: one CPU, nothing to pin");
+        return;
+    }
+    // Without -f the shell's child is not traced: it must start with the original mask.
+    assert_eq!(allowed(&[], ALLOWED), untraced_allowed());
+    assert_eq!(allowed(&["-c"], ALLOWED), untraced_allowed());
+}
+
+#[test]
+fn auto_lets_go_when_two_tracees_compute_side_by_side() {
+    if !several_cpus() {
+        eprintln!("skipped: one CPU, nothing to pin");
+        return;
+    }
+    // Two shell loops with no system calls, a second or so each: the tracer sees two
+    // tracees running at consecutive ticks and gives them back every CPU.
+    let script = format!(
+        "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done & \
+         j=0; while [ $j -lt 400000 ]; do j=$((j+1)); done; wait; {ALLOWED}"
+    );
+    assert_eq!(allowed(&["-f"], &script), untraced_allowed());
+}
+
+#[test]
+fn always_pins_for_the_whole_run_and_never_does_not_pin() {
+    if !several_cpus() {
+        eprintln!("skipped: one CPU, nothing to pin");
+        return;
+    }
+    assert!(one_cpu(&allowed(&["--same-cpu"], ALLOWED)));
+    assert!(one_cpu(&allowed(&["--same-cpu=always"], ALLOWED)));
+    assert_eq!(traced(&["--same-cpu"], &["sh", "-c", NPROC]), "1");
+    assert_eq!(
+        allowed(&["-f", "--same-cpu=never"], ALLOWED),
+        untraced_allowed()
+    );
+}
+
+#[test]
+fn always_is_refused_with_p_and_a_bad_value_is_a_usage_error() {
     let run = run_with_deadline(
         Command::new(STRACE_LITE)
             .args(["--same-cpu", "-p", "1"])
@@ -60,6 +135,18 @@ fn is_refused_with_p() {
     assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
     assert!(
         run.stderr.contains("--same-cpu cannot be used with -p"),
+        "{}",
+        run.stderr
+    );
+    let run = run_with_deadline(
+        Command::new(STRACE_LITE)
+            .args(["--same-cpu=sometimes", "true"])
+            .stdin(Stdio::null()),
+        Duration::from_secs(10),
+    );
+    assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("auto, always or never"),
         "{}",
         run.stderr
     );

@@ -4,6 +4,7 @@
 //! follow an `execve`, or report an exit. Tracees behave as they would untraced.
 
 mod attach;
+mod cpu_pin;
 mod ptrace;
 mod seccomp;
 mod siginfo;
@@ -20,7 +21,7 @@ use crate::signals;
 use crate::summary::Summary;
 use crate::syscall_table;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tracee::Tracee;
 
@@ -34,8 +35,12 @@ extern "C" fn on_stop_signal(sig: libc::c_int) {
 /// Set by the flush timer (SIGALRM): buffered trace text is due to be written.
 static FLUSH_DUE: AtomicBool = AtomicBool::new(false);
 
+/// Timer ticks so far (`--same-cpu=auto` looks at the tracees at each).
+static TICKS: AtomicU64 = AtomicU64::new(0);
+
 extern "C" fn on_flush_timer(_: libc::c_int) {
     FLUSH_DUE.store(true, Ordering::SeqCst);
+    TICKS.fetch_add(1, Ordering::SeqCst);
 }
 
 /// How often a trace going to a file is written out (besides whenever the buffer fills
@@ -75,6 +80,10 @@ pub struct Tracer {
     colors: Colors,
     /// `-k`.
     unwinder: crate::stack::Unwinder,
+    /// `--same-cpu`.
+    pin: cpu_pin::CpuPin,
+    /// The timer tick last looked at.
+    ticks_seen: u64,
 }
 
 impl Tracer {
@@ -121,6 +130,8 @@ impl Tracer {
             outcome: None,
             pid_prefix_always: false,
             last_line_time: None,
+            pin: cpu_pin::CpuPin::new(opts.same_cpu, opts.follow_forks),
+            ticks_seen: 0,
             opts,
         })
     }
@@ -135,10 +146,8 @@ impl Tracer {
                 .opts
                 .seccomp_bpf
                 .then(|| seccomp::program(&self.opts.trace));
-            if self.opts.same_cpu {
-                // Before the fork: the command inherits the mask.
-                pin_to_current_cpu().map_err(|e| format!("--same-cpu: {e}"))?;
-            }
+            // Before the fork: the command inherits the mask.
+            self.pin.start().map_err(|e| format!("--same-cpu: {e}"))?;
             let pid = spawn::spawn(&self.opts.command, options, filter.as_deref())?;
             if self.opts.output.is_some() {
                 // Like strace: a command traced into a file is not interrupted by Ctrl-C
@@ -185,11 +194,13 @@ impl Tracer {
         // full. A trace on stderr is written before each wait, as it interleaves with the
         // command's own output there.
         let timed_flush = self.opts.output.is_some();
-        if timed_flush {
+        // The same timer lets `--same-cpu=auto` look at the tracees now and then.
+        let timer = timed_flush || self.pin.wants_ticks();
+        if timer {
             flush_timer(true);
         }
         self.event_loop(timed_flush);
-        if timed_flush {
+        if timer {
             flush_timer(false);
         }
         self.finish();
@@ -210,6 +221,12 @@ impl Tracer {
             }
             if !timed_flush || FLUSH_DUE.swap(false, Ordering::SeqCst) {
                 self.out.flush();
+            }
+            let ticks = TICKS.load(Ordering::SeqCst);
+            if ticks != self.ticks_seen {
+                self.ticks_seen = ticks;
+                let running = self.tracees.values().filter(|t| !t.in_syscall).count();
+                self.pin.on_tick(running, self.tracees.keys().copied());
             }
             let mut status = 0;
             // SAFETY: an all-zero rusage is a valid value (wait4 fills it).
@@ -268,6 +285,9 @@ impl Tracer {
                             self.adopt(child);
                         }
                     }
+                    if event == libc::PTRACE_EVENT_CLONE {
+                        self.pin.on_thread_created(self.tracees.keys().copied());
+                    }
                 }
                 libc::PTRACE_EVENT_EXEC => self.on_exec(tid),
                 libc::PTRACE_EVENT_SECCOMP => self.on_seccomp_stop(tid, stime),
@@ -311,6 +331,7 @@ impl Tracer {
     /// A new child appeared (its fork event, or its first stop, whichever came first).
     fn adopt(&mut self, tid: i32) {
         self.tracees.insert(tid, Tracee::new(tid));
+        self.pin.on_new_tracee(tid);
         if self.opts.quiet == 0 {
             self.out.flush();
             eprintln!("strace-lite: Process {tid} attached");
@@ -327,7 +348,8 @@ impl Tracer {
         };
         if t.phase_known {
             let summary_only = self.opts.summary == SummaryMode::Only;
-            if !t.in_syscall && summary_only && !self.opts.seccomp_bpf {
+            if !t.in_syscall && summary_only && !self.opts.seccomp_bpf && !self.pin.needs_entry_nr()
+            {
                 t.begin_syscall(u64::MAX, stime);
                 t.nr_at_exit = true;
                 return;
@@ -344,7 +366,7 @@ impl Tracer {
                 t.filtered = t.hidden || !self.opts.trace.contains(nr);
                 return self.on_syscall_exit(tid, rval, stime);
             }
-            if t.in_syscall && t.filtered && t.call.is_none() {
+            if t.in_syscall && t.filtered && t.call.is_none() && !self.pin.watches_exit(t.nr) {
                 // Not shown, not counted: only the phase changes.
                 t.in_syscall = false;
                 t.previous_nr = Some(t.nr);
@@ -379,6 +401,7 @@ impl Tracer {
     }
 
     fn on_syscall_entry(&mut self, tid: i32, nr: u64, args: [u64; 6], sp: u64, stime: Duration) {
+        self.pin.on_entry(nr, self.tracees.keys().copied());
         let Some(t) = self.tracees.get_mut(&tid) else {
             return;
         };
@@ -440,6 +463,13 @@ impl Tracer {
             // An exit without a seen entry (a new child returning from clone).
             return;
         }
+        let nr = t.nr;
+        let tracees = &self.tracees;
+        self.pin
+            .on_exit(tid, nr, rval, |pid| tracees.contains_key(&pid));
+        let Some(t) = self.tracees.get_mut(&tid) else {
+            return;
+        };
         t.in_syscall = false;
         t.previous_nr = Some(t.nr);
         let failed = (-4095..0).contains(&rval);
@@ -999,25 +1029,4 @@ fn install_stop_handlers() {
     // A closed trace pipe must not kill the tracer (and with it the tracees).
     // SAFETY: ignoring SIGPIPE.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
-}
-
-/// `--same-cpu`: restricts this process (and so what it forks) to the CPU it runs on now.
-/// Tracer and tracee take turns (one runs while the other waits in a ptrace stop), so on
-/// one CPU each stop is a switch between two tasks there rather than a wake-up sent to
-/// another CPU, which may be idle (and, in a VM, halted).
-fn pin_to_current_cpu() -> std::io::Result<()> {
-    // SAFETY: no arguments; returns the CPU number or -1.
-    let cpu = unsafe { libc::sched_getcpu() };
-    if cpu < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: an all-zero cpu_set_t is the empty set; CPU_SET writes within it.
-    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    unsafe { libc::CPU_SET(cpu as usize, &mut set) };
-    // SAFETY: sched_setaffinity reads our set of the given size.
-    let rc = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
 }

@@ -1,0 +1,219 @@
+//! `--same-cpu`: the tracer and the command on one CPU, and when to let go.
+//!
+//! Tracer and tracee take turns: at each ptrace stop one sleeps and the other wakes. On two
+//! CPUs every stop wakes a task on the other CPU, which is idle by then (in a VM, halted:
+//! the wake-up goes through the hypervisor); on one CPU it is a switch between two tasks
+//! there. That is most of a traced syscall's cost here: `getpid` traced costs about half as
+//! much pinned (see README.md).
+//!
+//! The price is that the command shares one CPU with the tracer. For one thread of
+//! execution nothing is lost, so `auto` (the default for a command we start) pins, and lets
+//! go (every tracee's mask and the tracer's back to what they were) as soon as the command
+//! could use a second CPU:
+//!
+//! - without `-f`, at the entry of `clone`, `fork`, `vfork` or `clone3`: the new task would
+//!   not be traced, so it must be created with the original mask;
+//! - with `-f` (all tasks traced), when a thread is created (`PTRACE_EVENT_CLONE`:
+//!   threads exist to run side by side), or when two tracees are seen outside a syscall
+//!   (running their own code) at two timer ticks in a row: a fork whose parent then waits,
+//!   as in a shell script, stays pinned; two processes computing side by side do not;
+//! - when the command sets its own affinity (`sched_setaffinity`): its choice wins.
+//!
+//! While pinned, `sched_getaffinity` answers are rewritten to the original mask, so `nproc`
+//! and thread-pool sizing see the CPUs they would see untraced (`/proc/PID/status` still
+//! shows the pin). `always` pins for the whole run and hides nothing; `never` does not pin.
+//! Refused or off with `-p` (a running process's affinity is not ours to change) and with
+//! `--seccomp-bpf` (few stops, and the tracer would not see the calls above).
+
+use crate::cli::SameCpu;
+use std::io;
+
+/// Timer ticks in a row with two tracees running before `auto` lets go.
+const BUSY_TICKS: u32 = 2;
+
+const CLONES: [i64; 4] = [
+    libc::SYS_clone,
+    libc::SYS_fork,
+    libc::SYS_vfork,
+    libc::SYS_clone3,
+];
+
+#[derive(Debug)]
+pub struct CpuPin {
+    mode: SameCpu,
+    follow: bool,
+    /// The tracer's mask before pinning, as `sched_getaffinity` gave it.
+    original: Vec<u8>,
+    /// Tracer and tracees are pinned now.
+    active: bool,
+    /// They were pinned at some point (a task created during the let-go may carry the pin).
+    used: bool,
+    busy_ticks: u32,
+}
+
+impl CpuPin {
+    pub fn new(mode: SameCpu, follow: bool) -> CpuPin {
+        CpuPin {
+            mode,
+            follow,
+            original: Vec::new(),
+            active: false,
+            used: false,
+            busy_ticks: 0,
+        }
+    }
+
+    /// Before the command is started: pins the tracer to the CPU it runs on (the command
+    /// inherits the mask).
+    pub fn start(&mut self) -> io::Result<()> {
+        if self.mode == SameCpu::Never {
+            return Ok(());
+        }
+        self.original = get_affinity(0)?;
+        // SAFETY: no arguments; returns the CPU number or -1.
+        let cpu = unsafe { libc::sched_getcpu() };
+        if cpu < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut one = vec![0u8; self.original.len()];
+        let cpu = cpu as usize;
+        if let Some(byte) = one.get_mut(cpu / 8) {
+            *byte = 1 << (cpu % 8);
+        }
+        set_affinity(0, &one)?;
+        self.active = true;
+        self.used = true;
+        Ok(())
+    }
+
+    fn managed(&self) -> bool {
+        self.active && self.mode == SameCpu::Auto
+    }
+
+    /// The tracer must read each syscall's number at entry (`-c` otherwise reads it at
+    /// exit), to let go before a `clone` creates an untraced task.
+    pub fn needs_entry_nr(&self) -> bool {
+        self.managed() && !self.follow
+    }
+
+    /// Whether the exit of syscall `nr` must be looked at (`sched_getaffinity`, to hide
+    /// the pin) even when the call is not shown.
+    pub fn watches_exit(&self, nr: u64) -> bool {
+        self.managed() && nr == libc::SYS_sched_getaffinity as u64
+    }
+
+    /// The periodic timer should run (to notice tracees running side by side).
+    pub fn wants_ticks(&self) -> bool {
+        self.managed() && self.follow
+    }
+
+    /// A syscall entry of any tracee; `tids` are all tracees.
+    pub fn on_entry(&mut self, nr: u64, tids: impl Iterator<Item = i32>) {
+        if !self.managed() {
+            return;
+        }
+        let nr = nr as i64;
+        if nr == libc::SYS_sched_setaffinity || (!self.follow && CLONES.contains(&nr)) {
+            self.release(tids);
+        }
+    }
+
+    /// A syscall exit: `sched_getaffinity` about a tracee (or itself) gets the original
+    /// mask. `is_tracee` tells whether a pid is traced.
+    pub fn on_exit(&self, tid: i32, nr: u64, rval: i64, is_tracee: impl Fn(i32) -> bool) {
+        if !self.watches_exit(nr) || rval <= 0 {
+            return;
+        }
+        let Ok(regs) = super::ptrace::regs(tid) else {
+            return;
+        };
+        let pid = regs.rdi as i32;
+        if pid != 0 && !is_tracee(pid) {
+            return;
+        }
+        let n = (rval as usize).min(self.original.len());
+        write_memory(tid, regs.rdx, &self.original[..n]);
+    }
+
+    /// A new thread (`PTRACE_EVENT_CLONE`): threads exist to run side by side.
+    pub fn on_thread_created(&mut self, tids: impl Iterator<Item = i32>) {
+        if self.managed() {
+            self.release(tids);
+        }
+    }
+
+    /// A timer tick; `running` tracees are outside a syscall.
+    pub fn on_tick(&mut self, running: usize, tids: impl Iterator<Item = i32>) {
+        if !self.wants_ticks() {
+            return;
+        }
+        if running < 2 {
+            self.busy_ticks = 0;
+            return;
+        }
+        self.busy_ticks += 1;
+        if self.busy_ticks >= BUSY_TICKS {
+            self.release(tids);
+        }
+    }
+
+    /// A new tracee: one created while the others were let go may still carry the pin.
+    pub fn on_new_tracee(&self, tid: i32) {
+        if self.used && !self.active && self.mode == SameCpu::Auto {
+            let _ = set_affinity(tid, &self.original);
+        }
+    }
+
+    /// Every tracee and the tracer back to the original mask.
+    fn release(&mut self, tids: impl Iterator<Item = i32>) {
+        for tid in tids {
+            // A tracee that is gone is not an error.
+            let _ = set_affinity(tid, &self.original);
+        }
+        let _ = set_affinity(0, &self.original);
+        self.active = false;
+    }
+}
+
+/// The mask of `tid` (0: this thread) in the kernel's size.
+fn get_affinity(tid: i32) -> io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; 1024];
+    // SAFETY: the kernel writes at most `buf.len()` bytes into our buffer.
+    let n = unsafe {
+        libc::syscall(
+            libc::SYS_sched_getaffinity,
+            tid,
+            buf.len(),
+            buf.as_mut_ptr(),
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    buf.truncate(n as usize);
+    Ok(buf)
+}
+
+fn set_affinity(tid: i32, mask: &[u8]) -> io::Result<()> {
+    // SAFETY: the kernel reads `mask.len()` bytes from our buffer.
+    let rc = unsafe { libc::syscall(libc::SYS_sched_setaffinity, tid, mask.len(), mask.as_ptr()) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// Writes `bytes` at `addr` in `tid`'s memory (best effort: the kernel has just written
+/// there, so it is the command's writable memory).
+fn write_memory(tid: i32, addr: u64, bytes: &[u8]) {
+    let local = libc::iovec {
+        iov_base: bytes.as_ptr() as *mut libc::c_void,
+        iov_len: bytes.len(),
+    };
+    let remote = libc::iovec {
+        iov_base: addr as *mut libc::c_void,
+        iov_len: bytes.len(),
+    };
+    // SAFETY: reads from our live slice; the kernel checks the remote range.
+    unsafe { libc::process_vm_writev(tid, &local, 1, &remote, 1, 0) };
+}
