@@ -13,7 +13,7 @@ log() { printf '[deps] %s\n' "$*"; }
 # Debian packages: the kernel build, the VM, and the test clients.
 apt_pkgs=(
   rustc-web rust-web-src libclang1-22
-  make gcc bc flex bison libelf-dev libssl-dev cpio xz-utils
+  make gcc g++ bc flex bison libelf-dev libssl-dev cpio xz-utils
   busybox-static qemu-system-x86
   curl netcat-openbsd strace apache2-utils chromium python3-venv
 )

@@ -79,6 +79,40 @@ fn built_without_frame_pointers() -> std::path::PathBuf {
     out
 }
 
+/// `tests/programs/cpp_names.cpp` built with g++ at `level` (`-O2` also drops the frame
+/// pointers, so unwinding comes from `.eh_frame`).
+fn cpp_program(level: &str) -> std::path::PathBuf {
+    let dir = scratch_dir("stack-programs");
+    let out = dir.join(format!("cpp_names{level}"));
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/cpp_names.cpp");
+    let status = Command::new("g++")
+        .args([level, "-fomit-frame-pointer", "-o"])
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .expect("g++ (installed by make deps)");
+    assert!(status.success());
+    out
+}
+
+/// C++ frames, ours and libstdc++'s, demangled as strace (libiberty) prints them.
+#[test]
+fn cpp_names_are_demangled_as_strace_does() {
+    for level in ["-O0", "-O2"] {
+        let prog = cpp_program(level);
+        let (theirs, mine, raw) = both_k("stack-cpp", &["-e", "trace=write"], &prog);
+        assert_same(&format!("{}", prog.display()), &theirs, &mine);
+        for name in [
+            "(demo::Widget::flush_all()+",
+            "(std::ostream::flush()+",
+            "(main+",
+        ] {
+            assert!(raw.contains(name), "{level}: no {name} frame in {raw}");
+        }
+        assert!(!raw.contains("(_Z"), "{level}: a mangled name in {raw}");
+    }
+}
+
 #[test]
 fn call_chains_through_our_code_and_libc() {
     let opts = ["-e", "trace=write,getppid"];

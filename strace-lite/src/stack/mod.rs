@@ -27,13 +27,22 @@ const SIGRETURN_CODE: [u8; 9] = [0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f,
 const MCONTEXT_OFFSET: u64 = 40;
 const MCONTEXT_DWARF: [usize; 17] = [8, 9, 10, 11, 12, 13, 14, 15, 5, 4, 6, 3, 1, 0, 2, 7, 16];
 
-/// A Rust symbol as strace (libiberty) prints it: demangled, without the legacy hash
-/// suffix or v0 crate disambiguators; anything else as it is.
+/// A symbol as strace (libiberty) prints it: Rust demangled without the legacy hash suffix
+/// or v0 crate disambiguators, C++ (Itanium ABI) demangled as `c++filt` does; anything
+/// else as it is.
 fn demangle(name: &str) -> String {
-    match rustc_demangle::try_demangle(name) {
-        Ok(d) => format!("{d:#}"),
-        Err(_) => name.to_string(),
+    if let Ok(d) = rustc_demangle::try_demangle(name) {
+        return format!("{d:#}");
     }
+    if name.starts_with("_Z") {
+        if let Ok(d) = cpp_demangle::Symbol::new(name).map_err(drop).and_then(|s| {
+            s.demangle(&cpp_demangle::DemangleOptions::default())
+                .map_err(drop)
+        }) {
+            return d;
+        }
+    }
+    name.to_string()
 }
 
 /// The caches of one tracing session.
