@@ -2,7 +2,8 @@
 //! is built with libdw): our own C programs built with frame pointers and without them
 //! (so the unwinding must come from `.eh_frame`), a call chain that goes through libc and
 //! back (qsort calling our comparator), signal handlers (unwinding through the signal
-//! frame), threads; and each frame in our own binary checked against `nm`'s addresses.
+//! frame), CFI written as DWARF expressions, C++ names, threads; and each frame in our own
+//! binary checked against `nm`'s addresses.
 
 mod common;
 
@@ -82,7 +83,7 @@ fn built_without_frame_pointers() -> std::path::PathBuf {
 /// `tests/programs/cpp_names.cpp` built with g++ at `level` (`-O2` also drops the frame
 /// pointers, so unwinding comes from `.eh_frame`).
 fn cpp_program(level: &str) -> std::path::PathBuf {
-    let dir = scratch_dir("stack-programs");
+    let dir = scratch_dir(&format!("stack-cpp{level}"));
     let out = dir.join(format!("cpp_names{level}"));
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/cpp_names.cpp");
     let status = Command::new("g++")
@@ -100,7 +101,11 @@ fn cpp_program(level: &str) -> std::path::PathBuf {
 fn cpp_names_are_demangled_as_strace_does() {
     for level in ["-O0", "-O2"] {
         let prog = cpp_program(level);
-        let (theirs, mine, raw) = both_k("stack-cpp", &["-e", "trace=write"], &prog);
+        let (theirs, mine, raw) = both_k(
+            &format!("stack-cpp-trace{level}"),
+            &["-e", "trace=write"],
+            &prog,
+        );
         assert_same(&format!("{}", prog.display()), &theirs, &mine);
         for name in [
             "(demo::Widget::flush_all()+",
@@ -110,6 +115,20 @@ fn cpp_names_are_demangled_as_strace_does() {
             assert!(raw.contains(name), "{level}: no {name} frame in {raw}");
         }
         assert!(!raw.contains("(_Z"), "{level}: a mangled name in {raw}");
+    }
+}
+
+/// A frame whose CFI is DWARF expressions (the CFA and a saved register), written by hand
+/// in `tests/programs/cfiexpr.c`: the unwinder evaluates them (gimli) and goes on to
+/// `main` and libc, as strace does.
+#[test]
+fn cfi_expressions_are_evaluated() {
+    let prog = program("cfiexpr");
+    let (theirs, mine, raw) = both_k("stack-cfiexpr", &["-e", "trace=write"], &prog);
+    assert_same("cfiexpr", &theirs, &mine);
+    let seen = frames_agree_with_nm(&raw, &prog);
+    for f in ["inner", "hand_framed", "main"] {
+        assert!(seen.iter().any(|s| s == f), "{f} missing from {seen:?}");
     }
 }
 

@@ -11,7 +11,7 @@ mod maps;
 mod module;
 
 use crate::memory::Memory;
-use module::{Module, Rule};
+use module::{Cfa, Module, Rule};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -156,18 +156,28 @@ impl Unwinder {
             let Some(row) = module.and_then(|m| m.row(lookup)) else {
                 break;
             };
-            let Some(base) = r.get(row.cfa_register as usize).copied().flatten() else {
+            let reg_value = |n: u16| r.get(usize::from(n)).copied().flatten();
+            let cfa = match &row.cfa {
+                Cfa::RegisterAndOffset(reg, offset) => {
+                    reg_value(*reg).map(|base| base.wrapping_add_signed(*offset))
+                }
+                Cfa::Expression(e) => module::evaluate(e, None, reg_value, read),
+            };
+            let Some(cfa) = cfa else {
                 break;
             };
-            let cfa = base.wrapping_add_signed(row.cfa_offset);
             let mut next = r;
             for (reg, rule) in row.rules.iter().enumerate() {
-                next[reg] = match *rule {
+                next[reg] = match rule {
                     Rule::Same => r[reg],
                     Rule::Undefined | Rule::Unknown => None,
-                    Rule::At(n) => read(cfa.wrapping_add_signed(n)),
-                    Rule::Is(n) => Some(cfa.wrapping_add_signed(n)),
-                    Rule::Register(o) => r.get(o as usize).copied().flatten(),
+                    Rule::At(n) => read(cfa.wrapping_add_signed(*n)),
+                    Rule::Is(n) => Some(cfa.wrapping_add_signed(*n)),
+                    Rule::Register(o) => reg_value(*o),
+                    Rule::AtExpression(e) => {
+                        module::evaluate(e, Some(cfa), reg_value, read).and_then(read)
+                    }
+                    Rule::IsExpression(e) => module::evaluate(e, Some(cfa), reg_value, read),
                 };
             }
             next[RSP] = Some(cfa);

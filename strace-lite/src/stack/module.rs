@@ -35,7 +35,7 @@ pub struct Module {
 }
 
 /// How to find a caller's frame from a row of CFI.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rule {
     Undefined,
     Same,
@@ -45,17 +45,81 @@ pub enum Rule {
     Is(i64),
     /// The value is that of another register.
     Register(u16),
-    /// Not representable here (a DWARF expression).
+    /// The value is saved at the address this DWARF expression computes (the CFA pushed
+    /// first).
+    AtExpression(Vec<u8>),
+    /// The value is what this DWARF expression computes (the CFA pushed first).
+    IsExpression(Vec<u8>),
+    /// Not representable here.
     Unknown,
 }
 
-/// The CFI row for an address: the CFA as register + offset, and the rules of the return
-/// address and the callee-saved registers (indexed by DWARF register number).
+/// Where the CFA is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cfa {
+    /// Register + offset (nearly every row).
+    RegisterAndOffset(u16, i64),
+    /// What a DWARF expression computes (PLT stubs, realigned stacks, hand-written CFI).
+    Expression(Vec<u8>),
+}
+
+/// The CFI row for an address: the CFA, and the rules of the return address and the
+/// callee-saved registers (indexed by DWARF register number).
 #[derive(Debug, Clone)]
 pub struct Row {
-    pub cfa_register: u16,
-    pub cfa_offset: i64,
+    pub cfa: Cfa,
     pub rules: [Rule; 17],
+}
+
+/// The encoding of `.eh_frame` expressions on x86-64.
+const ENCODING: gimli::Encoding = gimli::Encoding {
+    address_size: 8,
+    format: gimli::Format::Dwarf32,
+    version: 4,
+};
+
+/// Evaluates a CFI expression: `initial` is pushed first (the CFA, for a register rule);
+/// `reg_value` gives a DWARF register's value, `read_mem` 8 bytes of the tracee's memory.
+pub fn evaluate(
+    bytecode: &[u8],
+    initial: Option<u64>,
+    reg_value: impl Fn(u16) -> Option<u64>,
+    read_mem: impl Fn(u64) -> Option<u64>,
+) -> Option<u64> {
+    use gimli::{EvaluationResult, Location, Value};
+    let expr = gimli::Expression(gimli::EndianSlice::new(bytecode, NativeEndian));
+    let mut eval = expr.evaluation(ENCODING);
+    if let Some(v) = initial {
+        eval.set_initial_value(v);
+    }
+    let mut result = eval.evaluate().ok()?;
+    // A bound on the round trips, so a malformed expression cannot keep us here.
+    for _ in 0..64 {
+        result = match result {
+            EvaluationResult::Complete => {
+                let piece = eval.result().into_iter().next()?;
+                return match piece.location {
+                    Location::Address { address } => Some(address),
+                    Location::Value { value } => value.to_u64(u64::MAX).ok(),
+                    _ => None,
+                };
+            }
+            EvaluationResult::RequiresRegister { register, .. } => {
+                let v = reg_value(register.0)?;
+                eval.resume_with_register(Value::Generic(v)).ok()?
+            }
+            EvaluationResult::RequiresMemory { address, size, .. } => {
+                let v = read_mem(address)?;
+                let v = match size {
+                    1..=7 => v & ((1u64 << (u32::from(size) * 8)) - 1),
+                    _ => v,
+                };
+                eval.resume_with_memory(Value::Generic(v)).ok()?
+            }
+            _ => return None,
+        };
+    }
+    None
 }
 
 impl Module {
@@ -180,11 +244,16 @@ impl Module {
                 .ok()?
                 .clone()
         };
-        let (cfa_register, cfa_offset) = match row.cfa() {
-            CfaRule::RegisterAndOffset { register, offset } => (register.0, *offset),
-            _ => return None,
+        let bytes = |e: &gimli::UnwindExpression<usize>| -> Option<Vec<u8>> {
+            Some(e.get(&eh).ok()?.0.slice().to_vec())
         };
-        let mut rules = [Rule::Same; 17];
+        let cfa = match row.cfa() {
+            CfaRule::RegisterAndOffset { register, offset } => {
+                Cfa::RegisterAndOffset(register.0, *offset)
+            }
+            CfaRule::Expression(e) => Cfa::Expression(bytes(e)?),
+        };
+        let mut rules: [Rule; 17] = std::array::from_fn(|_| Rule::Same);
         rules[X86_64::RA.0 as usize] = Rule::Undefined;
         for (reg, rule) in row.registers() {
             let Some(slot) = rules.get_mut(reg.0 as usize) else {
@@ -196,14 +265,14 @@ impl Module {
                 RegisterRule::Offset(n) => Rule::At(*n),
                 RegisterRule::ValOffset(n) => Rule::Is(*n),
                 RegisterRule::Register(r) => Rule::Register(r.0),
+                RegisterRule::Expression(e) => bytes(e).map_or(Rule::Unknown, Rule::AtExpression),
+                RegisterRule::ValExpression(e) => {
+                    bytes(e).map_or(Rule::Unknown, Rule::IsExpression)
+                }
                 _ => Rule::Unknown,
             };
         }
-        Some(Row {
-            cfa_register,
-            cfa_offset,
-            rules,
-        })
+        Some(Row { cfa, rules })
     }
 }
 
@@ -243,7 +312,32 @@ mod tests {
         let write = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"write".as_ptr()) } as usize;
         assert_ne!(unsafe { libc::dladdr(write as *const _, &mut info) }, 0);
         let row = libc.row(write as u64 - info.dli_fbase as u64).expect("cfi");
-        assert_eq!((row.cfa_register, row.cfa_offset), (X86_64::RSP.0, 8));
+        assert_eq!(row.cfa, Cfa::RegisterAndOffset(X86_64::RSP.0, 8));
         assert_eq!(row.rules[X86_64::RA.0 as usize], Rule::At(-8));
+    }
+
+    /// The expressions CFI uses: register plus offset, arithmetic on the pushed CFA, and a
+    /// load (a realigned frame's CFA is `*(rbp - 8)`); a malformed one gives nothing.
+    #[test]
+    fn cfi_expressions() {
+        let regs = |n: u16| match n {
+            6 => Some(2000), // rbp
+            7 => Some(1000), // rsp
+            _ => None,
+        };
+        let mem = |addr: u64| (addr == 1992).then_some(0xfeed_0000_1234);
+        // DW_OP_breg7 16
+        assert_eq!(evaluate(&[0x77, 0x10], None, regs, mem), Some(1016));
+        // CFA pushed first; DW_OP_lit16, DW_OP_minus
+        assert_eq!(evaluate(&[0x40, 0x1c], Some(1000), regs, mem), Some(984));
+        // DW_OP_breg6 -8, DW_OP_deref
+        assert_eq!(
+            evaluate(&[0x76, 0x78, 0x06], None, regs, mem),
+            Some(0xfeed_0000_1234)
+        );
+        // A register we do not have, memory we cannot read, a truncated expression.
+        assert_eq!(evaluate(&[0x71, 0x00], None, regs, mem), None);
+        assert_eq!(evaluate(&[0x77, 0x00, 0x06], None, regs, mem), None);
+        assert_eq!(evaluate(&[0x77], None, regs, mem), None);
     }
 }
