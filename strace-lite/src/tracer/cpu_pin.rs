@@ -64,8 +64,15 @@ impl CpuPin {
     }
 
     /// Before the command is started: pins the tracer to the CPU it runs on (the command
-    /// inherits the mask).
+    /// inherits the mask). Under `auto` a failure only means no pin.
     pub fn start(&mut self) -> io::Result<()> {
+        match (self.mode, self.pin_now()) {
+            (SameCpu::Always, Err(e)) => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    fn pin_now(&mut self) -> io::Result<()> {
         if self.mode == SameCpu::Never {
             return Ok(());
         }
