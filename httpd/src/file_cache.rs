@@ -30,7 +30,8 @@ use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// Most files kept per worker (each holds a descriptor).
+/// Most files kept per worker (each holds a descriptor); fewer under a low descriptor
+/// limit (see [`FileCache::new`]).
 const MAX_ENTRIES: usize = 256;
 /// Most bytes kept in memory per worker.
 const MAX_BYTES: usize = 1 << 20;
@@ -142,6 +143,8 @@ pub struct FileCache {
     bytes_kept: usize,
     /// How long a file must have been left alone before its bytes are kept.
     settle: Duration,
+    /// At most this many entries.
+    max_entries: usize,
 }
 
 impl Default for FileCache {
@@ -151,11 +154,19 @@ impl Default for FileCache {
 }
 
 impl FileCache {
+    /// A cache that holds at most a sixteenth of the process's descriptor limit (64 files
+    /// under the usual 1024), 256 at most: connections need the descriptors more.
     pub fn new() -> FileCache {
+        // SAFETY: rlimit is plain integers; all-zero is a valid value.
+        let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
+        // SAFETY: getrlimit fills the struct we own.
+        let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
+        let soft = if rc == 0 { lim.rlim_cur as usize } else { 1024 };
         FileCache {
             entries: HashMap::new(),
             bytes_kept: 0,
             settle: SETTLED,
+            max_entries: (soft / 16).clamp(4, MAX_ENTRIES),
         }
     }
 
@@ -232,7 +243,7 @@ impl FileCache {
         bytes: Option<Arc<[u8]>>,
         now: Instant,
     ) {
-        if !self.entries.contains_key(rel) && self.entries.len() >= MAX_ENTRIES {
+        if !self.entries.contains_key(rel) && self.entries.len() >= self.max_entries {
             self.evict_least_recent();
         }
         let entry = Entry {
@@ -440,7 +451,7 @@ mod tests {
         let (dir, root) = site();
         let mut cache = eager();
         let now = Instant::now();
-        for i in 0..MAX_ENTRIES + 10 {
+        for i in 0..cache.max_entries + 10 {
             let name = format!("f{i}");
             std::fs::write(dir.path().join(&name), "x").unwrap();
             cache
@@ -451,7 +462,7 @@ mod tests {
                 )
                 .unwrap();
         }
-        assert_eq!(cache.len(), MAX_ENTRIES);
+        assert_eq!(cache.len(), cache.max_entries);
         // The oldest went first.
         assert!(!cache.entries.contains_key(&b"f0"[..]));
         cache.evict_idle(now + IDLE + Duration::from_secs(1));

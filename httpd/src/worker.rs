@@ -266,8 +266,10 @@ impl Worker {
                     ) => {}
                 Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
                     // Out of descriptors: free the reserve, take one connection off the
-                    // queue and close it, so the listener does not stay readable forever.
+                    // queue and close it, so the listener does not stay readable forever;
+                    // the kept files go too, leaving their descriptors to connections.
                     self.ctx.stats.errors += 1;
+                    self.ctx.files.clear();
                     self.reserve_fd = None;
                     let _ = crate::net::accept(&self.listeners[which]);
                     self.reserve_fd = File::open("/dev/null").ok();
