@@ -151,3 +151,69 @@ fn always_is_refused_with_p_and_a_bad_value_is_a_usage_error() {
         run.stderr
     );
 }
+
+#[test]
+fn a_command_let_go_by_ctrl_c_leaves_unpinned() {
+    if !several_cpus() {
+        eprintln!("skipped: one CPU, nothing to pin");
+        return;
+    }
+    use std::os::unix::process::ExitStatusExt;
+    let dir = scratch_dir("same-cpu-detach");
+    let (mask, pid) = (dir.join("mask"), dir.join("pid"));
+    // A shell that survives Ctrl-C and keeps writing what its children may use.
+    let script = format!(
+        "echo $$ > {pid}; trap '' INT; while :; do \
+         grep Cpus_allowed_list /proc/self/status > {mask}.new; mv {mask}.new {mask}; \
+         sleep 0.05; done",
+        pid = pid.display(),
+        mask = mask.display()
+    );
+    // The trace on stderr (with -o strace-lite ignores Ctrl-C, as strace does).
+    let mut tracer = Command::new(STRACE_LITE)
+        .args(["-f", "sh", "-c", &script])
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let read_mask = || {
+        std::fs::read_to_string(&mask)
+            .ok()
+            .and_then(|s| Some(s.strip_prefix("Cpus_allowed_list:")?.trim().to_string()))
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while read_mask().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let shell: i32 = std::fs::read_to_string(&pid)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let pinned = read_mask().expect("the script wrote its mask");
+    // SAFETY: signalling the tracer we started.
+    unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
+    let ended = wait_bounded(&mut tracer, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(400));
+    let after = read_mask();
+    // SAFETY: stopping the shell the test started (it ignores SIGINT).
+    unsafe { libc::kill(shell, libc::SIGKILL) };
+    assert_eq!(ended.signal(), Some(libc::SIGINT));
+    assert!(one_cpu(&pinned), "not pinned while traced: {pinned:?}");
+    assert_eq!(after.as_deref(), Some(untraced_allowed().as_str()));
+}
+
+/// The child's status, or kill it after `limit` (a hang fails the test, not the run).
+fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            return child.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

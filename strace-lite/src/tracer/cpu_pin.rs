@@ -171,6 +171,13 @@ impl CpuPin {
         }
     }
 
+    /// The tracer lets the tracees go (Ctrl-C): whatever the mode, they leave unpinned.
+    pub fn on_detach(&mut self, tids: impl Iterator<Item = i32>) {
+        if self.active {
+            self.release(tids);
+        }
+    }
+
     /// Every tracee and the tracer back to the original mask.
     fn release(&mut self, tids: impl Iterator<Item = i32>) {
         for tid in tids {

@@ -914,6 +914,7 @@ impl Tracer {
             }
         }
         let tids: Vec<i32> = self.tracees.keys().copied().collect();
+        self.pin.on_detach(tids.iter().copied());
         for tid in tids {
             let _ = ptrace::interrupt(tid);
             // Wait (bounded) for the stop the interrupt causes, then detach from it,
