@@ -217,3 +217,17 @@ fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> std::proces
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn a_command_that_sets_its_own_affinity_keeps_it_for_its_children() {
+    if !several_cpus() {
+        eprintln!("skipped: one CPU, nothing to pin");
+        return;
+    }
+    // Whichever CPU the tracer pinned to, taskset's choice wins and the shell's child
+    // inherits it.
+    for cpu in ["0", "1"] {
+        let list = allowed(&["-f"], &format!("taskset -c {cpu} sh -c '{ALLOWED}'"));
+        assert_eq!(list, cpu);
+    }
+}

@@ -27,9 +27,13 @@
 
 use crate::cli::SameCpu;
 use std::io;
+use std::time::{Duration, Instant};
 
 /// Timer ticks in a row with two tracees running before `auto` lets go.
 const BUSY_TICKS: u32 = 2;
+/// How long after letting go a new tracee may still carry the pin (a `fork` that was under
+/// way: its child is reported a moment later).
+const RELEASE_WINDOW: Duration = Duration::from_secs(1);
 
 const CLONES: [i64; 4] = [
     libc::SYS_clone,
@@ -46,8 +50,10 @@ pub struct CpuPin {
     original: Vec<u8>,
     /// Tracer and tracees are pinned now.
     active: bool,
-    /// They were pinned at some point (a task created during the let-go may carry the pin).
-    used: bool,
+    /// The one-CPU mask they were pinned to.
+    pinned: Vec<u8>,
+    /// When the pin was let go (a task whose creation was under way then may carry it).
+    released_at: Option<Instant>,
     busy_ticks: u32,
 }
 
@@ -58,7 +64,8 @@ impl CpuPin {
             follow,
             original: Vec::new(),
             active: false,
-            used: false,
+            pinned: Vec::new(),
+            released_at: None,
             busy_ticks: 0,
         }
     }
@@ -88,8 +95,8 @@ impl CpuPin {
             *byte = 1 << (cpu % 8);
         }
         set_affinity(0, &one)?;
+        self.pinned = one;
         self.active = true;
-        self.used = true;
         Ok(())
     }
 
@@ -116,11 +123,16 @@ impl CpuPin {
 
     /// A syscall entry of any tracee; `tids` are all tracees.
     pub fn on_entry(&mut self, nr: u64, tids: impl Iterator<Item = i32>) {
-        if !self.managed() {
+        let nr = nr as i64;
+        if nr == libc::SYS_sched_setaffinity {
+            // The command chooses its CPUs: from now on its masks are its own.
+            if self.managed() {
+                self.release(tids);
+            }
+            self.released_at = None;
             return;
         }
-        let nr = nr as i64;
-        if nr == libc::SYS_sched_setaffinity || (!self.follow && CLONES.contains(&nr)) {
+        if self.managed() && !self.follow && CLONES.contains(&nr) {
             self.release(tids);
         }
     }
@@ -164,9 +176,13 @@ impl CpuPin {
         }
     }
 
-    /// A new tracee: one created while the others were let go may still carry the pin.
+    /// A new tracee: one whose creation was under way when the others were let go may
+    /// still carry the pin (a task the command later pins to that CPU itself is left alone).
     pub fn on_new_tracee(&self, tid: i32) {
-        if self.used && !self.active && self.mode == SameCpu::Auto {
+        let just_released = self
+            .released_at
+            .is_some_and(|t| t.elapsed() < RELEASE_WINDOW);
+        if !self.active && just_released && get_affinity(tid).is_ok_and(|m| m == self.pinned) {
             let _ = set_affinity(tid, &self.original);
         }
     }
@@ -186,6 +202,7 @@ impl CpuPin {
         }
         let _ = set_affinity(0, &self.original);
         self.active = false;
+        self.released_at = Some(Instant::now());
     }
 }
 
