@@ -230,4 +230,13 @@ fn a_command_that_sets_its_own_affinity_keeps_it_for_its_children() {
         let list = allowed(&["-f"], &format!("taskset -c {cpu} sh -c '{ALLOWED}'"));
         assert_eq!(list, cpu);
     }
+    // Also under -c (which reads a call's number only at its exit), and when two loops
+    // computing side by side afterwards would otherwise make the tracer let go and hand
+    // every tracee the tracer's original mask.
+    let loops = "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done & \
+                 j=0; while [ $j -lt 400000 ]; do j=$((j+1)); done; wait";
+    for cpu in ["0", "1"] {
+        let script = format!("taskset -c {cpu} sh -c '{loops}; {ALLOWED}'");
+        assert_eq!(allowed(&["-c", "-f"], &script), cpu);
+    }
 }

@@ -110,10 +110,13 @@ impl CpuPin {
         self.managed() && !self.follow
     }
 
-    /// Whether the exit of syscall `nr` must be looked at (`sched_getaffinity`, to hide
-    /// the pin) even when the call is not shown.
+    /// Whether the exit of syscall `nr` must be looked at even when the call is not shown:
+    /// `sched_getaffinity` (to hide the pin) and `sched_setaffinity` (the command's own
+    /// choice).
     pub fn watches_exit(&self, nr: u64) -> bool {
-        self.managed() && nr == libc::SYS_sched_getaffinity as u64
+        let nr = nr as i64;
+        (self.managed() && nr == libc::SYS_sched_getaffinity)
+            || (nr == libc::SYS_sched_setaffinity && (self.managed() || self.released_at.is_some()))
     }
 
     /// The periodic timer should run (to notice tracees running side by side).
@@ -123,35 +126,43 @@ impl CpuPin {
 
     /// A syscall entry of any tracee; `tids` are all tracees.
     pub fn on_entry(&mut self, nr: u64, tids: impl Iterator<Item = i32>) {
-        let nr = nr as i64;
-        if nr == libc::SYS_sched_setaffinity {
-            // The command chooses its CPUs: from now on its masks are its own.
-            if self.managed() {
-                self.release(tids);
-            }
-            self.released_at = None;
-            return;
-        }
-        if self.managed() && !self.follow && CLONES.contains(&nr) {
+        if self.managed() && !self.follow && CLONES.contains(&(nr as i64)) {
             self.release(tids);
         }
     }
 
-    /// A syscall exit: `sched_getaffinity` about a tracee (or itself) gets the original
-    /// mask. `is_tracee` tells whether a pid is traced.
-    pub fn on_exit(&self, tid: i32, nr: u64, rval: i64, is_tracee: impl Fn(i32) -> bool) {
-        if !self.watches_exit(nr) || rval <= 0 {
+    /// A syscall exit of `tid`, seen in every mode (`-c` reads the number only here);
+    /// `tids` are all tracees. `sched_getaffinity` about a tracee gets the original mask.
+    /// After a successful `sched_setaffinity` the command's masks are its own: the others
+    /// are let go, the one it set is left as it chose.
+    pub fn on_exit(
+        &mut self,
+        tid: i32,
+        nr: u64,
+        rval: i64,
+        tids: impl Iterator<Item = i32> + Clone,
+    ) {
+        if !self.watches_exit(nr) {
             return;
         }
         let Ok(regs) = super::ptrace::regs(tid) else {
             return;
         };
-        let pid = regs.rdi as i32;
-        if pid != 0 && !is_tracee(pid) {
-            return;
+        let target = match regs.rdi as i32 {
+            0 => tid,
+            pid => pid,
+        };
+        if nr as i64 == libc::SYS_sched_setaffinity {
+            if rval == 0 {
+                if self.managed() {
+                    self.release(tids.filter(|&t| t != target));
+                }
+                self.released_at = None;
+            }
+        } else if rval > 0 && tids.clone().any(|t| t == target) {
+            let n = (rval as usize).min(self.original.len());
+            write_memory(tid, regs.rdx, &self.original[..n]);
         }
-        let n = (rval as usize).min(self.original.len());
-        write_memory(tid, regs.rdx, &self.original[..n]);
     }
 
     /// A new thread (`PTRACE_EVENT_CLONE`): threads exist to run side by side.

@@ -464,9 +464,8 @@ impl Tracer {
             return;
         }
         let nr = t.nr;
-        let tracees = &self.tracees;
         self.pin
-            .on_exit(tid, nr, rval, |pid| tracees.contains_key(&pid));
+            .on_exit(tid, nr, rval, self.tracees.keys().copied());
         let Some(t) = self.tracees.get_mut(&tid) else {
             return;
         };
