@@ -7,13 +7,6 @@ use common::*;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn run(args: &[&str]) -> Run {
-    run_with_deadline(
-        Command::new(STRACE_LITE).args(args),
-        Duration::from_secs(10),
-    )
-}
-
 fn strace(args: &[&str]) -> Run {
     run_with_deadline(
         Command::new(STRACE).args(args).stdin(Stdio::null()),
@@ -35,7 +28,7 @@ fn usage_errors_exit_1_like_strace() {
         &[],
     ] {
         let theirs = strace(args);
-        let mine = run(args);
+        let mine = run_lite(args);
         assert_eq!(theirs.status.code(), Some(1), "strace {args:?}");
         assert_eq!(
             mine.status.code(),
@@ -54,7 +47,7 @@ fn usage_errors_exit_1_like_strace() {
 #[test]
 fn missing_command_is_an_error_like_strace() {
     let theirs = strace(&["/nonexistent/program"]);
-    let mine = run(&["/nonexistent/program"]);
+    let mine = run_lite(&["/nonexistent/program"]);
     assert_eq!(theirs.status.code(), Some(1));
     assert_eq!(mine.status.code(), Some(1));
     assert!(

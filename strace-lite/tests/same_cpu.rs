@@ -126,24 +126,14 @@ fn always_pins_for_the_whole_run_and_never_does_not_pin() {
 
 #[test]
 fn always_is_refused_with_p_and_a_bad_value_is_a_usage_error() {
-    let run = run_with_deadline(
-        Command::new(STRACE_LITE)
-            .args(["--same-cpu", "-p", "1"])
-            .stdin(Stdio::null()),
-        Duration::from_secs(10),
-    );
+    let run = run_lite(&["--same-cpu", "-p", "1"]);
     assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
     assert!(
         run.stderr.contains("--same-cpu cannot be used with -p"),
         "{}",
         run.stderr
     );
-    let run = run_with_deadline(
-        Command::new(STRACE_LITE)
-            .args(["--same-cpu=sometimes", "true"])
-            .stdin(Stdio::null()),
-        Duration::from_secs(10),
-    );
+    let run = run_lite(&["--same-cpu=sometimes", "true"]);
     assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
     assert!(
         run.stderr.contains("auto, always or never"),

@@ -67,6 +67,15 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// strace-lite with `args`, stdin closed, killed after 10 s: for runs that should end at
+/// once (usage errors and the like).
+pub fn run_lite(args: &[&str]) -> Run {
+    run_with_deadline(
+        Command::new(STRACE_LITE).args(args).stdin(Stdio::null()),
+        Duration::from_secs(10),
+    )
+}
+
 /// Run `cmd` with a deadline (killing it if it overruns), stdout discarded. Stdin is
 /// the caller's choice (set it, or it is inherited).
 pub fn run_with_deadline(cmd: &mut Command, deadline: Duration) -> Run {
