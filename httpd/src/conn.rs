@@ -557,14 +557,24 @@ impl Conn {
                 start,
                 len,
             } if with_body => {
+                if len > SMALL_BODY {
+                    self.body = Some(FileBody {
+                        file,
+                        offset: start,
+                        remaining: len,
+                        sent: 0,
+                        log: line,
+                    });
+                    return;
+                }
                 let kept = bytes
                     .as_deref()
                     .and_then(|b| b.get(start as usize..start.saturating_add(len) as usize));
-                if let Some(part) = kept.filter(|_| len <= SMALL_BODY) {
+                if let Some(part) = kept {
                     // Kept by the file cache: no read at all.
                     ctx.out.extend_from_slice(part);
                     body_bytes = len;
-                } else if len <= SMALL_BODY {
+                } else {
                     let at = ctx.out.len();
                     ctx.out.resize(at + len as usize, 0);
                     match file.read_exact_at(&mut ctx.out[at..], start) {
@@ -577,15 +587,6 @@ impl Conn {
                             self.close_after = true;
                         }
                     }
-                } else {
-                    self.body = Some(FileBody {
-                        file,
-                        offset: start,
-                        remaining: len,
-                        sent: 0,
-                        log: line,
-                    });
-                    return;
                 }
             }
             _ => {}

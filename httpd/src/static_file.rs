@@ -14,7 +14,7 @@
 //! checks it with one `statx` per request.
 
 use crate::conditional::Validators;
-use crate::file_cache::{FileCache, Opened, Stat};
+use crate::file_cache::{FileCache, Opened};
 use crate::range::{self, RangeDecision};
 use crate::request::{Method, Request};
 use crate::status::Status;
@@ -233,7 +233,7 @@ pub fn serve(root: &DocRoot, files: &mut FileCache, now: Instant, req: &Request<
 
 fn file_reply(req: &Request<'_>, opened: Opened, content_type: &'static str) -> Reply {
     let Opened { file, stat, bytes } = opened;
-    let Stat { size, .. } = stat;
+    let size = stat.size;
     let validators = Validators {
         mtime: stat.mtime.0,
         size,
