@@ -84,6 +84,8 @@ pub struct Tracer {
     pin: cpu_pin::CpuPin,
     /// The timer tick last looked at.
     ticks_seen: u64,
+    /// Stops taken from `wait4` and not handled yet: (tid, status, system time).
+    pending: std::collections::VecDeque<(i32, i32, Duration)>,
 }
 
 impl Tracer {
@@ -132,6 +134,7 @@ impl Tracer {
             last_line_time: None,
             pin: cpu_pin::CpuPin::new(opts.same_cpu, opts.follow_forks),
             ticks_seen: 0,
+            pending: Default::default(),
             opts,
         })
     }
@@ -228,26 +231,28 @@ impl Tracer {
                 let running = self.tracees.values().filter(|t| !t.in_syscall).count();
                 self.pin.on_tick(running, self.tracees.keys().copied());
             }
-            let mut status = 0;
-            // SAFETY: an all-zero rusage is a valid value (wait4 fills it).
-            let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
             let want_usage = self.opts.summary != SummaryMode::Off && !self.opts.wall_clock;
-            let usage_ptr = if want_usage {
-                &mut usage as *mut libc::rusage
-            } else {
-                std::ptr::null_mut()
-            };
-            // SAFETY: wait4 writes the status and, when asked, the rusage we own.
-            let pid = unsafe { libc::wait4(-1, &mut status, libc::__WALL, usage_ptr) };
-            if pid < 0 {
+            let Some(first) = wait_any(0, want_usage) else {
                 match std::io::Error::last_os_error().raw_os_error() {
                     Some(libc::EINTR) => continue,
                     _ => return,
                 }
+            };
+            if self.tracees.len() < 2 {
+                self.handle_stop(first.0, first.1, first.2);
+                continue;
             }
-            let stime = Duration::from_secs(usage.ru_stime.tv_sec as u64)
-                + Duration::from_micros(usage.ru_stime.tv_usec as u64);
-            self.handle_stop(pid, status, stime);
+            // Several tracees: take every stop already reported before handling any, as
+            // strace does. Each is handled once, oldest first, so a busy thread cannot
+            // starve the others; and a tracee reported last has left its CPU by the time
+            // its turn comes, so the ptrace calls on it find it inactive at once.
+            self.pending.push_back(first);
+            while let Some(next) = wait_any(libc::WNOHANG, want_usage) {
+                self.pending.push_back(next);
+            }
+            while let Some((pid, status, stime)) = self.pending.pop_front() {
+                self.handle_stop(pid, status, stime);
+            }
         }
     }
 
@@ -1029,4 +1034,25 @@ fn install_stop_handlers() {
     // A closed trace pipe must not kill the tracer (and with it the tracees).
     // SAFETY: ignoring SIGPIPE.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+}
+
+/// One `wait4(-1, __WALL | flags)`: the tid, its status and, when asked, its system time.
+/// `None` when nothing was reported (`WNOHANG`) or on error (errno tells which).
+fn wait_any(flags: i32, want_usage: bool) -> Option<(i32, i32, Duration)> {
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value (wait4 fills it).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let usage_ptr = if want_usage {
+        &mut usage as *mut libc::rusage
+    } else {
+        std::ptr::null_mut()
+    };
+    // SAFETY: wait4 writes the status and, when asked, the rusage we own.
+    let pid = unsafe { libc::wait4(-1, &mut status, libc::__WALL | flags, usage_ptr) };
+    if pid <= 0 {
+        return None;
+    }
+    let stime = Duration::from_secs(usage.ru_stime.tv_sec as u64)
+        + Duration::from_micros(usage.ru_stime.tv_usec as u64);
+    Some((pid, status, stime))
 }
