@@ -126,7 +126,13 @@ pub fn nr_and_result(pid: i32) -> io::Result<(u64, i64)> {
     // SAFETY: user_regs_struct is plain integers; GETREGS fills it.
     let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
     request(libc::PTRACE_GETREGS, pid, 0, &mut regs as *mut _ as usize)?;
-    Ok((regs.orig_rax, regs.rax as i64))
+    // rt_sigreturn restores the registers of the interrupted code, with orig_rax -1 so
+    // that nothing restarts: at its exit that is the only call without a number.
+    let nr = match regs.orig_rax {
+        u64::MAX => libc::SYS_rt_sigreturn as u64,
+        nr => nr,
+    };
+    Ok((nr, regs.rax as i64))
 }
 
 /// All general registers.
