@@ -90,8 +90,20 @@ fn auto_lets_go_before_an_untraced_child_is_created() {
         return;
     }
     // Without -f the shell's child is not traced: it must start with the original mask.
+    // (The tracer has the kernel attach it, gives it the mask and lets it go before it
+    // runs; with a filter that hides clone, or -c, which reads nothing at entry.)
     assert_eq!(allowed(&[], ALLOWED), untraced_allowed());
     assert_eq!(allowed(&["-c"], ALLOWED), untraced_allowed());
+    assert_eq!(allowed(&["-e", "trace=accept"], ALLOWED), untraced_allowed());
+    // The child is let go, not traced: the trace shows the parent's calls only.
+    let dir = scratch_dir("same-cpu-child");
+    let out = dir.join("trace");
+    let run = run_lite(&["-o", out.to_str().unwrap(), "sh", "-c", "/bin/true; :"]);
+    assert_eq!(run.status.code(), Some(0), "{}", run.stderr);
+    assert!(!run.stderr.contains("attached"), "{}", run.stderr);
+    let trace = std::fs::read_to_string(&out).unwrap();
+    assert!(trace.contains("wait4("), "{trace}");
+    assert!(!trace.contains("execve(\"/bin/true\""), "{trace}");
 }
 
 #[test]

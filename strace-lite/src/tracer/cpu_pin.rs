@@ -11,8 +11,12 @@
 //! go (every tracee's mask and the tracer's back to what they were) as soon as the command
 //! could use a second CPU:
 //!
-//! - without `-f`, at the entry of `clone`, `fork`, `vfork` or `clone3`: the new task would
-//!   not be traced, so it must be created with the original mask;
+//! - without `-f`, when the command creates a task (`clone`, `fork`, `vfork`, `clone3`):
+//!   the new task will not be traced and must not keep the pin. While pinned, the tracer
+//!   asks the kernel to attach new tasks anyway (`PTRACE_O_TRACEFORK` and the like), so a
+//!   child is held at its first stop, before running any code of its own; the tracer gives
+//!   it the original mask, lets it go (`PTRACE_DETACH`), and stops asking. Nothing is read
+//!   at each syscall's entry for this: `-c` reads the number at exit only;
 //! - with `-f` (all tasks traced), when a thread is created (`PTRACE_EVENT_CLONE`:
 //!   threads exist to run side by side), or when two tracees are seen outside a syscall
 //!   (running their own code) at two timer ticks in a row: a fork whose parent then waits,
@@ -35,11 +39,11 @@ const BUSY_TICKS: u32 = 2;
 /// way: its child is reported a moment later).
 const RELEASE_WINDOW: Duration = Duration::from_secs(1);
 
-const CLONES: [i64; 4] = [
-    libc::SYS_clone,
-    libc::SYS_fork,
-    libc::SYS_vfork,
-    libc::SYS_clone3,
+const CLONES: [u64; 4] = [
+    libc::SYS_clone as u64,
+    libc::SYS_fork as u64,
+    libc::SYS_vfork as u64,
+    libc::SYS_clone3 as u64,
 ];
 
 #[derive(Debug)]
@@ -104,19 +108,23 @@ impl CpuPin {
         self.active && self.mode == SameCpu::Auto
     }
 
-    /// The tracer must read each syscall's number at entry (`-c` otherwise reads it at
-    /// exit), to let go before a `clone` creates an untraced task.
-    pub fn needs_entry_nr(&self) -> bool {
+    /// Without `-f`, while pinned: the command's new tasks are to be attached (ptrace
+    /// options) only to be given the original mask and let go.
+    pub fn borrows_children(&self) -> bool {
         self.managed() && !self.follow
     }
 
     /// Whether the exit of syscall `nr` must be looked at even when the call is not shown:
-    /// `sched_getaffinity` (to hide the pin) and `sched_setaffinity` (the command's own
-    /// choice).
+    /// `sched_getaffinity` (to hide the pin), `sched_setaffinity` (the command's own
+    /// choice) and, while children are borrowed, the task-creating calls (a child the
+    /// kernel did not attach).
     pub fn watches_exit(&self, nr: u64) -> bool {
-        let nr = nr as i64;
-        (self.managed() && nr == libc::SYS_sched_getaffinity)
-            || (nr == libc::SYS_sched_setaffinity && (self.managed() || self.released_at.is_some()))
+        (self.borrows_children() && CLONES.contains(&nr)) || {
+            let nr = nr as i64;
+            (self.managed() && nr == libc::SYS_sched_getaffinity)
+                || (nr == libc::SYS_sched_setaffinity
+                    && (self.managed() || self.released_at.is_some()))
+        }
     }
 
     /// The periodic timer should run (to notice tracees running side by side).
@@ -124,10 +132,15 @@ impl CpuPin {
         self.managed() && self.follow
     }
 
-    /// A syscall entry of any tracee; `tids` are all tracees.
-    pub fn on_entry(&mut self, nr: u64, tids: impl Iterator<Item = i32>) {
-        if self.managed() && !self.follow && CLONES.contains(&(nr as i64)) {
+    /// Without `-f`: the command created `child` (its fork event, or the child's first
+    /// stop, whichever the tracer sees first). Lets go, and the child leaves with the
+    /// original mask too.
+    pub fn on_child_borrowed(&mut self, child: i32, tids: impl Iterator<Item = i32>) {
+        if self.borrows_children() {
             self.release(tids);
+        }
+        if self.released_at.is_some() {
+            let _ = set_affinity(child, &self.original);
         }
     }
 
@@ -143,6 +156,15 @@ impl CpuPin {
         tids: impl Iterator<Item = i32> + Clone,
     ) {
         if !self.watches_exit(nr) {
+            return;
+        }
+        if CLONES.contains(&nr) {
+            // Still pinned at a successful clone's exit: no fork event came (a
+            // `CLONE_UNTRACED` child). Let go late rather than never.
+            if rval > 0 {
+                self.release(tids);
+                let _ = set_affinity(rval as i32, &self.original);
+            }
             return;
         }
         let Ok(regs) = super::ptrace::regs(tid) else {

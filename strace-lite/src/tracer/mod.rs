@@ -143,14 +143,15 @@ impl Tracer {
     pub fn run(mut self) -> Result<Option<Outcome>, String> {
         install_stop_handlers();
         if self.opts.pids.is_empty() {
-            let options =
-                ptrace::seize_options(self.opts.follow_forks, true, self.opts.seccomp_bpf);
             let filter = self
                 .opts
                 .seccomp_bpf
                 .then(|| seccomp::program(&self.opts.trace));
             // Before the fork: the command inherits the mask.
             self.pin.start().map_err(|e| format!("--same-cpu: {e}"))?;
+            // Pinned without -f, new tasks are attached only to be let go unpinned.
+            let follow = self.opts.follow_forks || self.pin.borrows_children();
+            let options = ptrace::seize_options(follow, true, self.opts.seccomp_bpf);
             let pid = spawn::spawn(&self.opts.command, options, filter.as_deref())?;
             if self.opts.output.is_some() {
                 // Like strace: a command traced into a file is not interrupted by Ctrl-C
@@ -263,11 +264,14 @@ impl Tracer {
         if !libc::WIFSTOPPED(status) {
             return;
         }
-        if !self.tracees.contains_key(&tid) {
-            self.adopt(tid);
-        }
         let sig = libc::WSTOPSIG(status);
         let event = status >> 16;
+        if !self.tracees.contains_key(&tid) {
+            if !self.opts.follow_forks {
+                return self.let_child_go(tid, sig, event);
+            }
+            self.adopt(tid);
+        }
         if sig == libc::SIGTRAP | 0x80 {
             self.on_syscall_stop(tid, stime);
             self.resume(tid, 0);
@@ -286,7 +290,9 @@ impl Tracer {
                 libc::PTRACE_EVENT_FORK | libc::PTRACE_EVENT_VFORK | libc::PTRACE_EVENT_CLONE => {
                     if let Ok(child) = ptrace::event_message(tid) {
                         let child = child as i32;
-                        if !self.tracees.contains_key(&child) {
+                        if !self.opts.follow_forks {
+                            self.on_child_borrowed(tid, child);
+                        } else if !self.tracees.contains_key(&child) {
                             self.adopt(child);
                         }
                     }
@@ -333,6 +339,25 @@ impl Tracer {
         self.on_syscall_entry(tid, nr, args, stack_pointer, stime);
     }
 
+    /// Without `-f`, `parent` (stopped at its fork event) created `child`, which the kernel
+    /// attached because the pin asked for it (`CpuPin::borrows_children`): the pin goes, and
+    /// `parent` stops passing on new tasks, so this happens once.
+    fn on_child_borrowed(&mut self, parent: i32, child: i32) {
+        self.pin.on_child_borrowed(child, self.tracees.keys().copied());
+        let options = ptrace::seize_options(false, true, self.opts.seccomp_bpf);
+        let _ = ptrace::set_options(parent, options);
+    }
+
+    /// Without `-f`, a task that is not a tracee stopped: a child the pin asked the kernel
+    /// to attach, at its first stop (before any code of its own ran). It leaves untraced,
+    /// with the original mask (and the signal it stopped for, if any).
+    fn let_child_go(&mut self, child: i32, sig: i32, event: i32) {
+        // Its parent's fork event may not have been handled yet.
+        self.pin.on_child_borrowed(child, self.tracees.keys().copied());
+        let plain_signal = event == 0 && sig != libc::SIGTRAP | 0x80;
+        let _ = ptrace::detach(child, if plain_signal { sig } else { 0 });
+    }
+
     /// A new child appeared (its fork event, or its first stop, whichever came first).
     fn adopt(&mut self, tid: i32) {
         self.tracees.insert(tid, Tracee::new(tid));
@@ -353,8 +378,7 @@ impl Tracer {
         };
         if t.phase_known {
             let summary_only = self.opts.summary == SummaryMode::Only;
-            if !t.in_syscall && summary_only && !self.opts.seccomp_bpf && !self.pin.needs_entry_nr()
-            {
+            if !t.in_syscall && summary_only && !self.opts.seccomp_bpf {
                 t.begin_syscall(u64::MAX, stime);
                 t.nr_at_exit = true;
                 return;
@@ -406,7 +430,6 @@ impl Tracer {
     }
 
     fn on_syscall_entry(&mut self, tid: i32, nr: u64, args: [u64; 6], sp: u64, stime: Duration) {
-        self.pin.on_entry(nr, self.tracees.keys().copied());
         let Some(t) = self.tracees.get_mut(&tid) else {
             return;
         };

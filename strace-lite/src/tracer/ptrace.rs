@@ -62,6 +62,10 @@ pub fn interrupt(pid: i32) -> io::Result<()> {
     request(libc::PTRACE_INTERRUPT, pid, 0, 0).map(drop)
 }
 
+pub fn set_options(pid: i32, options: libc::c_int) -> io::Result<()> {
+    request(libc::PTRACE_SETOPTIONS, pid, 0, options as usize).map(drop)
+}
+
 pub fn detach(pid: i32, signal: i32) -> io::Result<()> {
     request(libc::PTRACE_DETACH, pid, 0, signal as usize).map(drop)
 }
