@@ -107,6 +107,38 @@ fn auto_lets_go_before_an_untraced_child_is_created() {
 }
 
 #[test]
+fn an_untraced_child_outlives_the_tracer_untraced_and_unpinned() {
+    if !several_cpus() {
+        eprintln!("skipped: one CPU, nothing to pin");
+        return;
+    }
+    // The command starts a background child and exits at once: the tracer may see the
+    // command's end before the child's first stop, and must not leave with the child
+    // still attached (it would be killed with the tracer, or stay stopped).
+    for _ in 0..5 {
+        let run = run_lite(&["-o", "/dev/null", "sh", "-c", "sleep 5 2>/dev/null & echo $! >&2"]);
+        assert_eq!(run.status.code(), Some(0), "{}", run.stderr);
+        let pid: i32 = run.stderr.trim().parse().expect("the child's pid");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap_or_else(|e| panic!("child {pid} is gone: {e}"));
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        };
+        // SAFETY: ending the sleep we started.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        assert_eq!(field("TracerPid:"), "0", "{status}");
+        // Running or asleep, not stopped ('t': tracing stop, 'T': stopped).
+        assert!(!field("State:").starts_with(['t', 'T']), "{status}");
+        assert_eq!(field("Cpus_allowed_list:"), untraced_allowed());
+    }
+}
+
+#[test]
 fn auto_lets_go_when_two_tracees_compute_side_by_side() {
     if !several_cpus() {
         eprintln!("skipped: one CPU, nothing to pin");

@@ -342,10 +342,24 @@ impl Tracer {
     /// Without `-f`, `parent` (stopped at its fork event) created `child`, which the kernel
     /// attached because the pin asked for it (`CpuPin::borrows_children`): the pin goes, and
     /// `parent` stops passing on new tasks, so this happens once.
+    ///
+    /// The child is let go here and now, so the tracer never ends (or detaches) with it
+    /// still attached: `PTRACE_O_EXITKILL` passed on to it would kill it. Its first stop is
+    /// in the queue of reported stops, or comes at once: a new task stops before it runs.
     fn on_child_borrowed(&mut self, parent: i32, child: i32) {
         self.pin.on_child_borrowed(child, self.tracees.keys().copied());
         let options = ptrace::seize_options(false, true, self.opts.seccomp_bpf);
         let _ = ptrace::set_options(parent, options);
+        let status = match self.pending.iter().position(|&(tid, _, _)| tid == child) {
+            Some(i) => self.pending.remove(i).map(|(_, status, _)| status),
+            None => wait_for(child),
+        };
+        // None: let go already (its first stop came before its parent's fork event).
+        if let Some(status) = status {
+            if libc::WIFSTOPPED(status) {
+                self.let_child_go(child, libc::WSTOPSIG(status), status >> 16);
+            }
+        }
     }
 
     /// Without `-f`, a task that is not a tracee stopped: a child the pin asked the kernel
@@ -1057,6 +1071,21 @@ fn install_stop_handlers() {
     // A closed trace pipe must not kill the tracer (and with it the tracees).
     // SAFETY: ignoring SIGPIPE.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+}
+
+/// The next status of `tid` (a tracee), waiting for it; `None` if it is not ours.
+fn wait_for(tid: i32) -> Option<i32> {
+    loop {
+        let mut status = 0;
+        // SAFETY: waitpid writes the status we own.
+        let r = unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
+        if r == tid {
+            return Some(status);
+        }
+        if std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+            return None;
+        }
+    }
 }
 
 /// One `wait4(-1, __WALL | flags)`: the tid, its status and, when asked, its system time.
