@@ -94,7 +94,10 @@ fn auto_lets_go_before_an_untraced_child_is_created() {
     // runs; with a filter that hides clone, or -c, which reads nothing at entry.)
     assert_eq!(allowed(&[], ALLOWED), untraced_allowed());
     assert_eq!(allowed(&["-c"], ALLOWED), untraced_allowed());
-    assert_eq!(allowed(&["-e", "trace=accept"], ALLOWED), untraced_allowed());
+    assert_eq!(
+        allowed(&["-e", "trace=accept"], ALLOWED),
+        untraced_allowed()
+    );
     // The child is let go, not traced: the trace shows the parent's calls only.
     let dir = scratch_dir("same-cpu-child");
     let out = dir.join("trace");
@@ -116,7 +119,13 @@ fn an_untraced_child_outlives_the_tracer_untraced_and_unpinned() {
     // command's end before the child's first stop, and must not leave with the child
     // still attached (it would be killed with the tracer, or stay stopped).
     for _ in 0..5 {
-        let run = run_lite(&["-o", "/dev/null", "sh", "-c", "sleep 5 2>/dev/null & echo $! >&2"]);
+        let run = run_lite(&[
+            "-o",
+            "/dev/null",
+            "sh",
+            "-c",
+            "sleep 5 2>/dev/null & echo $! >&2",
+        ]);
         assert_eq!(run.status.code(), Some(0), "{}", run.stderr);
         let pid: i32 = run.stderr.trim().parse().expect("the child's pid");
         let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -151,6 +160,39 @@ fn auto_lets_go_when_two_tracees_compute_side_by_side() {
          j=0; while [ $j -lt 400000 ]; do j=$((j+1)); done; wait; {ALLOWED}"
     );
     assert_eq!(allowed(&["-f"], &script), untraced_allowed());
+}
+
+#[test]
+fn the_tick_timer_stops_once_let_go() {
+    if !several_cpus() {
+        eprintln!("skipped: one CPU, nothing to pin");
+        return;
+    }
+    // Tracing to stderr, the 100 ms timer is there only for the pin's ticks: once two
+    // loops running side by side have made the tracer let go, a second of `sleep` must
+    // not be interrupted ten more times. strace counts the tracer's timer signals.
+    let dir = scratch_dir("same-cpu-timer");
+    let outer = dir.join("outer");
+    let script = "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done & \
+                  j=0; while [ $j -lt 300000 ]; do j=$((j+1)); done; wait; sleep 1";
+    let run = run_with_deadline(
+        Command::new(STRACE)
+            .args(["-e", "trace=setitimer", "-o", outer.to_str().unwrap()])
+            .args([STRACE_LITE, "-f", "-qq", "sh", "-c", script])
+            .stdin(Stdio::null()),
+        Duration::from_secs(60),
+    );
+    assert_eq!(run.status.code(), Some(0), "{}", run.stderr);
+    let outer = std::fs::read_to_string(&outer).unwrap();
+    let ticks = outer
+        .lines()
+        .filter(|l| l.starts_with("--- SIGALRM"))
+        .count();
+    assert!(
+        outer.contains("setitimer(ITIMER_REAL, {it_interval={tv_sec=0, tv_usec=0}"),
+        "{outer}"
+    );
+    assert!(ticks <= 5, "{ticks} ticks after the let-go:\n{outer}");
 }
 
 #[test]

@@ -203,10 +203,8 @@ impl Tracer {
         if timer {
             flush_timer(true);
         }
-        self.event_loop(timed_flush);
-        if timer {
-            flush_timer(false);
-        }
+        self.event_loop(timed_flush, timer);
+        flush_timer(false);
         self.finish();
         // Stopped by Ctrl-C (or SIGTERM...): the tracees were let go; end like strace,
         // by that signal.
@@ -216,7 +214,8 @@ impl Tracer {
         }
     }
 
-    fn event_loop(&mut self, timed_flush: bool) {
+    /// `timer`: the interval timer is on (for `timed_flush`, or for the pin's ticks).
+    fn event_loop(&mut self, timed_flush: bool, mut timer: bool) {
         while !self.tracees.is_empty() {
             if STOP_SIGNAL.load(Ordering::SeqCst) != 0 {
                 flush_timer(false);
@@ -231,6 +230,12 @@ impl Tracer {
                 self.ticks_seen = ticks;
                 let running = self.tracees.values().filter(|t| !t.in_syscall).count();
                 self.pin.on_tick(running, self.tracees.keys().copied());
+                if timer && !timed_flush && !self.pin.wants_ticks() {
+                    // The pin is let go and the trace goes out before each wait: nothing
+                    // left for the timer to do.
+                    flush_timer(false);
+                    timer = false;
+                }
             }
             let want_usage = self.opts.summary != SummaryMode::Off && !self.opts.wall_clock;
             let Some(first) = wait_any(0, want_usage) else {
@@ -347,7 +352,8 @@ impl Tracer {
     /// still attached: `PTRACE_O_EXITKILL` passed on to it would kill it. Its first stop is
     /// in the queue of reported stops, or comes at once: a new task stops before it runs.
     fn on_child_borrowed(&mut self, parent: i32, child: i32) {
-        self.pin.on_child_borrowed(child, self.tracees.keys().copied());
+        self.pin
+            .on_child_borrowed(child, self.tracees.keys().copied());
         let options = ptrace::seize_options(false, true, self.opts.seccomp_bpf);
         let _ = ptrace::set_options(parent, options);
         let status = match self.pending.iter().position(|&(tid, _, _)| tid == child) {
@@ -367,7 +373,8 @@ impl Tracer {
     /// with the original mask (and the signal it stopped for, if any).
     fn let_child_go(&mut self, child: i32, sig: i32, event: i32) {
         // Its parent's fork event may not have been handled yet.
-        self.pin.on_child_borrowed(child, self.tracees.keys().copied());
+        self.pin
+            .on_child_borrowed(child, self.tracees.keys().copied());
         let plain_signal = event == 0 && sig != libc::SIGTRAP | 0x80;
         let _ = ptrace::detach(child, if plain_signal { sig } else { 0 });
     }
