@@ -50,6 +50,11 @@ const MAX_INBUF: usize = 64 * 1024;
 /// the other connections of a worker.
 const SENDFILE_TURN: u64 = 4 << 20;
 
+/// A head is held back (`MSG_MORE`) to share its segment with a `sendfile` body of at most
+/// this size, which any receive window takes whole. Before a larger body the head waits only
+/// if the whole response fits in the window the client advertises (see `more_follows`).
+const HEAD_JOINS_BODY_MAX: u64 = 32 * 1024;
+
 /// What the worker does with the connection next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
@@ -289,9 +294,7 @@ impl Conn {
                 let _ = self.stream.set_nodelay(true);
                 self.nodelay = true;
             }
-            // MSG_MORE when a body follows (the head waits to share its segment) or when
-            // this is the last response (the FIN of `begin_close` joins it).
-            let more = self.body.is_some() || self.close_after;
+            let more = self.more_follows(ctx.out.len());
             match crate::net::send(&self.stream, &ctx.out, more) {
                 Ok(n) => {
                     ctx.stats.bytes_out += n as u64;
@@ -340,10 +343,31 @@ impl Conn {
         Next::Wait(Interest::READ)
     }
 
+    /// Whether `now` bytes sent now should wait (`MSG_MORE`) for what comes next: the file
+    /// body, to share its first segment, and after the last response the FIN of
+    /// `begin_close`.
+    ///
+    /// On a connection that stays open, a large body is waited for only if head and body
+    /// fit in the client's receive window. Linux grows a receiver's window only on a
+    /// segment that arrives with room to spare in its buffer; a 64 KiB first segment
+    /// (loopback's largest) leaves none, so a client slow to read (wrk with 500
+    /// connections) kept its initial ~93 KiB window and every 100 KiB response stalled on
+    /// a zero window (`TcpExtTCPToZeroWindowAdv`: 0.29 per response). A small head sent
+    /// first lets the window grow; once it has, heads wait for their bodies again. The
+    /// last response on a connection has no later one to speed up: it always waits.
+    fn more_follows(&self, now: usize) -> bool {
+        match &self.body {
+            Some(body) if body.remaining <= HEAD_JOINS_BODY_MAX || self.close_after => true,
+            Some(body) => crate::net::peer_window(&self.stream)
+                .is_some_and(|window| now as u64 + body.remaining <= u64::from(window)),
+            None => self.close_after,
+        }
+    }
+
     /// Sends leftovers and the file body. `Ok(true)`: all sent; `Ok(false)`: blocked.
     fn flush_pending(&mut self, ctx: &mut Ctx) -> io::Result<bool> {
         while self.out_pos < self.out.len() {
-            let more = self.body.is_some() || self.close_after;
+            let more = self.more_follows(self.out.len() - self.out_pos);
             match crate::net::send(&self.stream, &self.out[self.out_pos..], more) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {

@@ -1,7 +1,8 @@
 //! The socket calls the server makes that std does not offer: listeners with
 //! `SO_REUSEPORT` (one per worker thread, the kernel spreads new connections over them),
 //! `accept4` straight into non-blocking mode with the peer's address, `send` with
-//! `MSG_NOSIGNAL`/`MSG_MORE`, `sendfile`, and `shutdown` of the write side.
+//! `MSG_NOSIGNAL`/`MSG_MORE`, `sendfile`, `shutdown` of the write side, and the peer's
+//! receive window from `TCP_INFO`.
 
 use netcore::sys::cvt;
 use std::fs::File;
@@ -154,6 +155,26 @@ pub fn sendfile(
 /// Closes the sending side (FIN) while still reading: the start of a lingering close.
 pub fn shutdown_write(stream: &TcpStream) {
     let _ = stream.shutdown(std::net::Shutdown::Write);
+}
+
+/// The receive window the peer last advertised (`TCP_INFO`'s `tcpi_snd_wnd`), in bytes;
+/// `None` if the kernel does not report it (before Linux 5.4).
+pub fn peer_window(stream: &TcpStream) -> Option<u32> {
+    // SAFETY: tcp_info is plain integers; all zeroes is a valid value.
+    let mut info: libc::tcp_info = unsafe { mem::zeroed() };
+    let mut len = mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `info` and updates `len`.
+    let rc = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            &mut info as *mut libc::tcp_info as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    let wanted = mem::offset_of!(libc::tcp_info, tcpi_snd_wnd) + mem::size_of::<u32>();
+    (rc == 0 && len as usize >= wanted).then_some(info.tcpi_snd_wnd)
 }
 
 #[cfg(test)]

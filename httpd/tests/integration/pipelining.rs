@@ -169,22 +169,7 @@ zz\r\nGET /index.html HTTP/1.1\r\nHost: t\r\n\r\n";
 
 /// Segments this end of `c` has received so far (`TCP_INFO`'s `tcpi_segs_in`).
 fn segments_received(c: &TcpStream) -> u32 {
-    use std::os::fd::AsRawFd;
-    // SAFETY: tcp_info is plain integers; getsockopt writes at most `len` bytes into it.
-    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
-    // SAFETY: a live socket and a buffer of `len` bytes.
-    let rc = unsafe {
-        libc::getsockopt(
-            c.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_INFO,
-            &mut info as *mut libc::tcp_info as *mut libc::c_void,
-            &mut len,
-        )
-    };
-    assert_eq!(rc, 0, "TCP_INFO: {}", std::io::Error::last_os_error());
-    info.tcpi_segs_in
+    tcp_info(c).tcpi_segs_in
 }
 
 #[test]
@@ -208,5 +193,85 @@ fn the_last_response_and_the_fin_travel_in_one_segment() {
     assert!(
         from_server <= 2,
         "{from_server} segments from the server after the handshake (expected the request's ACK and one with the response and FIN)"
+    );
+}
+
+/// `TCP_INFO` of this end of `c`.
+fn tcp_info(c: &TcpStream) -> libc::tcp_info {
+    use std::os::fd::AsRawFd;
+    // SAFETY: tcp_info is plain integers; getsockopt writes at most `len` bytes into it.
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    // SAFETY: a live socket and a buffer of `len` bytes.
+    let rc = unsafe {
+        libc::getsockopt(
+            c.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            &mut info as *mut libc::tcp_info as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    assert_eq!(rc, 0, "TCP_INFO: {}", std::io::Error::last_os_error());
+    info
+}
+
+#[test]
+fn a_client_slow_to_read_gets_a_window_that_takes_a_whole_response() {
+    // The client asks for 100 KiB on a kept-alive connection and reads only once the whole
+    // response could have arrived (as wrk does with 500 connections). Linux grows the
+    // client's receive window only on a segment that arrives with room to spare: if every
+    // response began with a full 64 KiB segment (head and body together), the window would
+    // stay at its initial ~93 KiB and every response would stall on a zero window. httpd
+    // sends the head on its own while the response does not fit, so the window grows.
+    let s = Server::start();
+    const LEN: usize = 100 * 1024;
+    std::fs::write(s.root.join("100k.bin"), vec![b'x'; LEN]).unwrap();
+    let mut c = TcpStream::connect(s.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // SAFETY: a live socket; SO_RCVBUF is an int.
+    let rcvbuf = {
+        use std::os::fd::AsRawFd;
+        let mut v: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        unsafe {
+            libc::getsockopt(
+                c.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                &mut v as *mut libc::c_int as *mut libc::c_void,
+                &mut len,
+            )
+        };
+        v as usize
+    };
+    if rcvbuf < LEN + LEN / 4 {
+        eprintln!("skipped: a receive buffer of {rcvbuf} bytes cannot take the response");
+        return;
+    }
+    let mut response_len = 0;
+    for _ in 0..6 {
+        c.write_all(b"GET /100k.bin HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 16384];
+        loop {
+            let n = c.read(&mut buf).unwrap();
+            assert!(n > 0, "closed early");
+            raw.extend_from_slice(&buf[..n]);
+            if let Some(head_end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                if raw.len() >= head_end + 4 + LEN {
+                    response_len = raw.len();
+                    break;
+                }
+            }
+        }
+        assert_eq!(one_response(&raw, false).body.len(), LEN);
+    }
+    let window = tcp_info(&c).tcpi_rcv_ssthresh as usize;
+    assert!(
+        window >= response_len,
+        "the client's window stayed at {window} bytes, less than a {response_len}-byte response"
     );
 }
