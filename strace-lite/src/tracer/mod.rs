@@ -86,6 +86,9 @@ pub struct Tracer {
     ticks_seen: u64,
     /// Stops taken from `wait4` and not handled yet: (tid, status, system time).
     pending: std::collections::VecDeque<(i32, i32, Duration)>,
+    /// Stops reported so far (wrapping), and looks for more stops in a row that found none.
+    stops_seen: u32,
+    empty_drains: u32,
 }
 
 impl Tracer {
@@ -135,6 +138,8 @@ impl Tracer {
             pin: cpu_pin::CpuPin::new(opts.same_cpu, opts.follow_forks),
             ticks_seen: 0,
             pending: Default::default(),
+            stops_seen: 0,
+            empty_drains: 0,
             opts,
         })
     }
@@ -244,17 +249,27 @@ impl Tracer {
                     _ => return,
                 }
             };
-            if self.tracees.len() < 2 {
-                self.handle_stop(first.0, first.1, first.2);
-                continue;
-            }
             // Several tracees: take every stop already reported before handling any, as
             // strace does. Each is handled once, oldest first, so a busy thread cannot
             // starve the others; and a tracee reported last has left its CPU by the time
-            // its turn comes, so the ptrace calls on it find it inactive at once.
+            // its turn comes, so the ptrace calls on it find it inactive at once. When
+            // only one of them is busy (a shell waiting for its child) the look finds
+            // nothing and costs a wait4 per stop: after a few empty looks, only every
+            // DRAIN_PROBE-th stop looks, until one finds something again.
             self.pending.push_back(first);
-            while let Some(next) = wait_any(libc::WNOHANG, want_usage) {
-                self.pending.push_back(next);
+            self.stops_seen = self.stops_seen.wrapping_add(1);
+            let look = self.tracees.len() >= 2
+                && (self.empty_drains < DRAIN_MISSES || self.stops_seen % DRAIN_PROBE == 0);
+            if look {
+                let before = self.pending.len();
+                while let Some(next) = wait_any(libc::WNOHANG, want_usage) {
+                    self.pending.push_back(next);
+                }
+                self.empty_drains = if self.pending.len() > before {
+                    0
+                } else {
+                    self.empty_drains.saturating_add(1)
+                };
             }
             while let Some((pid, status, stime)) = self.pending.pop_front() {
                 self.handle_stop(pid, status, stime);
@@ -1079,6 +1094,11 @@ fn install_stop_handlers() {
     // SAFETY: ignoring SIGPIPE.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
 }
+
+/// Empty looks for more reported stops (see `event_loop`) after which only every
+/// `DRAIN_PROBE`-th stop looks.
+const DRAIN_MISSES: u32 = 4;
+const DRAIN_PROBE: u32 = 16;
 
 /// The next status of `tid` (a tracee), waiting for it; `None` if it is not ours.
 fn wait_for(tid: i32) -> Option<i32> {
