@@ -17,53 +17,95 @@ pub fn quote(bytes: &[u8], hex: u8) -> String {
             .any(|&c| c > 0x7e || (c < b' ' && !(9..=13).contains(&c))),
         _ => true,
     };
-    // Built byte by byte without formatting machinery: an output-heavy trace (-s 256
-    // of binary data) spends most of the tracer's own time here.
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s: Vec<u8> = Vec::with_capacity(bytes.len() * if use_hex { 4 } else { 2 } + 2);
-    s.push(b'"');
+    // Built from tables into one buffer sized for the worst case (four bytes out per byte
+    // in): an output-heavy trace (-s 256 of binary data) spends most of the tracer's own
+    // time here.
+    let mut s = vec![0u8; bytes.len() * 4 + 2];
+    s[0] = b'"';
+    let mut n = 1;
     for (i, &c) in bytes.iter().enumerate() {
-        if use_hex {
-            s.extend_from_slice(&[
-                b'\\',
-                b'x',
-                HEX[usize::from(c >> 4)],
-                HEX[usize::from(c & 15)],
-            ]);
-            continue;
-        }
-        match c {
-            b'"' => s.extend_from_slice(b"\\\""),
-            b'\\' => s.extend_from_slice(b"\\\\"),
-            b'\x0c' => s.extend_from_slice(b"\\f"),
-            b'\n' => s.extend_from_slice(b"\\n"),
-            b'\r' => s.extend_from_slice(b"\\r"),
-            b'\t' => s.extend_from_slice(b"\\t"),
-            b'\x0b' => s.extend_from_slice(b"\\v"),
-            0x20..=0x7e => s.push(c),
-            _ => {
-                let next_is_octal_digit =
-                    bytes.get(i + 1).is_some_and(|n| (b'0'..=b'7').contains(n));
-                s.push(b'\\');
-                let digits = [b'0' + (c >> 6), b'0' + ((c >> 3) & 7), b'0' + (c & 7)];
-                // Shortest octal, unless a digit follows (then always three).
-                let skip = if next_is_octal_digit {
-                    0
-                } else if c < 8 {
-                    2
-                } else if c < 64 {
-                    1
-                } else {
-                    0
-                };
-                s.extend_from_slice(&digits[skip..]);
+        let (len, esc) = if use_hex {
+            HEX_ESCAPES[usize::from(c)]
+        } else {
+            let (len, esc) = ESCAPES[usize::from(c)];
+            // A short octal escape followed by an octal digit would read as a longer one.
+            let octal_follows = bytes.get(i + 1).is_some_and(|d| (b'0'..=b'7').contains(d));
+            if len > 1 && esc[1].is_ascii_digit() && octal_follows {
+                LONG_OCTAL[usize::from(c)]
+            } else {
+                (len, esc)
             }
-        }
+        };
+        s[n..n + 4].copy_from_slice(&esc);
+        n += usize::from(len);
     }
-    s.push(b'"');
-    // Only ASCII was pushed.
+    s[n] = b'"';
+    s.truncate(n + 1);
+    // Only ASCII was written.
     String::from_utf8(s).unwrap_or_default()
 }
+
+/// One byte inside quotes: its length and bytes (padded to four).
+type Escape = (u8, [u8; 4]);
+
+const fn octal_escape(c: u8, digits: usize) -> Escape {
+    let all = [b'0' + (c >> 6), b'0' + ((c >> 3) & 7), b'0' + (c & 7)];
+    let mut out = [b'\\', 0, 0, 0];
+    let mut k = 0;
+    while k < digits {
+        out[1 + k] = all[3 - digits + k];
+        k += 1;
+    }
+    (1 + digits as u8, out)
+}
+
+/// strace's escape of each byte: C escapes, printable ASCII as is, the rest in the
+/// shortest octal.
+const ESCAPES: [Escape; 256] = {
+    let mut t = [(0u8, [0u8; 4]); 256];
+    let mut c = 0usize;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = match b {
+            b'"' => (2, [b'\\', b'"', 0, 0]),
+            b'\\' => (2, [b'\\', b'\\', 0, 0]),
+            b'\x0c' => (2, [b'\\', b'f', 0, 0]),
+            b'\n' => (2, [b'\\', b'n', 0, 0]),
+            b'\r' => (2, [b'\\', b'r', 0, 0]),
+            b'\t' => (2, [b'\\', b't', 0, 0]),
+            b'\x0b' => (2, [b'\\', b'v', 0, 0]),
+            0x20..=0x7e => (1, [b, 0, 0, 0]),
+            _ if b < 8 => octal_escape(b, 1),
+            _ if b < 64 => octal_escape(b, 2),
+            _ => octal_escape(b, 3),
+        };
+        c += 1;
+    }
+    t
+};
+
+/// Three-digit octal for every byte (used when an octal digit follows).
+const LONG_OCTAL: [Escape; 256] = {
+    let mut t = [(0u8, [0u8; 4]); 256];
+    let mut c = 0usize;
+    while c < 256 {
+        t[c] = octal_escape(c as u8, 3);
+        c += 1;
+    }
+    t
+};
+
+/// `\xNN` for every byte.
+const HEX_ESCAPES: [Escape; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut t = [(0u8, [0u8; 4]); 256];
+    let mut c = 0usize;
+    while c < 256 {
+        t[c] = (4, [b'\\', b'x', HEX[c >> 4], HEX[c & 15]]);
+        c += 1;
+    }
+    t
+};
 
 /// Apply the `-X` style: `raw` alone, the symbolic `text` alone (the default), or both
 /// as `raw /* text */`.
