@@ -162,6 +162,39 @@ fn auto_lets_go_when_two_tracees_compute_side_by_side() {
     assert_eq!(allowed(&["-f"], &script), untraced_allowed());
 }
 
+/// `side_by_side MODE MS` traced with `-f`: the mask its main thread ends with.
+fn side_by_side_allowed(mode: &str) -> String {
+    let prog = program("side_by_side");
+    let out = traced(&["-f"], &[prog.to_str().unwrap(), mode, "800"]);
+    out.lines()
+        .last()
+        .and_then(|l| l.strip_prefix("Cpus_allowed_list:"))
+        .unwrap_or_else(|| panic!("{out:?}"))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn auto_lets_go_when_two_threads_compute_side_by_side() {
+    if !several_cpus() {
+        eprintln!("skipped: one CPU, nothing to pin");
+        return;
+    }
+    assert_eq!(side_by_side_allowed("compute"), untraced_allowed());
+}
+
+#[test]
+fn auto_keeps_threads_that_mostly_make_system_calls_pinned() {
+    if !several_cpus() {
+        eprintln!("skipped: one CPU, nothing to pin");
+        return;
+    }
+    // Two threads in a getppid loop spend their time in ptrace stops, not in their own
+    // code: every stop goes through the one tracer, and on its CPU a stop is cheaper.
+    let mask = side_by_side_allowed("calls");
+    assert!(one_cpu(&mask), "let go: {mask:?}");
+}
+
 #[test]
 fn the_tick_timer_stops_once_let_go() {
     if !several_cpus() {

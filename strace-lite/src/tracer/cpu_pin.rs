@@ -17,10 +17,14 @@
 //!   child is held at its first stop, before running any code of its own; the tracer gives
 //!   it the original mask, lets it go (`PTRACE_DETACH`), and stops asking. Nothing is read
 //!   at each syscall's entry for this: `-c` reads the number at exit only;
-//! - with `-f` (all tasks traced), when a thread is created (`PTRACE_EVENT_CLONE`:
-//!   threads exist to run side by side), or when two tracees are seen outside a syscall
-//!   (running their own code) at two timer ticks in a row: a fork whose parent then waits,
-//!   as in a shell script, stays pinned; two processes computing side by side do not;
+//! - with `-f` (all tasks traced), when two tracees compute side by side: at two timer
+//!   ticks in a row, two tracees were outside a syscall, two had user CPU time since the
+//!   last tick, and together the tracees' user time was at least a quarter of the interval
+//!   (or, past `MAX_WATCHED` tracees, two were outside a syscall). A fork whose parent then
+//!   waits, as in a shell script, stays pinned; so do threads that mostly make system calls
+//!   (every stop goes through the one tracer anyway, and on one CPU a stop costs two task
+//!   switches there instead of wake-ups sent across CPUs: 4 threads making `getppid` calls
+//!   run in 0.7 of the time pinned); two processes or threads computing do not;
 //! - when the command sets its own affinity (`sched_setaffinity`): its choice wins.
 //!
 //! While pinned, `sched_getaffinity` answers are rewritten to the original mask, so `nproc`
@@ -30,11 +34,15 @@
 //! `--seccomp-bpf` (few stops, and the tracer would not see the calls above).
 
 use crate::cli::SameCpu;
+use std::collections::HashMap;
 use std::io;
 use std::time::{Duration, Instant};
 
-/// Timer ticks in a row with two tracees running before `auto` lets go.
+/// Timer ticks in a row with two tracees computing before `auto` lets go.
 const BUSY_TICKS: u32 = 2;
+/// Beyond this many tracees their CPU times are not read at each tick: two of them outside
+/// a syscall at two ticks is enough to let go.
+const MAX_WATCHED: usize = 64;
 /// How long after letting go a new tracee may still carry the pin (a `fork` that was under
 /// way: its child is reported a moment later).
 const RELEASE_WINDOW: Duration = Duration::from_secs(1);
@@ -59,6 +67,9 @@ pub struct CpuPin {
     /// When the pin was let go (a task whose creation was under way then may carry it).
     released_at: Option<Instant>,
     busy_ticks: u32,
+    /// Each tracee's user CPU time (clock ticks) at the last timer tick, and when that was.
+    user_time: HashMap<i32, u64>,
+    last_tick: Instant,
 }
 
 impl CpuPin {
@@ -71,6 +82,8 @@ impl CpuPin {
             pinned: Vec::new(),
             released_at: None,
             busy_ticks: 0,
+            user_time: HashMap::new(),
+            last_tick: Instant::now(),
         }
     }
 
@@ -101,6 +114,8 @@ impl CpuPin {
         set_affinity(0, &one)?;
         self.pinned = one;
         self.active = true;
+        // The command starts now, with no CPU time of its own.
+        self.last_tick = Instant::now();
         Ok(())
     }
 
@@ -187,26 +202,44 @@ impl CpuPin {
         }
     }
 
-    /// A new thread (`PTRACE_EVENT_CLONE`): threads exist to run side by side.
-    pub fn on_thread_created(&mut self, tids: impl Iterator<Item = i32>) {
-        if self.managed() {
-            self.release(tids);
-        }
-    }
-
     /// A timer tick; `running` tracees are outside a syscall.
     pub fn on_tick(&mut self, running: usize, tids: impl Iterator<Item = i32>) {
         if !self.wants_ticks() {
             return;
         }
-        if running < 2 {
+        let now = Instant::now();
+        let interval = now.duration_since(std::mem::replace(&mut self.last_tick, now));
+        let tids: Vec<i32> = tids.collect();
+        let computing = running >= 2
+            && (tids.len() > MAX_WATCHED || self.user_time_says_computing(&tids, interval));
+        if !computing {
             self.busy_ticks = 0;
             return;
         }
         self.busy_ticks += 1;
         if self.busy_ticks >= BUSY_TICKS {
-            self.release(tids);
+            self.release(tids.into_iter());
         }
+    }
+
+    /// Reads every tracee's user time: at least two of them had some since the last tick,
+    /// and together at least a quarter of `interval` (threads in a loop of system calls have
+    /// a few percent: their time goes to ptrace stops). A task new since then started at
+    /// zero.
+    fn user_time_says_computing(&mut self, tids: &[i32], interval: Duration) -> bool {
+        let mut now = HashMap::with_capacity(tids.len());
+        let (mut busy, mut total) = (0, 0);
+        for &tid in tids {
+            let Some(ticks) = user_ticks(tid) else {
+                continue;
+            };
+            let spent = ticks.saturating_sub(self.user_time.get(&tid).copied().unwrap_or(0));
+            busy += usize::from(spent > 0);
+            total += spent;
+            now.insert(tid, ticks);
+        }
+        self.user_time = now;
+        busy >= 2 && ticks_to_duration(total) * 4 >= interval
     }
 
     /// A new tracee: one whose creation was under way when the others were let go may
@@ -237,6 +270,22 @@ impl CpuPin {
         self.active = false;
         self.released_at = Some(Instant::now());
     }
+}
+
+/// The user CPU time of task `tid` in clock ticks (field 14 of `/proc/TID/stat`, after the
+/// command name in parentheses, which may itself hold spaces and parentheses).
+fn user_ticks(tid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{tid}/stat")).ok()?;
+    let (_, fields) = stat.rsplit_once(')')?;
+    fields.split_whitespace().nth(11)?.parse().ok()
+}
+
+/// `ticks` of `/proc` CPU time as a duration.
+fn ticks_to_duration(ticks: u64) -> Duration {
+    // SAFETY: no pointers; returns the clock ticks per second (or -1).
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    let per_second = u64::try_from(per_second).unwrap_or(100).max(1);
+    Duration::from_nanos(ticks.saturating_mul(1_000_000_000 / per_second))
 }
 
 /// The mask of `tid` (0: this thread) in the kernel's size.

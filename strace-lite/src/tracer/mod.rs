@@ -316,9 +316,6 @@ impl Tracer {
                             self.adopt(child);
                         }
                     }
-                    if event == libc::PTRACE_EVENT_CLONE {
-                        self.pin.on_thread_created(self.tracees.keys().copied());
-                    }
                 }
                 libc::PTRACE_EVENT_EXEC => self.on_exec(tid),
                 libc::PTRACE_EVENT_SECCOMP => self.on_seccomp_stop(tid, stime),
