@@ -203,21 +203,28 @@ fn the_tick_timer_stops_once_let_go() {
     }
     // Tracing to stderr, the 100 ms timer is there only for the pin's ticks: once two
     // loops running side by side have made the tracer let go, a second of `sleep` must
-    // not be interrupted ten more times. strace counts the tracer's timer signals.
+    // not be interrupted ten more times. strace counts the tracer's timer signals after
+    // its last sched_setaffinity (the let-go ends with the tracer's own mask): how long
+    // the let-go takes depends on how busy the machine is, what follows does not.
     let dir = scratch_dir("same-cpu-timer");
     let outer = dir.join("outer");
     let script = "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done & \
                   j=0; while [ $j -lt 300000 ]; do j=$((j+1)); done; wait; sleep 1";
     let run = run_with_deadline(
         Command::new(STRACE)
-            .args(["-e", "trace=setitimer", "-o", outer.to_str().unwrap()])
+            .args(["-e", "trace=setitimer,sched_setaffinity"])
+            .args(["-o", outer.to_str().unwrap()])
             .args([STRACE_LITE, "-f", "-qq", "sh", "-c", script])
             .stdin(Stdio::null()),
         Duration::from_secs(60),
     );
     assert_eq!(run.status.code(), Some(0), "{}", run.stderr);
     let outer = std::fs::read_to_string(&outer).unwrap();
-    let ticks = outer
+    let after_let_go = outer
+        .rsplit_once("sched_setaffinity(0,")
+        .unwrap_or_else(|| panic!("never let go:\n{outer}"))
+        .1;
+    let ticks = after_let_go
         .lines()
         .filter(|l| l.starts_with("--- SIGALRM"))
         .count();
@@ -225,7 +232,7 @@ fn the_tick_timer_stops_once_let_go() {
         outer.contains("setitimer(ITIMER_REAL, {it_interval={tv_sec=0, tv_usec=0}"),
         "{outer}"
     );
-    assert!(ticks <= 5, "{ticks} ticks after the let-go:\n{outer}");
+    assert!(ticks <= 2, "{ticks} ticks after the let-go:\n{outer}");
 }
 
 #[test]

@@ -17,14 +17,16 @@
 //!   child is held at its first stop, before running any code of its own; the tracer gives
 //!   it the original mask, lets it go (`PTRACE_DETACH`), and stops asking. Nothing is read
 //!   at each syscall's entry for this: `-c` reads the number at exit only;
-//! - with `-f` (all tasks traced), when two tracees compute side by side: at two timer
-//!   ticks in a row, two tracees were outside a syscall, two had user CPU time since the
-//!   last tick, and together the tracees' user time was at least a quarter of the interval
-//!   (or, past `MAX_WATCHED` tracees, two were outside a syscall). A fork whose parent then
+//! - with `-f` (all tasks traced), when two tracees compute side by side. At two timer
+//!   ticks in a row: two tracees were outside a syscall, and since the last tick (CPU
+//!   times from `/proc/TID/schedstat`) the tracees ran at least half the time, two of them
+//!   at least a twentieth each, and twice as long as the tracer. A fork whose parent then
 //!   waits, as in a shell script, stays pinned; so do threads that mostly make system calls
-//!   (every stop goes through the one tracer anyway, and on one CPU a stop costs two task
-//!   switches there instead of wake-ups sent across CPUs: 4 threads making `getppid` calls
-//!   run in 0.7 of the time pinned); two processes or threads computing do not;
+//!   (4 threads in a `getppid` loop run about 0.6 as long as the tracer: every stop goes
+//!   through the one tracer anyway, and on one CPU a stop costs two task switches there
+//!   instead of wake-ups sent across CPUs, 2.8 s against 4.0 s let go); two processes or
+//!   threads computing do not. Past `MAX_WATCHED` tracees, two outside a syscall at two
+//!   ticks are enough;
 //! - when the command sets its own affinity (`sched_setaffinity`): its choice wins.
 //!
 //! While pinned, `sched_getaffinity` answers are rewritten to the original mask, so `nproc`
@@ -67,8 +69,9 @@ pub struct CpuPin {
     /// When the pin was let go (a task whose creation was under way then may carry it).
     released_at: Option<Instant>,
     busy_ticks: u32,
-    /// Each tracee's user CPU time (clock ticks) at the last timer tick, and when that was.
-    user_time: HashMap<i32, u64>,
+    /// Each tracee's CPU time (ns) at the last timer tick, the tracer's, and when that was.
+    run_time: HashMap<i32, u64>,
+    tracer_time: u64,
     last_tick: Instant,
 }
 
@@ -82,7 +85,8 @@ impl CpuPin {
             pinned: Vec::new(),
             released_at: None,
             busy_ticks: 0,
-            user_time: HashMap::new(),
+            run_time: HashMap::new(),
+            tracer_time: 0,
             last_tick: Instant::now(),
         }
     }
@@ -116,6 +120,7 @@ impl CpuPin {
         self.active = true;
         // The command starts now, with no CPU time of its own.
         self.last_tick = Instant::now();
+        self.tracer_time = tracer_cpu_ns();
         Ok(())
     }
 
@@ -211,7 +216,7 @@ impl CpuPin {
         let interval = now.duration_since(std::mem::replace(&mut self.last_tick, now));
         let tids: Vec<i32> = tids.collect();
         let computing = running >= 2
-            && (tids.len() > MAX_WATCHED || self.user_time_says_computing(&tids, interval));
+            && (tids.len() > MAX_WATCHED || self.run_times_say_computing(&tids, interval));
         if !computing {
             self.busy_ticks = 0;
             return;
@@ -222,24 +227,31 @@ impl CpuPin {
         }
     }
 
-    /// Reads every tracee's user time: at least two of them had some since the last tick,
-    /// and together at least a quarter of `interval` (threads in a loop of system calls have
-    /// a few percent: their time goes to ptrace stops). A task new since then started at
-    /// zero.
-    fn user_time_says_computing(&mut self, tids: &[i32], interval: Duration) -> bool {
+    /// Reads every tracee's CPU time and the tracer's: since the last tick, the tracees
+    /// ran at least half of `interval`, two of them at least a twentieth each, and twice
+    /// as long as the tracer. A task new since then started at zero. Without schedstat
+    /// files (a kernel without `CONFIG_SCHED_INFO`), tracees outside a syscall are enough.
+    fn run_times_say_computing(&mut self, tids: &[i32], interval: Duration) -> bool {
+        let interval = u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX);
         let mut now = HashMap::with_capacity(tids.len());
-        let (mut busy, mut total) = (0, 0);
+        let (mut busy, mut total) = (0, 0u64);
         for &tid in tids {
-            let Some(ticks) = user_ticks(tid) else {
+            let Some(ns) = run_ns(tid) else {
                 continue;
             };
-            let spent = ticks.saturating_sub(self.user_time.get(&tid).copied().unwrap_or(0));
-            busy += usize::from(spent > 0);
-            total += spent;
-            now.insert(tid, ticks);
+            let spent = ns.saturating_sub(self.run_time.get(&tid).copied().unwrap_or(0));
+            busy += usize::from(spent.saturating_mul(20) >= interval);
+            total = total.saturating_add(spent);
+            now.insert(tid, ns);
         }
-        self.user_time = now;
-        busy >= 2 && ticks_to_duration(total) * 4 >= interval
+        let tracer = tracer_cpu_ns();
+        let tracer_spent = tracer.saturating_sub(std::mem::replace(&mut self.tracer_time, tracer));
+        let unknown = now.is_empty();
+        self.run_time = now;
+        unknown
+            || (busy >= 2
+                && total.saturating_mul(2) >= interval
+                && total >= tracer_spent.saturating_mul(2))
     }
 
     /// A new tracee: one whose creation was under way when the others were let go may
@@ -272,20 +284,25 @@ impl CpuPin {
     }
 }
 
-/// The user CPU time of task `tid` in clock ticks (field 14 of `/proc/TID/stat`, after the
-/// command name in parentheses, which may itself hold spaces and parentheses).
-fn user_ticks(tid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{tid}/stat")).ok()?;
-    let (_, fields) = stat.rsplit_once(')')?;
-    fields.split_whitespace().nth(11)?.parse().ok()
+/// The CPU time task `tid` has run, in ns (the first field of `/proc/TID/schedstat`).
+fn run_ns(tid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{tid}/schedstat")).ok()?;
+    stat.split_whitespace().next()?.parse().ok()
 }
 
-/// `ticks` of `/proc` CPU time as a duration.
-fn ticks_to_duration(ticks: u64) -> Duration {
-    // SAFETY: no pointers; returns the clock ticks per second (or -1).
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    let per_second = u64::try_from(per_second).unwrap_or(100).max(1);
-    Duration::from_nanos(ticks.saturating_mul(1_000_000_000 / per_second))
+/// The CPU time this thread (the tracer's loop) has run, in ns.
+fn tracer_cpu_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: the kernel writes one timespec into `ts`.
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
+        return 0;
+    }
+    (ts.tv_sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(ts.tv_nsec as u64)
 }
 
 /// The mask of `tid` (0: this thread) in the kernel's size.
