@@ -69,10 +69,10 @@ pub struct CpuPin {
     /// When the pin was let go (a task whose creation was under way then may carry it).
     released_at: Option<Instant>,
     busy_ticks: u32,
-    /// Each tracee's CPU time (ns) at the last timer tick, the tracer's, and when that was.
+    /// Each tracee's CPU time (ns) when they were last read, the tracer's, and when.
     run_time: HashMap<i32, u64>,
     tracer_time: u64,
-    last_tick: Instant,
+    last_read: Instant,
 }
 
 impl CpuPin {
@@ -87,7 +87,7 @@ impl CpuPin {
             busy_ticks: 0,
             run_time: HashMap::new(),
             tracer_time: 0,
-            last_tick: Instant::now(),
+            last_read: Instant::now(),
         }
     }
 
@@ -119,7 +119,7 @@ impl CpuPin {
         self.pinned = one;
         self.active = true;
         // The command starts now, with no CPU time of its own.
-        self.last_tick = Instant::now();
+        self.last_read = Instant::now();
         self.tracer_time = tracer_cpu_ns();
         Ok(())
     }
@@ -212,11 +212,9 @@ impl CpuPin {
         if !self.wants_ticks() {
             return;
         }
-        let now = Instant::now();
-        let interval = now.duration_since(std::mem::replace(&mut self.last_tick, now));
         let tids: Vec<i32> = tids.collect();
-        let computing = running >= 2
-            && (tids.len() > MAX_WATCHED || self.run_times_say_computing(&tids, interval));
+        let computing =
+            running >= 2 && (tids.len() > MAX_WATCHED || self.run_times_say_computing(&tids));
         if !computing {
             self.busy_ticks = 0;
             return;
@@ -227,13 +225,17 @@ impl CpuPin {
         }
     }
 
-    /// Reads every tracee's CPU time and the tracer's: since the last tick, the tracees
-    /// ran at least half of `interval`, two of them at least a twentieth each, and twice
-    /// as long as the tracer. A task new since then started at zero. Without schedstat
-    /// files (a kernel without `CONFIG_SCHED_INFO`), tracees outside a syscall are enough.
-    fn run_times_say_computing(&mut self, tids: &[i32], interval: Duration) -> bool {
+    /// Reads every tracee's CPU time and the tracer's: since they were last read (the
+    /// last tick, or further back if fewer than two tracees ran at the ticks between), the
+    /// tracees ran at least half the time, two of them at least a twentieth each, and
+    /// twice as long as the tracer. A task new since then started at zero. Without
+    /// schedstat files (a kernel without `CONFIG_SCHED_INFO`), tracees outside a syscall
+    /// are enough.
+    fn run_times_say_computing(&mut self, tids: &[i32]) -> bool {
+        let now = Instant::now();
+        let interval = now.duration_since(std::mem::replace(&mut self.last_read, now));
         let interval = u64::try_from(interval.as_nanos()).unwrap_or(u64::MAX);
-        let mut now = HashMap::with_capacity(tids.len());
+        let mut read = HashMap::with_capacity(tids.len());
         let (mut busy, mut total) = (0, 0u64);
         for &tid in tids {
             let Some(ns) = run_ns(tid) else {
@@ -242,12 +244,12 @@ impl CpuPin {
             let spent = ns.saturating_sub(self.run_time.get(&tid).copied().unwrap_or(0));
             busy += usize::from(spent.saturating_mul(20) >= interval);
             total = total.saturating_add(spent);
-            now.insert(tid, ns);
+            read.insert(tid, ns);
         }
         let tracer = tracer_cpu_ns();
         let tracer_spent = tracer.saturating_sub(std::mem::replace(&mut self.tracer_time, tracer));
-        let unknown = now.is_empty();
-        self.run_time = now;
+        let unknown = read.is_empty();
+        self.run_time = read;
         unknown
             || (busy >= 2
                 && total.saturating_mul(2) >= interval
