@@ -32,7 +32,11 @@ const ALLOWED: &str = "grep Cpus_allowed_list /proc/self/status >&2; :";
 const NPROC: &str = "exec nproc >&2";
 
 fn allowed(args: &[&str], script: &str) -> String {
-    let out = traced(args, &["sh", "-c", script]);
+    last_allowed(&traced(args, &["sh", "-c", script]))
+}
+
+/// The CPU list of the last line of `out`, a `Cpus_allowed_list:` line of /proc.
+fn last_allowed(out: &str) -> String {
     out.lines()
         .last()
         .and_then(|l| l.strip_prefix("Cpus_allowed_list:"))
@@ -61,10 +65,18 @@ fn several_cpus() -> bool {
     std::thread::available_parallelism().map_or(1, |n| n.get()) > 1
 }
 
+/// On a one-CPU machine there is nothing to pin: says so, for the test to return.
+fn skipped_on_one_cpu() -> bool {
+    let skip = !several_cpus();
+    if skip {
+        eprintln!("skipped: one CPU, nothing to pin");
+    }
+    skip
+}
+
 #[test]
 fn auto_pins_a_single_process_and_hides_it_from_sched_getaffinity() {
-    if !several_cpus() {
-        eprintln!("skipped: one CPU, nothing to pin");
+    if skipped_on_one_cpu() {
         return;
     }
     // Traced with -f and the shell waiting for its child: one task runs at a time, so
@@ -85,8 +97,7 @@ fn auto_pins_a_single_process_and_hides_it_from_sched_getaffinity() {
 
 #[test]
 fn auto_lets_go_before_an_untraced_child_is_created() {
-    if !several_cpus() {
-        eprintln!("skipped: one CPU, nothing to pin");
+    if skipped_on_one_cpu() {
         return;
     }
     // Without -f the shell's child is not traced: it must start with the original mask.
@@ -111,8 +122,7 @@ fn auto_lets_go_before_an_untraced_child_is_created() {
 
 #[test]
 fn an_untraced_child_outlives_the_tracer_untraced_and_unpinned() {
-    if !several_cpus() {
-        eprintln!("skipped: one CPU, nothing to pin");
+    if skipped_on_one_cpu() {
         return;
     }
     // The command starts a background child and exits at once: the tracer may see the
@@ -149,8 +159,7 @@ fn an_untraced_child_outlives_the_tracer_untraced_and_unpinned() {
 
 #[test]
 fn auto_lets_go_when_two_tracees_compute_side_by_side() {
-    if !several_cpus() {
-        eprintln!("skipped: one CPU, nothing to pin");
+    if skipped_on_one_cpu() {
         return;
     }
     // Two shell loops with no system calls, a second or so each: the tracer sees two
@@ -165,19 +174,12 @@ fn auto_lets_go_when_two_tracees_compute_side_by_side() {
 /// `side_by_side MODE MS` traced with `-f`: the mask its main thread ends with.
 fn side_by_side_allowed(mode: &str) -> String {
     let prog = program("side_by_side");
-    let out = traced(&["-f"], &[prog.to_str().unwrap(), mode, "800"]);
-    out.lines()
-        .last()
-        .and_then(|l| l.strip_prefix("Cpus_allowed_list:"))
-        .unwrap_or_else(|| panic!("{out:?}"))
-        .trim()
-        .to_string()
+    last_allowed(&traced(&["-f"], &[prog.to_str().unwrap(), mode, "800"]))
 }
 
 #[test]
 fn auto_lets_go_when_two_threads_compute_side_by_side() {
-    if !several_cpus() {
-        eprintln!("skipped: one CPU, nothing to pin");
+    if skipped_on_one_cpu() {
         return;
     }
     assert_eq!(side_by_side_allowed("compute"), untraced_allowed());
@@ -185,8 +187,7 @@ fn auto_lets_go_when_two_threads_compute_side_by_side() {
 
 #[test]
 fn auto_keeps_threads_that_mostly_make_system_calls_pinned() {
-    if !several_cpus() {
-        eprintln!("skipped: one CPU, nothing to pin");
+    if skipped_on_one_cpu() {
         return;
     }
     // Two threads in a getppid loop spend their time in ptrace stops, not in their own
@@ -197,8 +198,7 @@ fn auto_keeps_threads_that_mostly_make_system_calls_pinned() {
 
 #[test]
 fn the_tick_timer_stops_once_let_go() {
-    if !several_cpus() {
-        eprintln!("skipped: one CPU, nothing to pin");
+    if skipped_on_one_cpu() {
         return;
     }
     // Tracing to stderr, the 100 ms timer is there only for the pin's ticks: once two
@@ -237,8 +237,7 @@ fn the_tick_timer_stops_once_let_go() {
 
 #[test]
 fn always_pins_for_the_whole_run_and_never_does_not_pin() {
-    if !several_cpus() {
-        eprintln!("skipped: one CPU, nothing to pin");
+    if skipped_on_one_cpu() {
         return;
     }
     assert!(one_cpu(&allowed(&["--same-cpu"], ALLOWED)));
@@ -270,8 +269,7 @@ fn always_is_refused_with_p_and_a_bad_value_is_a_usage_error() {
 
 #[test]
 fn a_command_let_go_by_ctrl_c_leaves_unpinned() {
-    if !several_cpus() {
-        eprintln!("skipped: one CPU, nothing to pin");
+    if skipped_on_one_cpu() {
         return;
     }
     use std::os::unix::process::ExitStatusExt;
@@ -336,8 +334,7 @@ fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> std::proces
 
 #[test]
 fn a_command_that_sets_its_own_affinity_keeps_it_for_its_children() {
-    if !several_cpus() {
-        eprintln!("skipped: one CPU, nothing to pin");
+    if skipped_on_one_cpu() {
         return;
     }
     // Whichever CPU the tracer pinned to, taskset's choice wins and the shell's child
