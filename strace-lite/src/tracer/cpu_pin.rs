@@ -18,8 +18,8 @@
 //!   it the original mask, lets it go (`PTRACE_DETACH`), and stops asking. Nothing is read
 //!   at each syscall's entry for this: `-c` reads the number at exit only;
 //! - with `-f` (all tasks traced), when two tracees compute side by side. At two timer
-//!   ticks in a row: two tracees were outside a syscall, and since the last tick (CPU
-//!   times from `/proc/TID/schedstat`) the tracees ran at least half the time, two of them
+//!   ticks in a row: two tracees were outside a syscall, and since their CPU times (from
+//!   `/proc/TID/schedstat`) were last read the tracees ran at least half the time, two of them
 //!   at least a twentieth each, and twice as long as the tracer. A fork whose parent then
 //!   waits, as in a shell script, stays pinned; so do threads that mostly make system calls
 //!   (4 threads in a `getppid` loop run about 0.6 as long as the tracer: every stop goes
