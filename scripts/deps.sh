@@ -15,7 +15,7 @@ apt_pkgs=(
   rustc-web rust-web-src libclang1-22
   make gcc g++ bc flex bison libelf-dev libssl-dev cpio xz-utils
   busybox-static qemu-system-x86
-  curl netcat-openbsd strace apache2-utils chromium python3-venv
+  curl netcat-openbsd strace apache2-utils chromium python3-venv iproute2
 )
 
 missing=()

@@ -20,6 +20,7 @@
 //! [`Settings::overlay`] lets the flags override the file, and [`Settings::into_options`]
 //! fills the rest with the defaults.
 
+use crate::congestion::Congestion;
 use crate::parse::Limits;
 use crate::server::{Options, Timeouts};
 use std::ffi::CString;
@@ -62,6 +63,8 @@ pub struct Settings {
     pub worker_processes: Option<usize>,
     /// Serve as root (started as root without `user`, or `user root`): refused unless set.
     pub allow_root: Option<bool>,
+    /// The listeners' TCP congestion control.
+    pub tcp_congestion: Option<Congestion>,
 }
 
 /// A config error: the file, the line (0 when the file itself is at fault) and the problem.
@@ -212,6 +215,7 @@ pub fn parse(text: &str, file: &Path, base: &Path) -> Result<Settings, Error> {
             }
             "log_keep" => s.log_keep = Some(parse_number(v, 1, 1000).map_err(err)?),
             "allow_root" => s.allow_root = Some(parse_switch(v).map_err(err)?),
+            "tcp_congestion" => s.tcp_congestion = Some(Congestion::parse(v).map_err(err)?),
             _ => unreachable!("every directive of DIRECTIVES is matched"),
         }
     }
@@ -237,6 +241,7 @@ const DIRECTIVES: &[&str] = &[
     "log_keep",
     "worker_processes",
     "allow_root",
+    "tcp_congestion",
 ];
 
 /// `on` or `off`.
@@ -403,7 +408,8 @@ impl Settings {
             log_max_size,
             log_keep,
             worker_processes,
-            allow_root
+            allow_root,
+            tcp_congestion
         );
         self
     }
@@ -447,6 +453,7 @@ impl Settings {
             log_keep: self.log_keep.unwrap_or(5),
             processes: self.worker_processes.unwrap_or(0),
             allow_root: self.allow_root.unwrap_or(false),
+            congestion: self.tcp_congestion.unwrap_or_default(),
         }
     }
 }
@@ -487,6 +494,16 @@ mod tests {
         assert_eq!(s.log_max_size, Some(10 << 20));
         assert_eq!(s.log_keep, Some(3));
         assert_eq!(p("log_max_size off;").unwrap().log_max_size, Some(0));
+        let s = p("tcp_congestion cubic;").unwrap();
+        assert_eq!(s.tcp_congestion, Some(Congestion::Named("cubic".into())));
+        assert_eq!(
+            p("tcp_congestion default;").unwrap().tcp_congestion,
+            Some(Congestion::Default)
+        );
+        assert_eq!(
+            Settings::default().into_options().congestion,
+            Congestion::Auto
+        );
     }
 
     #[test]
@@ -542,6 +559,10 @@ mod tests {
             (
                 "allow_root yes;",
                 "t.conf:1: \"yes\": expected \"on\" or \"off\"",
+            ),
+            (
+                "tcp_congestion Cubic!;",
+                "t.conf:1: tcp_congestion \"Cubic!\": expected \"auto\"",
             ),
             ("root a;b;", "unexpected \";\""),
             (";", "\";\" without a directive"),

@@ -16,6 +16,7 @@
 //! kernel admits a socket to a `SO_REUSEPORT` group only from the same user, which the
 //! server no longer is once it dropped root.
 
+use crate::congestion::Congestion;
 use crate::server::{Control, Shared, STOP};
 use crate::worker::Worker;
 use std::io;
@@ -34,8 +35,12 @@ pub struct ListenGroup {
 
 impl ListenGroup {
     /// Binds `count` sockets on `addr` (the first picks the port if it is 0).
-    pub fn bind(addr: SocketAddr, count: usize) -> io::Result<ListenGroup> {
-        let sockets = crate::net::bind_group(addr, count.max(1))
+    pub fn bind(
+        addr: SocketAddr,
+        count: usize,
+        congestion: &Congestion,
+    ) -> io::Result<ListenGroup> {
+        let sockets = crate::net::bind_group(addr, count.max(1), congestion)
             .map_err(|e| io::Error::new(e.kind(), format!("listen on {addr}: {e}")))?;
         Ok(ListenGroup {
             configured: addr,
@@ -166,7 +171,7 @@ mod tests {
     use super::*;
 
     fn group(n: usize) -> ListenGroup {
-        ListenGroup::bind("127.0.0.1:0".parse().unwrap(), n).unwrap()
+        ListenGroup::bind("127.0.0.1:0".parse().unwrap(), n, &Congestion::Auto).unwrap()
     }
 
     fn ports_of(v: &[TcpListener]) -> Vec<u16> {

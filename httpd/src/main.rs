@@ -12,6 +12,7 @@
 
 use clap::Parser;
 use httpd::config::{self, LogDest, Settings};
+use httpd::congestion::Congestion;
 use httpd::server;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -81,6 +82,11 @@ struct Cli {
     /// Serve as root when started as root without --user (refused otherwise).
     #[arg(long)]
     allow_root: bool,
+    /// TCP congestion control of the listeners: auto (reno on loopback listeners when the
+    /// system default is bbr, which paces with a timer per packet), default, or a name
+    /// such as cubic [default: auto].
+    #[arg(long, value_name = "NAME", value_parser = Congestion::parse)]
+    tcp_congestion: Option<Congestion>,
 }
 
 fn log_dest(v: &str) -> LogDest {
@@ -113,6 +119,7 @@ impl Cli {
             log_keep: self.log_keep,
             worker_processes: self.workers,
             allow_root: self.allow_root.then_some(true),
+            tcp_congestion: self.tcp_congestion.clone(),
         }
     }
 }

@@ -19,6 +19,7 @@
 //! every thread of every worker (so a retiring worker loses no queued connection); a worker
 //! gets `PR_SET_PDEATHSIG`, so it never outlives a killed master.
 
+use crate::congestion::Congestion;
 use crate::generation::kept_sockets;
 use crate::server::{self, Options, Reload};
 use crate::signals::{Command, Signals};
@@ -105,12 +106,12 @@ fn describe(status: libc::c_int) -> String {
 }
 
 /// One listening socket per `listen` address, in the order of the running options' list.
-fn bind_all(addrs: &[SocketAddr]) -> io::Result<Vec<TcpListener>> {
-    addrs.iter().map(|&addr| bind(addr)).collect()
+fn bind_all(addrs: &[SocketAddr], congestion: &Congestion) -> io::Result<Vec<TcpListener>> {
+    addrs.iter().map(|&addr| bind(addr, congestion)).collect()
 }
 
-fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
-    crate::net::bind_reuseport(addr)
+fn bind(addr: SocketAddr, congestion: &Congestion) -> io::Result<TcpListener> {
+    crate::net::bind_reuseport(addr, congestion)
         .map_err(|e| io::Error::new(e.kind(), format!("listen on {addr}: {e}")))
 }
 
@@ -120,6 +121,7 @@ fn rebind(
     running: &[SocketAddr],
     listeners: &[TcpListener],
     wanted: &[SocketAddr],
+    congestion: &Congestion,
 ) -> io::Result<Vec<TcpListener>> {
     let mut fresh = Vec::new();
     let mut out = Vec::with_capacity(wanted.len());
@@ -127,7 +129,7 @@ fn rebind(
         match kept {
             Some(i) => out.push(listeners[i].try_clone()?),
             None => {
-                let l = bind(addr)?;
+                let l = bind(addr, congestion)?;
                 fresh.push(l.try_clone()?);
                 out.push(l);
             }
@@ -147,7 +149,7 @@ pub fn run(opts: Options, processes: usize, reload: Option<&Reload<'_>>) -> io::
         ),
         None => None,
     };
-    let mut listeners = bind_all(&opts.listen)?;
+    let mut listeners = bind_all(&opts.listen, &opts.congestion)?;
     let signals = Signals::install()?;
     crate::errlog::set(error_log);
     server::print_listening(listeners.iter().map(TcpListener::local_addr))?;
@@ -233,10 +235,17 @@ pub fn run(opts: Options, processes: usize, reload: Option<&Reload<'_>>) -> io::
                     kill_all(&retiring, libc::SIGUSR1);
                 }
                 Command::Reload if stopping.is_none() => {
-                    let Some(new) = reload_options(reload) else {
+                    let Some(mut new) = reload_options(reload) else {
                         continue;
                     };
-                    let next = match rebind(&opts.listen, &listeners, &new.listen) {
+                    if new.congestion != opts.congestion {
+                        warn!(
+                            "reload: a tcp_congestion change needs a restart; kept the running one"
+                        );
+                        new.congestion = opts.congestion.clone();
+                    }
+                    let next = match rebind(&opts.listen, &listeners, &new.listen, &new.congestion)
+                    {
                         Ok(next) => next,
                         Err(e) => {
                             error!("reload refused, still serving the old configuration: {e}");

@@ -4,6 +4,7 @@
 //! `MSG_NOSIGNAL`/`MSG_MORE`, `sendfile`, `shutdown` of the write side, and the peer's
 //! receive window from `TCP_INFO`.
 
+use crate::congestion::Congestion;
 use netcore::sys::cvt;
 use std::fs::File;
 use std::io;
@@ -44,8 +45,9 @@ fn ip_of(storage: &libc::sockaddr_storage) -> IpAddr {
     }
 }
 
-/// One listening socket on `addr` with `SO_REUSEADDR` and `SO_REUSEPORT`, non-blocking.
-pub fn bind_reuseport(addr: SocketAddr) -> io::Result<TcpListener> {
+/// One listening socket on `addr` with `SO_REUSEADDR` and `SO_REUSEPORT`, non-blocking,
+/// with the congestion control `congestion` asks for (inherited by what it accepts).
+pub fn bind_reuseport(addr: SocketAddr, congestion: &Congestion) -> io::Result<TcpListener> {
     let family = match addr {
         SocketAddr::V4(_) => libc::AF_INET,
         SocketAddr::V6(_) => libc::AF_INET6,
@@ -71,6 +73,7 @@ pub fn bind_reuseport(addr: SocketAddr) -> io::Result<TcpListener> {
             len,
         )
     })?;
+    crate::congestion::apply(fd.as_raw_fd(), addr, congestion)?;
     // SAFETY: plain syscall on our socket.
     cvt(unsafe { libc::listen(fd.as_raw_fd(), BACKLOG) })?;
     Ok(TcpListener::from(fd))
@@ -78,12 +81,16 @@ pub fn bind_reuseport(addr: SocketAddr) -> io::Result<TcpListener> {
 
 /// `count` listeners on the same address (the first one picks the port if `addr` has
 /// port 0), one per worker.
-pub fn bind_group(addr: SocketAddr, count: usize) -> io::Result<Vec<TcpListener>> {
-    let first = bind_reuseport(addr)?;
+pub fn bind_group(
+    addr: SocketAddr,
+    count: usize,
+    congestion: &Congestion,
+) -> io::Result<Vec<TcpListener>> {
+    let first = bind_reuseport(addr, congestion)?;
     let bound = first.local_addr()?;
     let mut all = vec![first];
     for _ in 1..count {
-        all.push(bind_reuseport(bound)?);
+        all.push(bind_reuseport(bound, congestion)?);
     }
     Ok(all)
 }
@@ -184,7 +191,7 @@ mod tests {
 
     #[test]
     fn a_group_shares_one_port_and_accepts_with_the_peer_address() {
-        let group = bind_group("127.0.0.1:0".parse().unwrap(), 3).unwrap();
+        let group = bind_group("127.0.0.1:0".parse().unwrap(), 3, &Congestion::Auto).unwrap();
         let addr = group[0].local_addr().unwrap();
         assert!(group.iter().all(|l| l.local_addr().unwrap() == addr));
         let mut c = TcpStream::connect(addr).unwrap();

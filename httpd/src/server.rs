@@ -7,6 +7,7 @@
 //! (SIGHUP) swaps in a new [`Shared`] and wakes them; a stop or a graceful stop sets the
 //! state and wakes them.
 
+use crate::congestion::Congestion;
 use crate::generation::{kept_sockets, Generation, ListenGroup};
 use crate::logfile::LogFile;
 use crate::parse::Limits;
@@ -78,6 +79,8 @@ pub struct Options {
     /// Serve as root if started as root without `user` (or with `user root`); refused
     /// otherwise (see [`check_not_root`]).
     pub allow_root: bool,
+    /// The listeners' TCP congestion control (`congestion.rs`).
+    pub congestion: Congestion,
 }
 
 /// What every worker reads and nobody writes (apart from the atomics). A reload makes a new
@@ -295,7 +298,7 @@ pub fn run(opts: Options, reload: Option<&Reload<'_>>) -> io::Result<()> {
     let groups = opts
         .listen
         .iter()
-        .map(|&addr| ListenGroup::bind(addr, threads))
+        .map(|&addr| ListenGroup::bind(addr, threads, &opts.congestion))
         .collect::<io::Result<Vec<_>>>()?;
     serve(opts, reload, groups, true)
 }
@@ -511,6 +514,10 @@ fn apply_reload(
         warn!("reload: a worker_processes change needs a restart; kept the running one");
         new.processes = running.processes;
     }
+    if new.congestion != running.congestion {
+        warn!("reload: a tcp_congestion change needs a restart; kept the running one");
+        new.congestion = running.congestion.clone();
+    }
     let threads = new.threads.max(1);
     let old = current.control.shared();
     let shared = match make_shared(&new, threads, &old.counters, old.access_log.as_ref()) {
@@ -539,7 +546,7 @@ fn apply_reload(
             .map(|(&addr, kept)| match kept {
                 Some(i) => groups[i].duplicate(),
                 None => {
-                    let g = ListenGroup::bind(addr, threads)?;
+                    let g = ListenGroup::bind(addr, threads, &new.congestion)?;
                     fresh.push(g.duplicate()?);
                     Ok(g)
                 }

@@ -174,3 +174,85 @@ fn config_errors_name_the_file_and_line_and_stop_the_server() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.conf: No such file"));
 }
+
+/// The words `ss` shows for the server's side of `client`'s connection to `server`
+/// (the congestion control algorithm among them).
+fn server_side_tcp_info(server: &Server, client: &std::net::TcpStream) -> Vec<String> {
+    let filter = format!(
+        "( sport = :{} and dport = :{} )",
+        server.addr.port(),
+        client.local_addr().unwrap().port()
+    );
+    let out = Command::new("ss")
+        .args(["-H", "-t", "-i", "-n", "state", "established", &filter])
+        .output()
+        .expect("run ss (iproute2)");
+    assert!(out.status.success(), "ss: {out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The algorithm the server's connections should show for `args`, and the one they must not.
+fn served_congestion(args: &[&str]) -> Vec<String> {
+    use std::io::{Read, Write};
+    let server = Server::start_with(args);
+    let mut client = std::net::TcpStream::connect(server.addr).unwrap();
+    client
+        .write_all(b"GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 12];
+    client.read_exact(&mut first).unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+    server_side_tcp_info(&server, &client)
+}
+
+#[test]
+fn tcp_congestion_reaches_the_connections_the_listener_accepts() {
+    let system = fs::read_to_string("/proc/sys/net/ipv4/tcp_congestion_control").unwrap();
+    let system = system.trim();
+    // `auto` on a loopback listener: no pacing algorithm (reno instead of bbr).
+    let auto = if system.starts_with("bbr") {
+        "reno"
+    } else {
+        system
+    };
+    let words = served_congestion(&[]);
+    assert!(words.iter().any(|w| w == auto), "{auto} not in {words:?}");
+    if auto != system {
+        assert!(!words.iter().any(|w| w == system), "{system} in {words:?}");
+    }
+    let words = served_congestion(&["--tcp-congestion", "default"]);
+    assert!(
+        words.iter().any(|w| w == system),
+        "{system} not in {words:?}"
+    );
+    let words = served_congestion(&["--tcp-congestion", "reno"]);
+    assert!(words.iter().any(|w| w == "reno"), "reno not in {words:?}");
+}
+
+#[test]
+fn a_congestion_control_the_kernel_refuses_stops_the_start_up() {
+    let tmp = TempDir::new("cc");
+    let root = make_site(&tmp.0);
+    let out = httpd(&[
+        "--listen".as_ref(),
+        "127.0.0.1:0".as_ref(),
+        "--root".as_ref(),
+        root.as_os_str(),
+        "--tcp-congestion".as_ref(),
+        "no_such_cc".as_ref(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("listen on 127.0.0.1:0: tcp_congestion no_such_cc: not available"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "{:?}", out.stdout);
+    let out = httpd(&["--tcp-congestion".as_ref(), "Bad!".as_ref()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("tcp_congestion \"Bad!\": expected"), "{err}");
+}

@@ -1,0 +1,227 @@
+//! The TCP congestion control of the listening sockets (`tcp_congestion`), which every
+//! connection they accept inherits.
+//!
+//! `auto`, the default, leaves the system's choice alone except in one case: a listener bound
+//! to a loopback address while the system default is BBR. BBR paces every connection, and
+//! without the `fq` qdisc (loopback has no qdisc at all) the kernel paces with a high-resolution
+//! timer armed for each packet sent. Across loopback there is no queue for pacing to protect,
+//! only that timer's cost, which in a virtual machine is a trip to the hypervisor: on this
+//! project's 2-CPU VM a loopback client fetching 10 MiB files got 1.7–2.2 times the
+//! throughput once the server's sockets stopped pacing (see the README). Such a listener gets
+//! `reno`, which every user may set (`net.ipv4.tcp_allowed_congestion_control` always holds
+//! it) and which does not pace. A connection cannot shed pacing once BBR has started on it,
+//! so the choice is made on the listener, before any connection exists; a listener on a
+//! wildcard address, which may serve remote peers, keeps the system's default.
+//!
+//! `default` never touches the setting; a name (`cubic`, `bbr`, ...) is set on every
+//! listener, and a kernel that refuses it (not built in, or not allowed to this user) stops
+//! the start-up with a message saying which. A reload keeps the running setting (the
+//! sockets of the addresses kept stay as they are); changing it needs a restart.
+
+use std::ffi::CString;
+use std::io;
+use std::mem;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::RawFd;
+
+/// Longest algorithm name the kernel knows (`TCP_CA_NAME_MAX` less the NUL).
+const NAME_MAX: usize = 15;
+
+/// What `auto` gives a loopback listener when the system default paces.
+const LOOPBACK_UNPACED: &str = "reno";
+
+/// The `tcp_congestion` setting.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Congestion {
+    /// The system default, except `reno` for loopback listeners when that default is BBR.
+    #[default]
+    Auto,
+    /// The system default, always.
+    Default,
+    /// This algorithm on every listener.
+    Named(String),
+}
+
+impl Congestion {
+    /// Parses `auto`, `default` or an algorithm name (lowercase letters, digits, `_`, `-`).
+    pub fn parse(v: &str) -> Result<Congestion, String> {
+        match v {
+            "auto" => Ok(Congestion::Auto),
+            "default" => Ok(Congestion::Default),
+            _ if !v.is_empty()
+                && v.len() <= NAME_MAX
+                && v.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'
+                }) =>
+            {
+                Ok(Congestion::Named(v.to_owned()))
+            }
+            _ => Err(format!(
+                "tcp_congestion \"{v}\": expected \"auto\", \"default\" or an algorithm name \
+                 such as \"cubic\""
+            )),
+        }
+    }
+
+    /// The algorithm a listener on `addr` should have, given the system's default; `None`
+    /// for the system default itself.
+    pub fn wanted(&self, addr: IpAddr, system_default: &str) -> Option<&str> {
+        match self {
+            Congestion::Named(name) => Some(name),
+            Congestion::Default => None,
+            Congestion::Auto => (addr.to_canonical().is_loopback()
+                && system_default.starts_with("bbr"))
+            .then_some(LOOPBACK_UNPACED),
+        }
+    }
+}
+
+/// Gives `fd`, a fresh TCP socket (so it has the system's default) to listen on `addr`,
+/// the algorithm `setting` asks for. Connections accepted later inherit an algorithm set
+/// this way; a listener left alone hands them the system's default of the moment.
+pub fn apply(fd: RawFd, addr: SocketAddr, setting: &Congestion) -> io::Result<()> {
+    let system = get(fd)?;
+    let Some(target) = setting.wanted(addr.ip(), &system) else {
+        return Ok(());
+    };
+    set(fd, target).map_err(|e| {
+        let why = match e.raw_os_error() {
+            Some(libc::ENOENT) => {
+                "not available in this kernel (see /proc/sys/net/ipv4/tcp_available_congestion_control)"
+                    .to_owned()
+            }
+            Some(libc::EPERM) => {
+                "not allowed to this user (see /proc/sys/net/ipv4/tcp_allowed_congestion_control)"
+                    .to_owned()
+            }
+            _ => e.to_string(),
+        };
+        io::Error::new(e.kind(), format!("tcp_congestion {target}: {why}"))
+    })
+}
+
+/// The algorithm of a TCP socket (`TCP_CONGESTION`).
+pub fn get(fd: RawFd) -> io::Result<String> {
+    let mut name = [0u8; 16];
+    let mut len = name.len() as libc::socklen_t;
+    // SAFETY: the kernel writes at most `len` bytes into `name`, and updates `len`.
+    netcore::sys::cvt(unsafe {
+        libc::getsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_CONGESTION,
+            name.as_mut_ptr() as *mut libc::c_void,
+            &mut len,
+        )
+    })?;
+    let name = &name[..(len as usize).min(name.len())];
+    let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+    Ok(String::from_utf8_lossy(&name[..end]).into_owned())
+}
+
+fn set(fd: RawFd, name: &str) -> io::Result<()> {
+    let name = CString::new(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let bytes = name.as_bytes();
+    // SAFETY: the option value points at `bytes.len()` live bytes.
+    netcore::sys::cvt(unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_CONGESTION,
+            bytes.as_ptr() as *const libc::c_void,
+            mem::size_of_val(bytes) as libc::socklen_t,
+        )
+    })
+    .map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpStream;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+    /// The system's default algorithm: the one a fresh TCP socket has.
+    fn system_default() -> String {
+        // SAFETY: plain syscall; the descriptor is owned right after.
+        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+        assert!(fd >= 0);
+        // SAFETY: fresh descriptor owned by nothing else.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        get(fd.as_raw_fd()).unwrap()
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn parse_accepts_the_keywords_and_plain_names() {
+        assert_eq!(Congestion::parse("auto"), Ok(Congestion::Auto));
+        assert_eq!(Congestion::parse("default"), Ok(Congestion::Default));
+        assert_eq!(
+            Congestion::parse("cubic"),
+            Ok(Congestion::Named("cubic".into()))
+        );
+        for bad in ["", "Cubic", "a b", "x;", "abcdefghijklmnop", "../x"] {
+            assert!(Congestion::parse(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn auto_unpaces_only_loopback_listeners_under_bbr() {
+        let auto = Congestion::Auto;
+        assert_eq!(auto.wanted(ip("127.0.0.1"), "bbr"), Some("reno"));
+        assert_eq!(auto.wanted(ip("127.3.2.1"), "bbr"), Some("reno"));
+        assert_eq!(auto.wanted(ip("::1"), "bbr"), Some("reno"));
+        assert_eq!(auto.wanted(ip("::ffff:127.0.0.1"), "bbr"), Some("reno"));
+        assert_eq!(auto.wanted(ip("0.0.0.0"), "bbr"), None);
+        assert_eq!(auto.wanted(ip("::"), "bbr"), None);
+        assert_eq!(auto.wanted(ip("10.1.2.3"), "bbr"), None);
+        assert_eq!(auto.wanted(ip("127.0.0.1"), "cubic"), None);
+        assert_eq!(Congestion::Default.wanted(ip("127.0.0.1"), "bbr"), None);
+        let named = Congestion::Named("cubic".into());
+        assert_eq!(named.wanted(ip("0.0.0.0"), "bbr"), Some("cubic"));
+    }
+
+    /// A listener with `setting`, and the algorithm of a connection it accepted.
+    fn accepted_with(setting: &Congestion) -> io::Result<String> {
+        let listener = crate::net::bind_reuseport("127.0.0.1:0".parse().unwrap(), setting)?;
+        let _client = TcpStream::connect(listener.local_addr()?)?;
+        let (conn, _) = loop {
+            match crate::net::accept(&listener) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(std::time::Duration::from_millis(5))
+                }
+                other => break other?,
+            }
+        };
+        get(conn.as_raw_fd())
+    }
+
+    #[test]
+    fn accepted_connections_inherit_the_listeners_algorithm() {
+        let system = system_default();
+        let expected = if system.starts_with("bbr") {
+            "reno"
+        } else {
+            &system
+        };
+        assert_eq!(accepted_with(&Congestion::Auto).unwrap(), expected);
+        assert_eq!(accepted_with(&Congestion::Default).unwrap(), system);
+        assert_eq!(
+            accepted_with(&Congestion::Named("reno".into())).unwrap(),
+            "reno"
+        );
+    }
+
+    #[test]
+    fn a_kernel_refusal_names_the_setting() {
+        let err = accepted_with(&Congestion::Named("no_such_cc".into())).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("tcp_congestion no_such_cc: not available"),
+            "{text}"
+        );
+    }
+}
