@@ -22,7 +22,7 @@ use std::ffi::CString;
 use std::io;
 use std::mem;
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 /// Longest algorithm name the kernel knows (`TCP_CA_NAME_MAX` less the NUL).
 const NAME_MAX: usize = 15;
@@ -78,12 +78,22 @@ impl Congestion {
 
 /// Gives `fd`, a fresh TCP socket (so it has the system's default) to listen on `addr`,
 /// the algorithm `setting` asks for. Connections accepted later inherit an algorithm set
-/// this way; a listener left alone hands them the system's default of the moment.
+/// this way; a listener left alone hands them the system's default of the moment. Under
+/// `auto` this is a best effort: a kernel that cannot say or change the algorithm leaves
+/// the listener as it is.
 pub fn apply(fd: RawFd, addr: SocketAddr, setting: &Congestion) -> io::Result<()> {
-    let system = get(fd)?;
+    let best_effort = *setting == Congestion::Auto;
+    let system = match get(fd) {
+        Ok(name) => name,
+        Err(_) if best_effort => return Ok(()),
+        Err(e) => return Err(e),
+    };
     let Some(target) = setting.wanted(addr.ip(), &system) else {
         return Ok(());
     };
+    if best_effort {
+        return set(fd, target).or(Ok(()));
+    }
     set(fd, target).map_err(|e| {
         let why = match e.raw_os_error() {
             Some(libc::ENOENT) => {
@@ -98,6 +108,21 @@ pub fn apply(fd: RawFd, addr: SocketAddr, setting: &Congestion) -> io::Result<()
         };
         io::Error::new(e.kind(), format!("tcp_congestion {target}: {why}"))
     })
+}
+
+/// Whether the kernel lets this process set the algorithm `setting` names, tried on a
+/// socket that is never bound (for `--check-config` and a reload's check).
+pub fn check(setting: &Congestion) -> io::Result<()> {
+    if !matches!(setting, Congestion::Named(_)) {
+        return Ok(());
+    }
+    // SAFETY: plain syscall; the descriptor is owned right after.
+    let fd = netcore::sys::cvt(unsafe {
+        libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0)
+    })?;
+    // SAFETY: fresh descriptor owned by nothing else.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    apply(fd.as_raw_fd(), SocketAddr::from(([0, 0, 0, 0], 0)), setting)
 }
 
 /// The algorithm of a TCP socket (`TCP_CONGESTION`).
@@ -139,7 +164,6 @@ fn set(fd: RawFd, name: &str) -> io::Result<()> {
 mod tests {
     use super::*;
     use std::net::TcpStream;
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
     /// The system's default algorithm: the one a fresh TCP socket has.
     fn system_default() -> String {

@@ -188,6 +188,7 @@ pub fn check(opts: &Options) -> io::Result<()> {
     DocRoot::open(&opts.root).map_err(|e| with_context(e, "document root", &opts.root))?;
     open_log(&opts.access_log, None, "access log")?;
     open_log(&opts.error_log, None, "error log")?;
+    crate::congestion::check(&opts.congestion)?;
     let ids = crate::privileges::resolve(opts.user.as_deref(), opts.group.as_deref())?;
     if let Some(dir) = &opts.chroot {
         for (what, p) in control_paths(opts) {

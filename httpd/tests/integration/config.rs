@@ -251,6 +251,19 @@ fn a_congestion_control_the_kernel_refuses_stops_the_start_up() {
         "{err}"
     );
     assert!(out.stdout.is_empty(), "{:?}", out.stdout);
+    let out = httpd(&[
+        "--root".as_ref(),
+        root.as_os_str(),
+        "--tcp-congestion".as_ref(),
+        "no_such_cc".as_ref(),
+        "--check-config".as_ref(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("tcp_congestion no_such_cc: not available"),
+        "{err}"
+    );
     let out = httpd(&["--tcp-congestion".as_ref(), "Bad!".as_ref()]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
