@@ -9,16 +9,16 @@
 //! project's 2-CPU VM a loopback client fetching 10 MiB files got 1.7–2.2 times the
 //! throughput once the server's sockets stopped pacing (see the README). Such a listener gets
 //! `reno`, which every user may set (`net.ipv4.tcp_allowed_congestion_control` always holds
-//! it) and which does not pace. A connection cannot shed pacing once BBR has started on it,
-//! so the choice is made on the listener, before any connection exists; a listener on a
-//! wildcard address, which may serve remote peers, keeps the system's default.
+//! it) and which does not pace. The choice is made on the listener, before any connection
+//! exists: accepted connections inherit it, where changing it on each would cost a system
+//! call per connection. A listener on a wildcard address, which may serve remote peers,
+//! keeps the system's default.
 //!
 //! `default` never touches the setting; a name (`cubic`, `bbr`, ...) is set on every
 //! listener, and a kernel that refuses it (not built in, or not allowed to this user) stops
 //! the start-up with a message saying which. A reload keeps the running setting (the
 //! sockets of the addresses kept stay as they are); changing it needs a restart.
 
-use std::ffi::CString;
 use std::io;
 use std::mem;
 use std::net::{IpAddr, SocketAddr};
@@ -116,13 +116,18 @@ pub fn check(setting: &Congestion) -> io::Result<()> {
     if !matches!(setting, Congestion::Named(_)) {
         return Ok(());
     }
+    let fd = unbound_tcp_socket()?;
+    apply(fd.as_raw_fd(), SocketAddr::from(([0, 0, 0, 0], 0)), setting)
+}
+
+/// A TCP socket that is never bound: it has the system's default algorithm.
+fn unbound_tcp_socket() -> io::Result<OwnedFd> {
     // SAFETY: plain syscall; the descriptor is owned right after.
     let fd = netcore::sys::cvt(unsafe {
         libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0)
     })?;
     // SAFETY: fresh descriptor owned by nothing else.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    apply(fd.as_raw_fd(), SocketAddr::from(([0, 0, 0, 0], 0)), setting)
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// The algorithm of a TCP socket (`TCP_CONGESTION`).
@@ -145,7 +150,6 @@ pub fn get(fd: RawFd) -> io::Result<String> {
 }
 
 fn set(fd: RawFd, name: &str) -> io::Result<()> {
-    let name = CString::new(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     let bytes = name.as_bytes();
     // SAFETY: the option value points at `bytes.len()` live bytes.
     netcore::sys::cvt(unsafe {
@@ -167,12 +171,7 @@ mod tests {
 
     /// The system's default algorithm: the one a fresh TCP socket has.
     fn system_default() -> String {
-        // SAFETY: plain syscall; the descriptor is owned right after.
-        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
-        assert!(fd >= 0);
-        // SAFETY: fresh descriptor owned by nothing else.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        get(fd.as_raw_fd()).unwrap()
+        get(unbound_tcp_socket().unwrap().as_raw_fd()).unwrap()
     }
 
     fn ip(s: &str) -> IpAddr {
