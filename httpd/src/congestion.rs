@@ -5,8 +5,7 @@
 //! to a loopback address while the system default is BBR. BBR paces every connection, and
 //! without the `fq` qdisc (loopback has no qdisc at all) the kernel paces with a high-resolution
 //! timer armed for each packet sent. Across loopback there is no queue for pacing to protect,
-//! only that timer's cost, which in a virtual machine is a trip to the hypervisor: on this
-//! project's 2-CPU VM a loopback client fetching 10 MiB files got 1.7–2.2 times the
+//! only that timer's cost, which is high in a virtual machine: on this project's 2-CPU VM a loopback client fetching 10 MiB files got 1.7–2.2 times the
 //! throughput once the server's sockets stopped pacing (see the README). Such a listener gets
 //! `reno`, which every user may set (`net.ipv4.tcp_allowed_congestion_control` always holds
 //! it) and which does not pace. The choice is made on the listener, before any connection
