@@ -194,10 +194,14 @@ fn server_side_tcp_info(server: &Server, client: &std::net::TcpStream) -> Vec<St
         .collect()
 }
 
-/// The algorithm the server's connections should show for `args`, and the one they must not.
+/// What `ss` shows of a connection served by a server started with `args`.
 fn served_congestion(args: &[&str]) -> Vec<String> {
+    connection_tcp_info(&Server::start_with(args))
+}
+
+/// What `ss` shows of the server's side of a new connection that got a response.
+fn connection_tcp_info(server: &Server) -> Vec<String> {
     use std::io::{Read, Write};
-    let server = Server::start_with(args);
     let mut client = std::net::TcpStream::connect(server.addr).unwrap();
     client
         .write_all(b"GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -205,7 +209,7 @@ fn served_congestion(args: &[&str]) -> Vec<String> {
     let mut first = [0u8; 12];
     client.read_exact(&mut first).unwrap();
     assert_eq!(&first, b"HTTP/1.1 200");
-    server_side_tcp_info(&server, &client)
+    server_side_tcp_info(server, &client)
 }
 
 #[test]
@@ -229,6 +233,42 @@ fn tcp_congestion_reaches_the_connections_the_listener_accepts() {
         "{system} not in {words:?}"
     );
     let words = served_congestion(&["--tcp-congestion", "reno"]);
+    assert!(words.iter().any(|w| w == "reno"), "reno not in {words:?}");
+}
+
+#[test]
+fn a_reload_keeps_the_running_tcp_congestion() {
+    let tmp = TempDir::new("ccreload");
+    let root = make_site(&tmp.0);
+    let log = tmp.0.join("access.log");
+    let error_log = tmp.0.join("error.log");
+    let text = |cc: &str| {
+        format!(
+            "listen 127.0.0.1:0;\nthreads 1;\nroot {};\naccess_log {};\nerror_log {};\n\
+             tcp_congestion {cc};\n",
+            root.display(),
+            log.display(),
+            error_log.display()
+        )
+    };
+    let path = write_conf(&tmp.0, &text("reno"));
+    let args: Vec<OsString> = vec!["--config".into(), path.clone().into_os_string()];
+    let server = Server::spawn(&args, tmp, root.clone(), log.clone());
+    let words = connection_tcp_info(&server);
+    assert!(words.iter().any(|w| w == "reno"), "reno not in {words:?}");
+    fs::write(&path, text("default")).unwrap();
+    server.signal(libc::SIGHUP);
+    assert!(
+        crate::signals::wait_for_text(&error_log, "configuration reloaded"),
+        "{:?}",
+        fs::read_to_string(&error_log)
+    );
+    let errors = fs::read_to_string(&error_log).unwrap();
+    assert!(
+        errors.contains("a tcp_congestion change needs a restart; kept the running one"),
+        "{errors}"
+    );
+    let words = connection_tcp_info(&server);
     assert!(words.iter().any(|w| w == "reno"), "reno not in {words:?}");
 }
 
