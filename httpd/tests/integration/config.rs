@@ -281,6 +281,8 @@ fn a_congestion_control_the_kernel_refuses_stops_the_start_up() {
         "127.0.0.1:0".as_ref(),
         "--root".as_ref(),
         root.as_os_str(),
+        "--access-log".as_ref(),
+        "off".as_ref(),
         "--tcp-congestion".as_ref(),
         "no_such_cc".as_ref(),
     ]);
@@ -294,6 +296,8 @@ fn a_congestion_control_the_kernel_refuses_stops_the_start_up() {
     let out = httpd(&[
         "--root".as_ref(),
         root.as_os_str(),
+        "--access-log".as_ref(),
+        "off".as_ref(),
         "--tcp-congestion".as_ref(),
         "no_such_cc".as_ref(),
         "--check-config".as_ref(),
