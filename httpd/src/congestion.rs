@@ -3,9 +3,10 @@
 //!
 //! `auto`, the default, leaves the system's choice alone except in one case: a listener bound
 //! to a loopback address while the system default is BBR. BBR paces every connection, and
-//! without the `fq` qdisc (loopback has no qdisc at all) the kernel paces with a high-resolution
-//! timer armed for each packet sent. Across loopback there is no queue for pacing to protect,
-//! only that timer's cost, which is high in a virtual machine: on this project's 2-CPU VM a loopback client fetching 10 MiB files got 1.7–2.2 times the
+//! without the `fq` qdisc (loopback has no qdisc at all) the kernel paces with a
+//! high-resolution timer armed for each packet sent. Across loopback there is no queue for
+//! pacing to protect, only that timer's cost, which is high in a virtual machine: on this
+//! project's 2-CPU VM a loopback client fetching 10 MiB files got 1.7–2.2 times the
 //! throughput once the server's sockets stopped pacing (see the README). Such a listener gets
 //! `reno`, which every user may set (`net.ipv4.tcp_allowed_congestion_control` always holds
 //! it) and which does not pace. The choice is made on the listener, before any connection
@@ -130,7 +131,7 @@ fn unbound_tcp_socket() -> io::Result<OwnedFd> {
 }
 
 /// The algorithm of a TCP socket (`TCP_CONGESTION`).
-pub fn get(fd: RawFd) -> io::Result<String> {
+fn get(fd: RawFd) -> io::Result<String> {
     let mut name = [0u8; 16];
     let mut len = name.len() as libc::socklen_t;
     // SAFETY: the kernel writes at most `len` bytes into `name`, and updates `len`.
