@@ -21,6 +21,7 @@
 //! fills the rest with the defaults.
 
 use crate::congestion::Congestion;
+use crate::net::ListenerSetup;
 use crate::parse::Limits;
 use crate::server::{Options, Timeouts};
 use std::ffi::CString;
@@ -65,6 +66,8 @@ pub struct Settings {
     pub allow_root: Option<bool>,
     /// The listeners' TCP congestion control.
     pub tcp_congestion: Option<Congestion>,
+    /// `TCP_DEFER_ACCEPT` on the listeners.
+    pub defer_accept: Option<bool>,
 }
 
 /// A config error: the file, the line (0 when the file itself is at fault) and the problem.
@@ -216,6 +219,7 @@ pub fn parse(text: &str, file: &Path, base: &Path) -> Result<Settings, Error> {
             "log_keep" => s.log_keep = Some(parse_number(v, 1, 1000).map_err(err)?),
             "allow_root" => s.allow_root = Some(parse_switch(v).map_err(err)?),
             "tcp_congestion" => s.tcp_congestion = Some(Congestion::parse(v).map_err(err)?),
+            "defer_accept" => s.defer_accept = Some(parse_switch(v).map_err(err)?),
             _ => unreachable!("every directive of DIRECTIVES is matched"),
         }
     }
@@ -242,10 +246,11 @@ const DIRECTIVES: &[&str] = &[
     "worker_processes",
     "allow_root",
     "tcp_congestion",
+    "defer_accept",
 ];
 
 /// `on` or `off`.
-fn parse_switch(v: &str) -> Result<bool, String> {
+pub fn parse_switch(v: &str) -> Result<bool, String> {
     match v {
         "on" => Ok(true),
         "off" => Ok(false),
@@ -409,7 +414,8 @@ impl Settings {
             log_keep,
             worker_processes,
             allow_root,
-            tcp_congestion
+            tcp_congestion,
+            defer_accept
         );
         self
     }
@@ -453,7 +459,13 @@ impl Settings {
             log_keep: self.log_keep.unwrap_or(5),
             processes: self.worker_processes.unwrap_or(0),
             allow_root: self.allow_root.unwrap_or(false),
-            congestion: self.tcp_congestion.unwrap_or_default(),
+            listener_setup: {
+                let default = ListenerSetup::default();
+                ListenerSetup {
+                    congestion: self.tcp_congestion.unwrap_or(default.congestion),
+                    defer_accept: self.defer_accept.unwrap_or(default.defer_accept),
+                }
+            },
         }
     }
 }
@@ -501,9 +513,16 @@ mod tests {
             Some(Congestion::Default)
         );
         assert_eq!(
-            Settings::default().into_options().congestion,
+            Settings::default().into_options().listener_setup.congestion,
             Congestion::Auto
         );
+        assert!(
+            Settings::default()
+                .into_options()
+                .listener_setup
+                .defer_accept
+        );
+        assert_eq!(p("defer_accept off;").unwrap().defer_accept, Some(false));
     }
 
     #[test]
@@ -559,6 +578,10 @@ mod tests {
             (
                 "allow_root yes;",
                 "t.conf:1: \"yes\": expected \"on\" or \"off\"",
+            ),
+            (
+                "defer_accept 1;",
+                "t.conf:1: \"1\": expected \"on\" or \"off\"",
             ),
             (
                 "tcp_congestion Cubic!;",

@@ -209,7 +209,12 @@ mod tests {
 
     /// A listener with `setting`, and the algorithm of a connection it accepted.
     fn accepted_with(setting: &Congestion) -> io::Result<String> {
-        let listener = crate::net::bind_reuseport("127.0.0.1:0".parse().unwrap(), setting)?;
+        let setup = crate::net::ListenerSetup {
+            congestion: setting.clone(),
+            // The client below sends nothing: accept it at once.
+            defer_accept: false,
+        };
+        let listener = crate::net::bind_reuseport("127.0.0.1:0".parse().unwrap(), &setup)?;
         let _client = TcpStream::connect(listener.local_addr()?)?;
         let (conn, _) = loop {
             match crate::net::accept(&listener) {

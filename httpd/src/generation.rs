@@ -16,7 +16,7 @@
 //! kernel admits a socket to a `SO_REUSEPORT` group only from the same user, which the
 //! server no longer is once it dropped root.
 
-use crate::congestion::Congestion;
+use crate::net::ListenerSetup;
 use crate::server::{Control, Shared, STOP};
 use crate::worker::Worker;
 use std::io;
@@ -35,17 +35,20 @@ pub struct ListenGroup {
 
 impl ListenGroup {
     /// Binds `count` sockets on `addr` (the first picks the port if it is 0).
-    pub fn bind(
-        addr: SocketAddr,
-        count: usize,
-        congestion: &Congestion,
-    ) -> io::Result<ListenGroup> {
-        let sockets = crate::net::bind_group(addr, count.max(1), congestion)
+    pub fn bind(addr: SocketAddr, count: usize, setup: &ListenerSetup) -> io::Result<ListenGroup> {
+        let sockets = crate::net::bind_group(addr, count.max(1), setup)
             .map_err(|e| io::Error::new(e.kind(), format!("listen on {addr}: {e}")))?;
         Ok(ListenGroup {
             configured: addr,
             sockets,
         })
+    }
+
+    /// Turns `TCP_DEFER_ACCEPT` on or off on every socket of the group.
+    pub fn set_defer_accept(&self, on: bool) -> io::Result<()> {
+        self.sockets
+            .iter()
+            .try_for_each(|s| crate::net::set_defer_accept(s, on))
     }
 
     /// The address the sockets are bound to (the port chosen for port 0).
@@ -171,7 +174,7 @@ mod tests {
     use super::*;
 
     fn group(n: usize) -> ListenGroup {
-        ListenGroup::bind("127.0.0.1:0".parse().unwrap(), n, &Congestion::Auto).unwrap()
+        ListenGroup::bind("127.0.0.1:0".parse().unwrap(), n, &ListenerSetup::default()).unwrap()
     }
 
     fn ports_of(v: &[TcpListener]) -> Vec<u16> {

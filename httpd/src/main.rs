@@ -87,6 +87,10 @@ struct Cli {
     /// such as cubic [default: auto].
     #[arg(long, value_name = "NAME", value_parser = Congestion::parse)]
     tcp_congestion: Option<Congestion>,
+    /// TCP_DEFER_ACCEPT on the listeners: a connection is accepted once its request
+    /// arrives, or after a second of silence (on, off) [default: on].
+    #[arg(long, value_name = "on|off", value_parser = config::parse_switch)]
+    defer_accept: Option<bool>,
 }
 
 fn log_dest(v: &str) -> LogDest {
@@ -120,6 +124,7 @@ impl Cli {
             worker_processes: self.workers,
             allow_root: self.allow_root.then_some(true),
             tcp_congestion: self.tcp_congestion.clone(),
+            defer_accept: self.defer_accept,
         }
     }
 }

@@ -19,8 +19,8 @@
 //! every thread of every worker (so a retiring worker loses no queued connection); a worker
 //! gets `PR_SET_PDEATHSIG`, so it never outlives a killed master.
 
-use crate::congestion::Congestion;
 use crate::generation::kept_sockets;
+use crate::net::ListenerSetup;
 use crate::server::{self, Options, Reload};
 use crate::signals::{Command, Signals};
 use crate::{error, notice, warn};
@@ -106,12 +106,12 @@ fn describe(status: libc::c_int) -> String {
 }
 
 /// One listening socket per `listen` address, in the order of the running options' list.
-fn bind_all(addrs: &[SocketAddr], congestion: &Congestion) -> io::Result<Vec<TcpListener>> {
-    addrs.iter().map(|&addr| bind(addr, congestion)).collect()
+fn bind_all(addrs: &[SocketAddr], setup: &ListenerSetup) -> io::Result<Vec<TcpListener>> {
+    addrs.iter().map(|&addr| bind(addr, setup)).collect()
 }
 
-fn bind(addr: SocketAddr, congestion: &Congestion) -> io::Result<TcpListener> {
-    crate::net::bind_reuseport(addr, congestion)
+fn bind(addr: SocketAddr, setup: &ListenerSetup) -> io::Result<TcpListener> {
+    crate::net::bind_reuseport(addr, setup)
         .map_err(|e| io::Error::new(e.kind(), format!("listen on {addr}: {e}")))
 }
 
@@ -121,7 +121,7 @@ fn rebind(
     running: &[SocketAddr],
     listeners: &[TcpListener],
     wanted: &[SocketAddr],
-    congestion: &Congestion,
+    setup: &ListenerSetup,
 ) -> io::Result<Vec<TcpListener>> {
     let mut fresh = Vec::new();
     let mut out = Vec::with_capacity(wanted.len());
@@ -129,7 +129,7 @@ fn rebind(
         match kept {
             Some(i) => out.push(listeners[i].try_clone()?),
             None => {
-                let l = bind(addr, congestion)?;
+                let l = bind(addr, setup)?;
                 fresh.push(l.try_clone()?);
                 out.push(l);
             }
@@ -149,7 +149,7 @@ pub fn run(opts: Options, processes: usize, reload: Option<&Reload<'_>>) -> io::
         ),
         None => None,
     };
-    let mut listeners = bind_all(&opts.listen, &opts.congestion)?;
+    let mut listeners = bind_all(&opts.listen, &opts.listener_setup)?;
     let signals = Signals::install()?;
     crate::errlog::set(error_log);
     server::print_listening(listeners.iter().map(TcpListener::local_addr))?;
@@ -238,24 +238,34 @@ pub fn run(opts: Options, processes: usize, reload: Option<&Reload<'_>>) -> io::
                     let Some(mut new) = reload_options(reload) else {
                         continue;
                     };
-                    if new.congestion != opts.congestion {
+                    if new.listener_setup.congestion != opts.listener_setup.congestion {
                         warn!(
                             "reload: a tcp_congestion change needs a restart; kept the running one"
                         );
-                        new.congestion = opts.congestion.clone();
+                        new.listener_setup.congestion = opts.listener_setup.congestion.clone();
                     }
-                    let next = match rebind(&opts.listen, &listeners, &new.listen, &new.congestion)
-                    {
-                        Ok(next) => next,
-                        Err(e) => {
-                            error!("reload refused, still serving the old configuration: {e}");
-                            continue;
-                        }
-                    };
+                    let next =
+                        match rebind(&opts.listen, &listeners, &new.listen, &new.listener_setup) {
+                            Ok(next) => next,
+                            Err(e) => {
+                                error!("reload refused, still serving the old configuration: {e}");
+                                continue;
+                            }
+                        };
                     // The master's copies of dropped addresses close before the fork, so
                     // no new worker inherits them; the old workers close theirs as they
                     // stop accepting.
                     listeners = next;
+                    if new.listener_setup.defer_accept != opts.listener_setup.defer_accept {
+                        // Kept sockets change in place (every worker shares them).
+                        let on = new.listener_setup.defer_accept;
+                        if let Err(e) = listeners
+                            .iter()
+                            .try_for_each(|l| crate::net::set_defer_accept(l, on))
+                        {
+                            error!("reload: defer_accept: {e}");
+                        }
+                    }
                     // New workers first, then the old ones finish and go.
                     let mut fresh = Vec::new();
                     for _ in 0..new.processes {

@@ -1,6 +1,6 @@
 //! The socket calls the server makes that std does not offer: listeners with
-//! `SO_REUSEPORT` (one per worker thread, the kernel spreads new connections over them),
-//! `accept4` straight into non-blocking mode with the peer's address, `send` with
+//! `SO_REUSEPORT` (one per worker thread, the kernel spreads new connections over them)
+//! and `TCP_DEFER_ACCEPT`, `accept4` straight into non-blocking mode with the peer's address, `send` with
 //! `MSG_NOSIGNAL`/`MSG_MORE`, `sendfile`, `shutdown` of the write side, and the peer's
 //! receive window from `TCP_INFO`.
 
@@ -14,6 +14,45 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// Listen backlog (the kernel caps it at `net.core.somaxconn`).
 pub const BACKLOG: i32 = 4096;
+
+/// How the listening sockets are set up, beyond their address (the default is the
+/// server's: `tcp_congestion auto`, `defer_accept on`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenerSetup {
+    /// The congestion control the accepted connections inherit (`congestion.rs`).
+    pub congestion: Congestion,
+    /// `defer_accept`: see [`set_defer_accept`].
+    pub defer_accept: bool,
+}
+
+impl Default for ListenerSetup {
+    fn default() -> ListenerSetup {
+        ListenerSetup {
+            congestion: Congestion::Auto,
+            defer_accept: true,
+        }
+    }
+}
+
+/// Seconds a silent connection is held back under `TCP_DEFER_ACCEPT` (nginx's
+/// `listen ... deferred` uses 1 too): the kernel retransmits its SYN-ACK once, after a
+/// second, and hands the connection over when the client acknowledges that.
+const DEFER_ACCEPT_SECONDS: i32 = 1;
+
+/// `TCP_DEFER_ACCEPT` on or off. On, the kernel completes a connection only when its first
+/// data arrives (or after a second of silence), so `accept` hands over a connection whose
+/// request is usually waiting already: the first read does not come back empty and the
+/// connection need not be registered with epoll to wait for it. Apache sets it by default
+/// on Linux; nginx with `listen ... deferred`. It may be changed on a listening socket.
+pub fn set_defer_accept(listener: &TcpListener, on: bool) -> io::Result<()> {
+    let seconds = if on { DEFER_ACCEPT_SECONDS } else { 0 };
+    set_int_option(
+        listener.as_raw_fd(),
+        libc::IPPROTO_TCP,
+        libc::TCP_DEFER_ACCEPT,
+        seconds,
+    )
+}
 
 fn set_int_option(fd: i32, level: i32, name: i32, value: i32) -> io::Result<()> {
     // SAFETY: the option value points at a live c_int of the given size.
@@ -46,8 +85,8 @@ fn ip_of(storage: &libc::sockaddr_storage) -> IpAddr {
 }
 
 /// One listening socket on `addr` with `SO_REUSEADDR` and `SO_REUSEPORT`, non-blocking,
-/// with the congestion control `congestion` asks for (inherited by what it accepts).
-pub fn bind_reuseport(addr: SocketAddr, congestion: &Congestion) -> io::Result<TcpListener> {
+/// set up as `setup` asks.
+pub fn bind_reuseport(addr: SocketAddr, setup: &ListenerSetup) -> io::Result<TcpListener> {
     let family = match addr {
         SocketAddr::V4(_) => libc::AF_INET,
         SocketAddr::V6(_) => libc::AF_INET6,
@@ -73,10 +112,14 @@ pub fn bind_reuseport(addr: SocketAddr, congestion: &Congestion) -> io::Result<T
             len,
         )
     })?;
-    crate::congestion::apply(fd.as_raw_fd(), addr, congestion)?;
+    crate::congestion::apply(fd.as_raw_fd(), addr, &setup.congestion)?;
+    let listener = TcpListener::from(fd);
+    if setup.defer_accept {
+        set_defer_accept(&listener, true)?;
+    }
     // SAFETY: plain syscall on our socket.
-    cvt(unsafe { libc::listen(fd.as_raw_fd(), BACKLOG) })?;
-    Ok(TcpListener::from(fd))
+    cvt(unsafe { libc::listen(listener.as_raw_fd(), BACKLOG) })?;
+    Ok(listener)
 }
 
 /// `count` listeners on the same address (the first one picks the port if `addr` has
@@ -84,13 +127,13 @@ pub fn bind_reuseport(addr: SocketAddr, congestion: &Congestion) -> io::Result<T
 pub fn bind_group(
     addr: SocketAddr,
     count: usize,
-    congestion: &Congestion,
+    setup: &ListenerSetup,
 ) -> io::Result<Vec<TcpListener>> {
-    let first = bind_reuseport(addr, congestion)?;
+    let first = bind_reuseport(addr, setup)?;
     let bound = first.local_addr()?;
     let mut all = vec![first];
     for _ in 1..count {
-        all.push(bind_reuseport(bound, congestion)?);
+        all.push(bind_reuseport(bound, setup)?);
     }
     Ok(all)
 }
@@ -191,7 +234,8 @@ mod tests {
 
     #[test]
     fn a_group_shares_one_port_and_accepts_with_the_peer_address() {
-        let group = bind_group("127.0.0.1:0".parse().unwrap(), 3, &Congestion::Auto).unwrap();
+        let group =
+            bind_group("127.0.0.1:0".parse().unwrap(), 3, &ListenerSetup::default()).unwrap();
         let addr = group[0].local_addr().unwrap();
         assert!(group.iter().all(|l| l.local_addr().unwrap() == addr));
         let mut c = TcpStream::connect(addr).unwrap();

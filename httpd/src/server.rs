@@ -7,9 +7,9 @@
 //! (SIGHUP) swaps in a new [`Shared`] and wakes them; a stop or a graceful stop sets the
 //! state and wakes them.
 
-use crate::congestion::Congestion;
 use crate::generation::{kept_sockets, Generation, ListenGroup};
 use crate::logfile::LogFile;
+use crate::net::ListenerSetup;
 use crate::parse::Limits;
 use crate::signals::{Command, Signals};
 use crate::static_file::DocRoot;
@@ -79,8 +79,8 @@ pub struct Options {
     /// Serve as root if started as root without `user` (or with `user root`); refused
     /// otherwise (see [`check_not_root`]).
     pub allow_root: bool,
-    /// The listeners' TCP congestion control (`congestion.rs`).
-    pub congestion: Congestion,
+    /// The listeners' TCP congestion control and `TCP_DEFER_ACCEPT`.
+    pub listener_setup: ListenerSetup,
 }
 
 /// What every worker reads and nobody writes (apart from the atomics). A reload makes a new
@@ -188,7 +188,7 @@ pub fn check(opts: &Options) -> io::Result<()> {
     DocRoot::open(&opts.root).map_err(|e| with_context(e, "document root", &opts.root))?;
     open_log(&opts.access_log, None, "access log")?;
     open_log(&opts.error_log, None, "error log")?;
-    crate::congestion::check(&opts.congestion)?;
+    crate::congestion::check(&opts.listener_setup.congestion)?;
     let ids = crate::privileges::resolve(opts.user.as_deref(), opts.group.as_deref())?;
     if let Some(dir) = &opts.chroot {
         for (what, p) in control_paths(opts) {
@@ -299,7 +299,7 @@ pub fn run(opts: Options, reload: Option<&Reload<'_>>) -> io::Result<()> {
     let groups = opts
         .listen
         .iter()
-        .map(|&addr| ListenGroup::bind(addr, threads, &opts.congestion))
+        .map(|&addr| ListenGroup::bind(addr, threads, &opts.listener_setup))
         .collect::<io::Result<Vec<_>>>()?;
     serve(opts, reload, groups, true)
 }
@@ -515,9 +515,9 @@ fn apply_reload(
         warn!("reload: a worker_processes change needs a restart; kept the running one");
         new.processes = running.processes;
     }
-    if new.congestion != running.congestion {
+    if new.listener_setup.congestion != running.listener_setup.congestion {
         warn!("reload: a tcp_congestion change needs a restart; kept the running one");
-        new.congestion = running.congestion.clone();
+        new.listener_setup.congestion = running.listener_setup.congestion.clone();
     }
     let threads = new.threads.max(1);
     let old = current.control.shared();
@@ -547,7 +547,7 @@ fn apply_reload(
             .map(|(&addr, kept)| match kept {
                 Some(i) => groups[i].duplicate(),
                 None => {
-                    let g = ListenGroup::bind(addr, threads, &new.congestion)?;
+                    let g = ListenGroup::bind(addr, threads, &new.listener_setup)?;
                     fresh.push(g.duplicate()?);
                     Ok(g)
                 }
@@ -583,6 +583,13 @@ fn apply_reload(
         current.control.set_shared(Arc::new(shared));
         None
     };
+    if new.listener_setup.defer_accept != running.listener_setup.defer_accept {
+        // Kept sockets change in place; newly bound ones have it from their setup.
+        let on = new.listener_setup.defer_accept;
+        if let Err(e) = groups.iter().try_for_each(|g| g.set_defer_accept(on)) {
+            error!("reload: defer_accept: {e}");
+        }
+    }
     crate::errlog::set(error_log);
     notice!("configuration reloaded: serving {}", new.root.display());
     Some(Reloaded {

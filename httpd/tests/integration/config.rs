@@ -273,6 +273,61 @@ fn a_reload_keeps_the_running_tcp_congestion() {
 }
 
 #[test]
+fn a_reload_turns_defer_accept_off_on_the_running_listener() {
+    reload_defer_accept_off(0);
+}
+
+#[test]
+fn a_reload_turns_defer_accept_off_on_the_listener_the_workers_share() {
+    reload_defer_accept_off(1);
+}
+
+/// Starts with `defer_accept on` and one connection slot, reloads with it off, and checks
+/// what a silent connection does to the slot before and after.
+fn reload_defer_accept_off(worker_processes: usize) {
+    let tmp = TempDir::new("deferreload");
+    let root = make_site(&tmp.0);
+    let log = tmp.0.join("access.log");
+    let error_log = tmp.0.join("error.log");
+    let text = |defer: &str| {
+        format!(
+            "listen 127.0.0.1:0;\nthreads 1;\nroot {};\naccess_log {};\nerror_log {};\n\
+             max_connections 1;\nworker_processes {worker_processes};\ndefer_accept {defer};\n",
+            root.display(),
+            log.display(),
+            error_log.display()
+        )
+    };
+    let path = write_conf(&tmp.0, &text("on"));
+    let args: Vec<OsString> = vec!["--config".into(), path.clone().into_os_string()];
+    let server = Server::spawn(&args, tmp, root.clone(), log.clone());
+    let request = b"GET /style.css HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    // On: a silent connection is held by the kernel and leaves the one slot free.
+    let silent = std::net::TcpStream::connect(server.addr).unwrap();
+    assert_eq!(one_response(&server.raw(request), false).status, 200);
+    drop(silent);
+    fs::write(&path, text("off")).unwrap();
+    server.signal(libc::SIGHUP);
+    assert!(
+        crate::signals::wait_for_text(&error_log, "configuration reloaded"),
+        "{:?}",
+        fs::read_to_string(&error_log)
+    );
+    // Off, on the same socket: the silent connection is accepted and fills the slot. The
+    // first one's close may not have been noticed yet; retry until it has.
+    let mut status = 0;
+    for _ in 0..50 {
+        let _silent = std::net::TcpStream::connect(server.addr).unwrap();
+        status = one_response(&server.raw(request), false).status;
+        if status == 503 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(status, 503);
+}
+
+#[test]
 fn a_congestion_control_the_kernel_refuses_stops_the_start_up() {
     let tmp = TempDir::new("cc");
     let root = make_site(&tmp.0);

@@ -411,10 +411,17 @@ fn an_idle_keep_alive_connection_is_closed_at_its_deadline() {
 
 #[test]
 fn past_max_connections_a_new_client_gets_503_and_the_others_are_served() {
+    use std::io::Write;
     let s = Server::start_with(&["--max-connections", "2", "--threads", "1"]);
-    let first = std::net::TcpStream::connect(s.addr).unwrap();
-    let second = std::net::TcpStream::connect(s.addr).unwrap();
-    let raw = s.raw_until_server_closes(b"");
+    // Half a request each: under defer_accept a connection is accepted once data arrives.
+    let partial = |addr| {
+        let mut c = std::net::TcpStream::connect(addr).unwrap();
+        c.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+        c
+    };
+    let first = partial(s.addr);
+    let second = partial(s.addr);
+    let raw = s.raw_until_server_closes(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n");
     let r = one_response(&raw, false);
     assert_eq!(r.status, 503);
     assert_eq!(r.header("connection"), Some("close"));
@@ -434,6 +441,33 @@ fn past_max_connections_a_new_client_gets_503_and_the_others_are_served() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     assert_eq!(status, 200);
+}
+
+/// `defer_accept` (on by default): the kernel holds a connection that has sent nothing (for
+/// a second), so it takes no connection slot and is served once it speaks; with it off, the
+/// silent connection is accepted at once and fills the slot.
+#[test]
+fn under_defer_accept_a_silent_connection_takes_no_slot() {
+    use std::io::{Read, Write};
+    let request = b"GET /style.css HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    let s = Server::start_with(&["--max-connections", "1", "--threads", "1"]);
+    let mut silent = std::net::TcpStream::connect(s.addr).unwrap();
+    assert_eq!(one_response(&s.raw(request), false).status, 200);
+    silent.write_all(request).unwrap();
+    let mut raw = Vec::new();
+    silent.read_to_end(&mut raw).unwrap();
+    assert_eq!(one_response(&raw, false).status, 200);
+
+    let s = Server::start_with(&[
+        "--max-connections",
+        "1",
+        "--threads",
+        "1",
+        "--defer-accept",
+        "off",
+    ]);
+    let _silent = std::net::TcpStream::connect(s.addr).unwrap();
+    assert_eq!(one_response(&s.raw(request), false).status, 503);
 }
 
 #[test]
