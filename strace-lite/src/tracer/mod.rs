@@ -89,6 +89,10 @@ pub struct Tracer {
     /// Stops reported so far (wrapping), and looks for more stops in a row that found none.
     stops_seen: u32,
     empty_drains: u32,
+    /// Stops the last look that went on until `wait4` found nothing had in hand: what a
+    /// shorter look stops at. And looks since that one.
+    look_expect: usize,
+    looks_since_full: u32,
 }
 
 impl Tracer {
@@ -140,6 +144,8 @@ impl Tracer {
             pending: Default::default(),
             stops_seen: 0,
             empty_drains: 0,
+            look_expect: 0,
+            looks_since_full: 0,
             opts,
         })
     }
@@ -256,20 +262,45 @@ impl Tracer {
             // only one of them is busy (a shell waiting for its child) the look finds
             // nothing and costs a wait4 per stop: after a few empty looks, only every
             // DRAIN_PROBE-th stop looks, until one finds something again.
+            //
+            // A look that goes on until wait4 finds nothing ends with an empty wait4. Threads
+            // that take turns (4 threads in a loop of calls, the main one blocked in futex)
+            // stop as many times every round, so a look stops once it holds as many stops
+            // as the last full look found. Every FULL_LOOK_EVERY-th look goes on until
+            // nothing is left: a tracee the short looks leave behind (wait4 reports tracees
+            // in the order they were attached) waits a few rounds at most, and the number
+            // follows threads that get busy or go quiet.
             self.pending.push_back(first);
             self.stops_seen = self.stops_seen.wrapping_add(1);
             let look = self.tracees.len() >= 2
                 && (self.empty_drains < DRAIN_MISSES || self.stops_seen % DRAIN_PROBE == 0);
             if look {
                 let before = self.pending.len();
-                while let Some(next) = wait_any(libc::WNOHANG, want_usage) {
-                    self.pending.push_back(next);
+                let full = self.looks_since_full + 1 >= FULL_LOOK_EVERY;
+                let mut found_none = false;
+                while full || self.pending.len() < self.look_expect {
+                    match wait_any(libc::WNOHANG, want_usage) {
+                        Some(next) => self.pending.push_back(next),
+                        None => {
+                            found_none = true;
+                            break;
+                        }
+                    }
                 }
-                self.empty_drains = if self.pending.len() > before {
-                    0
+                if found_none {
+                    self.look_expect = self.pending.len();
+                    self.looks_since_full = 0;
+                    self.empty_drains = if self.pending.len() > before {
+                        0
+                    } else {
+                        self.empty_drains.saturating_add(1)
+                    };
                 } else {
-                    self.empty_drains.saturating_add(1)
-                };
+                    self.looks_since_full += 1;
+                    if self.pending.len() > before {
+                        self.empty_drains = 0;
+                    }
+                }
             }
             while let Some((pid, status, stime)) = self.pending.pop_front() {
                 self.handle_stop(pid, status, stime);
@@ -1096,6 +1127,8 @@ fn install_stop_handlers() {
 /// `DRAIN_PROBE`-th stop looks.
 const DRAIN_MISSES: u32 = 4;
 const DRAIN_PROBE: u32 = 16;
+/// Every this many rounds a look goes on until `wait4` reports nothing (see `event_loop`).
+const FULL_LOOK_EVERY: u32 = 4;
 
 /// The next status of `tid` (a tracee), waiting for it; `None` if it is not ours.
 fn wait_for(tid: i32) -> Option<i32> {
