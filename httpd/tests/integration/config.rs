@@ -236,39 +236,64 @@ fn tcp_congestion_reaches_the_connections_the_listener_accepts() {
     assert!(words.iter().any(|w| w == "reno"), "reno not in {words:?}");
 }
 
-#[test]
-fn a_reload_keeps_the_running_tcp_congestion() {
-    let tmp = TempDir::new("ccreload");
-    let root = make_site(&tmp.0);
-    let log = tmp.0.join("access.log");
-    let error_log = tmp.0.join("error.log");
-    let text = |cc: &str| {
-        format!(
-            "listen 127.0.0.1:0;\nthreads 1;\nroot {};\naccess_log {};\nerror_log {};\n\
-             tcp_congestion {cc};\n",
+/// A server run from a config file (one thread on 127.0.0.1, its site, logs beside the
+/// file, and some `extra` directives) that a test rewrites and reloads.
+struct Reloadable {
+    server: Server,
+    conf: std::path::PathBuf,
+    /// The file's text without the extra directives.
+    base: String,
+    error_log: std::path::PathBuf,
+}
+
+impl Reloadable {
+    fn start(tag: &str, extra: &str) -> Reloadable {
+        let tmp = TempDir::new(tag);
+        let root = make_site(&tmp.0);
+        let log = tmp.0.join("access.log");
+        let error_log = tmp.0.join("error.log");
+        let base = format!(
+            "listen 127.0.0.1:0;\nthreads 1;\nroot {};\naccess_log {};\nerror_log {};\n",
             root.display(),
             log.display(),
             error_log.display()
-        )
-    };
-    let path = write_conf(&tmp.0, &text("reno"));
-    let args: Vec<OsString> = vec!["--config".into(), path.clone().into_os_string()];
-    let server = Server::spawn(&args, tmp, root.clone(), log.clone());
-    let words = connection_tcp_info(&server);
+        );
+        let conf = write_conf(&tmp.0, &format!("{base}{extra}"));
+        let args: Vec<OsString> = vec!["--config".into(), conf.clone().into_os_string()];
+        let server = Server::spawn(&args, tmp, root, log);
+        Reloadable {
+            server,
+            conf,
+            base,
+            error_log,
+        }
+    }
+
+    /// Rewrites the file with `extra` in place of the old directives, sends SIGHUP and
+    /// waits for the reload; returns the error log.
+    fn reload(&self, extra: &str) -> String {
+        fs::write(&self.conf, format!("{}{extra}", self.base)).unwrap();
+        self.server.signal(libc::SIGHUP);
+        assert!(
+            crate::signals::wait_for_text(&self.error_log, "configuration reloaded"),
+            "{:?}",
+            fs::read_to_string(&self.error_log)
+        );
+        fs::read_to_string(&self.error_log).unwrap()
+    }
+}
+
+#[test]
+fn a_reload_keeps_the_running_tcp_congestion() {
+    let r = Reloadable::start("ccreload", "tcp_congestion reno;\n");
+    let words = connection_tcp_info(&r.server);
     assert!(words.iter().any(|w| w == "reno"), "reno not in {words:?}");
-    fs::write(&path, text("default")).unwrap();
-    server.signal(libc::SIGHUP);
-    assert!(
-        crate::signals::wait_for_text(&error_log, "configuration reloaded"),
-        "{:?}",
-        fs::read_to_string(&error_log)
-    );
-    let errors = fs::read_to_string(&error_log).unwrap();
+    let errors = r.reload("tcp_congestion default;\n");
     assert!(
         errors.contains("a tcp_congestion change needs a restart; kept the running one"),
         "{errors}"
     );
-    let words = connection_tcp_info(&server);
+    let words = connection_tcp_info(&r.server);
     assert!(words.iter().any(|w| w == "reno"), "reno not in {words:?}");
 }
 
@@ -285,40 +310,22 @@ fn a_reload_turns_defer_accept_off_on_the_listener_the_workers_share() {
 /// Starts with `defer_accept on` and one connection slot, reloads with it off, and checks
 /// what a silent connection does to the slot before and after.
 fn reload_defer_accept_off(worker_processes: usize) {
-    let tmp = TempDir::new("deferreload");
-    let root = make_site(&tmp.0);
-    let log = tmp.0.join("access.log");
-    let error_log = tmp.0.join("error.log");
-    let text = |defer: &str| {
-        format!(
-            "listen 127.0.0.1:0;\nthreads 1;\nroot {};\naccess_log {};\nerror_log {};\n\
-             max_connections 1;\nworker_processes {worker_processes};\ndefer_accept {defer};\n",
-            root.display(),
-            log.display(),
-            error_log.display()
-        )
+    let extra = |defer: &str| {
+        format!("max_connections 1;\nworker_processes {worker_processes};\ndefer_accept {defer};\n")
     };
-    let path = write_conf(&tmp.0, &text("on"));
-    let args: Vec<OsString> = vec!["--config".into(), path.clone().into_os_string()];
-    let server = Server::spawn(&args, tmp, root.clone(), log.clone());
+    let r = Reloadable::start("deferreload", &extra("on"));
     let request = b"GET /style.css HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
     // On: a silent connection is held by the kernel and leaves the one slot free.
-    let silent = std::net::TcpStream::connect(server.addr).unwrap();
-    assert_eq!(one_response(&server.raw(request), false).status, 200);
+    let silent = std::net::TcpStream::connect(r.server.addr).unwrap();
+    assert_eq!(one_response(&r.server.raw(request), false).status, 200);
     drop(silent);
-    fs::write(&path, text("off")).unwrap();
-    server.signal(libc::SIGHUP);
-    assert!(
-        crate::signals::wait_for_text(&error_log, "configuration reloaded"),
-        "{:?}",
-        fs::read_to_string(&error_log)
-    );
+    r.reload(&extra("off"));
     // Off, on the same socket: the silent connection is accepted and fills the slot. The
     // first one's close may not have been noticed yet; retry until it has.
     let mut status = 0;
     for _ in 0..50 {
-        let _silent = std::net::TcpStream::connect(server.addr).unwrap();
-        status = one_response(&server.raw(request), false).status;
+        let _silent = std::net::TcpStream::connect(r.server.addr).unwrap();
+        status = one_response(&r.server.raw(request), false).status;
         if status == 503 {
             break;
         }
