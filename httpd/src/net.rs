@@ -1,8 +1,8 @@
 //! The socket calls the server makes that std does not offer: listeners with
 //! `SO_REUSEPORT` (one per worker thread, the kernel spreads new connections over them)
-//! and `TCP_DEFER_ACCEPT`, `accept4` straight into non-blocking mode with the peer's address, `send` with
-//! `MSG_NOSIGNAL`/`MSG_MORE`, `sendfile`, `shutdown` of the write side, and the peer's
-//! receive window from `TCP_INFO`.
+//! and `TCP_DEFER_ACCEPT`, `accept4` straight into non-blocking mode with the peer's
+//! address, `send` with `MSG_NOSIGNAL`/`MSG_MORE`, `sendfile`, `shutdown` of the write
+//! side, and the peer's receive window from `TCP_INFO`.
 
 use crate::congestion::Congestion;
 use netcore::sys::cvt;

@@ -1127,7 +1127,7 @@ fn install_stop_handlers() {
 /// `DRAIN_PROBE`-th stop looks.
 const DRAIN_MISSES: u32 = 4;
 const DRAIN_PROBE: u32 = 16;
-/// Every this many rounds a look goes on until `wait4` reports nothing (see `event_loop`).
+/// Every this many looks, one goes on until `wait4` reports nothing (see `event_loop`).
 const FULL_LOOK_EVERY: u32 = 4;
 
 /// The next status of `tid` (a tracee), waiting for it; `None` if it is not ours.
