@@ -35,6 +35,7 @@ use netcore::{Event, Interest};
 use std::fs::File;
 use std::io::{self, Read};
 use std::net::{IpAddr, TcpStream};
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::time::Instant;
@@ -322,6 +323,7 @@ impl Conn {
         let timeouts = &ctx.shared.timeouts;
         if self.discard > 0 || self.chunked.is_some() {
             // Skipping a body: it must keep coming.
+            self.ack_now();
             self.deadline = ctx.now + timeouts.header;
         } else if self.input().is_empty() {
             // An idle connection keeps no buffers.
@@ -337,10 +339,20 @@ impl Conn {
             };
             self.deadline = ctx.now + wait;
         } else {
+            self.ack_now();
             let started = self.head_started.unwrap_or(ctx.now);
             self.deadline = started + timeouts.header;
         }
         Next::Wait(Interest::READ)
+    }
+
+    /// The rest of a request (head or body) is awaited: acknowledge what came at once. The
+    /// listener delays acknowledgements so that they ride on responses
+    /// ([`crate::net::set_quickack`]); a client whose Nagle algorithm holds the rest until
+    /// the first part is acknowledged would otherwise wait for the delayed-ACK timer
+    /// (40 ms or more). Turning quick-ack on sends the pending ACK now.
+    fn ack_now(&self) {
+        let _ = crate::net::set_quickack(self.stream.as_raw_fd(), true);
     }
 
     /// Whether `now` bytes sent now should wait (`MSG_MORE`) for what comes next: the file

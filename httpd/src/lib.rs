@@ -26,7 +26,7 @@
 //! | [`conn`] | one connection: pipelining, keep-alive, sendfile, lingering close, deadlines |
 //! | [`worker`] | one thread's epoll loop over its listeners and connections |
 //! | [`generation`] | a set of worker threads, and the listening sockets they share out |
-//! | [`net`] | socket calls std lacks (SO_REUSEPORT, TCP_DEFER_ACCEPT, accept4, MSG_MORE, sendfile) |
+//! | [`net`] | socket calls std lacks (SO_REUSEPORT, TCP_DEFER_ACCEPT, TCP_QUICKACK, accept4, MSG_MORE, sendfile) |
 //! | [`congestion`] | the listeners' TCP congestion control: no pacing across loopback |
 //! | [`privileges`] | chroot, setgroups/setgid/setuid, no way back to root |
 //! | [`server`] | start-up: options, listeners, signals, threads |

@@ -480,3 +480,95 @@ fn the_last_request_allowed_on_a_connection_says_connection_close() {
     assert_eq!(rs[0].header("connection"), Some("keep-alive"));
     assert_eq!(rs[1].header("connection"), Some("close"));
 }
+
+/// Segments the client's socket has received (`TCP_INFO`'s `tcpi_segs_in`).
+fn segments_in(stream: &std::net::TcpStream) -> u32 {
+    use std::os::fd::AsRawFd;
+    // SAFETY: tcp_info is plain integers; all zeroes is a valid value.
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `info`.
+    let rc = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            &mut info as *mut libc::tcp_info as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    assert_eq!(rc, 0);
+    info.tcpi_segs_in
+}
+
+/// The listener delays acknowledgements: the ACK of a complete request rides on the
+/// response, so a `Connection: close` exchange brings the client two segments (the SYN-ACK,
+/// then the response with the FIN) and not a bare ACK of its request in between. (Should
+/// the server take longer than the delayed-ACK timer, 40 ms, to answer, the kernel sends
+/// the bare ACK after all; so one attempt of five must show two segments. Without the
+/// setting every attempt shows three.)
+#[test]
+fn the_ack_of_a_request_rides_on_the_response() {
+    use std::io::{Read, Write};
+    let s = Server::start();
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        let mut c = std::net::TcpStream::connect(s.addr).unwrap();
+        c.write_all(b"GET /style.css HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut raw = Vec::new();
+        c.read_to_end(&mut raw).unwrap();
+        assert_eq!(one_response(&raw, false).status, 200);
+        seen.push(segments_in(&c));
+        if seen.last() == Some(&2) {
+            return;
+        }
+    }
+    panic!("segments received per exchange: {seen:?}, expected 2 at least once");
+}
+
+/// A client that sends its request in two writes, with Nagle's algorithm on (std's
+/// default), holds the second write until the first is acknowledged. The server turns
+/// quick-ack back on when it has part of a request, so that ACK leaves at once; without
+/// it the ACK would wait for the kernel's delayed-ACK timer, at least 40 ms, on every
+/// such request. That timer is a floor, not a speed: the median of five requests stays
+/// far below it on any machine that answers at all.
+#[test]
+fn a_request_sent_in_two_writes_does_not_wait_for_the_delayed_ack() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::time::{Duration, Instant};
+    let s = Server::start();
+    let mut took = Vec::new();
+    for _ in 0..5 {
+        let mut c = std::net::TcpStream::connect(s.addr).unwrap();
+        let mut reader = BufReader::new(c.try_clone().unwrap());
+        // Two requests on the connection: the first and a keep-alive one, both split.
+        for _ in 0..2 {
+            let start = Instant::now();
+            c.write_all(b"GET /style.css HTTP/1.1\r\n").unwrap();
+            c.write_all(b"Host: t\r\n\r\n").unwrap();
+            let mut status = String::new();
+            reader.read_line(&mut status).unwrap();
+            took.push(start.elapsed());
+            assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            std::io::Read::read_exact(&mut reader, &mut vec![0; length]).unwrap();
+        }
+    }
+    took.sort();
+    let median = took[took.len() / 2];
+    assert!(
+        median < Duration::from_millis(30),
+        "response times {took:?}: requests waited for the delayed ACK"
+    );
+}
