@@ -353,3 +353,77 @@ fn a_command_that_sets_its_own_affinity_keeps_it_for_its_children() {
         assert_eq!(allowed(&["-c", "-f"], &script), cpu);
     }
 }
+
+/// `sched_policy [MODE]` traced with ARGS: its lines "WHO getscheduler getattr proc".
+fn policies(args: &[&str], mode: &str) -> String {
+    let prog = program("sched_policy");
+    traced(args, &[prog.to_str().unwrap(), mode])
+}
+
+const BATCH_HIDDEN: &str = "main 0 0 3\nthread 0 0 3";
+const OTHER: &str = "main 0 0 0\nthread 0 0 0";
+
+#[test]
+fn auto_runs_the_command_under_sched_batch_and_hides_it() {
+    if skipped_on_one_cpu() {
+        return;
+    }
+    // /proc shows SCHED_BATCH (3) for the main thread and a new one; the calls that ask
+    // for the policy see SCHED_OTHER, in every mode that reads their exits.
+    assert_eq!(policies(&["-f"], "-"), BATCH_HIDDEN);
+    assert_eq!(policies(&["-f", "-c"], "-"), BATCH_HIDDEN);
+    assert_eq!(policies(&["-f", "-e", "trace=accept"], "-"), BATCH_HIDDEN);
+    // And the trace shows the result the command saw.
+    let dir = scratch_dir("same-cpu-policy");
+    let out = dir.join("trace");
+    let prog = program("sched_policy");
+    let run = run_lite(&["-o", out.to_str().unwrap(), prog.to_str().unwrap(), "-"]);
+    assert_eq!(run.status.code(), Some(0), "{}", run.stderr);
+    let trace = std::fs::read_to_string(&out).unwrap();
+    let line = trace
+        .lines()
+        .find(|l| l.starts_with("sched_getscheduler(0)"))
+        .unwrap_or_else(|| panic!("{trace}"));
+    assert!(line.ends_with("= 0"), "{trace}");
+    // Not pinned, nothing changes.
+    assert_eq!(policies(&["-f", "--same-cpu=never"], "-"), OTHER);
+    assert_eq!(policies(&["-f", "--same-cpu=always"], "-"), OTHER);
+}
+
+#[test]
+fn a_command_let_go_goes_back_to_sched_other() {
+    if skipped_on_one_cpu() {
+        return;
+    }
+    // Field 41 of /proc/PID/stat: of the shell, then of a child created after the pin
+    // was let go.
+    const POLICY: &str = "cut -d' ' -f41 /proc/$$/stat /proc/self/stat | tr '\\n' ' ' >&2; :";
+    let last = |out: String| out.lines().last().unwrap_or_default().to_string();
+    // Without -f, the shell's child leaves untraced, with the policy it would have had.
+    assert_eq!(last(traced(&[], &["sh", "-c", POLICY])), "0 0");
+    assert_eq!(last(traced(&["-c"], &["sh", "-c", POLICY])), "0 0");
+    // With -f, two loops computing side by side make the tracer let go.
+    let script = format!(
+        "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done & \
+         j=0; while [ $j -lt 400000 ]; do j=$((j+1)); done; wait; {POLICY}"
+    );
+    assert_eq!(last(traced(&["-f"], &["sh", "-c", &script])), "0 0");
+    // Still pinned, both are under SCHED_BATCH.
+    assert_eq!(last(traced(&["-f"], &["sh", "-c", POLICY])), "3 3");
+}
+
+#[test]
+fn a_command_that_sets_its_own_policy_keeps_it() {
+    if skipped_on_one_cpu() {
+        return;
+    }
+    // Its own SCHED_OTHER, and a sched_setattr that keeps the policy it had untraced.
+    assert_eq!(policies(&["-f"], "other"), OTHER);
+    assert_eq!(policies(&["-f"], "keep"), OTHER);
+    // chrt's choice, seen as it is.
+    let prog = program("sched_policy");
+    let out = traced(&["-f"], &["chrt", "-b", "0", prog.to_str().unwrap(), "-"]);
+    assert_eq!(out, "main 3 3 3\nthread 3 3 3");
+    let out = traced(&["-f"], &["chrt", "-i", "0", prog.to_str().unwrap(), "-"]);
+    assert_eq!(out, "main 5 5 5\nthread 5 5 5");
+}

@@ -31,10 +31,12 @@
 //!
 //! While pinned, `sched_getaffinity` answers are rewritten to the original mask, so `nproc`
 //! and thread-pool sizing see the CPUs they would see untraced (`/proc/PID/status` still
-//! shows the pin). `always` pins for the whole run and hides nothing; `never` does not pin.
+//! shows the pin). Under `auto` the command also runs under `SCHED_BATCH` while pinned, so
+//! that a resumed tracee does not preempt the tracer (`sched_batch.rs`). `always` pins for the whole run and hides nothing; `never` does not pin.
 //! Refused or off with `-p` (a running process's affinity is not ours to change) and with
 //! `--seccomp-bpf` (few stops, and the tracer would not see the calls above).
 
+use super::sched_batch::SchedBatch;
 use crate::cli::SameCpu;
 use std::collections::HashMap;
 use std::io;
@@ -73,6 +75,8 @@ pub struct CpuPin {
     run_time: HashMap<i32, u64>,
     tracer_time: u64,
     last_read: Instant,
+    /// The command's scheduling policy while pinned.
+    batch: SchedBatch,
 }
 
 impl CpuPin {
@@ -88,6 +92,7 @@ impl CpuPin {
             run_time: HashMap::new(),
             tracer_time: 0,
             last_read: Instant::now(),
+            batch: SchedBatch::new(),
         }
     }
 
@@ -124,6 +129,14 @@ impl CpuPin {
         Ok(())
     }
 
+    /// The command `pid` was started (stopped before its `execve`), pinned: under `auto`
+    /// it runs under `SCHED_BATCH` while the pin lasts (`sched_batch.rs`).
+    pub fn on_command_started(&mut self, pid: i32) {
+        if self.managed() {
+            self.batch.start(pid);
+        }
+    }
+
     fn managed(&self) -> bool {
         self.active && self.mode == SameCpu::Auto
     }
@@ -136,10 +149,10 @@ impl CpuPin {
 
     /// Whether the exit of syscall `nr` must be looked at even when the call is not shown:
     /// `sched_getaffinity` (to hide the pin), `sched_setaffinity` (the command's own
-    /// choice) and, while children are borrowed, the task-creating calls (a child the
-    /// kernel did not attach).
+    /// choice), the policy calls while the command is under `SCHED_BATCH`, and, while
+    /// children are borrowed, the task-creating calls (a child the kernel did not attach).
     pub fn watches_exit(&self, nr: u64) -> bool {
-        (self.borrows_children() && CLONES.contains(&nr)) || {
+        (self.borrows_children() && CLONES.contains(&nr)) || self.batch.watches_exit(nr) || {
             let nr = nr as i64;
             (self.managed() && nr == libc::SYS_sched_getaffinity)
                 || (nr == libc::SYS_sched_setaffinity
@@ -161,22 +174,24 @@ impl CpuPin {
         }
         if self.released_at.is_some() {
             let _ = set_affinity(child, &self.original);
+            self.batch.on_child_let_go(child);
         }
     }
 
     /// A syscall exit of `tid`, seen in every mode (`-c` reads the number only here);
     /// `tids` are all tracees. `sched_getaffinity` about a tracee gets the original mask.
     /// After a successful `sched_setaffinity` the command's masks are its own: the others
-    /// are let go, the one it set is left as it chose.
+    /// are let go, the one it set is left as it chose. The policy calls go to
+    /// [`SchedBatch::on_exit`]. Returns the result the tracee now sees, if it was replaced.
     pub fn on_exit(
         &mut self,
         tid: i32,
         nr: u64,
         rval: i64,
         tids: impl Iterator<Item = i32> + Clone,
-    ) {
+    ) -> Option<i64> {
         if !self.watches_exit(nr) {
-            return;
+            return None;
         }
         if CLONES.contains(&nr) {
             // Still pinned at a successful clone's exit: no fork event came (a
@@ -185,19 +200,22 @@ impl CpuPin {
                 self.release(tids);
                 let _ = set_affinity(rval as i32, &self.original);
             }
-            return;
+            return None;
         }
-        let Ok(regs) = super::ptrace::regs(tid) else {
-            return;
-        };
+        let regs = super::ptrace::regs(tid).ok()?;
         let target = match regs.rdi as i32 {
             0 => tid,
             pid => pid,
         };
+        if self.batch.watches_exit(nr) {
+            let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
+            return self.batch.on_exit(tid, nr, rval, target, args, tids);
+        }
         if nr as i64 == libc::SYS_sched_setaffinity {
             if rval == 0 {
                 if self.managed() {
-                    self.release(tids.filter(|&t| t != target));
+                    let tids: Vec<i32> = tids.collect();
+                    self.release_except(&tids, target);
                 }
                 self.released_at = None;
             }
@@ -205,6 +223,7 @@ impl CpuPin {
             let n = (rval as usize).min(self.original.len());
             write_memory(tid, regs.rdx, &self.original[..n]);
         }
+        None
     }
 
     /// A timer tick; `running` tracees are outside a syscall.
@@ -259,6 +278,7 @@ impl CpuPin {
     /// A new tracee: one whose creation was under way when the others were let go may
     /// still carry the pin (a task the command later pins to that CPU itself is left alone).
     pub fn on_new_tracee(&self, tid: i32) {
+        self.batch.on_new_tracee(tid);
         let just_released = self
             .released_at
             .is_some_and(|t| t.elapsed() < RELEASE_WINDOW);
@@ -274,12 +294,20 @@ impl CpuPin {
         }
     }
 
-    /// Every tracee and the tracer back to the original mask.
+    /// Every tracee and the tracer back to the original mask and policy.
     fn release(&mut self, tids: impl Iterator<Item = i32>) {
-        for tid in tids {
+        let tids: Vec<i32> = tids.collect();
+        self.release_except(&tids, 0);
+    }
+
+    /// As [`CpuPin::release`], but the mask of `keep` (0: none), which the command set
+    /// itself, is left as it is.
+    fn release_except(&mut self, tids: &[i32], keep: i32) {
+        for &tid in tids.iter().filter(|&&t| t != keep) {
             // A tracee that is gone is not an error.
             let _ = set_affinity(tid, &self.original);
         }
+        self.batch.release(tids.iter().copied());
         let _ = set_affinity(0, &self.original);
         self.active = false;
         self.released_at = Some(Instant::now());
@@ -337,7 +365,7 @@ fn set_affinity(tid: i32, mask: &[u8]) -> io::Result<()> {
 
 /// Writes `bytes` at `addr` in `tid`'s memory (best effort: the kernel has just written
 /// there, so it is the command's writable memory).
-fn write_memory(tid: i32, addr: u64, bytes: &[u8]) {
+pub(super) fn write_memory(tid: i32, addr: u64, bytes: &[u8]) {
     let local = libc::iovec {
         iov_base: bytes.as_ptr() as *mut libc::c_void,
         iov_len: bytes.len(),

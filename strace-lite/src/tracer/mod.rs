@@ -6,6 +6,7 @@
 mod attach;
 mod cpu_pin;
 mod ptrace;
+mod sched_batch;
 mod seccomp;
 mod siginfo;
 mod spawn;
@@ -164,6 +165,7 @@ impl Tracer {
             let follow = self.opts.follow_forks || self.pin.borrows_children();
             let options = ptrace::seize_options(follow, true, self.opts.seccomp_bpf);
             let pid = spawn::spawn(&self.opts.command, options, filter.as_deref())?;
+            self.pin.on_command_started(pid);
             if self.opts.output.is_some() {
                 // Like strace: a command traced into a file is not interrupted by Ctrl-C
                 // and the like (the command itself gets them from the terminal). Ignored
@@ -556,8 +558,12 @@ impl Tracer {
             return;
         }
         let nr = t.nr;
-        self.pin
-            .on_exit(tid, nr, rval, self.tracees.keys().copied());
+        // The pin may have replaced the result (a policy or mask it hides): show what the
+        // tracee sees.
+        let rval = self
+            .pin
+            .on_exit(tid, nr, rval, self.tracees.keys().copied())
+            .unwrap_or(rval);
         let Some(t) = self.tracees.get_mut(&tid) else {
             return;
         };
