@@ -15,8 +15,8 @@
 //!    to drain.
 //!
 //! Request bodies (`Content-Length` bytes, or a chunked body) are skipped, not kept; a
-//! chunked body that cannot be framed closes the connection. Heads and bodies of HEAD and 304 responses never
-//! carry a body, wherever they sit in a pipeline.
+//! chunked body that cannot be framed closes the connection. Responses to HEAD, and 304
+//! responses, never carry a body, wherever they sit in a pipeline.
 //!
 //! Deadlines (each connection has one, checked by the worker's sweep): the head must arrive
 //! within `header` of its first byte (slow senders are not refreshed by each byte); an idle

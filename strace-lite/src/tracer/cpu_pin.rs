@@ -32,9 +32,10 @@
 //! While pinned, `sched_getaffinity` answers are rewritten to the original mask, so `nproc`
 //! and thread-pool sizing see the CPUs they would see untraced (`/proc/PID/status` still
 //! shows the pin). Under `auto` the command also runs under `SCHED_BATCH` while pinned, so
-//! that a resumed tracee does not preempt the tracer (`sched_batch.rs`). `always` pins for the whole run and hides nothing; `never` does not pin.
-//! Refused or off with `-p` (a running process's affinity is not ours to change) and with
-//! `--seccomp-bpf` (few stops, and the tracer would not see the calls above).
+//! that a resumed tracee does not preempt the tracer (`sched_batch.rs`). `always` pins for
+//! the whole run and hides nothing; `never` does not pin. Refused or off with `-p` (a
+//! running process's affinity is not ours to change) and with `--seccomp-bpf` (few stops,
+//! and the tracer would not see the calls above).
 
 use super::sched_batch::SchedBatch;
 use crate::cli::SameCpu;
