@@ -274,14 +274,17 @@ fn a_command_let_go_by_ctrl_c_leaves_unpinned() {
     }
     use std::os::unix::process::ExitStatusExt;
     let dir = scratch_dir("same-cpu-detach");
-    let (mask, pid) = (dir.join("mask"), dir.join("pid"));
-    // A shell that survives Ctrl-C and keeps writing what its children may use.
+    let (mask, pid, policy) = (dir.join("mask"), dir.join("pid"), dir.join("policy"));
+    // A shell that survives Ctrl-C and keeps writing what its children may use, and their
+    // scheduling policy (field 41 of /proc/PID/stat).
     let script = format!(
         "echo $$ > {pid}; trap '' INT; while :; do \
          grep Cpus_allowed_list /proc/self/status > {mask}.new; mv {mask}.new {mask}; \
+         cut -d' ' -f41 /proc/self/stat > {policy}.new; mv {policy}.new {policy}; \
          sleep 0.05; done",
         pid = pid.display(),
-        mask = mask.display()
+        mask = mask.display(),
+        policy = policy.display()
     );
     // The trace on stderr (with -o strace-lite ignores Ctrl-C, as strace does).
     let mut tracer = Command::new(STRACE_LITE)
@@ -295,8 +298,11 @@ fn a_command_let_go_by_ctrl_c_leaves_unpinned() {
             .ok()
             .and_then(|s| Some(s.strip_prefix("Cpus_allowed_list:")?.trim().to_string()))
     };
+    let read_policy = || std::fs::read_to_string(&policy).map(|s| s.trim().to_string());
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while read_mask().is_none() && std::time::Instant::now() < deadline {
+    while (read_mask().is_none() || read_policy().is_err())
+        && std::time::Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(20));
     }
     let shell: i32 = std::fs::read_to_string(&pid)
@@ -305,16 +311,21 @@ fn a_command_let_go_by_ctrl_c_leaves_unpinned() {
         .parse()
         .unwrap();
     let pinned = read_mask().expect("the script wrote its mask");
+    let batch = read_policy();
     // SAFETY: signalling the tracer we started.
     unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
     let ended = wait_bounded(&mut tracer, Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(400));
     let after = read_mask();
+    let policy_after = read_policy();
     // SAFETY: stopping the shell the test started (it ignores SIGINT).
     unsafe { libc::kill(shell, libc::SIGKILL) };
     assert_eq!(ended.signal(), Some(libc::SIGINT));
     assert!(one_cpu(&pinned), "not pinned while traced: {pinned:?}");
     assert_eq!(after.as_deref(), Some(untraced_allowed().as_str()));
+    // SCHED_BATCH (3) while traced, SCHED_OTHER (0) after.
+    assert_eq!(batch.ok().as_deref(), Some("3"));
+    assert_eq!(policy_after.ok().as_deref(), Some("0"));
 }
 
 /// The child's status, or kill it after `limit` (a hang fails the test, not the run).
