@@ -1127,6 +1127,16 @@ fn install_stop_handlers() {
     // A closed trace pipe must not kill the tracer (and with it the tracees).
     // SAFETY: ignoring SIGPIPE.
     unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    // Every ptrace stop would send the tracer a SIGCHLD, only for it to be dropped (the
+    // default action is to ignore it); with SA_NOCLDSTOP the kernel only wakes wait4.
+    // SAFETY: the default action, with a flag; exec resets both for the command.
+    unsafe {
+        let mut act: libc::sigaction = std::mem::zeroed();
+        act.sa_sigaction = libc::SIG_DFL;
+        act.sa_flags = libc::SA_NOCLDSTOP;
+        libc::sigemptyset(&mut act.sa_mask);
+        libc::sigaction(libc::SIGCHLD, &act, std::ptr::null_mut());
+    }
 }
 
 /// Empty looks for more reported stops (see `event_loop`) after which only every
