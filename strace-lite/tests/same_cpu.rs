@@ -300,8 +300,7 @@ fn a_command_let_go_by_ctrl_c_leaves_unpinned() {
     };
     let read_policy = || std::fs::read_to_string(&policy).map(|s| s.trim().to_string());
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while (read_mask().is_none() || read_policy().is_err())
-        && std::time::Instant::now() < deadline
+    while (read_mask().is_none() || read_policy().is_err()) && std::time::Instant::now() < deadline
     {
         std::thread::sleep(Duration::from_millis(20));
     }
