@@ -481,26 +481,6 @@ fn the_last_request_allowed_on_a_connection_says_connection_close() {
     assert_eq!(rs[1].header("connection"), Some("close"));
 }
 
-/// Segments the client's socket has received (`TCP_INFO`'s `tcpi_segs_in`).
-fn segments_in(stream: &std::net::TcpStream) -> u32 {
-    use std::os::fd::AsRawFd;
-    // SAFETY: tcp_info is plain integers; all zeroes is a valid value.
-    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
-    // SAFETY: getsockopt writes at most `len` bytes into `info`.
-    let rc = unsafe {
-        libc::getsockopt(
-            stream.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_INFO,
-            &mut info as *mut libc::tcp_info as *mut libc::c_void,
-            &mut len,
-        )
-    };
-    assert_eq!(rc, 0);
-    info.tcpi_segs_in
-}
-
 /// The listener delays acknowledgements: the ACK of a complete request rides on the
 /// response, so a `Connection: close` exchange brings the client two segments (the SYN-ACK,
 /// then the response with the FIN) and not a bare ACK of its request in between. (Should
@@ -519,7 +499,7 @@ fn the_ack_of_a_request_rides_on_the_response() {
         let mut raw = Vec::new();
         c.read_to_end(&mut raw).unwrap();
         assert_eq!(one_response(&raw, false).status, 200);
-        seen.push(segments_in(&c));
+        seen.push(tcp_info(&c).tcpi_segs_in);
         if seen.last() == Some(&2) {
             return;
         }
