@@ -558,8 +558,8 @@ impl Tracer {
             return;
         }
         let nr = t.nr;
-        // The pin may have replaced the result (a policy or mask it hides): show what the
-        // tracee sees.
+        // The pin may have replaced the result (`sched_getscheduler` answering
+        // `SCHED_OTHER` for a command it runs under `SCHED_BATCH`): show what the tracee saw.
         let rval = self
             .pin
             .on_exit(tid, nr, rval, self.tracees.keys().copied())
