@@ -129,7 +129,8 @@ pub struct Cli {
 
     /// Tracer and command on one CPU, so a ptrace stop switches tasks there instead of
     /// waking another CPU: auto (default: while the command could not use a second CPU,
-    /// its sched_getaffinity answers unchanged), always (the command sees one CPU), never.
+    /// under SCHED_BATCH; its sched_getaffinity and policy answers unchanged), always (the
+    /// command sees one CPU), never.
     #[arg(
         long = "same-cpu",
         value_name = "WHEN",
