@@ -289,19 +289,16 @@ impl Tracer {
                         }
                     }
                 }
+                if self.pending.len() > before {
+                    self.empty_drains = 0;
+                } else if found_none {
+                    self.empty_drains = self.empty_drains.saturating_add(1);
+                }
                 if found_none {
                     self.look_expect = self.pending.len();
                     self.looks_since_full = 0;
-                    self.empty_drains = if self.pending.len() > before {
-                        0
-                    } else {
-                        self.empty_drains.saturating_add(1)
-                    };
                 } else {
                     self.looks_since_full += 1;
-                    if self.pending.len() > before {
-                        self.empty_drains = 0;
-                    }
                 }
             }
             while let Some((pid, status, stime)) = self.pending.pop_front() {
