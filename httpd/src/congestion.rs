@@ -216,14 +216,7 @@ mod tests {
         };
         let listener = crate::net::bind_reuseport("127.0.0.1:0".parse().unwrap(), &setup)?;
         let _client = TcpStream::connect(listener.local_addr()?)?;
-        let (conn, _) = loop {
-            match crate::net::accept(&listener) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    std::thread::sleep(std::time::Duration::from_millis(5))
-                }
-                other => break other?,
-            }
-        };
+        let (conn, _) = crate::net::accept_waiting(std::slice::from_ref(&listener))?;
         get(conn.as_raw_fd())
     }
 

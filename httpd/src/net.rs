@@ -176,6 +176,25 @@ pub fn accept(listener: &TcpListener) -> io::Result<(TcpStream, IpAddr)> {
     Ok((stream, ip_of(&storage)))
 }
 
+/// Tests: the next connection on any of `listeners` (a non-blocking group), polling for
+/// up to five seconds.
+#[cfg(test)]
+pub fn accept_waiting(listeners: &[TcpListener]) -> io::Result<(TcpStream, IpAddr)> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        for l in listeners {
+            match accept(l) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                other => return other,
+            }
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// `send(2)` without SIGPIPE; `more` sets `MSG_MORE` (a body follows at once).
 pub fn send(stream: &TcpStream, buf: &[u8], more: bool) -> io::Result<usize> {
     let flags = libc::MSG_NOSIGNAL | if more { libc::MSG_MORE } else { 0 };
@@ -260,14 +279,7 @@ mod tests {
         let mut c = TcpStream::connect(addr).unwrap();
         c.write_all(b"x").unwrap();
         // The connection lands on one of the listeners.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        let (mut s, peer) = loop {
-            if let Some(r) = group.iter().find_map(|l| accept(l).ok()) {
-                break r;
-            }
-            assert!(std::time::Instant::now() < deadline);
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        };
+        let (mut s, peer) = accept_waiting(&group).unwrap();
         assert_eq!(peer, IpAddr::V4(Ipv4Addr::LOCALHOST));
         s.set_nonblocking(false).unwrap();
         let mut b = [0u8; 1];
@@ -300,14 +312,7 @@ mod tests {
         };
         let listener = bind_reuseport("127.0.0.1:0".parse().unwrap(), &setup).unwrap();
         let _c = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        let (s, _) = loop {
-            if let Ok(r) = accept(&listener) {
-                break r;
-            }
-            assert!(std::time::Instant::now() < deadline);
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        };
+        let (s, _) = accept_waiting(std::slice::from_ref(&listener)).unwrap();
         // A fresh TCP socket reports 1 (quick-ack); this one came from the listener with 0.
         let plain = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         assert_eq!(quickack(plain.as_raw_fd()), 1);
