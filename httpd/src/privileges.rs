@@ -26,9 +26,11 @@ pub struct Ids {
 fn lookup_user(name: &str) -> io::Result<Option<Ids>> {
     let c = CString::new(name).map_err(|_| io::Error::other("user name with a NUL"))?;
     let mut buf = vec![0 as libc::c_char; 16 * 1024];
-    // SAFETY: the reentrant lookup writes into our passwd and buffer only.
+    // SAFETY: passwd is integers and pointers; all zeroes is a valid value.
     let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
     let mut out: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: a NUL-terminated name; the reentrant lookup writes into our passwd and
+    // buffer (whose length it is given) and sets `out`, nothing else.
     let rc =
         unsafe { libc::getpwnam_r(c.as_ptr(), &mut pw, buf.as_mut_ptr(), buf.len(), &mut out) };
     if rc != 0 || out.is_null() {
@@ -43,9 +45,10 @@ fn lookup_user(name: &str) -> io::Result<Option<Ids>> {
 fn lookup_group(name: &str) -> io::Result<Option<libc::gid_t>> {
     let c = CString::new(name).map_err(|_| io::Error::other("group name with a NUL"))?;
     let mut buf = vec![0 as libc::c_char; 16 * 1024];
-    // SAFETY: as above, with a group.
+    // SAFETY: group is integers and pointers; all zeroes is a valid value.
     let mut gr: libc::group = unsafe { std::mem::zeroed() };
     let mut out: *mut libc::group = std::ptr::null_mut();
+    // SAFETY: as for getpwnam_r above, with a group.
     let rc =
         unsafe { libc::getgrnam_r(c.as_ptr(), &mut gr, buf.as_mut_ptr(), buf.len(), &mut out) };
     Ok((rc == 0 && !out.is_null()).then_some(gr.gr_gid))

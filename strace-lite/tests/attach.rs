@@ -86,6 +86,7 @@ fn attach_traces_every_thread_and_ctrl_c_detaches_leaving_it_running() {
     );
 
     // Ctrl-C: strace-lite detaches and ends by SIGINT, as strace does.
+    // SAFETY: kill(2) with a pid and a signal number; no memory is involved.
     unsafe { libc::kill(tracer.0.id() as i32, libc::SIGINT) };
     let mut ended = None;
     assert!(wait_until(Duration::from_secs(10), || {
