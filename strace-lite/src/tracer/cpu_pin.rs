@@ -222,7 +222,7 @@ impl CpuPin {
             }
         } else if rval > 0 && tids.clone().any(|t| t == target) {
             let n = (rval as usize).min(self.original.len());
-            write_memory(tid, regs.rdx, &self.original[..n]);
+            crate::memory::Memory::new(tid).write(regs.rdx, &self.original[..n]);
         }
         None
     }
@@ -362,19 +362,4 @@ fn set_affinity(tid: i32, mask: &[u8]) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     Ok(())
-}
-
-/// Writes `bytes` at `addr` in `tid`'s memory (best effort: the kernel has just written
-/// there, so it is the command's writable memory).
-pub(super) fn write_memory(tid: i32, addr: u64, bytes: &[u8]) {
-    let local = libc::iovec {
-        iov_base: bytes.as_ptr() as *mut libc::c_void,
-        iov_len: bytes.len(),
-    };
-    let remote = libc::iovec {
-        iov_base: addr as *mut libc::c_void,
-        iov_len: bytes.len(),
-    };
-    // SAFETY: reads from our live slice; the kernel checks the remote range.
-    unsafe { libc::process_vm_writev(tid, &local, 1, &remote, 1, 0) };
 }

@@ -112,7 +112,7 @@ impl SchedBatch {
         let field = args[1].wrapping_add(4);
         if Memory::new(tid).read_value::<u32>(field) == Some(libc::SCHED_BATCH as u32) {
             let other = (libc::SCHED_OTHER as u32).to_ne_bytes();
-            super::cpu_pin::write_memory(tid, field, &other);
+            Memory::new(tid).write(field, &other);
         }
         None
     }
