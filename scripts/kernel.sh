@@ -3,8 +3,10 @@
 # kmod/kernel.config, with Rust enabled.
 #
 # The build lives outside the work tree, in $CACHE_DIR/kernel/<key>, where the key hashes
-# the kernel package, the config fragment and the rustc that builds it: a change to any of
-# them builds a new kernel, and a warm cache costs nothing.
+# everything that changes the build: the kernel package and the version of it that was
+# fetched, the config fragment, this script and env.sh, and the versions of rustc, bindgen,
+# libclang and gcc. A change to any of them builds a new kernel; a warm cache costs nothing.
+# Every option the fragment sets must survive configuration, or the build fails.
 #
 #   scripts/kernel.sh           build if needed, then print the kernel build directory
 #   scripts/kernel.sh --kdir    print the directory the current key maps to (no build)
@@ -16,8 +18,17 @@ root=$(cd "$here/.." && pwd)
 fragment="$root/kmod/kernel.config"
 log() { printf '[kernel] %s\n' "$*" >&2; }
 
-key=$( { cat "$fragment"; echo "$KERNEL_PKG"; "$KRUSTC" --version 2>/dev/null || echo no-rustc; } \
-       | sha256sum | cut -c1-12)
+src_root="$CACHE_DIR/src/$KERNEL_PKG"
+
+# What the build depends on, one line each (hashed into the cache key).
+build_inputs() {
+  cat "$fragment" "$here/kernel.sh" "$here/env.sh"
+  echo "$KERNEL_PKG $(cat "$src_root/.version" 2>/dev/null || echo not-fetched)"
+  "$KRUSTC" --version 2>/dev/null || echo no-rustc
+  bindgen --version --verbose 2>/dev/null || echo no-bindgen   # bindgen and its libclang
+  gcc --version 2>/dev/null | head -n1 || echo no-gcc
+}
+key=$(build_inputs | sha256sum | cut -c1-12)
 out="$CACHE_DIR/kernel/$key"
 
 if [ "${1:-}" = "--kdir" ]; then echo "$out"; exit 0; fi
@@ -33,9 +44,8 @@ flock 9
 if [ -f "$out/.built" ]; then echo "$out"; exit 0; fi
 
 # --- Source: Debian's linux-source package from the suite that has it. ---------------------
-src_root="$CACHE_DIR/src/$KERNEL_PKG"
 src=$(ls -d "$src_root"/linux-source-*/ 2>/dev/null | head -n1 || true)
-if [ -z "$src" ] || [ ! -f "$src/.unpacked" ]; then
+if [ -z "$src" ] || [ ! -f "$src/.unpacked" ] || [ ! -f "$src_root/.version" ]; then
   log "fetching $KERNEL_PKG from Debian $KERNEL_SUITE"
   rm -rf "$src_root"; mkdir -p "$src_root"
   apt_dir="$src_root/apt"
@@ -50,14 +60,20 @@ if [ -z "$src" ] || [ ! -f "$src/.unpacked" ]; then
      -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache" -o APT::Sandbox::User=root)
   apt-get "${o[@]}" -qq update
   (cd "$src_root" && apt-get "${o[@]}" -qq download "$KERNEL_PKG")
+  dpkg-deb -f "$src_root"/"$KERNEL_PKG"_*.deb Version > "$src_root/.version.new"
   dpkg -x "$src_root"/"$KERNEL_PKG"_*.deb "$src_root/deb"
   tar -C "$src_root" -xf "$src_root"/deb/usr/src/linux-source-*.tar.xz
   rm -rf "$src_root/deb" "$apt_dir" "$src_root"/*.deb
   src=$(ls -d "$src_root"/linux-source-*/ | head -n1)
+  mv "$src_root/.version.new" "$src_root/.version"
   touch "$src/.unpacked"
+  # The package's version is part of the key: recompute it now that it is known.
+  key=$(build_inputs | sha256sum | cut -c1-12)
+  out="$CACHE_DIR/kernel/$key"
+  if [ -f "$out/.built" ]; then echo "$out"; exit 0; fi
 fi
 src=${src%/}
-log "source: $src ($(make -s -C "$src" kernelversion 2>/dev/null))"
+log "source: $src ($KERNEL_PKG $(cat "$src_root/.version"), kernel $(make -s -C "$src" kernelversion 2>/dev/null))"
 
 # --- Configure. -----------------------------------------------------------------------------
 kmake=(make -C "$src" O="$out" RUSTC="$KRUSTC" HOSTRUSTC="$KRUSTC" BINDGEN=bindgen)
@@ -74,7 +90,11 @@ if ! grep -qx 'CONFIG_RUST=y' "$out/.config"; then
 fi
 dropped=$(grep -E '^CONFIG_[A-Z0-9_]+=y' "$fragment" | while read -r l; do
   grep -qx "$l" "$out/.config" || echo "${l%=y}"; done)
-[ -z "$dropped" ] || log "note: not set after olddefconfig (dependencies unmet): $(echo $dropped)"
+if [ -n "$dropped" ]; then
+  log "kmod/kernel.config asks for options that configuration dropped (dependencies unmet): $(echo $dropped)"
+  log "the tests rely on every one of them; fix the fragment (see $out/.config)"
+  exit 1
+fi
 
 # --- Build, with a progress line a minute. --------------------------------------------------
 jobs=$(( $(nproc) + 1 ))

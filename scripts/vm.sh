@@ -99,6 +99,9 @@ kernel_problems() {  # SERIALLOG
 }
 
 mkdir -p "$work"
+# One VM at a time per work tree: they share $work (initramfs, serial log).
+exec 8>"$work/.lock"
+flock 8
 build_base
 accel=$(choose_accel)
 serial="$work/serial.log"
