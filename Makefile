@@ -45,11 +45,15 @@ else
 	@grep -qx 'CONFIG_RUST=y' "$(KDIR)/.config" || { echo "KDIR=$(KDIR) was built without CONFIG_RUST=y"; exit 1; }
 endif
 
-# A warning from rustc fails the build, as clippy's do for the userland.
+# The module is built through clippy (the kernel's CLIPPY=1, with the clippy of the rustc that
+# builds the kernel); a warning from rustc, clippy or modpost fails the build, as clippy's
+# warnings do for the userland.
+KCLIPPY ?= /usr/bin/clippy-driver
 kmod: kernel
 	@mkdir -p target
-	@$(MAKE) -C "$(KDIR)" M="$(ROOT)" RUSTC=$(KRUSTC) HOSTRUSTC=$(KRUSTC) modules 2>&1 | tee target/kmod-build.log
-	@! grep -q '^warning' target/kmod-build.log || { echo "kmod: the module build has warnings (see above)"; exit 1; }
+	@$(MAKE) -C "$(KDIR)" M="$(ROOT)" RUSTC=$(KRUSTC) HOSTRUSTC=$(KRUSTC) \
+	  CLIPPY=1 CLIPPY_DRIVER=$(KCLIPPY) modules 2>&1 | tee target/kmod-build.log
+	@! grep -Eq '^warning|^WARNING' target/kmod-build.log || { echo "kmod: the module build has warnings (see above)"; exit 1; }
 	@echo "built kmod/mydevice.ko against $(KDIR)"
 
 # Static binaries run on the host and, unchanged, in the VM's busybox initramfs; so does
@@ -71,7 +75,7 @@ kmod-fmt: kernel
 	rustfmt --check --edition 2021 --config-path "$(KDIR)/source/.rustfmt.toml" kmod/*.rs
 
 host-test: kmod userland
-	tests/host/vm-harness.sh
+	KDIR=$(KDIR) tests/host/vm-harness.sh
 	tests/host/strace-servers.sh
 
 vm: kmod userland

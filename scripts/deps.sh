@@ -10,9 +10,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 log() { printf '[deps] %s\n' "$*"; }
 
-# Debian packages: the kernel build, the VM, and the test clients.
+# Debian packages: the kernel build, the VM, and the test clients. With KDIR= the kernel is
+# the user's, built with a toolchain of their own (README, Requirements): the kernel's Rust
+# toolchain is then not installed here.
+kernel_toolchain=(rustc-web rust-web-src rust-web-clippy libclang1-22)
+[ -n "${KDIR:-}" ] && kernel_toolchain=()
 apt_pkgs=(
-  rustc-web rust-web-src libclang1-22
+  "${kernel_toolchain[@]}"
   make gcc g++ bc flex bison libelf-dev libssl-dev cpio xz-utils
   busybox-static qemu-system-x86
   curl netcat-openbsd strace apache2-utils chromium python3-venv iproute2
@@ -34,12 +38,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# bindgen >= 0.71.1 (Debian bookworm ships 0.60): from crates.io.
+# The kernel's toolchain (skipped with KDIR=): bindgen >= 0.71.1 (Debian bookworm ships
+# 0.60) from crates.io; rustc and rust-src of one version (the kernel compiles `core` from
+# source), its clippy, libclang >= 17.
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
-bg_ver=$( (bindgen --version 2>/dev/null || true) | awk '{print $2}')
-if [ -z "$bg_ver" ] || ! version_ge "$bg_ver" 0.71.1; then
-  log "installing bindgen-cli from crates.io (about 2 minutes)"
-  cargo install --locked bindgen-cli --version '^0.73' --root "$TOOLS_DIR"
+if [ -z "${KDIR:-}" ]; then
+  bg_ver=$( (bindgen --version 2>/dev/null || true) | awk '{print $2}')
+  if [ -z "$bg_ver" ] || ! version_ge "$bg_ver" 0.71.1; then
+    log "installing bindgen-cli from crates.io (about 2 minutes)"
+    cargo install --locked bindgen-cli --version '^0.73' --root "$TOOLS_DIR"
+  fi
+  [ -x "$KRUSTC" ] || { log "$KRUSTC is missing (package rustc-web)"; exit 1; }
+  [ -x /usr/bin/clippy-driver ] || { log "/usr/bin/clippy-driver is missing (package rust-web-clippy)"; exit 1; }
+  [ -d "$LIBCLANG_PATH" ] || { log "$LIBCLANG_PATH is missing (package libclang1-22)"; exit 1; }
 fi
 
 # HTTPolice (PyPI; needs bitstring<4) checks httpd's responses: in a venv in the cache, so
@@ -51,10 +62,6 @@ if [ ! -x "$TOOLS_DIR/bin/httpolice" ]; then
   mkdir -p "$TOOLS_DIR/bin"
   ln -sf ../venv/bin/httpolice "$TOOLS_DIR/bin/httpolice"
 fi
-
-# The kernel compiles `core` from source: rustc and rust-src must be one version.
-[ -x "$KRUSTC" ] || { log "$KRUSTC is missing (package rustc-web)"; exit 1; }
-[ -d "$LIBCLANG_PATH" ] || { log "$LIBCLANG_PATH is missing (package libclang1-22)"; exit 1; }
 
 # Userland binaries go into the VM statically linked; the test build needs clippy and rustfmt.
 for c in clippy:clippy fmt:rustfmt; do

@@ -12,8 +12,13 @@
 # report, or when the guest does not finish within VM_TIMEOUT seconds: QEMU's own exit code
 # is never trusted alone.
 #
+# A boot that does not reach /init within VM_BOOT_TIMEOUT seconds is stopped and reported
+# with the last lines it printed.
+#
 # Environment: KDIR (kernel build dir), VM_ACCEL (tcg|kvm; default: tcg unless a probe boot
-# proved kvm works with this kernel), VM_TIMEOUT (seconds), VM_MEM (MiB), VM_CPUS.
+# proved kvm works with this kernel), VM_TIMEOUT (seconds, the whole run), VM_BOOT_TIMEOUT
+# (seconds, default 240), VM_MEM (MiB), VM_CPUS, VM_QEMU_ARGS (more QEMU arguments),
+# TEST_TIMEOUT (test mode: each test's default limit in the guest, seconds).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -27,6 +32,7 @@ bindir="$root/target/x86_64-unknown-linux-gnu/release"
 work="$root/target/vm"
 VM_MEM=${VM_MEM:-512}
 VM_CPUS=${VM_CPUS:-2}
+VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-240}
 log() { printf '[vm] %s\n' "$*" >&2; }
 
 [ -f "$bzimage" ] || { log "no kernel at $bzimage: run 'make kernel' (or set KDIR)"; exit 2; }
@@ -53,6 +59,13 @@ build_base() {
   (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/base.cpio.gz"
 }
 
+# The kernel's command line: the whole boot on the serial console (earlyprintk from the first
+# instruction, no `quiet`), so a boot that stalls shows where; a log buffer that holds a whole
+# suite's run (the default 128 KiB wraps during the load/unload loops). /init turns the
+# console down to warnings once it runs, so kernel lines do not break into the tests' output;
+# the full log is dumped at the end.
+KERNEL_CMDLINE="console=ttyS0 earlyprintk=serial,ttyS0,115200 log_buf_len=16M panic=-1"
+
 boot() {  # boot ACCEL TIMEOUT MODE JOBFILE LOGFILE
   local accel=$1 limit=$2 vmode=$3 job=$4 serial=$5 jobdir="$work/job"
   rm -rf "$jobdir"; mkdir -p "$jobdir/toolkit"
@@ -61,15 +74,41 @@ boot() {  # boot ACCEL TIMEOUT MODE JOBFILE LOGFILE
   cat "$work/base.cpio.gz" "$work/job.cpio.gz" > "$work/initrd.gz"
   local args=(-accel "$accel" -m "$VM_MEM" -smp "$VM_CPUS" -no-reboot
               -kernel "$bzimage" -initrd "$work/initrd.gz"
-              -append "console=ttyS0 quiet panic=-1 toolkit.mode=$vmode")
+              -append "$KERNEL_CMDLINE toolkit.mode=$vmode")
+  # shellcheck disable=SC2206 # VM_QEMU_ARGS is a list of words by design
+  args+=(${VM_QEMU_ARGS:-})
   if [ "$vmode" = shell ]; then
     qemu-system-x86_64 "${args[@]}" -nographic
     return
   fi
   : > "$serial"
   timeout -k 5 "$limit" qemu-system-x86_64 "${args[@]}" -display none -monitor none \
-    -serial "file:$serial" </dev/null || true
+    -serial "file:$serial" </dev/null &
+  local qemu=$! t0=$SECONDS
+  # The boot must reach /init's first marker within VM_BOOT_TIMEOUT: a guest that hangs in
+  # boot is stopped and reported as such, not waited on for the whole run's limit.
+  while kill -0 "$qemu" 2>/dev/null; do
+    if grep -q '^TOOLKIT-RUN-BEGIN' "$serial" 2>/dev/null; then break; fi
+    if (( SECONDS - t0 >= VM_BOOT_TIMEOUT )); then
+      kill "$qemu" 2>/dev/null
+      echo "TOOLKIT-BOOT-STALLED after $VM_BOOT_TIMEOUT s" >> "$serial"
+      break
+    fi
+    sleep 1
+  done
+  wait "$qemu" || true
   tr -d '\r' < "$serial" > "$serial.txt" && mv "$serial.txt" "$serial"
+}
+
+# Says why a guest that did not finish did not; true if it stalled in boot.
+report_stall() {  # report_stall SERIALLOG LIMIT
+  if grep -q '^TOOLKIT-BOOT-STALLED' "$1"; then
+    log "the guest's boot made no progress: /init did not start within $VM_BOOT_TIMEOUT s"
+    log "(VM_BOOT_TIMEOUT); the last lines on its serial console ($(wc -c < "$1") bytes in all):"
+  else
+    log "the guest did not finish within $2 s; the last lines on its serial console:"
+  fi
+  grep -v '^TOOLKIT-BOOT-STALLED' "$1" | tail -n 30 >&2
 }
 
 # KVM hangs this kernel on some machines: use it only once a short probe boot, cached per
@@ -120,14 +159,15 @@ case "$mode" in
     rc=$(sed -n 's/^TOOLKIT-RUN-END rc=\([0-9]*\)$/\1/p' "$serial")
     problems=$(kernel_problems "$serial")
     if [ -n "$problems" ]; then log "kernel log reports problems:"; printf '%s\n' "$problems" >&2; exit 1; fi
-    if [ -z "$rc" ]; then log "guest did not finish within ${VM_TIMEOUT:-300} s; serial log: $serial"; tail -n 20 "$serial" >&2; exit 124; fi
+    if [ -z "$rc" ]; then report_stall "$serial" "${VM_TIMEOUT:-300}"; log "serial log: $serial"; exit 124; fi
     exit "$rc"
     ;;
   test)
     suite=${1:-tests/vm}
     suite=${suite#"$root"/}
     [ -f "$root/$suite/run-suite.sh" ] || [ -d "$root/$suite" ] || { log "no suite at $suite"; exit 2; }
-    printf 'sh /toolkit/tests/vm/run-suite.sh /toolkit/%s\n' "$suite" > "$work/job-test.sh"
+    printf 'TEST_TIMEOUT=%s sh /toolkit/tests/vm/run-suite.sh /toolkit/%s\n' \
+      "${TEST_TIMEOUT:-180}" "$suite" > "$work/job-test.sh"
     limit=${VM_TIMEOUT:-900}
     log "running suite $suite in the VM ($accel, limit $limit s)"
     t0=$(date +%s)
@@ -143,9 +183,10 @@ case "$mode" in
          /^# / {print "     " $0}
          END {printf "%d passed, %d failed\n", pass, fail;
               if (plan != pass + fail) {printf "suite planned %d tests, %d reported\n", plan, pass + fail; exit 1}
+              if (pass + fail == 0) {print "the suite ran no test"; exit 1}
               exit (fail > 0)}' "$serial" || status=1
     if ! grep -q '^TOOLKIT-RUN-END' "$serial"; then
-      log "the guest did not reach the end of the suite within $limit s"; tail -n 30 "$serial" >&2; status=1
+      report_stall "$serial" "$limit"; status=1
     fi
     problems=$(kernel_problems "$serial")
     if [ -n "$problems" ]; then

@@ -39,11 +39,16 @@ mark_log() {
 log_since_mark() { dmesg | sed -n "/$LOG_MARK/,\$p" | sed 1d; }
 
 # rust_test NAME: runs one of devstats' device tests (devstats/tests/device.rs) in the guest.
+# It passes only if libtest ran exactly that one test and it passed: a name that no longer
+# exists runs zero tests, which libtest calls success.
 rust_test() {
   load_module
-  devstats-device-tests --ignored --exact "$1" --test-threads=1 --nocapture 2>&1
+  rt_out=$(devstats-device-tests --ignored --exact "$1" --test-threads=1 --nocapture 2>&1)
   status=$?
+  echo "$rt_out"
   [ $status -eq 0 ] || fail "devstats device test $1 failed"
+  echo "$rt_out" | grep -q '^test result: ok\. 1 passed; 0 failed' \
+    || fail "devstats device test $1 did not run exactly one test (is the name right?)"
 }
 
 # wait_until SECONDS COMMAND...: retries COMMAND every 0.1 s until it succeeds or time is up.
