@@ -64,7 +64,7 @@ build_base() {
 # suite's run (the default 128 KiB wraps during the load/unload loops). /init turns the
 # console down to warnings once it runs, so kernel lines do not break into the tests' output;
 # the full log is dumped at the end.
-KERNEL_CMDLINE="console=ttyS0 earlyprintk=serial,ttyS0,115200 log_buf_len=16M panic=-1"
+KERNEL_CMDLINE="console=ttyS0 earlyprintk=serial,ttyS0,115200 log_buf_len=4M panic=-1"
 
 boot() {  # boot ACCEL TIMEOUT MODE JOBFILE LOGFILE
   local accel=$1 limit=$2 vmode=$3 job=$4 serial=$5 jobdir="$work/job"
@@ -100,7 +100,7 @@ boot() {  # boot ACCEL TIMEOUT MODE JOBFILE LOGFILE
   tr -d '\r' < "$serial" > "$serial.txt" && mv "$serial.txt" "$serial"
 }
 
-# Says why a guest that did not finish did not; true if it stalled in boot.
+# Says why a guest that did not finish did not: stalled in boot, or ran out of time.
 report_stall() {  # report_stall SERIALLOG LIMIT
   if grep -q '^TOOLKIT-BOOT-STALLED' "$1"; then
     log "the guest's boot made no progress: /init did not start within $VM_BOOT_TIMEOUT s"
@@ -108,7 +108,20 @@ report_stall() {  # report_stall SERIALLOG LIMIT
   else
     log "the guest did not finish within $2 s; the last lines on its serial console:"
   fi
-  grep -v '^TOOLKIT-BOOT-STALLED' "$1" | tail -n 30 >&2
+  grep -v "^TOOLKIT-BOOT-STALLED" "$1" | tail -n 30 >&2 || true
+}
+
+# Boots for a job (run or test mode). A boot that stalls before /init has run nothing of
+# ours (the tests load the module): it is reported with its last lines, its log kept as
+# LOGFILE.stalled, and the boot tried once more.
+boot_job() {  # boot_job ACCEL TIMEOUT JOBFILE LOGFILE
+  boot "$1" "$2" run "$3" "$4"
+  if grep -q '^TOOLKIT-BOOT-STALLED' "$4"; then
+    report_stall "$4" "$2"
+    cp "$4" "$4.stalled"
+    log "booting once more (the stalled boot's serial log is $4.stalled)"
+    boot "$1" "$2" run "$3" "$4"
+  fi
 }
 
 # KVM hangs this kernel on some machines: use it only once a short probe boot, cached per
@@ -154,7 +167,7 @@ case "$mode" in
   run)
     [ $# -gt 0 ] || { log "usage: scripts/vm.sh run 'COMMAND...'"; exit 2; }
     printf '%s\n' "$*" > "$work/job-run.sh"
-    boot "$accel" "${VM_TIMEOUT:-300}" run "$work/job-run.sh" "$serial"
+    boot_job "$accel" "${VM_TIMEOUT:-300}" "$work/job-run.sh" "$serial"
     awk '/^TOOLKIT-RUN-BEGIN/ {p=1; next} /^TOOLKIT-RUN-END/ {p=0} p' "$serial"
     rc=$(sed -n 's/^TOOLKIT-RUN-END rc=\([0-9]*\)$/\1/p' "$serial")
     problems=$(kernel_problems "$serial")
@@ -171,7 +184,7 @@ case "$mode" in
     limit=${VM_TIMEOUT:-900}
     log "running suite $suite in the VM ($accel, limit $limit s)"
     t0=$(date +%s)
-    boot "$accel" "$limit" run "$work/job-test.sh" "$serial"
+    boot_job "$accel" "$limit" "$work/job-test.sh" "$serial"
     log "guest ran $(( $(date +%s) - t0 )) s; serial log: $serial"
     status=0
     # One line per test, with the failing test's diagnostics, then the closing count.

@@ -60,6 +60,7 @@ VM_QEMU_ARGS=-S VM_BOOT_TIMEOUT=10 scripts/vm.sh run true >"$out/stall.out" 2>"$
 rc=$?
 check "a boot that makes no progress fails (got $rc)" test "$rc" = 124
 check "... and says the boot made no progress" grep -q "the guest's boot made no progress" "$out/stall.err"
+check "... after one more try" grep -q "booting once more" "$out/stall.err"
 
 if [ $failed != 0 ]; then
   show run.out run.err test.out test.err empty.out empty.err never.out never.err stall.out stall.err

@@ -44,18 +44,18 @@ impl kernel::Module for HarnessSelfcheck {
         match module_parameters::fault.value() {
             0 => {}
             1 => {
-                pr_info!("harness_selfcheck: planting a WARN_ON\n");
+                pr_info!("planting a WARN_ON\n");
                 kernel::warn_on!(true);
             }
             2 => {
-                pr_info!("harness_selfcheck: taking two locks in both orders\n");
+                pr_info!("taking two locks in both orders\n");
                 let a = KBox::pin_init(new_mutex!(0, "harness_selfcheck_a"), GFP_KERNEL)?;
                 let b = KBox::pin_init(new_mutex!(0, "harness_selfcheck_b"), GFP_KERNEL)?;
                 lock_in_order(&a, &b);
                 lock_in_order(&b, &a);
             }
             other => {
-                pr_err!("harness_selfcheck: unknown fault {}\n", other);
+                pr_err!("unknown fault {}\n", other);
                 return Err(EINVAL);
             }
         }
