@@ -10,11 +10,13 @@
 //!   runs of spaces between the parts are tolerated; control bytes and a leading space are
 //!   `400`; a line over [`Limits::max_request_line`] is `414`;
 //! - the version: `HTTP/1.x` (any minor) is served, a major above 1 is `505`, `HTTP/0.9`,
-//!   a missing version and lowercase `http/` are `400`;
+//!   a missing version and lowercase `http/` are `400`; the request line is checked as soon
+//!   as it is whole, so a line without a version (HTTP/0.9's `GET /x`, which ends the
+//!   request there) is answered at once, not after the header timeout;
 //! - header lines: a token name, a colon right after it (`Name :` is `400`), a value of
 //!   visible bytes, spaces and tabs; obs-fold (a line starting with space or tab) is `400`;
-//!   a CR not followed by LF is `400`; a line without a colon is ignored (nginx does the
-//!   same); bare LF line ends are accepted;
+//!   a CR not followed by LF is `400`; so is a line without a colon (RFC 9112 §5's SHOULD;
+//!   nginx ignores it); bare LF line ends are accepted;
 //! - sizes: a header line over [`Limits::max_header_line`], a head over
 //!   [`Limits::max_head`] or more than [`Limits::max_headers`] lines is `431`;
 //! - the headers the server acts on are picked out while parsing: duplicate `Host`,
@@ -87,6 +89,8 @@ pub struct Head<'a> {
     pub connection: ConnectionTokens,
     pub content_length: Option<u64>,
     pub transfer_encoding: Option<&'a [u8]>,
+    pub if_match: Option<&'a [u8]>,
+    pub if_unmodified_since: Option<&'a [u8]>,
     pub if_modified_since: Option<&'a [u8]>,
     pub if_none_match: Option<&'a [u8]>,
     pub if_range: Option<&'a [u8]>,
@@ -151,6 +155,12 @@ pub fn check_partial(buf: &[u8], limits: &Limits) -> Result<(), Status> {
         None => Ok(()),
         Some(_) if buf.len() > limits.max_head => Err(Status::HeaderFieldsTooLarge),
         Some(end) => {
+            // The request line is whole: refuse it now if it is bad.
+            let (line, _) = split_line(buf)?;
+            if line.len() > limits.max_request_line {
+                return Err(Status::UriTooLong);
+            }
+            parse_request_line(line)?;
             // The header line being received may already be too long.
             let last_line_start = buf.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
             if last_line_start > end && buf.len() - last_line_start > limits.max_header_line {
@@ -320,8 +330,8 @@ fn parse_header_line<'a>(line: &'a [u8], head: &mut Head<'a>) -> Result<(), Stat
     }
     let name_len = line.iter().take_while(|&&b| is_token_byte(b)).count();
     let Some(&next) = line.get(name_len) else {
-        // No colon at all: nginx ignores such a line.
-        return Ok(());
+        // No colon at all: RFC 9112 §5 says a server SHOULD answer 400 (nginx ignores it).
+        return Err(Status::BadRequest);
     };
     if next != b':' || name_len == 0 {
         // Whitespace before the colon (RFC 9112 §5.1), an empty name or a non-token byte.
@@ -365,6 +375,8 @@ fn parse_header_line<'a>(line: &'a [u8], head: &mut Head<'a>) -> Result<(), Stat
             }
             &mut head.transfer_encoding
         }
+        8 if name.eq_ignore_ascii_case(b"if-match") => &mut head.if_match,
+        19 if name.eq_ignore_ascii_case(b"if-unmodified-since") => &mut head.if_unmodified_since,
         17 if name.eq_ignore_ascii_case(b"if-modified-since") => &mut head.if_modified_since,
         13 if name.eq_ignore_ascii_case(b"if-none-match") => &mut head.if_none_match,
         8 if name.eq_ignore_ascii_case(b"if-range") => &mut head.if_range,
@@ -509,8 +521,39 @@ mod tests {
                 String::from_utf8_lossy(req)
             );
         }
-        // A line without a colon is ignored, like nginx.
-        assert!(parse_all(b"GET / HTTP/1.1\r\nXa\r\n\r\n").is_ok());
+        // A line without a colon: RFC 9112 §5 says SHOULD 400 (nginx ignores it).
+        assert_eq!(
+            parse_all(b"GET / HTTP/1.1\r\nXa\r\n\r\n").unwrap_err(),
+            Status::BadRequest
+        );
+    }
+
+    #[test]
+    fn a_bad_request_line_is_refused_before_the_head_is_complete() {
+        let limits = Limits::default();
+        // HTTP/0.9's form ends the request at the line: waiting for more would only time out.
+        for partial in [
+            &b"GET /x\r\n"[..],
+            b"GET /x\n",
+            b"GET /x HTTP/1.1 junk\r\nHost: a\r\n",
+        ] {
+            assert_eq!(
+                parse(partial, &limits).unwrap_err(),
+                Status::BadRequest,
+                "{:?}",
+                String::from_utf8_lossy(partial)
+            );
+        }
+        assert_eq!(
+            parse(b"GET /x HTTP/2.0\r\n", &limits).unwrap_err(),
+            Status::VersionNotSupported
+        );
+        // A good line with headers still to come is only partial.
+        assert!(matches!(
+            parse(b"GET /x HTTP/1.1\r\nHost: a\r\n", &limits),
+            Ok(Parsed::Partial)
+        ));
+        assert!(matches!(parse(b"GET /x", &limits), Ok(Parsed::Partial)));
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! Lookups go through the worker's [`FileCache`], which keeps what this path opened and
 //! checks it with one `statx` per request.
 
-use crate::conditional::Validators;
+use crate::conditional::{Preconditions, Validators};
 use crate::file_cache::{FileCache, Opened};
 use crate::range::{self, RangeDecision};
 use crate::request::{Method, Request};
@@ -251,11 +251,21 @@ fn file_reply(req: &Request<'_>, opened: Opened, content_type: &'static str) -> 
         accept_ranges: true,
         body: Body::None,
     };
-    if validators.not_modified(head.if_none_match, head.if_modified_since) {
-        reply.status = Status::NotModified;
-        reply.content_type = None;
-        reply.content_length = None;
-        return reply;
+    let preconditions = Preconditions {
+        if_match: head.if_match,
+        if_unmodified_since: head.if_unmodified_since,
+        if_none_match: head.if_none_match,
+        if_modified_since: head.if_modified_since,
+    };
+    match validators.precondition(&preconditions) {
+        Some(Status::NotModified) => {
+            reply.status = Status::NotModified;
+            reply.content_type = None;
+            reply.content_length = None;
+            return reply;
+        }
+        Some(status) => return Reply::page(status),
+        None => {}
     }
     let range = head
         .range

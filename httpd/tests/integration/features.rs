@@ -257,6 +257,40 @@ fn conditional_requests_give_304_without_a_body() {
 }
 
 #[test]
+fn if_match_and_if_unmodified_since_are_evaluated() {
+    let s = Server::start();
+    let first = curl_response(&[&s.url("/style.css")], false);
+    let etag = first.header("etag").unwrap().to_owned();
+    let lm = first.header("last-modified").unwrap().to_owned();
+    let status = |header: &str, range: bool| {
+        let mut args = vec!["-H", header];
+        if range {
+            args.extend(["-H", "Range: bytes=0-3"]);
+        }
+        let url = s.url("/style.css");
+        args.push(&url);
+        curl_response(&args, false).status
+    };
+    // RFC 9110 §13.1.1 and §13.1.4; nginx 1.22.1 gives the same statuses.
+    assert_eq!(status(&format!("If-Match: {etag}"), false), 200);
+    assert_eq!(status("If-Match: *", false), 200);
+    assert_eq!(status("If-Match: \"stale\"", false), 412);
+    assert_eq!(
+        status(&format!("If-Match: W/{etag}"), false),
+        412,
+        "weak tags never match"
+    );
+    assert_eq!(status(&format!("If-Unmodified-Since: {lm}"), false), 200);
+    assert_eq!(
+        status("If-Unmodified-Since: Sat, 01 Jan 2000 00:00:00 GMT", false),
+        412
+    );
+    // A resumed download of a file that changed must not stitch in the new bytes.
+    assert_eq!(status("If-Match: \"stale\"", true), 412);
+    assert_eq!(status(&format!("If-Match: {etag}"), true), 206);
+}
+
+#[test]
 fn big_files_arrive_byte_for_byte() {
     let s = Server::start();
     let out = curl(&[&s.url("/big.bin")]);
