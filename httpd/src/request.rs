@@ -5,7 +5,8 @@
 //!
 //! | shape | status |
 //! |---|---|
-//! | HTTP/1.1 without `Host`, empty or invalid `Host` (`/`, `..`, leading `.`) | 400 |
+//! | HTTP/1.1 without `Host` (absolute-form targets too), empty or invalid `Host` (`/`, `..`, leading `.`) | 400 |
+//! | userinfo in an absolute-form target (`http://user@host/`) | 400 |
 //! | both `Content-Length` and `Transfer-Encoding` | 400 |
 //! | `Transfer-Encoding` in an HTTP/1.0 request | 400 |
 //! | `Transfer-Encoding` other than exactly `chunked` | 501 |
@@ -68,13 +69,22 @@ fn valid_host(host: &[u8]) -> bool {
 /// the status allows keep-alive).
 pub fn interpret(head: Head<'_>) -> Result<Request<'_>, Status> {
     let version = head.version.ok_or(Status::BadRequest)?;
-    let host = crate::path::absolute_form_host(head.target).or(head.host);
-    match host {
+    let target_host = crate::path::absolute_form_host(head.target);
+    if version.at_least_11() && head.host.is_none() {
+        // RFC 9112 §3.2: a 1.1 request without Host is 400, whatever the target's form.
+        return Err(Status::BadRequest);
+    }
+    if target_host.is_some_and(|h| h.contains(&b'@')) {
+        // Userinfo in the target (`http://user:pass@host/`): RFC 9110 §4.2.4 says to treat
+        // it as an error.
+        return Err(Status::BadRequest);
+    }
+    // An absolute-form target's authority replaces Host (RFC 9112 §3.2.2).
+    match target_host.or(head.host) {
         Some(h) if !valid_host(h) => return Err(Status::BadRequest),
-        None if version.at_least_11() => return Err(Status::BadRequest),
         _ => {}
     }
-    if !head.target.starts_with(b"/") && crate::path::absolute_form_host(head.target).is_none() {
+    if !head.target.starts_with(b"/") && target_host.is_none() {
         // `*` and authority-form have no meaning for a file server.
         return Err(Status::BadRequest);
     }
@@ -150,6 +160,12 @@ mod tests {
             (b"GET / HTTP/1.1\r\nHost: ..\r\n\r\n", Status::BadRequest),
             (b"GET x HTTP/1.1\r\nHost: a\r\n\r\n", Status::BadRequest),
             (b"GET * HTTP/1.1\r\nHost: a\r\n\r\n", Status::BadRequest),
+            (b"GET http://a/ HTTP/1.1\r\n\r\n", Status::BadRequest),
+            (
+                b"GET http://u:p@a/ HTTP/1.1\r\nHost: a\r\n\r\n",
+                Status::BadRequest,
+            ),
+            (b"GET http://u@a/ HTTP/1.0\r\n\r\n", Status::BadRequest),
             (
                 b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
                 Status::BadRequest,
@@ -201,8 +217,17 @@ mod tests {
     }
 
     #[test]
-    fn absolute_form_supplies_the_host() {
-        let r = req(b"GET http://a/x?y HTTP/1.1\r\n\r\n").unwrap();
+    fn absolute_form_targets_name_the_path() {
+        // In 1.1 the Host header is still required (RFC 9112 §3.2); the target's wins.
+        let r = req(b"GET http://a/x?y HTTP/1.1\r\nHost: b\r\n\r\n").unwrap();
         assert_eq!((r.raw_path, r.query), (&b"/x"[..], Some(&b"y"[..])));
+        // HTTP/1.0 has no Host requirement.
+        let r = req(b"GET http://a/x HTTP/1.0\r\n\r\n").unwrap();
+        assert_eq!(r.raw_path, b"/x");
+        // An invalid authority in the target is refused even with a good Host.
+        assert_eq!(
+            req(b"GET http://../x HTTP/1.1\r\nHost: b\r\n\r\n").unwrap_err(),
+            Status::BadRequest
+        );
     }
 }
