@@ -6,15 +6,15 @@
 //! the kept descriptor serves the body, and a small file's bytes come from memory. The check
 //! on every request is what sets it apart from nginx's `open_file_cache`, which trusts its
 //! entries for `open_file_cache_valid` (60 s by default): here a file replaced by `rename`,
-//! edited in place, or made unreadable (`chmod`, which changes its ctime) is seen by the
-//! very next request.
+//! edited in place, or made unreadable (`chmod`, `chown`: each changes its ctime) is seen by
+//! the very next request, which opens the file again.
 //!
 //! Only what the slow path opened is kept, so nothing reaches the cache without passing
 //! `openat2`'s `RESOLVE_BENEATH`, and only if the probe by path found the file the open
 //! found (a final symlink, which the probe does not follow, is never cached). A probe that
 //! later finds the same inode by another route (a directory swapped for a symlink) finds a
-//! file that was served from the root: the same bytes. Rename and chmod change the ctime,
-//! which drops the bytes kept in memory.
+//! file that was served from the root: the same bytes. Any change to the file changes its
+//! ctime, which drops the entry: descriptor and bytes.
 //!
 //! Bytes are kept only for files whose last change is a second old when read: a write in
 //! the same clock tick as our read would leave the timestamps unchanged (the "racily clean"
@@ -189,35 +189,22 @@ impl FileCache {
         Ok(Opened { file, stat, bytes })
     }
 
-    /// The kept entry for `rel` if it is the file `st` describes, brought up to date.
+    /// The kept entry for `rel` if it is the file `st` describes, unchanged. A file changed
+    /// in any way since it was kept (its content, mode or owner: each moves the ctime) is
+    /// dropped, and the caller opens it again: the open checks the permissions anew.
     fn hit(&mut self, rel: &[u8], st: Stat, now: Instant) -> Option<Opened> {
         let entry = self.entries.get_mut(rel)?;
-        if !entry.stat.same_file(&st) {
+        if entry.stat != st {
+            if let Some(old) = self.entries.remove(rel) {
+                self.forget(&old);
+            }
             return None;
         }
         entry.used = now;
-        if entry.stat == st {
-            return Some(Opened {
-                file: Arc::clone(&entry.file),
-                stat: st,
-                bytes: entry.bytes.clone(),
-            });
-        }
-        // Changed in place: the same descriptor, other bytes.
-        entry.stat = st;
-        let old = entry.bytes.take();
-        let file = Arc::clone(&entry.file);
-        if let Some(old) = old {
-            self.bytes_kept -= old.len();
-        }
-        let bytes = self.read_small(&file, &st);
-        if let Some(entry) = self.entries.get_mut(rel) {
-            entry.bytes = bytes.clone();
-        }
         Some(Opened {
-            file,
+            file: Arc::clone(&entry.file),
             stat: st,
-            bytes,
+            bytes: entry.bytes.clone(),
         })
     }
 
@@ -399,6 +386,44 @@ mod tests {
         let o = cache.open(&root, b"a.txt", now).unwrap();
         assert_eq!(body(&o), b"two");
         assert_eq!(o.bytes.as_deref(), Some(&b"two"[..]));
+    }
+
+    #[test]
+    fn a_file_whose_mode_or_owner_changed_is_opened_again() {
+        use std::os::unix::fs::PermissionsExt;
+        let (dir, root) = site();
+        let path = dir.path().join("a.txt");
+        std::fs::write(&path, "same").unwrap();
+        let mut cache = eager();
+        let now = Instant::now();
+        let first = cache.open(&root, b"a.txt", now).unwrap();
+        let again = cache.open(&root, b"a.txt", now).unwrap();
+        assert!(
+            Arc::ptr_eq(&first.file, &again.file),
+            "unchanged: the kept descriptor"
+        );
+        // A chmod that leaves the file readable still changes its ctime: the next open must
+        // go to the file system, where the permission check happens (a chmod 000 is then a
+        // 403 for a server that dropped root; root itself passes every check).
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let after = cache.open(&root, b"a.txt", now).unwrap();
+        assert!(
+            !Arc::ptr_eq(&first.file, &after.file),
+            "a chmod must reopen the file"
+        );
+        assert_eq!(after.stat.mode & 0o777, 0o640);
+        assert_eq!(cache.len(), 1);
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return; // only root may chown
+        }
+        std::os::unix::fs::chown(&path, Some(65534), None).unwrap();
+        let chowned = cache.open(&root, b"a.txt", now).unwrap();
+        assert!(
+            !Arc::ptr_eq(&after.file, &chowned.file),
+            "a chown must reopen the file"
+        );
+        assert_eq!(body(&chowned), b"same");
     }
 
     #[test]
