@@ -83,6 +83,63 @@ fn drops_to_user_group_and_chroot_for_every_thread() {
 }
 
 #[test]
+fn a_cached_file_made_unreadable_is_refused_at_the_next_request() {
+    if !is_root() {
+        eprintln!("note: not root, privilege drop not tested");
+        return;
+    }
+    let tmp = TempDir::new("cache-perms");
+    let root = make_site(&tmp.0);
+    let log = tmp.0.join("access.log");
+    let conf = tmp.0.join("httpd.conf");
+    fs::write(
+        &conf,
+        format!(
+            "listen 127.0.0.1:0;\nthreads 1;\nroot {};\naccess_log {};\n\
+             user nobody;\ngroup nogroup;\n",
+            root.display(),
+            log.display(),
+        ),
+    )
+    .unwrap();
+    let file = root.join("style.css");
+    let args: Vec<OsString> = vec!["--config".into(), conf.into_os_string()];
+    let server = Server::spawn(&args, tmp, root.clone(), log);
+    let url = server.url("/style.css");
+    let status = || curl_response(&[&url], false).status;
+    // One worker: the second request is answered from its file cache.
+    assert_eq!(status(), 200);
+    assert_eq!(status(), 200);
+    let mode = |m: u32| {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&file, fs::Permissions::from_mode(m)).unwrap();
+    };
+    mode(0o000);
+    assert_eq!(
+        status(),
+        403,
+        "the kept descriptor must not serve a file nobody may read"
+    );
+    mode(0o644);
+    assert_eq!(status(), 200);
+    // Owned by root and readable by its owner only: nobody may not read it.
+    mode(0o600);
+    assert_eq!(status(), 403);
+    // Given to nobody, it is readable again.
+    std::os::unix::fs::chown(&file, Some(65534), None).unwrap();
+    assert_eq!(status(), 200);
+    // Replaced by rename: the new bytes at once.
+    let new = root.join("style.css.new");
+    fs::write(&new, "body { color: red }").unwrap();
+    fs::rename(&new, &file).unwrap();
+    let r = curl_response(&[&url], false);
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (200, &b"body { color: red }"[..])
+    );
+}
+
+#[test]
 fn a_root_outside_the_chroot_is_refused() {
     let tmp = TempDir::new("jail2");
     let root = make_site(&tmp.0);
