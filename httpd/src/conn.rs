@@ -14,8 +14,10 @@
 //! 4. repeat 2-3 while progress is made; then wait for input (keep-alive) or for the socket
 //!    to drain.
 //!
-//! Request bodies (`Content-Length` bytes, or a chunked body) are skipped, not kept; a
-//! chunked body that cannot be framed closes the connection. Responses to HEAD, and 304
+//! Request bodies (`Content-Length` bytes, or a chunked body) are skipped, not kept. A
+//! request with a chunked body is answered once its body has been skipped: a body that
+//! cannot be framed gets `400` and the connection closes (nothing behind it can be trusted),
+//! so a response never promises keep-alive the connection cannot keep. Responses to HEAD, and 304
 //! responses, never carry a body, wherever they sit in a pipeline.
 //!
 //! Deadlines (each connection has one, checked by the worker's sweep): the head must arrive
@@ -92,8 +94,8 @@ pub struct Conn {
     body: Option<FileBody>,
     /// Bytes of a request body still to skip.
     discard: u64,
-    /// A chunked request body being skipped.
-    chunked: Option<ChunkedSkipper>,
+    /// A request whose chunked body is being skipped before it is answered.
+    chunked: Option<ChunkedBody>,
     /// Close once the output is sent (no keep-alive).
     close_after: bool,
     /// The client may have sent bytes we will never read (a refused head, a chunked body):
@@ -110,6 +112,14 @@ pub struct Conn {
     pub deadline: Instant,
     /// The readiness registered with the worker's epoll.
     pub interest: Interest,
+}
+
+/// A request head that waits, as the first `head_len` bytes of the input, while its chunked
+/// body behind it is skipped as it arrives.
+#[derive(Debug)]
+struct ChunkedBody {
+    head_len: usize,
+    skipper: ChunkedSkipper,
 }
 
 enum Step {
@@ -172,15 +182,13 @@ impl Conn {
         self.drive(ctx)
     }
 
-    /// The deadline passed. A client in the middle of sending a request head gets a
+    /// The deadline passed. A client in the middle of sending a request head (or the
+    /// chunked body of a request not answered yet) gets a
     /// best-effort `408` (one non-blocking send, logged) before the worker closes; any
     /// other connection is closed without a word (idle, lingering, or stuck sending).
     pub fn on_deadline(&mut self, ctx: &mut Ctx) {
-        let mid_head = !self.lingering
-            && self.out_is_empty()
-            && !self.input().is_empty()
-            && self.discard == 0
-            && self.chunked.is_none();
+        let mid_head =
+            !self.lingering && self.out_is_empty() && !self.input().is_empty() && self.discard == 0;
         if !mid_head {
             return;
         }
@@ -450,24 +458,31 @@ impl Conn {
     }
 
     fn answer_next(&mut self, ctx: &mut Ctx) -> Step {
-        if let Some(skipper) = &mut self.chunked {
-            match skipper.feed(&self.inbuf[self.in_pos..]) {
+        if let Some(pending) = &mut self.chunked {
+            let start = self.in_pos + pending.head_len;
+            match pending.skipper.feed(&self.inbuf[start..]) {
                 Ok(n) => {
-                    let done = skipper.is_done();
-                    self.consume(n);
-                    if !done {
+                    self.inbuf.drain(start..start + n);
+                    if !pending.skipper.is_done() {
                         return Step::NeedInput;
                     }
+                    let head_len = pending.head_len;
                     self.chunked = None;
+                    let inbuf = std::mem::take(&mut self.inbuf);
+                    self.answer_head(&inbuf[self.in_pos..self.in_pos + head_len], true, ctx);
+                    self.inbuf = inbuf;
+                    self.consume(head_len);
                     self.head_started = (!self.input().is_empty()).then_some(ctx.now);
+                    return Step::Answered;
                 }
                 Err(_) => {
                     // The body cannot be framed: nothing after it can be trusted.
-                    ctx.stats.errors += 1;
                     self.chunked = None;
-                    self.close_after = true;
-                    self.unread_input = true;
-                    return Step::NeedInput;
+                    let inbuf = std::mem::take(&mut self.inbuf);
+                    let pos = std::mem::take(&mut self.in_pos);
+                    self.answer_error(Status::BadRequest, first_line(&inbuf[pos..]), ctx);
+                    self.scanned = 0;
+                    return Step::Answered;
                 }
             }
         }
@@ -504,26 +519,50 @@ impl Conn {
         };
         // The head borrows the buffer while the answer is written into `self`.
         let inbuf = std::mem::take(&mut self.inbuf);
-        self.answer_head(&inbuf[self.in_pos..self.in_pos + end], ctx);
+        let answered = self.answer_head(&inbuf[self.in_pos..self.in_pos + end], false, ctx);
         self.inbuf = inbuf;
+        if !answered {
+            // A chunked body comes first: the head stays in the input until it is skipped.
+            self.chunked = Some(ChunkedBody {
+                head_len: end,
+                skipper: ChunkedSkipper::new(request::MAX_BODY),
+            });
+            return self.answer_next(ctx);
+        }
         self.consume(end);
         self.head_started = (!self.input().is_empty()).then_some(ctx.now);
         Step::Answered
     }
 
-    fn answer_head(&mut self, head_bytes: &[u8], ctx: &mut Ctx) {
-        self.requests += 1;
-        ctx.stats.requests += 1;
+    /// Answers the head in `head_bytes`; false if it has a chunked body that must be
+    /// skipped first (`body_skipped` says it has been: the request was counted then).
+    fn answer_head(&mut self, head_bytes: &[u8], body_skipped: bool, ctx: &mut Ctx) -> bool {
+        if !body_skipped {
+            self.requests += 1;
+            ctx.stats.requests += 1;
+        }
         let head = match parse::parse(head_bytes, &ctx.shared.limits) {
             Ok(Parsed::Complete(head, _)) => head,
-            Ok(Parsed::Partial) => return self.answer_error(Status::BadRequest, head_bytes, ctx),
-            Err(status) => return self.answer_error(status, first_line(head_bytes), ctx),
+            Ok(Parsed::Partial) => {
+                self.answer_error(Status::BadRequest, head_bytes, ctx);
+                return true;
+            }
+            Err(status) => {
+                self.answer_error(status, first_line(head_bytes), ctx);
+                return true;
+            }
         };
         let request_line = head.request_line;
         let req = match request::interpret(head) {
             Ok(req) => req,
-            Err(status) => return self.answer_error(status, request_line, ctx),
+            Err(status) => {
+                self.answer_error(status, request_line, ctx);
+                return true;
+            }
         };
+        if req.body == BodyFraming::Chunked && !body_skipped {
+            return false;
+        }
         let reply = static_file::serve(&ctx.shared.root, &mut ctx.files, ctx.now, &req);
         let keep_alive = req.keep_alive
             && !reply.status.closes_connection()
@@ -531,8 +570,7 @@ impl Conn {
             && !ctx.shutting_down;
         match req.body {
             BodyFraming::Length(n) => self.discard = n,
-            BodyFraming::Chunked => self.chunked = Some(ChunkedSkipper::new(request::MAX_BODY)),
-            BodyFraming::None => {}
+            BodyFraming::Chunked | BodyFraming::None => {}
         }
         let entry = Entry {
             peer: self.peer,
@@ -545,6 +583,7 @@ impl Conn {
         // Borrow juggling: the entry borrows ctx.clock while emit needs ctx mutably.
         let line = ctx.log.enabled().then(|| PendingLine::new(&entry));
         self.emit(reply, req.method == Method::Head, keep_alive, line, ctx);
+        true
     }
 
     fn answer_error(&mut self, status: Status, request_line: &[u8], ctx: &mut Ctx) {
