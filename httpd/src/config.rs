@@ -514,7 +514,7 @@ mod tests {
         );
         assert_eq!(
             Settings::default().into_options().listener_setup.congestion,
-            Congestion::Auto
+            Congestion::Default
         );
         assert!(
             Settings::default()

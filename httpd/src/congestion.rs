@@ -1,20 +1,21 @@
 //! The TCP congestion control of the listening sockets (`tcp_congestion`), which every
 //! connection they accept inherits.
 //!
-//! `auto`, the default, leaves the system's choice alone except in one case: a listener bound
-//! to a loopback address while the system default is BBR. BBR paces every connection, and
-//! without the `fq` qdisc (loopback has no qdisc at all) the kernel paces with a
-//! high-resolution timer armed for each packet sent. Across loopback there is no queue for
-//! pacing to protect, only that timer's cost, which is high in a virtual machine: on this
-//! project's 2-CPU VM a loopback client fetching 10 MiB files got 1.7–2.2 times the
-//! throughput once the server's sockets stopped pacing (see the README). Such a listener gets
-//! `reno`, which every user may set (`net.ipv4.tcp_allowed_congestion_control` always holds
-//! it) and which does not pace. The choice is made on the listener, before any connection
-//! exists: accepted connections inherit it, where changing it on each would cost a system
-//! call per connection. A listener on a wildcard address, which may serve remote peers,
-//! keeps the system's default.
+//! `default`, the default, never touches the setting: connections get the system's choice,
+//! as nginx's do.
 //!
-//! `default` never touches the setting; a name (`cubic`, `bbr`, ...) is set on every
+//! `auto` changes it in one case: a listener bound to a loopback address while the system
+//! default is BBR. BBR paces every connection, and without the `fq` qdisc (loopback has no
+//! qdisc at all) the kernel paces with a high-resolution timer armed for each packet sent.
+//! Across loopback there is no queue for pacing to protect, only that timer's cost, which
+//! is high in a virtual machine (the README's bench section measures it). Such a listener
+//! gets `reno`, which every user may set (`net.ipv4.tcp_allowed_congestion_control` always
+//! holds it) and which does not pace. A listener on a wildcard address, which may serve
+//! remote peers, keeps the system's default.
+//!
+//! The choice is made on the listener, before any connection exists: accepted connections
+//! inherit it, where changing it on each would cost a system call per connection. A name
+//! (`cubic`, `bbr`, ...) is set on every
 //! listener, and a kernel that refuses it (not built in, or not allowed to this user) stops
 //! the start-up with a message saying which. A reload keeps the running setting (the
 //! sockets of the addresses kept stay as they are); changing it needs a restart.
@@ -34,9 +35,9 @@ const LOOPBACK_UNPACED: &str = "reno";
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Congestion {
     /// The system default, except `reno` for loopback listeners when that default is BBR.
-    #[default]
     Auto,
     /// The system default, always.
+    #[default]
     Default,
     /// This algorithm on every listener.
     Named(String),

@@ -372,7 +372,7 @@ impl Conn {
     /// segment that arrives with room to spare in its buffer; a 64 KiB first segment
     /// (loopback's largest) leaves none, so a client slow to read (wrk with 500
     /// connections) kept its initial ~93 KiB window and every 100 KiB response stalled on
-    /// a zero window (`TcpExtTCPToZeroWindowAdv`: 0.29 per response). A small head sent
+    /// a zero window (the kernel counts them in `TcpExtTCPToZeroWindowAdv`). A small head sent
     /// first lets the window grow; once it has, heads wait for their bodies again. The
     /// last response on a connection has no later one to speed up: it always waits.
     fn more_follows(&self, now: usize) -> bool {

@@ -82,9 +82,9 @@ struct Cli {
     /// Serve as root when started as root without --user (refused otherwise).
     #[arg(long)]
     allow_root: bool,
-    /// TCP congestion control of the listeners: auto (reno on loopback listeners when the
-    /// system default is bbr, which paces with a timer per packet), default, or a name
-    /// such as cubic [default: auto].
+    /// TCP congestion control of the listeners: default (the system's), auto (reno on
+    /// loopback listeners when the system default is bbr, which paces with a timer per
+    /// packet), or a name such as cubic [default: default].
     #[arg(long, value_name = "NAME", value_parser = Congestion::parse)]
     tcp_congestion: Option<Congestion>,
     /// TCP_DEFER_ACCEPT on the listeners: a connection is accepted once its request

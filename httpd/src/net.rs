@@ -17,7 +17,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 pub const BACKLOG: i32 = 4096;
 
 /// How the listening sockets are set up, beyond their address (the default is the
-/// server's: `tcp_congestion auto`, `defer_accept on`).
+/// server's: `tcp_congestion default`, `defer_accept on`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListenerSetup {
     /// The congestion control the accepted connections inherit (`congestion.rs`).
@@ -29,7 +29,7 @@ pub struct ListenerSetup {
 impl Default for ListenerSetup {
     fn default() -> ListenerSetup {
         ListenerSetup {
-            congestion: Congestion::Auto,
+            congestion: Congestion::Default,
             defer_accept: true,
         }
     }
