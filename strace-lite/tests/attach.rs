@@ -65,6 +65,7 @@ fn attach_traces_every_thread_and_ctrl_c_detaches_leaving_it_running() {
             .spawn()
             .expect("start strace-lite"),
     );
+    let stderr = PipeReader::start(tracer.0.stderr.take().expect("stderr"));
     // Both threads show up in the trace (with -o, each line starts with its pid).
     let traced_both = wait_until(Duration::from_secs(10), || {
         let text = std::fs::read_to_string(&out).unwrap_or_default();
@@ -95,15 +96,7 @@ fn attach_traces_every_thread_and_ctrl_c_detaches_leaving_it_running() {
     }));
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(ended.and_then(|s| s.signal()), Some(libc::SIGINT));
-    let mut stderr = String::new();
-    use std::io::Read;
-    tracer
-        .0
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut stderr)
-        .expect("read");
+    let stderr = stderr.finish(Duration::from_secs(10));
     assert!(
         stderr.contains(&format!("Process {pid} attached with 2 threads")),
         "{stderr}"

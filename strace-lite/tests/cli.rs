@@ -57,24 +57,27 @@ fn missing_command_is_an_error_like_strace() {
     );
 }
 
+/// strace-lite with `args` and stdin closed, both outputs captured, killed after 10 s.
+fn lite_output(args: &[&str]) -> Run {
+    output_with_deadline(
+        Command::new(STRACE_LITE).args(args).stdin(Stdio::null()),
+        Duration::from_secs(10),
+    )
+}
+
 #[test]
 fn help_and_version_exit_0() {
-    let out = Command::new(STRACE_LITE).arg("-h").output().expect("run");
+    let out = lite_output(&["-h"]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("-f"));
-    let out = Command::new(STRACE_LITE).arg("-V").output().expect("run");
+    assert!(out.stdout.contains("-f"), "{}", out.stdout);
+    let out = lite_output(&["-V"]);
     assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.contains("strace-lite"), "{}", out.stdout);
 }
 
 #[test]
 fn options_after_the_command_are_the_commands() {
-    let out = Command::new(STRACE_LITE)
-        .args(["-e", "trace=none", "/bin/echo", "-f", "-o", "x"])
-        .output()
-        .expect("run");
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "-f -o x\n");
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        "+++ exited with 0 +++\n"
-    );
+    let out = lite_output(&["-e", "trace=none", "/bin/echo", "-f", "-o", "x"]);
+    assert_eq!(out.stdout, "-f -o x\n");
+    assert_eq!(out.stderr, "+++ exited with 0 +++\n");
 }

@@ -13,9 +13,10 @@
 #![allow(dead_code)]
 
 use regex::Regex;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
-use std::sync::OnceLock;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub const STRACE_LITE: &str = env!("CARGO_BIN_EXE_strace-lite");
@@ -30,6 +31,45 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("create scratch dir");
     dir
+}
+
+/// The directory a traced program works in (the `$DIR` of its arguments): short, under
+/// the system's temporary directory rather than the clone, since the programs bind Unix
+/// sockets there and a socket's path must fit in 108 bytes. The same path for every run of
+/// one test; removed when dropped.
+pub struct WorkDir(PathBuf);
+
+impl WorkDir {
+    pub fn new(test: &str) -> WorkDir {
+        WorkDir(std::env::temp_dir().join(format!(
+            "strace-lite-{}-{}-{test}",
+            env!("CARGO_CRATE_NAME"),
+            std::process::id()
+        )))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Empties the directory, for a run to start from the same state as the one before.
+    pub fn fresh(&self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+        std::fs::create_dir_all(&self.0).expect("work dir");
+    }
+
+    /// `args` with `$DIR` standing for this directory.
+    pub fn args(&self, args: &[&str]) -> Vec<String> {
+        args.iter()
+            .map(|a| a.replace("$DIR", &self.0.to_string_lossy()))
+            .collect()
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// The compiled test programs (tests/programs/*.c), built once per test binary.
@@ -65,6 +105,74 @@ pub fn program(name: &str) -> PathBuf {
 pub struct Run {
     pub status: ExitStatus,
     pub stderr: String,
+    /// Empty unless the run captured it ([`output_with_deadline`]).
+    pub stdout: String,
+}
+
+/// How long a child's output pipe may stay open after the child has exited: only a process
+/// it left behind holding the pipe keeps it open that long.
+const PIPE_GRACE: Duration = Duration::from_secs(10);
+
+/// A child's output pipe read to its end by a thread of its own, so that the child never
+/// blocks on a full pipe (64 KiB) however much it writes.
+pub struct PipeReader {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    closed: mpsc::Receiver<()>,
+}
+
+impl PipeReader {
+    pub fn start(mut pipe: impl Read + Send + 'static) -> PipeReader {
+        let bytes = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&bytes);
+        let (tx, closed) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 64 * 1024];
+            loop {
+                match pipe.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => sink.lock().unwrap().extend_from_slice(&buf[..n]),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+            let _ = tx.send(());
+        });
+        PipeReader { bytes, closed }
+    }
+
+    /// What has arrived so far.
+    pub fn so_far(&self) -> String {
+        String::from_utf8_lossy(&self.bytes.lock().unwrap()).into_owned()
+    }
+
+    /// Everything, once every writer has closed the pipe (at most `limit` from now).
+    pub fn finish(self, limit: Duration) -> String {
+        if self.closed.recv_timeout(limit).is_err() {
+            panic!(
+                "the pipe is still open {limit:?} after its writer exited (a process left \
+                 behind holds it); so far:\n{}",
+                self.so_far()
+            );
+        }
+        self.so_far()
+    }
+}
+
+/// `child`'s exit status, waiting at most `limit`; after that it is killed and `None`
+/// returned (a hang fails the test, not the run).
+pub fn wait_with_deadline(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return Some(status);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 /// strace-lite with `args`, stdin closed, killed after 10 s: for runs that should end at
@@ -76,30 +184,31 @@ pub fn run_lite(args: &[&str]) -> Run {
     )
 }
 
-/// Run `cmd` with a deadline (killing it if it overruns), stdout discarded. Stdin is
-/// the caller's choice (set it, or it is inherited).
+/// Run `cmd` with a deadline (killing it if it overruns), stdout discarded, stderr read
+/// while it runs. Stdin is the caller's choice (set it, or it is inherited).
 pub fn run_with_deadline(cmd: &mut Command, deadline: Duration) -> Run {
-    let mut child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            let mut stderr = String::new();
-            if let Some(mut e) = child.stderr.take() {
-                use std::io::Read;
-                let _ = e.read_to_string(&mut stderr);
-            }
-            return Run { status, stderr };
-        }
-        if start.elapsed() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{cmd:?} did not finish within {deadline:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
+    run_reading_pipes(cmd.stdout(Stdio::null()), deadline)
+}
+
+/// Like [`run_with_deadline`], with stdout captured too.
+pub fn output_with_deadline(cmd: &mut Command, deadline: Duration) -> Run {
+    run_reading_pipes(cmd.stdout(Stdio::piped()), deadline)
+}
+
+fn run_reading_pipes(cmd: &mut Command, deadline: Duration) -> Run {
+    let mut child = cmd.stderr(Stdio::piped()).spawn().expect("spawn");
+    let stdout = child.stdout.take().map(PipeReader::start);
+    let stderr = PipeReader::start(child.stderr.take().expect("stderr"));
+    let Some(status) = wait_with_deadline(&mut child, deadline) else {
+        panic!(
+            "{cmd:?} did not finish within {deadline:?}; its stderr so far:\n{}",
+            stderr.so_far()
+        );
+    };
+    Run {
+        status,
+        stdout: stdout.map_or_else(String::new, |o| o.finish(PIPE_GRACE)),
+        stderr: stderr.finish(PIPE_GRACE),
     }
 }
 
@@ -277,21 +386,14 @@ pub fn both(
     let dir = scratch_dir(test);
     let prog = program(program_name);
     // The program works in `$DIR`, emptied before each run so both runs see the same.
-    let work = dir.join("work");
-    let fresh_work = || {
-        let _ = std::fs::remove_dir_all(&work);
-        std::fs::create_dir_all(&work).expect("work dir");
-    };
-    let args: Vec<String> = args
-        .iter()
-        .map(|a| a.replace("$DIR", &work.to_string_lossy()))
-        .collect();
+    let work = WorkDir::new(test);
+    let args = work.args(args);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let theirs_path = dir.join("strace.out");
     let mine_path = dir.join("lite.out");
-    fresh_work();
+    work.fresh();
     let theirs_run = trace(STRACE, options, &theirs_path, &prog, &args);
-    fresh_work();
+    work.fresh();
     let mine_run = trace(STRACE_LITE, options, &mine_path, &prog, &args);
     let theirs = std::fs::read_to_string(&theirs_path).unwrap_or_default();
     let mine = std::fs::read_to_string(&mine_path).unwrap_or_default();
