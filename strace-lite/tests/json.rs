@@ -84,16 +84,12 @@ fn check_fields(v: &Value) {
 fn round_trip(test: &str, options: &[&str], program_name: &str, args: &[&str]) {
     let dir = scratch_dir(test);
     let prog = program(program_name);
-    let work = dir.join("work");
-    let args: Vec<String> = args
-        .iter()
-        .map(|a| a.replace("$DIR", &work.to_string_lossy()))
-        .collect();
+    let work = WorkDir::new(test);
+    let args = work.args(args);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut traces = Vec::new();
     for (name, json) in [("text", false), ("json", true)] {
-        let _ = std::fs::remove_dir_all(&work);
-        std::fs::create_dir_all(&work).expect("work dir");
+        work.fresh();
         let out = dir.join(name);
         let mut opts = options.to_vec();
         if json {
@@ -160,6 +156,7 @@ fn processes_under_f() {
     );
     let text = normalize(&std::fs::read_to_string(dir.join("text")).expect("text"));
     let groups = reassemble(&text);
+    assert_eq!(groups.len(), 4, "procs runs four processes: {text:#?}");
     let json = std::fs::read_to_string(dir.join("json")).expect("json");
     let mut per_pid: Vec<(i64, usize)> = Vec::new();
     for line in json.lines() {

@@ -21,12 +21,25 @@ fn normalize_fds(lines: Vec<String>) -> Vec<String> {
 }
 
 fn assert_matches(test: &str, options: &[&str], program: &str, args: &[&str]) {
-    let (theirs, mine, _, _) = both(test, options, program, args);
+    let (theirs, mine, theirs_run, mine_run) = both(test, options, program, args);
+    assert!(
+        !theirs.is_empty(),
+        "{test}: strace wrote no trace: {}",
+        theirs_run.stderr
+    );
+    assert_same_end(test, &theirs_run, &mine_run);
     assert_same(
         &format!("{test} {options:?}"),
         &normalize_fds(theirs),
         &normalize_fds(mine),
     );
+}
+
+/// Both tracers ended the same way (the traced program's exit code, or its signal).
+fn assert_same_end(test: &str, theirs: &Run, mine: &Run) {
+    use std::os::unix::process::ExitStatusExt;
+    let end = |run: &Run| (run.status.code(), run.status.signal());
+    assert_eq!(end(theirs), end(mine), "{test}: {}", mine.stderr);
 }
 
 #[test]
@@ -125,8 +138,9 @@ fn summary_counts_match() {
         (&["-c", "-S", "name"], "signals"),
     ] {
         let args: &[&str] = if program == "files" { &["$DIR"] } else { &[] };
-        let (theirs, mine, _, _) = both("summary", opts, program, args);
+        let (theirs, mine, theirs_run, mine_run) = both("summary", opts, program, args);
         assert!(theirs.iter().any(|l| l.ends_with(" total")));
+        assert_same_end(&format!("{opts:?}"), &theirs_run, &mine_run);
         assert_same(
             &format!("{opts:?}"),
             &strip_times(theirs),
@@ -168,13 +182,14 @@ fn timestamps_and_durations_have_straces_format() {
 #[test]
 fn trace_goes_to_stderr_without_o_and_stdout_is_the_tracees() {
     let prog = program("threads");
-    let out = std::process::Command::new(STRACE_LITE)
-        .args(["-e", "trace=write"])
-        .arg(&prog)
-        .output()
-        .expect("run");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let out = output_with_deadline(
+        std::process::Command::new(STRACE_LITE)
+            .args(["-e", "trace=write"])
+            .arg(&prog)
+            .stdin(std::process::Stdio::null()),
+        std::time::Duration::from_secs(30),
+    );
+    let (stdout, stderr) = (out.stdout, out.stderr);
     assert_eq!(stdout, "one.\n\ntwo.\n\ndone\n");
     assert!(stderr.contains("write(1, \"done\\n\", 5)"), "{stderr}");
     assert!(stderr.ends_with("+++ exited with 0 +++\n"), "{stderr}");
@@ -216,6 +231,7 @@ fn latency_percentiles_after_straces_table() {
         .filter_map(|l| l.split_whitespace().last())
         .filter(|n| *n != "total" && !n.starts_with('-'))
         .collect();
+    assert!(names.len() >= 5, "{table}");
     let latency_names: Vec<&str> = latency
         .lines()
         .skip(2)

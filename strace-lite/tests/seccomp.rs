@@ -51,6 +51,7 @@ fn threads_with_a_filter_trace_as_strace() {
 #[test]
 fn everything_traced_through_the_filter() {
     let (theirs, mine, _, _) = both("seccomp-all", &["-f", "--seccomp-bpf"], "files", &["$DIR"]);
+    assert!(theirs.len() > 5, "strace traced nothing: {theirs:#?}");
     let strip = |lines: Vec<String>| -> Vec<String> {
         lines
             .into_iter()
@@ -100,6 +101,7 @@ fn stderr_of(tracer: &str, args: &[&str]) -> Run {
 fn needs_f_and_is_refused_with_p() {
     let theirs = stderr_of(STRACE, &["--seccomp-bpf", "-o", "/dev/null", "true"]);
     let mine = stderr_of(STRACE_LITE, &["--seccomp-bpf", "-o", "/dev/null", "true"]);
+    assert!(theirs.stderr.contains("--seccomp-bpf"), "{}", theirs.stderr);
     assert_eq!(
         theirs.stderr.replace(&format!("{STRACE}:"), "strace-lite:"),
         mine.stderr,

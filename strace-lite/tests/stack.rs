@@ -156,8 +156,16 @@ fn call_chains_through_our_code_and_libc() {
 fn signal_handlers_and_every_other_call() {
     let (theirs, mine, raw) = both_k("stack-signals", &[], &program("signals"));
     assert_same("signals", &theirs, &mine);
-    frames_agree_with_nm(&raw, &program("signals"));
+    let seen = frames_agree_with_nm(&raw, &program("signals"));
+    assert!(
+        seen.iter().any(|s| s == "main"),
+        "no frame of main: {seen:?}"
+    );
     let (theirs, mine, _, _) = both("stack-files", &["-k"], "files", &["$DIR"]);
+    assert!(
+        theirs.iter().any(|l| l.starts_with(" > ")),
+        "strace -k printed no stack: {theirs:#?}"
+    );
     assert_same("files", &theirs, &mine);
 }
 
@@ -203,6 +211,7 @@ fn threads_one_file_each() {
     assert_eq!(theirs.len(), 3);
     assert_eq!(theirs.len(), mine.len());
     for (t, m) in theirs.iter().zip(&mine) {
+        assert!(t.iter().any(|l| l.starts_with(" > ")), "no stack: {t:#?}");
         assert_same("thread", t, m);
     }
 }
