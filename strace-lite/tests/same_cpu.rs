@@ -50,11 +50,14 @@ fn untraced_allowed() -> String {
         .args(["-c", "grep Cpus_allowed_list /proc/self/status"])
         .output()
         .unwrap();
-    String::from_utf8_lossy(&out.stdout)
+    let text = String::from_utf8_lossy(&out.stdout);
+    let list = text
         .trim()
-        .trim_start_matches("Cpus_allowed_list:")
-        .trim()
-        .to_string()
+        .strip_prefix("Cpus_allowed_list:")
+        .unwrap_or_else(|| panic!("no CPU list in {text:?}"))
+        .trim();
+    assert!(!list.is_empty(), "{text:?}");
+    list.to_string()
 }
 
 fn one_cpu(list: &str) -> bool {
@@ -63,6 +66,14 @@ fn one_cpu(list: &str) -> bool {
 
 fn several_cpus() -> bool {
     std::thread::available_parallelism().map_or(1, |n| n.get()) > 1
+}
+
+/// Held by every test that traces a command here, so that they run one at a time: whether
+/// `auto` lets go depends on how much CPU the tracees get, and another test's loops pinned
+/// to the same CPU would take half of it.
+fn cpu_to_ourselves() -> std::sync::MutexGuard<'static, ()> {
+    static CPU: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    CPU.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// On a one-CPU machine there is nothing to pin: says so, for the test to return.
@@ -79,6 +90,7 @@ fn auto_pins_a_single_process_and_hides_it_from_sched_getaffinity() {
     if skipped_on_one_cpu() {
         return;
     }
+    let _cpu = cpu_to_ourselves();
     // Traced with -f and the shell waiting for its child: one task runs at a time, so
     // both stay on the tracer's CPU.
     let pinned = allowed(&["-f"], ALLOWED);
@@ -86,6 +98,7 @@ fn auto_pins_a_single_process_and_hides_it_from_sched_getaffinity() {
     // ...but asked through sched_getaffinity, the command sees its real CPUs.
     let untraced = Command::new("nproc").output().unwrap();
     let untraced = String::from_utf8_lossy(&untraced.stdout).trim().to_string();
+    assert!(untraced.parse::<u32>().is_ok_and(|n| n > 1), "{untraced:?}");
     assert_eq!(traced(&[], &["sh", "-c", NPROC]), untraced);
     assert_eq!(traced(&["-f"], &["sh", "-c", NPROC]), untraced);
     assert_eq!(traced(&["-c"], &["sh", "-c", NPROC]), untraced);
@@ -100,6 +113,7 @@ fn auto_lets_go_before_an_untraced_child_is_created() {
     if skipped_on_one_cpu() {
         return;
     }
+    let _cpu = cpu_to_ourselves();
     // Without -f the shell's child is not traced: it must start with the original mask.
     // (The tracer has the kernel attach it, gives it the mask and lets it go before it
     // runs; with a filter that hides clone, or -c, which reads nothing at entry.)
@@ -125,6 +139,7 @@ fn an_untraced_child_outlives_the_tracer_untraced_and_unpinned() {
     if skipped_on_one_cpu() {
         return;
     }
+    let _cpu = cpu_to_ourselves();
     // The command starts a background child and exits at once: the tracer may see the
     // command's end before the child's first stop, and must not leave with the child
     // still attached (it would be killed with the tracer, or stay stopped).
@@ -162,6 +177,7 @@ fn auto_lets_go_when_two_tracees_compute_side_by_side() {
     if skipped_on_one_cpu() {
         return;
     }
+    let _cpu = cpu_to_ourselves();
     // Two shell loops with no system calls, a second or so each: the tracer sees two
     // tracees running at consecutive ticks and gives them back every CPU.
     let script = format!(
@@ -182,6 +198,7 @@ fn auto_lets_go_when_two_threads_compute_side_by_side() {
     if skipped_on_one_cpu() {
         return;
     }
+    let _cpu = cpu_to_ourselves();
     assert_eq!(side_by_side_allowed("compute"), untraced_allowed());
 }
 
@@ -190,6 +207,7 @@ fn auto_keeps_threads_that_mostly_make_system_calls_pinned() {
     if skipped_on_one_cpu() {
         return;
     }
+    let _cpu = cpu_to_ourselves();
     // Two threads in a getppid loop spend their time in ptrace stops, not in their own
     // code: every stop goes through the one tracer, and on its CPU a stop is cheaper.
     let mask = side_by_side_allowed("calls");
@@ -201,6 +219,7 @@ fn the_tick_timer_stops_once_let_go() {
     if skipped_on_one_cpu() {
         return;
     }
+    let _cpu = cpu_to_ourselves();
     // Tracing to stderr, the 100 ms timer is there only for the pin's ticks: once two
     // loops running side by side have made the tracer let go, a second of `sleep` must
     // not be interrupted ten more times. strace counts the tracer's timer signals after
@@ -240,6 +259,7 @@ fn always_pins_for_the_whole_run_and_never_does_not_pin() {
     if skipped_on_one_cpu() {
         return;
     }
+    let _cpu = cpu_to_ourselves();
     assert!(one_cpu(&allowed(&["--same-cpu"], ALLOWED)));
     assert!(one_cpu(&allowed(&["--same-cpu=always"], ALLOWED)));
     assert_eq!(traced(&["--same-cpu"], &["sh", "-c", NPROC]), "1");
@@ -272,19 +292,19 @@ fn a_command_let_go_by_ctrl_c_leaves_unpinned() {
     if skipped_on_one_cpu() {
         return;
     }
+    let _cpu = cpu_to_ourselves();
     use std::os::unix::process::ExitStatusExt;
     let dir = scratch_dir("same-cpu-detach");
-    let (mask, pid, policy) = (dir.join("mask"), dir.join("pid"), dir.join("policy"));
-    // A shell that survives Ctrl-C and keeps writing what its children may use, and their
-    // scheduling policy (field 41 of /proc/PID/stat).
+    let (state, pid) = (dir.join("state"), dir.join("pid"));
+    // A shell that survives Ctrl-C and keeps writing, each turn, the turn's number, what its
+    // children may use, and their scheduling policy (field 41 of /proc/PID/stat).
     let script = format!(
-        "echo $$ > {pid}; trap '' INT; while :; do \
-         grep Cpus_allowed_list /proc/self/status > {mask}.new; mv {mask}.new {mask}; \
-         cut -d' ' -f41 /proc/self/stat > {policy}.new; mv {policy}.new {policy}; \
+        "echo $$ > {pid}; trap '' INT; n=0; while :; do n=$((n+1)); \
+         {{ echo $n; grep Cpus_allowed_list /proc/self/status; \
+         cut -d' ' -f41 /proc/self/stat; }} > {state}.new; mv {state}.new {state}; \
          sleep 0.05; done",
         pid = pid.display(),
-        mask = mask.display(),
-        policy = policy.display()
+        state = state.display()
     );
     // The trace on stderr (with -o strace-lite ignores Ctrl-C, as strace does).
     let mut tracer = Command::new(STRACE_LITE)
@@ -293,15 +313,17 @@ fn a_command_let_go_by_ctrl_c_leaves_unpinned() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let read_mask = || {
-        std::fs::read_to_string(&mask)
-            .ok()
-            .and_then(|s| Some(s.strip_prefix("Cpus_allowed_list:")?.trim().to_string()))
+    // (turn, mask, policy) of the last whole turn.
+    let read_state = || -> Option<(u64, String, String)> {
+        let text = std::fs::read_to_string(&state).ok()?;
+        let mut lines = text.lines();
+        let turn = lines.next()?.parse().ok()?;
+        let mask = lines.next()?.strip_prefix("Cpus_allowed_list:")?.trim();
+        let policy = lines.next()?.trim();
+        Some((turn, mask.to_string(), policy.to_string()))
     };
-    let read_policy = || std::fs::read_to_string(&policy).map(|s| s.trim().to_string());
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while (read_mask().is_none() || read_policy().is_err()) && std::time::Instant::now() < deadline
-    {
+    while read_state().is_none() && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
     let shell: i32 = std::fs::read_to_string(&pid)
@@ -309,37 +331,33 @@ fn a_command_let_go_by_ctrl_c_leaves_unpinned() {
         .trim()
         .parse()
         .unwrap();
-    let pinned = read_mask().expect("the script wrote its mask");
-    let batch = read_policy();
+    let (_, pinned, batch) = read_state().expect("the script wrote its state");
     // SAFETY: signalling the tracer we started.
     unsafe { libc::kill(tracer.id() as i32, libc::SIGINT) };
-    let ended = wait_bounded(&mut tracer, Duration::from_secs(10));
-    std::thread::sleep(Duration::from_millis(400));
-    let after = read_mask();
-    let policy_after = read_policy();
+    let ended = wait_with_deadline(&mut tracer, Duration::from_secs(10));
+    // The turn under way when the tracer ended may have read the old mask; the one after
+    // it began after the end.
+    let ended_in = read_state().map_or(0, |s| s.0);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut after = read_state();
+    while after.as_ref().is_none_or(|s| s.0 < ended_in + 2) && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+        after = read_state();
+    }
     // SAFETY: stopping the shell the test started (it ignores SIGINT).
     unsafe { libc::kill(shell, libc::SIGKILL) };
-    assert_eq!(ended.signal(), Some(libc::SIGINT));
+    assert_eq!(ended.and_then(|s| s.signal()), Some(libc::SIGINT));
     assert!(one_cpu(&pinned), "not pinned while traced: {pinned:?}");
-    assert_eq!(after.as_deref(), Some(untraced_allowed().as_str()));
+    let (turn, mask_after, policy_after) = after.expect("the script's state");
+    assert!(
+        turn >= ended_in + 2,
+        "the script stopped writing its state after the tracer ended (turn {turn})"
+    );
+    assert_eq!(mask_after, untraced_allowed());
     // SCHED_BATCH (3) while traced, SCHED_OTHER (0) after.
-    assert_eq!(batch.ok().as_deref(), Some("3"));
-    assert_eq!(policy_after.ok().as_deref(), Some("0"));
-}
-
-/// The child's status, or kill it after `limit` (a hang fails the test, not the run).
-fn wait_bounded(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
-    let deadline = std::time::Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            return child.wait().unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert_eq!(batch, "3");
+    assert_eq!(policy_after, "0");
 }
 
 #[test]
@@ -347,6 +365,7 @@ fn a_command_that_sets_its_own_affinity_keeps_it_for_its_children() {
     if skipped_on_one_cpu() {
         return;
     }
+    let _cpu = cpu_to_ourselves();
     // Whichever CPU the tracer pinned to, taskset's choice wins and the shell's child
     // inherits it.
     for cpu in ["0", "1"] {
@@ -378,6 +397,7 @@ fn auto_runs_the_command_under_sched_batch_and_hides_it() {
     if skipped_on_one_cpu() {
         return;
     }
+    let _cpu = cpu_to_ourselves();
     // /proc shows SCHED_BATCH (3) for the main thread and a new one; the calls that ask
     // for the policy see SCHED_OTHER, in every mode that reads their exits.
     assert_eq!(policies(&["-f"], "-"), BATCH_HIDDEN);
@@ -405,6 +425,7 @@ fn a_command_let_go_goes_back_to_sched_other() {
     if skipped_on_one_cpu() {
         return;
     }
+    let _cpu = cpu_to_ourselves();
     // Field 41 of /proc/PID/stat: of the shell, then of a child created after the pin
     // was let go.
     const POLICY: &str = "cut -d' ' -f41 /proc/$$/stat /proc/self/stat | tr '\\n' ' ' >&2; :";
@@ -427,6 +448,7 @@ fn a_command_that_sets_its_own_policy_keeps_it() {
     if skipped_on_one_cpu() {
         return;
     }
+    let _cpu = cpu_to_ourselves();
     // Its own SCHED_OTHER, and a sched_setattr that keeps the policy it had untraced.
     assert_eq!(policies(&["-f"], "other"), OTHER);
     assert_eq!(policies(&["-f"], "keep"), OTHER);
