@@ -458,3 +458,89 @@ pub fn tcp_info(c: &TcpStream) -> libc::tcp_info {
     assert_eq!(rc, 0, "TCP_INFO: {}", std::io::Error::last_os_error());
     info
 }
+
+/// Polls (10 s at most) until `cond` holds.
+pub fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    false
+}
+
+/// `ioctl(fd, req)` on `c` for an `int` count of bytes.
+fn queued_bytes(c: &TcpStream, req: libc::c_ulong) -> usize {
+    use std::os::fd::AsRawFd;
+    let mut n: libc::c_int = 0;
+    // SAFETY: a live socket; SIOCINQ and SIOCOUTQ write one int.
+    let rc = unsafe { libc::ioctl(c.as_raw_fd(), req, &mut n) };
+    assert_eq!(rc, 0, "ioctl: {}", std::io::Error::last_os_error());
+    n as usize
+}
+
+/// Bytes that arrived on `c` and are not read yet (`SIOCINQ`).
+pub fn unread(c: &TcpStream) -> usize {
+    queued_bytes(c, libc::FIONREAD)
+}
+
+/// Bytes written on `c` that the server's kernel has not acknowledged yet (`SIOCOUTQ`).
+pub fn unacknowledged(c: &TcpStream) -> usize {
+    queued_bytes(c, libc::TIOCOUTQ)
+}
+
+/// What has arrived on `c` and is not read yet, left in place (`MSG_PEEK`).
+pub fn peek_unread(c: &TcpStream) -> Vec<u8> {
+    let mut buf = vec![0u8; unread(c)];
+    let n = c.peek(&mut buf).expect("peek");
+    buf.truncate(n);
+    buf
+}
+
+/// The server's end of `client`'s loopback connection as `/proc/net/tcp` shows it.
+#[derive(Debug)]
+pub struct ServerEnd {
+    /// Bytes written by the server and not acknowledged by the client, sent or not
+    /// (`tx_queue`).
+    pub not_acked: u64,
+    /// Bytes received by the server's kernel and not read by the server (`rx_queue`).
+    pub unread: u64,
+    /// The zero-window probe timer runs: the server has data to send, none in flight, and
+    /// no room in the client's window for it.
+    pub waits_for_window: bool,
+}
+
+/// The server's end of `client`'s connection (IPv4; the tests listen on 127.0.0.1).
+pub fn server_end(client: &TcpStream) -> ServerEnd {
+    let hex = |a: SocketAddr| match a {
+        SocketAddr::V4(v4) => format!(
+            "{:08X}:{:04X}",
+            u32::from_ne_bytes(v4.ip().octets()),
+            v4.port()
+        ),
+        SocketAddr::V6(_) => panic!("IPv4 only"),
+    };
+    let (local, remote) = (
+        hex(client.peer_addr().unwrap()),
+        hex(client.local_addr().unwrap()),
+    );
+    let table = fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when ...
+    table
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().collect::<Vec<_>>())
+        .find(|f| f.len() > 5 && f[1] == local && f[2] == remote)
+        .map(|f| {
+            let (tx, rx) = f[4].split_once(':').expect("tx_queue:rx_queue");
+            let timer = f[5].split_once(':').expect("tr:tm->when").0;
+            ServerEnd {
+                not_acked: u64::from_str_radix(tx, 16).expect("tx_queue"),
+                unread: u64::from_str_radix(rx, 16).expect("rx_queue"),
+                waits_for_window: timer == "04",
+            }
+        })
+        .unwrap_or_else(|| panic!("no {local} -> {remote} in /proc/net/tcp"))
+}

@@ -324,14 +324,11 @@ fn reload_defer_accept_off(worker_processes: usize) {
     // Off, on the same socket: the silent connection is accepted and fills the slot. The
     // first one's close may not have been noticed yet; retry until it has.
     let mut status = 0;
-    for _ in 0..50 {
+    wait_until(|| {
         let _silent = std::net::TcpStream::connect(r.server.addr).unwrap();
         status = one_response(&r.server.raw(request), false).status;
-        if status == 503 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+        status == 503
+    });
     assert_eq!(status, 503);
 }
 

@@ -5,8 +5,8 @@
 
 use crate::common::*;
 use crate::signals::{
-    huge_content, old_and_new_roots, wait_for_count, wait_for_text, wait_refused, wait_until,
-    SlowDownload, HUGE_LEN,
+    huge_content, old_and_new_roots, wait_for_count, wait_for_text, wait_refused, SlowDownload,
+    HUGE_LEN,
 };
 use std::fs;
 use std::time::Duration;

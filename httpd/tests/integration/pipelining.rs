@@ -86,10 +86,19 @@ fn a_request_split_into_single_bytes_is_reassembled() {
     let mut c = TcpStream::connect(s.addr).unwrap();
     c.set_nodelay(true).unwrap();
     c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    for b in b"GET /style.css HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" {
+    let request = b"GET /style.css HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    let (last, head) = request.split_last().unwrap();
+    // Each byte is sent once the server has read the one before: acknowledged by its
+    // kernel, and no longer waiting in its socket.
+    for b in head {
         c.write_all(&[*b]).unwrap();
-        std::thread::sleep(Duration::from_millis(1));
+        assert!(
+            wait_until(|| unacknowledged(&c) == 0 && server_end(&c).unread == 0),
+            "the server did not read the request's byte {:?}",
+            *b as char
+        );
     }
+    c.write_all(&[*last]).unwrap();
     let mut raw = Vec::new();
     c.read_to_end(&mut raw).unwrap();
     let r = one_response(&raw, false);
@@ -114,7 +123,16 @@ fn a_pipeline_larger_than_the_socket_buffers_arrives_in_order() {
             let _ = c.write_all(&all);
         })
     };
-    std::thread::sleep(Duration::from_millis(200));
+    // Nothing is read until the server's output is blocked: the client's window is full and
+    // the server has more to send than a corked head.
+    assert!(
+        wait_until(|| {
+            let end = server_end(&c);
+            end.waits_for_window && end.not_acked > 4096
+        }),
+        "the server never waited for the client's window: {:?}",
+        server_end(&c)
+    );
     let mut raw = Vec::new();
     c.read_to_end(&mut raw).unwrap();
     writer.join().unwrap();
@@ -263,7 +281,22 @@ fn a_client_slow_to_read_gets_a_window_that_takes_a_whole_response() {
     for _ in 0..6 {
         c.write_all(b"GET /100k.bin HTTP/1.1\r\nHost: t\r\n\r\n")
             .unwrap();
-        std::thread::sleep(Duration::from_millis(30));
+        // Read only once the whole response has arrived, or once the server waits for
+        // room in the client's window (more than a corked head left to send).
+        let arrived_or_stalled = wait_until(|| {
+            let queued = peek_unread(&c);
+            let whole = queued
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .is_some_and(|end| queued.len() >= end + 4 + LEN);
+            let end = server_end(&c);
+            whole || (end.waits_for_window && end.not_acked > 1024)
+        });
+        assert!(
+            arrived_or_stalled,
+            "the response neither arrived nor stalled: {:?}",
+            server_end(&c)
+        );
         let mut raw = Vec::new();
         let mut buf = [0u8; 16384];
         loop {

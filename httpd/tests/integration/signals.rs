@@ -109,18 +109,6 @@ pub fn worker_threads(pid: i32) -> usize {
         .unwrap_or(0)
 }
 
-/// Polls (10 s at most) until `cond` holds.
-pub fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
 /// Whether connecting to `addr` is refused (polled, 10 s at most).
 pub fn wait_refused(addr: SocketAddr) -> bool {
     wait_until(|| TcpStream::connect(addr).is_err())
@@ -173,7 +161,12 @@ fn sigusr1_reopens_the_logs_under_load_without_losing_a_line() {
                 "no access log line after 10 s"
             );
         } else {
-            std::thread::sleep(Duration::from_millis(30));
+            // The second time once the reopened file has lines too, unless the clients
+            // are done by then.
+            wait_until(|| {
+                fs::metadata(&server.log).is_ok_and(|m| m.len() > 0)
+                    || load.iter().all(|h| h.is_finished())
+            });
         }
         let to = server.log.with_extension(format!("log.{i}"));
         if fs::rename(&server.log, &to).is_ok() {
