@@ -45,11 +45,20 @@ impl Server {
             })
             .spawn()
             .expect("spawn chat");
-        let mut line = String::new();
+        // The first line, read on a thread of its own so that a server that never says
+        // where it listens fails the test after GUARD instead of hanging it.
         let stdout = child.stdout.take().expect("stdout");
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read the listening line");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let Ok(line) = rx.recv_timeout(GUARD) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chat {sub} (model {model}) did not say where it listens within {GUARD:?}");
+        };
         // "chat: listening on 127.0.0.1:PORT (MODEL model)"
         let addr = line
             .split_whitespace()
