@@ -7,20 +7,23 @@
 //! - `read`: the text table (see [`crate::table`]). The table is rendered when a read starts
 //!   at offset 0 and kept with the file, so a reader taking it in small pieces gets the same
 //!   bytes as one large read.
-//! - `ioctl`: protocol information, a binary snapshot, a reset (see [`crate::uapi`]).
+//! - `ioctl`: the limits, a binary snapshot, a reset (see [`crate::uapi`]).
 //! - `close` (release of the last reference): the file's source disappears.
 
+use crate::process::Process;
 use crate::record;
-use crate::registry::{Owner, SourceId, REGISTRY};
-use crate::table::{self, Buffer, Header};
-use crate::uapi::{self, Layout};
+use crate::registry::{self, Caller, SourceId, REGISTRY};
+use crate::table::{self, Buffer, Header, Row};
+use crate::uapi;
 use kernel::{
+    bindings,
     fs::{File, Kiocb},
     iov::{IovIterDest, IovIterSource},
     miscdevice::{MiscDevice, MiscDeviceRegistration},
     new_mutex,
     prelude::*,
     sync::Mutex,
+    task::Kuid,
     uaccess::{UserPtr, UserSlice},
 };
 
@@ -39,33 +42,46 @@ pub(crate) struct OpenFile {
     state: Mutex<FileState>,
 }
 
-/// The calling process, which owns the rows it registers: its thread group id as its own
-/// pid namespace numbers it, and that namespace.
-///
-/// Both come through the kernel's C helpers (`task_tgid_nr_ns`, `task_active_pid_ns`):
-/// `Task::tgid()` reads the field of `struct task_struct` at the offset bindgen computed,
-/// and on this GCC-built kernel that offset is not GCC's (it reads -1).
-fn caller() -> Owner {
-    let task = kernel::current!();
-    Owner {
-        tgid: task.tgid_nr_ns(None),
-        pid_ns: task.active_pid_ns().map_or(0, |ns| ns.as_ptr() as usize),
+/// Whether the calling task has capability `cap` in the initial user namespace (C's
+/// `capable()`). Asked only when the answer matters, since it records the use of the
+/// capability, or its denial.
+fn capable(cap: u32) -> bool {
+    let Ok(cap) = c_int::try_from(cap) else {
+        return false;
+    };
+    // SAFETY: `capable` may be called from any process context, with any capability number.
+    unsafe { bindings::capable(cap) }
+}
+
+/// A row as a binary snapshot carries it.
+fn wire_row(row: &Row) -> uapi::Row {
+    let mut name = [0u8; 32];
+    let bytes = row.name.as_bytes();
+    // Names are at most `NAME_MAX` (31) bytes, so one NUL at least follows.
+    if let Some(dst) = name.get_mut(..bytes.len()) {
+        dst.copy_from_slice(bytes);
+    }
+    uapi::Row {
+        name,
+        pid: u32::try_from(row.pid).unwrap_or(0),
+        reserved: 0,
+        uptime_ms: row.uptime_ms,
+        idle_ms: row.idle_ms,
+        counters: row.counters,
     }
 }
 
 impl OpenFile {
-    /// Renders the whole text table as it is now.
+    /// Renders the whole text table as it is now, as the calling reader sees it (PIDs in its
+    /// pid namespace).
     fn render_table() -> Result<KVVec<u8>> {
-        let (snapshot, sources) = {
-            let mut registry = REGISTRY.lock();
-            registry.count_read();
-            (registry.snapshot()?, registry.len())
-        };
+        let task = kernel::current!();
+        let snapshot = registry::snapshot(usize::MAX, task.active_pid_ns())?;
         let header = Header {
             version: crate::VERSION,
             protocol: uapi::PROTOCOL_VERSION,
             uptime_ms: snapshot.uptime_ms,
-            sources,
+            sources: snapshot.sources,
             max_sources: crate::max_sources(),
             totals: snapshot.totals,
         };
@@ -74,18 +90,20 @@ impl OpenFile {
         Ok(out)
     }
 
-    /// `MYDEVICE_IOC_INFO`: protocol version and limits.
+    /// `MYDEVICE_IOC_INFO`: the limits.
     fn ioctl_info(arg: usize) -> Result<isize> {
         let sources = REGISTRY.lock().len();
-        let mut info = [0u8; uapi::INFO_SIZE];
-        Layout::new(&mut info)
-            .u32(uapi::PROTOCOL_VERSION)
-            .u32(crate::max_sources())
-            .u32(uapi::RECORD_MAX as u32)
-            .u32(u32::try_from(sources).unwrap_or(u32::MAX));
-        UserSlice::new(UserPtr::from_addr(arg), uapi::INFO_SIZE)
+        let info = uapi::Info {
+            protocol: uapi::PROTOCOL_VERSION,
+            max_sources: crate::max_sources(),
+            record_max: uapi::RECORD_MAX as u32,
+            sources: u32::try_from(sources).unwrap_or(u32::MAX),
+            max_sources_per_uid: crate::max_sources_per_uid(),
+            reserved: [0; 3],
+        };
+        UserSlice::new(UserPtr::from_addr(arg), size_of::<uapi::Info>())
             .writer()
-            .write_slice(&info)?;
+            .write(&info)?;
         Ok(0)
     }
 
@@ -93,52 +111,57 @@ impl OpenFile {
     /// in the header. `count` says how many rows were written, `sources` how many exist.
     fn ioctl_snapshot(arg: usize) -> Result<isize> {
         let (mut reader, mut writer) =
-            UserSlice::new(UserPtr::from_addr(arg), uapi::SNAPSHOT_SIZE).reader_writer();
-        let mut request = [0u8; uapi::SNAPSHOT_SIZE];
-        reader.read_slice(&mut request)?;
-        let rows_addr = usize::try_from(uapi::read_u64(&request, 0)).map_err(|_| EFAULT)?;
-        let capacity = uapi::read_u32(&request, 8) as usize;
+            UserSlice::new(UserPtr::from_addr(arg), size_of::<uapi::Snapshot>()).reader_writer();
+        let request: uapi::Snapshot = reader.read()?;
+        if request.flags != 0 || request.reserved != 0 {
+            return Err(EINVAL);
+        }
+        let rows_addr = usize::try_from(request.rows).map_err(|_| EFAULT)?;
+        let capacity = usize::try_from(request.capacity).unwrap_or(usize::MAX);
 
-        let snapshot = {
-            let mut registry = REGISTRY.lock();
-            registry.count_read();
-            registry.snapshot()?
-        };
-        let count = capacity.min(snapshot.rows.len());
-        if count > 0 {
-            let mut rows_out =
-                UserSlice::new(UserPtr::from_addr(rows_addr), count * uapi::ROW_SIZE).writer();
-            for row in snapshot.rows.iter().take(count) {
-                let mut bytes = [0u8; uapi::ROW_SIZE];
-                let mut name = [0u8; 32];
-                name[..row.name.as_bytes().len()].copy_from_slice(row.name.as_bytes());
-                let mut layout = Layout::new(&mut bytes);
-                layout
-                    .bytes(&name)
-                    .u32(u32::try_from(row.pid).unwrap_or(0))
-                    .u32(0)
-                    .u64(row.uptime_ms)
-                    .u64(row.idle_ms);
-                for value in row.counters {
-                    layout.u64(value);
-                }
-                rows_out.write_slice(&bytes)?;
-            }
+        let task = kernel::current!();
+        let snapshot = registry::snapshot(capacity, task.active_pid_ns())?;
+        let count = snapshot.rows.len();
+        let mut rows_out = UserSlice::new(
+            UserPtr::from_addr(rows_addr),
+            count * size_of::<uapi::Row>(),
+        )
+        .writer();
+        for row in snapshot.rows.iter() {
+            rows_out.write(&wire_row(row))?;
         }
         let t = snapshot.totals;
-        let mut reply = [0u8; uapi::SNAPSHOT_SIZE];
-        Layout::new(&mut reply)
-            .u64(uapi::read_u64(&request, 0))
-            .u32(uapi::read_u32(&request, 8))
-            .u32(count as u32)
-            .u32(u32::try_from(snapshot.rows.len()).unwrap_or(u32::MAX))
-            .u32(uapi::PROTOCOL_VERSION)
-            .u64(snapshot.uptime_ms)
-            .u64(t.opens)
-            .u64(t.writes_accepted)
-            .u64(t.writes_rejected)
-            .u64(t.reads);
-        writer.write_slice(&reply)?;
+        let reply = uapi::Snapshot {
+            rows: request.rows,
+            capacity: request.capacity,
+            flags: 0,
+            count: u32::try_from(count).unwrap_or(u32::MAX),
+            sources: u32::try_from(snapshot.sources).unwrap_or(u32::MAX),
+            protocol: uapi::PROTOCOL_VERSION,
+            reserved: 0,
+            uptime_ms: snapshot.uptime_ms,
+            opens: t.opens,
+            writes_accepted: t.writes_accepted,
+            writes_rejected: t.writes_rejected,
+            reads: t.reads,
+        };
+        writer.write(&reply)?;
+        Ok(0)
+    }
+
+    /// `MYDEVICE_IOC_RESET`: zeroes the module totals, which are everybody's, so it takes
+    /// `CAP_SYS_ADMIN`; and the caller's own source's counters, if this file registered one.
+    /// The argument is reserved: zero.
+    fn ioctl_reset(&self, arg: usize) -> Result<isize> {
+        if arg != 0 {
+            return Err(EINVAL);
+        }
+        if !capable(bindings::CAP_SYS_ADMIN) {
+            return Err(EPERM);
+        }
+        let process = Process::current()?;
+        let source = self.state.lock().source;
+        REGISTRY.lock().reset(source, &process);
         Ok(0)
     }
 }
@@ -164,7 +187,10 @@ impl MiscDevice for OpenFile {
     fn release(device: Pin<KBox<Self>>, _file: &File) {
         let source = device.state.lock().source;
         if let Some(id) = source {
-            REGISTRY.lock().remove(id);
+            let removed = REGISTRY.lock().remove(id);
+            // Dropped with the lock released: it may hold the last reference on the owner's
+            // `struct pid`.
+            drop(removed);
         }
     }
 
@@ -189,13 +215,18 @@ impl MiscDevice for OpenFile {
                 return Err(EFAULT);
             }
             let record = record::parse(&buf[..len])?;
+            // The writer is its process (every thread of it may update the row), charged to
+            // its effective uid.
+            let caller = Caller {
+                process: Process::current()?,
+                uid: Kuid::current_euid(),
+            };
             let mut state = me.state.lock();
-            REGISTRY.lock().apply(
-                &mut state.source,
-                &record,
-                caller(),
-                crate::max_sources() as usize,
-            )
+            REGISTRY
+                .lock()
+                .apply(&mut state.source, &record, caller, || {
+                    capable(bindings::CAP_SYS_RESOURCE)
+                })
         })();
         match result {
             Ok(()) => Ok(len),
@@ -210,11 +241,7 @@ impl MiscDevice for OpenFile {
         match cmd {
             uapi::MYDEVICE_IOC_INFO => Self::ioctl_info(arg),
             uapi::MYDEVICE_IOC_SNAPSHOT => Self::ioctl_snapshot(arg),
-            uapi::MYDEVICE_IOC_RESET => {
-                let source = me.state.lock().source;
-                REGISTRY.lock().reset(source, caller());
-                Ok(0)
-            }
+            uapi::MYDEVICE_IOC_RESET => me.ioctl_reset(arg),
             _ => Err(ENOTTY),
         }
     }

@@ -9,10 +9,12 @@
 //! through ioctls (see [`uapi`]). `docs/mydevice.md` is the protocol's documentation.
 //!
 //! The module is split by idea: [`uapi`] is the user-space interface, [`record`] parses
-//! writes, [`table`] formats reads, [`registry`] holds the sources under one lock, and
-//! [`file`] ties them to the file operations.
+//! writes, [`table`] formats reads, [`registry`] holds the sources under one lock,
+//! [`process`] identifies the process that owns a source, and [`file`] ties them to the file
+//! operations.
 
 mod file;
+mod process;
 mod record;
 mod registry;
 mod table;
@@ -34,13 +36,17 @@ module! {
             default: 64,
             description: "Most sources (open files that registered) at once, 1 to 4096",
         },
+        max_sources_per_uid: u32 {
+            default: 16,
+            description: "Most sources one uid may register, 1 to 4096 (CAP_SYS_RESOURCE is exempt)",
+        },
     },
 }
 
 /// The module's version, shown in the table's header.
-pub(crate) const VERSION: &str = "0.2.0";
+pub(crate) const VERSION: &str = "0.3.0";
 
-/// Upper bound of the `max_sources` parameter.
+/// Upper bound of the `max_sources` and `max_sources_per_uid` parameters.
 const MAX_SOURCES_LIMIT: u32 = 4096;
 
 /// The `max_sources` parameter (checked at load time to be within 1..=4096).
@@ -48,11 +54,40 @@ pub(crate) fn max_sources() -> u32 {
     module_parameters::max_sources.value()
 }
 
-/// The loaded module: owns the device registration, so unloading removes `/dev/mydevice`.
+/// The `max_sources_per_uid` parameter (checked at load time to be within 1..=4096).
+pub(crate) fn max_sources_per_uid() -> u32 {
+    module_parameters::max_sources_per_uid.value()
+}
+
+/// The registry's table of sources, allocated for `max_sources` when the module loads and
+/// freed when it unloads, or when registering the device fails.
+struct RegistryTable;
+
+impl RegistryTable {
+    /// Allocates the table (before taking the registry's lock) and hands it to the registry.
+    fn start(limits: registry::Limits) -> Result<Self> {
+        let table = KVVec::with_capacity(limits.max_sources, GFP_KERNEL)?;
+        registry::REGISTRY.lock().start(table, limits);
+        Ok(Self)
+    }
+}
+
+impl Drop for RegistryTable {
+    fn drop(&mut self) {
+        // No file is open (each holds a reference on the module) and the device is gone, so
+        // the table is empty. It is freed once the lock is released.
+        let table = registry::REGISTRY.lock().take_memory();
+        drop(table);
+    }
+}
+
+/// The loaded module: owns the device registration, so unloading removes `/dev/mydevice`,
+/// and then the registry's table (fields are dropped in this order).
 #[pin_data(PinnedDrop)]
 struct MyDeviceModule {
     #[pin]
     _miscdev: MiscDeviceRegistration<file::OpenFile>,
+    _table: RegistryTable,
 }
 
 impl kernel::InPlaceModule for MyDeviceModule {
@@ -60,22 +95,30 @@ impl kernel::InPlaceModule for MyDeviceModule {
         // SAFETY: this is the only call of `init`, and it happens before the device exists,
         // so before any other use of the lock.
         unsafe { registry::REGISTRY.init() };
-        registry::REGISTRY.lock().start();
 
-        let limit = max_sources();
+        let (limit, per_uid) = (max_sources(), max_sources_per_uid());
         pin_init::pin_init_scope(move || {
-            if !(1..=MAX_SOURCES_LIMIT).contains(&limit) {
-                pr_err!("max_sources={limit} is out of range (1 to {MAX_SOURCES_LIMIT})\n");
-                return Err(EINVAL);
+            for (name, value) in [("max_sources", limit), ("max_sources_per_uid", per_uid)] {
+                if !(1..=MAX_SOURCES_LIMIT).contains(&value) {
+                    pr_err!("{name}={value} is out of range (1 to {MAX_SOURCES_LIMIT})\n");
+                    return Err(EINVAL);
+                }
             }
+            let limits = registry::Limits {
+                max_sources: limit as usize,
+                max_per_uid: per_uid as usize,
+            };
             let options = MiscDeviceOptions { name: c"mydevice" };
+            // The table first: the device can be opened as soon as it is registered.
             Ok(try_pin_init!(Self {
+                _table: RegistryTable::start(limits)?,
                 _miscdev <- MiscDeviceRegistration::register(options),
             }))
         })
         .pin_chain(move |_| {
             pr_info!(
-                "loaded, version {VERSION}, protocol {}: /dev/mydevice, max_sources={limit}\n",
+                "loaded, version {VERSION}, protocol {}: /dev/mydevice, max_sources={limit}, \
+                 max_sources_per_uid={per_uid}\n",
                 uapi::PROTOCOL_VERSION
             );
             Ok(())
@@ -86,8 +129,6 @@ impl kernel::InPlaceModule for MyDeviceModule {
 #[pinned_drop]
 impl PinnedDrop for MyDeviceModule {
     fn drop(self: Pin<&mut Self>) {
-        // No file is open (each holds a reference on the module), so the table is empty.
-        registry::REGISTRY.lock().release_memory();
         pr_info!("unloaded\n");
     }
 }

@@ -4,7 +4,7 @@
 //! row per source, in columns as wide as their widest cell.
 //!
 //! ```text
-//! mydevice 0.2.0, protocol 1, up 12.5s, 2/64 sources
+//! mydevice 0.3.0, protocol 1, up 12.5s, 2/64 sources
 //! totals: opens 5, writes accepted 10, writes rejected 2, reads 3
 //! NAME   PID  UPTIME  CONNS  CONNS_TOTAL  REQUESTS  BYTES_IN  BYTES_OUT  ERRORS  LAST_UPDATE
 //! chat    41    9.1s      2            2        10       644       1288       0         0.2s
@@ -39,6 +39,7 @@ pub(crate) struct Header<'a> {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Row {
     pub(crate) name: Name,
+    /// The writer's process id in the reader's pid namespace (0: not visible there).
     pub(crate) pid: i32,
     pub(crate) uptime_ms: u64,
     pub(crate) idle_ms: u64,

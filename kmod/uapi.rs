@@ -1,13 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The device's interface to user space, in one place: protocol version, limits, ioctl
-//! numbers and the byte layout of the binary snapshot. `docs/mydevice.md` documents it for
-//! people; the userland crate `mydevice` defines the same numbers for programs, and the VM
-//! suite proves that the two agree by using every ioctl through the userland side.
+//! The device's interface to user space, in one place: limits, ioctl numbers and the
+//! structures the ioctls copy, as `#[repr(C)]` types. `docs/mydevice.md` documents it for
+//! people; the userland crate `devstats` (`devstats/src/uapi.rs`) defines the same types and
+//! numbers for programs, with the same compile-time size and offset checks, and the VM suite
+//! uses every ioctl through the userland side against this module.
+//!
+//! The structures are copied whole, with [`UserSliceReader::read`] and
+//! [`UserSliceWriter::write`], which need the kernel's [`transmute::FromBytes`] and
+//! [`transmute::AsBytes`]. (The unqualified `FromBytes` and `IntoBytes` below are zerocopy's
+//! derives, from the prelude: they check the layout those unsafe impls rely on.) Every
+//! field is an integer or an array of them, in an order that leaves no padding on any ABI
+//! (each `u64` at a multiple of 8), so a 32-bit process gets the same layout as a 64-bit one.
+//! Fields marked reserved must be zero in what user space passes in (`EINVAL` otherwise), so
+//! that they can be given a meaning later; the module writes zero into them.
+//!
+//! [`UserSliceReader::read`]: kernel::uaccess::UserSliceReader::read
+//! [`UserSliceWriter::write`]: kernel::uaccess::UserSliceWriter::write
 
-use kernel::ioctl::{_IO, _IOR, _IOWR};
+use core::mem::offset_of;
+use kernel::{
+    ioctl::{_IO, _IOR, _IOWR},
+    prelude::*,
+    transmute,
+};
 
-/// Version of the record format and of the binary layouts below.
+/// Version of the record format (the `v=` line of every write). The binary structures below
+/// are identified by their ioctl numbers, which encode their sizes: a program built against
+/// another layout gets `ENOTTY`, never a misread structure.
 pub(crate) const PROTOCOL_VERSION: u32 = 1;
 
 /// Longest record a write may carry, in bytes.
@@ -19,70 +39,111 @@ pub(crate) const NAME_MAX: usize = 31;
 /// The ioctl "type" byte of this device (free in `ioctl-number.rst`).
 const IOC_MAGIC: u32 = 0xE7;
 
-/// `struct mydevice_info`: `u32 protocol, max_sources, record_max, sources`.
-pub(crate) const INFO_SIZE: usize = 16;
+/// `struct mydevice_info`, what `MYDEVICE_IOC_INFO` fills in.
+#[repr(C)]
+#[derive(Clone, Copy, Default, FromBytes, IntoBytes)]
+pub(crate) struct Info {
+    /// [`PROTOCOL_VERSION`].
+    pub(crate) protocol: u32,
+    /// The `max_sources` parameter.
+    pub(crate) max_sources: u32,
+    /// [`RECORD_MAX`].
+    pub(crate) record_max: u32,
+    /// Sources registered now.
+    pub(crate) sources: u32,
+    /// The `max_sources_per_uid` parameter.
+    pub(crate) max_sources_per_uid: u32,
+    /// Zero.
+    pub(crate) reserved: [u32; 3],
+}
 
-/// `struct mydevice_snapshot`, the request and reply header of a binary snapshot:
-/// `u64 rows` (in: user address of `capacity` rows), `u32 capacity` (in),
-/// `u32 count` (out: rows written), `u32 sources` (out: rows registered),
-/// `u32 protocol` (out), `u64 uptime_ms`, `u64 opens`, `u64 writes_accepted`,
-/// `u64 writes_rejected`, `u64 reads` (out: module uptime and totals).
-pub(crate) const SNAPSHOT_SIZE: usize = 64;
+/// `struct mydevice_snapshot`, the request and reply of `MYDEVICE_IOC_SNAPSHOT`.
+#[repr(C)]
+#[derive(Clone, Copy, Default, FromBytes, IntoBytes)]
+pub(crate) struct Snapshot {
+    /// In: user address of an array of `capacity` [`Row`]s.
+    pub(crate) rows: u64,
+    /// In: how many rows that array holds.
+    pub(crate) capacity: u32,
+    /// In: no flag is defined yet, so zero.
+    pub(crate) flags: u32,
+    /// Out: rows written, `min(capacity, sources)`.
+    pub(crate) count: u32,
+    /// Out: sources registered (more than `count` when the array was too small).
+    pub(crate) sources: u32,
+    /// Out: [`PROTOCOL_VERSION`].
+    pub(crate) protocol: u32,
+    /// In: zero. Out: zero.
+    pub(crate) reserved: u32,
+    /// Out: milliseconds since the module was loaded.
+    pub(crate) uptime_ms: u64,
+    /// Out: the module's totals (see [`crate::table::Totals`]).
+    pub(crate) opens: u64,
+    pub(crate) writes_accepted: u64,
+    pub(crate) writes_rejected: u64,
+    pub(crate) reads: u64,
+}
 
-/// `struct mydevice_row`: `char name[32]` (NUL-padded), `u32 pid`, `u32 reserved`,
-/// `u64 uptime_ms`, `u64 idle_ms`, then the six counters in [`crate::record::FIELDS`] order.
-pub(crate) const ROW_SIZE: usize = 104;
+/// `struct mydevice_row`: one source in a binary snapshot.
+#[repr(C)]
+#[derive(Clone, Copy, FromBytes, IntoBytes)]
+pub(crate) struct Row {
+    /// The name, NUL-padded.
+    pub(crate) name: [u8; 32],
+    /// The writer's process id in the reader's pid namespace (0: not visible there).
+    pub(crate) pid: u32,
+    /// Zero.
+    pub(crate) reserved: u32,
+    /// Milliseconds since the source registered.
+    pub(crate) uptime_ms: u64,
+    /// Milliseconds since its last accepted write.
+    pub(crate) idle_ms: u64,
+    /// The counters, in [`crate::record::FIELDS`] order.
+    pub(crate) counters: [u64; 6],
+}
 
-/// Returns protocol version and limits (`struct mydevice_info`).
-pub(crate) const MYDEVICE_IOC_INFO: u32 = _IOR::<[u8; INFO_SIZE]>(IOC_MAGIC, 1);
+// What the six unsafe impls below rely on: `Info`, `Snapshot` and `Row` are `#[repr(C)]`
+// structs of integers and arrays of integers, so every bit pattern is a valid value and
+// nothing in them is interior-mutable (`FromBytes`); and they have no padding, so none of
+// their bytes is uninitialised (`AsBytes`). zerocopy's `FromBytes` and `IntoBytes` derives
+// above check both at compile time; the size and offset assertions below pin the layout.
+
+// SAFETY: integers only, any bit pattern is valid (see above).
+unsafe impl transmute::FromBytes for Info {}
+// SAFETY: integers only, no padding (see above).
+unsafe impl transmute::AsBytes for Info {}
+// SAFETY: integers only, any bit pattern is valid (see above).
+unsafe impl transmute::FromBytes for Snapshot {}
+// SAFETY: integers only, no padding (see above).
+unsafe impl transmute::AsBytes for Snapshot {}
+// SAFETY: integers only, any bit pattern is valid (see above).
+unsafe impl transmute::FromBytes for Row {}
+// SAFETY: integers only, no padding (see above).
+unsafe impl transmute::AsBytes for Row {}
+
+// The layout is the ABI: the same sizes and offsets are asserted in `devstats/src/uapi.rs`.
+kernel::static_assert!(size_of::<Info>() == 32);
+kernel::static_assert!(offset_of!(Info, max_sources_per_uid) == 16);
+kernel::static_assert!(size_of::<Snapshot>() == 72);
+kernel::static_assert!(offset_of!(Snapshot, flags) == 12);
+kernel::static_assert!(offset_of!(Snapshot, reserved) == 28);
+kernel::static_assert!(offset_of!(Snapshot, uptime_ms) == 32);
+kernel::static_assert!(offset_of!(Snapshot, reads) == 64);
+kernel::static_assert!(size_of::<Row>() == 104);
+kernel::static_assert!(offset_of!(Row, pid) == 32);
+kernel::static_assert!(offset_of!(Row, uptime_ms) == 40);
+kernel::static_assert!(offset_of!(Row, counters) == 56);
+kernel::static_assert!(NAME_MAX < 32);
+
+/// Returns the limits (`struct mydevice_info`).
+pub(crate) const MYDEVICE_IOC_INFO: u32 = _IOR::<Info>(IOC_MAGIC, 1);
 /// Fills a binary snapshot (`struct mydevice_snapshot` and its rows).
-pub(crate) const MYDEVICE_IOC_SNAPSHOT: u32 = _IOWR::<[u8; SNAPSHOT_SIZE]>(IOC_MAGIC, 2);
-/// Resets the module totals, and the caller's own row's counters if this file registered one.
+pub(crate) const MYDEVICE_IOC_SNAPSHOT: u32 = _IOWR::<Snapshot>(IOC_MAGIC, 2);
+/// Zeroes the module totals (and the caller's own row); needs `CAP_SYS_ADMIN`. Its argument
+/// is reserved: zero.
 pub(crate) const MYDEVICE_IOC_RESET: u32 = _IO(IOC_MAGIC, 3);
 
-/// Little helper to lay out the fixed binary structs field by field (native endianness).
-pub(crate) struct Layout<'a> {
-    buf: &'a mut [u8],
-    at: usize,
-}
-
-impl<'a> Layout<'a> {
-    pub(crate) fn new(buf: &'a mut [u8]) -> Self {
-        Self { buf, at: 0 }
-    }
-
-    pub(crate) fn bytes(&mut self, field: &[u8]) -> &mut Self {
-        let end = self.at + field.len();
-        if let Some(dst) = self.buf.get_mut(self.at..end) {
-            dst.copy_from_slice(field);
-        }
-        self.at = end;
-        self
-    }
-
-    pub(crate) fn u32(&mut self, v: u32) -> &mut Self {
-        self.bytes(&v.to_ne_bytes())
-    }
-
-    pub(crate) fn u64(&mut self, v: u64) -> &mut Self {
-        self.bytes(&v.to_ne_bytes())
-    }
-}
-
-/// Reads a native-endian `u64` at `at` of `buf` (zero past its end).
-pub(crate) fn read_u64(buf: &[u8], at: usize) -> u64 {
-    let mut b = [0u8; 8];
-    if let Some(src) = buf.get(at..at + 8) {
-        b.copy_from_slice(src);
-    }
-    u64::from_ne_bytes(b)
-}
-
-/// Reads a native-endian `u32` at `at` of `buf` (zero past its end).
-pub(crate) fn read_u32(buf: &[u8], at: usize) -> u32 {
-    let mut b = [0u8; 4];
-    if let Some(src) = buf.get(at..at + 4) {
-        b.copy_from_slice(src);
-    }
-    u32::from_ne_bytes(b)
-}
+// The numbers `_IOR`/`_IOWR`/`_IO` give in C, as docs/mydevice.md lists them.
+kernel::static_assert!(MYDEVICE_IOC_INFO == 0x8020_e701);
+kernel::static_assert!(MYDEVICE_IOC_SNAPSHOT == 0xc048_e702);
+kernel::static_assert!(MYDEVICE_IOC_RESET == 0x0000_e703);

@@ -78,7 +78,7 @@ impl Device {
         Ok(())
     }
 
-    /// `MYDEVICE_IOC_INFO`: protocol version and limits.
+    /// `MYDEVICE_IOC_INFO`: protocol version, limits and the number of sources.
     pub fn info(&self) -> io::Result<Info> {
         let mut info = Info::default();
         // SAFETY: MYDEVICE_IOC_INFO writes one `struct mydevice_info`, which `Info` is.
@@ -119,6 +119,7 @@ impl Device {
     }
 
     /// `MYDEVICE_IOC_RESET`: zeroes the module totals and this file's own source's counters.
+    /// Only a process with `CAP_SYS_ADMIN` may reset (`EPERM` otherwise).
     pub fn reset(&self) -> io::Result<()> {
         // SAFETY: MYDEVICE_IOC_RESET takes no argument.
         unsafe { self.ioctl(uapi::MYDEVICE_IOC_RESET, std::ptr::null_mut()) }

@@ -1,7 +1,10 @@
 //! The device's interface, as the kernel module defines it in `kmod/uapi.rs`: protocol
-//! version, limits, ioctl numbers and the binary layouts, as `#[repr(C)]` structs.
+//! version, limits, ioctl numbers and the binary layouts, as `#[repr(C)]` structs. Both sides
+//! assert the same sizes and offsets at compile time, and the ioctl numbers encode the sizes,
+//! so a program built against another layout gets `ENOTTY` rather than a misread struct.
 
-/// Version of the record format and the binary layouts.
+/// Version of the record format (the `v=` line). The binary layouts are identified by their
+/// ioctl numbers.
 pub const PROTOCOL_VERSION: u32 = 1;
 /// Longest record a write may carry, in bytes.
 pub const RECORD_MAX: usize = 512;
@@ -33,14 +36,20 @@ const fn ioc(dir: u32, nr: u32, size: usize) -> u32 {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Info {
+    /// [`PROTOCOL_VERSION`], the record format's version.
     pub protocol: u32,
     pub max_sources: u32,
     pub record_max: u32,
+    /// Sources registered now.
     pub sources: u32,
+    /// Most sources one uid may register (`CAP_SYS_RESOURCE` is exempt).
+    pub max_sources_per_uid: u32,
+    /// Zero.
+    pub reserved: [u32; 3],
 }
 
-/// `struct mydevice_snapshot`: the request (`rows`, `capacity`) and reply of
-/// `MYDEVICE_IOC_SNAPSHOT`.
+/// `struct mydevice_snapshot`: the request (`rows`, `capacity`, and `flags` and `reserved`,
+/// which must be zero) and reply of `MYDEVICE_IOC_SNAPSHOT`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SnapshotHeader {
@@ -48,12 +57,16 @@ pub struct SnapshotHeader {
     pub rows: u64,
     /// In: number of rows the array holds.
     pub capacity: u32,
+    /// In: zero (no flag is defined yet; anything else gets `EINVAL`).
+    pub flags: u32,
     /// Out: rows written.
     pub count: u32,
     /// Out: sources registered (may exceed `count`).
     pub sources: u32,
     /// Out: protocol version.
     pub protocol: u32,
+    /// In: zero (`EINVAL` otherwise). Out: zero.
+    pub reserved: u32,
     /// Out: milliseconds since the module was loaded.
     pub uptime_ms: u64,
     pub opens: u64,
@@ -68,7 +81,9 @@ pub struct SnapshotHeader {
 pub struct Row {
     /// NUL-padded.
     pub name: [u8; 32],
+    /// The writer's process id in the reader's pid namespace; 0 when it is not visible there.
     pub pid: u32,
+    /// Zero.
     pub reserved: u32,
     pub uptime_ms: u64,
     pub idle_ms: u64,
@@ -76,30 +91,34 @@ pub struct Row {
     pub counters: [u64; 6],
 }
 
+// The layouts the kernel side asserts in `kmod/uapi.rs`: the same sizes and offsets, checked
+// at compile time on both sides.
+const _: () = {
+    use std::mem::offset_of;
+    assert!(size_of::<Info>() == 32);
+    assert!(offset_of!(Info, max_sources_per_uid) == 16);
+    assert!(size_of::<SnapshotHeader>() == 72);
+    assert!(offset_of!(SnapshotHeader, flags) == 12);
+    assert!(offset_of!(SnapshotHeader, reserved) == 28);
+    assert!(offset_of!(SnapshotHeader, uptime_ms) == 32);
+    assert!(offset_of!(SnapshotHeader, reads) == 64);
+    assert!(size_of::<Row>() == 104);
+    assert!(offset_of!(Row, pid) == 32);
+    assert!(offset_of!(Row, uptime_ms) == 40);
+    assert!(offset_of!(Row, counters) == 56);
+    assert!(NAME_MAX < 32);
+};
+
 /// `_IOR(0xE7, 1, struct mydevice_info)`
 pub const MYDEVICE_IOC_INFO: u32 = ioc(IOC_READ, 1, size_of::<Info>());
 /// `_IOWR(0xE7, 2, struct mydevice_snapshot)`
 pub const MYDEVICE_IOC_SNAPSHOT: u32 = ioc(IOC_READ | IOC_WRITE, 2, size_of::<SnapshotHeader>());
-/// `_IO(0xE7, 3)`
+/// `_IO(0xE7, 3)`; the argument is reserved and must be 0. Needs `CAP_SYS_ADMIN`.
 pub const MYDEVICE_IOC_RESET: u32 = ioc(IOC_NONE, 3, 0);
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The sizes the kernel side encodes in its ioctl numbers.
-    #[test]
-    fn layouts_have_the_kernel_sizes() {
-        assert_eq!(size_of::<Info>(), 16);
-        assert_eq!(size_of::<SnapshotHeader>(), 64);
-        assert_eq!(size_of::<Row>(), 104);
-    }
-
-    /// The numbers `_IOR`/`_IOWR`/`_IO` give in C for these sizes.
-    #[test]
-    fn ioctl_numbers_match_the_c_macros() {
-        assert_eq!(MYDEVICE_IOC_INFO, 0x8010_e701);
-        assert_eq!(MYDEVICE_IOC_SNAPSHOT, 0xc040_e702);
-        assert_eq!(MYDEVICE_IOC_RESET, 0x0000_e703);
-    }
-}
+// The numbers `_IOR`/`_IOWR`/`_IO` give in C for these sizes, as the kernel side asserts too.
+const _: () = {
+    assert!(MYDEVICE_IOC_INFO == 0x8020_e701);
+    assert!(MYDEVICE_IOC_SNAPSHOT == 0xc048_e702);
+    assert!(MYDEVICE_IOC_RESET == 0x0000_e703);
+};

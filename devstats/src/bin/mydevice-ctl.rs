@@ -24,7 +24,7 @@ enum Command {
     Info,
     /// Print a binary snapshot (MYDEVICE_IOC_SNAPSHOT), one source a line.
     Snapshot,
-    /// Reset the module totals (MYDEVICE_IOC_RESET).
+    /// Reset the module totals (MYDEVICE_IOC_RESET; needs CAP_SYS_ADMIN).
     Reset,
     /// Register a source and push counters, then keep the file open for a while.
     Push {
@@ -51,8 +51,12 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Info => {
             let info = device.info().map_err(|e| format!("info: {e}"))?;
             println!(
-                "protocol {} max_sources {} record_max {} sources {}",
-                info.protocol, info.max_sources, info.record_max, info.sources
+                "protocol {} max_sources {} record_max {} sources {} max_sources_per_uid {}",
+                info.protocol,
+                info.max_sources,
+                info.record_max,
+                info.sources,
+                info.max_sources_per_uid
             );
         }
         Command::Snapshot => {
