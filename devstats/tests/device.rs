@@ -39,6 +39,49 @@ fn table_row(name: &str) -> Option<Vec<String>> {
         .find(|cols| cols.first().map(String::as_str) == Some(name))
 }
 
+/// Runs `body` in a child process that has dropped root for uid and gid `id` (no
+/// supplementary groups), and returns the child's exit status (0: what it checked held;
+/// `body` says what else means what). The child makes only system calls on data prepared
+/// before the fork, so it may follow a fork from this multi-threaded process.
+fn as_user(id: u32, body: impl FnOnce() -> i32) -> i32 {
+    // SAFETY: the child runs `body` (system calls only, see above) and `_exit`s.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork");
+    if pid == 0 {
+        // SAFETY: plain system calls; `_exit` ends the child without running the parent's
+        // destructors.
+        unsafe {
+            let dropped = libc::setgroups(0, std::ptr::null()) == 0
+                && libc::setgid(id) == 0
+                && libc::setuid(id) == 0;
+            libc::_exit(if dropped { body() } else { 100 });
+        }
+    }
+    let mut status = 0;
+    // SAFETY: waits for the child just forked.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert!(
+        libc::WIFEXITED(status),
+        "child ended by a signal: {status:#x}"
+    );
+    libc::WEXITSTATUS(status)
+}
+
+/// `ioctl(fd, req, arg)` as the device's callers see it: `Ok` or the errno.
+///
+/// # Safety
+/// `arg` must be what `req` expects (see `Device::ioctl`), or something the device refuses
+/// before it uses it.
+unsafe fn ioctl(fd: libc::c_int, req: u32, arg: *mut libc::c_void) -> Result<(), i32> {
+    // SAFETY: the caller vouches for `arg`.
+    let rc = unsafe { libc::ioctl(fd, req as libc::Ioctl, arg) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error().raw_os_error().unwrap_or(0))
+    }
+}
+
 fn snapshot_row(dev: &Device, name: &str) -> Option<devstats::SourceRow> {
     dev.snapshot()
         .expect("snapshot")
@@ -53,7 +96,9 @@ fn info_reports_protocol_and_limits() {
     let info = open().info().expect("info ioctl");
     assert_eq!(info.protocol, uapi::PROTOCOL_VERSION);
     assert_eq!(info.max_sources, 64);
+    assert_eq!(info.max_sources_per_uid, 16);
     assert_eq!(info.record_max as usize, uapi::RECORD_MAX);
+    assert_eq!(info.reserved, [0; 3]);
     let _ = NEEDS_DEVICE;
 }
 
@@ -211,8 +256,10 @@ fn bad_user_pointers_get_efault() {
 #[ignore = "needs /dev/mydevice: run in the VM by `make vm-test`"]
 fn unknown_ioctls_get_enotty() {
     let dev = open();
-    // Another magic, another number on ours, and our number with a wrong size.
-    for req in [0x5401, 0x0000_e704, 0x8008_e701] {
+    // Another magic, another number on ours, our numbers with a wrong size: among them the
+    // numbers of the first binary layouts (16-byte info, 64-byte snapshot), which a program
+    // built against them still uses.
+    for req in [0x5401, 0x0000_e704, 0x8008_e701, 0x8010_e701, 0xc040_e702] {
         assert_eq!(
             errno(dev.raw_ioctl_null(req)),
             Some(libc::ENOTTY),
@@ -288,6 +335,267 @@ fn reset_zeroes_totals_and_the_callers_row() {
     );
     assert_eq!(snapshot_row(&mine, "resetme").unwrap().counters.0, [0; 6]);
     assert_eq!(snapshot_row(&other, "notmine").unwrap().counters.0, [7; 6]);
+}
+
+#[test]
+#[ignore = "needs /dev/mydevice: run in the VM by `make vm-test`"]
+fn only_cap_sys_admin_may_reset() {
+    // The totals are everybody's: an unprivileged process may not zero them, not even on its
+    // own file with its own row, nor on a file root opened.
+    let root_file = register("root-row", [1; 6]);
+    let before = open().snapshot().unwrap();
+    assert!(before.writes_accepted > 0);
+    let path = c"/dev/mydevice";
+    let record = b"v=1\nname=nobody-reset\nrequests=5\n";
+    let inherited = root_file.file().as_raw_fd();
+    let code = as_user(65534, || {
+        // SAFETY: open, write and ioctl on valid buffers; RESET takes no pointer.
+        unsafe {
+            let fd = libc::open(path.as_ptr(), libc::O_RDWR);
+            if fd < 0 || libc::write(fd, record.as_ptr().cast(), record.len()) < 0 {
+                return 1;
+            }
+            if ioctl(fd, uapi::MYDEVICE_IOC_RESET, std::ptr::null_mut()) != Err(libc::EPERM) {
+                return 2;
+            }
+            if ioctl(inherited, uapi::MYDEVICE_IOC_RESET, std::ptr::null_mut()) != Err(libc::EPERM)
+            {
+                return 3;
+            }
+            0
+        }
+    });
+    assert_eq!(
+        code, 0,
+        "1: no row, 2: own file not EPERM, 3: root's file not EPERM"
+    );
+    let after = open().snapshot().unwrap();
+    assert!(after.writes_accepted > before.writes_accepted, "{after:?}");
+    assert!(after.opens > before.opens, "{after:?}");
+    assert_eq!(
+        snapshot_row(&root_file, "root-row").unwrap().counters.0,
+        [1; 6]
+    );
+    // Root may.
+    root_file.reset().unwrap();
+    assert_eq!(open().snapshot().unwrap().writes_accepted, 0);
+}
+
+#[test]
+#[ignore = "needs /dev/mydevice: run in the VM by `make vm-test`"]
+fn reserved_fields_must_be_zero() {
+    let dev = register("reserved", [4; 6]);
+    let fd = dev.file().as_raw_fd();
+    let before = dev.snapshot().unwrap();
+    let mut rows = vec![uapi::Row::default(); 8];
+    let (rows_addr, capacity) = (rows.as_mut_ptr() as u64, rows.len() as u32);
+    let header = |flags: u32, reserved: u32| uapi::SnapshotHeader {
+        rows: rows_addr,
+        capacity,
+        flags,
+        reserved,
+        ..uapi::SnapshotHeader::default()
+    };
+    for (flags, reserved) in [(1, 0), (0x8000_0000, 0), (0, 1), (0, u32::MAX), (1, 1)] {
+        let mut h = header(flags, reserved);
+        // SAFETY: a snapshot header, and an array of `capacity` rows it points to.
+        let r = unsafe { ioctl(fd, uapi::MYDEVICE_IOC_SNAPSHOT, (&raw mut h).cast()) };
+        assert_eq!(
+            r,
+            Err(libc::EINVAL),
+            "flags {flags:#x} reserved {reserved:#x}"
+        );
+        assert_eq!(h.count, 0, "a refused snapshot wrote its reply");
+    }
+    assert!(
+        rows.iter().all(|r| r.name == [0; 32]),
+        "a refused snapshot wrote rows"
+    );
+    // RESET's argument is reserved too (and is checked before the caller's privilege).
+    for arg in [1usize, 0x1000, usize::MAX] {
+        // SAFETY: RESET never uses its argument as a pointer.
+        let r = unsafe { ioctl(fd, uapi::MYDEVICE_IOC_RESET, arg as *mut libc::c_void) };
+        assert_eq!(r, Err(libc::EINVAL), "RESET argument {arg:#x}");
+    }
+    // Nothing happened: no read counted, no reset.
+    let after = dev.snapshot().unwrap();
+    assert_eq!(after.reads, before.reads + 1, "{after:?}");
+    assert_eq!(after.writes_accepted, before.writes_accepted, "{after:?}");
+    // What the reply fields hold on the way in does not matter, and reserved fields come
+    // back zero.
+    let mut h = uapi::SnapshotHeader {
+        count: 77,
+        sources: 77,
+        protocol: 77,
+        uptime_ms: 77,
+        reads: 77,
+        ..header(0, 0)
+    };
+    // SAFETY: as above.
+    unsafe { ioctl(fd, uapi::MYDEVICE_IOC_SNAPSHOT, (&raw mut h).cast()) }.unwrap();
+    assert_eq!((h.flags, h.reserved), (0, 0));
+    assert_eq!(h.protocol, uapi::PROTOCOL_VERSION);
+    let mine = rows[..h.count as usize]
+        .iter()
+        .find(|r| r.name.starts_with(b"reserved\0"))
+        .expect("row in the snapshot");
+    assert_eq!(mine.reserved, 0);
+    assert_eq!(mine.counters, [4; 6]);
+}
+
+#[test]
+#[ignore = "needs /dev/mydevice: run in the VM by `make vm-test`"]
+fn one_uid_gets_at_most_its_share_of_sources() {
+    let info = open().info().unwrap();
+    let cap = info.max_sources_per_uid as usize;
+    assert!(cap < 64, "{info:?}: the test holds at most 64 files");
+    assert!(
+        info.sources as usize + 2 * cap + 2 <= info.max_sources as usize,
+        "{info:?}: no room for the test"
+    );
+    let path = c"/dev/mydevice";
+    let records: Vec<Vec<u8>> = (0..=cap)
+        .map(|i| encode_record(Some(&format!("quota-{i}")), &CounterSnapshot::default()).into())
+        .collect();
+    let (ready, go) = (pipe(), pipe());
+    // uid 65534 registers its share, is refused one more, and keeps its rows until told.
+    let records_ref = &records;
+    // SAFETY: the child only makes system calls, on data prepared before the fork.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        // SAFETY: as in `as_user`.
+        unsafe {
+            // Only the parent writes to `ready` and reads `go`: if it dies, `go` reads EOF.
+            libc::close(ready.0);
+            libc::close(go.1);
+            let code = (|| {
+                if libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setgid(65534) != 0
+                    || libc::setuid(65534) != 0
+                {
+                    return 100;
+                }
+                let mut fds = [-1; 64];
+                for (i, record) in records_ref.iter().enumerate() {
+                    fds[i] = libc::open(path.as_ptr(), libc::O_RDWR);
+                    let rc = libc::write(fds[i], record.as_ptr().cast(), record.len());
+                    let errno = io::Error::last_os_error().raw_os_error();
+                    match (i < cap, rc) {
+                        (true, rc) if rc == record.len() as isize => {}
+                        (true, _) => return 1,
+                        (false, -1) if errno == Some(libc::EDQUOT) => {}
+                        (false, _) => return 2,
+                    }
+                }
+                // A slot given back is the uid's again.
+                libc::close(fds[0]);
+                let last = &records_ref[cap];
+                if libc::write(fds[cap], last.as_ptr().cast(), last.len()) != last.len() as isize {
+                    return 3;
+                }
+                let byte = 1u8;
+                libc::write(ready.1, (&raw const byte).cast(), 1);
+                let mut buf = 0u8;
+                libc::read(go.0, (&raw mut buf).cast(), 1);
+                0
+            })();
+            libc::_exit(code);
+        }
+    }
+    let mut byte = 0u8;
+    // SAFETY: closes the child's ends, then reads one byte into `byte`.
+    let n = unsafe {
+        libc::close(ready.1);
+        libc::close(go.0);
+        libc::read(ready.0, (&raw mut byte).cast(), 1)
+    };
+    // While uid 65534 holds its share: the table says so, another uid still registers, and
+    // root (CAP_SYS_RESOURCE) is not bound by the cap.
+    let check = (|| {
+        if n != 1 {
+            return Err("the child never got its share".to_string());
+        }
+        let rows = open().snapshot().map_err(|e| e.to_string())?.rows;
+        let held = rows.iter().filter(|r| r.pid == pid as u32).count();
+        if held != cap {
+            return Err(format!("uid 65534 holds {held} rows, not {cap}"));
+        }
+        let other = as_user(65533, || {
+            // SAFETY: open and write on valid buffers.
+            unsafe {
+                let fd = libc::open(path.as_ptr(), libc::O_RDWR);
+                let r = &records_ref[0];
+                (libc::write(fd, r.as_ptr().cast(), r.len()) != r.len() as isize) as i32
+            }
+        });
+        if other != 0 {
+            return Err(format!("uid 65533 could not register: {other}"));
+        }
+        let mut root = Vec::new();
+        for i in 0..=cap {
+            let record = encode_record(Some(&format!("root-{i}")), &CounterSnapshot::default());
+            let dev = open();
+            dev.write_record(record.as_bytes())
+                .map_err(|e| format!("root's registration {i} over the cap: {e}"))?;
+            root.push(dev);
+        }
+        Ok(())
+    })();
+    // SAFETY: closes the write end the child reads; it exits on EOF.
+    unsafe { libc::close(go.1) };
+    let mut status = 0;
+    // SAFETY: waits for the child forked above.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    check.unwrap();
+    assert!(libc::WIFEXITED(status), "child killed: {status:#x}");
+    assert_eq!(
+        libc::WEXITSTATUS(status),
+        0,
+        "1: a registration within the share failed, 2: one over it was not EDQUOT, \
+         3: a slot given back was not usable"
+    );
+    assert!(open()
+        .snapshot()
+        .unwrap()
+        .rows
+        .iter()
+        .all(|r| !r.name.starts_with("quota-")));
+}
+
+/// A pipe: (read end, write end).
+fn pipe() -> (libc::c_int, libc::c_int) {
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    (fds[0], fds[1])
+}
+
+#[test]
+#[ignore = "needs /dev/mydevice: run in the VM by `make vm-test`"]
+fn threads_of_one_process_share_the_row() {
+    // The registry's owner is the process (thread group): a row registered by one thread is
+    // updated by the others, and shows the process id, not the id of the thread that wrote.
+    let pid = std::process::id();
+    let (dev, tid) = std::thread::spawn(|| {
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() } as u32;
+        (register("threads", [1; 6]), tid)
+    })
+    .join()
+    .unwrap();
+    assert_ne!(tid, pid, "the registering thread is the main thread");
+    std::thread::scope(|s| {
+        s.spawn(|| dev.write_record(b"v=1\nrequests=2\n"))
+            .join()
+            .unwrap()
+    })
+    .unwrap();
+    dev.write_record(b"v=1\nerrors=3\n").unwrap();
+    let row = snapshot_row(&dev, "threads").unwrap();
+    assert_eq!(row.counters.0, [1, 1, 2, 1, 1, 3]);
+    assert_eq!(row.pid, pid);
+    assert_eq!(table_row("threads").unwrap()[1], pid.to_string());
 }
 
 #[test]

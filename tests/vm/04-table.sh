@@ -2,7 +2,7 @@
 # same table as `cat` (times aside: they move between two reads).
 load_module
 table=$(cat "$DEVICE")
-echo "$table" | head -n 1 | grep -Eq '^mydevice 0\.2\.0, protocol 1, up [0-9]+\.[0-9]s, [0-9]+/64 sources$' \
+echo "$table" | head -n 1 | grep -Eq '^mydevice 0\.3\.0, protocol 1, up [0-9]+\.[0-9]s, [0-9]+/64 sources$' \
   || fail "header: $(echo "$table" | head -n 1)"
 echo "$table" | sed -n 2p | grep -Eq '^totals: opens [0-9]+, writes accepted [0-9]+, writes rejected [0-9]+, reads [0-9]+$' \
   || fail "totals: $(echo "$table" | sed -n 2p)"

@@ -1,0 +1,2 @@
+# devstats/tests/device.rs: threads_of_one_process_share_the_row
+rust_test threads_of_one_process_share_the_row

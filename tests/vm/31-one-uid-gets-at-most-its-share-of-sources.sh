@@ -1,0 +1,2 @@
+# devstats/tests/device.rs: one_uid_gets_at_most_its_share_of_sources
+rust_test one_uid_gets_at_most_its_share_of_sources
