@@ -127,10 +127,11 @@ pub struct Cli {
     #[arg(long = "seccomp-bpf")]
     pub seccomp_bpf: bool,
 
-    /// Tracer and command on one CPU, so a ptrace stop switches tasks there instead of
-    /// waking another CPU: auto (default: while the command could not use a second CPU,
-    /// under SCHED_BATCH; its sched_getaffinity and policy answers unchanged), always (the
-    /// command sees one CPU), never.
+    /// Pin the command to the tracer's CPU, so a ptrace stop switches tasks there instead of
+    /// waking another CPU. This changes how the command runs, and it sees it (its affinity
+    /// and policy calls answer the truth): always (when given without a value: pinned for
+    /// the whole run), auto (pinned and under SCHED_BATCH while it runs one thread of
+    /// execution), never (the default, as strace: nothing changed).
     #[arg(
         long = "same-cpu",
         value_name = "WHEN",
@@ -139,6 +140,11 @@ pub struct Cli {
         default_missing_value = "always"
     )]
     pub same_cpu: Option<String>,
+
+    /// Kill the command (and every tracee) when strace-lite exits (PTRACE_O_EXITKILL); by
+    /// default they go on, untraced, as under strace.
+    #[arg(long = "kill-on-exit")]
+    pub kill_on_exit: bool,
 
     /// Attach to the process (and all its threads) with this PID; comma-separated or repeated.
     #[arg(short = 'p', long = "attach", value_name = "PID")]
@@ -223,6 +229,8 @@ pub struct Options {
     pub seccomp_bpf: bool,
     /// `--same-cpu`: when tracer and command share one CPU (see `tracer::cpu_pin`).
     pub same_cpu: SameCpu,
+    /// `--kill-on-exit`: tracees die with the tracer (`PTRACE_O_EXITKILL`).
+    pub kill_on_exit: bool,
     /// `--json`: JSON lines instead of strace's text.
     pub json: bool,
     /// `--latency`: percentiles after the summary table.
@@ -244,12 +252,12 @@ pub enum SameCpu {
 }
 
 impl SameCpu {
-    /// The option's value (`None`: not given, so `auto`).
+    /// The option's value (`None`: not given, so `never`, strace's behaviour).
     pub fn parse(value: Option<&str>) -> Result<SameCpu, String> {
         match value {
-            None | Some("auto") => Ok(SameCpu::Auto),
+            None | Some("never") => Ok(SameCpu::Never),
+            Some("auto") => Ok(SameCpu::Auto),
             Some("always") => Ok(SameCpu::Always),
-            Some("never") => Ok(SameCpu::Never),
             Some(other) => Err(format!(
                 "invalid --same-cpu value '{other}' (auto, always or never)"
             )),
@@ -418,14 +426,16 @@ impl Options {
                 .to_string());
         }
         let mut same_cpu = SameCpu::parse(cli.same_cpu.as_deref())?;
-        if same_cpu == SameCpu::Always && !pids.is_empty() {
+        if same_cpu != SameCpu::Never && !pids.is_empty() {
             return Err(
                 "--same-cpu cannot be used with -p: it would change the CPU \
                         affinity of a running process"
                     .to_string(),
             );
         }
-        if same_cpu == SameCpu::Auto && (!pids.is_empty() || cli.seccomp_bpf) {
+        if same_cpu == SameCpu::Auto && cli.seccomp_bpf {
+            // auto watches calls that a seccomp filter would not stop at.
+            warnings.push("--same-cpu=auto cannot be used with --seccomp-bpf, disabling".into());
             same_cpu = SameCpu::Never;
         }
         let seccomp_bpf = cli.seccomp_bpf && cli.follow > 0;
@@ -463,6 +473,7 @@ impl Options {
             command: cli.command,
             seccomp_bpf,
             same_cpu,
+            kill_on_exit: cli.kill_on_exit,
             json: cli.json,
             latency: cli.latency,
             color,

@@ -1,8 +1,7 @@
 //! Reading the tracee's memory: `process_vm_readv` in page-sized pieces, falling back to
 //! `PTRACE_PEEKDATA` word by word where that call is refused (old kernels, some
-//! containers). Every read may fail: the tracee's pointers are data, not promises. Also
-//! the one write the tracer makes: a syscall's result it replaces (`tracer/cpu_pin.rs`,
-//! `tracer/sched_batch.rs`).
+//! containers). Every read may fail: the tracee's pointers are data, not promises. The
+//! tracer never writes to a tracee's memory.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -26,21 +25,6 @@ pub struct Memory {
 impl Memory {
     pub fn new(pid: i32) -> Self {
         Memory { pid }
-    }
-
-    /// Writes `bytes` at `addr`, best effort: callers write only where the kernel has just
-    /// written a syscall's result, so it is the tracee's writable memory.
-    pub fn write(&self, addr: u64, bytes: &[u8]) {
-        let local = libc::iovec {
-            iov_base: bytes.as_ptr() as *mut libc::c_void,
-            iov_len: bytes.len(),
-        };
-        let remote = libc::iovec {
-            iov_base: addr as *mut libc::c_void,
-            iov_len: bytes.len(),
-        };
-        // SAFETY: reads from our live slice; the kernel checks the remote range.
-        unsafe { libc::process_vm_writev(self.pid, &local, 1, &remote, 1, 0) };
     }
 
     /// Read exactly `len` bytes at `addr`, or nothing.

@@ -1,10 +1,10 @@
 //! `--same-cpu=auto|always|never`: when the tracer and the command share one CPU.
 //!
-//! `auto` (the default for a command we start) pins while the command could not use a
-//! second CPU and hides the pin from `sched_getaffinity`; `always` pins for the whole run
-//! and hides nothing; `never` leaves the masks alone; `always` is refused with `-p`.
-//! The tests read the command's mask from `/proc/self/status` (which shows the pin) and
-//! through `nproc` (which asks `sched_getaffinity`, whose answer `auto` rewrites).
+//! `never` is the default (strace's behaviour: nothing changed, see `faithful.rs`); `auto`
+//! pins while the command could not use a second CPU, under `SCHED_BATCH`; `always` pins
+//! for the whole run; both are refused with `-p`. Nothing is hidden: the command's mask
+//! from `/proc/self/status`, `nproc` (which asks `sched_getaffinity`) and the trace all
+//! show the pin. Unless a test says otherwise it runs under `--same-cpu=auto`.
 
 mod common;
 
@@ -12,9 +12,13 @@ use common::*;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-/// Runs `strace-lite ARGS -o /dev/null CMD...`; returns what the command wrote to stderr.
+/// Runs `strace-lite ARGS -o /dev/null CMD...` (with `--same-cpu=auto` unless ARGS say
+/// which); returns what the command wrote to stderr.
 fn traced(args: &[&str], cmd: &[&str]) -> String {
     let mut all = args.to_vec();
+    if !args.iter().any(|a| a.starts_with("--same-cpu")) {
+        all.push("--same-cpu=auto");
+    }
     all.extend(["-o", "/dev/null"]);
     all.extend(cmd);
     let run = run_with_deadline(
@@ -86,7 +90,7 @@ fn skipped_on_one_cpu() -> bool {
 }
 
 #[test]
-fn auto_pins_a_single_process_and_hides_it_from_sched_getaffinity() {
+fn auto_pins_a_single_process_and_the_command_sees_it() {
     if skipped_on_one_cpu() {
         return;
     }
@@ -95,17 +99,34 @@ fn auto_pins_a_single_process_and_hides_it_from_sched_getaffinity() {
     // both stay on the tracer's CPU.
     let pinned = allowed(&["-f"], ALLOWED);
     assert!(one_cpu(&pinned), "not pinned: {pinned:?}");
-    // ...but asked through sched_getaffinity, the command sees its real CPUs.
-    let untraced = Command::new("nproc").output().unwrap();
-    let untraced = String::from_utf8_lossy(&untraced.stdout).trim().to_string();
-    assert!(untraced.parse::<u32>().is_ok_and(|n| n > 1), "{untraced:?}");
-    assert_eq!(traced(&[], &["sh", "-c", NPROC]), untraced);
-    assert_eq!(traced(&["-f"], &["sh", "-c", NPROC]), untraced);
-    assert_eq!(traced(&["-c"], &["sh", "-c", NPROC]), untraced);
-    assert_eq!(
-        traced(&["-e", "trace=accept"], &["sh", "-c", NPROC]),
-        untraced
-    );
+    // Asked through sched_getaffinity, the command gets the truth: one CPU.
+    assert_eq!(traced(&[], &["sh", "-c", NPROC]), "1");
+    assert_eq!(traced(&["-f"], &["sh", "-c", NPROC]), "1");
+    assert_eq!(traced(&["-c"], &["sh", "-c", NPROC]), "1");
+    assert_eq!(traced(&["-e", "trace=accept"], &["sh", "-c", NPROC]), "1");
+    // And the trace shows the mask the kernel answered.
+    let dir = scratch_dir("same-cpu-nproc");
+    let out = dir.join("trace");
+    let run = run_lite(&[
+        "--same-cpu=auto",
+        "-o",
+        out.to_str().unwrap(),
+        "sh",
+        "-c",
+        NPROC,
+    ]);
+    assert_eq!(run.status.code(), Some(0), "{}", run.stderr);
+    let trace = std::fs::read_to_string(&out).unwrap();
+    let line = trace
+        .lines()
+        .find(|l| l.starts_with("sched_getaffinity("))
+        .unwrap_or_else(|| panic!("{trace}"));
+    let mask = line
+        .rsplit_once(", [")
+        .and_then(|(_, m)| m.split_once(']'))
+        .map(|(m, _)| m)
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(one_cpu(mask), "{line}");
 }
 
 #[test]
@@ -126,7 +147,14 @@ fn auto_lets_go_before_an_untraced_child_is_created() {
     // The child is let go, not traced: the trace shows the parent's calls only.
     let dir = scratch_dir("same-cpu-child");
     let out = dir.join("trace");
-    let run = run_lite(&["-o", out.to_str().unwrap(), "sh", "-c", "/bin/true; :"]);
+    let run = run_lite(&[
+        "--same-cpu=auto",
+        "-o",
+        out.to_str().unwrap(),
+        "sh",
+        "-c",
+        "/bin/true; :",
+    ]);
     assert_eq!(run.status.code(), Some(0), "{}", run.stderr);
     assert!(!run.stderr.contains("attached"), "{}", run.stderr);
     let trace = std::fs::read_to_string(&out).unwrap();
@@ -145,6 +173,7 @@ fn an_untraced_child_outlives_the_tracer_untraced_and_unpinned() {
     // still attached (it would be killed with the tracer, or stay stopped).
     for _ in 0..5 {
         let run = run_lite(&[
+            "--same-cpu=auto",
             "-o",
             "/dev/null",
             "sh",
@@ -233,7 +262,15 @@ fn the_tick_timer_stops_once_let_go() {
         Command::new(STRACE)
             .args(["-e", "trace=setitimer,sched_setaffinity"])
             .args(["-o", outer.to_str().unwrap()])
-            .args([STRACE_LITE, "-f", "-qq", "sh", "-c", script])
+            .args([
+                STRACE_LITE,
+                "--same-cpu=auto",
+                "-f",
+                "-qq",
+                "sh",
+                "-c",
+                script,
+            ])
             .stdin(Stdio::null()),
         Duration::from_secs(60),
     );
@@ -270,14 +307,16 @@ fn always_pins_for_the_whole_run_and_never_does_not_pin() {
 }
 
 #[test]
-fn always_is_refused_with_p_and_a_bad_value_is_a_usage_error() {
-    let run = run_lite(&["--same-cpu", "-p", "1"]);
-    assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
-    assert!(
-        run.stderr.contains("--same-cpu cannot be used with -p"),
-        "{}",
-        run.stderr
-    );
+fn pinning_is_refused_with_p_and_a_bad_value_is_a_usage_error() {
+    for mode in ["--same-cpu", "--same-cpu=auto"] {
+        let run = run_lite(&[mode, "-p", "1"]);
+        assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("--same-cpu cannot be used with -p"),
+            "{}",
+            run.stderr
+        );
+    }
     let run = run_lite(&["--same-cpu=sometimes", "true"]);
     assert_eq!(run.status.code(), Some(1), "{}", run.stderr);
     assert!(
@@ -308,7 +347,7 @@ fn a_command_let_go_by_ctrl_c_leaves_unpinned() {
     );
     // The trace on stderr (with -o strace-lite ignores Ctrl-C, as strace does).
     let mut tracer = Command::new(STRACE_LITE)
-        .args(["-f", "sh", "-c", &script])
+        .args(["--same-cpu=auto", "-f", "sh", "-c", &script])
         .stdin(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -389,32 +428,38 @@ fn policies(args: &[&str], mode: &str) -> String {
     traced(args, &[prog.to_str().unwrap(), mode])
 }
 
-const BATCH_HIDDEN: &str = "main 0 0 3\nthread 0 0 3";
+const BATCH: &str = "main 3 3 3\nthread 3 3 3";
 const OTHER: &str = "main 0 0 0\nthread 0 0 0";
 
 #[test]
-fn auto_runs_the_command_under_sched_batch_and_hides_it() {
+fn auto_runs_the_command_under_sched_batch_and_it_sees_it() {
     if skipped_on_one_cpu() {
         return;
     }
     let _cpu = cpu_to_ourselves();
-    // /proc shows SCHED_BATCH (3) for the main thread and a new one; the calls that ask
-    // for the policy see SCHED_OTHER, in every mode that reads their exits.
-    assert_eq!(policies(&["-f"], "-"), BATCH_HIDDEN);
-    assert_eq!(policies(&["-f", "-c"], "-"), BATCH_HIDDEN);
-    assert_eq!(policies(&["-f", "-e", "trace=accept"], "-"), BATCH_HIDDEN);
-    // And the trace shows the result the command saw.
+    // SCHED_BATCH (3) for the main thread and a new one, in /proc and in the answers of
+    // the calls that ask for the policy, in every mode.
+    assert_eq!(policies(&["-f"], "-"), BATCH);
+    assert_eq!(policies(&["-f", "-c"], "-"), BATCH);
+    assert_eq!(policies(&["-f", "-e", "trace=accept"], "-"), BATCH);
+    // And the trace shows the result the kernel gave.
     let dir = scratch_dir("same-cpu-policy");
     let out = dir.join("trace");
     let prog = program("sched_policy");
-    let run = run_lite(&["-o", out.to_str().unwrap(), prog.to_str().unwrap(), "-"]);
+    let run = run_lite(&[
+        "--same-cpu=auto",
+        "-o",
+        out.to_str().unwrap(),
+        prog.to_str().unwrap(),
+        "-",
+    ]);
     assert_eq!(run.status.code(), Some(0), "{}", run.stderr);
     let trace = std::fs::read_to_string(&out).unwrap();
     let line = trace
         .lines()
         .find(|l| l.starts_with("sched_getscheduler(0)"))
         .unwrap_or_else(|| panic!("{trace}"));
-    assert!(line.ends_with("= 0"), "{trace}");
+    assert!(line.ends_with("= 3 (SCHED_BATCH)"), "{trace}");
     // Not pinned, nothing changes.
     assert_eq!(policies(&["-f", "--same-cpu=never"], "-"), OTHER);
     assert_eq!(policies(&["-f", "--same-cpu=always"], "-"), OTHER);

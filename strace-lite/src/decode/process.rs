@@ -25,6 +25,7 @@ pub fn lookup(name: &str) -> Option<Decoder> {
         "sched_getaffinity" => sched_getaffinity,
         "getrusage" => getrusage,
         "sched_setaffinity" => sched_setaffinity,
+        "sched_getscheduler" => sched_getscheduler,
         _ => return None,
     })
 }
@@ -615,6 +616,33 @@ fn sched_getaffinity(c: &mut Call) -> Step {
         c.p_ptr(2);
     } else {
         print_cpu_set(c, c.arg(2), c.rval as u64);
+    }
+    Step::Done
+}
+
+/// Scheduling policies by number, as strace names them.
+const SCHEDULERS: [(i64, &str); 7] = [
+    (0, "SCHED_OTHER"),
+    (1, "SCHED_FIFO"),
+    (2, "SCHED_RR"),
+    (3, "SCHED_BATCH"),
+    (4, "SCHED_ISO"),
+    (5, "SCHED_IDLE"),
+    (6, "SCHED_DEADLINE"),
+];
+
+/// `sched_getscheduler(pid) = 3 (SCHED_BATCH)`: the policy's name after the number, when
+/// it has one (with `SCHED_RESET_ON_FORK` or'ed in it has none, as in strace).
+fn sched_getscheduler(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_int(0);
+        return Step::AtExit;
+    }
+    if !c.failed() {
+        c.ret_note = SCHEDULERS
+            .iter()
+            .find(|&&(n, _)| n == c.rval)
+            .map(|(_, name)| format!("({name})"));
     }
     Step::Done
 }

@@ -1,4 +1,6 @@
-//! `--same-cpu`: the tracer and the command on one CPU, and when to let go.
+//! `--same-cpu`: the tracer and the command on one CPU, and when to let go. Off by default
+//! (strace's behaviour: the command runs as it would untraced); asked for, it changes how
+//! the command runs, and the command and the trace see it as it is.
 //!
 //! Tracer and tracee take turns: at each ptrace stop one sleeps and the other wakes. On two
 //! CPUs every stop wakes a task on the other CPU, which is idle by then (in a VM, halted:
@@ -7,8 +9,7 @@
 //! much pinned (see README.md).
 //!
 //! The price is that the command shares one CPU with the tracer. For one thread of
-//! execution nothing is lost, so `auto` (the default for a command we start) pins, and lets
-//! go (every tracee's mask and the tracer's back to what they were) as soon as the command
+//! execution little is lost, so `auto` pins, and lets go (every tracee's mask and the tracer's back to what they were) as soon as the command
 //! could use a second CPU:
 //!
 //! - without `-f`, when the command creates a task (`clone`, `fork`, `vfork`, `clone3`):
@@ -29,12 +30,12 @@
 //!   ticks are enough;
 //! - when the command sets its own affinity (`sched_setaffinity`): its choice wins.
 //!
-//! While pinned, `sched_getaffinity` answers are rewritten to the original mask, so `nproc`
-//! and thread-pool sizing see the CPUs they would see untraced (`/proc/PID/status` still
-//! shows the pin). Under `auto` the command also runs under `SCHED_BATCH` while pinned, so
+//! Nothing is hidden: while pinned, `sched_getaffinity` answers the one-CPU mask (so
+//! `nproc` says 1 and thread pools size themselves by it), and the trace shows the answer
+//! the kernel gave. Under `auto` the command also runs under `SCHED_BATCH` while pinned, so
 //! that a resumed tracee does not preempt the tracer (`sched_batch.rs`). `always` pins for
-//! the whole run and hides nothing; `never` does not pin. Refused or off with `-p` (a
-//! running process's affinity is not ours to change) and with `--seccomp-bpf` (few stops,
+//! the whole run; `never`, the default, does not pin. Refused with `-p` (a running
+//! process's affinity is not ours to change); `auto` is off with `--seccomp-bpf` (few stops,
 //! and the tracer would not see the calls above).
 
 use super::sched_batch::SchedBatch;
@@ -149,16 +150,14 @@ impl CpuPin {
     }
 
     /// Whether the exit of syscall `nr` must be looked at even when the call is not shown:
-    /// `sched_getaffinity` (to hide the pin), `sched_setaffinity` (the command's own
-    /// choice), the policy calls while the command is under `SCHED_BATCH`, and, while
-    /// children are borrowed, the task-creating calls (a child the kernel did not attach).
+    /// `sched_setaffinity` (the command's own choice), the policy setters while the command
+    /// is under `SCHED_BATCH`, and, while children are borrowed, the task-creating calls (a
+    /// child the kernel did not attach).
     pub fn watches_exit(&self, nr: u64) -> bool {
-        (self.borrows_children() && CLONES.contains(&nr)) || self.batch.watches_exit(nr) || {
-            let nr = nr as i64;
-            (self.managed() && nr == libc::SYS_sched_getaffinity)
-                || (nr == libc::SYS_sched_setaffinity
-                    && (self.managed() || self.released_at.is_some()))
-        }
+        (self.borrows_children() && CLONES.contains(&nr))
+            || self.batch.watches_exit(nr)
+            || (nr as i64 == libc::SYS_sched_setaffinity
+                && (self.managed() || self.released_at.is_some()))
     }
 
     /// The periodic timer should run (to notice tracees running side by side).
@@ -180,19 +179,18 @@ impl CpuPin {
     }
 
     /// A syscall exit of `tid`, seen in every mode (`-c` reads the number only here);
-    /// `tids` are all tracees. `sched_getaffinity` about a tracee gets the original mask.
-    /// After a successful `sched_setaffinity` the command's masks are its own: the others
-    /// are let go, the one it set is left as it chose. The policy calls go to
-    /// [`SchedBatch::on_exit`]. Returns the result the tracee now sees, if it was replaced.
+    /// `tids` are all tracees. After a successful `sched_setaffinity` the command's masks
+    /// are its own: the others are let go, the one it set is left as it chose. The policy
+    /// setters go to [`SchedBatch::on_exit`]. No result is ever changed.
     pub fn on_exit(
         &mut self,
         tid: i32,
         nr: u64,
         rval: i64,
         tids: impl Iterator<Item = i32> + Clone,
-    ) -> Option<i64> {
+    ) {
         if !self.watches_exit(nr) {
-            return None;
+            return;
         }
         if CLONES.contains(&nr) {
             // Still pinned at a successful clone's exit: no fork event came (a
@@ -201,30 +199,27 @@ impl CpuPin {
                 self.release(tids);
                 let _ = set_affinity(rval as i32, &self.original);
             }
-            return None;
+            return;
         }
-        let regs = super::ptrace::regs(tid).ok()?;
+        let Ok(regs) = super::ptrace::regs(tid) else {
+            return;
+        };
         let target = match regs.rdi as i32 {
             0 => tid,
             pid => pid,
         };
         if self.batch.watches_exit(nr) {
             let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
-            return self.batch.on_exit(tid, nr, rval, target, args, tids);
+            self.batch.on_exit(tid, nr, rval, target, args, tids);
+            return;
         }
-        if nr as i64 == libc::SYS_sched_setaffinity {
-            if rval == 0 {
-                if self.managed() {
-                    let tids: Vec<i32> = tids.collect();
-                    self.release_except(&tids, target);
-                }
-                self.released_at = None;
+        if nr as i64 == libc::SYS_sched_setaffinity && rval == 0 {
+            if self.managed() {
+                let tids: Vec<i32> = tids.collect();
+                self.release_except(&tids, target);
             }
-        } else if rval > 0 && tids.clone().any(|t| t == target) {
-            let n = (rval as usize).min(self.original.len());
-            crate::memory::Memory::new(tid).write(regs.rdx, &self.original[..n]);
+            self.released_at = None;
         }
-        None
     }
 
     /// A timer tick; `running` tracees are outside a syscall.

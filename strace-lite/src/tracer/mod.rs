@@ -163,7 +163,8 @@ impl Tracer {
             self.pin.start().map_err(|e| format!("--same-cpu: {e}"))?;
             // Pinned without -f, new tasks are attached only to be let go unpinned.
             let follow = self.opts.follow_forks || self.pin.borrows_children();
-            let options = ptrace::seize_options(follow, true, self.opts.seccomp_bpf);
+            let options =
+                ptrace::seize_options(follow, self.opts.kill_on_exit, self.opts.seccomp_bpf);
             let pid = spawn::spawn(&self.opts.command, options, filter.as_deref())?;
             self.pin.on_command_started(pid);
             if self.opts.output.is_some() {
@@ -177,7 +178,8 @@ impl Tracer {
             self.tracees.insert(pid, t);
             self.main_pid = Some(pid);
         } else {
-            let options = ptrace::seize_options(self.opts.follow_forks, false, false);
+            let options =
+                ptrace::seize_options(self.opts.follow_forks, self.opts.kill_on_exit, false);
             let pids = self.opts.pids.clone();
             for pid in pids {
                 // All threads, with or without -f (strace takes only the named thread
@@ -391,12 +393,13 @@ impl Tracer {
     /// `parent` stops passing on new tasks, so this happens once.
     ///
     /// The child is let go here and now, so the tracer never ends (or detaches) with it
-    /// still attached: `PTRACE_O_EXITKILL` passed on to it would kill it. Its first stop is
+    /// still attached: under `--kill-on-exit`, `PTRACE_O_EXITKILL` passed on to it would
+    /// kill it. Its first stop is
     /// in the queue of reported stops, or comes at once: a new task stops before it runs.
     fn on_child_borrowed(&mut self, parent: i32, child: i32) {
         self.pin
             .on_child_borrowed(child, self.tracees.keys().copied());
-        let options = ptrace::seize_options(false, true, self.opts.seccomp_bpf);
+        let options = ptrace::seize_options(false, self.opts.kill_on_exit, self.opts.seccomp_bpf);
         let _ = ptrace::set_options(parent, options);
         let status = match self.pending.iter().position(|&(tid, _, _)| tid == child) {
             Some(i) => self.pending.remove(i).map(|(_, status, _)| status),
@@ -555,12 +558,8 @@ impl Tracer {
             return;
         }
         let nr = t.nr;
-        // The pin may have replaced the result (`sched_getscheduler` answering
-        // `SCHED_OTHER` for a command it runs under `SCHED_BATCH`): show what the tracee saw.
-        let rval = self
-            .pin
-            .on_exit(tid, nr, rval, self.tracees.keys().copied())
-            .unwrap_or(rval);
+        self.pin
+            .on_exit(tid, nr, rval, self.tracees.keys().copied());
         let Some(t) = self.tracees.get_mut(&tid) else {
             return;
         };
@@ -996,7 +995,8 @@ impl Tracer {
         }
     }
 
-    /// Ctrl-C: let every tracee go, running (or stopped, if it was group-stopped).
+    /// Ctrl-C: let every tracee go, running (or stopped, if it was group-stopped); under
+    /// `--kill-on-exit` they are left attached, to die with the tracer.
     fn detach_all(&mut self) {
         // The command strace-lite started gets the signal that stops strace-lite (as
         // strace does); processes attached with -p are only let go.
@@ -1006,6 +1006,11 @@ impl Tracer {
                 // SAFETY: signalling the child we spawned.
                 unsafe { libc::kill(pid, sig) };
             }
+        }
+        if self.opts.kill_on_exit {
+            // As strace's --kill-on-exit: no detach; PTRACE_O_EXITKILL kills every tracee
+            // when the tracer exits.
+            return;
         }
         let tids: Vec<i32> = self.tracees.keys().copied().collect();
         self.pin.on_detach(tids.iter().copied());

@@ -139,12 +139,6 @@ pub fn nr_and_result(pid: i32) -> io::Result<(u64, i64)> {
     Ok((nr, regs.rax as i64))
 }
 
-/// At a syscall-exit stop: the result the tracee will see, replaced.
-pub fn set_result(pid: i32, rval: i64) -> io::Result<()> {
-    let rax = std::mem::offset_of!(libc::user_regs_struct, rax);
-    request(libc::PTRACE_POKEUSER, pid, rax, rval as usize).map(drop)
-}
-
 /// All general registers.
 pub fn regs(pid: i32) -> io::Result<libc::user_regs_struct> {
     // SAFETY: user_regs_struct is plain integers; GETREGS fills it.

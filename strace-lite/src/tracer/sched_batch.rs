@@ -12,19 +12,15 @@
 //!
 //! Only a command that would run under `SCHED_OTHER` (the tracer's policy) is moved, and
 //! only while pinned: when the pin is let go every tracee goes back, and so does a child
-//! let go untraced without `-f`. Hidden like the pin: `sched_getscheduler` and
-//! `sched_getattr` about a tracee answer `SCHED_OTHER` (`/proc/PID/stat` still shows 3).
-//! A command that sets a policy itself (`sched_setscheduler`, `sched_setattr`) keeps its
+//! let go untraced without `-f`. Nothing is hidden: `sched_getscheduler` and
+//! `sched_getattr` answer `SCHED_BATCH` while it lasts, and the trace shows it. A command that sets a policy itself (`sched_setscheduler`, `sched_setattr`) keeps its
 //! choice, and the other tracees go back at once.
 
 use crate::memory::Memory;
 use std::io;
 use std::time::{Duration, Instant};
 
-const GETTERS: [i64; 2] = [libc::SYS_sched_getscheduler, libc::SYS_sched_getattr];
 const SETTERS: [i64; 2] = [libc::SYS_sched_setscheduler, libc::SYS_sched_setattr];
-/// `sched_getscheduler` ORs this flag into the policy of a task that has it.
-const RESET_ON_FORK: i64 = libc::SCHED_RESET_ON_FORK as i64;
 /// `sched_attr.sched_flags`: leave the policy as it is.
 const SCHED_FLAG_KEEP_POLICY: u64 = 0x08;
 /// How long after going back a new tracee may still carry `SCHED_BATCH` (a task created
@@ -64,17 +60,14 @@ impl SchedBatch {
         }
     }
 
-    /// Whether the exit of syscall `nr` must be looked at: the policy calls, while the
+    /// Whether the exit of syscall `nr` must be looked at: the policy setters, while the
     /// command's tasks are under `SCHED_BATCH`.
     pub fn watches_exit(&self, nr: u64) -> bool {
-        self.state == State::On && {
-            let nr = nr as i64;
-            GETTERS.contains(&nr) || SETTERS.contains(&nr)
-        }
+        self.state == State::On && SETTERS.contains(&(nr as i64))
     }
 
-    /// The exit of a policy call by `tid` about `target`; `tids` are all tracees. Returns
-    /// the result the tracee now sees, if it was replaced.
+    /// The exit of a policy setter by `tid` about `target`; `tids` are all tracees. The
+    /// command chose a policy: the other tracees go back to `SCHED_OTHER` now.
     pub fn on_exit(
         &mut self,
         tid: i32,
@@ -83,38 +76,20 @@ impl SchedBatch {
         target: i32,
         args: [u64; 6],
         tids: impl Iterator<Item = i32> + Clone,
-    ) -> Option<i64> {
+    ) {
         if !self.watches_exit(nr) || rval < 0 || !tids.clone().any(|t| t == target) {
-            return None;
+            return;
         }
-        let nr = nr as i64;
-        if SETTERS.contains(&nr) {
-            // sched_setattr(pid, attr, flags) may keep the policy (`sched_flags`, the u64
-            // after `size` and `sched_policy`): the target then goes back too.
-            let kept = nr == libc::SYS_sched_setattr
-                && Memory::new(tid)
-                    .read_value::<u64>(args[1].wrapping_add(8))
-                    .is_some_and(|flags| flags & SCHED_FLAG_KEEP_POLICY != 0);
-            for t in tids.filter(|&t| t != target || kept) {
-                restore(t);
-            }
-            self.state = State::Chosen;
-            return None;
+        // sched_setattr(pid, attr, flags) may keep the policy (`sched_flags`, the u64
+        // after `size` and `sched_policy`): the target then goes back too.
+        let kept = nr as i64 == libc::SYS_sched_setattr
+            && Memory::new(tid)
+                .read_value::<u64>(args[1].wrapping_add(8))
+                .is_some_and(|flags| flags & SCHED_FLAG_KEEP_POLICY != 0);
+        for t in tids.filter(|&t| t != target || kept) {
+            restore(t);
         }
-        if nr == libc::SYS_sched_getscheduler {
-            if rval & !RESET_ON_FORK != i64::from(libc::SCHED_BATCH) {
-                return None;
-            }
-            let shown = (rval & RESET_ON_FORK) | i64::from(libc::SCHED_OTHER);
-            return super::ptrace::set_result(tid, shown).ok().map(|()| shown);
-        }
-        // sched_getattr(pid, attr, size, flags): `sched_policy` is the u32 after `size`.
-        let field = args[1].wrapping_add(4);
-        if Memory::new(tid).read_value::<u32>(field) == Some(libc::SCHED_BATCH as u32) {
-            let other = (libc::SCHED_OTHER as u32).to_ne_bytes();
-            Memory::new(tid).write(field, &other);
-        }
-        None
+        self.state = State::Chosen;
     }
 
     /// The pin was let go: every tracee back to `SCHED_OTHER`.
