@@ -193,9 +193,9 @@ impl Conn {
             return;
         }
         ctx.stats.errors += 1;
-        let reply = Reply::page(Status::RequestTimeout);
+        let head = response::Head::page(Status::RequestTimeout);
         let mut out = Vec::with_capacity(512);
-        response::write_head(&mut out, &reply, ctx.clock.http(), false);
+        response::write_head(&mut out, &head, ctx.clock.http(), false);
         let page = Status::RequestTimeout.page();
         out.extend_from_slice(page.as_bytes());
         if let Ok(n) = crate::net::send(&self.stream, &out, false) {
@@ -565,7 +565,7 @@ impl Conn {
         }
         let reply = static_file::serve(&ctx.shared.root, &mut ctx.files, ctx.now, &req);
         let keep_alive = req.keep_alive
-            && !reply.status.closes_connection()
+            && !reply.head.status.closes_connection()
             && self.requests < ctx.shared.max_keepalive_requests
             && !ctx.shutting_down;
         match req.body {
@@ -576,7 +576,7 @@ impl Conn {
             peer: self.peer,
             time: ctx.clock.log(),
             request_line,
-            status: reply.status.code(),
+            status: reply.head.status.code(),
             referer: req.head.referer,
             user_agent: req.head.user_agent,
         };
@@ -618,8 +618,8 @@ impl Conn {
         if !keep_alive {
             self.close_after = true;
         }
-        response::write_head(&mut ctx.out, &reply, ctx.clock.http(), keep_alive);
-        let with_body = !head_only && reply.status != Status::NotModified;
+        response::write_head(&mut ctx.out, &reply.head, ctx.clock.http(), keep_alive);
+        let with_body = !head_only && reply.head.status != Status::NotModified;
         let mut body_bytes = 0u64;
         match reply.body {
             Body::Page(page) if with_body => {

@@ -1,20 +1,58 @@
-//! Writing a response head: the status line and headers of a [`Reply`], in nginx's order.
+//! A response head: the status line and headers ([`Head`]), and writing it in nginx's order.
+//! The body is not here: whoever answers (the document root's files) pairs a head with it.
 //!
 //! The status line always says `HTTP/1.1` (the version the server speaks, RFC 9110 §6.2),
 //! also to HTTP/1.0 clients, as nginx does. `Connection` is always explicit: `keep-alive`
 //! when the connection stays open, `close` whenever the server will close it.
 
+use crate::conditional::Validators;
 use crate::date::http_date;
-use crate::static_file::Reply;
 use crate::status::Status;
 use std::io::Write;
 
 /// The `Server` header's value.
 pub const SERVER: &str = "httpd";
 
-/// Appends the head of `reply` to `out`. `date` is the current `Date` value.
-pub fn write_head(out: &mut Vec<u8>, reply: &Reply, date: &str, keep_alive: bool) {
-    let status = reply.status;
+/// What a response head says: the status and the representation headers (`Server`, `Date`
+/// and `Connection` are added by [`write_head`]).
+#[derive(Debug)]
+pub struct Head {
+    pub status: Status,
+    pub content_type: Option<&'static str>,
+    /// The `Content-Length` (also sent, with no body, for HEAD).
+    pub content_length: Option<u64>,
+    pub validators: Option<Validators>,
+    /// `Content-Range: bytes start-end/len` for a 206.
+    pub content_range: Option<(u64, u64, u64)>,
+    /// `Content-Range: bytes */len` for a 416.
+    pub unsatisfied_range: Option<u64>,
+    pub location: Option<Vec<u8>>,
+    /// Send `Allow: GET, HEAD` (405).
+    pub allow: bool,
+    /// `Accept-Ranges: bytes` (files).
+    pub accept_ranges: bool,
+}
+
+impl Head {
+    /// The head of an error or informational reply whose body is the status's HTML page.
+    pub fn page(status: Status) -> Head {
+        Head {
+            status,
+            content_type: Some("text/html"),
+            content_length: Some(status.page().len() as u64),
+            validators: None,
+            content_range: None,
+            unsatisfied_range: None,
+            location: None,
+            allow: status == Status::MethodNotAllowed,
+            accept_ranges: false,
+        }
+    }
+}
+
+/// Appends `head` to `out`. `date` is the current `Date` value.
+pub fn write_head(out: &mut Vec<u8>, head: &Head, date: &str, keep_alive: bool) {
+    let status = head.status;
     // Writing to a Vec cannot fail.
     let _ = write!(
         out,
@@ -22,13 +60,13 @@ pub fn write_head(out: &mut Vec<u8>, reply: &Reply, date: &str, keep_alive: bool
         status.code(),
         status.reason()
     );
-    if let Some(ct) = reply.content_type {
+    if let Some(ct) = head.content_type {
         let _ = write!(out, "Content-Type: {ct}\r\n");
     }
-    if let Some(len) = reply.content_length {
+    if let Some(len) = head.content_length {
         let _ = write!(out, "Content-Length: {len}\r\n");
     }
-    if let Some(v) = &reply.validators {
+    if let Some(v) = &head.validators {
         let _ = write!(out, "Last-Modified: {}\r\n", http_date(v.mtime));
     }
     out.extend_from_slice(if keep_alive {
@@ -36,24 +74,24 @@ pub fn write_head(out: &mut Vec<u8>, reply: &Reply, date: &str, keep_alive: bool
     } else {
         b"Connection: close\r\n"
     });
-    if let Some(v) = &reply.validators {
+    if let Some(v) = &head.validators {
         let _ = write!(out, "ETag: {}\r\n", v.etag());
     }
-    if let Some(loc) = &reply.location {
+    if let Some(loc) = &head.location {
         out.extend_from_slice(b"Location: ");
         out.extend_from_slice(loc);
         out.extend_from_slice(b"\r\n");
     }
-    if reply.allow {
+    if head.allow {
         out.extend_from_slice(b"Allow: GET, HEAD\r\n");
     }
-    if let Some((start, end, len)) = reply.content_range {
+    if let Some((start, end, len)) = head.content_range {
         let _ = write!(out, "Content-Range: bytes {start}-{end}/{len}\r\n");
     }
-    if let Some(len) = reply.unsatisfied_range {
+    if let Some(len) = head.unsatisfied_range {
         let _ = write!(out, "Content-Range: bytes */{len}\r\n");
     }
-    if reply.accept_ranges && status != Status::NotModified {
+    if head.accept_ranges && status != Status::NotModified {
         out.extend_from_slice(b"Accept-Ranges: bytes\r\n");
     }
     out.extend_from_slice(b"\r\n");
@@ -66,8 +104,8 @@ mod tests {
     #[test]
     fn error_head_has_length_type_and_connection() {
         let mut out = Vec::new();
-        let reply = Reply::page(Status::MethodNotAllowed);
-        write_head(&mut out, &reply, "Thu, 01 Jan 1970 00:00:00 GMT", false);
+        let head = Head::page(Status::MethodNotAllowed);
+        write_head(&mut out, &head, "Thu, 01 Jan 1970 00:00:00 GMT", false);
         let s = String::from_utf8(out).unwrap();
         assert!(s.starts_with("HTTP/1.1 405 Method Not Allowed\r\nServer: httpd\r\n"));
         assert!(s.contains("Allow: GET, HEAD\r\n"));

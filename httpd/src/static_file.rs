@@ -1,6 +1,6 @@
 //! Answering a request from the document root: the file lookup, directories and their
 //! `index.html`, conditional requests and ranges. The result is a [`Reply`] that says what to
-//! send; [`crate::response`] writes its head and [`crate::conn`] sends its body.
+//! send: a response [`Head`] and the [`Body`] it announces, which the connection sends.
 //!
 //! Files are opened with `openat2(2)` relative to a descriptor of the root with
 //! `RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS`: the kernel refuses any resolution that leaves
@@ -17,6 +17,7 @@ use crate::conditional::{Preconditions, Validators};
 use crate::file_cache::{FileCache, Opened};
 use crate::range::{self, RangeDecision};
 use crate::request::{Method, Request};
+use crate::response::Head;
 use crate::status::Status;
 use std::ffi::CString;
 use std::fs::File;
@@ -50,41 +51,19 @@ pub enum Body {
     },
 }
 
-/// What to answer: status, representation headers and body.
+/// What to answer: the response head, and the body it announces.
 #[derive(Debug)]
 pub struct Reply {
-    pub status: Status,
-    pub content_type: Option<&'static str>,
-    /// The `Content-Length` (also sent, with no body, for HEAD).
-    pub content_length: Option<u64>,
-    pub validators: Option<Validators>,
-    /// `Content-Range: bytes start-end/len` for a 206.
-    pub content_range: Option<(u64, u64, u64)>,
-    /// `Content-Range: bytes */len` for a 416.
-    pub unsatisfied_range: Option<u64>,
-    pub location: Option<Vec<u8>>,
-    /// Send `Allow: GET, HEAD` (405).
-    pub allow: bool,
-    /// `Accept-Ranges: bytes` (files).
-    pub accept_ranges: bool,
+    pub head: Head,
     pub body: Body,
 }
 
 impl Reply {
     /// An error or informational reply with the status's HTML page.
     pub fn page(status: Status) -> Reply {
-        let page = status.page();
         Reply {
-            status,
-            content_type: Some("text/html"),
-            content_length: Some(page.len() as u64),
-            validators: None,
-            content_range: None,
-            unsatisfied_range: None,
-            location: None,
-            allow: status == Status::MethodNotAllowed,
-            accept_ranges: false,
-            body: Body::Page(page),
+            head: Head::page(status),
+            body: Body::Page(status.page()),
         }
     }
 }
@@ -184,10 +163,9 @@ fn add_slash_redirect(req: &Request<'_>) -> Reply {
         location.push(b'?');
         location.extend_from_slice(q);
     }
-    Reply {
-        location: Some(location),
-        ..Reply::page(Status::MovedPermanently)
-    }
+    let mut reply = Reply::page(Status::MovedPermanently);
+    reply.head.location = Some(location);
+    reply
 }
 
 /// Answers `req` from `root`, opening files through `files`.
@@ -240,15 +218,17 @@ fn file_reply(req: &Request<'_>, opened: Opened, content_type: &'static str) -> 
     };
     let head = &req.head;
     let mut reply = Reply {
-        status: Status::Ok,
-        content_type: Some(content_type),
-        content_length: Some(size),
-        validators: Some(validators),
-        content_range: None,
-        unsatisfied_range: None,
-        location: None,
-        allow: false,
-        accept_ranges: true,
+        head: Head {
+            status: Status::Ok,
+            content_type: Some(content_type),
+            content_length: Some(size),
+            validators: Some(validators),
+            content_range: None,
+            unsatisfied_range: None,
+            location: None,
+            allow: false,
+            accept_ranges: true,
+        },
         body: Body::None,
     };
     let preconditions = Preconditions {
@@ -259,9 +239,9 @@ fn file_reply(req: &Request<'_>, opened: Opened, content_type: &'static str) -> 
     };
     match validators.precondition(&preconditions) {
         Some(Status::NotModified) => {
-            reply.status = Status::NotModified;
-            reply.content_type = None;
-            reply.content_length = None;
+            reply.head.status = Status::NotModified;
+            reply.head.content_type = None;
+            reply.head.content_length = None;
             return reply;
         }
         Some(status) => return Reply::page(status),
@@ -273,18 +253,17 @@ fn file_reply(req: &Request<'_>, opened: Opened, content_type: &'static str) -> 
     let (start, len) = match range.map(|r| range::decide(r, size)) {
         None | Some(RangeDecision::Full) => (0, size),
         Some(RangeDecision::Partial { start, end }) => {
-            reply.status = Status::PartialContent;
-            reply.content_range = Some((start, end, size));
+            reply.head.status = Status::PartialContent;
+            reply.head.content_range = Some((start, end, size));
             (start, end - start + 1)
         }
         Some(RangeDecision::Unsatisfiable) => {
-            return Reply {
-                unsatisfied_range: Some(size),
-                ..Reply::page(Status::RangeNotSatisfiable)
-            };
+            let mut reply = Reply::page(Status::RangeNotSatisfiable);
+            reply.head.unsatisfied_range = Some(size);
+            return reply;
         }
     };
-    reply.content_length = Some(len);
+    reply.head.content_length = Some(len);
     if req.method == Method::Get && len > 0 {
         reply.body = Body::File {
             file,
