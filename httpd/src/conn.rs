@@ -30,7 +30,8 @@ use crate::log::{Entry, PendingLine};
 use crate::parse::{self, Parsed};
 use crate::request::{self, BodyFraming, Method};
 use crate::response;
-use crate::static_file::{self, Body, Reply};
+use crate::reply::{Body, Reply, SMALL_BODY};
+use crate::static_file;
 use crate::status::Status;
 use crate::worker::Ctx;
 use netcore::{Event, Interest};
@@ -42,9 +43,6 @@ use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::time::Instant;
 
-/// Bodies up to this size are read into the output buffer and leave with the head in one
-/// `send`; larger ones go with `sendfile`.
-pub const SMALL_BODY: u64 = 16 * 1024;
 /// Stop answering pipelined requests once this much output is waiting to be sent.
 const OUT_BATCH: usize = 64 * 1024;
 /// Do not read more while this much unanswered input is buffered.

@@ -20,7 +20,7 @@
 //! the same clock tick as our read would leave the timestamps unchanged (the "racily clean"
 //! problem of git's index), so a file still being written is read from disk every time.
 
-use crate::static_file::DocRoot;
+use crate::docroot::DocRoot;
 use std::collections::HashMap;
 use std::ffi::CString;
 use std::fs::File;
@@ -35,8 +35,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 const MAX_ENTRIES: usize = 256;
 /// Most bytes kept in memory per worker.
 const MAX_BYTES: usize = 1 << 20;
-/// Files up to this size have their bytes kept (the size `conn` sends with the head).
-const SMALL_FILE: u64 = crate::conn::SMALL_BODY;
+/// Files up to this size have their bytes kept (the size sent with the head, copied).
+const SMALL_FILE: u64 = crate::reply::SMALL_BODY;
 /// An entry not used for this long is dropped (and its descriptor closed) at the next sweep.
 const IDLE: Duration = Duration::from_secs(10);
 /// A file changed less than this long ago is not kept in memory.

@@ -10,7 +10,9 @@
 //! | [`chunked`] | skipping a chunked request body (strict, bounded) |
 //! | [`request`] | what a head means: method, body framing, keep-alive, smuggling checks |
 //! | [`path`] | percent-decoding and dot-segment removal of the target's path |
-//! | [`static_file`] | the answer from the document root (openat2 beneath it), 301/403/404 |
+//! | [`docroot`] | the document root: files opened with openat2 beneath it |
+//! | [`static_file`] | the answer from the document root: 301/403/404, conditionals, ranges |
+//! | [`reply`] | an answer: the response head and the body (a page, or a file to send) |
 //! | [`file_cache`] | a worker's open files, checked by one `statx` per request |
 //! | [`conditional`] | ETag, Last-Modified, If-None-Match, If-Modified-Since, If-Range |
 //! | [`range`] | the single-range `Range` header |
@@ -37,6 +39,7 @@ pub mod config;
 pub mod congestion;
 pub mod conn;
 pub mod date;
+pub mod docroot;
 pub mod errlog;
 pub mod file_cache;
 pub mod generation;
@@ -49,6 +52,7 @@ pub mod parse;
 pub mod path;
 pub mod privileges;
 pub mod range;
+pub mod reply;
 pub mod request;
 pub mod response;
 pub mod server;

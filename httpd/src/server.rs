@@ -12,7 +12,7 @@ use crate::logfile::LogFile;
 use crate::net::ListenerSetup;
 use crate::parse::Limits;
 use crate::signals::{Command, Signals};
-use crate::static_file::DocRoot;
+use crate::docroot::DocRoot;
 use crate::{error, notice, warn};
 use devstats::{Counters, Reporter};
 use netcore::signal::Waker;
