@@ -18,17 +18,53 @@
 //!
 //! [`Settings`] holds what a file (or the command line) set, every field optional;
 //! [`Settings::overlay`] lets the flags override the file, and [`Settings::into_options`]
-//! fills the rest with the defaults.
+//! fills the rest with the defaults: the [`Options`] the server runs with.
 
 use crate::congestion::Congestion;
+use crate::ctx::Timeouts;
 use crate::net::ListenerSetup;
 use crate::parse::Limits;
-use crate::server::{Options, Timeouts};
 use std::ffi::CString;
 use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// One or more addresses; every worker listens on each.
+    pub listen: Vec<SocketAddr>,
+    pub root: PathBuf,
+    /// Worker threads, each with its own epoll loop and listener.
+    pub threads: usize,
+    /// The access log file; `None` turns logging off.
+    pub access_log: Option<PathBuf>,
+    /// The error log file; `None` is stderr.
+    pub error_log: Option<PathBuf>,
+    pub timeouts: Timeouts,
+    /// How long a graceful shutdown (SIGQUIT) waits for responses in flight.
+    pub shutdown_timeout: Duration,
+    pub limits: Limits,
+    /// Connections held at once over all workers; past it a new connection gets 503.
+    pub max_connections: usize,
+    /// Requests served on one connection before it is closed (`keepalive_requests`).
+    pub max_keepalive_requests: u32,
+    /// Who to run as and where to chroot, once bound (see `privileges`).
+    pub user: Option<String>,
+    pub group: Option<String>,
+    pub chroot: Option<PathBuf>,
+    /// Worker processes under a master (`master.rs`); 0: no master, this process serves.
+    pub processes: usize,
+    /// Rotate a log once it reaches this size (0: never), keeping `log_keep` old files.
+    pub log_max_size: u64,
+    pub log_keep: usize,
+    /// Serve as root if started as root without `user` (or with `user root`); refused
+    /// otherwise (the server's start-up checks it before binding anything).
+    pub allow_root: bool,
+    /// The listeners' TCP congestion control and `TCP_DEFER_ACCEPT`.
+    pub listener_setup: ListenerSetup,
+}
 
 /// Where a log goes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -33,7 +33,7 @@ use crate::response;
 use crate::reply::{Body, Reply, SMALL_BODY};
 use crate::static_file;
 use crate::status::Status;
-use crate::worker::Ctx;
+use crate::ctx::Ctx;
 use netcore::{Event, Interest};
 use std::fs::File;
 use std::io::{self, Read};

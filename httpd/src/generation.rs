@@ -17,7 +17,8 @@
 //! server no longer is once it dropped root.
 
 use crate::net::ListenerSetup;
-use crate::server::{Control, Shared, STOP};
+use crate::control::{Control, STOP};
+use crate::ctx::Shared;
 use crate::worker::Worker;
 use std::io;
 use std::net::{SocketAddr, TcpListener};

@@ -38,6 +38,8 @@ pub mod conditional;
 pub mod config;
 pub mod congestion;
 pub mod conn;
+pub mod control;
+pub mod ctx;
 pub mod date;
 pub mod docroot;
 pub mod errlog;

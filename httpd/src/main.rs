@@ -130,7 +130,7 @@ impl Cli {
 }
 
 /// The options: defaults, then the config file (if any), then the flags.
-fn options(cli: &Cli) -> Result<server::Options, String> {
+fn options(cli: &Cli) -> Result<config::Options, String> {
     let file = match &cli.config {
         Some(path) => config::load(path).map_err(|e| e.to_string())?,
         None => Settings::default(),

@@ -21,7 +21,8 @@
 
 use crate::generation::kept_sockets;
 use crate::net::ListenerSetup;
-use crate::server::{self, Options, Reload};
+use crate::config::Options;
+use crate::server::{self, Reload};
 use crate::signals::{Command, Signals};
 use crate::{error, notice, warn};
 use std::io::{self, Write};

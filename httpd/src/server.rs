@@ -7,161 +7,20 @@
 //! (SIGHUP) swaps in a new [`Shared`] and wakes them; a stop or a graceful stop sets the
 //! state and wakes them.
 
+use crate::config::Options;
+use crate::control::{Control, GRACEFUL, RUN, STOP};
+use crate::ctx::Shared;
+use crate::docroot::DocRoot;
 use crate::generation::{kept_sockets, Generation, ListenGroup};
 use crate::logfile::LogFile;
-use crate::net::ListenerSetup;
-use crate::parse::Limits;
 use crate::signals::{Command, Signals};
-use crate::docroot::DocRoot;
 use crate::{error, notice, warn};
 use devstats::{Counters, Reporter};
-use netcore::signal::Waker;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-
-/// Per-connection deadlines (nginx's defaults where nginx has the same timer).
-#[derive(Debug, Clone, Copy)]
-pub struct Timeouts {
-    /// From the first byte of a request head to its end (`client_header_timeout` 60s).
-    pub header: Duration,
-    /// Idle keep-alive connection (`keepalive_timeout` 75s).
-    pub keepalive: Duration,
-    /// A blocked send making no progress (`send_timeout` 60s).
-    pub send: Duration,
-    /// Lingering close (`lingering_timeout` 5s).
-    pub linger: Duration,
-}
-
-impl Default for Timeouts {
-    fn default() -> Timeouts {
-        Timeouts {
-            header: Duration::from_secs(60),
-            keepalive: Duration::from_secs(75),
-            send: Duration::from_secs(60),
-            linger: Duration::from_secs(5),
-        }
-    }
-}
-
-/// How to run the server.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// One or more addresses; every worker listens on each.
-    pub listen: Vec<SocketAddr>,
-    pub root: PathBuf,
-    /// Worker threads, each with its own epoll loop and listener.
-    pub threads: usize,
-    /// The access log file; `None` turns logging off.
-    pub access_log: Option<PathBuf>,
-    /// The error log file; `None` is stderr.
-    pub error_log: Option<PathBuf>,
-    pub timeouts: Timeouts,
-    /// How long a graceful shutdown (SIGQUIT) waits for responses in flight.
-    pub shutdown_timeout: Duration,
-    pub limits: Limits,
-    /// Connections held at once over all workers; past it a new connection gets 503.
-    pub max_connections: usize,
-    /// Requests served on one connection before it is closed (`keepalive_requests`).
-    pub max_keepalive_requests: u32,
-    /// Who to run as and where to chroot, once bound (see `privileges`).
-    pub user: Option<String>,
-    pub group: Option<String>,
-    pub chroot: Option<PathBuf>,
-    /// Worker processes under a master (`master.rs`); 0: no master, this process serves.
-    pub processes: usize,
-    /// Rotate a log once it reaches this size (0: never), keeping `log_keep` old files.
-    pub log_max_size: u64,
-    pub log_keep: usize,
-    /// Serve as root if started as root without `user` (or with `user root`); refused
-    /// otherwise (see [`check_not_root`]).
-    pub allow_root: bool,
-    /// The listeners' TCP congestion control and `TCP_DEFER_ACCEPT`.
-    pub listener_setup: ListenerSetup,
-}
-
-/// What every worker reads and nobody writes (apart from the atomics). A reload makes a new
-/// one; connections pick it up at their next request.
-#[derive(Debug)]
-pub struct Shared {
-    pub root: DocRoot,
-    pub limits: Limits,
-    pub timeouts: Timeouts,
-    pub counters: Arc<Counters>,
-    pub max_connections_per_worker: usize,
-    pub max_keepalive_requests: u32,
-    pub access_log: Option<Arc<LogFile>>,
-    /// How long a graceful stop waits for responses in flight.
-    pub shutdown_timeout: Duration,
-}
-
-/// The workers' state, set by the main thread.
-pub const RUN: u8 = 0;
-pub const GRACEFUL: u8 = 1;
-pub const STOP: u8 = 2;
-
-/// How the main thread steers the workers: a state, the current [`Shared`], and a waker per
-/// worker (each worker drains its own).
-#[derive(Debug)]
-pub struct Control {
-    state: AtomicU8,
-    shared: Mutex<Arc<Shared>>,
-    generation: AtomicU64,
-    wakers: Vec<Arc<Waker>>,
-}
-
-impl Control {
-    /// Running `shared`, with a waker for each of `workers` workers.
-    pub fn new(shared: Arc<Shared>, workers: usize) -> io::Result<Control> {
-        let wakers = (0..workers)
-            .map(|_| Waker::new().map(Arc::new))
-            .collect::<io::Result<_>>()?;
-        Ok(Control {
-            state: AtomicU8::new(RUN),
-            shared: Mutex::new(shared),
-            generation: AtomicU64::new(0),
-            wakers,
-        })
-    }
-
-    pub fn state(&self) -> u8 {
-        self.state.load(Ordering::Acquire)
-    }
-
-    /// Cheap: whether [`shared`](Self::shared) changed.
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
-    pub fn shared(&self) -> Arc<Shared> {
-        Arc::clone(&self.shared.lock().unwrap_or_else(|e| e.into_inner()))
-    }
-
-    pub fn wakers(&self) -> &[Arc<Waker>] {
-        &self.wakers
-    }
-
-    pub fn set_state(&self, state: u8) {
-        // Never back: a graceful stop may become a fast one, not the reverse.
-        self.state.fetch_max(state, Ordering::AcqRel);
-        self.wake_all();
-    }
-
-    fn set_shared(&self, shared: Arc<Shared>) {
-        *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = shared;
-        self.generation.fetch_add(1, Ordering::AcqRel);
-        self.wake_all();
-    }
-
-    fn wake_all(&self) {
-        for w in &self.wakers {
-            w.wake();
-        }
-    }
-}
 
 fn with_context(e: io::Error, what: &str, path: &std::path::Path) -> io::Error {
     io::Error::new(e.kind(), format!("{what} {}: {e}", path.display()))

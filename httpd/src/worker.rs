@@ -20,10 +20,11 @@
 //! body, and give each connection its own deadline (header, keep-alive, send, linger).
 
 use crate::conn::{Conn, Next};
+use crate::control::{Control, GRACEFUL, STOP};
+use crate::ctx::{Ctx, TurnStats};
 use crate::date::Clock;
 use crate::file_cache::FileCache;
 use crate::log::AccessLog;
-use crate::server::{Control, Shared, GRACEFUL, STOP};
 use netcore::backend::Epoll;
 use netcore::signal::Waker;
 use netcore::slab::Slab;
@@ -42,32 +43,6 @@ const LISTENER_FIRST: usize = usize::MAX / 2;
 const ACCEPT_BATCH: usize = 128;
 /// How often deadlines are checked.
 const SWEEP_EVERY: Duration = Duration::from_millis(500);
-
-/// Counts of this turn, added to the shared atomics once per turn.
-#[derive(Debug, Default)]
-pub struct TurnStats {
-    pub requests: u64,
-    pub bytes_in: u64,
-    pub bytes_out: u64,
-    pub errors: u64,
-}
-
-/// What a connection may use while it is driven: shared settings, the clock, the log, and
-/// the worker's reusable buffers.
-pub struct Ctx {
-    pub shared: Arc<Shared>,
-    pub clock: Clock,
-    pub log: AccessLog,
-    /// Output of the current turn for one connection, sent with one `send`.
-    pub out: Vec<u8>,
-    /// Where reads land before being appended to a connection's buffer.
-    pub scratch: Vec<u8>,
-    pub stats: TurnStats,
-    /// This worker's open files (see [`FileCache`]).
-    pub files: FileCache,
-    pub now: Instant,
-    pub shutting_down: bool,
-}
 
 pub struct Worker {
     epoll: Epoll,
