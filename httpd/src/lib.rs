@@ -30,9 +30,11 @@
 //! | [`generation`] | a set of worker threads, and the listening sockets they share out |
 //! | [`net`] | socket calls std lacks (SO_REUSEPORT, TCP_DEFER_ACCEPT, TCP_QUICKACK, accept4, MSG_MORE, sendfile) |
 //! | [`congestion`] | the listeners' TCP congestion control: no pacing across loopback |
+//! | [`chroot`] | the chroot entered, and paths as seen from inside it |
 //! | [`privileges`] | chroot, setgroups/setgid/setuid, no way back to root |
 //! | [`server`] | start-up: options, listeners, signals, threads |
 
+pub mod chroot;
 pub mod chunked;
 pub mod conditional;
 pub mod config;

@@ -59,7 +59,7 @@ impl LogFile {
     /// Opens the path again (through the chroot, if any); on failure the old file stays in
     /// use.
     pub fn reopen(&self) -> io::Result<()> {
-        let file = Arc::new(open_append(&crate::privileges::visible(&self.path)?)?);
+        let file = Arc::new(open_append(&crate::chroot::visible(&self.path)?)?);
         let mut cur = self.file.lock().unwrap_or_else(|e| e.into_inner());
         *cur = file;
         self.generation.fetch_add(1, Ordering::Release);
@@ -74,7 +74,7 @@ impl LogFile {
     /// Rotation by size: `path.{keep-1}` → `path.{keep}` (the oldest is replaced), ...,
     /// `path` → `path.1`, then a reopen. Writers finish their lines in the renamed file.
     pub fn rotate(&self, keep: usize) -> io::Result<()> {
-        shift_files(&crate::privileges::visible(&self.path)?, keep)?;
+        shift_files(&crate::chroot::visible(&self.path)?, keep)?;
         self.reopen()
     }
 

@@ -3,18 +3,13 @@
 //!
 //! The server binds its listeners, opens its document root and logs as root first (nginx's
 //! order), then calls [`drop_privileges`] before any worker starts. Paths are given as seen
-//! from outside; with a chroot, the root and the logs must lie under it, and [`visible`] maps
-//! a path for use inside (a log reopened on SIGUSR1). glibc applies `setuid`/`setgid` to every
+//! from outside; with a chroot, the root and the logs must lie under it, and
+//! [`crate::chroot::visible`] maps a path for use inside (a log reopened on SIGUSR1). glibc applies `setuid`/`setgid` to every
 //! thread of the process, so the reporter thread started earlier is covered too.
 
 use std::ffi::CString;
 use std::io;
-use std::os::unix::ffi::OsStrExt;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-
-/// The chroot in force, once entered.
-static CHROOT: OnceLock<PathBuf> = OnceLock::new();
+use std::path::Path;
 
 /// The ids to run as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,31 +103,6 @@ pub fn check_under(chroot: &Path, path: &Path, what: &str) -> io::Result<()> {
     }
 }
 
-/// `path` as the process sees it now (under the chroot once entered).
-pub fn visible(path: &Path) -> io::Result<PathBuf> {
-    let Some(chroot) = CHROOT.get() else {
-        return Ok(path.to_path_buf());
-    };
-    let p = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        return Err(io::Error::other("a relative path inside the chroot"));
-    };
-    match p.strip_prefix(chroot) {
-        Ok(rest) => Ok(Path::new("/").join(rest)),
-        Err(_) => Err(io::Error::other(format!(
-            "{} is outside the chroot {}",
-            path.display(),
-            chroot.display()
-        ))),
-    }
-}
-
-/// Whether the process runs chrooted.
-pub fn chrooted() -> bool {
-    CHROOT.get().is_some()
-}
-
 fn cvt(rc: libc::c_int, what: &str) -> io::Result<()> {
     if rc == 0 {
         Ok(())
@@ -145,14 +115,7 @@ fn cvt(rc: libc::c_int, what: &str) -> io::Result<()> {
 /// Enters `chroot` (if any), then becomes `ids` (if any), for good.
 pub fn drop_privileges(chroot: Option<&Path>, ids: Option<Ids>) -> io::Result<()> {
     if let Some(dir) = chroot {
-        let canonical = std::fs::canonicalize(dir)
-            .map_err(|e| io::Error::new(e.kind(), format!("chroot {}: {e}", dir.display())))?;
-        let c = CString::new(canonical.as_os_str().as_bytes())
-            .map_err(|_| io::Error::other("chroot path with a NUL"))?;
-        // SAFETY: NUL-terminated paths.
-        cvt(unsafe { libc::chroot(c.as_ptr()) }, "chroot")?;
-        cvt(unsafe { libc::chdir(c"/".as_ptr()) }, "chdir /")?;
-        let _ = CHROOT.set(canonical);
+        crate::chroot::enter(dir)?;
     }
     let Some(ids) = ids else {
         return Ok(());
@@ -203,7 +166,5 @@ mod tests {
     fn paths_under_a_chroot() {
         assert!(check_under(Path::new("/usr"), Path::new("/usr/bin"), "root").is_ok());
         assert!(check_under(Path::new("/usr"), Path::new("/etc"), "root").is_err());
-        // Not chrooted in tests: paths are unchanged.
-        assert_eq!(visible(Path::new("/a/b")).unwrap(), PathBuf::from("/a/b"));
     }
 }

@@ -353,7 +353,7 @@ fn apply_reload(
     let refuse = |e: &dyn std::fmt::Display| {
         error!("reload refused, still serving the old configuration: {e}");
     };
-    if crate::privileges::chrooted() {
+    if crate::chroot::chrooted() {
         error!("reload refused: httpd runs chrooted and cannot read its config file; restart it");
         return None;
     }
