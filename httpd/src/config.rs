@@ -20,10 +20,10 @@
 //! [`Settings::overlay`] lets the flags override the file, and [`Settings::into_options`]
 //! fills the rest with the defaults: the [`Options`] the server runs with.
 
-use crate::congestion::Congestion;
-use crate::ctx::Timeouts;
-use crate::net::ListenerSetup;
-use crate::parse::Limits;
+use crate::conn::ctx::Timeouts;
+use crate::http::parse::Limits;
+use crate::net::congestion::Congestion;
+use crate::net::socket::ListenerSetup;
 use std::ffi::CString;
 use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};

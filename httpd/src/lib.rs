@@ -1,66 +1,32 @@
-//! `httpd` as a library: the server's modules, used by the `httpd` binary (and, later, by
-//! its master process).
+//! `httpd` as a library: the server's modules, used by the `httpd` binary.
 //!
-//! The modules follow nginx's `src/http`:
+//! The modules are in layers, each using only the layers below it (a `use` of a higher layer
+//! is a mistake):
+//!
+//! ```text
+//! process ──> config ──> conn ──> files ──> http
+//!    │                    │ │                ^
+//!    │                    │ └──> log ────────┤
+//!    └────────────────────┴────> net         │
+//!                                  chroot <── log, process
+//! ```
 //!
 //! | module | what it is |
 //! |---|---|
-//! | [`config`] | the config file (`key value;` lines) and how flags override it |
-//! | [`parse`] | the request-head parser (pure, never panics, fuzzed by its tests) |
-//! | [`chunked`] | skipping a chunked request body (strict, bounded) |
-//! | [`request`] | what a head means: method, body framing, keep-alive, smuggling checks |
-//! | [`path`] | percent-decoding and dot-segment removal of the target's path |
-//! | [`docroot`] | the document root: files opened with openat2 beneath it |
-//! | [`static_file`] | the answer from the document root: 301/403/404, conditionals, ranges |
-//! | [`reply`] | an answer: the response head and the body (a page, or a file to send) |
-//! | [`file_cache`] | a worker's open files, checked by one `statx` per request |
-//! | [`conditional`] | ETag, Last-Modified, If-None-Match, If-Modified-Since, If-Range |
-//! | [`range`] | the single-range `Range` header |
-//! | [`mime`] | `Content-Type` by extension |
-//! | [`response`] | the status line and headers |
-//! | [`status`] | status codes, reasons and error pages |
-//! | [`date`] | HTTP dates and the log's timestamps |
-//! | [`log`] | the access log (Combined Log Format) |
-//! | [`logfile`] | a log file reopened on SIGUSR1 without losing or tearing lines |
-//! | [`errlog`] | the error log |
-//! | [`signals`] | SIGTERM/INT, SIGQUIT, SIGHUP, SIGUSR1 as commands for the main thread |
-//! | [`master`] | the master process: forks, restarts and signals worker processes |
-//! | [`conn`] | one connection: pipelining, keep-alive, sendfile, lingering close, deadlines |
-//! | [`worker`] | one thread's epoll loop over its listeners and connections |
-//! | [`generation`] | a set of worker threads, and the listening sockets they share out |
-//! | [`net`] | socket calls std lacks (SO_REUSEPORT, TCP_DEFER_ACCEPT, TCP_QUICKACK, accept4, MSG_MORE, sendfile) |
-//! | [`congestion`] | the listeners' TCP congestion control: no pacing across loopback |
-//! | [`chroot`] | the chroot entered, and paths as seen from inside it |
-//! | [`privileges`] | chroot, setgroups/setgid/setuid, no way back to root |
-//! | [`server`] | start-up: options, listeners, signals, threads |
+//! | [`http`] | the protocol without I/O: [`parse`](http::parse) (the request-head parser, pure, fuzzed by its tests), [`request`](http::request) (method, body framing, keep-alive, smuggling checks), [`response`](http::response) (the status line and headers), [`status`](http::status), [`date`](http::date), [`range`](http::range), [`conditional`](http::conditional) (ETag, Last-Modified, If-*), [`chunked`](http::chunked) (skipping a chunked body), [`mime`](http::mime), [`path`](http::path) (percent-decoding, dot segments) |
+//! | [`files`] | the document root ([`docroot`](files::docroot): openat2 beneath it), a worker's open files ([`file_cache`](files::file_cache): one `statx` per request), the answer from them ([`static_file`](files::static_file): 301/403/404, conditionals, ranges) and what it is ([`reply`](files::reply): head and body) |
+//! | [`conn`] | one connection ([`connection`](conn::connection): pipelining, keep-alive, sendfile, lingering close, deadlines) and what it needs from its worker ([`ctx`](conn::ctx)) |
+//! | [`net`] | socket calls std lacks ([`socket`](net::socket): SO_REUSEPORT, TCP_DEFER_ACCEPT, TCP_QUICKACK, accept4, MSG_MORE, sendfile) and the listeners' congestion control ([`congestion`](net::congestion)) |
+//! | [`log`] | the access log ([`access`](log::access), Combined Log Format), the error log ([`errlog`](log::errlog)), files reopened without losing or tearing lines ([`logfile`](log::logfile)) |
+//! | [`config`] | the config file (`key value;` lines), how flags override it, and the [`Options`](config::Options) it yields |
+//! | [`process`] | start-up and the main thread ([`server`](process::server)), how it steers the workers ([`control`](process::control)), sets of worker threads and their listeners ([`generation`](process::generation)), one thread's epoll loop ([`worker`](process::worker)), worker processes ([`master`](process::master)), operator signals ([`signals`](process::signals)), chroot/setgroups/setgid/setuid ([`privileges`](process::privileges)) |
+//! | [`chroot`] | the chroot entered, and paths as seen from inside it (a leaf, for the logs and the processes) |
 
 pub mod chroot;
-pub mod chunked;
-pub mod conditional;
 pub mod config;
-pub mod congestion;
 pub mod conn;
-pub mod control;
-pub mod ctx;
-pub mod date;
-pub mod docroot;
-pub mod errlog;
-pub mod file_cache;
-pub mod generation;
+pub mod files;
+pub mod http;
 pub mod log;
-pub mod logfile;
-pub mod master;
-pub mod mime;
 pub mod net;
-pub mod parse;
-pub mod path;
-pub mod privileges;
-pub mod range;
-pub mod reply;
-pub mod request;
-pub mod response;
-pub mod server;
-pub mod signals;
-pub mod static_file;
-pub mod status;
-pub mod worker;
+pub mod process;

@@ -12,8 +12,8 @@
 
 use clap::Parser;
 use httpd::config::{self, LogDest, Settings};
-use httpd::congestion::Congestion;
-use httpd::server;
+use httpd::net::congestion::Congestion;
+use httpd::process::server;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -167,7 +167,7 @@ fn main() {
     let reload: Option<&server::Reload<'_>> = cli.config.is_some().then_some(&reload as _);
     let result = match opts.processes {
         0 => server::run(opts, reload),
-        n => httpd::master::run(opts, n, reload),
+        n => httpd::process::master::run(opts, n, reload),
     };
     if let Err(e) = result {
         eprintln!("httpd: {e}");

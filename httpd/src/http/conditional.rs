@@ -5,9 +5,9 @@
 //! The entity tag is nginx's: `"<mtime in hex>-<size in hex>"`, strong, so a browser that
 //! switches between nginx and httpd on the same files keeps its cache.
 
-use crate::date::parse_http_date;
-use crate::parse::trim_ows;
-use crate::status::Status;
+use crate::http::date::parse_http_date;
+use crate::http::parse::trim_ows;
+use crate::http::status::Status;
 
 /// The precondition headers of a GET or HEAD request, raw.
 #[derive(Debug, Clone, Copy, Default)]

@@ -10,9 +10,10 @@
 //!    `403` (nginx says `400`; the issue asks for 403 or 404).
 //!
 //! The result always starts with `/` and contains no `.`/`..` segments, no empty segments,
-//! no NUL. Symlinks are the file opener's business ([`crate::static_file`]).
+//! no NUL. Symlinks are the business of whoever opens the file (the document root, which
+//! never leaves the root).
 
-use crate::status::Status;
+use crate::http::status::Status;
 
 /// A request path, decoded and normalised.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,12 +14,12 @@
 //! | a method other than GET and HEAD (after the body is framed) | 405 |
 //!
 //! Bodies are skipped (a `Content-Length` count, or a chunked body walked by
-//! [`crate::chunked`]) and the connection kept, except after a body announced with
+//! [`crate::http::chunked`]) and the connection kept, except after a body announced with
 //! `Expect: 100-continue`: we answer without sending `100 Continue`, so the client may never
 //! send it, and its next request must not be mistaken for the body.
 
-use crate::parse::{Head, Version};
-use crate::status::Status;
+use crate::http::parse::{Head, Version};
+use crate::http::status::Status;
 
 /// The methods served; every other well-formed method gets `405`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +35,7 @@ pub enum BodyFraming {
     None,
     /// This many bytes follow the head.
     Length(u64),
-    /// A chunked body follows; it is skipped with [`crate::chunked`].
+    /// A chunked body follows; it is skipped with [`crate::http::chunked`].
     Chunked,
 }
 
@@ -69,7 +69,7 @@ fn valid_host(host: &[u8]) -> bool {
 /// the status allows keep-alive).
 pub fn interpret(head: Head<'_>) -> Result<Request<'_>, Status> {
     let version = head.version.ok_or(Status::BadRequest)?;
-    let target_host = crate::path::absolute_form_host(head.target);
+    let target_host = crate::http::path::absolute_form_host(head.target);
     if version.at_least_11() && head.host.is_none() {
         // RFC 9112 §3.2: a 1.1 request without Host is 400, whatever the target's form.
         return Err(Status::BadRequest);
@@ -107,7 +107,7 @@ pub fn interpret(head: Head<'_>) -> Result<Request<'_>, Status> {
     } else {
         head.connection.keep_alive && !head.connection.close
     };
-    let (raw_path, query) = crate::path::split_target(head.target);
+    let (raw_path, query) = crate::http::path::split_target(head.target);
     Ok(Request {
         method,
         version,
@@ -122,7 +122,7 @@ pub fn interpret(head: Head<'_>) -> Result<Request<'_>, Status> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::{parse, Limits, Parsed};
+    use crate::http::parse::{parse, Limits, Parsed};
 
     fn req(s: &[u8]) -> Result<Request<'_>, Status> {
         match parse(s, &Limits::default())? {

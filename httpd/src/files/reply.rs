@@ -2,8 +2,8 @@
 //! which the connection sends (small bodies copied after the head, larger ones with
 //! `sendfile`; see [`SMALL_BODY`]).
 
-use crate::response::Head;
-use crate::status::Status;
+use crate::http::response::Head;
+use crate::http::status::Status;
 use std::fs::File;
 use std::sync::Arc;
 

@@ -5,7 +5,7 @@
 //! `send` with `MSG_NOSIGNAL`/`MSG_MORE`, `sendfile`, `shutdown` of the write side, and
 //! the peer's receive window from `TCP_INFO`.
 
-use crate::congestion::Congestion;
+use crate::net::congestion::Congestion;
 use netcore::sys::cvt;
 use std::fs::File;
 use std::io;
@@ -20,7 +20,7 @@ pub const BACKLOG: i32 = 4096;
 /// server's: `tcp_congestion default`, `defer_accept on`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListenerSetup {
-    /// The congestion control the accepted connections inherit (`congestion.rs`).
+    /// The congestion control the accepted connections inherit ([`crate::net::congestion`]).
     pub congestion: Congestion,
     /// `defer_accept`: see [`set_defer_accept`].
     pub defer_accept: bool,
@@ -113,7 +113,7 @@ pub fn bind_reuseport(addr: SocketAddr, setup: &ListenerSetup) -> io::Result<Tcp
             len,
         )
     })?;
-    crate::congestion::apply(fd.as_raw_fd(), addr, &setup.congestion)?;
+    crate::net::congestion::apply(fd.as_raw_fd(), addr, &setup.congestion)?;
     let listener = TcpListener::from(fd);
     if setup.defer_accept {
         set_defer_accept(&listener, true)?;
@@ -136,7 +136,7 @@ pub fn bind_reuseport(addr: SocketAddr, setup: &ListenerSetup) -> io::Result<Tcp
 /// request), as HAProxy does on its HTTP listeners. The price is for a client whose
 /// request arrives in pieces and whose Nagle algorithm holds the next piece until the
 /// first is acknowledged: the connection turns quick-ack back on when it waits for the
-/// rest of a request ([`crate::conn`]), which also sends the pending ACK at once.
+/// rest of a request (the connection layer does), which also sends the pending ACK at once.
 pub fn set_quickack(fd: i32, on: bool) -> io::Result<()> {
     set_int_option(fd, libc::IPPROTO_TCP, libc::TCP_QUICKACK, i32::from(on))
 }

@@ -20,12 +20,12 @@ pub enum RangeDecision {
 }
 
 fn number(s: &[u8]) -> Option<u64> {
-    crate::parse::parse_decimal(crate::parse::trim_ows(s))
+    crate::http::parse::parse_decimal(crate::http::parse::trim_ows(s))
 }
 
 /// Decides what `range` (the header's value) asks of a file of `len` bytes.
 pub fn decide(range: &[u8], len: u64) -> RangeDecision {
-    let range = crate::parse::trim_ows(range);
+    let range = crate::http::parse::trim_ows(range);
     let Some(spec) = range
         .get(..6)
         .filter(|unit| unit.eq_ignore_ascii_case(b"bytes="))
@@ -40,8 +40,8 @@ pub fn decide(range: &[u8], len: u64) -> RangeDecision {
         return RangeDecision::Full;
     };
     let (first, last) = (
-        crate::parse::trim_ows(&spec[..dash]),
-        crate::parse::trim_ows(&spec[dash + 1..]),
+        crate::http::parse::trim_ows(&spec[..dash]),
+        crate::http::parse::trim_ows(&spec[dash + 1..]),
     );
     match (first.is_empty(), last.is_empty()) {
         (true, true) => RangeDecision::Full,

@@ -22,11 +22,11 @@
 //! - the headers the server acts on are picked out while parsing: duplicate `Host`,
 //!   `Content-Length` or `Transfer-Encoding` are `400`, and so is a `Content-Length` that is
 //!   not a plain decimal number. Whether the combination makes sense (both `Content-Length`
-//!   and `Transfer-Encoding`, `Host` missing in 1.1...) is [`crate::request`]'s job.
+//!   and `Transfer-Encoding`, `Host` missing in 1.1...) is [`crate::http::request`]'s job.
 //!
 //! Leading empty lines before the request line are skipped, as RFC 9112 §2.2 allows.
 
-use crate::status::Status;
+use crate::http::status::Status;
 
 /// Size limits of a request head (nginx: `large_client_header_buffers 4 8k`).
 #[derive(Debug, Clone, Copy)]

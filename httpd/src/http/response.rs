@@ -5,9 +5,9 @@
 //! also to HTTP/1.0 clients, as nginx does. `Connection` is always explicit: `keep-alive`
 //! when the connection stays open, `close` whenever the server will close it.
 
-use crate::conditional::Validators;
-use crate::date::http_date;
-use crate::status::Status;
+use crate::http::conditional::Validators;
+use crate::http::date::http_date;
+use crate::http::status::Status;
 use std::io::Write;
 
 /// The `Server` header's value.

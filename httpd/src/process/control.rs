@@ -1,7 +1,7 @@
 //! How the main thread steers a generation of worker threads: a state (run, graceful stop,
 //! stop), the current [`Shared`] settings, and a waker per worker.
 
-use crate::ctx::Shared;
+use crate::conn::ctx::Shared;
 use netcore::signal::Waker;
 use std::io;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};

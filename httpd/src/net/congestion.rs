@@ -210,14 +210,14 @@ mod tests {
 
     /// A listener with `setting`, and the algorithm of a connection it accepted.
     fn accepted_with(setting: &Congestion) -> io::Result<String> {
-        let setup = crate::net::ListenerSetup {
+        let setup = crate::net::socket::ListenerSetup {
             congestion: setting.clone(),
             // The client below sends nothing: accept it at once.
             defer_accept: false,
         };
-        let listener = crate::net::bind_reuseport("127.0.0.1:0".parse().unwrap(), &setup)?;
+        let listener = crate::net::socket::bind_reuseport("127.0.0.1:0".parse().unwrap(), &setup)?;
         let _client = TcpStream::connect(listener.local_addr()?)?;
-        let (conn, _) = crate::net::accept_waiting(std::slice::from_ref(&listener))?;
+        let (conn, _) = crate::net::socket::accept_waiting(std::slice::from_ref(&listener))?;
         get(conn.as_raw_fd())
     }
 

@@ -6,14 +6,14 @@
 //! symlink leaves it), through the worker's [`FileCache`], which keeps what this path opened
 //! and checks it with one `statx` per request.
 
-use crate::conditional::{Preconditions, Validators};
-use crate::docroot::DocRoot;
-use crate::file_cache::{FileCache, Opened};
-use crate::range::{self, RangeDecision};
-use crate::reply::{Body, Reply};
-use crate::request::{Method, Request};
-use crate::response::Head;
-use crate::status::Status;
+use crate::files::docroot::DocRoot;
+use crate::files::file_cache::{FileCache, Opened};
+use crate::files::reply::{Body, Reply};
+use crate::http::conditional::{Preconditions, Validators};
+use crate::http::range::{self, RangeDecision};
+use crate::http::request::{Method, Request};
+use crate::http::response::Head;
+use crate::http::status::Status;
 use std::io;
 use std::time::Instant;
 
@@ -43,7 +43,7 @@ pub fn serve(root: &DocRoot, files: &mut FileCache, now: Instant, req: &Request<
     if req.method == Method::Other {
         return Reply::page(Status::MethodNotAllowed);
     }
-    let clean = match crate::path::clean(req.raw_path) {
+    let clean = match crate::http::path::clean(req.raw_path) {
         Ok(c) => c,
         Err(status) => return Reply::page(status),
     };
@@ -76,7 +76,7 @@ pub fn serve(root: &DocRoot, files: &mut FileCache, now: Instant, req: &Request<
     } else {
         (opened, rel)
     };
-    file_reply(req, opened, crate::mime::content_type(name))
+    file_reply(req, opened, crate::http::mime::content_type(name))
 }
 
 fn file_reply(req: &Request<'_>, opened: Opened, content_type: &'static str) -> Reply {

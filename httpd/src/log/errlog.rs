@@ -9,7 +9,7 @@
 //!
 //! It goes to stderr until [`set`] names a file; SIGUSR1 [`reopen`]s it with the access log.
 
-use crate::logfile::LogFile;
+use crate::log::logfile::LogFile;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -56,7 +56,7 @@ pub fn log(level: Level, msg: std::fmt::Arguments<'_>) {
     let _ = writeln!(
         line,
         "[{}] [{}] {}: {msg}",
-        crate::date::log_date(crate::date::unix_now()),
+        crate::http::date::log_date(crate::http::date::unix_now()),
         level.name(),
         std::process::id()
     );
@@ -72,17 +72,17 @@ pub fn log(level: Level, msg: std::fmt::Arguments<'_>) {
 /// `error!("...", args)`: a line at level error.
 #[macro_export]
 macro_rules! error {
-    ($($t:tt)*) => { $crate::errlog::log($crate::errlog::Level::Error, format_args!($($t)*)) };
+    ($($t:tt)*) => { $crate::log::errlog::log($crate::log::errlog::Level::Error, format_args!($($t)*)) };
 }
 
 /// `warn!("...", args)`: a line at level warn.
 #[macro_export]
 macro_rules! warn {
-    ($($t:tt)*) => { $crate::errlog::log($crate::errlog::Level::Warn, format_args!($($t)*)) };
+    ($($t:tt)*) => { $crate::log::errlog::log($crate::log::errlog::Level::Warn, format_args!($($t)*)) };
 }
 
 /// `notice!("...", args)`: a line at level notice.
 #[macro_export]
 macro_rules! notice {
-    ($($t:tt)*) => { $crate::errlog::log($crate::errlog::Level::Notice, format_args!($($t)*)) };
+    ($($t:tt)*) => { $crate::log::errlog::log($crate::log::errlog::Level::Notice, format_args!($($t)*)) };
 }

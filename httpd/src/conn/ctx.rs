@@ -2,12 +2,12 @@
 //! worker shares ([`Shared`], swapped by a reload), the clock, the access log, the worker's
 //! file cache and reusable buffers, and the turn's counters.
 
-use crate::date::Clock;
-use crate::docroot::DocRoot;
-use crate::file_cache::FileCache;
-use crate::log::AccessLog;
-use crate::logfile::LogFile;
-use crate::parse::Limits;
+use crate::files::docroot::DocRoot;
+use crate::files::file_cache::FileCache;
+use crate::http::date::Clock;
+use crate::http::parse::Limits;
+use crate::log::access::AccessLog;
+use crate::log::logfile::LogFile;
 use devstats::Counters;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -19,11 +19,11 @@
 //! every thread of every worker (so a retiring worker loses no queued connection); a worker
 //! gets `PR_SET_PDEATHSIG`, so it never outlives a killed master.
 
-use crate::generation::kept_sockets;
-use crate::net::ListenerSetup;
 use crate::config::Options;
-use crate::server::{self, Reload};
-use crate::signals::{Command, Signals};
+use crate::net::socket::ListenerSetup;
+use crate::process::generation::kept_sockets;
+use crate::process::server::{self, Reload};
+use crate::process::signals::{Command, Signals};
 use crate::{error, notice, warn};
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -43,11 +43,11 @@ struct Child {
 /// Forks one worker process serving `opts` on `listeners`.
 fn spawn(opts: &Options, listeners: &[TcpListener]) -> io::Result<Child> {
     let _ = io::stdout().flush();
-    crate::signals::block(true);
+    crate::process::signals::block(true);
     // SAFETY: the master is single-threaded, so the child may run ordinary code.
     let pid = unsafe { libc::fork() };
     if pid != 0 {
-        crate::signals::block(false);
+        crate::process::signals::block(false);
     }
     if pid < 0 {
         return Err(io::Error::last_os_error());
@@ -112,7 +112,7 @@ fn bind_all(addrs: &[SocketAddr], setup: &ListenerSetup) -> io::Result<Vec<TcpLi
 }
 
 fn bind(addr: SocketAddr, setup: &ListenerSetup) -> io::Result<TcpListener> {
-    crate::net::bind_reuseport(addr, setup)
+    crate::net::socket::bind_reuseport(addr, setup)
         .map_err(|e| io::Error::new(e.kind(), format!("listen on {addr}: {e}")))
 }
 
@@ -145,14 +145,14 @@ pub fn run(opts: Options, processes: usize, reload: Option<&Reload<'_>>) -> io::
     server::check(&opts)?;
     let error_log = match &opts.error_log {
         Some(p) => Some(
-            crate::logfile::LogFile::open(p)
+            crate::log::logfile::LogFile::open(p)
                 .map_err(|e| io::Error::new(e.kind(), format!("error log {}: {e}", p.display())))?,
         ),
         None => None,
     };
     let mut listeners = bind_all(&opts.listen, &opts.listener_setup)?;
     let signals = Signals::install()?;
-    crate::errlog::set(error_log);
+    crate::log::errlog::set(error_log);
     server::print_listening(listeners.iter().map(TcpListener::local_addr))?;
     notice!(
         "master process {} with {processes} worker process(es)",
@@ -228,7 +228,7 @@ pub fn run(opts: Options, processes: usize, reload: Option<&Reload<'_>>) -> io::
                 }
                 Command::Graceful => {}
                 Command::Reopen => {
-                    if let Err(e) = crate::errlog::reopen() {
+                    if let Err(e) = crate::log::errlog::reopen() {
                         error!("reopening the error log: {e}");
                     }
                     notice!("reopened the logs (SIGUSR1), telling the workers");
@@ -262,7 +262,7 @@ pub fn run(opts: Options, processes: usize, reload: Option<&Reload<'_>>) -> io::
                         let on = new.listener_setup.defer_accept;
                         if let Err(e) = listeners
                             .iter()
-                            .try_for_each(|l| crate::net::set_defer_accept(l, on))
+                            .try_for_each(|l| crate::net::socket::set_defer_accept(l, on))
                         {
                             error!("reload: defer_accept: {e}");
                         }
@@ -302,14 +302,14 @@ fn rotate_by_size(opts: &Options, workers: &[Child]) {
     for path in opts.access_log.iter().chain(opts.error_log.iter()) {
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         if size >= opts.log_max_size {
-            match crate::logfile::shift_files(path, opts.log_keep) {
+            match crate::log::logfile::shift_files(path, opts.log_keep) {
                 Ok(()) => rotated = true,
                 Err(e) => error!("rotating {}: {e}", path.display()),
             }
         }
     }
     if rotated {
-        if let Err(e) = crate::errlog::reopen() {
+        if let Err(e) = crate::log::errlog::reopen() {
             error!("reopening the error log: {e}");
         }
         kill_all(workers, libc::SIGUSR1);

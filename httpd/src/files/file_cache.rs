@@ -20,7 +20,7 @@
 //! the same clock tick as our read would leave the timestamps unchanged (the "racily clean"
 //! problem of git's index), so a file still being written is read from disk every time.
 
-use crate::docroot::DocRoot;
+use crate::files::docroot::DocRoot;
 use std::collections::HashMap;
 use std::ffi::CString;
 use std::fs::File;
@@ -36,7 +36,7 @@ const MAX_ENTRIES: usize = 256;
 /// Most bytes kept in memory per worker.
 const MAX_BYTES: usize = 1 << 20;
 /// Files up to this size have their bytes kept (the size sent with the head, copied).
-const SMALL_FILE: u64 = crate::reply::SMALL_BODY;
+const SMALL_FILE: u64 = crate::files::reply::SMALL_BODY;
 /// An entry not used for this long is dropped (and its descriptor closed) at the next sweep.
 const IDLE: Duration = Duration::from_secs(10);
 /// A file changed less than this long ago is not kept in memory.

@@ -16,10 +16,10 @@
 //! kernel admits a socket to a `SO_REUSEPORT` group only from the same user, which the
 //! server no longer is once it dropped root.
 
-use crate::net::ListenerSetup;
-use crate::control::{Control, STOP};
-use crate::ctx::Shared;
-use crate::worker::Worker;
+use crate::conn::ctx::Shared;
+use crate::net::socket::ListenerSetup;
+use crate::process::control::{Control, STOP};
+use crate::process::worker::Worker;
 use std::io;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -37,7 +37,7 @@ pub struct ListenGroup {
 impl ListenGroup {
     /// Binds `count` sockets on `addr` (the first picks the port if it is 0).
     pub fn bind(addr: SocketAddr, count: usize, setup: &ListenerSetup) -> io::Result<ListenGroup> {
-        let sockets = crate::net::bind_group(addr, count.max(1), setup)
+        let sockets = crate::net::socket::bind_group(addr, count.max(1), setup)
             .map_err(|e| io::Error::new(e.kind(), format!("listen on {addr}: {e}")))?;
         Ok(ListenGroup {
             configured: addr,
@@ -49,7 +49,7 @@ impl ListenGroup {
     pub fn set_defer_accept(&self, on: bool) -> io::Result<()> {
         self.sockets
             .iter()
-            .try_for_each(|s| crate::net::set_defer_accept(s, on))
+            .try_for_each(|s| crate::net::socket::set_defer_accept(s, on))
     }
 
     /// The address the sockets are bound to (the port chosen for port 0).

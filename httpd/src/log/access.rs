@@ -14,7 +14,7 @@
 //! [`LogFile`]: after a reopen (SIGUSR1) or a reload naming another path, the next flush
 //! goes to the new file.
 
-use crate::logfile::LogFile;
+use crate::log::logfile::LogFile;
 use std::fs::File;
 use std::io::Write;
 use std::net::IpAddr;

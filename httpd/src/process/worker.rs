@@ -8,23 +8,24 @@
 //! counters, and twice a second close connections past their deadline.
 //!
 //! The main thread steers it through [`Control`] and the worker's own [`Waker`]: on a wake
-//! the worker drains it and looks at the control. A new [`Shared`] (SIGHUP) is taken for the
-//! next requests (bodies being sent carry on from their open files). `STOP` (SIGTERM,
-//! SIGINT) closes every connection and returns. `GRACEFUL` (SIGQUIT) closes the listeners
-//! and idle connections, lets the others finish their response (which then closes, no
-//! keep-alive), and returns when none is left or at `shutdown_timeout`.
+//! the worker drains it and looks at the control. A new [`Shared`](crate::conn::ctx::Shared)
+//! (SIGHUP) is taken for the next requests (bodies being sent carry on from their open
+//! files). `STOP` (SIGTERM, SIGINT) closes every connection and returns. `GRACEFUL`
+//! (SIGQUIT) closes the listeners and idle connections, lets the others finish their
+//! response (which then closes, no keep-alive), and returns when none is left or at
+//! `shutdown_timeout`.
 //!
 //! It uses netcore's epoll backend, waker and signal forwarding, but not its `EventLoop`:
 //! that loop copies every outbound byte into a per-connection queue, while a file server
 //! must hand bodies to `sendfile`, answer pipelined requests one at a time behind a blocked
 //! body, and give each connection its own deadline (header, keep-alive, send, linger).
 
-use crate::conn::{Conn, Next};
-use crate::control::{Control, GRACEFUL, STOP};
-use crate::ctx::{Ctx, TurnStats};
-use crate::date::Clock;
-use crate::file_cache::FileCache;
-use crate::log::AccessLog;
+use crate::conn::connection::{Conn, Next};
+use crate::conn::ctx::{Ctx, TurnStats};
+use crate::files::file_cache::FileCache;
+use crate::http::date::Clock;
+use crate::log::access::AccessLog;
+use crate::process::control::{Control, GRACEFUL, STOP};
 use netcore::backend::Epoll;
 use netcore::signal::Waker;
 use netcore::slab::Slab;
@@ -215,17 +216,17 @@ impl Worker {
             return;
         }
         for _ in 0..ACCEPT_BATCH {
-            match crate::net::accept(&self.listeners[which]) {
+            match crate::net::socket::accept(&self.listeners[which]) {
                 Ok((stream, peer)) => {
                     if self.conns.len() >= self.max_connections {
                         // Over the limit: a best-effort 503 and close.
                         self.ctx.stats.errors += 1;
-                        let page = crate::status::Status::ServiceUnavailable.page();
+                        let page = crate::http::status::Status::ServiceUnavailable.page();
                         let msg = format!(
                             "HTTP/1.1 503 Service Unavailable\r\nServer: httpd\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
                             page.len()
                         );
-                        let _ = crate::net::send(&stream, msg.as_bytes(), false);
+                        let _ = crate::net::socket::send(&stream, msg.as_bytes(), false);
                         continue;
                     }
                     let conn = Conn::new(stream, peer, self.ctx.now, &self.ctx);
@@ -246,7 +247,7 @@ impl Worker {
                     self.ctx.stats.errors += 1;
                     self.ctx.files.clear();
                     self.reserve_fd = None;
-                    let _ = crate::net::accept(&self.listeners[which]);
+                    let _ = crate::net::socket::accept(&self.listeners[which]);
                     self.reserve_fd = File::open("/dev/null").ok();
                     return;
                 }

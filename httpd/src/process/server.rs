@@ -1,6 +1,6 @@
 //! Starting and steering the server: the document root, the logs, the statistics reporter,
 //! the listeners (one per worker and address, `SO_REUSEPORT`), the worker threads, and then
-//! the main thread's loop over the operator's signals ([`crate::signals`]).
+//! the main thread's loop over the operator's signals ([`crate::process::signals`]).
 //!
 //! [`Options`] is everything the server needs to run; the command line fills it from the
 //! config file and the flags. The workers see the settings through [`Control`]: a reload
@@ -8,12 +8,12 @@
 //! state and wakes them.
 
 use crate::config::Options;
-use crate::control::{Control, GRACEFUL, RUN, STOP};
-use crate::ctx::Shared;
-use crate::docroot::DocRoot;
-use crate::generation::{kept_sockets, Generation, ListenGroup};
-use crate::logfile::LogFile;
-use crate::signals::{Command, Signals};
+use crate::conn::ctx::Shared;
+use crate::files::docroot::DocRoot;
+use crate::log::logfile::LogFile;
+use crate::process::control::{Control, GRACEFUL, RUN, STOP};
+use crate::process::generation::{kept_sockets, Generation, ListenGroup};
+use crate::process::signals::{Command, Signals};
 use crate::{error, notice, warn};
 use devstats::{Counters, Reporter};
 use std::io::{self, Write};
@@ -47,11 +47,11 @@ pub fn check(opts: &Options) -> io::Result<()> {
     DocRoot::open(&opts.root).map_err(|e| with_context(e, "document root", &opts.root))?;
     open_log(&opts.access_log, None, "access log")?;
     open_log(&opts.error_log, None, "error log")?;
-    crate::congestion::check(&opts.listener_setup.congestion)?;
-    let ids = crate::privileges::resolve(opts.user.as_deref(), opts.group.as_deref())?;
+    crate::net::congestion::check(&opts.listener_setup.congestion)?;
+    let ids = crate::process::privileges::resolve(opts.user.as_deref(), opts.group.as_deref())?;
     if let Some(dir) = &opts.chroot {
         for (what, p) in control_paths(opts) {
-            crate::privileges::check_under(dir, &p, what)?;
+            crate::process::privileges::check_under(dir, &p, what)?;
         }
     }
     check_not_root(opts, ids)
@@ -60,9 +60,12 @@ pub fn check(opts: &Options) -> io::Result<()> {
 /// Refuses to serve as root unless `allow_root` says so: started as root, the server must be
 /// given a `user` other than root to become once bound (nginx falls back to `nobody`;
 /// Apache refuses `User root` outright; we refuse and say how to proceed).
-/// `ids`: `user` and `group` resolved ([`crate::privileges::resolve`]).
-pub fn check_not_root(opts: &Options, ids: Option<crate::privileges::Ids>) -> io::Result<()> {
-    if opts.allow_root || !crate::privileges::is_root() {
+/// `ids`: `user` and `group` resolved ([`crate::process::privileges::resolve`]).
+pub fn check_not_root(
+    opts: &Options,
+    ids: Option<crate::process::privileges::Ids>,
+) -> io::Result<()> {
+    if opts.allow_root || !crate::process::privileges::is_root() {
         return Ok(());
     }
     if ids.is_some_and(|ids| ids.uid != 0) {
@@ -111,11 +114,11 @@ fn control_paths(opts: &Options) -> Vec<(&'static str, PathBuf)> {
 /// Everything is bound and open: chroot and drop to the configured user and group. Serving
 /// as root was allowed by [`check_not_root`] before anything was bound.
 fn become_configured_user(opts: &Options, paths: &[(&'static str, PathBuf)]) -> io::Result<()> {
-    let root = crate::privileges::is_root();
-    let ids = crate::privileges::resolve(opts.user.as_deref(), opts.group.as_deref())?;
+    let root = crate::process::privileges::is_root();
+    let ids = crate::process::privileges::resolve(opts.user.as_deref(), opts.group.as_deref())?;
     if let Some(dir) = &opts.chroot {
         for (what, p) in paths {
-            crate::privileges::check_under(dir, p, what)?;
+            crate::process::privileges::check_under(dir, p, what)?;
         }
     }
     let ids = match ids {
@@ -125,7 +128,7 @@ fn become_configured_user(opts: &Options, paths: &[(&'static str, PathBuf)]) -> 
         }
         other => other,
     };
-    crate::privileges::drop_privileges(opts.chroot.as_deref(), ids)?;
+    crate::process::privileges::drop_privileges(opts.chroot.as_deref(), ids)?;
     if let Some(ids) = ids {
         notice!(
             "running as uid {} gid {}{}",
@@ -136,7 +139,7 @@ fn become_configured_user(opts: &Options, paths: &[(&'static str, PathBuf)]) -> 
                 None => String::new(),
             }
         );
-    } else if crate::privileges::is_root() {
+    } else if crate::process::privileges::is_root() {
         warn!("serving as root (allow_root): set `user` to drop privileges");
     }
     Ok(())
@@ -152,7 +155,7 @@ pub type Reload<'a> = dyn Fn() -> Result<Options, String> + 'a;
 pub fn run(opts: Options, reload: Option<&Reload<'_>>) -> io::Result<()> {
     check_not_root(
         &opts,
-        crate::privileges::resolve(opts.user.as_deref(), opts.group.as_deref())?,
+        crate::process::privileges::resolve(opts.user.as_deref(), opts.group.as_deref())?,
     )?;
     let threads = opts.threads.max(1);
     let groups = opts
@@ -204,7 +207,7 @@ fn serve(
     let error_log = open_log(&opts.error_log, None, "error log")?;
     let shared = make_shared(&opts, threads, &counters, None)?;
     let signals = Signals::install()?;
-    crate::errlog::set(error_log);
+    crate::log::errlog::set(error_log);
     // Opened before the chroot and the drop to `user`, which could make it unreachable.
     let device = devstats::Device::open(devstats::DEVICE_PATH);
     become_configured_user(&opts, &control_paths(&opts))?;
@@ -264,7 +267,7 @@ fn serve(
                 }
                 Command::Reopen => {
                     reopen_access_logs(std::iter::once(&current).chain(&retiring));
-                    if let Err(e) = crate::errlog::reopen() {
+                    if let Err(e) = crate::log::errlog::reopen() {
                         error!("reopening the error log: {e}");
                     }
                     notice!("reopened the logs (SIGUSR1)");
@@ -320,7 +323,7 @@ fn reopen_access_logs<'a>(generations: impl Iterator<Item = &'a Generation>) {
 /// `max` by what is written meanwhile).
 fn rotate_by_size(control: &Control, max: u64, keep: usize) {
     let access = control.shared().access_log.clone();
-    for log in access.iter().chain(crate::errlog::current().iter()) {
+    for log in access.iter().chain(crate::log::errlog::current().iter()) {
         if log.size() >= max {
             if let Err(e) = log.rotate(keep) {
                 error!("rotating {}: {e}", log.path().display());
@@ -387,7 +390,7 @@ fn apply_reload(
             return None;
         }
     };
-    let old_error = crate::errlog::current();
+    let old_error = crate::log::errlog::current();
     let error_log = match open_log(&new.error_log, old_error.as_ref(), "error log") {
         Ok(l) => l,
         Err(e) => {
@@ -449,7 +452,7 @@ fn apply_reload(
             error!("reload: defer_accept: {e}");
         }
     }
-    crate::errlog::set(error_log);
+    crate::log::errlog::set(error_log);
     notice!("configuration reloaded: serving {}", new.root.display());
     Some(Reloaded {
         opts: new,

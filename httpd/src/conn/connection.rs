@@ -25,15 +25,15 @@
 //! keep-alive connection lasts `keepalive`; a blocked send gets `send` of no progress; a
 //! lingering close lasts `linger`.
 
-use crate::chunked::ChunkedSkipper;
-use crate::log::{Entry, PendingLine};
-use crate::parse::{self, Parsed};
-use crate::request::{self, BodyFraming, Method};
-use crate::response;
-use crate::reply::{Body, Reply, SMALL_BODY};
-use crate::static_file;
-use crate::status::Status;
-use crate::ctx::Ctx;
+use crate::conn::ctx::Ctx;
+use crate::files::reply::{Body, Reply, SMALL_BODY};
+use crate::files::static_file;
+use crate::http::chunked::ChunkedSkipper;
+use crate::http::parse::{self, Parsed};
+use crate::http::request::{self, BodyFraming, Method};
+use crate::http::response;
+use crate::http::status::Status;
+use crate::log::access::{Entry, PendingLine};
 use netcore::{Event, Interest};
 use std::fs::File;
 use std::io::{self, Read};
@@ -196,7 +196,7 @@ impl Conn {
         response::write_head(&mut out, &head, ctx.clock.http(), false);
         let page = Status::RequestTimeout.page();
         out.extend_from_slice(page.as_bytes());
-        if let Ok(n) = crate::net::send(&self.stream, &out, false) {
+        if let Ok(n) = crate::net::socket::send(&self.stream, &out, false) {
             ctx.stats.bytes_out += n as u64;
         }
         if ctx.log.enabled() {
@@ -302,7 +302,7 @@ impl Conn {
                 self.nodelay = true;
             }
             let more = self.more_follows(ctx.out.len());
-            match crate::net::send(&self.stream, &ctx.out, more) {
+            match crate::net::socket::send(&self.stream, &ctx.out, more) {
                 Ok(n) => {
                     ctx.stats.bytes_out += n as u64;
                     if n < ctx.out.len() {
@@ -354,11 +354,11 @@ impl Conn {
 
     /// The rest of a request (head or body) is awaited: acknowledge what came at once. The
     /// listener delays acknowledgements so that they ride on responses
-    /// ([`crate::net::set_quickack`]); a client whose Nagle algorithm holds the rest until
+    /// ([`crate::net::socket::set_quickack`]); a client whose Nagle algorithm holds the rest until
     /// the first part is acknowledged would otherwise wait for the delayed-ACK timer
     /// (40 ms or more). Turning quick-ack on sends the pending ACK now.
     fn ack_now(&self) {
-        let _ = crate::net::set_quickack(self.stream.as_raw_fd(), true);
+        let _ = crate::net::socket::set_quickack(self.stream.as_raw_fd(), true);
     }
 
     /// Whether `now` bytes sent now should wait (`MSG_MORE`) for what comes next: the file
@@ -376,7 +376,7 @@ impl Conn {
     fn more_follows(&self, now: usize) -> bool {
         match &self.body {
             Some(body) if body.remaining <= HEAD_JOINS_BODY_MAX || self.close_after => true,
-            Some(body) => crate::net::peer_window(&self.stream)
+            Some(body) => crate::net::socket::peer_window(&self.stream)
                 .is_some_and(|window| now as u64 + body.remaining <= u64::from(window)),
             None => self.close_after,
         }
@@ -386,7 +386,7 @@ impl Conn {
     fn flush_pending(&mut self, ctx: &mut Ctx) -> io::Result<bool> {
         while self.out_pos < self.out.len() {
             let more = self.more_follows(self.out.len() - self.out_pos);
-            match crate::net::send(&self.stream, &self.out[self.out_pos..], more) {
+            match crate::net::socket::send(&self.stream, &self.out[self.out_pos..], more) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     self.out_pos += n;
@@ -410,7 +410,7 @@ impl Conn {
             }
             // As much as this turn allows: the kernel sends what the socket buffer takes.
             let chunk = body.remaining.min(SENDFILE_TURN - this_turn) as usize;
-            match crate::net::sendfile(&self.stream, &body.file, &mut body.offset, chunk) {
+            match crate::net::socket::sendfile(&self.stream, &body.file, &mut body.offset, chunk) {
                 // The file shrank under us: the promised length cannot be sent.
                 Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
                 Ok(n) => {
@@ -683,7 +683,7 @@ impl Conn {
         // segment (the client sees data and end together and does not linger in
         // TIME_WAIT). FIN first, then close: should input arrive in between, close() resets
         // the connection, but only after the response has left.
-        crate::net::shutdown_write(&self.stream);
+        crate::net::socket::shutdown_write(&self.stream);
         if !may_send_more {
             return Next::Close;
         }
