@@ -155,7 +155,7 @@ impl AccessLog {
         }
         if let Some(file) = &self.file {
             if let Err(e) = (&**file).write_all(&self.buf) {
-                crate::error!("access log: {e}");
+                crate::log::errlog::error!("access log: {e}");
             }
         }
         self.buf.clear();

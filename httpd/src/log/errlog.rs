@@ -70,19 +70,20 @@ pub fn log(level: Level, msg: std::fmt::Arguments<'_>) {
 }
 
 /// `error!("...", args)`: a line at level error.
-#[macro_export]
-macro_rules! error {
+macro_rules! log_error {
     ($($t:tt)*) => { $crate::log::errlog::log($crate::log::errlog::Level::Error, format_args!($($t)*)) };
 }
 
 /// `warn!("...", args)`: a line at level warn.
-#[macro_export]
-macro_rules! warn {
+macro_rules! log_warn {
     ($($t:tt)*) => { $crate::log::errlog::log($crate::log::errlog::Level::Warn, format_args!($($t)*)) };
 }
 
 /// `notice!("...", args)`: a line at level notice.
-#[macro_export]
-macro_rules! notice {
+macro_rules! log_notice {
     ($($t:tt)*) => { $crate::log::errlog::log($crate::log::errlog::Level::Notice, format_args!($($t)*)) };
 }
+
+// Exported under short names; defined under long ones, as `warn` alone would clash with the
+// built-in `#[warn]` attribute in the `use`.
+pub(crate) use {log_error as error, log_notice as notice, log_warn as warn};

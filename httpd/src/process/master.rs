@@ -20,11 +20,11 @@
 //! gets `PR_SET_PDEATHSIG`, so it never outlives a killed master.
 
 use crate::config::Options;
+use crate::log::errlog::{error, notice, warn};
 use crate::net::socket::ListenerSetup;
 use crate::process::generation::kept_sockets;
 use crate::process::server::{self, Reload};
 use crate::process::signals::{Command, Signals};
-use crate::{error, notice, warn};
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};

@@ -10,11 +10,11 @@
 use crate::config::Options;
 use crate::conn::ctx::Shared;
 use crate::files::docroot::DocRoot;
+use crate::log::errlog::{error, notice, warn};
 use crate::log::logfile::LogFile;
 use crate::process::control::{Control, GRACEFUL, RUN, STOP};
 use crate::process::generation::{kept_sockets, Generation, ListenGroup};
 use crate::process::signals::{Command, Signals};
-use crate::{error, notice, warn};
 use devstats::{Counters, Reporter};
 use std::io::{self, Write};
 use std::net::SocketAddr;

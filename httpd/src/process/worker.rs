@@ -252,7 +252,7 @@ impl Worker {
                     return;
                 }
                 Err(e) => {
-                    crate::error!("accept: {e}");
+                    crate::log::errlog::error!("accept: {e}");
                     self.ctx.stats.errors += 1;
                     return;
                 }
