@@ -1,7 +1,7 @@
 //! `httpd` as a library: the server's modules, used by the `httpd` binary.
 //!
 //! The modules are in layers, each using only the layers below it (a `use` of a higher layer
-//! is a mistake):
+//! is a mistake; `layers_point_down` in this file's tests checks it):
 //!
 //! ```text
 //! process ──> config ──> conn ──> files ──> http
@@ -30,3 +30,79 @@ pub mod http;
 pub mod log;
 pub mod net;
 pub mod process;
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Each layer (a folder of `src`, or a file at its top) and the layers it may use.
+    const LAYERS: &[(&str, &[&str])] = &[
+        ("http", &[]),
+        ("net", &[]),
+        ("chroot", &[]),
+        ("files", &["http"]),
+        ("log", &["http", "chroot"]),
+        ("conn", &["http", "files", "net", "log"]),
+        ("config", &["http", "net", "conn"]),
+        (
+            "process",
+            &["http", "files", "net", "log", "conn", "config", "chroot"],
+        ),
+    ];
+
+    /// The source files of `layer`: `src/LAYER/**.rs`, or `src/LAYER.rs`.
+    fn sources(src: &Path, layer: &str) -> Vec<(String, String)> {
+        let file = src.join(format!("{layer}.rs"));
+        if file.is_file() {
+            return vec![(
+                format!("{layer}.rs"),
+                std::fs::read_to_string(file).unwrap(),
+            )];
+        }
+        let mut out = Vec::new();
+        let mut dirs = vec![src.join(layer)];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let name = path.strip_prefix(src).unwrap_or(&path).display();
+                    out.push((name.to_string(), text));
+                }
+            }
+        }
+        assert!(!out.is_empty(), "no sources for layer {layer}");
+        out
+    }
+
+    /// No file names a layer it may not use (`crate::LAYER`, in code or in a doc link), and
+    /// none hides one in a grouped `crate::{...}` import.
+    #[test]
+    fn layers_point_down() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut wrong = Vec::new();
+        for (layer, allowed) in LAYERS {
+            for (file, text) in sources(&src, layer) {
+                if text.contains("crate::{") {
+                    wrong.push(format!("{file}: a grouped crate::{{...}} import"));
+                }
+                for (other, _) in LAYERS {
+                    if other == layer || allowed.contains(other) {
+                        continue;
+                    }
+                    let needle = format!("crate::{other}");
+                    let names_it = text.match_indices(&needle).any(|(i, _)| {
+                        let next = text[i + needle.len()..].chars().next();
+                        !next.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                    });
+                    if names_it {
+                        wrong.push(format!("{file}: {layer} may not use {other}"));
+                    }
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+}
