@@ -1,4 +1,5 @@
-//! `httpd` as a library: the server's modules, used by the `httpd` binary.
+//! `httpd` as a library: the server's modules and its command line; the `httpd` binary
+//! calls [`main`].
 //!
 //! The modules are in layers, each using only the layers below it (a `use` of a higher layer
 //! is a mistake; `layers_point_down` in this file's tests checks it):
@@ -23,6 +24,7 @@
 //! | [`chroot`] | the chroot entered, and paths as seen from inside it (a leaf, for the logs and the processes) |
 
 pub mod chroot;
+mod cli;
 pub mod config;
 pub mod conn;
 pub mod files;
@@ -30,6 +32,8 @@ pub mod http;
 pub mod log;
 pub mod net;
 pub mod process;
+
+pub use cli::main;
 
 #[cfg(test)]
 mod tests {
@@ -47,6 +51,12 @@ mod tests {
         (
             "process",
             &["http", "files", "net", "log", "conn", "config", "chroot"],
+        ),
+        (
+            "cli",
+            &[
+                "http", "files", "net", "log", "conn", "config", "chroot", "process",
+            ],
         ),
     ];
 
