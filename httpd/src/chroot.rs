@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 static CHROOT: OnceLock<PathBuf> = OnceLock::new();
 
 /// Enters `dir` (canonicalized) as the root directory, and changes to its `/`.
-pub fn enter(dir: &Path) -> io::Result<()> {
+pub(crate) fn enter(dir: &Path) -> io::Result<()> {
     let canonical = std::fs::canonicalize(dir)
         .map_err(|e| io::Error::new(e.kind(), format!("chroot {}: {e}", dir.display())))?;
     let c = CString::new(canonical.as_os_str().as_bytes())
@@ -38,7 +38,7 @@ fn cvt(rc: libc::c_int, what: &str) -> io::Result<()> {
 }
 
 /// `path` as the process sees it now (under the chroot once entered).
-pub fn visible(path: &Path) -> io::Result<PathBuf> {
+pub(crate) fn visible(path: &Path) -> io::Result<PathBuf> {
     let Some(chroot) = CHROOT.get() else {
         return Ok(path.to_path_buf());
     };
@@ -58,7 +58,7 @@ pub fn visible(path: &Path) -> io::Result<PathBuf> {
 }
 
 /// Whether the process runs chrooted.
-pub fn chrooted() -> bool {
+pub(crate) fn chrooted() -> bool {
     CHROOT.get().is_some()
 }
 

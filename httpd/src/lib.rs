@@ -1,37 +1,30 @@
-//! `httpd` as a library: the server's modules and its command line; the `httpd` binary
-//! calls [`main`].
+//! `httpd` as a library: the whole server, its command line included. The `httpd` binary
+//! calls [`main`], the one public item; everything else is `pub(crate)`.
 //!
-//! The modules are in layers, each using only the layers below it (a `use` of a higher layer
-//! is a mistake; `layers_point_down` in this file's tests checks it):
+//! The modules are in layers, listed from the top; each uses only the layers it names
+//! (`layers_point_down`, in this file's tests, checks it), so dependencies run one way:
 //!
-//! ```text
-//! process ──> config ──> conn ──> files ──> http
-//!    │                    │ │                ^
-//!    │                    │ └──> log ────────┤
-//!    └────────────────────┴────> net         │
-//!                                  chroot <── log, process
-//! ```
-//!
-//! | module | what it is |
-//! |---|---|
-//! | [`http`] | the protocol without I/O: [`parse`](http::parse) (the request-head parser, pure, fuzzed by its tests), [`request`](http::request) (method, body framing, keep-alive, smuggling checks), [`response`](http::response) (the status line and headers), [`status`](http::status), [`date`](http::date), [`range`](http::range), [`conditional`](http::conditional) (ETag, Last-Modified, If-*), [`chunked`](http::chunked) (skipping a chunked body), [`mime`](http::mime), [`path`](http::path) (percent-decoding, dot segments) |
-//! | [`files`] | the document root ([`docroot`](files::docroot): openat2 beneath it), a worker's open files ([`file_cache`](files::file_cache): one `statx` per request), the answer from them ([`static_file`](files::static_file): 301/403/404, conditionals, ranges) and what it is ([`reply`](files::reply): head and body) |
-//! | [`conn`] | one connection ([`connection`](conn::connection): pipelining, keep-alive, sendfile, lingering close, deadlines) and what it needs from its worker ([`ctx`](conn::ctx)) |
-//! | [`net`] | socket calls std lacks ([`socket`](net::socket): SO_REUSEPORT, TCP_DEFER_ACCEPT, TCP_QUICKACK, accept4, MSG_MORE, sendfile) and the listeners' congestion control ([`congestion`](net::congestion)) |
-//! | [`log`] | the access log ([`access`](log::access), Combined Log Format), the error log ([`errlog`](log::errlog)), files reopened without losing or tearing lines ([`logfile`](log::logfile)) |
-//! | [`config`] | the config file (`key value;` lines), how flags override it, and the [`Options`](config::Options) it yields |
-//! | [`process`] | start-up and the main thread ([`server`](process::server)), how it steers the workers ([`control`](process::control)), sets of worker threads and their listeners ([`generation`](process::generation)), one thread's epoll loop ([`worker`](process::worker)), worker processes ([`master`](process::master)), operator signals ([`signals`](process::signals)), chroot/setgroups/setgid/setuid ([`privileges`](process::privileges)) |
-//! | [`chroot`] | the chroot entered, and paths as seen from inside it (a leaf, for the logs and the processes) |
+//! | layer | what it is | may use |
+//! |---|---|---|
+//! | `cli` | the command line: the flags laid over the config file, then `--check-config`, the server, or the master | all below |
+//! | `process/` | processes, threads and signals: start-up and the main thread's loop, reload (`server`), how the main thread steers the workers (`control`), a set of worker threads and the listening sockets they share out (`generation`), one thread's epoll loop (`worker`), worker processes (`master`), the operator's signals (`signals`), chroot, setgroups, setgid, setuid (`privileges`) | all below |
+//! | `config` | the config file (`key value;` lines), how flags override it, and the `Options` it yields | `conn`, `net`, `http` |
+//! | `conn/` | one connection's state machine: pipelining, keep-alive, sendfile, lingering close, deadlines (`connection`); what it needs from its worker: `Ctx`, the `Shared` settings, `Timeouts` (`ctx`) | `files`, `log`, `net`, `http` |
+//! | `files/` | the document root, files opened with openat2 beneath it (`docroot`); a worker's open files, checked by one `statx` per request (`file_cache`); the answer from them, 301/403/404, conditionals, ranges (`static_file`); what the answer is: a response head and the body naming the file (`reply`, with `SMALL_BODY`) | `http` |
+//! | `log/` | the access log in Combined Log Format (`access`), the error log and its `error!`, `warn!`, `notice!` (`errlog`), log files reopened or rotated without losing or tearing lines (`logfile`) | `http`, `chroot` |
+//! | `net/` | socket calls std lacks: SO_REUSEPORT, TCP_DEFER_ACCEPT, TCP_QUICKACK, accept4, MSG_MORE, sendfile (`socket`); the listeners' TCP congestion control (`congestion`) | nothing |
+//! | `http/` | the protocol without file descriptors or I/O: the request-head parser, pure and fuzzed by its tests (`parse`); what a head means: method, body framing, keep-alive, smuggling checks (`request`); the response head (`response`); `status`, `date`, `range`, `conditional` (ETag, Last-Modified, If-*), `chunked` (skipping a chunked body), `mime`, `path` (percent-decoding, dot segments) | nothing |
+//! | `chroot` | the chroot entered, and paths as seen from inside it (a leaf, for the logs and the processes) | nothing |
 
-pub mod chroot;
+mod chroot;
 mod cli;
-pub mod config;
-pub mod conn;
-pub mod files;
-pub mod http;
-pub mod log;
-pub mod net;
-pub mod process;
+mod config;
+mod conn;
+mod files;
+mod http;
+mod log;
+mod net;
+mod process;
 
 pub use cli::main;
 

@@ -58,7 +58,7 @@ const HEAD_JOINS_BODY_MAX: u64 = 32 * 1024;
 
 /// What the worker does with the connection next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Next {
+pub(crate) enum Next {
     Wait(Interest),
     Close,
 }
@@ -74,7 +74,7 @@ struct FileBody {
 }
 
 #[derive(Debug)]
-pub struct Conn {
+pub(crate) struct Conn {
     stream: TcpStream,
     peer: IpAddr,
     /// Received bytes not yet consumed.
@@ -107,9 +107,9 @@ pub struct Conn {
     /// Requests answered on this connection.
     requests: u32,
     /// When the worker closes it if nothing happens.
-    pub deadline: Instant,
+    pub(crate) deadline: Instant,
     /// The readiness registered with the worker's epoll.
-    pub interest: Interest,
+    pub(crate) interest: Interest,
 }
 
 /// A request head that waits, as the first `head_len` bytes of the input, while its chunked
@@ -135,7 +135,7 @@ fn first_line(buf: &[u8]) -> &[u8] {
 }
 
 impl Conn {
-    pub fn new(stream: TcpStream, peer: IpAddr, now: Instant, ctx: &Ctx) -> Conn {
+    pub(crate) fn new(stream: TcpStream, peer: IpAddr, now: Instant, ctx: &Ctx) -> Conn {
         Conn {
             stream,
             peer,
@@ -159,12 +159,12 @@ impl Conn {
         }
     }
 
-    pub fn stream(&self) -> &TcpStream {
+    pub(crate) fn stream(&self) -> &TcpStream {
         &self.stream
     }
 
     /// The socket is ready (or the worker wants it driven right after accept).
-    pub fn on_event(&mut self, ev: &Event, ctx: &mut Ctx) -> Next {
+    pub(crate) fn on_event(&mut self, ev: &Event, ctx: &mut Ctx) -> Next {
         if self.lingering {
             return self.linger_read(ctx);
         }
@@ -184,7 +184,7 @@ impl Conn {
     /// chunked body of a request not answered yet) gets a
     /// best-effort `408` (one non-blocking send, logged) before the worker closes; any
     /// other connection is closed without a word (idle, lingering, or stuck sending).
-    pub fn on_deadline(&mut self, ctx: &mut Ctx) {
+    pub(crate) fn on_deadline(&mut self, ctx: &mut Ctx) {
         let mid_head =
             !self.lingering && self.out_is_empty() && !self.input().is_empty() && self.discard == 0;
         if !mid_head {
@@ -214,7 +214,7 @@ impl Conn {
     }
 
     /// The connection goes away: log a body cut short.
-    pub fn on_close(&mut self, ctx: &mut Ctx) {
+    pub(crate) fn on_close(&mut self, ctx: &mut Ctx) {
         if let Some(body) = self.body.take() {
             if let Some(line) = &body.log {
                 ctx.log.finish(line, body.sent);
@@ -224,7 +224,7 @@ impl Conn {
 
     /// No request in progress: nothing received unanswered, nothing left to send (a
     /// graceful stop closes such a connection).
-    pub fn is_idle(&self) -> bool {
+    pub(crate) fn is_idle(&self) -> bool {
         !self.lingering
             && self.out_is_empty()
             && self.input().is_empty()

@@ -14,15 +14,15 @@ use std::time::{Duration, Instant};
 
 /// Per-connection deadlines (nginx's defaults where nginx has the same timer).
 #[derive(Debug, Clone, Copy)]
-pub struct Timeouts {
+pub(crate) struct Timeouts {
     /// From the first byte of a request head to its end (`client_header_timeout` 60s).
-    pub header: Duration,
+    pub(crate) header: Duration,
     /// Idle keep-alive connection (`keepalive_timeout` 75s).
-    pub keepalive: Duration,
+    pub(crate) keepalive: Duration,
     /// A blocked send making no progress (`send_timeout` 60s).
-    pub send: Duration,
+    pub(crate) send: Duration,
     /// Lingering close (`lingering_timeout` 5s).
-    pub linger: Duration,
+    pub(crate) linger: Duration,
 }
 
 impl Default for Timeouts {
@@ -39,40 +39,40 @@ impl Default for Timeouts {
 /// What every worker reads and nobody writes (apart from the atomics). A reload makes a new
 /// one; connections pick it up at their next request.
 #[derive(Debug)]
-pub struct Shared {
-    pub root: DocRoot,
-    pub limits: Limits,
-    pub timeouts: Timeouts,
-    pub counters: Arc<Counters>,
-    pub max_connections_per_worker: usize,
-    pub max_keepalive_requests: u32,
-    pub access_log: Option<Arc<LogFile>>,
+pub(crate) struct Shared {
+    pub(crate) root: DocRoot,
+    pub(crate) limits: Limits,
+    pub(crate) timeouts: Timeouts,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) max_connections_per_worker: usize,
+    pub(crate) max_keepalive_requests: u32,
+    pub(crate) access_log: Option<Arc<LogFile>>,
     /// How long a graceful stop waits for responses in flight.
-    pub shutdown_timeout: Duration,
+    pub(crate) shutdown_timeout: Duration,
 }
 
 /// Counts of this turn, added to the shared atomics once per turn.
 #[derive(Debug, Default)]
-pub struct TurnStats {
-    pub requests: u64,
-    pub bytes_in: u64,
-    pub bytes_out: u64,
-    pub errors: u64,
+pub(crate) struct TurnStats {
+    pub(crate) requests: u64,
+    pub(crate) bytes_in: u64,
+    pub(crate) bytes_out: u64,
+    pub(crate) errors: u64,
 }
 
 /// What a connection may use while it is driven: shared settings, the clock, the log, and
 /// the worker's reusable buffers.
-pub struct Ctx {
-    pub shared: Arc<Shared>,
-    pub clock: Clock,
-    pub log: AccessLog,
+pub(crate) struct Ctx {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) clock: Clock,
+    pub(crate) log: AccessLog,
     /// Output of the current turn for one connection, sent with one `send`.
-    pub out: Vec<u8>,
+    pub(crate) out: Vec<u8>,
     /// Where reads land before being appended to a connection's buffer.
-    pub scratch: Vec<u8>,
-    pub stats: TurnStats,
+    pub(crate) scratch: Vec<u8>,
+    pub(crate) stats: TurnStats,
     /// This worker's open files (see [`FileCache`]).
-    pub files: FileCache,
-    pub now: Instant,
-    pub shutting_down: bool,
+    pub(crate) files: FileCache,
+    pub(crate) now: Instant,
+    pub(crate) shutting_down: bool,
 }

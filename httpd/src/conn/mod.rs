@@ -4,5 +4,5 @@
 //! Depends on [`crate::http`], [`crate::files`], [`crate::net`] and [`crate::log`]; the
 //! worker loop that drives connections lives above it, in `process`.
 
-pub mod connection;
-pub mod ctx;
+pub(crate) mod connection;
+pub(crate) mod ctx;

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 /// The directory being served.
 #[derive(Debug)]
-pub struct DocRoot {
+pub(crate) struct DocRoot {
     dir: OwnedFd,
     /// Its canonical path, for the fallback check and for messages.
     canonical: PathBuf,
@@ -26,7 +26,7 @@ pub struct DocRoot {
 
 impl DocRoot {
     /// Opens `path` as the document root.
-    pub fn open(path: &Path) -> io::Result<DocRoot> {
+    pub(crate) fn open(path: &Path) -> io::Result<DocRoot> {
         let canonical = std::fs::canonicalize(path)?;
         let c = CString::new(canonical.as_os_str().as_bytes())
             .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
@@ -47,17 +47,17 @@ impl DocRoot {
         })
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.canonical
     }
 
     /// The directory's descriptor (`O_PATH`), for lookups relative to it.
-    pub fn raw_fd(&self) -> i32 {
+    pub(crate) fn raw_fd(&self) -> i32 {
         self.dir.as_raw_fd()
     }
 
     /// Opens `rel` (relative, no NUL) for reading without leaving the root.
-    pub fn open_beneath(&self, rel: &[u8]) -> io::Result<File> {
+    pub(crate) fn open_beneath(&self, rel: &[u8]) -> io::Result<File> {
         let c = CString::new(rel).map_err(|_| io::Error::from_raw_os_error(libc::ENOENT))?;
         let flags = libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_NOCTTY;
         // SAFETY: open_how is plain integers; all-zero is its "nothing asked" value.

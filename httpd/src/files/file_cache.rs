@@ -44,22 +44,22 @@ const SETTLED: Duration = Duration::from_secs(1);
 
 /// What identifies a file and its current version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stat {
-    pub dev: u64,
-    pub ino: u64,
-    pub mode: u32,
-    pub size: u64,
+pub(crate) struct Stat {
+    pub(crate) dev: u64,
+    pub(crate) ino: u64,
+    pub(crate) mode: u32,
+    pub(crate) size: u64,
     /// Seconds and nanoseconds since the epoch.
-    pub mtime: (i64, u32),
-    pub ctime: (i64, u32),
+    pub(crate) mtime: (i64, u32),
+    pub(crate) ctime: (i64, u32),
 }
 
 impl Stat {
-    pub fn is_file(&self) -> bool {
+    pub(crate) fn is_file(&self) -> bool {
         self.mode & libc::S_IFMT == libc::S_IFREG
     }
 
-    pub fn is_dir(&self) -> bool {
+    pub(crate) fn is_dir(&self) -> bool {
         self.mode & libc::S_IFMT == libc::S_IFDIR
     }
 
@@ -92,13 +92,13 @@ impl Stat {
     }
 
     /// The file `rel` names under `root` (a final symlink itself, not its target).
-    pub fn of_path(root: &DocRoot, rel: &[u8]) -> io::Result<Stat> {
+    pub(crate) fn of_path(root: &DocRoot, rel: &[u8]) -> io::Result<Stat> {
         let c = CString::new(rel).map_err(|_| io::Error::from_raw_os_error(libc::ENOENT))?;
         Stat::statx(root.raw_fd(), &c, 0)
     }
 
     /// The open file's.
-    pub fn of_file(file: &File) -> io::Result<Stat> {
+    pub(crate) fn of_file(file: &File) -> io::Result<Stat> {
         Stat::statx(file.as_raw_fd(), &CString::default(), libc::AT_EMPTY_PATH)
     }
 
@@ -121,11 +121,11 @@ impl Stat {
 
 /// An open file to answer from.
 #[derive(Debug, Clone)]
-pub struct Opened {
-    pub file: Arc<File>,
-    pub stat: Stat,
+pub(crate) struct Opened {
+    pub(crate) file: Arc<File>,
+    pub(crate) stat: Stat,
     /// All its bytes, when it is small and kept.
-    pub bytes: Option<Arc<[u8]>>,
+    pub(crate) bytes: Option<Arc<[u8]>>,
 }
 
 #[derive(Debug)]
@@ -138,7 +138,7 @@ struct Entry {
 
 /// A worker's kept files, by path relative to the root.
 #[derive(Debug)]
-pub struct FileCache {
+pub(crate) struct FileCache {
     entries: HashMap<Vec<u8>, Entry>,
     bytes_kept: usize,
     /// How long a file must have been left alone before its bytes are kept.
@@ -156,7 +156,7 @@ impl Default for FileCache {
 impl FileCache {
     /// A cache that holds at most a sixteenth of the process's descriptor limit (64 files
     /// under the usual 1024), 256 at most: connections need the descriptors more.
-    pub fn new() -> FileCache {
+    pub(crate) fn new() -> FileCache {
         // SAFETY: rlimit is plain integers; all-zero is a valid value.
         let mut lim: libc::rlimit = unsafe { std::mem::zeroed() };
         // SAFETY: getrlimit fills the struct we own.
@@ -172,7 +172,7 @@ impl FileCache {
 
     /// Opens `rel` under `root` (see [`DocRoot::open_beneath`] for the rules): from the cache
     /// when the path still names the kept file, else from the file system.
-    pub fn open(&mut self, root: &DocRoot, rel: &[u8], now: Instant) -> io::Result<Opened> {
+    pub(crate) fn open(&mut self, root: &DocRoot, rel: &[u8], now: Instant) -> io::Result<Opened> {
         let probe = Stat::of_path(root, rel).ok();
         if let Some(st) = probe.filter(Stat::is_file) {
             if let Some(hit) = self.hit(rel, st, now) {
@@ -263,7 +263,7 @@ impl FileCache {
 
     /// Drops entries unused for a while, closing their descriptors (a deleted file's
     /// space is freed once nothing holds it).
-    pub fn evict_idle(&mut self, now: Instant) {
+    pub(crate) fn evict_idle(&mut self, now: Instant) {
         let mut freed = 0;
         self.entries.retain(|_, e| {
             let keep = now.saturating_duration_since(e.used) < IDLE;
@@ -276,16 +276,18 @@ impl FileCache {
     }
 
     /// Forgets everything (a reload may have changed the root).
-    pub fn clear(&mut self) {
+    pub(crate) fn clear(&mut self) {
         self.entries.clear();
         self.bytes_kept = 0;
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 }
@@ -303,9 +305,9 @@ mod tests {
     /// A throwaway directory (std only).
     mod tempdir {
         use std::path::{Path, PathBuf};
-        pub struct Dir(PathBuf);
+        pub(crate) struct Dir(PathBuf);
         impl Dir {
-            pub fn new() -> Dir {
+            pub(crate) fn new() -> Dir {
                 use std::sync::atomic::{AtomicUsize, Ordering};
                 static N: AtomicUsize = AtomicUsize::new(0);
                 let p = std::env::temp_dir().join(format!(
@@ -316,7 +318,7 @@ mod tests {
                 std::fs::create_dir_all(&p).unwrap();
                 Dir(p)
             }
-            pub fn path(&self) -> &Path {
+            pub(crate) fn path(&self) -> &Path {
                 &self.0
             }
         }

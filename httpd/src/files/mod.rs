@@ -4,7 +4,7 @@
 //!
 //! Depends on [`crate::http`] only; the connection layer above sends what it answers.
 
-pub mod docroot;
-pub mod file_cache;
-pub mod reply;
-pub mod static_file;
+pub(crate) mod docroot;
+pub(crate) mod file_cache;
+pub(crate) mod reply;
+pub(crate) mod static_file;

@@ -9,11 +9,11 @@ use std::sync::Arc;
 
 /// Bodies up to this size are read into the output buffer and leave with the head in one
 /// `send`; larger ones go with `sendfile`. The file cache keeps the bytes of files this small.
-pub const SMALL_BODY: u64 = 16 * 1024;
+pub(crate) const SMALL_BODY: u64 = 16 * 1024;
 
 /// The body of a reply.
 #[derive(Debug)]
-pub enum Body {
+pub(crate) enum Body {
     None,
     /// A fixed page (error pages, redirects).
     Page(&'static str),
@@ -28,14 +28,14 @@ pub enum Body {
 
 /// What to answer: the response head, and the body it announces.
 #[derive(Debug)]
-pub struct Reply {
-    pub head: Head,
-    pub body: Body,
+pub(crate) struct Reply {
+    pub(crate) head: Head,
+    pub(crate) body: Body,
 }
 
 impl Reply {
     /// An error or informational reply with the status's HTML page.
-    pub fn page(status: Status) -> Reply {
+    pub(crate) fn page(status: Status) -> Reply {
         Reply {
             head: Head::page(status),
             body: Body::Page(status.page()),

@@ -39,7 +39,12 @@ fn add_slash_redirect(req: &Request<'_>) -> Reply {
 }
 
 /// Answers `req` from `root`, opening files through `files`.
-pub fn serve(root: &DocRoot, files: &mut FileCache, now: Instant, req: &Request<'_>) -> Reply {
+pub(crate) fn serve(
+    root: &DocRoot,
+    files: &mut FileCache,
+    now: Instant,
+    req: &Request<'_>,
+) -> Reply {
     if req.method == Method::Other {
         return Reply::page(Status::MethodNotAllowed);
     }

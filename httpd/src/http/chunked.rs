@@ -44,11 +44,11 @@ enum State {
 
 /// The body could not be framed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Malformed;
+pub(crate) struct Malformed;
 
 /// Walks over a chunked body.
 #[derive(Debug, Clone)]
-pub struct ChunkedSkipper {
+pub(crate) struct ChunkedSkipper {
     state: State,
     size: u64,
     total: u64,
@@ -58,7 +58,7 @@ pub struct ChunkedSkipper {
 
 impl ChunkedSkipper {
     /// A skipper for a body of at most `max_total` data bytes.
-    pub fn new(max_total: u64) -> ChunkedSkipper {
+    pub(crate) fn new(max_total: u64) -> ChunkedSkipper {
         ChunkedSkipper {
             state: State::Size { digits: 0 },
             size: 0,
@@ -69,13 +69,13 @@ impl ChunkedSkipper {
     }
 
     /// Whether the whole body, trailers and final CRLF included, has been seen.
-    pub fn is_done(&self) -> bool {
+    pub(crate) fn is_done(&self) -> bool {
         self.state == State::Done
     }
 
     /// Consumes body bytes from the start of `input`; returns how many belonged to the body
     /// (all of them unless the body ended inside `input`).
-    pub fn feed(&mut self, input: &[u8]) -> Result<usize, Malformed> {
+    pub(crate) fn feed(&mut self, input: &[u8]) -> Result<usize, Malformed> {
         let mut i = 0;
         while i < input.len() {
             let b = input[i];

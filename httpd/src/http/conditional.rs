@@ -11,24 +11,24 @@ use crate::http::status::Status;
 
 /// The precondition headers of a GET or HEAD request, raw.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Preconditions<'a> {
-    pub if_match: Option<&'a [u8]>,
-    pub if_unmodified_since: Option<&'a [u8]>,
-    pub if_none_match: Option<&'a [u8]>,
-    pub if_modified_since: Option<&'a [u8]>,
+pub(crate) struct Preconditions<'a> {
+    pub(crate) if_match: Option<&'a [u8]>,
+    pub(crate) if_unmodified_since: Option<&'a [u8]>,
+    pub(crate) if_none_match: Option<&'a [u8]>,
+    pub(crate) if_modified_since: Option<&'a [u8]>,
 }
 
 /// What identifies one version of a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Validators {
+pub(crate) struct Validators {
     /// Modification time, whole seconds since the epoch.
-    pub mtime: i64,
-    pub size: u64,
+    pub(crate) mtime: i64,
+    pub(crate) size: u64,
 }
 
 impl Validators {
     /// The `ETag` value, quotes included.
-    pub fn etag(&self) -> String {
+    pub(crate) fn etag(&self) -> String {
         format!("\"{:x}-{:x}\"", self.mtime, self.size)
     }
 
@@ -36,7 +36,7 @@ impl Validators {
     /// `412 Precondition Failed` when `If-Match` fails, or, without `If-Match`, when the file
     /// changed after `If-Unmodified-Since`; else `304 Not Modified` as [`Self::not_modified`]
     /// says; else `None`: answer as usual. A date that does not parse is ignored.
-    pub fn precondition(&self, p: &Preconditions<'_>) -> Option<Status> {
+    pub(crate) fn precondition(&self, p: &Preconditions<'_>) -> Option<Status> {
         let failed = match (p.if_match, p.if_unmodified_since.and_then(parse_http_date)) {
             (Some(im), _) => !self.match_holds(im),
             (None, Some(since)) => self.mtime > since,
@@ -65,7 +65,7 @@ impl Validators {
 
     /// Whether a `304 Not Modified` answers a GET/HEAD with these headers. `If-None-Match`
     /// wins when present; `If-Modified-Since` counts only without it (RFC 9110 §13.2.2).
-    pub fn not_modified(
+    pub(crate) fn not_modified(
         &self,
         if_none_match: Option<&[u8]>,
         if_modified_since: Option<&[u8]>,
@@ -96,7 +96,7 @@ impl Validators {
 
     /// Whether `If-Range` lets the `Range` header apply: a strong tag equal to ours, or a
     /// date equal to our modification time. Anything else sends the whole file.
-    pub fn if_range_holds(&self, if_range: &[u8]) -> bool {
+    pub(crate) fn if_range_holds(&self, if_range: &[u8]) -> bool {
         let v = trim_ows(if_range);
         if v.starts_with(b"\"") {
             return v == self.etag().as_bytes();

@@ -65,7 +65,7 @@ fn civil(secs: i64) -> Civil {
 }
 
 /// IMF-fixdate of a Unix timestamp: `Sun, 06 Nov 1994 08:49:37 GMT`.
-pub fn http_date(secs: i64) -> String {
+pub(crate) fn http_date(secs: i64) -> String {
     let c = civil(secs);
     format!(
         "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
@@ -80,7 +80,7 @@ pub fn http_date(secs: i64) -> String {
 }
 
 /// The access log's time: `28/Nov/2026:00:40:47 +0000` (always UTC).
-pub fn log_date(secs: i64) -> String {
+pub(crate) fn log_date(secs: i64) -> String {
     let c = civil(secs);
     format!(
         "{:02}/{}/{:04}:{:02}:{:02}:{:02} +0000",
@@ -129,7 +129,7 @@ fn timestamp(year: u32, month: u32, day: u32, tod: i64) -> Option<i64> {
 
 /// Parses an HTTP date in any of the three forms; `None` if it is not one (a recipient
 /// then ignores the header, RFC 9110 §13.1.3).
-pub fn parse_http_date(s: &[u8]) -> Option<i64> {
+pub(crate) fn parse_http_date(s: &[u8]) -> Option<i64> {
     let fields: Vec<&[u8]> = s.split(|&b| b == b' ').filter(|f| !f.is_empty()).collect();
     match fields.as_slice() {
         // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
@@ -160,7 +160,7 @@ pub fn parse_http_date(s: &[u8]) -> Option<i64> {
 }
 
 /// Seconds since the epoch now.
-pub fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
@@ -168,14 +168,14 @@ pub fn unix_now() -> i64 {
 
 /// The current time's strings, formatted once per second (each worker has one).
 #[derive(Debug)]
-pub struct Clock {
+pub(crate) struct Clock {
     secs: i64,
     http: String,
     log: String,
 }
 
 impl Clock {
-    pub fn new() -> Clock {
+    pub(crate) fn new() -> Clock {
         let secs = unix_now();
         Clock {
             secs,
@@ -185,7 +185,7 @@ impl Clock {
     }
 
     /// Refreshes the strings if the second has changed.
-    pub fn tick(&mut self) {
+    pub(crate) fn tick(&mut self) {
         let now = unix_now();
         if now != self.secs {
             self.secs = now;
@@ -194,17 +194,13 @@ impl Clock {
         }
     }
 
-    pub fn secs(&self) -> i64 {
-        self.secs
-    }
-
     /// `Date` header value.
-    pub fn http(&self) -> &str {
+    pub(crate) fn http(&self) -> &str {
         &self.http
     }
 
     /// Access log timestamp.
-    pub fn log(&self) -> &str {
+    pub(crate) fn log(&self) -> &str {
         &self.log
     }
 }

@@ -1,10 +1,10 @@
 //! `Content-Type` from a file name's extension (nginx's `mime.types`, the common part).
 
 /// The type of files whose extension is not in the table (nginx's `default_type`).
-pub const DEFAULT_TYPE: &str = "application/octet-stream";
+pub(crate) const DEFAULT_TYPE: &str = "application/octet-stream";
 
 /// The media type for `path` by its extension, case-insensitively.
-pub fn content_type(path: &[u8]) -> &'static str {
+pub(crate) fn content_type(path: &[u8]) -> &'static str {
     let name = path.rsplit(|&b| b == b'/').next().unwrap_or(path);
     let Some(dot) = name.iter().rposition(|&b| b == b'.') else {
         return DEFAULT_TYPE;

@@ -30,15 +30,15 @@ use crate::http::status::Status;
 
 /// Size limits of a request head (nginx: `large_client_header_buffers 4 8k`).
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Longest request line (method, target, version); longer is `414`.
-    pub max_request_line: usize,
+    pub(crate) max_request_line: usize,
     /// Longest header line; longer is `431`.
-    pub max_header_line: usize,
+    pub(crate) max_header_line: usize,
     /// Largest whole head, request line and headers; larger is `431`.
-    pub max_head: usize,
+    pub(crate) max_head: usize,
     /// Most header lines; more is `431`.
-    pub max_headers: usize,
+    pub(crate) max_headers: usize,
 }
 
 impl Default for Limits {
@@ -54,53 +54,55 @@ impl Default for Limits {
 
 /// An HTTP version `major.minor` (major is always 1 once parsed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Version {
-    pub major: u8,
-    pub minor: u16,
+pub(crate) struct Version {
+    pub(crate) major: u8,
+    pub(crate) minor: u16,
 }
 
 impl Version {
-    pub const HTTP_10: Version = Version { major: 1, minor: 0 };
-    pub const HTTP_11: Version = Version { major: 1, minor: 1 };
+    #[cfg(test)]
+    pub(crate) const HTTP_10: Version = Version { major: 1, minor: 0 };
+    #[cfg(test)]
+    pub(crate) const HTTP_11: Version = Version { major: 1, minor: 1 };
 
     /// Whether this is HTTP/1.1 or later (persistent by default, `Host` required).
-    pub fn at_least_11(self) -> bool {
+    pub(crate) fn at_least_11(self) -> bool {
         self.minor >= 1
     }
 }
 
 /// What the `Connection` header(s) asked for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ConnectionTokens {
-    pub close: bool,
-    pub keep_alive: bool,
+pub(crate) struct ConnectionTokens {
+    pub(crate) close: bool,
+    pub(crate) keep_alive: bool,
 }
 
 /// A parsed request head. Every slice borrows from the buffer that was parsed.
 #[derive(Debug, Clone, Default)]
-pub struct Head<'a> {
-    pub method: &'a [u8],
+pub(crate) struct Head<'a> {
+    pub(crate) method: &'a [u8],
     /// The request target exactly as sent (origin-form `/path?query` or absolute-form).
-    pub target: &'a [u8],
-    pub version: Option<Version>,
+    pub(crate) target: &'a [u8],
+    pub(crate) version: Option<Version>,
     /// The request line without its line end, for the access log.
-    pub request_line: &'a [u8],
-    pub host: Option<&'a [u8]>,
-    pub connection: ConnectionTokens,
-    pub content_length: Option<u64>,
-    pub transfer_encoding: Option<&'a [u8]>,
-    pub if_match: Option<&'a [u8]>,
-    pub if_unmodified_since: Option<&'a [u8]>,
-    pub if_modified_since: Option<&'a [u8]>,
-    pub if_none_match: Option<&'a [u8]>,
-    pub if_range: Option<&'a [u8]>,
-    pub range: Option<&'a [u8]>,
-    pub user_agent: Option<&'a [u8]>,
-    pub referer: Option<&'a [u8]>,
+    pub(crate) request_line: &'a [u8],
+    pub(crate) host: Option<&'a [u8]>,
+    pub(crate) connection: ConnectionTokens,
+    pub(crate) content_length: Option<u64>,
+    pub(crate) transfer_encoding: Option<&'a [u8]>,
+    pub(crate) if_match: Option<&'a [u8]>,
+    pub(crate) if_unmodified_since: Option<&'a [u8]>,
+    pub(crate) if_modified_since: Option<&'a [u8]>,
+    pub(crate) if_none_match: Option<&'a [u8]>,
+    pub(crate) if_range: Option<&'a [u8]>,
+    pub(crate) range: Option<&'a [u8]>,
+    pub(crate) user_agent: Option<&'a [u8]>,
+    pub(crate) referer: Option<&'a [u8]>,
     /// `Expect: 100-continue` was sent.
-    pub expect_continue: bool,
+    pub(crate) expect_continue: bool,
     /// Header lines seen (the recognised ones and the others).
-    pub header_count: usize,
+    pub(crate) header_count: usize,
 }
 
 /// The outcome of looking at a buffer that may hold a whole head.
@@ -108,9 +110,16 @@ pub struct Head<'a> {
 /// request for nothing.)
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
-pub enum Parsed<'a> {
+pub(crate) enum Parsed<'a> {
     /// A whole head, and how many bytes of the buffer it took (line ends included).
-    Complete(Head<'a>, usize),
+    Complete(
+        Head<'a>,
+        #[cfg_attr(
+            not(test),
+            expect(dead_code, reason = "the connection finds the end with find_head_end")
+        )]
+        usize,
+    ),
     /// Not a whole head yet, and within the limits so far: read more.
     Partial,
 }
@@ -119,7 +128,7 @@ pub enum Parsed<'a> {
 /// at or after `from` (a caller that scanned part of the buffer before passes how far it got;
 /// 0 is always correct). `buf` must not start with the empty lines [`skip_empty_lines`]
 /// removes.
-pub fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
+pub(crate) fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
     let mut i = from.min(buf.len());
     while let Some(off) = buf[i..].iter().position(|&b| b == b'\n') {
         let nl = i + off;
@@ -136,19 +145,19 @@ pub fn find_head_end(buf: &[u8], from: usize) -> Option<usize> {
 
 /// How far a caller may remember having scanned `buf` for [`find_head_end`] (the end marker
 /// may straddle the next read, so the last 2 bytes are scanned again).
-pub fn rescan_from(buf: &[u8]) -> usize {
+pub(crate) fn rescan_from(buf: &[u8]) -> usize {
     buf.len().saturating_sub(2)
 }
 
 /// The number of CR and LF bytes at the start of `buf` (empty lines before a request).
-pub fn skip_empty_lines(buf: &[u8]) -> usize {
+pub(crate) fn skip_empty_lines(buf: &[u8]) -> usize {
     buf.iter()
         .take_while(|&&b| b == b'\r' || b == b'\n')
         .count()
 }
 
 /// Checks an incomplete head against the limits: `Err` if it can already be refused.
-pub fn check_partial(buf: &[u8], limits: &Limits) -> Result<(), Status> {
+pub(crate) fn check_partial(buf: &[u8], limits: &Limits) -> Result<(), Status> {
     let line_end = buf.iter().position(|&b| b == b'\n');
     match line_end {
         None if buf.len() > limits.max_request_line => Err(Status::UriTooLong),
@@ -173,7 +182,7 @@ pub fn check_partial(buf: &[u8], limits: &Limits) -> Result<(), Status> {
 }
 
 /// Parses the head at the start of `buf` (after any empty lines the caller skipped).
-pub fn parse<'a>(buf: &'a [u8], limits: &Limits) -> Result<Parsed<'a>, Status> {
+pub(crate) fn parse<'a>(buf: &'a [u8], limits: &Limits) -> Result<Parsed<'a>, Status> {
     match find_head_end(buf, 0) {
         Some(end) => parse_head(&buf[..end], limits).map(|head| Parsed::Complete(head, end)),
         None => check_partial(buf, limits).map(|()| Parsed::Partial),
@@ -196,7 +205,7 @@ fn split_line(buf: &[u8]) -> Result<(&[u8], &[u8]), Status> {
 
 /// Parses a complete head: `buf` holds exactly the request line, the header lines and the
 /// empty line that ends them (as found by [`find_head_end`]).
-pub fn parse_head<'a>(buf: &'a [u8], limits: &Limits) -> Result<Head<'a>, Status> {
+pub(crate) fn parse_head<'a>(buf: &'a [u8], limits: &Limits) -> Result<Head<'a>, Status> {
     if buf.len() > limits.max_head {
         return Err(Status::HeaderFieldsTooLarge);
     }
@@ -228,7 +237,7 @@ fn is_method_byte(b: u8) -> bool {
 }
 
 /// RFC 9110 `tchar`.
-pub fn is_token_byte(b: u8) -> bool {
+pub(crate) fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
@@ -299,7 +308,7 @@ fn parse_version(v: &[u8]) -> Result<Version, Status> {
 }
 
 /// A plain decimal number (digits only, no sign, no spaces), `None` on overflow.
-pub fn parse_decimal(s: &[u8]) -> Option<u64> {
+pub(crate) fn parse_decimal(s: &[u8]) -> Option<u64> {
     if s.is_empty() {
         return None;
     }
@@ -313,7 +322,7 @@ pub fn parse_decimal(s: &[u8]) -> Option<u64> {
 }
 
 /// Trims spaces and tabs at both ends (RFC 9110 OWS).
-pub fn trim_ows(mut s: &[u8]) -> &[u8] {
+pub(crate) fn trim_ows(mut s: &[u8]) -> &[u8] {
     while let [b' ' | b'\t', rest @ ..] = s {
         s = rest;
     }

@@ -17,16 +17,16 @@ use crate::http::status::Status;
 
 /// A request path, decoded and normalised.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CleanPath {
+pub(crate) struct CleanPath {
     /// Starts with `/`; segments separated by single slashes.
-    pub path: Vec<u8>,
+    pub(crate) path: Vec<u8>,
     /// The decoded path ended with `/` (a directory was asked for).
-    pub trailing_slash: bool,
+    pub(crate) trailing_slash: bool,
 }
 
 impl CleanPath {
     /// The path relative to the root, for `openat`: `.` for the root itself.
-    pub fn relative(&self) -> &[u8] {
+    pub(crate) fn relative(&self) -> &[u8] {
         match &self.path[1..] {
             [] => b".",
             rest => rest,
@@ -35,7 +35,7 @@ impl CleanPath {
 }
 
 /// Splits a target into its path and query (without the `?`).
-pub fn split_target(target: &[u8]) -> (&[u8], Option<&[u8]>) {
+pub(crate) fn split_target(target: &[u8]) -> (&[u8], Option<&[u8]>) {
     let target = strip_absolute_form(target);
     let target = match target.iter().position(|&b| b == b'#') {
         Some(i) => &target[..i],
@@ -68,7 +68,7 @@ fn strip_absolute_form(target: &[u8]) -> &[u8] {
 }
 
 /// The host of an absolute-form target, if it is one.
-pub fn absolute_form_host(target: &[u8]) -> Option<&[u8]> {
+pub(crate) fn absolute_form_host(target: &[u8]) -> Option<&[u8]> {
     let lower_starts = |prefix: &[u8]| {
         target.len() >= prefix.len() && target[..prefix.len()].eq_ignore_ascii_case(prefix)
     };
@@ -96,7 +96,7 @@ fn hex_value(b: u8) -> Option<u8> {
 }
 
 /// Percent-decodes `raw`, refusing escapes of `/` and NUL.
-pub fn percent_decode(raw: &[u8]) -> Result<Vec<u8>, Status> {
+pub(crate) fn percent_decode(raw: &[u8]) -> Result<Vec<u8>, Status> {
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {
@@ -126,7 +126,7 @@ pub fn percent_decode(raw: &[u8]) -> Result<Vec<u8>, Status> {
 
 /// Removes `.` and `..` segments and empty segments from a decoded path that starts with `/`.
 /// Climbing above the root is refused with `403`.
-pub fn remove_dot_segments(decoded: &[u8]) -> Result<CleanPath, Status> {
+pub(crate) fn remove_dot_segments(decoded: &[u8]) -> Result<CleanPath, Status> {
     let mut segments: Vec<&[u8]> = Vec::new();
     for seg in decoded.split(|&b| b == b'/') {
         match seg {
@@ -156,7 +156,7 @@ pub fn remove_dot_segments(decoded: &[u8]) -> Result<CleanPath, Status> {
 }
 
 /// The whole pipeline: request-target path (no query) → clean path.
-pub fn clean(raw_path: &[u8]) -> Result<CleanPath, Status> {
+pub(crate) fn clean(raw_path: &[u8]) -> Result<CleanPath, Status> {
     if raw_path.first() != Some(&b'/') {
         return Err(Status::BadRequest);
     }

@@ -10,7 +10,7 @@
 
 /// What to do with a `Range` header, given the file's length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RangeDecision {
+pub(crate) enum RangeDecision {
     /// Send the whole file.
     Full,
     /// Send `start..=end` (inclusive, both within the file).
@@ -24,7 +24,7 @@ fn number(s: &[u8]) -> Option<u64> {
 }
 
 /// Decides what `range` (the header's value) asks of a file of `len` bytes.
-pub fn decide(range: &[u8], len: u64) -> RangeDecision {
+pub(crate) fn decide(range: &[u8], len: u64) -> RangeDecision {
     let range = crate::http::parse::trim_ows(range);
     let Some(spec) = range
         .get(..6)

@@ -18,12 +18,12 @@
 //! `Expect: 100-continue`: we answer without sending `100 Continue`, so the client may never
 //! send it, and its next request must not be mistaken for the body.
 
-use crate::http::parse::{Head, Version};
+use crate::http::parse::Head;
 use crate::http::status::Status;
 
 /// The methods served; every other well-formed method gets `405`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     Get,
     Head,
     Other,
@@ -31,7 +31,7 @@ pub enum Method {
 
 /// How the request's body is delimited, so the connection can skip it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyFraming {
+pub(crate) enum BodyFraming {
     None,
     /// This many bytes follow the head.
     Length(u64),
@@ -41,19 +41,18 @@ pub enum BodyFraming {
 
 /// A request the server can answer (perhaps with 404 or 405).
 #[derive(Debug, Clone)]
-pub struct Request<'a> {
-    pub method: Method,
-    pub version: Version,
+pub(crate) struct Request<'a> {
+    pub(crate) method: Method,
     /// The target's path, raw (percent-encoded, maybe with dot segments).
-    pub raw_path: &'a [u8],
-    pub query: Option<&'a [u8]>,
-    pub keep_alive: bool,
-    pub body: BodyFraming,
-    pub head: Head<'a>,
+    pub(crate) raw_path: &'a [u8],
+    pub(crate) query: Option<&'a [u8]>,
+    pub(crate) keep_alive: bool,
+    pub(crate) body: BodyFraming,
+    pub(crate) head: Head<'a>,
 }
 
 /// Largest request body the server skips while keeping the connection.
-pub const MAX_BODY: u64 = 1 << 20;
+pub(crate) const MAX_BODY: u64 = 1 << 20;
 
 /// nginx's host validation: no `/`, no NUL, no `..`, no leading dot; not empty.
 fn valid_host(host: &[u8]) -> bool {
@@ -67,7 +66,7 @@ fn valid_host(host: &[u8]) -> bool {
 
 /// Interprets a head; `Err` is the status of the refusal (the connection then closes unless
 /// the status allows keep-alive).
-pub fn interpret(head: Head<'_>) -> Result<Request<'_>, Status> {
+pub(crate) fn interpret(head: Head<'_>) -> Result<Request<'_>, Status> {
     let version = head.version.ok_or(Status::BadRequest)?;
     let target_host = crate::http::path::absolute_form_host(head.target);
     if version.at_least_11() && head.host.is_none() {
@@ -110,7 +109,6 @@ pub fn interpret(head: Head<'_>) -> Result<Request<'_>, Status> {
     let (raw_path, query) = crate::http::path::split_target(head.target);
     Ok(Request {
         method,
-        version,
         raw_path,
         query,
         keep_alive: keep_alive && !(head.expect_continue && body != BodyFraming::None),

@@ -11,31 +11,31 @@ use crate::http::status::Status;
 use std::io::Write;
 
 /// The `Server` header's value.
-pub const SERVER: &str = "httpd";
+pub(crate) const SERVER: &str = "httpd";
 
 /// What a response head says: the status and the representation headers (`Server`, `Date`
 /// and `Connection` are added by [`write_head`]).
 #[derive(Debug)]
-pub struct Head {
-    pub status: Status,
-    pub content_type: Option<&'static str>,
+pub(crate) struct Head {
+    pub(crate) status: Status,
+    pub(crate) content_type: Option<&'static str>,
     /// The `Content-Length` (also sent, with no body, for HEAD).
-    pub content_length: Option<u64>,
-    pub validators: Option<Validators>,
+    pub(crate) content_length: Option<u64>,
+    pub(crate) validators: Option<Validators>,
     /// `Content-Range: bytes start-end/len` for a 206.
-    pub content_range: Option<(u64, u64, u64)>,
+    pub(crate) content_range: Option<(u64, u64, u64)>,
     /// `Content-Range: bytes */len` for a 416.
-    pub unsatisfied_range: Option<u64>,
-    pub location: Option<Vec<u8>>,
+    pub(crate) unsatisfied_range: Option<u64>,
+    pub(crate) location: Option<Vec<u8>>,
     /// Send `Allow: GET, HEAD` (405).
-    pub allow: bool,
+    pub(crate) allow: bool,
     /// `Accept-Ranges: bytes` (files).
-    pub accept_ranges: bool,
+    pub(crate) accept_ranges: bool,
 }
 
 impl Head {
     /// The head of an error or informational reply whose body is the status's HTML page.
-    pub fn page(status: Status) -> Head {
+    pub(crate) fn page(status: Status) -> Head {
         Head {
             status,
             content_type: Some("text/html"),
@@ -51,7 +51,7 @@ impl Head {
 }
 
 /// Appends `head` to `out`. `date` is the current `Date` value.
-pub fn write_head(out: &mut Vec<u8>, head: &Head, date: &str, keep_alive: bool) {
+pub(crate) fn write_head(out: &mut Vec<u8>, head: &Head, date: &str, keep_alive: bool) {
     let status = head.status;
     // Writing to a Vec cannot fail.
     let _ = write!(

@@ -5,7 +5,7 @@
 
 /// The statuses this server sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     Ok,
     PartialContent,
     MovedPermanently,
@@ -46,17 +46,17 @@ macro_rules! statuses {
     ($($variant:ident = $code:literal $reason:literal,)*) => {
         impl Status {
             /// The three-digit code.
-            pub fn code(self) -> u16 {
+            pub(crate) fn code(self) -> u16 {
                 match self { $(Status::$variant => $code,)* }
             }
 
             /// The reason phrase of the status line.
-            pub fn reason(self) -> &'static str {
+            pub(crate) fn reason(self) -> &'static str {
                 match self { $(Status::$variant => $reason,)* }
             }
 
             /// The HTML page sent with this status when there is no file to send.
-            pub fn page(self) -> &'static str {
+            pub(crate) fn page(self) -> &'static str {
                 match self { $(Status::$variant => error_page!($code, $reason),)* }
             }
         }
@@ -87,7 +87,7 @@ statuses! {
 impl Status {
     /// Whether the connection must close after this response: the request could not be
     /// framed or trusted (nginx turns keep-alive off for the same statuses).
-    pub fn closes_connection(self) -> bool {
+    pub(crate) fn closes_connection(self) -> bool {
         matches!(
             self,
             Status::BadRequest

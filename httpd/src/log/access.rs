@@ -25,7 +25,7 @@ const FLUSH_AT: usize = 32 * 1024;
 
 /// One request's line, without its byte count until the body is sent.
 #[derive(Debug, Clone, Default)]
-pub struct PendingLine {
+pub(crate) struct PendingLine {
     /// Everything up to the status and its space.
     before_bytes: Vec<u8>,
     /// From the space after the byte count to the newline.
@@ -34,14 +34,14 @@ pub struct PendingLine {
 
 /// The fields of a log line.
 #[derive(Debug, Clone, Copy)]
-pub struct Entry<'a> {
-    pub peer: IpAddr,
+pub(crate) struct Entry<'a> {
+    pub(crate) peer: IpAddr,
     /// `[...]` content: the log clock's string.
-    pub time: &'a str,
-    pub request_line: &'a [u8],
-    pub status: u16,
-    pub referer: Option<&'a [u8]>,
-    pub user_agent: Option<&'a [u8]>,
+    pub(crate) time: &'a str,
+    pub(crate) request_line: &'a [u8],
+    pub(crate) status: u16,
+    pub(crate) referer: Option<&'a [u8]>,
+    pub(crate) user_agent: Option<&'a [u8]>,
 }
 
 fn escape_into(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -64,7 +64,7 @@ fn quoted_or_dash(out: &mut Vec<u8>, v: Option<&[u8]>) {
 }
 
 impl PendingLine {
-    pub fn new(e: &Entry<'_>) -> PendingLine {
+    pub(crate) fn new(e: &Entry<'_>) -> PendingLine {
         let mut before = Vec::with_capacity(64 + e.request_line.len());
         let _ = write!(before, "{} - - [{}] \"", e.peer, e.time);
         escape_into(&mut before, e.request_line);
@@ -84,7 +84,7 @@ impl PendingLine {
 
 /// A worker's handle on the access log (or on nothing, when logging is off).
 #[derive(Debug)]
-pub struct AccessLog {
+pub(crate) struct AccessLog {
     target: Option<Arc<LogFile>>,
     /// The target's file of generation `generation`.
     file: Option<Arc<File>>,
@@ -93,7 +93,7 @@ pub struct AccessLog {
 }
 
 impl AccessLog {
-    pub fn new(target: Option<Arc<LogFile>>) -> AccessLog {
+    pub(crate) fn new(target: Option<Arc<LogFile>>) -> AccessLog {
         let mut log = AccessLog {
             target: None,
             file: None,
@@ -105,7 +105,7 @@ impl AccessLog {
     }
 
     /// Switches to another log (a reload): what is buffered goes to the old one first.
-    pub fn set_target(&mut self, target: Option<Arc<LogFile>>) {
+    pub(crate) fn set_target(&mut self, target: Option<Arc<LogFile>>) {
         self.flush();
         (self.file, self.generation) = match &target {
             Some(t) => {
@@ -117,19 +117,12 @@ impl AccessLog {
         self.target = target;
     }
 
-    pub fn enabled(&self) -> bool {
+    pub(crate) fn enabled(&self) -> bool {
         self.target.is_some()
     }
 
-    /// Logs a line whose body size is known now.
-    pub fn record(&mut self, e: &Entry<'_>, body_bytes: u64) {
-        if self.enabled() {
-            self.finish(&PendingLine::new(e), body_bytes);
-        }
-    }
-
     /// Logs a pending line with the bytes its body finally sent.
-    pub fn finish(&mut self, line: &PendingLine, body_bytes: u64) {
+    pub(crate) fn finish(&mut self, line: &PendingLine, body_bytes: u64) {
         if !self.enabled() {
             return;
         }
@@ -142,7 +135,7 @@ impl AccessLog {
     }
 
     /// Writes what is buffered (one `write` in the usual case).
-    pub fn flush(&mut self) {
+    pub(crate) fn flush(&mut self) {
         if self.buf.is_empty() {
             return;
         }

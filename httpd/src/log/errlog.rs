@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 static TARGET: Mutex<Option<Arc<LogFile>>> = Mutex::new(None);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
+pub(crate) enum Level {
     Error,
     Warn,
     Notice,
@@ -33,17 +33,17 @@ impl Level {
 }
 
 /// Sends the error log to `file` (`None`: stderr).
-pub fn set(file: Option<Arc<LogFile>>) {
+pub(crate) fn set(file: Option<Arc<LogFile>>) {
     *TARGET.lock().unwrap_or_else(|e| e.into_inner()) = file;
 }
 
 /// The current error log file, if it is not stderr.
-pub fn current() -> Option<Arc<LogFile>> {
+pub(crate) fn current() -> Option<Arc<LogFile>> {
     TARGET.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// Reopens the error log file (SIGUSR1).
-pub fn reopen() -> std::io::Result<()> {
+pub(crate) fn reopen() -> std::io::Result<()> {
     match current() {
         Some(f) => f.reopen(),
         None => Ok(()),
@@ -51,7 +51,7 @@ pub fn reopen() -> std::io::Result<()> {
 }
 
 /// Writes one line.
-pub fn log(level: Level, msg: std::fmt::Arguments<'_>) {
+pub(crate) fn log(level: Level, msg: std::fmt::Arguments<'_>) {
     let mut line = Vec::with_capacity(128);
     let _ = writeln!(
         line,

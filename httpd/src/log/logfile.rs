@@ -14,20 +14,20 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 #[derive(Debug)]
-pub struct LogFile {
+pub(crate) struct LogFile {
     path: PathBuf,
     file: Mutex<Arc<File>>,
     generation: AtomicU64,
 }
 
 /// Opens (creating if needed, mode 0644) `path` for appending.
-pub fn open_append(path: &Path) -> io::Result<File> {
+pub(crate) fn open_append(path: &Path) -> io::Result<File> {
     OpenOptions::new().create(true).append(true).open(path)
 }
 
 /// Renames `path.{keep-1}` → `path.{keep}`, ..., `path` → `path.1` (the writers must then
 /// reopen `path`: [`LogFile::rotate`], or SIGUSR1 to the worker processes).
-pub fn shift_files(path: &Path, keep: usize) -> io::Result<()> {
+pub(crate) fn shift_files(path: &Path, keep: usize) -> io::Result<()> {
     let numbered = |i: usize| {
         let mut s = path.to_path_buf().into_os_string();
         s.push(format!(".{i}"));
@@ -43,7 +43,7 @@ pub fn shift_files(path: &Path, keep: usize) -> io::Result<()> {
 }
 
 impl LogFile {
-    pub fn open(path: &Path) -> io::Result<Arc<LogFile>> {
+    pub(crate) fn open(path: &Path) -> io::Result<Arc<LogFile>> {
         let file = open_append(path)?;
         Ok(Arc::new(LogFile {
             path: path.to_path_buf(),
@@ -52,13 +52,13 @@ impl LogFile {
         }))
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Opens the path again (through the chroot, if any); on failure the old file stays in
     /// use.
-    pub fn reopen(&self) -> io::Result<()> {
+    pub(crate) fn reopen(&self) -> io::Result<()> {
         let file = Arc::new(open_append(&crate::chroot::visible(&self.path)?)?);
         let mut cur = self.file.lock().unwrap_or_else(|e| e.into_inner());
         *cur = file;
@@ -67,24 +67,24 @@ impl LogFile {
     }
 
     /// The size of the current file.
-    pub fn size(&self) -> u64 {
+    pub(crate) fn size(&self) -> u64 {
         self.current().0.metadata().map(|m| m.len()).unwrap_or(0)
     }
 
     /// Rotation by size: `path.{keep-1}` → `path.{keep}` (the oldest is replaced), ...,
     /// `path` → `path.1`, then a reopen. Writers finish their lines in the renamed file.
-    pub fn rotate(&self, keep: usize) -> io::Result<()> {
+    pub(crate) fn rotate(&self, keep: usize) -> io::Result<()> {
         shift_files(&crate::chroot::visible(&self.path)?, keep)?;
         self.reopen()
     }
 
     /// Cheap: whether writers should switch to [`current`](Self::current).
-    pub fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
 
     /// The file of the current generation, and that generation.
-    pub fn current(&self) -> (Arc<File>, u64) {
+    pub(crate) fn current(&self) -> (Arc<File>, u64) {
         let cur = self.file.lock().unwrap_or_else(|e| e.into_inner());
         (Arc::clone(&cur), self.generation())
     }

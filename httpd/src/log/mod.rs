@@ -4,6 +4,6 @@
 //! Depends on [`crate::http`] (dates) and [`crate::chroot`] (a reopen inside a chroot);
 //! connections and processes write to it.
 
-pub mod access;
-pub mod errlog;
-pub mod logfile;
+pub(crate) mod access;
+pub(crate) mod errlog;
+pub(crate) mod logfile;

@@ -33,7 +33,7 @@ const LOOPBACK_UNPACED: &str = "reno";
 
 /// The `tcp_congestion` setting.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Congestion {
+pub(crate) enum Congestion {
     /// The system default, except `reno` for loopback listeners when that default is BBR.
     Auto,
     /// The system default, always.
@@ -45,7 +45,7 @@ pub enum Congestion {
 
 impl Congestion {
     /// Parses `auto`, `default` or an algorithm name (lowercase letters, digits, `_`, `-`).
-    pub fn parse(v: &str) -> Result<Congestion, String> {
+    pub(crate) fn parse(v: &str) -> Result<Congestion, String> {
         match v {
             "auto" => Ok(Congestion::Auto),
             "default" => Ok(Congestion::Default),
@@ -66,7 +66,7 @@ impl Congestion {
 
     /// The algorithm a listener on `addr` should have, given the system's default; `None`
     /// for the system default itself.
-    pub fn wanted(&self, addr: IpAddr, system_default: &str) -> Option<&str> {
+    pub(crate) fn wanted(&self, addr: IpAddr, system_default: &str) -> Option<&str> {
         match self {
             Congestion::Named(name) => Some(name),
             Congestion::Default => None,
@@ -82,7 +82,7 @@ impl Congestion {
 /// this way; a listener left alone hands them the system's default of the moment. Under
 /// `auto` this is a best effort: a kernel that cannot say or change the algorithm leaves
 /// the listener as it is.
-pub fn apply(fd: RawFd, addr: SocketAddr, setting: &Congestion) -> io::Result<()> {
+pub(crate) fn apply(fd: RawFd, addr: SocketAddr, setting: &Congestion) -> io::Result<()> {
     let best_effort = *setting == Congestion::Auto;
     let system = match get(fd) {
         Ok(name) => name,
@@ -113,7 +113,7 @@ pub fn apply(fd: RawFd, addr: SocketAddr, setting: &Congestion) -> io::Result<()
 
 /// Whether the kernel lets this process set the algorithm `setting` names, tried on a
 /// socket that is never bound (for `--check-config` and a reload's check).
-pub fn check(setting: &Congestion) -> io::Result<()> {
+pub(crate) fn check(setting: &Congestion) -> io::Result<()> {
     if !matches!(setting, Congestion::Named(_)) {
         return Ok(());
     }

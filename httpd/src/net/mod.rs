@@ -3,5 +3,5 @@
 //!
 //! Depends on nothing else of the crate; connections and processes use it.
 
-pub mod congestion;
-pub mod socket;
+pub(crate) mod congestion;
+pub(crate) mod socket;

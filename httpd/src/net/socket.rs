@@ -14,16 +14,16 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// Listen backlog (the kernel caps it at `net.core.somaxconn`).
-pub const BACKLOG: i32 = 4096;
+pub(crate) const BACKLOG: i32 = 4096;
 
 /// How the listening sockets are set up, beyond their address (the default is the
 /// server's: `tcp_congestion default`, `defer_accept on`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListenerSetup {
+pub(crate) struct ListenerSetup {
     /// The congestion control the accepted connections inherit ([`crate::net::congestion`]).
-    pub congestion: Congestion,
+    pub(crate) congestion: Congestion,
     /// `defer_accept`: see [`set_defer_accept`].
-    pub defer_accept: bool,
+    pub(crate) defer_accept: bool,
 }
 
 impl Default for ListenerSetup {
@@ -45,7 +45,7 @@ const DEFER_ACCEPT_SECONDS: i32 = 1;
 /// request is usually waiting already: the first read does not come back empty and the
 /// connection need not be registered with epoll to wait for it. Apache sets it by default
 /// on Linux; nginx with `listen ... deferred`. It may be changed on a listening socket.
-pub fn set_defer_accept(listener: &TcpListener, on: bool) -> io::Result<()> {
+pub(crate) fn set_defer_accept(listener: &TcpListener, on: bool) -> io::Result<()> {
     let seconds = if on { DEFER_ACCEPT_SECONDS } else { 0 };
     set_int_option(
         listener.as_raw_fd(),
@@ -87,7 +87,7 @@ fn ip_of(storage: &libc::sockaddr_storage) -> IpAddr {
 
 /// One listening socket on `addr` with `SO_REUSEADDR` and `SO_REUSEPORT`, non-blocking,
 /// set up as `setup` asks.
-pub fn bind_reuseport(addr: SocketAddr, setup: &ListenerSetup) -> io::Result<TcpListener> {
+pub(crate) fn bind_reuseport(addr: SocketAddr, setup: &ListenerSetup) -> io::Result<TcpListener> {
     let family = match addr {
         SocketAddr::V4(_) => libc::AF_INET,
         SocketAddr::V6(_) => libc::AF_INET6,
@@ -137,13 +137,13 @@ pub fn bind_reuseport(addr: SocketAddr, setup: &ListenerSetup) -> io::Result<Tcp
 /// request arrives in pieces and whose Nagle algorithm holds the next piece until the
 /// first is acknowledged: the connection turns quick-ack back on when it waits for the
 /// rest of a request (the connection layer does), which also sends the pending ACK at once.
-pub fn set_quickack(fd: i32, on: bool) -> io::Result<()> {
+pub(crate) fn set_quickack(fd: i32, on: bool) -> io::Result<()> {
     set_int_option(fd, libc::IPPROTO_TCP, libc::TCP_QUICKACK, i32::from(on))
 }
 
 /// `count` listeners on the same address (the first one picks the port if `addr` has
 /// port 0), one per worker.
-pub fn bind_group(
+pub(crate) fn bind_group(
     addr: SocketAddr,
     count: usize,
     setup: &ListenerSetup,
@@ -158,7 +158,7 @@ pub fn bind_group(
 }
 
 /// Accepts one connection, non-blocking and close-on-exec, with the peer's address.
-pub fn accept(listener: &TcpListener) -> io::Result<(TcpStream, IpAddr)> {
+pub(crate) fn accept(listener: &TcpListener) -> io::Result<(TcpStream, IpAddr)> {
     // SAFETY: zeroed storage is valid; accept4 writes at most `len` bytes into it.
     let mut storage: libc::sockaddr_storage = unsafe { mem::zeroed() };
     let mut len = mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
@@ -179,7 +179,7 @@ pub fn accept(listener: &TcpListener) -> io::Result<(TcpStream, IpAddr)> {
 /// Tests: the next connection on any of `listeners` (a non-blocking group), polling for
 /// up to five seconds.
 #[cfg(test)]
-pub fn accept_waiting(listeners: &[TcpListener]) -> io::Result<(TcpStream, IpAddr)> {
+pub(crate) fn accept_waiting(listeners: &[TcpListener]) -> io::Result<(TcpStream, IpAddr)> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     loop {
         for l in listeners {
@@ -196,7 +196,7 @@ pub fn accept_waiting(listeners: &[TcpListener]) -> io::Result<(TcpStream, IpAdd
 }
 
 /// `send(2)` without SIGPIPE; `more` sets `MSG_MORE` (a body follows at once).
-pub fn send(stream: &TcpStream, buf: &[u8], more: bool) -> io::Result<usize> {
+pub(crate) fn send(stream: &TcpStream, buf: &[u8], more: bool) -> io::Result<usize> {
     let flags = libc::MSG_NOSIGNAL | if more { libc::MSG_MORE } else { 0 };
     loop {
         // SAFETY: sends from a live slice on a socket we own.
@@ -219,7 +219,7 @@ pub fn send(stream: &TcpStream, buf: &[u8], more: bool) -> io::Result<usize> {
 }
 
 /// `sendfile(2)` of up to `count` bytes of `file` from `*offset`, which it advances.
-pub fn sendfile(
+pub(crate) fn sendfile(
     stream: &TcpStream,
     file: &File,
     offset: &mut u64,
@@ -241,13 +241,13 @@ pub fn sendfile(
 }
 
 /// Closes the sending side (FIN) while still reading: the start of a lingering close.
-pub fn shutdown_write(stream: &TcpStream) {
+pub(crate) fn shutdown_write(stream: &TcpStream) {
     let _ = stream.shutdown(std::net::Shutdown::Write);
 }
 
 /// The receive window the peer last advertised (`TCP_INFO`'s `tcpi_snd_wnd`), in bytes;
 /// `None` if the kernel does not report it (before Linux 5.4).
-pub fn peer_window(stream: &TcpStream) -> Option<u32> {
+pub(crate) fn peer_window(stream: &TcpStream) -> Option<u32> {
     // SAFETY: tcp_info is plain integers; all zeroes is a valid value.
     let mut info: libc::tcp_info = unsafe { mem::zeroed() };
     let mut len = mem::size_of::<libc::tcp_info>() as libc::socklen_t;

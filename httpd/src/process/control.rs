@@ -8,14 +8,14 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// The workers' state, set by the main thread.
-pub const RUN: u8 = 0;
-pub const GRACEFUL: u8 = 1;
-pub const STOP: u8 = 2;
+pub(crate) const RUN: u8 = 0;
+pub(crate) const GRACEFUL: u8 = 1;
+pub(crate) const STOP: u8 = 2;
 
 /// How the main thread steers the workers: a state, the current [`Shared`], and a waker per
 /// worker (each worker drains its own).
 #[derive(Debug)]
-pub struct Control {
+pub(crate) struct Control {
     state: AtomicU8,
     shared: Mutex<Arc<Shared>>,
     generation: AtomicU64,
@@ -24,7 +24,7 @@ pub struct Control {
 
 impl Control {
     /// Running `shared`, with a waker for each of `workers` workers.
-    pub fn new(shared: Arc<Shared>, workers: usize) -> io::Result<Control> {
+    pub(crate) fn new(shared: Arc<Shared>, workers: usize) -> io::Result<Control> {
         let wakers = (0..workers)
             .map(|_| Waker::new().map(Arc::new))
             .collect::<io::Result<_>>()?;
@@ -36,31 +36,31 @@ impl Control {
         })
     }
 
-    pub fn state(&self) -> u8 {
+    pub(crate) fn state(&self) -> u8 {
         self.state.load(Ordering::Acquire)
     }
 
     /// Cheap: whether [`shared`](Self::shared) changed.
-    pub fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
 
-    pub fn shared(&self) -> Arc<Shared> {
+    pub(crate) fn shared(&self) -> Arc<Shared> {
         Arc::clone(&self.shared.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    pub fn wakers(&self) -> &[Arc<Waker>] {
+    pub(crate) fn wakers(&self) -> &[Arc<Waker>] {
         &self.wakers
     }
 
-    pub fn set_state(&self, state: u8) {
+    pub(crate) fn set_state(&self, state: u8) {
         // Never back: a graceful stop may become a fast one, not the reverse.
         self.state.fetch_max(state, Ordering::AcqRel);
         self.wake_all();
     }
 
     /// Swaps in new settings (a reload) and wakes the workers to take them.
-    pub fn set_shared(&self, shared: Arc<Shared>) {
+    pub(crate) fn set_shared(&self, shared: Arc<Shared>) {
         *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = shared;
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.wake_all();

@@ -27,16 +27,20 @@ use std::thread::JoinHandle;
 
 /// The listening sockets of one `listen` address.
 #[derive(Debug)]
-pub struct ListenGroup {
+pub(crate) struct ListenGroup {
     /// The address as configured (port 0 stays 0), to match it on a reload.
-    pub configured: SocketAddr,
+    pub(crate) configured: SocketAddr,
     /// One or more sockets bound to the same address (`SO_REUSEPORT`).
-    pub sockets: Vec<TcpListener>,
+    pub(crate) sockets: Vec<TcpListener>,
 }
 
 impl ListenGroup {
     /// Binds `count` sockets on `addr` (the first picks the port if it is 0).
-    pub fn bind(addr: SocketAddr, count: usize, setup: &ListenerSetup) -> io::Result<ListenGroup> {
+    pub(crate) fn bind(
+        addr: SocketAddr,
+        count: usize,
+        setup: &ListenerSetup,
+    ) -> io::Result<ListenGroup> {
         let sockets = crate::net::socket::bind_group(addr, count.max(1), setup)
             .map_err(|e| io::Error::new(e.kind(), format!("listen on {addr}: {e}")))?;
         Ok(ListenGroup {
@@ -46,19 +50,19 @@ impl ListenGroup {
     }
 
     /// Turns `TCP_DEFER_ACCEPT` on or off on every socket of the group.
-    pub fn set_defer_accept(&self, on: bool) -> io::Result<()> {
+    pub(crate) fn set_defer_accept(&self, on: bool) -> io::Result<()> {
         self.sockets
             .iter()
             .try_for_each(|s| crate::net::socket::set_defer_accept(s, on))
     }
 
     /// The address the sockets are bound to (the port chosen for port 0).
-    pub fn bound(&self) -> io::Result<SocketAddr> {
+    pub(crate) fn bound(&self) -> io::Result<SocketAddr> {
         self.sockets[0].local_addr()
     }
 
     /// A second handle on the same sockets (duplicated descriptors).
-    pub fn duplicate(&self) -> io::Result<ListenGroup> {
+    pub(crate) fn duplicate(&self) -> io::Result<ListenGroup> {
         Ok(ListenGroup {
             configured: self.configured,
             sockets: self
@@ -72,7 +76,7 @@ impl ListenGroup {
     /// Worker `worker`'s share of the sockets when `workers` threads serve them: socket
     /// `worker % n` when there are at least as many workers as sockets, otherwise every
     /// `workers`-th socket from `worker` on (so every socket has a worker).
-    pub fn share(&self, worker: usize, workers: usize) -> io::Result<Vec<TcpListener>> {
+    pub(crate) fn share(&self, worker: usize, workers: usize) -> io::Result<Vec<TcpListener>> {
         let n = self.sockets.len();
         let workers = workers.max(1);
         if workers >= n {
@@ -91,7 +95,7 @@ impl ListenGroup {
 /// A reload's `listen` list against the running one: for each wanted address, the index of
 /// the running address whose socket it keeps, or `None` to bind a new one. Each running
 /// address is kept at most once (`listen 127.0.0.1:0;` twice is two ports).
-pub fn kept_sockets(running: &[SocketAddr], wanted: &[SocketAddr]) -> Vec<Option<usize>> {
+pub(crate) fn kept_sockets(running: &[SocketAddr], wanted: &[SocketAddr]) -> Vec<Option<usize>> {
     let mut taken = vec![false; running.len()];
     wanted
         .iter()
@@ -104,14 +108,14 @@ pub fn kept_sockets(running: &[SocketAddr], wanted: &[SocketAddr]) -> Vec<Option
 }
 
 /// A set of worker threads under one [`Control`].
-pub struct Generation {
-    pub control: Arc<Control>,
+pub(crate) struct Generation {
+    pub(crate) control: Arc<Control>,
     handles: Vec<JoinHandle<io::Result<()>>>,
 }
 
 impl Generation {
     /// Starts `threads` workers serving `shared` on their share of `groups`.
-    pub fn start(
+    pub(crate) fn start(
         shared: Arc<Shared>,
         threads: usize,
         groups: &[ListenGroup],
@@ -147,17 +151,17 @@ impl Generation {
     }
 
     /// Whether every worker has returned.
-    pub fn finished(&self) -> bool {
+    pub(crate) fn finished(&self) -> bool {
         self.handles.iter().all(|h| h.is_finished())
     }
 
     /// Whether some worker has returned (while the others may still run).
-    pub fn lost_a_worker(&self) -> bool {
+    pub(crate) fn lost_a_worker(&self) -> bool {
         self.handles.iter().any(|h| h.is_finished())
     }
 
     /// Waits for every worker; the last error (or panic) if any failed.
-    pub fn join(self) -> io::Result<()> {
+    pub(crate) fn join(self) -> io::Result<()> {
         let mut result = Ok(());
         for h in self.handles {
             match h.join() {

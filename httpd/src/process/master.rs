@@ -141,7 +141,7 @@ fn rebind(
 }
 
 /// Runs the master with `processes` workers until they are all gone after a stop.
-pub fn run(opts: Options, processes: usize, reload: Option<&Reload<'_>>) -> io::Result<()> {
+pub(crate) fn run(opts: Options, processes: usize, reload: Option<&Reload<'_>>) -> io::Result<()> {
     server::check(&opts)?;
     let error_log = match &opts.error_log {
         Some(p) => Some(

@@ -6,10 +6,10 @@
 //! [`crate::conn`] for the connections its workers drive, [`crate::net`], [`crate::log`],
 //! [`crate::files`], [`crate::http`]); nothing but the command line uses it.
 
-pub mod control;
-pub mod generation;
-pub mod master;
-pub mod privileges;
-pub mod server;
-pub mod signals;
-pub mod worker;
+pub(crate) mod control;
+pub(crate) mod generation;
+pub(crate) mod master;
+pub(crate) mod privileges;
+pub(crate) mod server;
+pub(crate) mod signals;
+pub(crate) mod worker;

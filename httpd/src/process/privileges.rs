@@ -4,8 +4,9 @@
 //! The server binds its listeners, opens its document root and logs as root first (nginx's
 //! order), then calls [`drop_privileges`] before any worker starts. Paths are given as seen
 //! from outside; with a chroot, the root and the logs must lie under it, and
-//! [`crate::chroot::visible`] maps a path for use inside (a log reopened on SIGUSR1). glibc applies `setuid`/`setgid` to every
-//! thread of the process, so the reporter thread started earlier is covered too.
+//! [`crate::chroot::visible`] maps a path for use inside (a log reopened on SIGUSR1). glibc
+//! applies `setuid`/`setgid` to every thread of the process, so the reporter thread started
+//! earlier is covered too.
 
 use std::ffi::CString;
 use std::io;
@@ -13,9 +14,9 @@ use std::path::Path;
 
 /// The ids to run as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ids {
-    pub uid: libc::uid_t,
-    pub gid: libc::gid_t,
+pub(crate) struct Ids {
+    pub(crate) uid: libc::uid_t,
+    pub(crate) gid: libc::gid_t,
 }
 
 fn lookup_user(name: &str) -> io::Result<Option<Ids>> {
@@ -58,7 +59,7 @@ fn numeric(v: &str) -> Option<u32> {
 
 /// The ids for `user` and `group` (names or numbers). Without `group`, the user's primary
 /// group; a numeric user unknown to the passwd database needs `group`.
-pub fn resolve(user: Option<&str>, group: Option<&str>) -> io::Result<Option<Ids>> {
+pub(crate) fn resolve(user: Option<&str>, group: Option<&str>) -> io::Result<Option<Ids>> {
     let Some(user) = user else {
         if group.is_some() {
             return Err(io::Error::other("group is set without user"));
@@ -85,7 +86,7 @@ pub fn resolve(user: Option<&str>, group: Option<&str>) -> io::Result<Option<Ids
 }
 
 /// Errors unless `path` lies under `chroot` (both canonicalized).
-pub fn check_under(chroot: &Path, path: &Path, what: &str) -> io::Result<()> {
+pub(crate) fn check_under(chroot: &Path, path: &Path, what: &str) -> io::Result<()> {
     let c = std::fs::canonicalize(chroot)?;
     let p = match std::fs::canonicalize(path) {
         Ok(p) => p,
@@ -113,7 +114,7 @@ fn cvt(rc: libc::c_int, what: &str) -> io::Result<()> {
 }
 
 /// Enters `chroot` (if any), then becomes `ids` (if any), for good.
-pub fn drop_privileges(chroot: Option<&Path>, ids: Option<Ids>) -> io::Result<()> {
+pub(crate) fn drop_privileges(chroot: Option<&Path>, ids: Option<Ids>) -> io::Result<()> {
     if let Some(dir) = chroot {
         crate::chroot::enter(dir)?;
     }
@@ -134,7 +135,7 @@ pub fn drop_privileges(chroot: Option<&Path>, ids: Option<Ids>) -> io::Result<()
 }
 
 /// Whether the process runs as root.
-pub fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     // SAFETY: no arguments, cannot fail.
     unsafe { libc::geteuid() == 0 }
 }

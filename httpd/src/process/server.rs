@@ -43,7 +43,7 @@ fn open_log(
 
 /// What `--check-config` checks beyond the file's own syntax: the root opens, the logs open
 /// for appending (creating them, as `nginx -t` does).
-pub fn check(opts: &Options) -> io::Result<()> {
+pub(crate) fn check(opts: &Options) -> io::Result<()> {
     DocRoot::open(&opts.root).map_err(|e| with_context(e, "document root", &opts.root))?;
     open_log(&opts.access_log, None, "access log")?;
     open_log(&opts.error_log, None, "error log")?;
@@ -61,7 +61,7 @@ pub fn check(opts: &Options) -> io::Result<()> {
 /// given a `user` other than root to become once bound (nginx falls back to `nobody`;
 /// Apache refuses `User root` outright; we refuse and say how to proceed).
 /// `ids`: `user` and `group` resolved ([`crate::process::privileges::resolve`]).
-pub fn check_not_root(
+pub(crate) fn check_not_root(
     opts: &Options,
     ids: Option<crate::process::privileges::Ids>,
 ) -> io::Result<()> {
@@ -146,13 +146,13 @@ fn become_configured_user(opts: &Options, paths: &[(&'static str, PathBuf)]) -> 
 }
 
 /// Re-reads the configuration: `reload` gives the new options (or the config error).
-pub type Reload<'a> = dyn Fn() -> Result<Options, String> + 'a;
+pub(crate) type Reload<'a> = dyn Fn() -> Result<Options, String> + 'a;
 
 /// Runs the server until SIGINT or SIGTERM (or the end of a graceful stop after SIGQUIT).
 /// The bound addresses are printed on stdout first (`httpd: listening on http://ADDR/`, one
 /// line per `listen`), so a caller that asked for port 0 learns the port. SIGHUP calls
 /// `reload` (if any) and applies what it returns.
-pub fn run(opts: Options, reload: Option<&Reload<'_>>) -> io::Result<()> {
+pub(crate) fn run(opts: Options, reload: Option<&Reload<'_>>) -> io::Result<()> {
     check_not_root(
         &opts,
         crate::process::privileges::resolve(opts.user.as_deref(), opts.group.as_deref())?,
@@ -168,7 +168,10 @@ pub fn run(opts: Options, reload: Option<&Reload<'_>>) -> io::Result<()> {
 
 /// A worker process of the master (`master.rs`): serves on the master's listeners (one
 /// socket per address, shared by every thread of every worker process), prints nothing.
-pub fn run_worker_process(opts: Options, listeners: &[std::net::TcpListener]) -> io::Result<()> {
+pub(crate) fn run_worker_process(
+    opts: Options,
+    listeners: &[std::net::TcpListener],
+) -> io::Result<()> {
     let groups = opts
         .listen
         .iter()
@@ -185,7 +188,9 @@ pub fn run_worker_process(opts: Options, listeners: &[std::net::TcpListener]) ->
 
 /// Says each bound address on stdout, `httpd: listening on http://ADDR/` (a caller that
 /// asked for port 0 learns the port; a reload adding an address says it too).
-pub fn print_listening(addrs: impl IntoIterator<Item = io::Result<SocketAddr>>) -> io::Result<()> {
+pub(crate) fn print_listening(
+    addrs: impl IntoIterator<Item = io::Result<SocketAddr>>,
+) -> io::Result<()> {
     let mut stdout = io::stdout().lock();
     for addr in addrs {
         writeln!(stdout, "httpd: listening on http://{}/", addr?)?;

@@ -15,7 +15,7 @@ use std::io;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
+pub(crate) enum Command {
     Stop,
     Graceful,
     Reload,
@@ -23,7 +23,7 @@ pub enum Command {
 }
 
 /// The command a signal asks for.
-pub fn command_of(sig: libc::c_int) -> Option<Command> {
+pub(crate) fn command_of(sig: libc::c_int) -> Option<Command> {
     match sig {
         libc::SIGTERM | libc::SIGINT => Some(Command::Stop),
         libc::SIGQUIT => Some(Command::Graceful),
@@ -34,13 +34,13 @@ pub fn command_of(sig: libc::c_int) -> Option<Command> {
 }
 
 /// The signals' pipe, read by the main thread only.
-pub struct Signals {
+pub(crate) struct Signals {
     pipe: Waker,
 }
 
 impl Signals {
     /// Installs the handlers.
-    pub fn install() -> io::Result<Signals> {
+    pub(crate) fn install() -> io::Result<Signals> {
         let pipe = Waker::new()?;
         forward_signals(&pipe, &HANDLED)?;
         block(false);
@@ -48,7 +48,7 @@ impl Signals {
     }
 
     /// Waits up to `timeout` for signals; returns their commands in arrival order.
-    pub fn wait(&self, timeout: Duration) -> Vec<Command> {
+    pub(crate) fn wait(&self, timeout: Duration) -> Vec<Command> {
         let mut pfd = libc::pollfd {
             fd: self.pipe.read_fd(),
             events: libc::POLLIN,
@@ -87,7 +87,7 @@ impl Signals {
 /// blocks them around `fork`, so a worker cannot take one before it installed its own
 /// handlers (it would run the master's, writing into the master's pipe); the worker unblocks
 /// them once installed, and what was pending is delivered then.
-pub fn block(blocked: bool) {
+pub(crate) fn block(blocked: bool) {
     // SAFETY: a local signal set, filled and passed to pthread_sigmask.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
@@ -111,18 +111,6 @@ const HANDLED: [libc::c_int; 5] = [
     libc::SIGHUP,
     libc::SIGUSR1,
 ];
-
-/// The name of a signal, for the log.
-pub fn name(sig: libc::c_int) -> &'static str {
-    match sig {
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGINT => "SIGINT",
-        libc::SIGQUIT => "SIGQUIT",
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGUSR1 => "SIGUSR1",
-        _ => "a signal",
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -45,7 +45,7 @@ const ACCEPT_BATCH: usize = 128;
 /// How often deadlines are checked.
 const SWEEP_EVERY: Duration = Duration::from_millis(500);
 
-pub struct Worker {
+pub(crate) struct Worker {
     epoll: Epoll,
     /// One per `listen` address.
     listeners: Vec<TcpListener>,
@@ -67,7 +67,7 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub fn new(
+    pub(crate) fn new(
         listeners: Vec<TcpListener>,
         control: Arc<Control>,
         index: usize,
@@ -114,7 +114,7 @@ impl Worker {
     }
 
     /// Serves until the waker is woken.
-    pub fn run(mut self) -> io::Result<()> {
+    pub(crate) fn run(mut self) -> io::Result<()> {
         let mut events: Vec<Event> = Vec::with_capacity(1024);
         let mut next_sweep = Instant::now() + SWEEP_EVERY;
         loop {
