@@ -1,10 +1,10 @@
 //! The chroot the process entered, if any, and paths as the process sees them from inside.
 //!
-//! Paths are configured as seen from outside. [`enter`] chroots (once the server has bound
-//! and opened what it needs, see `privileges`) and records where; [`visible`] then maps such
-//! a path for use inside (a log reopened on SIGUSR1), and [`chrooted`] says whether a config
-//! file is still within reach. A leaf: it uses nothing of the crate, so the logs and the
-//! processes can both ask it.
+//! Paths are configured as seen from outside. [`enter`] chroots (the server does, once it has
+//! bound and opened what it needs, before it drops root) and records where; [`visible`] then
+//! maps such a path for use inside (a log reopened on SIGUSR1), and [`chrooted`] says
+//! whether a config file is still within reach. A leaf: it uses nothing of the crate, so the
+//! logs and the processes can both ask it.
 
 use std::ffi::CString;
 use std::io;

@@ -54,7 +54,7 @@ pub(crate) struct Options {
     pub(crate) user: Option<String>,
     pub(crate) group: Option<String>,
     pub(crate) chroot: Option<PathBuf>,
-    /// Worker processes under a master (`master.rs`); 0: no master, this process serves.
+    /// Worker processes under a master process; 0: no master, this process serves.
     pub(crate) processes: usize,
     /// Rotate a log once it reaches this size (0: never), keeping `log_keep` old files.
     pub(crate) log_max_size: u64,
