@@ -1,6 +1,8 @@
 //! The command line: the flags, laid over the config file's settings ([`config::Settings`]),
 //! give the [`config::Options`]; then `--check-config` checks them, or the server runs
 //! ([`server::run`], or the master of worker processes).
+//!
+//! The top of the crate: it may use every layer, and none uses it but `main.rs`.
 
 use crate::config::{self, LogDest, Settings};
 use crate::net::congestion::Congestion;

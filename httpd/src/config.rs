@@ -19,6 +19,10 @@
 //! [`Settings`] holds what a file (or the command line) set, every field optional;
 //! [`Settings::overlay`] lets the flags override the file, and [`Settings::into_options`]
 //! fills the rest with the defaults: the [`Options`] the server runs with.
+//!
+//! A layer of its own, between the connections and the processes: it uses
+//! [`crate::conn`] (the `Timeouts`), [`crate::net`] (the listener setup) and [`crate::http`]
+//! (the head limits); the processes and the command line use it.
 
 use crate::conn::ctx::Timeouts;
 use crate::http::parse::Limits;

@@ -166,7 +166,7 @@ pub(crate) fn run(opts: Options, reload: Option<&Reload<'_>>) -> io::Result<()> 
     serve(opts, reload, groups, true)
 }
 
-/// A worker process of the master ([`super::master`]): serves on the master's listeners (one
+/// A worker process of the master (`master.rs`): serves on the master's listeners (one
 /// socket per address, shared by every thread of every worker process), prints nothing.
 pub(crate) fn run_worker_process(
     opts: Options,
