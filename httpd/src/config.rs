@@ -18,21 +18,61 @@
 //!
 //! [`Settings`] holds what a file (or the command line) set, every field optional;
 //! [`Settings::overlay`] lets the flags override the file, and [`Settings::into_options`]
-//! fills the rest with the defaults.
+//! fills the rest with the defaults: the [`Options`] the server runs with.
+//!
+//! A layer of its own, between the connections and the processes: it uses
+//! [`crate::conn`] (the `Timeouts`), [`crate::net`] (the listener setup) and [`crate::http`]
+//! (the head limits); the processes and the command line use it.
 
-use crate::congestion::Congestion;
-use crate::net::ListenerSetup;
-use crate::parse::Limits;
-use crate::server::{Options, Timeouts};
+use crate::conn::ctx::Timeouts;
+use crate::http::parse::Limits;
+use crate::net::congestion::Congestion;
+use crate::net::socket::ListenerSetup;
 use std::ffi::CString;
 use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub(crate) struct Options {
+    /// One or more addresses; every worker listens on each.
+    pub(crate) listen: Vec<SocketAddr>,
+    pub(crate) root: PathBuf,
+    /// Worker threads, each with its own epoll loop and listener.
+    pub(crate) threads: usize,
+    /// The access log file; `None` turns logging off.
+    pub(crate) access_log: Option<PathBuf>,
+    /// The error log file; `None` is stderr.
+    pub(crate) error_log: Option<PathBuf>,
+    pub(crate) timeouts: Timeouts,
+    /// How long a graceful shutdown (SIGQUIT) waits for responses in flight.
+    pub(crate) shutdown_timeout: Duration,
+    pub(crate) limits: Limits,
+    /// Connections held at once over all workers; past it a new connection gets 503.
+    pub(crate) max_connections: usize,
+    /// Requests served on one connection before it is closed (`keepalive_requests`).
+    pub(crate) max_keepalive_requests: u32,
+    /// Who to run as and where to chroot, once bound (see `privileges`).
+    pub(crate) user: Option<String>,
+    pub(crate) group: Option<String>,
+    pub(crate) chroot: Option<PathBuf>,
+    /// Worker processes under a master process; 0: no master, this process serves.
+    pub(crate) processes: usize,
+    /// Rotate a log once it reaches this size (0: never), keeping `log_keep` old files.
+    pub(crate) log_max_size: u64,
+    pub(crate) log_keep: usize,
+    /// Serve as root if started as root without `user` (or with `user root`); refused
+    /// otherwise (the server's start-up checks it before binding anything).
+    pub(crate) allow_root: bool,
+    /// The listeners' TCP congestion control and `TCP_DEFER_ACCEPT`.
+    pub(crate) listener_setup: ListenerSetup,
+}
+
 /// Where a log goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LogDest {
+pub(crate) enum LogDest {
     Off,
     Stderr,
     File(PathBuf),
@@ -40,42 +80,42 @@ pub enum LogDest {
 
 /// What a config file or the command line set.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Settings {
-    pub listen: Vec<SocketAddr>,
-    pub root: Option<PathBuf>,
+pub(crate) struct Settings {
+    pub(crate) listen: Vec<SocketAddr>,
+    pub(crate) root: Option<PathBuf>,
     /// `Some(None)` is `auto`.
-    pub threads: Option<Option<usize>>,
-    pub max_connections: Option<usize>,
-    pub keepalive_requests: Option<u32>,
-    pub header_timeout: Option<Duration>,
-    pub keepalive_timeout: Option<Duration>,
-    pub send_timeout: Option<Duration>,
-    pub shutdown_timeout: Option<Duration>,
-    pub access_log: Option<LogDest>,
-    pub error_log: Option<LogDest>,
-    pub user: Option<String>,
-    pub group: Option<String>,
-    pub chroot: Option<PathBuf>,
+    pub(crate) threads: Option<Option<usize>>,
+    pub(crate) max_connections: Option<usize>,
+    pub(crate) keepalive_requests: Option<u32>,
+    pub(crate) header_timeout: Option<Duration>,
+    pub(crate) keepalive_timeout: Option<Duration>,
+    pub(crate) send_timeout: Option<Duration>,
+    pub(crate) shutdown_timeout: Option<Duration>,
+    pub(crate) access_log: Option<LogDest>,
+    pub(crate) error_log: Option<LogDest>,
+    pub(crate) user: Option<String>,
+    pub(crate) group: Option<String>,
+    pub(crate) chroot: Option<PathBuf>,
     /// Rotate a log past this size (0: never).
-    pub log_max_size: Option<u64>,
+    pub(crate) log_max_size: Option<u64>,
     /// Rotated files kept (`path.1` .. `path.N`).
-    pub log_keep: Option<usize>,
+    pub(crate) log_keep: Option<usize>,
     /// Worker processes under a master (0: none).
-    pub worker_processes: Option<usize>,
+    pub(crate) worker_processes: Option<usize>,
     /// Serve as root (started as root without `user`, or `user root`): refused unless set.
-    pub allow_root: Option<bool>,
+    pub(crate) allow_root: Option<bool>,
     /// The listeners' TCP congestion control.
-    pub tcp_congestion: Option<Congestion>,
+    pub(crate) tcp_congestion: Option<Congestion>,
     /// `TCP_DEFER_ACCEPT` on the listeners.
-    pub defer_accept: Option<bool>,
+    pub(crate) defer_accept: Option<bool>,
 }
 
 /// A config error: the file, the line (0 when the file itself is at fault) and the problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Error {
-    pub file: PathBuf,
-    pub line: usize,
-    pub message: String,
+pub(crate) struct Error {
+    pub(crate) file: PathBuf,
+    pub(crate) line: usize,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for Error {
@@ -99,7 +139,7 @@ const MAX_DURATION: Duration = Duration::from_secs(86_400);
 const MAX_FILE: u64 = 1 << 20;
 
 /// Reads and parses a config file.
-pub fn load(path: &Path) -> Result<Settings, Error> {
+pub(crate) fn load(path: &Path) -> Result<Settings, Error> {
     let err = |message: String| Error {
         file: path.to_path_buf(),
         line: 0,
@@ -126,7 +166,7 @@ pub fn load(path: &Path) -> Result<Settings, Error> {
 }
 
 /// Parses the text of a config file named `file`; relative paths are resolved against `base`.
-pub fn parse(text: &str, file: &Path, base: &Path) -> Result<Settings, Error> {
+pub(crate) fn parse(text: &str, file: &Path, base: &Path) -> Result<Settings, Error> {
     let mut s = Settings::default();
     let mut seen: Vec<&str> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
@@ -250,7 +290,7 @@ const DIRECTIVES: &[&str] = &[
 ];
 
 /// `on` or `off`.
-pub fn parse_switch(v: &str) -> Result<bool, String> {
+pub(crate) fn parse_switch(v: &str) -> Result<bool, String> {
     match v {
         "on" => Ok(true),
         "off" => Ok(false),
@@ -259,7 +299,7 @@ pub fn parse_switch(v: &str) -> Result<bool, String> {
 }
 
 /// `ADDR:PORT` (or `[V6]:PORT`, or `host:port`, resolved now).
-pub fn parse_listen(v: &str) -> Result<SocketAddr, String> {
+pub(crate) fn parse_listen(v: &str) -> Result<SocketAddr, String> {
     if let Ok(a) = v.parse::<SocketAddr>() {
         return Ok(a);
     }
@@ -283,7 +323,7 @@ fn parse_number(v: &str, min: usize, max: usize) -> Result<usize, String> {
 }
 
 /// `N`, `Nms`, `Ns`, `Nm`, `Nh`; at most a day.
-pub fn parse_duration(v: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(v: &str) -> Result<Duration, String> {
     let digits = v.bytes().take_while(u8::is_ascii_digit).count();
     let (num, unit) = v.split_at(digits);
     let bad = || format!("\"{v}\" is not a duration (like 500ms, 30s, 2m, 1h)");
@@ -302,7 +342,7 @@ pub fn parse_duration(v: &str) -> Result<Duration, String> {
 }
 
 /// `N`, `Nk`, `Nm`, `Ng` bytes (binary units), or `off` (0).
-pub fn parse_size(v: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(v: &str) -> Result<u64, String> {
     if v == "off" {
         return Ok(0);
     }
@@ -389,7 +429,7 @@ fn check_name(v: &str, kind: NameKind) -> Result<(), String> {
 
 impl Settings {
     /// `self` with every field `over` sets replaced (a non-empty `listen` replaces the list).
-    pub fn overlay(mut self, over: Settings) -> Settings {
+    pub(crate) fn overlay(mut self, over: Settings) -> Settings {
         if !over.listen.is_empty() {
             self.listen = over.listen;
         }
@@ -421,7 +461,7 @@ impl Settings {
     }
 
     /// The server's options: what is set, and the defaults for the rest.
-    pub fn into_options(self) -> Options {
+    pub(crate) fn into_options(self) -> Options {
         let defaults = Timeouts::default();
         let threads = self.threads.flatten().unwrap_or_else(|| {
             std::thread::available_parallelism()

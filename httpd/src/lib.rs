@@ -1,58 +1,111 @@
-//! `httpd` as a library: the server's modules, used by the `httpd` binary (and, later, by
-//! its master process).
+//! `httpd` as a library: the whole server, its command line included. The `httpd` binary
+//! calls [`main`], the one public item; everything else is `pub(crate)`.
 //!
-//! The modules follow nginx's `src/http`:
+//! The modules are in layers, listed from the top; each uses only the layers it names
+//! (`layers_point_down`, in this file's tests, checks it), so dependencies run one way:
 //!
-//! | module | what it is |
-//! |---|---|
-//! | [`config`] | the config file (`key value;` lines) and how flags override it |
-//! | [`parse`] | the request-head parser (pure, never panics, fuzzed by its tests) |
-//! | [`chunked`] | skipping a chunked request body (strict, bounded) |
-//! | [`request`] | what a head means: method, body framing, keep-alive, smuggling checks |
-//! | [`path`] | percent-decoding and dot-segment removal of the target's path |
-//! | [`static_file`] | the answer from the document root (openat2 beneath it), 301/403/404 |
-//! | [`file_cache`] | a worker's open files, checked by one `statx` per request |
-//! | [`conditional`] | ETag, Last-Modified, If-None-Match, If-Modified-Since, If-Range |
-//! | [`range`] | the single-range `Range` header |
-//! | [`mime`] | `Content-Type` by extension |
-//! | [`response`] | the status line and headers |
-//! | [`status`] | status codes, reasons and error pages |
-//! | [`date`] | HTTP dates and the log's timestamps |
-//! | [`log`] | the access log (Combined Log Format) |
-//! | [`logfile`] | a log file reopened on SIGUSR1 without losing or tearing lines |
-//! | [`errlog`] | the error log |
-//! | [`signals`] | SIGTERM/INT, SIGQUIT, SIGHUP, SIGUSR1 as commands for the main thread |
-//! | [`master`] | the master process: forks, restarts and signals worker processes |
-//! | [`conn`] | one connection: pipelining, keep-alive, sendfile, lingering close, deadlines |
-//! | [`worker`] | one thread's epoll loop over its listeners and connections |
-//! | [`generation`] | a set of worker threads, and the listening sockets they share out |
-//! | [`net`] | socket calls std lacks (SO_REUSEPORT, TCP_DEFER_ACCEPT, TCP_QUICKACK, accept4, MSG_MORE, sendfile) |
-//! | [`congestion`] | the listeners' TCP congestion control: no pacing across loopback |
-//! | [`privileges`] | chroot, setgroups/setgid/setuid, no way back to root |
-//! | [`server`] | start-up: options, listeners, signals, threads |
+//! | layer | what it is | may use |
+//! |---|---|---|
+//! | `cli` | the command line: the flags laid over the config file, then `--check-config`, the server, or the master | all below |
+//! | `process/` | processes, threads and signals: start-up and the main thread's loop, reload (`server`), how the main thread steers the workers (`control`), a set of worker threads and the listening sockets they share out (`generation`), one thread's epoll loop (`worker`), worker processes (`master`), the operator's signals (`signals`), chroot, setgroups, setgid, setuid (`privileges`) | all below |
+//! | `config` | the config file (`key value;` lines), how flags override it, and the `Options` it yields | `conn`, `net`, `http` |
+//! | `conn/` | one connection's state machine: pipelining, keep-alive, sendfile, lingering close, deadlines (`connection`); what it needs from its worker: `Ctx`, the `Shared` settings, `Timeouts` (`ctx`) | `files`, `log`, `net`, `http` |
+//! | `files/` | the document root, files opened with openat2 beneath it (`docroot`); a worker's open files, checked by one `statx` per request (`file_cache`); the answer from them, 301/403/404, conditionals, ranges (`static_file`); what the answer is: a response head and the body naming the file (`reply`, with `SMALL_BODY`) | `http` |
+//! | `log/` | the access log in Combined Log Format (`access`), the error log and its `error!`, `warn!`, `notice!` (`errlog`), log files reopened or rotated without losing or tearing lines (`logfile`) | `http`, `chroot` |
+//! | `net/` | socket calls std lacks: SO_REUSEPORT, TCP_DEFER_ACCEPT, TCP_QUICKACK, accept4, MSG_MORE, sendfile (`socket`); the listeners' TCP congestion control (`congestion`) | nothing |
+//! | `http/` | the protocol without file descriptors or I/O: the request-head parser, pure and fuzzed by its tests (`parse`); what a head means: method, body framing, keep-alive, smuggling checks (`request`); the response head (`response`); `status`, `date`, `range`, `conditional` (ETag, Last-Modified, If-*), `chunked` (skipping a chunked body), `mime`, `path` (percent-decoding, dot segments) | nothing |
+//! | `chroot` | the chroot entered, and paths as seen from inside it (a leaf, for the logs and the processes) | nothing |
 
-pub mod chunked;
-pub mod conditional;
-pub mod config;
-pub mod congestion;
-pub mod conn;
-pub mod date;
-pub mod errlog;
-pub mod file_cache;
-pub mod generation;
-pub mod log;
-pub mod logfile;
-pub mod master;
-pub mod mime;
-pub mod net;
-pub mod parse;
-pub mod path;
-pub mod privileges;
-pub mod range;
-pub mod request;
-pub mod response;
-pub mod server;
-pub mod signals;
-pub mod static_file;
-pub mod status;
-pub mod worker;
+mod chroot;
+mod cli;
+mod config;
+mod conn;
+mod files;
+mod http;
+mod log;
+mod net;
+mod process;
+
+pub use cli::main;
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Each layer (a folder of `src`, or a file at its top) and the layers it may use.
+    const LAYERS: &[(&str, &[&str])] = &[
+        ("http", &[]),
+        ("net", &[]),
+        ("chroot", &[]),
+        ("files", &["http"]),
+        ("log", &["http", "chroot"]),
+        ("conn", &["http", "files", "net", "log"]),
+        ("config", &["http", "net", "conn"]),
+        (
+            "process",
+            &["http", "files", "net", "log", "conn", "config", "chroot"],
+        ),
+        (
+            "cli",
+            &[
+                "http", "files", "net", "log", "conn", "config", "chroot", "process",
+            ],
+        ),
+    ];
+
+    /// The source files of `layer`: `src/LAYER/**.rs`, or `src/LAYER.rs`.
+    fn sources(src: &Path, layer: &str) -> Vec<(String, String)> {
+        let file = src.join(format!("{layer}.rs"));
+        if file.is_file() {
+            return vec![(
+                format!("{layer}.rs"),
+                std::fs::read_to_string(file).unwrap(),
+            )];
+        }
+        let mut out = Vec::new();
+        let mut dirs = vec![src.join(layer)];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let name = path.strip_prefix(src).unwrap_or(&path).display();
+                    out.push((name.to_string(), text));
+                }
+            }
+        }
+        assert!(!out.is_empty(), "no sources for layer {layer}");
+        out
+    }
+
+    /// No file names a layer it may not use (`crate::LAYER`, in code or in a doc link), and
+    /// none hides one in a grouped `crate::{...}` import.
+    #[test]
+    fn layers_point_down() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut wrong = Vec::new();
+        for (layer, allowed) in LAYERS {
+            for (file, text) in sources(&src, layer) {
+                if text.contains("crate::{") {
+                    wrong.push(format!("{file}: a grouped crate::{{...}} import"));
+                }
+                for (other, _) in LAYERS {
+                    if other == layer || allowed.contains(other) {
+                        continue;
+                    }
+                    let needle = format!("crate::{other}");
+                    let names_it = text.match_indices(&needle).any(|(i, _)| {
+                        let next = text[i + needle.len()..].chars().next();
+                        !next.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                    });
+                    if names_it {
+                        wrong.push(format!("{file}: {layer} may not use {other}"));
+                    }
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+}

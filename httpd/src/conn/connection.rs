@@ -1,0 +1,711 @@
+//! One client connection: reading request heads, answering them in order, sending bodies,
+//! keep-alive, and closing (with a lingering close when the client may still be sending).
+//!
+//! The worker calls [`Conn::on_event`] when the socket is ready and applies the returned
+//! [`Next`]: the readiness to wait for, or close. A turn goes:
+//!
+//! 1. read what is there (one `read`) unless output is blocked (then the client waits: that
+//!    is the back-pressure on a pipelining client);
+//! 2. finish sending what earlier turns left (bytes, then the `sendfile` body);
+//! 3. answer every complete request in the buffer, in order, into the worker's output
+//!    buffer, until one has a large file body (sent with `sendfile` before the next request
+//!    is looked at) or the batch is big; then one `send` for the whole batch (headers and
+//!    small bodies of several pipelined responses leave in one system call);
+//! 4. repeat 2-3 while progress is made; then wait for input (keep-alive) or for the socket
+//!    to drain.
+//!
+//! Request bodies (`Content-Length` bytes, or a chunked body) are skipped, not kept. A
+//! request with a chunked body is answered once its body has been skipped: a body that
+//! cannot be framed gets `400` and the connection closes (nothing behind it can be trusted),
+//! so a response never promises keep-alive the connection cannot keep. Responses to HEAD, and 304
+//! responses, never carry a body, wherever they sit in a pipeline.
+//!
+//! Deadlines (each connection has one, checked by the worker's sweep): the head must arrive
+//! within `header` of its first byte (slow senders are not refreshed by each byte); an idle
+//! keep-alive connection lasts `keepalive`; a blocked send gets `send` of no progress; a
+//! lingering close lasts `linger`.
+
+use crate::conn::ctx::Ctx;
+use crate::files::reply::{Body, Reply, SMALL_BODY};
+use crate::files::static_file;
+use crate::http::chunked::ChunkedSkipper;
+use crate::http::parse::{self, Parsed};
+use crate::http::request::{self, BodyFraming, Method};
+use crate::http::response;
+use crate::http::status::Status;
+use crate::log::access::{Entry, PendingLine};
+use netcore::{Event, Interest};
+use std::fs::File;
+use std::io::{self, Read};
+use std::net::{IpAddr, TcpStream};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Stop answering pipelined requests once this much output is waiting to be sent.
+const OUT_BATCH: usize = 64 * 1024;
+/// Do not read more while this much unanswered input is buffered.
+const MAX_INBUF: usize = 64 * 1024;
+/// At most this much `sendfile` per connection per turn, so one big download cannot starve
+/// the other connections of a worker.
+const SENDFILE_TURN: u64 = 4 << 20;
+
+/// A head is held back (`MSG_MORE`) to share its segment with a `sendfile` body of at most
+/// this size, which any receive window takes whole. Before a larger body the head waits only
+/// if the whole response fits in the window the client advertises (see `more_follows`).
+const HEAD_JOINS_BODY_MAX: u64 = 32 * 1024;
+
+/// What the worker does with the connection next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Next {
+    Wait(Interest),
+    Close,
+}
+
+/// A file body being sent with `sendfile`.
+#[derive(Debug)]
+struct FileBody {
+    file: Arc<File>,
+    offset: u64,
+    remaining: u64,
+    sent: u64,
+    log: Option<PendingLine>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Conn {
+    stream: TcpStream,
+    peer: IpAddr,
+    /// Received bytes not yet consumed.
+    inbuf: Vec<u8>,
+    /// Bytes of `inbuf` before this are consumed (compacted before the next read, so a
+    /// pipeline of many requests costs one move per read, not one per request).
+    in_pos: usize,
+    /// How far the unconsumed input has been searched for the end of a head.
+    scanned: usize,
+    /// When the first byte of the head being received arrived.
+    head_started: Option<Instant>,
+    /// Output of earlier turns that the socket did not take yet.
+    out: Vec<u8>,
+    out_pos: usize,
+    body: Option<FileBody>,
+    /// Bytes of a request body still to skip.
+    discard: u64,
+    /// A request whose chunked body is being skipped before it is answered.
+    chunked: Option<ChunkedBody>,
+    /// Close once the output is sent (no keep-alive).
+    close_after: bool,
+    /// The client may have sent bytes we will never read (a refused head, a chunked body):
+    /// the close must linger.
+    unread_input: bool,
+    /// Read and drop input until the client closes, then close (after `shutdown(SHUT_WR)`).
+    lingering: bool,
+    peer_eof: bool,
+    /// TCP_NODELAY is set (once the connection is known to be kept alive).
+    nodelay: bool,
+    /// Requests answered on this connection.
+    requests: u32,
+    /// When the worker closes it if nothing happens.
+    pub(crate) deadline: Instant,
+    /// The readiness registered with the worker's epoll.
+    pub(crate) interest: Interest,
+}
+
+/// A request head that waits, as the first `head_len` bytes of the input, while its chunked
+/// body behind it is skipped as it arrives.
+#[derive(Debug)]
+struct ChunkedBody {
+    head_len: usize,
+    skipper: ChunkedSkipper,
+}
+
+enum Step {
+    Answered,
+    NeedInput,
+}
+
+fn first_line(buf: &[u8]) -> &[u8] {
+    let line = match buf.iter().position(|&b| b == b'\n') {
+        Some(i) => &buf[..i],
+        None => buf,
+    };
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    &line[..line.len().min(2048)]
+}
+
+impl Conn {
+    pub(crate) fn new(stream: TcpStream, peer: IpAddr, now: Instant, ctx: &Ctx) -> Conn {
+        Conn {
+            stream,
+            peer,
+            inbuf: Vec::new(),
+            in_pos: 0,
+            scanned: 0,
+            head_started: None,
+            out: Vec::new(),
+            out_pos: 0,
+            body: None,
+            discard: 0,
+            chunked: None,
+            close_after: false,
+            unread_input: false,
+            lingering: false,
+            peer_eof: false,
+            nodelay: false,
+            requests: 0,
+            deadline: now + ctx.shared.timeouts.header,
+            interest: Interest::READ,
+        }
+    }
+
+    pub(crate) fn stream(&self) -> &TcpStream {
+        &self.stream
+    }
+
+    /// The socket is ready (or the worker wants it driven right after accept).
+    pub(crate) fn on_event(&mut self, ev: &Event, ctx: &mut Ctx) -> Next {
+        if self.lingering {
+            return self.linger_read(ctx);
+        }
+        if (ev.readable || ev.hangup) && self.out_is_empty() && !self.peer_eof {
+            match self.fill(ctx) {
+                Ok(()) => {}
+                Err(_) => {
+                    ctx.stats.errors += 1;
+                    return Next::Close;
+                }
+            }
+        }
+        self.drive(ctx)
+    }
+
+    /// The deadline passed. A client in the middle of sending a request head (or the
+    /// chunked body of a request not answered yet) gets a
+    /// best-effort `408` (one non-blocking send, logged) before the worker closes; any
+    /// other connection is closed without a word (idle, lingering, or stuck sending).
+    pub(crate) fn on_deadline(&mut self, ctx: &mut Ctx) {
+        let mid_head =
+            !self.lingering && self.out_is_empty() && !self.input().is_empty() && self.discard == 0;
+        if !mid_head {
+            return;
+        }
+        ctx.stats.errors += 1;
+        let head = response::Head::page(Status::RequestTimeout);
+        let mut out = Vec::with_capacity(512);
+        response::write_head(&mut out, &head, ctx.clock.http(), false);
+        let page = Status::RequestTimeout.page();
+        out.extend_from_slice(page.as_bytes());
+        if let Ok(n) = crate::net::socket::send(&self.stream, &out, false) {
+            ctx.stats.bytes_out += n as u64;
+        }
+        if ctx.log.enabled() {
+            let entry = Entry {
+                peer: self.peer,
+                time: ctx.clock.log(),
+                request_line: first_line(self.input()),
+                status: 408,
+                referer: None,
+                user_agent: None,
+            };
+            let line = PendingLine::new(&entry);
+            ctx.log.finish(&line, page.len() as u64);
+        }
+    }
+
+    /// The connection goes away: log a body cut short.
+    pub(crate) fn on_close(&mut self, ctx: &mut Ctx) {
+        if let Some(body) = self.body.take() {
+            if let Some(line) = &body.log {
+                ctx.log.finish(line, body.sent);
+            }
+        }
+    }
+
+    /// No request in progress: nothing received unanswered, nothing left to send (a
+    /// graceful stop closes such a connection).
+    pub(crate) fn is_idle(&self) -> bool {
+        !self.lingering
+            && self.out_is_empty()
+            && self.input().is_empty()
+            && self.discard == 0
+            && self.chunked.is_none()
+    }
+
+    fn out_is_empty(&self) -> bool {
+        self.out_pos >= self.out.len() && self.body.is_none()
+    }
+
+    /// One read into the input buffer; EOF is remembered, `WouldBlock` is nothing.
+    fn fill(&mut self, ctx: &mut Ctx) -> io::Result<()> {
+        if self.input().len() >= MAX_INBUF {
+            return Ok(());
+        }
+        if self.in_pos > 0 {
+            self.inbuf.drain(..self.in_pos);
+            self.in_pos = 0;
+        }
+        match (&self.stream).read(&mut ctx.scratch) {
+            Ok(0) => {
+                self.peer_eof = true;
+                Ok(())
+            }
+            Ok(n) => {
+                ctx.stats.bytes_in += n as u64;
+                if self.input().is_empty() && self.discard == 0 {
+                    self.head_started = Some(ctx.now);
+                }
+                self.inbuf.extend_from_slice(&ctx.scratch[..n]);
+                Ok(())
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn drive(&mut self, ctx: &mut Ctx) -> Next {
+        loop {
+            match self.flush_pending(ctx) {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.deadline = ctx.now + ctx.shared.timeouts.send;
+                    return Next::Wait(Interest::WRITE);
+                }
+                Err(_) => {
+                    ctx.stats.errors += 1;
+                    return Next::Close;
+                }
+            }
+            if self.close_after {
+                return self.begin_close(ctx);
+            }
+            ctx.out.clear();
+            self.answer_batch(ctx);
+            if ctx.out.is_empty() && self.body.is_none() {
+                if self.close_after {
+                    // A body that could not be framed: nothing more to answer.
+                    return self.begin_close(ctx);
+                }
+                break;
+            }
+            if !self.close_after && !self.nodelay {
+                // A connection that stays open must not have its next response held back by
+                // Nagle's algorithm; one that closes after this response does not care.
+                let _ = self.stream.set_nodelay(true);
+                self.nodelay = true;
+            }
+            let more = self.more_follows(ctx.out.len());
+            match crate::net::socket::send(&self.stream, &ctx.out, more) {
+                Ok(n) => {
+                    ctx.stats.bytes_out += n as u64;
+                    if n < ctx.out.len() {
+                        self.out.clear();
+                        self.out.extend_from_slice(&ctx.out[n..]);
+                        self.out_pos = 0;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    self.out.clear();
+                    self.out.extend_from_slice(&ctx.out);
+                    self.out_pos = 0;
+                }
+                Err(_) => {
+                    ctx.stats.errors += 1;
+                    return Next::Close;
+                }
+            }
+        }
+        // Everything answered and sent; wait for the next request.
+        if self.peer_eof {
+            return Next::Close;
+        }
+        let timeouts = &ctx.shared.timeouts;
+        if self.discard > 0 || self.chunked.is_some() {
+            // Skipping a body: it must keep coming.
+            self.ack_now();
+            self.deadline = ctx.now + timeouts.header;
+        } else if self.input().is_empty() {
+            // An idle connection keeps no buffers.
+            self.inbuf = Vec::new();
+            self.in_pos = 0;
+            self.out = Vec::new();
+            self.out_pos = 0;
+            // A new connection has the header timeout for its first request (as nginx).
+            let wait = if self.requests == 0 {
+                timeouts.header
+            } else {
+                timeouts.keepalive
+            };
+            self.deadline = ctx.now + wait;
+        } else {
+            self.ack_now();
+            let started = self.head_started.unwrap_or(ctx.now);
+            self.deadline = started + timeouts.header;
+        }
+        Next::Wait(Interest::READ)
+    }
+
+    /// The rest of a request (head or body) is awaited: acknowledge what came at once. The
+    /// listener delays acknowledgements so that they ride on responses
+    /// ([`crate::net::socket::set_quickack`]); a client whose Nagle algorithm holds the rest until
+    /// the first part is acknowledged would otherwise wait for the delayed-ACK timer
+    /// (40 ms or more). Turning quick-ack on sends the pending ACK now.
+    fn ack_now(&self) {
+        let _ = crate::net::socket::set_quickack(self.stream.as_raw_fd(), true);
+    }
+
+    /// Whether `now` bytes sent now should wait (`MSG_MORE`) for what comes next: the file
+    /// body, to share its first segment, and after the last response the FIN of
+    /// `begin_close`.
+    ///
+    /// On a connection that stays open, a large body is waited for only if head and body
+    /// fit in the client's receive window. Linux grows a receiver's window only on a
+    /// segment that arrives with room to spare in its buffer; a 64 KiB first segment
+    /// (loopback's largest) leaves none, so a client slow to read (wrk with 500
+    /// connections) kept its initial ~93 KiB window and every 100 KiB response stalled on
+    /// a zero window (the kernel counts them in `TcpExtTCPToZeroWindowAdv`). A small head sent
+    /// first lets the window grow; once it has, heads wait for their bodies again. The
+    /// last response on a connection has no later one to speed up: it always waits.
+    fn more_follows(&self, now: usize) -> bool {
+        match &self.body {
+            Some(body) if body.remaining <= HEAD_JOINS_BODY_MAX || self.close_after => true,
+            Some(body) => crate::net::socket::peer_window(&self.stream)
+                .is_some_and(|window| now as u64 + body.remaining <= u64::from(window)),
+            None => self.close_after,
+        }
+    }
+
+    /// Sends leftovers and the file body. `Ok(true)`: all sent; `Ok(false)`: blocked.
+    fn flush_pending(&mut self, ctx: &mut Ctx) -> io::Result<bool> {
+        while self.out_pos < self.out.len() {
+            let more = self.more_follows(self.out.len() - self.out_pos);
+            match crate::net::socket::send(&self.stream, &self.out[self.out_pos..], more) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.out_pos += n;
+                    ctx.stats.bytes_out += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        self.out.clear();
+        self.out_pos = 0;
+        let Some(body) = &mut self.body else {
+            return Ok(true);
+        };
+        let mut this_turn = 0u64;
+        while body.remaining > 0 {
+            if this_turn >= SENDFILE_TURN {
+                // Yield to the other connections; the socket is still writable, so the
+                // worker's next wait returns at once for this one.
+                return Ok(false);
+            }
+            // As much as this turn allows: the kernel sends what the socket buffer takes.
+            let chunk = body.remaining.min(SENDFILE_TURN - this_turn) as usize;
+            match crate::net::socket::sendfile(&self.stream, &body.file, &mut body.offset, chunk) {
+                // The file shrank under us: the promised length cannot be sent.
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => {
+                    body.remaining -= n as u64;
+                    body.sent += n as u64;
+                    this_turn += n as u64;
+                    ctx.stats.bytes_out += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        if let Some(body) = self.body.take() {
+            if let Some(line) = &body.log {
+                ctx.log.finish(line, body.sent);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Answers complete requests into `ctx.out` while that is cheap.
+    fn answer_batch(&mut self, ctx: &mut Ctx) {
+        while !self.close_after && self.body.is_none() && ctx.out.len() < OUT_BATCH {
+            match self.answer_next(ctx) {
+                Step::Answered => {}
+                Step::NeedInput => break,
+            }
+        }
+    }
+
+    /// The received bytes not consumed yet.
+    fn input(&self) -> &[u8] {
+        &self.inbuf[self.in_pos..]
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.in_pos += n.min(self.input().len());
+        if self.in_pos == self.inbuf.len() {
+            self.inbuf.clear();
+            self.in_pos = 0;
+        }
+        self.scanned = 0;
+    }
+
+    fn answer_next(&mut self, ctx: &mut Ctx) -> Step {
+        if let Some(pending) = &mut self.chunked {
+            let start = self.in_pos + pending.head_len;
+            match pending.skipper.feed(&self.inbuf[start..]) {
+                Ok(n) => {
+                    self.inbuf.drain(start..start + n);
+                    if !pending.skipper.is_done() {
+                        return Step::NeedInput;
+                    }
+                    let head_len = pending.head_len;
+                    self.chunked = None;
+                    let inbuf = std::mem::take(&mut self.inbuf);
+                    self.answer_head(&inbuf[self.in_pos..self.in_pos + head_len], true, ctx);
+                    self.inbuf = inbuf;
+                    self.consume(head_len);
+                    self.head_started = (!self.input().is_empty()).then_some(ctx.now);
+                    return Step::Answered;
+                }
+                Err(_) => {
+                    // The body cannot be framed: nothing after it can be trusted.
+                    self.chunked = None;
+                    let inbuf = std::mem::take(&mut self.inbuf);
+                    let pos = std::mem::take(&mut self.in_pos);
+                    self.answer_error(Status::BadRequest, first_line(&inbuf[pos..]), ctx);
+                    self.scanned = 0;
+                    return Step::Answered;
+                }
+            }
+        }
+        if self.discard > 0 {
+            let n = self.discard.min(self.input().len() as u64);
+            self.consume(n as usize);
+            self.discard -= n;
+            if self.discard > 0 {
+                return Step::NeedInput;
+            }
+            self.head_started = (!self.input().is_empty()).then_some(ctx.now);
+        }
+        if self.scanned == 0 {
+            let empty = parse::skip_empty_lines(self.input());
+            if empty > 0 {
+                self.consume(empty);
+            }
+        }
+        if self.input().is_empty() {
+            return Step::NeedInput;
+        }
+        let limits = &ctx.shared.limits;
+        let Some(end) = parse::find_head_end(self.input(), self.scanned) else {
+            if let Err(status) = parse::check_partial(self.input(), limits) {
+                // Refused: the rest of the input is dropped with the connection.
+                let inbuf = std::mem::take(&mut self.inbuf);
+                let pos = std::mem::take(&mut self.in_pos);
+                self.answer_error(status, first_line(&inbuf[pos..]), ctx);
+                self.scanned = 0;
+                return Step::Answered;
+            }
+            self.scanned = parse::rescan_from(self.input());
+            return Step::NeedInput;
+        };
+        // The head borrows the buffer while the answer is written into `self`.
+        let inbuf = std::mem::take(&mut self.inbuf);
+        let answered = self.answer_head(&inbuf[self.in_pos..self.in_pos + end], false, ctx);
+        self.inbuf = inbuf;
+        if !answered {
+            // A chunked body comes first: the head stays in the input until it is skipped.
+            self.chunked = Some(ChunkedBody {
+                head_len: end,
+                skipper: ChunkedSkipper::new(request::MAX_BODY),
+            });
+            return self.answer_next(ctx);
+        }
+        self.consume(end);
+        self.head_started = (!self.input().is_empty()).then_some(ctx.now);
+        Step::Answered
+    }
+
+    /// Answers the head in `head_bytes`; false if it has a chunked body that must be
+    /// skipped first (`body_skipped` says it has been: the request was counted then).
+    fn answer_head(&mut self, head_bytes: &[u8], body_skipped: bool, ctx: &mut Ctx) -> bool {
+        if !body_skipped {
+            self.requests += 1;
+            ctx.stats.requests += 1;
+        }
+        let head = match parse::parse(head_bytes, &ctx.shared.limits) {
+            Ok(Parsed::Complete(head, _)) => head,
+            Ok(Parsed::Partial) => {
+                self.answer_error(Status::BadRequest, head_bytes, ctx);
+                return true;
+            }
+            Err(status) => {
+                self.answer_error(status, first_line(head_bytes), ctx);
+                return true;
+            }
+        };
+        let request_line = head.request_line;
+        let req = match request::interpret(head) {
+            Ok(req) => req,
+            Err(status) => {
+                self.answer_error(status, request_line, ctx);
+                return true;
+            }
+        };
+        if req.body == BodyFraming::Chunked && !body_skipped {
+            return false;
+        }
+        let reply = static_file::serve(&ctx.shared.root, &mut ctx.files, ctx.now, &req);
+        let keep_alive = req.keep_alive
+            && !reply.head.status.closes_connection()
+            && self.requests < ctx.shared.max_keepalive_requests
+            && !ctx.shutting_down;
+        match req.body {
+            BodyFraming::Length(n) => self.discard = n,
+            BodyFraming::Chunked | BodyFraming::None => {}
+        }
+        let entry = Entry {
+            peer: self.peer,
+            time: ctx.clock.log(),
+            request_line,
+            status: reply.head.status.code(),
+            referer: req.head.referer,
+            user_agent: req.head.user_agent,
+        };
+        // Borrow juggling: the entry borrows ctx.clock while emit needs ctx mutably.
+        let line = ctx.log.enabled().then(|| PendingLine::new(&entry));
+        self.emit(reply, req.method == Method::Head, keep_alive, line, ctx);
+        true
+    }
+
+    fn answer_error(&mut self, status: Status, request_line: &[u8], ctx: &mut Ctx) {
+        if self.requests == 0 {
+            self.requests = 1;
+            ctx.stats.requests += 1;
+        }
+        ctx.stats.errors += 1;
+        self.unread_input = true;
+        let entry = Entry {
+            peer: self.peer,
+            time: ctx.clock.log(),
+            request_line,
+            status: status.code(),
+            referer: None,
+            user_agent: None,
+        };
+        let line = ctx.log.enabled().then(|| PendingLine::new(&entry));
+        // An unparsable head may have been a HEAD: we cannot know, so the page is sent.
+        self.emit(Reply::page(status), false, false, line, ctx);
+    }
+
+    /// Writes the head (and a small body) into `ctx.out`, or sets up the `sendfile` body.
+    fn emit(
+        &mut self,
+        reply: Reply,
+        head_only: bool,
+        keep_alive: bool,
+        line: Option<PendingLine>,
+        ctx: &mut Ctx,
+    ) {
+        if !keep_alive {
+            self.close_after = true;
+        }
+        response::write_head(&mut ctx.out, &reply.head, ctx.clock.http(), keep_alive);
+        let with_body = !head_only && reply.head.status != Status::NotModified;
+        let mut body_bytes = 0u64;
+        match reply.body {
+            Body::Page(page) if with_body => {
+                ctx.out.extend_from_slice(page.as_bytes());
+                body_bytes = page.len() as u64;
+            }
+            Body::File {
+                file,
+                bytes,
+                start,
+                len,
+            } if with_body => {
+                if len > SMALL_BODY {
+                    self.body = Some(FileBody {
+                        file,
+                        offset: start,
+                        remaining: len,
+                        sent: 0,
+                        log: line,
+                    });
+                    return;
+                }
+                let kept = bytes
+                    .as_deref()
+                    .and_then(|b| b.get(start as usize..start.saturating_add(len) as usize));
+                if let Some(part) = kept {
+                    // Kept by the file cache: no read at all.
+                    ctx.out.extend_from_slice(part);
+                    body_bytes = len;
+                } else {
+                    let at = ctx.out.len();
+                    ctx.out.resize(at + len as usize, 0);
+                    match file.read_exact_at(&mut ctx.out[at..], start) {
+                        Ok(()) => body_bytes = len,
+                        Err(_) => {
+                            // The file changed under us: the promised length cannot be kept;
+                            // send what was promised short and close.
+                            ctx.out.truncate(at);
+                            ctx.stats.errors += 1;
+                            self.close_after = true;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        if let Some(line) = &line {
+            ctx.log.finish(line, body_bytes);
+        }
+    }
+
+    /// All output sent and no keep-alive: close now, or linger if the client may still be
+    /// sending (so our close does not turn into a reset that destroys the response).
+    fn begin_close(&mut self, ctx: &mut Ctx) -> Next {
+        // (Bytes that arrive after this check still meet a closed socket; nginx has the same
+        // window. Peeking the socket would cost a system call per connection for little.)
+        let may_send_more = !self.peer_eof
+            && (self.unread_input
+                || !self.input().is_empty()
+                || self.discard > 0
+                || self.chunked.is_some());
+        // The last response went out with MSG_MORE: the FIN sent here rides in its final
+        // segment (the client sees data and end together and does not linger in
+        // TIME_WAIT). FIN first, then close: should input arrive in between, close() resets
+        // the connection, but only after the response has left.
+        crate::net::socket::shutdown_write(&self.stream);
+        if !may_send_more {
+            return Next::Close;
+        }
+        self.lingering = true;
+        self.inbuf = Vec::new();
+        self.in_pos = 0;
+        self.out = Vec::new();
+        self.deadline = ctx.now + ctx.shared.timeouts.linger;
+        Next::Wait(Interest::READ)
+    }
+
+    fn linger_read(&mut self, ctx: &mut Ctx) -> Next {
+        loop {
+            match (&self.stream).read(&mut ctx.scratch) {
+                Ok(0) => return Next::Close,
+                Ok(n) => ctx.stats.bytes_in += n as u64,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    return Next::Wait(Interest::READ)
+                }
+                Err(_) => return Next::Close,
+            }
+        }
+    }
+}

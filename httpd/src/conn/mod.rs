@@ -1,0 +1,8 @@
+//! One client connection: its state machine (read, answer in order, send, keep alive,
+//! close), and [`ctx::Ctx`], what a connection needs from the worker that drives it.
+//!
+//! Depends on [`crate::http`], [`crate::files`], [`crate::net`] and [`crate::log`]; the
+//! worker loop that drives connections lives above it, in `process`.
+
+pub(crate) mod connection;
+pub(crate) mod ctx;

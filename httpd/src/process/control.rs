@@ -1,0 +1,74 @@
+//! How the main thread steers a generation of worker threads: a state (run, graceful stop,
+//! stop), the current [`Shared`] settings, and a waker per worker.
+
+use crate::conn::ctx::Shared;
+use netcore::signal::Waker;
+use std::io;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The workers' state, set by the main thread.
+pub(crate) const RUN: u8 = 0;
+pub(crate) const GRACEFUL: u8 = 1;
+pub(crate) const STOP: u8 = 2;
+
+/// How the main thread steers the workers: a state, the current [`Shared`], and a waker per
+/// worker (each worker drains its own).
+#[derive(Debug)]
+pub(crate) struct Control {
+    state: AtomicU8,
+    shared: Mutex<Arc<Shared>>,
+    generation: AtomicU64,
+    wakers: Vec<Arc<Waker>>,
+}
+
+impl Control {
+    /// Running `shared`, with a waker for each of `workers` workers.
+    pub(crate) fn new(shared: Arc<Shared>, workers: usize) -> io::Result<Control> {
+        let wakers = (0..workers)
+            .map(|_| Waker::new().map(Arc::new))
+            .collect::<io::Result<_>>()?;
+        Ok(Control {
+            state: AtomicU8::new(RUN),
+            shared: Mutex::new(shared),
+            generation: AtomicU64::new(0),
+            wakers,
+        })
+    }
+
+    pub(crate) fn state(&self) -> u8 {
+        self.state.load(Ordering::Acquire)
+    }
+
+    /// Cheap: whether [`shared`](Self::shared) changed.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn shared(&self) -> Arc<Shared> {
+        Arc::clone(&self.shared.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    pub(crate) fn wakers(&self) -> &[Arc<Waker>] {
+        &self.wakers
+    }
+
+    pub(crate) fn set_state(&self, state: u8) {
+        // Never back: a graceful stop may become a fast one, not the reverse.
+        self.state.fetch_max(state, Ordering::AcqRel);
+        self.wake_all();
+    }
+
+    /// Swaps in new settings (a reload) and wakes the workers to take them.
+    pub(crate) fn set_shared(&self, shared: Arc<Shared>) {
+        *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = shared;
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.wake_all();
+    }
+
+    fn wake_all(&self) {
+        for w in &self.wakers {
+            w.wake();
+        }
+    }
+}
