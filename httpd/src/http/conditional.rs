@@ -9,6 +9,14 @@ use crate::http::date::parse_http_date;
 use crate::http::parse::trim_ows;
 use crate::http::status::Status;
 
+/// How entity tags compare (RFC 9110 §8.8.3.2): strong needs both tags strong and equal;
+/// weak ignores the `W/` prefix. Our tags are always strong.
+#[derive(Debug, Clone, Copy)]
+enum Comparison {
+    Strong,
+    Weak,
+}
+
 /// The precondition headers of a GET or HEAD request, raw.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Preconditions<'a> {
@@ -52,6 +60,11 @@ impl Validators {
     /// `If-Match` with strong comparison (RFC 9110 §13.1.1): `*` (the file exists), or a
     /// listed strong tag equal to ours; a weak `W/` tag never matches.
     fn match_holds(&self, header: &[u8]) -> bool {
+        self.listed(header, Comparison::Strong)
+    }
+
+    /// Whether `header`, `*` or a comma-separated list of entity tags, names ours.
+    fn listed(&self, header: &[u8], comparison: Comparison) -> bool {
         let header = trim_ows(header);
         if header == b"*" {
             return true;
@@ -60,6 +73,10 @@ impl Validators {
         header
             .split(|&b| b == b',')
             .map(trim_ows)
+            .map(|tag| match comparison {
+                Comparison::Weak => tag.strip_prefix(b"W/").unwrap_or(tag),
+                Comparison::Strong => tag,
+            })
             .any(|tag| tag == ours.as_bytes())
     }
 
@@ -82,16 +99,7 @@ impl Validators {
     /// `If-None-Match` with weak comparison: `*` or any listed tag equal to ours (a `W/`
     /// prefix is ignored).
     fn none_match_fails(&self, header: &[u8]) -> bool {
-        let header = trim_ows(header);
-        if header == b"*" {
-            return true;
-        }
-        let ours = self.etag();
-        header
-            .split(|&b| b == b',')
-            .map(trim_ows)
-            .map(|tag| tag.strip_prefix(b"W/").unwrap_or(tag))
-            .any(|tag| tag == ours.as_bytes())
+        self.listed(header, Comparison::Weak)
     }
 
     /// Whether `If-Range` lets the `Range` header apply: a strong tag equal to ours, or a
