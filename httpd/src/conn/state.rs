@@ -103,9 +103,19 @@ impl Core {
         }
     }
 
+    #[cfg(test)]
+    fn phase(&self) -> &Phase {
+        &self.phase
+    }
+
     /// The received bytes not consumed yet.
     pub(crate) fn input(&self) -> &[u8] {
         &self.inbuf[self.in_pos..]
+    }
+
+    #[cfg(test)]
+    fn requests(&self) -> u32 {
+        self.requests
     }
 
     pub(crate) fn peer_eof(&self) -> bool {
@@ -331,5 +341,309 @@ impl Core {
     /// No request in progress (with no output pending, a graceful stop closes it).
     pub(crate) fn is_idle(&self) -> bool {
         matches!(self.phase, Phase::Head | Phase::Closing { .. }) && self.input().is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::parse::Parsed;
+    use crate::http::request::BodyFraming;
+    use std::time::Duration;
+
+    /// Drives a [`Core`] as the connection does, answering each head with its path (or the
+    /// status of an error) instead of a response.
+    struct Sim {
+        core: Core,
+        now: Instant,
+        limits: Limits,
+        timeouts: Timeouts,
+        max_requests: u32,
+    }
+
+    impl Sim {
+        fn new() -> Sim {
+            Sim {
+                core: Core::new(),
+                now: Instant::now(),
+                limits: Limits::default(),
+                timeouts: Timeouts::default(),
+                max_requests: 1000,
+            }
+        }
+
+        fn read(&mut self, bytes: &[u8]) {
+            assert!(self.core.wants_read());
+            self.core.received(bytes, self.now);
+        }
+
+        /// Answers every request the input holds, in order, until one closes.
+        fn answer(&mut self) -> Vec<String> {
+            let mut answers = Vec::new();
+            while !self.core.is_closing() {
+                match self.core.next(&self.limits, self.now) {
+                    Framed::NeedInput => break,
+                    Framed::Refuse(status) => {
+                        answers.push(status.code().to_string());
+                        self.core.refused();
+                    }
+                    Framed::Head { len, chunked_done } => {
+                        let head = &self.core.input()[..len];
+                        let req = match parse::parse(head, &self.limits) {
+                            Ok(Parsed::Complete(head, _)) => request::interpret(head),
+                            Ok(Parsed::Partial) => Err(Status::BadRequest),
+                            Err(status) => Err(status),
+                        };
+                        let req = req.map(|r| {
+                            let skip = match r.body {
+                                BodyFraming::Length(n) => n,
+                                BodyFraming::Chunked | BodyFraming::None => 0,
+                            };
+                            let path = String::from_utf8_lossy(r.raw_path).into_owned();
+                            (path, skip, r.body == BodyFraming::Chunked, r.keep_alive)
+                        });
+                        match req {
+                            Err(status) => {
+                                answers.push(status.code().to_string());
+                                self.core.answered(len, 0, false, true, self.now);
+                            }
+                            Ok((_, _, true, _)) if !chunked_done => self.core.skip_chunked(len),
+                            Ok((path, skip, _, wanted)) => {
+                                let keep = self.core.keeps_alive(wanted, self.max_requests);
+                                answers.push(path);
+                                self.core.answered(len, skip, keep, false, self.now);
+                            }
+                        }
+                    }
+                }
+            }
+            answers
+        }
+
+        fn wait(&mut self) -> Await {
+            self.core.wait(self.now, &self.timeouts)
+        }
+    }
+
+    fn get(path: &str) -> String {
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n")
+    }
+
+    #[test]
+    fn pipelined_heads_in_one_buffer_are_answered_in_order() {
+        let mut sim = Sim::new();
+        sim.read(format!("{}\r\n{}{}", get("/a"), get("/b"), get("/c")).as_bytes());
+        assert_eq!(sim.answer(), ["/a", "/b", "/c"]);
+        assert_eq!(sim.core.requests(), 3);
+        assert!(matches!(sim.core.phase(), Phase::Head));
+        assert!(sim.core.is_idle());
+        let keepalive = sim.now + sim.timeouts.keepalive;
+        assert_eq!(
+            sim.wait(),
+            Await::Idle {
+                deadline: keepalive
+            }
+        );
+    }
+
+    #[test]
+    fn a_head_split_across_reads_waits_for_its_end_under_the_header_timeout() {
+        let mut sim = Sim::new();
+        let start = sim.now;
+        let header = start + sim.timeouts.header;
+        assert_eq!(sim.wait(), Await::Idle { deadline: header });
+        let whole = get("/split");
+        let (one, two) = whole.as_bytes().split_at(20);
+        sim.read(&one[..10]);
+        assert!(sim.answer().is_empty());
+        // The deadline runs from the first byte: later bytes do not push it back.
+        sim.now += Duration::from_secs(10);
+        sim.read(&one[10..]);
+        assert!(sim.answer().is_empty());
+        assert_eq!(sim.wait(), Await::Rest { deadline: header });
+        assert!(!sim.core.is_idle());
+        sim.read(two);
+        assert_eq!(sim.answer(), ["/split"]);
+    }
+
+    #[test]
+    fn a_content_length_body_is_skipped_after_the_answer() {
+        let mut sim = Sim::new();
+        sim.read(b"GET /a HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n01234");
+        assert_eq!(sim.answer(), ["/a"]);
+        assert!(matches!(sim.core.phase(), Phase::SkipBody(5)));
+        assert!(!sim.core.mid_head());
+        assert!(!sim.core.is_idle());
+        let header = sim.now + sim.timeouts.header;
+        assert_eq!(sim.wait(), Await::Rest { deadline: header });
+        sim.read(b"567");
+        assert!(sim.answer().is_empty());
+        assert!(matches!(sim.core.phase(), Phase::SkipBody(2)));
+        sim.read(format!("89{}", get("/b")).as_bytes());
+        assert_eq!(sim.answer(), ["/b"]);
+        assert!(sim.core.input().is_empty());
+    }
+
+    #[test]
+    fn a_chunked_body_is_framed_before_its_request_is_answered() {
+        let mut sim = Sim::new();
+        sim.read(b"GET /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel");
+        assert!(sim.answer().is_empty());
+        assert!(matches!(sim.core.phase(), Phase::ChunkedBody { .. }));
+        // Not answered yet: the header timeout's 408 still applies.
+        assert!(sim.core.mid_head());
+        sim.read(b"lo\r\n0\r\n\r\n");
+        sim.read(get("/d").as_bytes());
+        assert_eq!(sim.answer(), ["/c", "/d"]);
+        assert_eq!(sim.core.requests(), 2);
+        assert!(sim.core.input().is_empty());
+    }
+
+    #[test]
+    fn a_chunked_body_that_cannot_be_framed_gets_400_and_a_lingering_close() {
+        let mut sim = Sim::new();
+        sim.read(b"GET /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+        sim.read(get("/never").as_bytes());
+        assert_eq!(sim.answer(), ["400"]);
+        assert!(sim.core.is_closing());
+        assert!(sim.core.input().is_empty());
+        assert_eq!(sim.core.requests(), 1);
+        assert!(sim.core.close());
+        assert!(sim.core.is_lingering());
+        assert!(!sim.core.mid_head());
+    }
+
+    #[test]
+    fn keep_alive_or_close_as_the_request_asks() {
+        let mut sim = Sim::new();
+        sim.read(get("/a").as_bytes());
+        assert_eq!(sim.answer(), ["/a"]);
+        assert!(!sim.core.is_closing());
+
+        let mut sim = Sim::new();
+        sim.read(b"GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        assert_eq!(sim.answer(), ["/a"]);
+        assert!(sim.core.is_closing());
+        // Nothing unread: close at once.
+        assert!(!sim.core.close());
+
+        let mut sim = Sim::new();
+        sim.read(b"GET /a HTTP/1.0\r\n\r\n");
+        assert_eq!(sim.answer(), ["/a"]);
+        assert!(sim.core.is_closing());
+        assert!(!sim.core.close());
+
+        let mut sim = Sim::new();
+        sim.read(b"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        assert_eq!(sim.answer(), ["/a"]);
+        assert!(!sim.core.is_closing());
+    }
+
+    #[test]
+    fn nothing_is_answered_after_a_response_that_closes() {
+        let mut sim = Sim::new();
+        let close = "GET /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        sim.read(format!("{close}{}", get("/b")).as_bytes());
+        assert_eq!(sim.answer(), ["/a"]);
+        assert_eq!(sim.core.next(&sim.limits, sim.now), Framed::NeedInput);
+        // The next request is unread: the close lingers, and drops the buffer.
+        assert!(sim.core.close());
+        assert!(sim.core.is_lingering());
+        assert!(sim.core.input().is_empty());
+    }
+
+    #[test]
+    fn the_close_lingers_only_while_the_client_may_still_send() {
+        // A body not skipped (the response closed first).
+        let mut sim = Sim::new();
+        sim.read(b"GET /a HTTP/1.0\r\nContent-Length: 100\r\n\r\n0123");
+        assert_eq!(sim.answer(), ["/a"]);
+        assert!(sim.core.close());
+
+        // A refused head (431: a header line over the limit) leaves input unread.
+        let mut sim = Sim::new();
+        let long = format!("GET / HTTP/1.1\r\nX: {}", "a".repeat(9000));
+        sim.read(long.as_bytes());
+        assert_eq!(sim.answer(), ["431"]);
+        assert_eq!(sim.core.requests(), 1);
+        assert!(sim.core.close());
+
+        // ... unless the client has closed its side.
+        let mut sim = Sim::new();
+        sim.read(long.as_bytes());
+        sim.core.eof();
+        assert_eq!(sim.answer(), ["431"]);
+        assert!(!sim.core.close());
+        assert!(!sim.core.is_lingering());
+
+        // An unparsable complete head: 400, and the close lingers.
+        let mut sim = Sim::new();
+        sim.read(b"GET / HTTP/1.1\r\nno colon\r\n\r\n");
+        assert_eq!(sim.answer(), ["400"]);
+        assert!(sim.core.close());
+    }
+
+    #[test]
+    fn eof_closes_once_everything_is_answered() {
+        let mut sim = Sim::new();
+        sim.read(get("/a").as_bytes());
+        sim.core.eof();
+        assert!(!sim.core.wants_read());
+        assert_eq!(sim.answer(), ["/a"]);
+        assert_eq!(sim.wait(), Await::Close);
+    }
+
+    #[test]
+    fn head_and_304_responses_carry_no_body() {
+        assert!(sends_body(Method::Get, Status::Ok));
+        assert!(sends_body(Method::Get, Status::NotFound));
+        assert!(!sends_body(Method::Head, Status::Ok));
+        assert!(!sends_body(Method::Get, Status::NotModified));
+        assert!(!sends_body(Method::Head, Status::NotModified));
+        // A HEAD in a pipeline takes no body bytes from the requests behind it.
+        let mut sim = Sim::new();
+        let head = "HEAD /h HTTP/1.1\r\nHost: x\r\n\r\n";
+        sim.read(format!("{head}{}{head}", get("/g")).as_bytes());
+        assert_eq!(sim.answer(), ["/h", "/g", "/h"]);
+    }
+
+    #[test]
+    fn the_408_is_only_for_a_client_in_the_middle_of_a_head() {
+        let mut sim = Sim::new();
+        assert!(!sim.core.mid_head(), "a new, silent connection");
+        sim.read(b"GET / HT");
+        assert!(sim.answer().is_empty());
+        assert!(sim.core.mid_head());
+        sim.read(b"TP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(sim.answer(), ["/"]);
+        assert!(!sim.core.mid_head(), "idle between requests");
+        sim.read(b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n");
+        assert_eq!(sim.answer(), ["/"]);
+        assert!(!sim.core.mid_head(), "skipping a body");
+        sim.read(b"12345\r\n");
+        assert!(sim.answer().is_empty());
+        assert!(!sim.core.mid_head(), "blank lines only");
+        sim.read(b"GET");
+        assert!(sim.answer().is_empty());
+        assert!(sim.core.mid_head());
+    }
+
+    #[test]
+    fn the_last_keep_alive_request_closes() {
+        let mut sim = Sim::new();
+        sim.max_requests = 2;
+        sim.read(format!("{}{}{}", get("/1"), get("/2"), get("/3")).as_bytes());
+        assert_eq!(sim.answer(), ["/1", "/2"]);
+        assert!(sim.core.is_closing());
+        assert_eq!(sim.core.requests(), 2);
+        assert!(sim.core.close(), "the third request is unread");
+    }
+
+    #[test]
+    fn a_full_buffer_is_not_read_into() {
+        let mut sim = Sim::new();
+        let huge = vec![b'a'; MAX_INBUF];
+        sim.core.received(&huge, sim.now);
+        assert!(!sim.core.wants_read());
     }
 }
