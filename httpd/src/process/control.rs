@@ -89,3 +89,17 @@ impl Control {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::State;
+
+    #[test]
+    fn states_round_trip_through_their_u8_and_only_move_up() {
+        for s in [State::Run, State::Graceful, State::Stop] {
+            assert_eq!(State::from_u8(s as u8), s);
+        }
+        // set_state keeps the larger: a graceful stop may become a fast one, not run again.
+        assert!(State::Run < State::Graceful && State::Graceful < State::Stop);
+    }
+}
