@@ -4,7 +4,7 @@
 //!
 //! The top of the crate: it may use every layer, and none uses it but `main.rs`.
 
-use crate::config::{self, LogDest, Settings};
+use crate::config::{self, LogDest, Settings, Threads};
 use crate::net::congestion::Congestion;
 use crate::process::server;
 use clap::Parser;
@@ -101,7 +101,7 @@ impl Cli {
         Settings {
             listen: self.listen.clone(),
             root: self.root.clone(),
-            threads: self.threads.map(Some),
+            threads: self.threads.map(Threads::Count),
             max_connections: self.max_connections,
             keepalive_requests: self.keepalive_requests,
             header_timeout: self.header_timeout,

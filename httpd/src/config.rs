@@ -78,13 +78,31 @@ pub(crate) enum LogDest {
     File(PathBuf),
 }
 
+/// The `threads` setting: a number, or `auto` (one per CPU, the default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Threads {
+    Auto,
+    Count(usize),
+}
+
+impl Threads {
+    /// How many worker threads to start.
+    pub(crate) fn count(self) -> usize {
+        match self {
+            Threads::Count(n) => n,
+            Threads::Auto => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+        }
+    }
+}
+
 /// What a config file or the command line set.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Settings {
     pub(crate) listen: Vec<SocketAddr>,
     pub(crate) root: Option<PathBuf>,
-    /// `Some(None)` is `auto`.
-    pub(crate) threads: Option<Option<usize>>,
+    pub(crate) threads: Option<Threads>,
     pub(crate) max_connections: Option<usize>,
     pub(crate) keepalive_requests: Option<u32>,
     pub(crate) header_timeout: Option<Duration>,
@@ -219,9 +237,9 @@ pub(crate) fn parse(text: &str, file: &Path, base: &Path) -> Result<Settings, Er
             }
             "threads" => {
                 s.threads = Some(if v == "auto" {
-                    None
+                    Threads::Auto
                 } else {
-                    Some(parse_number(v, 1, MAX_THREADS).map_err(err)?)
+                    Threads::Count(parse_number(v, 1, MAX_THREADS).map_err(err)?)
                 })
             }
             "max_connections" => {
@@ -463,11 +481,7 @@ impl Settings {
     /// The server's options: what is set, and the defaults for the rest.
     pub(crate) fn into_options(self) -> Options {
         let defaults = Timeouts::default();
-        let threads = self.threads.flatten().unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        });
+        let threads = self.threads.unwrap_or(Threads::Auto).count();
         let file_of = |d: Option<LogDest>, default: LogDest| match d.unwrap_or(default) {
             LogDest::File(p) => Some(p),
             LogDest::Off | LogDest::Stderr => None,
@@ -533,7 +547,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.listen.len(), 2);
         assert_eq!(s.root, Some(PathBuf::from("/tmp")));
-        assert_eq!(s.threads, Some(Some(3)));
+        assert_eq!(s.threads, Some(Threads::Count(3)));
         assert_eq!(s.header_timeout, Some(Duration::from_millis(500)));
         assert_eq!(s.keepalive_timeout, Some(Duration::from_secs(120)));
         assert_eq!(s.send_timeout, Some(Duration::from_secs(7)));
@@ -541,7 +555,7 @@ mod tests {
         assert_eq!(s.access_log, Some(LogDest::Off));
         assert_eq!(s.error_log, Some(LogDest::Stderr));
         assert_eq!(s.user.as_deref(), Some("root"));
-        assert_eq!(p("threads auto;").unwrap().threads, Some(None));
+        assert_eq!(p("threads auto;").unwrap().threads, Some(Threads::Auto));
         let s = p("log_max_size 10m;\nlog_keep 3;").unwrap();
         assert_eq!(s.log_max_size, Some(10 << 20));
         assert_eq!(s.log_keep, Some(3));
@@ -658,11 +672,11 @@ mod tests {
     fn flags_override_the_file() {
         let file = p("listen 127.0.0.1:1;\nthreads 3;\nroot /tmp;").unwrap();
         let cli = Settings {
-            threads: Some(Some(5)),
+            threads: Some(Threads::Count(5)),
             ..Settings::default()
         };
         let s = file.overlay(cli);
-        assert_eq!(s.threads, Some(Some(5)));
+        assert_eq!(s.threads, Some(Threads::Count(5)));
         assert_eq!(s.root, Some(PathBuf::from("/tmp")));
         let o = s.into_options();
         assert_eq!(o.threads, 5);

@@ -1,6 +1,11 @@
 //! One client connection: reading request heads, answering them in order, sending bodies,
 //! keep-alive, and closing (with a lingering close when the client may still be sending).
 //!
+//! The decisions (how the input is framed into requests, which body is being skipped, keep
+//! alive or close, linger or not, which deadline) are [`Core`]'s, in `state.rs`, which does
+//! no I/O and is unit-tested there; this file makes the system calls around it, answers the
+//! heads it frames, and keeps the output (bytes the socket did not take, a `sendfile` body).
+//!
 //! The worker calls [`Conn::on_event`] when the socket is ready and applies the returned
 //! [`Next`]: the readiness to wait for, or close. A turn goes:
 //!
@@ -26,11 +31,11 @@
 //! lingering close lasts `linger`.
 
 use crate::conn::ctx::Ctx;
+use crate::conn::state::{self, Await, Core, Framed};
 use crate::files::reply::{Body, Reply, SMALL_BODY};
 use crate::files::static_file;
-use crate::http::chunked::ChunkedSkipper;
 use crate::http::parse::{self, Parsed};
-use crate::http::request::{self, BodyFraming, Method};
+use crate::http::request::{self, BodyFraming};
 use crate::http::response;
 use crate::http::status::Status;
 use crate::log::access::{Entry, PendingLine};
@@ -45,8 +50,6 @@ use std::time::Instant;
 
 /// Stop answering pipelined requests once this much output is waiting to be sent.
 const OUT_BATCH: usize = 64 * 1024;
-/// Do not read more while this much unanswered input is buffered.
-const MAX_INBUF: usize = 64 * 1024;
 /// At most this much `sendfile` per connection per turn, so one big download cannot starve
 /// the other connections of a worker.
 const SENDFILE_TURN: u64 = 4 << 20;
@@ -73,51 +76,35 @@ struct FileBody {
     log: Option<PendingLine>,
 }
 
+/// One connection: the socket calls around its [`Core`] (the input and the decisions).
 #[derive(Debug)]
 pub(crate) struct Conn {
     stream: TcpStream,
     peer: IpAddr,
-    /// Received bytes not yet consumed.
-    inbuf: Vec<u8>,
-    /// Bytes of `inbuf` before this are consumed (compacted before the next read, so a
-    /// pipeline of many requests costs one move per read, not one per request).
-    in_pos: usize,
-    /// How far the unconsumed input has been searched for the end of a head.
-    scanned: usize,
-    /// When the first byte of the head being received arrived.
-    head_started: Option<Instant>,
+    core: Core,
     /// Output of earlier turns that the socket did not take yet.
     out: Vec<u8>,
     out_pos: usize,
     body: Option<FileBody>,
-    /// Bytes of a request body still to skip.
-    discard: u64,
-    /// A request whose chunked body is being skipped before it is answered.
-    chunked: Option<ChunkedBody>,
-    /// Close once the output is sent (no keep-alive).
-    close_after: bool,
-    /// The client may have sent bytes we will never read (a refused head, a chunked body):
-    /// the close must linger.
-    unread_input: bool,
-    /// Read and drop input until the client closes, then close (after `shutdown(SHUT_WR)`).
-    lingering: bool,
-    peer_eof: bool,
     /// TCP_NODELAY is set (once the connection is known to be kept alive).
     nodelay: bool,
-    /// Requests answered on this connection.
-    requests: u32,
     /// When the worker closes it if nothing happens.
     pub(crate) deadline: Instant,
     /// The readiness registered with the worker's epoll.
     pub(crate) interest: Interest,
 }
 
-/// A request head that waits, as the first `head_len` bytes of the input, while its chunked
-/// body behind it is skipped as it arrives.
-#[derive(Debug)]
-struct ChunkedBody {
-    head_len: usize,
-    skipper: ChunkedSkipper,
+/// How a complete head was answered.
+enum Answer {
+    /// It has a chunked body, to be skipped before it is answered.
+    ChunkedFirst,
+    /// Answered; `skip` bytes of `Content-Length` body follow; `keep_alive` as promised and
+    /// kept; `error`: an error page (the input behind it is not read).
+    Done {
+        skip: u64,
+        keep_alive: bool,
+        error: bool,
+    },
 }
 
 enum Step {
@@ -139,21 +126,11 @@ impl Conn {
         Conn {
             stream,
             peer,
-            inbuf: Vec::new(),
-            in_pos: 0,
-            scanned: 0,
-            head_started: None,
+            core: Core::new(),
             out: Vec::new(),
             out_pos: 0,
             body: None,
-            discard: 0,
-            chunked: None,
-            close_after: false,
-            unread_input: false,
-            lingering: false,
-            peer_eof: false,
             nodelay: false,
-            requests: 0,
             deadline: now + ctx.shared.timeouts.header,
             interest: Interest::READ,
         }
@@ -165,10 +142,10 @@ impl Conn {
 
     /// The socket is ready (or the worker wants it driven right after accept).
     pub(crate) fn on_event(&mut self, ev: &Event, ctx: &mut Ctx) -> Next {
-        if self.lingering {
+        if self.core.is_lingering() {
             return self.linger_read(ctx);
         }
-        if (ev.readable || ev.hangup) && self.out_is_empty() && !self.peer_eof {
+        if (ev.readable || ev.hangup) && self.out_is_empty() && !self.core.peer_eof() {
             match self.fill(ctx) {
                 Ok(()) => {}
                 Err(_) => {
@@ -185,9 +162,7 @@ impl Conn {
     /// best-effort `408` (one non-blocking send, logged) before the worker closes; any
     /// other connection is closed without a word (idle, lingering, or stuck sending).
     pub(crate) fn on_deadline(&mut self, ctx: &mut Ctx) {
-        let mid_head =
-            !self.lingering && self.out_is_empty() && !self.input().is_empty() && self.discard == 0;
-        if !mid_head {
+        if !(self.out_is_empty() && self.core.mid_head()) {
             return;
         }
         ctx.stats.errors += 1;
@@ -203,7 +178,7 @@ impl Conn {
             let entry = Entry {
                 peer: self.peer,
                 time: ctx.clock.log(),
-                request_line: first_line(self.input()),
+                request_line: first_line(self.core.input()),
                 status: 408,
                 referer: None,
                 user_agent: None,
@@ -225,11 +200,7 @@ impl Conn {
     /// No request in progress: nothing received unanswered, nothing left to send (a
     /// graceful stop closes such a connection).
     pub(crate) fn is_idle(&self) -> bool {
-        !self.lingering
-            && self.out_is_empty()
-            && self.input().is_empty()
-            && self.discard == 0
-            && self.chunked.is_none()
+        self.out_is_empty() && self.core.is_idle()
     }
 
     fn out_is_empty(&self) -> bool {
@@ -238,24 +209,17 @@ impl Conn {
 
     /// One read into the input buffer; EOF is remembered, `WouldBlock` is nothing.
     fn fill(&mut self, ctx: &mut Ctx) -> io::Result<()> {
-        if self.input().len() >= MAX_INBUF {
+        if !self.core.wants_read() {
             return Ok(());
-        }
-        if self.in_pos > 0 {
-            self.inbuf.drain(..self.in_pos);
-            self.in_pos = 0;
         }
         match (&self.stream).read(&mut ctx.scratch) {
             Ok(0) => {
-                self.peer_eof = true;
+                self.core.eof();
                 Ok(())
             }
             Ok(n) => {
                 ctx.stats.bytes_in += n as u64;
-                if self.input().is_empty() && self.discard == 0 {
-                    self.head_started = Some(ctx.now);
-                }
-                self.inbuf.extend_from_slice(&ctx.scratch[..n]);
+                self.core.received(&ctx.scratch[..n], ctx.now);
                 Ok(())
             }
             Err(e)
@@ -283,19 +247,19 @@ impl Conn {
                     return Next::Close;
                 }
             }
-            if self.close_after {
+            if self.core.is_closing() {
                 return self.begin_close(ctx);
             }
             ctx.out.clear();
             self.answer_batch(ctx);
             if ctx.out.is_empty() && self.body.is_none() {
-                if self.close_after {
+                if self.core.is_closing() {
                     // A body that could not be framed: nothing more to answer.
                     return self.begin_close(ctx);
                 }
                 break;
             }
-            if !self.close_after && !self.nodelay {
+            if !self.core.is_closing() && !self.nodelay {
                 // A connection that stays open must not have its next response held back by
                 // Nagle's algorithm; one that closes after this response does not care.
                 let _ = self.stream.set_nodelay(true);
@@ -323,31 +287,18 @@ impl Conn {
             }
         }
         // Everything answered and sent; wait for the next request.
-        if self.peer_eof {
-            return Next::Close;
-        }
-        let timeouts = &ctx.shared.timeouts;
-        if self.discard > 0 || self.chunked.is_some() {
-            // Skipping a body: it must keep coming.
-            self.ack_now();
-            self.deadline = ctx.now + timeouts.header;
-        } else if self.input().is_empty() {
-            // An idle connection keeps no buffers.
-            self.inbuf = Vec::new();
-            self.in_pos = 0;
-            self.out = Vec::new();
-            self.out_pos = 0;
-            // A new connection has the header timeout for its first request (as nginx).
-            let wait = if self.requests == 0 {
-                timeouts.header
-            } else {
-                timeouts.keepalive
-            };
-            self.deadline = ctx.now + wait;
-        } else {
-            self.ack_now();
-            let started = self.head_started.unwrap_or(ctx.now);
-            self.deadline = started + timeouts.header;
+        match self.core.wait(ctx.now, &ctx.shared.timeouts) {
+            Await::Close => return Next::Close,
+            Await::Rest { deadline } => {
+                self.ack_now();
+                self.deadline = deadline;
+            }
+            Await::Idle { deadline } => {
+                // An idle connection keeps no buffers.
+                self.out = Vec::new();
+                self.out_pos = 0;
+                self.deadline = deadline;
+            }
         }
         Next::Wait(Interest::READ)
     }
@@ -375,10 +326,10 @@ impl Conn {
     /// last response on a connection has no later one to speed up: it always waits.
     fn more_follows(&self, now: usize) -> bool {
         match &self.body {
-            Some(body) if body.remaining <= HEAD_JOINS_BODY_MAX || self.close_after => true,
+            Some(body) if body.remaining <= HEAD_JOINS_BODY_MAX || self.core.is_closing() => true,
             Some(body) => crate::net::socket::peer_window(&self.stream)
                 .is_some_and(|window| now as u64 + body.remaining <= u64::from(window)),
-            None => self.close_after,
+            None => self.core.is_closing(),
         }
     }
 
@@ -433,7 +384,7 @@ impl Conn {
 
     /// Answers complete requests into `ctx.out` while that is cheap.
     fn answer_batch(&mut self, ctx: &mut Ctx) {
-        while !self.close_after && self.body.is_none() && ctx.out.len() < OUT_BATCH {
+        while !self.core.is_closing() && self.body.is_none() && ctx.out.len() < OUT_BATCH {
             match self.answer_next(ctx) {
                 Step::Answered => {}
                 Step::NeedInput => break,
@@ -441,255 +392,61 @@ impl Conn {
         }
     }
 
-    /// The received bytes not consumed yet.
-    fn input(&self) -> &[u8] {
-        &self.inbuf[self.in_pos..]
-    }
-
-    fn consume(&mut self, n: usize) {
-        self.in_pos += n.min(self.input().len());
-        if self.in_pos == self.inbuf.len() {
-            self.inbuf.clear();
-            self.in_pos = 0;
-        }
-        self.scanned = 0;
-    }
-
+    /// Answers the next request the input holds, if it is complete.
     fn answer_next(&mut self, ctx: &mut Ctx) -> Step {
-        if let Some(pending) = &mut self.chunked {
-            let start = self.in_pos + pending.head_len;
-            match pending.skipper.feed(&self.inbuf[start..]) {
-                Ok(n) => {
-                    self.inbuf.drain(start..start + n);
-                    if !pending.skipper.is_done() {
-                        return Step::NeedInput;
+        loop {
+            match self.core.next(&ctx.shared.limits, ctx.now) {
+                Framed::NeedInput => return Step::NeedInput,
+                Framed::Refuse(status) => {
+                    // Refused: the rest of the input is dropped with the connection.
+                    let line = first_line(self.core.input());
+                    answer_error(&mut self.body, self.peer, status, line, ctx);
+                    if self.core.refused() {
+                        ctx.stats.requests += 1;
                     }
-                    let head_len = pending.head_len;
-                    self.chunked = None;
-                    let inbuf = std::mem::take(&mut self.inbuf);
-                    self.answer_head(&inbuf[self.in_pos..self.in_pos + head_len], true, ctx);
-                    self.inbuf = inbuf;
-                    self.consume(head_len);
-                    self.head_started = (!self.input().is_empty()).then_some(ctx.now);
                     return Step::Answered;
                 }
-                Err(_) => {
-                    // The body cannot be framed: nothing after it can be trusted.
-                    self.chunked = None;
-                    let inbuf = std::mem::take(&mut self.inbuf);
-                    let pos = std::mem::take(&mut self.in_pos);
-                    self.answer_error(Status::BadRequest, first_line(&inbuf[pos..]), ctx);
-                    self.scanned = 0;
-                    return Step::Answered;
-                }
-            }
-        }
-        if self.discard > 0 {
-            let n = self.discard.min(self.input().len() as u64);
-            self.consume(n as usize);
-            self.discard -= n;
-            if self.discard > 0 {
-                return Step::NeedInput;
-            }
-            self.head_started = (!self.input().is_empty()).then_some(ctx.now);
-        }
-        if self.scanned == 0 {
-            let empty = parse::skip_empty_lines(self.input());
-            if empty > 0 {
-                self.consume(empty);
-            }
-        }
-        if self.input().is_empty() {
-            return Step::NeedInput;
-        }
-        let limits = &ctx.shared.limits;
-        let Some(end) = parse::find_head_end(self.input(), self.scanned) else {
-            if let Err(status) = parse::check_partial(self.input(), limits) {
-                // Refused: the rest of the input is dropped with the connection.
-                let inbuf = std::mem::take(&mut self.inbuf);
-                let pos = std::mem::take(&mut self.in_pos);
-                self.answer_error(status, first_line(&inbuf[pos..]), ctx);
-                self.scanned = 0;
-                return Step::Answered;
-            }
-            self.scanned = parse::rescan_from(self.input());
-            return Step::NeedInput;
-        };
-        // The head borrows the buffer while the answer is written into `self`.
-        let inbuf = std::mem::take(&mut self.inbuf);
-        let answered = self.answer_head(&inbuf[self.in_pos..self.in_pos + end], false, ctx);
-        self.inbuf = inbuf;
-        if !answered {
-            // A chunked body comes first: the head stays in the input until it is skipped.
-            self.chunked = Some(ChunkedBody {
-                head_len: end,
-                skipper: ChunkedSkipper::new(request::MAX_BODY),
-            });
-            return self.answer_next(ctx);
-        }
-        self.consume(end);
-        self.head_started = (!self.input().is_empty()).then_some(ctx.now);
-        Step::Answered
-    }
-
-    /// Answers the head in `head_bytes`; false if it has a chunked body that must be
-    /// skipped first (`body_skipped` says it has been: the request was counted then).
-    fn answer_head(&mut self, head_bytes: &[u8], body_skipped: bool, ctx: &mut Ctx) -> bool {
-        if !body_skipped {
-            self.requests += 1;
-            ctx.stats.requests += 1;
-        }
-        let head = match parse::parse(head_bytes, &ctx.shared.limits) {
-            Ok(Parsed::Complete(head, _)) => head,
-            Ok(Parsed::Partial) => {
-                self.answer_error(Status::BadRequest, head_bytes, ctx);
-                return true;
-            }
-            Err(status) => {
-                self.answer_error(status, first_line(head_bytes), ctx);
-                return true;
-            }
-        };
-        let request_line = head.request_line;
-        let req = match request::interpret(head) {
-            Ok(req) => req,
-            Err(status) => {
-                self.answer_error(status, request_line, ctx);
-                return true;
-            }
-        };
-        if req.body == BodyFraming::Chunked && !body_skipped {
-            return false;
-        }
-        let reply = static_file::serve(&ctx.shared.root, &mut ctx.files, ctx.now, &req);
-        let keep_alive = req.keep_alive
-            && !reply.head.status.closes_connection()
-            && self.requests < ctx.shared.max_keepalive_requests
-            && !ctx.shutting_down;
-        match req.body {
-            BodyFraming::Length(n) => self.discard = n,
-            BodyFraming::Chunked | BodyFraming::None => {}
-        }
-        let entry = Entry {
-            peer: self.peer,
-            time: ctx.clock.log(),
-            request_line,
-            status: reply.head.status.code(),
-            referer: req.head.referer,
-            user_agent: req.head.user_agent,
-        };
-        // Borrow juggling: the entry borrows ctx.clock while emit needs ctx mutably.
-        let line = ctx.log.enabled().then(|| PendingLine::new(&entry));
-        self.emit(reply, req.method == Method::Head, keep_alive, line, ctx);
-        true
-    }
-
-    fn answer_error(&mut self, status: Status, request_line: &[u8], ctx: &mut Ctx) {
-        if self.requests == 0 {
-            self.requests = 1;
-            ctx.stats.requests += 1;
-        }
-        ctx.stats.errors += 1;
-        self.unread_input = true;
-        let entry = Entry {
-            peer: self.peer,
-            time: ctx.clock.log(),
-            request_line,
-            status: status.code(),
-            referer: None,
-            user_agent: None,
-        };
-        let line = ctx.log.enabled().then(|| PendingLine::new(&entry));
-        // An unparsable head may have been a HEAD: we cannot know, so the page is sent.
-        self.emit(Reply::page(status), false, false, line, ctx);
-    }
-
-    /// Writes the head (and a small body) into `ctx.out`, or sets up the `sendfile` body.
-    fn emit(
-        &mut self,
-        reply: Reply,
-        head_only: bool,
-        keep_alive: bool,
-        line: Option<PendingLine>,
-        ctx: &mut Ctx,
-    ) {
-        if !keep_alive {
-            self.close_after = true;
-        }
-        response::write_head(&mut ctx.out, &reply.head, ctx.clock.http(), keep_alive);
-        let with_body = !head_only && reply.head.status != Status::NotModified;
-        let mut body_bytes = 0u64;
-        match reply.body {
-            Body::Page(page) if with_body => {
-                ctx.out.extend_from_slice(page.as_bytes());
-                body_bytes = page.len() as u64;
-            }
-            Body::File {
-                file,
-                bytes,
-                start,
-                len,
-            } if with_body => {
-                if len > SMALL_BODY {
-                    self.body = Some(FileBody {
-                        file,
-                        offset: start,
-                        remaining: len,
-                        sent: 0,
-                        log: line,
-                    });
-                    return;
-                }
-                let kept = bytes
-                    .as_deref()
-                    .and_then(|b| b.get(start as usize..start.saturating_add(len) as usize));
-                if let Some(part) = kept {
-                    // Kept by the file cache: no read at all.
-                    ctx.out.extend_from_slice(part);
-                    body_bytes = len;
-                } else {
-                    let at = ctx.out.len();
-                    ctx.out.resize(at + len as usize, 0);
-                    match file.read_exact_at(&mut ctx.out[at..], start) {
-                        Ok(()) => body_bytes = len,
-                        Err(_) => {
-                            // The file changed under us: the promised length cannot be kept;
-                            // send what was promised short and close.
-                            ctx.out.truncate(at);
-                            ctx.stats.errors += 1;
-                            self.close_after = true;
+                Framed::Head { len, chunked_done } => {
+                    if !chunked_done {
+                        ctx.stats.requests += 1;
+                    }
+                    let head = &self.core.input()[..len];
+                    let answer = answer_head(
+                        head,
+                        chunked_done,
+                        &self.core,
+                        self.peer,
+                        &mut self.body,
+                        ctx,
+                    );
+                    match answer {
+                        Answer::ChunkedFirst => self.core.skip_chunked(len),
+                        Answer::Done {
+                            skip,
+                            keep_alive,
+                            error,
+                        } => {
+                            self.core.answered(len, skip, keep_alive, error, ctx.now);
+                            return Step::Answered;
                         }
                     }
                 }
             }
-            _ => {}
-        }
-        if let Some(line) = &line {
-            ctx.log.finish(line, body_bytes);
         }
     }
 
     /// All output sent and no keep-alive: close now, or linger if the client may still be
     /// sending (so our close does not turn into a reset that destroys the response).
     fn begin_close(&mut self, ctx: &mut Ctx) -> Next {
-        // (Bytes that arrive after this check still meet a closed socket; nginx has the same
-        // window. Peeking the socket would cost a system call per connection for little.)
-        let may_send_more = !self.peer_eof
-            && (self.unread_input
-                || !self.input().is_empty()
-                || self.discard > 0
-                || self.chunked.is_some());
+        let linger = self.core.close();
         // The last response went out with MSG_MORE: the FIN sent here rides in its final
         // segment (the client sees data and end together and does not linger in
         // TIME_WAIT). FIN first, then close: should input arrive in between, close() resets
         // the connection, but only after the response has left.
         crate::net::socket::shutdown_write(&self.stream);
-        if !may_send_more {
+        if !linger {
             return Next::Close;
         }
-        self.lingering = true;
-        self.inbuf = Vec::new();
-        self.in_pos = 0;
         self.out = Vec::new();
         self.deadline = ctx.now + ctx.shared.timeouts.linger;
         Next::Wait(Interest::READ)
@@ -708,4 +465,155 @@ impl Conn {
             }
         }
     }
+}
+
+/// Answers the head in `head_bytes` into `ctx.out` (or `body`); `chunked_done` says its
+/// chunked body has been skipped (else one is skipped before the answer).
+fn answer_head(
+    head_bytes: &[u8],
+    chunked_done: bool,
+    core: &Core,
+    peer: IpAddr,
+    body: &mut Option<FileBody>,
+    ctx: &mut Ctx,
+) -> Answer {
+    let error = Answer::Done {
+        skip: 0,
+        keep_alive: false,
+        error: true,
+    };
+    let head = match parse::parse(head_bytes, &ctx.shared.limits) {
+        Ok(Parsed::Complete(head, _)) => head,
+        Ok(Parsed::Partial) => {
+            answer_error(body, peer, Status::BadRequest, head_bytes, ctx);
+            return error;
+        }
+        Err(status) => {
+            answer_error(body, peer, status, first_line(head_bytes), ctx);
+            return error;
+        }
+    };
+    let request_line = head.request_line;
+    let req = match request::interpret(head) {
+        Ok(req) => req,
+        Err(status) => {
+            answer_error(body, peer, status, request_line, ctx);
+            return error;
+        }
+    };
+    if req.body == BodyFraming::Chunked && !chunked_done {
+        return Answer::ChunkedFirst;
+    }
+    let reply = static_file::serve(&ctx.shared.root, &mut ctx.files, ctx.now, &req);
+    let keep_alive = core.keeps_alive(
+        req.keep_alive && !reply.head.status.closes_connection() && !ctx.shutting_down,
+        ctx.shared.max_keepalive_requests,
+    );
+    let skip = match req.body {
+        BodyFraming::Length(n) => n,
+        BodyFraming::Chunked | BodyFraming::None => 0,
+    };
+    let entry = Entry {
+        peer,
+        time: ctx.clock.log(),
+        request_line,
+        status: reply.head.status.code(),
+        referer: req.head.referer,
+        user_agent: req.head.user_agent,
+    };
+    // Borrow juggling: the entry borrows ctx.clock while emit needs ctx mutably.
+    let line = ctx.log.enabled().then(|| PendingLine::new(&entry));
+    let with_body = state::sends_body(req.method, reply.head.status);
+    let whole = emit(body, reply, with_body, keep_alive, line, ctx);
+    Answer::Done {
+        skip,
+        keep_alive: keep_alive && whole,
+        error: false,
+    }
+}
+
+/// Answers `status` (the connection closes after it).
+fn answer_error(
+    body: &mut Option<FileBody>,
+    peer: IpAddr,
+    status: Status,
+    request_line: &[u8],
+    ctx: &mut Ctx,
+) {
+    ctx.stats.errors += 1;
+    let entry = Entry {
+        peer,
+        time: ctx.clock.log(),
+        request_line,
+        status: status.code(),
+        referer: None,
+        user_agent: None,
+    };
+    let line = ctx.log.enabled().then(|| PendingLine::new(&entry));
+    // An unparsable head may have been a HEAD: we cannot know, so the page is sent.
+    emit(body, Reply::page(status), true, false, line, ctx);
+}
+
+/// Writes the head (and a small body) into `ctx.out`, or sets up the `sendfile` body in
+/// `file_body`. False if the body could not be read whole (the connection must close).
+fn emit(
+    file_body: &mut Option<FileBody>,
+    reply: Reply,
+    with_body: bool,
+    keep_alive: bool,
+    line: Option<PendingLine>,
+    ctx: &mut Ctx,
+) -> bool {
+    response::write_head(&mut ctx.out, &reply.head, ctx.clock.http(), keep_alive);
+    let mut whole = true;
+    let mut body_bytes = 0u64;
+    match reply.body {
+        Body::Page(page) if with_body => {
+            ctx.out.extend_from_slice(page.as_bytes());
+            body_bytes = page.len() as u64;
+        }
+        Body::File {
+            file,
+            bytes,
+            start,
+            len,
+        } if with_body => {
+            if len > SMALL_BODY {
+                *file_body = Some(FileBody {
+                    file,
+                    offset: start,
+                    remaining: len,
+                    sent: 0,
+                    log: line,
+                });
+                return true;
+            }
+            let kept = bytes
+                .as_deref()
+                .and_then(|b| b.get(start as usize..start.saturating_add(len) as usize));
+            if let Some(part) = kept {
+                // Kept by the file cache: no read at all.
+                ctx.out.extend_from_slice(part);
+                body_bytes = len;
+            } else {
+                let at = ctx.out.len();
+                ctx.out.resize(at + len as usize, 0);
+                match file.read_exact_at(&mut ctx.out[at..], start) {
+                    Ok(()) => body_bytes = len,
+                    Err(_) => {
+                        // The file changed under us: the promised length cannot be kept;
+                        // send what was promised short and close.
+                        ctx.out.truncate(at);
+                        ctx.stats.errors += 1;
+                        whole = false;
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    if let Some(line) = &line {
+        ctx.log.finish(line, body_bytes);
+    }
+    whole
 }

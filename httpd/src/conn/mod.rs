@@ -1,8 +1,10 @@
 //! One client connection: its state machine (read, answer in order, send, keep alive,
-//! close), and [`ctx::Ctx`], what a connection needs from the worker that drives it.
+//! close), the socket calls in `connection` around the I/O-free decisions of `state`, and
+//! [`ctx::Ctx`], what a connection needs from the worker that drives it.
 //!
 //! Depends on [`crate::http`], [`crate::files`], [`crate::net`] and [`crate::log`]; the
 //! worker loop that drives connections lives above it, in `process`.
 
 pub(crate) mod connection;
 pub(crate) mod ctx;
+pub(crate) mod state;

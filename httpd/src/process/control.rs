@@ -7,10 +7,27 @@ use std::io;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// The workers' state, set by the main thread.
-pub(crate) const RUN: u8 = 0;
-pub(crate) const GRACEFUL: u8 = 1;
-pub(crate) const STOP: u8 = 2;
+/// The workers' state, set by the main thread. Ordered: a state only moves up (a graceful
+/// stop may become a fast one, never the reverse); kept in an `AtomicU8` as its `u8`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub(crate) enum State {
+    Run = 0,
+    /// Finish the responses in flight, then go (SIGQUIT, or an old generation).
+    Graceful = 1,
+    /// Close everything now (SIGTERM, SIGINT).
+    Stop = 2,
+}
+
+impl State {
+    fn from_u8(v: u8) -> State {
+        match v {
+            0 => State::Run,
+            1 => State::Graceful,
+            _ => State::Stop,
+        }
+    }
+}
 
 /// How the main thread steers the workers: a state, the current [`Shared`], and a waker per
 /// worker (each worker drains its own).
@@ -29,15 +46,15 @@ impl Control {
             .map(|_| Waker::new().map(Arc::new))
             .collect::<io::Result<_>>()?;
         Ok(Control {
-            state: AtomicU8::new(RUN),
+            state: AtomicU8::new(State::Run as u8),
             shared: Mutex::new(shared),
             generation: AtomicU64::new(0),
             wakers,
         })
     }
 
-    pub(crate) fn state(&self) -> u8 {
-        self.state.load(Ordering::Acquire)
+    pub(crate) fn state(&self) -> State {
+        State::from_u8(self.state.load(Ordering::Acquire))
     }
 
     /// Cheap: whether [`shared`](Self::shared) changed.
@@ -53,9 +70,9 @@ impl Control {
         &self.wakers
     }
 
-    pub(crate) fn set_state(&self, state: u8) {
+    pub(crate) fn set_state(&self, state: State) {
         // Never back: a graceful stop may become a fast one, not the reverse.
-        self.state.fetch_max(state, Ordering::AcqRel);
+        self.state.fetch_max(state as u8, Ordering::AcqRel);
         self.wake_all();
     }
 
@@ -70,5 +87,19 @@ impl Control {
         for w in &self.wakers {
             w.wake();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::State;
+
+    #[test]
+    fn states_round_trip_through_their_u8_and_only_move_up() {
+        for s in [State::Run, State::Graceful, State::Stop] {
+            assert_eq!(State::from_u8(s as u8), s);
+        }
+        // set_state keeps the larger: a graceful stop may become a fast one, not run again.
+        assert!(State::Run < State::Graceful && State::Graceful < State::Stop);
     }
 }

@@ -18,7 +18,7 @@
 
 use crate::conn::ctx::Shared;
 use crate::net::socket::ListenerSetup;
-use crate::process::control::{Control, STOP};
+use crate::process::control::{Control, State};
 use crate::process::worker::Worker;
 use std::io;
 use std::net::{SocketAddr, TcpListener};
@@ -141,7 +141,7 @@ impl Generation {
             match spawned {
                 Ok(h) => generation.handles.push(h),
                 Err(e) => {
-                    generation.control.set_state(STOP);
+                    generation.control.set_state(State::Stop);
                     let _ = generation.join();
                     return Err(e);
                 }

@@ -12,7 +12,7 @@ use crate::conn::ctx::Shared;
 use crate::files::docroot::DocRoot;
 use crate::log::errlog::{error, notice, warn};
 use crate::log::logfile::LogFile;
-use crate::process::control::{Control, GRACEFUL, RUN, STOP};
+use crate::process::control::{Control, State};
 use crate::process::generation::{kept_sockets, Generation, ListenGroup};
 use crate::process::signals::{Command, Signals};
 use devstats::{Counters, Reporter};
@@ -250,15 +250,15 @@ fn serve(
         if running.log_max_size > 0 {
             rotate_by_size(&current.control, running.log_max_size, running.log_keep);
         }
-        if current.control.state() == RUN && current.lost_a_worker() {
+        if current.control.state() == State::Run && current.lost_a_worker() {
             error!("a worker stopped: stopping the others");
-            set_state_all(&current, &retiring, STOP);
+            set_state_all(&current, &retiring, State::Stop);
         }
         for cmd in signals.wait(Duration::from_millis(200)) {
             match cmd {
                 Command::Stop => {
                     notice!("fast shutdown (SIGTERM/SIGINT)");
-                    set_state_all(&current, &retiring, STOP);
+                    set_state_all(&current, &retiring, State::Stop);
                     groups.clear();
                 }
                 Command::Graceful => {
@@ -266,7 +266,7 @@ fn serve(
                         "graceful shutdown (SIGQUIT): finishing responses in flight, at most {:?}",
                         current.control.shared().shutdown_timeout
                     );
-                    set_state_all(&current, &retiring, GRACEFUL);
+                    set_state_all(&current, &retiring, State::Graceful);
                     // The workers close theirs: no socket is left listening.
                     groups.clear();
                 }
@@ -279,12 +279,12 @@ fn serve(
                 }
                 Command::Reload => match reload {
                     None => warn!("SIGHUP: no config file to re-read (started without --config)"),
-                    Some(reload) if current.control.state() == RUN => {
+                    Some(reload) if current.control.state() == State::Run => {
                         if let Some(next) =
                             apply_reload(reload, &running, &mut groups, &current, print)
                         {
                             if let Some(generation) = next.generation {
-                                current.control.set_state(GRACEFUL);
+                                current.control.set_state(State::Graceful);
                                 retiring.push(std::mem::replace(&mut current, generation));
                             }
                             running = next.opts;
@@ -302,7 +302,7 @@ fn serve(
 }
 
 /// Stops (or gracefully stops) every generation, the retiring ones included.
-fn set_state_all(current: &Generation, retiring: &[Generation], state: u8) {
+fn set_state_all(current: &Generation, retiring: &[Generation], state: State) {
     for g in std::iter::once(current).chain(retiring) {
         g.control.set_state(state);
     }

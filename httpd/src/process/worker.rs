@@ -10,7 +10,7 @@
 //! The main thread steers it through [`Control`] and the worker's own [`Waker`]: on a wake
 //! the worker drains it and looks at the control. A new [`Shared`](crate::conn::ctx::Shared)
 //! (SIGHUP) is taken for the next requests (bodies being sent carry on from their open
-//! files). `STOP` (SIGTERM, SIGINT) closes every connection and returns. `GRACEFUL`
+//! files). `State::Stop` (SIGTERM, SIGINT) closes every connection and returns. `State::Graceful`
 //! (SIGQUIT) closes the listeners and idle connections, lets the others finish their
 //! response (which then closes, no keep-alive), and returns when none is left or at
 //! `shutdown_timeout`.
@@ -25,7 +25,7 @@ use crate::conn::ctx::{Ctx, TurnStats};
 use crate::files::file_cache::FileCache;
 use crate::http::date::Clock;
 use crate::log::access::AccessLog;
-use crate::process::control::{Control, GRACEFUL, STOP};
+use crate::process::control::{Control, State};
 use netcore::backend::Epoll;
 use netcore::signal::Waker;
 use netcore::slab::Slab;
@@ -162,8 +162,8 @@ impl Worker {
             self.ctx.files.clear();
         }
         match self.control.state() {
-            STOP => self.stop_now = true,
-            GRACEFUL if self.draining.is_none() => {
+            State::Stop => self.stop_now = true,
+            State::Graceful if self.draining.is_none() => {
                 // No new connections, no keep-alive after the responses in flight.
                 self.close_listeners();
                 self.ctx.shutting_down = true;
