@@ -154,7 +154,8 @@ impl Tracer {
     /// Start (or attach to) the tracees and trace until none is left.
     pub fn run(mut self) -> Result<Option<Outcome>, String> {
         install_stop_handlers();
-        if self.opts.pids.is_empty() {
+        // As strace: a command and `-p` together trace both, the command started first.
+        if !self.opts.command.is_empty() {
             let filter = self
                 .opts
                 .seccomp_bpf
@@ -177,14 +178,24 @@ impl Tracer {
             t.hidden = true;
             self.tracees.insert(pid, t);
             self.main_pid = Some(pid);
-        } else {
+        }
+        if !self.opts.pids.is_empty() {
             let options =
                 ptrace::seize_options(self.opts.follow_forks, self.opts.kill_on_exit, false);
             let pids = self.opts.pids.clone();
             for pid in pids {
                 // All threads, with or without -f (strace takes only the named thread
                 // without -f; a process's threads are what its pid means here).
-                let tids = attach::attach_process(pid, options)?;
+                let tids = match attach::attach_process(pid, options) {
+                    Ok(tids) => tids,
+                    // With a command to trace, strace only warns and goes on.
+                    Err(message) if self.main_pid.is_some() => {
+                        self.out.flush();
+                        eprintln!("strace-lite: {message}");
+                        continue;
+                    }
+                    Err(message) => return Err(message),
+                };
                 for tid in &tids {
                     let mut t = Tracee::new(*tid);
                     t.attached = true;
