@@ -69,6 +69,14 @@ fn unreadable_pointers_and_garbage_arguments() {
     assert_program_matches("garbage", &[], "garbage", &[]);
 }
 
+/// `int` arguments with junk in the upper half of their register (issue 21): the kernel
+/// reads the lower 32 bits, and strace prints only those (`O_NONBLOCK`, not
+/// `O_NONBLOCK|0xffffffff00000000`); F_DUPFD's argument, a long, is printed whole.
+#[test]
+fn int_arguments_ignore_the_upper_half_of_the_register() {
+    assert_program_matches("int_args", &[], "int_args", &[]);
+}
+
 #[test]
 fn readiness_family() {
     assert_program_matches("poll", &[], "poll", &[]);

@@ -122,6 +122,15 @@ impl Call {
         self.args[i] as u32
     }
 
+    /// Arguments `which` are C `int`s or `unsigned int`s: the kernel reads only their lower
+    /// 32 bits, whatever the upper half of the register holds, and so does strace (flags,
+    /// constants and numbers are printed from those bits alone).
+    pub fn int_args(&mut self, which: &[usize]) {
+        for &i in which {
+            self.args[i] &= 0xffff_ffff;
+        }
+    }
+
     /// Whether the syscall failed (at exit).
     pub fn failed(&self) -> bool {
         (-4095..0).contains(&self.rval)
