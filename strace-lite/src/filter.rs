@@ -28,6 +28,12 @@ impl SyscallSet {
 
     /// Whether syscall `nr` is in the set (numbers past the table count as in `all`).
     pub fn contains(&self, nr: u64) -> bool {
+        // An i386 call is in the set as the x86_64 call of the same name.
+        let nr = if crate::syscall_table::is_i386(nr) {
+            crate::syscall_table::number(&crate::syscall_table::name(nr)).unwrap_or(nr)
+        } else {
+            nr
+        };
         match usize::try_from(nr).ok().and_then(|i| self.bits.get(i)) {
             Some(&b) => b,
             None => self.bits.iter().all(|&b| b),

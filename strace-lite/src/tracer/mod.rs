@@ -511,6 +511,14 @@ impl Tracer {
             return;
         };
         t.begin_syscall(nr, stime);
+        let i386 = syscall_table::is_i386(nr);
+        if i386 != t.i386 && !t.hidden {
+            t.i386 = i386;
+            self.personality_notice(tid, i386);
+        }
+        let Some(t) = self.tracees.get_mut(&tid) else {
+            return;
+        };
         if t.hidden {
             if nr == EXECVE || nr == EXECVEAT {
                 t.hidden = false;
@@ -960,6 +968,21 @@ impl Tracer {
                 Outcome::Killed(libc::WTERMSIG(status))
             });
         }
+    }
+
+    /// strace's notice of a tracee that switches between x86_64 and i386 calls, a line of
+    /// the trace (not with `-q`, nor by default with `-o` and a command).
+    fn personality_notice(&mut self, tid: i32, i386: bool) {
+        if self.opts.quiet > 0 || self.opts.json {
+            return;
+        }
+        let bits = if i386 { 32 } else { 64 };
+        self.begin_line(tid);
+        self.out.write(
+            tid,
+            &format!("[ Process PID={tid} runs in {bits} bit mode. ]"),
+        );
+        self.out.end_line(tid);
     }
 
     /// Start a line for `tid`: cut any open line, then the pid and time prefixes.
