@@ -85,6 +85,19 @@ fn int_0x80_calls_are_i386_calls() {
     assert_program_matches("int80", &[], "int80", &[]);
 }
 
+/// Under `-e trace=`, an i386 call is selected by its name, and a call strace has no
+/// name for (i386's or x86_64's) is shown whatever the set, as strace shows it.
+#[test]
+fn int_0x80_calls_under_a_trace_set() {
+    let (theirs, mine, _, _) = both("int80-set", &["-e", "trace=write,getpid"], "int80", &[]);
+    assert!(
+        theirs.iter().any(|l| l.starts_with("write(1, "))
+            && theirs.iter().any(|l| l.starts_with("syscall_0x270f(")),
+        "{theirs:#?}"
+    );
+    assert_same("int80 -e trace=write,getpid", &theirs, &mine);
+}
+
 /// And strace's `[ Process PID=N runs in 32 bit mode. ]` notices when the calls switch
 /// between i386 and x86_64 (in the trace on stderr; `-o` with a command is quiet).
 #[test]
