@@ -28,6 +28,22 @@ impl SyscallSet {
 
     /// Whether syscall `nr` is in the set (numbers past the table count as in `all`).
     pub fn contains(&self, nr: u64) -> bool {
+        use crate::syscall_table as table;
+        // An i386 call is in the set as the x86_64 call of the same name (or decoded the
+        // same way); a call strace has no name for is always shown, as strace shows it.
+        let nr = if table::is_i386(nr) {
+            let same = table::number(&table::name(nr))
+                .or_else(|| table::i386_lookalike(nr).and_then(table::number));
+            match same {
+                Some(x86_64) => x86_64,
+                None if table::name(nr).starts_with("syscall_") => return true,
+                None => nr,
+            }
+        } else if table::entry(nr).is_none() && table::name(nr).starts_with("syscall_") {
+            return true;
+        } else {
+            nr
+        };
         match usize::try_from(nr).ok().and_then(|i| self.bits.get(i)) {
             Some(&b) => b,
             None => self.bits.iter().all(|&b| b),

@@ -20,11 +20,21 @@ pub fn force_peekdata() {
 #[derive(Debug, Clone, Copy)]
 pub struct Memory {
     pub pid: i32,
+    /// For an i386 call: an address past 32 bits is not one the call can mean, and is not
+    /// read (strace prints it as a number).
+    words32: bool,
 }
 
 impl Memory {
     pub fn new(pid: i32) -> Self {
-        Memory { pid }
+        Memory {
+            pid,
+            words32: false,
+        }
+    }
+
+    pub fn with_words32(self, words32: bool) -> Self {
+        Memory { words32, ..self }
     }
 
     /// Read exactly `len` bytes at `addr`, or nothing.
@@ -39,7 +49,7 @@ impl Memory {
     /// Read up to `len` bytes at `addr`, stopping at the first unreadable page.
     pub fn read_prefix(&self, addr: u64, len: usize) -> Vec<u8> {
         let mut out = Vec::with_capacity(len);
-        if addr == 0 {
+        if addr == 0 || (self.words32 && addr > u64::from(u32::MAX)) {
             return out;
         }
         if !VM_READV_UNAVAILABLE.load(Ordering::Relaxed) {

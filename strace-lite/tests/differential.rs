@@ -69,6 +69,59 @@ fn unreadable_pointers_and_garbage_arguments() {
     assert_program_matches("garbage", &[], "garbage", &[]);
 }
 
+/// `int` arguments with junk in the upper half of their register (issue 21): the kernel
+/// reads the lower 32 bits, and strace prints only those (`O_NONBLOCK`, not
+/// `O_NONBLOCK|0xffffffff00000000`); F_DUPFD's argument, a long, is printed whole.
+#[test]
+fn int_arguments_ignore_the_upper_half_of_the_register() {
+    assert_program_matches("int_args", &[], "int_args", &[]);
+}
+
+/// i386 calls made with `int $0x80` by a 64-bit program (issue 21): named with i386's
+/// numbers (`write`, not x86_64's 4, `stat`), an address past 32 bits printed as a number,
+/// an unknown one in strace's generic form.
+#[test]
+fn int_0x80_calls_are_i386_calls() {
+    assert_program_matches("int80", &[], "int80", &[]);
+}
+
+/// Under `-e trace=`, an i386 call is selected by its name, and a call strace has no
+/// name for (i386's or x86_64's) is shown whatever the set, as strace shows it.
+#[test]
+fn int_0x80_calls_under_a_trace_set() {
+    let (theirs, mine, _, _) = both("int80-set", &["-e", "trace=write,getpid"], "int80", &[]);
+    assert!(
+        theirs.iter().any(|l| l.starts_with("write(1, "))
+            && theirs.iter().any(|l| l.starts_with("syscall_0x270f(")),
+        "{theirs:#?}"
+    );
+    assert_same("int80 -e trace=write,getpid", &theirs, &mine);
+}
+
+/// And strace's `[ Process PID=N runs in 32 bit mode. ]` notices when the calls switch
+/// between i386 and x86_64 (in the trace on stderr; `-o` with a command is quiet).
+#[test]
+fn int_0x80_switches_print_the_personality_notice() {
+    use std::process::{Command, Stdio};
+    let mut traces = Vec::new();
+    for tracer in [STRACE, STRACE_LITE] {
+        let run = run_with_deadline(
+            Command::new(tracer)
+                .arg(program("int80"))
+                .stdin(Stdio::null()),
+            std::time::Duration::from_secs(30),
+        );
+        assert_eq!(run.status.code(), Some(0), "{}", run.stderr);
+        traces.push(normalize(&run.stderr));
+    }
+    assert!(
+        traces[0].iter().any(|l| l.contains("runs in 32 bit mode")),
+        "{:#?}",
+        traces[0]
+    );
+    assert_same("int80 on stderr", &traces[0], &traces[1]);
+}
+
 #[test]
 fn readiness_family() {
     assert_program_matches("poll", &[], "poll", &[]);

@@ -45,7 +45,13 @@ const FCNTL_CMDS: &Xlat = &[
 const FD_FLAGS: &Xlat = &[(1, "FD_CLOEXEC")];
 
 fn fcntl(c: &mut Call) -> Step {
+    c.int_args(&[0, 1]);
     let cmd = c.arg(1);
+    if matches!(cmd, 2 | 4) {
+        // F_SETFD and F_SETFL take an int; strace prints F_DUPFD's and F_SETOWN's
+        // argument as the whole long the register holds.
+        c.int_args(&[2]);
+    }
     if !c.exiting {
         c.p_fd(0);
         c.sep();
@@ -53,7 +59,7 @@ fn fcntl(c: &mut Call) -> Step {
         match cmd {
             0 | 1030 => {
                 c.sep();
-                c.p_int(2);
+                c.p_long(2);
                 c.ret_style = RetStyle::Fd;
             }
             2 => {

@@ -33,6 +33,7 @@ fn eventfd(c: &mut Call) -> Step {
 }
 
 fn eventfd2(c: &mut Call) -> Step {
+    c.int_args(&[0, 1]);
     c.p_uint_arg(0);
     c.sep();
     c.p_flags(
@@ -57,6 +58,7 @@ const CLOCKS: &Xlat = &[
 ];
 
 fn timerfd_create(c: &mut Call) -> Step {
+    c.int_args(&[0, 1]);
     c.p_xlat(0, CLOCKS, "CLOCK_???");
     c.sep();
     c.p_flags(
@@ -82,6 +84,7 @@ fn print_itimerspec(c: &mut Call, addr: u64) {
 }
 
 fn timerfd_settime(c: &mut Call) -> Step {
+    c.int_args(&[0, 1]);
     if !c.exiting {
         c.p_fd(0);
         c.sep();
@@ -168,6 +171,7 @@ fn inotify_init(c: &mut Call) -> Step {
 }
 
 fn inotify_init1(c: &mut Call) -> Step {
+    c.int_args(&[0]);
     c.p_flags(
         0,
         &[(NONBLOCK, "IN_NONBLOCK"), (CLOEXEC, "IN_CLOEXEC")],
@@ -203,6 +207,7 @@ const INOTIFY_MASK: &Xlat = &[
 ];
 
 fn inotify_add_watch(c: &mut Call) -> Step {
+    c.int_args(&[0, 2]);
     c.p_fd(0);
     c.sep();
     c.p_path(1);
@@ -212,6 +217,7 @@ fn inotify_add_watch(c: &mut Call) -> Step {
 }
 
 fn inotify_rm_watch(c: &mut Call) -> Step {
+    c.int_args(&[0, 1]);
     c.p_fd(0);
     c.sep();
     c.p_int(1);
@@ -219,6 +225,7 @@ fn inotify_rm_watch(c: &mut Call) -> Step {
 }
 
 fn pidfd_open(c: &mut Call) -> Step {
+    c.int_args(&[0, 1]);
     c.p_int(0);
     c.sep();
     c.p_flags(1, &[(NONBLOCK, "PIDFD_NONBLOCK")], "0");

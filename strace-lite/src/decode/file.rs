@@ -313,6 +313,7 @@ const SEEK_WHENCE: &Xlat = &[
 ];
 
 fn lseek(c: &mut Call) -> Step {
+    c.int_args(&[0, 2]);
     c.p_fd(0);
     c.sep();
     c.p_long(1);
@@ -405,6 +406,7 @@ fn access(c: &mut Call) -> Step {
 }
 
 fn faccessat(c: &mut Call) -> Step {
+    c.int_args(&[0, 2]);
     c.p_dirfd(0);
     c.sep();
     c.p_path(1);
@@ -424,6 +426,7 @@ pub const AT_FLAGS: &Xlat = &[
 ];
 
 fn faccessat2(c: &mut Call) -> Step {
+    c.int_args(&[0, 2, 3]);
     faccessat(c);
     c.sep();
     let t = format::flags(
@@ -446,6 +449,7 @@ fn path_only(c: &mut Call) -> Step {
 }
 
 fn unlinkat(c: &mut Call) -> Step {
+    c.int_args(&[0, 2]);
     c.p_dirfd(0);
     c.sep();
     c.p_path(1);
@@ -611,6 +615,7 @@ fn dup2(c: &mut Call) -> Step {
 }
 
 fn dup3(c: &mut Call) -> Step {
+    c.int_args(&[0, 1, 2]);
     dup2(c);
     c.sep();
     c.p_flags(2, &[(0o2000000, "O_CLOEXEC")], "0");
@@ -636,6 +641,7 @@ fn pipe(c: &mut Call) -> Step {
 }
 
 fn pipe2(c: &mut Call) -> Step {
+    c.int_args(&[1]);
     if !c.exiting {
         return Step::AtExit;
     }

@@ -135,6 +135,7 @@ const MADVISE: &Xlat = &[
 ];
 
 fn madvise(c: &mut Call) -> Step {
+    c.int_args(&[2]);
     addr_len(c);
     c.sep();
     c.p_xlat(2, MADVISE, "MADV_???");

@@ -98,7 +98,7 @@ impl Call {
             stack_pointer,
             rval: 0,
             exiting: false,
-            mem: Memory::new(pid),
+            mem: Memory::new(pid).with_words32(syscall_table::is_i386(nr)),
             opts,
             out: String::new(),
             ret_style: RetStyle::Decimal,
@@ -120,6 +120,15 @@ impl Call {
     /// Argument `i` as a C `unsigned int`.
     pub fn uint(&self, i: usize) -> u32 {
         self.args[i] as u32
+    }
+
+    /// Arguments `which` are C `int`s or `unsigned int`s: the kernel reads only their lower
+    /// 32 bits, whatever the upper half of the register holds, and so does strace (flags,
+    /// constants and numbers are printed from those bits alone).
+    pub fn int_args(&mut self, which: &[usize]) {
+        for &i in which {
+            self.args[i] &= 0xffff_ffff;
+        }
     }
 
     /// Whether the syscall failed (at exit).
@@ -338,6 +347,11 @@ impl DecoderTable {
 
     /// The decoder for `nr`: a family's, or strace's raw hex printer.
     pub fn get(&self, nr: u64) -> Decoder {
+        if syscall_table::is_i386(nr) {
+            return syscall_table::i386_lookalike(nr)
+                .and_then(lookup)
+                .unwrap_or(raw);
+        }
         usize::try_from(nr)
             .ok()
             .and_then(|i| self.by_nr.get(i).copied().flatten())

@@ -58,6 +58,7 @@ fn epoll_create(c: &mut Call) -> Step {
 }
 
 fn epoll_create1(c: &mut Call) -> Step {
+    c.int_args(&[0]);
     c.p_flags(0, &[(0o2000000, "EPOLL_CLOEXEC")], "0");
     c.ret_style = RetStyle::Fd;
     Step::Done
@@ -78,6 +79,7 @@ fn epoll_event_text(c: &Call, raw: &[u8]) -> String {
 }
 
 fn epoll_ctl(c: &mut Call) -> Step {
+    c.int_args(&[0, 1, 2]);
     c.p_fd(0);
     c.sep();
     c.p_xlat(

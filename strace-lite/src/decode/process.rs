@@ -301,6 +301,7 @@ const WAIT_OPTIONS: &Xlat = &[
 ];
 
 fn wait4(c: &mut Call) -> Step {
+    c.int_args(&[0, 2]);
     if !c.exiting {
         c.p_int(0);
         c.sep();
@@ -517,6 +518,7 @@ fn print_rlimit(c: &mut Call, addr: u64) {
 }
 
 fn prlimit64(c: &mut Call) -> Step {
+    c.int_args(&[0, 1]);
     if !c.exiting {
         c.p_int(0);
         c.sep();

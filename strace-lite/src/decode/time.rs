@@ -76,6 +76,7 @@ fn nanosleep(c: &mut Call) -> Step {
 }
 
 fn clock_nanosleep(c: &mut Call) -> Step {
+    c.int_args(&[0, 1]);
     if !c.exiting {
         c.p_xlat(0, CLOCKS, "CLOCK_???");
         c.sep();
@@ -93,6 +94,7 @@ fn clock_nanosleep(c: &mut Call) -> Step {
 }
 
 fn clock_gettime(c: &mut Call) -> Step {
+    c.int_args(&[0]);
     if !c.exiting {
         c.p_xlat(0, CLOCKS, "CLOCK_???");
         c.sep();
@@ -142,6 +144,7 @@ fn itimerval_text(c: &Call, addr: u64) -> String {
 }
 
 fn setitimer(c: &mut Call) -> Step {
+    c.int_args(&[0]);
     if !c.exiting {
         c.p_xlat(0, ITIMERS, "ITIMER_???");
         c.sep();
@@ -160,6 +163,7 @@ fn setitimer(c: &mut Call) -> Step {
 }
 
 fn getitimer(c: &mut Call) -> Step {
+    c.int_args(&[0]);
     if !c.exiting {
         c.p_xlat(0, ITIMERS, "ITIMER_???");
         c.sep();

@@ -154,7 +154,8 @@ impl Tracer {
     /// Start (or attach to) the tracees and trace until none is left.
     pub fn run(mut self) -> Result<Option<Outcome>, String> {
         install_stop_handlers();
-        if self.opts.pids.is_empty() {
+        // As strace: a command and `-p` together trace both, the command started first.
+        if !self.opts.command.is_empty() {
             let filter = self
                 .opts
                 .seccomp_bpf
@@ -177,14 +178,24 @@ impl Tracer {
             t.hidden = true;
             self.tracees.insert(pid, t);
             self.main_pid = Some(pid);
-        } else {
+        }
+        if !self.opts.pids.is_empty() {
             let options =
                 ptrace::seize_options(self.opts.follow_forks, self.opts.kill_on_exit, false);
             let pids = self.opts.pids.clone();
             for pid in pids {
                 // All threads, with or without -f (strace takes only the named thread
                 // without -f; a process's threads are what its pid means here).
-                let tids = attach::attach_process(pid, options)?;
+                let tids = match attach::attach_process(pid, options) {
+                    Ok(tids) => tids,
+                    // With a command to trace, strace only warns and goes on.
+                    Err(message) if self.main_pid.is_some() => {
+                        self.out.flush();
+                        eprintln!("strace-lite: {message}");
+                        continue;
+                    }
+                    Err(message) => return Err(message),
+                };
                 for tid in &tids {
                     let mut t = Tracee::new(*tid);
                     t.attached = true;
@@ -500,6 +511,14 @@ impl Tracer {
             return;
         };
         t.begin_syscall(nr, stime);
+        let i386 = syscall_table::is_i386(nr);
+        if i386 != t.i386 && !t.hidden {
+            t.i386 = i386;
+            self.personality_notice(tid, i386);
+        }
+        let Some(t) = self.tracees.get_mut(&tid) else {
+            return;
+        };
         if t.hidden {
             if nr == EXECVE || nr == EXECVEAT {
                 t.hidden = false;
@@ -949,6 +968,21 @@ impl Tracer {
                 Outcome::Killed(libc::WTERMSIG(status))
             });
         }
+    }
+
+    /// strace's notice of a tracee that switches between x86_64 and i386 calls, a line of
+    /// the trace (not with `-q`, nor by default with `-o` and a command).
+    fn personality_notice(&mut self, tid: i32, i386: bool) {
+        if self.opts.quiet > 0 || self.opts.json {
+            return;
+        }
+        let bits = if i386 { 32 } else { 64 };
+        self.begin_line(tid);
+        self.out.write(
+            tid,
+            &format!("[ Process PID={tid} runs in {bits} bit mode. ]"),
+        );
+        self.out.end_line(tid);
     }
 
     /// Start a line for `tid`: cut any open line, then the pid and time prefixes.

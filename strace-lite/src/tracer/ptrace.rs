@@ -121,6 +121,8 @@ pub enum SyscallStop {
     },
 }
 
+/// `AUDIT_ARCH_I386`: `ptrace_syscall_info.arch` of a 32-bit call.
+const AUDIT_ARCH_I386: u32 = 0x4000_0003;
 const PTRACE_SYSCALL_INFO_ENTRY: u8 = 1;
 const PTRACE_SYSCALL_INFO_EXIT: u8 = 2;
 const PTRACE_SYSCALL_INFO_SECCOMP: u8 = 3;
@@ -161,8 +163,14 @@ pub fn syscall_info(pid: i32) -> io::Result<SyscallStop> {
         Ok(_) if info.op == PTRACE_SYSCALL_INFO_ENTRY || info.op == PTRACE_SYSCALL_INFO_SECCOMP => {
             let mut args = [0u64; 6];
             args.copy_from_slice(&info.data[1..7]);
+            // An i386 call (`int $0x80`) has i386 numbers: numbered apart.
+            let nr = if info.arch == AUDIT_ARCH_I386 {
+                crate::syscall_table::I386_BASE + (info.data[0] & 0xffff_ffff)
+            } else {
+                info.data[0]
+            };
             return Ok(SyscallStop::Entry {
-                nr: info.data[0],
+                nr,
                 args,
                 stack_pointer: info.stack_pointer,
             });

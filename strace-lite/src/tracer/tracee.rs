@@ -11,6 +11,8 @@ pub struct Tracee {
     pub nr: u64,
     /// The syscall before the current one (what `restart_syscall` resumes).
     pub previous_nr: Option<u64>,
+    /// The last call seen was an i386 one (`int $0x80`): strace's personality.
+    pub i386: bool,
     /// The call being decoded, when it is shown.
     pub call: Option<Call>,
     /// Whether the decoder still has arguments to print at exit.
@@ -41,6 +43,7 @@ impl Tracee {
             in_syscall: false,
             nr: 0,
             previous_nr: None,
+            i386: false,
             call: None,
             step: Step::Done,
             staged: None,

@@ -272,6 +272,7 @@ fn pid_positions() -> &'static [Regex] {
             r"in pid (\d+)".to_string(),
             r"<pid changed to (\d+) ".to_string(),
             r"Process (\d+) (?:attached|detached)".to_string(),
+            r"\[ Process PID=(\d+) runs in".to_string(),
         ]
         .iter()
         .map(|re| Regex::new(re).expect("regex"))
