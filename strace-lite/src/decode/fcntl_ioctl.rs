@@ -139,6 +139,7 @@ fn print_flock(c: &mut Call, addr: u64) {
 }
 
 fn flock(c: &mut Call) -> Step {
+    c.int_args(&[0, 1]);
     c.p_fd(0);
     c.sep();
     c.p_flags(

@@ -118,6 +118,7 @@ fn timerfd_gettime(c: &mut Call) -> Step {
 }
 
 fn signalfd(c: &mut Call) -> Step {
+    c.int_args(&[0, 3]);
     c.p_fd(0);
     c.sep();
     print_sigset_at(c, c.arg(1), c.arg(2));

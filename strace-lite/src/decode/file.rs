@@ -112,12 +112,14 @@ fn open_tail(c: &mut Call, flags_arg: usize) -> Step {
 }
 
 fn open(c: &mut Call) -> Step {
+    c.int_args(&[1]);
     c.p_path(0);
     c.sep();
     open_tail(c, 1)
 }
 
 fn openat(c: &mut Call) -> Step {
+    c.int_args(&[0, 2]);
     c.p_dirfd(0);
     c.sep();
     c.p_path(1);
@@ -399,6 +401,7 @@ fn access_mode(c: &mut Call, i: usize) {
 }
 
 fn access(c: &mut Call) -> Step {
+    c.int_args(&[1]);
     c.p_path(0);
     c.sep();
     access_mode(c, 1);
@@ -477,6 +480,7 @@ fn renameat(c: &mut Call) -> Step {
 }
 
 fn renameat2(c: &mut Call) -> Step {
+    c.int_args(&[4]);
     renameat(c);
     c.sep();
     c.p_flags(
@@ -492,6 +496,7 @@ fn renameat2(c: &mut Call) -> Step {
 }
 
 fn linkat(c: &mut Call) -> Step {
+    c.int_args(&[4]);
     renameat(c);
     c.sep();
     c.p_flags(4, AT_FLAGS, "0");
@@ -703,6 +708,7 @@ fn fchown(c: &mut Call) -> Step {
 }
 
 fn close_range(c: &mut Call) -> Step {
+    c.int_args(&[0, 1, 2]);
     c.p_fd(0);
     c.sep();
     c.p_fd(1);

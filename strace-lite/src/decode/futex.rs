@@ -56,6 +56,7 @@ fn bitset(c: &mut Call, i: usize) {
 }
 
 fn futex(c: &mut Call) -> Step {
+    c.int_args(&[1, 2, 5]);
     let op = c.arg(1);
     let cmd = op & !(PRIVATE | CLOCK_REALTIME);
     c.p_ptr(0);

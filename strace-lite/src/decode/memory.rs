@@ -168,6 +168,7 @@ fn mremap(c: &mut Call) -> Step {
 }
 
 fn msync(c: &mut Call) -> Step {
+    c.int_args(&[2]);
     addr_len(c);
     c.sep();
     c.p_flags(

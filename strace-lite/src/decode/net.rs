@@ -134,16 +134,25 @@ fn sock_type_text(value: u64, style: crate::cli::XlatStyle) -> String {
 }
 
 fn socket(c: &mut Call) -> Step {
+    // strace 6.1 chooses the protocol's table by the whole register of the family (junk
+    // in its upper half: no table, the protocol printed whole as an unsigned long).
     let family = c.arg(0);
+    c.int_args(&[0, 1]);
     c.p_xlat(0, ADDRESS_FAMILIES, "AF_???");
     c.sep();
     let t = sock_type_text(c.arg(1), c.style());
     c.push(&t);
     c.sep();
     match family {
-        2 | 10 => c.p_xlat(2, IP_PROTOCOLS, "IPPROTO_???"),
-        16 => c.p_xlat(2, NETLINK_PROTOCOLS, "NETLINK_???"),
-        _ => c.p_int(2),
+        2 | 10 => {
+            c.int_args(&[2]);
+            c.p_xlat(2, IP_PROTOCOLS, "IPPROTO_???");
+        }
+        16 => {
+            c.int_args(&[2]);
+            c.p_xlat(2, NETLINK_PROTOCOLS, "NETLINK_???");
+        }
+        _ => c.p_ulong(2),
     }
     c.ret_style = RetStyle::Fd;
     Step::Done
@@ -277,6 +286,7 @@ fn print_sockaddr(c: &mut Call, addr: u64, len: u32) {
 }
 
 fn bind(c: &mut Call) -> Step {
+    c.int_args(&[0, 2]);
     c.p_fd(0);
     c.sep();
     print_sockaddr(c, c.arg(1), c.uint(2));
@@ -286,6 +296,7 @@ fn bind(c: &mut Call) -> Step {
 }
 
 fn listen(c: &mut Call) -> Step {
+    c.int_args(&[0, 1]);
     c.p_fd(0);
     c.sep();
     c.p_int(1);
@@ -322,6 +333,7 @@ fn save_len(c: &mut Call, len_arg: usize) {
 }
 
 fn accept(c: &mut Call) -> Step {
+    c.int_args(&[0, 3]);
     if !c.exiting {
         c.p_fd(0);
         c.sep();
@@ -338,6 +350,7 @@ fn accept(c: &mut Call) -> Step {
 }
 
 fn getsockname(c: &mut Call) -> Step {
+    c.int_args(&[0]);
     if !c.exiting {
         c.p_fd(0);
         c.sep();
@@ -376,6 +389,7 @@ pub const MSG_FLAGS: &Xlat = &[
 ];
 
 fn sendto(c: &mut Call) -> Step {
+    c.int_args(&[0, 3, 5]);
     c.p_fd(0);
     c.sep();
     c.p_buffer(1, c.arg(2));
@@ -391,6 +405,7 @@ fn sendto(c: &mut Call) -> Step {
 }
 
 fn recvfrom(c: &mut Call) -> Step {
+    c.int_args(&[0, 3]);
     if !c.exiting {
         c.p_fd(0);
         c.sep();
@@ -433,6 +448,7 @@ fn print_msghdr(c: &mut Call, addr: u64, data_len: Option<u64>) {
 }
 
 fn sendmsg(c: &mut Call) -> Step {
+    c.int_args(&[0, 2]);
     c.p_fd(0);
     c.sep();
     print_msghdr(c, c.arg(1), None);
@@ -442,6 +458,7 @@ fn sendmsg(c: &mut Call) -> Step {
 }
 
 fn recvmsg(c: &mut Call) -> Step {
+    c.int_args(&[0, 2]);
     if !c.exiting {
         c.p_fd(0);
         c.sep();
@@ -556,6 +573,7 @@ fn print_optval(c: &mut Call, addr: u64, len: u64) {
 }
 
 fn setsockopt(c: &mut Call) -> Step {
+    c.int_args(&[0, 1, 2, 4]);
     c.p_fd(0);
     c.sep();
     sockopt_name(c);
@@ -567,6 +585,7 @@ fn setsockopt(c: &mut Call) -> Step {
 }
 
 fn getsockopt(c: &mut Call) -> Step {
+    c.int_args(&[0, 1, 2]);
     if !c.exiting {
         c.p_fd(0);
         c.sep();
@@ -593,6 +612,7 @@ fn getsockopt(c: &mut Call) -> Step {
 }
 
 fn shutdown(c: &mut Call) -> Step {
+    c.int_args(&[0, 1]);
     c.p_fd(0);
     c.sep();
     c.p_xlat(
@@ -604,6 +624,7 @@ fn shutdown(c: &mut Call) -> Step {
 }
 
 fn socketpair(c: &mut Call) -> Step {
+    c.int_args(&[0, 1]);
     if !c.exiting {
         c.p_xlat(0, ADDRESS_FAMILIES, "AF_???");
         c.sep();

@@ -101,6 +101,7 @@ fn execve(c: &mut Call) -> Step {
 }
 
 fn execveat(c: &mut Call) -> Step {
+    c.int_args(&[0, 4]);
     c.p_dirfd(0);
     c.sep();
     c.p_path(1);
@@ -433,6 +434,7 @@ const ARCH_PRCTL_CODES: &Xlat = &[
 ];
 
 fn arch_prctl(c: &mut Call) -> Step {
+    c.int_args(&[0]);
     let code = c.arg(0);
     if !c.exiting {
         c.p_xlat(0, ARCH_PRCTL_CODES, "ARCH_???");
@@ -537,6 +539,7 @@ fn prlimit64(c: &mut Call) -> Step {
 }
 
 fn rlimit(c: &mut Call) -> Step {
+    c.int_args(&[0]);
     let is_get = c.nr == 97;
     if !c.exiting {
         c.p_xlat(0, RLIMITS, "RLIMIT_???");
@@ -552,6 +555,7 @@ fn rlimit(c: &mut Call) -> Step {
 }
 
 fn getrandom(c: &mut Call) -> Step {
+    c.int_args(&[2]);
     if !c.exiting {
         return Step::AtExit;
     }
@@ -607,6 +611,7 @@ fn print_cpu_set(c: &mut Call, addr: u64, bytes: u64) {
 }
 
 fn sched_getaffinity(c: &mut Call) -> Step {
+    c.int_args(&[0, 1]);
     if !c.exiting {
         c.p_int(0);
         c.sep();
@@ -650,6 +655,7 @@ fn sched_getscheduler(c: &mut Call) -> Step {
 }
 
 fn sched_setaffinity(c: &mut Call) -> Step {
+    c.int_args(&[0, 1]);
     c.p_int(0);
     c.sep();
     c.p_uint_arg(1);

@@ -113,6 +113,7 @@ fn rt_sigaction(c: &mut Call) -> Step {
 }
 
 fn rt_sigprocmask(c: &mut Call) -> Step {
+    c.int_args(&[0]);
     if !c.exiting {
         c.p_xlat(
             0,

@@ -174,6 +174,7 @@ fn fstat(c: &mut Call) -> Step {
 }
 
 fn newfstatat(c: &mut Call) -> Step {
+    c.int_args(&[0, 3]);
     if !c.exiting {
         c.p_dirfd(0);
         c.sep();
@@ -234,6 +235,7 @@ const STATX_SYNC_TYPES: &Xlat = &[
 ];
 
 fn statx(c: &mut Call) -> Step {
+    c.int_args(&[0, 2, 3]);
     if !c.exiting {
         c.p_dirfd(0);
         c.sep();
@@ -442,6 +444,7 @@ fn utime_text(sec: i64, nsec: u64, style: XlatStyle) -> String {
 }
 
 fn utimensat(c: &mut Call) -> Step {
+    c.int_args(&[0, 3]);
     c.p_dirfd(0);
     c.sep();
     c.p_path(1);

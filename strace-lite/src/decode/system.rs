@@ -144,6 +144,7 @@ const CAPABILITIES: [&str; 41] = [
 ];
 
 fn prctl(c: &mut Call) -> Step {
+    c.int_args(&[0]);
     let option = c.arg(0) & 0xffff_ffff;
     if c.exiting {
         // PR_GET_NAME and PR_GET_PDEATHSIG write their result.
@@ -160,7 +161,13 @@ fn prctl(c: &mut Call) -> Step {
     match option {
         1 => {
             c.sep();
-            signal_arg(c, 1);
+            // arg2 is an unsigned long: the kernel refuses junk in its upper half, and
+            // strace prints a value above 128 as that whole number.
+            if c.arg(1) > 128 {
+                c.p_ulong(1);
+            } else {
+                signal_arg(c, 1);
+            }
         }
         2 | 16 => {
             c.sep();
@@ -212,6 +219,7 @@ const FADVICE: &Xlat = &[
 ];
 
 fn fadvise64(c: &mut Call) -> Step {
+    c.int_args(&[0, 3]);
     c.p_fd(0);
     c.sep();
     c.p_long(1);
@@ -276,11 +284,13 @@ fn setxattr_tail(c: &mut Call) -> Step {
 }
 
 fn setxattr(c: &mut Call) -> Step {
+    c.int_args(&[4]);
     c.p_path(0);
     setxattr_tail(c)
 }
 
 fn fsetxattr(c: &mut Call) -> Step {
+    c.int_args(&[4]);
     c.p_fd(0);
     setxattr_tail(c)
 }
