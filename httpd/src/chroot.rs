@@ -6,6 +6,7 @@
 //! whether a config file is still within reach. A leaf: it uses nothing of the crate, so the
 //! logs and the processes can both ask it.
 
+use netcore::sys::cvt_named;
 use std::ffi::CString;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -22,19 +23,10 @@ pub(crate) fn enter(dir: &Path) -> io::Result<()> {
     let c = CString::new(canonical.as_os_str().as_bytes())
         .map_err(|_| io::Error::other("chroot path with a NUL"))?;
     // SAFETY: NUL-terminated paths.
-    cvt(unsafe { libc::chroot(c.as_ptr()) }, "chroot")?;
-    cvt(unsafe { libc::chdir(c"/".as_ptr()) }, "chdir /")?;
+    cvt_named(unsafe { libc::chroot(c.as_ptr()) }, "chroot")?;
+    cvt_named(unsafe { libc::chdir(c"/".as_ptr()) }, "chdir /")?;
     let _ = CHROOT.set(canonical);
     Ok(())
-}
-
-fn cvt(rc: libc::c_int, what: &str) -> io::Result<()> {
-    if rc == 0 {
-        Ok(())
-    } else {
-        let e = io::Error::last_os_error();
-        Err(io::Error::new(e.kind(), format!("{what}: {e}")))
-    }
 }
 
 /// `path` as the process sees it now (under the chroot once entered).

@@ -13,6 +13,12 @@ pub fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
     }
 }
 
+/// [`cvt`], with the error prefixed by `what` (the call's name), for a message that says which
+/// call failed: `chroot: Permission denied`.
+pub fn cvt_named(ret: libc::c_int, what: &str) -> io::Result<libc::c_int> {
+    cvt(ret).map_err(|e| io::Error::new(e.kind(), format!("{what}: {e}")))
+}
+
 /// Sets or clears `O_NONBLOCK` on a file descriptor.
 pub fn set_nonblocking(fd: RawFd, nonblocking: bool) -> io::Result<()> {
     // SAFETY: fcntl on a descriptor we were given; an invalid one yields EBADF.

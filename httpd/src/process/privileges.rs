@@ -8,6 +8,7 @@
 //! applies `setuid`/`setgid` to every thread of the process, so the reporter thread started
 //! earlier is covered too.
 
+use netcore::sys::cvt_named;
 use std::ffi::CString;
 use std::io;
 use std::path::Path;
@@ -104,15 +105,6 @@ pub(crate) fn check_under(chroot: &Path, path: &Path, what: &str) -> io::Result<
     }
 }
 
-fn cvt(rc: libc::c_int, what: &str) -> io::Result<()> {
-    if rc == 0 {
-        Ok(())
-    } else {
-        let e = io::Error::last_os_error();
-        Err(io::Error::new(e.kind(), format!("{what}: {e}")))
-    }
-}
-
 /// Enters `chroot` (if any), then becomes `ids` (if any), for good.
 pub(crate) fn drop_privileges(chroot: Option<&Path>, ids: Option<Ids>) -> io::Result<()> {
     if let Some(dir) = chroot {
@@ -123,9 +115,9 @@ pub(crate) fn drop_privileges(chroot: Option<&Path>, ids: Option<Ids>) -> io::Re
     };
     // SAFETY: plain id syscalls (glibc broadcasts them to every thread).
     unsafe {
-        cvt(libc::setgroups(0, std::ptr::null()), "setgroups")?;
-        cvt(libc::setgid(ids.gid), "setgid")?;
-        cvt(libc::setuid(ids.uid), "setuid")?;
+        cvt_named(libc::setgroups(0, std::ptr::null()), "setgroups")?;
+        cvt_named(libc::setgid(ids.gid), "setgid")?;
+        cvt_named(libc::setuid(ids.uid), "setuid")?;
     }
     // SAFETY: as above; this one must fail.
     if ids.uid != 0 && unsafe { libc::setuid(0) } == 0 {
