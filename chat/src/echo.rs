@@ -8,8 +8,8 @@
 use crate::pool::BoundedQueue;
 use crate::server::{Model, ServeOptions};
 use crate::threaded::{accept_one, lock, refuse, wait_accept, CLIENT_STACK};
-use netcore::backend::{Epoll, Poll, Select};
-use netcore::signal::Waker;
+use netcore::reactor::backend::{Epoll, Poll, Select};
+use netcore::reactor::signal::Waker;
 use netcore::{CloseReason, Conns, EventLoop, Readiness, Service, Stats, Token};
 use std::collections::HashMap;
 use std::io::{self, Read, Write};

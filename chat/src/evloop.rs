@@ -7,8 +7,8 @@
 
 use crate::room::{After, Outlet, Room};
 use crate::server::ServeOptions;
-use netcore::framing::{Frame, LineFramer};
-use netcore::signal::Waker;
+use netcore::buffered::framing::{Frame, LineFramer};
+use netcore::reactor::signal::Waker;
 use netcore::{CloseReason, Conns, EventLoop, Readiness, Service, Stats, Token};
 use std::io;
 use std::net::TcpListener;

@@ -7,7 +7,7 @@
 //! greeting yet), and past that a new client gets "server full".
 
 use crate::threaded::{accept_one, lock, refuse, serve_client, wait_accept, Shared, CLIENT_STACK};
-use netcore::signal::Waker;
+use netcore::reactor::signal::Waker;
 use std::collections::VecDeque;
 use std::io;
 use std::net::{TcpListener, TcpStream};

@@ -1,7 +1,7 @@
 //! Starting a server: options, the model switch, signals, and the final report.
 
-use netcore::backend::{Epoll, Poll, Select};
-use netcore::signal::{self, Waker};
+use netcore::reactor::backend::{Epoll, Poll, Select};
+use netcore::reactor::signal::{self, Waker};
 use netcore::Stats;
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -108,9 +108,10 @@ pub fn serve(opts: &ServeOptions, protocol: Protocol, stats: Arc<Stats>) -> io::
     // Many clients need many descriptors; take what the hard limit allows.
     let _ = netcore::sys::raise_fd_limit(1 << 20);
     let listener: TcpListener =
-        netcore::listener::bind(opts.listen, netcore::listener::DEFAULT_BACKLOG).map_err(|e| {
-            io::Error::new(e.kind(), format!("cannot listen on {}: {e}", opts.listen))
-        })?;
+        netcore::reactor::listener::bind(opts.listen, netcore::reactor::listener::DEFAULT_BACKLOG)
+            .map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot listen on {}: {e}", opts.listen))
+            })?;
     let waker = Arc::new(Waker::new()?);
     signal::forward_signals(&waker, &[libc::SIGINT, libc::SIGTERM])?;
     {

@@ -15,10 +15,10 @@
 use crate::evloop::leave_note;
 use crate::room::{After, ClientId, Outlet, Room};
 use crate::server::ServeOptions;
-use netcore::framing::{Frame, LineFramer};
-use netcore::outqueue::OutQueue;
-use netcore::signal::Waker;
-use netcore::sys::{send_nosignal, NoSignal};
+use netcore::buffered::framing::{Frame, LineFramer};
+use netcore::buffered::outqueue::OutQueue;
+use netcore::reactor::send::{send, NoSignal};
+use netcore::reactor::signal::Waker;
 use netcore::{CloseReason, Stats};
 use std::collections::HashMap;
 use std::io::{self, Read};
@@ -185,7 +185,7 @@ impl Shared {
 pub fn refuse(stream: TcpStream, why: &str, stats: &Stats) {
     stats.add_error();
     let _ = stream.set_nonblocking(true);
-    if let Ok(n) = send_nosignal(&stream, format!("! {why}\n").as_bytes()) {
+    if let Ok(n) = send(&stream, format!("! {why}\n").as_bytes(), false) {
         stats.add_bytes_out(n as u64);
     }
 }

@@ -3,24 +3,23 @@
 //! It is protocol-agnostic: it moves bytes between sockets and a [`Service`] that says what
 //! they mean (the chat server's line protocol, an echo server, later the HTTP server).
 //!
-//! | module | what it is for |
-//! |---|---|
-//! | [`backend`] | readiness backends: `select(2)`, `poll(2)`, `epoll(7)`, one file each, one trait |
-//! | [`listener`] | a listening socket with `SO_REUSEADDR` and an explicit backlog |
-//! | [`outqueue`] | a connection's bounded outbound byte queue, flushed with one write per turn |
-//! | [`framing`] | splitting a byte stream into bounded lines (`\n` or `\r\n`) |
-//! | [`event_loop`] | the single-threaded non-blocking server loop, generic over the backend |
-//! | [`signal`] | a waker (self-pipe) and forwarding of SIGINT/SIGTERM into it |
-//! | [`slab`] | connections by token, a freed token reused only from the next turn |
-//! | [`stats`] | live counters (connections, requests, bytes, errors) and their snapshot |
-//! | [`sys`] | the few `libc` calls std does not wrap |
+//! Two layers, the upper built on the lower, nothing pointing back:
+//!
+//! | layer | what it is for | used by |
+//! |---|---|---|
+//! | [`reactor`] | readiness (`select`, `poll`, `epoll`), a waker, per-token deadlines in a heap, a listener builder, accept with a reserve descriptor, `send`/`sendfile`/`splice` | httpd's workers, directly |
+//! | [`buffered`] | an event loop of buffered connections driving a [`Service`]: bounded outbound queues, one write per turn, idle timers, graceful close | chat's `select`/`poll`/`epoll` models, echo |
+//!
+//! Beside them: [`stats`] (live counters and their snapshot) and [`sys`] (the few `libc`
+//! calls std does not wrap, and resource limits).
 //!
 //! Only `std` and `libc`: no async runtime and no event-loop crate.
 //!
 //! A server is a [`Service`] run by an [`EventLoop`] over one of the backends:
 //!
 //! ```no_run
-//! use netcore::{backend::Epoll, signal, CloseReason, Config, Conns, EventLoop, Service, Stats, Token};
+//! use netcore::reactor::{backend::Epoll, listener, signal};
+//! use netcore::{CloseReason, Config, Conns, EventLoop, Service, Stats, Token};
 //! use std::sync::Arc;
 //!
 //! /// Sends every byte back.
@@ -38,7 +37,7 @@
 //! }
 //!
 //! # fn main() -> std::io::Result<()> {
-//! let listener = netcore::listener::bind("127.0.0.1:7001".parse().unwrap(), 1024)?;
+//! let listener = listener::bind("127.0.0.1:7001".parse().unwrap(), 1024)?;
 //! let waker = Arc::new(signal::Waker::new()?);
 //! signal::forward_signals(&waker, &[libc::SIGINT, libc::SIGTERM])?;
 //! let stats = Arc::new(Stats::new());
@@ -46,16 +45,47 @@
 //! # }
 //! ```
 
-pub mod backend;
-pub mod event_loop;
-pub mod framing;
-pub mod listener;
-pub mod outqueue;
-pub mod signal;
-pub mod slab;
+pub mod buffered;
+pub mod reactor;
 pub mod stats;
 pub mod sys;
 
-pub use backend::{Event, Interest, Readiness};
-pub use event_loop::{CloseReason, Config, Conns, EventLoop, Service, Token};
+pub use buffered::{CloseReason, Config, Conns, EventLoop, Service, Token};
+pub use reactor::backend::{Event, Interest, Readiness};
 pub use stats::{Stats, StatsSnapshot};
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Every `.rs` file under `dir`, with its text.
+    fn sources(dir: &Path) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                out.extend(sources(&path));
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                out.push((path.display().to_string(), text));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_reactor_does_not_know_the_buffered_layer() {
+        let reactor = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/reactor");
+        let files = sources(&reactor);
+        assert!(files.len() >= 8, "{files:?}");
+        let wrong: Vec<&String> = files
+            .iter()
+            .filter(|(_, text)| text.contains("crate::buffered") || text.contains("crate::{"))
+            .map(|(file, _)| file)
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "the reactor uses the layer above it: {wrong:?}"
+        );
+    }
+}

@@ -1,8 +1,7 @@
 //! The few `libc` calls that std does not wrap, with errors turned into `io::Error`.
 
 use std::io;
-use std::net::TcpStream;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::RawFd;
 
 /// Turns a `-1` return value of a libc call into the `errno` error.
 pub fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
@@ -31,37 +30,6 @@ pub fn set_nonblocking(fd: RawFd, nonblocking: bool) -> io::Result<()> {
     // SAFETY: as above.
     cvt(unsafe { libc::fcntl(fd, libc::F_SETFL, flags) })?;
     Ok(())
-}
-
-/// `send(2)` with `MSG_NOSIGNAL`: a peer that went away is an `EPIPE` error, never a SIGPIPE
-/// that kills the process.
-pub fn send_nosignal(stream: &TcpStream, buf: &[u8]) -> io::Result<usize> {
-    // SAFETY: sends from a live slice on a socket the caller owns.
-    let n = unsafe {
-        libc::send(
-            stream.as_raw_fd(),
-            buf.as_ptr() as *const libc::c_void,
-            buf.len(),
-            libc::MSG_NOSIGNAL,
-        )
-    };
-    if n < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(n as usize)
-    }
-}
-
-/// A socket as an `io::Write` whose writes use [`send_nosignal`].
-pub struct NoSignal<'a>(pub &'a TcpStream);
-
-impl io::Write for NoSignal<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        send_nosignal(self.0, buf)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Raises the soft `RLIMIT_NOFILE` to `wanted` (capped at the hard limit) if it is lower,

@@ -2,8 +2,8 @@
 //! opens and closes are reported once each with the right reason, output is flushed in
 //! order, limits hold, and a wake of the waker shuts the loop down after flushing.
 
-use netcore::backend::{Epoll, Poll, Select};
-use netcore::signal::Waker;
+use netcore::reactor::backend::{Epoll, Poll, Select};
+use netcore::reactor::signal::Waker;
 use netcore::{CloseReason, Config, Conns, EventLoop, Readiness, Service, Stats, Token};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -93,6 +93,7 @@ struct Running {
     addr: SocketAddr,
     waker: Arc<Waker>,
     log: Arc<Mutex<Vec<String>>>,
+    stats: Arc<Stats>,
     thread: Option<thread::JoinHandle<()>>,
 }
 
@@ -105,7 +106,7 @@ impl Running {
 }
 
 fn start<B: Readiness + Send + 'static>(backend: B, config: Config) -> Running {
-    let listener = netcore::listener::bind("127.0.0.1:0".parse().unwrap(), 128).unwrap();
+    let listener = netcore::reactor::listener::bind("127.0.0.1:0".parse().unwrap(), 128).unwrap();
     let addr = listener.local_addr().unwrap();
     let waker = Arc::new(Waker::new().unwrap());
     let log = Arc::new(Mutex::new(Vec::new()));
@@ -113,19 +114,14 @@ fn start<B: Readiness + Send + 'static>(backend: B, config: Config) -> Running {
         log: log.clone(),
         ..Probe::default()
     };
-    let mut el = EventLoop::new(
-        backend,
-        listener,
-        waker.clone(),
-        config,
-        Arc::new(Stats::new()),
-    )
-    .unwrap();
+    let stats = Arc::new(Stats::new());
+    let mut el = EventLoop::new(backend, listener, waker.clone(), config, stats.clone()).unwrap();
     let thread = thread::spawn(move || el.run(&mut probe).unwrap());
     Running {
         addr,
         waker,
         log,
+        stats,
         thread: Some(thread),
     }
 }
@@ -276,5 +272,33 @@ fn on_drain_streams_a_long_reply_through_a_small_queue() {
         assert_eq!(line(&mut c), "after\n");
         let log = server.stop();
         assert!(!log.iter().any(|l| l.ends_with("SlowConsumer")), "{log:?}");
+    });
+}
+
+#[test]
+fn a_closing_client_that_reads_nothing_is_dropped_after_the_linger() {
+    each_backend(|start| {
+        let server = start(Config {
+            idle_timeout: Some(Duration::from_millis(100)),
+            close_linger: Duration::from_millis(300),
+            max_outbound: 64 << 20,
+            ..Config::default()
+        });
+        let mut c = connect(server.addr);
+        assert_eq!(line(&mut c), "hello\n");
+        // 16 MiB that the client never reads: the idle close cannot drain it.
+        c.get_mut().write_all(b"big 16384\n").unwrap();
+        let deadline = std::time::Instant::now() + GUARD;
+        while server
+            .stats
+            .conns_active
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 0
+        {
+            assert!(std::time::Instant::now() < deadline, "never dropped");
+            thread::sleep(Duration::from_millis(10));
+        }
+        let log = server.stop();
+        assert_eq!(log, ["open 0", "close 0 Idle"]);
     });
 }

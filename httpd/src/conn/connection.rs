@@ -39,6 +39,7 @@ use crate::http::request::{self, BodyFraming};
 use crate::http::response;
 use crate::http::status::Status;
 use crate::log::access::{Entry, PendingLine};
+use netcore::reactor::send;
 use netcore::{Event, Interest};
 use std::fs::File;
 use std::io::{self, Read};
@@ -166,12 +167,8 @@ impl Conn {
             return;
         }
         ctx.stats.errors += 1;
-        let head = response::Head::page(Status::RequestTimeout);
-        let mut out = Vec::with_capacity(512);
-        response::write_head(&mut out, &head, ctx.clock.http(), false);
-        let page = Status::RequestTimeout.page();
-        out.extend_from_slice(page.as_bytes());
-        if let Ok(n) = crate::net::socket::send(&self.stream, &out, false) {
+        let out = response::page_response(Status::RequestTimeout, ctx.clock.http());
+        if let Ok(n) = send::send(&self.stream, &out, false) {
             ctx.stats.bytes_out += n as u64;
         }
         if ctx.log.enabled() {
@@ -184,7 +181,8 @@ impl Conn {
                 user_agent: None,
             };
             let line = PendingLine::new(&entry);
-            ctx.log.finish(&line, page.len() as u64);
+            ctx.log
+                .finish(&line, Status::RequestTimeout.page().len() as u64);
         }
     }
 
@@ -266,7 +264,7 @@ impl Conn {
                 self.nodelay = true;
             }
             let more = self.more_follows(ctx.out.len());
-            match crate::net::socket::send(&self.stream, &ctx.out, more) {
+            match send::send(&self.stream, &ctx.out, more) {
                 Ok(n) => {
                     ctx.stats.bytes_out += n as u64;
                     if n < ctx.out.len() {
@@ -305,11 +303,11 @@ impl Conn {
 
     /// The rest of a request (head or body) is awaited: acknowledge what came at once. The
     /// listener delays acknowledgements so that they ride on responses
-    /// ([`crate::net::socket::set_quickack`]); a client whose Nagle algorithm holds the rest until
+    /// ([`set_quickack`](netcore::reactor::listener::set_quickack)); a client whose Nagle algorithm holds the rest until
     /// the first part is acknowledged would otherwise wait for the delayed-ACK timer
     /// (40 ms or more). Turning quick-ack on sends the pending ACK now.
     fn ack_now(&self) {
-        let _ = crate::net::socket::set_quickack(self.stream.as_raw_fd(), true);
+        let _ = netcore::reactor::listener::set_quickack(self.stream.as_raw_fd(), true);
     }
 
     /// Whether `now` bytes sent now should wait (`MSG_MORE`) for what comes next: the file
@@ -337,7 +335,7 @@ impl Conn {
     fn flush_pending(&mut self, ctx: &mut Ctx) -> io::Result<bool> {
         while self.out_pos < self.out.len() {
             let more = self.more_follows(self.out.len() - self.out_pos);
-            match crate::net::socket::send(&self.stream, &self.out[self.out_pos..], more) {
+            match send::send(&self.stream, &self.out[self.out_pos..], more) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     self.out_pos += n;
@@ -361,7 +359,7 @@ impl Conn {
             }
             // As much as this turn allows: the kernel sends what the socket buffer takes.
             let chunk = body.remaining.min(SENDFILE_TURN - this_turn) as usize;
-            match crate::net::socket::sendfile(&self.stream, &body.file, &mut body.offset, chunk) {
+            match send::sendfile(&self.stream, &body.file, &mut body.offset, chunk) {
                 // The file shrank under us: the promised length cannot be sent.
                 Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
                 Ok(n) => {
@@ -443,7 +441,7 @@ impl Conn {
         // segment (the client sees data and end together and does not linger in
         // TIME_WAIT). FIN first, then close: should input arrive in between, close() resets
         // the connection, but only after the response has left.
-        crate::net::socket::shutdown_write(&self.stream);
+        send::shutdown_write(&self.stream);
         if !linger {
             return Next::Close;
         }

@@ -286,7 +286,7 @@ impl FileCache {
         self.entries.len()
     }
 
-    #[cfg(test)]
+    /// Whether no file is kept (then nothing is waiting to be evicted).
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }

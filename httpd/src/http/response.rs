@@ -97,6 +97,16 @@ pub(crate) fn write_head(out: &mut Vec<u8>, head: &Head, date: &str, keep_alive:
     out.extend_from_slice(b"\r\n");
 }
 
+/// A whole closing response whose body is `status`'s HTML page (a 408 at a deadline, a 503
+/// to a connection over the limit): the head and the page, for one send.
+pub(crate) fn page_response(status: Status, date: &str) -> Vec<u8> {
+    let page = status.page();
+    let mut out = Vec::with_capacity(256 + page.len());
+    write_head(&mut out, &Head::page(status), date, false);
+    out.extend_from_slice(page.as_bytes());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

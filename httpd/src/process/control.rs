@@ -2,7 +2,7 @@
 //! stop), the current [`Shared`] settings, and a waker per worker.
 
 use crate::conn::ctx::Shared;
-use netcore::signal::Waker;
+use netcore::reactor::signal::Waker;
 use std::io;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};

@@ -10,7 +10,7 @@
 //! The handler (netcore's) writes the signal number into a pipe; [`Signals::wait`] reads it
 //! in the main thread, where anything may be done safely.
 
-use netcore::signal::{forward_signals, Waker};
+use netcore::reactor::signal::{forward_signals, Waker};
 use std::io;
 use std::time::Duration;
 

@@ -1,11 +1,14 @@
-//! A worker: one thread, one epoll instance, its listening sockets (one per address: a
-//! socket of the address's `SO_REUSEPORT` group, or a socket shared with other workers,
-//! registered with `EPOLLEXCLUSIVE`), and the connections it accepted. Workers share nothing mutable but the statistics atomics and the
-//! access log's file (appends), so they scale with cores and never lock.
+//! A worker: one thread on netcore's reactor (an epoll instance and the connections'
+//! deadlines), its listening sockets (one per address: a socket of the address's
+//! `SO_REUSEPORT` group, or a socket shared with other workers, registered with
+//! `EPOLLEXCLUSIVE`), and the connections it accepted. Workers share nothing mutable but the
+//! statistics atomics and the access log's file (appends), so they scale with cores and
+//! never lock.
 //!
-//! The loop: wait (at most until the next deadline sweep), accept a batch, drive every
-//! ready connection ([`Conn::on_event`]), write the turn's log lines, publish the turn's
-//! counters, and twice a second close connections past their deadline.
+//! The loop: wait (until a descriptor is ready or the next deadline), accept a batch, drive
+//! every ready connection ([`Conn::on_event`]) and file its new deadline with the reactor,
+//! close the connections whose deadline came, write the turn's log lines and publish the
+//! turn's counters.
 //!
 //! The main thread steers it through [`Control`] and the worker's own [`Waker`]: on a wake
 //! the worker drains it and looks at the control. A new [`Shared`](crate::conn::ctx::Shared)
@@ -15,24 +18,28 @@
 //! response (which then closes, no keep-alive), and returns when none is left or at
 //! `shutdown_timeout`.
 //!
-//! It uses netcore's epoll backend, waker and signal forwarding, but not its `EventLoop`:
-//! that loop copies every outbound byte into a per-connection queue, while a file server
-//! must hand bodies to `sendfile`, answer pipelined requests one at a time behind a blocked
-//! body, and give each connection its own deadline (header, keep-alive, send, linger).
+//! It sits on netcore's reactor rather than its buffered `EventLoop`: that loop copies every
+//! outbound byte into a per-connection queue, while a file server must hand bodies to
+//! `sendfile`, answer pipelined requests one at a time behind a blocked body, and give each
+//! connection its own deadline (header, keep-alive, send, linger).
 
 use crate::conn::connection::{Conn, Next};
 use crate::conn::ctx::{Ctx, TurnStats};
 use crate::files::file_cache::FileCache;
 use crate::http::date::Clock;
+use crate::http::response::page_response;
+use crate::http::status::Status;
 use crate::log::access::AccessLog;
 use crate::process::control::{Control, State};
-use netcore::backend::Epoll;
-use netcore::signal::Waker;
-use netcore::slab::Slab;
-use netcore::{Event, Interest, Readiness};
-use std::fs::File;
+use netcore::reactor::accept::Acceptor;
+use netcore::reactor::backend::Epoll;
+use netcore::reactor::send::send;
+use netcore::reactor::signal::Waker;
+use netcore::reactor::slab::Slab;
+use netcore::reactor::Reactor;
+use netcore::{Event, Interest};
 use std::io;
-use std::net::TcpListener;
+use std::net::{IpAddr, Ipv4Addr, TcpListener};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -42,11 +49,11 @@ const WAKER: usize = usize::MAX;
 const LISTENER_FIRST: usize = usize::MAX / 2;
 /// Accepts per listener readiness, so a connection storm cannot starve open connections.
 const ACCEPT_BATCH: usize = 128;
-/// How often deadlines are checked.
-const SWEEP_EVERY: Duration = Duration::from_millis(500);
+/// How often the file cache lets go of files it has not used for a while.
+const EVICT_EVERY: Duration = Duration::from_millis(500);
 
 pub(crate) struct Worker {
-    epoll: Epoll,
+    reactor: Reactor<Epoll>,
     /// One per `listen` address.
     listeners: Vec<TcpListener>,
     control: Arc<Control>,
@@ -59,8 +66,8 @@ pub(crate) struct Worker {
     /// The connections by token (a token freed in a turn is reused from the next only).
     conns: Slab<Conn>,
     ctx: Ctx,
-    /// Closed to free a descriptor when accept hits EMFILE (see `accept_batch`).
-    reserve_fd: Option<File>,
+    /// Accepts, with a descriptor in reserve for EMFILE.
+    acceptor: Acceptor,
     max_connections: usize,
     /// Close everything and return at the end of this turn.
     stop_now: bool,
@@ -80,16 +87,20 @@ impl Worker {
         let generation = control.generation();
         let shared = control.shared();
         let log_file = shared.access_log.clone();
-        let mut epoll = Epoll::new()?;
+        let mut reactor = Reactor::new(Epoll::new()?);
         // Exclusive: a listening socket may be shared by several workers (threads of a
         // reload's generations, worker processes); a connection wakes one of them.
         for (i, l) in listeners.iter().enumerate() {
-            epoll.register_exclusive(l.as_raw_fd(), LISTENER_FIRST + i, Interest::READ)?;
+            reactor.backend_mut().register_exclusive(
+                l.as_raw_fd(),
+                LISTENER_FIRST + i,
+                Interest::READ,
+            )?;
         }
-        epoll.register(waker.read_fd(), WAKER, Interest::READ)?;
+        reactor.register(waker.read_fd(), WAKER, Interest::READ)?;
         let max_connections = shared.max_connections_per_worker;
         Ok(Worker {
-            epoll,
+            reactor,
             listeners,
             control,
             waker,
@@ -107,7 +118,7 @@ impl Worker {
                 now: Instant::now(),
                 shutting_down: false,
             },
-            reserve_fd: File::open("/dev/null").ok(),
+            acceptor: Acceptor::new(),
             max_connections,
             stop_now: false,
         })
@@ -116,10 +127,11 @@ impl Worker {
     /// Serves until the waker is woken.
     pub(crate) fn run(mut self) -> io::Result<()> {
         let mut events: Vec<Event> = Vec::with_capacity(1024);
-        let mut next_sweep = Instant::now() + SWEEP_EVERY;
+        let mut next_evict = Instant::now() + EVICT_EVERY;
         loop {
-            let timeout = next_sweep.saturating_duration_since(Instant::now());
-            self.epoll.wait(&mut events, Some(timeout))?;
+            // An idle worker with no file open sleeps until a descriptor or a deadline.
+            let until = (!self.ctx.files.is_empty()).then_some(next_evict);
+            self.reactor.wait(&mut events, until)?;
             self.ctx.now = Instant::now();
             self.ctx.clock.tick();
             for ev in &events {
@@ -129,9 +141,10 @@ impl Worker {
                     id => self.drive(id, ev),
                 }
             }
-            if self.ctx.now >= next_sweep {
-                self.sweep();
-                next_sweep = self.ctx.now + SWEEP_EVERY;
+            self.close_expired();
+            if self.ctx.now >= next_evict {
+                self.ctx.files.evict_idle(self.ctx.now);
+                next_evict = self.ctx.now + EVICT_EVERY;
             }
             if let Some(deadline) = self.draining {
                 self.close_idle();
@@ -179,7 +192,7 @@ impl Worker {
     /// would keep waking this worker (and, being exclusive, steal wake-ups from the others).
     fn close_listeners(&mut self) {
         for l in self.listeners.drain(..) {
-            let _ = self.epoll.deregister(l.as_raw_fd());
+            let _ = self.reactor.deregister(l.as_raw_fd(), LISTENER_FIRST);
         }
     }
 
@@ -212,43 +225,31 @@ impl Worker {
     }
 
     fn accept_batch(&mut self, which: usize) {
-        if which >= self.listeners.len() {
-            return;
-        }
         for _ in 0..ACCEPT_BATCH {
-            match crate::net::socket::accept(&self.listeners[which]) {
-                Ok((stream, peer)) => {
+            let Some(listener) = self.listeners.get(which) else {
+                return;
+            };
+            match self.acceptor.accept(listener) {
+                Ok(Some((stream, peer))) => {
                     if self.conns.len() >= self.max_connections {
                         // Over the limit: a best-effort 503 and close.
                         self.ctx.stats.errors += 1;
-                        let page = crate::http::status::Status::ServiceUnavailable.page();
-                        let msg = format!(
-                            "HTTP/1.1 503 Service Unavailable\r\nServer: httpd\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
-                            page.len()
-                        );
-                        let _ = crate::net::socket::send(&stream, msg.as_bytes(), false);
+                        let out = page_response(Status::ServiceUnavailable, self.ctx.clock.http());
+                        let _ = send(&stream, &out, false);
                         continue;
                     }
+                    let peer = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.ip());
                     let conn = Conn::new(stream, peer, self.ctx.now, &self.ctx);
                     let id = self.conns.insert(conn);
                     self.ctx.shared.counters.connection_opened();
                     self.start(id);
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted
-                    ) => {}
+                Ok(None) => return,
                 Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
-                    // Out of descriptors: free the reserve, take one connection off the
-                    // queue and close it, so the listener does not stay readable forever;
-                    // the kept files go too, leaving their descriptors to connections.
+                    // Out of descriptors: the acceptor refused one connection; the kept
+                    // files go too, leaving their descriptors to connections.
                     self.ctx.stats.errors += 1;
                     self.ctx.files.clear();
-                    self.reserve_fd = None;
-                    let _ = crate::net::socket::accept(&self.listeners[which]);
-                    self.reserve_fd = File::open("/dev/null").ok();
                     return;
                 }
                 Err(e) => {
@@ -278,10 +279,13 @@ impl Worker {
             Next::Wait(want) => {
                 conn.interest = want;
                 let fd = conn.stream().as_raw_fd();
-                if self.epoll.register(fd, id, want).is_err() {
+                let deadline = conn.deadline;
+                if self.reactor.register(fd, id, want).is_err() {
                     self.ctx.stats.errors += 1;
                     self.close(id);
+                    return;
                 }
+                self.reactor.timers().set(id, deadline);
             }
         }
     }
@@ -293,10 +297,12 @@ impl Worker {
         match conn.on_event(ev, &mut self.ctx) {
             Next::Close => self.close(id),
             Next::Wait(want) => {
+                // Usually later than before: the timers take that without a heap push.
+                self.reactor.timers().set(id, conn.deadline);
                 if want != conn.interest {
                     conn.interest = want;
                     let fd = conn.stream().as_raw_fd();
-                    if self.epoll.reregister(fd, id, want).is_err() {
+                    if self.reactor.reregister(fd, id, want).is_err() {
                         self.close(id);
                     }
                 }
@@ -307,23 +313,21 @@ impl Worker {
     fn close(&mut self, id: usize) {
         if let Some(mut conn) = self.conns.remove(id) {
             conn.on_close(&mut self.ctx);
-            // Closing the socket removes it from the epoll set (it is never duplicated).
+            // Closing the socket removes it from the epoll set (it is never duplicated), so
+            // only its deadline is forgotten here.
+            self.reactor.timers().cancel(id);
             drop(conn);
             self.ctx.shared.counters.connection_closed();
         }
     }
 
-    /// Closes every connection past its deadline (a head cut short gets a 408 first), and
-    /// files the cache has not used for a while.
-    fn sweep(&mut self) {
+    /// Closes the connections whose deadline came (a head cut short gets a 408 first).
+    fn close_expired(&mut self) {
         let now = self.ctx.now;
-        self.ctx.files.evict_idle(now);
-        for id in self.conns.tokens() {
+        while let Some(id) = self.reactor.timers().expired(now) {
             if let Some(c) = self.conns.get_mut(id) {
-                if c.deadline <= now {
-                    c.on_deadline(&mut self.ctx);
-                    self.close(id);
-                }
+                c.on_deadline(&mut self.ctx);
+                self.close(id);
             }
         }
     }

@@ -6,7 +6,7 @@
 //! The publisher keeps at most `window` messages ahead of the slowest subscriber (flow
 //! control, so neither server has to buffer without bound or cut anyone off).
 
-use netcore::backend::{Epoll, Interest, Readiness};
+use netcore::reactor::backend::{Epoll, Interest, Readiness};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;

@@ -10,8 +10,9 @@
 //! 5. every connection with queued output gets one `write` (write coalescing: whatever was
 //!    queued during the turn leaves in one system call) and its interest is updated:
 //!    writable only while output is left over;
-//! 6. the timers: idle connections are closed, closing connections that would not drain
-//!    are dropped.
+//! 6. the timers that came due: idle connections are closed, closing connections that would
+//!    not drain are dropped. Each connection has one deadline in the reactor's timer heap
+//!    (idle, or the end of its linger), so a turn looks only at the deadlines due.
 //!
 //! Slow consumers: each connection's [`OutQueue`] is bounded by `max_outbound`. Queueing past
 //! it discards the connection's pending output and closes it with
@@ -25,13 +26,14 @@
 //! gracefully (pending output is flushed) and returns when all are gone or after
 //! `shutdown_grace`.
 
-use crate::backend::{Event, Interest, Readiness};
-use crate::outqueue::OutQueue;
-use crate::signal::Waker;
-use crate::slab::Slab;
+use crate::buffered::outqueue::OutQueue;
+use crate::reactor::accept::Acceptor;
+use crate::reactor::backend::{Event, Interest, Readiness};
+use crate::reactor::send::{send, NoSignal};
+use crate::reactor::signal::Waker;
+use crate::reactor::slab::Slab;
+use crate::reactor::Reactor;
 use crate::stats::Stats;
-use crate::sys::{send_nosignal, NoSignal};
-use std::fs::File;
 use std::io::{self, Read};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
@@ -146,10 +148,9 @@ pub trait Service {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Open,
-    /// The service has been told; flushing what is queued, then closing.
-    Draining {
-        since: Instant,
-    },
+    /// The service has been told; flushing what is queued, then closing (its deadline is
+    /// the end of `close_linger`).
+    Draining,
 }
 
 #[derive(Debug)]
@@ -158,7 +159,6 @@ struct Conn {
     out: OutQueue,
     state: State,
     interest: Interest,
-    last_input: Instant,
     /// In `Conns::dirty` already this turn.
     dirty: bool,
     /// A close is queued in `Conns::closing`; the service has not been told yet.
@@ -282,40 +282,37 @@ impl Conns {
 
 /// The loop: a backend, a listener, a waker, the connections and their timers.
 pub struct EventLoop<B: Readiness> {
-    backend: B,
+    reactor: Reactor<B>,
     listener: Option<TcpListener>,
+    acceptor: Acceptor,
     waker: Arc<Waker>,
     conns: Conns,
     config: Config,
     buf: Vec<u8>,
-    /// A descriptor kept in reserve: when accept fails with EMFILE it is closed so one pending
-    /// connection can be accepted and closed, instead of the listener staying readable forever.
-    reserve_fd: Option<File>,
     shutdown_started: Option<Instant>,
-    next_sweep: Instant,
 }
 
 impl<B: Readiness> EventLoop<B> {
     /// A loop serving `listener` (made non-blocking here). Waking `waker` shuts it down.
     pub fn new(
-        mut backend: B,
+        backend: B,
         listener: TcpListener,
         waker: Arc<Waker>,
         config: Config,
         stats: Arc<Stats>,
     ) -> io::Result<EventLoop<B>> {
         listener.set_nonblocking(true)?;
-        backend.register(listener.as_raw_fd(), LISTENER, Interest::READ)?;
-        backend.register(waker.read_fd(), WAKER, Interest::READ)?;
+        let mut reactor = Reactor::new(backend);
+        reactor.register(listener.as_raw_fd(), LISTENER, Interest::READ)?;
+        reactor.register(waker.read_fd(), WAKER, Interest::READ)?;
         Ok(EventLoop {
-            backend,
+            reactor,
             listener: Some(listener),
+            acceptor: Acceptor::new(),
             waker,
             conns: Conns::new(stats),
             buf: vec![0; config.read_chunk.max(1)],
-            reserve_fd: File::open("/dev/null").ok(),
             shutdown_started: None,
-            next_sweep: Instant::now(),
             config,
         })
     }
@@ -324,8 +321,8 @@ impl<B: Readiness> EventLoop<B> {
     pub fn run<S: Service>(&mut self, service: &mut S) -> io::Result<()> {
         let mut events: Vec<Event> = Vec::with_capacity(1024);
         loop {
-            let timeout = self.next_timeout();
-            self.backend.wait(&mut events, Some(timeout))?;
+            let until = self.wait_until();
+            self.reactor.wait(&mut events, until)?;
             for ev in &events {
                 match ev.token {
                     LISTENER => self.accept_all(service),
@@ -354,21 +351,20 @@ impl<B: Readiness> EventLoop<B> {
         }
     }
 
-    fn next_timeout(&self) -> Duration {
+    /// The latest the next wait may last besides the deadlines: not at all while output
+    /// is waiting (a drain callback queued it), a little while during a shutdown (to see
+    /// its grace period end).
+    fn wait_until(&self) -> Option<Instant> {
         if !self.conns.dirty.is_empty() {
-            return Duration::ZERO;
+            return Some(Instant::now());
         }
-        if self.shutdown_started.is_some() {
-            return Duration::from_millis(50);
-        }
-        self.next_sweep.saturating_duration_since(Instant::now())
+        self.shutdown_started
+            .map(|_| Instant::now() + Duration::from_millis(50))
     }
 
-    fn sweep_interval(&self) -> Duration {
-        let linger = self.config.close_linger / 2;
-        let idle = self.config.idle_timeout.map(|t| t / 4).unwrap_or(linger);
-        idle.min(linger)
-            .clamp(Duration::from_millis(10), Duration::from_secs(1))
+    /// Starts or moves `id`'s deadline: `after` from now.
+    fn set_deadline(&mut self, id: Token, after: Duration) {
+        self.reactor.timers().set(id, Instant::now() + after);
     }
 
     fn accept_all<S: Service>(&mut self, service: &mut S) {
@@ -376,26 +372,11 @@ impl<B: Readiness> EventLoop<B> {
             let Some(listener) = &self.listener else {
                 return;
             };
-            match listener.accept() {
-                Ok((stream, _)) => self.admit(service, stream),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted
-                    ) => {}
-                Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
-                    self.conns.stats.add_error();
-                    eprintln!("netcore: accept: {e}; refusing one connection");
-                    // Free one descriptor, take the connection off the queue, close it.
-                    self.reserve_fd = None;
-                    if let Ok((stream, _)) = listener.accept() {
-                        drop(stream);
-                    }
-                    self.reserve_fd = File::open("/dev/null").ok();
-                    return;
-                }
+            match self.acceptor.accept(listener) {
+                Ok(Some((stream, _))) => self.admit(service, stream),
+                Ok(None) => return,
                 Err(e) => {
+                    // Out of descriptors, one connection was refused: see `Acceptor`.
                     self.conns.stats.add_error();
                     eprintln!("netcore: accept: {e}");
                     return;
@@ -409,11 +390,6 @@ impl<B: Readiness> EventLoop<B> {
             self.refuse(service, stream, "server full");
             return;
         }
-        if let Err(e) = stream.set_nonblocking(true) {
-            self.conns.stats.add_error();
-            eprintln!("netcore: set_nonblocking: {e}");
-            return;
-        }
         let _ = stream.set_nodelay(true);
         let fd = stream.as_raw_fd();
         let id = self.conns.slab.insert(Conn {
@@ -421,17 +397,19 @@ impl<B: Readiness> EventLoop<B> {
             out: OutQueue::new(self.config.max_outbound),
             state: State::Open,
             interest: Interest::READ,
-            last_input: Instant::now(),
             dirty: false,
             close_queued: false,
             cut_off: false,
             want_drain: false,
         });
-        if let Err(e) = self.backend.register(fd, id, Interest::READ) {
+        if let Err(e) = self.reactor.register(fd, id, Interest::READ) {
             if let Some(conn) = self.conns.slab.remove(id) {
                 self.refuse(service, conn.stream, &e.to_string());
             }
             return;
+        }
+        if let Some(idle) = self.config.idle_timeout {
+            self.set_deadline(id, idle);
         }
         self.conns.stats.connection_opened();
         service.on_open(&mut self.conns, id);
@@ -442,7 +420,7 @@ impl<B: Readiness> EventLoop<B> {
         self.conns.stats.add_error();
         let _ = stream.set_nonblocking(true);
         let msg = service.refusal(why);
-        if let Ok(n) = send_nosignal(&stream, &msg) {
+        if let Ok(n) = send(&stream, &msg, false) {
             self.conns.stats.add_bytes_out(n as u64);
         }
     }
@@ -467,8 +445,10 @@ impl<B: Readiness> EventLoop<B> {
         match (&conn.stream).read(&mut self.buf) {
             Ok(0) => self.conns.queue_close(id, CloseReason::PeerClosed),
             Ok(n) => {
-                conn.last_input = Instant::now();
                 self.conns.stats.add_bytes_in(n as u64);
+                if let Some(idle) = self.config.idle_timeout {
+                    self.set_deadline(id, idle);
+                }
                 service.on_data(&mut self.conns, id, &self.buf[..n]);
             }
             Err(e)
@@ -497,10 +477,9 @@ impl<B: Readiness> EventLoop<B> {
                 continue;
             };
             if reason.is_graceful() {
-                conn.state = State::Draining {
-                    since: Instant::now(),
-                };
+                conn.state = State::Draining;
                 self.conns.mark_dirty(id);
+                self.set_deadline(id, self.config.close_linger);
             } else {
                 if reason == CloseReason::SlowConsumer {
                     self.conns.stats.add_error();
@@ -550,7 +529,7 @@ impl<B: Readiness> EventLoop<B> {
             if want != conn.interest {
                 conn.interest = want;
                 let fd = conn.stream.as_raw_fd();
-                if self.backend.reregister(fd, id, want).is_err() {
+                if self.reactor.reregister(fd, id, want).is_err() {
                     self.conns.stats.add_error();
                     self.conns.queue_close(id, CloseReason::Error);
                 }
@@ -571,29 +550,15 @@ impl<B: Readiness> EventLoop<B> {
         }
     }
 
+    /// Closes the connections whose deadline came: idle ones gracefully, draining ones that
+    /// would not drain for good.
     fn run_timers<S: Service>(&mut self, service: &mut S) {
         let now = Instant::now();
-        if now < self.next_sweep {
-            return;
-        }
-        self.next_sweep = now + self.sweep_interval();
-        for id in self.conns.slab.tokens() {
-            let Some(conn) = self.conns.slab.get(id) else {
-                continue;
-            };
-            match conn.state {
-                State::Open => {
-                    if let Some(idle) = self.config.idle_timeout {
-                        if now.duration_since(conn.last_input) >= idle {
-                            self.conns.queue_close(id, CloseReason::Idle);
-                        }
-                    }
-                }
-                State::Draining { since } => {
-                    if now.duration_since(since) >= self.config.close_linger {
-                        self.finish(id);
-                    }
-                }
+        while let Some(id) = self.reactor.timers().expired(now) {
+            match self.conns.slab.get(id).map(|c| c.state) {
+                Some(State::Open) => self.conns.queue_close(id, CloseReason::Idle),
+                Some(State::Draining) => self.finish(id),
+                None => {}
             }
         }
         self.report_closes(service);
@@ -605,7 +570,7 @@ impl<B: Readiness> EventLoop<B> {
         }
         self.shutdown_started = Some(Instant::now());
         if let Some(listener) = self.listener.take() {
-            let _ = self.backend.deregister(listener.as_raw_fd());
+            let _ = self.reactor.deregister(listener.as_raw_fd(), LISTENER);
         }
         service.on_shutdown(&mut self.conns);
         for id in self.conns.slab.tokens() {
@@ -618,7 +583,7 @@ impl<B: Readiness> EventLoop<B> {
         let Some(conn) = self.conns.slab.remove(id) else {
             return;
         };
-        let _ = self.backend.deregister(conn.stream.as_raw_fd());
+        let _ = self.reactor.deregister(conn.stream.as_raw_fd(), id);
         drop(conn);
         self.conns.stats.connection_closed();
     }
