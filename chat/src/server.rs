@@ -90,6 +90,7 @@ impl ServeOptions {
             close_linger: self.close_linger,
             shutdown_grace: self.close_linger,
             read_chunk: 64 * 1024,
+            ..netcore::Config::default()
         }
     }
 }

@@ -302,3 +302,79 @@ fn a_closing_client_that_reads_nothing_is_dropped_after_the_linger() {
         assert_eq!(log, ["open 0", "close 0 Idle"]);
     });
 }
+
+/// Replies to each chunk, and in `before_flush` records how many reply bytes were still
+/// unwritten then (all of them, if the hook runs before the turn's writes); counts ticks.
+#[derive(Default)]
+struct Committer {
+    got_data: Vec<Token>,
+    unwritten_at_commit: Arc<Mutex<Vec<usize>>>,
+    ticks: Arc<Mutex<u32>>,
+}
+
+impl Service for Committer {
+    fn on_open(&mut self, _: &mut Conns, _: Token) {}
+    fn on_data(&mut self, conns: &mut Conns, id: Token, data: &[u8]) {
+        conns.send(id, data);
+        self.got_data.push(id);
+    }
+    fn on_close(&mut self, _: &mut Conns, _: Token, _: CloseReason) {}
+    fn refusal(&self, _: &str) -> Vec<u8> {
+        Vec::new()
+    }
+    fn before_flush(&mut self, conns: &mut Conns) {
+        for id in self.got_data.drain(..) {
+            self.unwritten_at_commit
+                .lock()
+                .unwrap()
+                .push(conns.pending(id));
+            conns.send(id, b"+committed\n");
+        }
+    }
+    fn on_tick(&mut self, _: &mut Conns) {
+        *self.ticks.lock().unwrap() += 1;
+    }
+}
+
+#[test]
+fn before_flush_runs_after_the_turns_input_and_before_its_writes_and_ticks_tick() {
+    let listener = netcore::reactor::listener::bind("127.0.0.1:0".parse().unwrap(), 16).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let waker = Arc::new(Waker::new().unwrap());
+    let mut service = Committer::default();
+    let unwritten = service.unwritten_at_commit.clone();
+    let ticks = service.ticks.clone();
+    let config = Config {
+        tick: Some(Duration::from_millis(10)),
+        ..Config::default()
+    };
+    let mut el = EventLoop::new(
+        Epoll::new().unwrap(),
+        listener,
+        waker.clone(),
+        config,
+        Arc::new(Stats::new()),
+    )
+    .unwrap();
+    let thread = thread::spawn(move || el.run(&mut service).unwrap());
+    let mut c = connect(addr);
+    for i in 0..5 {
+        c.get_mut()
+            .write_all(format!("set {i}\n").as_bytes())
+            .unwrap();
+        assert_eq!(line(&mut c), format!("set {i}\n"));
+        assert_eq!(line(&mut c), "+committed\n");
+    }
+    let deadline = std::time::Instant::now() + GUARD;
+    while *ticks.lock().unwrap() < 5 {
+        assert!(std::time::Instant::now() < deadline, "no ticks");
+        thread::sleep(Duration::from_millis(5));
+    }
+    waker.wake();
+    thread.join().unwrap();
+    assert_eq!(
+        *unwritten.lock().unwrap(),
+        [6, 6, 6, 6, 6],
+        "replies left before the commit"
+    );
+}

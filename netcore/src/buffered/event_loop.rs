@@ -7,7 +7,8 @@
 //! 3. for each readable connection, one `read` of up to `read_chunk` bytes, handed to
 //!    [`Service::on_data`], which queues output for any connections through [`Conns`];
 //! 4. closes requested during the turn are reported to [`Service::on_close`];
-//! 5. every connection with queued output gets one `write` (write coalescing: whatever was
+//! 5. [`Service::before_flush`] (a database makes the turn's writes durable there), then
+//!    every connection with queued output gets one `write` (write coalescing: whatever was
 //!    queued during the turn leaves in one system call) and its interest is updated:
 //!    writable only while output is left over;
 //! 6. the timers that came due: idle connections are closed, closing connections that would
@@ -64,6 +65,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Largest single read from one connection in one turn.
     pub read_chunk: usize,
+    /// How often [`Service::on_tick`] is called (`None`: never).
+    pub tick: Option<Duration>,
 }
 
 impl Default for Config {
@@ -75,6 +78,7 @@ impl Default for Config {
             close_linger: Duration::from_secs(2),
             shutdown_grace: Duration::from_secs(2),
             read_chunk: 64 * 1024,
+            tick: None,
         }
     }
 }
@@ -143,6 +147,12 @@ pub trait Service {
     /// `id`'s outbound queue has been written out after [`Conns::notify_when_drained`]: the
     /// place to queue the next part of a long response (a file) without exceeding the limit.
     fn on_drain(&mut self, _conns: &mut Conns, _id: Token) {}
+    /// The turn's input has been handled and its output is about to be written: the place to
+    /// make the turn's effects durable before any reply leaves (a database's group commit:
+    /// one `fdatasync` for every client of the turn). Bytes queued here leave in this turn.
+    fn before_flush(&mut self, _conns: &mut Conns) {}
+    /// Called every [`Config::tick`] (periodic work: expiring keys, statistics).
+    fn on_tick(&mut self, _conns: &mut Conns) {}
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -290,6 +300,7 @@ pub struct EventLoop<B: Readiness> {
     config: Config,
     buf: Vec<u8>,
     shutdown_started: Option<Instant>,
+    next_tick: Option<Instant>,
 }
 
 impl<B: Readiness> EventLoop<B> {
@@ -313,6 +324,7 @@ impl<B: Readiness> EventLoop<B> {
             conns: Conns::new(stats),
             buf: vec![0; config.read_chunk.max(1)],
             shutdown_started: None,
+            next_tick: config.tick.map(|t| Instant::now() + t),
             config,
         })
     }
@@ -334,6 +346,9 @@ impl<B: Readiness> EventLoop<B> {
                 }
                 self.report_closes(service);
             }
+            self.run_tick(service);
+            service.before_flush(&mut self.conns);
+            self.report_closes(service);
             self.flush_all(service);
             self.run_timers(service);
             self.conns.slab.end_turn();
@@ -358,8 +373,22 @@ impl<B: Readiness> EventLoop<B> {
         if !self.conns.dirty.is_empty() {
             return Some(Instant::now());
         }
-        self.shutdown_started
-            .map(|_| Instant::now() + Duration::from_millis(50))
+        match self.shutdown_started {
+            Some(_) => Some(Instant::now() + Duration::from_millis(50)),
+            None => self.next_tick,
+        }
+    }
+
+    fn run_tick<S: Service>(&mut self, service: &mut S) {
+        let (Some(at), Some(every)) = (self.next_tick, self.config.tick) else {
+            return;
+        };
+        let now = Instant::now();
+        if now >= at {
+            self.next_tick = Some(now + every);
+            service.on_tick(&mut self.conns);
+            self.report_closes(service);
+        }
     }
 
     /// Starts or moves `id`'s deadline: `after` from now.
