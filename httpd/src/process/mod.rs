@@ -6,10 +6,11 @@
 //! The top layer of the server: it may use every other ([`crate::config`] for the options,
 //! [`crate::conn`] for the connections its workers drive, [`crate::net`], [`crate::log`],
 //! [`crate::files`], [`crate::http`]); nothing but the command line uses it. Within it,
-//! files use only files below them: `processes` (a master's
-//! worker processes, each running `threads`), `threads` (generations of worker threads),
-//! `supervisor` (the loop and the reload rules), `worker` (one thread's epoll loop),
-//! `control` (how a generation is steered), `listeners`, `signals`, `privileges`.
+//! files use only files below them (`process_files_point_down` in `lib.rs` checks it):
+//! `processes` (a master's worker processes, each running `threads`), `threads`
+//! (generations of worker threads), `supervisor` (the loop and the reload rules), `worker`
+//! (one thread's epoll loop), `control` (how a generation is steered), `listeners`,
+//! `signals`, `privileges`.
 
 pub(crate) mod control;
 pub(crate) mod listeners;
