@@ -1,12 +1,14 @@
 //! The command line: the flags, laid over the config file's settings ([`config::Settings`]),
 //! give the [`config::Options`]; then `--check-config` checks them, or the server runs
-//! ([`server::run`], or the master of worker processes).
+//! ([`supervisor::run`] with worker threads, or with worker processes under a master).
 //!
 //! The top of the crate: it may use every layer, and none uses it but `main.rs`.
 
 use crate::config::{self, LogDest, Settings, Threads};
 use crate::net::congestion::Congestion;
-use crate::process::server;
+use crate::process::processes::WorkerProcesses;
+use crate::process::supervisor;
+use crate::process::threads::WorkerThreads;
 use clap::Parser;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -145,7 +147,7 @@ pub fn main() {
         }
     };
     if cli.check_config {
-        match server::check(&opts) {
+        match supervisor::check(&opts) {
             Ok(()) => {
                 match &cli.config {
                     Some(p) => println!("httpd: configuration OK ({})", p.display()),
@@ -161,10 +163,10 @@ pub fn main() {
     }
     // SIGHUP: the file read again, the same flags laid over it.
     let reload = || options(&cli);
-    let reload: Option<&server::Reload<'_>> = cli.config.is_some().then_some(&reload as _);
+    let reload: Option<&supervisor::Reload<'_>> = cli.config.is_some().then_some(&reload as _);
     let result = match opts.processes {
-        0 => server::run(opts, reload),
-        n => crate::process::master::run(opts, n, reload),
+        0 => supervisor::run::<WorkerThreads>(opts, reload),
+        _ => supervisor::run::<WorkerProcesses>(opts, reload),
     };
     if let Err(e) = result {
         eprintln!("httpd: {e}");

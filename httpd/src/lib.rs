@@ -7,7 +7,7 @@
 //! | layer | what it is | may use |
 //! |---|---|---|
 //! | `cli` | the command line: the flags laid over the config file, then `--check-config`, the server, or the master | all below |
-//! | `process/` | processes, threads and signals: start-up and the main thread's loop, reload (`server`), how the main thread steers the workers (`control`), a set of worker threads and the listening sockets they share out (`generation`), one thread's epoll loop (`worker`), worker processes (`master`), the operator's signals (`signals`), chroot, setgroups, setgid, setuid (`privileges`) | all below |
+//! | `process/` | processes, threads and signals: start-up and the one loop over the operator's signals that steers the workers, reload rules included (`supervisor`), its workers: generations of worker threads (`threads`) or a master's worker processes (`processes`); how the main thread steers a generation (`control`), one thread's epoll loop (`worker`), the listening sockets kept across reloads (`listeners`), the operator's signals (`signals`), chroot, setgroups, setgid, setuid (`privileges`); within it, files too use only those below them | all below |
 //! | `config` | the config file (`key value;` lines), how flags override it, and the `Options` it yields | `conn`, `net`, `http` |
 //! | `conn/` | one connection's state machine: pipelining, keep-alive, sendfile, lingering close, deadlines (`state`, without I/O; `connection`, the socket calls around it); what it needs from its worker: `Ctx`, the `Shared` settings, `Timeouts` (`ctx`) | `files`, `log`, `net`, `http` |
 //! | `files/` | the document root, files opened with openat2 beneath it (`docroot`); a worker's open files, checked by one `statx` per request (`file_cache`); the answer from them, 301/403/404, conditionals, ranges (`static_file`); what the answer is: a response head and the body naming the file (`reply`, with `SMALL_BODY`) | `http` |
@@ -95,14 +95,76 @@ mod tests {
                     if other == layer || allowed.contains(other) {
                         continue;
                     }
-                    let needle = format!("crate::{other}");
-                    let names_it = text.match_indices(&needle).any(|(i, _)| {
-                        let next = text[i + needle.len()..].chars().next();
-                        !next.is_some_and(|c| c.is_alphanumeric() || c == '_')
-                    });
-                    if names_it {
+                    if names(&text, &format!("crate::{other}")) {
                         wrong.push(format!("{file}: {layer} may not use {other}"));
                     }
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    /// Whether `text` names the path `needle` (not merely a longer name starting with it).
+    fn names(text: &str, needle: &str) -> bool {
+        text.match_indices(needle).any(|(i, _)| {
+            let next = text[i + needle.len()..].chars().next();
+            !next.is_some_and(|c| c.is_alphanumeric() || c == '_')
+        })
+    }
+
+    /// The files of `process/`, from the top, and the files of `process/` each may use: only
+    /// files below it, so no two files use each other, directly or not.
+    const PROCESS_FILES: &[(&str, &[&str])] = &[
+        (
+            "processes",
+            &["threads", "supervisor", "listeners", "signals"],
+        ),
+        (
+            "threads",
+            &["supervisor", "worker", "control", "listeners", "privileges"],
+        ),
+        ("supervisor", &["listeners", "signals", "privileges"]),
+        ("worker", &["control"]),
+        ("control", &[]),
+        ("listeners", &[]),
+        ("signals", &[]),
+        ("privileges", &[]),
+    ];
+
+    /// Within `process/` too, dependencies run one way: every file is in [`PROCESS_FILES`],
+    /// names (`crate::process::FILE` or `super::FILE`, in code or in a doc link) only the
+    /// files it may use, and those lie below it.
+    #[test]
+    fn process_files_point_down() {
+        let mut wrong = Vec::new();
+        for (i, (file, allowed)) in PROCESS_FILES.iter().enumerate() {
+            for a in *allowed {
+                if !PROCESS_FILES[i + 1..].iter().any(|(f, _)| f == a) {
+                    wrong.push(format!("{file} may use {a}, which is not below it"));
+                }
+            }
+        }
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        for (path, text) in sources(&src, "process") {
+            let file = path.trim_start_matches("process/").trim_end_matches(".rs");
+            if file == "mod" {
+                continue;
+            }
+            let Some((_, allowed)) = PROCESS_FILES.iter().find(|(f, _)| *f == file) else {
+                wrong.push(format!("{path}: not in PROCESS_FILES"));
+                continue;
+            };
+            if text.contains("crate::process::{") || text.contains("super::{") {
+                wrong.push(format!("{path}: a grouped import of process files"));
+            }
+            for (other, _) in PROCESS_FILES {
+                if *other == file || allowed.contains(other) {
+                    continue;
+                }
+                if names(&text, &format!("crate::process::{other}"))
+                    || names(&text, &format!("super::{other}"))
+                {
+                    wrong.push(format!("{path}: {file} may not use {other}"));
                 }
             }
         }

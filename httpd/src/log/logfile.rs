@@ -4,8 +4,8 @@
 //! `O_APPEND`. [`LogFile::reopen`] opens the path afresh and bumps the generation; each writer
 //! notices at its next flush and switches. Nothing is lost or torn: a line goes whole into
 //! either the old file (renamed away by logrotate, still open) or the new one, and the old
-//! file is closed when its last writer lets go. [`LogFile::rotate`] renames the files
-//! (`path.1`, `path.2`, ..., keeping N) and reopens in the same way (rotation by size).
+//! file is closed when its last writer lets go. Rotation by size is [`shift_files`] (`path.1`,
+//! `path.2`, ..., keeping N) followed by the same reopen.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -25,8 +25,8 @@ pub(crate) fn open_append(path: &Path) -> io::Result<File> {
     OpenOptions::new().create(true).append(true).open(path)
 }
 
-/// Renames `path.{keep-1}` → `path.{keep}`, ..., `path` → `path.1` (the writers must then
-/// reopen `path`: [`LogFile::rotate`], or SIGUSR1 to the worker processes).
+/// Renames `path.{keep-1}` → `path.{keep}`, ..., `path` → `path.1` (the oldest is replaced);
+/// the writers must then reopen `path` ([`LogFile::reopen`], or SIGUSR1 to a process).
 pub(crate) fn shift_files(path: &Path, keep: usize) -> io::Result<()> {
     let numbered = |i: usize| {
         let mut s = path.to_path_buf().into_os_string();
@@ -64,18 +64,6 @@ impl LogFile {
         *cur = file;
         self.generation.fetch_add(1, Ordering::Release);
         Ok(())
-    }
-
-    /// The size of the current file.
-    pub(crate) fn size(&self) -> u64 {
-        self.current().0.metadata().map(|m| m.len()).unwrap_or(0)
-    }
-
-    /// Rotation by size: `path.{keep-1}` → `path.{keep}` (the oldest is replaced), ...,
-    /// `path` → `path.1`, then a reopen. Writers finish their lines in the renamed file.
-    pub(crate) fn rotate(&self, keep: usize) -> io::Result<()> {
-        shift_files(&crate::chroot::visible(&self.path)?, keep)?;
-        self.reopen()
     }
 
     /// Cheap: whether writers should switch to [`current`](Self::current).
@@ -129,7 +117,8 @@ mod tests {
             (&*log.current().0)
                 .write_all(format!("{i}\n").as_bytes())
                 .unwrap();
-            log.rotate(3).unwrap();
+            shift_files(&path, 3).unwrap();
+            log.reopen().unwrap();
         }
         let read = |n: &str| std::fs::read_to_string(dir.join(n)).ok();
         assert_eq!(read("a.log").as_deref(), Some(""));

@@ -1,29 +1,21 @@
-//! Generations of worker threads, and the listening sockets they share out.
+//! The listening sockets, by `listen` address, that outlive the workers serving on them.
 //!
-//! A [`Generation`] is a set of worker threads obeying one [`Control`]. The server starts
-//! one; a reload (SIGHUP) that changes `listen` or `threads` starts a new one on the new
-//! settings and retires the old one, which stops accepting and finishes its responses in
-//! flight (a graceful stop) while the new one already serves: nginx's reload, with threads
-//! where nginx has processes.
+//! The supervisor keeps one [`ListenGroup`] per `listen` address and hands duplicates to the
+//! workers it starts (threads or processes). A reload ([`rebind`]) keeps the socket of each
+//! address still listed, so its accept queue goes on to the new workers and no waiting
+//! connection is reset; it binds the new addresses and lets the dropped ones close.
 //!
-//! The sockets outlive the generations: the main thread keeps one [`ListenGroup`] per
-//! `listen` address (the `SO_REUSEPORT` group bound at start-up, one socket per thread then)
-//! and every generation's workers get duplicates of them ([`ListenGroup::share`]). A socket
-//! kept across a reload keeps its accept queue, so a connection waiting in it is served by
-//! the new generation, not reset. With more threads than sockets, workers share a socket
-//! (each registers it with `EPOLLEXCLUSIVE`, so a connection wakes one of them); with fewer,
-//! a worker takes several. New sockets are never added to a group after start-up: the
+//! A group is the `SO_REUSEPORT` group bound at start-up: one socket per worker thread in a
+//! single process, one socket shared by every worker process under a master. With more
+//! threads than sockets, threads share a socket (each registers it with `EPOLLEXCLUSIVE`,
+//! so a connection wakes one of them); with fewer, a thread takes several
+//! ([`ListenGroup::share`]). New sockets are never added to a group after start-up: the
 //! kernel admits a socket to a `SO_REUSEPORT` group only from the same user, which the
 //! server no longer is once it dropped root.
 
-use crate::conn::ctx::Shared;
 use crate::net::socket::ListenerSetup;
-use crate::process::control::{Control, State};
-use crate::process::worker::Worker;
 use std::io;
 use std::net::{SocketAddr, TcpListener};
-use std::sync::Arc;
-use std::thread::JoinHandle;
 
 /// The listening sockets of one `listen` address.
 #[derive(Debug)]
@@ -107,71 +99,32 @@ pub(crate) fn kept_sockets(running: &[SocketAddr], wanted: &[SocketAddr]) -> Vec
         .collect()
 }
 
-/// A set of worker threads under one [`Control`].
-pub(crate) struct Generation {
-    pub(crate) control: Arc<Control>,
-    handles: Vec<JoinHandle<io::Result<()>>>,
-}
-
-impl Generation {
-    /// Starts `threads` workers serving `shared` on their share of `groups`.
-    pub(crate) fn start(
-        shared: Arc<Shared>,
-        threads: usize,
-        groups: &[ListenGroup],
-    ) -> io::Result<Generation> {
-        let threads = threads.max(1);
-        let control = Arc::new(Control::new(shared, threads)?);
-        let mut workers = Vec::with_capacity(threads);
-        for i in 0..threads {
-            let mut listeners = Vec::new();
-            for g in groups {
-                listeners.extend(g.share(i, threads)?);
+/// The groups for the `wanted` addresses: duplicates of the `running` groups for the
+/// addresses kept (the same sockets, with their queues), new groups of `per_address`
+/// sockets for the others; and the addresses newly bound, to announce. At start-up
+/// `running` is empty and every address is new. Nothing of `running` changes: the caller
+/// replaces it, which closes the addresses dropped.
+pub(crate) fn rebind(
+    running: &[ListenGroup],
+    wanted: &[SocketAddr],
+    per_address: usize,
+    setup: &ListenerSetup,
+) -> io::Result<(Vec<ListenGroup>, Vec<SocketAddr>)> {
+    let configured: Vec<SocketAddr> = running.iter().map(|g| g.configured).collect();
+    let mut fresh = Vec::new();
+    let groups = wanted
+        .iter()
+        .zip(kept_sockets(&configured, wanted))
+        .map(|(&addr, kept)| match kept {
+            Some(i) => running[i].duplicate(),
+            None => {
+                let g = ListenGroup::bind(addr, per_address, setup)?;
+                fresh.push(g.bound()?);
+                Ok(g)
             }
-            workers.push(Worker::new(listeners, Arc::clone(&control), i)?);
-        }
-        let mut generation = Generation {
-            control,
-            handles: Vec::with_capacity(threads),
-        };
-        for (i, worker) in workers.into_iter().enumerate() {
-            let spawned = std::thread::Builder::new()
-                .name(format!("httpd-worker-{i}"))
-                .spawn(move || worker.run());
-            match spawned {
-                Ok(h) => generation.handles.push(h),
-                Err(e) => {
-                    generation.control.set_state(State::Stop);
-                    let _ = generation.join();
-                    return Err(e);
-                }
-            }
-        }
-        Ok(generation)
-    }
-
-    /// Whether every worker has returned.
-    pub(crate) fn finished(&self) -> bool {
-        self.handles.iter().all(|h| h.is_finished())
-    }
-
-    /// Whether some worker has returned (while the others may still run).
-    pub(crate) fn lost_a_worker(&self) -> bool {
-        self.handles.iter().any(|h| h.is_finished())
-    }
-
-    /// Waits for every worker; the last error (or panic) if any failed.
-    pub(crate) fn join(self) -> io::Result<()> {
-        let mut result = Ok(());
-        for h in self.handles {
-            match h.join() {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => result = Err(e),
-                Err(_) => result = Err(io::Error::other("a worker thread panicked")),
-            }
-        }
-        result
-    }
+        })
+        .collect::<io::Result<_>>()?;
+    Ok((groups, fresh))
 }
 
 #[cfg(test)]
@@ -231,5 +184,26 @@ mod tests {
         assert_eq!(d.configured, g.configured);
         assert_eq!(ports_of(&d.sockets), ports_of(&g.sockets));
         assert_eq!(d.bound().unwrap(), g.bound().unwrap());
+    }
+
+    /// A kept address keeps its sockets; a new one is bound (with its own count) and
+    /// announced; a dropped one is not carried over.
+    #[test]
+    fn rebind_keeps_listed_sockets_and_binds_new_addresses() {
+        let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let setup = ListenerSetup::default();
+        let (running, fresh) = rebind(&[], &[any, any], 2, &setup).unwrap();
+        assert_eq!(running.len(), 2);
+        assert_eq!(
+            fresh,
+            [running[0].bound().unwrap(), running[1].bound().unwrap()]
+        );
+        assert_eq!(running[0].sockets.len(), 2);
+
+        let (next, fresh) = rebind(&running[..1], &[any, any], 3, &setup).unwrap();
+        assert_eq!(ports_of(&next[0].sockets), ports_of(&running[0].sockets));
+        assert_eq!(next[1].sockets.len(), 3);
+        assert_eq!(fresh, [next[1].bound().unwrap()]);
+        assert_ne!(next[1].bound().unwrap(), running[1].bound().unwrap());
     }
 }
