@@ -257,6 +257,16 @@ impl Conns {
         }
     }
 
+    /// The peer's address of `id` (`None` if gone or unknown).
+    pub fn peer_addr(&self, id: Token) -> Option<std::net::SocketAddr> {
+        self.slab.get(id)?.stream.peer_addr().ok()
+    }
+
+    /// The local address `id` was accepted on.
+    pub fn local_addr(&self, id: Token) -> Option<std::net::SocketAddr> {
+        self.slab.get(id)?.stream.local_addr().ok()
+    }
+
     /// Connections held, including those draining before their close.
     pub fn len(&self) -> usize {
         self.slab.len()

@@ -1,0 +1,5 @@
+//! Hashes commands.
+
+use crate::cmd::Command;
+
+pub(crate) const COMMANDS: &[Command] = &[];

@@ -1,0 +1,5 @@
+//! Lists commands.
+
+use crate::cmd::Command;
+
+pub(crate) const COMMANDS: &[Command] = &[];

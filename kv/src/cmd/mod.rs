@@ -1,0 +1,395 @@
+//! The commands: a table of names, arities and flags (Redis's command table), the checks every
+//! command goes through before it runs (existence, arity, authentication, transactions,
+//! memory), and what a write leaves for the log.
+//!
+//! | module | commands |
+//! |---|---|
+//! | [`strings`] | GET SET GETDEL GETEX MGET MSET MSETNX INCR... APPEND STRLEN GETRANGE SETRANGE |
+//! | [`keys`] | DEL UNLINK EXISTS EXPIRE... TTL PERSIST TYPE RENAME KEYS SCAN DBSIZE FLUSHDB RANDOMKEY |
+//! | [`hashes`], [`lists`], [`sets`] | the aggregate types |
+//! | [`server`] | PING ECHO SELECT AUTH INFO CONFIG CLIENT COMMAND SHUTDOWN BGREWRITEAOF... |
+//! | [`tx`] | MULTI EXEC DISCARD |
+//! | [`args`] | reading integers, floats, options and globs as Redis does |
+//!
+//! A command reads its arguments, checks all of them before it changes anything, and
+//! answers through [`Ctx::out`] or returns an error text (`ERR ...`, `WRONGTYPE ...`). A write
+//! calls [`Ctx::changed`]; what it logs is the command as received unless it says otherwise
+//! ([`Ctx::log_as`]: relative expiries become absolute `PEXPIREAT`s, a random pop the removal
+//! it made), so the log replays to the same data whenever it is replayed.
+
+pub(crate) mod args;
+pub(crate) mod hashes;
+pub(crate) mod keys;
+pub(crate) mod lists;
+pub(crate) mod server;
+pub(crate) mod sets;
+pub(crate) mod strings;
+pub(crate) mod tx;
+
+use crate::resp::reply::Reply;
+use crate::state::Server;
+use crate::store::Db;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// Changes data: logged, refused under `maxmemory` with `noeviction` if it may add memory.
+pub(crate) const WRITE: u16 = 1;
+/// Only reads.
+pub(crate) const READONLY: u16 = 1 << 1;
+/// May grow memory: refused when over `maxmemory` and nothing can be evicted.
+pub(crate) const DENYOOM: u16 = 1 << 2;
+/// Allowed before `AUTH`.
+pub(crate) const NO_AUTH: u16 = 1 << 3;
+/// Runs at once even inside MULTI (MULTI, EXEC, DISCARD, QUIT).
+pub(crate) const NO_QUEUE: u16 = 1 << 4;
+/// Administrative (CONFIG, SHUTDOWN, BGREWRITEAOF, FLUSHALL...).
+pub(crate) const ADMIN: u16 = 1 << 5;
+/// Constant or logarithmic time (COMMAND's `fast` flag).
+pub(crate) const FAST: u16 = 1 << 6;
+
+/// A command's run function: answers through the context or returns an error reply's text.
+pub(crate) type Run = fn(&mut Ctx, &[Vec<u8>]) -> Result<(), String>;
+
+/// One entry of the command table.
+#[derive(Debug)]
+pub(crate) struct Command {
+    /// Lowercase, as `COMMAND` and the arity error print it.
+    pub(crate) name: &'static str,
+    /// Redis's convention: N means exactly N arguments (the name included), -N at least N.
+    pub(crate) arity: i32,
+    pub(crate) flags: u16,
+    /// First key, last key (-1: the last argument), step: `COMMAND`'s key positions.
+    pub(crate) keys: (i32, i32, i32),
+    pub(crate) run: Run,
+}
+
+impl Command {
+    pub(crate) fn is(&self, flag: u16) -> bool {
+        self.flags & flag != 0
+    }
+
+    fn arity_ok(&self, argc: usize) -> bool {
+        let argc = argc as i32;
+        if self.arity >= 0 {
+            argc == self.arity
+        } else {
+            argc >= -self.arity
+        }
+    }
+}
+
+/// Every command, by lowercase name.
+pub(crate) fn table() -> &'static HashMap<&'static str, &'static Command> {
+    static TABLE: OnceLock<HashMap<&'static str, &'static Command>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        [
+            strings::COMMANDS,
+            keys::COMMANDS,
+            hashes::COMMANDS,
+            lists::COMMANDS,
+            sets::COMMANDS,
+            server::COMMANDS,
+            tx::COMMANDS,
+        ]
+        .iter()
+        .flat_map(|family| family.iter())
+        .map(|c| (c.name, c))
+        .collect()
+    })
+}
+
+/// The command named by `name` (any case).
+pub(crate) fn lookup(name: &[u8]) -> Option<&'static Command> {
+    if name.len() > 32 {
+        return None;
+    }
+    let lower = name.to_ascii_lowercase();
+    table().get(std::str::from_utf8(&lower).ok()?).copied()
+}
+
+/// A connection's command state: authentication, a transaction being queued, protocol
+/// version, and whether to close after the reply.
+#[derive(Debug, Default)]
+pub(crate) struct Session {
+    pub(crate) token: usize,
+    pub(crate) authenticated: bool,
+    /// Inside MULTI: the commands queued.
+    pub(crate) multi: Option<Vec<Vec<Vec<u8>>>>,
+    /// A command could not be queued: EXEC will refuse (EXECABORT).
+    pub(crate) multi_failed: bool,
+    /// QUIT, or a protocol error: the connection closes once the reply is out.
+    pub(crate) close_after_reply: bool,
+}
+
+/// What a running command may touch.
+pub(crate) struct Ctx<'a> {
+    pub(crate) server: &'a mut Server,
+    pub(crate) session: &'a mut Session,
+    pub(crate) out: &'a mut Reply,
+    /// Milliseconds since the epoch when the command started (one time for the whole command).
+    pub(crate) now: i64,
+    changed: u64,
+    log: Vec<Vec<Vec<u8>>>,
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(
+        server: &'a mut Server,
+        session: &'a mut Session,
+        out: &'a mut Reply,
+        now: i64,
+    ) -> Ctx<'a> {
+        Ctx {
+            server,
+            session,
+            out,
+            now,
+            changed: 0,
+            log: Vec::new(),
+        }
+    }
+
+    pub(crate) fn db(&mut self) -> &mut Db {
+        &mut self.server.db
+    }
+
+    /// The command changed the data: it is logged (as received, or as [`log_as`](Self::log_as)
+    /// says).
+    pub(crate) fn changed(&mut self) {
+        self.changed += 1;
+    }
+
+    /// Logs `args` instead of the command as received (may be called several times: each is
+    /// one command in the log).
+    pub(crate) fn log_as(&mut self, args: Vec<Vec<u8>>) {
+        self.changed += 1;
+        self.log.push(args);
+    }
+}
+
+/// Appends `args` to `buf` as a RESP multibulk (the log's format).
+pub(crate) fn encode(buf: &mut Vec<u8>, args: &[Vec<u8>]) {
+    use std::io::Write;
+    let _ = write!(buf, "*{}\r\n", args.len());
+    for a in args {
+        let _ = write!(buf, "${}\r\n", a.len());
+        buf.extend_from_slice(a);
+        buf.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Logs a `DEL` for each key expiry deleted, so the log replays without a clock.
+fn log_expired(server: &mut Server) {
+    for key in server.db.take_expired() {
+        if server.aof.enabled {
+            encode(&mut server.aof_buf, &[b"DEL".to_vec(), key]);
+        }
+    }
+}
+
+/// Redis's error for a name not in the table.
+fn unknown_command(args: &[Vec<u8>]) -> String {
+    let mut listed = String::new();
+    for a in &args[1..] {
+        if listed.len() >= 128 {
+            break;
+        }
+        let room = 128 - listed.len();
+        let text = String::from_utf8_lossy(a);
+        let cut: String = text.chars().take(room).collect();
+        listed.push_str(&format!("'{cut}' "));
+    }
+    let name: String = String::from_utf8_lossy(&args[0])
+        .chars()
+        .take(128)
+        .collect();
+    format!("ERR unknown command '{name}', with args beginning with: {listed}")
+}
+
+pub(crate) fn arity_error(name: &str) -> String {
+    format!("ERR wrong number of arguments for '{name}' command")
+}
+
+/// Runs one request from a client: the checks, then the command (or its queuing inside
+/// MULTI), its reply into `out`, and what it changed into the log buffer.
+pub(crate) fn execute(
+    server: &mut Server,
+    session: &mut Session,
+    args: Vec<Vec<u8>>,
+    out: &mut Reply,
+) {
+    server.stats.commands_processed += 1;
+    let now = crate::store::now_ms();
+    let Some(cmd) = lookup(&args[0]) else {
+        fail_queueing(session);
+        server.stats.errors += 1;
+        out.error(&unknown_command(&args));
+        return;
+    };
+    if let Some(info) = server.client_mut(session.token) {
+        info.last_cmd = cmd.name;
+        info.last_active = std::time::Instant::now();
+    }
+    if !cmd.arity_ok(args.len()) {
+        fail_queueing(session);
+        server.stats.errors += 1;
+        out.error(&arity_error(cmd.name));
+        return;
+    }
+    if !session.authenticated && !cmd.is(NO_AUTH) {
+        fail_queueing(session);
+        server.stats.errors += 1;
+        out.error("NOAUTH Authentication required.");
+        return;
+    }
+    if let Some(queue) = &mut session.multi {
+        if !cmd.is(NO_QUEUE) {
+            queue.push(args);
+            let queued = queue.len();
+            if let Some(info) = server.client_mut(session.token) {
+                info.multi = Some(queued);
+            }
+            out.simple("QUEUED");
+            return;
+        }
+    }
+    if cmd.is(DENYOOM) {
+        if let Err(e) = crate::evict::make_room(server) {
+            fail_queueing(session);
+            server.stats.errors += 1;
+            out.error(e);
+            return;
+        }
+    }
+    run(server, session, cmd, &args, out, now);
+}
+
+/// Inside MULTI, a command that could not be queued dooms the transaction.
+fn fail_queueing(session: &mut Session) {
+    if session.multi.is_some() {
+        session.multi_failed = true;
+    }
+}
+
+/// Runs `cmd` (checks done) and logs what it changed.
+pub(crate) fn run(
+    server: &mut Server,
+    session: &mut Session,
+    cmd: &Command,
+    args: &[Vec<u8>],
+    out: &mut Reply,
+    now: i64,
+) {
+    let mut ctx = Ctx::new(server, session, out, now);
+    let result = (cmd.run)(&mut ctx, args);
+    let (changed, log) = (ctx.changed, std::mem::take(&mut ctx.log));
+    log_expired(server);
+    if let Err(e) = result {
+        server.stats.errors += 1;
+        out.error(&e);
+    }
+    if changed > 0 {
+        server.dirty += changed;
+        if server.aof.enabled {
+            if log.is_empty() {
+                encode(&mut server.aof_buf, args);
+            } else {
+                for entry in &log {
+                    encode(&mut server.aof_buf, entry);
+                }
+            }
+        }
+    }
+}
+
+/// Applies a logged command while the log is replayed: no checks, no reply, no new log.
+pub(crate) fn replay(server: &mut Server, args: &[Vec<u8>]) -> Result<(), String> {
+    let cmd = lookup(&args[0]).ok_or_else(|| unknown_command(args))?;
+    if !cmd.arity_ok(args.len()) {
+        return Err(arity_error(cmd.name));
+    }
+    let mut session = Session {
+        authenticated: true,
+        ..Session::default()
+    };
+    let mut out = Reply::default();
+    let mut ctx = Ctx::new(server, &mut session, &mut out, crate::store::now_ms());
+    let result = (cmd.run)(&mut ctx, args);
+    server.db.take_expired();
+    result
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Running commands against a fresh server in unit tests, replies as text.
+    use super::*;
+    use crate::config::Config;
+
+    pub(crate) struct Harness {
+        pub(crate) server: Server,
+        pub(crate) session: Session,
+    }
+
+    impl Harness {
+        pub(crate) fn new() -> Harness {
+            let mut server = Server::new(Config::default(), || 0);
+            server.aof.enabled = true;
+            Harness {
+                server,
+                session: Session {
+                    authenticated: true,
+                    ..Session::default()
+                },
+            }
+        }
+
+        /// Runs a command given as words; its reply as RESP text.
+        pub(crate) fn run(&mut self, words: &[&str]) -> String {
+            let args = words.iter().map(|w| w.as_bytes().to_vec()).collect();
+            let mut out = Reply::default();
+            execute(&mut self.server, &mut self.session, args, &mut out);
+            String::from_utf8_lossy(&out.buf).into_owned()
+        }
+
+        /// The log written so far, as text, and cleared.
+        pub(crate) fn take_log(&mut self) -> String {
+            String::from_utf8_lossy(&std::mem::take(&mut self.server.aof_buf)).into_owned()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::Harness;
+
+    #[test]
+    fn unknown_commands_and_wrong_arity_get_redis_texts() {
+        let mut h = Harness::new();
+        assert_eq!(
+            h.run(&["FOO", "a", "b"]),
+            "-ERR unknown command 'FOO', with args beginning with: 'a' 'b' \r\n"
+        );
+        assert_eq!(
+            h.run(&["foo"]),
+            "-ERR unknown command 'foo', with args beginning with: \r\n"
+        );
+        assert_eq!(
+            h.run(&["GET"]),
+            "-ERR wrong number of arguments for 'get' command\r\n"
+        );
+        assert_eq!(
+            h.run(&["get", "a", "b"]),
+            "-ERR wrong number of arguments for 'get' command\r\n"
+        );
+    }
+
+    #[test]
+    fn every_command_in_the_table_has_a_sane_entry() {
+        for (name, c) in super::table() {
+            assert_eq!(*name, c.name);
+            assert_eq!(name.to_ascii_lowercase(), *name);
+            assert!(c.arity != 0, "{name}");
+            assert!(!(c.is(super::WRITE) && c.is(super::READONLY)), "{name}");
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Sets commands.
+
+use crate::cmd::Command;
+
+pub(crate) const COMMANDS: &[Command] = &[];

@@ -1,0 +1,5 @@
+//! `kv`: see the library's documentation and README.md.
+
+fn main() -> std::process::ExitCode {
+    kv::main()
+}

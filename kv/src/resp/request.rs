@@ -1,0 +1,422 @@
+//! Reading requests from a client's query buffer, as Redis's `processMultibulkBuffer` and
+//! `processInlineBuffer` do: RESP multibulk (`*N\r\n` then N `$len\r\nbytes\r\n`) or an inline
+//! line (`SET k v\n`, split like `sdssplitargs`, with quotes). Pipelined requests follow each
+//! other in the buffer; a request may arrive in any number of pieces.
+//!
+//! The parser keeps its place between calls, so a 500 MB value arriving a few bytes at a time
+//! is looked at once, not rescanned at every read. Limits are Redis's: a count or inline line
+//! over 64 KiB without its newline, a bulk over `proto-max-bulk-len`, and (before `AUTH`)
+//! more than 10 arguments or bulks over 16 KiB are protocol errors, after which Redis replies
+//! and closes the connection.
+
+/// The longest inline request, or `*`/`$` line, without its newline (`PROTO_INLINE_MAX_SIZE`).
+pub(crate) const INLINE_MAX: usize = 64 * 1024;
+
+/// A protocol error: the reply text (without `-ERR `); the connection closes after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ProtocolError(pub(crate) String);
+
+/// Limits the parser enforces.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// `proto-max-bulk-len`: the longest single argument.
+    pub(crate) max_bulk: usize,
+    /// Before authentication: at most 10 arguments of at most 16 KiB (Redis's limits for
+    /// unauthenticated clients, so an attacker cannot make the server allocate much).
+    pub(crate) authenticated: bool,
+}
+
+/// Where the parser is in the current multibulk request.
+#[derive(Debug, Default)]
+pub(crate) struct Parser {
+    /// Arguments still to read of the current multibulk request (0: none started).
+    remaining: usize,
+    /// The length of the bulk whose data is awaited.
+    bulk: Option<usize>,
+    args: Vec<Vec<u8>>,
+}
+
+/// What [`Parser::next`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Parsed {
+    /// A whole request (never empty).
+    Request(Vec<Vec<u8>>),
+    /// More bytes are needed.
+    Incomplete,
+}
+
+fn error(msg: impl Into<String>) -> ProtocolError {
+    ProtocolError(format!("Protocol error: {}", msg.into()))
+}
+
+/// The line starting at `buf[pos..]` up to `\r\n`: (line without `\r\n`, position after).
+fn crlf_line(buf: &[u8], pos: usize) -> Option<(&[u8], usize)> {
+    let rest = &buf[pos..];
+    let at = rest.windows(2).position(|w| w == b"\r\n")?;
+    Some((&rest[..at], pos + at + 2))
+}
+
+/// Redis's `string2ll`: an optional `-`, digits, no leading zeros (but `0`), no spaces.
+pub(crate) fn parse_i64(s: &[u8]) -> Option<i64> {
+    if s.is_empty() || s.len() > 20 {
+        return None;
+    }
+    let (neg, digits) = match s[0] {
+        b'-' => (true, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    if digits[0] == b'0' && (digits.len() > 1 || neg) {
+        return None;
+    }
+    let text = std::str::from_utf8(s).ok()?;
+    text.parse().ok()
+}
+
+impl Parser {
+    /// Parses the next request from `buf[*pos..]`, advancing `*pos` past what it consumed.
+    pub(crate) fn next(
+        &mut self,
+        buf: &[u8],
+        pos: &mut usize,
+        limits: Limits,
+    ) -> Result<Parsed, ProtocolError> {
+        loop {
+            if *pos >= buf.len() {
+                return Ok(Parsed::Incomplete);
+            }
+            if self.remaining == 0 {
+                if buf[*pos] != b'*' {
+                    match inline(buf, pos)? {
+                        Some(args) if args.is_empty() => continue, // a blank line
+                        Some(args) => return Ok(Parsed::Request(args)),
+                        None => return Ok(Parsed::Incomplete),
+                    }
+                }
+                let Some((line, after)) = crlf_line(buf, *pos) else {
+                    if buf.len() - *pos > INLINE_MAX {
+                        return Err(error("too big mbulk count string"));
+                    }
+                    return Ok(Parsed::Incomplete);
+                };
+                let count = parse_i64(&line[1..])
+                    .filter(|&n| n <= i32::MAX as i64)
+                    .ok_or_else(|| error("invalid multibulk length"))?;
+                if !limits.authenticated && count > 10 {
+                    return Err(error("unauthenticated multibulk length"));
+                }
+                *pos = after;
+                if count <= 0 {
+                    continue; // Redis skips an empty multibulk
+                }
+                self.remaining = count as usize;
+                // Not trusting the count for the allocation: a few, then as they arrive.
+                self.args = Vec::with_capacity(self.remaining.min(1024));
+            }
+            while self.remaining > 0 {
+                let len = match self.bulk {
+                    Some(len) => len,
+                    None => {
+                        let Some((line, after)) = crlf_line(buf, *pos) else {
+                            if buf.len() - *pos > INLINE_MAX {
+                                return Err(error("too big bulk count string"));
+                            }
+                            return Ok(Parsed::Incomplete);
+                        };
+                        if line.first() != Some(&b'$') {
+                            let got = line.first().map_or(' ', |&c| c as char);
+                            return Err(error(format!("expected '$', got '{got}'")));
+                        }
+                        let len = parse_i64(&line[1..])
+                            .filter(|&n| n >= 0 && n as u64 <= limits.max_bulk as u64)
+                            .ok_or_else(|| error("invalid bulk length"))?
+                            as usize;
+                        if !limits.authenticated && len > 16384 {
+                            return Err(error("unauthenticated bulk length"));
+                        }
+                        *pos = after;
+                        self.bulk = Some(len);
+                        len
+                    }
+                };
+                if buf.len() - *pos < len + 2 {
+                    return Ok(Parsed::Incomplete);
+                }
+                if &buf[*pos + len..*pos + len + 2] != b"\r\n" {
+                    return Err(error("bulk not terminated by CRLF"));
+                }
+                self.args.push(buf[*pos..*pos + len].to_vec());
+                *pos += len + 2;
+                self.bulk = None;
+                self.remaining -= 1;
+            }
+            return Ok(Parsed::Request(std::mem::take(&mut self.args)));
+        }
+    }
+}
+
+/// An inline request: a line up to `\n` (a `\r` before it dropped), split into arguments.
+/// `Ok(None)`: no whole line yet.
+fn inline(buf: &[u8], pos: &mut usize) -> Result<Option<Vec<Vec<u8>>>, ProtocolError> {
+    let rest = &buf[*pos..];
+    let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
+        if rest.len() > INLINE_MAX {
+            return Err(error("too big inline request"));
+        }
+        return Ok(None);
+    };
+    let mut line = &rest[..nl];
+    if line.last() == Some(&b'\r') {
+        line = &line[..line.len() - 1];
+    }
+    let args = split_args(line).ok_or_else(|| error("unbalanced quotes in request"))?;
+    *pos += nl + 1;
+    Ok(Some(args))
+}
+
+fn hex(c: u8) -> Option<u8> {
+    (c as char).to_digit(16).map(|d| d as u8)
+}
+
+/// Redis's `sdssplitargs`: words separated by spaces; `"..."` with `\n \r \t \b \a \\ \"`
+/// and `\xHH` escapes, `'...'` with `\'`; a closing quote must be followed by a space or the
+/// end. `None` for unbalanced quotes.
+pub(crate) fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let mut args = Vec::new();
+    let mut i = 0;
+    loop {
+        while i < line.len() && line[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= line.len() {
+            return Some(args);
+        }
+        let mut cur = Vec::new();
+        let mut in_dq = false;
+        let mut in_sq = false;
+        loop {
+            if in_dq {
+                let c = *line.get(i)?;
+                if c == b'\\'
+                    && line.get(i + 1) == Some(&b'x')
+                    && line.get(i + 2).and_then(|&c| hex(c)).is_some()
+                    && line.get(i + 3).and_then(|&c| hex(c)).is_some()
+                {
+                    cur.push(hex(line[i + 2])? * 16 + hex(line[i + 3])?);
+                    i += 3;
+                } else if c == b'\\' && i + 1 < line.len() {
+                    i += 1;
+                    cur.push(match line[i] {
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'b' => 8,
+                        b'a' => 7,
+                        other => other,
+                    });
+                } else if c == b'"' {
+                    // The closing quote must be followed by a space or nothing.
+                    if line.get(i + 1).is_some_and(|c| !c.is_ascii_whitespace()) {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                } else {
+                    cur.push(c);
+                }
+            } else if in_sq {
+                let c = *line.get(i)?;
+                if c == b'\\' && line.get(i + 1) == Some(&b'\'') {
+                    i += 1;
+                    cur.push(b'\'');
+                } else if c == b'\'' {
+                    if line.get(i + 1).is_some_and(|c| !c.is_ascii_whitespace()) {
+                        return None;
+                    }
+                    i += 1;
+                    break;
+                } else {
+                    cur.push(c);
+                }
+            } else {
+                match line.get(i) {
+                    None => break,
+                    Some(c) if c.is_ascii_whitespace() => break,
+                    Some(b'"') => in_dq = true,
+                    Some(b'\'') => in_sq = true,
+                    Some(&c) => cur.push(c),
+                }
+            }
+            i += 1;
+        }
+        args.push(cur);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPEN: Limits = Limits {
+        max_bulk: 512 << 20,
+        authenticated: true,
+    };
+
+    fn all(input: &[u8]) -> Result<Vec<Vec<String>>, ProtocolError> {
+        let mut p = Parser::default();
+        let mut pos = 0;
+        let mut out = Vec::new();
+        while let Parsed::Request(args) = p.next(input, &mut pos, OPEN)? {
+            out.push(
+                args.iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect(),
+            );
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn multibulk_and_inline_requests_pipelined() {
+        let got = all(
+            b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n\r\nSET a \"b c\"\n*0\r\n*1\r\n$4\r\nPING\r\n",
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            [
+                vec!["GET", "k"],
+                vec!["PING"],
+                vec!["SET", "a", "b c"],
+                vec!["PING"]
+            ]
+        );
+    }
+
+    #[test]
+    fn a_request_in_pieces_is_the_same_request() {
+        let whole = b"*3\r\n$3\r\nSET\r\n$5\r\nhello\r\n$10\r\n0123456789\r\n";
+        for split in 1..whole.len() {
+            let mut p = Parser::default();
+            let mut buf = Vec::new();
+            let mut pos = 0;
+            buf.extend_from_slice(&whole[..split]);
+            assert_eq!(
+                p.next(&buf, &mut pos, OPEN).unwrap(),
+                Parsed::Incomplete,
+                "{split}"
+            );
+            buf.extend_from_slice(&whole[split..]);
+            let Parsed::Request(args) = p.next(&buf, &mut pos, OPEN).unwrap() else {
+                panic!("{split}");
+            };
+            assert_eq!(args, [&b"SET"[..], b"hello", b"0123456789"]);
+            assert_eq!(pos, whole.len());
+        }
+    }
+
+    #[test]
+    fn binary_values_with_nul_and_crlf_inside() {
+        let got = {
+            let mut p = Parser::default();
+            let mut pos = 0;
+            p.next(b"*2\r\n$3\r\nGET\r\n$4\r\n\0\r\n\xff\r\n", &mut pos, OPEN)
+                .unwrap()
+        };
+        assert_eq!(
+            got,
+            Parsed::Request(vec![b"GET".to_vec(), b"\0\r\n\xff".to_vec()])
+        );
+    }
+
+    #[test]
+    fn malformed_requests_get_redis_error_texts() {
+        let err = |input: &[u8]| all(input).unwrap_err().0;
+        assert_eq!(err(b"*x\r\n"), "Protocol error: invalid multibulk length");
+        assert_eq!(
+            err(b"*3000000000\r\n"),
+            "Protocol error: invalid multibulk length"
+        );
+        assert_eq!(
+            err(b"*1\r\n+GET\r\n"),
+            "Protocol error: expected '$', got '+'"
+        );
+        assert_eq!(err(b"*1\r\n$-1\r\n"), "Protocol error: invalid bulk length");
+        assert_eq!(
+            err(b"*1\r\n$1000000000000\r\n"),
+            "Protocol error: invalid bulk length"
+        );
+        assert_eq!(
+            err(b"*1\r\n$3\r\nGETxx"),
+            "Protocol error: bulk not terminated by CRLF"
+        );
+        assert_eq!(
+            err(b"SET a \"b\n"),
+            "Protocol error: unbalanced quotes in request"
+        );
+        assert_eq!(
+            err(b"SET a \"b\"c\n"),
+            "Protocol error: unbalanced quotes in request"
+        );
+        let long = vec![b'a'; INLINE_MAX + 1];
+        assert_eq!(err(&long), "Protocol error: too big inline request");
+        let mut long_count = b"*".to_vec();
+        long_count.extend(std::iter::repeat_n(b'1', INLINE_MAX + 1));
+        assert_eq!(
+            err(&long_count),
+            "Protocol error: too big mbulk count string"
+        );
+    }
+
+    #[test]
+    fn unauthenticated_clients_are_held_to_small_requests() {
+        let guest = Limits {
+            authenticated: false,
+            ..OPEN
+        };
+        let mut pos = 0;
+        let e = Parser::default()
+            .next(b"*11\r\n", &mut pos, guest)
+            .unwrap_err();
+        assert_eq!(e.0, "Protocol error: unauthenticated multibulk length");
+        let mut pos = 0;
+        let e = Parser::default()
+            .next(b"*1\r\n$16385\r\n", &mut pos, guest)
+            .unwrap_err();
+        assert_eq!(e.0, "Protocol error: unauthenticated bulk length");
+    }
+
+    #[test]
+    fn quotes_and_escapes_split_like_redis() {
+        let split =
+            |s: &[u8]| split_args(s).map(|v| v.into_iter().map(|a| a.to_vec()).collect::<Vec<_>>());
+        assert_eq!(split(b"  set  'it''s'  "), None);
+        assert_eq!(
+            split(b"set 'it\\'s' \"a\\x41\\n\""),
+            Some(vec![b"set".to_vec(), b"it's".to_vec(), b"aA\n".to_vec()])
+        );
+        assert_eq!(split(b"\"\""), Some(vec![b"".to_vec()]));
+        assert_eq!(split(b""), Some(vec![]));
+    }
+
+    #[test]
+    fn integers_parse_as_string2ll_does() {
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"-12"), Some(-12));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        for bad in [
+            &b""[..],
+            b"01",
+            b"-0",
+            b"+1",
+            b" 1",
+            b"1 ",
+            b"9223372036854775808",
+            b"1e3",
+        ] {
+            assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+}

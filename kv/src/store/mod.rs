@@ -1,0 +1,275 @@
+//! The dataset: keys to values, with expiry times and access times for eviction.
+//!
+//! | module | what it is for |
+//! |---|---|
+//! | [`dict`] | the hash table (Redis's `dict.c`): buckets for `SCAN`, sampling, the expiry walk |
+//! | [`value`] | the value types |
+//!
+//! Expiry is Redis's: a key past its time is deleted when a command looks it up (lazily), and
+//! a walk over the table a few buckets per tick deletes those nobody looks up (actively),
+//! within a budget so a tick never stalls the clients. Each deletion is reported to the
+//! caller ([`Db::take_expired`]) so it can be logged as a `DEL`: a replayed log then needs no
+//! clock. While the log is replayed ([`Db::loading`]), nothing expires.
+
+pub(crate) mod dict;
+pub(crate) mod value;
+
+use dict::Dict;
+use std::time::{SystemTime, UNIX_EPOCH};
+use value::Value;
+
+/// Milliseconds since the Unix epoch: the time expiries are kept in (absolute, so that the
+/// log can carry them, as Redis's `PEXPIREAT`).
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// A key's value and its metadata.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub(crate) value: Value,
+    /// When the key expires (Unix ms), if it does.
+    pub(crate) expire_at: Option<i64>,
+    /// The last access, in the LRU clock's seconds (for `allkeys-lru`).
+    pub(crate) lru: u32,
+}
+
+/// The one database (Redis's db 0).
+#[derive(Debug, Default)]
+pub(crate) struct Db {
+    keys: Dict<Entry>,
+    /// Keys with an expiry time.
+    volatile: usize,
+    /// Where the active expiry walk goes on from.
+    expire_cursor: u64,
+    /// Keys deleted by expiry, not yet taken by the caller to be logged.
+    expired: Vec<Vec<u8>>,
+    /// While the log is replayed: nothing expires.
+    pub(crate) loading: bool,
+    /// The LRU clock now (seconds), stamped on every access.
+    pub(crate) lru_clock: u32,
+    pub(crate) stats: DbStats,
+}
+
+/// Counters `INFO stats` shows.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct DbStats {
+    pub(crate) expired_keys: u64,
+    pub(crate) evicted_keys: u64,
+    pub(crate) hits: u64,
+    pub(crate) misses: u64,
+}
+
+impl Db {
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Keys with an expiry time.
+    pub(crate) fn volatile(&self) -> usize {
+        self.volatile
+    }
+
+    /// Deletes `key` if it is past its expiry; true if it was.
+    fn expire_if_due(&mut self, key: &[u8], now: i64) -> bool {
+        if self.loading {
+            return false;
+        }
+        let due = matches!(self.keys.get(key), Some(Entry { expire_at: Some(t), .. }) if *t <= now);
+        if due {
+            self.remove(key);
+            self.stats.expired_keys += 1;
+            self.expired.push(key.to_vec());
+        }
+        due
+    }
+
+    /// The live entry of `key` (an expired one is deleted first), its access time stamped.
+    pub(crate) fn get_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Entry> {
+        self.expire_if_due(key, now);
+        let clock = self.lru_clock;
+        let e = self.keys.get_mut(key)?;
+        e.lru = clock;
+        Some(e)
+    }
+
+    /// The live value of `key`, counting a hit or a miss (`INFO`'s `keyspace_hits`).
+    pub(crate) fn read(&mut self, key: &[u8], now: i64) -> Option<&mut Value> {
+        if self.get_mut(key, now).is_none() {
+            self.stats.misses += 1;
+            return None;
+        }
+        self.stats.hits += 1;
+        self.keys.get_mut(key).map(|e| &mut e.value)
+    }
+
+    /// Whether `key` exists (and has not expired).
+    pub(crate) fn contains(&mut self, key: &[u8], now: i64) -> bool {
+        self.get_mut(key, now).is_some()
+    }
+
+    /// Sets `key` to `value` with `expire_at`, replacing what was there (its expiry too).
+    pub(crate) fn set(&mut self, key: &[u8], value: Value, expire_at: Option<i64>) {
+        let entry = Entry {
+            value,
+            expire_at,
+            lru: self.lru_clock,
+        };
+        let old = self.keys.insert(key, entry);
+        if old.as_ref().is_some_and(|o| o.expire_at.is_some()) {
+            self.volatile -= 1;
+        }
+        if expire_at.is_some() {
+            self.volatile += 1;
+        }
+    }
+
+    /// Sets `key`'s expiry (the key exists); `None` removes it.
+    pub(crate) fn set_expire(&mut self, key: &[u8], expire_at: Option<i64>) {
+        if let Some(e) = self.keys.get_mut(key) {
+            match (e.expire_at.is_some(), expire_at.is_some()) {
+                (false, true) => self.volatile += 1,
+                (true, false) => self.volatile -= 1,
+                _ => {}
+            }
+            e.expire_at = expire_at;
+        }
+    }
+
+    /// Deletes `key`; whether it existed (expired keys are not looked at: call through
+    /// [`get_mut`](Self::get_mut) first where that matters).
+    pub(crate) fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        let old = self.keys.remove(key)?;
+        if old.expire_at.is_some() {
+            self.volatile -= 1;
+        }
+        Some(old)
+    }
+
+    /// Deletes `key` if its value is an empty hash, list or set (after a pop or a removal).
+    pub(crate) fn drop_if_empty(&mut self, key: &[u8]) {
+        if self
+            .keys
+            .get(key)
+            .is_some_and(|e| e.value.is_empty_aggregate())
+        {
+            self.remove(key);
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.keys.clear();
+        self.volatile = 0;
+        self.expire_cursor = 0;
+    }
+
+    /// Keys deleted by expiry since the last call, to be logged as `DEL`s.
+    pub(crate) fn take_expired(&mut self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.expired)
+    }
+
+    /// The active expiry: walks the table from where it stopped, deleting keys past their
+    /// time, until `budget` entries have been looked at or the walk has gone round once.
+    /// Returns how many were deleted.
+    pub(crate) fn expire_some(&mut self, now: i64, budget: usize) -> usize {
+        if self.volatile == 0 || self.loading {
+            return 0;
+        }
+        let mut looked = 0;
+        let mut deleted = Vec::new();
+        loop {
+            let (next, seen) = self.keys.scan_retain(self.expire_cursor, |k, e| {
+                let due = e.expire_at.is_some_and(|t| t <= now);
+                if due {
+                    deleted.push(k.to_vec());
+                }
+                !due
+            });
+            self.expire_cursor = next;
+            looked += seen.max(1);
+            if next == 0 || looked >= budget {
+                break;
+            }
+        }
+        let n = deleted.len();
+        self.volatile -= n;
+        self.stats.expired_keys += n as u64;
+        self.expired.extend(deleted);
+        n
+    }
+
+    /// Every live key and entry (for `KEYS`, the log rewrite).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&[u8], &Entry)> {
+        self.keys.iter()
+    }
+
+    /// One step of `SCAN` over the keys.
+    pub(crate) fn scan(&self, cursor: u64, visit: impl FnMut(&[u8], &Entry)) -> u64 {
+        self.keys.scan(cursor, visit)
+    }
+
+    /// A random key (`RANDOMKEY`, eviction sampling).
+    pub(crate) fn random(&self, random: impl FnMut() -> u64) -> Option<(&[u8], &Entry)> {
+        self.keys.random(random)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_expired_key_is_gone_when_looked_up_and_reported_for_the_log() {
+        let mut db = Db::default();
+        db.set(b"a", Value::Str(b"1".to_vec()), Some(1000));
+        db.set(b"b", Value::Str(b"2".to_vec()), None);
+        assert_eq!(db.volatile(), 1);
+        assert!(db.contains(b"a", 999));
+        assert!(!db.contains(b"a", 1000));
+        assert_eq!(db.take_expired(), [b"a".to_vec()]);
+        assert_eq!((db.len(), db.volatile(), db.stats.expired_keys), (1, 0, 1));
+    }
+
+    #[test]
+    fn nothing_expires_while_loading() {
+        let mut db = Db {
+            loading: true,
+            ..Db::default()
+        };
+        db.set(b"a", Value::Str(b"1".to_vec()), Some(1));
+        assert!(db.contains(b"a", 10));
+        assert_eq!(db.expire_some(10, 100), 0);
+    }
+
+    #[test]
+    fn the_active_walk_deletes_within_its_budget_and_finishes_over_ticks() {
+        let mut db = Db::default();
+        for i in 0..10_000 {
+            let t = if i % 2 == 0 { Some(5) } else { None };
+            db.set(format!("k{i}").as_bytes(), Value::Str(vec![]), t);
+        }
+        let first = db.expire_some(10, 100);
+        assert!(first > 0 && first < 5000, "{first}");
+        let mut total = first;
+        for _ in 0..1000 {
+            total += db.expire_some(10, 100);
+        }
+        assert_eq!(total, 5000);
+        assert_eq!((db.len(), db.volatile()), (5000, 0));
+        assert_eq!(db.take_expired().len(), 5000);
+    }
+
+    #[test]
+    fn replacing_a_key_replaces_its_expiry() {
+        let mut db = Db::default();
+        db.set(b"a", Value::Str(vec![]), Some(50));
+        db.set(b"a", Value::Str(vec![]), None);
+        assert_eq!(db.volatile(), 0);
+        db.set_expire(b"a", Some(7));
+        assert_eq!(db.volatile(), 1);
+        db.remove(b"a");
+        assert_eq!(db.volatile(), 0);
+    }
+}
