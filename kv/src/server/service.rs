@@ -16,6 +16,8 @@ use std::sync::Arc;
 /// How many keys the active expiry looks at per tick (Redis looks at 20 per database per
 /// loop, repeated while a quarter of them were expired, within 25% of the CPU).
 const EXPIRE_BUDGET: usize = 200;
+/// Reply bytes built before they are handed to the connection's queue.
+const REPLY_CHUNK: usize = 64 * 1024;
 
 pub(crate) struct KvService {
     pub(crate) server: Server,
@@ -71,6 +73,11 @@ impl KvService {
                 Ok(Parsed::Request(args)) => {
                     commands += 1;
                     cmd::execute(&mut self.server, &mut client.session, args, &mut self.reply);
+                    // Replies go to the connection's bounded queue as they grow, so a
+                    // pipeline of big replies meets the output limit before it is all built.
+                    if self.reply.len() >= REPLY_CHUNK && !self.send_reply(conns, id) {
+                        break;
+                    }
                 }
                 Err(e) => {
                     // Redis replies and closes: the stream cannot be resynchronised.
@@ -93,9 +100,9 @@ impl KvService {
         if commands > 0 {
             self.stats.add_requests(commands);
         }
-        if !self.reply.is_empty() {
-            self.server.stats.net_output_bytes += self.reply.len() as u64;
-            conns.send(id, &self.reply.buf);
+        self.send_reply(conns, id);
+        if self.reply.buf.capacity() > 4 * REPLY_CHUNK {
+            self.reply.buf = Vec::new();
         }
         if let Some(info) = self.server.client_mut(id) {
             info.qbuf = client.pending();
@@ -108,6 +115,18 @@ impl KvService {
         if self.server.shutdown {
             self.waker.wake();
         }
+    }
+
+    /// Queues the reply bytes built so far for `id`; false if the connection is being cut
+    /// off (its output limit) and nothing more should be run for it.
+    fn send_reply(&mut self, conns: &mut Conns, id: Token) -> bool {
+        if self.reply.is_empty() {
+            return true;
+        }
+        self.server.stats.net_output_bytes += self.reply.len() as u64;
+        let queued = conns.send(id, &self.reply.buf);
+        self.reply.buf.clear();
+        queued
     }
 
     /// Starts a rewrite if one was asked for or is due and none runs.

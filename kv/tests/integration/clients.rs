@@ -1,0 +1,173 @@
+//! The Redis tools and client library, unchanged, against kv.
+
+use crate::common::{run_tool, start, Reply, TempDir};
+
+#[test]
+fn redis_cli_scripted_session() {
+    let dir = TempDir::new("cli");
+    let kv = start(dir.path(), &[]);
+    let script = b"SET greeting hello\nGET greeting\nAPPEND greeting \" world\"\nGET greeting\nINCR visits\nINCRBY visits 41\nEXPIRE greeting 100\nTTL greeting\nMSET a 1 b 2\nMGET a b nokey\nDEL a b\nEXISTS a b\nTYPE visits\nNOSUCHCMD x\nGET\n";
+    let out = run_tool("redis-cli", &["-p", &kv.port()], script);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let want = "OK\nhello\n11\nhello world\n1\n42\n1\n100\nOK\n1\n2\n\n2\n0\nstring\nERR unknown command 'NOSUCHCMD', with args beginning with: 'x' \n\nERR wrong number of arguments for 'get' command\n\n";
+    // (redis-cli prints an error reply followed by an empty line, as it does for Redis.)
+    assert_eq!(text, want);
+}
+
+#[test]
+fn redis_py_reads_and_writes_and_pipelines() {
+    let dir = TempDir::new("py");
+    let kv = start(dir.path(), &[]);
+    let script = format!(
+        r#"
+import redis, sys
+r = redis.Redis(host="127.0.0.1", port={port})
+assert r.ping()
+assert r.set("k", b"\x00\xffbinary\r\n") is True
+assert r.get("k") == b"\x00\xffbinary\r\n", r.get("k")
+assert r.set("k", "v", nx=True) is None
+assert r.set("n", 10, ex=60) is True
+assert 55 <= r.ttl("n") <= 60
+assert r.incrbyfloat("f", 1.5) == 1.5
+p = r.pipeline(transaction=True)
+p.incr("c").incr("c").get("c")
+assert p.execute() == [1, 2, b"2"]
+try:
+    r.incr("k")
+    sys.exit("INCR of a non-integer did not fail")
+except redis.ResponseError as e:
+    assert "not an integer" in str(e), e
+assert r.dbsize() == 4, r.dbsize()
+info = r.info()
+assert info["connected_clients"] >= 1 and info["aof_enabled"] == 1, info
+r.client_setname("tester")
+assert r.client_getname() == "tester"
+assert any(c["name"] == "tester" for c in r.client_list())
+assert r.config_get("appendfsync") == {{"appendfsync": "everysec"}}
+keys = set(r.scan_iter(match="*"))
+assert keys == {{b"k", b"n", b"f", b"c"}}, keys
+print("ok")
+"#,
+        port = kv.addr.port()
+    );
+    // Debian's interpreter, where python3-redis is installed (not a pyenv shim on PATH).
+    let out = run_tool("/usr/bin/python3", &["-c", &script], b"");
+    assert!(
+        out.status.success(),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
+}
+
+#[test]
+fn redis_benchmark_runs_to_the_end_and_every_write_is_there() {
+    let dir = TempDir::new("bench");
+    let kv = start(dir.path(), &[]);
+    let out = run_tool(
+        "redis-benchmark",
+        &[
+            "-p",
+            &kv.port(),
+            "-t",
+            "set,get,incr",
+            "-n",
+            "3000",
+            "-c",
+            "10",
+            "-P",
+            "4",
+            "-q",
+        ],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for test in ["SET: ", "GET: ", "INCR: "] {
+        assert!(text.contains(test), "{test} missing from {text}");
+    }
+    // INCR on the counter key 3000 times: the count is exact.
+    let mut c = kv.connect();
+    assert_eq!(c.cmd(&["GET", "counter:__rand_int__"]), Reply::bulk("3000"));
+}
+
+#[test]
+fn data_survives_shutdown_and_restart() {
+    let dir = TempDir::new("restart");
+    let kv = start(dir.path(), &[]);
+    let mut c = kv.connect();
+    for i in 0..1000 {
+        c.send(&[
+            b"SET",
+            format!("key:{i}").as_bytes(),
+            format!("value:{i}").as_bytes(),
+        ]);
+    }
+    for _ in 0..1000 {
+        assert_eq!(c.read(), Some(Reply::Simple("OK".into())));
+    }
+    assert_eq!(
+        c.cmd(&["SET", "temp", "x", "PX", "100000"]),
+        Reply::Simple("OK".into())
+    );
+    // SHUTDOWN: no reply, the connection closes, the process exits 0.
+    c.send(&[b"SHUTDOWN"]);
+    assert!(c.read().is_none());
+    let mut kv = kv;
+    let status = kv.child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    drop(kv);
+    let kv = start(dir.path(), &[]);
+    let mut c = kv.connect();
+    assert_eq!(c.cmd(&["DBSIZE"]), Reply::Int(1001));
+    assert_eq!(c.cmd(&["GET", "key:777"]), Reply::bulk("value:777"));
+    let Reply::Int(ttl) = c.cmd(&["PTTL", "temp"]) else {
+        panic!("no ttl");
+    };
+    assert!(ttl > 90_000 && ttl <= 100_000, "{ttl}");
+    assert!(kv.log_text().contains("DB loaded from append only file"));
+}
+
+#[test]
+fn a_password_is_required_and_protected_mode_guards_open_addresses() {
+    let dir = TempDir::new("auth");
+    let kv = start(dir.path(), &["--requirepass", "s3cret"]);
+    let mut c = kv.connect();
+    assert_eq!(
+        c.cmd(&["GET", "a"]),
+        Reply::Error("NOAUTH Authentication required.".into())
+    );
+    assert_eq!(
+        c.cmd(&["AUTH", "nope"]),
+        Reply::Error("WRONGPASS invalid username-password pair or user is disabled.".into())
+    );
+    assert_eq!(c.cmd(&["AUTH", "s3cret"]), Reply::Simple("OK".into()));
+    assert_eq!(c.cmd(&["GET", "a"]), Reply::Bulk(None));
+    let out = run_tool(
+        crate::common::kv_bin(),
+        &[
+            "serve",
+            "--listen",
+            "0.0.0.0:0",
+            "--dir",
+            &dir.path().display().to_string(),
+        ],
+        b"",
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("protected mode"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
