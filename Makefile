@@ -28,7 +28,7 @@ help:
 	@echo "make deps       install what the build and tests need (Debian/Ubuntu, root)"
 	@echo "make kernel     build the Rust-enabled test kernel into the cache (or use KDIR=...)"
 	@echo "make kmod       build kmod/mydevice.ko"
-	@echo "make userland   build chat, httpd and strace-lite (static, for the host and the VM)"
+	@echo "make userland   build chat, httpd, kv and strace-lite (static, for the host and the VM)"
 	@echo "make vm         boot the VM with an interactive shell"
 	@echo "make vm-run CMD='...'   boot the VM, run CMD inside, exit with its status"
 	@echo "make vm-test    run the integration suite (tests/vm) in the VM"

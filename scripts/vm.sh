@@ -52,8 +52,18 @@ build_base() {
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$stage/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\n' > "$stage/etc/group"
   cp "$ko" "$stage/toolkit/"
-  for b in chat chat-bench httpd strace-lite mydevice-ctl devstats-device-tests; do
+  for b in chat chat-bench httpd kv strace-lite mydevice-ctl devstats-device-tests; do
     [ -x "$bindir/$b" ] && strip --strip-debug -o "$stage/toolkit/bin/$b" "$bindir/$b"
+  done
+  # The Redis tools drive kv in the guest: dynamically linked, so with the libraries they
+  # load, at the paths the host has them.
+  for tool in redis-cli redis-benchmark; do
+    local path; path=$(command -v "$tool") || { log "$tool missing: run 'make deps'"; exit 2; }
+    cp "$path" "$stage/usr/bin/$tool"
+    ldd "$path" | grep -o '/[^ ]*' | while read -r lib; do
+      mkdir -p "$stage$(dirname "$lib")"
+      [ -e "$stage$lib" ] || cp -L "$lib" "$stage$lib"
+    done
   done
   cp -r "$root/tests" "$stage/toolkit/tests"
   (cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/base.cpio.gz"
