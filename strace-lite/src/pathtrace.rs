@@ -138,7 +138,7 @@ pub fn fd_matches(tid: i32, fd: i32, paths: &[String]) -> bool {
             target = stem.to_string();
         }
     }
-    paths.iter().any(|p| *p == target)
+    paths.contains(&target)
 }
 
 /// select/pselect6: any descriptor of the three sets.
