@@ -199,6 +199,37 @@ mod tests {
         assert_eq!(extra[4], "        5.0         5.0         5.0 write");
     }
 
+    /// The keys differ on these calls: read (2 calls, 10 and 50 µs), write (1, 40 µs),
+    /// open (3 calls, 1 µs each), close (1, 0 µs): ties stay in number order.
+    #[test]
+    fn sort_keys_and_overhead() {
+        let mut s = Summary::new(false).with_overhead(Duration::from_micros(5));
+        for (nr, us) in [(0, 15), (0, 55), (1, 45), (2, 6), (2, 6), (2, 6), (3, 2)] {
+            s.record(nr, false, Duration::from_micros(us));
+        }
+        let order = |key| -> Vec<String> {
+            s.render(key)
+                .lines()
+                .skip(2)
+                .take(4)
+                .map(|l| l.split_whitespace().last().unwrap_or("").to_string())
+                .collect()
+        };
+        assert_eq!(order(SortKey::Time), ["read", "write", "open", "close"]);
+        assert_eq!(order(SortKey::AvgTime), ["write", "read", "open", "close"]);
+        assert_eq!(order(SortKey::MaxTime), ["read", "write", "open", "close"]);
+        assert_eq!(order(SortKey::MinTime), ["write", "read", "open", "close"]);
+        assert_eq!(order(SortKey::Calls), ["open", "read", "write", "close"]);
+        assert_eq!(order(SortKey::Name), ["close", "open", "read", "write"]);
+        assert_eq!(order(SortKey::Nothing), ["read", "write", "open", "close"]);
+        // -O: 5 µs off each call, never below zero.
+        let table = s.render(SortKey::Time);
+        assert!(
+            table.contains(" 0.000060          30         2           read\n"),
+            "{table}"
+        );
+    }
+
     #[test]
     fn table_layout() {
         let mut s = Summary::default();
