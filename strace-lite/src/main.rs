@@ -7,6 +7,7 @@
 mod cli;
 mod colors;
 mod decode;
+mod dump;
 mod fdinfo;
 mod filter;
 mod format;
@@ -14,6 +15,8 @@ mod json;
 mod latency;
 mod memory;
 mod output;
+mod pathtrace;
+mod personalities;
 mod signals;
 mod sock_diag;
 mod stack;
@@ -31,7 +34,7 @@ fn main() {
             print!("{text}");
             std::process::exit(0);
         }
-        Parsed::Usage(message) => cli::usage_exit(&message),
+        Parsed::Usage(fail) => cli::usage_exit(&fail),
     };
     for warning in &opts.warnings {
         eprintln!("strace-lite: {warning}");

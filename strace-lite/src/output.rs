@@ -44,11 +44,38 @@ pub struct Output {
     open_line_owner: Option<i32>,
     /// The column ` = ` is aligned at (`-a`).
     column_target: usize,
+    /// `-o '|CMD'`: the shell reading the trace, waited for at the end.
+    pipe_child: Option<std::process::Child>,
+}
+
+/// `-o '|CMD'` or `-o '!CMD'`: the command the trace is piped to.
+pub fn pipe_command(path: &std::path::Path) -> Option<&str> {
+    let text = path.to_str()?;
+    text.strip_prefix('|').or_else(|| text.strip_prefix('!'))
 }
 
 impl Output {
     /// stderr, or the `-o` file (created or truncated); `per_thread` for `-ff -o`.
     pub fn new(path: Option<&PathBuf>, per_thread: bool, column: usize) -> io::Result<Self> {
+        if let Some(command) = path.and_then(|p| pipe_command(p)) {
+            // As strace's popen: `/bin/sh -c CMD` reading the trace on its stdin, started
+            // before the command (which does not inherit the pipe).
+            let mut child = std::process::Command::new("/bin/sh")
+                .arg("-c")
+                .arg(command)
+                .stdin(std::process::Stdio::piped())
+                .spawn()?;
+            let stdin = child.stdin.take().expect("piped stdin");
+            // Line-buffered, as strace's pipe.
+            return Ok(Output {
+                shared: Sink::new(Box::new(io::LineWriter::new(stdin))),
+                per_thread_base: None,
+                per_thread: HashMap::new(),
+                open_line_owner: None,
+                column_target: column,
+                pipe_child: Some(child),
+            });
+        }
         let (shared, base): (Box<dyn Write>, Option<PathBuf>) = match path {
             Some(p) if per_thread => (Box::new(BufWriter::new(io::stderr())), Some(p.clone())),
             Some(p) => (
@@ -63,7 +90,18 @@ impl Output {
             per_thread: HashMap::new(),
             open_line_owner: None,
             column_target: column,
+            pipe_child: None,
         })
+    }
+
+    /// The end of the trace: everything written, and with `-o '|CMD'` the pipe closed and
+    /// CMD waited for, so that its output is complete when the tracer exits.
+    pub fn close(&mut self) {
+        self.flush();
+        if let Some(mut child) = self.pipe_child.take() {
+            self.shared = Sink::new(Box::new(io::sink()));
+            let _ = child.wait();
+        }
     }
 
     /// Whether each thread has its own file (so lines never interleave).
@@ -195,6 +233,7 @@ mod tests {
             per_thread: HashMap::new(),
             open_line_owner: None,
             column_target: 40,
+            pipe_child: None,
         }
     }
 

@@ -13,6 +13,20 @@ struct Counts {
     calls: u64,
     errors: u64,
     time: Duration,
+    min: Option<Duration>,
+    max: Duration,
+}
+
+impl Counts {
+    /// strace's `time_avg`: the total divided by the calls, rounded to the nanosecond.
+    fn avg(&self) -> Duration {
+        match self.calls {
+            0 => Duration::ZERO,
+            n => Duration::from_nanos(
+                ((self.time.as_nanos() + u128::from(n) / 2) / u128::from(n)) as u64,
+            ),
+        }
+    }
 }
 
 /// The counts of every syscall seen.
@@ -21,6 +35,8 @@ pub struct Summary {
     by_nr: HashMap<u64, Counts>,
     /// `--latency`: every call's time, per syscall.
     latency: Option<HashMap<u64, Histogram>>,
+    /// `-O`: taken off each call's time (never below zero).
+    overhead: Duration,
 }
 
 impl Summary {
@@ -29,15 +45,25 @@ impl Summary {
         Summary {
             by_nr: HashMap::new(),
             latency: latency.then(HashMap::new),
+            overhead: Duration::ZERO,
         }
+    }
+
+    /// `-O`: the overhead taken off each call's time.
+    pub fn with_overhead(mut self, overhead: Duration) -> Self {
+        self.overhead = overhead;
+        self
     }
 
     /// Count one completed call of `nr` that took `time`.
     pub fn record(&mut self, nr: u64, failed: bool, time: Duration) {
+        let time = time.saturating_sub(self.overhead);
         let c = self.by_nr.entry(nr).or_default();
         c.calls += 1;
         c.errors += u64::from(failed);
         c.time += time;
+        c.min = Some(c.min.map_or(time, |m| m.min(time)));
+        c.max = c.max.max(time);
         if let Some(l) = &mut self.latency {
             l.entry(nr).or_default().record(time);
         }
@@ -50,12 +76,20 @@ impl Summary {
             .iter()
             .map(|(&nr, &c)| (syscall_table::name(nr), c, nr))
             .collect();
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        // strace sorts the table in syscall-number order with a stable sort (glibc's
+        // qsort is a merge sort): calls that tie stay in number order; `nothing` is that
+        // order itself.
+        rows.sort_by_key(|r| r.2);
+        use std::cmp::Reverse;
         match sort {
-            SortKey::Time => rows.sort_by_key(|r| std::cmp::Reverse(r.1.time)),
-            SortKey::Calls => rows.sort_by_key(|r| std::cmp::Reverse(r.1.calls)),
-            SortKey::Errors => rows.sort_by_key(|r| std::cmp::Reverse(r.1.errors)),
-            SortKey::Name | SortKey::Nothing => {}
+            SortKey::Time => rows.sort_by_key(|r| Reverse(r.1.time)),
+            SortKey::MinTime => rows.sort_by_key(|r| Reverse(r.1.min.unwrap_or_default())),
+            SortKey::MaxTime => rows.sort_by_key(|r| Reverse(r.1.max)),
+            SortKey::AvgTime => rows.sort_by_key(|r| Reverse(r.1.avg())),
+            SortKey::Calls => rows.sort_by_key(|r| Reverse(r.1.calls)),
+            SortKey::Errors => rows.sort_by_key(|r| Reverse(r.1.errors)),
+            SortKey::Name => rows.sort_by(|a, b| a.0.cmp(&b.0)),
+            SortKey::Nothing => {}
         }
         let total_time: Duration = rows.iter().map(|r| r.1.time).sum();
         let total_calls: u64 = rows.iter().map(|r| r.1.calls).sum();
@@ -100,6 +134,7 @@ impl Summary {
             calls: total_calls,
             errors: total_errors,
             time: total_time,
+            ..Default::default()
         };
         out.push_str(&row("total", &total, 100.0));
         if let Some(latency) = &self.latency {
@@ -162,6 +197,37 @@ mod tests {
         assert_eq!(extra[1], "  p50 usecs   p99 usecs   max usecs syscall");
         assert_eq!(extra[3], "       30.0      1000.0      1000.0 read");
         assert_eq!(extra[4], "        5.0         5.0         5.0 write");
+    }
+
+    /// The keys differ on these calls: read (2 calls, 10 and 50 µs), write (1, 40 µs),
+    /// open (3 calls, 1 µs each), close (1, 0 µs): ties stay in number order.
+    #[test]
+    fn sort_keys_and_overhead() {
+        let mut s = Summary::new(false).with_overhead(Duration::from_micros(5));
+        for (nr, us) in [(0, 15), (0, 55), (1, 45), (2, 6), (2, 6), (2, 6), (3, 2)] {
+            s.record(nr, false, Duration::from_micros(us));
+        }
+        let order = |key| -> Vec<String> {
+            s.render(key)
+                .lines()
+                .skip(2)
+                .take(4)
+                .map(|l| l.split_whitespace().last().unwrap_or("").to_string())
+                .collect()
+        };
+        assert_eq!(order(SortKey::Time), ["read", "write", "open", "close"]);
+        assert_eq!(order(SortKey::AvgTime), ["write", "read", "open", "close"]);
+        assert_eq!(order(SortKey::MaxTime), ["read", "write", "open", "close"]);
+        assert_eq!(order(SortKey::MinTime), ["write", "read", "open", "close"]);
+        assert_eq!(order(SortKey::Calls), ["open", "read", "write", "close"]);
+        assert_eq!(order(SortKey::Name), ["close", "open", "read", "write"]);
+        assert_eq!(order(SortKey::Nothing), ["read", "write", "open", "close"]);
+        // -O: 5 µs off each call, never below zero.
+        let table = s.render(SortKey::Time);
+        assert!(
+            table.contains(" 0.000060          30         2           read\n"),
+            "{table}"
+        );
     }
 
     #[test]

@@ -36,11 +36,98 @@ fn usage_errors_exit_1_like_strace() {
             "strace-lite {args:?}: {}",
             mine.stderr
         );
-        assert!(
+        // The hint only where strace gives it (error_msg_and_help, not _and_die).
+        assert_eq!(
             mine.stderr.contains("Try 'strace-lite -h'"),
+            theirs.stderr.contains(" -h' for more information"),
             "{args:?}: {}",
             mine.stderr
         );
+    }
+}
+
+/// strace's words, with strace-lite's name and strace's path made `strace`.
+fn same_words(theirs: &Run, mine: &Run) -> (String, String) {
+    (
+        theirs.stderr.replace(STRACE, "strace"),
+        mine.stderr.replace("strace-lite", "strace"),
+    )
+}
+
+/// What strace 6.1 refuses, and what it only warns about, strace-lite refuses and warns
+/// about with the same message and the same exit status.
+#[test]
+fn rejections_and_warnings_are_straces() {
+    let cases: &[&[&str]] = &[
+        &["-p"],
+        &["-p", "0"],
+        &["-p", "1,,2"],
+        &["-p", "12,abc"],
+        &["-o"],
+        &["-c", "-C", "true"],
+        &["-ff", "-c", "-o", "x", "true"],
+        &["-ff", "-o", "|cat", "true"],
+        &["-ff", "-o", "!cat", "true"],
+        &["-s", "x", "true"],
+        &["-s", "-1", "true"],
+        &["-s", "1073741824", "true"],
+        &["--string-limit=12x", "true"],
+        &["-a", "x", "true"],
+        &["-e", "foo=bar", "true"],
+        &["-e", "trace=9999", "true"],
+        &["-e", "trace=451", "true"],
+        &["-e", "trace=", "true"],
+        &["-e", "trace=,", "true"],
+        &["-e", "trace=!", "true"],
+        &["-e", "trace=%nosuch", "true"],
+        &["-e", "trace=%FILE", "true"],
+        &["-e", "trace=/[", "true"],
+        &["-e", "trace=/nomatch", "true"],
+        &["-e", "trace=read@65", "true"],
+        &["-e", "trace=none@32", "true"],
+        &["-e", "status=weird", "true"],
+        &["--status", "true"],
+        &["-e", "quiet=weird", "true"],
+        &["-q", "-e", "quiet=attach", "true"],
+        &["-e", "read=x", "true"],
+        &["-e", "write=-1", "true"],
+        &["-e", "signal=NOPE", "true"],
+        &["-e", "raw=nosuch", "true"],
+        &["-e", "kvm=foo", "true"],
+        &["--secontext", "true"],
+        &["-y", "--decode-fds=path", "true"],
+        &["-S", "foo", "true"],
+        &["-O", "x", "-c", "true"],
+        &["-O", "-1", "-c", "true"],
+        &["-I", "0", "true"],
+        &["-I", "5", "true"],
+        &["--interruptible=sometimes", "true"],
+        &["-w", "true"],
+        &["-Q", "true"],
+        &["--no-such", "true"],
+        // Only warnings: the command runs.
+        &["-c", "-k", "-o", "/dev/null", "true"],
+        &["-S", "avg_time", "-o", "/dev/null", "true"],
+        &["-z", "-Z", "-o", "/dev/null", "true"],
+        &["-c", "-r", "-T", "-o", "/dev/null", "true"],
+        // Accepted.
+        &["-e", "trace=?9999", "-o", "/dev/null", "true"],
+        &["-I", "never_tstp", "-O", "1.5ms", "-o", "/dev/null", "true"],
+        &[
+            "--stack-trace",
+            "-e",
+            "trace=none",
+            "-o",
+            "/dev/null",
+            "true",
+        ],
+    ];
+    for args in cases {
+        let theirs = strace(args);
+        let mine = run_lite(args);
+        let (t, m) = same_words(&theirs, &mine);
+        assert_eq!(t, m, "{args:?}");
+        assert_eq!(theirs.status.code(), mine.status.code(), "{args:?}: {m}");
     }
 }
 

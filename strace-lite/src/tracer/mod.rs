@@ -12,7 +12,7 @@ mod siginfo;
 mod spawn;
 mod tracee;
 
-use crate::cli::{Options, StatusFilter, SummaryMode, TimestampStyle};
+use crate::cli::{quiet, status, Interruptible, Options, SummaryMode, TimestampStyle};
 use crate::colors::{ColorWhen, Colors};
 use crate::decode::{Call, DecodeOptions, DecoderTable, RetStyle, Step};
 use crate::fdinfo;
@@ -115,6 +115,7 @@ impl Tracer {
             match &opts.output {
                 None => std::io::stderr().is_terminal(),
                 Some(_) if opts.output_per_process => false,
+                Some(p) if crate::output::pipe_command(p).is_some() => false,
                 Some(p) => std::fs::OpenOptions::new()
                     .write(true)
                     .open(p)
@@ -134,7 +135,7 @@ impl Tracer {
             decode_opts: DecodeOptions::from_options(&opts),
             decoders: DecoderTable::new(),
             out,
-            summary: Summary::new(opts.latency),
+            summary: Summary::new(opts.latency).with_overhead(opts.overhead),
             tracees: HashMap::new(),
             main_pid: None,
             outcome: None,
@@ -166,18 +167,22 @@ impl Tracer {
             let follow = self.opts.follow_forks || self.pin.borrows_children();
             let options =
                 ptrace::seize_options(follow, self.opts.kill_on_exit, self.opts.seccomp_bpf);
-            let pid = spawn::spawn(&self.opts.command, options, filter.as_deref())?;
+            let pid = spawn::spawn(
+                &self.opts.command,
+                &self.opts.env,
+                options,
+                filter.as_deref(),
+            )?;
             self.pin.on_command_started(pid);
-            if self.opts.output.is_some() {
-                // Like strace: a command traced into a file is not interrupted by Ctrl-C
-                // and the like (the command itself gets them from the terminal). Ignored
-                // only now, so the command does not inherit the ignoring.
-                ignore_stop_signals();
-            }
+            // Only now, so that the command does not inherit what -I sets.
+            apply_interruptible(self.opts.interruptible);
             let mut t = Tracee::new(pid);
             t.hidden = true;
             self.tracees.insert(pid, t);
             self.main_pid = Some(pid);
+        }
+        if self.opts.command.is_empty() {
+            apply_interruptible(self.opts.interruptible);
         }
         if !self.opts.pids.is_empty() {
             let options =
@@ -201,7 +206,7 @@ impl Tracer {
                     t.attached = true;
                     self.tracees.insert(*tid, t);
                 }
-                if self.opts.quiet == 0 {
+                if self.opts.says(quiet::ATTACH) {
                     self.out.flush();
                     if tids.len() > 1 {
                         eprintln!(
@@ -439,7 +444,7 @@ impl Tracer {
     fn adopt(&mut self, tid: i32) {
         self.tracees.insert(tid, Tracee::new(tid));
         self.pin.on_new_tracee(tid);
-        if self.opts.quiet == 0 {
+        if self.opts.says(quiet::ATTACH) {
             self.out.flush();
             eprintln!("strace-lite: Process {tid} attached");
         }
@@ -455,7 +460,11 @@ impl Tracer {
         };
         if t.phase_known {
             let summary_only = self.opts.summary == SummaryMode::Only;
-            if !t.in_syscall && summary_only && !self.opts.seccomp_bpf {
+            if !t.in_syscall
+                && summary_only
+                && !self.opts.seccomp_bpf
+                && self.opts.trace_paths.is_empty()
+            {
                 t.begin_syscall(u64::MAX, stime);
                 t.nr_at_exit = true;
                 return;
@@ -528,6 +537,10 @@ impl Tracer {
             }
         }
         t.filtered = !self.opts.trace.contains(nr);
+        if !t.filtered && !self.opts.trace_paths.is_empty() {
+            // -P: only calls that access one of the paths (strace's pathtrace_match).
+            t.filtered = !crate::pathtrace::matches(tid, nr, &args, &self.opts.trace_paths);
+        }
         if self.opts.stack_trace && MAPPING_CALLS.contains(&nr) {
             self.unwinder.forget_maps();
         }
@@ -543,14 +556,24 @@ impl Tracer {
         let Some(t) = self.tracees.get_mut(&tid) else {
             return;
         };
-        let mut call = Call::new(tid, nr, args, sp, self.decode_opts);
+        let mut opts = self.decode_opts;
+        // -e abbrev=SET (and -v, its `none`): structures in full for the calls outside it.
+        opts.verbose = !self.opts.abbrev.contains(nr);
+        let raw = self.opts.raw.contains(nr);
+        let mut call = Call::new(tid, nr, args, sp, opts);
         let step = if nr == RESTART_SYSCALL {
             // Like strace, a call interrupted before we attached is reported as syscall 0.
             let previous = syscall_table::name(t.previous_nr.unwrap_or(0));
             call.push(&format!("<... resuming interrupted {previous} ...>"));
             Step::Done
         } else {
-            (self.decoders.get(nr))(&mut call)
+            if raw {
+                // -e raw=SET: strace's printargs, and the result in hex.
+                call.ret_style = crate::decode::RetStyle::Hex;
+                crate::decode::raw(&mut call)
+            } else {
+                (self.decoders.get(nr))(&mut call)
+            }
         };
         let head = format!(
             "{}({}",
@@ -558,7 +581,7 @@ impl Tracer {
             call.out
         );
         t.step = step;
-        if self.opts.status != StatusFilter::All || self.opts.json {
+        if self.opts.filters_status() || self.opts.json {
             t.staged = Some(head);
             t.call = Some(call);
             return;
@@ -606,11 +629,11 @@ impl Tracer {
         }
         let result = self.result_text(&call, wall);
         if let Some(head) = staged {
-            let show = match self.opts.status {
-                StatusFilter::Successful => !failed,
-                StatusFilter::Failed => failed,
-                StatusFilter::All => true,
-            };
+            let show = self.opts.shows_status(if failed {
+                status::FAILED
+            } else {
+                status::SUCCESSFUL
+            });
             if show && self.opts.json {
                 let args = format!(
                     "{}{}",
@@ -623,13 +646,28 @@ impl Tracer {
                 self.begin_line(tid);
                 self.out.write(tid, &head);
                 self.finish_syscall_line(tid, &call.out, &result);
+                self.dump_io(tid, &call);
                 self.print_stack(tid);
             }
             return;
         }
         self.resume_line_if_cut(tid, call.nr);
         self.finish_syscall_line(tid, &call.out, &result);
+        self.dump_io(tid, &call);
         self.print_stack(tid);
+    }
+
+    /// `-e read=`/`-e write=`: the data `call` moved, after its line.
+    fn dump_io(&mut self, tid: i32, call: &Call) {
+        if self.opts.read_fds.is_empty() && self.opts.write_fds.is_empty() {
+            return;
+        }
+        let text = crate::dump::dump(call, &self.opts.read_fds, &self.opts.write_fds);
+        for line in text.lines() {
+            self.out.begin_line(tid);
+            self.out.write(tid, line);
+            self.out.end_line(tid);
+        }
     }
 
     /// `-k`: `tid`'s frames now.
@@ -805,17 +843,24 @@ impl Tracer {
             return;
         };
         if let Some(head) = staged {
-            if self.opts.json && self.opts.status == StatusFilter::All {
+            // A call that never returned: shown when `unfinished` is in -e status=.
+            if !self.opts.shows_status(status::UNFINISHED) {
+                return;
+            }
+            if self.opts.json {
                 let wall = self
                     .tracees
                     .get(&tid)
                     .map_or(Duration::ZERO, |t| t.entered_at.elapsed());
                 let args = head[syscall_table::name(call.nr).len() + 1..].to_string();
                 self.emit_json_syscall(&call, &args, None, wall);
+                return;
             }
-            return;
+            self.begin_line(tid);
+            self.out.write(tid, &head);
+        } else {
+            self.resume_line_if_cut(tid, call.nr);
         }
-        self.resume_line_if_cut(tid, call.nr);
         if step == Step::AtExit {
             self.out.write(tid, " <unfinished ...>");
         }
@@ -837,10 +882,11 @@ impl Tracer {
         }
         let former = former as i32;
         if former != tid {
-            if self.shows_events(tid) && self.opts.quiet < 3 && self.opts.json {
+            let says = self.opts.says(quiet::THREAD_EXECVE);
+            if self.shows_events(tid) && says && self.opts.json {
                 let line = crate::json::superseded(former, epoch_now(), tid);
                 self.emit_json(tid, &line);
-            } else if self.shows_events(tid) && self.opts.quiet < 3 {
+            } else if self.shows_events(tid) && says {
                 self.begin_line(tid);
                 let text = self
                     .colors
@@ -922,7 +968,7 @@ impl Tracer {
         // -qq hides "exited" lines; "killed by" lines stay, as in strace.
         let show = self.shows_events(tid)
             && self.tracees.contains_key(&tid)
-            && (self.opts.quiet < 2 || !libc::WIFEXITED(status));
+            && (self.opts.says(quiet::EXIT) || !libc::WIFEXITED(status));
         if show && self.opts.json {
             let line = if libc::WIFEXITED(status) {
                 crate::json::exited(tid, epoch_now(), libc::WEXITSTATUS(status))
@@ -973,7 +1019,7 @@ impl Tracer {
     /// strace's notice of a tracee that switches between x86_64 and i386 calls, a line of
     /// the trace (not with `-q`, nor by default with `-o` and a command).
     fn personality_notice(&mut self, tid: i32, i386: bool) {
-        if self.opts.quiet > 0 || self.opts.json {
+        if !self.opts.says(quiet::PERSONALITY) || self.opts.json {
             return;
         }
         let bits = if i386 { 32 } else { 64 };
@@ -1075,11 +1121,20 @@ impl Tracer {
                 }
                 let _ = ptrace::syscall(tid, 0);
             }
-            if self.out.line_is_open(tid) {
+            let staged = self.tracees.get_mut(&tid).and_then(|t| t.staged.take());
+            if let Some(head) = staged {
+                // A call held for -e status=: shown, cut, when `detached` is in the set.
+                if self.opts.shows_status(status::DETACHED) && !self.opts.json {
+                    self.begin_line(tid);
+                    self.out.write(tid, &head);
+                    self.out.write(tid, " <detached ...>");
+                    self.out.end_line(tid);
+                }
+            } else if self.out.line_is_open(tid) {
                 self.out.write(tid, " <detached ...>");
                 self.out.end_line(tid);
             }
-            if self.opts.pids.contains(&tid) && self.opts.quiet == 0 {
+            if self.opts.pids.contains(&tid) && self.opts.says(quiet::ATTACH) {
                 self.out.flush();
                 eprintln!("strace-lite: Process {tid} detached");
             }
@@ -1098,7 +1153,7 @@ impl Tracer {
             let table = self.summary.render(self.opts.sort_by);
             self.out.write_raw(&table);
         }
-        self.out.flush();
+        self.out.close();
     }
 }
 
@@ -1140,10 +1195,42 @@ fn epoch_now() -> f64 {
         .as_secs_f64()
 }
 
-fn ignore_stop_signals() {
-    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
-        // SAFETY: setting a signal's disposition to ignore.
-        unsafe { libc::signal(sig, libc::SIG_IGN) };
+/// `-I`, as strace sets it up once the command is started: with `anywhere` the fatal
+/// signals (SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGTERM) keep their default action and kill
+/// the tracer where it stands; with `waiting` they end the trace between two stops (the
+/// tracees are let go); with `never` they are ignored (the command, in the terminal's
+/// process group, still gets them), and with `never_tstp` SIGTSTP (^Z) too.
+fn apply_interruptible(intr: Interruptible) {
+    let fatal = [
+        libc::SIGHUP,
+        libc::SIGINT,
+        libc::SIGQUIT,
+        libc::SIGPIPE,
+        libc::SIGTERM,
+    ];
+    for sig in fatal {
+        // SAFETY: setting a signal's disposition (a handler that only stores to an atomic,
+        // no SA_RESTART so that it interrupts wait4; or a default).
+        unsafe {
+            match intr {
+                Interruptible::Anywhere => {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+                Interruptible::Waiting => {
+                    let mut act: libc::sigaction = std::mem::zeroed();
+                    act.sa_sigaction = on_stop_signal as extern "C" fn(libc::c_int) as usize;
+                    libc::sigemptyset(&mut act.sa_mask);
+                    libc::sigaction(sig, &act, std::ptr::null_mut());
+                }
+                Interruptible::Never | Interruptible::NeverTstp => {
+                    libc::signal(sig, libc::SIG_IGN);
+                }
+            }
+        }
+    }
+    if intr == Interruptible::NeverTstp {
+        // SAFETY: ignoring SIGTSTP.
+        unsafe { libc::signal(libc::SIGTSTP, libc::SIG_IGN) };
     }
 }
 

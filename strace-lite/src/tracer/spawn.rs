@@ -26,10 +26,48 @@ fn is_executable(p: &Path) -> bool {
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
+/// The command's environment: ours, changed by each `-E` in turn as strace's `make_env`
+/// changes it: `VAR=VAL` replaces the first entry named VAR (or is added at the end),
+/// `VAR` removes every entry named VAR.
+pub fn environment(changes: &[String]) -> Vec<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut env: Vec<Vec<u8>> = Vec::new();
+    // SAFETY: environ is a NULL-terminated array of C strings; the tracer is still one
+    // thread, so nothing changes it while it is read.
+    unsafe {
+        extern "C" {
+            static environ: *const *const libc::c_char;
+        }
+        let mut p = environ;
+        while !p.is_null() && !(*p).is_null() {
+            env.push(std::ffi::CStr::from_ptr(*p).to_bytes().to_vec());
+            p = p.add(1);
+        }
+    }
+    let named = |entry: &[u8], name: &[u8]| {
+        entry.starts_with(name) && matches!(entry.get(name.len()), None | Some(b'='))
+    };
+    for change in changes {
+        let change = std::ffi::OsStr::new(change).as_bytes();
+        match change.iter().position(|&b| b == b'=') {
+            Some(eq) => {
+                let name = &change[..eq];
+                match env.iter().position(|e| named(e, name)) {
+                    Some(i) => env[i] = change.to_vec(),
+                    None => env.push(change.to_vec()),
+                }
+            }
+            None => env.retain(|e| !named(e, change)),
+        }
+    }
+    env
+}
+
 /// Fork and exec `command`, traced from its `execve` on; with `filter`, the command
 /// installs that seccomp filter just before its `execve`. Returns the child's pid.
 pub fn spawn(
     command: &[String],
+    env_changes: &[String],
     options: libc::c_int,
     filter: Option<&[libc::sock_filter]>,
 ) -> Result<i32, String> {
@@ -43,6 +81,12 @@ pub fn spawn(
         .collect::<Result<_, _>>()?;
     let mut argv: Vec<*const libc::c_char> = c_args.iter().map(|a| a.as_ptr()).collect();
     argv.push(std::ptr::null());
+    let c_env: Vec<CString> = environment(env_changes)
+        .into_iter()
+        .filter_map(|v| CString::new(v).ok())
+        .collect();
+    let mut envp: Vec<*const libc::c_char> = c_env.iter().map(|v| v.as_ptr()).collect();
+    envp.push(std::ptr::null());
 
     let prog = filter.map(|f| libc::sock_fprog {
         len: f.len() as u16,
@@ -85,7 +129,7 @@ pub fn spawn(
                     libc::_exit(1);
                 }
             }
-            libc::execv(c_path.as_ptr(), argv.as_ptr());
+            libc::execve(c_path.as_ptr(), argv.as_ptr(), envp.as_ptr());
             let msg = b"strace-lite: exec failed\n";
             libc::write(2, msg.as_ptr().cast(), msg.len());
             libc::_exit(1);

@@ -1,0 +1,137 @@
+//! Options about starting and stopping, each compared with the real strace: `-E` (the
+//! command's environment), `-o '|CMD'` / `-o '!CMD'` (the trace piped to a command) and
+//! `-I` (what SIGTERM and SIGTSTP do to the tracer).
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[test]
+fn env_changes_the_commands_environment_as_straces() {
+    let run = |tracer: &str| {
+        output_with_deadline(
+            Command::new(tracer)
+                .args([
+                    "-e",
+                    "trace=none",
+                    "-E",
+                    "FOO",
+                    "-E",
+                    "BAZ=3",
+                    "-E",
+                    "BAR=9",
+                ])
+                .args(["--env=NEW", "-E", "ADDED=x=y", "/usr/bin/env"])
+                .env("FOO", "1")
+                .env("BAR", "2")
+                .env("NEW", "gone")
+                .stdin(Stdio::null()),
+            Duration::from_secs(30),
+        )
+    };
+    let theirs = run(STRACE);
+    let mine = run(STRACE_LITE);
+    assert!(theirs.stdout.contains("BAR=9\n") && theirs.stdout.contains("ADDED=x=y\n"));
+    assert!(!theirs.stdout.contains("FOO=") && !theirs.stdout.contains("NEW="));
+    // The same variables in the same order (BAR replaced where it was, BAZ added last).
+    assert_eq!(theirs.stdout, mine.stdout);
+    assert_eq!(theirs.status.code(), mine.status.code());
+}
+
+#[test]
+fn output_piped_to_a_command() {
+    let dir = scratch_dir("pipe");
+    let prog = program("files");
+    for (i, spec) in ["|cat >", "!cat >"].iter().enumerate() {
+        let mut traces = Vec::new();
+        for tracer in [STRACE, STRACE_LITE] {
+            let work = WorkDir::new(&format!("pipe{i}"));
+            work.fresh();
+            let file = dir.join(format!("{i}.{}", traces.len()));
+            let run = run_with_deadline(
+                Command::new(tracer)
+                    .arg("-o")
+                    .arg(format!("{spec}{}", file.display()))
+                    .args(["-e", "trace=!set_tid_address"])
+                    .arg(&prog)
+                    .arg(work.path())
+                    .stdin(Stdio::null()),
+                Duration::from_secs(30),
+            );
+            assert_eq!(run.status.code(), Some(3), "{}", run.stderr);
+            // The tracer waited for the command: its output is complete.
+            let text = std::fs::read_to_string(&file).expect("the pipe's output");
+            assert!(text.ends_with("+++ exited with 3 +++\n"), "{text}");
+            traces.push(normalize(&text));
+        }
+        assert_same(spec, &traces[0], &traces[1]);
+    }
+}
+
+/// Start `tracer -I intr -o /dev/null sh -c 'sleep 0.8; touch FLAG'`, send it `sig` after
+/// a moment; returns (how the tracer ended, whether the command lived on to touch FLAG,
+/// whether the tracer was seen stopped).
+fn interrupt(
+    tracer: &str,
+    intr: &str,
+    sig: i32,
+    flag: &Path,
+) -> (Option<i32>, Option<i32>, bool, bool) {
+    use std::os::unix::process::ExitStatusExt;
+    let _ = std::fs::remove_file(flag);
+    let mut child = Command::new(tracer)
+        .args(["-I", intr, "-o", "/dev/null", "sh", "-c"])
+        .arg(format!("sleep 0.8; touch {}", flag.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("tracer");
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, sig) };
+    std::thread::sleep(Duration::from_millis(100));
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap_or_default();
+    let stopped = stat
+        .rsplit(')')
+        .next()
+        .is_some_and(|rest| rest.trim_start().starts_with('T'));
+    if stopped {
+        // SAFETY: as above.
+        unsafe { libc::kill(child.id() as i32, libc::SIGCONT) };
+    }
+    let status = wait_with_deadline(&mut child, Duration::from_secs(10)).expect("tracer ends");
+    // The command, if it lives on, touches the flag 0.8 s after it started.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !flag.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    (status.code(), status.signal(), flag.exists(), stopped)
+}
+
+#[test]
+fn interruptible_decides_what_sigterm_and_sigtstp_do() {
+    let dir = scratch_dir("interruptible");
+    for (intr, sig) in [
+        ("1", libc::SIGTERM),
+        ("anywhere", libc::SIGTERM),
+        ("2", libc::SIGTERM),
+        ("waiting", libc::SIGINT),
+        ("3", libc::SIGTERM),
+        ("never", libc::SIGHUP),
+        ("4", libc::SIGTERM),
+        ("never_tstp", libc::SIGTSTP),
+        ("3", libc::SIGTSTP),
+    ] {
+        // Both at once: each case takes a second or two of waiting.
+        let (theirs, mine) = std::thread::scope(|s| {
+            let theirs = s.spawn(|| interrupt(STRACE, intr, sig, &dir.join("strace.flag")));
+            let mine = interrupt(STRACE_LITE, intr, sig, &dir.join("lite.flag"));
+            (theirs.join().expect("strace run"), mine)
+        });
+        assert_eq!(theirs, mine, "-I {intr}, signal {sig}");
+    }
+}
