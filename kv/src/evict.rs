@@ -35,13 +35,8 @@ fn sample_oldest(server: &mut Server) -> Option<Vec<u8>> {
     let clock = server.db.lru_clock;
     let mut best: Option<(u32, Vec<u8>)> = None;
     for _ in 0..server.config.maxmemory_samples {
-        let mut state = server.random() | 1;
-        let Some((key, entry)) = server.db.random(|| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        }) else {
+        let source = server.random_source();
+        let Some((key, entry)) = server.db.random(source) else {
             break;
         };
         let idle = clock.wrapping_sub(entry.lru);

@@ -116,6 +116,18 @@ impl Server {
         x.wrapping_mul(0x2545F4914F6CDD1D)
     }
 
+    /// A generator seeded from [`random`](Self::random), for a choice made while the dataset
+    /// is borrowed (a random bucket, a random element).
+    pub(crate) fn random_source(&mut self) -> impl FnMut() -> u64 {
+        let mut state = self.random() | 1;
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     pub(crate) fn client(&self, token: usize) -> Option<&ClientInfo> {
         self.clients.get(token)?.as_ref()
     }

@@ -459,14 +459,8 @@ fn randomkey(ctx: &mut Ctx, _: &[Vec<u8>]) -> Result<(), String> {
     let now = ctx.now;
     // A few tries past expired keys, as Redis does, then give up on them.
     for _ in 0..100 {
-        let seed = ctx.server.random();
-        let mut state = seed;
-        let pick = ctx.server.db.random(|| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        });
+        let source = ctx.server.random_source();
+        let pick = ctx.server.db.random(source);
         let Some((key, entry)) = pick else {
             ctx.out.nil();
             return Ok(());
