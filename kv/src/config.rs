@@ -181,27 +181,29 @@ fn yes_no(v: &str) -> Option<bool> {
     }
 }
 
-/// The parameters CONFIG GET lists and CONFIG SET may change (`runtime`), in CONFIG GET's order.
+/// The parameters CONFIG GET lists and whether CONFIG SET may change them, in CONFIG GET's
+/// order. Those the event loop or the listener took at start-up (`timeout`, `hz`, the output
+/// limit, protected mode) are read-only until a restart, rather than accepted and ignored.
 pub(crate) const PARAMETERS: &[(&str, bool)] = &[
     ("appendonly", false),
     ("appendfsync", true),
     ("appenddirname", false),
     ("dir", false),
     ("requirepass", true),
-    ("protected-mode", true),
+    ("protected-mode", false),
     ("maxmemory", true),
     ("maxmemory-policy", true),
     ("maxmemory-samples", true),
     ("maxclients", false),
-    ("timeout", true),
+    ("timeout", false),
     ("proto-max-bulk-len", true),
     ("client-query-buffer-limit", true),
-    ("client-output-buffer-limit", true),
+    ("client-output-buffer-limit", false),
     ("auto-aof-rewrite-percentage", true),
     ("auto-aof-rewrite-min-size", true),
     ("aof-load-truncated", true),
     ("aof-load-corrupt-prefix", true),
-    ("hz", true),
+    ("hz", false),
     ("save", false),
     ("databases", false),
     ("port", false),

@@ -98,6 +98,10 @@ impl Writer {
         Ok(w)
     }
 
+    pub(crate) fn policy(&self) -> Fsync {
+        self.policy
+    }
+
     /// Changes `appendfsync` (CONFIG SET): starts or stops the sync thread.
     pub(crate) fn set_policy(&mut self, policy: Fsync) {
         self.policy = policy;

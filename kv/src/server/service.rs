@@ -247,6 +247,10 @@ impl Service for KvService {
             self.server.aof_buf.clear();
             return;
         };
+        if writer.policy() != self.server.config.appendfsync {
+            // CONFIG SET appendfsync: in force from this turn's writes on.
+            writer.set_policy(self.server.config.appendfsync);
+        }
         if self.server.aof_buf.is_empty() {
             return;
         }

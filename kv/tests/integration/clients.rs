@@ -171,3 +171,44 @@ fn a_password_is_required_and_protected_mode_guards_open_addresses() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn config_set_appendfsync_takes_effect_and_startup_settings_are_read_only() {
+    let dir = TempDir::new("config-set");
+    let kv = start(dir.path(), &["--appendfsync", "no"]);
+    let mut c = kv.connect();
+    let syncs = |c: &mut crate::common::Resp| -> u64 {
+        let Reply::Bulk(Some(info)) = c.cmd(&["INFO", "persistence"]) else {
+            panic!()
+        };
+        String::from_utf8_lossy(&info)
+            .lines()
+            .find_map(|l| l.strip_prefix("aof_fsyncs:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap()
+    };
+    for i in 0..5 {
+        c.cmd(&["SET", "a", &i.to_string()]);
+    }
+    let before = syncs(&mut c);
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "appendfsync", "always"]),
+        Reply::Simple("OK".into())
+    );
+    for i in 0..5 {
+        c.cmd(&["SET", "a", &i.to_string()]);
+    }
+    // INFO's figures are refreshed on the server's tick.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while syncs(&mut c) < before + 5 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "appendfsync always did not sync each write"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let Reply::Error(e) = c.cmd(&["CONFIG", "SET", "timeout", "5"]) else {
+        panic!("timeout was settable")
+    };
+    assert!(e.contains("can't set immutable config 'timeout'"), "{e}");
+}
