@@ -1,6 +1,7 @@
 //! Reading command arguments as Redis does: integers (`string2ll`), floats (`strtold` with
-//! no trailing garbage, no NaN), and option words compared without case.
+//! no trailing garbage, no NaN, as [`LongDouble`]), and option words compared without case.
 
+use crate::cmd::longdouble::LongDouble;
 use crate::resp::request::parse_i64;
 
 pub(crate) const NOT_INTEGER: &str = "ERR value is not an integer or out of range";
@@ -12,26 +13,10 @@ pub(crate) fn int(arg: &[u8]) -> Result<i64, String> {
     parse_i64(arg).ok_or_else(|| NOT_INTEGER.to_string())
 }
 
-/// A float argument (`inf`, `-inf`, decimal and exponent forms), or Redis's error. NaN is
-/// refused, as is anything with spaces.
-pub(crate) fn float(arg: &[u8]) -> Result<f64, String> {
-    let text = std::str::from_utf8(arg).map_err(|_| NOT_FLOAT.to_string())?;
-    if text.is_empty()
-        || text.starts_with(|c: char| c.is_whitespace())
-        || text.ends_with(|c: char| c.is_whitespace())
-    {
-        return Err(NOT_FLOAT.into());
-    }
-    let lower = text.to_ascii_lowercase();
-    let v = match lower.as_str() {
-        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
-        "-inf" | "-infinity" => f64::NEG_INFINITY,
-        _ => text.parse::<f64>().map_err(|_| NOT_FLOAT.to_string())?,
-    };
-    if v.is_nan() {
-        return Err(NOT_FLOAT.into());
-    }
-    Ok(v)
+/// A float argument as Redis reads one for `INCRBYFLOAT` and `HINCRBYFLOAT` (`strtold`:
+/// decimal or hexadecimal, `inf`; no NaN, no spaces, no range error), or Redis's error.
+pub(crate) fn long_double(arg: &[u8]) -> Result<LongDouble, String> {
+    LongDouble::parse(arg).ok_or_else(|| NOT_FLOAT.to_string())
 }
 
 /// Whether `arg` is `word`, ignoring ASCII case (`ex`, `EX`).
@@ -155,11 +140,18 @@ mod tests {
 
     #[test]
     fn floats_as_redis_reads_them() {
-        assert_eq!(float(b"1.5"), Ok(1.5));
-        assert_eq!(float(b"-1e3"), Ok(-1000.0));
-        assert_eq!(float(b"inf"), Ok(f64::INFINITY));
-        for bad in [&b"nan"[..], b"", b" 1", b"1 ", b"1x", b"0x10"] {
-            assert!(float(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        let text = |a: &[u8]| long_double(a).map(|v| v.to_human());
+        assert_eq!(text(b"1.5"), Ok("1.5".into()));
+        assert_eq!(text(b"-1e3"), Ok("-1000".into()));
+        assert_eq!(text(b"0x10"), Ok("16".into()), "strtold reads hexadecimal");
+        assert_eq!(text(b"inf"), Ok("inf".into()));
+        for bad in [&b"nan"[..], b"", b" 1", b"1 ", b"1x"] {
+            assert_eq!(
+                text(bad),
+                Err(NOT_FLOAT.to_string()),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 

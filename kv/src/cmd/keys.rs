@@ -4,6 +4,7 @@
 
 use crate::cmd::args::{self, glob_match, is, SYNTAX};
 use crate::cmd::{Command, Ctx, ADMIN, FAST, READONLY, WRITE};
+use crate::store::dict::Dict;
 
 pub(crate) const COMMANDS: &[Command] = &[
     Command {
@@ -417,6 +418,31 @@ pub(crate) fn reply_scan(ctx: &mut Ctx, cursor: u64, items: &[Vec<u8>]) {
     ctx.out.array(items.len());
     for item in items {
         ctx.out.bulk(item);
+    }
+}
+
+/// One HSCAN or SSCAN call over an aggregate: buckets from `cursor` on until COUNT elements
+/// were looked at (a hint, as for SCAN), those the pattern matches handed to `emit`; returns
+/// the next cursor (0: done).
+pub(crate) fn scan_dict<V>(
+    d: &Dict<V>,
+    mut cursor: u64,
+    opts: &ScanOptions,
+    mut emit: impl FnMut(&[u8], &V),
+) -> u64 {
+    let mut budget = opts.count.saturating_mul(10).max(100);
+    let mut seen = 0;
+    loop {
+        cursor = d.scan(cursor, |k, v| {
+            seen += 1;
+            if opts.pattern.as_deref().is_none_or(|p| glob_match(p, k)) {
+                emit(k, v);
+            }
+        });
+        budget -= 1;
+        if cursor == 0 || seen >= opts.count || budget == 0 {
+            return cursor;
+        }
     }
 }
 

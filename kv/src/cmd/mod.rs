@@ -10,6 +10,7 @@
 //! | [`server`] | PING ECHO SELECT AUTH INFO CONFIG CLIENT COMMAND SHUTDOWN BGREWRITEAOF... |
 //! | [`tx`] | MULTI EXEC DISCARD |
 //! | [`args`] | reading integers, floats, options and globs as Redis does |
+//! | [`longdouble`] | the x87 `long double` arithmetic of INCRBYFLOAT and HINCRBYFLOAT |
 //!
 //! A command reads its arguments, checks all of them before it changes anything, and
 //! answers through [`Ctx::out`] or returns an error text (`ERR ...`, `WRONGTYPE ...`). A write
@@ -21,6 +22,7 @@ pub(crate) mod args;
 pub(crate) mod hashes;
 pub(crate) mod keys;
 pub(crate) mod lists;
+pub(crate) mod longdouble;
 pub(crate) mod server;
 pub(crate) mod sets;
 pub(crate) mod strings;
@@ -157,6 +159,18 @@ impl<'a> Ctx<'a> {
     /// says).
     pub(crate) fn changed(&mut self) {
         self.changed += 1;
+    }
+
+    /// A generator seeded from the server's, for a command that needs several random numbers
+    /// while it holds part of the dataset borrowed (SPOP, SRANDMEMBER, HRANDFIELD).
+    pub(crate) fn rng(&mut self) -> impl FnMut() -> u64 {
+        let mut state = self.server.random() | 1;
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
     }
 
     /// Logs `args` instead of the command as received (may be called several times: each is

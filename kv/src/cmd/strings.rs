@@ -463,16 +463,16 @@ fn decrby(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
 }
 
 fn incrbyfloat(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
-    let by = args::float(&a[2])?;
+    // Redis's order: the key's type, its value, then the increment.
     let current = match read_str(ctx, &a[1])? {
-        Some(s) => args::float(s)?,
-        None => 0.0,
+        Some(s) => args::long_double(s)?,
+        None => Default::default(),
     };
-    let n = current + by;
-    if n.is_nan() || n.is_infinite() {
+    let n = current.add(args::long_double(&a[2])?);
+    if !n.is_finite() {
         return Err("ERR increment would produce NaN or Infinity".into());
     }
-    let text = crate::resp::reply::format_double(n).into_bytes();
+    let text = n.to_human().into_bytes();
     let now = ctx.now;
     match ctx.db().get_mut(&a[1], now) {
         Some(e) => e.value = Value::Str(text.clone()),
@@ -653,6 +653,30 @@ mod tests {
         assert_eq!(
             h.run(&["DECRBY", "c", "-9223372036854775808"]),
             "-ERR decrement would overflow\r\n"
+        );
+    }
+
+    #[test]
+    fn incrbyfloat_computes_in_long_double_as_redis() {
+        let mut h = Harness::new();
+        // f64 would say 0.30000000000000004.
+        assert_eq!(h.run(&["INCRBYFLOAT", "f", "0.1"]), "$3\r\n0.1\r\n");
+        assert_eq!(h.run(&["INCRBYFLOAT", "f", "0.2"]), "$3\r\n0.3\r\n");
+        assert_eq!(h.run(&["INCRBYFLOAT", "x", "0x10"]), "$2\r\n16\r\n");
+        assert_eq!(h.run(&["INCRBYFLOAT", "y", "1e-20"]), "$1\r\n0\r\n");
+        assert_eq!(
+            h.run(&["INCRBYFLOAT", "z", "infinity"]),
+            "-ERR increment would produce NaN or Infinity\r\n"
+        );
+        assert_eq!(
+            h.run(&["INCRBYFLOAT", "z", "1e5000"]),
+            "-ERR value is not a valid float\r\n"
+        );
+        h.run(&["HSET", "l", "a", "1"]);
+        assert_eq!(
+            h.run(&["INCRBYFLOAT", "l", "x"]),
+            "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            "the type is checked before the increment"
         );
     }
 

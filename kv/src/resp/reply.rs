@@ -1,6 +1,6 @@
 //! Writing RESP2 replies into a client's output buffer: simple strings (`+OK`), errors
 //! (`-ERR ...`), integers (`:1`), bulk strings (`$3\r\nabc`, `$-1` for nil), arrays (`*2`,
-//! `*-1` for a nil array). Doubles are sent as bulk strings, as RESP2 has no other way.
+//! `*-1` for a nil array).
 
 use std::io::Write;
 
@@ -65,11 +65,6 @@ impl Reply {
         }
     }
 
-    /// A double as Redis formats it for a bulk reply (`%.17g`, shortest round-trip form).
-    pub(crate) fn double(&mut self, d: f64) {
-        self.bulk(format_double(d).as_bytes());
-    }
-
     pub(crate) fn len(&self) -> usize {
         self.buf.len()
     }
@@ -77,18 +72,6 @@ impl Reply {
     pub(crate) fn is_empty(&self) -> bool {
         self.buf.is_empty()
     }
-}
-
-/// A double the way Redis prints it (`inf`, `-inf`, integers without a fraction, otherwise
-/// the shortest text that reads back as the same value).
-pub(crate) fn format_double(d: f64) -> String {
-    if d.is_infinite() {
-        return if d > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    if d == d.trunc() && d.abs() < 1e17 {
-        return format!("{}", d as i64);
-    }
-    format!("{d}")
 }
 
 #[cfg(test)]
@@ -105,19 +88,9 @@ mod tests {
         r.nil();
         r.array(2);
         r.nil_array();
-        r.double(1.5);
         assert_eq!(
             String::from_utf8(r.buf).unwrap(),
-            "+OK\r\n-ERR bad  thing\r\n:-3\r\n$4\r\na\r\nb\r\n$-1\r\n*2\r\n*-1\r\n$3\r\n1.5\r\n"
+            "+OK\r\n-ERR bad  thing\r\n:-3\r\n$4\r\na\r\nb\r\n$-1\r\n*2\r\n*-1\r\n"
         );
-    }
-
-    #[test]
-    fn doubles_print_like_redis() {
-        assert_eq!(format_double(10.0), "10");
-        assert_eq!(format_double(10.5), "10.5");
-        assert_eq!(format_double(-0.1), "-0.1");
-        assert_eq!(format_double(f64::INFINITY), "inf");
-        assert_eq!(format_double(5.0e3), "5000");
     }
 }

@@ -224,6 +224,38 @@ impl<V> Dict<V> {
         }
     }
 
+    /// `count` distinct entries chosen from `random` (all of them if `count` is not less than
+    /// the length). Redis's two ways: when most of the table is wanted, a partial shuffle of
+    /// all the entries; otherwise random picks until enough distinct ones came up.
+    pub(crate) fn sample(
+        &self,
+        count: usize,
+        mut random: impl FnMut() -> u64,
+    ) -> Vec<(&[u8], &V)> {
+        if count >= self.len {
+            return self.iter().collect();
+        }
+        if count.saturating_mul(3) > self.len {
+            let mut all: Vec<(&[u8], &V)> = self.iter().collect();
+            for i in 0..count {
+                let j = i + (random() as usize) % (all.len() - i);
+                all.swap(i, j);
+            }
+            all.truncate(count);
+            return all;
+        }
+        let mut picked = std::collections::HashSet::with_capacity(count);
+        let mut out = Vec::with_capacity(count);
+        while out.len() < count {
+            if let Some((k, v)) = self.random(&mut random) {
+                if picked.insert(k) {
+                    out.push((k, v));
+                }
+            }
+        }
+        out
+    }
+
     /// Removes every entry for which `keep` says false, in the bucket `cursor` names, like
     /// one step of [`scan`](Self::scan); returns the next cursor and how many entries it
     /// looked at.
@@ -423,6 +455,28 @@ mod tests {
             seen.insert(*v);
         }
         assert_eq!(seen.len(), 20);
+    }
+
+    #[test]
+    fn a_sample_is_distinct_entries_of_the_size_asked() {
+        let mut d = Dict::new();
+        for i in 0..100 {
+            d.insert(&key(i), i);
+        }
+        let mut state = 0x9E3779B97F4A7C15u64;
+        let mut rng = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for count in [0, 1, 10, 40, 99, 100, 500] {
+            let s = d.sample(count, &mut rng);
+            assert_eq!(s.len(), count.min(100), "{count}");
+            let distinct: HashSet<&[u8]> = s.iter().map(|(k, _)| *k).collect();
+            assert_eq!(distinct.len(), s.len());
+            assert!(s.iter().all(|(k, v)| d.get(k) == Some(v)));
+        }
     }
 
     #[test]
