@@ -217,10 +217,7 @@ fn hdel(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
         ctx.out.int(0);
         return Ok(());
     };
-    let deleted = a[2..]
-        .iter()
-        .filter(|f| h.remove(f).is_some())
-        .count();
+    let deleted = a[2..].iter().filter(|f| h.remove(f).is_some()).count();
     if deleted > 0 {
         ctx.db().drop_if_empty(&a[1]);
         ctx.changed();
@@ -317,7 +314,12 @@ fn hincrbyfloat(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
     }
     let text = n.to_human().into_bytes();
     write_or_create(&mut ctx.server.db, &a[1], now)?.insert(&a[2], text.clone());
-    ctx.log_as(vec![b"HSET".to_vec(), a[1].clone(), a[2].clone(), text.clone()]);
+    ctx.log_as(vec![
+        b"HSET".to_vec(),
+        a[1].clone(),
+        a[2].clone(),
+        text.clone(),
+    ]);
     ctx.out.bulk(&text);
     Ok(())
 }
@@ -605,9 +607,18 @@ mod tests {
         }
         assert_eq!(seen.len(), 111, "f1, f10..f19, f100..f199");
         assert!(seen.iter().all(|(f, v)| f[1..] == v[1..]));
-        assert_eq!(h.run(&["HSCAN", "nokey", "0", "COUNT", "0"]), "*2\r\n$1\r\n0\r\n*0\r\n");
+        assert_eq!(
+            h.run(&["HSCAN", "nokey", "0", "COUNT", "0"]),
+            "*2\r\n$1\r\n0\r\n*0\r\n"
+        );
         assert_eq!(h.run(&["HSCAN", "h", "x"]), "-ERR invalid cursor\r\n");
-        assert_eq!(h.run(&["HSCAN", "h", "0", "COUNT", "0"]), "-ERR syntax error\r\n");
-        assert_eq!(h.run(&["HSCAN", "h", "0", "TYPE", "hash"]), "-ERR syntax error\r\n");
+        assert_eq!(
+            h.run(&["HSCAN", "h", "0", "COUNT", "0"]),
+            "-ERR syntax error\r\n"
+        );
+        assert_eq!(
+            h.run(&["HSCAN", "h", "0", "TYPE", "hash"]),
+            "-ERR syntax error\r\n"
+        );
     }
 }

@@ -392,7 +392,11 @@ impl Big {
     fn any_below(&self, i: usize) -> bool {
         let (whole, part) = (i / 32, i % 32);
         self.0.iter().take(whole).any(|&l| l != 0)
-            || (part > 0 && self.0.get(whole).is_some_and(|l| l & ((1 << part) - 1) != 0))
+            || (part > 0
+                && self
+                    .0
+                    .get(whole)
+                    .is_some_and(|l| l & ((1 << part) - 1) != 0))
     }
 
     /// The low 128 bits.
@@ -463,8 +467,8 @@ impl Big {
         let mut out = Vec::with_capacity(self.0.len());
         let mut borrow = 0i64;
         for i in 0..self.0.len() {
-            let mut d = i64::from(self.0[i]) - i64::from(other.0.get(i).copied().unwrap_or(0))
-                - borrow;
+            let mut d =
+                i64::from(self.0[i]) - i64::from(other.0.get(i).copied().unwrap_or(0)) - borrow;
             borrow = 0;
             if d < 0 {
                 d += 1 << 32;

@@ -55,7 +55,8 @@ impl<V> Dict<V> {
         self.len == 0
     }
 
-    /// Buckets in the array (0 before the first insert).
+    /// Buckets in the array (0 before the first insert): the tests watch it shrink.
+    #[cfg(test)]
     pub(crate) fn buckets(&self) -> usize {
         self.buckets.len()
     }
@@ -112,17 +113,6 @@ impl<V> Dict<V> {
         }));
         self.len += 1;
         None
-    }
-
-    /// The value of `key`, inserted with `make` if absent.
-    pub(crate) fn entry_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> V) -> &mut V {
-        if !self.contains_key(key) {
-            self.insert(key, make());
-        }
-        match self.get_mut(key) {
-            Some(v) => v,
-            None => unreachable!("inserted above"),
-        }
     }
 
     pub(crate) fn remove(&mut self, key: &[u8]) -> Option<V> {
@@ -227,11 +217,7 @@ impl<V> Dict<V> {
     /// `count` distinct entries chosen from `random` (all of them if `count` is not less than
     /// the length). Redis's two ways: when most of the table is wanted, a partial shuffle of
     /// all the entries; otherwise random picks until enough distinct ones came up.
-    pub(crate) fn sample(
-        &self,
-        count: usize,
-        mut random: impl FnMut() -> u64,
-    ) -> Vec<(&[u8], &V)> {
+    pub(crate) fn sample(&self, count: usize, mut random: impl FnMut() -> u64) -> Vec<(&[u8], &V)> {
         if count >= self.len {
             return self.iter().collect();
         }
