@@ -377,12 +377,28 @@ pub(crate) struct ScanOptions {
     pub(crate) type_name: Option<String>,
 }
 
+/// A cursor as Redis reads it, with `strtoul`: decimal digits after an optional sign (a
+/// negative one wraps around, so `-1` is the last cursor), nothing around them, not past
+/// 2^64 - 1; and the empty string, where `strtoul` reads nothing, is 0.
+fn parse_cursor(arg: &[u8]) -> Option<u64> {
+    if arg.is_empty() {
+        return Some(0);
+    }
+    let (neg, digits) = match arg[0] {
+        b'-' => (true, &arg[1..]),
+        b'+' => (false, &arg[1..]),
+        _ => (false, arg),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = std::str::from_utf8(digits).ok()?.parse::<u64>().ok()?;
+    Some(if neg { n.wrapping_neg() } else { n })
+}
+
 /// Reads a cursor (Redis: "ERR invalid cursor") and the options after it.
 pub(crate) fn scan_options(a: &[Vec<u8>], allow_type: bool) -> Result<(u64, ScanOptions), String> {
-    let cursor = std::str::from_utf8(&a[0])
-        .ok()
-        .and_then(|s| s.parse::<u64>().ok())
-        .ok_or("ERR invalid cursor")?;
+    let cursor = parse_cursor(&a[0]).ok_or("ERR invalid cursor")?;
     let mut opts = ScanOptions {
         pattern: None,
         count: 10,
@@ -556,6 +572,37 @@ mod tests {
     }
 
     #[test]
+    fn cursors_are_read_as_strtoul_reads_them() {
+        use super::parse_cursor;
+        assert_eq!(parse_cursor(b"0"), Some(0));
+        assert_eq!(parse_cursor(b""), Some(0), "strtoul reads nothing: 0");
+        assert_eq!(parse_cursor(b"+7"), Some(7));
+        assert_eq!(
+            parse_cursor(b"-1"),
+            Some(u64::MAX),
+            "a negative cursor wraps"
+        );
+        assert_eq!(parse_cursor(b"-18446744073709551615"), Some(1));
+        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            &b"18446744073709551616"[..],
+            b"-",
+            b"+",
+            b" 1",
+            b"1 ",
+            b"0x1",
+            b"1.0",
+        ] {
+            assert_eq!(
+                parse_cursor(bad),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
     fn an_expired_key_read_is_logged_as_a_del() {
         let mut h = Harness::new();
         h.run(&["SET", "k", "v", "PX", "1"]);
@@ -597,6 +644,12 @@ mod tests {
         }
         assert_eq!(seen.len(), 100);
         assert_eq!(h.run(&["SCAN", "x"]), "-ERR invalid cursor\r\n");
+        assert_eq!(h.run(&["SCAN", "-"]), "-ERR invalid cursor\r\n");
+        assert_eq!(h.run(&["SCAN", " 1"]), "-ERR invalid cursor\r\n");
+        assert_eq!(
+            h.run(&["SCAN", "18446744073709551616"]),
+            "-ERR invalid cursor\r\n"
+        );
         assert_eq!(h.run(&["FLUSHDB"]), "+OK\r\n");
         assert_eq!(h.run(&["DBSIZE"]), ":0\r\n");
         assert_eq!(h.run(&["RANDOMKEY"]), "$-1\r\n");

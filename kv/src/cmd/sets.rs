@@ -796,6 +796,10 @@ mod tests {
             h.run(&["SSCAN", "nos", "0", "COUNT", "0"]),
             "*2\r\n$1\r\n0\r\n*0\r\n"
         );
-        assert_eq!(h.run(&["SSCAN", "s", "-1"]), "-ERR invalid cursor\r\n");
+        assert_eq!(h.run(&["SSCAN", "s", "1x"]), "-ERR invalid cursor\r\n");
+        assert!(
+            h.run(&["SSCAN", "s", "-1"]).starts_with("*2\r\n"),
+            "-1 wraps, as strtoul"
+        );
     }
 }
