@@ -361,10 +361,32 @@ fn info(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
     Ok(())
 }
 
-fn config(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
+/// A container command's subcommand (CONFIG GET, CLIENT SETNAME...), lowercase, checked as
+/// Redis 7 checks it against its own table of subcommands and arities (the convention of
+/// [`Command::arity`]): an unknown one and a wrong number of arguments have their own errors.
+fn subcommand(a: &[Vec<u8>], known: &[(&str, i32)]) -> Result<String, String> {
     let sub = String::from_utf8_lossy(&a[1]).to_ascii_lowercase();
+    let container = String::from_utf8_lossy(&a[0]).to_ascii_lowercase();
+    let Some(&(_, arity)) = known.iter().find(|(name, _)| *name == sub) else {
+        let given: String = String::from_utf8_lossy(&a[1]).chars().take(128).collect();
+        return Err(format!(
+            "ERR unknown subcommand '{given}'. Try {} HELP.",
+            container.to_ascii_uppercase()
+        ));
+    };
+    let argc = a.len() as i32;
+    if (arity >= 0 && argc != arity) || argc < arity.abs() {
+        return Err(format!(
+            "ERR wrong number of arguments for '{container}|{sub}' command"
+        ));
+    }
+    Ok(sub)
+}
+
+fn config(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
+    let sub = subcommand(a, &[("get", -3), ("set", -4), ("resetstat", 2)])?;
     match sub.as_str() {
-        "get" if a.len() >= 3 => {
+        "get" => {
             let mut pairs = Vec::new();
             for (name, _) in crate::config::PARAMETERS {
                 if a[2..]
@@ -382,7 +404,7 @@ fn config(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
                 ctx.out.bulk_str(&v);
             }
         }
-        "set" if a.len() >= 4 && a.len() % 2 == 0 => {
+        "set" if a.len() % 2 == 0 => {
             // All or nothing, as Redis 7: applied to a copy first.
             let mut next = ctx.server.config.clone();
             for pair in a[2..].chunks(2) {
@@ -400,18 +422,11 @@ fn config(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
             ctx.server.config = next;
             ctx.out.ok();
         }
-        "set" => return Err("ERR wrong number of arguments for 'config|set' command".into()),
-        "get" => return Err("ERR wrong number of arguments for 'config|get' command".into()),
-        "resetstat" if a.len() == 2 => {
+        "set" => return Err(SYNTAX.into()),
+        _ => {
             ctx.server.stats = Default::default();
             ctx.server.db.stats = Default::default();
             ctx.out.ok();
-        }
-        _ => {
-            return Err(format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try CONFIG HELP.",
-                String::from_utf8_lossy(&a[1])
-            ))
         }
     }
     Ok(())
@@ -439,10 +454,20 @@ fn client_list_line(info: &crate::state::ClientInfo) -> String {
 }
 
 fn client(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
-    let sub = String::from_utf8_lossy(&a[1]).to_ascii_lowercase();
+    let sub = subcommand(
+        a,
+        &[
+            ("setname", 3),
+            ("getname", 2),
+            ("id", 2),
+            ("info", 2),
+            ("list", -2),
+            ("setinfo", 4),
+        ],
+    )?;
     let token = ctx.session.token;
-    match (sub.as_str(), a.len()) {
-        ("setname", 3) => {
+    match sub.as_str() {
+        "setname" => {
             let name = &a[2];
             if name.iter().any(|&c| c <= b' ' || c > b'~') {
                 return Err(
@@ -455,15 +480,15 @@ fn client(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
             }
             ctx.out.ok();
         }
-        ("getname", 2) => {
+        "getname" => {
             let name = ctx.server.client(token).and_then(|c| c.name.clone());
             ctx.out.bulk_or_nil(name.as_deref());
         }
-        ("id", 2) => {
+        "id" => {
             let id = ctx.server.client(token).map_or(0, |c| c.id);
             ctx.out.int(id as i64);
         }
-        ("info", 2) => {
+        "info" => {
             let line = ctx
                 .server
                 .client(token)
@@ -471,7 +496,7 @@ fn client(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
                 .unwrap_or_default();
             ctx.out.bulk(format!("{line}\n").as_bytes());
         }
-        ("list", 2) => {
+        "list" if a.len() == 2 => {
             let mut text = String::new();
             for info in ctx.server.clients.iter().flatten() {
                 text.push_str(&client_list_line(info));
@@ -479,13 +504,9 @@ fn client(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
             }
             ctx.out.bulk(text.as_bytes());
         }
-        ("setinfo", 4) => ctx.out.ok(),
-        _ => {
-            return Err(format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try CLIENT HELP.",
-                String::from_utf8_lossy(&a[1])
-            ))
-        }
+        "setinfo" => ctx.out.ok(),
+        // CLIENT LIST's filters (TYPE, ID) are not kept: Redis's answer to what it cannot read.
+        _ => return Err(SYNTAX.into()),
     }
     Ok(())
 }
@@ -536,9 +557,9 @@ fn command(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
         }
         return Ok(());
     }
-    let sub = String::from_utf8_lossy(&a[1]).to_ascii_lowercase();
+    let sub = subcommand(a, &[("count", 2), ("info", -2), ("docs", -2), ("list", -2)])?;
     match sub.as_str() {
-        "count" if a.len() == 2 => ctx.out.int(all.len() as i64),
+        "count" => ctx.out.int(all.len() as i64),
         "info" => {
             let names: Vec<Vec<u8>> = if a.len() == 2 {
                 all.iter().map(|c| c.name.as_bytes().to_vec()).collect()
@@ -580,12 +601,8 @@ fn command(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
                 ctx.out.bulk_str(c.name);
             }
         }
-        _ => {
-            return Err(format!(
-                "ERR unknown subcommand or wrong number of arguments for '{}'. Try COMMAND HELP.",
-                String::from_utf8_lossy(&a[1])
-            ))
-        }
+        // COMMAND LIST's FILTERBY is not kept.
+        _ => return Err(SYNTAX.into()),
     }
     Ok(())
 }
@@ -662,6 +679,54 @@ mod tests {
         );
         assert_eq!(h.run(&["AUTH", "s3cret"]), "+OK\r\n");
         assert_eq!(h.run(&["GET", "a"]), "$-1\r\n");
+    }
+
+    #[test]
+    fn subcommands_are_checked_as_redis_7_checks_them() {
+        let mut h = Harness::new();
+        assert_eq!(
+            h.run(&["CLIENT", "foo"]),
+            "-ERR unknown subcommand 'foo'. Try CLIENT HELP.\r\n"
+        );
+        assert_eq!(
+            h.run(&["client", "SETNAME"]),
+            "-ERR wrong number of arguments for 'client|setname' command\r\n"
+        );
+        assert_eq!(
+            h.run(&["CLIENT", "GETNAME", "x"]),
+            "-ERR wrong number of arguments for 'client|getname' command\r\n"
+        );
+        assert_eq!(h.run(&["CLIENT", "LIST", "x"]), "-ERR syntax error\r\n");
+        assert_eq!(
+            h.run(&["config", "Foo"]),
+            "-ERR unknown subcommand 'Foo'. Try CONFIG HELP.\r\n"
+        );
+        assert_eq!(
+            h.run(&["CONFIG", "GET"]),
+            "-ERR wrong number of arguments for 'config|get' command\r\n"
+        );
+        assert_eq!(
+            h.run(&["CONFIG", "SET", "a"]),
+            "-ERR wrong number of arguments for 'config|set' command\r\n"
+        );
+        assert_eq!(
+            h.run(&["CONFIG", "SET", "maxmemory", "0", "x"]),
+            "-ERR syntax error\r\n",
+            "a name without a value"
+        );
+        assert_eq!(
+            h.run(&["CONFIG", "RESETSTAT", "x"]),
+            "-ERR wrong number of arguments for 'config|resetstat' command\r\n"
+        );
+        assert_eq!(
+            h.run(&["COMMAND", "foo"]),
+            "-ERR unknown subcommand 'foo'. Try COMMAND HELP.\r\n"
+        );
+        assert_eq!(
+            h.run(&["COMMAND", "COUNT", "x"]),
+            "-ERR wrong number of arguments for 'command|count' command\r\n"
+        );
+        assert_eq!(h.run(&["COMMAND", "LIST", "x"]), "-ERR syntax error\r\n");
     }
 
     #[test]
