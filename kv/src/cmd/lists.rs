@@ -517,8 +517,15 @@ fn move_element(ctx: &mut Ctx, a: &[Vec<u8>], from: End, to: End) -> Result<(), 
         ctx.out.nil();
         return Ok(());
     };
-    db.drop_if_empty(&a[1]);
-    push_at(write_or_create(db, &a[2], now)?, to, v.clone());
+    if a[1] == a[2] {
+        // A rotation within one list: the key (and its expiry) stays, even with one element.
+        if let Some(list) = write(db, &a[1], now)? {
+            push_at(list, to, v.clone());
+        }
+    } else {
+        db.drop_if_empty(&a[1]);
+        push_at(write_or_create(db, &a[2], now)?, to, v.clone());
+    }
     ctx.changed();
     ctx.out.bulk(&v);
     Ok(())
@@ -687,6 +694,17 @@ mod tests {
         assert_eq!(
             h.run(&["LRANGE", "dst", "0", "-1"]),
             "*2\r\n$1\r\na\r\n$1\r\nc\r\n"
+        );
+        h.run(&["RPUSH", "one", "x"]);
+        h.run(&["EXPIRE", "one", "100"]);
+        assert_eq!(
+            h.run(&["LMOVE", "one", "one", "left", "right"]),
+            "$1\r\nx\r\n"
+        );
+        assert_eq!(
+            h.run(&["TTL", "one"]),
+            ":100\r\n",
+            "a one-element rotation keeps the key"
         );
         h.run(&["LMOVE", "src", "src", "left", "left"]);
         assert_eq!(h.run(&["LRANGE", "src", "0", "-1"]), "*1\r\n$1\r\nb\r\n");
