@@ -340,7 +340,7 @@ fn random_count(arg: &[u8]) -> Result<i64, String> {
 fn hrandfield(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
     let now = ctx.now;
     if a.len() == 2 {
-        let mut rng = ctx.rng();
+        let mut rng = ctx.server.random_source();
         let h = read(&mut ctx.server.db, &a[1], now)?;
         let pick = h.and_then(|h| h.random(&mut rng)).map(|(f, _)| f);
         ctx.out.bulk_or_nil(pick);
@@ -357,7 +357,7 @@ fn hrandfield(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
         }
         _ => return Err(SYNTAX.into()),
     };
-    let mut rng = ctx.rng();
+    let mut rng = ctx.server.random_source();
     let Some(h) = read(&mut ctx.server.db, &a[1], now)? else {
         ctx.out.array(0);
         return Ok(());

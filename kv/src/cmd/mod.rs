@@ -161,18 +161,6 @@ impl<'a> Ctx<'a> {
         self.changed += 1;
     }
 
-    /// A generator seeded from the server's, for a command that needs several random numbers
-    /// while it holds part of the dataset borrowed (SPOP, SRANDMEMBER, HRANDFIELD).
-    pub(crate) fn rng(&mut self) -> impl FnMut() -> u64 {
-        let mut state = self.server.random() | 1;
-        move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        }
-    }
-
     /// Logs `args` instead of the command as received (may be called several times: each is
     /// one command in the log).
     pub(crate) fn log_as(&mut self, args: Vec<Vec<u8>>) {

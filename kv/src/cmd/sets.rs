@@ -232,7 +232,7 @@ fn spop(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
         _ => return Err(SYNTAX.into()),
     };
     let now = ctx.now;
-    let mut rng = ctx.rng();
+    let mut rng = ctx.server.random_source();
     let Some(set) = write(&mut ctx.server.db, &a[1], now)? else {
         match count {
             None => ctx.out.nil(),
@@ -285,7 +285,7 @@ fn srandmember(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
         }
         _ => return Err(SYNTAX.into()),
     };
-    let mut rng = ctx.rng();
+    let mut rng = ctx.server.random_source();
     let set = read(&mut ctx.server.db, &a[1], now)?;
     let Some(n) = count else {
         let pick = set.and_then(|s| s.random(&mut rng)).map(|(m, _)| m);
