@@ -15,7 +15,10 @@
 //!   rewrite and says so);
 //! - the cursors of `SCAN`/`HSCAN`/`SSCAN`, and how many elements each call returns (Redis
 //!   answers small aggregates in one call, from their compact encodings).
-//! - `CLIENT SETINFO`, which kv accepts for newer clients' handshakes and 7.0 does not know.
+//! - `CLIENT SETINFO`, which kv accepts for newer clients' handshakes and 7.0 does not know;
+//! - a bulk followed by two bytes that are not CRLF (`$4\r\nPINGxx`): Redis skips them
+//!   unread and runs the command, kv answers a protocol error and closes, and
+//!   kv/tests/integration/hostile.rs holds it to that. Not settled here.
 //!
 //! Not compared because kv does not have them (yet): the sorted set, stream, bitmap,
 //! HyperLogLog, geo, pub/sub and scripting commands, blocking pops, WATCH, OBJECT, COPY,
@@ -1402,13 +1405,13 @@ fn pipelining_and_protocol_errors() {
         }
     }
     // Requests that are not errors: blank lines, empty multibulks, quoted inline words with
-    // escapes, and a bulk whose CRLF is not one (Redis skips those two bytes unread).
+    // escapes.
     let (mut r, mut k) = p.connect();
     let fine: &[u8] = b"\r\n*0\r\n*-1\r\nECHO \"a\\x41\\n\"\r\nECHO 'it\\'s'\r\n\
-        ECHO \"a b\" c\r\n*2\r\n$4\r\nECHO\r\n$2\r\nhiXX*1\r\n$4\r\nPING\r\n";
+        ECHO \"a b\" c\r\n*1\r\n$4\r\nPING\r\n";
     r.send_raw(fine);
     k.send_raw(fine);
-    for _ in 0..5 {
+    for _ in 0..4 {
         let (rr, kr) = (r.read(), k.read());
         differ(" on inline requests", &[fine.to_vec()], &kr, &rr);
     }
