@@ -282,8 +282,7 @@ pub fn current_incr(dir: &TempDir) -> PathBuf {
     let manifest = std::fs::read_to_string(dir.aof_dir().join("appendonly.aof.manifest")).unwrap();
     let name = manifest
         .lines()
-        .filter(|l| l.ends_with("type i"))
-        .last()
+        .rfind(|l| l.ends_with("type i"))
         .and_then(|l| l.split_whitespace().nth(1))
         .unwrap()
         .to_string();
