@@ -43,7 +43,7 @@ pub(crate) fn write_dataset(server: &Server, out: &mut impl Write) -> io::Result
             Value::Str(s) => {
                 cmd.clear();
                 cmd.extend([b"SET".to_vec(), key.to_vec(), s.clone()]);
-                if let Some(t) = entry.expire_at {
+                if let Some(t) = entry.expire_at() {
                     cmd.extend([b"PXAT".to_vec(), t.to_string().into_bytes()]);
                 }
                 encode(&mut buf, &cmd);
@@ -80,7 +80,7 @@ pub(crate) fn write_dataset(server: &Server, out: &mut impl Write) -> io::Result
             }
         }
         if !matches!(entry.value, Value::Str(_)) {
-            if let Some(t) = entry.expire_at {
+            if let Some(t) = entry.expire_at() {
                 encode(
                     &mut buf,
                     &[

@@ -148,7 +148,7 @@ fn write<'d>(db: &'d mut Db, key: &[u8], now: i64) -> Result<Option<&'d mut Hash
 /// `key`'s hash, created empty if absent (the caller adds to it at once).
 fn write_or_create<'d>(db: &'d mut Db, key: &[u8], now: i64) -> Result<&'d mut Hash, String> {
     if write(db, key, now)?.is_none() {
-        db.set(key, Value::Hash(Dict::new()), None);
+        db.set(key, Value::Hash(Box::default()), None);
     }
     write(db, key, now)?.ok_or_else(|| WRONGTYPE.to_string())
 }

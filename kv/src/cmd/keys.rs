@@ -215,7 +215,7 @@ fn set_expiry(ctx: &mut Ctx, a: &[Vec<u8>], at: Option<i64>) -> Result<(), Strin
         ctx.out.int(0);
         return Ok(());
     };
-    let current = entry.expire_at;
+    let current = entry.expire_at();
     // No expiry counts as infinite for GT and LT.
     let allowed = !(nx && current.is_some()
         || xx && current.is_none()
@@ -270,7 +270,7 @@ fn report_ttl(ctx: &mut Ctx, key: &[u8], f: impl Fn(i64, i64) -> i64) -> Result<
     let now = ctx.now;
     let n = match ctx.db().get_mut(key, now) {
         None => -2,
-        Some(e) => match e.expire_at {
+        Some(e) => match e.expire_at() {
             None => -1,
             Some(t) => f(t, now),
         },
@@ -301,7 +301,7 @@ fn persist(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
     let had = ctx
         .db()
         .get_mut(&a[1], now)
-        .is_some_and(|e| e.expire_at.is_some());
+        .is_some_and(|e| e.expire_at().is_some());
     if had {
         ctx.db().set_expire(&a[1], None);
         ctx.changed();
@@ -335,7 +335,8 @@ fn move_key(ctx: &mut Ctx, a: &[Vec<u8>], nx: bool) -> Result<bool, String> {
     let Some(entry) = ctx.db().remove(&a[1]) else {
         return Err("ERR no such key".into());
     };
-    ctx.db().set(&a[2], entry.value, entry.expire_at);
+    let at = entry.expire_at();
+    ctx.db().set(&a[2], entry.value, at);
     ctx.changed();
     Ok(true)
 }
@@ -360,7 +361,7 @@ fn keys(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
         .server
         .db
         .iter()
-        .filter(|(k, e)| e.expire_at.is_none_or(|t| t > now) && (all || glob_match(pattern, k)))
+        .filter(|(k, e)| e.expire_at().is_none_or(|t| t > now) && (all || glob_match(pattern, k)))
         .map(|(k, _)| k.to_vec())
         .collect();
     ctx.out.array(found.len());
@@ -472,7 +473,7 @@ fn scan(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
     loop {
         cursor = ctx.server.db.scan(cursor, |k, e| {
             seen += 1;
-            let live = e.expire_at.is_none_or(|t| t > now);
+            let live = e.expire_at().is_none_or(|t| t > now);
             let typed = opts
                 .type_name
                 .as_deref()
@@ -507,7 +508,7 @@ fn randomkey(ctx: &mut Ctx, _: &[Vec<u8>]) -> Result<(), String> {
             ctx.out.nil();
             return Ok(());
         };
-        if entry.expire_at.is_none_or(|t| t > now) {
+        if entry.expire_at().is_none_or(|t| t > now) {
             let key = key.to_vec();
             ctx.out.bulk(&key);
             return Ok(());

@@ -145,7 +145,7 @@ fn write<'d>(db: &'d mut Db, key: &[u8], now: i64) -> Result<Option<&'d mut List
 /// `key`'s list, created empty if absent (the caller adds to it at once).
 fn write_or_create<'d>(db: &'d mut Db, key: &[u8], now: i64) -> Result<&'d mut List, String> {
     if write(db, key, now)?.is_none() {
-        db.set(key, Value::List(VecDeque::new()), None);
+        db.set(key, Value::List(Box::default()), None);
     }
     write(db, key, now)?.ok_or_else(|| WRONGTYPE.to_string())
 }

@@ -102,11 +102,12 @@ pub(crate) fn table() -> &'static HashMap<&'static str, &'static Command> {
 
 /// The command named by `name` (any case).
 pub(crate) fn lookup(name: &[u8]) -> Option<&'static Command> {
-    if name.len() > 32 {
-        return None;
-    }
-    let lower = name.to_ascii_lowercase();
-    table().get(std::str::from_utf8(&lower).ok()?).copied()
+    // Lowercased on the stack: every request goes through here.
+    let mut lower = [0u8; 32];
+    let lower = lower.get_mut(..name.len())?;
+    lower.copy_from_slice(name);
+    lower.make_ascii_lowercase();
+    table().get(std::str::from_utf8(lower).ok()?).copied()
 }
 
 /// A connection's command state: authentication, a transaction being queued, protocol
@@ -406,7 +407,7 @@ mod tests {
                         format!("set {members:?}")
                     }
                 };
-                (k.to_vec(), format!("{text} expires {:?}", e.expire_at))
+                (k.to_vec(), format!("{text} expires {:?}", e.expire_at()))
             })
             .collect()
     }

@@ -156,7 +156,7 @@ fn write<'d>(db: &'d mut Db, key: &[u8], now: i64) -> Result<Option<&'d mut Set>
 /// `key`'s set, created empty if absent (the caller adds to it at once).
 fn write_or_create<'d>(db: &'d mut Db, key: &[u8], now: i64) -> Result<&'d mut Set, String> {
     if write(db, key, now)?.is_none() {
-        db.set(key, Value::Set(Dict::new()), None);
+        db.set(key, Value::Set(Box::default()), None);
     }
     write(db, key, now)?.ok_or_else(|| WRONGTYPE.to_string())
 }
@@ -446,7 +446,7 @@ fn store(ctx: &mut Ctx, a: &[Vec<u8>], result: Set) {
             ctx.changed();
         }
     } else {
-        ctx.db().set(&a[1], Value::Set(result), None);
+        ctx.db().set(&a[1], Value::Set(Box::new(result)), None);
         ctx.changed();
     }
     ctx.out.int(n as i64);

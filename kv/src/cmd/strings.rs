@@ -169,8 +169,13 @@ fn read_str<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c mut Vec<u8>>,
 }
 
 fn get(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
-    let v = read_str(ctx, &a[1])?.map(|s| s.clone());
-    ctx.out.bulk_or_nil(v.as_deref());
+    // The value is written straight from the store (the dataset and the reply are disjoint
+    // parts of the context): no copy of it on the hottest path.
+    match ctx.server.db.read(&a[1], ctx.now) {
+        None => ctx.out.nil(),
+        Some(Value::Str(s)) => ctx.out.bulk(s),
+        Some(_) => return Err(WRONGTYPE.into()),
+    }
     Ok(())
 }
 
@@ -246,7 +251,7 @@ fn set(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
         return Ok(());
     }
     let keep = match expiry {
-        Expiry::KeepTtl => ctx.db().get_mut(key, now).and_then(|e| e.expire_at),
+        Expiry::KeepTtl => ctx.db().get_mut(key, now).and_then(|e| e.expire_at()),
         Expiry::At(t) => Some(t),
         _ => None,
     };
@@ -363,7 +368,7 @@ fn getex(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
             if ctx
                 .db()
                 .get_mut(key, now)
-                .is_some_and(|e| e.expire_at.is_some()) =>
+                .is_some_and(|e| e.expire_at().is_some()) =>
         {
             ctx.db().set_expire(key, None);
             ctx.log_as(vec![b"PERSIST".to_vec(), key.clone()]);

@@ -30,10 +30,23 @@ pub(crate) fn now_ms() -> i64 {
 #[derive(Debug)]
 pub(crate) struct Entry {
     pub(crate) value: Value,
-    /// When the key expires (Unix ms), if it does.
-    pub(crate) expire_at: Option<i64>,
+    /// When the key expires (Unix ms), 0 if it does not: an `Option<i64>` would take 16 bytes
+    /// in every entry for a time that is never the epoch itself.
+    expire: i64,
     /// The last access, in the LRU clock's seconds (for `allkeys-lru`).
     pub(crate) lru: u32,
+}
+
+impl Entry {
+    /// When the key expires (Unix ms), if it does.
+    pub(crate) fn expire_at(&self) -> Option<i64> {
+        (self.expire != 0).then_some(self.expire)
+    }
+
+    fn set_expire_at(&mut self, at: Option<i64>) {
+        // An expiry at the epoch itself (or before) is already past: 1 ms after it is too.
+        self.expire = at.map_or(0, |t| if t == 0 { 1 } else { t });
+    }
 }
 
 /// The one database (Redis's db 0).
@@ -77,7 +90,7 @@ impl Db {
         if self.loading {
             return false;
         }
-        let due = matches!(self.keys.get(key), Some(Entry { expire_at: Some(t), .. }) if *t <= now);
+        let due = self.keys.get(key).and_then(Entry::expire_at).is_some_and(|t| t <= now);
         if due {
             self.remove(key);
             self.stats.expired_keys += 1;
@@ -112,13 +125,14 @@ impl Db {
 
     /// Sets `key` to `value` with `expire_at`, replacing what was there (its expiry too).
     pub(crate) fn set(&mut self, key: &[u8], value: Value, expire_at: Option<i64>) {
-        let entry = Entry {
+        let mut entry = Entry {
             value,
-            expire_at,
+            expire: 0,
             lru: self.lru_clock,
         };
+        entry.set_expire_at(expire_at);
         let old = self.keys.insert(key, entry);
-        if old.as_ref().is_some_and(|o| o.expire_at.is_some()) {
+        if old.as_ref().is_some_and(|o| o.expire_at().is_some()) {
             self.volatile -= 1;
         }
         if expire_at.is_some() {
@@ -129,12 +143,12 @@ impl Db {
     /// Sets `key`'s expiry (the key exists); `None` removes it.
     pub(crate) fn set_expire(&mut self, key: &[u8], expire_at: Option<i64>) {
         if let Some(e) = self.keys.get_mut(key) {
-            match (e.expire_at.is_some(), expire_at.is_some()) {
+            match (e.expire_at().is_some(), expire_at.is_some()) {
                 (false, true) => self.volatile += 1,
                 (true, false) => self.volatile -= 1,
                 _ => {}
             }
-            e.expire_at = expire_at;
+            e.set_expire_at(expire_at);
         }
     }
 
@@ -142,7 +156,7 @@ impl Db {
     /// [`get_mut`](Self::get_mut) first where that matters).
     pub(crate) fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let old = self.keys.remove(key)?;
-        if old.expire_at.is_some() {
+        if old.expire_at().is_some() {
             self.volatile -= 1;
         }
         Some(old)
@@ -181,7 +195,7 @@ impl Db {
         let mut deleted = Vec::new();
         loop {
             let (next, seen) = self.keys.scan_retain(self.expire_cursor, |k, e| {
-                let due = e.expire_at.is_some_and(|t| t <= now);
+                let due = e.expire_at().is_some_and(|t| t <= now);
                 if due {
                     deleted.push(k.to_vec());
                 }
@@ -259,6 +273,12 @@ mod tests {
         assert_eq!(total, 5000);
         assert_eq!((db.len(), db.volatile()), (5000, 0));
         assert_eq!(db.take_expired().len(), 5000);
+    }
+
+    #[test]
+    fn an_entry_is_no_larger_than_it_needs_to_be() {
+        // A string's bytes, the expiry time and the LRU stamp: 24 + 8 + 8 (tag and stamp).
+        assert!(std::mem::size_of::<Entry>() <= 48, "{}", std::mem::size_of::<Entry>());
     }
 
     #[test]

@@ -8,9 +8,13 @@ use std::collections::VecDeque;
 pub(crate) enum Value {
     /// Bytes; integers and floats are strings that parse as such.
     Str(Vec<u8>),
-    Hash(Dict<Vec<u8>>),
-    List(VecDeque<Vec<u8>>),
-    Set(Dict<()>),
+    // The aggregates are boxed so that an entry is no larger than a string needs: most keys
+    // hold strings, and every entry is as large as the largest variant.
+    Hash(Box<Dict<Vec<u8>>>),
+    // A VecDeque is 32 bytes: boxed, the entry of every string key is 8 bytes smaller.
+    #[allow(clippy::box_collection)]
+    List(Box<VecDeque<Vec<u8>>>),
+    Set(Box<Dict<()>>),
 }
 
 impl Value {
