@@ -20,6 +20,7 @@ apt_pkgs=(
   make gcc g++ bc flex bison libelf-dev libssl-dev cpio xz-utils
   busybox-static qemu-system-x86
   curl netcat-openbsd strace apache2-utils chromium python3-venv iproute2
+  gawk dpkg-dev   # strace's test suite (strace-lite/suite/build.sh)
 )
 
 missing=()
