@@ -152,7 +152,8 @@ test_text() {
   f=$(test_script "$name")
   { cat "$f"
     for inc in $(grep -oE '\$\{?srcdir(=\.)?\}?/[A-Za-z0-9_.+-]+\.(test|sh)' "$f" | sed 's|.*/||' | sort -u); do
-      if [ ! -f "$t/$inc" ]; then continue; fi
+      # init.sh defines the helpers every test uses (test_trace_expr among them): not a test's text
+      if [ ! -f "$t/$inc" ] || [ "$inc" = init.sh ]; then continue; fi
       cat "$t/$inc"
       for inc2 in $(grep -oE '\$\{?srcdir(=\.)?\}?/[A-Za-z0-9_.+-]+\.(test|sh)' "$t/$inc" | sed 's|.*/||' | sort -u); do
         if [ -f "$t/$inc2" ] && [ "$inc2" != init.sh ]; then cat "$t/$inc2"; fi
