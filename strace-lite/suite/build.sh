@@ -119,8 +119,9 @@ if [ ! -f "$src/.unpacked" ]; then
   fi
   # dpkg-source applies debian/patches (as Debian's build did); the .dsc's signature is
   # not checked here (no keyring needed): its hash is pinned above.
-  (cd "$dl" && dpkg-source --no-check -x "strace_$PKG_VERSION.dsc" "$src" >&2) ||
-    die "dpkg-source could not unpack strace_$PKG_VERSION.dsc"
+  (cd "$dl" && dpkg-source --no-check -x "strace_$PKG_VERSION.dsc" "$src" > "$dl/unpack.log" 2>&1) ||
+    { cat "$dl/unpack.log" >&2; die "dpkg-source could not unpack strace_$PKG_VERSION.dsc"; }
+  log "unpacked with Debian's patches: $(sed -n 's/.*info: applying //p' "$dl/unpack.log" | tr '\n' ' ')"
   rm -rf "$dl"
   touch "$src/.unpacked"
 fi

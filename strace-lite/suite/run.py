@@ -469,13 +469,13 @@ def main():
         if wrong:
             sys.exit(f"strace-suite: FAILED - {binary} does not trace a command as strace does: {wrong}")
 
-    logdir = args.logs or tempfile.mkdtemp(prefix="strace-suite.")
+    logdir = os.path.abspath(args.logs) if args.logs else tempfile.mkdtemp(prefix="strace-suite.")
+    # The tests work in a short path whatever the logs' (some build socket paths from it).
+    workdir = tempfile.mkdtemp(prefix="strace-suite-run.")
     farms = {}
     for tag, _ in tracers:
         os.makedirs(os.path.join(logdir, tag), exist_ok=True)
-        farm = os.path.join(logdir, "run", tag)
-        shutil.rmtree(farm, ignore_errors=True)
-        farms[tag] = make_farm(build, farm)
+        farms[tag] = make_farm(build, os.path.join(workdir, tag))
     if farms and uses_trace_expr(next(iter(farms.values())), names):
         bad = failing_untraced(next(iter(farms.values())))
         if bad:
@@ -557,11 +557,20 @@ def main():
         failed = len(names) - c["PASS"]
         print(f"strace-suite: {c['PASS']} passed, {failed} failed")
         if failed:
+            for n in names:
+                status, text, _ = results[n]["lite"]
+                if status != "PASS":
+                    print(f"--- {n} ({status}), the end of its log:")
+                    print("\n".join(text.splitlines()[-15:]))
             print(f"strace-suite: FAILED - {failed} of strace's tests that strace-lite passed "
-                  f"(suite/pass.list) no longer pass; logs in {logdir}/lite")
+                  f"(suite/pass.list) no longer pass; logs in {logdir}/lite, work directories in {workdir}")
             sys.exit(1)
-    if not args.logs and not bad:
-        shutil.rmtree(logdir, ignore_errors=True)
+    if bad:
+        print(f"strace-suite: the failed tests' work directories (exp, log) are in {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+        if not args.logs:
+            shutil.rmtree(logdir, ignore_errors=True)
     return 0
 
 
