@@ -20,7 +20,7 @@ ifeq ($(origin KDIR),undefined)
 endif
 VM := KDIR=$(KDIR) scripts/vm.sh
 
-.PHONY: help deps kernel kmod userland check kmod-fmt host-test vm vm-run vm-test test bench demo clean
+.PHONY: help deps kernel kmod userland check kmod-fmt host-test strace-suite strace-suite-full vm vm-run vm-test test bench demo clean
 
 help:
 	@echo "make demo       set everything up, boot the VM, show /dev/mydevice (the README's first command)"
@@ -32,6 +32,8 @@ help:
 	@echo "make vm         boot the VM with an interactive shell"
 	@echo "make vm-run CMD='...'   boot the VM, run CMD inside, exit with its status"
 	@echo "make vm-test    run the integration suite (tests/vm) in the VM"
+	@echo "make strace-suite       the tests of strace 6.1's own suite that strace-lite passes (strace-lite/suite)"
+	@echo "make strace-suite-full  strace-lite/suite/tests.list with strace and strace-lite side by side"
 	@echo "make bench      run the side-by-side benchmarks under bench/"
 
 deps:
@@ -77,6 +79,18 @@ kmod-fmt: kernel
 host-test: kmod userland
 	KDIR=$(KDIR) tests/host/vm-harness.sh
 	tests/host/strace-servers.sh
+	strace-lite/suite/run.py --subset --lite target/$(TARGET)/release/strace-lite
+
+# strace 6.1's own test suite (strace-lite/README.md, "Measured on strace's own test suite").
+# The first run fetches Debian's strace source and builds the test programs it needs into the
+# cache (~/.cache/os-toolkit/strace-suite); these targets build strace-lite themselves
+# (cargo build --release). strace-suite: the tests strace-lite passes (suite/pass.list) must
+# all still pass.
+strace-suite:
+	strace-lite/suite/run.py --subset
+# strace-suite-full: the whole list under /usr/bin/strace and strace-lite (about 20 minutes).
+strace-suite-full:
+	strace-lite/suite/run.py --logs target/strace-suite --markdown target/strace-suite/results.md
 
 vm: kmod userland
 	@$(VM) shell

@@ -21,6 +21,7 @@ apt_pkgs=(
   busybox-static qemu-system-x86
   curl netcat-openbsd strace apache2-utils chromium python3-venv iproute2
   redis-server redis-tools python3-redis
+  gawk dpkg-dev   # strace's test suite (strace-lite/suite/build.sh)
 )
 
 missing=()
