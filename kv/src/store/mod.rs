@@ -90,7 +90,11 @@ impl Db {
         if self.loading {
             return false;
         }
-        let due = self.keys.get(key).and_then(Entry::expire_at).is_some_and(|t| t <= now);
+        let due = self
+            .keys
+            .get(key)
+            .and_then(Entry::expire_at)
+            .is_some_and(|t| t <= now);
         if due {
             self.remove(key);
             self.stats.expired_keys += 1;
@@ -278,7 +282,11 @@ mod tests {
     #[test]
     fn an_entry_is_no_larger_than_it_needs_to_be() {
         // A string's bytes, the expiry time and the LRU stamp: 24 + 8 + 8 (tag and stamp).
-        assert!(std::mem::size_of::<Entry>() <= 48, "{}", std::mem::size_of::<Entry>());
+        assert!(
+            std::mem::size_of::<Entry>() <= 48,
+            "{}",
+            std::mem::size_of::<Entry>()
+        );
     }
 
     #[test]
