@@ -1,1 +1,5 @@
-fn main() {}
+//! `btree`: see the library's documentation and README.md.
+
+fn main() -> std::process::ExitCode {
+    btree::main()
+}
