@@ -78,6 +78,15 @@ impl DataFile {
         self.file.write_all_at(buf, pos)
     }
 
+    /// Makes the file at least `len` bytes long (pages allocated but left unwritten, freed
+    /// by the same transaction, must still be inside it).
+    pub(crate) fn extend_to(&self, len: u64) -> io::Result<()> {
+        if self.len()? < len {
+            self.file.set_len(len)?;
+        }
+        Ok(())
+    }
+
     /// `fdatasync`: the data written so far, and the file's size, are on the disk.
     pub(crate) fn sync(&self) -> io::Result<()> {
         #[cfg(test)]

@@ -115,13 +115,15 @@ impl FreeList {
                 r.used = meta.free_skip_index as usize;
             }
             None if meta.free_skip_index == 0 => {}
-            _ => return Err(Error::corrupt(
-                meta.free_head,
-                format!(
+            _ => {
+                return Err(Error::corrupt(
+                    meta.free_head,
+                    format!(
                     "the free list does not end at transaction {} entry {} as the meta page says",
                     meta.free_skip_txn, meta.free_skip_index
                 ),
-            )),
+                ))
+            }
         }
         Ok(list)
     }

@@ -256,6 +256,7 @@ impl<'a> WriteTxn<'a> {
                 run.clear();
             }
         }
+        self.db.file.extend_to(self.meta.page_count * ps)?;
         // 2-4. Sync, the meta page, sync.
         let slot = 1 - self.base_slot;
         let meta_page = self.meta.encode(slot);
