@@ -25,6 +25,8 @@ pub(crate) struct Faults {
     /// Writes to let through before one fails; that one keeps `keep` bytes of its buffer.
     pub(crate) write_after: Option<usize>,
     pub(crate) keep: usize,
+    /// Count only the writes at this offset.
+    pub(crate) write_pos: Option<u64>,
     /// Syncs to let through before one fails.
     pub(crate) sync_after: Option<usize>,
 }
@@ -66,7 +68,7 @@ impl DataFile {
         #[cfg(test)]
         {
             let mut f = self.faults.lock().unwrap_or_else(|e| e.into_inner());
-            if fire(&mut f.write_after) {
+            if f.write_pos.is_none_or(|p| p == pos) && fire(&mut f.write_after) {
                 let keep = f.keep.min(buf.len());
                 self.file.write_all_at(&buf[..keep], pos)?;
                 return Err(io::Error::new(
