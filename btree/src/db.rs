@@ -78,6 +78,10 @@ impl Db {
             initialize(&file, path, geo)?;
         }
         let page_size = detect_page_size(&file)?;
+        let file_len = file.len()?;
+        if file_len < 2 * page_size as u64 {
+            return Err(Error::Truncated { pages: 2, file_len });
+        }
         let db = Db {
             file,
             geo: Geometry::new(page_size).ok_or(Error::BadPageSize(page_size))?,
@@ -86,7 +90,6 @@ impl Db {
             shared: Mutex::new(Shared::default()),
         };
         let (meta, _) = db.current_meta()?;
-        let file_len = db.file.len()?;
         if file_len < meta.page_count * page_size as u64 {
             return Err(Error::Truncated {
                 pages: meta.page_count,
