@@ -51,7 +51,7 @@ fn random_value(rng: &mut Rng, page: u64) -> Vec<u8> {
 }
 
 fn random_bounds(rng: &mut Rng, pool: &[Vec<u8>], max: usize) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
-    let mut bound = |rng: &mut Rng| match rng.below(3) {
+    let bound = |rng: &mut Rng| match rng.below(3) {
         0 => Bound::Unbounded,
         1 => Bound::Included(random_key(rng, pool, max)),
         _ => Bound::Excluded(random_key(rng, pool, max)),

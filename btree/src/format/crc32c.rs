@@ -79,6 +79,7 @@ fn update_table(mut crc: u32, data: &[u8]) -> u32 {
     crc
 }
 
+/// Safety: the CPU must have SSE 4.2. (The intrinsics touch nothing but their arguments.)
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "sse4.2")]
 unsafe fn update_sse42(crc: u32, data: &[u8]) -> u32 {
