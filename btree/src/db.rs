@@ -1,0 +1,338 @@
+//! A database file and the read transactions on it: opening (creating a new file, finding
+//! the page size and the current meta page), loading a page with every check, and
+//! snapshots that stay whole while writers commit.
+
+use crate::error::{Error, Result};
+use crate::file::DataFile;
+use crate::format::meta::{Invalid, Meta};
+use crate::format::node::Page;
+use crate::format::{page_txn, verify, Geometry, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MIN_PAGE_SIZE};
+use crate::freelist::FreeList;
+use crate::tree::{self, Cursor, Range, Source};
+use std::collections::BTreeMap;
+use std::fs::OpenOptions;
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+/// How to open a file.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The page size of a new file (a power of two from 512 to 65536); an existing file
+    /// keeps its own.
+    pub page_size: u32,
+    /// Create the file if it does not exist (not with `read_only`).
+    pub create: bool,
+    /// Open for reading only: no write transactions.
+    pub read_only: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            page_size: DEFAULT_PAGE_SIZE,
+            create: true,
+            read_only: false,
+        }
+    }
+}
+
+/// An open database file. Share it between threads by reference: any number of
+/// [`ReadTxn`]s, one [`crate::WriteTxn`] at a time (across processes too, by `flock`).
+#[derive(Debug)]
+pub struct Db {
+    pub(crate) file: DataFile,
+    pub(crate) geo: Geometry,
+    pub(crate) read_only: bool,
+    /// Held by the write transaction of this handle.
+    pub(crate) writer: Mutex<()>,
+    pub(crate) shared: Mutex<Shared>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    /// Snapshots of the open read transactions: transaction -> how many.
+    pub(crate) readers: BTreeMap<u64, usize>,
+    /// The free list as of a commit, so that the next writer need not read it again.
+    pub(crate) free: Option<(u64, FreeList)>,
+    pub(crate) poisoned: bool,
+}
+
+impl Db {
+    /// Opens (or, with `options.create`, creates) the database in `path`.
+    pub fn open(path: impl AsRef<Path>, options: &Options) -> Result<Db> {
+        let path = path.as_ref();
+        let geo = Geometry::new(options.page_size).ok_or(Error::BadPageSize(options.page_size))?;
+        let create = options.create && !options.read_only;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(!options.read_only)
+            .create(create)
+            .truncate(false)
+            .open(path)?;
+        let file = DataFile::new(file);
+        if file.len()? == 0 {
+            if !create {
+                return Err(Error::NotABtree("an empty file".into()));
+            }
+            initialize(&file, path, geo)?;
+        }
+        let page_size = detect_page_size(&file)?;
+        let file_len = file.len()?;
+        if file_len < 2 * page_size as u64 {
+            return Err(Error::Truncated { pages: 2, file_len });
+        }
+        let db = Db {
+            file,
+            geo: Geometry::new(page_size).ok_or(Error::BadPageSize(page_size))?,
+            read_only: options.read_only,
+            writer: Mutex::new(()),
+            shared: Mutex::new(Shared::default()),
+        };
+        let (meta, _) = db.current_meta()?;
+        if file_len < meta.page_count * page_size as u64 {
+            return Err(Error::Truncated {
+                pages: meta.page_count,
+                file_len,
+            });
+        }
+        Ok(db)
+    }
+
+    pub fn page_size(&self) -> u32 {
+        self.geo.page_size as u32
+    }
+
+    /// A read transaction on the last commit.
+    pub fn read(&self) -> Result<ReadTxn<'_>> {
+        let mut shared = self.shared();
+        let (meta, _) = self.current_meta()?;
+        *shared.readers.entry(meta.txn).or_default() += 1;
+        Ok(ReadTxn {
+            snap: Snapshot { db: self, meta },
+        })
+    }
+
+    pub(crate) fn shared(&self) -> MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reads meta page `slot`.
+    pub(crate) fn read_meta(&self, slot: u64) -> Result<Result<Meta, Invalid>> {
+        let ps = self.geo.page_size;
+        let mut p = vec![0u8; ps];
+        match self.file.read_at(&mut p, slot * ps as u64) {
+            Ok(()) => Ok(Meta::decode(&p, slot)),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                Ok(Err(Invalid::Damaged("beyond the end of the file".into())))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The current state: the valid meta page with the higher transaction, and its slot.
+    pub(crate) fn current_meta(&self) -> Result<(Meta, u64)> {
+        let a = self.read_meta(0)?;
+        let b = self.read_meta(1)?;
+        match (a, b) {
+            (Ok(a), Ok(b)) if b.txn > a.txn => Ok((b, 1)),
+            (Ok(a), _) => Ok((a, 0)),
+            (_, Ok(b)) => Ok((b, 1)),
+            (Err(Invalid::NotOurs), Err(Invalid::NotOurs)) => Err(Error::NotABtree(
+                "no magic number in either meta page".into(),
+            )),
+            (Err(a), Err(b)) => {
+                let why = |i: Invalid| match i {
+                    Invalid::NotOurs => "no magic number".to_string(),
+                    Invalid::Damaged(s) => s,
+                };
+                Err(Error::corrupt(
+                    0,
+                    format!(
+                        "neither meta page is valid: page 0: {}; page 1: {}",
+                        why(a),
+                        why(b)
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// Page `pgno` of the state `meta`, its checksum verified.
+    pub(crate) fn load_page(&self, pgno: u64, meta: &Meta) -> Result<Vec<u8>> {
+        if pgno < 2 || pgno >= meta.page_count {
+            return Err(Error::corrupt(
+                pgno,
+                format!(
+                    "referred to, but outside the file's {} pages",
+                    meta.page_count
+                ),
+            ));
+        }
+        let ps = self.geo.page_size;
+        let mut p = vec![0u8; ps];
+        self.file.read_at(&mut p, pgno * ps as u64).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                Error::corrupt(pgno, "beyond the end of the file")
+            } else {
+                e.into()
+            }
+        })?;
+        if !verify(&p, pgno) {
+            return Err(Error::corrupt(
+                pgno,
+                "checksum mismatch (a torn or damaged page)",
+            ));
+        }
+        let txn = page_txn(&p);
+        if txn > meta.txn {
+            return Err(Error::corrupt(
+                pgno,
+                format!(
+                    "written by transaction {txn}, after this snapshot ({}): damaged, or reused \
+                     by a writer in another process while this reader was open",
+                    meta.txn
+                ),
+            ));
+        }
+        Ok(p)
+    }
+}
+
+/// Writes the two meta pages of an empty file, under the write lock (two processes may
+/// create the same file at once: the second finds it initialized).
+fn initialize(file: &DataFile, path: &Path, geo: Geometry) -> Result<()> {
+    file.lock(true)?;
+    let result = (|| {
+        if file.len()? != 0 {
+            return Ok(());
+        }
+        let meta = Meta::empty(geo.page_size as u32);
+        let mut both = meta.encode(0);
+        both.extend(meta.encode(1));
+        file.write_at(&both, 0)?;
+        file.sync()?;
+        // The file's name must reach the disk too.
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        std::fs::File::open(dir)?.sync_all()?;
+        Ok(())
+    })();
+    file.unlock();
+    result
+}
+
+/// The page size: the one meta page 0's header records, else the first size at which
+/// either meta page is valid (meta page 0 may be the damaged one).
+fn detect_page_size(file: &DataFile) -> Result<u32> {
+    let mut head = [0u8; 32];
+    let recorded = (file.read_at(&mut head, 0).is_ok() && head[16..24] == crate::format::MAGIC)
+        .then(|| crate::format::get_u32(&head, 28))
+        .filter(|&ps| Geometry::new(ps).is_some());
+    let mut candidates: Vec<u32> = recorded.into_iter().collect();
+    let mut ps = MIN_PAGE_SIZE;
+    while ps <= MAX_PAGE_SIZE {
+        candidates.push(ps);
+        ps *= 2;
+    }
+    for ps in candidates {
+        for slot in 0..2u64 {
+            let mut p = vec![0u8; ps as usize];
+            if file.read_at(&mut p, slot * ps as u64).is_ok() && Meta::decode(&p, slot).is_ok() {
+                return Ok(ps);
+            }
+        }
+    }
+    if let Some(ps) = recorded {
+        // Ours, but both meta pages are damaged: let the caller say how.
+        return Ok(ps);
+    }
+    if file.len()? < 2 * MIN_PAGE_SIZE as u64 {
+        return Err(Error::NotABtree("shorter than two pages".into()));
+    }
+    Err(Error::NotABtree("no meta page with a magic number".into()))
+}
+
+/// One committed state, as a reader sees it.
+#[derive(Debug)]
+pub(crate) struct Snapshot<'a> {
+    pub(crate) db: &'a Db,
+    pub(crate) meta: Meta,
+}
+
+impl Source for Snapshot<'_> {
+    fn geo(&self) -> Geometry {
+        self.db.geo
+    }
+
+    fn raw(&self, pgno: u64) -> Result<Vec<u8>> {
+        self.db.load_page(pgno, &self.meta)
+    }
+
+    fn root(&self) -> (u64, u32) {
+        (self.meta.root, self.meta.depth)
+    }
+}
+
+/// A consistent view of the last commit at the time it began; writers never change what it
+/// sees. Drop it when done: until then the pages it sees cannot be reused.
+#[derive(Debug)]
+pub struct ReadTxn<'a> {
+    pub(crate) snap: Snapshot<'a>,
+}
+
+impl ReadTxn<'_> {
+    /// The value of `key`.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        tree::get(&self.snap, key)
+    }
+
+    /// A cursor over the entries in key order.
+    pub fn cursor(&self) -> Cursor<'_> {
+        Cursor::new(&self.snap)
+    }
+
+    /// The entries from `from` to `to` in key order.
+    pub fn range(&self, from: Bound<&[u8]>, to: Bound<&[u8]>) -> Range<'_> {
+        Range::new(&self.snap, from, to, false)
+    }
+
+    /// The entries from `from` to `to`, last first.
+    pub fn range_rev(&self, from: Bound<&[u8]>, to: Bound<&[u8]>) -> Range<'_> {
+        Range::new(&self.snap, from, to, true)
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> u64 {
+        self.snap.meta.entries
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.snap.meta.entries == 0
+    }
+
+    /// The transaction this snapshot is the result of.
+    pub fn txn_id(&self) -> u64 {
+        self.snap.meta.txn
+    }
+}
+
+impl Drop for ReadTxn<'_> {
+    fn drop(&mut self) {
+        let mut shared = self.snap.db.shared();
+        if let Some(n) = shared.readers.get_mut(&self.snap.meta.txn) {
+            *n -= 1;
+            if *n == 0 {
+                shared.readers.remove(&self.snap.meta.txn);
+            }
+        }
+    }
+}
+
+/// Parses a branch or leaf page loaded from `src`.
+pub(crate) fn node_page(src: &dyn Source, pgno: u64) -> Result<Page> {
+    let raw = src.raw(pgno)?;
+    Page::parse(pgno, raw, src.geo()).map_err(|why| Error::corrupt(pgno, why))
+}

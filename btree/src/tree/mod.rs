@@ -1,0 +1,144 @@
+//! The B+tree over pages: lookups and cursors for any [`Source`] of pages (a committed
+//! snapshot, or a write transaction's own view with its changed pages), and the
+//! copy-on-write changes ([`write`]).
+//!
+//! | module | what it is for |
+//! |---|---|
+//! | [`cursor`] | ordered cursors (seek, next, prev) and range scans both ways |
+//! | [`write`] | put and delete: copy-on-write down one path, splits, merges and borrowing |
+
+pub(crate) mod cursor;
+pub(crate) mod write;
+
+pub use cursor::{Cursor, Range};
+
+use crate::db::node_page;
+use crate::error::{Error, Result};
+use crate::format::node::{Page, ValRef};
+use crate::format::{get_u32, get_u64, page_kind, Geometry, Kind, HEADER};
+
+/// Where pages come from.
+pub(crate) trait Source {
+    fn geo(&self) -> Geometry;
+    /// Page `pgno`, its checksum verified.
+    fn raw(&self, pgno: u64) -> Result<Vec<u8>>;
+    /// The root page (0: empty) and the tree's depth.
+    fn root(&self) -> (u64, u32);
+}
+
+/// Offsets in an overflow page: next page, bytes here, data.
+pub(crate) const OVERFLOW_NEXT: usize = HEADER;
+pub(crate) const OVERFLOW_LEN: usize = HEADER + 8;
+pub(crate) const OVERFLOW_DATA: usize = HEADER + 12;
+
+/// The page at `level` (1 = the root) on the way to a leaf, checked to be a leaf exactly
+/// at the tree's depth.
+pub(crate) fn tree_page(src: &dyn Source, pgno: u64, level: u32) -> Result<Page> {
+    let page = node_page(src, pgno)?;
+    let (_, depth) = src.root();
+    if page.is_leaf() != (level == depth) {
+        return Err(Error::corrupt(
+            pgno,
+            if page.is_leaf() {
+                format!("a leaf at level {level} of a tree {depth} deep")
+            } else {
+                format!("a branch at level {level} of a tree {depth} deep")
+            },
+        ));
+    }
+    Ok(page)
+}
+
+/// The leaf where `key` is or would be; `None` for an empty tree.
+pub(crate) fn leaf_for(src: &dyn Source, key: &[u8]) -> Result<Option<Page>> {
+    let (mut pgno, depth) = src.root();
+    if pgno == 0 {
+        return Ok(None);
+    }
+    for level in 1..=depth {
+        let page = tree_page(src, pgno, level)?;
+        if page.is_leaf() {
+            return Ok(Some(page));
+        }
+        pgno = page.child(page.child_index(key));
+    }
+    Err(Error::corrupt(pgno, "a tree with a root but no depth"))
+}
+
+pub(crate) fn get(src: &dyn Source, key: &[u8]) -> Result<Option<Vec<u8>>> {
+    let Some(leaf) = leaf_for(src, key)? else {
+        return Ok(None);
+    };
+    match leaf.search(key) {
+        Ok(i) => value(src, &leaf, i).map(Some),
+        Err(_) => Ok(None),
+    }
+}
+
+/// A leaf's value `i`, read from its overflow pages if it has them.
+pub(crate) fn value(src: &dyn Source, leaf: &Page, i: usize) -> Result<Vec<u8>> {
+    match leaf.value(i) {
+        ValRef::Inline(v) => Ok(v.to_vec()),
+        ValRef::Overflow { len, first } => {
+            let mut data = Vec::with_capacity(len as usize);
+            walk_overflow(src, leaf.pgno, first, len, Some(&mut data))?;
+            Ok(data)
+        }
+    }
+}
+
+/// The pages of an overflow value of `len` bytes starting at `first` (held by leaf
+/// `owner`), checking that they are overflow pages that add up to `len`; the bytes go to
+/// `data` if given.
+pub(crate) fn walk_overflow(
+    src: &dyn Source,
+    owner: u64,
+    first: u64,
+    len: u32,
+    mut data: Option<&mut Vec<u8>>,
+) -> Result<Vec<u64>> {
+    let cap = src.geo().overflow_data();
+    let len = len as usize;
+    if len == 0 {
+        return Err(Error::corrupt(owner, "an overflow value of no bytes"));
+    }
+    let count = len.div_ceil(cap);
+    let mut pages = Vec::with_capacity(count);
+    let (mut pgno, mut seen) = (first, 0usize);
+    for k in 0..count {
+        if pgno == 0 {
+            return Err(Error::corrupt(
+                owner,
+                format!("its value of {len} bytes ends after {k} overflow pages"),
+            ));
+        }
+        let p = src.raw(pgno)?;
+        if page_kind(&p) != Some(Kind::Overflow) {
+            return Err(Error::corrupt(
+                pgno,
+                "in an overflow chain but not an overflow page",
+            ));
+        }
+        let n = get_u32(&p, OVERFLOW_LEN) as usize;
+        let want = cap.min(len - seen);
+        if n != want {
+            return Err(Error::corrupt(
+                pgno,
+                format!("holds {n} bytes of a value where {want} belong"),
+            ));
+        }
+        if let Some(d) = data.as_deref_mut() {
+            d.extend_from_slice(&p[OVERFLOW_DATA..OVERFLOW_DATA + n]);
+        }
+        seen += n;
+        pages.push(pgno);
+        pgno = get_u64(&p, OVERFLOW_NEXT);
+    }
+    if pgno != 0 {
+        return Err(Error::corrupt(
+            owner,
+            format!("its overflow chain goes on past the value's {len} bytes"),
+        ));
+    }
+    Ok(pages)
+}

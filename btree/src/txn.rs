@@ -1,0 +1,480 @@
+//! The write transaction and the commit protocol.
+//!
+//! A writer never changes a page of a committed state: every page it changes is written
+//! somewhere free (copy-on-write), and the pages it replaces go to the free list. Commit:
+//!
+//! 1. write the free list's new record and every new page (each with its checksum);
+//! 2. `fdatasync`;
+//! 3. write the meta page that does not hold the last commit;
+//! 4. `fdatasync`: the commit is durable, and `commit` returns.
+//!
+//! A crash before step 3 has changed only pages no committed state uses; a crash during
+//! it leaves a meta page whose checksum fails, so the other (the last commit) is used; a
+//! crash after it finds the new meta valid and everything it points to already synced.
+
+use crate::db::{Db, Shared};
+use crate::error::{Error, Result};
+use crate::format::meta::Meta;
+use crate::format::{seal, Geometry};
+use crate::freelist::FreeList;
+use crate::tree::{self, Cursor, Range, Source};
+use std::collections::HashMap;
+use std::ops::Bound;
+use std::sync::{MutexGuard, TryLockError};
+
+/// The one write transaction. Its changes are visible to its own `get`, `cursor` and
+/// `range`, to nobody else until [`WriteTxn::commit`] returns; dropping it without
+/// committing discards them.
+pub struct WriteTxn<'a> {
+    pub(crate) db: &'a Db,
+    _guard: MutexGuard<'a, ()>,
+    base: Meta,
+    base_slot: u64,
+    /// The state being built; its `txn` is the base's plus one.
+    pub(crate) meta: Meta,
+    /// Pages written by this transaction (headers without checksums until commit).
+    pub(crate) dirty: HashMap<u64, Vec<u8>>,
+    /// Pages this transaction allocated and then freed: reusable at once.
+    pub(crate) dirty_free: Vec<u64>,
+    /// Pages of the base state this transaction freed.
+    pub(crate) freed: Vec<u64>,
+    pub(crate) free: FreeList,
+    /// Free-list records of this transaction or earlier may be reused.
+    reuse_limit: Option<u64>,
+    pub(crate) changed: bool,
+    /// An operation failed part-way: the transaction can only be dropped.
+    pub(crate) failed: bool,
+}
+
+impl std::fmt::Debug for WriteTxn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteTxn")
+            .field("base", &self.base)
+            .field("meta", &self.meta)
+            .field("dirty", &self.dirty.len())
+            .finish()
+    }
+}
+
+impl Db {
+    /// Begins the write transaction, or fails with [`Error::Busy`] at once if another
+    /// writer (this handle's or another process's) has one.
+    pub fn write(&self) -> Result<WriteTxn<'_>> {
+        WriteTxn::begin(self, false)
+    }
+
+    /// Begins the write transaction, waiting for any other writer to finish.
+    pub fn write_wait(&self) -> Result<WriteTxn<'_>> {
+        WriteTxn::begin(self, true)
+    }
+}
+
+impl<'a> WriteTxn<'a> {
+    fn begin(db: &'a Db, wait: bool) -> Result<WriteTxn<'a>> {
+        if db.read_only {
+            return Err(Error::ReadOnly);
+        }
+        let guard = if wait {
+            db.writer.lock().unwrap_or_else(|e| e.into_inner())
+        } else {
+            match db.writer.try_lock() {
+                Ok(g) => g,
+                Err(TryLockError::Poisoned(e)) => e.into_inner(),
+                Err(TryLockError::WouldBlock) => return Err(Error::Busy),
+            }
+        };
+        if db.shared().poisoned {
+            return Err(Error::Poisoned);
+        }
+        if !db.file.lock(wait)? {
+            return Err(Error::Busy);
+        }
+        let mut txn = WriteTxn {
+            db,
+            _guard: guard,
+            base: Meta::empty(db.geo.page_size as u32),
+            base_slot: 0,
+            meta: Meta::empty(db.geo.page_size as u32),
+            dirty: HashMap::new(),
+            dirty_free: Vec::new(),
+            freed: Vec::new(),
+            free: FreeList::default(),
+            reuse_limit: None,
+            changed: false,
+            failed: false,
+        };
+        // From here on, dropping `txn` releases the lock.
+        let (base, slot) = db.current_meta()?;
+        let file_len = db.file.len()?;
+        if file_len < base.page_count * db.geo.page_size as u64 {
+            return Err(Error::Truncated {
+                pages: base.page_count,
+                file_len,
+            });
+        }
+        let cached = {
+            let mut shared = db.shared();
+            let oldest_reader = shared.readers.keys().next().copied();
+            txn.reuse_limit = base
+                .txn
+                .checked_sub(1)
+                .map(|l| oldest_reader.map_or(l, |r| r.min(l)));
+            match shared.free.take() {
+                Some((t, list)) if t == base.txn => Some(list),
+                _ => None,
+            }
+        };
+        txn.free = match cached {
+            Some(list) => list,
+            None => FreeList::load(db, &base)?,
+        };
+        txn.base = base;
+        txn.base_slot = slot;
+        txn.meta = Meta {
+            txn: base.txn + 1,
+            ..base
+        };
+        Ok(txn)
+    }
+
+    pub(crate) fn geo(&self) -> Geometry {
+        self.db.geo
+    }
+
+    /// The value of `key`, as this transaction has it.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        tree::get(self, key)
+    }
+
+    /// A cursor over this transaction's entries.
+    pub fn cursor(&self) -> Cursor<'_> {
+        Cursor::new(self)
+    }
+
+    pub fn range(&self, from: Bound<&[u8]>, to: Bound<&[u8]>) -> Range<'_> {
+        Range::new(self, from, to, false)
+    }
+
+    pub fn range_rev(&self, from: Bound<&[u8]>, to: Bound<&[u8]>) -> Range<'_> {
+        Range::new(self, from, to, true)
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> u64 {
+        self.meta.entries
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.meta.entries == 0
+    }
+
+    /// The transaction number this commit will have.
+    pub fn txn_id(&self) -> u64 {
+        self.meta.txn
+    }
+
+    /// A page to write: one this transaction freed, else a free one no snapshot can see,
+    /// else a new one at the end of the file.
+    pub(crate) fn alloc(&mut self) -> Result<u64> {
+        if let Some(pg) = self.dirty_free.pop() {
+            return Ok(pg);
+        }
+        if let Some(pg) = self.free.pop(self.reuse_limit, &mut self.freed) {
+            return Ok(pg);
+        }
+        let pg = self.meta.page_count;
+        if pg
+            .checked_add(1)
+            .and_then(|n| n.checked_mul(self.geo().page_size as u64))
+            .is_none()
+        {
+            return Err(Error::Io(std::io::Error::other(
+                "the file would exceed 2^64 bytes",
+            )));
+        }
+        self.meta.page_count += 1;
+        Ok(pg)
+    }
+
+    /// Gives back page `pgno`: at once if this transaction wrote it, else to the free list.
+    pub(crate) fn free_page(&mut self, pgno: u64) {
+        if self.dirty.remove(&pgno).is_some() {
+            self.dirty_free.push(pgno);
+        } else {
+            self.freed.push(pgno);
+        }
+    }
+
+    /// Makes the transaction's changes durable and visible; returns its number (the last
+    /// commit's, if nothing changed). On an error nothing of it is visible, and after a
+    /// failed sync or meta write the handle refuses further writes ([`Error::Poisoned`]).
+    pub fn commit(mut self) -> Result<u64> {
+        if self.failed {
+            return Err(Error::Io(std::io::Error::other(
+                "an operation of this transaction failed part-way; it cannot commit",
+            )));
+        }
+        if !self.changed {
+            return Ok(self.base.txn);
+        }
+        let geo = self.geo();
+        let txn = self.meta.txn;
+
+        // This transaction's free-list record, in pages that may themselves come off the
+        // free list (using up a record frees its pages, which the record then lists).
+        let cap = geo.freelist_cap();
+        let mut chain = Vec::new();
+        while chain.len() < (self.freed.len() + self.dirty_free.len()).div_ceil(cap) {
+            let pg = self.alloc()?;
+            chain.push(pg);
+        }
+        let mut pages = std::mem::take(&mut self.freed);
+        pages.append(&mut self.dirty_free);
+        for (pg, p) in self.free.push(geo, txn, pages, chain) {
+            self.dirty.insert(pg, p);
+        }
+        self.meta.free_head = self.free.head();
+        (self.meta.free_skip_txn, self.meta.free_skip_index) = self.free.skip();
+
+        // 1. The pages, in runs of consecutive page numbers, one write per run.
+        let ps = geo.page_size as u64;
+        let mut order: Vec<u64> = self.dirty.keys().copied().collect();
+        order.sort_unstable();
+        let mut run: Vec<u8> = Vec::new();
+        let mut run_start = 0;
+        for (i, &pg) in order.iter().enumerate() {
+            if run.is_empty() {
+                run_start = pg;
+            }
+            if let Some(mut p) = self.dirty.remove(&pg) {
+                seal(&mut p, pg);
+                run.extend_from_slice(&p);
+            }
+            let next_follows = order.get(i + 1) == Some(&(pg + 1));
+            if !next_follows || run.len() >= 1 << 20 {
+                self.db.file.write_at(&run, run_start * ps)?;
+                run.clear();
+            }
+        }
+        self.db.file.extend_to(self.meta.page_count * ps)?;
+        // 2-4. Sync, the meta page, sync.
+        let slot = 1 - self.base_slot;
+        let meta_page = self.meta.encode(slot);
+        let db = self.db;
+        let poison = |e: std::io::Error| {
+            db.shared().poisoned = true;
+            Error::Io(e)
+        };
+        db.file.sync().map_err(poison)?;
+        db.file.write_at(&meta_page, slot * ps).map_err(poison)?;
+        db.file.sync().map_err(poison)?;
+        let mut shared: std::sync::MutexGuard<'_, Shared> = db.shared();
+        shared.free = Some((txn, std::mem::take(&mut self.free)));
+        Ok(txn)
+    }
+}
+
+impl Drop for WriteTxn<'_> {
+    fn drop(&mut self) {
+        self.db.file.unlock();
+    }
+}
+
+impl Source for WriteTxn<'_> {
+    fn geo(&self) -> Geometry {
+        self.db.geo
+    }
+
+    fn raw(&self, pgno: u64) -> Result<Vec<u8>> {
+        match self.dirty.get(&pgno) {
+            Some(p) => Ok(p.clone()),
+            None => self.db.load_page(pgno, &self.base),
+        }
+    }
+
+    fn root(&self) -> (u64, u32) {
+        (self.meta.root, self.meta.depth)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Fault injection under the writer: each fault makes `commit` fail, and the file,
+    //! reopened as after a crash, holds a whole commit that `check` finds sound.
+
+    use crate::{Db, Error, Options};
+    use std::collections::BTreeMap;
+    use std::ops::Bound;
+    use std::path::PathBuf;
+
+    type Model = BTreeMap<Vec<u8>, Vec<u8>>;
+
+    struct Temp(PathBuf);
+
+    impl Temp {
+        fn new(tag: &str) -> Temp {
+            Temp(
+                std::env::temp_dir().join(format!("btree-unit-{}-{tag}.btree", std::process::id())),
+            )
+        }
+    }
+
+    impl Drop for Temp {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn open(t: &Temp) -> Db {
+        Db::open(&t.0, &Options::default()).unwrap()
+    }
+
+    fn contents(db: &Db) -> Model {
+        let r = db.read().unwrap();
+        r.range(Bound::Unbounded, Bound::Unbounded)
+            .collect::<crate::Result<_>>()
+            .unwrap()
+    }
+
+    fn sound(db: &Db) {
+        let report = db.check().unwrap();
+        assert!(report.problems.is_empty(), "{:#?}", report.problems);
+    }
+
+    /// A commit of `n` entries (some in overflow pages) tagged `tag`, applied to `model`.
+    fn change(db: &Db, model: &mut Model, tag: u8, n: u32) -> crate::Result<u64> {
+        let mut w = db.write()?;
+        let mut next = model.clone();
+        for i in 0..n {
+            let k = format!("key{i:04}").into_bytes();
+            let v = vec![tag; if i % 10 == 0 { 6000 } else { 50 }];
+            w.put(&k, &v)?;
+            next.insert(k, v);
+        }
+        w.delete(b"key0003")?;
+        next.remove(&b"key0003"[..]);
+        let txn = w.commit()?;
+        *model = next;
+        Ok(txn)
+    }
+
+    /// The file with commit A, and its model.
+    fn setup(tag: &str) -> (Temp, Model) {
+        let t = Temp::new(tag);
+        let _ = std::fs::remove_file(&t.0);
+        let db = open(&t);
+        let mut a = Model::new();
+        change(&db, &mut a, 1, 300).unwrap();
+        change(&db, &mut a, 2, 300).unwrap();
+        (t, a)
+    }
+
+    #[test]
+    fn a_short_write_of_the_pages_leaves_the_last_commit() {
+        let (t, a) = setup("short");
+        let db = open(&t);
+        {
+            let mut f = db.file.faults.lock().unwrap();
+            f.write_after = Some(0);
+            f.keep = 100;
+        }
+        let mut b = a.clone();
+        assert!(matches!(change(&db, &mut b, 3, 400), Err(Error::Io(_))));
+        let reopened = open(&t);
+        assert!(contents(&reopened) == a, "not the expected commit");
+        sound(&reopened);
+        // Nothing was promised, so the handle goes on: the next commit is whole.
+        let mut c = a.clone();
+        change(&db, &mut c, 4, 400).unwrap();
+        let reopened = open(&t);
+        assert!(contents(&reopened) == c, "not the expected commit");
+        sound(&reopened);
+    }
+
+    #[test]
+    fn a_torn_page_write_leaves_the_last_commit() {
+        let (t, a) = setup("torn-page");
+        let db = open(&t);
+        {
+            let mut f = db.file.faults.lock().unwrap();
+            f.write_after = Some(0);
+            f.keep = db.geo.page_size / 2 + 512;
+        }
+        let mut b = a.clone();
+        assert!(change(&db, &mut b, 3, 400).is_err());
+        let reopened = open(&t);
+        assert!(contents(&reopened) == a, "not the expected commit");
+        sound(&reopened);
+    }
+
+    #[test]
+    fn a_failed_fsync_of_the_pages_leaves_the_last_commit_and_poisons_the_handle() {
+        let (t, a) = setup("fsync-pages");
+        let db = open(&t);
+        db.file.faults.lock().unwrap().sync_after = Some(0);
+        let mut b = a.clone();
+        assert!(matches!(change(&db, &mut b, 3, 400), Err(Error::Io(_))));
+        assert!(matches!(db.write(), Err(Error::Poisoned)));
+        let reopened = open(&t);
+        assert!(contents(&reopened) == a, "not the expected commit");
+        sound(&reopened);
+    }
+
+    #[test]
+    fn a_failed_fsync_of_the_meta_page_leaves_one_whole_commit() {
+        let (t, a) = setup("fsync-meta");
+        let db = open(&t);
+        db.file.faults.lock().unwrap().sync_after = Some(1);
+        let mut b = a.clone();
+        let mut attempted = a.clone();
+        assert!(change(&db, &mut b, 3, 400).is_err());
+        // What the failed commit would have made.
+        for i in 0..400u32 {
+            let k = format!("key{i:04}").into_bytes();
+            attempted.insert(k, vec![3; if i % 10 == 0 { 6000 } else { 50 }]);
+        }
+        attempted.remove(&b"key0003"[..]);
+        assert!(matches!(db.write(), Err(Error::Poisoned)));
+        let reopened = open(&t);
+        let now = contents(&reopened);
+        assert!(now == a || now == attempted);
+        sound(&reopened);
+    }
+
+    #[test]
+    fn a_torn_meta_page_falls_back_to_the_last_commit() {
+        let (t, a) = setup("torn-meta");
+        let db = open(&t);
+        let (_, slot) = db.current_meta().unwrap();
+        let next_slot = 1 - slot;
+        {
+            let mut f = db.file.faults.lock().unwrap();
+            f.write_pos = Some(next_slot * db.geo.page_size as u64);
+            f.write_after = Some(0);
+            // Inside the fields: the page mixes new and old. (A write torn at a sector
+            // boundary leaves it whole, old or new: everything it holds is in the first 512
+            // bytes.)
+            f.keep = 44;
+        }
+        let mut b = a.clone();
+        assert!(change(&db, &mut b, 3, 400).is_err());
+        let reopened = open(&t);
+        assert!(contents(&reopened) == a, "not the expected commit");
+        let report = reopened.check().unwrap();
+        assert!(report.problems.is_empty(), "{:#?}", report.problems);
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|n| n.contains(&format!("meta page {next_slot} is not valid"))),
+            "{:?}",
+            report.notes
+        );
+        // The next commit overwrites the torn meta page.
+        let mut c = a.clone();
+        change(&reopened, &mut c, 4, 100).unwrap();
+        assert!(contents(&open(&t)) == c, "not the expected commit");
+        let notes = open(&t).check().unwrap().notes;
+        assert!(!notes.iter().any(|n| n.contains("not valid")), "{notes:?}");
+    }
+}
