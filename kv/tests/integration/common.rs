@@ -77,7 +77,7 @@ pub fn try_start(dir: &Path, args: &[&str]) -> Result<Kv, String> {
     let log = Arc::new(Mutex::new(String::new()));
     let stderr = child.stderr.take().unwrap();
     let sink = Arc::clone(&log);
-    std::thread::spawn(move || {
+    let stderr_reader = std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             let mut l = sink.lock().unwrap();
             l.push_str(&line);
@@ -103,8 +103,8 @@ pub fn try_start(dir: &Path, args: &[&str]) -> Result<Kv, String> {
             }
             let _ = child.kill();
             let _ = child.wait();
-            // Let the stderr thread finish reading.
-            std::thread::sleep(Duration::from_millis(50));
+            // The process is gone: its stderr reaches EOF and the reader ends with all of it.
+            let _ = stderr_reader.join();
             let text = log.lock().unwrap().clone();
             Err(text)
         }
