@@ -95,7 +95,17 @@ pub fn try_start(dir: &Path, args: &[&str]) -> Result<Kv, String> {
         let _ = tx.send(None);
     });
     match rx.recv_timeout(Duration::from_secs(20)) {
-        Ok(Some(addr)) => Ok(Kv { child, addr, log }),
+        Ok(Some(addr)) => {
+            // kv logs "Ready to accept connections" before it prints its address: wait for
+            // the stderr reader to have it too, so the start-up's log lines are all there.
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !log.lock().unwrap().contains("Ready to accept connections")
+                && Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Ok(Kv { child, addr, log })
+        }
         _ => {
             let deadline = Instant::now() + Duration::from_secs(10);
             while child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
