@@ -212,3 +212,52 @@ fn config_set_appendfsync_takes_effect_and_startup_settings_are_read_only() {
     };
     assert!(e.contains("can't set immutable config 'timeout'"), "{e}");
 }
+
+#[test]
+fn maxmemory_refuses_writes_under_noeviction_and_evicts_under_allkeys_lru() {
+    let dir = TempDir::new("maxmemory");
+    let kv = start(dir.path(), &["--maxmemory", "20mb"]);
+    let mut c = kv.connect();
+    let value = "v".repeat(10_000);
+    let mut refused = None;
+    for i in 0..10_000 {
+        match c.cmd(&["SET", &format!("k{i}"), &value]) {
+            Reply::Simple(ok) if ok == "OK" => {}
+            Reply::Error(e) => {
+                refused = Some((i, e));
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let (at, e) = refused.expect("noeviction never refused a write past maxmemory");
+    assert_eq!(e, "OOM command not allowed when used memory > 'maxmemory'.");
+    assert!(at > 100, "refused too early, at key {at}");
+    // Reads and deletes still work; a delete makes room again.
+    assert_eq!(c.cmd(&["GET", "k0"]), Reply::bulk(&value));
+    assert_eq!(c.cmd(&["DEL", "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"]), Reply::Int(10));
+    assert_eq!(c.cmd(&["SET", "after-delete", "x"]), Reply::Simple("OK".into()));
+    // allkeys-lru: writes go on, old keys are evicted, memory stays near the limit.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]), Reply::Simple("OK".into()));
+    for i in 0..5_000 {
+        assert_eq!(c.cmd(&["SET", &format!("n{i}"), &value]), Reply::Simple("OK".into()), "write {i}");
+    }
+    let Reply::Bulk(Some(info)) = c.cmd(&["INFO"]) else { panic!() };
+    let info = String::from_utf8_lossy(&info).into_owned();
+    let field = |name: &str| -> u64 {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing"))
+    };
+    assert!(field("evicted_keys:") > 1000, "{info}");
+    assert!(field("used_memory:") < 24 << 20, "{info}");
+    // The most recent writes are there; evicted keys are logged as DELs, so a restart agrees.
+    assert_eq!(c.cmd(&["GET", "n4999"]), Reply::bulk(&value));
+    let Reply::Int(keys) = c.cmd(&["DBSIZE"]) else { panic!() };
+    drop(c);
+    assert!(kv.stop().success());
+    let kv = start(dir.path(), &[]);
+    let mut c = kv.connect();
+    assert_eq!(c.cmd(&["DBSIZE"]), Reply::Int(keys));
+}
