@@ -235,14 +235,29 @@ fn maxmemory_refuses_writes_under_noeviction_and_evicts_under_allkeys_lru() {
     assert!(at > 100, "refused too early, at key {at}");
     // Reads and deletes still work; a delete makes room again.
     assert_eq!(c.cmd(&["GET", "k0"]), Reply::bulk(&value));
-    assert_eq!(c.cmd(&["DEL", "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"]), Reply::Int(10));
-    assert_eq!(c.cmd(&["SET", "after-delete", "x"]), Reply::Simple("OK".into()));
+    assert_eq!(
+        c.cmd(&["DEL", "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9"]),
+        Reply::Int(10)
+    );
+    assert_eq!(
+        c.cmd(&["SET", "after-delete", "x"]),
+        Reply::Simple("OK".into())
+    );
     // allkeys-lru: writes go on, old keys are evicted, memory stays near the limit.
-    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]), Reply::Simple("OK".into()));
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]),
+        Reply::Simple("OK".into())
+    );
     for i in 0..5_000 {
-        assert_eq!(c.cmd(&["SET", &format!("n{i}"), &value]), Reply::Simple("OK".into()), "write {i}");
+        assert_eq!(
+            c.cmd(&["SET", &format!("n{i}"), &value]),
+            Reply::Simple("OK".into()),
+            "write {i}"
+        );
     }
-    let Reply::Bulk(Some(info)) = c.cmd(&["INFO"]) else { panic!() };
+    let Reply::Bulk(Some(info)) = c.cmd(&["INFO"]) else {
+        panic!()
+    };
     let info = String::from_utf8_lossy(&info).into_owned();
     let field = |name: &str| -> u64 {
         info.lines()
@@ -254,7 +269,9 @@ fn maxmemory_refuses_writes_under_noeviction_and_evicts_under_allkeys_lru() {
     assert!(field("used_memory:") < 24 << 20, "{info}");
     // The most recent writes are there; evicted keys are logged as DELs, so a restart agrees.
     assert_eq!(c.cmd(&["GET", "n4999"]), Reply::bulk(&value));
-    let Reply::Int(keys) = c.cmd(&["DBSIZE"]) else { panic!() };
+    let Reply::Int(keys) = c.cmd(&["DBSIZE"]) else {
+        panic!()
+    };
     drop(c);
     assert!(kv.stop().success());
     let kv = start(dir.path(), &[]);
