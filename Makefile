@@ -31,7 +31,7 @@ help:
 	@echo "make userland   build chat, httpd, kv and strace-lite (static, for the host and the VM)"
 	@echo "make vm         boot the VM with an interactive shell"
 	@echo "make vm-run CMD='...'   boot the VM, run CMD inside, exit with its status"
-	@echo "make vm-test    run the integration suite (tests/vm) in the VM"
+	@echo "make vm-test    run the integration suite (tests/vm) in the VM; VM_TESTS=FILE runs one test"
 	@echo "make strace-suite       the tests of strace 6.1's own suite that strace-lite passes (strace-lite/suite)"
 	@echo "make strace-suite-full  strace-lite/suite/tests.list with strace and strace-lite side by side"
 	@echo "make bench      run the side-by-side benchmarks under bench/"
@@ -98,8 +98,10 @@ vm: kmod userland
 vm-run: kmod userland
 	@$(VM) run '$(CMD)'
 
+# VM_TESTS: the suite directory, or one test file of it.
+VM_TESTS ?= tests/vm
 vm-test: kmod userland
-	@$(VM) test tests/vm
+	@$(VM) test $(VM_TESTS)
 
 test:
 	@$(MAKE) check

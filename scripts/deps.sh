@@ -2,7 +2,8 @@
 # Installs, idempotently, everything the build and the tests need on Debian/Ubuntu:
 # the Rust toolchain pieces the kernel needs (rustc + its sources of one version,
 # libclang >= 17, bindgen >= 0.71.1), the kernel's build dependencies, QEMU and a
-# static busybox for the test VM, and the clients the tests drive.
+# static busybox for the test VM, e2fsprogs for the disks of its power-loss tests, and the
+# clients the tests drive.
 # Skips whatever is already present; needs root only when something is missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +19,7 @@ kernel_toolchain=(rustc-web rust-web-src rust-web-clippy libclang1-22)
 apt_pkgs=(
   "${kernel_toolchain[@]}"
   make gcc g++ bc flex bison libelf-dev libssl-dev cpio xz-utils
-  busybox-static qemu-system-x86
+  busybox-static qemu-system-x86 e2fsprogs
   curl netcat-openbsd strace apache2-utils chromium python3-venv iproute2
   redis-server redis-tools python3-redis
   gawk dpkg-dev   # strace's test suite (strace-lite/suite/build.sh)

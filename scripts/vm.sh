@@ -5,8 +5,14 @@
 #   scripts/vm.sh shell            an interactive shell on the serial console
 #   scripts/vm.sh run 'CMD...'     runs CMD (a shell command line) in the guest, prints its
 #                                  output, exits with its status
-#   scripts/vm.sh test [DIR]       runs the KTAP suite in DIR (default tests/vm) in the guest;
-#                                  prints a line per test and 'N passed, N failed'
+#   scripts/vm.sh test [DIR|TEST]  runs the KTAP suite in DIR (default tests/vm), or the one
+#                                  test TEST, in the guest; prints a line per test and
+#                                  'N passed, N failed'
+#
+# A test with a '# boots: N' line is a multi-boot (power-loss) test: it gets a disk image of
+# its own (ext4, made here) and N boots on it, each but the last ending in a power cut from
+# inside the guest (tests/vm/run-suite.sh says how to write one). The suite's other tests
+# run first, in one boot; then each multi-boot test, boot after boot.
 #
 # run and test also fail when the guest's kernel log has a BUG/WARNING/Oops/panic/lockdep
 # report, or when the guest does not finish within VM_TIMEOUT seconds: QEMU's own exit code
@@ -18,7 +24,8 @@
 # Environment: KDIR (kernel build dir), VM_ACCEL (tcg|kvm; default: tcg unless a probe boot
 # proved kvm works with this kernel), VM_TIMEOUT (seconds, the whole run), VM_BOOT_TIMEOUT
 # (seconds, default 240), VM_MEM (MiB), VM_CPUS, VM_QEMU_ARGS (more QEMU arguments),
-# TEST_TIMEOUT (test mode: each test's default limit in the guest, seconds).
+# TEST_TIMEOUT (test mode: each test's default limit in the guest, seconds), VM_DISK_MB (the
+# size of a multi-boot test's disk unless its '# disk-mb: N' line says, default 128).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -33,12 +40,19 @@ work="$root/target/vm"
 VM_MEM=${VM_MEM:-512}
 VM_CPUS=${VM_CPUS:-2}
 VM_BOOT_TIMEOUT=${VM_BOOT_TIMEOUT:-240}
+VM_DISK_MB=${VM_DISK_MB:-128}
+# Set for a boot of a multi-boot test: its disk image, and a directory whose files go into
+# the job's initramfs under /toolkit (the earlier boots' output).
+vm_disk=
+job_files=
 log() { printf '[vm] %s\n' "$*" >&2; }
 
 [ -f "$bzimage" ] || { log "no kernel at $bzimage: run 'make kernel' (or set KDIR)"; exit 2; }
 [ -f "$ko" ] || { log "no module at $ko: run 'make kmod'"; exit 2; }
 command -v qemu-system-x86_64 >/dev/null || { log "qemu-system-x86_64 missing: run 'make deps'"; exit 2; }
 command -v busybox >/dev/null || { log "busybox missing: run 'make deps'"; exit 2; }
+command -v mkfs.ext4 >/dev/null && command -v e2fsck >/dev/null \
+  || { log "mkfs.ext4 or e2fsck missing (e2fsprogs): run 'make deps'"; exit 2; }
 
 # --- The initramfs: a base archive plus a small one holding this boot's job. ---------------
 build_base() {
@@ -80,6 +94,7 @@ boot() {  # boot ACCEL TIMEOUT MODE JOBFILE LOGFILE
   local accel=$1 limit=$2 vmode=$3 job=$4 serial=$5 jobdir="$work/job"
   rm -rf "$jobdir"; mkdir -p "$jobdir/toolkit"
   cp "$job" "$jobdir/toolkit/job.sh"
+  if [ -n "$job_files" ]; then cp -r "$job_files"/. "$jobdir/toolkit/"; fi
   (cd "$jobdir" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/job.cpio.gz"
   cat "$work/base.cpio.gz" "$work/job.cpio.gz" > "$work/initrd.gz"
   local args=(-accel "$accel" -m "$VM_MEM" -smp "$VM_CPUS" -no-reboot
@@ -87,6 +102,7 @@ boot() {  # boot ACCEL TIMEOUT MODE JOBFILE LOGFILE
               -append "$KERNEL_CMDLINE toolkit.mode=$vmode")
   # shellcheck disable=SC2206 # VM_QEMU_ARGS is a list of words by design
   args+=(${VM_QEMU_ARGS:-})
+  if [ -n "$vm_disk" ]; then args+=(-drive "file=$vm_disk,format=raw,if=virtio,cache=$(disk_cache)"); fi
   if [ "$vmode" = shell ]; then
     qemu-system-x86_64 "${args[@]}" -nographic
     return
@@ -160,6 +176,110 @@ kernel_problems() {  # SERIALLOG
     sort -u || true
 }
 
+# --- Multi-boot (power-loss) tests. -----------------------------------------------------------
+# header TEST NAME: the value of TEST's '# NAME: value' line (empty if none).
+header() { sed -n "s/^# $2: *\([0-9][0-9]*\).*/\1/p" "$1" | head -n 1; }
+
+# How QEMU caches the disk. cache=none: QEMU opens the image with O_DIRECT (no host page
+# cache between the guest and the image) and shows the guest a disk with a volatile write
+# cache, as most real disks are; so the guest's fsync/fdatasync must send the disk a FLUSH,
+# and QEMU honours each FLUSH with an fdatasync of the image. (cache=unsafe would drop the
+# FLUSHes; writeback would honour them too but serve from the host's page cache.) The cut
+# itself is the guest's reset, the host keeps its power: a write the guest had sent is in
+# the image, flushed or not, and what a cut loses is what the guest kernel still held in
+# memory, which is what an fsync an application left out would lose. If the directory of the
+# image does not take O_DIRECT (tmpfs before Linux 6.6), writethrough: every write reaches
+# the image before the guest is told it is done.
+disk_cache() {
+  if [ -z "${disk_cache_mode:-}" ]; then
+    disk_cache_mode=writethrough
+    if dd if=/dev/zero of="$work/direct-probe" bs=4096 count=1 oflag=direct 2>/dev/null; then
+      disk_cache_mode=none
+    fi
+    rm -f "$work/direct-probe"
+  fi
+  echo "$disk_cache_mode"
+}
+
+# new_disk IMAGE MIB: a fresh raw image with ext4 on the whole of it. Inode tables and
+# journal are written now, not lazily by the guest (under TCG that would go on in the
+# background of the test).
+new_disk() {
+  rm -f "$1"
+  truncate -s "${2}M" "$1"
+  mkfs.ext4 -q -F -b 4096 -E lazy_itable_init=0,lazy_journal_init=0 "$1"
+}
+
+# Kernel log lines that fail a boot of a multi-boot test. Until its cut the kernel log goes
+# to the console as it is written, so a kernel line may follow the test's output on a line.
+kernel_problems_anywhere() {  # SERIALLOG
+  grep -E '\[ *[0-9]+\.[0-9]+\]' "$1" | grep -E -f "$root/tests/vm/kernel-problems.ere" |
+    sort -u || true
+}
+
+# run_boots TEST: runs the multi-boot test TEST (a path under $root): a new disk, then its N
+# boots on it. A boot but the last must end in the test's power cut (its marker on the
+# console, and no end of run); the last must pass; then the file system the cuts left must
+# be consistent (e2fsck -fn). Prints PASS or FAIL with the reason; returns 1 on failure.
+run_boots() {
+  local t=$1 name boots limit mib img outs serial k why="" diag="" t0
+  name=$(basename "$t" .sh); name=${name#[0-9][0-9]-}
+  boots=$(header "$root/$t" boots)
+  limit=$(header "$root/$t" timeout); limit=${limit:-${TEST_TIMEOUT:-180}}
+  mib=$(header "$root/$t" disk-mb); mib=${mib:-$VM_DISK_MB}
+  img="$work/disk-$name.img"
+  outs="$work/boots-$name"
+  rm -rf "$outs"; mkdir -p "$outs/boots"
+  if ! new_disk "$img" "$mib" > "$outs/mkfs" 2>&1; then
+    echo "FAIL $name"; sed 's/^/     # /' "$outs/mkfs"; return 1
+  fi
+  log "$name: $boots boots on a disk of its own ($img, $mib MiB, cache=$(disk_cache))"
+  for ((k = 1; k <= boots; k++)); do
+    serial="$work/serial-$name-$k.log"
+    printf 'TEST_TIMEOUT=%s sh /toolkit/tests/vm/run-suite.sh --boot %s/%s /toolkit/%s\n' \
+      "${TEST_TIMEOUT:-180}" "$k" "$boots" "$t" > "$work/job-boot.sh"
+    t0=$SECONDS
+    vm_disk=$img job_files=$outs
+    boot_job "$accel" $((VM_BOOT_TIMEOUT + limit + 60)) "$work/job-boot.sh" "$serial"
+    vm_disk= job_files=
+    awk '/^TOOLKIT-RUN-BEGIN/ {p=1; next} /^TOOLKIT-RUN-END/ {p=0} p' "$serial" > "$outs/boots/$k.out"
+    local problems; problems=$(kernel_problems_anywhere "$serial")
+    if [ -n "$problems" ]; then
+      why="boot $k of $boots: the kernel reported problems"; diag=$problems; break
+    fi
+    if (( k < boots )); then
+      if grep -q '^TOOLKIT-RUN-END' "$serial"; then
+        # Its output went to the console as it was written: its last lines say why.
+        why="boot $k of $boots ended without cutting the power; the last lines of its output:"
+        diag=$(grep -v '^TOOLKIT-' "$outs/boots/$k.out" | tail -n 20); break
+      fi
+      if ! grep -q 'TOOLKIT-POWER-CUT boot' "$serial"; then
+        report_stall "$serial" $((VM_BOOT_TIMEOUT + limit + 60)) 2>&1 | sed 's/^\[vm\] //' > "$outs/stall"
+        why="boot $k of $boots neither ended nor cut the power"; diag=$(cat "$outs/stall"); break
+      fi
+      log "$name: boot $k of $boots ran $((SECONDS - t0)) s, to its power cut"
+    else
+      log "$name: boot $k of $boots ran $((SECONDS - t0)) s"
+      if ! grep -q '^TOOLKIT-RUN-END' "$serial"; then
+        report_stall "$serial" $((VM_BOOT_TIMEOUT + limit + 60)) 2>&1 | sed 's/^\[vm\] //' > "$outs/stall"
+        why="boot $k of $boots did not finish"; diag=$(cat "$outs/stall"); break
+      fi
+      if ! grep -q '^ok 1 ' "$outs/boots/$k.out"; then
+        why="boot $k of $boots failed"; diag=$(sed -n 's/^# //p' "$outs/boots/$k.out"); break
+      fi
+      if ! diag=$(e2fsck -fn "$img" 2>&1); then
+        why="the file system the power cuts left is not consistent (e2fsck -fn $img)"; break
+      fi
+    fi
+  done
+  if [ -z "$why" ]; then echo "PASS $name"; return 0; fi
+  echo "FAIL $name"
+  echo "     # $why"
+  if [ -n "$diag" ]; then printf '%s\n' "$diag" | sed 's/^/     # /'; fi
+  echo "     # serial logs: $work/serial-$name-*.log"
+  return 1
+}
+
 mkdir -p "$work"
 # One VM at a time per work tree: they share $work (initramfs, serial log).
 exec 8>"$work/.lock"
@@ -188,33 +308,52 @@ case "$mode" in
   test)
     suite=${1:-tests/vm}
     suite=${suite#"$root"/}
-    [ -f "$root/$suite/run-suite.sh" ] || [ -d "$root/$suite" ] || { log "no suite at $suite"; exit 2; }
-    printf 'TEST_TIMEOUT=%s sh /toolkit/tests/vm/run-suite.sh /toolkit/%s\n' \
-      "${TEST_TIMEOUT:-180}" "$suite" > "$work/job-test.sh"
-    limit=${VM_TIMEOUT:-900}
-    log "running suite $suite in the VM ($accel, limit $limit s)"
-    t0=$(date +%s)
-    boot_job "$accel" "$limit" "$work/job-test.sh" "$serial"
-    log "guest ran $(( $(date +%s) - t0 )) s; serial log: $serial"
-    status=0
-    # One line per test, with the failing test's diagnostics, then the closing count.
-    awk '/^TOOLKIT-RUN-BEGIN/ {p=1; next} /^TOOLKIT-RUN-END/ {p=0}
-         !p {next}
-         /^1\.\.[0-9]+$/ {plan=substr($0,4)+0; next}
-         /^ok [0-9]+ / {sub(/^ok [0-9]+ /,""); printf "PASS %s\n", $0; pass++; last=""; next}
-         /^not ok [0-9]+ / {sub(/^not ok [0-9]+ /,""); printf "FAIL %s\n", $0; fail++; next}
-         /^# / {print "     " $0}
-         END {printf "%d passed, %d failed\n", pass, fail;
-              if (plan != pass + fail) {printf "suite planned %d tests, %d reported\n", plan, pass + fail; exit 1}
-              if (pass + fail == 0) {print "the suite ran no test"; exit 1}
-              exit (fail > 0)}' "$serial" || status=1
-    if ! grep -q '^TOOLKIT-RUN-END' "$serial"; then
-      report_stall "$serial" "$limit"; status=1
+    [ -e "$root/$suite" ] || { log "no suite or test at $suite"; exit 2; }
+    if [ -d "$root/$suite" ]; then
+      files=$(cd "$root" && ls "$suite"/[0-9]*.sh 2>/dev/null | sort || true)
+    else
+      files=$suite
     fi
-    problems=$(kernel_problems "$serial")
-    if [ -n "$problems" ]; then
-      log "the guest's kernel log reports problems:"; printf '%s\n' "$problems" >&2; status=1
+    # Multi-boot tests run on their own, after the others.
+    multi=() single=0
+    for f in $files; do
+      if [ "$(header "$root/$f" boots)" -gt 1 ] 2>/dev/null; then multi+=("$f"); else single=$((single + 1)); fi
+    done
+    status=0 pass=0 fail=0
+    if (( single > 0 || ${#multi[@]} == 0 )); then
+      printf 'TEST_TIMEOUT=%s sh /toolkit/tests/vm/run-suite.sh /toolkit/%s\n' \
+        "${TEST_TIMEOUT:-180}" "$suite" > "$work/job-test.sh"
+      limit=${VM_TIMEOUT:-900}
+      log "running suite $suite in the VM ($accel, limit $limit s)"
+      t0=$(date +%s)
+      boot_job "$accel" "$limit" "$work/job-test.sh" "$serial"
+      log "guest ran $(( $(date +%s) - t0 )) s; serial log: $serial"
+      # One line per test, with the failing test's diagnostics; the counts go on below.
+      awk -v counts="$work/counts" '
+           /^TOOLKIT-RUN-BEGIN/ {p=1; next} /^TOOLKIT-RUN-END/ {p=0}
+           !p {next}
+           /^1\.\.[0-9]+$/ {plan=substr($0,4)+0; next}
+           /^ok [0-9]+ / {sub(/^ok [0-9]+ /,""); printf "PASS %s\n", $0; pass++; last=""; next}
+           /^not ok [0-9]+ / {sub(/^not ok [0-9]+ /,""); printf "FAIL %s\n", $0; fail++; next}
+           /^# / {print "     " $0}
+           END {print pass+0, fail+0 > counts;
+                if (plan != pass + fail) {printf "suite planned %d tests, %d reported\n", plan, pass + fail; exit 1}}' \
+        "$serial" || status=1
+      read -r pass fail < "$work/counts"
+      if ! grep -q '^TOOLKIT-RUN-END' "$serial"; then
+        report_stall "$serial" "$limit"; status=1
+      fi
+      problems=$(kernel_problems "$serial")
+      if [ -n "$problems" ]; then
+        log "the guest's kernel log reports problems:"; printf '%s\n' "$problems" >&2; status=1
+      fi
     fi
+    for t in "${multi[@]}"; do
+      if run_boots "$t"; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+    done
+    echo "$pass passed, $fail failed"
+    if (( pass + fail == 0 )); then echo "the suite ran no test"; status=1; fi
+    if (( fail > 0 )); then status=1; fi
     exit $status
     ;;
   *) log "unknown mode '$mode' (shell, run or test)"; exit 2 ;;

@@ -67,3 +67,29 @@ row() { grep "^$1 " "$DEVICE"; }
 
 # column NAME N: column N (1 = NAME) of source NAME's row.
 column() { row "$1" | awk -v n="$2" '{print $n}'; }
+
+# --- Multi-boot tests ('# boots: N'; run-suite.sh's header): power loss. ------------------
+# DISK is the mount point of the test's own disk, BOOT and BOOTS say which boot this is.
+
+# power_cut: ends every boot of a multi-boot test but the last. sysrq b resets the guest at
+# once, as a power cut would: nothing is synced, written back or unmounted, so what the
+# guest kernel still held in memory (dirty pages, an uncommitted journal) is lost, and what
+# it had sent to the disk is there. QEMU runs with -no-reboot, so it exits; the host checks
+# that this boot was cut and boots the next one on the same disk.
+power_cut() {
+  # The marker goes through the kernel log, which the restart flushes to the console (the
+  # test's own output may lose its last bytes in the serial port's buffer).
+  echo on > /proc/sys/kernel/printk_devkmsg
+  echo "<2>TOOLKIT-POWER-CUT boot $BOOT of $BOOTS" > /dev/kmsg
+  echo b > /proc/sysrq-trigger
+  sleep 10
+  fail "power_cut: the guest still runs 10 s after sysrq b"
+}
+
+# boot_output K: what the test printed in boot K (earlier than this one), as the host saved
+# it from the serial console: lines may be cut at the power cut or broken by kernel lines,
+# so match what you look for whole (say, a line format with an end mark).
+boot_output() {
+  [ "$1" -lt "$BOOT" ] || fail "boot_output $1: only earlier boots' output is known (this is boot $BOOT)"
+  cat "/toolkit/boots/$1.out" || fail "boot_output $1: the host passed no output of boot $1"
+}
