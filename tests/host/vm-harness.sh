@@ -3,8 +3,11 @@
 # run can go wrong. `vm.sh run` returns the guest command's output and exit status; `vm.sh
 # test` on tests/vm-selfcheck fails a test that fails, a test whose module makes the kernel
 # WARN or lockdep report (and names that test), a test that hangs past its limit (and goes
-# on), and a Rust device test name that runs nothing; a suite of zero tests fails; a guest
-# that never finishes fails, and so does one whose boot makes no progress.
+# on), and a Rust device test name that runs nothing; a multi-boot (power-loss) test passes
+# when its second boot sees what the first synced before its power cut, and fails when a
+# boot but the last does not cut the power, when its last boot fails, and when the kernel
+# reports a problem before a cut; a suite of zero tests fails; a guest that never finishes
+# fails, and so does one whose boot makes no progress.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -43,7 +46,16 @@ check "a test that hangs past its limit fails" grep -qx 'FAIL hangs-past-its-lim
 check "... and says it timed out" grep -qx '     # timed out after 5 s' "$out/test.out"
 check "the next test runs, with the hung one's processes gone" grep -qx 'PASS runs-after-a-hang' "$out/test.out"
 check "a Rust device test name that runs no test fails" grep -qx 'FAIL rust-test-of-a-missing-name' "$out/test.out"
-check "vm.sh test counts the results" grep -qx '2 passed, 5 failed' "$out/test.out"
+check "a power cut keeps what was synced, loses what was not, and a new boot sees the disk" \
+  grep -qx 'PASS power-cut-keeps-what-was-synced' "$out/test.out"
+check "a boot of a multi-boot test that does not cut the power fails it" \
+  grep -qx 'FAIL a-boot-that-does-not-cut-the-power' "$out/test.out"
+check "... and says so" grep -q '^     # boot 1 of 2 ended without cutting the power' "$out/test.out"
+check "a multi-boot test whose last boot fails fails" grep -qx 'FAIL the-last-boot-fails' "$out/test.out"
+check "... with that boot's reason" grep -qx '     # FAIL: planted failure in boot 2' "$out/test.out"
+check "a kernel warning before a power cut fails the test" grep -qx 'FAIL a-warning-before-the-cut' "$out/test.out"
+check "... with the kernel's report" grep -q '     # .*WARNING: .*harness_selfcheck' "$out/test.out"
+check "vm.sh test counts the results" grep -qx '3 passed, 8 failed' "$out/test.out"
 
 scripts/vm.sh test tests/vm-selfcheck/empty >"$out/empty.out" 2>"$out/empty.err"
 rc=$?
