@@ -230,8 +230,8 @@ run_boots() {
   img="$work/disk-$name.img"
   outs="$work/boots-$name"
   rm -rf "$outs"; mkdir -p "$outs/boots"
-  if ! new_disk "$img" "$mib" > "$outs/mkfs" 2>&1; then
-    echo "FAIL $name"; sed 's/^/     # /' "$outs/mkfs"; return 1
+  if ! new_disk "$img" "$mib" > "$work/mkfs.log" 2>&1; then
+    echo "FAIL $name"; sed 's/^/     # /' "$work/mkfs.log"; return 1
   fi
   log "$name: $boots boots on a disk of its own ($img, $mib MiB, cache=$(disk_cache))"
   for ((k = 1; k <= boots; k++)); do
@@ -254,15 +254,15 @@ run_boots() {
         diag=$(grep -v '^TOOLKIT-' "$outs/boots/$k.out" | tail -n 20); break
       fi
       if ! grep -q 'TOOLKIT-POWER-CUT boot' "$serial"; then
-        report_stall "$serial" $((VM_BOOT_TIMEOUT + limit + 60)) 2>&1 | sed 's/^\[vm\] //' > "$outs/stall"
-        why="boot $k of $boots neither ended nor cut the power"; diag=$(cat "$outs/stall"); break
+        report_stall "$serial" $((VM_BOOT_TIMEOUT + limit + 60)) 2>&1 | sed 's/^\[vm\] //' > "$work/stall.log"
+        why="boot $k of $boots neither ended nor cut the power"; diag=$(cat "$work/stall.log"); break
       fi
       log "$name: boot $k of $boots ran $((SECONDS - t0)) s, to its power cut"
     else
       log "$name: boot $k of $boots ran $((SECONDS - t0)) s"
       if ! grep -q '^TOOLKIT-RUN-END' "$serial"; then
-        report_stall "$serial" $((VM_BOOT_TIMEOUT + limit + 60)) 2>&1 | sed 's/^\[vm\] //' > "$outs/stall"
-        why="boot $k of $boots did not finish"; diag=$(cat "$outs/stall"); break
+        report_stall "$serial" $((VM_BOOT_TIMEOUT + limit + 60)) 2>&1 | sed 's/^\[vm\] //' > "$work/stall.log"
+        why="boot $k of $boots did not finish"; diag=$(cat "$work/stall.log"); break
       fi
       if ! grep -q '^ok 1 ' "$outs/boots/$k.out"; then
         why="boot $k of $boots failed"; diag=$(sed -n 's/^# //p' "$outs/boots/$k.out"); break
