@@ -84,6 +84,8 @@ writer() {
     done
   }
 }
+# Said before the writers start, so that it reaches the console whole.
+echo "# boot $BOOT cuts the power after $CUT_AFTER acknowledged writes, the writers going on"
 : > /tmp/acks
 w=1
 while [ $w -le $WRITERS ]; do
@@ -92,5 +94,4 @@ while [ $w -le $WRITERS ]; do
 done
 enough() { [ "$(wc -l < /tmp/acks)" -ge "$CUT_AFTER" ]; }
 wait_until 100 enough || fail "kv acknowledged $(wc -l < /tmp/acks) writes in 100 s, not $CUT_AFTER"
-echo "# cutting the power after $CUT_AFTER acknowledged writes, the writers going on"
 power_cut
