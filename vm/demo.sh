@@ -11,7 +11,7 @@ show 'chat serve --listen 127.0.0.1:7000 >/tmp/chat.log 2>&1 & /toolkit/bin/http
 echo; echo "(load: chat-bench fans messages out to 50 chat clients; a wget loop fetches pages from httpd; redis-benchmark drives kv)"
 show 'chat-bench run --target chat --addr 127.0.0.1:7000 --subscribers 50 --messages 6000 --timeout 60 >/tmp/bench.out 2>&1 &
       (for i in $(seq 100); do wget -q -O /dev/null http://127.0.0.1:8080/; wget -q -O /dev/null http://127.0.0.1:8080/big.bin; done; echo done > /tmp/wget.done) &
-      (redis-benchmark -p 6380 -t set,get,incr,lpush -n 5000 -c 20 -q 2>&1 | tr '\r' '\n' | grep 'per second' >/tmp/redis-bench.out; echo done > /tmp/redis.done) &
+      (redis-benchmark -p 6380 -t set,get,incr,lpush -n 5000 -c 20 -q 2>&1 | tr "\r" "\n" | grep "per second" >/tmp/redis-bench.out; echo done > /tmp/redis.done) &
       sleep 3'
 show 'cat /dev/mydevice'
 sleep 2
