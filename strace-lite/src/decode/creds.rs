@@ -69,10 +69,34 @@ fn print_groups(c: &mut Call, addr: u64, count: u64) {
     if addr == 0 {
         return c.push("NULL");
     }
-    let shown = count.min(65536) as usize;
-    let Some(groups) = c.mem.read_array::<u32>(addr, shown) else {
+    // More than NGROUPS_MAX: the kernel refuses it unread, and strace prints the address.
+    if count > 65536 {
         return c.p_addr(addr);
+    }
+    let shown = count as usize;
+    // Elements up to the first unreadable one, as strace's print_array reads them: a set that
+    // runs into unmapped memory prints what precedes it, then `... /* ADDR */`.
+    let (groups, unreadable) = match c.mem.read_array::<u32>(addr, shown) {
+        Some(all) => (all, None),
+        None => {
+            // Past the `-s` limit strace prints `...` and reads no further.
+            let wanted = shown.min(c.opts.string_limit.saturating_add(1));
+            let mut some = Vec::new();
+            let mut at = addr;
+            while some.len() < wanted {
+                let Some(g) = c.mem.read_value::<u32>(at) else {
+                    break;
+                };
+                some.push(g);
+                at += 4;
+            }
+            let cut = some.len() < wanted;
+            (some, cut.then_some(at))
+        }
     };
+    if groups.is_empty() && unreadable.is_some() {
+        return c.p_addr(addr);
+    }
     c.push("[");
     for (i, g) in groups.iter().enumerate() {
         if i > 0 {
@@ -82,7 +106,16 @@ fn print_groups(c: &mut Call, addr: u64, count: u64) {
             c.push("...");
             break;
         }
-        c.push(&g.to_string());
+        // (gid_t)-1 reads as -1, as strace's printuid shows it.
+        if *g == u32::MAX {
+            c.push("-1");
+        } else {
+            c.push(&g.to_string());
+        }
+    }
+    if let Some(at) = unreadable {
+        c.sep();
+        c.push(&format!("... /* {at:#x} */"));
     }
     c.push("]");
 }
