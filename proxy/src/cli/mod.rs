@@ -26,7 +26,9 @@ pub(crate) struct Args {
 }
 
 fn seconds(s: &str) -> Result<Duration, String> {
-    let v: f64 = s.parse().map_err(|_| format!("not a number of seconds: {s}"))?;
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("not a number of seconds: {s}"))?;
     if !(v.is_finite() && v > 0.0 && v < 1e9) {
         return Err(format!("seconds out of range: {s}"));
     }

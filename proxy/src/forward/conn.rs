@@ -120,10 +120,13 @@ impl Conn {
             Failure::Source(e) => End::ClientError(e),
             Failure::Sink(e) => End::UpstreamError(e),
         })?;
-        let down = self.down.pump(upstream, &self.client).map_err(|f| match f {
-            Failure::Source(e) => End::UpstreamError(e),
-            Failure::Sink(e) => End::ClientError(e),
-        })?;
+        let down = self
+            .down
+            .pump(upstream, &self.client)
+            .map_err(|f| match f {
+                Failure::Source(e) => End::UpstreamError(e),
+                Failure::Sink(e) => End::ClientError(e),
+            })?;
         if self.up.done() && self.down.done() {
             return Err(End::Closed);
         }

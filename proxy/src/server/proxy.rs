@@ -150,7 +150,9 @@ impl Proxy {
                     let _ = s.set_nodelay(true);
                     conn.upstream = Some(s);
                     conn.connected = true;
-                    self.reactor.timers().set(id, Instant::now() + self.idle_timeout);
+                    self.reactor
+                        .timers()
+                        .set(id, Instant::now() + self.idle_timeout);
                     self.drive(id);
                     return;
                 }
@@ -182,7 +184,9 @@ impl Proxy {
                 Ok(true) => {
                     let _ = s.set_nodelay(true);
                     conn.connected = true;
-                    self.reactor.timers().set(id, Instant::now() + self.idle_timeout);
+                    self.reactor
+                        .timers()
+                        .set(id, Instant::now() + self.idle_timeout);
                 }
                 Err(e) => {
                     let addr = conn.upstream_index.and_then(|i| self.upstreams.addr(i));
@@ -203,7 +207,9 @@ impl Proxy {
         match conn.drive() {
             Ok(progress) => {
                 if progress && conn.connected {
-                    self.reactor.timers().set(id, Instant::now() + self.idle_timeout);
+                    self.reactor
+                        .timers()
+                        .set(id, Instant::now() + self.idle_timeout);
                 }
                 self.update(id);
             }
@@ -232,7 +238,13 @@ impl Proxy {
         let (client_want, upstream_want) = conn.interests();
         let backend = self.reactor.backend_mut();
         let client_fd = conn.client.as_raw_fd();
-        let r1 = set_interest(backend, client_fd, 2 * id, &mut conn.client_reg, client_want);
+        let r1 = set_interest(
+            backend,
+            client_fd,
+            2 * id,
+            &mut conn.client_reg,
+            client_want,
+        );
         let r2 = match conn.upstream.as_ref() {
             Some(u) => set_interest(
                 backend,
