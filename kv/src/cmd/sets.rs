@@ -168,6 +168,14 @@ fn reply_members<'m>(out: &mut Reply, members: impl ExactSizeIterator<Item = &'m
     }
 }
 
+/// A whole set as an array reply (its length is known without collecting the members).
+fn reply_set(out: &mut Reply, set: &Set) {
+    out.array(set.len());
+    for (m, _) in set.iter() {
+        out.bulk(m);
+    }
+}
+
 fn sadd(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
     let now = ctx.now;
     let set = write_or_create(&mut ctx.server.db, &a[1], now)?;
@@ -410,28 +418,14 @@ fn sinter(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
 fn sunion(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
     let now = ctx.now;
     let result = union(&mut ctx.server.db, &a[1..], now, false)?;
-    reply_members(
-        ctx.out,
-        result
-            .iter()
-            .map(|(m, _)| m)
-            .collect::<Vec<_>>()
-            .into_iter(),
-    );
+    reply_set(ctx.out, &result);
     Ok(())
 }
 
 fn sdiff(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
     let now = ctx.now;
     let result = diff(&mut ctx.server.db, &a[1..], now, false)?;
-    reply_members(
-        ctx.out,
-        result
-            .iter()
-            .map(|(m, _)| m)
-            .collect::<Vec<_>>()
-            .into_iter(),
-    );
+    reply_set(ctx.out, &result);
     Ok(())
 }
 
