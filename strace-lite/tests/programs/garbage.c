@@ -34,6 +34,10 @@ int main(void) {
     syscall(SYS_fcntl, 0, 5, BAD);
     syscall(SYS_setsockopt, 0, 1, 13, BAD, 8);
     syscall(SYS_arch_prctl, 0x1003, BAD);
+    /* A GS base of 0 reads as [NULL]; ARCH_GET_CPUID has no argument to print. */
+    unsigned long gs = 0;
+    syscall(SYS_arch_prctl, 0x1004, &gs);
+    syscall(SYS_arch_prctl, 0x1011, 0);
     syscall(SYS_prctl, 16, BAD);
     syscall(SYS_kill, getpid(), 0);
     syscall(0x1ff, 1, 2, 3);
