@@ -50,25 +50,21 @@ pub(crate) fn scan(data: &[u8], mut apply: impl FnMut(&[Vec<u8>]) -> Result<(), 
     let mut valid = 0;
     let mut commands = 0;
     let mut multi: Option<Vec<Vec<Vec<u8>>>> = None;
-    let corrupt = |at: usize, why: String| Scan {
-        commands: 0,
+    let corrupt = |commands: u64, at: usize, why: String| Scan {
+        commands,
         valid_len: at as u64,
         len: data.len() as u64,
         problem: Some(Problem::Corrupt(why)),
     };
     loop {
         if pos < data.len() && data[pos] != b'*' {
-            let mut s = corrupt(valid, format!("expected '*' at byte {pos}"));
-            s.commands = commands;
-            return s;
+            return corrupt(commands, valid, format!("expected '*' at byte {pos}"));
         }
         let start = pos;
         match parser.next(data, &mut pos, limits) {
             Ok(Parsed::Incomplete) => break,
             Err(e) => {
-                let mut s = corrupt(valid, format!("{} at byte {start}", e.0));
-                s.commands = commands;
-                return s;
+                return corrupt(commands, valid, format!("{} at byte {start}", e.0));
             }
             Ok(Parsed::Request(args)) => {
                 let name = args[0].to_ascii_lowercase();
@@ -77,34 +73,30 @@ pub(crate) fn scan(data: &[u8], mut apply: impl FnMut(&[Vec<u8>]) -> Result<(), 
                     (b"exec", Some(_)) => {
                         for queued in multi.take().unwrap_or_default() {
                             if let Err(e) = apply(&queued) {
-                                let mut s = corrupt(
+                                return corrupt(
+                                    commands,
                                     valid,
                                     format!("{e} (in the transaction ending at byte {pos})"),
                                 );
-                                s.commands = commands;
-                                return s;
                             }
                             commands += 1;
                         }
                         valid = pos;
                     }
                     (b"multi" | b"exec", _) => {
-                        let mut s = corrupt(
+                        return corrupt(
+                            commands,
                             valid,
                             format!(
                                 "unexpected {} at byte {start}",
                                 String::from_utf8_lossy(&args[0])
                             ),
                         );
-                        s.commands = commands;
-                        return s;
                     }
                     (_, Some(queue)) => queue.push(args),
                     (_, None) => {
                         if let Err(e) = apply(&args) {
-                            let mut s = corrupt(valid, format!("{e} at byte {start}"));
-                            s.commands = commands;
-                            return s;
+                            return corrupt(commands, valid, format!("{e} at byte {start}"));
                         }
                         commands += 1;
                         valid = pos;

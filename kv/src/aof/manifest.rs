@@ -65,6 +65,13 @@ impl Manifest {
         self.parts().map(|p| p.seq).max().unwrap_or(0)
     }
 
+    /// Bytes in the files it names, in `dir` (a missing file counts 0).
+    pub(crate) fn size(&self, dir: &Path) -> u64 {
+        self.parts()
+            .map(|p| fs::metadata(path_of(dir, p)).map_or(0, |m| m.len()))
+            .sum()
+    }
+
     pub(crate) fn to_text(&self) -> String {
         self.parts()
             .map(|p| {

@@ -189,10 +189,7 @@ impl Rewrite {
                 let _ = fs::remove_file(path_of(&dir, part));
             }
         }
-        writer.size = next
-            .parts()
-            .map(|p| fs::metadata(path_of(&dir, p)).map_or(0, |m| m.len()))
-            .sum();
+        writer.size = next.size(&dir);
         Ok(())
     }
 

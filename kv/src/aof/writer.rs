@@ -70,10 +70,7 @@ impl Writer {
             .cloned()
             .ok_or_else(|| io::Error::other("no log file"))?;
         let file = open_append(&path_of(dir, &current))?;
-        let size = manifest
-            .parts()
-            .map(|p| std::fs::metadata(path_of(dir, p)).map_or(0, |m| m.len()))
-            .sum();
+        let size = manifest.size(dir);
         let shared = Arc::new(Shared {
             file: Mutex::new(Some(file.try_clone()?)),
             written: AtomicU64::new(0),

@@ -269,11 +269,7 @@ impl Service for KvService {
         let now = crate::store::now_ms();
         self.server.db.lru_clock = (now / 1000) as u32;
         self.server.db.expire_some(now, EXPIRE_BUDGET);
-        for key in self.server.db.take_expired() {
-            if self.server.aof.enabled {
-                cmd::encode(&mut self.server.aof_buf, &[b"DEL".to_vec(), key]);
-            }
-        }
+        cmd::log_expired(&mut self.server);
         self.maybe_rewrite();
         if let Some(w) = &self.aof {
             let (pending, age, syncs) = w.lag();
