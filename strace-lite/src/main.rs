@@ -23,6 +23,7 @@ mod stack;
 mod summary;
 mod syscall_table;
 mod tracer;
+mod uapi;
 
 use cli::Parsed;
 use tracer::{Outcome, Tracer};

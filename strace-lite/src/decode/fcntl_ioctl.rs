@@ -3,7 +3,11 @@
 
 use super::file::open_flags;
 use super::{Call, Decoder, RetStyle, Step};
-use crate::format::{self, Xlat};
+use crate::format;
+use crate::uapi::xlat::fcntl_ioctl::{
+    FCNTL_CMDS, FD_FLAGS, IOCTL_REQUESTS, LOCK_TYPES, SEEK_WHENCE, TERM_CFLAGS, TERM_IFLAGS,
+    TERM_LFLAGS, TERM_OFLAGS,
+};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
     Some(match name {
@@ -13,36 +17,6 @@ pub fn lookup(name: &str) -> Option<Decoder> {
         _ => return None,
     })
 }
-
-const FCNTL_CMDS: &Xlat = &[
-    (0, "F_DUPFD"),
-    (1, "F_GETFD"),
-    (2, "F_SETFD"),
-    (3, "F_GETFL"),
-    (4, "F_SETFL"),
-    (5, "F_GETLK"),
-    (6, "F_SETLK"),
-    (7, "F_SETLKW"),
-    (8, "F_SETOWN"),
-    (9, "F_GETOWN"),
-    (10, "F_SETSIG"),
-    (11, "F_GETSIG"),
-    (15, "F_SETOWN_EX"),
-    (16, "F_GETOWN_EX"),
-    (36, "F_OFD_GETLK"),
-    (37, "F_OFD_SETLK"),
-    (38, "F_OFD_SETLKW"),
-    (1024, "F_SETLEASE"),
-    (1025, "F_GETLEASE"),
-    (1026, "F_NOTIFY"),
-    (1030, "F_DUPFD_CLOEXEC"),
-    (1031, "F_SETPIPE_SZ"),
-    (1032, "F_GETPIPE_SZ"),
-    (1033, "F_ADD_SEALS"),
-    (1034, "F_GET_SEALS"),
-];
-
-const FD_FLAGS: &Xlat = &[(1, "FD_CLOEXEC")];
 
 fn fcntl(c: &mut Call) -> Step {
     c.int_args(&[0, 1]);
@@ -118,9 +92,6 @@ fn fcntl(c: &mut Call) -> Step {
     Step::Done
 }
 
-const LOCK_TYPES: &Xlat = &[(0, "F_RDLCK"), (1, "F_WRLCK"), (2, "F_UNLCK")];
-const SEEK_WHENCE: &Xlat = &[(0, "SEEK_SET"), (1, "SEEK_CUR"), (2, "SEEK_END")];
-
 fn print_flock(c: &mut Call, addr: u64) {
     // struct flock { short l_type; short l_whence; off_t l_start; off_t l_len; pid_t l_pid; }
     let Some(b) = c.mem.read_value::<[u64; 4]>(addr) else {
@@ -154,34 +125,6 @@ fn flock(c: &mut Call) -> Step {
     );
     Step::Done
 }
-
-const IOCTL_REQUESTS: &Xlat = &[
-    (0x5401, "TCGETS"),
-    // strace names these by both of the ioctls that share their numbers.
-    (0x5402, "SNDCTL_TMR_START or TCSETS"),
-    (0x5403, "SNDCTL_TMR_STOP or TCSETSW"),
-    (0x5404, "SNDCTL_TMR_CONTINUE or TCSETSF"),
-    (0x5409, "TCSBRK"),
-    (0x540A, "TCXONC"),
-    (0x540B, "TCFLSH"),
-    (0x540E, "TIOCSCTTY"),
-    (0x540F, "TIOCGPGRP"),
-    (0x5410, "TIOCSPGRP"),
-    (0x5413, "TIOCGWINSZ"),
-    (0x5414, "TIOCSWINSZ"),
-    (0x541B, "FIONREAD"),
-    (0x5421, "FIONBIO"),
-    (0x5422, "TIOCNOTTY"),
-    (0x5429, "TIOCGSID"),
-    (0x80045430, "TIOCGPTN"),
-    (0x40045431, "TIOCSPTLCK"),
-    (0x5450, "FIONCLEX"),
-    (0x5451, "FIOCLEX"),
-    (0x5452, "FIOASYNC"),
-    (0x8912, "SIOCGIFCONF"),
-    (0x8933, "SIOCGIFINDEX"),
-    (0x8915, "SIOCGIFADDR"),
-];
 
 fn ioctl(c: &mut Call) -> Step {
     let req = c.arg(1) & 0xffff_ffff;
@@ -272,35 +215,6 @@ fn ioc_text(req: u64) -> String {
     )
 }
 
-const TERM_IFLAGS: &Xlat = &[
-    (0o1, "IGNBRK"),
-    (0o2, "BRKINT"),
-    (0o4, "IGNPAR"),
-    (0o10, "PARMRK"),
-    (0o20, "INPCK"),
-    (0o40, "ISTRIP"),
-    (0o100, "INLCR"),
-    (0o200, "IGNCR"),
-    (0o400, "ICRNL"),
-    (0o1000, "IUCLC"),
-    (0o2000, "IXON"),
-    (0o4000, "IXANY"),
-    (0o10000, "IXOFF"),
-    (0o20000, "IMAXBEL"),
-    (0o40000, "IUTF8"),
-];
-
-const TERM_OFLAGS: &Xlat = &[
-    (0o1, "OPOST"),
-    (0o2, "OLCUC"),
-    (0o4, "ONLCR"),
-    (0o10, "OCRNL"),
-    (0o20, "ONOCR"),
-    (0o40, "ONLRET"),
-    (0o100, "OFILL"),
-    (0o200, "OFDEL"),
-];
-
 /// Output delay fields: (mask, names by value).
 const TERM_DELAYS: [(u32, &[(u32, &str)]); 6] = [
     (0o400, &[(0, "NL0"), (0o400, "NL1")]),
@@ -360,36 +274,6 @@ const BAUD_RATES: &[(u32, &str)] = &[
     (0o10015, "B3000000"),
     (0o10016, "B3500000"),
     (0o10017, "B4000000"),
-];
-
-const TERM_CFLAGS: &Xlat = &[
-    (0o100, "CSTOPB"),
-    (0o200, "CREAD"),
-    (0o400, "PARENB"),
-    (0o1000, "PARODD"),
-    (0o2000, "HUPCL"),
-    (0o4000, "CLOCAL"),
-    (0o10000000000, "CMSPAR"),
-    (0o20000000000, "CRTSCTS"),
-];
-
-const TERM_LFLAGS: &Xlat = &[
-    (0o1, "ISIG"),
-    (0o2, "ICANON"),
-    (0o4, "XCASE"),
-    (0o10, "ECHO"),
-    (0o20, "ECHOE"),
-    (0o40, "ECHOK"),
-    (0o100, "ECHONL"),
-    (0o200, "NOFLSH"),
-    (0o100000, "IEXTEN"),
-    (0o1000, "ECHOCTL"),
-    (0o2000, "ECHOPRT"),
-    (0o4000, "ECHOKE"),
-    (0o10000, "FLUSHO"),
-    (0o40000, "PENDIN"),
-    (0o400, "TOSTOP"),
-    (0o200000, "EXTPROC"),
 ];
 
 const CONTROL_CHARS: [&str; 17] = [

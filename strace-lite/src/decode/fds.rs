@@ -3,7 +3,8 @@
 
 use super::signal::print_sigset_at;
 use super::{Call, Decoder, RetStyle, Step};
-use crate::format::{self, Xlat};
+use crate::format;
+use crate::uapi::xlat::fds::{CLOCKS, INOTIFY_MASK, MFD_FLAGS};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
     Some(match name {
@@ -48,14 +49,6 @@ fn eventfd2(c: &mut Call) -> Step {
     c.ret_style = RetStyle::Fd;
     Step::Done
 }
-
-const CLOCKS: &Xlat = &[
-    (0, "CLOCK_REALTIME"),
-    (1, "CLOCK_MONOTONIC"),
-    (7, "CLOCK_BOOTTIME"),
-    (8, "CLOCK_REALTIME_ALARM"),
-    (9, "CLOCK_BOOTTIME_ALARM"),
-];
 
 fn timerfd_create(c: &mut Call) -> Step {
     c.int_args(&[0, 1]);
@@ -136,12 +129,6 @@ fn signalfd(c: &mut Call) -> Step {
     Step::Done
 }
 
-const MFD_FLAGS: &Xlat = &[
-    (1, "MFD_CLOEXEC"),
-    (2, "MFD_ALLOW_SEALING"),
-    (4, "MFD_HUGETLB"),
-];
-
 fn memfd_create(c: &mut Call) -> Step {
     c.p_cstring_at(c.arg(0));
     c.sep();
@@ -181,31 +168,6 @@ fn inotify_init1(c: &mut Call) -> Step {
     c.ret_style = RetStyle::Fd;
     Step::Done
 }
-
-const INOTIFY_MASK: &Xlat = &[
-    (0x1, "IN_ACCESS"),
-    (0x2, "IN_MODIFY"),
-    (0x4, "IN_ATTRIB"),
-    (0x8, "IN_CLOSE_WRITE"),
-    (0x10, "IN_CLOSE_NOWRITE"),
-    (0x20, "IN_OPEN"),
-    (0x40, "IN_MOVED_FROM"),
-    (0x80, "IN_MOVED_TO"),
-    (0x100, "IN_CREATE"),
-    (0x200, "IN_DELETE"),
-    (0x400, "IN_DELETE_SELF"),
-    (0x800, "IN_MOVE_SELF"),
-    (0x2000, "IN_UNMOUNT"),
-    (0x4000, "IN_Q_OVERFLOW"),
-    (0x8000, "IN_IGNORED"),
-    (0x1000000, "IN_ONLYDIR"),
-    (0x2000000, "IN_DONT_FOLLOW"),
-    (0x4000000, "IN_EXCL_UNLINK"),
-    (0x10000000, "IN_MASK_CREATE"),
-    (0x20000000, "IN_MASK_ADD"),
-    (0x40000000, "IN_ISDIR"),
-    (0x80000000, "IN_ONESHOT"),
-];
 
 fn inotify_add_watch(c: &mut Call) -> Step {
     c.int_args(&[0, 2]);

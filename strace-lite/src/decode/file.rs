@@ -2,7 +2,11 @@
 //! lseek, getdents, access, unlink/rename/mkdir, dup, pipe, getcwd, umask, sendfile...
 
 use super::{Call, Decoder, RetStyle, Step};
-use crate::format::{self, Xlat};
+use crate::format;
+use crate::uapi::xlat::file::{
+    ACCESS_FLAGS, ACCESS_MODES, DIRENT_TYPES, RESOLVE_FLAGS, SEEK_WHENCE,
+};
+pub(crate) use crate::uapi::xlat::file::{AT_FLAGS, OPEN_FLAGS};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
     Some(match name {
@@ -54,36 +58,6 @@ pub fn lookup(name: &str) -> Option<Decoder> {
     })
 }
 
-/// `open` flags after the access mode, in strace's order.
-pub const OPEN_FLAGS: &Xlat = &[
-    (0o100, "O_CREAT"),
-    (0o200, "O_EXCL"),
-    (0o400, "O_NOCTTY"),
-    (0o1000, "O_TRUNC"),
-    (0o2000, "O_APPEND"),
-    (0o4000, "O_NONBLOCK"),
-    (0o4010000, "O_SYNC"),
-    (0o4000000, "__O_SYNC"),
-    (0o10000, "O_DSYNC"),
-    (0o40000, "O_DIRECT"),
-    (0o100000, "O_LARGEFILE"),
-    (0o400000, "O_NOFOLLOW"),
-    (0o1000000, "O_NOATIME"),
-    (0o2000000, "O_CLOEXEC"),
-    (0o10000000, "O_PATH"),
-    (0o20200000, "O_TMPFILE"),
-    (0o20000000, "__O_TMPFILE"),
-    (0o200000, "O_DIRECTORY"),
-    (0o20000, "FASYNC"),
-];
-
-const ACCESS_MODES: &Xlat = &[
-    (0, "O_RDONLY"),
-    (1, "O_WRONLY"),
-    (2, "O_RDWR"),
-    (3, "O_ACCMODE"),
-];
-
 /// `O_RDWR|O_CREAT|O_CLOEXEC`: the access mode, then the other flags.
 pub fn open_flags(value: u64, style: crate::cli::XlatStyle) -> String {
     let mode = ACCESS_MODES
@@ -126,15 +100,6 @@ fn openat(c: &mut Call) -> Step {
     c.sep();
     open_tail(c, 2)
 }
-
-const RESOLVE_FLAGS: &Xlat = &[
-    (0x1, "RESOLVE_NO_XDEV"),
-    (0x2, "RESOLVE_NO_MAGICLINKS"),
-    (0x4, "RESOLVE_NO_SYMLINKS"),
-    (0x8, "RESOLVE_BENEATH"),
-    (0x10, "RESOLVE_IN_ROOT"),
-    (0x20, "RESOLVE_CACHED"),
-];
 
 /// `openat2(dirfd, path, {flags=..., mode=..., resolve=...}, size)`.
 fn openat2(c: &mut Call) -> Step {
@@ -306,14 +271,6 @@ fn fd_only(c: &mut Call) -> Step {
     Step::Done
 }
 
-const SEEK_WHENCE: &Xlat = &[
-    (0, "SEEK_SET"),
-    (1, "SEEK_CUR"),
-    (2, "SEEK_END"),
-    (3, "SEEK_DATA"),
-    (4, "SEEK_HOLE"),
-];
-
 fn lseek(c: &mut Call) -> Step {
     c.int_args(&[0, 2]);
     c.p_fd(0);
@@ -323,18 +280,6 @@ fn lseek(c: &mut Call) -> Step {
     c.p_xlat(2, SEEK_WHENCE, "SEEK_???");
     Step::Done
 }
-
-const DIRENT_TYPES: &Xlat = &[
-    (0, "DT_UNKNOWN"),
-    (1, "DT_FIFO"),
-    (2, "DT_CHR"),
-    (4, "DT_DIR"),
-    (6, "DT_BLK"),
-    (8, "DT_REG"),
-    (10, "DT_LNK"),
-    (12, "DT_SOCK"),
-    (14, "DT_WHT"),
-];
 
 fn getdents(c: &mut Call) -> Step {
     if !c.exiting {
@@ -392,8 +337,6 @@ fn getdents(c: &mut Call) -> Step {
     Step::Done
 }
 
-const ACCESS_FLAGS: &Xlat = &[(4, "R_OK"), (2, "W_OK"), (1, "X_OK")];
-
 fn access_mode(c: &mut Call, i: usize) {
     let text = format::flag_names_or(c.arg(i), ACCESS_FLAGS, "F_OK", "?_OK");
     let t = format::styled(&format::hex(c.arg(i)), &text, c.style());
@@ -417,16 +360,6 @@ fn faccessat(c: &mut Call) -> Step {
     access_mode(c, 2);
     Step::Done
 }
-
-/// `AT_*` flags of the *at() calls.
-pub const AT_FLAGS: &Xlat = &[
-    (0x100, "AT_SYMLINK_NOFOLLOW"),
-    (0x200, "AT_REMOVEDIR"),
-    (0x400, "AT_SYMLINK_FOLLOW"),
-    (0x800, "AT_NO_AUTOMOUNT"),
-    (0x1000, "AT_EMPTY_PATH"),
-    (0x8000, "AT_RECURSIVE"),
-];
 
 fn faccessat2(c: &mut Call) -> Step {
     c.int_args(&[0, 2, 3]);

@@ -6,6 +6,11 @@ use super::file::print_iovec;
 use super::{Call, Decoder, RetStyle, Step};
 use crate::cli::XlatStyle;
 use crate::format::{self, Xlat};
+pub(crate) use crate::uapi::xlat::net::{ADDRESS_FAMILIES, MSG_FLAGS};
+use crate::uapi::xlat::net::{
+    IPV6_OPTIONS, IP_OPTIONS, IP_PROTOCOLS, NETLINK_PROTOCOLS, SOCKOPT_LEVELS, SOCK_FLAGS,
+    SOCK_TYPES, SOL_SOCKET_OPTIONS, TCP_OPTIONS,
+};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
     Some(match name {
@@ -25,89 +30,6 @@ pub fn lookup(name: &str) -> Option<Decoder> {
         _ => return None,
     })
 }
-
-pub const ADDRESS_FAMILIES: &Xlat = &[
-    (0, "AF_UNSPEC"),
-    (1, "AF_UNIX"),
-    (2, "AF_INET"),
-    (3, "AF_AX25"),
-    (4, "AF_IPX"),
-    (5, "AF_APPLETALK"),
-    (6, "AF_NETROM"),
-    (7, "AF_BRIDGE"),
-    (8, "AF_ATMPVC"),
-    (9, "AF_X25"),
-    (10, "AF_INET6"),
-    (11, "AF_ROSE"),
-    (12, "AF_DECnet"),
-    (13, "AF_NETBEUI"),
-    (14, "AF_SECURITY"),
-    (15, "AF_KEY"),
-    (16, "AF_NETLINK"),
-    (17, "AF_PACKET"),
-    (18, "AF_ASH"),
-    (19, "AF_ECONET"),
-    (20, "AF_ATMSVC"),
-    (21, "AF_RDS"),
-    (22, "AF_SNA"),
-    (23, "AF_IRDA"),
-    (24, "AF_PPPOX"),
-    (25, "AF_WANPIPE"),
-    (26, "AF_LLC"),
-    (27, "AF_IB"),
-    (28, "AF_MPLS"),
-    (29, "AF_CAN"),
-    (30, "AF_TIPC"),
-    (31, "AF_BLUETOOTH"),
-    (32, "AF_IUCV"),
-    (33, "AF_RXRPC"),
-    (34, "AF_ISDN"),
-    (35, "AF_PHONET"),
-    (36, "AF_IEEE802154"),
-    (37, "AF_CAIF"),
-    (38, "AF_ALG"),
-    (39, "AF_NFC"),
-    (40, "AF_VSOCK"),
-    (41, "AF_KCM"),
-    (42, "AF_QIPCRTR"),
-    (43, "AF_SMC"),
-    (44, "AF_XDP"),
-    (45, "AF_MCTP"),
-];
-
-const SOCK_TYPES: &Xlat = &[
-    (1, "SOCK_STREAM"),
-    (2, "SOCK_DGRAM"),
-    (3, "SOCK_RAW"),
-    (4, "SOCK_RDM"),
-    (5, "SOCK_SEQPACKET"),
-    (6, "SOCK_DCCP"),
-    (10, "SOCK_PACKET"),
-];
-
-const SOCK_FLAGS: &Xlat = &[(0o2000000, "SOCK_CLOEXEC"), (0o4000, "SOCK_NONBLOCK")];
-
-const IP_PROTOCOLS: &Xlat = &[
-    (0, "IPPROTO_IP"),
-    (1, "IPPROTO_ICMP"),
-    (2, "IPPROTO_IGMP"),
-    (6, "IPPROTO_TCP"),
-    (17, "IPPROTO_UDP"),
-    (41, "IPPROTO_IPV6"),
-    (58, "IPPROTO_ICMPV6"),
-    (132, "IPPROTO_SCTP"),
-    (136, "IPPROTO_UDPLITE"),
-    (255, "IPPROTO_RAW"),
-    (262, "IPPROTO_MPTCP"),
-];
-
-const NETLINK_PROTOCOLS: &Xlat = &[
-    (0, "NETLINK_ROUTE"),
-    (4, "NETLINK_SOCK_DIAG"),
-    (9, "NETLINK_AUDIT"),
-    (15, "NETLINK_KOBJECT_UEVENT"),
-    (16, "NETLINK_GENERIC"),
-];
 
 /// `SOCK_STREAM|SOCK_CLOEXEC`; an unknown type leaves the whole value to the flags.
 /// Under `-X raw`/`verbose` the type and the flags are two constants, as strace has
@@ -361,33 +283,6 @@ fn getsockname(c: &mut Call) -> Step {
     Step::Done
 }
 
-pub const MSG_FLAGS: &Xlat = &[
-    (0x1, "MSG_OOB"),
-    (0x2, "MSG_PEEK"),
-    (0x4, "MSG_DONTROUTE"),
-    (0x8, "MSG_CTRUNC"),
-    (0x10, "MSG_PROBE"),
-    (0x20, "MSG_TRUNC"),
-    (0x40, "MSG_DONTWAIT"),
-    (0x80, "MSG_EOR"),
-    (0x100, "MSG_WAITALL"),
-    (0x200, "MSG_FIN"),
-    (0x400, "MSG_SYN"),
-    (0x800, "MSG_CONFIRM"),
-    (0x1000, "MSG_RST"),
-    (0x2000, "MSG_ERRQUEUE"),
-    (0x4000, "MSG_NOSIGNAL"),
-    (0x8000, "MSG_MORE"),
-    (0x10000, "MSG_WAITFORONE"),
-    (0x20000, "MSG_SENDPAGE_NOTLAST"),
-    (0x40000, "MSG_BATCH"),
-    (0x80000, "MSG_NO_SHARED_FRAGS"),
-    (0x4000000, "MSG_ZEROCOPY"),
-    (0x20000000, "MSG_FASTOPEN"),
-    (0x40000000, "MSG_CMSG_CLOEXEC"),
-    (0x80000000, "MSG_CMSG_COMPAT"),
-];
-
 fn sendto(c: &mut Call) -> Step {
     c.int_args(&[0, 3, 5]);
     c.p_fd(0);
@@ -473,69 +368,6 @@ fn recvmsg(c: &mut Call) -> Step {
     c.p_flags(2, MSG_FLAGS, "0");
     Step::Done
 }
-
-const SOCKOPT_LEVELS: &Xlat = &[
-    (0, "SOL_IP"),
-    (1, "SOL_SOCKET"),
-    (6, "SOL_TCP"),
-    (17, "SOL_UDP"),
-    (41, "SOL_IPV6"),
-];
-
-const SOL_SOCKET_OPTIONS: &Xlat = &[
-    (1, "SO_DEBUG"),
-    (2, "SO_REUSEADDR"),
-    (3, "SO_TYPE"),
-    (4, "SO_ERROR"),
-    (5, "SO_DONTROUTE"),
-    (6, "SO_BROADCAST"),
-    (7, "SO_SNDBUF"),
-    (8, "SO_RCVBUF"),
-    (9, "SO_KEEPALIVE"),
-    (10, "SO_OOBINLINE"),
-    (11, "SO_NO_CHECK"),
-    (12, "SO_PRIORITY"),
-    (13, "SO_LINGER"),
-    (14, "SO_BSDCOMPAT"),
-    (15, "SO_REUSEPORT"),
-    (16, "SO_PASSCRED"),
-    (17, "SO_PEERCRED"),
-    (18, "SO_RCVLOWAT"),
-    (19, "SO_SNDLOWAT"),
-    (20, "SO_RCVTIMEO_OLD"),
-    (21, "SO_SNDTIMEO_OLD"),
-    (30, "SO_ACCEPTCONN"),
-    (32, "SO_SNDBUFFORCE"),
-    (33, "SO_RCVBUFFORCE"),
-    (38, "SO_PROTOCOL"),
-    (39, "SO_DOMAIN"),
-];
-
-const TCP_OPTIONS: &Xlat = &[
-    (1, "TCP_NODELAY"),
-    (2, "TCP_MAXSEG"),
-    (3, "TCP_CORK"),
-    (4, "TCP_KEEPIDLE"),
-    (5, "TCP_KEEPINTVL"),
-    (6, "TCP_KEEPCNT"),
-    (7, "TCP_SYNCNT"),
-    (8, "TCP_LINGER2"),
-    (9, "TCP_DEFER_ACCEPT"),
-    (10, "TCP_WINDOW_CLAMP"),
-    (11, "TCP_INFO"),
-    (12, "TCP_QUICKACK"),
-    (13, "TCP_CONGESTION"),
-    (18, "TCP_USER_TIMEOUT"),
-    (23, "TCP_FASTOPEN"),
-];
-
-const IPV6_OPTIONS: &Xlat = &[(26, "IPV6_V6ONLY"), (16, "IPV6_UNICAST_HOPS")];
-const IP_OPTIONS: &Xlat = &[
-    (1, "IP_TOS"),
-    (2, "IP_TTL"),
-    (3, "IP_HDRINCL"),
-    (10, "IP_MTU_DISCOVER"),
-];
 
 fn sockopt_name(c: &mut Call) {
     let table: &Xlat = match c.arg(1) {

@@ -3,7 +3,8 @@
 use super::signal::print_sigset_at;
 use super::time::{timespec_text, timeval_text};
 use super::{Call, Decoder, RetStyle, Step};
-use crate::format::{self, Xlat};
+use crate::format;
+use crate::uapi::xlat::poll::{EPOLL_EVENTS, POLL_EVENTS};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
     Some(match name {
@@ -16,40 +17,6 @@ pub fn lookup(name: &str) -> Option<Decoder> {
         _ => return None,
     })
 }
-
-const EPOLL_EVENTS: &Xlat = &[
-    (0x1, "EPOLLIN"),
-    (0x2, "EPOLLPRI"),
-    (0x4, "EPOLLOUT"),
-    (0x8, "EPOLLERR"),
-    (0x10, "EPOLLHUP"),
-    (0x20, "EPOLLNVAL"),
-    (0x40, "EPOLLRDNORM"),
-    (0x80, "EPOLLRDBAND"),
-    (0x100, "EPOLLWRNORM"),
-    (0x200, "EPOLLWRBAND"),
-    (0x400, "EPOLLMSG"),
-    (0x2000, "EPOLLRDHUP"),
-    (0x10000000, "EPOLLEXCLUSIVE"),
-    (0x20000000, "EPOLLWAKEUP"),
-    (0x40000000, "EPOLLONESHOT"),
-    (0x80000000, "EPOLLET"),
-];
-
-const POLL_EVENTS: &Xlat = &[
-    (0x1, "POLLIN"),
-    (0x2, "POLLPRI"),
-    (0x4, "POLLOUT"),
-    (0x8, "POLLERR"),
-    (0x10, "POLLHUP"),
-    (0x20, "POLLNVAL"),
-    (0x40, "POLLRDNORM"),
-    (0x80, "POLLRDBAND"),
-    (0x100, "POLLWRNORM"),
-    (0x200, "POLLWRBAND"),
-    (0x400, "POLLMSG"),
-    (0x2000, "POLLRDHUP"),
-];
 
 fn epoll_create(c: &mut Call) -> Step {
     c.p_int(0);

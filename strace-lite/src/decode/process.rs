@@ -2,8 +2,9 @@
 //! start-up calls every program makes (arch_prctl, set_tid_address, prlimit64, ...).
 
 use super::{Call, Decoder, RetStyle, Step};
-use crate::format::{self, Xlat};
+use crate::format;
 use crate::signals;
+use crate::uapi::xlat::process::{ARCH_PRCTL_CODES, CLONE_FLAGS, RLIMITS, WAIT_OPTIONS};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
     Some(match name {
@@ -117,34 +118,6 @@ fn execveat(c: &mut Call) -> Step {
     );
     Step::Done
 }
-
-const CLONE_FLAGS: &Xlat = &[
-    (0x100, "CLONE_VM"),
-    (0x200, "CLONE_FS"),
-    (0x400, "CLONE_FILES"),
-    (0x800, "CLONE_SIGHAND"),
-    (0x1000, "CLONE_PIDFD"),
-    (0x2000, "CLONE_PTRACE"),
-    (0x4000, "CLONE_VFORK"),
-    (0x8000, "CLONE_PARENT"),
-    (0x10000, "CLONE_THREAD"),
-    (0x20000, "CLONE_NEWNS"),
-    (0x40000, "CLONE_SYSVSEM"),
-    (0x80000, "CLONE_SETTLS"),
-    (0x100000, "CLONE_PARENT_SETTID"),
-    (0x200000, "CLONE_CHILD_CLEARTID"),
-    (0x800000, "CLONE_UNTRACED"),
-    (0x1000000, "CLONE_CHILD_SETTID"),
-    (0x2000000, "CLONE_NEWCGROUP"),
-    (0x4000000, "CLONE_NEWUTS"),
-    (0x8000000, "CLONE_NEWIPC"),
-    (0x10000000, "CLONE_NEWUSER"),
-    (0x20000000, "CLONE_NEWPID"),
-    (0x40000000, "CLONE_NEWNET"),
-    (0x80000000, "CLONE_IO"),
-    (0x100000000, "CLONE_CLEAR_SIGHAND"),
-    (0x200000000, "CLONE_INTO_CGROUP"),
-];
 
 const CLONE_PARENT_SETTID: u64 = 0x100000;
 const CLONE_PIDFD: u64 = 0x1000;
@@ -290,17 +263,6 @@ pub fn wait_status_text(status: i32) -> String {
     format!("[{{{body}}}]")
 }
 
-const WAIT_OPTIONS: &Xlat = &[
-    (1, "WNOHANG"),
-    (2, "WSTOPPED"),
-    (4, "WEXITED"),
-    (8, "WCONTINUED"),
-    (0x1000000, "WNOWAIT"),
-    (0x80000000, "__WCLONE"),
-    (0x40000000, "__WALL"),
-    (0x20000000, "__WNOTHREAD"),
-];
-
 fn wait4(c: &mut Call) -> Step {
     c.int_args(&[0, 2]);
     if !c.exiting {
@@ -421,18 +383,6 @@ fn set_tid_address(c: &mut Call) -> Step {
     Step::Done
 }
 
-const ARCH_PRCTL_CODES: &Xlat = &[
-    (0x1001, "ARCH_SET_GS"),
-    (0x1002, "ARCH_SET_FS"),
-    (0x1003, "ARCH_GET_FS"),
-    (0x1004, "ARCH_GET_GS"),
-    (0x1011, "ARCH_GET_CPUID"),
-    (0x1012, "ARCH_SET_CPUID"),
-    (0x2001, "ARCH_MAP_VDSO_X32"),
-    (0x2002, "ARCH_MAP_VDSO_32"),
-    (0x2003, "ARCH_MAP_VDSO_64"),
-];
-
 fn arch_prctl(c: &mut Call) -> Step {
     c.int_args(&[0]);
     let code = c.arg(0);
@@ -479,25 +429,6 @@ fn rseq(c: &mut Call) -> Step {
     c.p_hex(3);
     Step::Done
 }
-
-const RLIMITS: &Xlat = &[
-    (0, "RLIMIT_CPU"),
-    (1, "RLIMIT_FSIZE"),
-    (2, "RLIMIT_DATA"),
-    (3, "RLIMIT_STACK"),
-    (4, "RLIMIT_CORE"),
-    (5, "RLIMIT_RSS"),
-    (6, "RLIMIT_NPROC"),
-    (7, "RLIMIT_NOFILE"),
-    (8, "RLIMIT_MEMLOCK"),
-    (9, "RLIMIT_AS"),
-    (10, "RLIMIT_LOCKS"),
-    (11, "RLIMIT_SIGPENDING"),
-    (12, "RLIMIT_MSGQUEUE"),
-    (13, "RLIMIT_NICE"),
-    (14, "RLIMIT_RTPRIO"),
-    (15, "RLIMIT_RTTIME"),
-];
 
 /// `8192*1024`, `RLIM64_INFINITY`, or the number.
 fn rlim_text(v: u64, style: crate::cli::XlatStyle) -> String {

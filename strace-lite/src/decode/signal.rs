@@ -2,8 +2,9 @@
 //! the `[INT TERM]` / `~[KILL STOP]` signal-set notation.
 
 use super::{Call, Decoder, Step};
-use crate::format::{self, Xlat};
+use crate::format;
 use crate::signals;
+use crate::uapi::xlat::signal::{SA_FLAGS, SS_FLAGS};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
     Some(match name {
@@ -61,18 +62,6 @@ pub fn print_sigset_at(c: &mut Call, addr: u64, size: u64) {
         None => c.p_addr(addr),
     }
 }
-
-const SA_FLAGS: &Xlat = &[
-    (0x04000000, "SA_RESTORER"),
-    (0x08000000, "SA_ONSTACK"),
-    (0x10000000, "SA_RESTART"),
-    (0x20000000, "SA_INTERRUPT"),
-    (0x40000000, "SA_NODEFER"),
-    (0x80000000, "SA_RESETHAND"),
-    (0x4, "SA_SIGINFO"),
-    (0x1, "SA_NOCLDSTOP"),
-    (0x2, "SA_NOCLDWAIT"),
-];
 
 fn print_sigaction(c: &mut Call, addr: u64) {
     if addr == 0 {
@@ -171,12 +160,6 @@ fn rt_sigpending(c: &mut Call) -> Step {
     c.p_ulong(1);
     Step::Done
 }
-
-const SS_FLAGS: &Xlat = &[
-    (1, "SS_ONSTACK"),
-    (2, "SS_DISABLE"),
-    (0x80000000, "SS_AUTODISARM"),
-];
 
 /// `{ss_sp=0x7f..., ss_flags=0, ss_size=8192}`.
 fn print_stack(c: &mut Call, addr: u64) {

@@ -3,7 +3,10 @@
 use super::file::AT_FLAGS;
 use super::{Call, Decoder, Step};
 use crate::cli::XlatStyle;
-use crate::format::{self, Xlat};
+use crate::format;
+use crate::uapi::xlat::stat::{
+    FILE_TYPES, FS_MAGIC, STATFS_FLAGS, STATX_ATTRS, STATX_FLAGS, STATX_MASK, STATX_SYNC_TYPES,
+};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
     Some(match name {
@@ -17,16 +20,6 @@ pub fn lookup(name: &str) -> Option<Decoder> {
         _ => return None,
     })
 }
-
-const FILE_TYPES: &Xlat = &[
-    (0o140000, "S_IFSOCK"),
-    (0o120000, "S_IFLNK"),
-    (0o100000, "S_IFREG"),
-    (0o060000, "S_IFBLK"),
-    (0o040000, "S_IFDIR"),
-    (0o020000, "S_IFCHR"),
-    (0o010000, "S_IFIFO"),
-];
 
 /// `st_mode` under the `-X` style: `S_IFREG|0644`, raw `0100644`, or both.
 pub fn mode_styled(mode: u32, style: crate::cli::XlatStyle) -> String {
@@ -188,52 +181,6 @@ fn newfstatat(c: &mut Call) -> Step {
     Step::Done
 }
 
-const STATX_MASK: &Xlat = &[
-    (0xfff, "STATX_ALL"),
-    (0x7ff, "STATX_BASIC_STATS"),
-    (0x1, "STATX_TYPE"),
-    (0x2, "STATX_MODE"),
-    (0x4, "STATX_NLINK"),
-    (0x8, "STATX_UID"),
-    (0x10, "STATX_GID"),
-    (0x20, "STATX_ATIME"),
-    (0x40, "STATX_MTIME"),
-    (0x80, "STATX_CTIME"),
-    (0x100, "STATX_INO"),
-    (0x200, "STATX_SIZE"),
-    (0x400, "STATX_BLOCKS"),
-    (0x800, "STATX_BTIME"),
-    (0x1000, "STATX_MNT_ID"),
-    (0x2000, "STATX_DIOALIGN"),
-];
-
-const STATX_FLAGS: &Xlat = &[
-    (0x2000, "AT_STATX_FORCE_SYNC"),
-    (0x4000, "AT_STATX_DONT_SYNC"),
-    (0x100, "AT_SYMLINK_NOFOLLOW"),
-    (0x800, "AT_NO_AUTOMOUNT"),
-    (0x1000, "AT_EMPTY_PATH"),
-    (0x8000, "AT_RECURSIVE"),
-];
-
-const STATX_ATTRS: &Xlat = &[
-    (0x4, "STATX_ATTR_COMPRESSED"),
-    (0x10, "STATX_ATTR_IMMUTABLE"),
-    (0x20, "STATX_ATTR_APPEND"),
-    (0x40, "STATX_ATTR_NODUMP"),
-    (0x800, "STATX_ATTR_ENCRYPTED"),
-    (0x1000, "STATX_ATTR_AUTOMOUNT"),
-    (0x2000, "STATX_ATTR_MOUNT_ROOT"),
-    (0x100000, "STATX_ATTR_VERITY"),
-    (0x200000, "STATX_ATTR_DAX"),
-];
-
-const STATX_SYNC_TYPES: &Xlat = &[
-    (0, "AT_STATX_SYNC_AS_STAT"),
-    (0x2000, "AT_STATX_FORCE_SYNC"),
-    (0x4000, "AT_STATX_DONT_SYNC"),
-];
-
 fn statx(c: &mut Call) -> Step {
     c.int_args(&[0, 2, 3]);
     if !c.exiting {
@@ -342,47 +289,6 @@ fn statx(c: &mut Call) -> Step {
     c.push(&s);
     Step::Done
 }
-
-const FS_MAGIC: &Xlat = &[
-    (0xef53, "EXT2_SUPER_MAGIC"),
-    (0x01021994, "TMPFS_MAGIC"),
-    (0x9fa0, "PROC_SUPER_MAGIC"),
-    (0x62656572, "SYSFS_MAGIC"),
-    (0x794c7630, "OVERLAYFS_SUPER_MAGIC"),
-    (0x58465342, "XFS_SUPER_MAGIC"),
-    (0x9123683e, "BTRFS_SUPER_MAGIC"),
-    (0x1cd1, "DEVPTS_SUPER_MAGIC"),
-    (0x63677270, "CGROUP2_SUPER_MAGIC"),
-    (0x27e0eb, "CGROUP_SUPER_MAGIC"),
-    (0x6969, "NFS_SUPER_MAGIC"),
-    (0x858458f6, "RAMFS_MAGIC"),
-    (0x73717368, "SQUASHFS_MAGIC"),
-    (0x9660, "ISOFS_SUPER_MAGIC"),
-    (0x4d44, "MSDOS_SUPER_MAGIC"),
-    (0x65735546, "FUSE_SUPER_MAGIC"),
-    (0x01021997, "V9FS_MAGIC"),
-    (0x64626720, "DEBUGFS_MAGIC"),
-    (0x73636673, "SECURITYFS_MAGIC"),
-    (0xcafe4a11, "BPF_FS_MAGIC"),
-    (0x19800202, "MQUEUE_MAGIC"),
-    (0x42494e4d, "BINFMTFS_MAGIC"),
-    (0x74726163, "TRACEFS_MAGIC"),
-    (0x534f434b, "SOCKFS_MAGIC"),
-    (0x50495045, "PIPEFS_MAGIC"),
-];
-
-const STATFS_FLAGS: &Xlat = &[
-    (1, "ST_RDONLY"),
-    (2, "ST_NOSUID"),
-    (4, "ST_NODEV"),
-    (8, "ST_NOEXEC"),
-    (16, "ST_SYNCHRONOUS"),
-    (32, "ST_VALID"),
-    (64, "ST_MANDLOCK"),
-    (1024, "ST_NOATIME"),
-    (2048, "ST_NODIRATIME"),
-    (4096, "ST_RELATIME"),
-];
 
 fn print_statfs(c: &mut Call, addr: u64) {
     // struct statfs (x86_64): f_type, f_bsize, f_blocks, f_bfree, f_bavail, f_files,

@@ -3,7 +3,8 @@
 
 use super::process::signal_arg;
 use super::{Call, Decoder, Step};
-use crate::format::{self, Xlat};
+use crate::format;
+use crate::uapi::xlat::system::{FADVICE, PRCTL_OPTIONS, XATTR_FLAGS};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
     Some(match name {
@@ -78,26 +79,6 @@ fn sysinfo(c: &mut Call) -> Step {
     c.push(&text);
     Step::Done
 }
-
-const PRCTL_OPTIONS: &Xlat = &[
-    (1, "PR_SET_PDEATHSIG"),
-    (2, "PR_GET_PDEATHSIG"),
-    (3, "PR_GET_DUMPABLE"),
-    (4, "PR_SET_DUMPABLE"),
-    (7, "PR_GET_KEEPCAPS"),
-    (8, "PR_SET_KEEPCAPS"),
-    (15, "PR_SET_NAME"),
-    (16, "PR_GET_NAME"),
-    (21, "PR_GET_SECCOMP"),
-    (22, "PR_SET_SECCOMP"),
-    (23, "PR_CAPBSET_READ"),
-    (24, "PR_CAPBSET_DROP"),
-    (36, "PR_SET_CHILD_SUBREAPER"),
-    (37, "PR_GET_CHILD_SUBREAPER"),
-    (38, "PR_SET_NO_NEW_PRIVS"),
-    (39, "PR_GET_NO_NEW_PRIVS"),
-    (0x59616d61, "PR_SET_PTRACER"),
-];
 
 const CAPABILITIES: [&str; 41] = [
     "CAP_CHOWN",
@@ -209,15 +190,6 @@ fn prctl(c: &mut Call) -> Step {
     Step::Done
 }
 
-const FADVICE: &Xlat = &[
-    (0, "POSIX_FADV_NORMAL"),
-    (1, "POSIX_FADV_RANDOM"),
-    (2, "POSIX_FADV_SEQUENTIAL"),
-    (3, "POSIX_FADV_WILLNEED"),
-    (4, "POSIX_FADV_DONTNEED"),
-    (5, "POSIX_FADV_NOREUSE"),
-];
-
 fn fadvise64(c: &mut Call) -> Step {
     c.int_args(&[0, 3]);
     c.p_fd(0);
@@ -268,8 +240,6 @@ fn fgetxattr(c: &mut Call) -> Step {
     c.p_ulong(3);
     Step::Done
 }
-
-const XATTR_FLAGS: &Xlat = &[(1, "XATTR_CREATE"), (2, "XATTR_REPLACE")];
 
 fn setxattr_tail(c: &mut Call) -> Step {
     c.sep();

@@ -2,7 +2,8 @@
 //! timeval printers the readiness calls share.
 
 use super::{Call, Decoder, Step};
-use crate::format::{self, Xlat};
+use crate::format;
+use crate::uapi::xlat::time::{CLOCKS, ITIMERS};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
     Some(match name {
@@ -16,20 +17,6 @@ pub fn lookup(name: &str) -> Option<Decoder> {
         _ => return None,
     })
 }
-
-const CLOCKS: &Xlat = &[
-    (0, "CLOCK_REALTIME"),
-    (1, "CLOCK_MONOTONIC"),
-    (2, "CLOCK_PROCESS_CPUTIME_ID"),
-    (3, "CLOCK_THREAD_CPUTIME_ID"),
-    (4, "CLOCK_MONOTONIC_RAW"),
-    (5, "CLOCK_REALTIME_COARSE"),
-    (6, "CLOCK_MONOTONIC_COARSE"),
-    (7, "CLOCK_BOOTTIME"),
-    (8, "CLOCK_REALTIME_ALARM"),
-    (9, "CLOCK_BOOTTIME_ALARM"),
-    (11, "CLOCK_TAI"),
-];
 
 /// `{tv_sec=1, tv_nsec=0}`, `NULL`, or the address when unreadable.
 pub fn timespec_text(c: &Call, addr: u64) -> String {
@@ -123,12 +110,6 @@ fn gettimeofday(c: &mut Call) -> Step {
     c.p_ptr(1);
     Step::Done
 }
-
-const ITIMERS: &Xlat = &[
-    (0, "ITIMER_REAL"),
-    (1, "ITIMER_VIRTUAL"),
-    (2, "ITIMER_PROF"),
-];
 
 /// `{it_interval={tv_sec=0, tv_usec=0}, it_value={tv_sec=1, tv_usec=0}}`.
 fn itimerval_text(c: &Call, addr: u64) -> String {
