@@ -147,6 +147,17 @@ impl SyscallSet {
         self.i386.iter_mut().for_each(|b| *b = !*b);
     }
 
+    /// This set and the x86_64 calls `nrs`.
+    pub fn with(&self, nrs: &[u64]) -> Self {
+        let mut set = self.clone();
+        for &nr in nrs {
+            if let Some(b) = usize::try_from(nr).ok().and_then(|i| set.bits.get_mut(i)) {
+                *b = true;
+            }
+        }
+        set
+    }
+
     /// Whether every syscall is in the set.
     pub fn is_all(&self) -> bool {
         self.bits.iter().all(|&b| b) && self.i386.iter().all(|&b| b)

@@ -266,3 +266,47 @@ fn our_rust_binary() {
     }
     assert_eq!(want.next(), None, "the chain is incomplete: {symbols:#?}");
 }
+
+/// Under `--seccomp-bpf` only the traced calls stop, yet the unwinder must see the
+/// mappings change: a library unloaded and another loaded in its place, then a new file
+/// renamed over the first one's path. Each frame names the library and function that made
+/// the call, as strace prints them.
+#[test]
+fn mappings_that_change_under_seccomp_bpf() {
+    let dir = scratch_dir("stack-remap");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/programs/remap/lib.c");
+    let opts = ["-f", "--seccomp-bpf", "-k", "-e", "trace=getpid"];
+    let mut traces = Vec::new();
+    for (tracer, out) in [(STRACE, "strace"), (STRACE_LITE, "lite")] {
+        // Built afresh for each run: the program renames libthree.so over libone.so.
+        for (lib, name) in [("one", "one_fn"), ("two", "two_fn"), ("three", "three_fn")] {
+            let status = Command::new("gcc")
+                .args(["-O0", "-shared", "-fPIC", &format!("-DNAME={name}"), "-o"])
+                .arg(dir.join(format!("lib{lib}.so")))
+                .arg(&src)
+                .status()
+                .expect("gcc");
+            assert!(status.success());
+        }
+        let arg = dir.to_str().expect("utf-8 path");
+        let run = trace(tracer, &opts, &dir.join(out), &program("remap"), &[arg]);
+        assert_eq!(run.status.code(), Some(0), "{tracer}: {}", run.stderr);
+        traces.push(std::fs::read_to_string(dir.join(out)).expect("trace"));
+    }
+    let frames: Vec<String> = traces[1]
+        .lines()
+        .filter_map(|l| {
+            let lib = l.strip_prefix(" > ")?.split('(').next()?;
+            let lib = Path::new(lib).file_name()?.to_str()?;
+            let func = l.split_once('(')?.1.split('+').next()?;
+            func.ends_with("_fn").then(|| format!("{lib}:{func}"))
+        })
+        .collect();
+    assert_eq!(
+        frames,
+        ["libone.so:one_fn", "libtwo.so:two_fn", "libone.so:three_fn"],
+        "{}",
+        traces[1]
+    );
+    assert_same("remap", &normalize(&traces[0]), &normalize(&traces[1]));
+}

@@ -9,7 +9,13 @@ pub struct Mapping {
     /// Offset in the file of `start`.
     pub offset: u64,
     pub path: String,
+    /// The file's device and inode: which file the path named when it was mapped (a file
+    /// replaced at the same path is another file, with other symbols).
+    pub file_id: FileId,
 }
+
+/// A mapped file's device (`fe:00`) and inode, as `/proc/PID/maps` gives them.
+pub type FileId = (String, u64);
 
 /// The file-backed mappings of `pid` (anonymous ones, `[heap]`, `[vdso]`... are left out).
 pub fn read(pid: i32) -> Vec<Mapping> {
@@ -24,7 +30,7 @@ pub fn parse(text: &str) -> Vec<Mapping> {
     for line in text.lines() {
         // start-end perms offset dev inode path
         let mut fields = line.splitn(6, ' ');
-        let (Some(range), Some(_perms), Some(offset), Some(_dev), Some(_inode)) = (
+        let (Some(range), Some(_perms), Some(offset), Some(dev), Some(inode)) = (
             fields.next(),
             fields.next(),
             fields.next(),
@@ -40,10 +46,11 @@ pub fn parse(text: &str) -> Vec<Mapping> {
         let Some((start, end)) = range.split_once('-') else {
             continue;
         };
-        let (Ok(start), Ok(end), Ok(offset)) = (
+        let (Ok(start), Ok(end), Ok(offset), Ok(inode)) = (
             u64::from_str_radix(start, 16),
             u64::from_str_radix(end, 16),
             u64::from_str_radix(offset, 16),
+            inode.parse::<u64>(),
         ) else {
             continue;
         };
@@ -52,6 +59,7 @@ pub fn parse(text: &str) -> Vec<Mapping> {
             end,
             offset,
             path: path.to_string(),
+            file_id: (dev.to_string(), inode),
         });
     }
     maps
@@ -80,6 +88,7 @@ mod tests {
         assert_eq!(maps[2].path, "/lib/with space.so");
         let m = find(&maps, 0x55d0c0a01234).expect("mapped");
         assert_eq!((m.offset, m.path.as_str()), (0x1000, "/usr/bin/true"));
+        assert_eq!(m.file_id, ("fe:00".to_string(), 123));
         assert!(find(&maps, 0x7ffd1000).is_none());
     }
 }

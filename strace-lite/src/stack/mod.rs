@@ -5,7 +5,8 @@
 //! `.eh_frame` (the row for the address gives the CFA and where the return address and
 //! callee-saved registers were saved), reading the saved values from the tracee's
 //! memory. Files are found in `/proc/PID/maps` (re-read when an address is not in the
-//! cached copy, and dropped when the tracee maps or unmaps) and parsed once each.
+//! cached copy, and dropped when the tracee maps or unmaps: under `--seccomp-bpf` the filter
+//! keeps those calls stopping for that) and parsed once per file (path, device and inode).
 
 mod maps;
 mod module;
@@ -49,7 +50,9 @@ fn demangle(name: &str) -> String {
 #[derive(Default)]
 pub struct Unwinder {
     maps: HashMap<i32, Rc<Vec<maps::Mapping>>>,
-    modules: HashMap<String, Option<Rc<Module>>>,
+    /// Parsed files by path and identity: a file replaced at its path (a rebuilt library
+    /// loaded again) is parsed again rather than answered from the old file's symbols.
+    modules: HashMap<(String, maps::FileId), Option<Rc<Module>>>,
 }
 
 impl Unwinder {
@@ -68,12 +71,13 @@ impl Unwinder {
         found
     }
 
-    fn module(&mut self, path: &str) -> Option<Rc<Module>> {
-        if let Some(m) = self.modules.get(path) {
+    fn module(&mut self, map: &maps::Mapping) -> Option<Rc<Module>> {
+        let key = (map.path.clone(), map.file_id.clone());
+        if let Some(m) = self.modules.get(&key) {
             return m.clone();
         }
-        let m = Module::load(path).map(Rc::new);
-        self.modules.insert(path.to_string(), m.clone());
+        let m = Module::load(&map.path).map(Rc::new);
+        self.modules.insert(key, m.clone());
         m
     }
 
@@ -114,7 +118,7 @@ impl Unwinder {
             let Some(map) = self.mapping(tid, pc) else {
                 break;
             };
-            let module = self.module(&map.path);
+            let module = self.module(&map);
             // strace prints the offset in the file; symbols are found by the file's
             // own (virtual) address, which differs where a segment's does.
             let file_offset = map.offset.wrapping_add(pc - map.start);

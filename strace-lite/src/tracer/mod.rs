@@ -157,10 +157,16 @@ impl Tracer {
         install_stop_handlers();
         // As strace: a command and `-p` together trace both, the command started first.
         if !self.opts.command.is_empty() {
-            let filter = self
-                .opts
-                .seccomp_bpf
-                .then(|| seccomp::program(&self.opts.trace));
+            // Under -k the calls that change the mappings stop too (not shown: they are not
+            // in the set), so the unwinder's maps cache is dropped when it goes stale.
+            let filter = self.opts.seccomp_bpf.then(|| {
+                let extra: &[u64] = if self.opts.stack_trace {
+                    &MAPPING_CALLS
+                } else {
+                    &[]
+                };
+                seccomp::program(&self.opts.trace.with(extra))
+            });
             // Before the fork: the command inherits the mask.
             self.pin.start().map_err(|e| format!("--same-cpu: {e}"))?;
             // Pinned without -f, new tasks are attached only to be let go unpinned.
