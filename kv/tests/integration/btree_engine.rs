@@ -200,3 +200,41 @@ impl Drop for Killed {
         let _ = self.0.wait();
     }
 }
+
+#[test]
+fn the_engine_is_checked_by_check_config_from_a_flag_or_the_file() {
+    let dir = TempDir::new("bt-conf");
+    let conf = dir.path().join("kv.conf");
+    std::fs::write(&conf, "engine btree;\n").unwrap();
+    let conf = conf.to_str().unwrap();
+    let ok = run_tool(
+        crate::common::kv_bin(),
+        &["serve", "--config", conf, "--check-config"],
+        b"",
+    );
+    assert!(ok.status.success());
+    assert_eq!(String::from_utf8_lossy(&ok.stdout), "configuration OK\n");
+    let bad = run_tool(
+        crate::common::kv_bin(),
+        &["serve", "--engine", "lsm", "--check-config"],
+        b"",
+    );
+    assert!(!bad.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&bad.stderr),
+        "kv: --engine: argument couldn't be parsed into a value for 'engine': lsm\n"
+    );
+    std::fs::write(dir.path().join("kv.conf"), "engine lsm;\n").unwrap();
+    let bad = run_tool(
+        crate::common::kv_bin(),
+        &["serve", "--config", conf, "--check-config"],
+        b"",
+    );
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr)
+            .ends_with(":1: argument couldn't be parsed into a value for 'engine': lsm\n"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}
