@@ -41,7 +41,11 @@ struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:6380]; beyond loopback only with a password
     #[arg(long)]
     listen: Option<String>,
-    /// Directory holding the log directory (appendonlydir) [default: .]
+    /// Where the keys live: aof (memory and the append-only log) or btree (DIR/kv.btree,
+    /// string keys only) [default: aof]
+    #[arg(long)]
+    engine: Option<String>,
+    /// Directory holding the log directory (appendonlydir) or kv.btree [default: .]
     #[arg(long)]
     dir: Option<PathBuf>,
     /// Keep the append-only log: yes or no [default: yes]
@@ -84,6 +88,7 @@ impl ServeArgs {
             flags.push(("dir", v.display().to_string()));
         }
         for (name, v) in [
+            ("engine", &self.engine),
             ("appendonly", &self.appendonly),
             ("appendfsync", &self.appendfsync),
             ("requirepass", &self.requirepass),

@@ -14,6 +14,7 @@
 //! error naming the file, the line and the problem. Flags on the command line override the
 //! file.
 
+use crate::engine::Kind;
 use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
@@ -78,7 +79,9 @@ impl Policy {
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     pub(crate) listen: Vec<SocketAddr>,
-    /// Where the log directory lives.
+    /// Where the keys live: in memory with the log (`aof`), or in `dir/kv.btree` (`btree`).
+    pub(crate) engine: Kind,
+    /// Where the log directory (or the btree engine's file) lives.
     pub(crate) dir: PathBuf,
     pub(crate) appendonly: bool,
     pub(crate) appendfsync: Fsync,
@@ -118,6 +121,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             listen: vec!["127.0.0.1:6380".parse().expect("a valid literal address")],
+            engine: Kind::Aof,
             dir: PathBuf::from("."),
             appendonly: true,
             appendfsync: Fsync::Everysec,
@@ -185,6 +189,7 @@ fn yes_no(v: &str) -> Option<bool> {
 /// order. Those the event loop or the listener took at start-up (`timeout`, `hz`, the output
 /// limit, protected mode) are read-only until a restart, rather than accepted and ignored.
 pub(crate) const PARAMETERS: &[(&str, bool)] = &[
+    ("engine", false),
     ("appendonly", false),
     ("appendfsync", true),
     ("appenddirname", false),
@@ -215,6 +220,7 @@ impl Config {
     pub(crate) fn get(&self, name: &str) -> Option<String> {
         let b = |v: bool| if v { "yes" } else { "no" }.to_string();
         Some(match name {
+            "engine" => self.engine.name().into(),
             "appendonly" => b(self.appendonly),
             "appendfsync" => self.appendfsync.name().into(),
             "appenddirname" => self.appenddirname.clone(),
@@ -276,6 +282,7 @@ impl Config {
             return Err(Error(format!("can't set immutable config '{name}'")));
         }
         match name {
+            "engine" => self.engine = Kind::parse(value).ok_or_else(bad)?,
             "appendonly" => self.appendonly = yes_no(value).ok_or_else(bad)?,
             "appendfsync" => self.appendfsync = Fsync::parse(value).ok_or_else(bad)?,
             "appenddirname" => {
@@ -417,6 +424,11 @@ mod tests {
         assert_eq!(c.dir, dir.join("data"));
         assert_eq!(c.appendfsync, Fsync::Always);
         assert_eq!(c.maxmemory, 1 << 20);
+        assert_eq!(c.engine, Kind::Aof, "the default");
+        std::fs::write(&path, "engine btree;\n").unwrap();
+        let mut c = Config::default();
+        c.load_file(&path).unwrap();
+        assert_eq!(c.engine, Kind::Btree);
         for (text, want) in [
             (
                 "appendfsync sometimes;\n",
@@ -427,6 +439,10 @@ mod tests {
                 ":1: missing ';' at the end of the directive",
             ),
             ("bogus 1;\n", ":1: unknown directive 'bogus'"),
+            (
+                "engine lsm;\n",
+                ":1: argument couldn't be parsed into a value for 'engine': lsm",
+            ),
             ("\nhz 10;\nhz 11;\n", ":3: \"hz\" is set twice"),
             ("timeout 1 2;\n", ":1: \"timeout\" takes one value, got 2"),
         ] {

@@ -5,6 +5,7 @@
 //! |---|---|
 //! | [`cli`] | the command line: `kv serve`, `kv check-aof` |
 //! | [`server`] | the network side: netcore's loop, clients, group commit, ticks |
+//! | [`engine`] | where the keys live: in memory with the log (`aof`), or in a B+tree file (`btree`) |
 //! | [`aof`] | the log: manifest, writer, replay, rewrite, check |
 //! | [`cmd`] | the command table and the commands, by family |
 //! | [`state`], [`evict`], [`config`] | what commands see of the server; `maxmemory`; settings |
@@ -17,6 +18,7 @@ pub(crate) mod aof;
 pub(crate) mod cli;
 pub(crate) mod cmd;
 pub(crate) mod config;
+pub(crate) mod engine;
 pub(crate) mod evict;
 pub(crate) mod log;
 pub(crate) mod resp;

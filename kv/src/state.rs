@@ -3,6 +3,7 @@
 //! state of the log, and requests for the event loop (shut down).
 
 use crate::config::Config;
+use crate::engine::Engine;
 use crate::store::Db;
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -61,7 +62,10 @@ pub(crate) struct AofInfo {
 /// The server state commands run against.
 #[derive(Debug)]
 pub(crate) struct Server {
+    /// The keyspace under the AOF engine; under the btree engine, the working set of the
+    /// command running (empty between commands).
     pub(crate) db: Db,
+    pub(crate) engine: Engine,
     pub(crate) config: Config,
     pub(crate) stats: Stats,
     /// By connection token.
@@ -90,6 +94,7 @@ impl Server {
         let seed = crate::store::now_ms() as u64 ^ (std::process::id() as u64) << 32;
         Server {
             db: Db::default(),
+            engine: Engine::Aof,
             config,
             stats: Stats::default(),
             clients: Vec::new(),

@@ -245,6 +245,12 @@ pub(crate) fn execute(
         out.error("NOAUTH Authentication required.");
         return;
     }
+    if let Some(e) = crate::engine::refusal(server, cmd) {
+        fail_queueing(session);
+        server.stats.errors += 1;
+        out.error(&e);
+        return;
+    }
     if let Some(queue) = &mut session.multi {
         if !cmd.is(NO_QUEUE) {
             queue.push(args);
@@ -264,7 +270,7 @@ pub(crate) fn execute(
             return;
         }
     }
-    run(server, session, cmd, &args, out, now);
+    crate::engine::run(server, session, cmd, &args, out, now);
 }
 
 /// Inside MULTI, a command that could not be queued dooms the transaction.

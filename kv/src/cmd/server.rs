@@ -311,6 +311,18 @@ pub(crate) fn info_text(ctx: &mut Ctx, sections: &[String]) -> String {
             a.last_fsync_age_ms,
             a.fsyncs,
         );
+        // After the blank line ends Redis's fields: kv's own, the engine and its commits.
+        out.truncate(out.len() - 2);
+        let _ = write!(out, "kv_engine:{}\r\n", s.config.engine.name());
+        if let crate::engine::Engine::Btree(e) = &s.engine {
+            let _ = write!(
+                out,
+                "btree_file:{}\r\nbtree_commits:{}\r\n",
+                e.path.display(),
+                e.commits
+            );
+        }
+        out.push_str("\r\n");
     }
     if want("stats") {
         let st = &s.stats;
@@ -335,12 +347,12 @@ pub(crate) fn info_text(ctx: &mut Ctx, sections: &[String]) -> String {
     }
     if want("keyspace") {
         out.push_str("# Keyspace\r\n");
-        if s.db.len() > 0 {
+        let (keys, expires) = crate::engine::keyspace(s);
+        if keys > 0 {
             let _ = write!(
                 out,
-                "db0:keys={},expires={},avg_ttl=0\r\n",
-                s.db.len(),
-                s.db.volatile()
+                "db0:keys={keys},expires={},avg_ttl=0\r\n",
+                expires.unwrap_or(0)
             );
         }
         out.push_str("\r\n");

@@ -75,7 +75,7 @@ fn exec(ctx: &mut Ctx, _: &[Vec<u8>]) -> Result<(), String> {
             continue; // checked when queued
         };
         let now = crate::store::now_ms();
-        crate::cmd::run(ctx.server, ctx.session, cmd, args, ctx.out, now);
+        crate::engine::run(ctx.server, ctx.session, cmd, args, ctx.out, now);
     }
     if ctx.server.dirty != dirty && ctx.server.aof.enabled {
         let body = ctx.server.aof_buf.split_off(mark);

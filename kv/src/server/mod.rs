@@ -30,10 +30,23 @@ pub(crate) fn serve(config: Config) -> Result<(), String> {
     };
     let _ = netcore::sys::raise_fd_limit(config.maxclients as u64 + 64);
     let mut server = Server::new(config, crate::alloc::used);
-    let aof = if server.config.appendonly {
-        Some(crate::aof::open(&mut server)?)
-    } else {
-        None
+    let aof = match server.config.engine {
+        crate::engine::Kind::Btree => {
+            // The tree is the persistence: no log is kept beside it.
+            server.config.appendonly = false;
+            let engine = crate::engine::btree::BtreeEngine::open(&server.config.dir)?;
+            crate::log::notice(&format!(
+                "btree engine: {} keys in {}",
+                engine.len(),
+                engine.path.display()
+            ));
+            server.engine = crate::engine::Engine::Btree(Box::new(engine));
+            None
+        }
+        crate::engine::Kind::Aof if server.config.appendonly => {
+            Some(crate::aof::open(&mut server)?)
+        }
+        crate::engine::Kind::Aof => None,
     };
     let listener = ListenerBuilder::new(addr)
         .backlog(511)

@@ -5,6 +5,7 @@
 use crate::aof::rewrite::{self, Rewrite};
 use crate::aof::writer::Writer;
 use crate::cmd::{self, Session};
+use crate::engine::Engine;
 use crate::resp::reply::Reply;
 use crate::resp::request::{Limits, Parsed};
 use crate::server::client::Client;
@@ -174,6 +175,11 @@ impl KvService {
 
     /// At shutdown: the log synced, a running rewrite stopped.
     pub(crate) fn finish(&mut self) {
+        if let Engine::Btree(engine) = &mut self.server.engine {
+            if let Err(e) = engine.commit() {
+                crate::log::warn(&format!("committing at shutdown: {e}"));
+            }
+        }
         if let Some(r) = self.rewrite.take() {
             r.abort();
         }
@@ -192,6 +198,16 @@ fn fatal_log_error(e: &std::io::Error) -> ! {
     crate::log::warn(&format!(
         "Can't persist the append only file: {e}. Exiting: replies would claim writes that \
          are not stored"
+    ));
+    std::process::exit(1);
+}
+
+/// The btree engine could not write or commit: stop before the turn's replies claim writes
+/// that are not stored (the file stays at its last commit).
+pub(crate) fn fatal_storage_error(e: &str) -> ! {
+    crate::log::warn(&format!(
+        "Can't persist to the btree file: {e}. Exiting: replies would claim writes that are \
+         not stored"
     ));
     std::process::exit(1);
 }
@@ -243,6 +259,13 @@ impl Service for KvService {
     }
 
     fn before_flush(&mut self, _conns: &mut Conns) {
+        if let Engine::Btree(engine) = &mut self.server.engine {
+            // The turn's writes, every client's, in one commit before any reply leaves.
+            if let Err(e) = engine.commit() {
+                fatal_storage_error(&e);
+            }
+            return;
+        }
         let Some(writer) = self.aof.as_mut() else {
             self.server.aof_buf.clear();
             return;
@@ -269,6 +292,13 @@ impl Service for KvService {
         let now = crate::store::now_ms();
         self.server.db.lru_clock = (now / 1000) as u32;
         self.server.db.expire_some(now, EXPIRE_BUDGET);
+        if let Engine::Btree(engine) = &mut self.server.engine {
+            match engine.expire_some(now, EXPIRE_BUDGET) {
+                Ok(n) => self.server.db.stats.expired_keys += n as u64,
+                // A read failed (a damaged page): reported, and tried again next tick.
+                Err(e) => crate::log::warn(&format!("active expiry: {e}")),
+            }
+        }
         cmd::log_expired(&mut self.server);
         self.maybe_rewrite();
         if let Some(w) = &self.aof {

@@ -88,13 +88,25 @@ impl WriteAllNoSignal for std::net::TcpStream {
 }
 
 fn kill_rounds(policy: &str, rounds: usize) {
-    let dir = TempDir::new(&format!("kill-{policy}"));
+    let args = ["--appendfsync", policy];
+    kill_rounds_with(policy, &args, rounds, |_| {});
+}
+
+/// `rounds` of: start kv with `args`, write until it is SIGKILLed at a random moment,
+/// `after_kill(dir)` on what the kill left, restart, every acknowledged write there.
+pub(crate) fn kill_rounds_with(
+    tag: &str,
+    args: &[&str],
+    rounds: usize,
+    after_kill: impl Fn(&std::path::Path),
+) {
+    let dir = TempDir::new(&format!("kill-{tag}"));
     let mut seed =
         Instant::now().elapsed().as_nanos() as u64 ^ 0x9E37_79B9_7F4A_7C15 ^ (rounds as u64);
     seed |= 1;
     let mut total_acked = 0;
     for round in 0..rounds {
-        let kv = start(dir.path(), &["--appendfsync", policy]);
+        let kv = start(dir.path(), args);
         let stop = Arc::new(AtomicBool::new(false));
         let writer = {
             let c = kv.connect();
@@ -105,13 +117,14 @@ fn kill_rounds(policy: &str, rounds: usize) {
         kv.kill9();
         stop.store(true, Ordering::Relaxed);
         let (acked, counter) = writer.join().unwrap();
-        let kv = start(dir.path(), &["--appendfsync", policy]);
+        after_kill(dir.path());
+        let kv = start(dir.path(), args);
         let mut c = kv.connect();
         for n in 0..=acked {
             assert_eq!(
                 c.cmd(&["GET", &format!("w:{n}")]),
                 Reply::bulk(&n.to_string()),
-                "round {round} ({policy}): acknowledged write w:{n} lost (acknowledged up to {acked})"
+                "round {round} ({tag}): acknowledged write w:{n} lost (acknowledged up to {acked})"
             );
         }
         let Reply::Bulk(Some(now)) = c.cmd(&["GET", "counter"]) else {
