@@ -192,6 +192,7 @@ fn per_second(
 ) -> Result<Row> {
     let mut values = [0.0; 3];
     for (i, e) in engines.iter_mut().enumerate() {
+        settle()?;
         let start = Instant::now();
         work(e.as_mut()).map_err(|err| format!("{}: {label}: {err}", e.name()))?;
         let secs = start.elapsed().as_secs_f64();
@@ -204,6 +205,17 @@ fn per_second(
         better: Better::Higher,
         goal,
     })
+}
+
+/// Writes every dirty page of the machine back before a timed run (`sync`), so that an
+/// engine's fsyncs do not pay for what the engine before it, or another program, left
+/// in the page cache.
+fn settle() -> Result<()> {
+    let status = std::process::Command::new("sync").status()?;
+    if !status.success() {
+        return Err(format!("sync: {status}").into());
+    }
+    Ok(())
 }
 
 /// A row of each engine's bytes on disk (at most LMDB's and SQLite's, the issue asks).
