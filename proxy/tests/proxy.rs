@@ -1,5 +1,6 @@
 //! The real `proxy` binary between real sockets: checksummed transfers both ways at once,
-//! half-close, an upstream reset, all upstreams down, round-robin, max-connections, SIGTERM.
+//! half-close, an upstream reset, all upstreams down, round-robin, max-connections, SIGTERM,
+//! the copying fallback.
 //! Waits are on events (a log line, a read), never sleeps; the child's stderr is drained.
 
 mod common;
@@ -153,4 +154,16 @@ fn an_idle_connection_is_closed_and_sigterm_stops() {
     p.signal(libc::SIGTERM);
     let status = p.child.wait().unwrap();
     assert!(status.success(), "{status}");
+}
+
+#[test]
+fn the_copying_fallback_carries_transfers_whole_and_says_so() {
+    let (up, _) = server(echo);
+    let p = Proxy::start(&[up], &["--forward", "copy"]);
+    for len in [0, 1024, 64 << 20] {
+        round_trip(&p, len);
+        let line = p.conn_line();
+        assert!(line.contains(&format!("up={len} down={len}")), "{line}");
+        assert!(line.contains("forward=copy end=closed"), "{line}");
+    }
 }

@@ -57,6 +57,9 @@ pub(crate) struct Args {
     /// How long SIGQUIT waits for open connections to end.
     #[arg(long, value_name = "DURATION", value_parser = values::duration)]
     pub(crate) shutdown_timeout: Option<Duration>,
+    /// How bytes move: splice (zero copy, the default) or copy (through a buffer).
+    #[arg(long, value_name = "HOW", value_parser = ["splice", "copy"])]
+    pub(crate) forward: Option<String>,
     /// Connections open at once; a client beyond them is closed at once.
     #[arg(long, value_name = "N")]
     pub(crate) max_connections: Option<usize>,
@@ -97,6 +100,9 @@ impl Args {
         }
         if let Some(d) = self.shutdown_timeout {
             c.shutdown_timeout = d;
+        }
+        if let Some(f) = &self.forward {
+            c.copy = f == "copy";
         }
         if let Some(n) = self.max_connections {
             c.max_connections = n.max(1);

@@ -9,6 +9,7 @@
 //! total_timeout off;
 //! max_connections 10000;
 //! shutdown_timeout 30s;
+//! forward splice;                  # or copy (through a buffer, for comparison)
 //!
 //! group web {
 //!     server 127.0.0.1:9000;
@@ -99,6 +100,9 @@ pub(crate) struct Config {
     pub(crate) max_connections: usize,
     /// How long SIGQUIT waits for open connections before closing them.
     pub(crate) shutdown_timeout: Duration,
+    /// Copy through a buffer instead of splicing (`forward copy`): for comparison; splice
+    /// is refused by some descriptors and copying is then chosen by itself.
+    pub(crate) copy: bool,
 }
 
 impl Default for Config {
@@ -111,6 +115,7 @@ impl Default for Config {
             total_timeout: None,
             max_connections: 10_000,
             shutdown_timeout: Duration::from_secs(30),
+            copy: false,
         }
     }
 }

@@ -25,6 +25,7 @@ const TOP: &[&str] = &[
     "total_timeout",
     "max_connections",
     "shutdown_timeout",
+    "forward",
 ];
 const IN_GROUP: &[&str] = &[
     "server",
@@ -188,6 +189,13 @@ fn top_directive(c: &mut Config, d: &str, args: &[&str]) -> Result<(), String> {
         "total_timeout" => c.total_timeout = values::duration_or_off(one(d, args)?)?,
         "shutdown_timeout" => c.shutdown_timeout = values::duration(one(d, args)?)?,
         "max_connections" => c.max_connections = values::number(one(d, args)?, 1, MAX_CONNECTIONS)?,
+        "forward" => {
+            c.copy = match one(d, args)? {
+                "splice" => false,
+                "copy" => true,
+                v => return Err(format!("\"{v}\": expected \"splice\" or \"copy\"")),
+            }
+        }
         _ => unreachable!("every directive of TOP is matched"),
     }
     Ok(())
@@ -292,6 +300,7 @@ mod tests {
         let c = parse_str(
             "connect_timeout 2s;\n\
              total_timeout 1h;\n\
+             forward copy;\n\
              group web {\n\
              server 127.0.0.1:9000;\n\
              server 127.0.0.1:9001;\n\
@@ -310,6 +319,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.listeners.len(), 3);
+        assert!(c.copy);
         assert_eq!(c.connect_timeout, Duration::from_secs(2));
         assert_eq!(c.total_timeout, Some(Duration::from_secs(3600)));
         let web = c.group("web").unwrap();
@@ -376,6 +386,10 @@ mod tests {
                 "p.conf:2: \"idle_timeout\" directive is duplicate",
             ),
             ("max_connections 0;\n", "p.conf:1: 0 is out of range"),
+            (
+                "forward zero-copy;\n",
+                "p.conf:1: \"zero-copy\": expected \"splice\"",
+            ),
             (
                 "group g {\nbalance random;\n",
                 "p.conf:2: \"random\": expected \"round-robin\"",

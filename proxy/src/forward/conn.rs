@@ -81,6 +81,7 @@ impl Conn {
         client: TcpStream,
         client_addr: Option<SocketAddr>,
         group: Rc<Group>,
+        copy: bool,
     ) -> io::Result<Conn> {
         let first = group.start();
         Ok(Conn {
@@ -92,8 +93,8 @@ impl Conn {
             first,
             tried: Vec::new(),
             lease: None,
-            up: Direction::new()?,
-            down: Direction::new()?,
+            up: Direction::new(copy)?,
+            down: Direction::new(copy)?,
             started: Instant::now(),
             preamble: Vec::new(),
             preamble_sent: 0,

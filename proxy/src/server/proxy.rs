@@ -315,7 +315,7 @@ impl<'a> Proxy<'a> {
                 ));
                 continue;
             }
-            let conn = match Conn::new(client, addr, l.group.clone()) {
+            let conn = match Conn::new(client, addr, l.group.clone(), self.config.copy) {
                 Ok(c) => c,
                 Err(e) => {
                     log_line(format_args!("proxy: pipes for {addr:?}: {e}"));
@@ -550,8 +550,14 @@ fn log_conn(conn: &Conn, end: &End) {
     let upstream = conn
         .upstream_addr()
         .map_or_else(|| "-".to_string(), |a| a.to_string());
+    // Copying is the exception (asked for, or splice refused): said when it happened.
+    let copied = if conn.up.copying() || conn.down.copying() {
+        " forward=copy"
+    } else {
+        ""
+    };
     log_line(format_args!(
-        "conn client={client} upstream={upstream} up={} down={} duration={:.3}s end={end}",
+        "conn client={client} upstream={upstream} up={} down={} duration={:.3}s{copied} end={end}",
         conn.up.bytes,
         conn.down.bytes,
         conn.started.elapsed().as_secs_f64()
