@@ -1,5 +1,6 @@
 //! The config file against the real binary: `--check-config` on good and bad files, and a
-//! file with two listeners, each sending its clients to its own group of servers.
+//! file with two listeners, each sending its clients to its own group of servers; the
+//! example file.
 
 mod common;
 
@@ -67,6 +68,14 @@ fn check_config_accepts_a_good_file_and_names_the_line_of_a_bad_one() {
     std::fs::write(&noise, [0xff, 0xfe, b'{', b'\n', 0, b';']).unwrap();
     let (ok, _, err) = check(&noise);
     assert!(!ok && err.contains(":1: not valid UTF-8"), "{err}");
+}
+
+#[test]
+fn the_example_file_is_good() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("proxy.conf.example");
+    let (ok, out, err) = check(&example);
+    assert!(ok, "{err}");
+    assert!(out.contains("3 listeners, 2 groups"), "{out}");
 }
 
 #[test]
