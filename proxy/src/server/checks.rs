@@ -98,7 +98,7 @@ impl Checks {
         let c = &mut self.list[i];
         reactor.timers().set((self.timer)(i), now + c.interval);
         match sys::connect(c.upstream.addr) {
-            Ok(Connecting::Done(_)) => c.upstream.succeeded(&c.group.name),
+            Ok(Connecting::Done(_)) => c.upstream.succeeded(&c.group.name, true),
             Ok(Connecting::InProgress(s)) => {
                 match reactor.register(s.as_raw_fd(), self.base + i, Interest::WRITE) {
                     Ok(()) => c.pending = Some(s),
@@ -119,7 +119,7 @@ impl Checks {
         };
         match sys::finish_connect(s) {
             Ok(false) => return,
-            Ok(true) => c.upstream.succeeded(&c.group.name),
+            Ok(true) => c.upstream.succeeded(&c.group.name, true),
             Err(_) => c.upstream.failed(&c.group, true, Instant::now()),
         }
         self.drop_pending(i, reactor);

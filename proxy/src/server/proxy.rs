@@ -385,7 +385,7 @@ impl<'a> Proxy<'a> {
         };
         conn.connected = true;
         if let Some(l) = &conn.lease {
-            l.0.succeeded(&conn.group.name);
+            l.0.succeeded(&conn.group.name, false);
         }
         if let Some(version) = conn.group.send_proxy {
             if let Ok(dst) = conn.client.local_addr() {

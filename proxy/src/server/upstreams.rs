@@ -68,15 +68,15 @@ impl Upstream {
         }
     }
 
-    /// A connect (or check) succeeded: the failures in a row start again; a server out
-    /// until a check succeeds is back.
-    pub(crate) fn succeeded(&self, group: &str) {
+    /// A connect (`check`: false) or a check succeeded: the failures in a row start again,
+    /// and a server that was out is back (it was tried as a last resort, or checked).
+    pub(crate) fn succeeded(&self, group: &str, check: bool) {
         self.fails.set(0);
-        if self.out.get() == Some(Out::UntilCheck) {
-            self.out.set(None);
+        if self.out.take().is_some() {
             super::log_line(format_args!(
-                "proxy: upstream {} of group {group} back in (check succeeded)",
-                self.addr
+                "proxy: upstream {} of group {group} back in ({} succeeded)",
+                self.addr,
+                if check { "check" } else { "connect" }
             ));
         }
     }
@@ -246,7 +246,7 @@ mod tests {
         let now = Instant::now();
         let one = &g.servers[0];
         one.failed(&g, false, now);
-        one.succeeded("g");
+        one.succeeded("g", false);
         one.failed(&g, false, now);
         assert!(!one.is_out(now, "g"), "not two in a row");
         one.failed(&g, false, now);
@@ -261,7 +261,7 @@ mod tests {
         one.failed(&g, true, now);
         one.failed(&g, true, now);
         assert!(one.is_out(now + Duration::from_secs(3600), "g"));
-        one.succeeded("g");
+        one.succeeded("g", false);
         assert!(!one.is_out(now, "g"));
     }
 
