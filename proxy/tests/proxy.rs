@@ -1,159 +1,14 @@
 //! The real `proxy` binary between real sockets: checksummed transfers both ways at once,
-//! half-close, an upstream reset, all upstreams down, round-robin, max-connections, SIGTERM.
+//! half-close, an upstream reset, all upstreams down, round-robin, max-connections, SIGTERM,
+//! the copying fallback.
 //! Waits are on events (a log line, a read), never sleeps; the child's stderr is drained.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{channel, Receiver};
-use std::sync::Arc;
-use std::thread;
-use std::time::Duration;
+mod common;
 
-const WAIT: Duration = Duration::from_secs(60);
-
-struct Proxy {
-    child: Child,
-    addr: SocketAddr,
-    lines: Receiver<String>,
-}
-
-impl Proxy {
-    fn start(upstreams: &[SocketAddr], extra: &[&str]) -> Proxy {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_proxy"));
-        cmd.args(["--listen", "127.0.0.1:0"]);
-        for u in upstreams {
-            cmd.args(["--upstream", &u.to_string()]);
-        }
-        cmd.args(extra)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, lines) = channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let first = lines.recv_timeout(WAIT).unwrap();
-        let addr = first
-            .strip_prefix("proxy: listening on ")
-            .and_then(|r| r.split(' ').next())
-            .unwrap_or_else(|| panic!("{first}"))
-            .parse()
-            .unwrap();
-        Proxy { child, addr, lines }
-    }
-
-    fn connect(&self) -> TcpStream {
-        let s = TcpStream::connect(self.addr).unwrap();
-        s.set_read_timeout(Some(WAIT)).unwrap();
-        s
-    }
-
-    /// The next connection log line.
-    fn conn_line(&self) -> String {
-        loop {
-            let line = self.lines.recv_timeout(WAIT).expect("a log line");
-            if line.starts_with("conn ") {
-                return line;
-            }
-        }
-    }
-
-    fn assert_alive(&mut self) {
-        assert!(self.child.try_wait().unwrap().is_none(), "proxy exited");
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A server on a free port; each connection goes to `serve` on its own thread. Returns its
-/// address and the count of connections it accepted.
-fn server(serve: fn(TcpStream, usize)) -> (SocketAddr, Arc<AtomicUsize>) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = l.local_addr().unwrap();
-    let count = Arc::new(AtomicUsize::new(0));
-    let c = count.clone();
-    thread::spawn(move || {
-        for s in l.incoming().map_while(Result::ok) {
-            let n = c.fetch_add(1, Ordering::SeqCst);
-            thread::spawn(move || serve(s, n));
-        }
-    });
-    (addr, count)
-}
-
-/// Sends back every byte, then half-closes at the client's EOF.
-fn echo(mut s: TcpStream, _: usize) {
-    let mut r = s.try_clone().unwrap();
-    let _ = std::io::copy(&mut r, &mut s);
-    let _ = s.shutdown(Shutdown::Write);
-}
-
-/// A port nothing listens on.
-fn dead_port() -> SocketAddr {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-}
-
-/// Deterministic bytes: byte `i` of a stream.
-fn byte(i: u64) -> u8 {
-    (i.wrapping_mul(2_654_435_761) >> 13) as u8
-}
-
-fn fnv(hash: &mut u64, buf: &[u8]) {
-    for &b in buf {
-        *hash = (*hash ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-    }
-}
-
-/// Sends `len` bytes through the proxy to an echo upstream while reading the echo at once,
-/// and checks the checksums.
-fn round_trip(p: &Proxy, len: u64) {
-    let s = p.connect();
-    let mut w = s.try_clone().unwrap();
-    let writer = thread::spawn(move || {
-        let mut hash = 0xcbf2_9ce4_8422_2325u64;
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut sent = 0u64;
-        while sent < len {
-            let n = (len - sent).min(buf.len() as u64) as usize;
-            for (i, b) in buf[..n].iter_mut().enumerate() {
-                *b = byte(sent + i as u64);
-            }
-            w.write_all(&buf[..n]).unwrap();
-            fnv(&mut hash, &buf[..n]);
-            sent += n as u64;
-        }
-        w.shutdown(Shutdown::Write).unwrap();
-        hash
-    });
-    let mut hash = 0xcbf2_9ce4_8422_2325u64;
-    let mut got = 0u64;
-    let mut buf = vec![0u8; 64 * 1024];
-    let mut r = &s;
-    loop {
-        let n = r.read(&mut buf).unwrap();
-        if n == 0 {
-            break;
-        }
-        fnv(&mut hash, &buf[..n]);
-        got += n as u64;
-    }
-    assert_eq!(got, len);
-    assert_eq!(hash, writer.join().unwrap());
-}
+use common::*;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::Ordering;
 
 #[test]
 fn transfers_arrive_whole_in_both_directions_at_once() {
@@ -296,8 +151,19 @@ fn an_idle_connection_is_closed_and_sigterm_stops() {
     let _ = s.read_to_end(&mut got);
     assert!(p.conn_line().contains("end=idle-timeout"));
     let _held = p.connect();
-    // SAFETY: signals our own child.
-    assert_eq!(unsafe { libc::kill(p.child.id() as i32, libc::SIGTERM) }, 0);
+    p.signal(libc::SIGTERM);
     let status = p.child.wait().unwrap();
     assert!(status.success(), "{status}");
+}
+
+#[test]
+fn the_copying_fallback_carries_transfers_whole_and_says_so() {
+    let (up, _) = server(echo);
+    let p = Proxy::start(&[up], &["--forward", "copy"]);
+    for len in [0, 1024, 64 << 20] {
+        round_trip(&p, len);
+        let line = p.conn_line();
+        assert!(line.contains(&format!("up={len} down={len}")), "{line}");
+        assert!(line.contains("forward=copy end=closed"), "{line}");
+    }
 }

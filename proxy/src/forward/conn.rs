@@ -4,11 +4,14 @@
 //! the other as a reset (`SO_LINGER` 0 before the close), as the peer would see it directly.
 
 use crate::forward::direction::{Direction, Failure};
+use crate::server::upstreams::{Group, Lease};
 use crate::sys;
+use netcore::reactor::send::send;
 use netcore::Interest;
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, TcpStream};
+use std::rc::Rc;
 use std::time::Instant;
 
 /// How a connection ended, for its log line.
@@ -21,10 +24,12 @@ pub(crate) enum End {
     /// An error on the upstream's socket (a reset), carried to the client as a reset.
     UpstreamError(io::Error),
     Idle,
+    /// Over the total timeout (a connection's whole life).
+    Lifetime,
+    /// Still open when a drain (SIGQUIT) ran out of time.
+    DrainTimeout,
     /// No upstream could be connected to.
     NoUpstream,
-    /// Over `--max-connections`.
-    Refused,
     /// The proxy stopped (SIGINT, SIGTERM).
     Stopped,
 }
@@ -36,8 +41,9 @@ impl fmt::Display for End {
             End::ClientError(e) => write!(f, "client-error ({e})"),
             End::UpstreamError(e) => write!(f, "upstream-error ({e})"),
             End::Idle => write!(f, "idle-timeout"),
+            End::Lifetime => write!(f, "total-timeout"),
+            End::DrainTimeout => write!(f, "drain-timeout"),
             End::NoUpstream => write!(f, "no-upstream"),
-            End::Refused => write!(f, "refused (max-connections)"),
             End::Stopped => write!(f, "stopped"),
         }
     }
@@ -50,15 +56,21 @@ pub(crate) struct Conn {
     /// The upstream socket; connected once `connected` is set.
     pub(crate) upstream: Option<TcpStream>,
     pub(crate) connected: bool,
-    /// Index of the upstream tried first, and how many were tried.
+    /// The group its listener sends it to (the one current when it came, kept across a
+    /// reload), where its turn starts, and the servers it tried.
+    pub(crate) group: Rc<Group>,
     pub(crate) first: usize,
-    pub(crate) attempts: usize,
-    /// The upstream in use (or last tried), for the log line.
-    pub(crate) upstream_index: Option<usize>,
+    pub(crate) tried: Vec<SocketAddr>,
+    /// The server in use (or being connected to); counted in its connections while held.
+    pub(crate) lease: Option<Lease>,
     /// Client to upstream, and upstream to client.
     pub(crate) up: Direction,
     pub(crate) down: Direction,
     pub(crate) started: Instant,
+    /// Bytes for the server before any of the client's (the PROXY protocol header), and
+    /// how many of them were sent.
+    pub(crate) preamble: Vec<u8>,
+    pub(crate) preamble_sent: usize,
     /// What each socket is registered for (`None`: not registered).
     pub(crate) client_reg: Option<Interest>,
     pub(crate) upstream_reg: Option<Interest>,
@@ -68,19 +80,24 @@ impl Conn {
     pub(crate) fn new(
         client: TcpStream,
         client_addr: Option<SocketAddr>,
-        first: usize,
+        group: Rc<Group>,
+        copy: bool,
     ) -> io::Result<Conn> {
+        let first = group.start();
         Ok(Conn {
             client,
             client_addr,
             upstream: None,
             connected: false,
+            group,
             first,
-            attempts: 0,
-            upstream_index: None,
-            up: Direction::new()?,
-            down: Direction::new()?,
+            tried: Vec::new(),
+            lease: None,
+            up: Direction::new(copy)?,
+            down: Direction::new(copy)?,
             started: Instant::now(),
+            preamble: Vec::new(),
+            preamble_sent: 0,
             client_reg: None,
             upstream_reg: None,
         })
@@ -102,7 +119,7 @@ impl Conn {
         };
         let upstream = Interest {
             readable: self.down.wants_read(),
-            writable: self.up.wants_write(),
+            writable: self.up.wants_write() || self.preamble_left(),
         };
         (client, upstream)
     }
@@ -116,6 +133,19 @@ impl Conn {
                 Failure::Source(e) | Failure::Sink(e) => End::ClientError(e),
             });
         };
+        if self.preamble_left() {
+            match send(upstream, &self.preamble[self.preamble_sent..], false) {
+                Ok(n) => self.preamble_sent += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(End::UpstreamError(e)),
+            }
+            if self.preamble_left() {
+                // The client's bytes wait in the pipe until the header is out.
+                return self.up.fill(&self.client).map_err(|f| match f {
+                    Failure::Source(e) | Failure::Sink(e) => End::ClientError(e),
+                });
+            }
+        }
         let up = self.up.pump(&self.client, upstream).map_err(|f| match f {
             Failure::Source(e) => End::ClientError(e),
             Failure::Sink(e) => End::UpstreamError(e),
@@ -133,6 +163,18 @@ impl Conn {
         Ok(up || down)
     }
 
+    fn preamble_left(&self) -> bool {
+        self.preamble_sent < self.preamble.len()
+    }
+
+    /// The server in use or last tried, for the log line.
+    pub(crate) fn upstream_addr(&self) -> Option<SocketAddr> {
+        self.lease
+            .as_ref()
+            .map(|l| l.0.addr)
+            .or_else(|| self.tried.last().copied())
+    }
+
     /// Prepares the close for `end`: an error on one side becomes a reset on the other.
     pub(crate) fn carry(&self, end: &End) {
         match end {
@@ -141,9 +183,7 @@ impl Conn {
                     sys::set_linger_zero(u);
                 }
             }
-            End::UpstreamError(_) | End::Refused | End::NoUpstream => {
-                sys::set_linger_zero(&self.client)
-            }
+            End::UpstreamError(_) | End::NoUpstream => sys::set_linger_zero(&self.client),
             _ => {}
         }
     }

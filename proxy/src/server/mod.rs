@@ -1,28 +1,34 @@
-//! The server: the listener, the upstream list, and the loop on netcore's reactor that
-//! accepts clients, connects them, drives their connections and writes their log lines.
+//! The server: the loop on netcore's reactor that accepts clients on its listeners, connects
+//! them to a server of their listener's group, drives their connections, watches the
+//! servers' health, and acts on the operator's signals.
+//!
+//! | module | what it is for |
+//! |---|---|
+//! | [`proxy`] | the loop: listeners, connections, deadlines, reload, drain |
+//! | [`upstreams`] | groups of servers: the choice, the counts, passive health |
+//! | [`checks`] | active health checks (a TCP connect every interval) |
+//! | [`signals`] | SIGHUP, SIGQUIT, SIGTERM/SIGINT as commands for the loop |
 
+mod checks;
 mod proxy;
-mod upstreams;
+mod signals;
+pub(crate) mod upstreams;
 
 use crate::cli::Args;
-use netcore::reactor::listener::ListenerBuilder;
-use netcore::reactor::signal::{forward_signals, Waker};
+use netcore::reactor::signal::Waker;
 use std::io::{self, Write};
 
-/// Binds, resolves the upstreams, and serves until SIGINT or SIGTERM.
+/// Serves `args`' configuration until SIGINT or SIGTERM, or a drain is over.
 pub(crate) fn run(args: &Args) -> io::Result<()> {
-    let upstreams = upstreams::Upstreams::resolve(&args.upstreams)?;
-    let listener = ListenerBuilder::new(args.listen)
-        .nonblocking(true)
-        .bind()
-        .map_err(|e| io::Error::new(e.kind(), format!("listen on {}: {e}", args.listen)))?;
+    let config = args.config().map_err(io::Error::other)?;
     let waker = Waker::new()?;
-    forward_signals(&waker, &[libc::SIGINT, libc::SIGTERM])?;
-    let _ = writeln!(
-        io::stderr().lock(),
-        "proxy: listening on {} upstreams {}",
-        listener.local_addr()?,
-        upstreams.describe()
-    );
-    proxy::Proxy::new(listener, waker, upstreams, args)?.run()
+    signals::install(&waker)?;
+    let read_again = || args.config();
+    let reload: proxy::Reload<'_> = args.config.is_some().then_some(&read_again as _);
+    proxy::Proxy::new(config, waker, reload)?.run()
+}
+
+/// One line on stderr; a stderr that is gone is not a reason to stop.
+pub(crate) fn log_line(args: std::fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr().lock(), "{args}");
 }

@@ -1,70 +1,198 @@
 //! The loop, on netcore's reactor (epoll, level-triggered) and its timer heap.
 //!
-//! Connection `c` has two registrations: its client as token `2c`, its upstream as `2c + 1`,
-//! and one deadline under token `c` (the connect timeout while connecting, then the idle
-//! timeout). A socket with nothing to wait for is taken out of epoll rather than registered
-//! for nothing, because epoll reports errors and hang-ups even then and a level-triggered
+//! Epoll tokens: connection `c` registers its client as `2c` and its upstream as `2c + 1`;
+//! listener `i` is `LISTENERS - i`, active check `i` is `CHECKS + i`, the signal pipe is
+//! `WAKER`. Timer tokens (the timer table is indexed by token, so they stay small): `2c` for
+//! connection `c` (the connect timeout while connecting, then the idle timeout, never past
+//! the total timeout), `2k + 1` for the rest: `k = 0` the drain's limit, `k = i + 1` check
+//! `i`'s interval.
+//!
+//! A socket with nothing to wait for is taken out of epoll rather than registered for
+//! nothing, because epoll reports errors and hang-ups even then and a level-triggered
 //! hang-up would wake the loop until the other side drained.
 //!
-//! A turn: wait, accept a batch, drive the ready connections and update what their sockets
-//! wait for, handle the deadlines that came, log the connections that ended.
+//! A turn: wait, handle signals, accept a batch per ready listener, drive the ready
+//! connections and update what their sockets wait for, handle the deadlines that came, and
+//! when draining, exit once no connection is left.
 
-use crate::cli::Args;
+use crate::config::{Config, ListenConf};
 use crate::forward::conn::{Conn, End};
-use crate::server::upstreams::Upstreams;
+use crate::forward::proxy_header;
+use crate::server::checks::Checks;
+use crate::server::log_line;
+use crate::server::signals::{self, Command};
+use crate::server::upstreams::Group;
 use crate::sys::{self, Connecting};
 use netcore::reactor::accept::Acceptor;
 use netcore::reactor::backend::{Epoll, Readiness};
+use netcore::reactor::listener::ListenerBuilder;
 use netcore::reactor::signal::Waker;
 use netcore::reactor::slab::Slab;
 use netcore::reactor::Reactor;
 use netcore::{Event, Interest};
-use std::io::{self, Write};
-use std::net::TcpListener;
+use std::io;
+use std::net::{SocketAddr, TcpListener};
 use std::os::fd::{AsRawFd, RawFd};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 const WAKER: usize = usize::MAX;
-const LISTENER: usize = usize::MAX - 1;
+/// Listener `i` is `LISTENERS - i` (at most 1024 of them, the config's limit).
+const LISTENERS: usize = usize::MAX - 1;
+const LISTENERS_END: usize = LISTENERS - 1024;
+/// Check `i` is `CHECKS + i`.
+const CHECKS: usize = usize::MAX / 2;
+/// The drain's timer token.
+const DRAIN_TIMER: usize = 1;
 /// Accepts per listener readiness, so a storm of clients cannot starve open connections.
 const ACCEPT_BATCH: usize = 64;
 
-pub(crate) struct Proxy {
-    reactor: Reactor<Epoll>,
-    listener: TcpListener,
-    waker: Waker,
-    acceptor: Acceptor,
-    upstreams: Upstreams,
-    conns: Slab<Conn>,
-    connect_timeout: Duration,
-    idle_timeout: Duration,
-    max_connections: usize,
+fn conn_timer(id: usize) -> usize {
+    2 * id
 }
 
-impl Proxy {
-    pub(crate) fn new(
-        listener: TcpListener,
-        waker: Waker,
-        upstreams: Upstreams,
-        args: &Args,
-    ) -> io::Result<Proxy> {
+fn check_timer(i: usize) -> usize {
+    2 * (i + 1) + 1
+}
+
+/// A bound listener and the group its clients go to.
+struct Listener {
+    conf: ListenConf,
+    socket: TcpListener,
+    group: Rc<Group>,
+}
+
+/// Reads the configuration again (SIGHUP); `None` when there is no file to read.
+pub(crate) type Reload<'a> = Option<&'a dyn Fn() -> Result<Config, String>>;
+
+pub(crate) struct Proxy<'a> {
+    reactor: Reactor<Epoll>,
+    waker: Waker,
+    acceptor: Acceptor,
+    config: Config,
+    reload: Reload<'a>,
+    listeners: Vec<Listener>,
+    groups: Vec<Rc<Group>>,
+    checks: Checks,
+    conns: Slab<Conn>,
+    /// SIGQUIT came: no listener left, exit once no connection is.
+    draining: bool,
+}
+
+impl<'a> Proxy<'a> {
+    /// Binds the listeners of `config` and starts its checks.
+    pub(crate) fn new(config: Config, waker: Waker, reload: Reload<'a>) -> io::Result<Proxy<'a>> {
         let mut reactor = Reactor::new(Epoll::new()?);
-        reactor.register(listener.as_raw_fd(), LISTENER, Interest::READ)?;
         reactor.register(waker.read_fd(), WAKER, Interest::READ)?;
-        Ok(Proxy {
+        let checks = Checks::new(&[], CHECKS, check_timer, &mut reactor);
+        let mut p = Proxy {
             reactor,
-            listener,
             waker,
             acceptor: Acceptor::new(),
-            upstreams,
+            config: Config::default(),
+            reload,
+            listeners: Vec::new(),
+            groups: Vec::new(),
+            checks,
             conns: Slab::default(),
-            connect_timeout: args.connect_timeout,
-            idle_timeout: args.idle_timeout,
-            max_connections: args.max_connections.max(1),
-        })
+            draining: false,
+        };
+        p.apply(config).map_err(io::Error::other)?;
+        Ok(p)
     }
 
-    /// Serves until the waker is woken (SIGINT, SIGTERM); then closes every connection.
+    /// Makes `config` the running one: listeners kept where the address is the same, bound
+    /// where new, closed where gone; groups made anew, keeping the state of kept servers;
+    /// checks started again. Open connections are not touched. On an error (an address
+    /// that cannot be bound) nothing changes.
+    fn apply(&mut self, config: Config) -> Result<(), String> {
+        let groups: Vec<Rc<Group>> = config
+            .groups
+            .iter()
+            .map(|g| {
+                let old = self.groups.iter().find(|o| o.name == g.name);
+                Rc::new(Group::new(g, old.map(|o| &**o)))
+            })
+            .collect();
+        // First bind what is new, so that a failure leaves everything as it was.
+        // (`taken` mimics the matching below, for several listeners on port 0.)
+        let mut fresh: Vec<(SocketAddr, TcpListener)> = Vec::new();
+        let mut taken = vec![false; self.listeners.len()];
+        for conf in &config.listeners {
+            if !groups.iter().any(|g| g.name == conf.group) {
+                return Err(format!("listen {}: no group {}", conf.addr, conf.group));
+            }
+            let kept = (0..self.listeners.len())
+                .find(|&i| !taken[i] && self.listeners[i].conf.addr == conf.addr);
+            match kept {
+                Some(i) => taken[i] = true,
+                None => fresh.push((conf.addr, bind(conf.addr)?)),
+            }
+        }
+        let mut old: Vec<Option<Listener>> = self.listeners.drain(..).map(Some).collect();
+        let mut next = Vec::with_capacity(config.listeners.len());
+        for conf in &config.listeners {
+            let group = groups
+                .iter()
+                .find(|g| g.name == conf.group)
+                .expect("checked above: every listener's group exists")
+                .clone();
+            let kept = old
+                .iter_mut()
+                .find(|l| l.as_ref().is_some_and(|l| l.conf.addr == conf.addr))
+                .and_then(Option::take)
+                .map(|l| l.socket);
+            let socket = match kept {
+                Some(s) => s,
+                None => {
+                    let i = fresh
+                        .iter()
+                        .position(|(a, _)| *a == conf.addr)
+                        .expect("bound above");
+                    fresh.swap_remove(i).1
+                }
+            };
+            next.push(Listener {
+                conf: conf.clone(),
+                socket,
+                group,
+            });
+        }
+        // Commit: the listeners gone are closed, the rest registered under their new index.
+        for l in old.into_iter().flatten() {
+            let _ = self.reactor.backend_mut().deregister(l.socket.as_raw_fd());
+            log_line(format_args!("proxy: closed listener {}", l.conf.addr));
+        }
+        for (i, l) in next.iter().enumerate() {
+            let fd = l.socket.as_raw_fd();
+            let backend = self.reactor.backend_mut();
+            if backend
+                .reregister(fd, LISTENERS - i, Interest::READ)
+                .is_err()
+            {
+                backend
+                    .register(fd, LISTENERS - i, Interest::READ)
+                    .map_err(|e| format!("listen {}: {e}", l.conf.addr))?;
+            }
+            let addr = l
+                .socket
+                .local_addr()
+                .map_or_else(|_| l.conf.addr.to_string(), |a| a.to_string());
+            log_line(format_args!(
+                "proxy: listening on {addr} group {} upstreams {}",
+                l.group.name,
+                l.group.describe()
+            ));
+        }
+        self.listeners = next;
+        self.checks.clear(&mut self.reactor);
+        self.checks = Checks::new(&groups, CHECKS, check_timer, &mut self.reactor);
+        self.groups = groups;
+        self.config = config;
+        Ok(())
+    }
+
+    /// Serves until SIGINT or SIGTERM, or until a drain (SIGQUIT) is over.
     pub(crate) fn run(mut self) -> io::Result<()> {
         let mut events: Vec<Event> = Vec::with_capacity(1024);
         loop {
@@ -72,31 +200,105 @@ impl Proxy {
             for ev in &events {
                 match ev.token {
                     WAKER => {
-                        self.waker.drain();
-                        for id in self.conns.tokens() {
-                            self.end(id, End::Stopped);
+                        for cmd in signals::take(&self.waker) {
+                            if self.on_command(cmd) {
+                                return Ok(());
+                            }
                         }
-                        log_line(format_args!(
-                            "proxy: stopping on signal {}",
-                            netcore::reactor::signal::last_signal()
-                        ));
-                        return Ok(());
                     }
-                    LISTENER => self.accept_batch(),
+                    t if t > LISTENERS_END => self.accept_batch(LISTENERS - t),
+                    t if t >= CHECKS => {
+                        if let Some(i) = self.checks.index(t) {
+                            self.checks.on_ready(i, &mut self.reactor);
+                        }
+                    }
                     t => self.on_event(t / 2, t % 2 == 1),
                 }
             }
             let now = Instant::now();
-            while let Some(id) = self.reactor.timers().expired(now) {
-                self.on_deadline(id);
+            while let Some(t) = self.reactor.timers().expired(now) {
+                match t {
+                    DRAIN_TIMER => {
+                        log_line(format_args!(
+                            "proxy: drain: shutdown_timeout passed, closing {} connections",
+                            self.conns.len()
+                        ));
+                        for id in self.conns.tokens() {
+                            self.end(id, End::DrainTimeout);
+                        }
+                    }
+                    t if t % 2 == 1 => self.checks.on_timer(t / 2 - 1, &mut self.reactor),
+                    t => self.on_deadline(t / 2),
+                }
             }
             self.conns.end_turn();
+            if self.draining && self.conns.is_empty() {
+                log_line(format_args!("proxy: drained, exiting"));
+                return Ok(());
+            }
         }
     }
 
-    fn accept_batch(&mut self) {
+    /// Acts on an operator's signal; `true`: exit now.
+    fn on_command(&mut self, cmd: Command) -> bool {
+        match cmd {
+            Command::Stop => {
+                for id in self.conns.tokens() {
+                    self.end(id, End::Stopped);
+                }
+                log_line(format_args!(
+                    "proxy: stopping on signal {}",
+                    netcore::reactor::signal::last_signal()
+                ));
+                true
+            }
+            Command::Drain => {
+                if !self.draining {
+                    self.draining = true;
+                    for l in self.listeners.drain(..) {
+                        let _ = self.reactor.backend_mut().deregister(l.socket.as_raw_fd());
+                    }
+                    self.checks.clear(&mut self.reactor);
+                    let limit = self.config.shutdown_timeout;
+                    self.reactor
+                        .timers()
+                        .set(DRAIN_TIMER, Instant::now() + limit);
+                    log_line(format_args!(
+                        "proxy: draining: listeners closed, waiting up to {limit:?} for {} connections",
+                        self.conns.len()
+                    ));
+                }
+                false
+            }
+            Command::Reload => {
+                match (self.draining, self.reload) {
+                    (true, _) => log_line(format_args!("proxy: reload: ignored while draining")),
+                    (false, None) => log_line(format_args!(
+                        "proxy: reload: no config file to read (started without -c)"
+                    )),
+                    (false, Some(read)) => match read().and_then(|c| self.apply(c)) {
+                        Ok(()) => log_line(format_args!(
+                            "proxy: reloaded: {} listeners, {} groups, {} connections kept",
+                            self.listeners.len(),
+                            self.groups.len(),
+                            self.conns.len()
+                        )),
+                        Err(e) => log_line(format_args!(
+                            "proxy: reload refused, the running configuration stays: {e}"
+                        )),
+                    },
+                }
+                false
+            }
+        }
+    }
+
+    fn accept_batch(&mut self, index: usize) {
         for _ in 0..ACCEPT_BATCH {
-            let (client, addr) = match self.acceptor.accept(&self.listener) {
+            let Some(l) = self.listeners.get(index) else {
+                return;
+            };
+            let (client, addr) = match self.acceptor.accept(&l.socket) {
                 Ok(Some(c)) => c,
                 Ok(None) => return,
                 Err(e) => {
@@ -105,17 +307,15 @@ impl Proxy {
                 }
             };
             let _ = client.set_nodelay(true);
-            if self.conns.len() >= self.max_connections {
-                let conn = match Conn::new(client, addr, 0) {
-                    Ok(c) => c,
-                    Err(_) => continue, // out of pipes: the drop closes the client
-                };
-                conn.carry(&End::Refused);
-                log_conn(&conn, &self.upstreams, &End::Refused);
+            if self.conns.len() >= self.config.max_connections {
+                sys::set_linger_zero(&client);
+                log_line(format_args!(
+                    "conn client={} upstream=- up=0 down=0 duration=0.000s end=refused (max-connections)",
+                    addr.map_or_else(|| "-".to_string(), |a| a.to_string())
+                ));
                 continue;
             }
-            let first = self.upstreams.start();
-            let conn = match Conn::new(client, addr, first) {
+            let conn = match Conn::new(client, addr, l.group.clone(), self.config.copy) {
                 Ok(c) => c,
                 Err(e) => {
                     log_line(format_args!("proxy: pipes for {addr:?}: {e}"));
@@ -125,6 +325,18 @@ impl Proxy {
             let id = self.conns.insert(conn);
             self.try_connect(id);
         }
+    }
+
+    /// Files connection `id`'s deadline: `after` from now, never past its total timeout.
+    fn arm(&mut self, id: usize, after: Duration) {
+        let Some(conn) = self.conns.get(id) else {
+            return;
+        };
+        let mut when = Instant::now() + after;
+        if let Some(total) = self.config.total_timeout {
+            when = when.min(conn.started + total);
+        }
+        self.reactor.timers().set(conn_timer(id), when);
     }
 
     /// Starts a connect to the client's next upstream; when none is left, ends it.
@@ -138,35 +350,57 @@ impl Proxy {
                     let _ = self.reactor.backend_mut().deregister(old.as_raw_fd());
                 }
             }
-            if conn.attempts >= self.upstreams.len() {
+            conn.lease = None;
+            let Some(lease) = conn.group.pick(conn.first, &conn.tried, Instant::now()) else {
                 self.end(id, End::NoUpstream);
                 return;
-            }
-            let (index, addr) = self.upstreams.pick(conn.first, conn.attempts);
-            conn.attempts += 1;
-            conn.upstream_index = Some(index);
+            };
+            let addr = lease.0.addr;
+            conn.tried.push(addr);
+            conn.lease = Some(lease);
             match sys::connect(addr) {
                 Ok(Connecting::Done(s)) => {
                     let _ = s.set_nodelay(true);
                     conn.upstream = Some(s);
-                    conn.connected = true;
-                    self.reactor
-                        .timers()
-                        .set(id, Instant::now() + self.idle_timeout);
+                    self.connected(id);
                     self.drive(id);
                     return;
                 }
                 Ok(Connecting::InProgress(s)) => {
                     conn.upstream = Some(s);
-                    self.reactor
-                        .timers()
-                        .set(id, Instant::now() + self.connect_timeout);
+                    self.arm(id, self.config.connect_timeout);
                     self.update(id);
                     return;
                 }
-                Err(e) => {
-                    log_line(format_args!("proxy: connect to {addr}: {e}"));
-                }
+                Err(e) => self.connect_failed(id, addr, &e.to_string()),
+            }
+        }
+    }
+
+    /// The connect succeeded: counted for the server, the PROXY header queued if the group
+    /// asks for it, the idle timer started.
+    fn connected(&mut self, id: usize) {
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        conn.connected = true;
+        if let Some(l) = &conn.lease {
+            l.0.succeeded(&conn.group.name, false);
+        }
+        if let Some(version) = conn.group.send_proxy {
+            if let Ok(dst) = conn.client.local_addr() {
+                conn.preamble = proxy_header::header(version, conn.client_addr, dst);
+            }
+        }
+        self.arm(id, self.config.idle_timeout);
+    }
+
+    /// A connect attempt failed: logged, and counted against the server.
+    fn connect_failed(&mut self, id: usize, addr: SocketAddr, why: &str) {
+        log_line(format_args!("proxy: connect to {addr}: {why}"));
+        if let Some(conn) = self.conns.get(id) {
+            if let Some(l) = &conn.lease {
+                l.0.failed(&conn.group, false, Instant::now());
             }
         }
     }
@@ -183,14 +417,12 @@ impl Proxy {
                 Ok(false) => return,
                 Ok(true) => {
                     let _ = s.set_nodelay(true);
-                    conn.connected = true;
-                    self.reactor
-                        .timers()
-                        .set(id, Instant::now() + self.idle_timeout);
+                    self.connected(id);
                 }
                 Err(e) => {
-                    let addr = conn.upstream_index.and_then(|i| self.upstreams.addr(i));
-                    log_line(format_args!("proxy: connect to {addr:?}: {e}"));
+                    if let Some(addr) = conn.upstream_addr() {
+                        self.connect_failed(id, addr, &e.to_string());
+                    }
                     self.try_connect(id);
                     return;
                 }
@@ -207,9 +439,7 @@ impl Proxy {
         match conn.drive() {
             Ok(progress) => {
                 if progress && conn.connected {
-                    self.reactor
-                        .timers()
-                        .set(id, Instant::now() + self.idle_timeout);
+                    self.arm(id, self.config.idle_timeout);
                 }
                 self.update(id);
             }
@@ -221,11 +451,18 @@ impl Proxy {
         let Some(conn) = self.conns.get(id) else {
             return;
         };
-        if conn.connected {
+        let over = self
+            .config
+            .total_timeout
+            .is_some_and(|t| conn.started.elapsed() >= t);
+        if over {
+            self.end(id, End::Lifetime);
+        } else if conn.connected {
             self.end(id, End::Idle);
         } else {
-            let addr = conn.upstream_index.and_then(|i| self.upstreams.addr(i));
-            log_line(format_args!("proxy: connect to {addr:?}: timed out"));
+            if let Some(addr) = conn.upstream_addr() {
+                self.connect_failed(id, addr, "timed out");
+            }
             self.try_connect(id);
         }
     }
@@ -265,7 +502,7 @@ impl Proxy {
         let Some(mut conn) = self.conns.remove(id) else {
             return;
         };
-        self.reactor.timers().cancel(id);
+        self.reactor.timers().cancel(conn_timer(id));
         let backend = self.reactor.backend_mut();
         if conn.client_reg.take().is_some() {
             let _ = backend.deregister(conn.client.as_raw_fd());
@@ -276,9 +513,16 @@ impl Proxy {
             }
         }
         conn.carry(&end);
-        log_conn(&conn, &self.upstreams, &end);
-        // Dropping `conn` closes both sockets and both pipes.
+        log_conn(&conn, &end);
+        // Dropping `conn` closes both sockets and both pipes, and gives its lease back.
     }
+}
+
+fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
+    ListenerBuilder::new(addr)
+        .nonblocking(true)
+        .bind()
+        .map_err(|e| format!("listen on {addr}: {e}"))
 }
 
 fn set_interest(
@@ -299,21 +543,21 @@ fn set_interest(
     Ok(())
 }
 
-/// One line on stderr; a stderr that is gone is not a reason to stop.
-fn log_line(args: std::fmt::Arguments<'_>) {
-    let _ = writeln!(io::stderr().lock(), "{args}");
-}
-
-fn log_conn(conn: &Conn, upstreams: &Upstreams, end: &End) {
+fn log_conn(conn: &Conn, end: &End) {
     let client = conn
         .client_addr
         .map_or_else(|| "-".to_string(), |a| a.to_string());
     let upstream = conn
-        .upstream_index
-        .and_then(|i| upstreams.addr(i))
+        .upstream_addr()
         .map_or_else(|| "-".to_string(), |a| a.to_string());
+    // Copying is the exception (asked for, or splice refused): said when it happened.
+    let copied = if conn.up.copying() || conn.down.copying() {
+        " forward=copy"
+    } else {
+        ""
+    };
     log_line(format_args!(
-        "conn client={client} upstream={upstream} up={} down={} duration={:.3}s end={end}",
+        "conn client={client} upstream={upstream} up={} down={} duration={:.3}s{copied} end={end}",
         conn.up.bytes,
         conn.down.bytes,
         conn.started.elapsed().as_secs_f64()

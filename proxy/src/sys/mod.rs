@@ -1,12 +1,12 @@
 //! The system calls the proxy needs that neither std nor netcore wraps: a non-blocking
-//! `connect(2)` (std's connect blocks), `pipe2(2)` for the splice pipes, and `SO_LINGER` 0 to
-//! turn a close into a reset.
+//! `connect(2)` (std's connect blocks), `pipe2(2)` for the splice pipes, `read(2)` on any
+//! descriptor for the copying fallback, and `SO_LINGER` 0 to turn a close into a reset.
 
 use netcore::reactor::sockaddr;
 use netcore::sys::cvt;
 use std::io;
 use std::net::{SocketAddr, TcpStream};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// Whether a connect started by [`connect`] is done.
 #[derive(Debug)]
@@ -76,6 +76,28 @@ pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) })?;
     // SAFETY: both descriptors are fresh and owned by nothing else.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// `read(2)` into `buf` (the copying fallback's source, any kind of descriptor); `EINTR`
+/// retried, `EAGAIN` as `WouldBlock`.
+pub(crate) fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        // SAFETY: reads into a live buffer of its length from a descriptor the caller holds.
+        let n = unsafe {
+            libc::read(
+                fd.as_raw_fd(),
+                buf.as_mut_ptr() as *mut libc::c_void,
+                buf.len(),
+            )
+        };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
 }
 
 /// `SO_LINGER` with a zero timeout: the close that follows sends a reset, not a FIN.

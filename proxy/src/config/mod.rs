@@ -1,0 +1,176 @@
+//! The configuration: what the proxy runs with, from a config file ([`parse`], httpd's
+//! style: one directive a line ended by `;`, `#` comments, plus `group NAME { ... }` blocks)
+//! or from the command line (one listener, one group). A file is read again on SIGHUP; a bad
+//! one is refused with its file and line and the running configuration stays.
+//!
+//! ```text
+//! connect_timeout 5s;
+//! idle_timeout 5m;
+//! total_timeout off;
+//! max_connections 10000;
+//! shutdown_timeout 30s;
+//! forward splice;                  # or copy (through a buffer, for comparison)
+//!
+//! group web {
+//!     server 127.0.0.1:9000;
+//!     server 127.0.0.1:9001;
+//!     balance least-connections;   # or round-robin (the default)
+//!     max_fails 3;                 # failed connects in a row that take a server out (0: never)
+//!     fail_timeout 10s;            # how long it stays out
+//!     health_check 2s;             # a TCP connect every 2s (default off)
+//!     send_proxy v2;               # PROXY protocol header to the servers (v1, v2, off)
+//! }
+//!
+//! listen 127.0.0.1:8080 web;      # may be repeated; several may share a group
+//! ```
+
+pub(crate) mod parse;
+pub(crate) mod values;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How a group picks the server for a new client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Balance {
+    /// Each client starts at the next server in turn.
+    RoundRobin,
+    /// The server with the fewest connections open (connecting included); ties in turn.
+    LeastConnections,
+}
+
+/// The PROXY protocol header sent to the servers first, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ProxyHeader {
+    V1,
+    V2,
+}
+
+/// A group of servers and how they are chosen and watched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct GroupConf {
+    pub(crate) name: String,
+    pub(crate) servers: Vec<SocketAddr>,
+    pub(crate) balance: Balance,
+    /// Connects failed in a row that take a server out; 0: never out.
+    pub(crate) max_fails: u32,
+    /// How long a server taken out by failed connects stays out.
+    pub(crate) fail_timeout: Duration,
+    /// Active checks: a TCP connect every so often (`None`: off). A server whose `max_fails`
+    /// checks in a row failed is out until one succeeds.
+    pub(crate) health_check: Option<Duration>,
+    pub(crate) send_proxy: Option<ProxyHeader>,
+}
+
+impl GroupConf {
+    /// A group with the defaults (nginx's `max_fails 1; fail_timeout 10s`).
+    pub(crate) fn new(name: &str) -> GroupConf {
+        GroupConf {
+            name: name.to_owned(),
+            servers: Vec::new(),
+            balance: Balance::RoundRobin,
+            max_fails: 1,
+            fail_timeout: Duration::from_secs(10),
+            health_check: None,
+            send_proxy: None,
+        }
+    }
+}
+
+/// A listening address and the group its clients go to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ListenConf {
+    pub(crate) addr: SocketAddr,
+    pub(crate) group: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Config {
+    pub(crate) listeners: Vec<ListenConf>,
+    pub(crate) groups: Vec<GroupConf>,
+    /// One connect attempt; then the next server is tried.
+    pub(crate) connect_timeout: Duration,
+    /// No byte moved either way for this long: the connection is closed.
+    pub(crate) idle_timeout: Duration,
+    /// A connection's whole life, however busy (`None`: no limit).
+    pub(crate) total_timeout: Option<Duration>,
+    /// Connections open at once; the next client is closed at once.
+    pub(crate) max_connections: usize,
+    /// How long SIGQUIT waits for open connections before closing them.
+    pub(crate) shutdown_timeout: Duration,
+    /// Copy through a buffer instead of splicing (`forward copy`): for comparison; splice
+    /// is refused by some descriptors and copying is then chosen by itself.
+    pub(crate) copy: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            listeners: Vec::new(),
+            groups: Vec::new(),
+            connect_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(300),
+            total_timeout: None,
+            max_connections: 10_000,
+            shutdown_timeout: Duration::from_secs(30),
+            copy: false,
+        }
+    }
+}
+
+impl Config {
+    pub(crate) fn group(&self, name: &str) -> Option<&GroupConf> {
+        self.groups.iter().find(|g| g.name == name)
+    }
+}
+
+/// A config error: the file, the line (0 when the file itself is at fault) and the problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Error {
+    pub(crate) file: PathBuf,
+    pub(crate) line: usize,
+    pub(crate) message: String,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file.display(), self.message)
+        } else {
+            write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Largest config file read.
+const MAX_FILE: u64 = 1 << 20;
+
+/// Reads and parses a config file.
+pub(crate) fn load(path: &Path) -> Result<Config, Error> {
+    let err = |message: String| Error {
+        file: path.to_path_buf(),
+        line: 0,
+        message,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(err("not a regular file".into()));
+    }
+    if meta.len() > MAX_FILE {
+        return Err(err(format!("larger than {MAX_FILE} bytes")));
+    }
+    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|e| Error {
+        file: path.to_path_buf(),
+        line: 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count(),
+        message: "not valid UTF-8".into(),
+    })?;
+    parse::parse(&text, path)
+}
