@@ -66,7 +66,7 @@ build_base() {
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' > "$stage/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\n' > "$stage/etc/group"
   cp "$ko" "$stage/toolkit/"
-  for b in btree chat chat-bench httpd kv strace-lite mydevice-ctl devstats-device-tests; do
+  for b in btree chat chat-bench httpd kv proxy strace-lite mydevice-ctl devstats-device-tests; do
     [ -x "$bindir/$b" ] && strip --strip-debug -o "$stage/toolkit/bin/$b" "$bindir/$b"
   done
   # The Redis tools drive kv in the guest: dynamically linked, so with the libraries they

@@ -63,6 +63,9 @@ pub(crate) struct Args {
     /// Connections open at once; a client beyond them is closed at once.
     #[arg(long, value_name = "N")]
     pub(crate) max_connections: Option<usize>,
+    /// Device to push live statistics to (docs/mydevice.md), or "none".
+    #[arg(long, value_name = "PATH", default_value = devstats::DEVICE_PATH)]
+    pub(crate) stats_device: String,
 }
 
 fn balance(v: &str) -> Result<Balance, String> {

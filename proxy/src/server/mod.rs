@@ -8,10 +8,12 @@
 //! | [`upstreams`] | groups of servers: the choice, the counts, passive health |
 //! | [`checks`] | active health checks (a TCP connect every interval) |
 //! | [`signals`] | SIGHUP, SIGQUIT, SIGTERM/SIGINT as commands for the loop |
+//! | [`stats`] | the proxy's row in `/dev/mydevice` |
 
 mod checks;
 mod proxy;
 mod signals;
+mod stats;
 pub(crate) mod upstreams;
 
 use crate::cli::Args;
@@ -25,7 +27,8 @@ pub(crate) fn run(args: &Args) -> io::Result<()> {
     signals::install(&waker)?;
     let read_again = || args.config();
     let reload: proxy::Reload<'_> = args.config.is_some().then_some(&read_again as _);
-    proxy::Proxy::new(config, waker, reload)?.run()
+    let stats = stats::Stats::start(&args.stats_device);
+    proxy::Proxy::new(config, waker, reload, stats)?.run()
 }
 
 /// One line on stderr; a stderr that is gone is not a reason to stop.

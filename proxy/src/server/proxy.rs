@@ -21,6 +21,7 @@ use crate::forward::proxy_header;
 use crate::server::checks::Checks;
 use crate::server::log_line;
 use crate::server::signals::{self, Command};
+use crate::server::stats::Stats;
 use crate::server::upstreams::Group;
 use crate::sys::{self, Connecting};
 use netcore::reactor::accept::Acceptor;
@@ -77,11 +78,17 @@ pub(crate) struct Proxy<'a> {
     conns: Slab<Conn>,
     /// SIGQUIT came: no listener left, exit once no connection is.
     draining: bool,
+    stats: Stats,
 }
 
 impl<'a> Proxy<'a> {
     /// Binds the listeners of `config` and starts its checks.
-    pub(crate) fn new(config: Config, waker: Waker, reload: Reload<'a>) -> io::Result<Proxy<'a>> {
+    pub(crate) fn new(
+        config: Config,
+        waker: Waker,
+        reload: Reload<'a>,
+        stats: Stats,
+    ) -> io::Result<Proxy<'a>> {
         let mut reactor = Reactor::new(Epoll::new()?);
         reactor.register(waker.read_fd(), WAKER, Interest::READ)?;
         let checks = Checks::new(&[], CHECKS, check_timer, &mut reactor);
@@ -96,6 +103,7 @@ impl<'a> Proxy<'a> {
             checks,
             conns: Slab::default(),
             draining: false,
+            stats,
         };
         p.apply(config).map_err(io::Error::other)?;
         Ok(p)
@@ -309,6 +317,7 @@ impl<'a> Proxy<'a> {
             let _ = client.set_nodelay(true);
             if self.conns.len() >= self.config.max_connections {
                 sys::set_linger_zero(&client);
+                self.stats.refused();
                 log_line(format_args!(
                     "conn client={} upstream=- up=0 down=0 duration=0.000s end=refused (max-connections)",
                     addr.map_or_else(|| "-".to_string(), |a| a.to_string())
@@ -323,6 +332,7 @@ impl<'a> Proxy<'a> {
                 }
             };
             let id = self.conns.insert(conn);
+            self.stats.opened();
             self.try_connect(id);
         }
     }
@@ -436,7 +446,11 @@ impl<'a> Proxy<'a> {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
-        match conn.drive() {
+        let before = (conn.up.bytes, conn.down.bytes);
+        let result = conn.drive();
+        self.stats
+            .moved(conn.up.bytes - before.0, conn.down.bytes - before.1);
+        match result {
             Ok(progress) => {
                 if progress && conn.connected {
                     self.arm(id, self.config.idle_timeout);
@@ -513,6 +527,7 @@ impl<'a> Proxy<'a> {
             }
         }
         conn.carry(&end);
+        self.stats.ended(&end);
         log_conn(&conn, &end);
         // Dropping `conn` closes both sockets and both pipes, and gives its lease back.
     }
