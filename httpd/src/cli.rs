@@ -121,6 +121,7 @@ impl Cli {
             allow_root: self.allow_root.then_some(true),
             tcp_congestion: self.tcp_congestion.clone(),
             defer_accept: self.defer_accept,
+            ..Settings::default()
         }
     }
 }

@@ -28,6 +28,7 @@ use crate::conn::ctx::Timeouts;
 use crate::http::parse::Limits;
 use crate::net::congestion::Congestion;
 use crate::net::socket::ListenerSetup;
+use crate::proxy::route::{self, ProxySettings, Route};
 use std::ffi::CString;
 use std::fmt;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -68,6 +69,8 @@ pub(crate) struct Options {
     pub(crate) allow_root: bool,
     /// The listeners' TCP congestion control and `TCP_DEFER_ACCEPT`.
     pub(crate) listener_setup: ListenerSetup,
+    /// The `proxy_pass` locations and the proxy's timeouts and limits.
+    pub(crate) proxy: ProxySettings,
 }
 
 /// Where a log goes.
@@ -126,6 +129,13 @@ pub(crate) struct Settings {
     pub(crate) tcp_congestion: Option<Congestion>,
     /// `TCP_DEFER_ACCEPT` on the listeners.
     pub(crate) defer_accept: Option<bool>,
+    /// `proxy_pass PREFIX URL;` lines (repeatable, each prefix once).
+    pub(crate) proxy_pass: Vec<Route>,
+    pub(crate) proxy_connect_timeout: Option<Duration>,
+    pub(crate) proxy_read_timeout: Option<Duration>,
+    pub(crate) proxy_set_host: Option<String>,
+    pub(crate) proxy_max_body_size: Option<u64>,
+    pub(crate) proxy_keepalive: Option<usize>,
 }
 
 /// A config error: the file, the line (0 when the file itself is at fault) and the problem.
@@ -209,9 +219,15 @@ pub(crate) fn parse(text: &str, file: &Path, base: &Path) -> Result<Settings, Er
         let Some(directive) = DIRECTIVES.iter().find(|d| **d == key) else {
             return Err(err(format!("unknown directive \"{key}\"")));
         };
-        if values.len() != 1 {
+        let arity = if *directive == "proxy_pass" { 2 } else { 1 };
+        if values.len() != arity {
             return Err(err(format!(
-                "\"{key}\" takes one value, got {}",
+                "\"{key}\" takes {}, got {}",
+                if arity == 1 {
+                    "one value"
+                } else {
+                    "two values"
+                },
                 values.len()
             )));
         }
@@ -219,7 +235,7 @@ pub(crate) fn parse(text: &str, file: &Path, base: &Path) -> Result<Settings, Er
         if v.contains(';') {
             return Err(err(format!("unexpected \";\" in \"{v}\"")));
         }
-        if *directive != "listen" {
+        if *directive != "listen" && *directive != "proxy_pass" {
             if seen.contains(directive) {
                 return Err(err(format!("\"{key}\" directive is duplicate")));
             }
@@ -278,6 +294,27 @@ pub(crate) fn parse(text: &str, file: &Path, base: &Path) -> Result<Settings, Er
             "allow_root" => s.allow_root = Some(parse_switch(v).map_err(err)?),
             "tcp_congestion" => s.tcp_congestion = Some(Congestion::parse(v).map_err(err)?),
             "defer_accept" => s.defer_accept = Some(parse_switch(v).map_err(err)?),
+            "proxy_pass" => {
+                let r = route::parse_route(v, values[1]).map_err(err)?;
+                if s.proxy_pass.iter().any(|o| o.prefix == r.prefix) {
+                    return Err(err(format!("proxy_pass prefix \"{v}\" is duplicate")));
+                }
+                s.proxy_pass.push(r);
+            }
+            "proxy_connect_timeout" => {
+                s.proxy_connect_timeout = Some(parse_duration(v).map_err(err)?)
+            }
+            "proxy_read_timeout" => s.proxy_read_timeout = Some(parse_duration(v).map_err(err)?),
+            "proxy_set_host" => {
+                if v.bytes()
+                    .any(|b| b <= 0x20 || b == 0x7f || b == b'/' || b == b'\\')
+                {
+                    return Err(err(format!("proxy_set_host \"{v}\": not a host")));
+                }
+                s.proxy_set_host = Some(v.to_owned());
+            }
+            "proxy_max_body_size" => s.proxy_max_body_size = Some(parse_size(v).map_err(err)?),
+            "proxy_keepalive" => s.proxy_keepalive = Some(parse_number(v, 0, 10_000).map_err(err)?),
             _ => unreachable!("every directive of DIRECTIVES is matched"),
         }
     }
@@ -305,6 +342,12 @@ const DIRECTIVES: &[&str] = &[
     "allow_root",
     "tcp_congestion",
     "defer_accept",
+    "proxy_pass",
+    "proxy_connect_timeout",
+    "proxy_read_timeout",
+    "proxy_set_host",
+    "proxy_max_body_size",
+    "proxy_keepalive",
 ];
 
 /// `on` or `off`.
@@ -451,6 +494,9 @@ impl Settings {
         if !over.listen.is_empty() {
             self.listen = over.listen;
         }
+        if !over.proxy_pass.is_empty() {
+            self.proxy_pass = over.proxy_pass;
+        }
         macro_rules! take {
             ($($f:ident),*) => { $( if over.$f.is_some() { self.$f = over.$f; } )* };
         }
@@ -473,7 +519,12 @@ impl Settings {
             worker_processes,
             allow_root,
             tcp_congestion,
-            defer_accept
+            defer_accept,
+            proxy_connect_timeout,
+            proxy_read_timeout,
+            proxy_set_host,
+            proxy_max_body_size,
+            proxy_keepalive
         );
         self
     }
@@ -518,6 +569,17 @@ impl Settings {
                 ListenerSetup {
                     congestion: self.tcp_congestion.unwrap_or(default.congestion),
                     defer_accept: self.defer_accept.unwrap_or(default.defer_accept),
+                }
+            },
+            proxy: {
+                let d = ProxySettings::default();
+                ProxySettings {
+                    routes: self.proxy_pass,
+                    connect_timeout: self.proxy_connect_timeout.unwrap_or(d.connect_timeout),
+                    read_timeout: self.proxy_read_timeout.unwrap_or(d.read_timeout),
+                    host: self.proxy_set_host,
+                    max_body: self.proxy_max_body_size.unwrap_or(d.max_body),
+                    keepalive: self.proxy_keepalive.unwrap_or(d.keepalive),
                 }
             },
         }
@@ -666,6 +728,34 @@ mod tests {
                 let _ = p(&format!("{d} {text};"));
             }
         }
+    }
+
+    #[test]
+    fn proxy_pass_lines() {
+        let s = p(
+            "proxy_pass /api/ http://127.0.0.1:9000;\nproxy_pass /b/ http://127.0.0.1:9001/;\n\
+                   proxy_connect_timeout 2s;\nproxy_read_timeout 500ms;\nproxy_set_host backend;\n\
+                   proxy_max_body_size 1g;\nproxy_keepalive 8;",
+        )
+        .unwrap();
+        let o = s.into_options();
+        assert_eq!(o.proxy.routes.len(), 2);
+        assert_eq!(
+            o.proxy.routes[1].upstream,
+            "127.0.0.1:9001".parse().unwrap()
+        );
+        assert_eq!(o.proxy.connect_timeout, Duration::from_secs(2));
+        assert_eq!(o.proxy.read_timeout, Duration::from_millis(500));
+        assert_eq!(o.proxy.host.as_deref(), Some("backend"));
+        assert_eq!(o.proxy.max_body, 1 << 30);
+        assert_eq!(o.proxy.keepalive, 8);
+        assert!(msg("proxy_pass /api/;").contains("takes two values"));
+        assert!(
+            msg("proxy_pass /a/ http://127.0.0.1:1;\nproxy_pass /a/ http://127.0.0.1:2;")
+                .contains(":2: proxy_pass prefix \"/a/\" is duplicate")
+        );
+        assert!(msg("proxy_pass /a/ https://x:1;").contains("https is not supported"));
+        assert!(msg("proxy_set_host a/b;").contains("not a host"));
     }
 
     #[test]

@@ -8,8 +8,9 @@
 //! |---|---|---|
 //! | `cli` | the command line: the flags laid over the config file, then `--check-config`, the server, or the master | all below |
 //! | `process/` | processes, threads and signals: start-up and the one loop over the operator's signals that steers the workers, reload rules included (`supervisor`), its workers: generations of worker threads (`threads`) or a master's worker processes (`processes`); how the main thread steers a generation (`control`), one thread's epoll loop (`worker`), the listening sockets kept across reloads (`listeners`), the operator's signals (`signals`), chroot, setgroups, setgid, setuid (`privileges`); within it, files too use only those below them | all below |
-//! | `config` | the config file (`key value;` lines), how flags override it, and the `Options` it yields | `conn`, `net`, `http` |
-//! | `conn/` | one connection's state machine: pipelining, keep-alive, sendfile, lingering close, deadlines (`state`, without I/O; `connection`, the socket calls around it); what it needs from its worker: `Ctx`, the `Shared` settings, `Timeouts` (`ctx`) | `files`, `log`, `net`, `http` |
+//! | `config` | the config file (`key value;` lines), how flags override it, and the `Options` it yields | `conn`, `proxy`, `net`, `http` |
+//! | `conn/` | one connection's state machine (a request under a `proxy_pass` location handed to an exchange of `proxy`, `proxied`): pipelining, keep-alive, sendfile, lingering close, deadlines (`state`, without I/O; `connection`, the socket calls around it); what it needs from its worker: `Ctx`, the `Shared` settings, `Timeouts` (`ctx`) | `files`, `proxy`, `log`, `net`, `http` |
+//! | `proxy/` | the HTTP reverse proxy: the locations (`route`), the idle upstream connections (`pool`), header rewriting both ways (`headers`), the request body streamed up (`forward`), the response body streamed down (`relay`), one request's exchange with its upstream on the worker's epoll (`exchange`) | `http`, `net`, `log` |
 //! | `files/` | the document root, files opened with openat2 beneath it (`docroot`); a worker's open files, checked by one `statx` per request (`file_cache`); the answer from them, 301/403/404, conditionals, ranges (`static_file`); what the answer is: a response head and the body naming the file (`reply`, with `SMALL_BODY`) | `http` |
 //! | `log/` | the access log in Combined Log Format (`access`), the error log and its `error!`, `warn!`, `notice!` (`errlog`), log files reopened or rotated without losing or tearing lines (`logfile`) | `http`, `chroot` |
 //! | `net/` | socket calls std lacks: SO_REUSEPORT, TCP_DEFER_ACCEPT, TCP_QUICKACK, accept4, MSG_MORE, sendfile (`socket`); the listeners' TCP congestion control (`congestion`) | nothing |
@@ -25,6 +26,7 @@ mod http;
 mod log;
 mod net;
 mod process;
+mod proxy;
 
 pub use cli::main;
 
@@ -39,16 +41,19 @@ mod tests {
         ("chroot", &[]),
         ("files", &["http"]),
         ("log", &["http", "chroot"]),
-        ("conn", &["http", "files", "net", "log"]),
-        ("config", &["http", "net", "conn"]),
+        ("proxy", &["http", "net", "log"]),
+        ("conn", &["http", "files", "net", "log", "proxy"]),
+        ("config", &["http", "net", "conn", "proxy"]),
         (
             "process",
-            &["http", "files", "net", "log", "conn", "config", "chroot"],
+            &[
+                "http", "files", "net", "log", "conn", "config", "chroot", "proxy",
+            ],
         ),
         (
             "cli",
             &[
-                "http", "files", "net", "log", "conn", "config", "chroot", "process",
+                "http", "files", "net", "log", "conn", "config", "chroot", "process", "proxy",
             ],
         ),
     ];

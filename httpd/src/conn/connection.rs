@@ -31,6 +31,7 @@
 //! lingering close lasts `linger`.
 
 use crate::conn::ctx::Ctx;
+use crate::conn::proxied::{self, Proxied};
 use crate::conn::state::{self, Await, Core, Framed};
 use crate::files::reply::{Body, Reply, SMALL_BODY};
 use crate::files::static_file;
@@ -39,8 +40,10 @@ use crate::http::request::{self, BodyFraming};
 use crate::http::response;
 use crate::http::status::Status;
 use crate::log::access::{Entry, PendingLine};
+use crate::proxy::exchange::{Io, Progress};
+use crate::proxy::{BUFFER_LIMIT, UPSTREAM_TOKEN_BASE};
 use netcore::reactor::send;
-use netcore::{Event, Interest};
+use netcore::{Event, Interest, Readiness};
 use std::fs::File;
 use std::io::{self, Read};
 use std::net::{IpAddr, TcpStream};
@@ -93,12 +96,19 @@ pub(crate) struct Conn {
     pub(crate) deadline: Instant,
     /// The readiness registered with the worker's epoll.
     pub(crate) interest: Interest,
+    /// The worker's token for this connection (its upstream's is
+    /// `UPSTREAM_TOKEN_BASE + id`).
+    pub(crate) id: usize,
+    /// The request being proxied, if one is.
+    proxy: Option<Box<Proxied>>,
 }
 
 /// How a complete head was answered.
 enum Answer {
     /// It has a chunked body, to be skipped before it is answered.
     ChunkedFirst,
+    /// It goes to an upstream (`proxy_pass`).
+    Proxy(Box<Proxied>),
     /// Answered; `skip` bytes of `Content-Length` body follow; `keep_alive` as promised and
     /// kept; `error`: an error page (the input behind it is not read).
     Done {
@@ -134,6 +144,8 @@ impl Conn {
             nodelay: false,
             deadline: now + ctx.shared.timeouts.header,
             interest: Interest::READ,
+            id: 0,
+            proxy: None,
         }
     }
 
@@ -142,9 +154,29 @@ impl Conn {
     }
 
     /// The socket is ready (or the worker wants it driven right after accept).
-    pub(crate) fn on_event(&mut self, ev: &Event, ctx: &mut Ctx) -> Next {
+    pub(crate) fn on_event(
+        &mut self,
+        ev: &Event,
+        ctx: &mut Ctx,
+        poller: &mut dyn Readiness,
+    ) -> Next {
         if self.core.is_lingering() {
             return self.linger_read(ctx);
+        }
+        let upstream = ev.token >= UPSTREAM_TOKEN_BASE;
+        if self.proxy.is_some() {
+            // The exchange reads the client itself (when it wants body bytes); a client
+            // that hung up is read here so that its error or EOF is seen.
+            if !upstream && ev.hangup && !self.core.peer_eof() && self.fill(ctx).is_err() {
+                ctx.stats.errors += 1;
+                self.abort_proxy("the client's connection failed", ctx);
+                return Next::Close;
+            }
+            return self.drive(ctx, poller, upstream && ev.hangup);
+        }
+        if upstream {
+            // A late event of an exchange that is over.
+            return Next::Wait(self.interest);
         }
         if (ev.readable || ev.hangup) && self.out_is_empty() && !self.core.peer_eof() {
             match self.fill(ctx) {
@@ -155,14 +187,31 @@ impl Conn {
                 }
             }
         }
-        self.drive(ctx)
+        self.drive(ctx, poller, false)
     }
 
     /// The deadline passed. A client in the middle of sending a request head (or the
     /// chunked body of a request not answered yet) gets a
     /// best-effort `408` (one non-blocking send, logged) before the worker closes; any
     /// other connection is closed without a word (idle, lingering, or stuck sending).
-    pub(crate) fn on_deadline(&mut self, ctx: &mut Ctx) {
+    pub(crate) fn on_deadline(&mut self, ctx: &mut Ctx, poller: &mut dyn Readiness) -> Next {
+        if let Some(p) = &mut self.proxy {
+            if p.ex.deadline().is_some_and(|d| d <= ctx.now) {
+                // The upstream's fault: 504 if nothing of its response went out yet.
+                let progress = p.ex.timed_out();
+                return match self.conclude(progress, ctx) {
+                    Some(next) => next,
+                    None => self.drive(ctx, poller, false),
+                };
+            }
+            self.abort_proxy("the client timed out", ctx);
+            return Next::Close;
+        }
+        self.timeout_408(ctx);
+        Next::Close
+    }
+
+    fn timeout_408(&mut self, ctx: &mut Ctx) {
         if !(self.out_is_empty() && self.core.mid_head()) {
             return;
         }
@@ -188,6 +237,9 @@ impl Conn {
 
     /// The connection goes away: log a body cut short.
     pub(crate) fn on_close(&mut self, ctx: &mut Ctx) {
+        if self.proxy.is_some() {
+            self.abort_proxy("the connection closed", ctx);
+        }
         if let Some(body) = self.body.take() {
             if let Some(line) = &body.log {
                 ctx.log.finish(line, body.sent);
@@ -202,7 +254,7 @@ impl Conn {
     }
 
     fn out_is_empty(&self) -> bool {
-        self.out_pos >= self.out.len() && self.body.is_none()
+        self.out_pos >= self.out.len() && self.body.is_none() && self.proxy.is_none()
     }
 
     /// One read into the input buffer; EOF is remembered, `WouldBlock` is nothing.
@@ -232,8 +284,14 @@ impl Conn {
         }
     }
 
-    fn drive(&mut self, ctx: &mut Ctx) -> Next {
+    fn drive(&mut self, ctx: &mut Ctx, poller: &mut dyn Readiness, mut up_hup: bool) -> Next {
         loop {
+            if self.proxy.is_some() {
+                if let Some(next) = self.drive_proxy(ctx, poller, up_hup) {
+                    return next;
+                }
+                up_hup = false;
+            }
             match self.flush_pending(ctx) {
                 Ok(true) => {}
                 Ok(false) => {
@@ -251,6 +309,9 @@ impl Conn {
             ctx.out.clear();
             self.answer_batch(ctx);
             if ctx.out.is_empty() && self.body.is_none() {
+                if self.proxy.is_some() {
+                    continue;
+                }
                 if self.core.is_closing() {
                     // A body that could not be framed: nothing more to answer.
                     return self.begin_close(ctx);
@@ -382,7 +443,11 @@ impl Conn {
 
     /// Answers complete requests into `ctx.out` while that is cheap.
     fn answer_batch(&mut self, ctx: &mut Ctx) {
-        while !self.core.is_closing() && self.body.is_none() && ctx.out.len() < OUT_BATCH {
+        while !self.core.is_closing()
+            && self.body.is_none()
+            && self.proxy.is_none()
+            && ctx.out.len() < OUT_BATCH
+        {
             match self.answer_next(ctx) {
                 Step::Answered => {}
                 Step::NeedInput => break,
@@ -413,12 +478,17 @@ impl Conn {
                         head,
                         chunked_done,
                         &self.core,
-                        self.peer,
+                        (self.peer, self.id),
                         &mut self.body,
                         ctx,
                     );
                     match answer {
                         Answer::ChunkedFirst => self.core.skip_chunked(len),
+                        Answer::Proxy(p) => {
+                            self.core.begin_proxy(len);
+                            self.proxy = Some(p);
+                            return Step::Answered;
+                        }
                         Answer::Done {
                             skip,
                             keep_alive,
@@ -450,6 +520,119 @@ impl Conn {
         Next::Wait(Interest::READ)
     }
 
+    /// Drives the exchange: client body in, response out, until it waits (`Some`: what the
+    /// connection waits for) or is over (`None`: the connection carries on with its next
+    /// request, or closes, as [`Core`] says).
+    fn drive_proxy(
+        &mut self,
+        ctx: &mut Ctx,
+        poller: &mut dyn Readiness,
+        mut up_hup: bool,
+    ) -> Option<Next> {
+        loop {
+            if self.out_pos > 0 {
+                self.out.drain(..self.out_pos);
+                self.out_pos = 0;
+            }
+            let p = self.proxy.as_mut()?;
+            let mut io = Io {
+                input: self.core.input(),
+                consumed: 0,
+                client_eof: self.core.peer_eof(),
+                out: &mut self.out,
+                pool: &mut ctx.pool,
+                poller: &mut *poller,
+                scratch: &mut ctx.scratch,
+                now: ctx.now,
+                upstream_hup: up_hup,
+            };
+            let progress = p.ex.pump(&mut io);
+            let consumed = io.consumed;
+            up_hup = false;
+            self.core.take(consumed);
+            let Progress::Pending { read_client } = progress else {
+                return self.conclude(progress, ctx);
+            };
+            let held = self.out.len() - self.out_pos;
+            let flushed = match self.flush_pending(ctx) {
+                Ok(all) => all,
+                Err(_) => {
+                    ctx.stats.errors += 1;
+                    self.abort_proxy("sending to the client failed", ctx);
+                    return Some(Next::Close);
+                }
+            };
+            // Room made in a full output: the upstream may be read again.
+            let room_made = held >= BUFFER_LIMIT && self.out.len() - self.out_pos < BUFFER_LIMIT;
+            let mut read_more = false;
+            if read_client && self.core.wants_read() {
+                let (before, eof) = (self.core.input().len(), self.core.peer_eof());
+                if self.fill(ctx).is_err() {
+                    ctx.stats.errors += 1;
+                    self.abort_proxy("reading from the client failed", ctx);
+                    return Some(Next::Close);
+                }
+                read_more = self.core.input().len() != before || self.core.peer_eof() != eof;
+            }
+            if room_made || read_more {
+                continue;
+            }
+            let want = Interest {
+                readable: read_client && self.core.wants_read(),
+                writable: !flushed,
+            };
+            if read_client {
+                self.ack_now();
+            }
+            let t = &ctx.shared.timeouts;
+            let client = ctx.now + if flushed { t.header } else { t.send };
+            let upstream = self.proxy.as_ref().and_then(|p| p.ex.deadline());
+            self.deadline = upstream.map_or(client, |u| u.min(client));
+            return Some(Next::Wait(want));
+        }
+    }
+
+    /// The exchange is over (`Done`, `Failed` or `Aborted`): log it, answer a failure, and
+    /// say whether the connection goes on (`None`) or closes.
+    fn conclude(&mut self, progress: Progress, ctx: &mut Ctx) -> Option<Next> {
+        let p = self.proxy.take()?;
+        match progress {
+            Progress::Pending { .. } => {
+                self.proxy = Some(p);
+                None
+            }
+            Progress::Done { body_unread } => {
+                p.log(self.peer, p.ex.status.unwrap_or(0), p.ex.body_bytes(), ctx);
+                let keep = p.ex.client_keep_alive && !body_unread && !ctx.shutting_down;
+                self.core.end_proxy(keep, body_unread, ctx.now);
+                None
+            }
+            Progress::Failed(status, why) => {
+                ctx.stats.errors += 1;
+                p.log_error(self.peer, Some(status), &why);
+                let page = response::page_response(status, ctx.clock.http());
+                self.out.extend_from_slice(&page);
+                p.log(self.peer, status.code(), status.page().len() as u64, ctx);
+                self.core.end_proxy(false, true, ctx.now);
+                None
+            }
+            Progress::Aborted(why) => {
+                ctx.stats.errors += 1;
+                p.log_error(self.peer, None, &why);
+                p.log(self.peer, p.ex.status.unwrap_or(0), p.ex.body_bytes(), ctx);
+                Some(Next::Close)
+            }
+        }
+    }
+
+    /// The connection ends in the middle of an exchange.
+    fn abort_proxy(&mut self, why: &str, ctx: &mut Ctx) {
+        if let Some(p) = self.proxy.take() {
+            p.log_error(self.peer, None, why);
+            p.log(self.peer, p.ex.status.unwrap_or(0), p.ex.body_bytes(), ctx);
+        }
+    }
+
     fn linger_read(&mut self, ctx: &mut Ctx) -> Next {
         loop {
             match (&self.stream).read(&mut ctx.scratch) {
@@ -471,7 +654,7 @@ fn answer_head(
     head_bytes: &[u8],
     chunked_done: bool,
     core: &Core,
-    peer: IpAddr,
+    (peer, id): (IpAddr, usize),
     body: &mut Option<FileBody>,
     ctx: &mut Ctx,
 ) -> Answer {
@@ -492,13 +675,28 @@ fn answer_head(
         }
     };
     let request_line = head.request_line;
-    let req = match request::interpret(head) {
+    let (raw_path, _) = crate::http::path::split_target(head.target);
+    let route = ctx.shared.proxy.route_for(raw_path).cloned();
+    let interpreted = match route {
+        // A proxied location streams bodies: its own limit applies.
+        Some(_) => request::interpret_with_limit(head, ctx.shared.proxy.max_body),
+        None => request::interpret(head),
+    };
+    let req = match interpreted {
         Ok(req) => req,
         Err(status) => {
             answer_error(body, peer, status, request_line, ctx);
             return error;
         }
     };
+    if let Some(route) = route {
+        let keep_alive = core.keeps_alive(
+            req.keep_alive && !ctx.shutting_down,
+            ctx.shared.max_keepalive_requests,
+        );
+        let p = proxied::start(id, head_bytes, &req, &route, peer, keep_alive, ctx);
+        return Answer::Proxy(Box::new(p));
+    }
     if req.body == BodyFraming::Chunked && !chunked_done {
         return Answer::ChunkedFirst;
     }

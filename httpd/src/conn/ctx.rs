@@ -8,6 +8,8 @@ use crate::http::date::Clock;
 use crate::http::parse::Limits;
 use crate::log::access::AccessLog;
 use crate::log::logfile::LogFile;
+use crate::proxy::pool::Pool;
+use crate::proxy::route::ProxySettings;
 use devstats::Counters;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,6 +51,8 @@ pub(crate) struct Shared {
     pub(crate) access_log: Option<Arc<LogFile>>,
     /// How long a graceful stop waits for responses in flight.
     pub(crate) shutdown_timeout: Duration,
+    /// The `proxy_pass` locations and their settings.
+    pub(crate) proxy: ProxySettings,
 }
 
 /// Counts of this turn, added to the shared atomics once per turn.
@@ -75,4 +79,6 @@ pub(crate) struct Ctx {
     pub(crate) files: FileCache,
     pub(crate) now: Instant,
     pub(crate) shutting_down: bool,
+    /// This worker's idle keep-alive connections to upstreams.
+    pub(crate) pool: Pool,
 }

@@ -33,6 +33,9 @@ pub(crate) enum Phase {
     Closing { unread: bool },
     /// Our side is shut: input is read and dropped until the client closes or the deadline.
     Lingering,
+    /// The request's head was consumed and it is being proxied: the input is its body (then,
+    /// perhaps, the next request), taken by the exchange with [`Core::take`].
+    Proxying,
 }
 
 /// What the input holds next.
@@ -204,7 +207,7 @@ impl Core {
                     Err(_) => Framed::Refuse(Status::BadRequest),
                 };
             }
-            Phase::Closing { .. } | Phase::Lingering => return Framed::NeedInput,
+            Phase::Closing { .. } | Phase::Lingering | Phase::Proxying => return Framed::NeedInput,
         }
         if self.scanned == 0 {
             let empty = parse::skip_empty_lines(self.input());
@@ -268,6 +271,32 @@ impl Core {
         };
     }
 
+    /// The head of `len` bytes is proxied: it is consumed, and the input that follows is
+    /// its body until [`end_proxy`](Self::end_proxy).
+    pub(crate) fn begin_proxy(&mut self, len: usize) {
+        self.consume(len);
+        self.phase = Phase::Proxying;
+    }
+
+    /// `n` bytes of request body went to the exchange.
+    pub(crate) fn take(&mut self, n: usize) {
+        if n > 0 {
+            self.consume(n);
+        }
+    }
+
+    /// The proxied request is over: the next head is read if `keep_alive`, else the
+    /// connection closes (`unread`: the request body was not all read, so it lingers).
+    pub(crate) fn end_proxy(&mut self, keep_alive: bool, unread: bool, now: Instant) {
+        self.scanned = 0;
+        self.next_head_starts(now);
+        self.phase = if keep_alive {
+            Phase::Head
+        } else {
+            Phase::Closing { unread }
+        };
+    }
+
     /// A [`Framed::Refuse`] was answered: the input is dropped with the connection. True if
     /// it counts as the connection's first request.
     pub(crate) fn refused(&mut self) -> bool {
@@ -290,7 +319,7 @@ impl Core {
         // window. Peeking the socket would cost a system call per connection for little.)
         let unread = match self.phase {
             Phase::Closing { unread } => unread,
-            Phase::SkipBody(_) | Phase::ChunkedBody { .. } => true,
+            Phase::SkipBody(_) | Phase::ChunkedBody { .. } | Phase::Proxying => true,
             Phase::Head | Phase::Lingering => false,
         };
         let linger = !self.peer_eof && (unread || !self.input().is_empty());
@@ -308,7 +337,7 @@ impl Core {
             return Await::Close;
         }
         match self.phase {
-            Phase::SkipBody(_) | Phase::ChunkedBody { .. } => Await::Rest {
+            Phase::SkipBody(_) | Phase::ChunkedBody { .. } | Phase::Proxying => Await::Rest {
                 deadline: now + timeouts.header,
             },
             _ if self.input().is_empty() => {

@@ -76,6 +76,16 @@ impl ChunkedSkipper {
     /// Consumes body bytes from the start of `input`; returns how many belonged to the body
     /// (all of them unless the body ended inside `input`).
     pub(crate) fn feed(&mut self, input: &[u8]) -> Result<usize, Malformed> {
+        self.feed_with(input, |_| {})
+    }
+
+    /// As [`feed`](Self::feed), handing each run of chunk data to `data` as it is walked
+    /// (the proxy re-frames a body this way without keeping it).
+    pub(crate) fn feed_with(
+        &mut self,
+        input: &[u8],
+        mut data: impl FnMut(&[u8]),
+    ) -> Result<usize, Malformed> {
         let mut i = 0;
         while i < input.len() {
             let b = input[i];
@@ -112,6 +122,7 @@ impl ChunkedSkipper {
                 State::SizeLf => return Err(Malformed),
                 State::Data { left } => {
                     let take = left.min((input.len() - i) as u64);
+                    data(&input[i..i + take as usize]);
                     i += take as usize;
                     let left = left - take;
                     self.state = if left == 0 {
@@ -213,6 +224,21 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(body)
             );
+        }
+    }
+
+    #[test]
+    fn the_data_is_handed_over_in_order_however_it_is_split() {
+        let body = b"5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nT: v\r\n\r\n";
+        for cut in 0..body.len() {
+            let mut s = ChunkedSkipper::new(1 << 20);
+            let mut got = Vec::new();
+            s.feed_with(&body[..cut], |d| got.extend_from_slice(d))
+                .unwrap();
+            s.feed_with(&body[cut..], |d| got.extend_from_slice(d))
+                .unwrap();
+            assert!(s.is_done());
+            assert_eq!(got, b"hello world", "cut at {cut}");
         }
     }
 

@@ -67,6 +67,12 @@ fn valid_host(host: &[u8]) -> bool {
 /// Interprets a head; `Err` is the status of the refusal (the connection then closes unless
 /// the status allows keep-alive).
 pub(crate) fn interpret(head: Head<'_>) -> Result<Request<'_>, Status> {
+    interpret_with_limit(head, MAX_BODY)
+}
+
+/// As [`interpret`], with a `Content-Length` up to `max_body` accepted (a proxied location
+/// streams its bodies, so it may take more than the skipping limit).
+pub(crate) fn interpret_with_limit(head: Head<'_>, max_body: u64) -> Result<Request<'_>, Status> {
     let version = head.version.ok_or(Status::BadRequest)?;
     let target_host = crate::http::path::absolute_form_host(head.target);
     if version.at_least_11() && head.host.is_none() {
@@ -92,7 +98,7 @@ pub(crate) fn interpret(head: Head<'_>) -> Result<Request<'_>, Status> {
         (_, Some(_)) if !version.at_least_11() => return Err(Status::BadRequest),
         (_, Some(te)) if te.eq_ignore_ascii_case(b"chunked") => BodyFraming::Chunked,
         (_, Some(_)) => return Err(Status::NotImplemented),
-        (Some(n), None) if n > MAX_BODY => return Err(Status::PayloadTooLarge),
+        (Some(n), None) if n > max_body => return Err(Status::PayloadTooLarge),
         (Some(0) | None, None) => BodyFraming::None,
         (Some(n), None) => BodyFraming::Length(n),
     };

@@ -22,7 +22,9 @@ pub(crate) enum Status {
     HeaderFieldsTooLarge,
     InternalServerError,
     NotImplemented,
+    BadGateway,
     ServiceUnavailable,
+    GatewayTimeout,
     VersionNotSupported,
 }
 
@@ -80,7 +82,9 @@ statuses! {
     HeaderFieldsTooLarge = 431 "Request Header Fields Too Large",
     InternalServerError = 500 "Internal Server Error",
     NotImplemented = 501 "Not Implemented",
+    BadGateway = 502 "Bad Gateway",
     ServiceUnavailable = 503 "Service Unavailable",
+    GatewayTimeout = 504 "Gateway Timeout",
     VersionNotSupported = 505 "HTTP Version Not Supported",
 }
 

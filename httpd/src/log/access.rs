@@ -82,6 +82,16 @@ impl PendingLine {
     }
 }
 
+impl PendingLine {
+    /// The line of a proxied request also names the upstream that answered (or failed),
+    /// after the user agent, as nginx's `$upstream_addr` is commonly logged.
+    pub(crate) fn with_upstream(mut self, upstream: std::net::SocketAddr) -> PendingLine {
+        self.after_bytes.pop();
+        let _ = writeln!(self.after_bytes, " upstream={upstream}");
+        self
+    }
+}
+
 /// A worker's handle on the access log (or on nothing, when logging is off).
 #[derive(Debug)]
 pub(crate) struct AccessLog {
@@ -183,5 +193,9 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "127.0.0.1 - - [06/Nov/1994:08:49:37 +0000] \"GET /a\\x22b\\x01 HTTP/1.1\" 200 42 \"-\" \"curl/8\"\n"
         );
+        let line = line.with_upstream("127.0.0.1:9000".parse().unwrap());
+        assert!(line
+            .after_bytes
+            .ends_with(b"\"curl/8\" upstream=127.0.0.1:9000\n"));
     }
 }

@@ -4,4 +4,5 @@
 //! Depends on nothing else of the crate; connections and processes use it.
 
 pub(crate) mod congestion;
+pub(crate) mod connect;
 pub(crate) mod socket;

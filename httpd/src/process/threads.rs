@@ -256,6 +256,7 @@ fn make_shared(
         max_keepalive_requests: opts.max_keepalive_requests.max(1),
         access_log: open_log(&opts.access_log, old_access, "access log")?,
         shutdown_timeout: opts.shutdown_timeout,
+        proxy: opts.proxy.clone(),
     })
 }
 

@@ -31,6 +31,8 @@ use crate::http::response::page_response;
 use crate::http::status::Status;
 use crate::log::access::AccessLog;
 use crate::process::control::{Control, State};
+use crate::proxy::pool::Pool;
+use crate::proxy::UPSTREAM_TOKEN_BASE;
 use netcore::reactor::accept::Acceptor;
 use netcore::reactor::backend::Epoll;
 use netcore::reactor::send::send;
@@ -117,6 +119,7 @@ impl Worker {
                 files: FileCache::new(),
                 now: Instant::now(),
                 shutting_down: false,
+                pool: Pool::default(),
             },
             acceptor: Acceptor::new(),
             max_connections,
@@ -130,7 +133,8 @@ impl Worker {
         let mut next_evict = Instant::now() + EVICT_EVERY;
         loop {
             // An idle worker with no file open sleeps until a descriptor or a deadline.
-            let until = (!self.ctx.files.is_empty()).then_some(next_evict);
+            let until =
+                (!self.ctx.files.is_empty() || self.ctx.pool.len() > 0).then_some(next_evict);
             self.reactor.wait(&mut events, until)?;
             self.ctx.now = Instant::now();
             self.ctx.clock.tick();
@@ -138,12 +142,15 @@ impl Worker {
                 match ev.token {
                     WAKER => self.on_control(),
                     t if t >= LISTENER_FIRST => self.accept_batch(t - LISTENER_FIRST),
+                    // A connection's upstream socket (proxy_pass): the connection is driven.
+                    t if t >= UPSTREAM_TOKEN_BASE => self.drive(t - UPSTREAM_TOKEN_BASE, ev),
                     id => self.drive(id, ev),
                 }
             }
             self.close_expired();
             if self.ctx.now >= next_evict {
                 self.ctx.files.evict_idle(self.ctx.now);
+                self.ctx.pool.evict(self.ctx.now);
                 next_evict = self.ctx.now + EVICT_EVERY;
             }
             if let Some(deadline) = self.draining {
@@ -241,6 +248,9 @@ impl Worker {
                     let peer = peer.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |p| p.ip());
                     let conn = Conn::new(stream, peer, self.ctx.now, &self.ctx);
                     let id = self.conns.insert(conn);
+                    if let Some(c) = self.conns.get_mut(id) {
+                        c.id = id;
+                    }
                     self.ctx.shared.counters.connection_opened();
                     self.start(id);
                 }
@@ -274,7 +284,7 @@ impl Worker {
             writable: false,
             hangup: false,
         };
-        match conn.on_event(&ev, &mut self.ctx) {
+        match conn.on_event(&ev, &mut self.ctx, self.reactor.backend_mut()) {
             Next::Close => self.close(id),
             Next::Wait(want) => {
                 conn.interest = want;
@@ -294,10 +304,30 @@ impl Worker {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
-        match conn.on_event(ev, &mut self.ctx) {
+        match conn.on_event(ev, &mut self.ctx, self.reactor.backend_mut()) {
             Next::Close => self.close(id),
             Next::Wait(want) => {
                 // Usually later than before: the timers take that without a heap push.
+                self.reactor.timers().set(id, conn.deadline);
+                if want != conn.interest {
+                    conn.interest = want;
+                    let fd = conn.stream().as_raw_fd();
+                    if self.reactor.reregister(fd, id, want).is_err() {
+                        self.close(id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies what a connection asked for after a deadline: close, or wait on.
+    fn apply(&mut self, id: usize, next: Next) {
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        match next {
+            Next::Close => self.close(id),
+            Next::Wait(want) => {
                 self.reactor.timers().set(id, conn.deadline);
                 if want != conn.interest {
                     conn.interest = want;
@@ -326,8 +356,9 @@ impl Worker {
         let now = self.ctx.now;
         while let Some(id) = self.reactor.timers().expired(now) {
             if let Some(c) = self.conns.get_mut(id) {
-                c.on_deadline(&mut self.ctx);
-                self.close(id);
+                // A connection waiting on its upstream answers 504 and goes on sending it.
+                let next = c.on_deadline(&mut self.ctx, self.reactor.backend_mut());
+                self.apply(id, next);
             }
         }
     }

@@ -14,6 +14,7 @@ mod malformed;
 mod master;
 mod pipelining;
 mod privileges;
+mod proxy;
 mod rotation;
 mod signals;
 mod slowloris;

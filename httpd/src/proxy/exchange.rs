@@ -1,0 +1,506 @@
+//! One proxied request, from the head httpd accepted to the end of the upstream's response:
+//! a connection taken from the [`Pool`] or opened (non-blocking), the request head and body
+//! sent as the client's bytes arrive, the response head read and checked, its body relayed
+//! into the client's output, and the connection put back in the pool if it may carry
+//! another request.
+//!
+//! [`Exchange::pump`] moves whatever can move without blocking and says what the
+//! connection waits for; it registers the upstream socket with the worker's epoll itself
+//! (token [`UPSTREAM_TOKEN_BASE`] + the connection's id), reading it only while the
+//! client's output is below [`BUFFER_LIMIT`] and taking client bytes only while the
+//! upstream's is: the backpressure of both directions.
+//!
+//! Failures: a refused or failed connect, a reset, an upstream that closes before a whole
+//! head, or a malformed head, before anything reached the client, is [`Progress::Failed`]
+//! with `502`; a timeout there, `504` (the connection's deadline, [`Exchange::deadline`]).
+//! After the head went to the client the connection can only be cut
+//! ([`Progress::Aborted`]). A pooled connection that turns out closed (EOF or reset before
+//! any response byte) is replaced once by a new one when the request is idempotent and no
+//! body byte was taken yet.
+
+use crate::http::status::Status;
+use crate::net::connect::{self, Connecting};
+use crate::proxy::forward::RequestBody;
+use crate::proxy::headers::{self, ParsedResponse};
+use crate::proxy::pool::Pool;
+use crate::proxy::relay::Relay;
+use crate::proxy::route::ProxySettings;
+use crate::proxy::{BUFFER_LIMIT, UPSTREAM_TOKEN_BASE};
+use netcore::reactor::send;
+use netcore::{Interest, Readiness};
+use std::io::{self, Read};
+use std::net::{SocketAddr, TcpStream};
+use std::os::fd::AsRawFd;
+use std::time::{Duration, Instant};
+
+/// What the exchange needs from the connection and the worker while it is pumped.
+pub(crate) struct Io<'a> {
+    /// The client's input not consumed yet (request body bytes, maybe a pipelined request).
+    pub(crate) input: &'a [u8],
+    /// Set by the pump: how much of `input` was body.
+    pub(crate) consumed: usize,
+    /// The client closed its side.
+    pub(crate) client_eof: bool,
+    /// The client's pending output; the response is appended.
+    pub(crate) out: &'a mut Vec<u8>,
+    pub(crate) pool: &'a mut Pool,
+    pub(crate) poller: &'a mut dyn Readiness,
+    pub(crate) scratch: &'a mut [u8],
+    pub(crate) now: Instant,
+    /// The upstream socket reported an error or hang-up: read it whatever the output holds.
+    pub(crate) upstream_hup: bool,
+}
+
+/// What came of a pump.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Progress {
+    /// Under way; `read_client`: more request body is wanted from the client.
+    Pending { read_client: bool },
+    /// The response was relayed whole; `body_unread`: the request body was not all taken
+    /// from the client (the upstream answered early), so the client connection must close.
+    Done { body_unread: bool },
+    /// Nothing of the response reached the client: answer this status (and close).
+    Failed(Status, String),
+    /// The response was under way: the client connection is cut.
+    Aborted(String),
+}
+
+/// One proxied request.
+#[derive(Debug)]
+pub(crate) struct Exchange {
+    pub(crate) upstream: SocketAddr,
+    token: usize,
+    stream: Option<TcpStream>,
+    connecting: bool,
+    /// The connection came from the pool.
+    reused: bool,
+    retried: bool,
+    registered: Option<Interest>,
+    /// The request head, kept for the retry until the response begins.
+    head: Vec<u8>,
+    to_up: Vec<u8>,
+    to_up_pos: usize,
+    body: RequestBody,
+    body_taken: u64,
+    idempotent: bool,
+    /// Response bytes before the relay takes over (the head, interim heads).
+    from_up: Vec<u8>,
+    relay: Option<Relay>,
+    head_request: bool,
+    client_11: bool,
+    /// Keep-alive wanted and allowed for the client, before the response's framing.
+    keep_alive: bool,
+    /// The status sent to the client, once the head went.
+    pub(crate) status: Option<u16>,
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    keepalive_max: usize,
+    /// Since when the exchange waits on the upstream (connect, send, or its response).
+    waiting_since: Option<Instant>,
+    /// The client head promised keep-alive.
+    pub(crate) client_keep_alive: bool,
+}
+
+/// Whether a method may be sent twice (RFC 9110 §9.2.2).
+fn idempotent(method: &[u8]) -> bool {
+    matches!(
+        method,
+        b"GET" | b"HEAD" | b"PUT" | b"DELETE" | b"OPTIONS" | b"TRACE"
+    )
+}
+
+fn gone(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::ConnectionAborted
+    )
+}
+
+impl Exchange {
+    /// An exchange for connection `id` sending `head` (written by
+    /// [`headers::request_head`]) then `body` to `upstream`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        id: usize,
+        upstream: SocketAddr,
+        method: &[u8],
+        head: Vec<u8>,
+        body: RequestBody,
+        client_11: bool,
+        keep_alive: bool,
+        settings: &ProxySettings,
+    ) -> Exchange {
+        Exchange {
+            upstream,
+            token: UPSTREAM_TOKEN_BASE + id,
+            stream: None,
+            connecting: false,
+            reused: false,
+            retried: false,
+            registered: None,
+            to_up: head.clone(),
+            head,
+            to_up_pos: 0,
+            body,
+            body_taken: 0,
+            idempotent: idempotent(method),
+            from_up: Vec::new(),
+            relay: None,
+            head_request: method == b"HEAD",
+            client_11,
+            keep_alive,
+            status: None,
+            connect_timeout: settings.connect_timeout,
+            read_timeout: settings.read_timeout,
+            keepalive_max: settings.keepalive,
+            waiting_since: None,
+            client_keep_alive: false,
+        }
+    }
+
+    /// Body bytes given to the client so far.
+    pub(crate) fn body_bytes(&self) -> u64 {
+        self.relay.as_ref().map_or(0, |r| r.body_bytes)
+    }
+
+    /// When the upstream has kept the exchange waiting too long (`None`: it waits on the
+    /// client, or on nothing).
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        let limit = if self.connecting {
+            self.connect_timeout
+        } else {
+            self.read_timeout
+        };
+        self.waiting_since.map(|t| t + limit)
+    }
+
+    /// The deadline passed: `504` if nothing went to the client yet.
+    pub(crate) fn timed_out(&mut self) -> Progress {
+        self.stream = None;
+        let what = if self.connecting {
+            "connect timed out"
+        } else {
+            "timed out"
+        };
+        if self.status.is_none() {
+            Progress::Failed(Status::GatewayTimeout, what.into())
+        } else {
+            Progress::Aborted(format!("{what} in the response body"))
+        }
+    }
+
+    fn fail(&mut self, why: String) -> Progress {
+        self.stream = None;
+        if self.status.is_none() {
+            Progress::Failed(Status::BadGateway, why)
+        } else {
+            Progress::Aborted(why)
+        }
+    }
+
+    /// Opens (or takes from the pool) the upstream connection.
+    fn open(&mut self, io: &mut Io<'_>, from_pool: bool) -> Result<(), String> {
+        self.registered = None;
+        self.waiting_since = Some(io.now);
+        if from_pool {
+            if let Some(s) = io.pool.take(self.upstream, io.now) {
+                self.stream = Some(s);
+                self.reused = true;
+                self.connecting = false;
+                return Ok(());
+            }
+        }
+        self.reused = false;
+        match connect::connect(self.upstream) {
+            Ok(Connecting::Done(s)) => {
+                self.stream = Some(s);
+                self.connecting = false;
+                Ok(())
+            }
+            Ok(Connecting::InProgress(s)) => {
+                self.stream = Some(s);
+                self.connecting = true;
+                Ok(())
+            }
+            Err(e) => Err(format!("connect: {e}")),
+        }
+    }
+
+    /// A pooled connection turned out closed: may the request go again on a new one?
+    fn may_retry(&self) -> bool {
+        self.reused
+            && !self.retried
+            && self.idempotent
+            && self.body_taken == 0
+            && self.relay.is_none()
+            && self.from_up.is_empty()
+    }
+
+    fn retry(&mut self, io: &mut Io<'_>) -> Result<(), String> {
+        self.retried = true;
+        self.stream = None;
+        self.to_up.clear();
+        self.to_up.extend_from_slice(&self.head);
+        self.to_up_pos = 0;
+        self.open(io, false)
+    }
+
+    /// Moves what can move; see [`Progress`].
+    pub(crate) fn pump(&mut self, io: &mut Io<'_>) -> Progress {
+        if self.stream.is_none() && self.relay.as_ref().is_none_or(|r| !r.is_done()) {
+            if let Err(why) = self.open(io, true) {
+                return self.fail(why);
+            }
+        }
+        loop {
+            let mut moved = false;
+            let Some(stream) = &self.stream else {
+                return self.fail("no connection".into());
+            };
+            if self.connecting {
+                match connect::finish_connect(stream) {
+                    Ok(true) => {
+                        self.connecting = false;
+                        self.waiting_since = Some(io.now);
+                        moved = true;
+                    }
+                    Ok(false) => break,
+                    Err(e) => return self.fail(format!("connect: {e}")),
+                }
+            }
+            // The client's body into the upstream's buffer, while it has room.
+            if !self.body.is_done() && self.to_up.len() - self.to_up_pos < BUFFER_LIMIT {
+                if self.to_up_pos > 0 {
+                    self.to_up.drain(..self.to_up_pos);
+                    self.to_up_pos = 0;
+                }
+                let room = BUFFER_LIMIT - self.to_up.len();
+                let avail = &io.input[io.consumed..];
+                let avail = &avail[..avail.len().min(room)];
+                match self.body.forward(avail, &mut self.to_up) {
+                    Ok(n) => {
+                        io.consumed += n;
+                        self.body_taken += n as u64;
+                        moved |= n > 0;
+                    }
+                    Err(_) => {
+                        self.stream = None;
+                        return match self.status {
+                            None => Progress::Failed(
+                                Status::BadRequest,
+                                "the request's chunked body cannot be framed".into(),
+                            ),
+                            Some(_) => Progress::Aborted(
+                                "the request's chunked body cannot be framed".into(),
+                            ),
+                        };
+                    }
+                }
+                if !self.body.is_done() && io.client_eof && io.consumed == io.input.len() {
+                    self.stream = None;
+                    return Progress::Aborted(
+                        "the client closed before the end of the request body".into(),
+                    );
+                }
+            }
+            // The upstream's buffer out.
+            let Some(stream) = &self.stream else { break };
+            if !self.connecting {
+                while self.to_up_pos < self.to_up.len() {
+                    match send::send(stream, &self.to_up[self.to_up_pos..], false) {
+                        Ok(n) => {
+                            self.to_up_pos += n;
+                            self.waiting_since = Some(io.now);
+                            moved = true;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(e) if gone(&e) && self.may_retry() => {
+                            if let Err(why) = self.retry(io) {
+                                return self.fail(why);
+                            }
+                            return self.pump(io);
+                        }
+                        Err(e) => return self.fail(format!("send: {e}")),
+                    }
+                }
+                if self.to_up_pos == self.to_up.len() {
+                    self.to_up.clear();
+                    self.to_up_pos = 0;
+                }
+            }
+            // The upstream's response into the client's output, while it has room.
+            let Some(stream) = &self.stream else { break };
+            let response_done = self.relay.as_ref().is_some_and(Relay::is_done);
+            if !self.connecting
+                && !response_done
+                && (io.out.len() < BUFFER_LIMIT || io.upstream_hup)
+            {
+                io.upstream_hup = false;
+                let mut s: &TcpStream = stream;
+                match s.read(io.scratch) {
+                    Ok(0) => return self.upstream_closed(io),
+                    Ok(n) => {
+                        self.waiting_since = Some(io.now);
+                        moved = true;
+                        if let Some(p) = self.received(n, io) {
+                            return p;
+                        }
+                    }
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                        ) => {}
+                    Err(e) if gone(&e) && self.may_retry() => {
+                        if let Err(why) = self.retry(io) {
+                            return self.fail(why);
+                        }
+                        return self.pump(io);
+                    }
+                    Err(e) => return self.fail(format!("read: {e}")),
+                }
+            }
+            if self.relay.as_ref().is_some_and(Relay::is_done) {
+                return self.finish(io);
+            }
+            if !moved {
+                break;
+            }
+        }
+        self.register(io);
+        Progress::Pending {
+            read_client: !self.body.is_done(),
+        }
+    }
+
+    /// `n` bytes of the response are in `io.scratch`.
+    fn received(&mut self, n: usize, io: &mut Io<'_>) -> Option<Progress> {
+        if let Some(relay) = &mut self.relay {
+            if relay.relay(&io.scratch[..n], io.out).is_err() {
+                return Some(self.fail("malformed chunked response body".into()));
+            }
+            return None;
+        }
+        self.from_up.extend_from_slice(&io.scratch[..n]);
+        loop {
+            match headers::parse_response(&self.from_up) {
+                ParsedResponse::Partial => return None,
+                ParsedResponse::Malformed(why) => {
+                    return Some(self.fail(format!("malformed response head: {why}")))
+                }
+                ParsedResponse::Complete(h) if h.interim() => {
+                    if h.status == 101 {
+                        return Some(
+                            self.fail("101 Switching Protocols without an Upgrade".into()),
+                        );
+                    }
+                    self.from_up.drain(..h.len);
+                }
+                ParsedResponse::Complete(h) => {
+                    let relay = match Relay::new(&h, self.head_request, self.client_11) {
+                        Ok(r) => r,
+                        Err(why) => return Some(self.fail(format!("malformed response: {why}"))),
+                    };
+                    let framing = relay.client_framing();
+                    let keep_alive = self.keep_alive && framing != headers::ClientFraming::Close;
+                    headers::client_head(&self.from_up, &h, framing, keep_alive, io.out);
+                    self.client_keep_alive = keep_alive;
+                    self.status = Some(h.status);
+                    self.head = Vec::new();
+                    let mut relay = relay;
+                    if h.close {
+                        relay.extra = true;
+                    }
+                    let rest = self.from_up.split_off(h.len);
+                    self.from_up = Vec::new();
+                    if relay.relay(&rest, io.out).is_err() {
+                        self.relay = Some(relay);
+                        return Some(self.fail("malformed chunked response body".into()));
+                    }
+                    self.relay = Some(relay);
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// The upstream closed its side.
+    fn upstream_closed(&mut self, io: &mut Io<'_>) -> Progress {
+        if self.relay.is_none() && self.may_retry() {
+            return match self.retry(io) {
+                Ok(()) => self.pump(io),
+                Err(why) => self.fail(why),
+            };
+        }
+        match &mut self.relay {
+            None => {
+                self.fail("the upstream closed the connection before a whole response head".into())
+            }
+            Some(relay) => {
+                if relay.upstream_closed(io.out) {
+                    self.stream = None;
+                    self.finish(io)
+                } else {
+                    self.fail("the upstream closed the connection in the response body".into())
+                }
+            }
+        }
+    }
+
+    /// The response is whole: the connection goes back to the pool if it may.
+    fn finish(&mut self, io: &mut Io<'_>) -> Progress {
+        let reusable = self.relay.as_ref().is_some_and(Relay::reusable)
+            && self.body.is_done()
+            && self.to_up_pos == self.to_up.len();
+        if let Some(stream) = self.stream.take() {
+            if self.registered.take().is_some() {
+                let _ = io.poller.deregister(stream.as_raw_fd());
+            }
+            if reusable {
+                io.pool
+                    .put(self.upstream, stream, io.now, self.keepalive_max);
+            }
+        }
+        self.waiting_since = None;
+        Progress::Done {
+            body_unread: !self.body.is_done(),
+        }
+    }
+
+    /// Registers the upstream socket for what the exchange waits on, and notes whether it
+    /// waits on the upstream (its deadline) or on the client.
+    fn register(&mut self, io: &mut Io<'_>) {
+        let Some(stream) = &self.stream else { return };
+        let want = if self.connecting {
+            Interest::WRITE
+        } else {
+            Interest {
+                readable: io.out.len() < BUFFER_LIMIT
+                    && !self.relay.as_ref().is_some_and(Relay::is_done),
+                writable: self.to_up_pos < self.to_up.len(),
+            }
+        };
+        // Waiting on the upstream: a connect, a send it does not take, or its response
+        // while the client has taken what came and sent the whole body.
+        let on_upstream =
+            self.connecting || want.writable || (want.readable && self.body.is_done());
+        if !on_upstream {
+            self.waiting_since = None;
+        } else if self.waiting_since.is_none() {
+            self.waiting_since = Some(io.now);
+        }
+        if self.registered == Some(want) {
+            return;
+        }
+        let fd = stream.as_raw_fd();
+        let r = match self.registered {
+            None => io.poller.register(fd, self.token, want),
+            Some(_) => io.poller.reregister(fd, self.token, want),
+        };
+        if r.is_ok() {
+            self.registered = Some(want);
+        }
+    }
+}

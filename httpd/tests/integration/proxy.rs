@@ -1,0 +1,505 @@
+//! `proxy_pass`: httpd as a reverse proxy, in front of httpd itself (files) and of a small
+//! upstream written here (a thread per connection, blocking sockets) that echoes bodies,
+//! shows the head it received, counts its connections, and misbehaves on request: silent,
+//! malformed, closing. Every check is on real sockets, with curl where it fits.
+
+use crate::common::{curl, curl_response, parse_responses, wait_until, Server, TempDir};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The upstream's big response: far more than every buffer on the way.
+const BIG: u64 = 64 << 20;
+
+fn pattern(i: u64) -> u8 {
+    (i % 251) as u8 ^ (i >> 16) as u8
+}
+
+/// The test upstream.
+struct Upstream {
+    addr: SocketAddr,
+    connections: Arc<AtomicUsize>,
+    /// Request heads received, in order.
+    heads: Arc<Mutex<Vec<String>>>,
+    /// Bytes of `/api/big` written so far (the write blocks when nobody reads).
+    big_written: Arc<AtomicU64>,
+}
+
+impl Upstream {
+    fn start() -> Upstream {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let up = Upstream {
+            addr: listener.local_addr().unwrap(),
+            connections: Arc::default(),
+            heads: Arc::default(),
+            big_written: Arc::default(),
+        };
+        let (connections, heads, big) = (
+            up.connections.clone(),
+            up.heads.clone(),
+            up.big_written.clone(),
+        );
+        std::thread::spawn(move || {
+            for s in listener.incoming() {
+                let Ok(s) = s else { return };
+                connections.fetch_add(1, Ordering::SeqCst);
+                let (heads, big) = (heads.clone(), big.clone());
+                std::thread::spawn(move || {
+                    let _ = serve(s, &heads, &big);
+                });
+            }
+        });
+        up
+    }
+
+    fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
+    }
+}
+
+/// Serves one connection's requests until it closes.
+fn serve(s: TcpStream, heads: &Mutex<Vec<String>>, big: &AtomicU64) -> std::io::Result<()> {
+    let mut r = BufReader::new(s.try_clone()?);
+    let mut w = s;
+    let mut served = 0;
+    loop {
+        served += 1;
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            if r.read_line(&mut line)? == 0 {
+                return Ok(());
+            }
+            head.push_str(&line);
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let first = head.lines().next().unwrap_or("").to_owned();
+        let method = first.split(' ').next().unwrap_or("").to_owned();
+        let target = first.split(' ').nth(1).unwrap_or("");
+        let path = target.split('?').next().unwrap_or("").to_owned();
+        let header = |name: &str| {
+            head.lines().find_map(|l| {
+                let (n, v) = l.split_once(':')?;
+                n.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+            })
+        };
+        let mut body = Vec::new();
+        if let Some(n) = header("content-length") {
+            body.resize(n.parse().unwrap(), 0);
+            r.read_exact(&mut body)?;
+        } else if header("transfer-encoding").is_some() {
+            loop {
+                let mut size = String::new();
+                r.read_line(&mut size)?;
+                let n = usize::from_str_radix(size.trim(), 16).unwrap();
+                let mut chunk = vec![0; n + 2];
+                r.read_exact(&mut chunk)?;
+                if n == 0 {
+                    break;
+                }
+                body.extend_from_slice(&chunk[..n]);
+            }
+        }
+        heads.lock().unwrap().push(head.clone());
+        let no_body = method == "HEAD";
+        let plain = |w: &mut TcpStream, status: &str, body: &[u8]| {
+            let _ = write!(w, "HTTP/1.1 {status}\r\nContent-Length: {}\r\nX-Up: 1\r\nKeep-Alive: timeout=5\r\n\r\n", body.len());
+            if !no_body {
+                let _ = w.write_all(body);
+            }
+        };
+        match path.as_str() {
+            // A kept connection the upstream drops when its next request comes (the race a
+            // pool cannot see coming).
+            "/api/flaky" if served > 1 => return Ok(()),
+            "/api/flaky" => plain(&mut w, "200 OK", b"flaky\n"),
+            "/api/echo" => plain(&mut w, "200 OK", &body),
+            "/api/head" => plain(&mut w, "200 OK", head.as_bytes()),
+            "/api/chunked" => {
+                w.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nhello \r\n5;x=y\r\nworld\r\n0\r\nT: 1\r\n\r\n")?;
+            }
+            "/api/close" => {
+                w.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end")?;
+                return Ok(());
+            }
+            "/api/nocontent" => w.write_all(b"HTTP/1.1 204 No Content\r\n\r\n")?,
+            "/api/notmodified" => w.write_all(
+                b"HTTP/1.1 304 Not Modified\r\nContent-Length: 100\r\nETag: \"x\"\r\n\r\n",
+            )?,
+            "/api/malformed" => {
+                w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nhello")?;
+                return Ok(());
+            }
+            "/api/garbage" => {
+                w.write_all(b"SSH-2.0-OpenSSH\r\n\r\n")?;
+                return Ok(());
+            }
+            "/api/silent" => {
+                // Never answers; holds the connection until the proxy gives up.
+                let mut sink = Vec::new();
+                let _ = r.read_to_end(&mut sink);
+                return Ok(());
+            }
+            "/api/big" => {
+                write!(w, "HTTP/1.1 200 OK\r\nContent-Length: {BIG}\r\n\r\n")?;
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut at = 0u64;
+                while at < BIG {
+                    for (i, b) in buf.iter_mut().enumerate() {
+                        *b = pattern(at + i as u64);
+                    }
+                    w.write_all(&buf)?;
+                    at += buf.len() as u64;
+                    big.store(at, Ordering::SeqCst);
+                }
+            }
+            _ => plain(&mut w, "404 Not Found", b"no such thing\n"),
+        }
+    }
+}
+
+/// httpd serving files (the upstream of the file tests) and httpd proxying to it and to
+/// `up`, from a config file; and where its error log goes.
+struct Proxy {
+    files: Server,
+    proxy: Server,
+    error_log: std::path::PathBuf,
+    down: SocketAddr,
+    _conf: TempDir,
+}
+
+fn start(up: &Upstream) -> Proxy {
+    let files = Server::start();
+    let mut huge = Vec::with_capacity(5 << 20);
+    for i in 0..(5u64 << 20) + 3 {
+        huge.push(pattern(i * 7));
+    }
+    std::fs::create_dir_all(files.root.join("files")).unwrap();
+    std::fs::write(files.root.join("files/huge.bin"), &huge).unwrap();
+    std::fs::write(files.root.join("files/small.txt"), "small file\n").unwrap();
+    // An address nobody listens on.
+    let down = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let conf = TempDir::new("proxy-conf");
+    let root = conf.0.join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(root.join("local.txt"), "served here\n").unwrap();
+    let error_log = conf.0.join("error.log");
+    let text = format!(
+        "listen 127.0.0.1:0;\nroot {};\nthreads 1;\nerror_log {};\n\
+         proxy_pass /files/ http://{};\nproxy_pass /api/ http://{};\nproxy_pass /down/ http://{down};\n\
+         proxy_connect_timeout 2s;\nproxy_read_timeout 1s;\nproxy_max_body_size 64m;\n",
+        root.display(),
+        error_log.display(),
+        files.addr,
+        up.addr,
+    );
+    let path = conf.0.join("httpd.conf");
+    std::fs::write(&path, text).unwrap();
+    let proxy = Server::from_config(&path, &root);
+    Proxy {
+        files,
+        proxy,
+        error_log,
+        down,
+        _conf: conf,
+    }
+}
+
+fn error_log(p: &Proxy, want: &str) -> String {
+    let mut text = String::new();
+    wait_until(|| {
+        text = std::fs::read_to_string(&p.error_log).unwrap_or_default();
+        text.contains(want)
+    });
+    text
+}
+
+#[test]
+fn files_small_and_large_come_through_the_proxy_whole() {
+    let up = Upstream::start();
+    let p = start(&up);
+    let small = curl(&[&p.proxy.url("/files/small.txt")]);
+    assert_eq!(small.stdout, b"small file\n");
+    let huge = curl(&[&p.proxy.url("/files/huge.bin")]);
+    let want = std::fs::read(p.files.root.join("files/huge.bin")).unwrap();
+    assert_eq!(huge.stdout.len(), want.len());
+    assert!(huge.stdout == want, "the 5 MiB file differs");
+    // Paths outside the locations are httpd's own files.
+    assert_eq!(curl(&[&p.proxy.url("/local.txt")]).stdout, b"served here\n");
+    // A dot segment cannot climb out of a location to the upstream's other paths.
+    let r = curl_response(
+        &["--path-as-is", &p.proxy.url("/files/../local.txt")],
+        false,
+    );
+    assert_eq!(r.body, b"served here\n");
+    let lines = p.proxy.log_lines(3);
+    assert!(
+        lines.iter().any(
+            |l| l.contains("GET /files/huge.bin HTTP/1.1\" 200 5242883 ")
+                && l.ends_with(&format!("upstream={}", p.files.addr))
+        ),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn bodies_stream_to_the_upstream_in_both_framings() {
+    let up = Upstream::start();
+    let p = start(&up);
+    let tmp = TempDir::new("post");
+    let body: Vec<u8> = (0..3u64 << 20).map(|i| pattern(i * 3)).collect();
+    let file = tmp.0.join("body.bin");
+    std::fs::write(&file, &body).unwrap();
+    let at = format!("@{}", file.display());
+    let url = p.proxy.url("/api/echo");
+    let echoed = curl(&["--data-binary", &at, &url]);
+    assert!(echoed.stdout == body, "Content-Length body differs");
+    let echoed = curl(&[
+        "-H",
+        "Transfer-Encoding: chunked",
+        "--data-binary",
+        &at,
+        &url,
+    ]);
+    assert!(echoed.stdout == body, "chunked body differs");
+    let heads = up.heads();
+    assert!(
+        heads[0].contains("Content-Length: 3145728\r\n"),
+        "{}",
+        heads[0]
+    );
+    assert!(
+        heads[1].contains("Transfer-Encoding: chunked\r\n"),
+        "{}",
+        heads[1]
+    );
+    assert!(!heads.iter().any(|h| h.contains("Expect")));
+}
+
+#[test]
+fn upstream_connections_are_kept_alive_and_reused() {
+    let up = Upstream::start();
+    let p = start(&up);
+    for i in 0..5 {
+        // Each curl is a new client connection; the upstream connection is the pool's.
+        let r = curl_response(&[&p.proxy.url(&format!("/api/head?n={i}"))], false);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("connection"), Some("keep-alive"));
+        assert!(
+            r.header("keep-alive").is_none(),
+            "hop-by-hop from the upstream"
+        );
+        assert_eq!(r.header("x-up"), Some("1"));
+    }
+    assert_eq!(up.heads().len(), 5);
+    assert_eq!(up.connections.load(Ordering::SeqCst), 1);
+    // A response delimited by the upstream's close is re-framed, and that connection is
+    // not reused.
+    // (curl undoes the chunked framing, and fails on a bad one.)
+    let r = curl(&["-D", "-", &p.proxy.url("/api/close")]);
+    let text = String::from_utf8(r.stdout).unwrap();
+    assert!(text.contains("Transfer-Encoding: chunked\r\n"), "{text}");
+    assert!(text.ends_with("\r\n\r\nuntil the end"), "{text}");
+    assert_eq!(curl(&[&p.proxy.url("/api/chunked")]).stdout, b"hello world");
+    assert_eq!(up.connections.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn forwarding_headers_are_added_and_hop_by_hop_ones_dropped() {
+    let up = Upstream::start();
+    let p = start(&up);
+    let r = curl(&[
+        "-H",
+        "Connection: keep-alive, X-Drop",
+        "-H",
+        "X-Drop: secret",
+        "-H",
+        "Keep-Alive: 300",
+        "-H",
+        "TE: trailers",
+        "-H",
+        "Proxy-Authorization: Basic eA==",
+        "-H",
+        "X-Forwarded-For: 192.0.2.1",
+        "-H",
+        "X-Keep: yes",
+        &p.proxy.url("/api/head"),
+    ]);
+    let head = String::from_utf8(r.stdout).unwrap();
+    assert!(head.starts_with("GET /api/head HTTP/1.1\r\n"), "{head}");
+    let host = format!("Host: {}\r\n", p.proxy.addr);
+    assert!(head.contains(&host), "{head}");
+    assert!(
+        head.contains("X-Forwarded-For: 192.0.2.1, 127.0.0.1\r\n"),
+        "{head}"
+    );
+    assert!(
+        head.contains(&format!(
+            "Forwarded: for=127.0.0.1;proto=http;host=\"{}\"\r\n",
+            p.proxy.addr
+        )),
+        "{head}"
+    );
+    for gone in ["X-Drop", "Keep-Alive", "TE:", "Proxy-Authorization"] {
+        assert!(!head.contains(gone), "{gone} forwarded: {head}");
+    }
+    assert!(head.contains("X-Keep: yes\r\n"));
+    assert!(head.contains("Connection: keep-alive\r\n"));
+}
+
+#[test]
+fn head_204_and_304_have_no_body_and_keep_the_connection_in_step() {
+    let up = Upstream::start();
+    let p = start(&up);
+    let out = p.proxy.raw(
+        b"HEAD /api/head HTTP/1.1\r\nHost: x\r\n\r\n\
+          GET /api/nocontent HTTP/1.1\r\nHost: x\r\n\r\n\
+          GET /api/notmodified HTTP/1.1\r\nHost: x\r\n\r\n\
+          GET /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nConnection: close\r\n\r\nlast",
+    );
+    let rs = parse_responses(&out, &[true, true, true, false]);
+    let statuses: Vec<u16> = rs.iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 204, 304, 200]);
+    assert_eq!(rs[2].header("content-length"), Some("100"));
+    assert_eq!(rs[3].body, b"last");
+    // An HTTP/1.0 client gets a body of unknown length up to the close.
+    let out = p.proxy.raw(b"GET /api/chunked HTTP/1.0\r\n\r\n");
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.contains("Connection: close\r\n"), "{text}");
+    assert!(!text.contains("chunked"), "{text}");
+    assert!(text.ends_with("\r\n\r\nhello world"), "{text}");
+}
+
+#[test]
+fn a_failing_upstream_is_a_502_and_a_silent_one_a_504() {
+    let up = Upstream::start();
+    let p = start(&up);
+    let r = curl_response(&[&p.proxy.url("/down/x")], false);
+    assert_eq!(r.status, 502);
+    let log = error_log(&p, &format!("upstream {}", p.down));
+    assert!(log.contains("connect"), "{log}");
+    for path in ["/api/malformed", "/api/garbage"] {
+        let r = curl_response(&[&p.proxy.url(path)], false);
+        assert_eq!(r.status, 502, "{path}");
+    }
+    error_log(&p, "malformed response head");
+    let start = Instant::now();
+    let r = curl_response(&[&p.proxy.url("/api/silent")], false);
+    assert_eq!(r.status, 504);
+    assert!(start.elapsed() >= Duration::from_millis(900));
+    error_log(&p, "timed out (504 Gateway Timeout)");
+    let lines = p.proxy.log_lines(4);
+    for (path, status, addr) in [
+        ("/down/x", 502, p.down),
+        ("/api/malformed", 502, up.addr),
+        ("/api/silent", 504, up.addr),
+    ] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(&format!("GET {path} HTTP/1.1\" {status} "))
+                    && l.ends_with(&format!("upstream={addr}"))),
+            "{path}: {lines:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_smuggling_attempt_is_refused_before_the_upstream_sees_anything() {
+    let up = Upstream::start();
+    let p = start(&up);
+    for attack in [
+        &b"POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /api/head HTTP/1.1\r\nHost: x\r\n\r\n"[..],
+        b"POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!",
+        b"POST /api/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
+        b"POST /api/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    ] {
+        let out = p.proxy.raw(attack);
+        let text = String::from_utf8_lossy(&out);
+        assert!(
+            text.starts_with("HTTP/1.1 400") || text.starts_with("HTTP/1.1 501"),
+            "{text}"
+        );
+    }
+    assert!(up.heads().is_empty(), "{:?}", up.heads());
+}
+
+/// VmRSS of a process, in KiB.
+fn rss_kib(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn a_slow_client_holds_the_upstream_back_instead_of_growing_memory() {
+    let up = Upstream::start();
+    let p = start(&up);
+    let mut c = TcpStream::connect(p.proxy.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(b"GET /api/big HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 1024];
+    c.read_exact(&mut first).unwrap();
+    // The client stops reading: the upstream's writes must stall well short of the body.
+    let mut last = 0;
+    let mut since = Instant::now();
+    assert!(wait_until(|| {
+        let now = up.big_written.load(Ordering::SeqCst);
+        if now != last {
+            last = now;
+            since = Instant::now();
+        }
+        since.elapsed() > Duration::from_millis(300)
+    }));
+    let stalled = up.big_written.load(Ordering::SeqCst);
+    assert!(
+        stalled < BIG / 2,
+        "the upstream wrote {stalled} of {BIG} bytes to a client that reads nothing"
+    );
+    let rss = rss_kib(p.proxy.pid());
+    eprintln!("upstream stalled at {stalled} bytes, httpd at {rss} KiB");
+    assert!(rss < 32 * 1024, "httpd holds {rss} KiB");
+    // Reading on gets the whole body, intact.
+    let head_end = first.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let mut at = 0u64;
+    let check = |bytes: &[u8], at: &mut u64| {
+        for &b in bytes {
+            assert_eq!(b, pattern(*at), "byte {at}");
+            *at += 1;
+        }
+    };
+    check(&first[head_end..], &mut at);
+    let mut buf = vec![0u8; 256 * 1024];
+    while at < BIG {
+        let n = c.read(&mut buf).unwrap();
+        assert!(n > 0, "cut at {at}");
+        check(&buf[..n], &mut at);
+    }
+}
+
+#[test]
+fn a_kept_connection_the_upstream_drops_is_retried_once_for_idempotent_requests() {
+    let up = Upstream::start();
+    let p = start(&up);
+    assert_eq!(curl(&[&p.proxy.url("/api/flaky")]).stdout, b"flaky\n");
+    // The pooled connection is taken, the upstream closes it on reading the request: a new
+    // connection carries the GET again.
+    assert_eq!(curl(&[&p.proxy.url("/api/flaky")]).stdout, b"flaky\n");
+    assert_eq!(up.connections.load(Ordering::SeqCst), 2);
+    assert_eq!(up.heads().len(), 3);
+    // A POST is not sent twice: 502.
+    let r = curl_response(&["--data-binary", "x", &p.proxy.url("/api/flaky")], false);
+    assert_eq!(r.status, 502);
+    assert_eq!(up.connections.load(Ordering::SeqCst), 2);
+}
