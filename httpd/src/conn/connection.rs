@@ -166,8 +166,15 @@ impl Conn {
         let upstream = ev.token >= UPSTREAM_TOKEN_BASE;
         if self.proxy.is_some() {
             // The exchange reads the client itself (when it wants body bytes); a client
-            // that hung up is read here so that its error or EOF is seen.
-            if !upstream && ev.hangup && !self.core.peer_eof() && self.fill(ctx).is_err() {
+            // that hung up is read here so that its error or EOF is seen. With the input
+            // buffer full nothing can be read, and a reset (EPOLLERR/EPOLLHUP, reported
+            // whatever the interest) would wake the worker again and again: the client is
+            // gone, the exchange ends now.
+            if !upstream
+                && ev.hangup
+                && !self.core.peer_eof()
+                && (!self.core.wants_read() || self.fill(ctx).is_err())
+            {
                 ctx.stats.errors += 1;
                 self.abort_proxy("the client's connection failed", ctx);
                 return Next::Close;

@@ -503,3 +503,85 @@ fn a_kept_connection_the_upstream_drops_is_retried_once_for_idempotent_requests(
     assert_eq!(r.status, 502);
     assert_eq!(up.connections.load(Ordering::SeqCst), 2);
 }
+
+/// CPU time (user + system) a process has used, in clock ticks.
+fn cpu_ticks(pid: i32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // After the command name's closing parenthesis: state is field 3, utime 14, stime 15.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// A client that resets while httpd's buffer of its body is full (the upstream takes none):
+/// the reset ends the exchange at once, rather than the socket's error waking the worker
+/// again and again until the read timeout.
+#[test]
+fn a_client_that_resets_with_its_body_backed_up_is_dropped_at_once() {
+    // An upstream that accepts and never reads.
+    let stall = TcpListener::bind("127.0.0.1:0").unwrap();
+    let stall_addr = stall.local_addr().unwrap();
+    let conf = TempDir::new("proxy-stall");
+    let root = conf.0.join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    let error_log = conf.0.join("error.log");
+    let path = conf.0.join("httpd.conf");
+    std::fs::write(
+        &path,
+        format!(
+            "listen 127.0.0.1:0;\nroot {};\nthreads 1;\nerror_log {};\n\
+             proxy_pass /stall/ http://{stall_addr};\nproxy_read_timeout 30s;\nproxy_max_body_size 1g;\n",
+            root.display(),
+            error_log.display()
+        ),
+    )
+    .unwrap();
+    let proxy = Server::from_config(&path, &root);
+    let mut c = TcpStream::connect(proxy.addr).unwrap();
+    c.write_all(b"POST /stall/x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n")
+        .unwrap();
+    let (_upstream, _) = stall.accept().unwrap();
+    // Send until every buffer on the way is full: the upstream's, httpd's, the client's.
+    c.set_write_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let chunk = vec![b'x'; 64 * 1024];
+    while c.write_all(&chunk).is_ok() {}
+    // Close with a reset (SO_LINGER 0).
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a valid socket and a `linger` of the size given.
+    let rc = unsafe {
+        libc::setsockopt(
+            std::os::fd::AsRawFd::as_raw_fd(&c),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0);
+    drop(c);
+    let log = {
+        let mut text = String::new();
+        assert!(wait_until(|| {
+            text = std::fs::read_to_string(&error_log).unwrap_or_default();
+            text.contains("client")
+        }));
+        text
+    };
+    assert!(log.contains("the client's connection failed"), "{log}");
+    // And the worker is idle again: a second of waiting costs it (next to) no CPU.
+    let before = cpu_ticks(proxy.pid());
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(proxy.pid()) - before;
+    assert!(
+        used < 20,
+        "httpd used {used} ticks of CPU in one idle second"
+    );
+}
