@@ -18,7 +18,7 @@ pub(crate) mod dict;
 pub(crate) mod key;
 pub(crate) mod value;
 
-use dict::Dict;
+use dict::{Dict, Lookup};
 use std::time::{SystemTime, UNIX_EPOCH};
 use value::Value;
 
@@ -89,41 +89,52 @@ impl Db {
         self.volatile
     }
 
-    /// Deletes `key` if it is past its expiry; true if it was.
-    fn expire_if_due(&mut self, key: &[u8], now: i64) -> bool {
-        if self.loading {
-            return false;
+    /// The live entry of `key`, its access time stamped; one past its expiry is deleted (and
+    /// reported for the log) instead. Counts a hit or a miss if `count`. One hash of the key
+    /// for all of it: this is every read's path.
+    fn find(&mut self, key: &[u8], now: i64, count: bool) -> Option<&mut Entry> {
+        let Db {
+            keys,
+            volatile,
+            expired,
+            loading,
+            lru_clock,
+            stats,
+            ..
+        } = self;
+        // While the log is replayed nothing expires.
+        let due = |e: &Entry| !*loading && e.expire_at().is_some_and(|t| t <= now);
+        let found = match keys.get_mut_or_remove(key, due) {
+            Lookup::Found(e) => {
+                e.lru = *lru_clock;
+                Some(e)
+            }
+            Lookup::Removed(_) => {
+                // Only an entry with an expiry is ever due.
+                *volatile -= 1;
+                stats.expired_keys += 1;
+                expired.push(key.to_vec());
+                None
+            }
+            Lookup::Missing => None,
+        };
+        if count {
+            match found {
+                Some(_) => stats.hits += 1,
+                None => stats.misses += 1,
+            }
         }
-        let due = self
-            .keys
-            .get(key)
-            .and_then(Entry::expire_at)
-            .is_some_and(|t| t <= now);
-        if due {
-            self.remove(key);
-            self.stats.expired_keys += 1;
-            self.expired.push(key.to_vec());
-        }
-        due
+        found
     }
 
     /// The live entry of `key` (an expired one is deleted first), its access time stamped.
     pub(crate) fn get_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Entry> {
-        self.expire_if_due(key, now);
-        let clock = self.lru_clock;
-        let e = self.keys.get_mut(key)?;
-        e.lru = clock;
-        Some(e)
+        self.find(key, now, false)
     }
 
     /// The live value of `key`, counting a hit or a miss (`INFO`'s `keyspace_hits`).
     pub(crate) fn read(&mut self, key: &[u8], now: i64) -> Option<&mut Value> {
-        if self.get_mut(key, now).is_none() {
-            self.stats.misses += 1;
-            return None;
-        }
-        self.stats.hits += 1;
-        self.keys.get_mut(key).map(|e| &mut e.value)
+        self.find(key, now, true).map(|e| &mut e.value)
     }
 
     /// Whether `key` exists (and has not expired).
