@@ -42,7 +42,7 @@ pub(crate) fn write_dataset(server: &Server, out: &mut impl Write) -> io::Result
         match &entry.value {
             Value::Str(s) => {
                 cmd.clear();
-                cmd.extend([b"SET".to_vec(), key.to_vec(), s.clone()]);
+                cmd.extend([b"SET".to_vec(), key.to_vec(), s.to_vec()]);
                 if let Some(t) = entry.expire_at() {
                     cmd.extend([b"PXAT".to_vec(), t.to_string().into_bytes()]);
                 }

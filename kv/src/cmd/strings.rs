@@ -3,6 +3,7 @@
 
 use crate::cmd::args::{self, is, NOT_INTEGER, SYNTAX};
 use crate::cmd::{arity_error, Command, Ctx, DENYOOM, FAST, READONLY, WRITE};
+use crate::store::bytes::Bytes;
 use crate::store::value::{Value, WRONGTYPE};
 
 pub(crate) const COMMANDS: &[Command] = &[
@@ -159,7 +160,7 @@ pub(crate) const COMMANDS: &[Command] = &[
 const MAX_STRING: usize = 512 * 1024 * 1024;
 
 /// `key`'s string, `None` if absent; WRONGTYPE for another type.
-fn read_str<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c mut Vec<u8>>, String> {
+fn read_str<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c mut Bytes>, String> {
     let now = ctx.now;
     match ctx.db().read(key, now) {
         None => Ok(None),
@@ -255,7 +256,7 @@ fn set(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
         Expiry::At(t) => Some(t),
         _ => None,
     };
-    ctx.db().set(key, Value::Str(a[2].clone()), keep);
+    ctx.db().set(key, Value::Str(a[2].clone().into()), keep);
     if let Expiry::At(t) = expiry {
         ctx.log_as(vec![
             b"SET".to_vec(),
@@ -280,7 +281,7 @@ fn setnx(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
     if ctx.db().contains(&a[1], now) {
         ctx.out.int(0);
     } else {
-        ctx.db().set(&a[1], Value::Str(a[2].clone()), None);
+        ctx.db().set(&a[1], Value::Str(a[2].clone().into()), None);
         ctx.changed();
         ctx.out.int(1);
     }
@@ -289,7 +290,8 @@ fn setnx(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
 
 fn set_with_expiry(ctx: &mut Ctx, a: &[Vec<u8>], unit: &[u8], name: &str) -> Result<(), String> {
     let at = expiry_at(unit, &a[2], ctx.now, name)?;
-    ctx.db().set(&a[1], Value::Str(a[3].clone()), Some(at));
+    ctx.db()
+        .set(&a[1], Value::Str(a[3].clone().into()), Some(at));
     ctx.log_as(vec![
         b"SET".to_vec(),
         a[1].clone(),
@@ -311,7 +313,7 @@ fn psetex(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
 
 fn getset(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
     let old = read_str(ctx, &a[1])?.map(|s| s.clone());
-    ctx.db().set(&a[1], Value::Str(a[2].clone()), None);
+    ctx.db().set(&a[1], Value::Str(a[2].clone().into()), None);
     ctx.changed();
     ctx.out.bulk_or_nil(old.as_deref());
     Ok(())
@@ -401,7 +403,8 @@ fn mset_pairs(a: &[Vec<u8>], name: &str) -> Result<(), String> {
 fn mset(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
     mset_pairs(a, "mset")?;
     for pair in a[1..].chunks(2) {
-        ctx.db().set(&pair[0], Value::Str(pair[1].clone()), None);
+        ctx.db()
+            .set(&pair[0], Value::Str(pair[1].clone().into()), None);
     }
     ctx.changed();
     ctx.out.ok();
@@ -419,7 +422,8 @@ fn msetnx(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
         return Ok(());
     }
     for pair in a[1..].chunks(2) {
-        ctx.db().set(&pair[0], Value::Str(pair[1].clone()), None);
+        ctx.db()
+            .set(&pair[0], Value::Str(pair[1].clone().into()), None);
     }
     ctx.changed();
     ctx.out.int(1);
@@ -438,8 +442,8 @@ fn add(ctx: &mut Ctx, key: &[u8], by: i64) -> Result<(), String> {
     let now = ctx.now;
     let text = n.to_string().into_bytes();
     match ctx.db().get_mut(key, now) {
-        Some(e) => e.value = Value::Str(text),
-        None => ctx.db().set(key, Value::Str(text), None),
+        Some(e) => e.value = Value::Str(text.into()),
+        None => ctx.db().set(key, Value::Str(text.into()), None),
     }
     ctx.changed();
     ctx.out.int(n);
@@ -480,8 +484,8 @@ fn incrbyfloat(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
     let text = n.to_human().into_bytes();
     let now = ctx.now;
     match ctx.db().get_mut(&a[1], now) {
-        Some(e) => e.value = Value::Str(text.clone()),
-        None => ctx.db().set(&a[1], Value::Str(text.clone()), None),
+        Some(e) => e.value = Value::Str(text.clone().into()),
+        None => ctx.db().set(&a[1], Value::Str(text.clone().into()), None),
     }
     // Logged as the value it produced, so a replay cannot round differently.
     ctx.log_as(vec![
@@ -504,7 +508,7 @@ fn append(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
             s.len()
         }
         None => {
-            ctx.db().set(&a[1], Value::Str(a[2].clone()), None);
+            ctx.db().set(&a[1], Value::Str(a[2].clone().into()), None);
             a[2].len()
         }
     };
@@ -571,7 +575,7 @@ fn setrange(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
         return Err("ERR string exceeds maximum allowed size (proto-max-bulk-len)".into());
     }
     if !exists {
-        ctx.db().set(&a[1], Value::Str(Vec::new()), None);
+        ctx.db().set(&a[1], Value::Str(Bytes::default()), None);
     }
     let Some(s) = read_str(ctx, &a[1])? else {
         return Ok(());

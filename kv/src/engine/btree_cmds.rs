@@ -168,7 +168,9 @@ fn in_working_set(
     for k in keys {
         let stored = engine(server).get(k)?;
         if let Some(s) = &stored {
-            server.db.set(k, Value::Str(s.value.clone()), s.expire_at);
+            server
+                .db
+                .set(k, Value::Str(s.value[..].into()), s.expire_at);
         }
         before.push(stored);
     }
@@ -180,7 +182,7 @@ fn in_working_set(
             None => None,
             Some(e) => match &e.value {
                 Value::Str(s) => Some(Stored {
-                    value: s.clone(),
+                    value: s.to_vec(),
                     expire_at: e.expire_at(),
                 }),
                 // Refused before it runs: no command here makes another type.

@@ -13,11 +13,14 @@
 //! per operation to spread the cost; a resize of a million keys costs a few milliseconds
 //! here, once.
 
+use crate::store::key::Key;
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 
+/// One entry and the link to the next in its bucket: one allocation, the key inline in it
+/// when short (see [`Key`]).
 struct Node<V> {
-    key: Box<[u8]>,
+    key: Key,
     value: V,
     next: Option<Box<Node<V>>>,
 }
@@ -27,6 +30,13 @@ pub(crate) struct Dict<V> {
     buckets: Vec<Option<Box<Node<V>>>>,
     len: usize,
     hasher: RandomState,
+}
+
+/// What [`Dict::get_mut_or_remove`] found.
+pub(crate) enum Lookup<'d, V> {
+    Found(&'d mut V),
+    Removed(V),
+    Missing,
 }
 
 /// Smallest bucket array (Redis's `DICT_HT_INITIAL_SIZE`).
@@ -83,7 +93,11 @@ impl<V> Dict<V> {
         if self.buckets.is_empty() {
             return None;
         }
-        let i = self.index(key);
+        self.get_mut_in(self.index(key), key)
+    }
+
+    /// `key`'s value in bucket `i`.
+    fn get_mut_in(&mut self, i: usize, key: &[u8]) -> Option<&mut V> {
         let mut node = self.buckets[i].as_deref_mut();
         while let Some(n) = node {
             if &*n.key == key {
@@ -92,6 +106,36 @@ impl<V> Dict<V> {
             node = n.next.as_deref_mut();
         }
         None
+    }
+
+    /// `key`'s value, or, should `remove_if` say so of it, its removal: the key is hashed
+    /// once, where [`get`](Self::get) then [`get_mut`](Self::get_mut) or
+    /// [`remove`](Self::remove) would hash it twice (a read that checks the expiry first).
+    pub(crate) fn get_mut_or_remove(
+        &mut self,
+        key: &[u8],
+        remove_if: impl FnOnce(&V) -> bool,
+    ) -> Lookup<'_, V> {
+        if self.buckets.is_empty() {
+            return Lookup::Missing;
+        }
+        let i = self.index(key);
+        let mut node = self.buckets[i].as_deref();
+        let remove = loop {
+            match node {
+                None => return Lookup::Missing,
+                Some(n) if &*n.key == key => break remove_if(&n.value),
+                Some(n) => node = n.next.as_deref(),
+            }
+        };
+        // Walked again to hand out the entry mutably (or to unlink it): a chain is a node or
+        // two, and walking it costs less than hashing the key again.
+        let found = if remove {
+            self.remove_in(i, key).map(Lookup::Removed)
+        } else {
+            self.get_mut_in(i, key).map(Lookup::Found)
+        };
+        found.unwrap_or(Lookup::Missing)
     }
 
     pub(crate) fn contains_key(&self, key: &[u8]) -> bool {
@@ -119,7 +163,11 @@ impl<V> Dict<V> {
         if self.buckets.is_empty() {
             return None;
         }
-        let i = self.index(key);
+        self.remove_in(self.index(key), key)
+    }
+
+    /// Removes `key` from bucket `i`.
+    fn remove_in(&mut self, i: usize, key: &[u8]) -> Option<V> {
         let mut link = &mut self.buckets[i];
         loop {
             match link {
@@ -463,6 +511,40 @@ mod tests {
             assert_eq!(distinct.len(), s.len());
             assert!(s.iter().all(|(k, v)| d.get(k) == Some(v)));
         }
+    }
+
+    #[test]
+    fn get_mut_or_remove_finds_removes_or_misses() {
+        let mut d = Dict::new();
+        assert!(matches!(
+            d.get_mut_or_remove(b"a", |_| true),
+            Lookup::Missing
+        ));
+        for i in 0..100 {
+            d.insert(&key(i), i);
+        }
+        match d.get_mut_or_remove(&key(7), |v| *v == 8) {
+            Lookup::Found(v) => *v = 70,
+            _ => panic!("not found"),
+        }
+        assert_eq!(d.get(&key(7)), Some(&70));
+        assert!(matches!(
+            d.get_mut_or_remove(&key(8), |v| *v == 8),
+            Lookup::Removed(8)
+        ));
+        assert!(matches!(
+            d.get_mut_or_remove(&key(8), |_| false),
+            Lookup::Missing
+        ));
+        assert_eq!(d.len(), 99);
+    }
+
+    #[test]
+    fn a_string_keys_node_fits_glibcs_80_byte_chunk() {
+        // glibc hands out chunks of 16-byte steps with 8 bytes of header: 72 bytes is the most
+        // an 80-byte chunk holds. The next size up costs 16 bytes more on every key.
+        let node = std::mem::size_of::<Node<crate::store::Entry>>();
+        assert!(node <= 72, "{node}");
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! | module | what it is for |
 //! |---|---|
 //! | [`dict`] | the hash table (Redis's `dict.c`): buckets for `SCAN`, sampling, the expiry walk |
+//! | [`key`] | a key, inline in the table's node when short |
+//! | [`bytes`] | a string value's bytes in 16 bytes |
 //! | [`value`] | the value types |
 //!
 //! Expiry is Redis's: a key past its time is deleted when a command looks it up (lazily), and
@@ -11,10 +13,12 @@
 //! caller ([`Db::take_expired`]) so it can be logged as a `DEL`: a replayed log then needs no
 //! clock. While the log is replayed ([`Db::loading`]), nothing expires.
 
+pub(crate) mod bytes;
 pub(crate) mod dict;
+pub(crate) mod key;
 pub(crate) mod value;
 
-use dict::Dict;
+use dict::{Dict, Lookup};
 use std::time::{SystemTime, UNIX_EPOCH};
 use value::Value;
 
@@ -85,41 +89,52 @@ impl Db {
         self.volatile
     }
 
-    /// Deletes `key` if it is past its expiry; true if it was.
-    fn expire_if_due(&mut self, key: &[u8], now: i64) -> bool {
-        if self.loading {
-            return false;
+    /// The live entry of `key`, its access time stamped; one past its expiry is deleted (and
+    /// reported for the log) instead. Counts a hit or a miss if `count`. One hash of the key
+    /// for all of it: this is every read's path.
+    fn find(&mut self, key: &[u8], now: i64, count: bool) -> Option<&mut Entry> {
+        let Db {
+            keys,
+            volatile,
+            expired,
+            loading,
+            lru_clock,
+            stats,
+            ..
+        } = self;
+        // While the log is replayed nothing expires.
+        let due = |e: &Entry| !*loading && e.expire_at().is_some_and(|t| t <= now);
+        let found = match keys.get_mut_or_remove(key, due) {
+            Lookup::Found(e) => {
+                e.lru = *lru_clock;
+                Some(e)
+            }
+            Lookup::Removed(_) => {
+                // Only an entry with an expiry is ever due.
+                *volatile -= 1;
+                stats.expired_keys += 1;
+                expired.push(key.to_vec());
+                None
+            }
+            Lookup::Missing => None,
+        };
+        if count {
+            match found {
+                Some(_) => stats.hits += 1,
+                None => stats.misses += 1,
+            }
         }
-        let due = self
-            .keys
-            .get(key)
-            .and_then(Entry::expire_at)
-            .is_some_and(|t| t <= now);
-        if due {
-            self.remove(key);
-            self.stats.expired_keys += 1;
-            self.expired.push(key.to_vec());
-        }
-        due
+        found
     }
 
     /// The live entry of `key` (an expired one is deleted first), its access time stamped.
     pub(crate) fn get_mut(&mut self, key: &[u8], now: i64) -> Option<&mut Entry> {
-        self.expire_if_due(key, now);
-        let clock = self.lru_clock;
-        let e = self.keys.get_mut(key)?;
-        e.lru = clock;
-        Some(e)
+        self.find(key, now, false)
     }
 
     /// The live value of `key`, counting a hit or a miss (`INFO`'s `keyspace_hits`).
     pub(crate) fn read(&mut self, key: &[u8], now: i64) -> Option<&mut Value> {
-        if self.get_mut(key, now).is_none() {
-            self.stats.misses += 1;
-            return None;
-        }
-        self.stats.hits += 1;
-        self.keys.get_mut(key).map(|e| &mut e.value)
+        self.find(key, now, true).map(|e| &mut e.value)
     }
 
     /// Whether `key` exists (and has not expired).
@@ -241,8 +256,8 @@ mod tests {
     #[test]
     fn an_expired_key_is_gone_when_looked_up_and_reported_for_the_log() {
         let mut db = Db::default();
-        db.set(b"a", Value::Str(b"1".to_vec()), Some(1000));
-        db.set(b"b", Value::Str(b"2".to_vec()), None);
+        db.set(b"a", Value::Str(b"1".to_vec().into()), Some(1000));
+        db.set(b"b", Value::Str(b"2".to_vec().into()), None);
         assert_eq!(db.volatile(), 1);
         assert!(db.contains(b"a", 999));
         assert!(!db.contains(b"a", 1000));
@@ -256,7 +271,7 @@ mod tests {
             loading: true,
             ..Db::default()
         };
-        db.set(b"a", Value::Str(b"1".to_vec()), Some(1));
+        db.set(b"a", Value::Str(b"1".to_vec().into()), Some(1));
         assert!(db.contains(b"a", 10));
         assert_eq!(db.expire_some(10, 100), 0);
     }
@@ -266,7 +281,7 @@ mod tests {
         let mut db = Db::default();
         for i in 0..10_000 {
             let t = if i % 2 == 0 { Some(5) } else { None };
-            db.set(format!("k{i}").as_bytes(), Value::Str(vec![]), t);
+            db.set(format!("k{i}").as_bytes(), Value::Str(vec![].into()), t);
         }
         let first = db.expire_some(10, 100);
         assert!(first > 0 && first < 5000, "{first}");
@@ -281,9 +296,10 @@ mod tests {
 
     #[test]
     fn an_entry_is_no_larger_than_it_needs_to_be() {
-        // A string's bytes, the expiry time and the LRU stamp: 24 + 8 + 8 (tag and stamp).
+        // A string's bytes (16), the value's tag (8 with padding), the expiry time (8), the
+        // LRU stamp (4, padded).
         assert!(
-            std::mem::size_of::<Entry>() <= 48,
+            std::mem::size_of::<Entry>() <= 40,
             "{}",
             std::mem::size_of::<Entry>()
         );
@@ -292,8 +308,8 @@ mod tests {
     #[test]
     fn replacing_a_key_replaces_its_expiry() {
         let mut db = Db::default();
-        db.set(b"a", Value::Str(vec![]), Some(50));
-        db.set(b"a", Value::Str(vec![]), None);
+        db.set(b"a", Value::Str(vec![].into()), Some(50));
+        db.set(b"a", Value::Str(vec![].into()), None);
         assert_eq!(db.volatile(), 0);
         db.set_expire(b"a", Some(7));
         assert_eq!(db.volatile(), 1);

@@ -1,13 +1,15 @@
 //! The values a key can hold: Redis's string, hash, list and set types.
 
+use crate::store::bytes::Bytes;
 use crate::store::dict::Dict;
 use std::collections::VecDeque;
 
 /// A key's value.
 #[derive(Debug)]
 pub(crate) enum Value {
-    /// Bytes; integers and floats are strings that parse as such.
-    Str(Vec<u8>),
+    /// Bytes; integers and floats are strings that parse as such. 16 bytes rather than a
+    /// `Vec`'s 24: see [`Bytes`].
+    Str(Bytes),
     // The aggregates are boxed so that an entry is no larger than a string needs: most keys
     // hold strings, and every entry is as large as the largest variant.
     Hash(Box<Dict<Vec<u8>>>),
