@@ -11,6 +11,8 @@
 //! | [`store`] | the dataset: hash table, values, expiry |
 //! | [`resp`] | the protocol without sockets: requests in, replies out |
 //! | [`alloc`], [`log`] | the counting allocator; log lines |
+//!
+//! `fuzzing` holds the bodies of the fuzz targets in `fuzz/` (hidden: not an API).
 
 pub(crate) mod alloc;
 pub(crate) mod aof;
@@ -18,6 +20,8 @@ pub(crate) mod cli;
 pub(crate) mod cmd;
 pub(crate) mod config;
 pub(crate) mod evict;
+#[doc(hidden)]
+pub mod fuzzing;
 pub(crate) mod log;
 pub(crate) mod resp;
 pub(crate) mod server;
