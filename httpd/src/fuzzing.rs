@@ -6,7 +6,10 @@
 mod reference;
 
 use crate::http::chunked::ChunkedSkipper;
+use crate::http::conditional::{Preconditions, Validators};
+use crate::http::date::{http_date, parse_http_date};
 use crate::http::parse::{self, Head, Limits, Parsed};
+use crate::http::range::{decide, RangeDecision};
 use crate::http::request::interpret;
 
 /// Limits small enough that the fuzzer's inputs reach them.
@@ -206,4 +209,62 @@ pub fn chunked(data: &[u8]) {
         Some((len, true)),
         "{body:?}"
     );
+}
+
+/// The last second with a four-digit year (9999-12-31T23:59:59Z): IMF-fixdate has room for
+/// no more.
+const LAST_DATE: i64 = 253_402_300_799;
+
+/// A file's `Range`, dates and conditional headers: the first 8 bytes are the file's size
+/// and modification time, the rest a header value. A range to send lies within the file; a
+/// date that parses prints as IMF-fixdate and parses back to itself; any time prints; any
+/// value in any conditional header is answered without panic, and the file's own ETag
+/// listed after it decides `If-None-Match` and `If-Match`, and its own ETag and date hold as
+/// `If-Range`.
+pub fn range_conditional(data: &[u8]) {
+    let (head, value) = data.split_at(data.len().min(8));
+    let mut raw = [0; 8];
+    raw[..head.len()].copy_from_slice(head);
+    let raw = u64::from_le_bytes(raw);
+    // Small files half the time, so ranges often overlap the end.
+    let size = if raw & 1 == 0 { raw % 4096 } else { raw };
+    if let RangeDecision::Partial { start, end } = decide(value, size) {
+        assert!(start <= end && end < size, "{start}-{end} of {size} bytes");
+    }
+
+    if let Some(t) = parse_http_date(value) {
+        if (0..=LAST_DATE).contains(&t) {
+            assert_eq!(parse_http_date(http_date(t).as_bytes()), Some(t), "{t}");
+        }
+    }
+    let mtime = raw as i64 >> 1;
+    let _ = http_date(mtime);
+
+    let file = Validators { mtime, size };
+    let etag = file.etag();
+    for slot in 0..4 {
+        let mut p = Preconditions::default();
+        *[
+            &mut p.if_match,
+            &mut p.if_unmodified_since,
+            &mut p.if_none_match,
+            &mut p.if_modified_since,
+        ][slot] = Some(value);
+        let _ = file.precondition(&p);
+    }
+    let listed = [value, b", ", etag.as_bytes()].concat();
+    assert!(
+        file.not_modified(Some(&listed), None),
+        "If-None-Match: {listed:?}"
+    );
+    let if_match = Preconditions {
+        if_match: Some(&listed),
+        ..Preconditions::default()
+    };
+    assert_eq!(file.precondition(&if_match), None, "If-Match: {listed:?}");
+    let _ = file.if_range_holds(value);
+    assert!(file.if_range_holds(etag.as_bytes()));
+    if (0..=LAST_DATE).contains(&mtime) {
+        assert!(file.if_range_holds(http_date(mtime).as_bytes()));
+    }
 }

@@ -28,3 +28,8 @@ fn http_head_corpus() {
 fn chunked_corpus() {
     replay("chunked", httpd::fuzzing::chunked);
 }
+
+#[test]
+fn range_conditional_corpus() {
+    replay("range_conditional", httpd::fuzzing::range_conditional);
+}
