@@ -20,7 +20,7 @@ ifeq ($(origin KDIR),undefined)
 endif
 VM := KDIR=$(KDIR) scripts/vm.sh
 
-.PHONY: help deps kernel kmod userland check kmod-fmt host-test strace-suite strace-suite-full vm vm-run vm-test test bench demo clean
+.PHONY: help deps kernel kmod userland check kmod-fmt host-test strace-suite strace-suite-full vm vm-run vm-test test fuzz bench demo clean
 
 help:
 	@echo "make demo       set everything up, boot the VM, show /dev/mydevice (the README's first command)"
@@ -34,6 +34,7 @@ help:
 	@echo "make vm-test    run the integration suite (tests/vm) in the VM; VM_TESTS=FILE runs one test"
 	@echo "make strace-suite       the tests of strace 6.1's own suite that strace-lite passes (strace-lite/suite)"
 	@echo "make strace-suite-full  strace-lite/suite/tests.list with strace and strace-lite side by side"
+	@echo "make fuzz       run every fuzz target (fuzz/) for FUZZ_SECONDS each (default 30); FUZZ_TARGETS='a b' picks some"
 	@echo "make bench      run the side-by-side benchmarks under bench/"
 
 deps:
@@ -108,6 +109,13 @@ test:
 	@$(MAKE) kmod-fmt
 	@$(MAKE) host-test
 	@$(MAKE) vm-test
+
+# Coverage-guided fuzzing (fuzz/README.md). `make test` replays the committed corpora
+# through the same target bodies without libFuzzer (each crate's tests/fuzz_corpus.rs).
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS ?=
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
 
 bench: userland
 	@bench/run

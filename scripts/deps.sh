@@ -2,8 +2,8 @@
 # Installs, idempotently, everything the build and the tests need on Debian/Ubuntu:
 # the Rust toolchain pieces the kernel needs (rustc + its sources of one version,
 # libclang >= 17, bindgen >= 0.71.1), the kernel's build dependencies, QEMU and a
-# static busybox for the test VM, e2fsprogs for the disks of its power-loss tests, and the
-# clients the tests drive.
+# static busybox for the test VM, e2fsprogs for the disks of its power-loss tests, the
+# clients the tests drive, and cargo-fuzz.
 # Skips whatever is already present; needs root only when something is missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -73,4 +73,9 @@ for c in clippy:clippy fmt:rustfmt; do
     rustup component add "${c#*:}"
   fi
 done
+# cargo-fuzz (libFuzzer) for `make fuzz`, from crates.io into the tools directory.
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  log "installing cargo-fuzz from crates.io (about 2 minutes)"
+  cargo install --locked cargo-fuzz --version '^0.13' --root "$TOOLS_DIR"
+fi
 log "all dependencies present"

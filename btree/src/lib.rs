@@ -14,6 +14,8 @@
 //! | [`file`] | the file: pread/pwrite, fdatasync, flock (and injected faults in tests) |
 //! | [`format`] | the bytes: pages, cells, meta pages, checksums |
 //!
+//! `fuzzing` holds the body of the fuzz target in `fuzz/` (hidden: not an API).
+//!
 //! ```no_run
 //! # fn main() -> btree::Result<()> {
 //! let db = btree::Db::open("data.btree", &btree::Options::default())?;
@@ -32,6 +34,8 @@ pub(crate) mod error;
 pub(crate) mod file;
 pub(crate) mod format;
 pub(crate) mod freelist;
+#[doc(hidden)]
+pub mod fuzzing;
 pub(crate) mod tree;
 pub(crate) mod txn;
 #[doc(hidden)]

@@ -11,12 +11,16 @@
 //! | [`echo`] | `chat echo`: the echo server on the same core |
 //! | [`client`] | `chat connect`: the interactive client |
 //!
+//! `fuzzing` holds the body of the fuzz target in `fuzz/` (hidden: not an API).
+//!
 //! Live counters are a [`netcore::Stats`] given to [`server::serve`]; read them with
 //! `stats.snapshot()` from any thread.
 
 pub mod client;
 pub mod echo;
 pub mod evloop;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod pool;
 pub mod room;
 pub mod server;

@@ -16,12 +16,17 @@
 //! | `net/` | socket calls std lacks: SO_REUSEPORT, TCP_DEFER_ACCEPT, TCP_QUICKACK, accept4, MSG_MORE, sendfile (`socket`); the listeners' TCP congestion control (`congestion`) | nothing |
 //! | `http/` | the protocol without file descriptors or I/O: the request-head parser, pure and fuzzed by its tests (`parse`); what a head means: method, body framing, keep-alive, smuggling checks (`request`); the response head (`response`); `status`, `date`, `range`, `conditional` (ETag, Last-Modified, If-*), `chunked` (skipping a chunked body), `mime`, `path` (percent-decoding, dot segments) | nothing |
 //! | `chroot` | the chroot entered, and paths as seen from inside it (a leaf, for the logs and the processes) | nothing |
+//!
+//! Beside the layers, `fuzzing` holds the bodies of the fuzz targets in `fuzz/` (hidden, not an
+//! API: the one other public item); it uses `http` only.
 
 mod chroot;
 mod cli;
 mod config;
 mod conn;
 mod files;
+#[doc(hidden)]
+pub mod fuzzing;
 mod http;
 mod log;
 mod net;
@@ -36,6 +41,7 @@ mod tests {
 
     /// Each layer (a folder of `src`, or a file at its top) and the layers it may use.
     const LAYERS: &[(&str, &[&str])] = &[
+        ("fuzzing", &["http"]),
         ("http", &[]),
         ("net", &[]),
         ("chroot", &[]),

@@ -12,6 +12,8 @@
 //! | [`store`] | the dataset: hash table, values, expiry |
 //! | [`resp`] | the protocol without sockets: requests in, replies out |
 //! | [`alloc`], [`log`] | the counting allocator; log lines |
+//!
+//! `fuzzing` holds the bodies of the fuzz targets in `fuzz/` (hidden: not an API).
 
 pub(crate) mod alloc;
 pub(crate) mod aof;
@@ -20,6 +22,8 @@ pub(crate) mod cmd;
 pub(crate) mod config;
 pub(crate) mod engine;
 pub(crate) mod evict;
+#[doc(hidden)]
+pub mod fuzzing;
 pub(crate) mod log;
 pub(crate) mod resp;
 pub(crate) mod server;

@@ -80,6 +80,30 @@ pub(crate) struct DbStats {
 }
 
 impl Db {
+    /// Every key and a description of its value and expiry, members sorted: two datasets
+    /// with the same contents dump the same (the log's round-trip tests and fuzz target).
+    pub(crate) fn dump(&self) -> std::collections::BTreeMap<Vec<u8>, String> {
+        self.iter()
+            .map(|(k, e)| {
+                let text = match &e.value {
+                    Value::Str(s) => format!("string {s:?}"),
+                    Value::List(l) => format!("list {l:?}"),
+                    Value::Hash(h) => {
+                        let mut pairs: Vec<_> = h.iter().collect();
+                        pairs.sort();
+                        format!("hash {pairs:?}")
+                    }
+                    Value::Set(s) => {
+                        let mut members: Vec<_> = s.iter().map(|(m, _)| m).collect();
+                        members.sort();
+                        format!("set {members:?}")
+                    }
+                };
+                (k.to_vec(), format!("{text} expires {:?}", e.expire_at()))
+            })
+            .collect()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.keys.len()
     }
