@@ -59,7 +59,18 @@ impl Service for ChatService {
             self.framers.resize_with(id + 1, || None);
         }
         self.framers[id] = Some(LineFramer::new(self.max_line));
-        self.room.join(id as u64, &mut ConnsOutlet(conns));
+        match conns.peer_name(id) {
+            // Mutual TLS: the certificate's name is the nick.
+            Some(name) => {
+                if !self
+                    .room
+                    .join_certified(id as u64, &name, &mut ConnsOutlet(conns))
+                {
+                    conns.close(id);
+                }
+            }
+            None => self.room.join(id as u64, &mut ConnsOutlet(conns)),
+        }
     }
 
     fn on_data(&mut self, conns: &mut Conns, id: Token, data: &[u8]) {

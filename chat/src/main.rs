@@ -93,8 +93,14 @@ struct ServerArgs {
     /// The TLS port, HOST:PORT; --listen then stays plain beside it.
     #[arg(long, value_name = "ADDR", requires = "tls_cert", value_parser = parse_listen)]
     tls_listen: Option<SocketAddr>,
-    /// Mutual TLS: every client must show a certificate from these CAs (PEM).
-    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    /// Mutual TLS: every client must show a certificate from these CAs (PEM), and its
+    /// common name is its nick, for good. No plain port beside it (--tls-listen).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_cert",
+        conflicts_with = "tls_listen"
+    )]
     tls_client_ca: Option<PathBuf>,
     /// Accept TLS 1.2 too (default: TLS 1.3 only).
     #[arg(long, requires = "tls_cert")]

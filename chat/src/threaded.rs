@@ -332,22 +332,35 @@ pub fn serve_client(shared: &Shared, stream: TcpStream, tls: Option<&TlsServer>)
             }
         }
     };
+    let certified = session.as_ref().and_then(|s| s.peer_common_name());
     let mut link = Link {
         stream,
         tls: session,
     };
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
     let mut to_wake = Vec::new();
+    let joined;
     {
         let mut m = lock(&shared.members);
         let m = &mut *m;
         m.outboxes.insert(id, outbox.clone());
-        m.room
-            .join(id, &mut OutboxOutlet::new(&m.outboxes, &mut to_wake));
+        let mut out = OutboxOutlet::new(&m.outboxes, &mut to_wake);
+        joined = match &certified {
+            // Mutual TLS: the certificate's name is the nick.
+            Some(name) => m.room.join_certified(id, name, &mut out),
+            None => {
+                m.room.join(id, &mut out);
+                true
+            }
+        };
     }
     wake_all(&mut to_wake);
     let mut batch = OutQueue::new(usize::MAX);
-    let reason = client_loop(shared, &mut link, &outbox, &mut batch, id);
+    let reason = if joined {
+        client_loop(shared, &mut link, &outbox, &mut batch, id)
+    } else {
+        CloseReason::Requested
+    };
     {
         let mut m = lock(&shared.members);
         let m = &mut *m;

@@ -180,6 +180,7 @@ impl TlsServer {
             peer,
             want_write: false,
             ktls: self.ktls,
+            mutual: self.mutual,
         })
     }
 }
@@ -210,6 +211,8 @@ pub struct TlsSession {
     peer: String,
     want_write: bool,
     ktls: Ktls,
+    /// The client showed a certificate the client CAs vouch for (mutual TLS).
+    mutual: bool,
 }
 
 /// Clears the thread's errno and OpenSSL error queue before a call whose failure reads them.
@@ -279,8 +282,11 @@ impl TlsSession {
         ktls_of(&self.ssl)
     }
 
-    /// The common name of the client's verified certificate (mutual TLS).
+    /// The common name of the client's verified certificate (mutual TLS only).
     pub fn peer_common_name(&self) -> Option<String> {
+        if !self.mutual {
+            return None;
+        }
         let cert = self.ssl.peer_certificate()?;
         let entry = cert.subject_name().entries_by_nid(Nid::COMMONNAME).next()?;
         entry.data().to_string().ok()
@@ -300,6 +306,13 @@ impl TlsSession {
             None => String::new(),
         };
         eprintln!("chat: TLS {}: {}, {ktls}{who}", self.peer, self.describe());
+        if self.mutual && who.is_empty() {
+            eprintln!(
+                "chat: TLS {}: the client certificate has no common name, closing",
+                self.peer
+            );
+            return Err(io::Error::other("client certificate without a common name"));
+        }
         if self.ktls == Ktls::On && !tx {
             eprintln!(
                 "chat: TLS {}: the kernel did not take the records (--ktls on), closing",
@@ -417,6 +430,10 @@ impl Transport for TlsSession {
 
     fn buffered(&self) -> usize {
         self.ssl.pending()
+    }
+
+    fn peer_name(&self) -> Option<String> {
+        self.peer_common_name()
     }
 
     fn close(&mut self) {

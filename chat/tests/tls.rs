@@ -6,7 +6,7 @@
 
 mod common;
 use common::*;
-use openssl::ssl::{SslConnector, SslMethod, SslStream};
+use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslStream};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -52,6 +52,7 @@ impl Pki {
         pki.issue(
             "server",
             "localhost",
+            "ca",
             &[
                 "-addext",
                 "subjectAltName=DNS:localhost,IP:127.0.0.1",
@@ -74,9 +75,10 @@ impl Pki {
         openssl(&self.dir, &args);
     }
 
-    /// `NAME.pem` and `NAME.key`: a certificate for `cn` signed by `ca`.
-    fn issue(&self, name: &str, cn: &str, ext: &[&str]) {
+    /// `NAME.pem` and `NAME.key`: a certificate for `cn` signed by the CA `ca`.
+    fn issue(&self, name: &str, cn: &str, ca: &str, ext: &[&str]) {
         let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
+        let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
         let subj = format!("/CN={cn}");
         let mut args = vec!["req", "-x509"];
         args.extend(P256);
@@ -84,9 +86,14 @@ impl Pki {
         args.extend(["-addext", "basicConstraints=critical,CA:FALSE"]);
         args.extend(ext);
         args.extend([
-            "-CA", "ca.pem", "-CAkey", "ca.key", "-keyout", &key, "-out", &pem,
+            "-CA", &ca_pem, "-CAkey", &ca_key, "-keyout", &key, "-out", &pem,
         ]);
         openssl(&self.dir, &args);
+    }
+
+    /// A client certificate `NAME.pem`/`NAME.key` for the common name `cn`.
+    fn client(&self, name: &str, cn: &str, ca: &str) {
+        self.issue(name, cn, ca, &["-addext", "extendedKeyUsage=clientAuth"]);
     }
 
     fn path(&self, file: &str) -> String {
@@ -489,4 +496,91 @@ fn a_key_that_does_not_match_the_certificate_is_a_startup_error() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent.pem"), "{err}");
+}
+
+/// A TLS client showing the certificate `NAME.pem` (mutual TLS).
+fn with_cert(addr: SocketAddr, pki: &Pki, name: &str) -> Result<TlsClient, String> {
+    let (cert, key) = (
+        pki.path(&format!("{name}.pem")),
+        pki.path(&format!("{name}.key")),
+    );
+    TlsClient::try_connect_with(addr, &pki.path("ca.pem"), "localhost", |b| {
+        b.set_certificate_chain_file(&cert).unwrap();
+        b.set_private_key_file(&key, SslFiletype::PEM).unwrap();
+    })
+}
+
+/// Whether the server ends a connection without a greeting (an alert or a close).
+fn refused_without_greeting(c: Result<TlsClient, String>) -> bool {
+    let Ok(mut c) = c else {
+        return true;
+    };
+    let mut rest = Vec::new();
+    let _ = c.reader.read_to_end(&mut rest);
+    rest.is_empty()
+}
+
+#[test]
+fn mutual_tls_makes_the_certificate_name_the_nick_on_every_model() {
+    let pki = Pki::new();
+    pki.client("alice", "alice", "ca");
+    pki.client("bob", "bob", "ca");
+    pki.client("spaced", "Alice Smith", "ca");
+    pki.client("forged", "carol", "other-ca");
+    let client_ca = pki.path("ca.pem");
+    for_each_model(|model| {
+        let server = tls_server(&pki, model, &["--tls-client-ca", &client_ca]);
+        let mut alice = with_cert(server.addr, &pki, "alice").expect("alice connects");
+        assert_eq!(nick_of(&alice.line()), "alice", "{model}");
+        let mut bob = with_cert(server.addr, &pki, "bob").expect("bob connects");
+        assert_eq!(nick_of(&bob.line()), "bob", "{model}");
+        alice.until(|l| l == "* bob joined");
+        bob.say("/nick alice");
+        assert_eq!(
+            bob.line(),
+            "! your nick is your certificate's name (bob), it cannot change"
+        );
+        bob.say("signed, bob");
+        alice.until(|l| l == "bob: signed, bob");
+        // No certificate, one from another CA: no greeting, no member.
+        let anonymous = TlsClient::try_connect(server.addr, &pki.path("ca.pem"), "localhost");
+        assert!(refused_without_greeting(anonymous), "{model}");
+        let forged = with_cert(server.addr, &pki, "forged");
+        assert!(refused_without_greeting(forged), "{model}");
+        // A name that is no nick, and alice a second time: told why, then closed.
+        let mut spaced = with_cert(server.addr, &pki, "spaced").unwrap();
+        assert!(spaced.line().contains("is not a valid nick"), "{model}");
+        assert_eq!(spaced.try_line(), None, "{model}");
+        let mut again = with_cert(server.addr, &pki, "alice").unwrap();
+        assert_eq!(again.line(), "! nick alice is taken", "{model}");
+        assert_eq!(again.try_line(), None, "{model}");
+        bob.say("/who");
+        let who = bob.until(|l| l.starts_with("* online"));
+        assert_eq!(who, "* online (2): alice, bob", "{model}");
+    });
+    // s_client and chat connect with a certificate.
+    let server = tls_server(&pki, "epoll", &["--tls-client-ca", &client_ca]);
+    let mut alice = with_cert(server.addr, &pki, "alice").expect("alice connects");
+    alice.line();
+    let (ca, bob_pem, bob_key) = (pki.path("ca.pem"), pki.path("bob.pem"), pki.path("bob.key"));
+    let s = SClient::start(
+        server.addr,
+        &["-CAfile", &ca, "-cert", &bob_pem, "-key", &bob_key],
+    );
+    assert_eq!(nick_of(&s.line()), "bob");
+    drop(s);
+    alice.until(|l| l == "* bob left");
+    let out = Command::new(env!("CARGO_BIN_EXE_chat"))
+        .args([
+            "connect", "--tls", "--ca", &ca, "--cert", &bob_pem, "--key", &bob_key,
+        ])
+        .arg(format!("localhost:{}", server.addr.port()))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("* welcome to chat, you are bob;"),
+        "{stdout:?}"
+    );
 }

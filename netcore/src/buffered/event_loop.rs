@@ -277,6 +277,17 @@ impl Conns {
         self.slab.get(id)?.stream.peer_addr().ok()
     }
 
+    /// `id`'s peer as its transport's handshake verified it (a TLS client certificate's
+    /// name); `None` without a transport or such a check.
+    pub fn peer_name(&self, id: Token) -> Option<String> {
+        self.slab.get(id)?.transport.as_ref()?.peer_name()
+    }
+
+    /// Whether `id` came through a transport (TLS).
+    pub fn has_transport(&self, id: Token) -> bool {
+        matches!(self.slab.get(id), Some(c) if c.transport.is_some())
+    }
+
     /// The local address `id` was accepted on.
     pub fn local_addr(&self, id: Token) -> Option<std::net::SocketAddr> {
         self.slab.get(id)?.stream.local_addr().ok()

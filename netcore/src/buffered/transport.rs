@@ -54,6 +54,11 @@ pub trait Transport: std::fmt::Debug + Send {
     fn buffered(&self) -> usize;
     /// Says goodbye in the protocol (TLS `close_notify`): best effort, never blocks.
     fn close(&mut self);
+    /// The peer's name as the handshake verified it (a TLS client certificate's subject),
+    /// if it did.
+    fn peer_name(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Lets `OutQueue::write_once` write through a transport.
