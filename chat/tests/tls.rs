@@ -584,3 +584,88 @@ fn mutual_tls_makes_the_certificate_name_the_nick_on_every_model() {
         "{stdout:?}"
     );
 }
+
+/// A TLS server of `model` whose stderr the test reads: its lines, as they come.
+fn logging_tls_server(
+    pki: &Pki,
+    model: &str,
+    extra: &[&str],
+) -> (Child, SocketAddr, Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chat"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--model", model])
+        .args(["--stats-device", "none"])
+        .args(pki.serve_args())
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn chat");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let addr = first
+        .split_whitespace()
+        .nth(3)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {first:?}"));
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    (child, addr, rx)
+}
+
+/// The next stderr line of the server that contains `want`.
+fn log_line(log: &Receiver<String>, want: &str) -> String {
+    loop {
+        let l = log.recv_timeout(GUARD).expect("a log line");
+        if l.contains(want) {
+            return l;
+        }
+    }
+}
+
+#[test]
+fn every_connection_says_whether_ktls_took_and_ktls_on_requires_it() {
+    let pki = Pki::new();
+    for model in ["pool", "poll"] {
+        // auto: served either way; the line says which.
+        let (mut child, addr, log) = logging_tls_server(&pki, model, &["--ktls", "auto"]);
+        let (mut a, _) = TlsClient::join(addr, &pki);
+        let line = log_line(&log, "TLSv1.3");
+        assert!(line.contains(", kTLS "), "{model}: {line}");
+        let (mut b, nick_b) = TlsClient::join(addr, &pki);
+        b.say("whatever the kernel does");
+        a.until(|l| l == format!("{nick_b}: whatever the kernel does"));
+        let _ = child.kill();
+        let _ = child.wait();
+        // off: never asked.
+        let (mut child, addr, log) = logging_tls_server(&pki, model, &["--ktls", "off"]);
+        let (_a, _) = TlsClient::join(addr, &pki);
+        let line = log_line(&log, "TLSv1.3");
+        assert!(line.ends_with(", kTLS off"), "{model}: {line}");
+        let _ = child.kill();
+        let _ = child.wait();
+        // on: a connection the kernel did not take is closed, with a line saying so.
+        let (mut child, addr, log) = logging_tls_server(&pki, model, &["--ktls", "on"]);
+        let c = TlsClient::connect(addr, &pki);
+        let line = log_line(&log, "TLSv1.3");
+        if line.contains("kTLS off") {
+            log_line(&log, "the kernel did not take the records");
+            assert!(refused_without_greeting(Ok(c)), "{model}");
+        } else {
+            let mut c = c;
+            nick_of(&c.line());
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
