@@ -142,7 +142,16 @@ impl TlsClient {
         host: &str,
         setup: impl FnOnce(&mut openssl::ssl::SslConnectorBuilder),
     ) -> Result<TlsClient, String> {
-        let s = TcpStream::connect(addr).expect("connect");
+        TlsClient::over(TcpStream::connect(addr).expect("connect"), ca, host, setup)
+    }
+
+    /// TLS over a connected socket.
+    fn over(
+        s: TcpStream,
+        ca: &str,
+        host: &str,
+        setup: impl FnOnce(&mut openssl::ssl::SslConnectorBuilder),
+    ) -> Result<TlsClient, String> {
         s.set_read_timeout(Some(GUARD)).unwrap();
         s.set_write_timeout(Some(GUARD)).unwrap();
         let mut b = SslConnector::builder(SslMethod::tls_client()).unwrap();
@@ -668,4 +677,33 @@ fn every_connection_says_whether_ktls_took_and_ktls_on_requires_it() {
         let _ = child.kill();
         let _ = child.wait();
     }
+}
+
+#[test]
+fn a_tls_reader_that_falls_behind_gets_every_line_in_order_on_every_model() {
+    // Its socket fills, so the server's SSL_write stops half way (WANT_WRITE) and is retried
+    // as it drains, with more queued behind: every line must come through once, in order.
+    let pki = Pki::new();
+    for_each_model(|model| {
+        let server = tls_server(&pki, model, &["--max-queue", "67108864"]);
+        let small = Client::connect_small_rcvbuf(server.addr, 4096)
+            .reader
+            .into_inner();
+        let mut slow = TlsClient::over(small, &pki.path("ca.pem"), "localhost", |_| {}).unwrap();
+        nick_of(&slow.line());
+        let (mut talker, nick) = TlsClient::join(server.addr, &pki);
+        slow.until(|l| l == format!("* {nick} joined"));
+        let filler = "y".repeat(150);
+        // More than the server's socket buffer (up to 4 MiB) holds.
+        let n = 40_000;
+        for i in 0..n {
+            talker.say(&format!("{i} {filler}"));
+        }
+        // A line back from the server proves it has read all of them.
+        talker.say("/who");
+        talker.until(|l| l.starts_with("* online"));
+        for i in 0..n {
+            assert_eq!(slow.line(), format!("{nick}: {i} {filler}"), "{model}");
+        }
+    });
 }
