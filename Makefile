@@ -60,8 +60,9 @@ kmod: kernel
 	@echo "built kmod/mydevice.ko against $(KDIR)"
 
 # Static binaries run on the host and, unchanged, in the VM's busybox initramfs; so does
-# devstats' device test binary, which the VM suite runs against the real module.
-STATIC := RUSTFLAGS="-C target-feature=+crt-static"
+# devstats' device test binary, which the VM suite runs against the real module. chat's TLS
+# links Debian's libssl.a and libcrypto.a (libssl-dev) into them (OPENSSL_STATIC).
+STATIC := RUSTFLAGS="-C target-feature=+crt-static" OPENSSL_STATIC=1
 userland: deps
 	$(STATIC) cargo build --release --locked --target $(TARGET) --workspace --bins
 	$(STATIC) cargo test --release --locked --target $(TARGET) -p devstats --test device --no-run \

@@ -22,6 +22,7 @@ apt_pkgs=(
   busybox-static qemu-system-x86 e2fsprogs
   curl netcat-openbsd strace apache2-utils chromium python3-venv iproute2
   redis-server redis-tools python3-redis
+  pkg-config openssl   # chat's TLS: libssl-dev (above) found through pkg-config; its tests drive openssl s_client
   gawk dpkg-dev   # strace's test suite (strace-lite/suite/build.sh)
 )
 

@@ -9,27 +9,144 @@
 //! line), Ctrl-W (erase word); Ctrl-C, or Ctrl-D on an empty line, quits.
 //!
 //! Without a terminal (input or output redirected) it is a plain pipe: stdin lines go to the
-//! server, server lines to stdout, and end of input half-closes the connection.
+//! server, server lines to stdout, and end of input half-closes the connection (over TLS:
+//! sends `close_notify`, and reads on until the server closes).
+//!
+//! With TLS ([`crate::tls::connect`]) the server's certificate is checked against the
+//! system's CAs (or `--ca`), and its name against the host part of the address, before a
+//! byte of chat goes out; `--insecure` skips both.
 
+use crate::tls::{self, ClientTlsOptions};
+use openssl::ssl::SslStream;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// Longest input line the client lets you type.
 const MAX_INPUT: usize = 4096;
 
-/// Connects to `addr` and runs the client until the server closes or the user quits.
-pub fn run(addr: &str) -> io::Result<()> {
+/// The connection to the server: plain, or TLS over it.
+enum Conn {
+    Plain(TcpStream),
+    Tls(Box<SslStream<TcpStream>>),
+}
+
+impl Conn {
+    fn fd(&self) -> RawFd {
+        match self {
+            Conn::Plain(s) => s.as_raw_fd(),
+            Conn::Tls(s) => s.get_ref().as_raw_fd(),
+        }
+    }
+
+    /// Bytes already decrypted, which `poll` will not announce.
+    fn pending(&self) -> usize {
+        match self {
+            Conn::Plain(_) => 0,
+            Conn::Tls(s) => s.ssl().pending(),
+        }
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.read(buf),
+            Conn::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.write(buf),
+            Conn::Tls(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Connects to `addr` (over TLS with `tls`) and runs the client until the server closes or
+/// the user quits.
+pub fn run(addr: &str, tls: Option<&ClientTlsOptions>) -> io::Result<()> {
     let stream = TcpStream::connect(addr)
         .map_err(|e| io::Error::new(e.kind(), format!("cannot connect to {addr}: {e}")))?;
     // SAFETY: isatty only inspects the descriptors.
     let tty = unsafe { libc::isatty(0) == 1 && libc::isatty(1) == 1 };
-    if tty {
-        interactive(stream)
-    } else {
-        piped(stream)
+    match tls {
+        None if tty => interactive(Conn::Plain(stream)),
+        None => piped(stream),
+        Some(opts) => {
+            let tls = Box::new(tls::connect(stream, tls::host_of(addr), opts)?);
+            if tty {
+                interactive(Conn::Tls(tls))
+            } else {
+                piped_tls(tls)
+            }
+        }
+    }
+}
+
+/// The pipe over TLS: one thread (an SSL connection is not split across two), `poll(2)` on
+/// stdin and the socket.
+fn piped_tls(mut conn: Box<SslStream<TcpStream>>) -> io::Result<()> {
+    let mut stdout = io::stdout();
+    let mut buf = [0u8; 16 * 1024];
+    let mut input_open = true;
+    loop {
+        let mut fds = [
+            libc::pollfd {
+                fd: conn.get_ref().as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: if input_open { 0 } else { -1 },
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        if conn.ssl().pending() == 0 {
+            // SAFETY: two live pollfds (a negative fd is ignored).
+            unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        } else {
+            fds[0].revents = libc::POLLIN;
+        }
+        if fds[0].revents != 0 {
+            let n = match conn.read(&mut buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if n == 0 {
+                return Ok(());
+            }
+            stdout.write_all(&buf[..n])?;
+            stdout.flush()?;
+        }
+        if fds[1].revents != 0 {
+            // SAFETY: reads into a live buffer; fd 0 is read unbuffered, so `poll` sees all.
+            let n = unsafe { libc::read(0, buf.as_mut_ptr().cast(), buf.len()) };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            if n == 0 {
+                input_open = false;
+                // The TLS half-close: the server sees the end, we read on until it closes.
+                let _ = conn.shutdown();
+            } else {
+                conn.write_all(&buf[..n as usize])?;
+            }
+        }
     }
 }
 
@@ -189,7 +306,7 @@ fn printable(line: &[u8]) -> String {
         .collect()
 }
 
-fn interactive(stream: TcpStream) -> io::Result<()> {
+fn interactive(mut stream: Conn) -> io::Result<()> {
     let _raw = RawMode::enable()?;
     let mut out = io::stdout().lock();
     let mut editor = Editor {
@@ -212,15 +329,19 @@ fn interactive(stream: TcpStream) -> io::Result<()> {
                 revents: 0,
             },
             libc::pollfd {
-                fd: stream.as_raw_fd(),
+                fd: stream.fd(),
                 events: libc::POLLIN,
                 revents: 0,
             },
         ];
-        // SAFETY: two live pollfds; a 200 ms tick to notice the quit deadline.
-        unsafe { libc::poll(fds.as_mut_ptr(), 2, 200) };
+        if stream.pending() == 0 {
+            // SAFETY: two live pollfds; a 200 ms tick to notice the quit deadline.
+            unsafe { libc::poll(fds.as_mut_ptr(), 2, 200) };
+        } else {
+            fds[1].revents = libc::POLLIN;
+        }
         if fds[1].revents != 0 {
-            let n = match (&stream).read(&mut buf) {
+            let n = match stream.read(&mut buf) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => 0,
@@ -249,7 +370,7 @@ fn interactive(stream: TcpStream) -> io::Result<()> {
             };
             if n == 0 {
                 quit_at = Some(Instant::now());
-                (&stream).write_all(b"/quit\n")?;
+                stream.write_all(b"/quit\n")?;
             }
             for &b in &buf[..n] {
                 match editor.key(b) {
@@ -261,12 +382,12 @@ fn interactive(stream: TcpStream) -> io::Result<()> {
                         out.write_all(printable(&line).as_bytes())?;
                         out.write_all(b"\n")?;
                         line.push(b'\n');
-                        (&stream).write_all(&line)?;
+                        stream.write_all(&line)?;
                         out.write_all(&editor.prompt())?;
                     }
                     Action::Quit => {
                         quit_at = Some(Instant::now());
-                        (&stream).write_all(b"/quit\n")?;
+                        stream.write_all(b"/quit\n")?;
                         break;
                     }
                 }

@@ -135,8 +135,10 @@ fn serve_blocking(
             );
         }
     }
-    while wait_accept(&listener, &signals) {
-        while let Some(stream) = accept_one(&listener, &stats) {
+    let listeners = [(listener, None)];
+    let listener = &listeners[0].0;
+    while wait_accept(&listeners, &signals) {
+        while let Some(stream) = accept_one(listener, &stats) {
             let _ = stream.set_nonblocking(false);
             if open.active.load(Ordering::Relaxed) + queue.len() >= opts.max_clients {
                 refuse(stream, "server full", &stats);
@@ -169,7 +171,7 @@ fn serve_blocking(
             handles.retain(|h| !h.is_finished());
         }
     }
-    drop(listener);
+    drop(listeners);
     queue.close();
     for s in lock(&open.streams).values() {
         let _ = s.shutdown(Shutdown::Both);

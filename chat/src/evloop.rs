@@ -6,12 +6,12 @@
 //! the backend type given to [`run`].
 
 use crate::room::{After, Outlet, Room};
-use crate::server::ServeOptions;
+use crate::server::{Listener, ServeOptions};
 use netcore::buffered::framing::{Frame, LineFramer};
+use netcore::buffered::transport::Upgrade;
 use netcore::reactor::signal::Waker;
 use netcore::{CloseReason, Conns, EventLoop, Readiness, Service, Stats, Token};
 use std::io;
-use std::net::TcpListener;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
@@ -59,7 +59,18 @@ impl Service for ChatService {
             self.framers.resize_with(id + 1, || None);
         }
         self.framers[id] = Some(LineFramer::new(self.max_line));
-        self.room.join(id as u64, &mut ConnsOutlet(conns));
+        match conns.peer_name(id) {
+            // Mutual TLS: the certificate's name is the nick.
+            Some(name) => {
+                if !self
+                    .room
+                    .join_certified(id as u64, &name, &mut ConnsOutlet(conns))
+                {
+                    conns.close(id);
+                }
+            }
+            None => self.room.join(id as u64, &mut ConnsOutlet(conns)),
+        }
     }
 
     fn on_data(&mut self, conns: &mut Conns, id: Token, data: &[u8]) {
@@ -112,15 +123,21 @@ impl Service for ChatService {
     }
 }
 
-/// Serves the chat on `listener` with `backend` until `waker` is woken.
+/// Serves the chat on `listeners` with `backend` until `waker` is woken. A TLS listener's
+/// connections do their handshake in the loop, non-blocking, before they join the room.
 pub fn run<B: Readiness>(
     backend: B,
-    listener: TcpListener,
+    listeners: Vec<Listener>,
     waker: Arc<Waker>,
     opts: &ServeOptions,
     stats: Arc<Stats>,
 ) -> io::Result<()> {
     let mut service = ChatService::new(opts.max_line, stats.clone());
-    let mut event_loop = EventLoop::new(backend, listener, waker, opts.loop_config(), stats)?;
+    let listeners = listeners
+        .into_iter()
+        .map(|(l, tls)| (l, tls.map(|t| Box::new(t) as Box<dyn Upgrade>)))
+        .collect();
+    let mut event_loop =
+        EventLoop::with_listeners(backend, listeners, waker, opts.loop_config(), stats)?;
     event_loop.run(&mut service)
 }

@@ -10,6 +10,7 @@
 //! | [`pool`] | the `pool` model: a bounded Mutex+Condvar queue and fixed workers |
 //! | [`echo`] | `chat echo`: the echo server on the same core |
 //! | [`client`] | `chat connect`: the interactive client |
+//! | [`tls`] | TLS through OpenSSL: the server's sessions, the client's connector |
 //!
 //! `fuzzing` holds the body of the fuzz target in `fuzz/` (hidden: not an API).
 //!
@@ -25,3 +26,4 @@ pub mod pool;
 pub mod room;
 pub mod server;
 pub mod threaded;
+pub mod tls;

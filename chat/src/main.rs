@@ -1,10 +1,12 @@
 //! The `chat` command: `serve`, `echo` and `connect`.
 
 use chat::server::{Model, Protocol, ServeOptions};
+use chat::tls::{ClientTlsOptions, Ktls, ServerTlsOptions};
 use clap::{Args, Parser, Subcommand};
 use devstats::Reporter;
 use netcore::Stats;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,10 +26,29 @@ enum Command {
     /// Run the echo server on the same core.
     Echo(ServerArgs),
     /// Connect to a chat server as an interactive client.
-    Connect {
-        /// Server address, e.g. 127.0.0.1:7000.
-        addr: String,
-    },
+    Connect(ConnectArgs),
+}
+
+#[derive(Args, Debug)]
+struct ConnectArgs {
+    /// Server address, e.g. 127.0.0.1:7000 (with --tls, the host must be a name or address
+    /// the server's certificate carries).
+    addr: String,
+    /// Speak TLS, verifying the server's certificate and name.
+    #[arg(long)]
+    tls: bool,
+    /// PEM file of the CAs to trust instead of the system's.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    ca: Option<PathBuf>,
+    /// Do not verify the server's certificate or name (anyone in the middle can read along).
+    #[arg(long, requires = "tls", conflicts_with = "ca")]
+    insecure: bool,
+    /// PEM file of a client certificate, for a server that asks for one (mutual TLS).
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    cert: Option<PathBuf>,
+    /// PEM file of the client certificate's key (default: the --cert file).
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    key: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -62,6 +83,35 @@ struct ServerArgs {
     /// Milliseconds between pushes of the statistics (only when they changed).
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..))]
     stats_interval_ms: u64,
+    /// Serve TLS with this certificate (PEM, then any intermediates); needs --tls-key.
+    /// --listen is then the TLS port, unless --tls-listen names another.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// The TLS port, HOST:PORT; --listen then stays plain beside it.
+    #[arg(long, value_name = "ADDR", requires = "tls_cert", value_parser = parse_listen)]
+    tls_listen: Option<SocketAddr>,
+    /// Mutual TLS: every client must show a certificate from these CAs (PEM), and its
+    /// common name is its nick, for good. No plain port beside it (--tls-listen).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_cert",
+        conflicts_with = "tls_listen"
+    )]
+    tls_client_ca: Option<PathBuf>,
+    /// Accept TLS 1.2 too (default: TLS 1.3 only).
+    #[arg(long, requires = "tls_cert")]
+    tls12: bool,
+    /// Seconds a client may take to finish its TLS handshake.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    tls_handshake_timeout: u64,
+    /// Kernel TLS after the handshake: auto (where the kernel and OpenSSL can), on
+    /// (required: connections without it are closed), off.
+    #[arg(long, value_enum, default_value_t = Ktls::Auto)]
+    ktls: Ktls,
 }
 
 /// `HOST:PORT` to the first address it resolves to (`localhost:7000` works too).
@@ -74,6 +124,17 @@ fn parse_listen(s: &str) -> Result<SocketAddr, String> {
 }
 
 impl ServerArgs {
+    fn tls_options(&self) -> Option<ServerTlsOptions> {
+        Some(ServerTlsOptions {
+            cert: self.tls_cert.clone()?,
+            key: self.tls_key.clone()?,
+            client_ca: self.tls_client_ca.clone(),
+            allow_tls12: self.tls12,
+            handshake_timeout: Duration::from_secs(self.tls_handshake_timeout),
+            ktls: self.ktls,
+        })
+    }
+
     fn options(&self) -> ServeOptions {
         ServeOptions {
             listen: self.listen,
@@ -84,6 +145,8 @@ impl ServerArgs {
             idle_timeout: (self.idle_timeout > 0).then(|| Duration::from_secs(self.idle_timeout)),
             workers: self.workers as usize,
             pool_queue: self.pool_queue as usize,
+            tls: self.tls_options(),
+            tls_listen: self.tls_listen,
             ..ServeOptions::default()
         }
     }
@@ -113,18 +176,31 @@ fn serve(args: &ServerArgs, protocol: Protocol) -> ExitCode {
     }
 }
 
+impl ConnectArgs {
+    fn tls_options(&self) -> Option<ClientTlsOptions> {
+        self.tls.then(|| ClientTlsOptions {
+            ca: self.ca.clone(),
+            insecure: self.insecure,
+            cert: self.cert.clone(),
+            key: self.key.clone(),
+        })
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => serve(&args, Protocol::Chat),
         Command::Echo(args) => serve(&args, Protocol::Echo),
-        Command::Connect { addr } => match chat::client::run(&addr) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("chat: {e}");
-                ExitCode::FAILURE
+        Command::Connect(args) => {
+            match chat::client::run(&args.addr, args.tls_options().as_ref()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("chat: {e}");
+                    ExitCode::FAILURE
+                }
             }
-        },
+        }
     }
 }
 
@@ -167,5 +243,52 @@ mod tests {
         assert!(args.listen.ip().is_loopback());
         assert!(Cli::try_parse_from(["prog", "serve", "--max-clients", "0"]).is_err());
         assert!(Cli::try_parse_from(["prog", "serve", "--model", "fork"]).is_err());
+    }
+
+    #[test]
+    fn tls_options_come_together() {
+        // A certificate needs its key, and the other TLS options need a certificate.
+        assert!(Cli::try_parse_from(["prog", "serve", "--tls-cert", "c.pem"]).is_err());
+        assert!(Cli::try_parse_from(["prog", "serve", "--tls-key", "k.pem"]).is_err());
+        assert!(Cli::try_parse_from(["prog", "serve", "--tls-listen", "127.0.0.1:0"]).is_err());
+        assert!(Cli::try_parse_from(["prog", "serve", "--tls12"]).is_err());
+        let cli = Cli::try_parse_from([
+            "prog",
+            "serve",
+            "--tls-cert",
+            "c.pem",
+            "--tls-key",
+            "k.pem",
+            "--tls-listen",
+            "127.0.0.1:0",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve")
+        };
+        let opts = args.options();
+        let tls = opts.tls.expect("TLS options");
+        assert!(!tls.allow_tls12 && tls.client_ca.is_none());
+        assert_eq!(tls.ktls, Ktls::Auto);
+        assert!(opts.tls_listen.is_some());
+        // Without a certificate there is no TLS.
+        let cli = Cli::try_parse_from(["prog", "serve"]).unwrap();
+        let Command::Serve(args) = cli.command else {
+            panic!("not serve")
+        };
+        assert!(args.options().tls.is_none());
+        // The client: --ca and --insecure need --tls and exclude each other.
+        assert!(Cli::try_parse_from(["prog", "connect", "h:1", "--ca", "ca.pem"]).is_err());
+        assert!(Cli::try_parse_from([
+            "prog",
+            "connect",
+            "h:1",
+            "--tls",
+            "--ca",
+            "a",
+            "--insecure"
+        ])
+        .is_err());
+        assert!(Cli::try_parse_from(["prog", "connect", "h:1", "--tls", "--insecure"]).is_ok());
     }
 }

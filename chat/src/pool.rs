@@ -6,11 +6,15 @@
 //! `workers` clients are served at once; up to `pool_queue` more wait in the queue (without a
 //! greeting yet), and past that a new client gets "server full".
 
-use crate::threaded::{accept_one, lock, refuse, serve_client, wait_accept, Shared, CLIENT_STACK};
+use crate::server::Listener;
+use crate::threaded::{
+    accept_one, lock, refuse_on, serve_client, wait_accept, Shared, CLIENT_STACK,
+};
+use crate::tls::TlsServer;
 use netcore::reactor::signal::Waker;
 use std::collections::VecDeque;
 use std::io;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
@@ -89,12 +93,17 @@ impl<T> BoundedQueue<T> {
 
 /// Runs the pool model until the signal waker fires.
 pub fn serve_pool(
-    listener: TcpListener,
+    listeners: Vec<Listener>,
     signals: Arc<Waker>,
     shared: Arc<Shared>,
 ) -> io::Result<()> {
-    listener.set_nonblocking(true)?;
-    let queue: Arc<BoundedQueue<TcpStream>> = Arc::new(BoundedQueue::new(shared.opts.pool_queue));
+    for (l, _) in &listeners {
+        l.set_nonblocking(true)?;
+    }
+    // A client of the TLS port waits with its server's TLS context; its handshake is done
+    // by the worker that takes it.
+    type Waiting = (TcpStream, Option<TlsServer>);
+    let queue: Arc<BoundedQueue<Waiting>> = Arc::new(BoundedQueue::new(shared.opts.pool_queue));
     let mut workers = Vec::new();
     for i in 0..shared.opts.workers.max(1) {
         let (q, sh) = (queue.clone(), shared.clone());
@@ -102,11 +111,11 @@ pub fn serve_pool(
             .name(format!("chat-worker-{i}"))
             .stack_size(CLIENT_STACK)
             .spawn(move || {
-                while let Some(stream) = q.pop() {
+                while let Some((stream, tls)) = q.pop() {
                     if sh.stopping() {
-                        refuse(stream, "server shutting down", &sh.stats);
+                        refuse_on(stream, tls.as_ref(), "server shutting down", &sh.stats);
                     } else {
-                        serve_client(&sh, stream);
+                        serve_client(&sh, stream, tls.as_ref());
                     }
                     // Counted by the accepting thread when queued.
                     sh.active.fetch_sub(1, Ordering::Relaxed);
@@ -114,25 +123,27 @@ pub fn serve_pool(
             })?;
         workers.push(w);
     }
-    while wait_accept(&listener, &signals) {
-        while let Some(stream) = accept_one(&listener, &shared.stats) {
-            // `active` counts clients queued or being served.
-            if shared.active.load(Ordering::Relaxed) >= shared.opts.max_clients {
-                refuse(stream, "server full", &shared.stats);
-                continue;
-            }
-            shared.active.fetch_add(1, Ordering::Relaxed);
-            if let Err(stream) = queue.try_push(stream) {
-                shared.active.fetch_sub(1, Ordering::Relaxed);
-                refuse(stream, "server full", &shared.stats);
+    while wait_accept(&listeners, &signals) {
+        for (listener, tls) in &listeners {
+            while let Some(stream) = accept_one(listener, &shared.stats) {
+                // `active` counts clients queued or being served.
+                if shared.active.load(Ordering::Relaxed) >= shared.opts.max_clients {
+                    refuse_on(stream, tls.as_ref(), "server full", &shared.stats);
+                    continue;
+                }
+                shared.active.fetch_add(1, Ordering::Relaxed);
+                if let Err((stream, tls)) = queue.try_push((stream, tls.clone())) {
+                    shared.active.fetch_sub(1, Ordering::Relaxed);
+                    refuse_on(stream, tls.as_ref(), "server full", &shared.stats);
+                }
             }
         }
     }
-    drop(listener);
+    drop(listeners);
     shared.begin_shutdown();
-    for stream in queue.close() {
+    for (stream, tls) in queue.close() {
         shared.active.fetch_sub(1, Ordering::Relaxed);
-        refuse(stream, "server shutting down", &shared.stats);
+        refuse_on(stream, tls.as_ref(), "server shutting down", &shared.stats);
     }
     for w in workers {
         let _ = w.join();

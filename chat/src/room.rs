@@ -42,6 +42,8 @@ pub enum After {
 struct Member {
     id: ClientId,
     nick: String,
+    /// The nick is a name the server verified (a client certificate's): `/nick` is refused.
+    certified: bool,
 }
 
 /// The room: members in join order and the protocol's rules.
@@ -153,10 +155,40 @@ impl Room {
                 break candidate;
             }
         };
+        self.admit(id, nick, false, out);
+    }
+
+    /// A client whose name the server has verified (mutual TLS: its certificate's common
+    /// name) joins under that name as its nick, for good. Returns false, having told it why,
+    /// if the name is no valid nick or someone in the room has it: the caller closes it.
+    pub fn join_certified(&mut self, id: ClientId, name: &str, out: &mut dyn Outlet) -> bool {
+        if !valid_nick(name) {
+            self.stats.add_error();
+            Self::tell(
+                out,
+                id,
+                &format!(
+                    "! your certificate's name {name:?} is not a valid nick \
+                     (1 to {MAX_NICK} letters, digits, '_' or '-')"
+                ),
+            );
+            return false;
+        }
+        if self.nick_taken(name, id) {
+            self.stats.add_error();
+            Self::tell(out, id, &format!("! nick {name} is taken"));
+            return false;
+        }
+        self.admit(id, name.to_string(), true, out);
+        true
+    }
+
+    fn admit(&mut self, id: ClientId, nick: String, certified: bool, out: &mut dyn Outlet) {
         self.index.insert(id, self.members.len());
         self.members.push(Member {
             id,
             nick: nick.clone(),
+            certified,
         });
         Self::tell(
             out,
@@ -258,7 +290,16 @@ impl Room {
     ) -> After {
         match cmd {
             "nick" => {
-                if !valid_nick(arg) {
+                if self.members[i].certified {
+                    Self::tell(
+                        out,
+                        id,
+                        &format!(
+                            "! your nick is your certificate's name ({}), it cannot change",
+                            self.members[i].nick
+                        ),
+                    );
+                } else if !valid_nick(arg) {
                     Self::tell(
                         out,
                         id,
@@ -362,6 +403,28 @@ mod tests {
         assert!(out.take(1).is_empty());
         assert_eq!(out.take(2), ["guest1: hello"]);
         assert_eq!(out.take(3), ["guest1: hello"]);
+    }
+
+    #[test]
+    fn a_certified_nick_is_fixed_and_unique() {
+        let (mut room, mut out) = room_with(0);
+        assert!(room.join_certified(1, "alice", &mut out));
+        assert!(out.take(1)[0].starts_with("* welcome to chat, you are alice;"));
+        room.handle_line(1, b"/nick mallory", &mut out);
+        assert_eq!(
+            out.take(1),
+            ["! your nick is your certificate's name (alice), it cannot change"]
+        );
+        room.join(2, &mut out);
+        room.handle_line(2, b"/nick ALICE", &mut out);
+        assert_eq!(out.take(2)[1], "! nick ALICE is taken");
+        // The same name twice, or a name that is no nick: refused, not admitted.
+        assert!(!room.join_certified(3, "Alice", &mut out));
+        assert_eq!(out.take(3), ["! nick Alice is taken"]);
+        assert!(!room.join_certified(4, "Alice Smith", &mut out));
+        assert!(out.take(4)[0].contains("is not a valid nick"));
+        assert_eq!(room.len(), 2);
+        assert_eq!(room.nick(1), Some("alice"));
     }
 
     #[test]

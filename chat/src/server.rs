@@ -1,5 +1,6 @@
 //! Starting a server: options, the model switch, signals, and the final report.
 
+use crate::tls::{ServerTlsOptions, TlsServer};
 use netcore::reactor::backend::{Epoll, Poll, Select};
 use netcore::reactor::signal::{self, Waker};
 use netcore::Stats;
@@ -62,6 +63,11 @@ pub struct ServeOptions {
     pub workers: usize,
     /// Clients the `pool` model keeps waiting for a worker.
     pub pool_queue: usize,
+    /// TLS settings; `None`: plain TCP only.
+    pub tls: Option<ServerTlsOptions>,
+    /// With `tls`: the TLS port, and `listen` stays plain beside it; `None`: `listen`
+    /// itself is the TLS port.
+    pub tls_listen: Option<SocketAddr>,
 }
 
 impl Default for ServeOptions {
@@ -76,6 +82,8 @@ impl Default for ServeOptions {
             close_linger: Duration::from_secs(2),
             workers: 64,
             pool_queue: 256,
+            tls: None,
+            tls_listen: None,
         }
     }
 }
@@ -102,17 +110,37 @@ pub enum Protocol {
     Echo,
 }
 
-/// Binds, prints `chat: listening on ADDR (MODEL model)` on stdout, serves until SIGINT or
-/// SIGTERM, and returns once every client is told and closed. `stats` is updated live, so a
-/// caller may sample it from another thread.
+/// A listening socket, and the TLS its connections begin with (`None`: plain TCP).
+pub type Listener = (TcpListener, Option<TlsServer>);
+
+fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    netcore::reactor::listener::bind(addr, netcore::reactor::listener::DEFAULT_BACKLOG)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))
+}
+
+/// Binds, prints `chat: listening on ADDR (MODEL model)` on stdout (`(MODEL model, TLS)` for
+/// the TLS port; with a plain and a TLS port, the plain one's line comes first), serves
+/// until SIGINT or SIGTERM, and returns once every client is told and closed. `stats` is
+/// updated live, so a caller may sample it from another thread.
 pub fn serve(opts: &ServeOptions, protocol: Protocol, stats: Arc<Stats>) -> io::Result<()> {
     // Many clients need many descriptors; take what the hard limit allows.
     let _ = netcore::sys::raise_fd_limit(1 << 20);
-    let listener: TcpListener =
-        netcore::reactor::listener::bind(opts.listen, netcore::reactor::listener::DEFAULT_BACKLOG)
-            .map_err(|e| {
-                io::Error::new(e.kind(), format!("cannot listen on {}: {e}", opts.listen))
-            })?;
+    let tls = opts.tls.as_ref().map(TlsServer::new).transpose()?;
+    if tls.is_some() && protocol == Protocol::Echo {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the echo server has no TLS",
+        ));
+    }
+    let mut listeners: Vec<Listener> = Vec::new();
+    match (tls, opts.tls_listen) {
+        (None, _) => listeners.push((bind(opts.listen)?, None)),
+        (Some(tls), None) => listeners.push((bind(opts.listen)?, Some(tls))),
+        (Some(tls), Some(addr)) => {
+            listeners.push((bind(opts.listen)?, None));
+            listeners.push((bind(addr)?, Some(tls)));
+        }
+    }
     let waker = Arc::new(Waker::new()?);
     signal::forward_signals(&waker, &[libc::SIGINT, libc::SIGTERM])?;
     {
@@ -121,38 +149,44 @@ pub fn serve(opts: &ServeOptions, protocol: Protocol, stats: Arc<Stats>) -> io::
             Protocol::Chat => "chat",
             Protocol::Echo => "echo",
         };
-        writeln!(
-            out,
-            "{what}: listening on {} ({} model)",
-            listener.local_addr()?,
-            opts.model.name()
-        )?;
+        for (listener, tls) in &listeners {
+            writeln!(
+                out,
+                "{what}: listening on {} ({} model{})",
+                listener.local_addr()?,
+                opts.model.name(),
+                if tls.is_some() { ", TLS" } else { "" }
+            )?;
+        }
         out.flush()?;
     }
     match protocol {
-        Protocol::Chat => serve_chat(opts, listener, waker, stats),
-        Protocol::Echo => crate::echo::serve(opts, listener, waker, stats),
+        Protocol::Chat => serve_chat(opts, listeners, waker, stats),
+        Protocol::Echo => {
+            let (listener, _) = listeners.remove(0);
+            crate::echo::serve(opts, listener, waker, stats)
+        }
     }
 }
 
 fn serve_chat(
     opts: &ServeOptions,
-    listener: TcpListener,
+    listeners: Vec<Listener>,
     waker: Arc<Waker>,
     stats: Arc<Stats>,
 ) -> io::Result<()> {
     use crate::evloop::run;
     match opts.model {
-        Model::Select => run(Select::new(), listener, waker, opts, stats),
-        Model::Poll => run(Poll::new(), listener, waker, opts, stats),
-        Model::Epoll => run(Epoll::new()?, listener, waker, opts, stats),
+        Model::Select => run(Select::new(), listeners, waker, opts, stats),
+        Model::Poll => run(Poll::new(), listeners, waker, opts, stats),
+        Model::Epoll => run(Epoll::new()?, listeners, waker, opts, stats),
         Model::Threads => {
             let shared = Arc::new(crate::threaded::Shared::new(opts.clone(), stats)?);
-            crate::threaded::serve_threads(listener, waker, shared)
+            crate::threaded::serve_threads(listeners, waker, shared)
         }
         Model::Pool => {
             let shared = Arc::new(crate::threaded::Shared::new(opts.clone(), stats)?);
-            crate::pool::serve_pool(listener, waker, shared)
+            crate::pool::serve_pool(listeners, waker, shared)
         }
     }
 }

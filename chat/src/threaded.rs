@@ -11,17 +11,27 @@
 //! The [`Room`] is shared behind one mutex; the `threads` model ([`serve_threads`]) spawns a
 //! thread per accepted client, the `pool` model ([`crate::pool`]) hands clients to a fixed set
 //! of workers that run the same [`serve_client`].
+//!
+//! TLS: a client of the TLS port first does its handshake on its own thread
+//! ([`TlsSession::handshake_until`]: `poll(2)` on the socket and the stop waker, bounded by
+//! the handshake timeout), so a slow handshake holds up only that thread (in the `pool`
+//! model, that worker, for at most the timeout). Then the same loop runs with `SSL_read` and
+//! `SSL_write` in place of `read` and `write`: the socket stays non-blocking, `WANT_READ`
+//! and `WANT_WRITE` are waits like `EAGAIN`, and bytes OpenSSL has already decrypted are read
+//! without waiting for the socket.
 
 use crate::evloop::leave_note;
 use crate::room::{After, ClientId, Outlet, Room};
-use crate::server::ServeOptions;
+use crate::server::{Listener, ServeOptions};
+use crate::tls::{TlsServer, TlsSession};
 use netcore::buffered::framing::{Frame, LineFramer};
 use netcore::buffered::outqueue::OutQueue;
+use netcore::buffered::transport::Transport;
 use netcore::reactor::send::{send, NoSignal};
 use netcore::reactor::signal::Waker;
 use netcore::{CloseReason, Stats};
 use std::collections::HashMap;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::ops::ControlFlow;
 use std::os::fd::AsRawFd;
@@ -181,6 +191,60 @@ impl Shared {
     }
 }
 
+/// A client's socket, and its TLS session if it came in on the TLS port.
+struct Link {
+    stream: TcpStream,
+    tls: Option<TlsSession>,
+}
+
+impl Link {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match &mut self.tls {
+            Some(t) => t.read(buf),
+            None => (&self.stream).read(buf),
+        }
+    }
+
+    /// The last read or write waits for writability (TLS only).
+    fn wants_write(&self) -> bool {
+        self.tls.as_ref().is_some_and(|t| t.wants_write())
+    }
+
+    /// Bytes decrypted and not read yet (TLS only).
+    fn buffered(&self) -> usize {
+        self.tls.as_ref().map_or(0, |t| t.buffered())
+    }
+
+    /// The TLS goodbye (`close_notify`), best effort.
+    fn close(&mut self) {
+        if let Some(t) = &mut self.tls {
+            t.close();
+        }
+    }
+}
+
+impl Write for Link {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.tls {
+            Some(t) => t.write(buf),
+            None => NoSignal(&self.stream).write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Refuses a client: a TLS client is just closed (a line in the clear means nothing to it),
+/// a plain one is sent the line first.
+pub fn refuse_on(stream: TcpStream, tls: Option<&TlsServer>, why: &str, stats: &Stats) {
+    if tls.is_some() {
+        stats.add_error();
+    } else {
+        refuse(stream, why, stats);
+    }
+}
+
 /// Sends a refusal line (best effort, never blocks) and closes.
 pub fn refuse(stream: TcpStream, why: &str, stats: &Stats) {
     stats.add_error();
@@ -194,7 +258,7 @@ pub fn refuse(stream: TcpStream, why: &str, stats: &Stats) {
 /// without holding the outbox's lock, and returns the bytes still to write. `Err` if the
 /// client is cut off or the socket failed.
 fn flush_outbox(
-    stream: &TcpStream,
+    link: &mut Link,
     outbox: &Outbox,
     batch: &mut OutQueue,
     stats: &Stats,
@@ -210,7 +274,7 @@ fn flush_outbox(
         }
     }
     let written = batch
-        .write_once(&mut NoSignal(stream))
+        .write_once(link)
         .map_err(|e| CloseReason::of_io_error(&e))?;
     stats.add_bytes_out(written as u64);
     let mut s = lock(&outbox.state);
@@ -227,8 +291,9 @@ fn poll_fds(fds: &mut [libc::pollfd], timeout: Option<Duration>) {
     unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, ms) };
 }
 
-/// Serves one client until it leaves, the server stops, or it is cut off.
-pub fn serve_client(shared: &Shared, stream: TcpStream) {
+/// Serves one client until it leaves, the server stops, or it is cut off; a client of the
+/// TLS port (`tls`) does its handshake first.
+pub fn serve_client(shared: &Shared, stream: TcpStream, tls: Option<&TlsServer>) {
     let stats = &*shared.stats;
     if stream.set_nonblocking(true).is_err() {
         stats.add_error();
@@ -238,27 +303,64 @@ pub fn serve_client(shared: &Shared, stream: TcpStream) {
     let outbox = match Outbox::new(shared.opts.max_queue) {
         Ok(o) => Arc::new(o),
         Err(e) => {
-            refuse(
+            refuse_on(
                 stream,
+                tls,
                 &format!("server cannot take this connection: {e}"),
                 stats,
             );
             return;
         }
     };
-    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
     stats.connection_opened();
+    let session = match tls {
+        None => None,
+        Some(tls) => {
+            let deadline = Instant::now() + tls.handshake_timeout();
+            let fd = stream.as_raw_fd();
+            match tls.session(&stream).and_then(|mut s| {
+                s.handshake_until(fd, deadline, Some(shared.stop.read_fd()))
+                    .map(|()| s)
+            }) {
+                Ok(s) => Some(s),
+                Err(_) => {
+                    // The session logged why.
+                    stats.add_error();
+                    stats.connection_closed();
+                    return;
+                }
+            }
+        }
+    };
+    let certified = session.as_ref().and_then(|s| s.peer_common_name());
+    let mut link = Link {
+        stream,
+        tls: session,
+    };
+    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
     let mut to_wake = Vec::new();
+    let joined;
     {
         let mut m = lock(&shared.members);
         let m = &mut *m;
         m.outboxes.insert(id, outbox.clone());
-        m.room
-            .join(id, &mut OutboxOutlet::new(&m.outboxes, &mut to_wake));
+        let mut out = OutboxOutlet::new(&m.outboxes, &mut to_wake);
+        joined = match &certified {
+            // Mutual TLS: the certificate's name is the nick.
+            Some(name) => m.room.join_certified(id, name, &mut out),
+            None => {
+                m.room.join(id, &mut out);
+                true
+            }
+        };
     }
     wake_all(&mut to_wake);
     let mut batch = OutQueue::new(usize::MAX);
-    let reason = client_loop(shared, &stream, &outbox, &mut batch, id);
+    let reason = if joined {
+        client_loop(shared, &mut link, &outbox, &mut batch, id)
+    } else {
+        CloseReason::Requested
+    };
     {
         let mut m = lock(&shared.members);
         let m = &mut *m;
@@ -278,21 +380,16 @@ pub fn serve_client(shared: &Shared, stream: TcpStream) {
         m.outboxes.remove(&id);
     }
     wake_all(&mut to_wake);
-    if reason.is_graceful() {
-        linger(
-            &stream,
-            &outbox,
-            &mut batch,
-            shared.opts.close_linger,
-            stats,
-        );
+    let close_linger = shared.opts.close_linger;
+    if reason.is_graceful() && linger(&mut link, &outbox, &mut batch, close_linger, stats) {
+        link.close();
     }
     stats.connection_closed();
 }
 
 fn client_loop(
     shared: &Shared,
-    stream: &TcpStream,
+    link: &mut Link,
     outbox: &Outbox,
     batch: &mut OutQueue,
     id: ClientId,
@@ -303,11 +400,13 @@ fn client_loop(
     let mut last_input = Instant::now();
     let mut to_wake = Vec::new();
     loop {
-        let pending = match flush_outbox(stream, outbox, batch, stats) {
+        let pending = match flush_outbox(link, outbox, batch, stats) {
             Ok(p) => p,
             Err(reason) => return reason,
         };
         let timeout = match shared.opts.idle_timeout {
+            // Decrypted bytes are waiting: look at the descriptors without sleeping.
+            _ if link.buffered() > 0 => Some(Duration::ZERO),
             Some(idle) => {
                 let left = idle.saturating_sub(last_input.elapsed());
                 if left.is_zero() {
@@ -319,8 +418,13 @@ fn client_loop(
         };
         let mut fds = [
             libc::pollfd {
-                fd: stream.as_raw_fd(),
-                events: libc::POLLIN | if pending > 0 { libc::POLLOUT } else { 0 },
+                fd: link.stream.as_raw_fd(),
+                events: libc::POLLIN
+                    | if pending > 0 || link.wants_write() {
+                        libc::POLLOUT
+                    } else {
+                        0
+                    },
                 revents: 0,
             },
             libc::pollfd {
@@ -341,10 +445,13 @@ fn client_loop(
         if fds[1].revents != 0 {
             outbox.wake.drain();
         }
-        if fds[0].revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) == 0 {
+        let readable = fds[0].revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0
+            || link.buffered() > 0
+            || (link.wants_write() && fds[0].revents & libc::POLLOUT != 0);
+        if !readable {
             continue;
         }
-        let n = match (&*stream).read(&mut buf) {
+        let n = match link.read(&mut buf) {
             Ok(0) => return CloseReason::PeerClosed,
             Ok(n) => n,
             Err(e)
@@ -384,26 +491,27 @@ fn client_loop(
     }
 }
 
-/// Flushes what is left for a closing client, for at most `linger`.
+/// Flushes what is left for a closing client, for at most `linger`. True if all went out.
 fn linger(
-    stream: &TcpStream,
+    link: &mut Link,
     outbox: &Outbox,
     batch: &mut OutQueue,
     linger: Duration,
     stats: &Stats,
-) {
+) -> bool {
     let deadline = Instant::now() + linger;
     loop {
-        match flush_outbox(stream, outbox, batch, stats) {
-            Ok(0) | Err(_) => return,
+        match flush_outbox(link, outbox, batch, stats) {
+            Ok(0) => return true,
+            Err(_) => return false,
             Ok(_) => {}
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return;
+            return false;
         }
         let mut fds = [libc::pollfd {
-            fd: stream.as_raw_fd(),
+            fd: link.stream.as_raw_fd(),
             events: libc::POLLOUT,
             revents: 0,
         }];
@@ -411,23 +519,19 @@ fn linger(
     }
 }
 
-/// Blocks until the listener has a connection or the signal waker fires. Returns false on
+/// Blocks until a listener has a connection or the signal waker fires. Returns false on
 /// the signal.
-pub fn wait_accept(listener: &TcpListener, signals: &Waker) -> bool {
-    let mut fds = [
-        libc::pollfd {
-            fd: listener.as_raw_fd(),
+pub fn wait_accept(listeners: &[Listener], signals: &Waker) -> bool {
+    let mut fds: Vec<libc::pollfd> = std::iter::once(signals.read_fd())
+        .chain(listeners.iter().map(|(l, _)| l.as_raw_fd()))
+        .map(|fd| libc::pollfd {
+            fd,
             events: libc::POLLIN,
             revents: 0,
-        },
-        libc::pollfd {
-            fd: signals.read_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        },
-    ];
+        })
+        .collect();
     poll_fds(&mut fds, None);
-    fds[1].revents == 0
+    fds[0].revents == 0
 }
 
 /// Accepts one connection if there is one; logs and sleeps briefly on EMFILE so the loop does
@@ -447,33 +551,38 @@ pub fn accept_one(listener: &TcpListener, stats: &Stats) -> Option<TcpStream> {
 
 /// The `threads` model: the main thread accepts, each client gets its own thread.
 pub fn serve_threads(
-    listener: TcpListener,
+    listeners: Vec<Listener>,
     signals: Arc<Waker>,
     shared: Arc<Shared>,
 ) -> io::Result<()> {
-    listener.set_nonblocking(true)?;
+    for (l, _) in &listeners {
+        l.set_nonblocking(true)?;
+    }
     let mut handles: Vec<thread::JoinHandle<()>> = Vec::new();
-    while wait_accept(&listener, &signals) {
-        while let Some(stream) = accept_one(&listener, &shared.stats) {
-            if shared.active.load(Ordering::Relaxed) >= shared.opts.max_clients {
-                refuse(stream, "server full", &shared.stats);
-                continue;
-            }
-            shared.active.fetch_add(1, Ordering::Relaxed);
-            let sh = shared.clone();
-            let spawned = thread::Builder::new()
-                .name("chat-client".into())
-                .stack_size(CLIENT_STACK)
-                .spawn(move || {
-                    serve_client(&sh, stream);
-                    sh.active.fetch_sub(1, Ordering::Relaxed);
-                });
-            match spawned {
-                Ok(h) => handles.push(h),
-                Err(e) => {
-                    shared.active.fetch_sub(1, Ordering::Relaxed);
-                    shared.stats.add_error();
-                    eprintln!("chat: cannot spawn a client thread: {e}");
+    while wait_accept(&listeners, &signals) {
+        for (listener, tls) in &listeners {
+            while let Some(stream) = accept_one(listener, &shared.stats) {
+                if shared.active.load(Ordering::Relaxed) >= shared.opts.max_clients {
+                    refuse_on(stream, tls.as_ref(), "server full", &shared.stats);
+                    continue;
+                }
+                shared.active.fetch_add(1, Ordering::Relaxed);
+                let sh = shared.clone();
+                let tls = tls.clone();
+                let spawned = thread::Builder::new()
+                    .name("chat-client".into())
+                    .stack_size(CLIENT_STACK)
+                    .spawn(move || {
+                        serve_client(&sh, stream, tls.as_ref());
+                        sh.active.fetch_sub(1, Ordering::Relaxed);
+                    });
+                match spawned {
+                    Ok(h) => handles.push(h),
+                    Err(e) => {
+                        shared.active.fetch_sub(1, Ordering::Relaxed);
+                        shared.stats.add_error();
+                        eprintln!("chat: cannot spawn a client thread: {e}");
+                    }
                 }
             }
         }
@@ -481,7 +590,7 @@ pub fn serve_threads(
             handles.retain(|h| !h.is_finished());
         }
     }
-    drop(listener);
+    drop(listeners);
     shared.begin_shutdown();
     for h in handles {
         let _ = h.join();

@@ -18,6 +18,8 @@ pub const MODELS: [&str; 5] = ["threads", "pool", "select", "poll", "epoll"];
 pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
+    /// The lines the server prints on stdout after the first.
+    more: std::sync::mpsc::Receiver<String>,
 }
 
 impl Server {
@@ -50,9 +52,16 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
+            let mut stdout = BufReader::new(stdout);
+            loop {
+                let mut line = String::new();
+                if !matches!(stdout.read_line(&mut line), Ok(n) if n > 0) {
+                    return;
+                }
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
         });
         let Ok(line) = rx.recv_timeout(GUARD) else {
             let _ = child.kill();
@@ -60,12 +69,21 @@ impl Server {
             panic!("chat {sub} (model {model}) did not say where it listens within {GUARD:?}");
         };
         // "chat: listening on 127.0.0.1:PORT (MODEL model)"
-        let addr = line
-            .split_whitespace()
-            .nth(3)
-            .and_then(|a| a.parse().ok())
-            .unwrap_or_else(|| panic!("no address in {line:?} (model {model})"));
-        Server { child, addr }
+        let addr = listening_addr(&line);
+        Server {
+            child,
+            addr,
+            more: rx,
+        }
+    }
+
+    /// The address of the second `listening on` line (the TLS port beside a plain one).
+    pub fn second_addr(&self) -> SocketAddr {
+        let line = self
+            .more
+            .recv_timeout(GUARD)
+            .expect("a second listening line");
+        listening_addr(&line)
     }
 
     pub fn connect(&self) -> Client {
@@ -100,6 +118,14 @@ impl Server {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+}
+
+/// The address in "chat: listening on 127.0.0.1:PORT (MODEL model)".
+fn listening_addr(line: &str) -> SocketAddr {
+    line.split_whitespace()
+        .nth(3)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
 }
 
 impl Drop for Server {

@@ -22,12 +22,19 @@
 //! Long responses (a file larger than `max_outbound`): queue a part, call
 //! [`Conns::notify_when_drained`], and queue the next part in [`Service::on_drain`].
 //!
+//! Listeners: the one given to [`EventLoop::new`], and more with
+//! [`EventLoop::add_listener`], each with or without an [`Upgrade`] (TLS): connections
+//! accepted on an upgrading listener go through their transport's handshake before the
+//! service hears of them, and their bytes through the transport after it
+//! ([`crate::buffered::transport`]).
+//!
 //! Shutdown: a wake of the loop's [`Waker`] (which SIGINT/SIGTERM can be forwarded to) stops
 //! accepting, calls [`Service::on_shutdown`] (for a goodbye), closes every connection
 //! gracefully (pending output is flushed) and returns when all are gone or after
 //! `shutdown_grace`.
 
 use crate::buffered::outqueue::OutQueue;
+use crate::buffered::transport::{Progress, Transport, Upgrade, Writer};
 use crate::reactor::accept::Acceptor;
 use crate::reactor::backend::{Event, Interest, Readiness};
 use crate::reactor::send::{send, NoSignal};
@@ -44,8 +51,11 @@ use std::time::{Duration, Instant};
 /// Names a connection for the service; reused after the connection is gone.
 pub type Token = usize;
 
-const LISTENER: Token = usize::MAX;
-const WAKER: Token = usize::MAX - 1;
+const WAKER: Token = usize::MAX;
+/// Listener `i` has the token `FIRST_LISTENER - i`.
+const FIRST_LISTENER: Token = usize::MAX - 1;
+/// At most this many listeners per loop.
+const MAX_LISTENERS: usize = 64;
 /// At most this many accepts per readiness of the listener, so a connect storm cannot starve
 /// the connections already open.
 const ACCEPT_BATCH: usize = 256;
@@ -157,6 +167,9 @@ pub trait Service {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
+    /// Its transport's handshake is not done: the service does not know it yet (its
+    /// deadline is the end of the handshake timeout).
+    Handshaking,
     Open,
     /// The service has been told; flushing what is queued, then closing (its deadline is
     /// the end of `close_linger`).
@@ -166,6 +179,8 @@ enum State {
 #[derive(Debug)]
 struct Conn {
     stream: TcpStream,
+    /// The layer the bytes go through (TLS), if its listener upgrades connections.
+    transport: Option<Box<dyn Transport>>,
     out: OutQueue,
     state: State,
     interest: Interest,
@@ -262,6 +277,17 @@ impl Conns {
         self.slab.get(id)?.stream.peer_addr().ok()
     }
 
+    /// `id`'s peer as its transport's handshake verified it (a TLS client certificate's
+    /// name); `None` without a transport or such a check.
+    pub fn peer_name(&self, id: Token) -> Option<String> {
+        self.slab.get(id)?.transport.as_ref()?.peer_name()
+    }
+
+    /// Whether `id` came through a transport (TLS).
+    pub fn has_transport(&self, id: Token) -> bool {
+        matches!(self.slab.get(id), Some(c) if c.transport.is_some())
+    }
+
     /// The local address `id` was accepted on.
     pub fn local_addr(&self, id: Token) -> Option<std::net::SocketAddr> {
         self.slab.get(id)?.stream.local_addr().ok()
@@ -300,10 +326,17 @@ impl Conns {
     }
 }
 
-/// The loop: a backend, a listener, a waker, the connections and their timers.
+/// A listening socket, and what its connections are upgraded with.
+struct Listening {
+    listener: TcpListener,
+    upgrade: Option<Box<dyn Upgrade>>,
+}
+
+/// The loop: a backend, listeners, a waker, the connections and their timers.
 pub struct EventLoop<B: Readiness> {
     reactor: Reactor<B>,
-    listener: Option<TcpListener>,
+    /// Emptied when the shutdown begins.
+    listeners: Vec<Listening>,
     acceptor: Acceptor,
     waker: Arc<Waker>,
     conns: Conns,
@@ -322,13 +355,23 @@ impl<B: Readiness> EventLoop<B> {
         config: Config,
         stats: Arc<Stats>,
     ) -> io::Result<EventLoop<B>> {
-        listener.set_nonblocking(true)?;
+        EventLoop::with_listeners(backend, vec![(listener, None)], waker, config, stats)
+    }
+
+    /// A loop serving several listeners, each with or without an upgrade (see
+    /// [`EventLoop::add_listener`]).
+    pub fn with_listeners(
+        backend: B,
+        listeners: Vec<(TcpListener, Option<Box<dyn Upgrade>>)>,
+        waker: Arc<Waker>,
+        config: Config,
+        stats: Arc<Stats>,
+    ) -> io::Result<EventLoop<B>> {
         let mut reactor = Reactor::new(backend);
-        reactor.register(listener.as_raw_fd(), LISTENER, Interest::READ)?;
         reactor.register(waker.read_fd(), WAKER, Interest::READ)?;
-        Ok(EventLoop {
+        let mut event_loop = EventLoop {
             reactor,
-            listener: Some(listener),
+            listeners: Vec::new(),
             acceptor: Acceptor::new(),
             waker,
             conns: Conns::new(stats),
@@ -336,7 +379,29 @@ impl<B: Readiness> EventLoop<B> {
             shutdown_started: None,
             next_tick: config.tick.map(|t| Instant::now() + t),
             config,
-        })
+        };
+        for (listener, upgrade) in listeners {
+            event_loop.add_listener(listener, upgrade)?;
+        }
+        Ok(event_loop)
+    }
+
+    /// Serves `listener` (made non-blocking here) too; with `upgrade`, its connections go
+    /// through the transport it makes (TLS) instead of straight to the service.
+    pub fn add_listener(
+        &mut self,
+        listener: TcpListener,
+        upgrade: Option<Box<dyn Upgrade>>,
+    ) -> io::Result<()> {
+        if self.listeners.len() >= MAX_LISTENERS {
+            return Err(io::Error::other("too many listeners"));
+        }
+        listener.set_nonblocking(true)?;
+        let token = FIRST_LISTENER - self.listeners.len();
+        self.reactor
+            .register(listener.as_raw_fd(), token, Interest::READ)?;
+        self.listeners.push(Listening { listener, upgrade });
+        Ok(())
     }
 
     /// Runs until shut down through the waker. Returns an error only if the backend fails.
@@ -347,10 +412,12 @@ impl<B: Readiness> EventLoop<B> {
             self.reactor.wait(&mut events, until)?;
             for ev in &events {
                 match ev.token {
-                    LISTENER => self.accept_all(service),
                     WAKER => {
                         self.waker.drain();
                         self.begin_shutdown(service);
+                    }
+                    t if t > FIRST_LISTENER - MAX_LISTENERS => {
+                        self.accept_all(service, FIRST_LISTENER - t)
                     }
                     id => self.on_ready(service, id, ev),
                 }
@@ -406,13 +473,13 @@ impl<B: Readiness> EventLoop<B> {
         self.reactor.timers().set(id, Instant::now() + after);
     }
 
-    fn accept_all<S: Service>(&mut self, service: &mut S) {
+    fn accept_all<S: Service>(&mut self, service: &mut S, which: usize) {
         for _ in 0..ACCEPT_BATCH {
-            let Some(listener) = &self.listener else {
+            let Some(listening) = self.listeners.get(which) else {
                 return;
             };
-            match self.acceptor.accept(listener) {
-                Ok(Some((stream, _))) => self.admit(service, stream),
+            match self.acceptor.accept(&listening.listener) {
+                Ok(Some((stream, _))) => self.admit(service, stream, which),
                 Ok(None) => return,
                 Err(e) => {
                     // Out of descriptors, one connection was refused: see `Acceptor`.
@@ -424,17 +491,40 @@ impl<B: Readiness> EventLoop<B> {
         }
     }
 
-    fn admit<S: Service>(&mut self, service: &mut S, stream: TcpStream) {
+    fn admit<S: Service>(&mut self, service: &mut S, stream: TcpStream, which: usize) {
+        let upgrade = self.listeners[which].upgrade.as_deref();
         if self.conns.len() >= self.config.max_clients {
-            self.refuse(service, stream, "server full");
+            if upgrade.is_some() {
+                // A line in the clear means nothing to a TLS client: just close.
+                self.conns.stats.add_error();
+            } else {
+                self.refuse(service, stream, "server full");
+            }
             return;
         }
         let _ = stream.set_nodelay(true);
+        let (transport, deadline) = match upgrade {
+            None => (None, self.config.idle_timeout),
+            Some(u) => match u.upgrade(&stream) {
+                Ok(t) => (Some(t), Some(u.handshake_timeout())),
+                Err(e) => {
+                    self.conns.stats.add_error();
+                    eprintln!("netcore: cannot set up a connection's transport: {e}");
+                    return;
+                }
+            },
+        };
         let fd = stream.as_raw_fd();
+        let state = if transport.is_some() {
+            State::Handshaking
+        } else {
+            State::Open
+        };
         let id = self.conns.slab.insert(Conn {
             stream,
+            transport,
             out: OutQueue::new(self.config.max_outbound),
-            state: State::Open,
+            state,
             interest: Interest::READ,
             dirty: false,
             close_queued: false,
@@ -447,11 +537,70 @@ impl<B: Readiness> EventLoop<B> {
             }
             return;
         }
-        if let Some(idle) = self.config.idle_timeout {
-            self.set_deadline(id, idle);
+        if let Some(after) = deadline {
+            self.set_deadline(id, after);
         }
         self.conns.stats.connection_opened();
-        service.on_open(&mut self.conns, id);
+        if state == State::Open {
+            service.on_open(&mut self.conns, id);
+        }
+    }
+
+    /// Advances `id`'s handshake; once done, the service hears of the connection.
+    fn handshake<S: Service>(&mut self, service: &mut S, id: Token) {
+        let Some(conn) = self.conns.slab.get_mut(id) else {
+            return;
+        };
+        let Some(t) = conn.transport.as_mut() else {
+            return;
+        };
+        let want = match t.handshake() {
+            Ok(Progress::Done) => {
+                conn.state = State::Open;
+                match self.config.idle_timeout {
+                    Some(idle) => self.set_deadline(id, idle),
+                    None => self.reactor.timers().cancel(id),
+                }
+                self.set_interest(id, Interest::READ);
+                service.on_open(&mut self.conns, id);
+                // Bytes that came with the end of the handshake are read now: the socket
+                // may not say readable again for them.
+                if matches!(self.conns.slab.get(id), Some(c) if c.transport.as_ref().is_some_and(|t| t.buffered() > 0))
+                {
+                    self.read_ready(service, id);
+                }
+                return;
+            }
+            Ok(Progress::WantRead) => Interest::READ,
+            Ok(Progress::WantWrite) => Interest::WRITE,
+            Err(_) => {
+                // The transport logged why.
+                self.conns.stats.add_error();
+                self.finish(id);
+                return;
+            }
+        };
+        self.set_interest(id, want);
+    }
+
+    /// Changes `id`'s registered interest if it differs; a failure closes it.
+    fn set_interest(&mut self, id: Token, want: Interest) {
+        let Some(conn) = self.conns.slab.get_mut(id) else {
+            return;
+        };
+        if want == conn.interest {
+            return;
+        }
+        conn.interest = want;
+        let fd = conn.stream.as_raw_fd();
+        if self.reactor.reregister(fd, id, want).is_err() {
+            self.conns.stats.add_error();
+            if conn.state == State::Handshaking {
+                self.finish(id);
+            } else {
+                self.conns.queue_close(id, CloseReason::Error);
+            }
+        }
     }
 
     /// Sends the service's refusal (one non-blocking write, best effort) and closes.
@@ -465,7 +614,17 @@ impl<B: Readiness> EventLoop<B> {
     }
 
     fn on_ready<S: Service>(&mut self, service: &mut S, id: Token, ev: &Event) {
-        if ev.writable {
+        let Some(conn) = self.conns.slab.get_mut(id) else {
+            return;
+        };
+        if conn.state == State::Handshaking {
+            self.handshake(service, id);
+            return;
+        }
+        // A transport's write may have waited for readability (and its read for
+        // writability): try both again.
+        let tls_wants_write = conn.transport.as_ref().is_some_and(|t| t.wants_write());
+        if ev.writable || (conn.transport.is_some() && !conn.out.is_empty()) {
             self.conns.mark_dirty(id);
         }
         let Some(conn) = self.conns.slab.get_mut(id) else {
@@ -478,30 +637,59 @@ impl<B: Readiness> EventLoop<B> {
             }
             return;
         }
-        if !ev.readable {
-            return;
+        if ev.readable || (ev.writable && tls_wants_write) {
+            self.read_ready(service, id);
         }
-        match (&conn.stream).read(&mut self.buf) {
-            Ok(0) => self.conns.queue_close(id, CloseReason::PeerClosed),
-            Ok(n) => {
-                self.conns.stats.add_bytes_in(n as u64);
-                if let Some(idle) = self.config.idle_timeout {
-                    self.set_deadline(id, idle);
-                }
-                service.on_data(&mut self.conns, id, &self.buf[..n]);
+    }
+
+    /// Reads from `id` once (a transport: until it holds no more decrypted bytes) and hands
+    /// the bytes to the service.
+    fn read_ready<S: Service>(&mut self, service: &mut S, id: Token) {
+        loop {
+            let Some(conn) = self.conns.slab.get_mut(id) else {
+                return;
+            };
+            if conn.state != State::Open || conn.close_queued {
+                return;
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                ) => {}
-            Err(e) => {
-                let reason = CloseReason::of_io_error(&e);
-                if reason.is_error() {
-                    self.conns.stats.add_error();
+            let read = match conn.transport.as_mut() {
+                Some(t) => t.read(&mut self.buf),
+                None => (&conn.stream).read(&mut self.buf),
+            };
+            let wants_write = conn.transport.as_ref().is_some_and(|t| t.wants_write());
+            match read {
+                Ok(0) => self.conns.queue_close(id, CloseReason::PeerClosed),
+                Ok(n) => {
+                    self.conns.stats.add_bytes_in(n as u64);
+                    if let Some(idle) = self.config.idle_timeout {
+                        self.set_deadline(id, idle);
+                    }
+                    service.on_data(&mut self.conns, id, &self.buf[..n]);
+                    let more = matches!(self.conns.slab.get(id), Some(c) if c.transport.as_ref().is_some_and(|t| t.buffered() > 0));
+                    if more {
+                        continue;
+                    }
                 }
-                self.conns.queue_close(id, reason);
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    if wants_write {
+                        // Recomputes the interest: writable too.
+                        self.conns.mark_dirty(id);
+                    }
+                }
+                Err(e) => {
+                    let reason = CloseReason::of_io_error(&e);
+                    if reason.is_error() {
+                        self.conns.stats.add_error();
+                    }
+                    self.conns.queue_close(id, reason);
+                }
             }
+            return;
         }
     }
 
@@ -538,7 +726,14 @@ impl<B: Readiness> EventLoop<B> {
                 continue;
             };
             conn.dirty = false;
-            match conn.out.write_once(&mut NoSignal(&conn.stream)) {
+            if conn.state == State::Handshaking {
+                continue;
+            }
+            let written = match conn.transport.as_mut() {
+                Some(t) => conn.out.write_once(&mut Writer(t.as_mut())),
+                None => conn.out.write_once(&mut NoSignal(&conn.stream)),
+            };
+            match written {
                 Ok(n) => self.conns.stats.add_bytes_out(n as u64),
                 Err(e) => {
                     let reason = CloseReason::of_io_error(&e);
@@ -554,6 +749,9 @@ impl<B: Readiness> EventLoop<B> {
                 }
             }
             if conn.state != State::Open && conn.out.is_empty() {
+                if let Some(t) = conn.transport.as_mut() {
+                    t.close();
+                }
                 self.finish(id);
                 continue;
             }
@@ -563,7 +761,8 @@ impl<B: Readiness> EventLoop<B> {
             }
             let want = Interest {
                 readable: conn.state == State::Open,
-                writable: !conn.out.is_empty(),
+                writable: !conn.out.is_empty()
+                    || conn.transport.as_ref().is_some_and(|t| t.wants_write()),
             };
             if want != conn.interest {
                 conn.interest = want;
@@ -595,6 +794,13 @@ impl<B: Readiness> EventLoop<B> {
         let now = Instant::now();
         while let Some(id) = self.reactor.timers().expired(now) {
             match self.conns.slab.get(id).map(|c| c.state) {
+                Some(State::Handshaking) => {
+                    self.conns.stats.add_error();
+                    if let Some(peer) = self.conns.peer_addr(id) {
+                        eprintln!("netcore: {peer}: handshake not done in time, dropped");
+                    }
+                    self.finish(id);
+                }
                 Some(State::Open) => self.conns.queue_close(id, CloseReason::Idle),
                 Some(State::Draining) => self.finish(id),
                 None => {}
@@ -608,12 +814,18 @@ impl<B: Readiness> EventLoop<B> {
             return;
         }
         self.shutdown_started = Some(Instant::now());
-        if let Some(listener) = self.listener.take() {
-            let _ = self.reactor.deregister(listener.as_raw_fd(), LISTENER);
+        for (i, l) in self.listeners.drain(..).enumerate() {
+            let _ = self
+                .reactor
+                .deregister(l.listener.as_raw_fd(), FIRST_LISTENER - i);
         }
         service.on_shutdown(&mut self.conns);
         for id in self.conns.slab.tokens() {
-            self.conns.queue_close(id, CloseReason::Shutdown);
+            if matches!(self.conns.slab.get(id), Some(c) if c.state == State::Handshaking) {
+                self.finish(id);
+            } else {
+                self.conns.queue_close(id, CloseReason::Shutdown);
+            }
         }
     }
 

@@ -10,9 +10,11 @@
 //! | [`event_loop`] | the single-threaded non-blocking loop and the [`Service`] trait |
 //! | [`outqueue`] | a connection's bounded outbound byte queue, flushed with one write per turn |
 //! | [`framing`] | splitting a byte stream into bounded lines (`\n` or `\r\n`) |
+//! | [`transport`] | a layer between socket and service (TLS): handshake, records, close |
 
 pub mod event_loop;
 pub mod framing;
 pub mod outqueue;
+pub mod transport;
 
 pub use event_loop::{CloseReason, Config, Conns, EventLoop, Service, Token};

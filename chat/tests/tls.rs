@@ -1,0 +1,709 @@
+//! TLS, for every model: `openssl s_client` (a client nobody here wrote) chats with our own
+//! TLS clients, `chat connect --tls` verifies the server and refuses a wrong CA or name, and
+//! plaintext, garbage, a stalled handshake or TLS 1.2 on the TLS port end that connection
+//! alone. The CA and the server's certificate are made by `openssl req` at test time, with
+//! the recipe of the README, in a temporary directory.
+
+mod common;
+use common::*;
+use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslStream};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::Receiver;
+use std::time::Instant;
+
+/// A throw-away PKI: a CA, a server certificate it signed (for `localhost` and 127.0.0.1),
+/// and an unrelated CA.
+struct Pki {
+    dir: PathBuf,
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run openssl (package openssl)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+const P256: [&str; 4] = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"];
+
+impl Pki {
+    fn new() -> Pki {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "chat-tls-test-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let pki = Pki { dir };
+        pki.ca("ca");
+        pki.ca("other-ca");
+        pki.issue(
+            "server",
+            "localhost",
+            "ca",
+            &[
+                "-addext",
+                "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-addext",
+                "extendedKeyUsage=serverAuth",
+            ],
+        );
+        pki
+    }
+
+    /// `NAME.pem` and `NAME.key`: a self-signed CA.
+    fn ca(&self, name: &str) {
+        let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
+        let subj = format!("/CN=chat test {name}");
+        let mut args = vec!["req", "-x509"];
+        args.extend(P256);
+        args.extend([
+            "-noenc", "-days", "2", "-subj", &subj, "-keyout", &key, "-out", &pem,
+        ]);
+        openssl(&self.dir, &args);
+    }
+
+    /// `NAME.pem` and `NAME.key`: a certificate for `cn` signed by the CA `ca`.
+    fn issue(&self, name: &str, cn: &str, ca: &str, ext: &[&str]) {
+        let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
+        let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
+        let subj = format!("/CN={cn}");
+        let mut args = vec!["req", "-x509"];
+        args.extend(P256);
+        args.extend(["-noenc", "-days", "2", "-subj", &subj]);
+        args.extend(["-addext", "basicConstraints=critical,CA:FALSE"]);
+        args.extend(ext);
+        args.extend([
+            "-CA", &ca_pem, "-CAkey", &ca_key, "-keyout", &key, "-out", &pem,
+        ]);
+        openssl(&self.dir, &args);
+    }
+
+    /// A client certificate `NAME.pem`/`NAME.key` for the common name `cn`.
+    fn client(&self, name: &str, cn: &str, ca: &str) {
+        self.issue(name, cn, ca, &["-addext", "extendedKeyUsage=clientAuth"]);
+    }
+
+    fn path(&self, file: &str) -> String {
+        self.dir.join(file).to_str().unwrap().to_string()
+    }
+
+    /// The server's TLS options.
+    fn serve_args(&self) -> Vec<String> {
+        vec![
+            "--tls-cert".into(),
+            self.path("server.pem"),
+            "--tls-key".into(),
+            self.path("server.key"),
+        ]
+    }
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A TLS server of `model` with `extra` options; the server and its TLS address.
+fn tls_server(pki: &Pki, model: &str, extra: &[&str]) -> Server {
+    let mut args: Vec<String> = pki.serve_args();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    Server::start(model, &args)
+}
+
+/// A test client over TLS reading whole lines.
+struct TlsClient {
+    reader: BufReader<SslStream<TcpStream>>,
+}
+
+impl TlsClient {
+    /// Connects to `addr`, trusting `ca`, expecting the certificate to name `host`.
+    fn try_connect(addr: SocketAddr, ca: &str, host: &str) -> Result<TlsClient, String> {
+        TlsClient::try_connect_with(addr, ca, host, |_| {})
+    }
+
+    fn try_connect_with(
+        addr: SocketAddr,
+        ca: &str,
+        host: &str,
+        setup: impl FnOnce(&mut openssl::ssl::SslConnectorBuilder),
+    ) -> Result<TlsClient, String> {
+        TlsClient::over(TcpStream::connect(addr).expect("connect"), ca, host, setup)
+    }
+
+    /// TLS over a connected socket.
+    fn over(
+        s: TcpStream,
+        ca: &str,
+        host: &str,
+        setup: impl FnOnce(&mut openssl::ssl::SslConnectorBuilder),
+    ) -> Result<TlsClient, String> {
+        s.set_read_timeout(Some(GUARD)).unwrap();
+        s.set_write_timeout(Some(GUARD)).unwrap();
+        let mut b = SslConnector::builder(SslMethod::tls_client()).unwrap();
+        b.set_ca_file(ca).unwrap();
+        setup(&mut b);
+        let tls = b.build().connect(host, s).map_err(|e| e.to_string())?;
+        Ok(TlsClient {
+            reader: BufReader::new(tls),
+        })
+    }
+
+    fn connect(addr: SocketAddr, pki: &Pki) -> TlsClient {
+        TlsClient::try_connect(addr, &pki.path("ca.pem"), "localhost").expect("TLS connect")
+    }
+
+    /// Connects and reads the greeting; returns the client and its nick.
+    fn join(addr: SocketAddr, pki: &Pki) -> (TlsClient, String) {
+        let mut c = TlsClient::connect(addr, pki);
+        let nick = nick_of(&c.line());
+        (c, nick)
+    }
+
+    fn say(&mut self, line: &str) {
+        self.reader
+            .get_mut()
+            .write_all(format!("{line}\n").as_bytes())
+            .expect("send");
+    }
+
+    fn try_line(&mut self) -> Option<String> {
+        let mut buf = Vec::new();
+        match self.reader.read_until(b'\n', &mut buf) {
+            Ok(0) => None,
+            Ok(_) => {
+                assert_eq!(buf.pop(), Some(b'\n'), "line without end: {buf:?}");
+                Some(String::from_utf8(buf).expect("valid UTF-8"))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => None,
+            Err(e) => panic!("read failed: {e}"),
+        }
+    }
+
+    fn line(&mut self) -> String {
+        self.try_line().expect("expected a line, got EOF")
+    }
+
+    fn until(&mut self, want: impl Fn(&str) -> bool) -> String {
+        loop {
+            let l = self.line();
+            if want(&l) {
+                return l;
+            }
+        }
+    }
+}
+
+fn nick_of(greeting: &str) -> String {
+    greeting
+        .strip_prefix("* welcome to chat, you are ")
+        .and_then(|r| r.split(';').next())
+        .unwrap_or_else(|| panic!("unexpected greeting {greeting:?}"))
+        .to_string()
+}
+
+/// `openssl s_client` as a chat client: lines to its stdin, the server's lines from its
+/// stdout (`-quiet`: nothing else there).
+struct SClient {
+    child: Child,
+    lines: Receiver<String>,
+}
+
+impl SClient {
+    fn start(addr: SocketAddr, args: &[&str]) -> SClient {
+        let mut child = Command::new("openssl")
+            .args(["s_client", "-connect", &addr.to_string(), "-quiet"])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn openssl s_client");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        SClient { child, lines }
+    }
+
+    fn say(&mut self, line: &str) {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn line(&self) -> String {
+        self.lines
+            .recv_timeout(GUARD)
+            .expect("a line from s_client")
+    }
+
+    fn until(&self, want: impl Fn(&str) -> bool) -> String {
+        loop {
+            let l = self.line();
+            if want(&l) {
+                return l;
+            }
+        }
+    }
+
+    /// Waits (bounded) for s_client to exit; its exit code.
+    fn wait_exit(&mut self) -> Option<i32> {
+        let deadline = Instant::now() + GUARD;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "s_client did not exit");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for SClient {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `s_client` verifying the server against the test CA and its name.
+fn verifying_s_client(addr: SocketAddr, pki: &Pki, extra: &[&str]) -> SClient {
+    let ca = pki.path("ca.pem");
+    let mut args = vec![
+        "-CAfile",
+        &ca,
+        "-verify_return_error",
+        "-verify_hostname",
+        "localhost",
+    ];
+    args.extend(extra);
+    SClient::start(addr, &args)
+}
+
+#[test]
+fn s_client_sends_a_line_and_gets_the_broadcast_on_every_model() {
+    let pki = Pki::new();
+    for_each_model(|model| {
+        let server = tls_server(&pki, model, &[]);
+        let (mut a, nick_a) = TlsClient::join(server.addr, &pki);
+        let mut s = verifying_s_client(server.addr, &pki, &[]);
+        let nick_s = nick_of(&s.line());
+        a.until(|l| l == format!("* {nick_s} joined"));
+        s.say("hello from s_client");
+        a.until(|l| l == format!("{nick_s}: hello from s_client"));
+        a.say("hello from the test");
+        s.until(|l| l == format!("{nick_a}: hello from the test"));
+        s.say("/quit");
+        s.until(|l| l == "* bye");
+        a.until(|l| l == format!("* {nick_s} left"));
+    });
+}
+
+#[test]
+fn a_plain_port_and_a_tls_port_share_one_room_on_every_model() {
+    let pki = Pki::new();
+    for_each_model(|model| {
+        let server = tls_server(&pki, model, &["--tls-listen", "127.0.0.1:0"]);
+        let tls_addr = server.second_addr();
+        assert_ne!(tls_addr, server.addr);
+        let (mut plain, nick_p) = server.join();
+        let (mut tls, nick_t) = TlsClient::join(tls_addr, &pki);
+        plain.until(|l| l == format!("* {nick_t} joined"));
+        plain.say("in the clear");
+        tls.until(|l| l == format!("{nick_p}: in the clear"));
+        tls.say("encrypted");
+        plain.until(|l| l == format!("{nick_t}: encrypted"));
+    });
+}
+
+#[test]
+fn chat_connect_verifies_the_server_and_refuses_a_wrong_ca() {
+    let pki = Pki::new();
+    let server = tls_server(&pki, "epoll", &[]);
+    let (mut a, _) = TlsClient::join(server.addr, &pki);
+    let connect = |args: &[&str], input: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_chat"))
+            .arg("connect")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn chat connect");
+        // Written on a thread: a client refused before it reads its input must not block us.
+        let mut stdin = child.stdin.take().unwrap();
+        let input = input.to_string();
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(input.as_bytes());
+        });
+        let deadline = Instant::now() + GUARD;
+        while child.try_wait().unwrap().is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "chat connect {args:?} did not exit"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let port = server.addr.port();
+    let (ca, other) = (pki.path("ca.pem"), pki.path("other-ca.pem"));
+    let at_localhost = format!("localhost:{port}");
+    let at_ip = format!("127.0.0.1:{port}");
+
+    // The right CA, by name and by address: in, a line relayed, out on end of input.
+    for addr in [&at_localhost, &at_ip] {
+        let (code, out, err) = connect(&["--tls", "--ca", &ca, addr], "via chat connect\n");
+        assert_eq!(code, Some(0), "{addr}: {err}");
+        assert!(out.starts_with("* welcome to chat, you are "), "{out:?}");
+        a.until(|l| l.ends_with(": via chat connect"));
+    }
+    // A CA that did not sign the server's certificate, or the system's CAs: refused before
+    // a byte of chat.
+    let (code, out, err) = connect(&["--tls", "--ca", &other, &at_localhost], "never sent\n");
+    assert_eq!(code, Some(1));
+    assert!(out.is_empty(), "{out:?}");
+    assert!(err.contains("certificate"), "{err}");
+    let (code, _, err) = connect(&["--tls", &at_localhost], "never sent\n");
+    assert_eq!(code, Some(1), "{err}");
+    // --insecure takes it anyway.
+    let (code, out, err) = connect(&["--tls", "--insecure", &at_localhost], "insecure\n");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.starts_with("* welcome"), "{out:?}");
+    a.until(|l| l.ends_with(": insecure"));
+    // A name the certificate does not carry.
+    let wrong = TlsClient::try_connect(server.addr, &ca, "not-the-server.example");
+    let err = wrong.err().expect("a wrong host name is refused");
+    assert!(err.contains("certificate verify failed"), "{err}");
+    // s_client with the wrong CA gives up too.
+    let mut s = SClient::start(server.addr, &["-CAfile", &other, "-verify_return_error"]);
+    assert_ne!(s.wait_exit(), Some(0));
+    // Nothing of that disturbed the member already in.
+    let (mut b, nick_b) = TlsClient::join(server.addr, &pki);
+    b.say("still fine");
+    a.until(|l| l == format!("{nick_b}: still fine"));
+}
+
+/// Reads a raw connection to its end (EOF or reset); true if it ended.
+fn ends(c: &mut Client) -> bool {
+    let mut buf = [0u8; 4096];
+    loop {
+        match c.reader.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(e) => panic!("the server did not close it: {e}"),
+        }
+    }
+}
+
+#[test]
+fn plaintext_garbage_and_stalled_handshakes_end_only_their_connection_on_every_model() {
+    let pki = Pki::new();
+    for_each_model(|model| {
+        let server = tls_server(&pki, model, &["--tls-handshake-timeout", "1"]);
+        let (mut a, _) = TlsClient::join(server.addr, &pki);
+        // A client that stops in the middle of its ClientHello, and one that says nothing.
+        let mut stalled = Client::connect(server.addr);
+        stalled.send(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00]);
+        let mut silent = Client::connect(server.addr);
+        // Meanwhile others join and talk.
+        let (mut b, nick_b) = TlsClient::join(server.addr, &pki);
+        b.say("during a stalled handshake");
+        a.until(|l| l == format!("{nick_b}: during a stalled handshake"));
+        // Plaintext chat on the TLS port: closed (after an alert, perhaps).
+        let mut plain = Client::connect(server.addr);
+        plain.send(b"hello in the clear\n");
+        assert!(ends(&mut plain), "{model}");
+        // Random bytes after a finished handshake: that client is closed, the others see
+        // it leave.
+        let (mut c, nick_c) = TlsClient::join(server.addr, &pki);
+        a.until(|l| l == format!("* {nick_c} joined"));
+        c.reader
+            .get_ref()
+            .get_ref()
+            .write_all(&[0x17, 0x03, 0x03, 0x00, 0x20, 0xde, 0xad, 0xbe, 0xef].repeat(8))
+            .unwrap();
+        // The server answers with an alert (bad record MAC) and closes.
+        let mut rest = Vec::new();
+        match c.reader.read_to_end(&mut rest) {
+            Ok(_) => {}
+            Err(e) => assert!(e.to_string().contains("bad record mac"), "{model}: {e}"),
+        }
+        assert!(rest.is_empty(), "{model}: {rest:?}");
+        a.until(|l| l.starts_with(&format!("* {nick_c} left")));
+        // The stalled handshakes are dropped after the timeout.
+        assert!(ends(&mut stalled), "{model}");
+        assert!(ends(&mut silent), "{model}");
+        // And the room goes on.
+        b.say("after all that");
+        a.until(|l| l == format!("{nick_b}: after all that"));
+    });
+}
+
+#[test]
+fn tls_1_2_is_refused_unless_allowed() {
+    let pki = Pki::new();
+    for model in ["threads", "epoll"] {
+        let strict = tls_server(&pki, model, &[]);
+        let mut s = verifying_s_client(strict.addr, &pki, &["-tls1_2"]);
+        assert_ne!(s.wait_exit(), Some(0), "{model}");
+        let lenient = tls_server(&pki, model, &["--tls12"]);
+        let s = verifying_s_client(lenient.addr, &pki, &["-tls1_2"]);
+        nick_of(&s.line());
+    }
+}
+
+#[test]
+fn a_key_that_does_not_match_the_certificate_is_a_startup_error() {
+    let pki = Pki::new();
+    let out = Command::new(env!("CARGO_BIN_EXE_chat"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--stats-device", "none"])
+        .args(["--tls-cert", &pki.path("server.pem")])
+        .args(["--tls-key", &pki.path("ca.key")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not match"), "{err}");
+    let out = Command::new(env!("CARGO_BIN_EXE_chat"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--stats-device", "none"])
+        .args([
+            "--tls-cert",
+            "/nonexistent.pem",
+            "--tls-key",
+            "/nonexistent.key",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent.pem"), "{err}");
+}
+
+/// A TLS client showing the certificate `NAME.pem` (mutual TLS).
+fn with_cert(addr: SocketAddr, pki: &Pki, name: &str) -> Result<TlsClient, String> {
+    let (cert, key) = (
+        pki.path(&format!("{name}.pem")),
+        pki.path(&format!("{name}.key")),
+    );
+    TlsClient::try_connect_with(addr, &pki.path("ca.pem"), "localhost", |b| {
+        b.set_certificate_chain_file(&cert).unwrap();
+        b.set_private_key_file(&key, SslFiletype::PEM).unwrap();
+    })
+}
+
+/// Whether the server ends a connection without a greeting (an alert or a close).
+fn refused_without_greeting(c: Result<TlsClient, String>) -> bool {
+    let Ok(mut c) = c else {
+        return true;
+    };
+    let mut rest = Vec::new();
+    let _ = c.reader.read_to_end(&mut rest);
+    rest.is_empty()
+}
+
+#[test]
+fn mutual_tls_makes_the_certificate_name_the_nick_on_every_model() {
+    let pki = Pki::new();
+    pki.client("alice", "alice", "ca");
+    pki.client("bob", "bob", "ca");
+    pki.client("spaced", "Alice Smith", "ca");
+    pki.client("forged", "carol", "other-ca");
+    let client_ca = pki.path("ca.pem");
+    for_each_model(|model| {
+        let server = tls_server(&pki, model, &["--tls-client-ca", &client_ca]);
+        let mut alice = with_cert(server.addr, &pki, "alice").expect("alice connects");
+        assert_eq!(nick_of(&alice.line()), "alice", "{model}");
+        let mut bob = with_cert(server.addr, &pki, "bob").expect("bob connects");
+        assert_eq!(nick_of(&bob.line()), "bob", "{model}");
+        alice.until(|l| l == "* bob joined");
+        bob.say("/nick alice");
+        assert_eq!(
+            bob.line(),
+            "! your nick is your certificate's name (bob), it cannot change"
+        );
+        bob.say("signed, bob");
+        alice.until(|l| l == "bob: signed, bob");
+        // No certificate, one from another CA: no greeting, no member.
+        let anonymous = TlsClient::try_connect(server.addr, &pki.path("ca.pem"), "localhost");
+        assert!(refused_without_greeting(anonymous), "{model}");
+        let forged = with_cert(server.addr, &pki, "forged");
+        assert!(refused_without_greeting(forged), "{model}");
+        // A name that is no nick, and alice a second time: told why, then closed.
+        let mut spaced = with_cert(server.addr, &pki, "spaced").unwrap();
+        assert!(spaced.line().contains("is not a valid nick"), "{model}");
+        assert_eq!(spaced.try_line(), None, "{model}");
+        let mut again = with_cert(server.addr, &pki, "alice").unwrap();
+        assert_eq!(again.line(), "! nick alice is taken", "{model}");
+        assert_eq!(again.try_line(), None, "{model}");
+        bob.say("/who");
+        let who = bob.until(|l| l.starts_with("* online"));
+        assert_eq!(who, "* online (2): alice, bob", "{model}");
+    });
+    // s_client and chat connect with a certificate.
+    let server = tls_server(&pki, "epoll", &["--tls-client-ca", &client_ca]);
+    let mut alice = with_cert(server.addr, &pki, "alice").expect("alice connects");
+    alice.line();
+    let (ca, bob_pem, bob_key) = (pki.path("ca.pem"), pki.path("bob.pem"), pki.path("bob.key"));
+    let s = SClient::start(
+        server.addr,
+        &["-CAfile", &ca, "-cert", &bob_pem, "-key", &bob_key],
+    );
+    assert_eq!(nick_of(&s.line()), "bob");
+    drop(s);
+    alice.until(|l| l == "* bob left");
+    let out = Command::new(env!("CARGO_BIN_EXE_chat"))
+        .args([
+            "connect", "--tls", "--ca", &ca, "--cert", &bob_pem, "--key", &bob_key,
+        ])
+        .arg(format!("localhost:{}", server.addr.port()))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with("* welcome to chat, you are bob;"),
+        "{stdout:?}"
+    );
+}
+
+/// A TLS server of `model` whose stderr the test reads: its lines, as they come.
+fn logging_tls_server(
+    pki: &Pki,
+    model: &str,
+    extra: &[&str],
+) -> (Child, SocketAddr, Receiver<String>) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chat"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--model", model])
+        .args(["--stats-device", "none"])
+        .args(pki.serve_args())
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn chat");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let addr = first
+        .split_whitespace()
+        .nth(3)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {first:?}"));
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { return };
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    (child, addr, rx)
+}
+
+/// The next stderr line of the server that contains `want`.
+fn log_line(log: &Receiver<String>, want: &str) -> String {
+    loop {
+        let l = log.recv_timeout(GUARD).expect("a log line");
+        if l.contains(want) {
+            return l;
+        }
+    }
+}
+
+#[test]
+fn every_connection_says_whether_ktls_took_and_ktls_on_requires_it() {
+    let pki = Pki::new();
+    for model in ["pool", "poll"] {
+        // auto: served either way; the line says which.
+        let (mut child, addr, log) = logging_tls_server(&pki, model, &["--ktls", "auto"]);
+        let (mut a, _) = TlsClient::join(addr, &pki);
+        let line = log_line(&log, "TLSv1.3");
+        assert!(line.contains(", kTLS "), "{model}: {line}");
+        let (mut b, nick_b) = TlsClient::join(addr, &pki);
+        b.say("whatever the kernel does");
+        a.until(|l| l == format!("{nick_b}: whatever the kernel does"));
+        let _ = child.kill();
+        let _ = child.wait();
+        // off: never asked.
+        let (mut child, addr, log) = logging_tls_server(&pki, model, &["--ktls", "off"]);
+        let (_a, _) = TlsClient::join(addr, &pki);
+        let line = log_line(&log, "TLSv1.3");
+        assert!(line.ends_with(", kTLS off"), "{model}: {line}");
+        let _ = child.kill();
+        let _ = child.wait();
+        // on: a connection the kernel did not take is closed, with a line saying so.
+        let (mut child, addr, log) = logging_tls_server(&pki, model, &["--ktls", "on"]);
+        let c = TlsClient::connect(addr, &pki);
+        let line = log_line(&log, "TLSv1.3");
+        if line.contains("kTLS off") {
+            log_line(&log, "the kernel did not take the records");
+            assert!(refused_without_greeting(Ok(c)), "{model}");
+        } else {
+            let mut c = c;
+            nick_of(&c.line());
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+#[test]
+fn a_tls_reader_that_falls_behind_gets_every_line_in_order_on_every_model() {
+    // Its socket fills, so the server's SSL_write stops half way (WANT_WRITE) and is retried
+    // as it drains, with more queued behind: every line must come through once, in order.
+    let pki = Pki::new();
+    for_each_model(|model| {
+        let server = tls_server(&pki, model, &["--max-queue", "67108864"]);
+        let small = Client::connect_small_rcvbuf(server.addr, 4096)
+            .reader
+            .into_inner();
+        let mut slow = TlsClient::over(small, &pki.path("ca.pem"), "localhost", |_| {}).unwrap();
+        nick_of(&slow.line());
+        let (mut talker, nick) = TlsClient::join(server.addr, &pki);
+        slow.until(|l| l == format!("* {nick} joined"));
+        let filler = "y".repeat(150);
+        // More than the server's socket buffer (up to 4 MiB) holds.
+        let n = 40_000;
+        for i in 0..n {
+            talker.say(&format!("{i} {filler}"));
+        }
+        // A line back from the server proves it has read all of them.
+        talker.say("/who");
+        talker.until(|l| l.starts_with("* online"));
+        for i in 0..n {
+            assert_eq!(slow.line(), format!("{nick}: {i} {filler}"), "{model}");
+        }
+    });
+}
