@@ -11,12 +11,14 @@
 //! | [`echo`] | `chat echo`: the echo server on the same core |
 //! | [`client`] | `chat connect`: the interactive client |
 //! | [`tls`] | TLS through OpenSSL: the server's sessions, the client's connector |
+//! | [`certgen`] | `chat gen-cert`: a self-signed or a test CA's certificates |
 //!
 //! `fuzzing` holds the body of the fuzz target in `fuzz/` (hidden: not an API).
 //!
 //! Live counters are a [`netcore::Stats`] given to [`server::serve`]; read them with
 //! `stats.snapshot()` from any thread.
 
+pub mod certgen;
 pub mod client;
 pub mod echo;
 pub mod evloop;

@@ -1,5 +1,6 @@
-//! The `chat` command: `serve`, `echo` and `connect`.
+//! The `chat` command: `serve`, `echo`, `connect` and `gen-cert`.
 
+use chat::certgen::{GenCertOptions, Validity};
 use chat::server::{Model, Protocol, ServeOptions};
 use chat::tls::{ClientTlsOptions, Ktls, ServerTlsOptions};
 use clap::{Args, Parser, Subcommand};
@@ -27,6 +28,51 @@ enum Command {
     Echo(ServerArgs),
     /// Connect to a chat server as an interactive client.
     Connect(ConnectArgs),
+    /// Make test certificates: a self-signed server certificate, or (--ca) a test CA and a
+    /// server certificate (and --client certificates) it signed.
+    GenCert(GenCertArgs),
+}
+
+#[derive(Args, Debug)]
+struct GenCertArgs {
+    /// Directory to write the files to (created if missing): server.pem and server.key;
+    /// with --ca also ca.pem and ca.key; NAME.pem and NAME.key for each --client NAME.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    dir: PathBuf,
+    /// A name of the server, a DNS name or an IP address (repeatable; the first is also the
+    /// common name). Default: localhost and 127.0.0.1.
+    #[arg(long = "name", value_name = "NAME|IP")]
+    names: Vec<String>,
+    /// Make a test CA and sign with it, instead of a self-signed server certificate.
+    #[arg(long)]
+    ca: bool,
+    /// A client certificate for mutual TLS with this common name (the nick; repeatable).
+    #[arg(long = "client", value_name = "NAME", requires = "ca")]
+    clients: Vec<String>,
+    /// Days the certificates are valid (from an hour ago).
+    #[arg(long, default_value_t = 365, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    days: u32,
+    /// Overwrite files that exist.
+    #[arg(long)]
+    force: bool,
+}
+
+impl GenCertArgs {
+    fn options(&self) -> GenCertOptions {
+        let names = if self.names.is_empty() {
+            vec!["localhost".into(), "127.0.0.1".into()]
+        } else {
+            self.names.clone()
+        };
+        GenCertOptions {
+            dir: self.dir.clone(),
+            names,
+            ca: self.ca,
+            clients: self.clients.clone(),
+            validity: Validity::days_from_now(self.days),
+            force: self.force,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -192,6 +238,18 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(&args, Protocol::Chat),
         Command::Echo(args) => serve(&args, Protocol::Echo),
+        Command::GenCert(args) => match chat::certgen::generate(&args.options()) {
+            Ok(lines) => {
+                for line in lines {
+                    println!("chat: wrote {line}");
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("chat: gen-cert: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Connect(args) => {
             match chat::client::run(&args.addr, args.tls_options().as_ref()) {
                 Ok(()) => ExitCode::SUCCESS,

@@ -216,74 +216,16 @@ fn nick_of(greeting: &str) -> String {
         .to_string()
 }
 
-/// `openssl s_client` as a chat client: lines to its stdin, the server's lines from its
-/// stdout (`-quiet`: nothing else there).
-struct SClient {
-    child: Child,
-    lines: Receiver<String>,
-}
+/// `openssl s_client` as a chat client (`-quiet`: nothing but the server's lines on stdout).
+type SClient = LineClient;
 
 impl SClient {
     fn start(addr: SocketAddr, args: &[&str]) -> SClient {
-        let mut child = Command::new("openssl")
-            .args(["s_client", "-connect", &addr.to_string(), "-quiet"])
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn openssl s_client");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { return };
-                if tx.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        SClient { child, lines }
-    }
-
-    fn say(&mut self, line: &str) {
-        let stdin = self.child.stdin.as_mut().unwrap();
-        stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
-        stdin.flush().unwrap();
-    }
-
-    fn line(&self) -> String {
-        self.lines
-            .recv_timeout(GUARD)
-            .expect("a line from s_client")
-    }
-
-    fn until(&self, want: impl Fn(&str) -> bool) -> String {
-        loop {
-            let l = self.line();
-            if want(&l) {
-                return l;
-            }
-        }
-    }
-
-    /// Waits (bounded) for s_client to exit; its exit code.
-    fn wait_exit(&mut self) -> Option<i32> {
-        let deadline = Instant::now() + GUARD;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(Instant::now() < deadline, "s_client did not exit");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for SClient {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        LineClient::spawn(
+            Command::new("openssl")
+                .args(["s_client", "-connect", &addr.to_string(), "-quiet"])
+                .args(args),
+        )
     }
 }
 

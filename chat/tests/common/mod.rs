@@ -4,6 +4,10 @@
 
 #![allow(dead_code)]
 
+mod line_client;
+#[allow(unused_imports)]
+pub use line_client::LineClient;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
