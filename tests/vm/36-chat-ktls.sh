@@ -1,0 +1,98 @@
+# Kernel TLS (CONFIG_TLS): `chat serve --ktls on` hands each connection's sending to the
+# kernel once the handshake is done (OpenSSL's SSL_OP_ENABLE_KTLS: setsockopt TCP_ULP "tls",
+# then SOL_TLS/TLS_TX with the keys), so the broadcast reaches the clients in records the
+# kernel encrypted, and a connection the kernel did not take would be closed. The guest has
+# no openssl command: the certificates come from `chat gen-cert`, the clients are
+# `chat connect --tls --ca`, which verify the server and its address.
+#
+# For each connection the server's line must say the kernel took the sending: "kTLS send"
+# (Debian 12's OpenSSL 3.0 hands over only the sending direction of TLS 1.3), or
+# "kTLS send+recv" with an OpenSSL that hands over both. The kernel's own counters
+# (/proc/net/tls_stat, when it has them) must count exactly those connections, and give
+# them back when they close.
+# timeout: 150
+
+grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp \
+  || fail "no tls ULP in this kernel (CONFIG_TLS): '$(cat /proc/sys/net/ipv4/tcp_available_ulp)'"
+
+pki=/tmp/ktls-pki
+rm -rf "$pki"
+chat gen-cert --dir "$pki" --ca --name 127.0.0.1 --days 2 >/tmp/gen-cert.out 2>&1 \
+  || fail "chat gen-cert: $(cat /tmp/gen-cert.out)"
+
+# tls_stat NAME: a counter of /proc/net/tls_stat ("TlsTxSw   3" lines), 0 if missing.
+tls_stat() {
+  v=$(awk -v k="$1" '$1 == k { print $2 }' /proc/net/tls_stat 2>/dev/null)
+  echo "${v:-0}"
+}
+if [ -r /proc/net/tls_stat ]; then counters=yes; else
+  counters=no; echo "# no /proc/net/tls_stat: the kernel's counters are not checked"
+fi
+
+clients="alice bob carol"
+pids=
+trap 'kill $pids 2>/dev/null' EXIT
+port=7440
+for model in epoll threads; do
+  port=$((port + 1))
+  log=/tmp/ktls-$model.log
+  cur0=$(tls_stat TlsCurrTxSw) tx0=$(tls_stat TlsTxSw) rx0=$(tls_stat TlsRxSw)
+  chat serve --listen 127.0.0.1:$port --model $model --ktls on --stats-device none \
+    --tls-cert $pki/server.pem --tls-key $pki/server.key >"$log" 2>&1 &
+  server=$!
+  pids="$pids $server"
+  wait_until 20 grep -q "listening on 127.0.0.1:$port ($model model, TLS)" "$log" \
+    || fail "$model: chat did not start: $(cat "$log")"
+
+  # Each client reads its input from a FIFO this shell holds open (fd 3, 4, 5), so it stays
+  # in the room until the FIFO is closed. A client is started before its FIFO is opened for
+  # writing: each open waits for the other side.
+  fd=3
+  for c in $clients; do
+    rm -f /tmp/$c.in; mkfifo /tmp/$c.in
+    chat connect --tls --ca $pki/ca.pem 127.0.0.1:$port </tmp/$c.in >/tmp/$c.out 2>&1 &
+    pids="$pids $!"
+    eval "exec $fd>/tmp/$c.in"
+    fd=$((fd + 1))
+    wait_until 20 grep -q '^\* welcome to chat, you are ' /tmp/$c.out \
+      || fail "$model: $c got no greeting: $(cat /tmp/$c.out); server: $(cat "$log")"
+  done
+
+  # A line in from alice, the broadcast out to bob and carol; and one back from bob.
+  echo "hello over kernel TLS" >&3
+  for c in bob carol; do
+    wait_until 20 grep -q ': hello over kernel TLS$' /tmp/$c.out \
+      || fail "$model: $c did not get alice's line: $(cat /tmp/$c.out)"
+  done
+  echo "and back" >&4
+  for c in alice carol; do
+    wait_until 20 grep -q ': and back$' /tmp/$c.out \
+      || fail "$model: $c did not get bob's line: $(cat /tmp/$c.out)"
+  done
+
+  # The server's line per connection: e.g.
+  # "chat: TLS 127.0.0.1:40312: TLSv1.3 TLS_AES_256_GCM_SHA384, kTLS send".
+  took=$(grep -cE '^chat: TLS 127\.0\.0\.1:[0-9]+: TLSv1\.3 TLS_[A-Z0-9_]+, kTLS send(\+recv)?$' "$log")
+  expect_eq "$took" 3 "$model: connections whose sending the kernel took (log: $(cat "$log"))"
+  both=$(grep -c ', kTLS send+recv$' "$log")
+  if grep -q 'kTLS off\|did not take' "$log"; then fail "$model: $(cat "$log")"; fi
+
+  if [ $counters = yes ]; then
+    expect_eq "$(( $(tls_stat TlsCurrTxSw) - cur0 ))" 3 "$model: TlsCurrTxSw while connected"
+    expect_eq "$(( $(tls_stat TlsTxSw) - tx0 ))" 3 "$model: TlsTxSw"
+    expect_eq "$(( $(tls_stat TlsRxSw) - rx0 ))" "$both" "$model: TlsRxSw (connections with kTLS send+recv)"
+    expect_eq "$(tls_stat TlsDecryptError)" 0 "TlsDecryptError"
+  fi
+
+  # End of input: each client says goodbye (close_notify) and leaves; then the server stops.
+  exec 3>&- 4>&- 5>&-
+  kill -TERM $server
+  wait $server
+  expect_eq "$?" 0 "$model: chat's exit status after SIGTERM"
+  if [ $counters = yes ]; then
+    cur_back() { test "$(tls_stat TlsCurrTxSw)" = "$cur0"; }
+    wait_until 10 cur_back || fail "$model: TlsCurrTxSw $(tls_stat TlsCurrTxSw) after the server stopped, $cur0 before"
+  fi
+  echo "# $model: $(grep -m1 'kTLS' "$log")"
+done
+wait
