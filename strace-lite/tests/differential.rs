@@ -58,6 +58,15 @@ fn network_family() {
     assert_program_matches("net", &[], "net", &["$DIR"]);
 }
 
+/// Kernel TLS's setsockopt calls (OpenSSL's with SSL_OP_ENABLE_KTLS): SOL_TCP TCP_ULP "tls",
+/// SOL_TLS TLS_TX and TLS_RX with their key material, named and printed as strace 6.1 does,
+/// whether the kernel has the tls module (the calls succeed) or not (they fail).
+#[test]
+fn kernel_tls_socket_options() {
+    assert_program_matches("ktls", &[], "ktls", &[]);
+    assert_program_matches("ktls-s64-x", &["-s", "64", "-x"], "ktls", &[]);
+}
+
 #[test]
 fn descriptor_making_calls_and_file_times() {
     assert_program_matches("fds", &[], "fds", &["$DIR"]);

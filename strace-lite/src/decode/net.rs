@@ -9,7 +9,7 @@ use crate::format::{self, Xlat};
 pub(crate) use crate::uapi::xlat::net::{ADDRESS_FAMILIES, MSG_FLAGS};
 use crate::uapi::xlat::net::{
     IPV6_OPTIONS, IP_OPTIONS, IP_PROTOCOLS, NETLINK_PROTOCOLS, SOCKOPT_LEVELS, SOCK_FLAGS,
-    SOCK_TYPES, SOL_SOCKET_OPTIONS, TCP_OPTIONS,
+    SOCK_TYPES, SOL_SOCKET_OPTIONS, TCP_OPTIONS, TLS_OPTIONS,
 };
 
 pub fn lookup(name: &str) -> Option<Decoder> {
@@ -375,6 +375,9 @@ fn sockopt_name(c: &mut Call) {
         6 => TCP_OPTIONS,
         41 => IPV6_OPTIONS,
         0 => IP_OPTIONS,
+        // SOL_TLS: kernel TLS's TLS_TX and TLS_RX (the key material, printed as strace 6.1
+        // does: as the bytes of the struct, by the default rule below).
+        282 => TLS_OPTIONS,
         _ => &[],
     };
     c.p_xlat(1, SOCKOPT_LEVELS, "SOL_??");

@@ -397,6 +397,7 @@ pub(crate) mod net {
         (6, "SOL_TCP"),
         (0x11, "SOL_UDP"),
         (0x29, "SOL_IPV6"),
+        (0x11a, "SOL_TLS"),
     ];
     pub(crate) const SOL_SOCKET_OPTIONS: &Xlat = &[
         (1, "SO_DEBUG"),
@@ -442,7 +443,9 @@ pub(crate) mod net {
         (13, "TCP_CONGESTION"),
         (0x12, "TCP_USER_TIMEOUT"),
         (0x17, "TCP_FASTOPEN"),
+        (0x1f, "TCP_ULP"),
     ];
+    pub(crate) const TLS_OPTIONS: &Xlat = &[(1, "TLS_TX"), (2, "TLS_RX")];
     pub(crate) const IPV6_OPTIONS: &Xlat = &[(0x1a, "IPV6_V6ONLY"), (0x10, "IPV6_UNICAST_HOPS")];
     pub(crate) const IP_OPTIONS: &Xlat = &[
         (1, "IP_TOS"),
