@@ -23,6 +23,7 @@ apt_pkgs=(
   curl netcat-openbsd strace apache2-utils chromium python3-venv iproute2
   redis-server redis-tools python3-redis
   pkg-config openssl   # chat's TLS: libssl-dev (above) found through pkg-config; its tests drive openssl s_client
+  socat   # chat's TLS tests: socat - OPENSSL:... as another client nobody here wrote
   gawk dpkg-dev   # strace's test suite (strace-lite/suite/build.sh)
 )
 

@@ -385,7 +385,15 @@ impl Transport for TlsSession {
                 Err(io::ErrorKind::UnexpectedEof.into())
             }
             Outcome::Failed(e) => {
-                eprintln!("chat: TLS {}: handshake failed: {e}", self.peer);
+                // OpenSSL's error says only "certificate verify failed"; the verify result
+                // says why (expired, unknown CA...), for whoever reads the log.
+                let v = self.ssl.verify_result();
+                let why = if v.as_raw() != 0 {
+                    format!(" (client certificate: {})", v.error_string())
+                } else {
+                    String::new()
+                };
+                eprintln!("chat: TLS {}: handshake failed: {e}{why}", self.peer);
                 Err(e)
             }
         }

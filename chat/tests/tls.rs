@@ -5,8 +5,11 @@
 //! the recipe of the README, in a temporary directory.
 
 mod common;
+use chat::certgen::{issue, Credential, Role, Validity};
 use common::*;
+use openssl::pkey::PKey;
 use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslStream};
+use openssl::x509::X509;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -648,4 +651,147 @@ fn a_tls_reader_that_falls_behind_gets_every_line_in_order_on_every_model() {
             assert_eq!(slow.line(), format!("{nick}: {i} {filler}"), "{model}");
         }
     });
+}
+
+/// `NAME.pem`/`NAME.key`: a certificate for `role` signed by the test CA that expired
+/// nine days ago (made with `chat::certgen`: `openssl req` cannot date one in the past).
+fn expired(pki: &Pki, name: &str, role: Role) {
+    let read = |f: &str| std::fs::read(pki.path(f)).unwrap();
+    let ca = Credential {
+        cert: X509::from_pem(&read("ca.pem")).unwrap(),
+        key: PKey::private_key_from_pem(&read("ca.key")).unwrap(),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let validity = Validity {
+        start: now - 10 * 86_400,
+        days: 1,
+    };
+    issue(&role, &ca, validity)
+        .unwrap()
+        .write(&pki.dir, name, false)
+        .unwrap();
+}
+
+#[test]
+fn an_expired_client_certificate_is_refused_under_mutual_tls() {
+    let pki = Pki::new();
+    pki.client("alice", "alice", "ca");
+    expired(&pki, "late", Role::Client("late".into()));
+    let client_ca = pki.path("ca.pem");
+    for model in ["threads", "epoll"] {
+        let (mut child, addr, log) =
+            logging_tls_server(&pki, model, &["--tls-client-ca", &client_ca]);
+        let mut alice = with_cert(addr, &pki, "alice").expect("alice connects");
+        assert_eq!(nick_of(&alice.line()), "alice", "{model}");
+        // The expired one: no greeting, no member, and the server says why.
+        assert!(
+            refused_without_greeting(with_cert(addr, &pki, "late")),
+            "{model}"
+        );
+        let line = log_line(&log, "handshake failed");
+        assert!(
+            line.ends_with("(client certificate: certificate has expired)"),
+            "{model}: {line}"
+        );
+        // s_client showing it gets nothing either.
+        let (pem, key) = (pki.path("late.pem"), pki.path("late.key"));
+        let ca = pki.path("ca.pem");
+        let s = SClient::start(addr, &["-CAfile", &ca, "-cert", &pem, "-key", &key]);
+        assert_eq!(s.try_line(), None, "{model}");
+        // alice never saw anyone join.
+        alice.say("/who");
+        assert_eq!(
+            alice.until(|l| l.starts_with("* online")),
+            "* online (1): alice"
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+#[test]
+fn an_expired_server_certificate_is_refused_by_the_clients() {
+    let pki = Pki::new();
+    let names = vec!["localhost".to_string(), "127.0.0.1".to_string()];
+    expired(&pki, "stale", Role::Server(names));
+    let server = Server::start(
+        "epoll",
+        &[
+            "--tls-cert",
+            &pki.path("stale.pem"),
+            "--tls-key",
+            &pki.path("stale.key"),
+        ],
+    );
+    let mut s = verifying_s_client(server.addr, &pki, &[]);
+    assert_ne!(s.wait_exit(), Some(0));
+    let out = Command::new(env!("CARGO_BIN_EXE_chat"))
+        .args(["connect", "--tls", "--ca", &pki.path("ca.pem")])
+        .arg(format!("localhost:{}", server.addr.port()))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("certificate has expired"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_client_without_sni_is_served_on_every_model() {
+    // The server has one certificate and never looks at the name a client asks for: a
+    // ClientHello without server_name gets the same certificate, which still verifies.
+    let pki = Pki::new();
+    for_each_model(|model| {
+        let server = tls_server(&pki, model, &[]);
+        let (mut a, _) = TlsClient::join(server.addr, &pki);
+        let mut s = verifying_s_client(server.addr, &pki, &["-noservername"]);
+        let nick = nick_of(&s.line());
+        s.say("no name asked");
+        a.until(|l| l == format!("{nick}: no name asked"));
+    });
+}
+
+/// `socat - OPENSSL:HOST:PORT,...` (Debian's socat, another TLS client nobody here wrote):
+/// stdin lines to the server, its lines to stdout.
+fn socat(host_port: &str, opts: &str) -> LineClient {
+    LineClient::spawn(Command::new("socat").args(["-", &format!("OPENSSL:{host_port},{opts}")]))
+}
+
+#[test]
+fn socat_sends_a_line_and_gets_the_broadcast_on_every_model() {
+    let pki = Pki::new();
+    let ca = pki.path("ca.pem");
+    for_each_model(|model| {
+        let server = tls_server(&pki, model, &[]);
+        let (mut a, nick_a) = TlsClient::join(server.addr, &pki);
+        let port = server.addr.port();
+        let mut s = socat(
+            &format!("localhost:{port}"),
+            &format!("cafile={ca},verify=1"),
+        );
+        let nick_s = nick_of(&s.line());
+        a.until(|l| l == format!("* {nick_s} joined"));
+        s.say("hello from socat");
+        a.until(|l| l == format!("{nick_s}: hello from socat"));
+        a.say("hello to socat");
+        s.until(|l| l == format!("{nick_a}: hello to socat"));
+        s.say("/quit");
+        s.until(|l| l == "* bye");
+        assert_eq!(s.wait_exit(), Some(0), "{model}");
+        a.until(|l| l == format!("* {nick_s} left"));
+    });
+    // socat verifying against another CA gives up before a line.
+    let server = tls_server(&pki, "epoll", &[]);
+    let other = pki.path("other-ca.pem");
+    let port = server.addr.port();
+    let mut s = socat(
+        &format!("localhost:{port}"),
+        &format!("cafile={other},verify=1"),
+    );
+    assert_eq!(s.try_line(), None);
+    assert_ne!(s.wait_exit(), Some(0));
 }
