@@ -795,3 +795,38 @@ fn socat_sends_a_line_and_gets_the_broadcast_on_every_model() {
     assert_eq!(s.try_line(), None);
     assert_ne!(s.wait_exit(), Some(0));
 }
+
+#[test]
+fn the_server_says_its_tls_totals_when_it_stops() {
+    let pki = Pki::new();
+    for model in ["threads", "poll"] {
+        let (mut child, addr, log) = logging_tls_server(&pki, model, &["--ktls", "auto"]);
+        let (mut a, _) = TlsClient::join(addr, &pki);
+        let (_b, nick_b) = TlsClient::join(addr, &pki);
+        a.until(|l| l == format!("* {nick_b} joined"));
+        // A failed handshake is no handshake.
+        let mut plain = Client::connect(addr);
+        plain.send(b"not TLS\n");
+        assert!(ends(&mut plain), "{model}");
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let mut lines = Vec::new();
+        let totals = loop {
+            let l = log.recv_timeout(GUARD).expect("the totals line");
+            if let Some(t) = l.strip_prefix("chat: TLS: ") {
+                break t.to_string();
+            }
+            lines.push(l);
+        };
+        // As many with kTLS as the per-connection lines said (none on a kernel without it).
+        let said = |what: &str| lines.iter().filter(|l| l.contains(what)).count();
+        let send = said(", kTLS send");
+        let recv = said("+recv") + said(", kTLS recv");
+        assert_eq!(
+            totals,
+            format!("2 handshakes, {send} with kTLS send, {recv} with kTLS recv"),
+            "{model}"
+        );
+        assert_eq!(child.wait().unwrap().code(), Some(0), "{model}");
+    }
+}

@@ -9,7 +9,7 @@
 # (Debian 12's OpenSSL 3.0 hands over only the sending direction of TLS 1.3), or
 # "kTLS send+recv" with an OpenSSL that hands over both. The kernel's own counters
 # (/proc/net/tls_stat, when it has them) must count exactly those connections, and give
-# them back when they close.
+# them back when they close; and the server's totals at its end must say the same.
 # timeout: 150
 
 grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp \
@@ -89,6 +89,8 @@ for model in epoll threads; do
   kill -TERM $server
   wait $server
   expect_eq "$?" 0 "$model: chat's exit status after SIGTERM"
+  # Its last TLS line: the totals.
+  expect_eq "$(grep '^chat: TLS: ' "$log")" "chat: TLS: 3 handshakes, 3 with kTLS send, $both with kTLS recv" "$model: the server's TLS totals"
   if [ $counters = yes ]; then
     cur_back() { test "$(tls_stat TlsCurrTxSw)" = "$cur0"; }
     wait_until 10 cur_back || fail "$model: TlsCurrTxSw $(tls_stat TlsCurrTxSw) after the server stopped, $cur0 before"
