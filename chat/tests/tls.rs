@@ -830,3 +830,65 @@ fn the_server_says_its_tls_totals_when_it_stops() {
         assert_eq!(child.wait().unwrap().code(), Some(0), "{model}");
     }
 }
+
+#[test]
+fn no_0_rtt_data_is_ever_accepted_and_resumption_works() {
+    // The server's session tickets allow no early data (OpenSSL's default, max_early_data 0),
+    // so a client resuming a session cannot send any: s_client with -early_data sends none,
+    // resumes, and chats normally; the line it wanted to send early reaches nobody.
+    let pki = Pki::new();
+    let server = tls_server(&pki, "epoll", &[]);
+    let (mut a, _) = TlsClient::join(server.addr, &pki);
+    let (sess, early) = (pki.path("sess.pem"), pki.path("early.txt"));
+    std::fs::write(&early, "early line\n").unwrap();
+    let ca = pki.path("ca.pem");
+    let mut first = SClient::start(server.addr, &["-CAfile", &ca, "-sess_out", &sess]);
+    nick_of(&first.line());
+    // The tickets come before the greeting: a round trip later s_client has saved them.
+    first.say("/who");
+    first.until(|l| l.starts_with("* online"));
+    drop(first);
+    assert!(
+        std::fs::metadata(&sess).unwrap().len() > 0,
+        "no session saved"
+    );
+    // Not -quiet: s_client says whether it resumed and sent early data.
+    let mut second = LineClient::spawn(Command::new("openssl").args([
+        "s_client",
+        "-connect",
+        &server.addr.to_string(),
+        "-CAfile",
+        &ca,
+        "-sess_in",
+        &sess,
+        "-early_data",
+        &early,
+    ]));
+    second.until(|l| l.starts_with("Reused, TLSv1.3"));
+    second.until(|l| l == "Early data was not sent");
+    let nick = nick_of(&second.until(|l| l.starts_with("* welcome to chat, you are ")));
+    second.say("normal line");
+    let mut before = Vec::new();
+    loop {
+        let l = a.line();
+        if l == format!("{nick}: normal line") {
+            break;
+        }
+        before.push(l);
+    }
+    assert!(
+        !before.iter().any(|l| l.contains("early line")),
+        "{before:?}"
+    );
+    // s_client prints the new tickets it got (buffered: by its exit at the latest); none
+    // allows early data either.
+    second.say("Q");
+    let mut max_early = Vec::new();
+    while let Some(l) = second.try_line() {
+        if let Some(v) = l.trim().strip_prefix("Max Early Data: ") {
+            max_early.push(v.to_string());
+        }
+    }
+    assert!(!max_early.is_empty(), "s_client printed no ticket");
+    assert!(max_early.iter().all(|v| v == "0"), "{max_early:?}");
+}
