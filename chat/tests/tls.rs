@@ -892,3 +892,37 @@ fn no_0_rtt_data_is_ever_accepted_and_resumption_works() {
     assert!(!max_early.is_empty(), "s_client printed no ticket");
     assert!(max_early.iter().all(|v| v == "0"), "{max_early:?}");
 }
+
+#[test]
+fn a_renegotiation_attempt_is_refused_and_ends_only_that_connection() {
+    // TLS 1.2 (allowed here) could renegotiate; the server answers a new ClientHello with a
+    // no_renegotiation alert, on which OpenSSL's client gives up (handshake_failure): that
+    // connection ends, logged, and the room goes on.
+    let pki = Pki::new();
+    for model in ["threads", "epoll"] {
+        let (mut child, addr, log) = logging_tls_server(&pki, model, &["--tls12"]);
+        let (mut a, _) = TlsClient::join(addr, &pki);
+        // Not -quiet: s_client reads "R" on a line of its own as "renegotiate".
+        let ca = pki.path("ca.pem");
+        let mut s = LineClient::spawn(Command::new("openssl").args([
+            "s_client",
+            "-connect",
+            &addr.to_string(),
+            "-CAfile",
+            &ca,
+            "-tls1_2",
+        ]));
+        let nick = nick_of(&s.until(|l| l.starts_with("* welcome to chat, you are ")));
+        a.until(|l| l == format!("* {nick} joined"));
+        s.say("R");
+        assert_ne!(s.wait_exit(), Some(0), "{model}");
+        a.until(|l| l == format!("* {nick} left (connection error)"));
+        let line = log_line(&log, "alert handshake failure");
+        assert!(line.starts_with("chat: TLS 127.0.0.1:"), "{model}: {line}");
+        let (mut b, nick_b) = TlsClient::join(addr, &pki);
+        b.say("still here");
+        a.until(|l| l == format!("{nick_b}: still here"));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
