@@ -539,12 +539,35 @@ fn mutual_tls_makes_the_certificate_name_the_nick_on_every_model() {
     );
 }
 
+/// A child process killed and reaped when dropped, so a failing test leaves no server.
+struct Reaped(Child);
+
+impl std::ops::Deref for Reaped {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Reaped {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A TLS server of `model` whose stderr the test reads: its lines, as they come.
 fn logging_tls_server(
     pki: &Pki,
     model: &str,
     extra: &[&str],
-) -> (Child, SocketAddr, Receiver<String>) {
+) -> (Reaped, SocketAddr, Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_chat"))
         .args(["serve", "--listen", "127.0.0.1:0", "--model", model])
         .args(["--stats-device", "none"])
@@ -574,7 +597,7 @@ fn logging_tls_server(
             }
         }
     });
-    (child, addr, rx)
+    (Reaped(child), addr, rx)
 }
 
 /// The next stderr line of the server that contains `want`.
