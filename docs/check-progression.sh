@@ -9,6 +9,7 @@
 #                                        its file that now holds the named item (refuses when it
 #                                        is missing or not unique), then check the links
 #   docs/check-progression.sh --only N   run only the host block whose fence is on line N
+#   VERBOSE=1 docs/check-progression.sh  also print what each passing block printed
 #
 # The document's conventions, which this script enforces:
 #
@@ -20,7 +21,7 @@
 # - A host block is a bash script run with `set -euo pipefail`, from a scratch directory that
 #   looks like the clone's root (its top-level entries linked, target/release/ linked to the
 #   binaries), with TMPDIR inside the scratch directory, in a session of its own, under a
-#   time limit (BLOCK_TIMEOUT, 120 s). When it ends, whatever it left running in its session
+#   time limit (BLOCK_TIMEOUT, 60 s). When it ends, whatever it left running in its session
 #   is killed. A block starts its servers on port 0, waits for their "listening" line, talks
 #   to them and stops them itself: no fixed sleeps, no fixed ports.
 # - A link with a line anchor is written [PATH: ITEM](../PATH#LN) and ITEM (e.g. `fn run`)
@@ -33,7 +34,7 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 doc="$root/docs/progression.md"
-BLOCK_TIMEOUT=${BLOCK_TIMEOUT:-120}
+BLOCK_TIMEOUT=${BLOCK_TIMEOUT:-60}
 mode=all only=
 case "${1:-}" in
   --links) mode=links ;;
@@ -180,6 +181,7 @@ run_host_block() {  # run_host_block LINE FILE
   for p in $(ps -eo pid=,sid= | awk -v s="$pid" '$2 == s { print $1 }'); do kill -KILL "$p" 2>/dev/null; done
   if [ "$rc" = 0 ]; then
     echo "check-progression: ok - block at line $line ($((SECONDS - start)) s)"
+    [ -z "${VERBOSE:-}" ] || sed 's/^/    /' "$scratch/tmp/output"
   else
     [ "$rc" = 124 ] && rc="timed out after $BLOCK_TIMEOUT s"
     fail "$line" "host block failed ($rc); its output:"
