@@ -222,10 +222,11 @@ for b in $(ls "$blocks_dir" | sort -n); do
     host)
       host=$((host + 1))
       if [ -z "$only" ] || [ "$only" = "$line" ]; then
+        missing=
         for name in $(grep -o 'target/release/[A-Za-z0-9_-]*' "$f" | sed 's|target/release/||' | sort -u); do
-          [ -x "$BIN_DIR/$name" ] || fail "$line" "$BIN_DIR/$name does not exist (cargo build --release, or set BIN_DIR)"
+          [ -x "$BIN_DIR/$name" ] || { fail "$line" "$BIN_DIR/$name does not exist (cargo build --release, or set BIN_DIR)"; missing=1; }
         done
-        run_host_block "$line" "$f"
+        [ -n "$missing" ] || run_host_block "$line" "$f"
       fi ;;
   esac
 done
