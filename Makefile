@@ -20,7 +20,7 @@ ifeq ($(origin KDIR),undefined)
 endif
 VM := KDIR=$(KDIR) scripts/vm.sh
 
-.PHONY: help deps kernel kmod userland check kmod-fmt host-test strace-suite strace-suite-full vm vm-run vm-test test fuzz bench demo clean
+.PHONY: help deps kernel kmod userland check kmod-fmt host-test docs-check strace-suite strace-suite-full vm vm-run vm-test test fuzz bench demo clean
 
 help:
 	@echo "make demo       set everything up, boot the VM, show /dev/mydevice (the README's first command)"
@@ -36,6 +36,7 @@ help:
 	@echo "make strace-suite-full  strace-lite/suite/tests.list with strace and strace-lite side by side"
 	@echo "make fuzz       run every fuzz target (fuzz/) for FUZZ_SECONDS each (default 30); FUZZ_TARGETS='a b' picks some"
 	@echo "make bench      run the side-by-side benchmarks under bench/"
+	@echo "make docs-check run every command of docs/progression.md and check its links"
 
 deps:
 	@scripts/deps.sh
@@ -73,6 +74,7 @@ check: deps
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo test --workspace --locked
+	docs/check-progression.sh --links
 
 # The module is formatted with the kernel's own rustfmt settings.
 kmod-fmt: kernel
@@ -82,6 +84,12 @@ host-test: kmod userland
 	KDIR=$(KDIR) tests/host/vm-harness.sh
 	tests/host/strace-servers.sh
 	strace-lite/suite/run.py --subset --lite target/$(TARGET)/release/strace-lite
+	BIN_DIR=target/$(TARGET)/release docs/check-progression.sh
+
+# docs/progression.md, the learning path: every `sh` block run on the host against the static
+# binaries (about a minute), every `sh vm` block parsed, every link and line anchor checked.
+docs-check: userland
+	BIN_DIR=target/$(TARGET)/release docs/check-progression.sh
 
 # strace 6.1's own test suite (strace-lite/README.md, "Measured on strace's own test suite").
 # The first run fetches Debian's strace source and builds the test programs it needs into the
