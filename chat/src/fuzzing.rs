@@ -4,6 +4,7 @@
 
 use crate::room::{After, ClientId, Outlet, Room};
 use netcore::buffered::framing::{Frame, LineFramer};
+use netcore::buffered::outqueue::OutQueue;
 use netcore::Stats;
 use std::ops::ControlFlow;
 use std::sync::Arc;
@@ -45,21 +46,30 @@ struct Checked {
 impl Outlet for Checked {
     fn send(&mut self, to: ClientId, line: &[u8]) {
         assert!((1..=CLIENTS).contains(&to), "a line to client {to}");
-        let text = std::str::from_utf8(line).expect("a line out is UTF-8");
-        let body = text.strip_suffix('\n').expect("a line out ends in \\n");
-        assert!(
-            !body.chars().any(|c| c.is_control() && c != '\t'),
-            "a control character in {body:?}"
-        );
-        // A nick, ": ", and each byte of the input line as at most a 3-byte U+FFFD; the
-        // server's own lines are shorter than that.
-        assert!(
-            body.len() <= 32 + 3 * MAX_LINE,
-            "{} bytes: {body:?}",
-            body.len()
-        );
+        check_line(line);
         self.lines += 1;
     }
+}
+
+/// See [`Checked`].
+fn check_line(line: &[u8]) {
+    let text = std::str::from_utf8(line).expect("a line out is UTF-8");
+    let body = text.strip_suffix('\n').expect("a line out ends in \\n");
+    // Plain ASCII first: the common case, and cheaper for the fuzzer than `chars()`.
+    let plain = body
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) || b == b'\t');
+    assert!(
+        plain || !body.chars().any(|c| c.is_control() && c != '\t'),
+        "a control character in {body:?}"
+    );
+    // A nick, ": ", and each byte of the input line as at most a 3-byte U+FFFD; the
+    // server's own lines are shorter than that.
+    assert!(
+        body.len() <= 32 + 3 * MAX_LINE,
+        "{} bytes: {body:?}",
+        body.len()
+    );
 }
 
 /// chat's line framer and room on arbitrary input: the same frames whether the bytes come
@@ -91,4 +101,221 @@ pub fn lines(data: &[u8]) {
         assert!(out.lines > sent || frame.as_ref().is_some_and(|l| l.is_empty()));
     }
     assert_eq!(room.len(), CLIENTS as usize);
+}
+
+/// Simulated clients of [`clients`]: connections come and go in these slots.
+const SLOTS: usize = 4;
+/// A client's outbound queue, small so that one that does not read overflows it soon: two
+/// or three of the longest lines the room sends.
+const MAX_QUEUE: usize = 3 * (32 + 3 * MAX_LINE) + 1;
+
+/// One simulated connection: its framer, its bounded outbound queue (netcore's, as the event
+/// loops use), and what it was sent and received.
+struct Conn {
+    id: ClientId,
+    framer: LineFramer,
+    out: OutQueue,
+    /// Overflowed: nothing more is queued for it, and it is closed at the end of the step.
+    cut_off: bool,
+    /// Every byte queued for it, and every byte it read, in order.
+    queued: Vec<u8>,
+    read: Vec<u8>,
+}
+
+/// The room's outlet over the connections: queues as `netcore::buffered::Conns::send`
+/// does (a line that would take the queue past its bound cuts the client off and empties
+/// its queue; nothing more is queued for it), and checks every line as [`Checked`] does.
+struct Queues<'a> {
+    conns: &'a mut [Option<Conn>; SLOTS],
+    /// The last line checked: the room sends the same line to each recipient in turn.
+    checked: &'a mut Vec<u8>,
+}
+
+impl Outlet for Queues<'_> {
+    fn send(&mut self, to: ClientId, line: &[u8]) {
+        let conn = self.conns.iter_mut().flatten().find(|c| c.id == to);
+        let conn = conn.expect("a line to a client that is not connected");
+        if line != self.checked.as_slice() {
+            check_line(line);
+            self.checked.clear();
+            self.checked.extend_from_slice(line);
+        }
+        if conn.cut_off {
+            return;
+        }
+        if conn.out.push(line).is_err() {
+            conn.out.clear();
+            conn.cut_off = true;
+            return;
+        }
+        conn.queued.extend_from_slice(line);
+        assert!(conn.out.pending() <= MAX_QUEUE, "a queue past its bound");
+    }
+}
+
+/// chat's room with several clients, the bytes of each arriving in pieces interleaved with
+/// the others' and with their reads, as an event loop serves them (the room and queue code,
+/// no sockets). The input is a script: a byte picks a slot and an action, and the next
+/// bytes say how much:
+/// - send: a piece of that client's byte stream (connecting it first if the slot is empty),
+///   framed and handled as `ChatService::on_data` does;
+/// - read: the client takes up to so many bytes of its queue;
+/// - close: the client disconnects (an empty slot connects instead).
+///
+/// Checked: every line sent is valid UTF-8 without control characters and bounded
+/// ([`Checked`]); a queue never holds more than its bound; a client that does not read is cut
+/// off when a line would take it past the bound, its queue dropped, and the others told
+/// `* NICK left (too slow)`; what a client reads is exactly what was queued for it, in order
+/// (whole lines); the room holds exactly the connected clients.
+pub fn clients(data: &[u8]) {
+    run_clients(data);
+}
+
+/// [`clients`], returning how many clients were cut off as too slow.
+fn run_clients(data: &[u8]) -> usize {
+    let mut cut_offs = 0;
+    let mut room = Room::new(MAX_LINE, Arc::new(Stats::new()));
+    let mut conns: [Option<Conn>; SLOTS] = Default::default();
+    let mut next_id: ClientId = 1;
+    let mut checked = Vec::new();
+    let mut script = data.iter().copied();
+    while let Some(op) = script.next() {
+        let slot = usize::from(op) % SLOTS;
+        let amount = usize::from(script.next().unwrap_or(0));
+        let mut q = Queues {
+            conns: &mut conns,
+            checked: &mut checked,
+        };
+        match (op as usize / SLOTS) % 4 {
+            // Send (connecting first): `amount % 64` bytes of the script.
+            0 | 1 => {
+                if q.conns[slot].is_none() {
+                    connect(&mut room, &mut q, slot, &mut next_id);
+                }
+                let piece: Vec<u8> = script.by_ref().take(amount % 64).collect();
+                let conn = q.conns[slot].as_mut().expect("connected");
+                let (id, mut framer) = (
+                    conn.id,
+                    std::mem::replace(&mut conn.framer, LineFramer::new(1)),
+                );
+                let mut quit = false;
+                let _ = framer.feed(&piece, |frame| match frame {
+                    Frame::Line(line) => {
+                        if room.handle_line(id, line, &mut q) == After::Quit {
+                            quit = true;
+                            return ControlFlow::Break(());
+                        }
+                        ControlFlow::Continue(())
+                    }
+                    Frame::TooLong => {
+                        room.line_too_long(id, &mut q);
+                        ControlFlow::Continue(())
+                    }
+                });
+                assert!(
+                    framer.buffered() <= MAX_LINE + 1,
+                    "the framer holds too much"
+                );
+                if let Some(conn) = q.conns[slot].as_mut() {
+                    conn.framer = framer;
+                }
+                if quit {
+                    // `/quit`: closed once its queue is written (here: read at once).
+                    drain(q.conns[slot].as_mut().expect("connected"), usize::MAX);
+                    close(&mut room, &mut q, slot, None);
+                }
+            }
+            // Read up to 4 × `amount` bytes.
+            2 => {
+                if let Some(conn) = q.conns[slot].as_mut() {
+                    drain(conn, 4 * amount);
+                }
+            }
+            // Close, or connect.
+            _ => {
+                if q.conns[slot].is_some() {
+                    close(&mut room, &mut q, slot, None);
+                } else {
+                    connect(&mut room, &mut q, slot, &mut next_id);
+                }
+            }
+        }
+        // The slow consumers cut off during this step are closed, as the loop does at its
+        // end: each leaves with "too slow", which may cut off others in turn.
+        while let Some(slot) = q
+            .conns
+            .iter()
+            .position(|c| c.as_ref().is_some_and(|c| c.cut_off))
+        {
+            let nick = room.nick(q.conns[slot].as_ref().expect("connected").id);
+            let notice = format!("* {} left (too slow)\n", nick.expect("a member"));
+            close(&mut room, &mut q, slot, Some("too slow"));
+            cut_offs += 1;
+            for conn in q.conns.iter().flatten().filter(|c| !c.cut_off) {
+                assert!(
+                    conn.queued.ends_with(notice.as_bytes()),
+                    "{} was not told {notice:?}",
+                    conn.id
+                );
+            }
+        }
+        assert_eq!(room.len(), q.conns.iter().flatten().count());
+    }
+    cut_offs
+}
+
+/// A new connection in `slot`: it joins the room.
+fn connect(room: &mut Room, q: &mut Queues<'_>, slot: usize, next_id: &mut ClientId) {
+    let id = *next_id;
+    *next_id += 1;
+    q.conns[slot] = Some(Conn {
+        id,
+        framer: LineFramer::new(MAX_LINE),
+        out: OutQueue::new(MAX_QUEUE),
+        cut_off: false,
+        queued: Vec::new(),
+        read: Vec::new(),
+    });
+    room.join(id, q);
+}
+
+/// The client reads up to `n` bytes of its queue.
+fn drain(conn: &mut Conn, n: usize) {
+    let bytes = conn.out.as_bytes();
+    let n = n.min(bytes.len());
+    conn.read.extend_from_slice(&bytes[..n]);
+    conn.out.consume(n);
+}
+
+/// The connection in `slot` closes: it leaves the room (the others told, with `why`). What
+/// it read is what was queued for it, in order: a beginning of it, and with what is still
+/// queued all of it unless it was cut off (its queue dropped).
+fn close(room: &mut Room, q: &mut Queues<'_>, slot: usize, why: Option<&str>) {
+    let conn = q.conns[slot].take().expect("connected");
+    room.leave(conn.id, why, true, q);
+    assert!(
+        conn.queued.starts_with(&conn.read),
+        "read what was not queued"
+    );
+    if conn.cut_off {
+        assert_eq!(conn.out.pending(), 0, "a queue kept after a cut-off");
+    } else {
+        assert_eq!(conn.read.len() + conn.out.pending(), conn.queued.len());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed seed: a client that never reads, while another sends twelve lines.
+    #[test]
+    fn the_slow_consumer_seed_cuts_one_client_off() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fuzz/corpus/chat_clients/slow-consumer"
+        );
+        let script = std::fs::read(path).unwrap();
+        assert_eq!(run_clients(&script), 1);
+    }
 }
