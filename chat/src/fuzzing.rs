@@ -3,9 +3,10 @@
 //! panics only on a bug. Not an API: hidden from the docs.
 
 use crate::room::{After, ClientId, Outlet, Room};
+use crate::threaded::{flush_outbox, Outbox};
 use netcore::buffered::framing::{Frame, LineFramer};
 use netcore::buffered::outqueue::OutQueue;
-use netcore::Stats;
+use netcore::{CloseReason, Stats};
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
@@ -109,22 +110,75 @@ const SLOTS: usize = 4;
 /// or three of the longest lines the room sends.
 const MAX_QUEUE: usize = 3 * (32 + 3 * MAX_LINE) + 1;
 
-/// One simulated connection: its framer, its bounded outbound queue (netcore's, as the event
-/// loops use), and what it was sent and received.
+/// Where the room's lines for a client wait until it reads them: the queue of one of the
+/// server's models, by slot (a room mixing them is no real server's, but the room does not
+/// know, and each client's queue is on its own).
+enum Sink {
+    /// The event loops' (even slots): netcore's `OutQueue`, filled as
+    /// `netcore::buffered::Conns::send` fills it (replicated here: it needs a socket). A line
+    /// that would take it past its bound cuts the client off and empties it.
+    Loop { out: OutQueue, cut_off: bool },
+    /// The `threads` and `pool` models' (odd slots): `threaded::Outbox` itself, bytes the
+    /// owner took out (`batch`) counted against the bound, read by `threaded::flush_outbox`.
+    Thread {
+        outbox: Outbox,
+        batch: OutQueue,
+        /// The outbox asked for its owner to be woken.
+        woken: bool,
+    },
+}
+
+/// One simulated connection: its framer, its queue, and what it was sent and read.
 struct Conn {
     id: ClientId,
     framer: LineFramer,
-    out: OutQueue,
-    /// Overflowed: nothing more is queued for it, and it is closed at the end of the step.
-    cut_off: bool,
+    sink: Sink,
     /// Every byte queued for it, and every byte it read, in order.
     queued: Vec<u8>,
     read: Vec<u8>,
 }
 
-/// The room's outlet over the connections: queues as `netcore::buffered::Conns::send`
-/// does (a line that would take the queue past its bound cuts the client off and empties
-/// its queue; nothing more is queued for it), and checks every line as [`Checked`] does.
+impl Conn {
+    /// Bytes waiting for the client.
+    fn held(&self) -> usize {
+        match &self.sink {
+            Sink::Loop { out, .. } => out.pending(),
+            Sink::Thread { outbox, .. } => outbox.held(),
+        }
+    }
+
+    fn cut_off(&self) -> bool {
+        match &self.sink {
+            Sink::Loop { cut_off, .. } => *cut_off,
+            Sink::Thread { outbox, .. } => outbox.is_cut_off(),
+        }
+    }
+}
+
+/// A client's socket taking at most `room` bytes (`WouldBlock` when full).
+struct Socket<'a> {
+    read: &'a mut Vec<u8>,
+    room: usize,
+}
+
+impl std::io::Write for Socket<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.room);
+        if n == 0 {
+            return Err(std::io::ErrorKind::WouldBlock.into());
+        }
+        self.read.extend_from_slice(&buf[..n]);
+        self.room -= n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The room's outlet over the connections' queues; it checks every line as [`Checked`]
+/// does, and every queue's bound.
 struct Queues<'a> {
     conns: &'a mut [Option<Conn>; SLOTS],
     /// The last line checked: the room sends the same line to each recipient in turn.
@@ -140,33 +194,44 @@ impl Outlet for Queues<'_> {
             self.checked.clear();
             self.checked.extend_from_slice(line);
         }
-        if conn.cut_off {
-            return;
+        let queued = match &mut conn.sink {
+            Sink::Loop { cut_off: true, .. } => false,
+            Sink::Loop { out, cut_off } => {
+                let ok = out.push(line).is_ok();
+                if !ok {
+                    out.clear();
+                    *cut_off = true;
+                }
+                ok
+            }
+            Sink::Thread { outbox, woken, .. } => {
+                let was_cut_off = outbox.is_cut_off();
+                *woken |= outbox.push(line);
+                !was_cut_off && !outbox.is_cut_off()
+            }
+        };
+        if queued {
+            conn.queued.extend_from_slice(line);
         }
-        if conn.out.push(line).is_err() {
-            conn.out.clear();
-            conn.cut_off = true;
-            return;
-        }
-        conn.queued.extend_from_slice(line);
-        assert!(conn.out.pending() <= MAX_QUEUE, "a queue past its bound");
+        assert!(conn.held() <= MAX_QUEUE, "a queue past its bound");
     }
 }
 
 /// chat's room with several clients, the bytes of each arriving in pieces interleaved with
-/// the others' and with their reads, as an event loop serves them (the room and queue code,
+/// the others' and with their reads, as the servers serve them (the room and queue code,
 /// no sockets). The input is a script: a byte picks a slot and an action, and the next
 /// bytes say how much:
 /// - send: a piece of that client's byte stream (connecting it first if the slot is empty),
-///   framed and handled as `ChatService::on_data` does;
+///   framed and handled as `ChatService::on_data` and the threads' `client_loop` do;
 /// - read: the client takes up to so many bytes of its queue;
 /// - close: the client disconnects (an empty slot connects instead).
 ///
 /// Checked: every line sent is valid UTF-8 without control characters and bounded
-/// ([`Checked`]); a queue never holds more than its bound; a client that does not read is cut
-/// off when a line would take it past the bound, its queue dropped, and the others told
-/// `* NICK left (too slow)`; what a client reads is exactly what was queued for it, in order
-/// (whole lines); the room holds exactly the connected clients.
+/// ([`Checked`]); a queue never holds more than its bound (for the threads' outbox, bytes
+/// taken out and not yet written included); a client that does not read is cut off when a
+/// line would take it past the bound, its queue dropped, and the others told
+/// `* NICK left (too slow)`; what a client reads is what was queued for it, in order; the
+/// room holds exactly the connected clients.
 pub fn clients(data: &[u8]) {
     run_clients(data);
 }
@@ -194,10 +259,8 @@ fn run_clients(data: &[u8]) -> usize {
                 }
                 let piece: Vec<u8> = script.by_ref().take(amount % 64).collect();
                 let conn = q.conns[slot].as_mut().expect("connected");
-                let (id, mut framer) = (
-                    conn.id,
-                    std::mem::replace(&mut conn.framer, LineFramer::new(1)),
-                );
+                let id = conn.id;
+                let mut framer = std::mem::replace(&mut conn.framer, LineFramer::new(1));
                 let mut quit = false;
                 let _ = framer.feed(&piece, |frame| match frame {
                     Frame::Line(line) => {
@@ -216,19 +279,18 @@ fn run_clients(data: &[u8]) -> usize {
                     framer.buffered() <= MAX_LINE + 1,
                     "the framer holds too much"
                 );
-                if let Some(conn) = q.conns[slot].as_mut() {
-                    conn.framer = framer;
-                }
-                if quit {
+                let conn = q.conns[slot].as_mut().expect("connected");
+                conn.framer = framer;
+                if quit && !conn.cut_off() {
                     // `/quit`: closed once its queue is written (here: read at once).
-                    drain(q.conns[slot].as_mut().expect("connected"), usize::MAX);
+                    read(conn, usize::MAX);
                     close(&mut room, &mut q, slot, None);
                 }
             }
             // Read up to 4 × `amount` bytes.
             2 => {
                 if let Some(conn) = q.conns[slot].as_mut() {
-                    drain(conn, 4 * amount);
+                    read(conn, 4 * amount);
                 }
             }
             // Close, or connect.
@@ -240,18 +302,19 @@ fn run_clients(data: &[u8]) -> usize {
                 }
             }
         }
-        // The slow consumers cut off during this step are closed, as the loop does at its
-        // end: each leaves with "too slow", which may cut off others in turn.
+        // The slow consumers cut off during this step are closed, as the event loop does at
+        // the end of its turn, and as a woken thread does when it finds its outbox cut off:
+        // each leaves with "too slow", which may cut off others in turn.
         while let Some(slot) = q
             .conns
             .iter()
-            .position(|c| c.as_ref().is_some_and(|c| c.cut_off))
+            .position(|c| c.as_ref().is_some_and(woken_cut_off))
         {
             let nick = room.nick(q.conns[slot].as_ref().expect("connected").id);
             let notice = format!("* {} left (too slow)\n", nick.expect("a member"));
             close(&mut room, &mut q, slot, Some("too slow"));
             cut_offs += 1;
-            for conn in q.conns.iter().flatten().filter(|c| !c.cut_off) {
+            for conn in q.conns.iter().flatten().filter(|c| !c.cut_off()) {
                 assert!(
                     conn.queued.ends_with(notice.as_bytes()),
                     "{} was not told {notice:?}",
@@ -259,37 +322,94 @@ fn run_clients(data: &[u8]) -> usize {
                 );
             }
         }
+        for conn in q.conns.iter_mut().flatten() {
+            assert!(!conn.cut_off(), "{} cut off and still served", conn.id);
+            if let Sink::Thread { woken, .. } = &mut conn.sink {
+                *woken = false;
+            }
+        }
         assert_eq!(room.len(), q.conns.iter().flatten().count());
     }
     cut_offs
+}
+
+/// Whether `conn` is cut off, as its server finds out: the event loop from its queue, a
+/// thread by flushing its outbox once woken (its socket taking nothing now).
+fn woken_cut_off(conn: &Conn) -> bool {
+    match &conn.sink {
+        Sink::Loop { cut_off, .. } => *cut_off,
+        Sink::Thread { outbox, .. } if !outbox.is_cut_off() => false,
+        Sink::Thread {
+            outbox,
+            batch,
+            woken,
+        } => {
+            assert!(*woken, "an outbox cut off without waking its owner");
+            let mut batch = OutQueue::new(batch.limit());
+            let mut socket = Socket {
+                read: &mut Vec::new(),
+                room: 0,
+            };
+            let flushed = flush_outbox(&mut socket, outbox, &mut batch, &Stats::new());
+            assert_eq!(flushed, Err(CloseReason::SlowConsumer));
+            true
+        }
+    }
 }
 
 /// A new connection in `slot`: it joins the room.
 fn connect(room: &mut Room, q: &mut Queues<'_>, slot: usize, next_id: &mut ClientId) {
     let id = *next_id;
     *next_id += 1;
+    let sink = if slot % 2 == 0 {
+        Sink::Loop {
+            out: OutQueue::new(MAX_QUEUE),
+            cut_off: false,
+        }
+    } else {
+        Sink::Thread {
+            outbox: Outbox::new(MAX_QUEUE).expect("an eventfd"),
+            batch: OutQueue::new(usize::MAX),
+            woken: false,
+        }
+    };
     q.conns[slot] = Some(Conn {
         id,
         framer: LineFramer::new(MAX_LINE),
-        out: OutQueue::new(MAX_QUEUE),
-        cut_off: false,
+        sink,
         queued: Vec::new(),
         read: Vec::new(),
     });
     room.join(id, q);
 }
 
-/// The client reads up to `n` bytes of its queue.
-fn drain(conn: &mut Conn, n: usize) {
-    let bytes = conn.out.as_bytes();
-    let n = n.min(bytes.len());
-    conn.read.extend_from_slice(&bytes[..n]);
-    conn.out.consume(n);
+/// The client reads up to `n` bytes of what waits for it.
+fn read(conn: &mut Conn, n: usize) {
+    match &mut conn.sink {
+        Sink::Loop { out, .. } => {
+            let bytes = out.as_bytes();
+            let n = n.min(bytes.len());
+            conn.read.extend_from_slice(&bytes[..n]);
+            out.consume(n);
+        }
+        Sink::Thread { outbox, batch, .. } => {
+            let mut socket = Socket {
+                read: &mut conn.read,
+                room: n,
+            };
+            // The owner writes until the socket is full or nothing is left.
+            while let Ok(left) = flush_outbox(&mut socket, outbox, batch, &Stats::new()) {
+                if left == 0 || socket.room == 0 {
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// The connection in `slot` closes: it leaves the room (the others told, with `why`). What
-/// it read is what was queued for it, in order: a beginning of it, and with what is still
-/// queued all of it unless it was cut off (its queue dropped).
+/// it read is what was queued for it, in order: a beginning of it, and with what still
+/// waits all of it unless it was cut off (its queue dropped).
 fn close(room: &mut Room, q: &mut Queues<'_>, slot: usize, why: Option<&str>) {
     let conn = q.conns[slot].take().expect("connected");
     room.leave(conn.id, why, true, q);
@@ -297,10 +417,10 @@ fn close(room: &mut Room, q: &mut Queues<'_>, slot: usize, why: Option<&str>) {
         conn.queued.starts_with(&conn.read),
         "read what was not queued"
     );
-    if conn.cut_off {
-        assert_eq!(conn.out.pending(), 0, "a queue kept after a cut-off");
-    } else {
-        assert_eq!(conn.read.len() + conn.out.pending(), conn.queued.len());
+    if !conn.cut_off() {
+        assert_eq!(conn.read.len() + conn.held(), conn.queued.len());
+    } else if let Sink::Loop { out, .. } = &conn.sink {
+        assert_eq!(out.pending(), 0, "a queue kept after a cut-off");
     }
 }
 
@@ -308,14 +428,14 @@ fn close(room: &mut Room, q: &mut Queues<'_>, slot: usize, why: Option<&str>) {
 mod tests {
     use super::*;
 
-    /// The committed seed: a client that never reads, while another sends twelve lines.
+    /// The committed seeds: a client that never reads (or a few bytes, for the threads'
+    /// outbox, so that its owner holds a batch), while another sends twelve lines.
     #[test]
-    fn the_slow_consumer_seed_cuts_one_client_off() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../fuzz/corpus/chat_clients/slow-consumer"
-        );
-        let script = std::fs::read(path).unwrap();
-        assert_eq!(run_clients(&script), 1);
+    fn the_slow_consumer_seeds_cut_one_client_off() {
+        for seed in ["slow-consumer", "slow-consumer-thread"] {
+            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz/corpus/chat_clients/");
+            let script = std::fs::read(format!("{dir}{seed}")).unwrap();
+            assert_eq!(run_clients(&script), 1, "{seed}");
+        }
     }
 }
