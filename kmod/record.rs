@@ -1,146 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The records servers write to the device, and their parser.
+//! The records servers write to the device, and their parser. The format and the parser
+//! live in `record_parse.rs`, which uses `core` alone so that user space compiles the same
+//! file (`devstats` does, for the fuzz target `mydevice_record`); this module maps its
+//! errors to the kernel's.
 //!
-//! A record is one `write()` of text lines `key=value\n`, at most
-//! [`RECORD_MAX`](crate::uapi::RECORD_MAX) bytes:
-//!
-//! ```text
-//! v=1
-//! name=httpd
-//! conns_active=3
-//! requests=1200
-//! ```
-//!
-//! The first line is `v=1` (the protocol version). Then, in any order and each at most once:
-//! `name` (1 to 31 bytes of `A-Z a-z 0-9 . _ -`) and the counters of [`FIELDS`], each an
-//! unsigned decimal that fits in 64 bits. A counter left out keeps its value. Anything else
-//! (an unknown key, a missing `=`, an empty line, a missing final newline, a sign, a space)
-//! makes the whole record invalid: parsing is all or nothing, so a bad record changes nothing.
+//! A record is one `write()` of at most [`RECORD_MAX`](crate::uapi::RECORD_MAX) bytes of
+//! text lines `key=value\n`, all or nothing: a bad record changes nothing.
 
-use crate::uapi::{NAME_MAX, PROTOCOL_VERSION};
+#[path = "record_parse.rs"]
+mod shared;
+
 use kernel::prelude::*;
+pub(crate) use shared::{Counters, Name, Record, FIELDS, NAME_MAX, PROTOCOL_VERSION};
 
-/// The counters a source reports, in the order of the table columns and binary rows.
-pub(crate) const FIELDS: [&str; 6] = [
-    "conns_active",
-    "conns_total",
-    "requests",
-    "bytes_in",
-    "bytes_out",
-    "errors",
-];
-
-/// The values of the [`FIELDS`] counters, in that order.
-pub(crate) type Counters = [u64; FIELDS.len()];
-
-/// A source's name: 1 to [`NAME_MAX`] bytes of `A-Z a-z 0-9 . _ -`.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) struct Name {
-    bytes: [u8; NAME_MAX],
-    len: usize,
-}
-
-impl Name {
-    /// Validates `raw` as a name.
-    pub(crate) fn parse(raw: &[u8]) -> Result<Self> {
-        let ok = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-');
-        if raw.is_empty() || raw.len() > NAME_MAX || !raw.iter().all(ok) {
-            return Err(EINVAL);
-        }
-        let mut bytes = [0u8; NAME_MAX];
-        bytes[..raw.len()].copy_from_slice(raw);
-        Ok(Self {
-            bytes,
-            len: raw.len(),
-        })
-    }
-
-    /// The name's bytes.
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.bytes[..self.len]
-    }
-
-    /// The name as text (names are ASCII by construction).
-    pub(crate) fn as_str(&self) -> &str {
-        core::str::from_utf8(self.as_bytes()).unwrap_or("?")
-    }
-}
-
-/// A parsed record: what one write asks to change.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Record {
-    /// The source's name, if the record sets it (required when a file registers).
-    pub(crate) name: Option<Name>,
-    /// New values of the counters the record carries.
-    pub(crate) counters: [Option<u64>; FIELDS.len()],
-}
-
-impl Record {
-    /// Applies the record's counters to `counters`, leaving the others as they are.
-    pub(crate) fn apply_to(&self, counters: &mut Counters) {
-        for (slot, new) in counters.iter_mut().zip(self.counters.iter()) {
-            if let Some(v) = new {
-                *slot = *v;
-            }
-        }
-    }
-}
-
-/// Parses an unsigned decimal without sign or spaces that fits in a `u64`.
-fn parse_u64(digits: &[u8]) -> Result<u64> {
-    if digits.is_empty() {
-        return Err(EINVAL);
-    }
-    let mut v: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return Err(EINVAL);
-        }
-        v = v
-            .checked_mul(10)
-            .and_then(|v| v.checked_add(u64::from(d - b'0')))
-            .ok_or(EINVAL)?;
-    }
-    Ok(v)
-}
-
-/// Parses one record (the bytes of one write).
+/// Parses one record (the bytes of one write): `EINVAL` if it breaks any rule.
 pub(crate) fn parse(input: &[u8]) -> Result<Record> {
-    let body = input.strip_suffix(b"\n").ok_or(EINVAL)?;
-    let mut lines = body.split(|&c| c == b'\n');
-
-    let version = lines.next().ok_or(EINVAL)?;
-    let want = b"v=";
-    let v = version.strip_prefix(want).ok_or(EINVAL)?;
-    if parse_u64(v)? != u64::from(PROTOCOL_VERSION) {
-        return Err(EINVAL);
-    }
-
-    let mut record = Record {
-        name: None,
-        counters: [None; FIELDS.len()],
-    };
-    for line in lines {
-        let eq = line.iter().position(|&c| c == b'=').ok_or(EINVAL)?;
-        let (key, value) = (&line[..eq], &line[eq + 1..]);
-        if key == b"name" {
-            if record.name.is_some() {
-                return Err(EINVAL);
-            }
-            record.name = Some(Name::parse(value)?);
-            continue;
-        }
-        let field = FIELDS
-            .iter()
-            .position(|f| f.as_bytes() == key)
-            .ok_or(EINVAL)?;
-        if record.counters[field].is_some() {
-            return Err(EINVAL);
-        }
-        record.counters[field] = Some(parse_u64(value)?);
-    }
-    Ok(record)
+    shared::parse(input).map_err(|shared::Invalid| EINVAL)
 }
 
 #[kunit_tests(mydevice_record)]
@@ -155,7 +31,7 @@ mod tests {
         );
         assert!(r.is_ok());
         if let Ok(r) = r {
-            assert_eq!(r.name.map(|n| n.len), Some(5));
+            assert_eq!(r.name.map(|n| n.as_bytes().len()), Some(5));
             assert_eq!(
                 r.counters,
                 [Some(3), Some(10), Some(7), Some(100), Some(2000), Some(1)]
@@ -191,12 +67,14 @@ mod tests {
 
     #[test]
     fn malformed_records_are_rejected() {
-        let bad: [&[u8]; 20] = [
+        let bad: [&[u8]; 22] = [
             b"",
             b"\n",
             b"v=1",
             b"v=2\n",
             b"v=\n",
+            b"v=01\n",
+            b"v=0\n",
             b"name=x\nv=1\n",
             b"v=1\n\n",
             b"v=1\nname=a\nname=b\n",

@@ -25,16 +25,15 @@ use kernel::{
     transmute,
 };
 
-/// Version of the record format (the `v=` line of every write). The binary structures below
-/// are identified by their ioctl numbers, which encode their sizes: a program built against
-/// another layout gets `ENOTTY`, never a misread structure.
-pub(crate) const PROTOCOL_VERSION: u32 = 1;
+/// Version of the record format (the `v=` line of every write), and the longest source
+/// name, in bytes: defined beside the record parser (`record_parse.rs`), which user space
+/// compiles too. The binary structures below are identified by their ioctl numbers, which
+/// encode their sizes: a program built against another layout gets `ENOTTY`, never a
+/// misread structure.
+pub(crate) use crate::record::{NAME_MAX, PROTOCOL_VERSION};
 
 /// Longest record a write may carry, in bytes.
 pub(crate) const RECORD_MAX: usize = 512;
-
-/// Longest source name, in bytes.
-pub(crate) const NAME_MAX: usize = 31;
 
 /// The ioctl "type" byte of this device (free in `ioctl-number.rst`).
 const IOC_MAGIC: u32 = 0xE7;

@@ -70,7 +70,7 @@ struct OutboxState {
 }
 
 impl Outbox {
-    fn new(limit: usize) -> io::Result<Outbox> {
+    pub(crate) fn new(limit: usize) -> io::Result<Outbox> {
         Ok(Outbox {
             state: Mutex::new(OutboxState {
                 queue: OutQueue::new(usize::MAX),
@@ -84,7 +84,7 @@ impl Outbox {
 
     /// Queues `bytes`; returns true if the owner must be woken (it had nothing to write, or
     /// the client just overflowed and is cut off).
-    fn push(&self, bytes: &[u8]) -> bool {
+    pub(crate) fn push(&self, bytes: &[u8]) -> bool {
         let mut s = lock(&self.state);
         if s.cut_off {
             return false;
@@ -98,6 +98,17 @@ impl Outbox {
         // Cannot fail: the queue itself is unbounded, the limit is checked above.
         let _ = s.queue.push(bytes);
         idle
+    }
+
+    /// Bytes held for the client: queued, and taken by the owner but not yet written.
+    pub(crate) fn held(&self) -> usize {
+        let s = lock(&self.state);
+        s.queue.pending() + s.in_flight
+    }
+
+    /// Whether the client overflowed and is being cut off.
+    pub(crate) fn is_cut_off(&self) -> bool {
+        lock(&self.state).cut_off
     }
 }
 
@@ -254,11 +265,11 @@ pub fn refuse(stream: TcpStream, why: &str, stats: &Stats) {
     }
 }
 
-/// One write for the client: takes what is queued (if the last batch is done), writes
-/// without holding the outbox's lock, and returns the bytes still to write. `Err` if the
-/// client is cut off or the socket failed.
-fn flush_outbox(
-    link: &mut Link,
+/// One write for the client (to `w`, its socket): takes what is queued (if the last batch
+/// is done), writes without holding the outbox's lock, and returns the bytes still to write.
+/// `Err` if the client is cut off or the socket failed.
+pub(crate) fn flush_outbox(
+    w: &mut impl Write,
     outbox: &Outbox,
     batch: &mut OutQueue,
     stats: &Stats,
@@ -274,7 +285,7 @@ fn flush_outbox(
         }
     }
     let written = batch
-        .write_once(link)
+        .write_once(w)
         .map_err(|e| CloseReason::of_io_error(&e))?;
     stats.add_bytes_out(written as u64);
     let mut s = lock(&outbox.state);

@@ -23,3 +23,8 @@ fn replay(target: &str, body: fn(&[u8])) {
 fn chat_lines_corpus() {
     replay("chat_lines", chat::fuzzing::lines);
 }
+
+#[test]
+fn chat_clients_corpus() {
+    replay("chat_clients", chat::fuzzing::clients);
+}

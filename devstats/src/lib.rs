@@ -13,6 +13,8 @@
 
 mod counters;
 mod device;
+#[doc(hidden)]
+pub mod fuzzing;
 mod record;
 mod reporter;
 pub mod uapi;

@@ -28,10 +28,10 @@ use crate::conn::ctx::Timeouts;
 use crate::http::parse::Limits;
 use crate::net::congestion::Congestion;
 use crate::net::socket::ListenerSetup;
-use crate::proxy::route::{self, ProxySettings, Route};
+use crate::proxy::route::{self, system_resolve, ProxySettings, Resolve, Route};
 use std::ffi::CString;
 use std::fmt;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -195,6 +195,16 @@ pub(crate) fn load(path: &Path) -> Result<Settings, Error> {
 
 /// Parses the text of a config file named `file`; relative paths are resolved against `base`.
 pub(crate) fn parse(text: &str, file: &Path, base: &Path) -> Result<Settings, Error> {
+    parse_with(text, file, base, system_resolve)
+}
+
+/// [`parse`], with host names in `listen` and `proxy_pass` resolved by `resolve`.
+pub(crate) fn parse_with(
+    text: &str,
+    file: &Path,
+    base: &Path,
+    resolve: Resolve,
+) -> Result<Settings, Error> {
     let mut s = Settings::default();
     let mut seen: Vec<&str> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
@@ -243,7 +253,7 @@ pub(crate) fn parse(text: &str, file: &Path, base: &Path) -> Result<Settings, Er
         }
         let path = |v: &str| base.join(v);
         match *directive {
-            "listen" => s.listen.push(parse_listen(v).map_err(err)?),
+            "listen" => s.listen.push(listen_with(v, resolve).map_err(err)?),
             "root" => {
                 let p = path(v);
                 if !p.is_dir() {
@@ -295,7 +305,7 @@ pub(crate) fn parse(text: &str, file: &Path, base: &Path) -> Result<Settings, Er
             "tcp_congestion" => s.tcp_congestion = Some(Congestion::parse(v).map_err(err)?),
             "defer_accept" => s.defer_accept = Some(parse_switch(v).map_err(err)?),
             "proxy_pass" => {
-                let r = route::parse_route(v, values[1]).map_err(err)?;
+                let r = route::parse_route(v, values[1], resolve).map_err(err)?;
                 if s.proxy_pass.iter().any(|o| o.prefix == r.prefix) {
                     return Err(err(format!("proxy_pass prefix \"{v}\" is duplicate")));
                 }
@@ -361,15 +371,19 @@ pub(crate) fn parse_switch(v: &str) -> Result<bool, String> {
 
 /// `ADDR:PORT` (or `[V6]:PORT`, or `host:port`, resolved now).
 pub(crate) fn parse_listen(v: &str) -> Result<SocketAddr, String> {
+    listen_with(v, system_resolve)
+}
+
+/// [`parse_listen`], with a host name resolved by `resolve`.
+fn listen_with(v: &str, resolve: Resolve) -> Result<SocketAddr, String> {
     if let Ok(a) = v.parse::<SocketAddr>() {
         return Ok(a);
     }
     if !v.contains(':') {
         return Err(format!("listen \"{v}\": expected ADDRESS:PORT"));
     }
-    v.to_socket_addrs()
+    resolve(v)
         .map_err(|e| format!("listen \"{v}\": {e}"))?
-        .next()
         .ok_or_else(|| format!("listen \"{v}\": no address"))
 }
 

@@ -3,7 +3,10 @@
 //! panics only on a bug: a property of the parser, checked beyond "no panic". Not an API:
 //! hidden from the docs, and the parsers themselves stay `pub(crate)`.
 
+mod config_file;
 mod reference;
+
+pub use config_file::config;
 
 use crate::http::chunked::ChunkedSkipper;
 use crate::http::conditional::{Preconditions, Validators};

@@ -33,3 +33,8 @@ fn chunked_corpus() {
 fn range_conditional_corpus() {
     replay("range_conditional", httpd::fuzzing::range_conditional);
 }
+
+#[test]
+fn http_config_corpus() {
+    replay("http_config", httpd::fuzzing::config);
+}

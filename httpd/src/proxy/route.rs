@@ -6,8 +6,18 @@
 //! target is forwarded as the client sent it. The longest matching prefix wins.
 
 use crate::http::path;
+use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
+
+/// How a `HOST:PORT` becomes an address (the first the name has, `None` when it has none):
+/// [`system_resolve`], or in the config fuzz target a stand-in that never asks the network.
+pub(crate) type Resolve = fn(&str) -> io::Result<Option<SocketAddr>>;
+
+/// The system's resolver (`getaddrinfo`), as `listen` and `proxy_pass` use it.
+pub(crate) fn system_resolve(host_port: &str) -> io::Result<Option<SocketAddr>> {
+    Ok(host_port.to_socket_addrs()?.next())
+}
 
 /// One `proxy_pass` line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +79,7 @@ impl ProxySettings {
 }
 
 /// Parses the two values of `proxy_pass PREFIX URL`.
-pub(crate) fn parse_route(prefix: &str, url: &str) -> Result<Route, String> {
+pub(crate) fn parse_route(prefix: &str, url: &str, resolve: Resolve) -> Result<Route, String> {
     if !prefix.starts_with('/') {
         return Err(format!("proxy_pass prefix \"{prefix}\" must start with /"));
     }
@@ -101,10 +111,8 @@ pub(crate) fn parse_route(prefix: &str, url: &str) -> Result<Route, String> {
     } else {
         format!("{authority}:80")
     };
-    let upstream = with_port
-        .to_socket_addrs()
+    let upstream = resolve(&with_port)
         .map_err(|e| format!("proxy_pass \"{url}\": {e}"))?
-        .next()
         .ok_or_else(|| format!("proxy_pass \"{url}\": no address"))?;
     Ok(Route {
         prefix: prefix.to_owned(),
@@ -121,7 +129,7 @@ mod tests {
         ProxySettings {
             routes: routes
                 .iter()
-                .map(|(p, u)| parse_route(p, u).unwrap())
+                .map(|(p, u)| parse_route(p, u, system_resolve).unwrap())
                 .collect(),
             ..ProxySettings::default()
         }
@@ -147,17 +155,17 @@ mod tests {
 
     #[test]
     fn bad_lines_are_refused_with_a_reason() {
-        assert!(parse_route("api/", "http://127.0.0.1:1").is_err());
-        assert!(parse_route("/a/../b/", "http://127.0.0.1:1").is_err());
-        assert!(parse_route("/a/", "https://127.0.0.1:1").is_err());
-        assert!(parse_route("/a/", "http://127.0.0.1:1/path").is_err());
-        assert!(parse_route("/a/", "http://u@127.0.0.1:1").is_err());
-        assert!(parse_route("/a/", "127.0.0.1:1").is_err());
-        let r = parse_route("/a/", "http://127.0.0.1:1/").unwrap();
+        assert!(parse_route("api/", "http://127.0.0.1:1", system_resolve).is_err());
+        assert!(parse_route("/a/../b/", "http://127.0.0.1:1", system_resolve).is_err());
+        assert!(parse_route("/a/", "https://127.0.0.1:1", system_resolve).is_err());
+        assert!(parse_route("/a/", "http://127.0.0.1:1/path", system_resolve).is_err());
+        assert!(parse_route("/a/", "http://u@127.0.0.1:1", system_resolve).is_err());
+        assert!(parse_route("/a/", "127.0.0.1:1", system_resolve).is_err());
+        let r = parse_route("/a/", "http://127.0.0.1:1/", system_resolve).unwrap();
         assert_eq!(r.authority, "127.0.0.1:1");
-        let r = parse_route("/", "http://[::1]:8").unwrap();
+        let r = parse_route("/", "http://[::1]:8", system_resolve).unwrap();
         assert_eq!(r.upstream, "[::1]:8".parse().unwrap());
-        let r = parse_route("/", "http://127.0.0.1").unwrap();
+        let r = parse_route("/", "http://127.0.0.1", system_resolve).unwrap();
         assert_eq!(r.upstream.port(), 80);
     }
 }
