@@ -164,7 +164,7 @@ fn reloads_under_load_drop_no_connection() {
     // A thousand held connections (the proxy needs six descriptors each, this process
     // two, and a thread each in the echo servers), fewer if the limit is lower.
     let limit = raise_nofile(8192);
-    let held_n = ((limit - 512) / 8).min(1000) as usize;
+    let held_n = (limit.saturating_sub(512) / 8).clamp(16, 1000) as usize;
     let (a, count_a) = server(echo);
     let (b, count_b) = server(echo);
     let path = config_file(

@@ -275,12 +275,17 @@ mod tests {
         // sink must be shut then, not left waiting for nothing (neither side watched).
         let (src_r, src_w) = sys::pipe().unwrap();
         let (sink_r, sink_w) = sys::pipe().unwrap();
-        for fd in [&src_w, &sink_w] {
-            // SAFETY: plain syscall on a pipe we own.
-            let n = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, 1 << 20) };
-            assert!(n >= 1 << 20, "F_SETPIPE_SZ: {}", io::Error::last_os_error());
-        }
         let chunks = ROUNDS / 2;
+        for fd in [&src_w, &sink_w] {
+            // Room for every chunk (512 KiB: under the default pipe-max-size of 1 MiB).
+            // SAFETY: plain syscall on a pipe we own.
+            let n = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, CHUNK * chunks) };
+            assert!(
+                n >= (CHUNK * chunks) as i32,
+                "F_SETPIPE_SZ: {}",
+                io::Error::last_os_error()
+            );
+        }
         let data = vec![7u8; CHUNK * chunks];
         // SAFETY: writes from a live buffer of the length given.
         let n = unsafe { libc::write(src_w.as_raw_fd(), data.as_ptr().cast(), data.len()) };
