@@ -308,7 +308,9 @@ impl Pattern {
         let mut buf = vec![0u8; 256 * 1024];
         let mut got = 0u64;
         loop {
-            let n = r.read(&mut buf).unwrap();
+            let n = r
+                .read(&mut buf)
+                .unwrap_or_else(|e| panic!("read after {got} bytes: {e}"));
             if n == 0 {
                 return got;
             }
