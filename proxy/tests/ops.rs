@@ -1,6 +1,7 @@
 //! Operations against the real binary: SIGHUP reads the config file again (new upstreams
 //! for new clients, a long transfer on the old ones going on, a new listener opened, a bad
-//! file refused with its line); SIGQUIT drains (the listener closed, an open connection
+//! file refused with its line; under load, with a thousand connections held and transfers
+//! running, five reloads drop none); SIGQUIT drains (the listener closed, an open connection
 //! finishing, then exit; or closed at shutdown_timeout).
 
 mod common;
@@ -152,4 +153,104 @@ fn a_drain_closes_what_is_still_open_at_its_shutdown_timeout() {
     assert!(closed_without_bytes(&mut open));
     assert!(p.wait_exit(), "{:#?}", p.seen.borrow());
     assert_eq!(p.count("end=drain-timeout"), 1, "{:#?}", p.seen.borrow());
+}
+
+#[test]
+fn reloads_under_load_drop_no_connection() {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::mpsc::channel;
+    use std::sync::Arc;
+
+    // A thousand held connections (the proxy needs six descriptors each, this process
+    // two, and a thread each in the echo servers), fewer if the limit is lower.
+    let limit = raise_nofile(8192);
+    let held_n = (limit.saturating_sub(512) / 8).clamp(16, 1000) as usize;
+    let (a, count_a) = server(echo);
+    let (b, count_b) = server(echo);
+    let path = config_file(
+        "reload-load",
+        &group_conf(&[a], &["127.0.0.1:0"], "max_connections 20000;\n"),
+    );
+    let p = Proxy::spawn(&["-c".into(), path.display().to_string()], 1);
+    let addr = p.addr;
+
+    let mut held: Vec<TcpStream> = (0..held_n as u64)
+        .map(|i| {
+            let mut s = p.connect();
+            s.write_all(&i.to_le_bytes()).unwrap();
+            s
+        })
+        .collect();
+    for (i, s) in held.iter_mut().enumerate() {
+        let mut id = [0u8; 8];
+        s.read_exact(&mut id).unwrap();
+        assert_eq!(u64::from_le_bytes(id), i as u64);
+    }
+
+    // Busy clients: checksummed 1 MiB round trips one after another until told to stop,
+    // each telling when one is done.
+    let stop = Arc::new(AtomicBool::new(false));
+    let pattern = Arc::new(Pattern::new());
+    let (done_tx, done) = channel();
+    let busy: Vec<_> = (0..8)
+        .map(|_| {
+            let (stop, pattern, done_tx) = (stop.clone(), pattern.clone(), done_tx.clone());
+            thread::spawn(move || {
+                let mut n = 0usize;
+                while !stop.load(Ordering::SeqCst) {
+                    pattern_round_trip(addr, 1 << 20, &pattern);
+                    n += 1;
+                    let _ = done_tx.send(());
+                }
+                n
+            })
+        })
+        .collect();
+
+    // Five reloads, the group moving between a, b and both; between two, transfers go on.
+    let groups: [&[std::net::SocketAddr]; 5] = [&[b], &[a, b], &[a], &[b], &[a, b]];
+    for servers in groups {
+        for _ in 0..8 {
+            done.recv_timeout(WAIT).unwrap();
+        }
+        std::fs::write(
+            &path,
+            group_conf(servers, &["127.0.0.1:0"], "max_connections 20000;\n"),
+        )
+        .unwrap();
+        p.signal(libc::SIGHUP);
+        p.wait_for(|l| l.starts_with("proxy: reloaded"));
+    }
+    for _ in 0..8 {
+        done.recv_timeout(WAIT).unwrap();
+    }
+    stop.store(true, Ordering::SeqCst);
+    let transfers: usize = busy.into_iter().map(|t| t.join().unwrap()).sum();
+
+    // Every held connection still answers, then closes cleanly.
+    for (i, s) in held.iter_mut().enumerate() {
+        s.write_all(&(i as u64 + 1_000_000).to_le_bytes()).unwrap();
+        let mut id = [0u8; 8];
+        s.read_exact(&mut id).unwrap();
+        assert_eq!(u64::from_le_bytes(id), i as u64 + 1_000_000);
+        s.shutdown(Shutdown::Write).unwrap();
+    }
+    for mut s in held {
+        let mut rest = Vec::new();
+        s.read_to_end(&mut rest).unwrap();
+        assert!(rest.is_empty());
+    }
+    // A line per connection (some were read while waiting for the reloads' lines), each
+    // ended by both sides closing.
+    let total = held_n + transfers;
+    while p.count("conn client=") < total {
+        p.conn_line();
+    }
+    assert_eq!(p.count("end=closed"), total, "{:#?}", p.seen.borrow());
+    assert_eq!(p.count("up=1048576 down=1048576"), transfers);
+    assert_eq!(p.count("reload refused"), 0);
+    // Both servers had clients: the reloads took effect while all this went on.
+    assert!(count_a.load(Ordering::SeqCst) > held_n);
+    assert!(count_b.load(Ordering::SeqCst) > 0);
+    eprintln!("{held_n} held connections and {transfers} transfers across 5 reloads");
 }

@@ -168,20 +168,20 @@ impl Direction {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) => return Err(Failure::Sink(e)),
                 }
-            } else if self.eof {
-                if !self.shut {
-                    // A sink already reset makes it fail, which changes nothing here.
-                    // SAFETY: plain syscall on a descriptor the caller holds.
-                    unsafe { libc::shutdown(sink.as_fd().as_raw_fd(), libc::SHUT_WR) };
-                    self.shut = true;
-                    moved = true;
-                }
-                break;
-            } else if !self.fill(source)? {
+            } else if self.eof || !self.fill(source)? {
                 break;
             } else {
                 moved = true;
             }
+        }
+        // After the loop, not in it: an EOF read on its last round must still be carried,
+        // since the direction then waits for nothing (neither side is watched for it).
+        if self.eof && self.in_pipe == 0 && !self.shut {
+            // A sink already reset makes it fail, which changes nothing here.
+            // SAFETY: plain syscall on a descriptor the caller holds.
+            unsafe { libc::shutdown(sink.as_fd().as_raw_fd(), libc::SHUT_WR) };
+            self.shut = true;
+            moved = true;
         }
         Ok(moved)
     }
@@ -265,5 +265,42 @@ mod tests {
         assert!(d.copying());
         drop(b);
         assert_eq!(reader.join().unwrap(), body);
+    }
+
+    #[test]
+    fn an_eof_read_on_the_last_round_of_a_pump_is_still_carried() {
+        // Pipes as source and sink, so each splice moves exactly one CHUNK. The direction
+        // starts with a chunk in its pipe, so the pump alternates flush, fill, flush, ...
+        // and with ROUNDS / 2 chunks in all (one in the pipe) its last round reads the EOF. The
+        // sink must be shut then, not left waiting for nothing (neither side watched).
+        let (src_r, src_w) = sys::pipe().unwrap();
+        let (sink_r, sink_w) = sys::pipe().unwrap();
+        let chunks = ROUNDS / 2;
+        for fd in [&src_w, &sink_w] {
+            // Room for every chunk (512 KiB: under the default pipe-max-size of 1 MiB).
+            // SAFETY: plain syscall on a pipe we own.
+            let n = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETPIPE_SZ, CHUNK * chunks) };
+            assert!(
+                n >= (CHUNK * chunks) as i32,
+                "F_SETPIPE_SZ: {}",
+                io::Error::last_os_error()
+            );
+        }
+        let data = vec![7u8; CHUNK * chunks];
+        // SAFETY: writes from a live buffer of the length given.
+        let n = unsafe { libc::write(src_w.as_raw_fd(), data.as_ptr().cast(), data.len()) };
+        assert_eq!(n, data.len() as isize);
+        drop(src_w);
+        let mut d = Direction::new(false).unwrap();
+        assert!(d.fill(&src_r).unwrap());
+        assert_eq!(d.in_pipe, CHUNK);
+        d.pump(&src_r, &sink_w).unwrap();
+        assert_eq!(d.bytes, (CHUNK * chunks) as u64);
+        assert!(
+            d.done() || d.wants_read() || d.wants_write(),
+            "a direction waiting for nothing: {d:?}"
+        );
+        assert!(d.done());
+        drop(sink_r);
     }
 }

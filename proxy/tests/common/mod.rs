@@ -248,3 +248,100 @@ pub fn closed_without_bytes(s: &mut TcpStream) -> bool {
     let r = s.read_to_end(&mut got);
     got.is_empty() && (r.is_ok() || r.unwrap_err().kind() == std::io::ErrorKind::ConnectionReset)
 }
+
+/// Raises this process's `RLIMIT_NOFILE` (children inherit it) towards `wanted`: the soft
+/// limit up to the hard one, and the hard one too where the process may (root); returns the
+/// soft limit now in force. A machine that allows fewer gets fewer, never a failure here.
+pub fn raise_nofile(wanted: u64) -> u64 {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we own.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
+    if lim.rlim_cur >= wanted {
+        return lim.rlim_cur;
+    }
+    if lim.rlim_max < wanted {
+        let up = libc::rlimit {
+            rlim_cur: wanted,
+            rlim_max: wanted,
+        };
+        // SAFETY: setrlimit reads the struct we own; refused without CAP_SYS_RESOURCE.
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &up) } == 0 {
+            return wanted;
+        }
+    }
+    lim.rlim_cur = wanted.min(lim.rlim_max);
+    // SAFETY: as above; the soft limit may always go up to the hard one.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
+    lim.rlim_cur
+}
+
+/// The bytes of a long stream: byte `i` is `PATTERN[i % len]`, a period of 1 MiB + 7 (no
+/// multiple of any buffer size, so a chunk lost, doubled or moved no longer matches). A
+/// receiver compares what it gets with the slice it expects: every byte checked, at
+/// `memcmp`'s speed even in an unoptimized test build.
+pub struct Pattern(Vec<u8>);
+
+impl Pattern {
+    pub fn new() -> Pattern {
+        Pattern((0..(1u64 << 20) + 7).map(byte).collect())
+    }
+
+    /// Writes `len` bytes of the stream to `w`.
+    pub fn send(&self, w: &mut impl Write, len: u64) -> std::io::Result<()> {
+        let p = &self.0;
+        let mut sent = 0u64;
+        while sent < len {
+            let at = (sent % p.len() as u64) as usize;
+            let n = ((len - sent) as usize).min(p.len() - at).min(256 * 1024);
+            w.write_all(&p[at..at + n])?;
+            sent += n as u64;
+        }
+        Ok(())
+    }
+
+    /// Reads `r` to its end, checking every byte against the stream; the count read.
+    pub fn receive(&self, r: &mut impl Read) -> u64 {
+        let p = &self.0;
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut got = 0u64;
+        loop {
+            let n = r
+                .read(&mut buf)
+                .unwrap_or_else(|e| panic!("read after {got} bytes: {e}"));
+            if n == 0 {
+                return got;
+            }
+            let mut i = 0;
+            while i < n {
+                let at = ((got + i as u64) % p.len() as u64) as usize;
+                let m = (n - i).min(p.len() - at);
+                assert!(
+                    buf[i..i + m] == p[at..at + m],
+                    "bytes {}..{} differ from what was sent",
+                    got + i as u64,
+                    got + (i + m) as u64
+                );
+                i += m;
+            }
+            got += n as u64;
+        }
+    }
+}
+
+/// `len` bytes of the pattern through `addr` to an echo server and back, both ways at once:
+/// a writer thread sends and half-closes, this thread checks every byte coming back.
+pub fn pattern_round_trip(addr: SocketAddr, len: u64, pattern: &Arc<Pattern>) {
+    let s = connect(addr);
+    let mut w = s.try_clone().unwrap();
+    let p = pattern.clone();
+    let writer = thread::spawn(move || {
+        p.send(&mut w, len).unwrap();
+        w.shutdown(Shutdown::Write).unwrap();
+    });
+    let got = pattern.receive(&mut &s);
+    writer.join().unwrap();
+    assert_eq!(got, len);
+}

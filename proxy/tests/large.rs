@@ -1,0 +1,116 @@
+//! Size and count at scale against the real binary: a gigabyte through the proxy in both
+//! directions at once (spliced), every byte checked; ten thousand clients open at once,
+//! each served. Waits are on events (a read, a log line), never sleeps.
+
+mod common;
+
+use common::*;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::sync::mpsc::channel;
+use std::sync::Arc;
+use std::thread;
+use std::time::Instant;
+
+#[test]
+fn a_gigabyte_arrives_whole_in_both_directions_at_once() {
+    const LEN: u64 = 1 << 30;
+    let (up, _) = server(echo);
+    let p = Proxy::start(&[up], &[]);
+    let pattern = Arc::new(Pattern::new());
+    let start = Instant::now();
+    pattern_round_trip(p.addr, LEN, &pattern);
+    eprintln!("1 GiB each way through the proxy in {:?}", start.elapsed());
+    let line = p.conn_line();
+    assert!(line.contains(&format!("up={LEN} down={LEN}")), "{line}");
+    assert!(
+        line.contains("end=closed") && !line.contains("forward=copy"),
+        "{line}"
+    );
+}
+
+/// Descriptors the proxy holds per connection: two sockets and two pipes of two ends.
+const PROXY_FDS_PER_CONN: u64 = 6;
+
+#[test]
+fn ten_thousand_clients_open_at_once_are_each_served() {
+    // As many as the descriptor limit allows, up to 10,000: the proxy (which inherits the
+    // limit) needs six per connection, this process two (the client and the upstream's end).
+    let limit = raise_nofile(10_000 * PROXY_FDS_PER_CONN + 256);
+    let n = (limit.saturating_sub(256) / PROXY_FDS_PER_CONN).min(10_000) as usize;
+    eprintln!("descriptor limit {limit}: {n} clients at once");
+    assert!(
+        n >= 100,
+        "a descriptor limit of {limit} is too low for this test"
+    );
+
+    // The upstream: one thread; each connection's 8-byte id is sent back, and the
+    // connection is kept until all are served; then each is read to its EOF and closed.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    // SAFETY: a listening socket we own; listen again only lengthens its queue past std's
+    // 128, so that the proxy's connects are not dropped while this thread is busy.
+    assert_eq!(unsafe { libc::listen(l.as_raw_fd(), 4096) }, 0);
+    let up = l.local_addr().unwrap();
+    let (served_tx, served) = channel();
+    let (close_tx, close) = channel::<()>();
+    let upstream = thread::spawn(move || {
+        let mut held = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (mut s, _) = l.accept().unwrap();
+            s.set_read_timeout(Some(WAIT)).unwrap();
+            let mut id = [0u8; 8];
+            s.read_exact(&mut id).unwrap();
+            s.write_all(&id).unwrap();
+            held.push(s);
+        }
+        served_tx.send(()).unwrap();
+        close.recv().unwrap();
+        for mut s in held {
+            let mut rest = Vec::new();
+            s.read_to_end(&mut rest).unwrap();
+            assert!(rest.is_empty());
+        }
+    });
+
+    let p = Proxy::start(
+        &[up],
+        &["--max-connections", "20000", "--connect-timeout", "60"],
+    );
+    let start = Instant::now();
+    let mut clients: Vec<TcpStream> = (0..n as u64)
+        .map(|i| {
+            let mut s = p.connect();
+            s.write_all(&i.to_le_bytes()).unwrap();
+            s
+        })
+        .collect();
+    // Every client gets its own id back while all of them are open.
+    for (i, s) in clients.iter_mut().enumerate() {
+        let mut id = [0u8; 8];
+        s.read_exact(&mut id).unwrap();
+        assert_eq!(u64::from_le_bytes(id), i as u64);
+    }
+    served.recv_timeout(WAIT).unwrap();
+    eprintln!("{n} clients connected and served in {:?}", start.elapsed());
+
+    // Each half-closes; the upstream sees the EOF, closes; the client sees the EOF.
+    for s in &clients {
+        s.shutdown(Shutdown::Write).unwrap();
+    }
+    close_tx.send(()).unwrap();
+    for mut s in clients {
+        let mut rest = Vec::new();
+        s.read_to_end(&mut rest).unwrap();
+        assert!(rest.is_empty());
+    }
+    upstream.join().unwrap();
+    for _ in 0..n {
+        let line = p.conn_line();
+        assert!(
+            line.contains("up=8 down=8") && line.contains("end=closed"),
+            "{line}"
+        );
+    }
+    eprintln!("{n} clients in {:?} in all", start.elapsed());
+}
