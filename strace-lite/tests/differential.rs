@@ -128,6 +128,14 @@ fn readiness_family() {
     assert_program_matches("poll", &[], "poll", &[]);
 }
 
+/// From strace's own suite (issue 21): tv_nsec/tv_usec, close_range's bounds and
+/// sendfile's offset printed unsigned; futex operations as whole values and FUTEX_WAKE_OP's
+/// encoding; pollfd arrays by strace's print_array rules.
+#[test]
+fn unsigned_fields_futex_ops_and_pollfd_arrays() {
+    assert_program_matches("unsigned_fields", &[], "unsigned_fields", &[]);
+}
+
 #[test]
 fn signals_restarted_and_interrupted_syscalls() {
     assert_program_matches("signals", &[], "signals", &[]);

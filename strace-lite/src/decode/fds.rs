@@ -68,9 +68,11 @@ fn print_itimerspec(c: &mut Call, addr: u64) {
     if addr == 0 {
         return c.push("NULL");
     }
+    // The seconds signed, the nanoseconds unsigned, as strace prints them.
     match c.mem.read_value::<[i64; 4]>(addr) {
         Some([is, ins, vs, vns]) => c.push(&format!(
-            "{{it_interval={{tv_sec={is}, tv_nsec={ins}}}, it_value={{tv_sec={vs}, tv_nsec={vns}}}}}"
+            "{{it_interval={{tv_sec={is}, tv_nsec={}}}, it_value={{tv_sec={vs}, tv_nsec={}}}}}",
+            ins as u64, vns as u64
         )),
         None => c.p_addr(addr),
     }

@@ -3,6 +3,7 @@
 //! what the kernel wrote; the tracer prints the return value. This split is strace's: it
 //! is what decides where a line breaks into `<unfinished ...>` and `<... resumed>`.
 
+mod array;
 mod creds;
 mod fcntl_ioctl;
 mod fds;

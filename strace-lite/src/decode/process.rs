@@ -299,7 +299,11 @@ fn print_rusage(c: &mut Call, addr: u64) {
     };
     let mut s = format!(
         "{{ru_utime={{tv_sec={}, tv_usec={}}}, ru_stime={{tv_sec={}, tv_usec={}}}",
-        w[0], w[1], w[2], w[3]
+        // tv_usec unsigned, as strace's print_timeval_t prints it.
+        w[0],
+        w[1] as u64,
+        w[2],
+        w[3] as u64
     );
     if c.opts.verbose {
         let names = [

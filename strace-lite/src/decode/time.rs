@@ -24,7 +24,9 @@ pub fn timespec_text(c: &Call, addr: u64) -> String {
         return "NULL".to_string();
     }
     match c.mem.read_value::<[i64; 2]>(addr) {
-        Some([s, ns]) => format!("{{tv_sec={s}, tv_nsec={ns}}}"),
+        // strace prints tv_sec signed and tv_nsec unsigned (`PRINT_VAL_U`): a garbage
+        // timespec shows `tv_nsec=13464652301697220333`, not a negative number.
+        Some([s, ns]) => format!("{{tv_sec={s}, tv_nsec={}}}", ns as u64),
         None => format!("{addr:#x}"),
     }
 }
@@ -35,7 +37,8 @@ pub fn timeval_text(c: &Call, addr: u64) -> String {
         return "NULL".to_string();
     }
     match c.mem.read_value::<[i64; 2]>(addr) {
-        Some([s, us]) => format!("{{tv_sec={s}, tv_usec={us}}}"),
+        // tv_usec is unsigned in strace's output, as tv_nsec.
+        Some([s, us]) => format!("{{tv_sec={s}, tv_usec={}}}", us as u64),
         None => format!("{addr:#x}"),
     }
 }
@@ -116,9 +119,11 @@ fn itimerval_text(c: &Call, addr: u64) -> String {
     if addr == 0 {
         return "NULL".to_string();
     }
+    // The seconds signed, the microseconds unsigned, as strace prints them.
     match c.mem.read_value::<[i64; 4]>(addr) {
         Some([is, ius, vs, vus]) => format!(
-            "{{it_interval={{tv_sec={is}, tv_usec={ius}}}, it_value={{tv_sec={vs}, tv_usec={vus}}}}}"
+            "{{it_interval={{tv_sec={is}, tv_usec={}}}, it_value={{tv_sec={vs}, tv_usec={}}}}}",
+            ius as u64, vus as u64
         ),
         None => format!("{addr:#x}"),
     }
