@@ -2,9 +2,12 @@
 //! start-up calls every program makes (arch_prctl, set_tid_address, prlimit64, ...).
 
 use super::{Call, Decoder, RetStyle, Step};
+use crate::cli::XlatStyle;
 use crate::format;
 use crate::signals;
-use crate::uapi::xlat::process::{ARCH_PRCTL_CODES, CLONE_FLAGS, RLIMITS, WAIT_OPTIONS};
+use crate::uapi::xlat::process::{
+    ARCH_PRCTL_CODES, CLONE_FLAGS, RLIMITS, WAIT_OPTIONS, X86_XFEATURES, X86_XFEATURE_BITS,
+};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
     Some(match name {
@@ -387,33 +390,80 @@ fn set_tid_address(c: &mut Call) -> Step {
     Step::Done
 }
 
+/// The XSAVE features of ARCH_*_XCOMP_*: strace prints them in its verbose style whatever
+/// `-X` says, unless `-X raw` (`0x3 /* XFEATURE_MASK_FPSSE */`).
+fn xfeature_style(c: &Call) -> XlatStyle {
+    match c.style() {
+        XlatStyle::Raw => XlatStyle::Raw,
+        _ => XlatStyle::Verbose,
+    }
+}
+
 fn arch_prctl(c: &mut Call) -> Step {
     c.int_args(&[0]);
     let code = c.arg(0);
+    let addr = c.arg(1);
     if !c.exiting {
         c.p_xlat(0, ARCH_PRCTL_CODES, "ARCH_???");
+    }
+    match code {
+        // ARCH_GET_FS, ARCH_GET_GS: the base the kernel stores, at exit.
+        0x1003 | 0x1004 => {
+            if !c.exiting {
+                c.sep();
+                return Step::AtExit;
+            }
+            if c.failed() {
+                c.p_ptr(1);
+            } else {
+                match c.mem.read_u64(addr) {
+                    // strace's printnum_kptr: a null pointer reads as NULL.
+                    Some(0) => c.push("[NULL]"),
+                    Some(v) => c.push(&format!("[{}]", format::hex(v))),
+                    None => c.p_ptr(1),
+                }
+            }
+            Step::Done
+        }
         // ARCH_GET_CPUID takes no argument: strace prints none.
-        if code & 0xffff_ffff == 0x1011 {
-            return Step::Done;
+        0x1011 => Step::Done,
+        // ARCH_GET_XCOMP_SUPP/PERM/GUEST_PERM: a u64 of feature bits, at exit.
+        0x1021 | 0x1022 | 0x1024 => {
+            if !c.exiting {
+                c.sep();
+                return Step::AtExit;
+            }
+            match (c.failed(), c.mem.read_value::<u64>(addr)) {
+                (false, Some(v)) => {
+                    let names = format::flag_names_or(v, X86_XFEATURES, "0", "XFEATURE_MASK_???");
+                    let t = format::styled(&format::hex(v), &names, xfeature_style(c));
+                    c.push(&format!("[{t}]"));
+                }
+                _ => c.p_ptr(1),
+            }
+            Step::Done
         }
-        c.sep();
-        if matches!(code, 0x1003 | 0x1004) {
-            return Step::AtExit;
+        // ARCH_REQ_XCOMP_PERM/GUEST_PERM: a feature number; a positive result is a mask.
+        0x1023 | 0x1025 => {
+            if !c.exiting {
+                c.sep();
+                let t = format::xlat(addr, X86_XFEATURE_BITS, "XFEATURE_???", xfeature_style(c));
+                c.push(&t);
+                return Step::AtExit;
+            }
+            if c.rval > 0 {
+                c.ret_style = RetStyle::Hex;
+                let names = format::flag_names_plain(c.rval as u64, X86_XFEATURES, "0");
+                c.ret_note = Some(format!("({names})"));
+            }
+            Step::Done
         }
-        c.p_hex(1);
-        return Step::Done;
+        _ => {
+            c.sep();
+            c.p_hex(1);
+            Step::Done
+        }
     }
-    if c.failed() {
-        c.p_ptr(1);
-    } else {
-        match c.mem.read_u64(c.arg(1)) {
-            // strace's printnum_kptr: a null pointer reads as NULL.
-            Some(0) => c.push("[NULL]"),
-            Some(v) => c.push(&format!("[{}]", format::hex(v))),
-            None => c.p_ptr(1),
-        }
-    }
-    Step::Done
 }
 
 fn set_robust_list(c: &mut Call) -> Step {
