@@ -136,6 +136,44 @@ fn unsigned_fields_futex_ops_and_pollfd_arrays() {
     assert_program_matches("unsigned_fields", &[], "unsigned_fields", &[]);
 }
 
+/// -y and -yy as strace prints them (issue 21): `<path>(deleted)`, paths escaped as
+/// strace quotes them (under -x in hex), UNIX sockets with peer and bound path.
+#[test]
+fn fd_paths_deleted_escaped_and_unix_sockets() {
+    for (test, options) in [
+        ("fd_paths-y", &["-y"][..]),
+        ("fd_paths-yx", &["-y", "-x"]),
+        ("fd_paths-yy", &["-yy"]),
+    ] {
+        let (theirs, mine, run, _) = both(test, options, "fd_paths", &["$DIR"]);
+        assert!(theirs.len() > 5, "strace produced no trace: {}", run.stderr);
+        assert_same(test, &number_inodes(&theirs), &number_inodes(&mine));
+    }
+}
+
+/// Socket inodes (`socket:[21462635]`, `UNIX-STREAM:[21462635->21462636,...]`) differ from
+/// run to run: numbered in order of appearance, so a peer must still be the right socket.
+fn number_inodes(lines: &[String]) -> Vec<String> {
+    let re = regex::Regex::new(r"(:\[|->)(\d{3,})").expect("regex");
+    let mut seen: Vec<String> = Vec::new();
+    lines
+        .iter()
+        .map(|l| {
+            re.replace_all(l, |c: &regex::Captures| {
+                let n = match seen.iter().position(|s| s == &c[2]) {
+                    Some(n) => n,
+                    None => {
+                        seen.push(c[2].to_string());
+                        seen.len() - 1
+                    }
+                };
+                format!("{}INO{n}", &c[1])
+            })
+            .into_owned()
+        })
+        .collect()
+}
+
 #[test]
 fn signals_restarted_and_interrupted_syscalls() {
     assert_program_matches("signals", &[], "signals", &[]);

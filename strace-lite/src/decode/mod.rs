@@ -197,7 +197,7 @@ impl Call {
 
     /// Print a file descriptor value, with its path under `-y`.
     pub fn p_fd_value(&mut self, fd: i32) {
-        let text = fdinfo::describe_fd(self.pid, fd, self.opts.decode_fds);
+        let text = fdinfo::describe_fd(self.pid, fd, self.opts.decode_fds, self.opts.hex);
         self.push(&text);
     }
 
@@ -214,7 +214,9 @@ impl Call {
             self.push(&text);
             if self.opts.decode_fds > 0 {
                 if let Ok(cwd) = std::fs::read_link(format!("/proc/{}/cwd", self.pid)) {
-                    self.push(&format!("<{}>", cwd.display()));
+                    let cwd = cwd.into_os_string().into_encoded_bytes();
+                    let text = fdinfo::quote_in_brackets(&cwd, self.opts.hex);
+                    self.push(&format!("<{text}>"));
                 }
             }
         } else {

@@ -126,7 +126,7 @@ fn epoll_wait(c: &mut Call) -> Step {
 /// negative fd, which the kernel skips.
 fn pollfd_text(c: &Call, p: &[u8]) -> String {
     let fd = i32::from_ne_bytes([p[0], p[1], p[2], p[3]]);
-    let fd_text = crate::fdinfo::describe_fd(c.pid, fd, c.opts.decode_fds);
+    let fd_text = crate::fdinfo::describe_fd(c.pid, fd, c.opts.decode_fds, c.opts.hex);
     if fd < 0 {
         return format!("{{fd={fd_text}}}");
     }
@@ -246,7 +246,9 @@ fn fd_set_text(c: &Call, addr: u64, nfds: i32, decorate: bool) -> Option<String>
     for fd in 0..n {
         if bits[fd / 64] & (1u64 << (fd % 64)) != 0 {
             let level = if decorate { c.opts.decode_fds } else { 0 };
-            fds.push(crate::fdinfo::describe_fd(c.pid, fd as i32, level));
+            fds.push(crate::fdinfo::describe_fd(
+                c.pid, fd as i32, level, c.opts.hex,
+            ));
         }
     }
     Some(format!("[{}]", fds.join(" ")))
