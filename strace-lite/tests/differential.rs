@@ -174,6 +174,13 @@ fn number_inodes(lines: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Socket option values by strace's rules (issue 21), also under -x.
+#[test]
+fn socket_options_by_kind_and_length() {
+    assert_program_matches("sockopts", &[], "sockopts", &[]);
+    assert_program_matches("sockopts-x", &["-x"], "sockopts", &[]);
+}
+
 #[test]
 fn signals_restarted_and_interrupted_syscalls() {
     assert_program_matches("signals", &[], "signals", &[]);

@@ -14,6 +14,7 @@ mod net;
 mod poll;
 mod process;
 mod signal;
+mod sockopt;
 mod stat;
 mod system;
 mod time;
@@ -388,6 +389,7 @@ fn lookup(name: &str) -> Option<Decoder> {
         .or_else(|| process::lookup(name))
         .or_else(|| memory::lookup(name))
         .or_else(|| net::lookup(name))
+        .or_else(|| sockopt::lookup(name))
         .or_else(|| poll::lookup(name))
         .or_else(|| signal::lookup(name))
         .or_else(|| time::lookup(name))
