@@ -181,6 +181,12 @@ fn socket_options_by_kind_and_length() {
     assert_program_matches("sockopts-x", &["-x"], "sockopts", &[]);
 }
 
+/// fcntl's commands and results as strace's print_fcntl prints them (issue 21).
+#[test]
+fn fcntl_commands() {
+    assert_program_matches("fcntl_cmds", &[], "fcntl_cmds", &[]);
+}
+
 #[test]
 fn signals_restarted_and_interrupted_syscalls() {
     assert_program_matches("signals", &[], "signals", &[]);

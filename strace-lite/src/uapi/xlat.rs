@@ -32,7 +32,31 @@ pub(crate) mod fcntl_ioctl {
         (0x40a, "F_GET_SEALS"),
     ];
     pub(crate) const FD_FLAGS: &Xlat = &[(1, "FD_CLOEXEC")];
-    pub(crate) const LOCK_TYPES: &Xlat = &[(0, "F_RDLCK"), (1, "F_WRLCK"), (2, "F_UNLCK")];
+    pub(crate) const LOCK_TYPES: &Xlat = &[
+        (0, "F_RDLCK"),
+        (1, "F_WRLCK"),
+        (2, "F_UNLCK"),
+        (4, "F_EXLCK"),
+        (8, "F_SHLCK"),
+    ];
+    pub(crate) const F_OWNER_TYPES: &Xlat =
+        &[(0, "F_OWNER_TID"), (1, "F_OWNER_PID"), (2, "F_OWNER_PGRP")];
+    pub(crate) const NOTIFY_FLAGS: &Xlat = &[
+        (1, "DN_ACCESS"),
+        (2, "DN_MODIFY"),
+        (4, "DN_CREATE"),
+        (8, "DN_DELETE"),
+        (0x10, "DN_RENAME"),
+        (0x20, "DN_ATTRIB"),
+        (0x80000000, "DN_MULTISHOT"),
+    ];
+    pub(crate) const F_SEALS: &Xlat = &[
+        (1, "F_SEAL_SEAL"),
+        (2, "F_SEAL_SHRINK"),
+        (4, "F_SEAL_GROW"),
+        (8, "F_SEAL_WRITE"),
+        (0x10, "F_SEAL_FUTURE_WRITE"),
+    ];
     pub(crate) const SEEK_WHENCE: &Xlat = &[(0, "SEEK_SET"), (1, "SEEK_CUR"), (2, "SEEK_END")];
     pub(crate) const IOCTL_REQUESTS: &Xlat = &[
         (0x5401, "TCGETS"),
