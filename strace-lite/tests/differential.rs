@@ -187,6 +187,13 @@ fn fcntl_commands() {
     assert_program_matches("fcntl_cmds", &[], "fcntl_cmds", &[]);
 }
 
+/// execve's argv and envp that run into unreadable memory (issue 21), with and without -v.
+#[test]
+fn exec_arrays_cut_by_unreadable_memory() {
+    assert_program_matches("exec_arrays", &[], "exec_arrays", &[]);
+    assert_program_matches("exec_arrays-v", &["-v"], "exec_arrays", &[]);
+}
+
 #[test]
 fn signals_restarted_and_interrupted_syscalls() {
     assert_program_matches("signals", &[], "signals", &[]);

@@ -34,65 +34,78 @@ pub fn lookup(name: &str) -> Option<Decoder> {
     })
 }
 
-/// Print a NULL-terminated array of strings (argv): at most `-s` elements unless -v.
+/// strace's printargv: a NULL-terminated array of strings (argv, and envp under -v), at
+/// most `-s` of them unless -v; an array that runs into unreadable memory (or wraps the
+/// address space) ends in `... /* 0xADDR */` at the first word not read.
 fn print_string_array(c: &mut Call, addr: u64) {
     if addr == 0 {
         return c.push("NULL");
     }
-    let mut items = Vec::new();
-    let mut complete = false;
-    for i in 0..4096u64 {
-        match c.mem.read_u64(addr.wrapping_add(i * 8)) {
-            Some(0) => {
-                complete = true;
-                break;
+    let mut at = addr;
+    let mut prev = 0u64;
+    let mut n = 0usize;
+    loop {
+        let word = if at < prev { None } else { c.mem.read_u64(at) };
+        let Some(word) = word else {
+            if n == 0 {
+                return c.p_addr(at);
             }
-            Some(p) => items.push(p),
-            None => break,
+            c.push(&format!(", ... /* {at:#x} */"));
+            break;
+        };
+        if n == 0 {
+            c.push("[");
         }
-    }
-    if items.is_empty() && !complete {
-        return c.p_addr(addr);
-    }
-    c.push("[");
-    let max = if c.opts.verbose {
-        usize::MAX
-    } else {
-        c.opts.string_limit
-    };
-    for (i, p) in items.iter().enumerate() {
-        if i > 0 {
+        if word == 0 {
+            break;
+        }
+        if n != 0 {
             c.sep();
         }
-        if i >= max {
+        if !c.opts.verbose && n >= c.opts.string_limit {
             c.push("...");
             break;
         }
-        c.p_cstring_at(*p);
+        c.p_cstring_at(word);
+        prev = at;
+        at = at.wrapping_add(8);
+        n += 1;
     }
     c.push("]");
 }
 
-/// The environment: the array under -v, else `0x7ffd... /* 23 vars */`.
+/// strace's printargc, the environment unless -v: `0x7ffd... /* 23 vars */`, with
+/// `, unterminated` when the array runs into unreadable memory or wraps around.
 fn print_env(c: &mut Call, addr: u64) {
-    if c.opts.verbose || addr == 0 {
+    if c.opts.verbose {
         return print_string_array(c, addr);
     }
-    if c.mem.read_u64(addr).is_none() {
-        return c.p_addr(addr);
-    }
-    let mut n = 0u64;
-    while let Some(p) = c.mem.read_u64(addr.wrapping_add(n * 8)) {
-        if p == 0 {
-            break;
-        }
-        n += 1;
-        if n > 1 << 20 {
-            break;
-        }
-    }
     c.p_addr(addr);
-    c.push(&format!(" /* {n} var{} */", if n == 1 { "" } else { "s" }));
+    if addr == 0 {
+        return;
+    }
+    let mut at = addr;
+    let mut prev = 0u64;
+    let mut n = 0u64;
+    while at > prev {
+        match c.mem.read_u64(at) {
+            None if n == 0 => return,
+            None => {
+                at = 0;
+                break;
+            }
+            Some(0) => break,
+            Some(_) => {}
+        }
+        prev = at;
+        at = at.wrapping_add(8);
+        n += 1;
+    }
+    let unterminated = if at < prev { ", unterminated" } else { "" };
+    c.push(&format!(
+        " /* {n} var{}{unterminated} */",
+        if n == 1 { "" } else { "s" }
+    ));
 }
 
 fn execve(c: &mut Call) -> Step {
