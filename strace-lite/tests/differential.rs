@@ -194,6 +194,14 @@ fn exec_arrays_cut_by_unreadable_memory() {
     assert_program_matches("exec_arrays-v", &["-v"], "exec_arrays", &[]);
 }
 
+/// Strings and buffers at the edge of readable memory and of PATH_MAX and -s (issue 21).
+#[test]
+fn strings_at_the_edge_of_memory_and_limits() {
+    assert_program_matches("strings_edge", &[], "strings_edge", &[]);
+    assert_program_matches("strings_edge-s5", &["-s", "5"], "strings_edge", &[]);
+    assert_program_matches("strings_edge-s300", &["-s", "300"], "strings_edge", &[]);
+}
+
 #[test]
 fn signals_restarted_and_interrupted_syscalls() {
     assert_program_matches("signals", &[], "signals", &[]);

@@ -73,13 +73,7 @@ fn fcntl(c: &mut Call) -> Step {
             // F_SETSIG: strace's printsignal.
             10 => {
                 c.sep();
-                let sig = c.int(2);
-                let t = if (1..=crate::signals::MAX_SIGNAL).contains(&sig) {
-                    format::styled(&sig.to_string(), &crate::signals::name(sig), c.style())
-                } else {
-                    sig.to_string()
-                };
-                c.push(&t);
+                super::process::signal_arg(c, 2);
             }
             // F_SETOWN_EX
             15 => {

@@ -132,7 +132,8 @@ fn signalfd(c: &mut Call) -> Step {
 }
 
 fn memfd_create(c: &mut Call) -> Step {
-    c.p_cstring_at(c.arg(0));
+    // The kernel reads at most MFD_NAME_MAX_LEN + 1 bytes of the name, and so does strace.
+    c.p_cstring_bounded(c.arg(0), 255 - "memfd:".len() as u64 + 1);
     c.sep();
     // Bits 26..31 hold the huge page size, as a shift.
     let flags = c.arg(1) & 0xffff_ffff;

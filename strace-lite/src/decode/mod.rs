@@ -235,8 +235,12 @@ impl Call {
         if addr == 0 {
             return self.push("NULL");
         }
-        match self.mem.read_cstring(addr, libc::PATH_MAX as usize) {
-            Some((bytes, terminated)) => {
+        // strace's printpath: PATH_MAX bytes read; a path with no NUL among them prints
+        // its first PATH_MAX - 1 bytes and `...`.
+        const MAX: usize = libc::PATH_MAX as usize;
+        match self.mem.read_cstring(addr, MAX) {
+            Some((mut bytes, terminated)) => {
+                bytes.truncate(MAX - 1);
                 let q = format::quote(&bytes, self.opts.hex);
                 self.push(&q);
                 if !terminated {
@@ -249,11 +253,20 @@ impl Call {
 
     /// Print a NUL-terminated string at `addr`, cut at `-s` bytes with `...`.
     pub fn p_cstring_at(&mut self, addr: u64) {
+        self.p_cstring_bounded(addr, u64::MAX);
+    }
+
+    /// strace's printstr_ex with QUOTE_0_TERMINATED: a NUL-terminated string of at most
+    /// `bound` bytes (memfd_create's name, 250), cut at `-s` bytes; `...` when no NUL ends
+    /// it within what is printed. Only `-s` + 1 bytes (or `bound`) are read, and the
+    /// address is printed when they cannot be.
+    pub fn p_cstring_bounded(&mut self, addr: u64, bound: u64) {
         if addr == 0 {
             return self.push("NULL");
         }
         let limit = self.opts.string_limit;
-        match self.mem.read_cstring(addr, limit.saturating_add(1)) {
+        let max = (limit as u64).saturating_add(1).min(bound) as usize;
+        match self.mem.read_cstring(addr, max) {
             Some((mut bytes, terminated)) => {
                 let cut = !terminated || bytes.len() > limit;
                 bytes.truncate(limit);
@@ -269,14 +282,22 @@ impl Call {
 
     /// Print `len` bytes of a buffer at `addr`, cut at `-s` bytes with `...`.
     pub fn p_buffer_at(&mut self, addr: u64, len: u64) {
+        self.p_buffer_hex(addr, len, self.opts.hex);
+    }
+
+    /// strace's printstr_ex for a buffer, quoted with `hex` (`-x` levels; 2 forces hex): it
+    /// reads one byte past `-s` (when the buffer is that long) and prints the address when
+    /// it cannot read them all.
+    pub fn p_buffer_hex(&mut self, addr: u64, len: u64, hex: u8) {
         if addr == 0 {
             return self.push("NULL");
         }
         let limit = self.opts.string_limit as u64;
-        let take = len.min(limit) as usize;
-        match self.mem.read(addr, take) {
-            Some(bytes) => {
-                let q = format::quote(&bytes, self.opts.hex);
+        let fetch = len.min(limit.saturating_add(1)) as usize;
+        match self.mem.read(addr, fetch) {
+            Some(mut bytes) => {
+                bytes.truncate(limit as usize);
+                let q = format::quote(&bytes, hex);
                 self.push(&q);
                 if len > limit {
                     self.push("...");

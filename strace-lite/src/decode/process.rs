@@ -373,12 +373,16 @@ fn exit(c: &mut Call) -> Step {
 
 /// A signal number argument: `SIGTERM`, or the number.
 pub fn signal_arg(c: &mut Call, i: usize) {
-    let sig = c.int(i);
+    let t = signal_text(c.int(i), c.style());
+    c.push(&t);
+}
+
+/// strace's printsignal: `SIGINT`, or the number when it names no signal.
+pub fn signal_text(sig: i32, style: XlatStyle) -> String {
     if (1..=signals::MAX_SIGNAL).contains(&sig) {
-        let t = format::styled(&sig.to_string(), &signals::name(sig), c.style());
-        c.push(&t);
+        format::styled(&sig.to_string(), &signals::name(sig), style)
     } else {
-        c.push(&sig.to_string());
+        sig.to_string()
     }
 }
 

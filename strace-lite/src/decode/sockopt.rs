@@ -74,21 +74,8 @@ fn int_at(c: &mut Call, addr: u64) {
 /// strace's printstr_ex: `len` bytes as a string cut at `-s`, every byte in hex when
 /// `force_hex`; the address when unreadable.
 fn bytes_at(c: &mut Call, addr: u64, len: u64, force_hex: bool) {
-    if addr == 0 {
-        return c.push("NULL");
-    }
-    let limit = c.opts.string_limit as u64;
-    match c.mem.read(addr, len.min(limit) as usize) {
-        Some(bytes) => {
-            let hex = if force_hex { 2 } else { c.opts.hex };
-            let q = format::quote(&bytes, hex);
-            c.push(&q);
-            if len > limit {
-                c.push("...");
-            }
-        }
-        None => c.p_addr(addr),
-    }
+    let hex = if force_hex { 2 } else { c.opts.hex };
+    c.p_buffer_hex(addr, len, hex);
 }
 
 fn txrehash(c: &mut Call, addr: u64, len: i32) {

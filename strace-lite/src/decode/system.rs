@@ -132,9 +132,17 @@ fn prctl(c: &mut Call) -> Step {
         if c.failed() {
             c.p_ptr(1);
         } else if option == 16 {
-            c.p_cstring_at(c.arg(1));
+            // TASK_COMM_LEN: the kernel writes at most 16 bytes, its NUL included.
+            c.p_cstring_bounded(c.arg(1), 16);
         } else {
-            c.p_int_ref(c.arg(1));
+            // PR_GET_PDEATHSIG: `[SIGINT]`.
+            match c.mem.read_i32(c.arg(1)) {
+                Some(sig) => {
+                    let t = super::process::signal_text(sig, c.style());
+                    c.push(&format!("[{t}]"));
+                }
+                None => c.p_ptr(1),
+            }
         }
         return Step::Done;
     }
@@ -161,7 +169,8 @@ fn prctl(c: &mut Call) -> Step {
         }
         15 => {
             c.sep();
-            c.p_cstring_at(c.arg(1));
+            // The kernel reads TASK_COMM_LEN - 1 bytes of the new name.
+            c.p_cstring_bounded(c.arg(1), 15);
         }
         23 | 24 => {
             c.sep();
