@@ -202,6 +202,20 @@ fn strings_at_the_edge_of_memory_and_limits() {
     assert_program_matches("strings_edge-s300", &["-s", "300"], "strings_edge", &[]);
 }
 
+/// Clock ids, sleeps' remaining time, mmap and mlockall flags by name (issue 21), in
+/// each -X style.
+#[test]
+fn named_constants_of_clocks_sleeps_and_mappings() {
+    assert_program_matches("named_constants", &[], "named_constants", &[]);
+    assert_program_matches(
+        "named_constants-Xv",
+        &["-X", "verbose"],
+        "named_constants",
+        &[],
+    );
+    assert_program_matches("named_constants-Xr", &["-X", "raw"], "named_constants", &[]);
+}
+
 #[test]
 fn signals_restarted_and_interrupted_syscalls() {
     assert_program_matches("signals", &[], "signals", &[]);

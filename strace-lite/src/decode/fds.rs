@@ -4,7 +4,7 @@
 use super::signal::print_sigset_at;
 use super::{Call, Decoder, RetStyle, Step};
 use crate::format;
-use crate::uapi::xlat::fds::{CLOCKS, INOTIFY_MASK, MFD_FLAGS};
+use crate::uapi::xlat::fds::{INOTIFY_MASK, MFD_FLAGS};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
     Some(match name {
@@ -52,7 +52,7 @@ fn eventfd2(c: &mut Call) -> Step {
 
 fn timerfd_create(c: &mut Call) -> Step {
     c.int_args(&[0, 1]);
-    c.p_xlat(0, CLOCKS, "CLOCK_???");
+    super::time::clock_name(c, 0);
     c.sep();
     c.p_flags(
         1,

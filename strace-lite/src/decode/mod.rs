@@ -133,6 +133,14 @@ impl Call {
         }
     }
 
+    /// Whether the call was interrupted by a signal and is to be restarted or fail with
+    /// EINTR (strace's `is_erestart`: ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND,
+    /// ERESTART_RESTARTBLOCK), the only failure after which the kernel wrote a sleep's
+    /// remaining time.
+    pub fn is_erestart(&self) -> bool {
+        (-516..=-512).contains(&self.rval) && self.rval != -515
+    }
+
     /// Whether the syscall failed (at exit).
     pub fn failed(&self) -> bool {
         (-4095..0).contains(&self.rval)

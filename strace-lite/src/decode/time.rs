@@ -10,12 +10,21 @@ pub fn lookup(name: &str) -> Option<Decoder> {
         "nanosleep" => nanosleep,
         "clock_nanosleep" => clock_nanosleep,
         "clock_gettime" | "clock_getres" => clock_gettime,
+        "clock_settime" => clock_settime,
         "gettimeofday" => gettimeofday,
         "setitimer" => setitimer,
         "getitimer" => getitimer,
         "alarm" => alarm,
         _ => return None,
     })
+}
+
+/// strace's printclockname: `CLOCK_MONOTONIC` from the lower 32 bits of the argument (a
+/// `clockid_t`). Debian's strace 6.1 is built without the kernel's CLOCKID_TO_FD, so a
+/// CPU clock's negative id is an unknown one too: `0xfffffffa /* CLOCK_??? */`.
+pub fn clock_name(c: &mut Call, i: usize) {
+    let t = format::xlat(u64::from(c.uint(i)), CLOCKS, "CLOCK_???", c.style());
+    c.push(&t);
 }
 
 /// `{tv_sec=1, tv_nsec=0}`, `NULL`, or the address when unreadable.
@@ -43,10 +52,11 @@ pub fn timeval_text(c: &Call, addr: u64) -> String {
     }
 }
 
-/// The remaining time of an interrupted sleep: decoded only when the call was interrupted.
+/// The remaining time of an interrupted sleep: decoded only when the call was interrupted
+/// (on success and other errors the kernel leaves it alone, and strace prints its address).
 fn remaining(c: &mut Call, i: usize) {
     let addr = c.arg(i);
-    if addr != 0 && c.failed() {
+    if addr != 0 && c.is_erestart() {
         let t = timespec_text(c, addr);
         c.push(&t);
     } else {
@@ -66,9 +76,13 @@ fn nanosleep(c: &mut Call) -> Step {
 }
 
 fn clock_nanosleep(c: &mut Call) -> Step {
+    if !c.exiting {
+        // The flags register as the kernel got it: strace decodes `remain` only when it is 0.
+        c.saved[1] = c.arg(1);
+    }
     c.int_args(&[0, 1]);
     if !c.exiting {
-        c.p_xlat(0, CLOCKS, "CLOCK_???");
+        clock_name(c, 0);
         c.sep();
         let t = format::flag_names_or(c.arg(1), &[(1, "TIMER_ABSTIME")], "0", "TIMER_???");
         let t = format::styled(&format::hex(c.arg(1)), &t, c.style());
@@ -79,14 +93,27 @@ fn clock_nanosleep(c: &mut Call) -> Step {
         c.sep();
         return Step::AtExit;
     }
-    remaining(c, 3);
+    if c.saved[1] == 0 {
+        remaining(c, 3);
+    } else {
+        // TIMER_ABSTIME (or junk): the kernel writes no remaining time.
+        c.p_ptr(3);
+    }
+    Step::Done
+}
+
+fn clock_settime(c: &mut Call) -> Step {
+    clock_name(c, 0);
+    c.sep();
+    let t = timespec_text(c, c.arg(1));
+    c.push(&t);
     Step::Done
 }
 
 fn clock_gettime(c: &mut Call) -> Step {
     c.int_args(&[0]);
     if !c.exiting {
-        c.p_xlat(0, CLOCKS, "CLOCK_???");
+        clock_name(c, 0);
         c.sep();
         return Step::AtExit;
     }

@@ -143,13 +143,6 @@ pub(crate) mod fcntl_ioctl {
 
 pub(crate) mod fds {
     use crate::format::Xlat;
-    pub(crate) const CLOCKS: &Xlat = &[
-        (0, "CLOCK_REALTIME"),
-        (1, "CLOCK_MONOTONIC"),
-        (7, "CLOCK_BOOTTIME"),
-        (8, "CLOCK_REALTIME_ALARM"),
-        (9, "CLOCK_BOOTTIME_ALARM"),
-    ];
     pub(crate) const MFD_FLAGS: &Xlat = &[
         (1, "MFD_CLOEXEC"),
         (2, "MFD_ALLOW_SEALING"),
@@ -280,6 +273,8 @@ pub(crate) mod memory {
         (0x4000000, "MAP_UNINITIALIZED"),
         (0x100000, "MAP_FIXED_NOREPLACE"),
     ];
+    pub(crate) const MLOCKALL_FLAGS: &Xlat =
+        &[(1, "MCL_CURRENT"), (2, "MCL_FUTURE"), (4, "MCL_ONFAULT")];
     pub(crate) const MADVISE: &Xlat = &[
         (0, "MADV_NORMAL"),
         (1, "MADV_RANDOM"),
