@@ -63,8 +63,9 @@ fn epoll_ctl(c: &mut Call) -> Step {
     c.p_fd(2);
     c.sep();
     let addr = c.arg(3);
-    if addr == 0 {
-        c.push("NULL");
+    // EPOLL_CTL_DEL ignores the event: strace prints its address.
+    if addr == 0 || c.arg(1) == 2 {
+        c.p_ptr(3);
     } else {
         match c.mem.read(addr, 12) {
             Some(raw) => {
@@ -75,6 +76,16 @@ fn epoll_ctl(c: &mut Call) -> Step {
         }
     }
     Step::Done
+}
+
+/// epoll_pwait's and epoll_pwait2's signal mask, printed at exit: only its address when
+/// the call failed, as strace's umoven_or_printaddr does then.
+fn exit_sigset(c: &mut Call) {
+    if c.failed() {
+        c.p_ptr(4);
+    } else {
+        print_sigset_at(c, c.arg(4), c.arg(5));
+    }
 }
 
 fn epoll_wait(c: &mut Call) -> Step {
@@ -105,15 +116,21 @@ fn epoll_wait(c: &mut Call) -> Step {
         281 => {
             c.p_int(3);
             c.sep();
-            print_sigset_at(c, c.arg(4), c.arg(5));
+            exit_sigset(c);
             c.sep();
             c.p_ulong(5);
         }
         441 => {
-            let t = timespec_text(c, c.arg(3));
-            c.push(&t);
+            // Printed at exit, where strace's umove_or_printaddr gives only the address
+            // of what a failed call was passed.
+            if c.failed() {
+                c.p_ptr(3);
+            } else {
+                let t = timespec_text(c, c.arg(3));
+                c.push(&t);
+            }
             c.sep();
-            print_sigset_at(c, c.arg(4), c.arg(5));
+            exit_sigset(c);
             c.sep();
             c.p_ulong(5);
         }

@@ -257,26 +257,67 @@ fn clone3(c: &mut Call) -> Step {
 
 /// `[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]` from a wait status.
 pub fn wait_status_text(status: i32) -> String {
-    let sig = status & 0x7f;
-    let body = if sig == 0 {
-        format!("WIFEXITED(s) && WEXITSTATUS(s) == {}", (status >> 8) & 0xff)
-    } else if sig == 0x7f {
-        let stop = (status >> 8) & 0xff;
-        let mut s = format!("WIFSTOPPED(s) && WSTOPSIG(s) == {}", signals::name(stop));
-        if status >> 16 != 0 {
-            s.push_str(&format!(" && (s >> 16) == {}", status >> 16));
-        }
-        s
+    // strace's printstatus, with glibc's macros.
+    const PTRACE_EVENTS: &format::Xlat = &[
+        (1, "PTRACE_EVENT_FORK"),
+        (2, "PTRACE_EVENT_VFORK"),
+        (3, "PTRACE_EVENT_CLONE"),
+        (4, "PTRACE_EVENT_EXEC"),
+        (5, "PTRACE_EVENT_VFORK_DONE"),
+        (6, "PTRACE_EVENT_EXIT"),
+        (7, "PTRACE_EVENT_SECCOMP"),
+        (0x80, "PTRACE_EVENT_STOP"),
+    ];
+    let mut rest = status;
+    let term = status & 0x7f;
+    let body = if status & 0xff == 0x7f {
+        let sig = (status & 0xff00) >> 8;
+        rest &= !(sig << 8 | 0x7f);
+        let high = if sig & 0x80 != 0 { " | 0x80" } else { "" };
+        format!(
+            "WIFSTOPPED(s) && WSTOPSIG(s) == {}{high}",
+            signals::name(sig & 0x7f)
+        )
+    } else if (((term + 1) as i8) >> 1) > 0 {
+        rest &= !(term | 0x80);
+        let core = if status & 0x80 != 0 {
+            " && WCOREDUMP(s)"
+        } else {
+            ""
+        };
+        format!(
+            "WIFSIGNALED(s) && WTERMSIG(s) == {}{core}",
+            signals::name(term)
+        )
+    } else if term == 0 {
+        let code = (status & 0xff00) >> 8;
+        rest &= !(code << 8);
+        format!("WIFEXITED(s) && WEXITSTATUS(s) == {code}")
     } else if status == 0xffff {
+        rest = 0;
         "WIFCONTINUED(s)".to_string()
     } else {
-        let mut s = format!("WIFSIGNALED(s) && WTERMSIG(s) == {}", signals::name(sig));
-        if status & 0x80 != 0 {
-            s.push_str(" && WCOREDUMP(s)");
-        }
-        s
+        return format!("[{:#x}]", status as u32);
     };
-    format!("[{{{body}}}]")
+    let mut out = format!("[{{{body}}}");
+    if rest != 0 {
+        let event = (rest as u32) >> 16;
+        if event != 0 {
+            let name = format::xlat(
+                u64::from(event),
+                PTRACE_EVENTS,
+                "PTRACE_EVENT_???",
+                XlatStyle::Abbrev,
+            );
+            out.push_str(&format!("|{name}<<16"));
+            rest &= 0xffff;
+        }
+        if rest != 0 {
+            out.push_str(&format!("|{:#x}", rest as u32));
+        }
+    }
+    out.push(']');
+    out
 }
 
 fn wait4(c: &mut Call) -> Step {
@@ -300,7 +341,8 @@ fn wait4(c: &mut Call) -> Step {
     c.sep();
     c.p_flags(2, WAIT_OPTIONS, "0");
     c.sep();
-    if c.failed() || c.arg(3) == 0 {
+    // strace's printwaitn: the usage only when a child was reaped (a positive result).
+    if c.rval <= 0 || c.arg(3) == 0 {
         c.p_ptr(3);
     } else {
         print_rusage(c, c.arg(3));
@@ -690,7 +732,30 @@ mod tests {
             wait_status_text(0x8b),
             "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGSEGV && WCOREDUMP(s)}]"
         );
+        // As strace's printstatus: continued, a stop with a ptrace event, junk bits.
+        assert_eq!(wait_status_text(0xffff), "[{WIFCONTINUED(s)}]");
         assert_eq!(
+            wait_status_text(0x4057f),
+            "[{WIFSTOPPED(s) && WSTOPSIG(s) == SIGTRAP}|PTRACE_EVENT_EXEC<<16]"
+        );
+        assert_eq!(
+            wait_status_text(0x85 << 8 | 0x7f),
+            "[{WIFSTOPPED(s) && WSTOPSIG(s) == SIGTRAP | 0x80}]"
+        );
+        assert_eq!(
+            wait_status_text(0x1230000),
+            "[{WIFEXITED(s) && WEXITSTATUS(s) == 0}|0x123 /* PTRACE_EVENT_??? */<<16]"
+        );
+        assert_eq!(
+            wait_status_text(0x10300),
+            "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}|PTRACE_EVENT_FORK<<16]"
+        );
+        assert_eq!(
+            wait_status_text(0x7e),
+            "[{WIFSIGNALED(s) && WTERMSIG(s) == 126}]"
+        );
+        assert_eq!(
+            rlim_text(8192 * 1024, crate::cli::XlatStyle::Abbrev),
             rlim_text(8192 * 1024, crate::cli::XlatStyle::Abbrev),
             "8192*1024"
         );
