@@ -2,7 +2,9 @@
 
 use super::{Call, Decoder, RetStyle, Step};
 use crate::format;
-use crate::uapi::xlat::memory::{MADVISE, MAP_FLAGS, MAP_TYPES, MLOCKALL_FLAGS, PROT_FLAGS};
+use crate::uapi::xlat::memory::{
+    MADVISE, MAP_FLAGS, MAP_TYPES, MLOCKALL_FLAGS, PKEY_ACCESS, PROT_FLAGS,
+};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
     Some(match name {
@@ -14,6 +16,9 @@ pub fn lookup(name: &str) -> Option<Decoder> {
         "mremap" => mremap,
         "msync" => msync,
         "mlockall" => mlockall,
+        "pkey_alloc" => pkey_alloc,
+        "pkey_free" => pkey_free,
+        "pkey_mprotect" => pkey_mprotect,
         _ => return None,
     })
 }
@@ -57,6 +62,31 @@ fn mmap(c: &mut Call) -> Step {
     c.sep();
     c.p_hex(5);
     c.ret_style = RetStyle::Hex;
+    Step::Done
+}
+
+/// pkey_alloc: the flags in hex and the access rights, both from the whole register as
+/// strace prints them (`PKEY_DISABLE_WRITE|0xbadc0ded00000000`).
+fn pkey_alloc(c: &mut Call) -> Step {
+    c.p_hex(0);
+    c.sep();
+    let t = format::flag_names_or(c.arg(1), PKEY_ACCESS, "0", "PKEY_???");
+    let t = format::styled(&format::hex(c.arg(1)), &t, c.style());
+    c.push(&t);
+    Step::Done
+}
+
+/// pkey_free: the key, an `int`.
+fn pkey_free(c: &mut Call) -> Step {
+    c.p_int(0);
+    Step::Done
+}
+
+/// pkey_mprotect: mprotect's arguments and the key, an `int`.
+fn pkey_mprotect(c: &mut Call) -> Step {
+    mprotect(c);
+    c.sep();
+    c.p_int(3);
     Step::Done
 }
 

@@ -641,22 +641,58 @@ fn getrandom(c: &mut Call) -> Step {
 }
 
 /// A CPU set as strace prints it: `[0 1 5]`.
-fn print_cpu_set(c: &mut Call, addr: u64, bytes: u64) {
-    let Some(words) = c
-        .mem
-        .read_array::<u64>(addr, (bytes / 8).min(1024) as usize)
-    else {
+/// The size of the kernel's CPU set, as strace finds it: the smallest of 128, 256, ...
+/// bytes that sched_getaffinity does not refuse with EINVAL (it fails with EFAULT on the
+/// NULL mask once the size is enough).
+fn cpuset_size() -> u64 {
+    static SIZE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SIZE.get_or_init(|| {
+        let mut size: u64 = 128;
+        while size != 0 && size <= 1 << 20 {
+            // SAFETY: a NULL mask: the kernel checks the size before writing anything.
+            let r = unsafe {
+                libc::syscall(
+                    libc::SYS_sched_getaffinity,
+                    0,
+                    size,
+                    std::ptr::null_mut::<u8>(),
+                )
+            };
+            if r != -1 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EINVAL) {
+                return size;
+            }
+            size <<= 1;
+        }
+        128
+    })
+}
+
+/// strace's print_affinitylist: the CPUs set in the first `len` bytes (at most the
+/// kernel's CPU set), `...` when `len` is longer than what was read, `[]` for 0.
+fn print_cpu_set(c: &mut Call, addr: u64, len: u64) {
+    let len = len & 0xffff_ffff;
+    if addr == 0 {
+        return c.p_addr(addr);
+    }
+    if len == 0 {
+        return c.push("[]");
+    }
+    let read = len.min(cpuset_size());
+    let size = read.div_ceil(8) * 8;
+    let Some(bytes) = c.mem.read(addr, read as usize) else {
         return c.p_addr(addr);
     };
-    let cpus: Vec<String> = words
-        .iter()
-        .enumerate()
-        .flat_map(|(w, bits)| {
-            (0..64)
-                .filter(move |b| bits & (1u64 << b) != 0)
-                .map(move |b| (w * 64 + b).to_string())
-        })
-        .collect();
+    let mut cpus: Vec<String> = Vec::new();
+    for (i, byte) in bytes.iter().enumerate() {
+        for b in 0..8 {
+            if byte & (1 << b) != 0 {
+                cpus.push((i * 8 + b).to_string());
+            }
+        }
+    }
+    if size < len {
+        cpus.push("...".to_string());
+    }
     c.push(&format!("[{}]", cpus.join(" ")));
 }
 

@@ -275,6 +275,11 @@ pub(crate) mod memory {
     ];
     pub(crate) const MLOCKALL_FLAGS: &Xlat =
         &[(1, "MCL_CURRENT"), (2, "MCL_FUTURE"), (4, "MCL_ONFAULT")];
+    pub(crate) const PKEY_ACCESS: &Xlat = &[
+        (1, "PKEY_DISABLE_ACCESS"),
+        (2, "PKEY_DISABLE_WRITE"),
+        (4, "PKEY_DISABLE_EXECUTE"),
+    ];
     pub(crate) const MADVISE: &Xlat = &[
         (0, "MADV_NORMAL"),
         (1, "MADV_RANDOM"),

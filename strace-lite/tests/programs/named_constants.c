@@ -30,5 +30,10 @@ int main(void) {
     syscall(SYS_mmap, 0, 4096, PROT_READ, 0xbadc0ded0000000fUL, -1, 0);
     syscall(SYS_mlockall, MCL_FUTURE | 8);
     syscall(SYS_mlockall, 0);
+    /* Protection keys: flags and rights from the whole register, the key an int. */
+    syscall(SYS_pkey_alloc, 0xdeadbeef00000000UL, 0xbadc0ded00000002UL);
+    syscall(SYS_pkey_alloc, 0, 8);
+    syscall(SYS_pkey_free, 0xffffffffbb40e64dUL);
+    syscall(SYS_pkey_mprotect, 0, 0, PROT_READ, 0xffffffff00000007UL);
     return 0;
 }

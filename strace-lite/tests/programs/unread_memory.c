@@ -30,6 +30,15 @@ int main(void) {
     syscall(SYS_epoll_pwait2, ep, out, 2, &ts, set, 8);
     syscall(SYS_epoll_pwait, -1, out, 2, 0, set, 8);
     syscall(SYS_epoll_pwait, ep, out, 2, 0, set, 3);
+    /* CPU sets: as far as the size goes, at most the kernel's set, `...` past it. */
+    unsigned long cpus[64] = {0};
+    long n = syscall(SYS_sched_getaffinity, 0, sizeof cpus, cpus);
+    syscall(SYS_sched_setaffinity, 0, n, cpus);
+    syscall(SYS_sched_setaffinity, 0, sizeof cpus, cpus);
+    syscall(SYS_sched_setaffinity, 0, 0, cpus);
+    syscall(SYS_sched_setaffinity, 0, 3, cpus);
+    syscall(SYS_sched_setaffinity, 0, 8, NULL);
+    syscall(SYS_sched_getaffinity, 0, 3, cpus);
     /* SIGCHLD blocked: its delivery would race with the wait4 calls in the trace. */
     sigset_t chld;
     sigemptyset(&chld);
