@@ -1,5 +1,5 @@
-//! Time: nanosleep, clock_nanosleep, clock_gettime/getres, gettimeofday; the timespec and
-//! timeval printers the readiness calls share.
+//! Time: nanosleep, clock_nanosleep, clock_gettime/getres/settime, get/settimeofday; the
+//! timespec and timeval printers the readiness calls share.
 
 use super::{Call, Decoder, Step};
 use crate::format;
@@ -12,6 +12,7 @@ pub fn lookup(name: &str) -> Option<Decoder> {
         "clock_gettime" | "clock_getres" => clock_gettime,
         "clock_settime" => clock_settime,
         "gettimeofday" => gettimeofday,
+        "settimeofday" => settimeofday,
         "setitimer" => setitimer,
         "getitimer" => getitimer,
         "alarm" => alarm,
@@ -126,6 +127,21 @@ fn clock_gettime(c: &mut Call) -> Step {
     Step::Done
 }
 
+/// `{tz_minuteswest=0, tz_dsttime=0}`, NULL, or the address (also at the exit of a
+/// failed call, as strace's umove_or_printaddr).
+fn timezone(c: &mut Call, i: usize) {
+    let addr = c.arg(i);
+    let read = if c.exiting && c.failed() {
+        None
+    } else {
+        c.mem.read_value::<[i32; 2]>(addr)
+    };
+    match read {
+        Some([west, dst]) => c.push(&format!("{{tz_minuteswest={west}, tz_dsttime={dst}}}")),
+        None => c.p_ptr(i),
+    }
+}
+
 fn gettimeofday(c: &mut Call) -> Step {
     if !c.exiting {
         return Step::AtExit;
@@ -137,7 +153,15 @@ fn gettimeofday(c: &mut Call) -> Step {
         c.push(&t);
     }
     c.sep();
-    c.p_ptr(1);
+    timezone(c, 1);
+    Step::Done
+}
+
+fn settimeofday(c: &mut Call) -> Step {
+    let t = timeval_text(c, c.arg(0));
+    c.push(&t);
+    c.sep();
+    timezone(c, 1);
     Step::Done
 }
 

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +31,12 @@ int main(void) {
     syscall(SYS_mmap, 0, 4096, PROT_READ, 0xbadc0ded0000000fUL, -1, 0);
     syscall(SYS_mlockall, MCL_FUTURE | 8);
     syscall(SYS_mlockall, 0);
+    /* The time zone (invalid microseconds: the clock is never set). */
+    struct timezone tz;
+    struct timeval tv = {0, 1000000};
+    syscall(SYS_gettimeofday, NULL, &tz);
+    syscall(SYS_settimeofday, &tv, &tz);
+    syscall(SYS_settimeofday, &tv, NULL);
     /* Protection keys: flags and rights from the whole register, the key an int. */
     syscall(SYS_pkey_alloc, 0xdeadbeef00000000UL, 0xbadc0ded00000002UL);
     syscall(SYS_pkey_alloc, 0, 8);
