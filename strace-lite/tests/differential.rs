@@ -223,6 +223,12 @@ fn memory_strace_leaves_unread() {
     assert_program_matches("unread_memory", &[], "unread_memory", &[]);
 }
 
+/// The xattr calls by strace's print_xattr_val and print_xattr_list (issue 21).
+#[test]
+fn xattr_values_and_lists() {
+    assert_program_matches("xattrs", &[], "xattrs", &["$DIR"]);
+}
+
 #[test]
 fn signals_restarted_and_interrupted_syscalls() {
     assert_program_matches("signals", &[], "signals", &[]);
