@@ -19,7 +19,11 @@ use std::path::PathBuf;
     about,
     trailing_var_arg = true,
     disable_help_flag = true,
-    infer_long_args = true
+    infer_long_args = true,
+    // strace's getopt loop lets a later -a, -s, -o, -S... replace an earlier one (its tests
+    // rely on it, e.g. `-a24 ... --columns=31`); the options that accumulate (-e, -p, -P,
+    // -E) are lists here and keep every value.
+    args_override_self = true
 )]
 pub struct Cli {
     /// Print this help.
@@ -1279,6 +1283,23 @@ mod tests {
         assert!(o.output_per_process);
         assert_eq!(o.timestamps, TimestampStyle::Micros);
         assert_eq!(o.hex, 2);
+    }
+
+    /// As strace's getopt loop: a later -a or -s replaces an earlier one (issue 21's
+    /// faccessat-y test gives `-a24 ... --columns=31`).
+    #[test]
+    fn a_repeated_option_takes_its_last_value() {
+        let o = run(&[
+            "strace-lite",
+            "-a24",
+            "-s",
+            "5",
+            "--columns=31",
+            "-s9",
+            "true",
+        ]);
+        assert_eq!(o.column, 31);
+        assert_eq!(o.string_limit, 9);
     }
 
     #[test]

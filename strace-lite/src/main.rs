@@ -24,6 +24,7 @@ mod summary;
 mod syscall_table;
 mod tracer;
 mod uapi;
+mod unix_diag;
 
 use cli::Parsed;
 use tracer::{Outcome, Tracer};

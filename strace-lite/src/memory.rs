@@ -154,7 +154,9 @@ impl Memory {
     }
 
     /// A NUL-terminated string of at most `max` bytes: the bytes and whether the NUL was
-    /// found within them. None when nothing at `addr` is readable.
+    /// found within them. None when the string runs into unreadable memory before its NUL
+    /// and before `max` bytes, as strace's `umovestr` fails then (and strace prints the
+    /// address, not the bytes it read).
     pub fn read_cstring(&self, addr: u64, max: usize) -> Option<(Vec<u8>, bool)> {
         if addr == 0 {
             return None;
@@ -175,10 +177,7 @@ impl Memory {
             let got = chunk.len();
             out.extend_from_slice(&chunk);
             if got < want {
-                if out.is_empty() {
-                    return None;
-                }
-                return Some((out, false));
+                return None;
             }
             cur = cur.saturating_add(got as u64);
         }
@@ -252,5 +251,33 @@ mod tests {
         assert_eq!(me.read_cstring(addr, 3).unwrap(), (b"hel".to_vec(), false));
         assert!(me.read(0, 4).is_none());
         assert!(me.read(8, 4).is_none());
+    }
+
+    /// A string with no NUL before unreadable memory is not a string (strace's umovestr
+    /// fails and strace prints the address), unless `max` bytes came first.
+    #[test]
+    fn a_string_that_runs_into_unreadable_memory_is_none() {
+        // SAFETY: a private anonymous mapping of two pages, the second made unreadable;
+        // unmapped at the end.
+        let page = unsafe {
+            let p = libc::mmap(
+                std::ptr::null_mut(),
+                8192,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            );
+            assert_ne!(p, libc::MAP_FAILED);
+            std::ptr::write_bytes(p.cast::<u8>(), b'x', 4096);
+            libc::mprotect(p.cast::<u8>().add(4096).cast(), 4096, libc::PROT_NONE);
+            p
+        };
+        let me = Memory::new(std::process::id() as i32);
+        let addr = page as u64 + 4090;
+        assert_eq!(me.read_cstring(addr, 100), None);
+        assert_eq!(me.read_cstring(addr, 6), Some((b"xxxxxx".to_vec(), false)));
+        // SAFETY: unmapping the mapping made above.
+        unsafe { libc::munmap(page, 8192) };
     }
 }

@@ -137,6 +137,107 @@ fn readiness_family() {
     assert_program_matches("poll", &[], "poll", &[]);
 }
 
+/// From strace's own suite (issue 21): tv_nsec/tv_usec, close_range's bounds and
+/// sendfile's offset printed unsigned; futex operations as whole values and FUTEX_WAKE_OP's
+/// encoding; pollfd arrays by strace's print_array rules.
+#[test]
+fn unsigned_fields_futex_ops_and_pollfd_arrays() {
+    assert_program_matches("unsigned_fields", &[], "unsigned_fields", &[]);
+}
+
+/// -y and -yy as strace prints them (issue 21): `<path>(deleted)`, paths escaped as
+/// strace quotes them (under -x in hex), UNIX sockets with peer and bound path.
+#[test]
+fn fd_paths_deleted_escaped_and_unix_sockets() {
+    for (test, options) in [
+        ("fd_paths-y", &["-y"][..]),
+        ("fd_paths-yx", &["-y", "-x"]),
+        ("fd_paths-yy", &["-yy"]),
+    ] {
+        let (theirs, mine, run, _) = both(test, options, "fd_paths", &["$DIR"]);
+        assert!(theirs.len() > 5, "strace produced no trace: {}", run.stderr);
+        assert_same(test, &number_inodes(&theirs), &number_inodes(&mine));
+    }
+}
+
+/// Socket inodes (`socket:[21462635]`, `UNIX-STREAM:[21462635->21462636,...]`) differ from
+/// run to run: numbered in order of appearance, so a peer must still be the right socket.
+fn number_inodes(lines: &[String]) -> Vec<String> {
+    let re = regex::Regex::new(r"(:\[|->)(\d{3,})").expect("regex");
+    let mut seen: Vec<String> = Vec::new();
+    lines
+        .iter()
+        .map(|l| {
+            re.replace_all(l, |c: &regex::Captures| {
+                let n = match seen.iter().position(|s| s == &c[2]) {
+                    Some(n) => n,
+                    None => {
+                        seen.push(c[2].to_string());
+                        seen.len() - 1
+                    }
+                };
+                format!("{}INO{n}", &c[1])
+            })
+            .into_owned()
+        })
+        .collect()
+}
+
+/// Socket option values by strace's rules (issue 21), also under -x.
+#[test]
+fn socket_options_by_kind_and_length() {
+    assert_program_matches("sockopts", &[], "sockopts", &[]);
+    assert_program_matches("sockopts-x", &["-x"], "sockopts", &[]);
+}
+
+/// fcntl's commands and results as strace's print_fcntl prints them (issue 21).
+#[test]
+fn fcntl_commands() {
+    assert_program_matches("fcntl_cmds", &[], "fcntl_cmds", &[]);
+}
+
+/// execve's argv and envp that run into unreadable memory (issue 21), with and without -v.
+#[test]
+fn exec_arrays_cut_by_unreadable_memory() {
+    assert_program_matches("exec_arrays", &[], "exec_arrays", &[]);
+    assert_program_matches("exec_arrays-v", &["-v"], "exec_arrays", &[]);
+}
+
+/// Strings and buffers at the edge of readable memory and of PATH_MAX and -s (issue 21).
+#[test]
+fn strings_at_the_edge_of_memory_and_limits() {
+    assert_program_matches("strings_edge", &[], "strings_edge", &[]);
+    assert_program_matches("strings_edge-s5", &["-s", "5"], "strings_edge", &[]);
+    assert_program_matches("strings_edge-s300", &["-s", "300"], "strings_edge", &[]);
+}
+
+/// Clock ids, sleeps' remaining time, mmap and mlockall flags by name (issue 21), in
+/// each -X style.
+#[test]
+fn named_constants_of_clocks_sleeps_and_mappings() {
+    assert_program_matches("named_constants", &[], "named_constants", &[]);
+    assert_program_matches(
+        "named_constants-Xv",
+        &["-X", "verbose"],
+        "named_constants",
+        &[],
+    );
+    assert_program_matches("named_constants-Xr", &["-X", "raw"], "named_constants", &[]);
+}
+
+/// Memory strace prints as an address (issue 21): signal sets of the wrong size,
+/// EPOLL_CTL_DEL's event, a failed epoll_pwait2's arguments, an empty wait4's usage.
+#[test]
+fn memory_strace_leaves_unread() {
+    assert_program_matches("unread_memory", &[], "unread_memory", &[]);
+}
+
+/// The xattr calls by strace's print_xattr_val and print_xattr_list (issue 21).
+#[test]
+fn xattr_values_and_lists() {
+    assert_program_matches("xattrs", &[], "xattrs", &["$DIR"]);
+}
+
 #[test]
 fn signals_restarted_and_interrupted_syscalls() {
     assert_program_matches("signals", &[], "signals", &[]);

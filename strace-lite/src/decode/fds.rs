@@ -4,7 +4,7 @@
 use super::signal::print_sigset_at;
 use super::{Call, Decoder, RetStyle, Step};
 use crate::format;
-use crate::uapi::xlat::fds::{CLOCKS, INOTIFY_MASK, MFD_FLAGS};
+use crate::uapi::xlat::fds::{INOTIFY_MASK, MFD_FLAGS};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
     Some(match name {
@@ -52,7 +52,7 @@ fn eventfd2(c: &mut Call) -> Step {
 
 fn timerfd_create(c: &mut Call) -> Step {
     c.int_args(&[0, 1]);
-    c.p_xlat(0, CLOCKS, "CLOCK_???");
+    super::time::clock_name(c, 0);
     c.sep();
     c.p_flags(
         1,
@@ -68,9 +68,11 @@ fn print_itimerspec(c: &mut Call, addr: u64) {
     if addr == 0 {
         return c.push("NULL");
     }
+    // The seconds signed, the nanoseconds unsigned, as strace prints them.
     match c.mem.read_value::<[i64; 4]>(addr) {
         Some([is, ins, vs, vns]) => c.push(&format!(
-            "{{it_interval={{tv_sec={is}, tv_nsec={ins}}}, it_value={{tv_sec={vs}, tv_nsec={vns}}}}}"
+            "{{it_interval={{tv_sec={is}, tv_nsec={}}}, it_value={{tv_sec={vs}, tv_nsec={}}}}}",
+            ins as u64, vns as u64
         )),
         None => c.p_addr(addr),
     }
@@ -130,7 +132,8 @@ fn signalfd(c: &mut Call) -> Step {
 }
 
 fn memfd_create(c: &mut Call) -> Step {
-    c.p_cstring_at(c.arg(0));
+    // The kernel reads at most MFD_NAME_MAX_LEN + 1 bytes of the name, and so does strace.
+    c.p_cstring_bounded(c.arg(0), 255 - "memfd:".len() as u64 + 1);
     c.sep();
     // Bits 26..31 hold the huge page size, as a shift.
     let flags = c.arg(1) & 0xffff_ffff;

@@ -589,26 +589,34 @@ fn pipe2(c: &mut Call) -> Step {
     Step::Done
 }
 
+/// x86_64's sendfile is strace's `sendfile64`: the offset a `loff_t` printed unsigned,
+/// updated (` => [N]`) only when the call moved some bytes.
 fn sendfile(c: &mut Call) -> Step {
+    let off = c.arg(2);
     if !c.exiting {
         c.p_fd(0);
         c.sep();
         c.p_fd(1);
         c.sep();
-        let off = c.arg(2);
-        if off == 0 {
-            c.push("NULL");
+        let read = if off == 0 {
+            None
         } else {
-            match c.mem.read_value::<i64>(off) {
-                Some(v) => c.push(&format!("[{v}]")),
-                None => c.p_addr(off),
+            c.mem.read_value::<u64>(off)
+        };
+        match read {
+            Some(v) => c.push(&format!("[{v}]")),
+            None => {
+                // NULL or unreadable: strace prints it and the count at entry.
+                c.p_ptr(2);
+                c.sep();
+                c.p_ulong(3);
+                return Step::Done;
             }
         }
         return Step::AtExit;
     }
-    let off = c.arg(2);
-    if off != 0 && !c.failed() {
-        if let Some(v) = c.mem.read_value::<i64>(off) {
+    if !c.failed() && c.rval != 0 {
+        if let Some(v) = c.mem.read_value::<u64>(off) {
             c.push(&format!(" => [{v}]"));
         }
     }
@@ -642,14 +650,19 @@ fn fchown(c: &mut Call) -> Step {
 
 fn close_range(c: &mut Call) -> Step {
     c.int_args(&[0, 1, 2]);
-    c.p_fd(0);
+    // strace prints both bounds as plain `unsigned int`s, never decorated under -y: they
+    // are a range, not descriptors (`close_range(4294967294, 4294967295, ...)`).
+    c.p_uint_arg(0);
     c.sep();
-    c.p_fd(1);
+    c.p_uint_arg(1);
     c.sep();
-    c.p_flags(
-        2,
+    let t = format::flag_names_or(
+        c.arg(2),
         &[(2, "CLOSE_RANGE_UNSHARE"), (4, "CLOSE_RANGE_CLOEXEC")],
         "0",
+        "CLOSE_RANGE_???",
     );
+    let t = format::styled(&format::hex(c.arg(2)), &t, c.style());
+    c.push(&t);
     Step::Done
 }

@@ -3,6 +3,7 @@
 //! what the kernel wrote; the tracer prints the return value. This split is strace's: it
 //! is what decides where a line breaks into `<unfinished ...>` and `<... resumed>`.
 
+mod array;
 mod creds;
 mod fcntl_ioctl;
 mod fds;
@@ -13,6 +14,7 @@ mod net;
 mod poll;
 mod process;
 mod signal;
+mod sockopt;
 mod stat;
 mod system;
 mod time;
@@ -131,6 +133,14 @@ impl Call {
         }
     }
 
+    /// Whether the call was interrupted by a signal and is to be restarted or fail with
+    /// EINTR (strace's `is_erestart`: ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND,
+    /// ERESTART_RESTARTBLOCK), the only failure after which the kernel wrote a sleep's
+    /// remaining time.
+    pub fn is_erestart(&self) -> bool {
+        (-516..=-512).contains(&self.rval) && self.rval != -515
+    }
+
     /// Whether the syscall failed (at exit).
     pub fn failed(&self) -> bool {
         (-4095..0).contains(&self.rval)
@@ -196,7 +206,7 @@ impl Call {
 
     /// Print a file descriptor value, with its path under `-y`.
     pub fn p_fd_value(&mut self, fd: i32) {
-        let text = fdinfo::describe_fd(self.pid, fd, self.opts.decode_fds);
+        let text = fdinfo::describe_fd(self.pid, fd, self.opts.decode_fds, self.opts.hex);
         self.push(&text);
     }
 
@@ -213,7 +223,9 @@ impl Call {
             self.push(&text);
             if self.opts.decode_fds > 0 {
                 if let Ok(cwd) = std::fs::read_link(format!("/proc/{}/cwd", self.pid)) {
-                    self.push(&format!("<{}>", cwd.display()));
+                    let cwd = cwd.into_os_string().into_encoded_bytes();
+                    let text = fdinfo::quote_in_brackets(&cwd, self.opts.hex);
+                    self.push(&format!("<{text}>"));
                 }
             }
         } else {
@@ -231,8 +243,12 @@ impl Call {
         if addr == 0 {
             return self.push("NULL");
         }
-        match self.mem.read_cstring(addr, libc::PATH_MAX as usize) {
-            Some((bytes, terminated)) => {
+        // strace's printpath: PATH_MAX bytes read; a path with no NUL among them prints
+        // its first PATH_MAX - 1 bytes and `...`.
+        const MAX: usize = libc::PATH_MAX as usize;
+        match self.mem.read_cstring(addr, MAX) {
+            Some((mut bytes, terminated)) => {
+                bytes.truncate(MAX - 1);
                 let q = format::quote(&bytes, self.opts.hex);
                 self.push(&q);
                 if !terminated {
@@ -245,11 +261,20 @@ impl Call {
 
     /// Print a NUL-terminated string at `addr`, cut at `-s` bytes with `...`.
     pub fn p_cstring_at(&mut self, addr: u64) {
+        self.p_cstring_bounded(addr, u64::MAX);
+    }
+
+    /// strace's printstr_ex with QUOTE_0_TERMINATED: a NUL-terminated string of at most
+    /// `bound` bytes (memfd_create's name, 250), cut at `-s` bytes; `...` when no NUL ends
+    /// it within what is printed. Only `-s` + 1 bytes (or `bound`) are read, and the
+    /// address is printed when they cannot be.
+    pub fn p_cstring_bounded(&mut self, addr: u64, bound: u64) {
         if addr == 0 {
             return self.push("NULL");
         }
         let limit = self.opts.string_limit;
-        match self.mem.read_cstring(addr, limit.saturating_add(1)) {
+        let max = (limit as u64).saturating_add(1).min(bound) as usize;
+        match self.mem.read_cstring(addr, max) {
             Some((mut bytes, terminated)) => {
                 let cut = !terminated || bytes.len() > limit;
                 bytes.truncate(limit);
@@ -265,14 +290,22 @@ impl Call {
 
     /// Print `len` bytes of a buffer at `addr`, cut at `-s` bytes with `...`.
     pub fn p_buffer_at(&mut self, addr: u64, len: u64) {
+        self.p_buffer_hex(addr, len, self.opts.hex);
+    }
+
+    /// strace's printstr_ex for a buffer, quoted with `hex` (`-x` levels; 2 forces hex): it
+    /// reads one byte past `-s` (when the buffer is that long) and prints the address when
+    /// it cannot read them all.
+    pub fn p_buffer_hex(&mut self, addr: u64, len: u64, hex: u8) {
         if addr == 0 {
             return self.push("NULL");
         }
         let limit = self.opts.string_limit as u64;
-        let take = len.min(limit) as usize;
-        match self.mem.read(addr, take) {
-            Some(bytes) => {
-                let q = format::quote(&bytes, self.opts.hex);
+        let fetch = len.min(limit.saturating_add(1)) as usize;
+        match self.mem.read(addr, fetch) {
+            Some(mut bytes) => {
+                bytes.truncate(limit as usize);
+                let q = format::quote(&bytes, hex);
                 self.push(&q);
                 if len > limit {
                     self.push("...");
@@ -385,6 +418,7 @@ fn lookup(name: &str) -> Option<Decoder> {
         .or_else(|| process::lookup(name))
         .or_else(|| memory::lookup(name))
         .or_else(|| net::lookup(name))
+        .or_else(|| sockopt::lookup(name))
         .or_else(|| poll::lookup(name))
         .or_else(|| signal::lookup(name))
         .or_else(|| time::lookup(name))

@@ -1,16 +1,13 @@
 //! Sockets: socket, bind, connect, listen, accept/accept4, send/recv in their from/to and
-//! msg forms, set/getsockopt, shutdown, getsockname/getpeername, socketpair; `sockaddr`
+//! msg forms, shutdown, getsockname/getpeername, socketpair; `sockaddr`
 //! for AF_INET, AF_INET6 and AF_UNIX.
 
 use super::file::print_iovec;
 use super::{Call, Decoder, RetStyle, Step};
 use crate::cli::XlatStyle;
-use crate::format::{self, Xlat};
+use crate::format;
 pub(crate) use crate::uapi::xlat::net::{ADDRESS_FAMILIES, MSG_FLAGS};
-use crate::uapi::xlat::net::{
-    IPV6_OPTIONS, IP_OPTIONS, IP_PROTOCOLS, NETLINK_PROTOCOLS, SOCKOPT_LEVELS, SOCK_FLAGS,
-    SOCK_TYPES, SOL_SOCKET_OPTIONS, TCP_OPTIONS, TLS_OPTIONS,
-};
+use crate::uapi::xlat::net::{IP_PROTOCOLS, NETLINK_PROTOCOLS, SOCK_FLAGS, SOCK_TYPES};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
     Some(match name {
@@ -23,8 +20,6 @@ pub fn lookup(name: &str) -> Option<Decoder> {
         "recvfrom" => recvfrom,
         "sendmsg" => sendmsg,
         "recvmsg" => recvmsg,
-        "setsockopt" => setsockopt,
-        "getsockopt" => getsockopt,
         "shutdown" => shutdown,
         "socketpair" => socketpair,
         _ => return None,
@@ -366,83 +361,6 @@ fn recvmsg(c: &mut Call) -> Step {
     }
     c.sep();
     c.p_flags(2, MSG_FLAGS, "0");
-    Step::Done
-}
-
-fn sockopt_name(c: &mut Call) {
-    let table: &Xlat = match c.arg(1) {
-        1 => SOL_SOCKET_OPTIONS,
-        6 => TCP_OPTIONS,
-        41 => IPV6_OPTIONS,
-        0 => IP_OPTIONS,
-        // SOL_TLS: kernel TLS's TLS_TX and TLS_RX (the key material, printed as strace 6.1
-        // does: as the bytes of the struct, by the default rule below).
-        282 => TLS_OPTIONS,
-        _ => &[],
-    };
-    c.p_xlat(1, SOCKOPT_LEVELS, "SOL_??");
-    c.sep();
-    match table.iter().find(|(v, _)| *v == c.arg(2) & 0xffff_ffff) {
-        Some((v, name)) => {
-            let t = format::styled(&format::hex(*v), name, c.style());
-            c.push(&t);
-        }
-        None => c.p_uint_arg(2),
-    }
-}
-
-fn print_optval(c: &mut Call, addr: u64, len: u64) {
-    if addr == 0 {
-        return c.push("NULL");
-    }
-    if c.arg(1) == 1 && c.arg(2) == 13 && len >= 8 {
-        if let Some([on, linger]) = c.mem.read_value::<[i32; 2]>(addr) {
-            return c.push(&format!("{{l_onoff={on}, l_linger={linger}}}"));
-        }
-    }
-    if len == 4 {
-        c.p_int_ref(addr);
-    } else {
-        c.p_buffer_at(addr, len);
-    }
-}
-
-fn setsockopt(c: &mut Call) -> Step {
-    c.int_args(&[0, 1, 2, 4]);
-    c.p_fd(0);
-    c.sep();
-    sockopt_name(c);
-    c.sep();
-    print_optval(c, c.arg(3), c.arg(4) & 0xffff_ffff);
-    c.sep();
-    c.p_int(4);
-    Step::Done
-}
-
-fn getsockopt(c: &mut Call) -> Step {
-    c.int_args(&[0, 1, 2]);
-    if !c.exiting {
-        c.p_fd(0);
-        c.sep();
-        sockopt_name(c);
-        c.sep();
-        save_len(c, 4);
-        return Step::AtExit;
-    }
-    let len_addr = c.arg(4);
-    let after = c.mem.read_value::<u32>(len_addr).unwrap_or(0);
-    if c.failed() {
-        c.p_ptr(3);
-    } else {
-        print_optval(c, c.arg(3), u64::from(after));
-    }
-    c.sep();
-    let before = c.saved[0] as u32;
-    if !c.failed() && after != before {
-        c.push(&format!("[{before} => {after}]"));
-    } else {
-        c.p_int_ref(len_addr);
-    }
     Step::Done
 }
 

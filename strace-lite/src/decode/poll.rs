@@ -1,5 +1,6 @@
 //! Readiness: epoll_create/create1/ctl/wait/pwait, poll/ppoll, select/pselect6.
 
+use super::array::array_text;
 use super::signal::print_sigset_at;
 use super::time::{timespec_text, timeval_text};
 use super::{Call, Decoder, RetStyle, Step};
@@ -62,8 +63,9 @@ fn epoll_ctl(c: &mut Call) -> Step {
     c.p_fd(2);
     c.sep();
     let addr = c.arg(3);
-    if addr == 0 {
-        c.push("NULL");
+    // EPOLL_CTL_DEL ignores the event: strace prints its address.
+    if addr == 0 || c.arg(1) == 2 {
+        c.p_ptr(3);
     } else {
         match c.mem.read(addr, 12) {
             Some(raw) => {
@@ -74,6 +76,16 @@ fn epoll_ctl(c: &mut Call) -> Step {
         }
     }
     Step::Done
+}
+
+/// epoll_pwait's and epoll_pwait2's signal mask, printed at exit: only its address when
+/// the call failed, as strace's umoven_or_printaddr does then.
+fn exit_sigset(c: &mut Call) {
+    if c.failed() {
+        c.p_ptr(4);
+    } else {
+        print_sigset_at(c, c.arg(4), c.arg(5));
+    }
 }
 
 fn epoll_wait(c: &mut Call) -> Step {
@@ -104,15 +116,21 @@ fn epoll_wait(c: &mut Call) -> Step {
         281 => {
             c.p_int(3);
             c.sep();
-            print_sigset_at(c, c.arg(4), c.arg(5));
+            exit_sigset(c);
             c.sep();
             c.p_ulong(5);
         }
         441 => {
-            let t = timespec_text(c, c.arg(3));
-            c.push(&t);
+            // Printed at exit, where strace's umove_or_printaddr gives only the address
+            // of what a failed call was passed.
+            if c.failed() {
+                c.p_ptr(3);
+            } else {
+                let t = timespec_text(c, c.arg(3));
+                c.push(&t);
+            }
             c.sep();
-            print_sigset_at(c, c.arg(4), c.arg(5));
+            exit_sigset(c);
             c.sep();
             c.p_ulong(5);
         }
@@ -121,38 +139,90 @@ fn epoll_wait(c: &mut Call) -> Step {
     Step::Done
 }
 
-fn pollfds_text(c: &Call, addr: u64, n: u64, revents: bool) -> Option<String> {
-    let raw = c.mem.read_array::<[u8; 8]>(addr, n.min(1024) as usize)?;
-    let mut items = Vec::new();
-    for p in raw {
-        let fd = i32::from_ne_bytes([p[0], p[1], p[2], p[3]]);
-        let events = u16::from_ne_bytes([p[4], p[5]]);
-        let rev = u16::from_ne_bytes([p[6], p[7]]);
-        if revents {
-            if rev != 0 {
-                items.push(format!(
-                    "{{fd={fd}, revents={}}}",
-                    format::flags(u64::from(rev), POLL_EVENTS, "0", c.style())
-                ));
-            }
+/// One `struct pollfd` at entry: `{fd=3, events=POLLIN}`; strace leaves `events` out for a
+/// negative fd, which the kernel skips.
+fn pollfd_text(c: &Call, p: &[u8]) -> String {
+    let fd = i32::from_ne_bytes([p[0], p[1], p[2], p[3]]);
+    let fd_text = crate::fdinfo::describe_fd(c.pid, fd, c.opts.decode_fds, c.opts.hex);
+    if fd < 0 {
+        return format!("{{fd={fd_text}}}");
+    }
+    let events = u16::from_ne_bytes([p[4], p[5]]);
+    format!(
+        "{{fd={fd_text}, events={}}}",
+        format::flags(u64::from(events), POLL_EVENTS, "0", c.style())
+    )
+}
+
+/// What strace prints after the return value of a successful poll/ppoll that did not time
+/// out (its `decode_poll_exiting`): the pollfds with `revents` set, `...` past `-s` of
+/// them, the address of one it cannot read, and ppoll's time `left`. None when there is
+/// nothing to print.
+fn poll_exit_note(c: &Call, left: u64) -> Option<String> {
+    const OUTSTR: usize = 1024;
+    let start = c.arg(0);
+    let nfds = u64::from(c.uint(1));
+    let mut out = String::new();
+    let size = nfds * 8;
+    if start != 0 && nfds != 0 && start.checked_add(size).is_some() {
+        let max_printed = if c.opts.verbose {
+            u64::MAX
         } else {
-            items.push(format!(
-                "{{fd={}, events={}}}",
-                crate::fdinfo::describe_fd(c.pid, fd, c.opts.decode_fds),
-                format::flags(u64::from(events), POLL_EVENTS, "0", c.style())
-            ));
+            c.opts.string_limit as u64
+        };
+        let mut printed = 0;
+        let mut cur = start;
+        while cur < start + size {
+            let open = |out: &mut String| {
+                out.push_str(if out.is_empty() { "[" } else { ", " });
+            };
+            let Some(p) = c.mem.read(cur, 8) else {
+                open(&mut out);
+                out.push_str(&format!("{cur:#x}"));
+                break;
+            };
+            cur += 8;
+            let rev = u16::from_ne_bytes([p[6], p[7]]);
+            if rev == 0 {
+                continue;
+            }
+            open(&mut out);
+            if printed >= max_printed {
+                out.push_str("...");
+                break;
+            }
+            let fd = i32::from_ne_bytes([p[0], p[1], p[2], p[3]]);
+            let fd_text = format!("{{fd={fd}, revents=");
+            let flags = format::flag_names_plain(u64::from(rev), POLL_EVENTS, "0");
+            // strace builds this in a 1024-byte buffer and cuts it short with `...`.
+            if out.len() + fd_text.len() + flags.len() + 1 >= OUTSTR - (2 + 16 + 9) {
+                out.push_str("...");
+                break;
+            }
+            out.push_str(&format!("{fd_text}{flags}}}"));
+            printed += 1;
+        }
+        if !out.is_empty() {
+            out.push(']');
         }
     }
-    Some(format!("[{}]", items.join(", ")))
+    if left != 0 {
+        let t = timespec_text(c, left);
+        if out.len() + 8 + t.len() < OUTSTR {
+            out.push_str(if out.is_empty() { "left " } else { ", left " });
+            out.push_str(&t);
+        } else {
+            out.push_str(", ...");
+        }
+    }
+    (!out.is_empty()).then(|| format!("({out})"))
 }
 
 fn poll(c: &mut Call) -> Step {
     let is_ppoll = c.nr == 271;
     if !c.exiting {
-        match pollfds_text(c, c.arg(0), c.arg(1), false) {
-            Some(t) => c.push(&t),
-            None => c.p_ptr(0),
-        }
+        let t = array_text(c, c.arg(0), u64::from(c.uint(1)), 8, pollfd_text);
+        c.push(&t);
         c.sep();
         c.p_uint_arg(1);
         c.sep();
@@ -163,7 +233,6 @@ fn poll(c: &mut Call) -> Step {
             print_sigset_at(c, c.arg(3), c.arg(4));
             c.sep();
             c.p_ulong(4);
-            c.saved[0] = timespec_raw(c, c.arg(2));
         } else {
             c.p_int(2);
         }
@@ -174,19 +243,10 @@ fn poll(c: &mut Call) -> Step {
     }
     if c.rval == 0 {
         c.ret_note = Some("(Timeout)".to_string());
-    } else if let Some(t) = pollfds_text(c, c.arg(0), c.arg(1), true) {
-        let mut note = format!("({t}");
-        if is_ppoll && c.arg(2) != 0 {
-            note.push_str(&format!(", left {}", timespec_text(c, c.arg(2))));
-        }
-        note.push(')');
-        c.ret_note = Some(note);
+    } else {
+        c.ret_note = poll_exit_note(c, if is_ppoll { c.arg(2) } else { 0 });
     }
     Step::Done
-}
-
-fn timespec_raw(c: &Call, addr: u64) -> u64 {
-    u64::from(addr != 0 && c.mem.read_value::<[i64; 2]>(addr).is_some())
 }
 
 fn fd_set_text(c: &Call, addr: u64, nfds: i32, decorate: bool) -> Option<String> {
@@ -203,7 +263,9 @@ fn fd_set_text(c: &Call, addr: u64, nfds: i32, decorate: bool) -> Option<String>
     for fd in 0..n {
         if bits[fd / 64] & (1u64 << (fd % 64)) != 0 {
             let level = if decorate { c.opts.decode_fds } else { 0 };
-            fds.push(crate::fdinfo::describe_fd(c.pid, fd as i32, level));
+            fds.push(crate::fdinfo::describe_fd(
+                c.pid, fd as i32, level, c.opts.hex,
+            ));
         }
     }
     Some(format!("[{}]", fds.join(" ")))

@@ -2,9 +2,12 @@
 //! start-up calls every program makes (arch_prctl, set_tid_address, prlimit64, ...).
 
 use super::{Call, Decoder, RetStyle, Step};
+use crate::cli::XlatStyle;
 use crate::format;
 use crate::signals;
-use crate::uapi::xlat::process::{ARCH_PRCTL_CODES, CLONE_FLAGS, RLIMITS, WAIT_OPTIONS};
+use crate::uapi::xlat::process::{
+    ARCH_PRCTL_CODES, CLONE_FLAGS, RLIMITS, WAIT_OPTIONS, X86_XFEATURES, X86_XFEATURE_BITS,
+};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
     Some(match name {
@@ -31,65 +34,78 @@ pub fn lookup(name: &str) -> Option<Decoder> {
     })
 }
 
-/// Print a NULL-terminated array of strings (argv): at most `-s` elements unless -v.
+/// strace's printargv: a NULL-terminated array of strings (argv, and envp under -v), at
+/// most `-s` of them unless -v; an array that runs into unreadable memory (or wraps the
+/// address space) ends in `... /* 0xADDR */` at the first word not read.
 fn print_string_array(c: &mut Call, addr: u64) {
     if addr == 0 {
         return c.push("NULL");
     }
-    let mut items = Vec::new();
-    let mut complete = false;
-    for i in 0..4096u64 {
-        match c.mem.read_u64(addr.wrapping_add(i * 8)) {
-            Some(0) => {
-                complete = true;
-                break;
+    let mut at = addr;
+    let mut prev = 0u64;
+    let mut n = 0usize;
+    loop {
+        let word = if at < prev { None } else { c.mem.read_u64(at) };
+        let Some(word) = word else {
+            if n == 0 {
+                return c.p_addr(at);
             }
-            Some(p) => items.push(p),
-            None => break,
+            c.push(&format!(", ... /* {at:#x} */"));
+            break;
+        };
+        if n == 0 {
+            c.push("[");
         }
-    }
-    if items.is_empty() && !complete {
-        return c.p_addr(addr);
-    }
-    c.push("[");
-    let max = if c.opts.verbose {
-        usize::MAX
-    } else {
-        c.opts.string_limit
-    };
-    for (i, p) in items.iter().enumerate() {
-        if i > 0 {
+        if word == 0 {
+            break;
+        }
+        if n != 0 {
             c.sep();
         }
-        if i >= max {
+        if !c.opts.verbose && n >= c.opts.string_limit {
             c.push("...");
             break;
         }
-        c.p_cstring_at(*p);
+        c.p_cstring_at(word);
+        prev = at;
+        at = at.wrapping_add(8);
+        n += 1;
     }
     c.push("]");
 }
 
-/// The environment: the array under -v, else `0x7ffd... /* 23 vars */`.
+/// strace's printargc, the environment unless -v: `0x7ffd... /* 23 vars */`, with
+/// `, unterminated` when the array runs into unreadable memory or wraps around.
 fn print_env(c: &mut Call, addr: u64) {
-    if c.opts.verbose || addr == 0 {
+    if c.opts.verbose {
         return print_string_array(c, addr);
     }
-    if c.mem.read_u64(addr).is_none() {
-        return c.p_addr(addr);
-    }
-    let mut n = 0u64;
-    while let Some(p) = c.mem.read_u64(addr.wrapping_add(n * 8)) {
-        if p == 0 {
-            break;
-        }
-        n += 1;
-        if n > 1 << 20 {
-            break;
-        }
-    }
     c.p_addr(addr);
-    c.push(&format!(" /* {n} var{} */", if n == 1 { "" } else { "s" }));
+    if addr == 0 {
+        return;
+    }
+    let mut at = addr;
+    let mut prev = 0u64;
+    let mut n = 0u64;
+    while at > prev {
+        match c.mem.read_u64(at) {
+            None if n == 0 => return,
+            None => {
+                at = 0;
+                break;
+            }
+            Some(0) => break,
+            Some(_) => {}
+        }
+        prev = at;
+        at = at.wrapping_add(8);
+        n += 1;
+    }
+    let unterminated = if at < prev { ", unterminated" } else { "" };
+    c.push(&format!(
+        " /* {n} var{}{unterminated} */",
+        if n == 1 { "" } else { "s" }
+    ));
 }
 
 fn execve(c: &mut Call) -> Step {
@@ -241,26 +257,67 @@ fn clone3(c: &mut Call) -> Step {
 
 /// `[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]` from a wait status.
 pub fn wait_status_text(status: i32) -> String {
-    let sig = status & 0x7f;
-    let body = if sig == 0 {
-        format!("WIFEXITED(s) && WEXITSTATUS(s) == {}", (status >> 8) & 0xff)
-    } else if sig == 0x7f {
-        let stop = (status >> 8) & 0xff;
-        let mut s = format!("WIFSTOPPED(s) && WSTOPSIG(s) == {}", signals::name(stop));
-        if status >> 16 != 0 {
-            s.push_str(&format!(" && (s >> 16) == {}", status >> 16));
-        }
-        s
+    // strace's printstatus, with glibc's macros.
+    const PTRACE_EVENTS: &format::Xlat = &[
+        (1, "PTRACE_EVENT_FORK"),
+        (2, "PTRACE_EVENT_VFORK"),
+        (3, "PTRACE_EVENT_CLONE"),
+        (4, "PTRACE_EVENT_EXEC"),
+        (5, "PTRACE_EVENT_VFORK_DONE"),
+        (6, "PTRACE_EVENT_EXIT"),
+        (7, "PTRACE_EVENT_SECCOMP"),
+        (0x80, "PTRACE_EVENT_STOP"),
+    ];
+    let mut rest = status;
+    let term = status & 0x7f;
+    let body = if status & 0xff == 0x7f {
+        let sig = (status & 0xff00) >> 8;
+        rest &= !(sig << 8 | 0x7f);
+        let high = if sig & 0x80 != 0 { " | 0x80" } else { "" };
+        format!(
+            "WIFSTOPPED(s) && WSTOPSIG(s) == {}{high}",
+            signals::name(sig & 0x7f)
+        )
+    } else if (((term + 1) as i8) >> 1) > 0 {
+        rest &= !(term | 0x80);
+        let core = if status & 0x80 != 0 {
+            " && WCOREDUMP(s)"
+        } else {
+            ""
+        };
+        format!(
+            "WIFSIGNALED(s) && WTERMSIG(s) == {}{core}",
+            signals::name(term)
+        )
+    } else if term == 0 {
+        let code = (status & 0xff00) >> 8;
+        rest &= !(code << 8);
+        format!("WIFEXITED(s) && WEXITSTATUS(s) == {code}")
     } else if status == 0xffff {
+        rest = 0;
         "WIFCONTINUED(s)".to_string()
     } else {
-        let mut s = format!("WIFSIGNALED(s) && WTERMSIG(s) == {}", signals::name(sig));
-        if status & 0x80 != 0 {
-            s.push_str(" && WCOREDUMP(s)");
-        }
-        s
+        return format!("[{:#x}]", status as u32);
     };
-    format!("[{{{body}}}]")
+    let mut out = format!("[{{{body}}}");
+    if rest != 0 {
+        let event = (rest as u32) >> 16;
+        if event != 0 {
+            let name = format::xlat(
+                u64::from(event),
+                PTRACE_EVENTS,
+                "PTRACE_EVENT_???",
+                XlatStyle::Abbrev,
+            );
+            out.push_str(&format!("|{name}<<16"));
+            rest &= 0xffff;
+        }
+        if rest != 0 {
+            out.push_str(&format!("|{:#x}", rest as u32));
+        }
+    }
+    out.push(']');
+    out
 }
 
 fn wait4(c: &mut Call) -> Step {
@@ -284,7 +341,8 @@ fn wait4(c: &mut Call) -> Step {
     c.sep();
     c.p_flags(2, WAIT_OPTIONS, "0");
     c.sep();
-    if c.failed() || c.arg(3) == 0 {
+    // strace's printwaitn: the usage only when a child was reaped (a positive result).
+    if c.rval <= 0 || c.arg(3) == 0 {
         c.p_ptr(3);
     } else {
         print_rusage(c, c.arg(3));
@@ -299,7 +357,11 @@ fn print_rusage(c: &mut Call, addr: u64) {
     };
     let mut s = format!(
         "{{ru_utime={{tv_sec={}, tv_usec={}}}, ru_stime={{tv_sec={}, tv_usec={}}}",
-        w[0], w[1], w[2], w[3]
+        // tv_usec unsigned, as strace's print_timeval_t prints it.
+        w[0],
+        w[1] as u64,
+        w[2],
+        w[3] as u64
     );
     if c.opts.verbose {
         let names = [
@@ -353,12 +415,16 @@ fn exit(c: &mut Call) -> Step {
 
 /// A signal number argument: `SIGTERM`, or the number.
 pub fn signal_arg(c: &mut Call, i: usize) {
-    let sig = c.int(i);
+    let t = signal_text(c.int(i), c.style());
+    c.push(&t);
+}
+
+/// strace's printsignal: `SIGINT`, or the number when it names no signal.
+pub fn signal_text(sig: i32, style: XlatStyle) -> String {
     if (1..=signals::MAX_SIGNAL).contains(&sig) {
-        let t = format::styled(&sig.to_string(), &signals::name(sig), c.style());
-        c.push(&t);
+        format::styled(&sig.to_string(), &signals::name(sig), style)
     } else {
-        c.push(&sig.to_string());
+        sig.to_string()
     }
 }
 
@@ -383,33 +449,80 @@ fn set_tid_address(c: &mut Call) -> Step {
     Step::Done
 }
 
+/// The XSAVE features of ARCH_*_XCOMP_*: strace prints them in its verbose style whatever
+/// `-X` says, unless `-X raw` (`0x3 /* XFEATURE_MASK_FPSSE */`).
+fn xfeature_style(c: &Call) -> XlatStyle {
+    match c.style() {
+        XlatStyle::Raw => XlatStyle::Raw,
+        _ => XlatStyle::Verbose,
+    }
+}
+
 fn arch_prctl(c: &mut Call) -> Step {
     c.int_args(&[0]);
     let code = c.arg(0);
+    let addr = c.arg(1);
     if !c.exiting {
         c.p_xlat(0, ARCH_PRCTL_CODES, "ARCH_???");
+    }
+    match code {
+        // ARCH_GET_FS, ARCH_GET_GS: the base the kernel stores, at exit.
+        0x1003 | 0x1004 => {
+            if !c.exiting {
+                c.sep();
+                return Step::AtExit;
+            }
+            if c.failed() {
+                c.p_ptr(1);
+            } else {
+                match c.mem.read_u64(addr) {
+                    // strace's printnum_kptr: a null pointer reads as NULL.
+                    Some(0) => c.push("[NULL]"),
+                    Some(v) => c.push(&format!("[{}]", format::hex(v))),
+                    None => c.p_ptr(1),
+                }
+            }
+            Step::Done
+        }
         // ARCH_GET_CPUID takes no argument: strace prints none.
-        if code & 0xffff_ffff == 0x1011 {
-            return Step::Done;
+        0x1011 => Step::Done,
+        // ARCH_GET_XCOMP_SUPP/PERM/GUEST_PERM: a u64 of feature bits, at exit.
+        0x1021 | 0x1022 | 0x1024 => {
+            if !c.exiting {
+                c.sep();
+                return Step::AtExit;
+            }
+            match (c.failed(), c.mem.read_value::<u64>(addr)) {
+                (false, Some(v)) => {
+                    let names = format::flag_names_or(v, X86_XFEATURES, "0", "XFEATURE_MASK_???");
+                    let t = format::styled(&format::hex(v), &names, xfeature_style(c));
+                    c.push(&format!("[{t}]"));
+                }
+                _ => c.p_ptr(1),
+            }
+            Step::Done
         }
-        c.sep();
-        if matches!(code, 0x1003 | 0x1004) {
-            return Step::AtExit;
+        // ARCH_REQ_XCOMP_PERM/GUEST_PERM: a feature number; a positive result is a mask.
+        0x1023 | 0x1025 => {
+            if !c.exiting {
+                c.sep();
+                let t = format::xlat(addr, X86_XFEATURE_BITS, "XFEATURE_???", xfeature_style(c));
+                c.push(&t);
+                return Step::AtExit;
+            }
+            if c.rval > 0 {
+                c.ret_style = RetStyle::Hex;
+                let names = format::flag_names_plain(c.rval as u64, X86_XFEATURES, "0");
+                c.ret_note = Some(format!("({names})"));
+            }
+            Step::Done
         }
-        c.p_hex(1);
-        return Step::Done;
+        _ => {
+            c.sep();
+            c.p_hex(1);
+            Step::Done
+        }
     }
-    if c.failed() {
-        c.p_ptr(1);
-    } else {
-        match c.mem.read_u64(c.arg(1)) {
-            // strace's printnum_kptr: a null pointer reads as NULL.
-            Some(0) => c.push("[NULL]"),
-            Some(v) => c.push(&format!("[{}]", format::hex(v))),
-            None => c.p_ptr(1),
-        }
-    }
-    Step::Done
 }
 
 fn set_robust_list(c: &mut Call) -> Step {
@@ -528,22 +641,58 @@ fn getrandom(c: &mut Call) -> Step {
 }
 
 /// A CPU set as strace prints it: `[0 1 5]`.
-fn print_cpu_set(c: &mut Call, addr: u64, bytes: u64) {
-    let Some(words) = c
-        .mem
-        .read_array::<u64>(addr, (bytes / 8).min(1024) as usize)
-    else {
+/// The size of the kernel's CPU set, as strace finds it: the smallest of 128, 256, ...
+/// bytes that sched_getaffinity does not refuse with EINVAL (it fails with EFAULT on the
+/// NULL mask once the size is enough).
+fn cpuset_size() -> u64 {
+    static SIZE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SIZE.get_or_init(|| {
+        let mut size: u64 = 128;
+        while size != 0 && size <= 1 << 20 {
+            // SAFETY: a NULL mask: the kernel checks the size before writing anything.
+            let r = unsafe {
+                libc::syscall(
+                    libc::SYS_sched_getaffinity,
+                    0,
+                    size,
+                    std::ptr::null_mut::<u8>(),
+                )
+            };
+            if r != -1 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EINVAL) {
+                return size;
+            }
+            size <<= 1;
+        }
+        128
+    })
+}
+
+/// strace's print_affinitylist: the CPUs set in the first `len` bytes (at most the
+/// kernel's CPU set), `...` when `len` is longer than what was read, `[]` for 0.
+fn print_cpu_set(c: &mut Call, addr: u64, len: u64) {
+    let len = len & 0xffff_ffff;
+    if addr == 0 {
+        return c.p_addr(addr);
+    }
+    if len == 0 {
+        return c.push("[]");
+    }
+    let read = len.min(cpuset_size());
+    let size = read.div_ceil(8) * 8;
+    let Some(bytes) = c.mem.read(addr, read as usize) else {
         return c.p_addr(addr);
     };
-    let cpus: Vec<String> = words
-        .iter()
-        .enumerate()
-        .flat_map(|(w, bits)| {
-            (0..64)
-                .filter(move |b| bits & (1u64 << b) != 0)
-                .map(move |b| (w * 64 + b).to_string())
-        })
-        .collect();
+    let mut cpus: Vec<String> = Vec::new();
+    for (i, byte) in bytes.iter().enumerate() {
+        for b in 0..8 {
+            if byte & (1 << b) != 0 {
+                cpus.push((i * 8 + b).to_string());
+            }
+        }
+    }
+    if size < len {
+        cpus.push("...".to_string());
+    }
     c.push(&format!("[{}]", cpus.join(" ")));
 }
 
@@ -619,7 +768,30 @@ mod tests {
             wait_status_text(0x8b),
             "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGSEGV && WCOREDUMP(s)}]"
         );
+        // As strace's printstatus: continued, a stop with a ptrace event, junk bits.
+        assert_eq!(wait_status_text(0xffff), "[{WIFCONTINUED(s)}]");
         assert_eq!(
+            wait_status_text(0x4057f),
+            "[{WIFSTOPPED(s) && WSTOPSIG(s) == SIGTRAP}|PTRACE_EVENT_EXEC<<16]"
+        );
+        assert_eq!(
+            wait_status_text(0x85 << 8 | 0x7f),
+            "[{WIFSTOPPED(s) && WSTOPSIG(s) == SIGTRAP | 0x80}]"
+        );
+        assert_eq!(
+            wait_status_text(0x1230000),
+            "[{WIFEXITED(s) && WEXITSTATUS(s) == 0}|0x123 /* PTRACE_EVENT_??? */<<16]"
+        );
+        assert_eq!(
+            wait_status_text(0x10300),
+            "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}|PTRACE_EVENT_FORK<<16]"
+        );
+        assert_eq!(
+            wait_status_text(0x7e),
+            "[{WIFSIGNALED(s) && WTERMSIG(s) == 126}]"
+        );
+        assert_eq!(
+            rlim_text(8192 * 1024, crate::cli::XlatStyle::Abbrev),
             rlim_text(8192 * 1024, crate::cli::XlatStyle::Abbrev),
             "8192*1024"
         );

@@ -46,10 +46,22 @@ pub fn sigset_styled(mask: u64, bits: u32, style: crate::cli::XlatStyle) -> Stri
 
 /// Print the signal set of `size` bytes at `addr`.
 pub fn print_sigset_at(c: &mut Call, addr: u64, size: u64) {
+    // strace's print_sigset_addr_len: a size below a word is not a sigset either.
+    let word = if crate::syscall_table::is_i386(c.nr) {
+        4
+    } else {
+        8
+    };
+    print_sigset_at_least(c, addr, size, word);
+}
+
+/// strace's print_sigset_addr_len_limit: the address, unless `size` is between `min` and
+/// the kernel's 8 bytes.
+pub fn print_sigset_at_least(c: &mut Call, addr: u64, size: u64, min: u64) {
     if addr == 0 {
         return c.push("NULL");
     }
-    if size == 0 || size > 8 {
+    if size < min || size > 8 {
         return c.p_addr(addr);
     }
     match c.mem.read(addr, size as usize) {
@@ -154,7 +166,8 @@ fn rt_sigpending(c: &mut Call) -> Step {
     if c.failed() {
         c.p_ptr(0);
     } else {
-        print_sigset_at(c, c.arg(0), c.arg(1));
+        // One of the few calls whose set may be shorter than a word.
+        print_sigset_at_least(c, c.arg(0), c.arg(1), 1);
     }
     c.sep();
     c.p_ulong(1);

@@ -18,6 +18,8 @@ pub fn lookup(name: &str) -> Option<Decoder> {
         "fsetxattr" => fsetxattr,
         "listxattr" | "llistxattr" => listxattr,
         "flistxattr" => flistxattr,
+        "removexattr" | "lremovexattr" => removexattr,
+        "fremovexattr" => fremovexattr,
         _ => return None,
     })
 }
@@ -132,9 +134,17 @@ fn prctl(c: &mut Call) -> Step {
         if c.failed() {
             c.p_ptr(1);
         } else if option == 16 {
-            c.p_cstring_at(c.arg(1));
+            // TASK_COMM_LEN: the kernel writes at most 16 bytes, its NUL included.
+            c.p_cstring_bounded(c.arg(1), 16);
         } else {
-            c.p_int_ref(c.arg(1));
+            // PR_GET_PDEATHSIG: `[SIGINT]`.
+            match c.mem.read_i32(c.arg(1)) {
+                Some(sig) => {
+                    let t = super::process::signal_text(sig, c.style());
+                    c.push(&format!("[{t}]"));
+                }
+                None => c.p_ptr(1),
+            }
         }
         return Step::Done;
     }
@@ -161,7 +171,8 @@ fn prctl(c: &mut Call) -> Step {
         }
         15 => {
             c.sep();
-            c.p_cstring_at(c.arg(1));
+            // The kernel reads TASK_COMM_LEN - 1 bytes of the new name.
+            c.p_cstring_bounded(c.arg(1), 15);
         }
         23 | 24 => {
             c.sep();
@@ -202,15 +213,35 @@ fn fadvise64(c: &mut Call) -> Step {
     Step::Done
 }
 
-/// The value a get/listxattr returned: `rval` bytes, or NULL/address.
-fn xattr_value(c: &mut Call, i: usize) {
-    if c.arg(i) == 0 {
-        c.push("NULL");
-    } else if c.failed() {
-        c.p_ptr(i);
+/// strace's print_xattr_val: `size` bytes of a value (a NUL as its last byte printed is
+/// left out), the address when `size` is past XATTR_SIZE_MAX (a failed get's -1 is), then
+/// `insize`.
+fn xattr_value(c: &mut Call, i: usize, insize: u64, size: u64) {
+    const XATTR_SIZE_MAX: u64 = 65536;
+    let addr = c.arg(i);
+    if size > XATTR_SIZE_MAX || addr == 0 {
+        c.p_addr(addr);
     } else {
-        c.p_buffer(i, c.rval as u64);
+        let limit = c.opts.string_limit as u64;
+        match c.mem.read(addr, size.min(limit + 1) as usize) {
+            Some(mut bytes) => {
+                bytes.truncate(size.min(limit) as usize);
+                // QUOTE_OMIT_TRAILING_0: a last NUL ends the string, and no `...` follows.
+                let omitted = bytes.last() == Some(&0);
+                if omitted {
+                    bytes.pop();
+                }
+                let q = format::quote(&bytes, c.opts.hex);
+                c.push(&q);
+                if !omitted && size > limit {
+                    c.push("...");
+                }
+            }
+            None => c.p_addr(addr),
+        }
     }
+    c.sep();
+    c.push(&insize.to_string());
 }
 
 fn getxattr(c: &mut Call) -> Step {
@@ -221,9 +252,7 @@ fn getxattr(c: &mut Call) -> Step {
         c.sep();
         return Step::AtExit;
     }
-    xattr_value(c, 2);
-    c.sep();
-    c.p_ulong(3);
+    xattr_value(c, 2, c.arg(3), c.rval as u64);
     Step::Done
 }
 
@@ -235,9 +264,7 @@ fn fgetxattr(c: &mut Call) -> Step {
         c.sep();
         return Step::AtExit;
     }
-    xattr_value(c, 2);
-    c.sep();
-    c.p_ulong(3);
+    xattr_value(c, 2, c.arg(3), c.rval as u64);
     Step::Done
 }
 
@@ -245,9 +272,7 @@ fn setxattr_tail(c: &mut Call) -> Step {
     c.sep();
     c.p_cstring_at(c.arg(1));
     c.sep();
-    c.p_buffer(2, c.arg(3));
-    c.sep();
-    c.p_ulong(3);
+    xattr_value(c, 2, c.arg(3), c.arg(3));
     c.sep();
     c.p_flags(4, XATTR_FLAGS, "0");
     Step::Done
@@ -265,9 +290,28 @@ fn fsetxattr(c: &mut Call) -> Step {
     setxattr_tail(c)
 }
 
-/// The NUL-separated name list of listxattr, as strace prints it: one string.
+fn removexattr(c: &mut Call) -> Step {
+    c.p_path(0);
+    c.sep();
+    c.p_cstring_at(c.arg(1));
+    Step::Done
+}
+
+fn fremovexattr(c: &mut Call) -> Step {
+    c.p_fd(0);
+    c.sep();
+    c.p_cstring_at(c.arg(1));
+    Step::Done
+}
+
+/// The NUL-separated name list of listxattr, as strace's print_xattr_list prints it: one
+/// string of the returned length; the address for a zero size or a failure.
 fn list_result(c: &mut Call) {
-    xattr_value(c, 1);
+    if c.arg(2) == 0 || c.failed() {
+        c.p_ptr(1);
+    } else {
+        c.p_buffer(1, c.rval as u64);
+    }
     c.sep();
     c.p_ulong(2);
 }

@@ -783,7 +783,9 @@ impl Tracer {
                 RetStyle::Decimal => rval.to_string(),
                 RetStyle::Hex => format::hex(rval as u64),
                 RetStyle::Octal => format::octal(rval as u64),
-                RetStyle::Fd => fdinfo::describe_fd(call.pid, rval as i32, self.opts.decode_fds),
+                RetStyle::Fd => {
+                    fdinfo::describe_fd(call.pid, rval as i32, self.opts.decode_fds, self.opts.hex)
+                }
             }
         };
         if let Some(note) = &call.ret_note {

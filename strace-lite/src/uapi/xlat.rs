@@ -32,7 +32,31 @@ pub(crate) mod fcntl_ioctl {
         (0x40a, "F_GET_SEALS"),
     ];
     pub(crate) const FD_FLAGS: &Xlat = &[(1, "FD_CLOEXEC")];
-    pub(crate) const LOCK_TYPES: &Xlat = &[(0, "F_RDLCK"), (1, "F_WRLCK"), (2, "F_UNLCK")];
+    pub(crate) const LOCK_TYPES: &Xlat = &[
+        (0, "F_RDLCK"),
+        (1, "F_WRLCK"),
+        (2, "F_UNLCK"),
+        (4, "F_EXLCK"),
+        (8, "F_SHLCK"),
+    ];
+    pub(crate) const F_OWNER_TYPES: &Xlat =
+        &[(0, "F_OWNER_TID"), (1, "F_OWNER_PID"), (2, "F_OWNER_PGRP")];
+    pub(crate) const NOTIFY_FLAGS: &Xlat = &[
+        (1, "DN_ACCESS"),
+        (2, "DN_MODIFY"),
+        (4, "DN_CREATE"),
+        (8, "DN_DELETE"),
+        (0x10, "DN_RENAME"),
+        (0x20, "DN_ATTRIB"),
+        (0x80000000, "DN_MULTISHOT"),
+    ];
+    pub(crate) const F_SEALS: &Xlat = &[
+        (1, "F_SEAL_SEAL"),
+        (2, "F_SEAL_SHRINK"),
+        (4, "F_SEAL_GROW"),
+        (8, "F_SEAL_WRITE"),
+        (0x10, "F_SEAL_FUTURE_WRITE"),
+    ];
     pub(crate) const SEEK_WHENCE: &Xlat = &[(0, "SEEK_SET"), (1, "SEEK_CUR"), (2, "SEEK_END")];
     pub(crate) const IOCTL_REQUESTS: &Xlat = &[
         (0x5401, "TCGETS"),
@@ -119,13 +143,6 @@ pub(crate) mod fcntl_ioctl {
 
 pub(crate) mod fds {
     use crate::format::Xlat;
-    pub(crate) const CLOCKS: &Xlat = &[
-        (0, "CLOCK_REALTIME"),
-        (1, "CLOCK_MONOTONIC"),
-        (7, "CLOCK_BOOTTIME"),
-        (8, "CLOCK_REALTIME_ALARM"),
-        (9, "CLOCK_BOOTTIME_ALARM"),
-    ];
     pub(crate) const MFD_FLAGS: &Xlat = &[
         (1, "MFD_CLOEXEC"),
         (2, "MFD_ALLOW_SEALING"),
@@ -255,6 +272,13 @@ pub(crate) mod memory {
         (0x80000, "MAP_SYNC"),
         (0x4000000, "MAP_UNINITIALIZED"),
         (0x100000, "MAP_FIXED_NOREPLACE"),
+    ];
+    pub(crate) const MLOCKALL_FLAGS: &Xlat =
+        &[(1, "MCL_CURRENT"), (2, "MCL_FUTURE"), (4, "MCL_ONFAULT")];
+    pub(crate) const PKEY_ACCESS: &Xlat = &[
+        (1, "PKEY_DISABLE_ACCESS"),
+        (2, "PKEY_DISABLE_WRITE"),
+        (4, "PKEY_DISABLE_EXECUTE"),
     ];
     pub(crate) const MADVISE: &Xlat = &[
         (0, "MADV_NORMAL"),
@@ -421,11 +445,57 @@ pub(crate) mod net {
         (0x13, "SO_SNDLOWAT"),
         (0x14, "SO_RCVTIMEO_OLD"),
         (0x15, "SO_SNDTIMEO_OLD"),
+        (0x16, "SO_SECURITY_AUTHENTICATION"),
+        (0x17, "SO_SECURITY_ENCRYPTION_TRANSPORT"),
+        (0x18, "SO_SECURITY_ENCRYPTION_NETWORK"),
+        (0x19, "SO_BINDTODEVICE"),
+        (0x1b, "SO_DETACH_FILTER"),
+        (0x1c, "SO_PEERNAME"),
+        (0x1d, "SO_TIMESTAMP_OLD"),
         (0x1e, "SO_ACCEPTCONN"),
+        (0x1f, "SO_PEERSEC"),
         (0x20, "SO_SNDBUFFORCE"),
         (0x21, "SO_RCVBUFFORCE"),
+        (0x22, "SO_PASSSEC"),
+        (0x23, "SO_TIMESTAMPNS_OLD"),
+        (0x24, "SO_MARK"),
+        (0x25, "SO_TIMESTAMPING_OLD"),
         (0x26, "SO_PROTOCOL"),
         (0x27, "SO_DOMAIN"),
+        (0x28, "SO_RXQ_OVFL"),
+        (0x29, "SO_WIFI_STATUS"),
+        (0x2a, "SO_PEEK_OFF"),
+        (0x2b, "SO_NOFCS"),
+        (0x2c, "SO_LOCK_FILTER"),
+        (0x2d, "SO_SELECT_ERR_QUEUE"),
+        (0x2e, "SO_BUSY_POLL"),
+        (0x2f, "SO_MAX_PACING_RATE"),
+        (0x30, "SO_BPF_EXTENSIONS"),
+        (0x31, "SO_INCOMING_CPU"),
+        (0x32, "SO_ATTACH_BPF"),
+        (0x33, "SO_ATTACH_REUSEPORT_CBPF"),
+        (0x34, "SO_ATTACH_REUSEPORT_EBPF"),
+        (0x35, "SO_CNX_ADVICE"),
+        (0x37, "SO_MEMINFO"),
+        (0x38, "SO_INCOMING_NAPI_ID"),
+        (0x39, "SO_COOKIE"),
+        (0x3b, "SO_PEERGROUPS"),
+        (0x3c, "SO_ZEROCOPY"),
+        (0x3d, "SO_TXTIME"),
+        (0x3e, "SO_BINDTOIFINDEX"),
+        (0x3f, "SO_TIMESTAMP_NEW"),
+        (0x40, "SO_TIMESTAMPNS_NEW"),
+        (0x41, "SO_TIMESTAMPING_NEW"),
+        (0x42, "SO_RCVTIMEO_NEW"),
+        (0x43, "SO_SNDTIMEO_NEW"),
+        (0x44, "SO_DETACH_REUSEPORT_BPF"),
+        (0x45, "SO_PREFER_BUSY_POLL"),
+        (0x46, "SO_BUSY_POLL_BUDGET"),
+        (0x47, "SO_NETNS_COOKIE"),
+        (0x48, "SO_BUF_LOCK"),
+        (0x49, "SO_RESERVE_MEM"),
+        (0x4a, "SO_TXREHASH"),
+        (0x4b, "SO_RCVMARK"),
     ];
     pub(crate) const TCP_OPTIONS: &Xlat = &[
         (1, "TCP_NODELAY"),
@@ -537,9 +607,49 @@ pub(crate) mod process {
         (0x1004, "ARCH_GET_GS"),
         (0x1011, "ARCH_GET_CPUID"),
         (0x1012, "ARCH_SET_CPUID"),
+        (0x1021, "ARCH_GET_XCOMP_SUPP"),
+        (0x1022, "ARCH_GET_XCOMP_PERM"),
+        (0x1023, "ARCH_REQ_XCOMP_PERM"),
+        (0x1024, "ARCH_GET_XCOMP_GUEST_PERM"),
+        (0x1025, "ARCH_REQ_XCOMP_GUEST_PERM"),
         (0x2001, "ARCH_MAP_VDSO_X32"),
         (0x2002, "ARCH_MAP_VDSO_32"),
         (0x2003, "ARCH_MAP_VDSO_64"),
+    ];
+    pub(crate) const X86_XFEATURES: &Xlat = &[
+        (3, "XFEATURE_MASK_FPSSE"),
+        (1, "XFEATURE_MASK_FP"),
+        (2, "XFEATURE_MASK_SSE"),
+        (4, "XFEATURE_MASK_YMM"),
+        (8, "XFEATURE_MASK_BNDREGS"),
+        (0x10, "XFEATURE_MASK_BNDCSR"),
+        (0xe0, "XFEATURE_MASK_AVX512"),
+        (0x20, "XFEATURE_MASK_OPMASK"),
+        (0x40, "XFEATURE_MASK_ZMM_Hi256"),
+        (0x80, "XFEATURE_MASK_Hi16_ZMM"),
+        (0x100, "XFEATURE_MASK_PT"),
+        (0x200, "XFEATURE_MASK_PKRU"),
+        (0x400, "XFEATURE_MASK_PASID"),
+        (0x8000, "XFEATURE_MASK_LBR"),
+        (0x60000, "XFEATURE_MASK_XTILE"),
+        (0x20000, "XFEATURE_MASK_XTILE_CFG"),
+        (0x40000, "XFEATURE_MASK_XTILE_DATA"),
+    ];
+    pub(crate) const X86_XFEATURE_BITS: &Xlat = &[
+        (0, "XFEATURE_FP"),
+        (1, "XFEATURE_SSE"),
+        (2, "XFEATURE_YMM"),
+        (3, "XFEATURE_BNDREGS"),
+        (4, "XFEATURE_BNDCSR"),
+        (5, "XFEATURE_OPMASK"),
+        (6, "XFEATURE_ZMM_Hi256"),
+        (7, "XFEATURE_Hi16_ZMM"),
+        (8, "XFEATURE_PT_UNIMPLEMENTED_SO_FAR"),
+        (9, "XFEATURE_PKRU"),
+        (10, "XFEATURE_PASID"),
+        (15, "XFEATURE_LBR"),
+        (0x11, "XFEATURE_XTILE_CFG"),
+        (0x12, "XFEATURE_XTILE_DATA"),
     ];
     pub(crate) const RLIMITS: &Xlat = &[
         (0, "RLIMIT_CPU"),

@@ -38,6 +38,14 @@ int main(void) {
     unsigned long gs = 0;
     syscall(SYS_arch_prctl, 0x1004, &gs);
     syscall(SYS_arch_prctl, 0x1011, 0);
+    /* The XSAVE feature calls: a mask read back, a feature number, a failure on NULL. */
+    unsigned long long xfeatures = 0;
+    syscall(SYS_arch_prctl, 0x1021, &xfeatures);
+    syscall(SYS_arch_prctl, 0x1022, &xfeatures);
+    syscall(SYS_arch_prctl, 0x1024, 0);
+    syscall(SYS_arch_prctl, 0x1023, 0xb);
+    syscall(SYS_arch_prctl, 0x1023, 1);
+    syscall(SYS_arch_prctl, 0x1026, 0);
     syscall(SYS_prctl, 16, BAD);
     syscall(SYS_kill, getpid(), 0);
     syscall(0x1ff, 1, 2, 3);
