@@ -2,18 +2,21 @@
 //! the page size and the current meta page), loading a page with every check, and
 //! snapshots that stay whole while writers commit.
 
+use crate::cache::{Buf, Cached, PageCache};
 use crate::error::{Error, Result};
 use crate::file::DataFile;
 use crate::format::meta::{Invalid, Meta};
-use crate::format::node::Page;
-use crate::format::{page_txn, verify, Geometry, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MIN_PAGE_SIZE};
+use crate::format::node::{check_layout, Page};
+use crate::format::{
+    page_kind, page_txn, verify, Geometry, Kind, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MIN_PAGE_SIZE,
+};
 use crate::freelist::FreeList;
 use crate::tree::{self, Cursor, Range, Source};
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// How to open a file.
 #[derive(Clone, Debug)]
@@ -25,6 +28,9 @@ pub struct Options {
     pub create: bool,
     /// Open for reading only: no write transactions.
     pub read_only: bool,
+    /// Bytes of verified pages to keep in memory (0: none; every page visited is read and
+    /// checked again).
+    pub cache_bytes: usize,
 }
 
 impl Default for Options {
@@ -33,6 +39,7 @@ impl Default for Options {
             page_size: DEFAULT_PAGE_SIZE,
             create: true,
             read_only: false,
+            cache_bytes: 256 << 20,
         }
     }
 }
@@ -47,6 +54,7 @@ pub struct Db {
     /// Held by the write transaction of this handle.
     pub(crate) writer: Mutex<()>,
     pub(crate) shared: Mutex<Shared>,
+    pub(crate) cache: PageCache,
 }
 
 #[derive(Debug, Default)]
@@ -84,6 +92,7 @@ impl Db {
         }
         let db = Db {
             file,
+            cache: PageCache::new(options.cache_bytes, page_size as usize),
             geo: Geometry::new(page_size).ok_or(Error::BadPageSize(page_size))?,
             read_only: options.read_only,
             writer: Mutex::new(()),
@@ -108,8 +117,13 @@ impl Db {
         let mut shared = self.shared();
         let (meta, _) = self.current_meta()?;
         *shared.readers.entry(meta.txn).or_default() += 1;
+        let epoch = self.cache.begin(meta.txn);
         Ok(ReadTxn {
-            snap: Snapshot { db: self, meta },
+            snap: Snapshot {
+                db: self,
+                meta,
+                epoch,
+            },
         })
     }
 
@@ -197,6 +211,45 @@ impl Db {
         }
         Ok(p)
     }
+
+    /// Page `pgno` of the state `meta`, verified: from the cache if `epoch` allows, else
+    /// read, checked and (under `epoch`) cached.
+    pub(crate) fn page(&self, pgno: u64, meta: &Meta, epoch: Option<u64>) -> Result<Cached> {
+        if let Some(e) = epoch {
+            if let Some(c) = self.cache.get(e, pgno) {
+                // Pages are cached only from inside the file, as it was at the cache's
+                // commit; this snapshot is that commit or a later one of this handle's.
+                if pgno >= meta.page_count || page_txn(&c.buf) > meta.txn {
+                    return Err(Error::corrupt(
+                        pgno,
+                        format!("not part of snapshot {} (a stale reference)", meta.txn),
+                    ));
+                }
+                return Ok(c);
+            }
+        }
+        let p = self.load_page(pgno, meta)?;
+        let node_ok = matches!(page_kind(&p), Some(Kind::Branch | Kind::Leaf))
+            && check_layout(&p, self.geo).is_ok();
+        let c = Cached {
+            buf: Arc::new(p),
+            node_ok,
+        };
+        if let Some(e) = epoch {
+            self.cache.insert(e, pgno, c.clone());
+        }
+        Ok(c)
+    }
+
+    /// Branch or leaf page `pgno` of the state `meta`, its checksum and layout verified.
+    pub(crate) fn node(&self, pgno: u64, meta: &Meta, epoch: Option<u64>) -> Result<Page> {
+        let c = self.page(pgno, meta, epoch)?;
+        if c.node_ok {
+            Ok(Page::trusted(pgno, c.buf))
+        } else {
+            Page::parse(pgno, c.buf, self.geo).map_err(|why| Error::corrupt(pgno, why))
+        }
+    }
 }
 
 /// Writes the two meta pages of an empty file, under the write lock (two processes may
@@ -260,6 +313,8 @@ fn detect_page_size(file: &DataFile) -> Result<u32> {
 pub(crate) struct Snapshot<'a> {
     pub(crate) db: &'a Db,
     pub(crate) meta: Meta,
+    /// The page cache's epoch this snapshot may use (`None`: read every page from the file).
+    pub(crate) epoch: Option<u64>,
 }
 
 impl Source for Snapshot<'_> {
@@ -267,8 +322,12 @@ impl Source for Snapshot<'_> {
         self.db.geo
     }
 
-    fn raw(&self, pgno: u64) -> Result<Vec<u8>> {
-        self.db.load_page(pgno, &self.meta)
+    fn raw(&self, pgno: u64) -> Result<Buf> {
+        Ok(self.db.page(pgno, &self.meta, self.epoch)?.buf)
+    }
+
+    fn node(&self, pgno: u64) -> Result<Page> {
+        self.db.node(pgno, &self.meta, self.epoch)
     }
 
     fn root(&self) -> (u64, u32) {
@@ -329,10 +388,4 @@ impl Drop for ReadTxn<'_> {
             }
         }
     }
-}
-
-/// Parses a branch or leaf page loaded from `src`.
-pub(crate) fn node_page(src: &dyn Source, pgno: u64) -> Result<Page> {
-    let raw = src.raw(pgno)?;
-    Page::parse(pgno, raw, src.geo()).map_err(|why| Error::corrupt(pgno, why))
 }

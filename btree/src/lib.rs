@@ -11,6 +11,7 @@
 //! | [`tree`] | lookups, cursors and ranges over any snapshot; put and delete, copy-on-write |
 //! | [`freelist`] | freed pages, reused once no snapshot can see them |
 //! | [`db`] | opening a file, loading and checking pages, read transactions |
+//! | [`cache`] | pages verified once, kept for the next visits |
 //! | [`file`] | the file: pread/pwrite, fdatasync, flock (and injected faults in tests) |
 //! | [`format`] | the bytes: pages, cells, meta pages, checksums |
 //!
@@ -25,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+pub(crate) mod cache;
 pub(crate) mod check;
 pub(crate) mod cli;
 pub(crate) mod db;

@@ -12,15 +12,16 @@
 //! it leaves a meta page whose checksum fails, so the other (the last commit) is used; a
 //! crash after it finds the new meta valid and everything it points to already synced.
 
+use crate::cache::{Buf, PgMap};
 use crate::db::{Db, Shared};
 use crate::error::{Error, Result};
 use crate::format::meta::Meta;
+use crate::format::node::Page;
 use crate::format::{seal, Geometry};
 use crate::freelist::FreeList;
 use crate::tree::{self, Cursor, Range, Source};
-use std::collections::HashMap;
 use std::ops::Bound;
-use std::sync::{MutexGuard, TryLockError};
+use std::sync::{Arc, MutexGuard, TryLockError};
 
 /// The one write transaction. Its changes are visible to its own `get`, `cursor` and
 /// `range`, to nobody else until [`WriteTxn::commit`] returns; dropping it without
@@ -33,7 +34,7 @@ pub struct WriteTxn<'a> {
     /// The state being built; its `txn` is the base's plus one.
     pub(crate) meta: Meta,
     /// Pages written by this transaction (headers without checksums until commit).
-    pub(crate) dirty: HashMap<u64, Vec<u8>>,
+    pub(crate) dirty: PgMap<Buf>,
     /// Pages this transaction allocated and then freed: reusable at once.
     pub(crate) dirty_free: Vec<u64>,
     /// Pages of the base state this transaction freed.
@@ -41,6 +42,8 @@ pub struct WriteTxn<'a> {
     pub(crate) free: FreeList,
     /// Free-list records of this transaction or earlier may be reused.
     reuse_limit: Option<u64>,
+    /// The page cache's epoch for the base's pages.
+    epoch: Option<u64>,
     pub(crate) changed: bool,
     /// An operation failed part-way: the transaction can only be dropped.
     pub(crate) failed: bool,
@@ -95,11 +98,12 @@ impl<'a> WriteTxn<'a> {
             base: Meta::empty(db.geo.page_size as u32),
             base_slot: 0,
             meta: Meta::empty(db.geo.page_size as u32),
-            dirty: HashMap::new(),
+            dirty: PgMap::default(),
             dirty_free: Vec::new(),
             freed: Vec::new(),
             free: FreeList::default(),
             reuse_limit: None,
+            epoch: None,
             changed: false,
             failed: false,
         };
@@ -128,6 +132,7 @@ impl<'a> WriteTxn<'a> {
             Some(list) => list,
             None => FreeList::load(db, &base)?,
         };
+        txn.epoch = db.cache.begin(base.txn);
         txn.base = base;
         txn.base_slot = slot;
         txn.meta = Meta {
@@ -231,7 +236,7 @@ impl<'a> WriteTxn<'a> {
         let mut pages = std::mem::take(&mut self.freed);
         pages.append(&mut self.dirty_free);
         for (pg, p) in self.free.push(geo, txn, pages, chain) {
-            self.dirty.insert(pg, p);
+            self.dirty.insert(pg, Arc::new(p));
         }
         self.meta.free_head = self.free.head();
         (self.meta.free_skip_txn, self.meta.free_skip_index) = self.free.skip();
@@ -240,6 +245,10 @@ impl<'a> WriteTxn<'a> {
         let ps = geo.page_size as u64;
         let mut order: Vec<u64> = self.dirty.keys().copied().collect();
         order.sort_unstable();
+        // No snapshot open in this process can reach these pages (they are free to all of
+        // them); the cache may still hold what they held before: drop it before the disk
+        // changes (cache.rs).
+        self.db.cache.forget(order.iter().copied());
         let mut run: Vec<u8> = Vec::new();
         let mut run_start = 0;
         for (i, &pg) in order.iter().enumerate() {
@@ -247,8 +256,9 @@ impl<'a> WriteTxn<'a> {
                 run_start = pg;
             }
             if let Some(mut p) = self.dirty.remove(&pg) {
-                seal(&mut p, pg);
-                run.extend_from_slice(&p);
+                let p = Arc::make_mut(&mut p);
+                seal(p, pg);
+                run.extend_from_slice(p);
             }
             let next_follows = order.get(i + 1) == Some(&(pg + 1));
             if !next_follows || run.len() >= 1 << 20 {
@@ -268,6 +278,7 @@ impl<'a> WriteTxn<'a> {
         db.file.sync().map_err(poison)?;
         db.file.write_at(&meta_page, slot * ps).map_err(poison)?;
         db.file.sync().map_err(poison)?;
+        db.cache.committed(self.base.txn, txn);
         let mut shared: std::sync::MutexGuard<'_, Shared> = db.shared();
         shared.free = Some((txn, std::mem::take(&mut self.free)));
         Ok(txn)
@@ -285,10 +296,18 @@ impl Source for WriteTxn<'_> {
         self.db.geo
     }
 
-    fn raw(&self, pgno: u64) -> Result<Vec<u8>> {
+    fn raw(&self, pgno: u64) -> Result<Buf> {
         match self.dirty.get(&pgno) {
             Some(p) => Ok(p.clone()),
-            None => self.db.load_page(pgno, &self.base),
+            None => Ok(self.db.page(pgno, &self.base, self.epoch)?.buf),
+        }
+    }
+
+    fn node(&self, pgno: u64) -> Result<Page> {
+        match self.dirty.get(&pgno) {
+            // Built by this transaction from checked pages.
+            Some(p) => Ok(Page::trusted(pgno, p.clone())),
+            None => self.db.node(pgno, &self.base, self.epoch),
         }
     }
 

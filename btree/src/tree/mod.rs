@@ -12,7 +12,7 @@ pub(crate) mod write;
 
 pub use cursor::{Cursor, Range};
 
-use crate::db::node_page;
+use crate::cache::Buf;
 use crate::error::{Error, Result};
 use crate::format::node::{Page, ValRef};
 use crate::format::{get_u32, get_u64, page_kind, Geometry, Kind, HEADER};
@@ -21,7 +21,9 @@ use crate::format::{get_u32, get_u64, page_kind, Geometry, Kind, HEADER};
 pub(crate) trait Source {
     fn geo(&self) -> Geometry;
     /// Page `pgno`, its checksum verified.
-    fn raw(&self, pgno: u64) -> Result<Vec<u8>>;
+    fn raw(&self, pgno: u64) -> Result<Buf>;
+    /// Branch or leaf page `pgno`, its checksum and layout verified.
+    fn node(&self, pgno: u64) -> Result<Page>;
     /// The root page (0: empty) and the tree's depth.
     fn root(&self) -> (u64, u32);
 }
@@ -34,7 +36,7 @@ pub(crate) const OVERFLOW_DATA: usize = HEADER + 12;
 /// The page at `level` (1 = the root) on the way to a leaf, checked to be a leaf exactly
 /// at the tree's depth.
 pub(crate) fn tree_page(src: &dyn Source, pgno: u64, level: u32) -> Result<Page> {
-    let page = node_page(src, pgno)?;
+    let page = src.node(pgno)?;
     let (_, depth) = src.root();
     if page.is_leaf() != (level == depth) {
         return Err(Error::corrupt(

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::format::node::{Cell, Node, Val};
 use crate::format::{put_header, put_u32, put_u64, Kind, MAX_VALUE_LEN};
 use crate::txn::WriteTxn;
+use std::sync::Arc;
 
 impl WriteTxn<'_> {
     /// Sets `key` to `value`. Keys are at most a quarter page less 64 bytes (960 bytes with
@@ -262,7 +263,7 @@ impl WriteTxn<'_> {
         let page = node
             .encode(self.geo(), self.meta.txn)
             .ok_or_else(|| Error::corrupt(pg, "a node larger than a page"))?;
-        self.dirty.insert(pg, page);
+        self.dirty.insert(pg, Arc::new(page));
         Ok(pg)
     }
 
@@ -283,7 +284,7 @@ impl WriteTxn<'_> {
             );
             put_u32(&mut p, OVERFLOW_LEN, chunk.len() as u32);
             p[OVERFLOW_DATA..OVERFLOW_DATA + chunk.len()].copy_from_slice(chunk);
-            self.dirty.insert(pages[k], p);
+            self.dirty.insert(pages[k], Arc::new(p));
         }
         Ok(pages[0])
     }

@@ -1,0 +1,171 @@
+//! The page cache: pages read from the file, kept after their checksum (and, for branch and
+//! leaf pages, their layout) has been verified once, so that a lookup visits each page on
+//! its path without a `pread`, a checksum or a layout check.
+//!
+//! Why a cached page is as good as one read and checked just now: a page's bytes change on
+//! disk only when a writer writes it, and a writer writes only pages that no snapshot open
+//! in this process can reach (copy-on-write: reused pages are free to every open snapshot).
+//! The writer of this handle drops every page it is about to write from the cache before
+//! writing it ([`PageCache::forget`]), so the cache never holds an older version of a page
+//! than the last commit of this handle. A commit by anyone else (another process, another
+//! handle) is seen when a transaction begins: the current meta page holds a transaction
+//! the cache does not know, and the cache is emptied ([`PageCache::begin`]) and its
+//! *epoch* moves on. Every snapshot carries the epoch it began under; a snapshot of an
+//! older epoch bypasses the cache (reads and checks every page as before), so a slow
+//! reader can never put a page read before another writer's commit into the cache after
+//! it was emptied.
+//!
+//! What the cache does not see: a page damaged on disk after it was cached. It returns the
+//! bytes that were verified, which are the committed data; `check` always reads the disk.
+//!
+//! The cache holds up to `Options::cache_bytes` (256 MiB by default) in shards by page
+//! number; a full shard is emptied, which is crude but bounded and needs no bookkeeping per
+//! hit.
+
+use crate::format::MAX_PAGE_SIZE;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// A page's bytes, shared between the cache, readers and the writer's dirty map.
+pub(crate) type Buf = Arc<Vec<u8>>;
+
+/// A hasher for page numbers (Fibonacci hashing: one multiply).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct PgHasher(u64);
+
+impl Hasher for PgHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (n ^ self.0).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A map keyed by page number.
+pub(crate) type PgMap<V> = HashMap<u64, V, BuildHasherDefault<PgHasher>>;
+
+const SHARDS: usize = 16;
+
+/// A verified page: its bytes, and whether it is a branch or leaf page whose layout
+/// `Page::parse` accepted.
+#[derive(Clone, Debug)]
+pub(crate) struct Cached {
+    pub(crate) buf: Buf,
+    pub(crate) node_ok: bool,
+}
+
+#[derive(Debug, Default)]
+struct Shard {
+    epoch: u64,
+    map: PgMap<Cached>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    epoch: u64,
+    /// The commit the cache is up to date with (0: none yet).
+    txn: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct PageCache {
+    shards: Vec<Mutex<Shard>>,
+    state: Mutex<State>,
+    per_shard: usize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl PageCache {
+    pub(crate) fn new(bytes: usize, page_size: usize) -> PageCache {
+        PageCache {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            state: Mutex::default(),
+            per_shard: bytes / page_size.clamp(1, MAX_PAGE_SIZE as usize) / SHARDS,
+        }
+    }
+
+    fn shard(&self, pgno: u64) -> &Mutex<Shard> {
+        &self.shards[(pgno.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 60) as usize % SHARDS]
+    }
+
+    /// A transaction begins on the commit `txn` (the current meta page's): the epoch its
+    /// pages may be cached under, or `None` to bypass the cache (an older commit than the
+    /// cache's: a reader that lost a race with this handle's writer).
+    pub(crate) fn begin(&self, txn: u64) -> Option<u64> {
+        if self.per_shard == 0 {
+            return None;
+        }
+        let mut st = lock(&self.state);
+        if txn == st.txn {
+            return Some(st.epoch);
+        }
+        if txn < st.txn {
+            return None;
+        }
+        // Someone else committed: what the cache holds may be stale.
+        st.epoch += 1;
+        st.txn = txn;
+        for s in &self.shards {
+            let mut s = lock(s);
+            s.map.clear();
+            s.epoch = st.epoch;
+        }
+        Some(st.epoch)
+    }
+
+    /// This handle's writer committed `txn` on top of `base`, having forgotten every page
+    /// it wrote.
+    pub(crate) fn committed(&self, base: u64, txn: u64) {
+        let mut st = lock(&self.state);
+        if st.txn == base {
+            st.txn = txn;
+        } else if st.txn != txn {
+            // A commit in between that the cache did not see: start again.
+            st.txn = 0;
+            st.epoch += 1;
+            for s in &self.shards {
+                let mut s = lock(s);
+                s.map.clear();
+                s.epoch = st.epoch;
+            }
+        }
+    }
+
+    pub(crate) fn get(&self, epoch: u64, pgno: u64) -> Option<Cached> {
+        let s = lock(self.shard(pgno));
+        if s.epoch != epoch {
+            return None;
+        }
+        s.map.get(&pgno).cloned()
+    }
+
+    pub(crate) fn insert(&self, epoch: u64, pgno: u64, page: Cached) {
+        let mut s = lock(self.shard(pgno));
+        if s.epoch != epoch {
+            return;
+        }
+        if s.map.len() >= self.per_shard {
+            s.map.clear();
+        }
+        s.map.insert(pgno, page);
+    }
+
+    /// Drops pages about to be written.
+    pub(crate) fn forget(&self, pages: impl Iterator<Item = u64>) {
+        for pg in pages {
+            lock(self.shard(pg)).map.remove(&pg);
+        }
+    }
+}
