@@ -13,8 +13,9 @@
 //! (the child of cell i - 1) those from key i - 1 up to key i.
 //!
 //! Readers search a [`Page`] in place, after [`Page::parse`] has checked every offset and
-//! length, so that no input can make an access fall outside the page. The writer decodes a
-//! page into a [`Node`], changes it, and encodes it into a new page (copy-on-write).
+//! length, so that no input can make an access fall outside the page. The writer changes
+//! its own copy of a page in place ([`super::edit`]) when it can; to split, merge or borrow
+//! it decodes the page into a [`Node`], changes it, and encodes it again.
 
 use crate::cache::Buf;
 
@@ -331,6 +332,11 @@ pub(crate) fn check_layout(buf: &[u8], geo: Geometry) -> Result<(bool, usize), S
 }
 
 impl Page {
+    /// The page's bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
     pub(crate) fn is_leaf(&self) -> bool {
         self.leaf
     }
