@@ -5,6 +5,7 @@
 use crate::cache::{Buf, Cached, PageCache};
 use crate::error::{Error, Result};
 use crate::file::DataFile;
+use crate::format::crc32c::crc32c;
 use crate::format::meta::{Invalid, Meta};
 use crate::format::node::{check_layout, Page};
 use crate::format::{
@@ -55,6 +56,9 @@ pub struct Db {
     pub(crate) writer: Mutex<()>,
     pub(crate) shared: Mutex<Shared>,
     pub(crate) cache: PageCache,
+    /// The meta page of each slot last found (or written) whole with its listed pages, so
+    /// that they are read once, not at every transaction.
+    pub(crate) whole: Mutex<[Option<Meta>; 2]>,
 }
 
 #[derive(Debug, Default)]
@@ -93,6 +97,7 @@ impl Db {
         let db = Db {
             file,
             cache: PageCache::new(options.cache_bytes, page_size as usize),
+            whole: Mutex::new([None, None]),
             geo: Geometry::new(page_size).ok_or(Error::BadPageSize(page_size))?,
             read_only: options.read_only,
             writer: Mutex::new(()),
@@ -131,17 +136,63 @@ impl Db {
         self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Reads meta page `slot`.
+    /// Reads meta page `slot`; a meta page of a commit that lists its pages is valid only
+    /// if they are on the disk, whole (format/meta.rs).
     pub(crate) fn read_meta(&self, slot: u64) -> Result<Result<Meta, Invalid>> {
         let ps = self.geo.page_size;
         let mut p = vec![0u8; ps];
         match self.file.read_at(&mut p, slot * ps as u64) {
-            Ok(()) => Ok(Meta::decode(&p, slot)),
+            Ok(()) => Ok(Meta::decode(&p, slot).and_then(|m| {
+                self.commit_whole(&m, &p, slot).map(|()| m).map_err(|why| {
+                    Invalid::Damaged(format!("its commit did not reach the disk whole: {why}"))
+                })
+            })),
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                 Ok(Err(Invalid::Damaged("beyond the end of the file".into())))
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Whether the pages that meta page `p` (decoded as `m`) lists hold its commit: each
+    /// with its checksum, the commit's transaction, and all together the digest.
+    fn commit_whole(&self, m: &Meta, p: &[u8], slot: u64) -> std::result::Result<(), String> {
+        if m.listed == 0 {
+            return Ok(());
+        }
+        let mut whole = self.whole.lock().unwrap_or_else(|e| e.into_inner());
+        if whole[slot as usize] == Some(*m) {
+            return Ok(());
+        }
+        let ps = self.geo.page_size;
+        let mut b = vec![0u8; ps];
+        let mut sums = Vec::with_capacity(4 * m.listed as usize);
+        for pg in m.listed_pages(p) {
+            if !(2..m.page_count).contains(&pg) {
+                return Err(format!(
+                    "it lists page {pg}, outside its {} pages",
+                    m.page_count
+                ));
+            }
+            if self.file.read_at(&mut b, pg * ps as u64).is_err() {
+                return Err(format!("page {pg}, which it wrote, cannot be read"));
+            }
+            if !verify(&b, pg) {
+                return Err(format!("page {pg}, which it wrote, fails its checksum"));
+            }
+            if page_txn(&b) != m.txn {
+                return Err(format!(
+                    "page {pg}, which it wrote, holds transaction {}",
+                    page_txn(&b)
+                ));
+            }
+            sums.extend_from_slice(&b[..4]);
+        }
+        if crc32c(&[&sums]) != m.digest {
+            return Err("its pages are not the ones it wrote (digest mismatch)".into());
+        }
+        whole[slot as usize] = Some(*m);
+        Ok(())
     }
 
     /// The current state: the valid meta page with the higher transaction, and its slot.
