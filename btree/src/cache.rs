@@ -15,6 +15,10 @@
 //! reader can never put a page read before another writer's commit into the cache after
 //! it was emptied.
 //!
+//! The pages a commit of this handle wrote go into the cache as written once the commit is
+//! durable: a read would return the same bytes (from the kernel's page cache, or from the
+//! disk after the sync), and the next transactions need not read them back.
+//!
 //! What the cache does not see: a page damaged on disk after it was cached. It returns the
 //! bytes that were verified, which are the committed data; `check` always reads the disk.
 //!
@@ -126,12 +130,17 @@ impl PageCache {
     }
 
     /// This handle's writer committed `txn` on top of `base`, having forgotten every page
-    /// it wrote.
-    pub(crate) fn committed(&self, base: u64, txn: u64) {
+    /// it wrote: the epoch under which it may put them in as written, if the cache is
+    /// still this handle's line of commits.
+    pub(crate) fn committed(&self, base: u64, txn: u64) -> Option<u64> {
+        if self.per_shard == 0 {
+            return None;
+        }
         let mut st = lock(&self.state);
-        if st.txn == base {
+        if st.txn == base || st.txn == txn {
             st.txn = txn;
-        } else if st.txn != txn {
+            Some(st.epoch)
+        } else {
             // A commit in between that the cache did not see: start again.
             st.txn = 0;
             st.epoch += 1;
@@ -140,6 +149,7 @@ impl PageCache {
                 s.map.clear();
                 s.epoch = st.epoch;
             }
+            None
         }
     }
 

@@ -12,7 +12,7 @@ use crate::format::{
     page_kind, page_txn, verify, Geometry, Kind, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MIN_PAGE_SIZE,
 };
 use crate::freelist::FreeList;
-use crate::tree::{self, Cursor, Range, Source};
+use crate::tree::{self, Cursor, Range, Source, Value};
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::ops::Bound;
@@ -397,6 +397,12 @@ impl ReadTxn<'_> {
     /// The value of `key`.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         tree::get(&self.snap, key)
+    }
+
+    /// The value of `key`, borrowed from the page that holds it (no copy, unless it is in
+    /// overflow pages).
+    pub fn get_ref(&self, key: &[u8]) -> Result<Option<Value>> {
+        tree::get_ref(&self.snap, key)
     }
 
     /// A cursor over the entries in key order.

@@ -44,7 +44,7 @@ pub use db::{Db, Options, ReadTxn};
 pub use error::{Error, Result};
 pub use format::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_VALUE_LEN, MIN_PAGE_SIZE};
 pub use tree::cursor::Entry;
-pub use tree::{Cursor, Range};
+pub use tree::{Cursor, Range, Value};
 pub use txn::WriteTxn;
 
 /// The largest key for a page size: a quarter page less 64 bytes (960 bytes at 4 KiB).

@@ -17,13 +17,13 @@
 //! only if they all reached the disk whole (`Db::read_meta`), so one sync suffices; the
 //! README argues it in full.
 
-use crate::cache::{Buf, PgMap};
+use crate::cache::{Buf, Cached, PgMap};
 use crate::db::{Db, Shared};
 use crate::error::{Error, Result};
 use crate::format::crc32c::crc32c;
 use crate::format::meta::{Meta, MAX_LISTED};
-use crate::format::node::Page;
-use crate::format::{seal, Geometry};
+use crate::format::node::{check_layout, Page};
+use crate::format::{page_kind, seal, Geometry, Kind};
 use crate::freelist::FreeList;
 use crate::tree::{self, Cursor, Range, Source};
 use std::ops::Bound;
@@ -260,17 +260,19 @@ impl<'a> WriteTxn<'a> {
         // changes (cache.rs).
         self.db.cache.forget(order.iter().copied());
         let mut sums = Vec::with_capacity(4 * order.len());
+        let mut written: Vec<(u64, Buf)> = Vec::with_capacity(order.len());
         let mut run: Vec<u8> = Vec::new();
         let mut run_start = 0;
         for (i, &pg) in order.iter().enumerate() {
             if run.is_empty() {
                 run_start = pg;
             }
-            if let Some(mut p) = self.dirty.remove(&pg) {
-                let p = Arc::make_mut(&mut p);
+            if let Some(mut buf) = self.dirty.remove(&pg) {
+                let p = Arc::make_mut(&mut buf);
                 seal(p, pg);
                 sums.extend_from_slice(&p[..4]);
                 run.extend_from_slice(p);
+                written.push((pg, buf));
             }
             let next_follows = order.get(i + 1) == Some(&(pg + 1));
             if !next_follows || run.len() >= 1 << 20 {
@@ -305,7 +307,17 @@ impl<'a> WriteTxn<'a> {
         db.file.write_at(&meta_page, slot * ps).map_err(poison)?;
         db.file.sync().map_err(poison)?;
         db.whole.lock().unwrap_or_else(|e| e.into_inner())[slot as usize] = Some(self.meta);
-        db.cache.committed(self.base.txn, txn);
+        if let Some(epoch) = db.cache.committed(self.base.txn, txn) {
+            // The pages as written, which is what a read would now return (from the
+            // kernel's page cache, or from the disk after the sync): the next transactions
+            // find them without reading them back.
+            for (pg, buf) in written {
+                // Checked as a page read from the file would be (cheap next to writing it).
+                let node_ok = matches!(page_kind(&buf), Some(Kind::Branch | Kind::Leaf))
+                    && check_layout(&buf, db.geo).is_ok();
+                db.cache.insert(epoch, pg, Cached { buf, node_ok });
+            }
+        }
         let mut shared: std::sync::MutexGuard<'_, Shared> = db.shared();
         shared.free = Some((txn, std::mem::take(&mut self.free)));
         Ok(txn)

@@ -77,6 +77,68 @@ pub(crate) fn get(src: &dyn Source, key: &[u8]) -> Result<Option<Vec<u8>>> {
     }
 }
 
+/// A value as [`crate::ReadTxn::get_ref`] returns it: borrowed from the page that holds it
+/// (shared with the page cache, no copy), or read from its overflow pages.
+#[derive(Clone)]
+pub struct Value(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    InPage { page: Page, at: usize, len: usize },
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for Value {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match &self.0 {
+            Repr::InPage { page, at, len } => &page.bytes()[*at..*at + *len],
+            Repr::Owned(v) => v,
+        }
+    }
+}
+
+impl AsRef<[u8]> for Value {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Value").field(&&**self).finish()
+    }
+}
+
+impl Value {
+    pub fn to_vec(&self) -> Vec<u8> {
+        (**self).to_vec()
+    }
+}
+
+/// The value of `key`, without copying it out of its page.
+pub(crate) fn get_ref(src: &dyn Source, key: &[u8]) -> Result<Option<Value>> {
+    let Some(leaf) = leaf_for(src, key)? else {
+        return Ok(None);
+    };
+    let Ok(i) = leaf.search(key) else {
+        return Ok(None);
+    };
+    let (at, len) = match leaf.value(i) {
+        ValRef::Inline(v) => (
+            v.as_ptr() as usize - leaf.bytes().as_ptr() as usize,
+            v.len(),
+        ),
+        ValRef::Overflow { .. } => return Ok(Some(Value(Repr::Owned(value(src, &leaf, i)?)))),
+    };
+    Ok(Some(Value(Repr::InPage {
+        page: leaf,
+        at,
+        len,
+    })))
+}
+
 /// A leaf's value `i`, read from its overflow pages if it has them.
 pub(crate) fn value(src: &dyn Source, leaf: &Page, i: usize) -> Result<Vec<u8>> {
     match leaf.value(i) {
