@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// How to open a file.
 #[derive(Clone, Debug)]
@@ -128,6 +128,7 @@ impl Db {
                 db: self,
                 meta,
                 epoch,
+                root: OnceLock::new(),
             },
         })
     }
@@ -366,6 +367,8 @@ pub(crate) struct Snapshot<'a> {
     pub(crate) meta: Meta,
     /// The page cache's epoch this snapshot may use (`None`: read every page from the file).
     pub(crate) epoch: Option<u64>,
+    /// The root page, once loaded: every lookup starts there.
+    pub(crate) root: OnceLock<Page>,
 }
 
 impl Source for Snapshot<'_> {
@@ -378,7 +381,14 @@ impl Source for Snapshot<'_> {
     }
 
     fn node(&self, pgno: u64) -> Result<Page> {
-        self.db.node(pgno, &self.meta, self.epoch)
+        if pgno != self.meta.root {
+            return self.db.node(pgno, &self.meta, self.epoch);
+        }
+        if let Some(p) = self.root.get() {
+            return Ok(p.clone());
+        }
+        let p = self.db.node(pgno, &self.meta, self.epoch)?;
+        Ok(self.root.get_or_init(|| p).clone())
     }
 
     fn root(&self) -> (u64, u32) {

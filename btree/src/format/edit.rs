@@ -105,6 +105,14 @@ pub(crate) fn payload(p: &[u8]) -> Option<usize> {
     Some(sum)
 }
 
+/// Free bytes between the slot array and the lowest cell: a cell that takes no more,
+/// with its slot, goes in without compacting the page.
+pub(crate) fn gap(p: &[u8]) -> usize {
+    let n = page_count(p) as usize;
+    let low = (0..n).map(|j| slot(p, j)).min().unwrap_or(p.len());
+    low.saturating_sub(slots(p) + 2 * n)
+}
+
 /// Removes cell `i` (its bytes stay, a hole, until the page is compacted).
 pub(crate) fn remove(p: &mut [u8], i: usize) {
     let n = page_count(p) as usize;

@@ -105,21 +105,28 @@ impl WriteTxn<'_> {
         let geo = self.geo();
         let leaf = self.node(path[path.len() - 1].pgno)?;
         let old_leaf = leaf.pgno;
-        let used = payload(leaf.bytes()).ok_or_else(|| Error::corrupt(old_leaf, "broken cells"))?;
-        let (after, old) = match found {
-            Ok(i) => {
-                let size = cell_size(leaf.bytes(), i)
-                    .ok_or_else(|| Error::corrupt(old_leaf, "broken cells"))?;
-                let old = match leaf.value(i) {
+        let broken = || Error::corrupt(old_leaf, "broken cells");
+        let (old_size, old) = match found {
+            Ok(i) => (
+                cell_size(leaf.bytes(), i).ok_or_else(broken)?,
+                match leaf.value(i) {
                     ValRef::Overflow { len, first } => Some((len, first)),
                     ValRef::Inline(_) => None,
-                };
-                (used - size.min(used) + new.size(), old)
-            }
-            Err(_) => (used + new.size(), None),
+                },
+            ),
+            Err(_) => (0, None),
+        };
+        // The common case needs no sum over the leaf's cells: the cell fits in the gap
+        // and the leaf does not shrink.
+        let quick = new.size() >= old_size && edit::gap(leaf.bytes()) >= new.size();
+        let after = if quick {
+            0
+        } else {
+            let used = payload(leaf.bytes()).ok_or_else(broken)?;
+            used - old_size.min(used) + new.size()
         };
         drop(leaf);
-        if after < geo.min_fill() && path.len() > 1 {
+        if !quick && after < geo.min_fill() && path.len() > 1 {
             // A replaced value much smaller: the leaf may have to merge.
             let (node, append) = self.put_rec(root, 1, owned(&new), true)?;
             return self.finish_root(root, node, append);
@@ -138,7 +145,7 @@ impl WriteTxn<'_> {
         if found.is_err() {
             self.meta.entries += 1;
         }
-        if after <= geo.usable() {
+        if quick || after <= geo.usable() {
             let p = self.dirty_mut(pg)?;
             if found.is_ok() {
                 edit::remove(p, i);
