@@ -143,16 +143,21 @@ impl Db {
         let ps = self.geo.page_size;
         let mut p = vec![0u8; ps];
         match self.file.read_at(&mut p, slot * ps as u64) {
-            Ok(()) => Ok(Meta::decode(&p, slot).and_then(|m| {
-                self.commit_whole(&m, &p, slot).map(|()| m).map_err(|why| {
-                    Invalid::Damaged(format!("its commit did not reach the disk whole: {why}"))
-                })
-            })),
+            Ok(()) => Ok(self.meta_in(&p, slot)),
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                 Ok(Err(Invalid::Damaged("beyond the end of the file".into())))
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Meta page `slot`, read as `p`.
+    fn meta_in(&self, p: &[u8], slot: u64) -> Result<Meta, Invalid> {
+        Meta::decode(p, slot).and_then(|m| {
+            self.commit_whole(&m, p, slot).map(|()| m).map_err(|why| {
+                Invalid::Damaged(format!("its commit did not reach the disk whole: {why}"))
+            })
+        })
     }
 
     /// Whether the pages that meta page `p` (decoded as `m`) lists hold its commit: each
@@ -198,8 +203,16 @@ impl Db {
 
     /// The current state: the valid meta page with the higher transaction, and its slot.
     pub(crate) fn current_meta(&self) -> Result<(Meta, u64)> {
-        let a = self.read_meta(0)?;
-        let b = self.read_meta(1)?;
+        // Both in one read (each on its own if the file ends inside them).
+        let ps = self.geo.page_size;
+        let mut both = vec![0u8; 2 * ps];
+        let (a, b) = match self.file.read_at(&mut both, 0) {
+            Ok(()) => (self.meta_in(&both[..ps], 0), self.meta_in(&both[ps..], 1)),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                (self.read_meta(0)?, self.read_meta(1)?)
+            }
+            Err(e) => return Err(e.into()),
+        };
         match (a, b) {
             (Ok(a), Ok(b)) if b.txn > a.txn => Ok((b, 1)),
             (Ok(a), _) => Ok((a, 0)),

@@ -283,8 +283,10 @@ impl<'a> WriteTxn<'a> {
         // One sync or two: a small commit that does not grow the file lists its pages in
         // the meta page and syncs them with it; any other syncs its pages first.
         let one_sync = order.len() <= MAX_LISTED && self.meta.page_count * ps <= self.file_len;
-        if !one_sync {
-            self.db.file.extend_to(self.meta.page_count * ps)?;
+        if !one_sync && self.meta.page_count * ps > self.file_len {
+            // Pages allocated but left unwritten (freed by this same transaction) must be
+            // inside the file too.
+            self.db.file.set_len(self.meta.page_count * ps)?;
         }
         let slot = 1 - self.base_slot;
         let meta_page = if one_sync {
