@@ -32,7 +32,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A page's bytes, shared between the cache, readers and the writer's dirty map.
-pub(crate) type Buf = Arc<Vec<u8>>;
+pub(crate) type Buf = Arc<[u8]>;
 
 /// A hasher for page numbers (Fibonacci hashing: one multiply).
 #[derive(Default, Clone, Copy)]

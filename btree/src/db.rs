@@ -297,7 +297,7 @@ impl Db {
         let node_ok = matches!(page_kind(&p), Some(Kind::Branch | Kind::Leaf))
             && check_layout(&p, self.geo).is_ok();
         let c = Cached {
-            buf: Arc::new(p),
+            buf: Arc::from(p),
             node_ok,
         };
         if let Some(e) = epoch {

@@ -246,7 +246,7 @@ impl<'a> WriteTxn<'a> {
         let mut pages = std::mem::take(&mut self.freed);
         pages.append(&mut self.dirty_free);
         for (pg, p) in self.free.push(geo, txn, pages, chain) {
-            self.dirty.insert(pg, Arc::new(p));
+            self.dirty.insert(pg, Arc::from(p));
         }
         self.meta.free_head = self.free.head();
         (self.meta.free_skip_txn, self.meta.free_skip_index) = self.free.skip();

@@ -18,6 +18,7 @@
 //! Values too large for a leaf go to a chain of overflow pages.
 
 use super::{tree_page, walk_overflow, OVERFLOW_DATA, OVERFLOW_LEN, OVERFLOW_NEXT};
+use crate::cache::Buf;
 use crate::error::{Error, Result};
 use crate::format::edit::{self, cell_size, payload, NewCell};
 use crate::format::node::{Cell, Node, Val, ValRef};
@@ -198,11 +199,13 @@ impl WriteTxn<'_> {
             let pg = if self.dirty.contains_key(&old) {
                 old
             } else {
-                let mut copy = Vec::clone(&*self.raw(old)?);
-                put_u64(&mut copy, 8, self.meta.txn);
+                let mut copy: Buf = Arc::from(&*self.raw(old)?);
+                if let Some(c) = Arc::get_mut(&mut copy) {
+                    put_u64(c, 8, self.meta.txn);
+                }
                 self.free_page(old);
                 let pg = self.alloc()?;
-                self.dirty.insert(pg, Arc::new(copy));
+                self.dirty.insert(pg, copy);
                 pg
             };
             step.pgno = pg;
@@ -217,7 +220,7 @@ impl WriteTxn<'_> {
     }
 
     /// This transaction's page `pg`, to change.
-    fn dirty_mut(&mut self, pg: u64) -> Result<&mut Vec<u8>> {
+    fn dirty_mut(&mut self, pg: u64) -> Result<&mut [u8]> {
         self.dirty
             .get_mut(&pg)
             .map(Arc::make_mut)
@@ -239,7 +242,7 @@ impl WriteTxn<'_> {
             let l = l
                 .encode(geo, txn)
                 .ok_or_else(|| Error::corrupt(lp, "a node larger than a page"))?;
-            self.dirty.insert(lp, Arc::new(l));
+            self.dirty.insert(lp, Arc::from(l));
             let rp = self.write_node(None, r)?;
             if at == 0 {
                 let root = Node {
@@ -497,7 +500,7 @@ impl WriteTxn<'_> {
         let page = node
             .encode(self.geo(), self.meta.txn)
             .ok_or_else(|| Error::corrupt(pg, "a node larger than a page"))?;
-        self.dirty.insert(pg, Arc::new(page));
+        self.dirty.insert(pg, Arc::from(page));
         Ok(pg)
     }
 
@@ -518,7 +521,7 @@ impl WriteTxn<'_> {
             );
             put_u32(&mut p, OVERFLOW_LEN, chunk.len() as u32);
             p[OVERFLOW_DATA..OVERFLOW_DATA + chunk.len()].copy_from_slice(chunk);
-            self.dirty.insert(pages[k], Arc::new(p));
+            self.dirty.insert(pages[k], Arc::from(p));
         }
         Ok(pages[0])
     }
