@@ -9,11 +9,11 @@
 //! writing it ([`PageCache::forget`]), so the cache never holds an older version of a page
 //! than the last commit of this handle. A commit by anyone else (another process, another
 //! handle) is seen when a transaction begins: the current meta page holds a transaction
-//! the cache does not know, and the cache is emptied ([`PageCache::begin`]) and its
-//! *epoch* moves on. Every snapshot carries the epoch it began under; a snapshot of an
-//! older epoch bypasses the cache (reads and checks every page as before), so a slow
-//! reader can never put a page read before another writer's commit into the cache after
-//! it was emptied.
+//! the cache does not know, and the cache's *epoch* moves on ([`PageCache::begin`]). Every
+//! page is cached under the epoch of the snapshot that read it and found only by
+//! snapshots of that same epoch, so moving the epoch on empties the cache at once, and a
+//! slow reader of an older epoch that puts a page in after that cannot hand it to a
+//! newer snapshot.
 //!
 //! The pages a commit of this handle wrote go into the cache as written once the commit is
 //! durable: a read would return the same bytes (from the kernel's page cache, or from the
@@ -22,9 +22,9 @@
 //! What the cache does not see: a page damaged on disk after it was cached. It returns the
 //! bytes that were verified, which are the committed data; `check` always reads the disk.
 //!
-//! The cache holds up to `Options::cache_bytes` (256 MiB by default) in shards by page
-//! number; a full shard is emptied, which is crude but bounded and needs no bookkeeping per
-//! hit.
+//! The cache holds up to `Options::cache_bytes` (256 MiB by default, at most 65,536
+//! pages), direct-mapped: page `p` in slot `p` modulo the number of slots, so a lookup is
+//! one probe; two pages that share a slot evict each other.
 
 use crate::format::MAX_PAGE_SIZE;
 use std::collections::HashMap;
@@ -57,7 +57,8 @@ impl Hasher for PgHasher {
 /// A map keyed by page number.
 pub(crate) type PgMap<V> = HashMap<u64, V, BuildHasherDefault<PgHasher>>;
 
-const SHARDS: usize = 16;
+/// The most slots a cache has (256 MiB of 4 KiB pages).
+const MAX_SLOTS: usize = 1 << 16;
 
 /// A verified page: its bytes, and whether it is a branch or leaf page whose layout
 /// `Page::parse` accepted.
@@ -67,10 +68,12 @@ pub(crate) struct Cached {
     pub(crate) node_ok: bool,
 }
 
+/// One slot of the direct-mapped cache: the page it holds and the epoch it was read under.
 #[derive(Debug, Default)]
-struct Shard {
+struct Slot {
+    pgno: u64,
     epoch: u64,
-    map: PgMap<Cached>,
+    page: Option<Cached>,
 }
 
 #[derive(Debug, Default)]
@@ -80,11 +83,14 @@ struct State {
     txn: u64,
 }
 
+/// Direct-mapped: page `p` can only be in slot `p mod slots`, so a lookup is one probe of
+/// one slot (a file of at most that many pages never has two pages compete for a slot).
+/// Each slot is tagged with the epoch its page was read under and is seen only by
+/// snapshots of that epoch, so moving the epoch on empties the cache at once.
 #[derive(Debug)]
 pub(crate) struct PageCache {
-    shards: Vec<Mutex<Shard>>,
+    slots: Vec<Mutex<Slot>>,
     state: Mutex<State>,
-    per_shard: usize,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -93,22 +99,24 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl PageCache {
     pub(crate) fn new(bytes: usize, page_size: usize) -> PageCache {
+        let n = (bytes / page_size.clamp(1, MAX_PAGE_SIZE as usize)).min(MAX_SLOTS);
+        // A power of two, so that the slot is the page number's low bits.
+        let n = if n == 0 { 0 } else { 1 << n.ilog2() };
         PageCache {
-            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            slots: (0..n).map(|_| Mutex::default()).collect(),
             state: Mutex::default(),
-            per_shard: bytes / page_size.clamp(1, MAX_PAGE_SIZE as usize) / SHARDS,
         }
     }
 
-    fn shard(&self, pgno: u64) -> &Mutex<Shard> {
-        &self.shards[(pgno.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 60) as usize % SHARDS]
+    fn slot(&self, pgno: u64) -> &Mutex<Slot> {
+        &self.slots[pgno as usize & (self.slots.len() - 1)]
     }
 
     /// A transaction begins on the commit `txn` (the current meta page's): the epoch its
     /// pages may be cached under, or `None` to bypass the cache (an older commit than the
     /// cache's: a reader that lost a race with this handle's writer).
     pub(crate) fn begin(&self, txn: u64) -> Option<u64> {
-        if self.per_shard == 0 {
+        if self.slots.is_empty() {
             return None;
         }
         let mut st = lock(&self.state);
@@ -121,11 +129,6 @@ impl PageCache {
         // Someone else committed: what the cache holds may be stale.
         st.epoch += 1;
         st.txn = txn;
-        for s in &self.shards {
-            let mut s = lock(s);
-            s.map.clear();
-            s.epoch = st.epoch;
-        }
         Some(st.epoch)
     }
 
@@ -133,7 +136,7 @@ impl PageCache {
     /// it wrote: the epoch under which it may put them in as written, if the cache is
     /// still this handle's line of commits.
     pub(crate) fn committed(&self, base: u64, txn: u64) -> Option<u64> {
-        if self.per_shard == 0 {
+        if self.slots.is_empty() {
             return None;
         }
         let mut st = lock(&self.state);
@@ -144,38 +147,43 @@ impl PageCache {
             // A commit in between that the cache did not see: start again.
             st.txn = 0;
             st.epoch += 1;
-            for s in &self.shards {
-                let mut s = lock(s);
-                s.map.clear();
-                s.epoch = st.epoch;
-            }
             None
         }
     }
 
     pub(crate) fn get(&self, epoch: u64, pgno: u64) -> Option<Cached> {
-        let s = lock(self.shard(pgno));
-        if s.epoch != epoch {
+        if self.slots.is_empty() {
             return None;
         }
-        s.map.get(&pgno).cloned()
+        let s = lock(self.slot(pgno));
+        if s.epoch != epoch || s.pgno != pgno {
+            return None;
+        }
+        s.page.clone()
     }
 
     pub(crate) fn insert(&self, epoch: u64, pgno: u64, page: Cached) {
-        let mut s = lock(self.shard(pgno));
-        if s.epoch != epoch {
+        if self.slots.is_empty() {
             return;
         }
-        if s.map.len() >= self.per_shard {
-            s.map.clear();
-        }
-        s.map.insert(pgno, page);
+        let mut s = lock(self.slot(pgno));
+        *s = Slot {
+            pgno,
+            epoch,
+            page: Some(page),
+        };
     }
 
     /// Drops pages about to be written.
     pub(crate) fn forget(&self, pages: impl Iterator<Item = u64>) {
+        if self.slots.is_empty() {
+            return;
+        }
         for pg in pages {
-            lock(self.shard(pg)).map.remove(&pg);
+            let mut s = lock(self.slot(pg));
+            if s.pgno == pg {
+                s.page = None;
+            }
         }
     }
 }
