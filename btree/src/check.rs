@@ -191,7 +191,9 @@ impl Db {
     /// Checks the last commit (see the module's list); `Err` only if it cannot be read at
     /// all (no valid meta page, an I/O error).
     pub fn check(&self) -> crate::Result<Report> {
-        let r = self.read()?;
+        let mut r = self.read()?;
+        // Every page from the file, as it is now: the cache holds pages as they were.
+        r.snap.epoch = None;
         let snap = &r.snap;
         let meta = snap.meta;
         let file_len = self.file.len()?;

@@ -2,18 +2,22 @@
 //! the page size and the current meta page), loading a page with every check, and
 //! snapshots that stay whole while writers commit.
 
+use crate::cache::{Buf, Cached, PageCache};
 use crate::error::{Error, Result};
 use crate::file::DataFile;
+use crate::format::crc32c::crc32c;
 use crate::format::meta::{Invalid, Meta};
-use crate::format::node::Page;
-use crate::format::{page_txn, verify, Geometry, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MIN_PAGE_SIZE};
+use crate::format::node::{check_layout, Page};
+use crate::format::{
+    page_kind, page_txn, verify, Geometry, Kind, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MIN_PAGE_SIZE,
+};
 use crate::freelist::FreeList;
-use crate::tree::{self, Cursor, Range, Source};
+use crate::tree::{self, Cursor, Range, Source, Value};
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 /// How to open a file.
 #[derive(Clone, Debug)]
@@ -25,6 +29,9 @@ pub struct Options {
     pub create: bool,
     /// Open for reading only: no write transactions.
     pub read_only: bool,
+    /// Bytes of verified pages to keep in memory (0: none; every page visited is read and
+    /// checked again).
+    pub cache_bytes: usize,
 }
 
 impl Default for Options {
@@ -33,6 +40,7 @@ impl Default for Options {
             page_size: DEFAULT_PAGE_SIZE,
             create: true,
             read_only: false,
+            cache_bytes: 256 << 20,
         }
     }
 }
@@ -47,6 +55,10 @@ pub struct Db {
     /// Held by the write transaction of this handle.
     pub(crate) writer: Mutex<()>,
     pub(crate) shared: Mutex<Shared>,
+    pub(crate) cache: PageCache,
+    /// The meta page of each slot last found (or written) whole with its listed pages, so
+    /// that they are read once, not at every transaction.
+    pub(crate) whole: Mutex<[Option<Meta>; 2]>,
 }
 
 #[derive(Debug, Default)]
@@ -84,6 +96,8 @@ impl Db {
         }
         let db = Db {
             file,
+            cache: PageCache::new(options.cache_bytes, page_size as usize),
+            whole: Mutex::new([None, None]),
             geo: Geometry::new(page_size).ok_or(Error::BadPageSize(page_size))?,
             read_only: options.read_only,
             writer: Mutex::new(()),
@@ -108,8 +122,14 @@ impl Db {
         let mut shared = self.shared();
         let (meta, _) = self.current_meta()?;
         *shared.readers.entry(meta.txn).or_default() += 1;
+        let epoch = self.cache.begin(meta.txn);
         Ok(ReadTxn {
-            snap: Snapshot { db: self, meta },
+            snap: Snapshot {
+                db: self,
+                meta,
+                epoch,
+                root: OnceLock::new(),
+            },
         })
     }
 
@@ -117,12 +137,13 @@ impl Db {
         self.shared.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Reads meta page `slot`.
+    /// Reads meta page `slot`; a meta page of a commit that lists its pages is valid only
+    /// if they are on the disk, whole (format/meta.rs).
     pub(crate) fn read_meta(&self, slot: u64) -> Result<Result<Meta, Invalid>> {
         let ps = self.geo.page_size;
         let mut p = vec![0u8; ps];
         match self.file.read_at(&mut p, slot * ps as u64) {
-            Ok(()) => Ok(Meta::decode(&p, slot)),
+            Ok(()) => Ok(self.meta_in(&p, slot)),
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
                 Ok(Err(Invalid::Damaged("beyond the end of the file".into())))
             }
@@ -130,10 +151,68 @@ impl Db {
         }
     }
 
+    /// Meta page `slot`, read as `p`.
+    fn meta_in(&self, p: &[u8], slot: u64) -> Result<Meta, Invalid> {
+        Meta::decode(p, slot).and_then(|m| {
+            self.commit_whole(&m, p, slot).map(|()| m).map_err(|why| {
+                Invalid::Damaged(format!("its commit did not reach the disk whole: {why}"))
+            })
+        })
+    }
+
+    /// Whether the pages that meta page `p` (decoded as `m`) lists hold its commit: each
+    /// with its checksum, the commit's transaction, and all together the digest.
+    fn commit_whole(&self, m: &Meta, p: &[u8], slot: u64) -> std::result::Result<(), String> {
+        if m.listed == 0 {
+            return Ok(());
+        }
+        let mut whole = self.whole.lock().unwrap_or_else(|e| e.into_inner());
+        if whole[slot as usize] == Some(*m) {
+            return Ok(());
+        }
+        let ps = self.geo.page_size;
+        let mut b = vec![0u8; ps];
+        let mut sums = Vec::with_capacity(4 * m.listed as usize);
+        for pg in m.listed_pages(p) {
+            if !(2..m.page_count).contains(&pg) {
+                return Err(format!(
+                    "it lists page {pg}, outside its {} pages",
+                    m.page_count
+                ));
+            }
+            if self.file.read_at(&mut b, pg * ps as u64).is_err() {
+                return Err(format!("page {pg}, which it wrote, cannot be read"));
+            }
+            if !verify(&b, pg) {
+                return Err(format!("page {pg}, which it wrote, fails its checksum"));
+            }
+            if page_txn(&b) != m.txn {
+                return Err(format!(
+                    "page {pg}, which it wrote, holds transaction {}",
+                    page_txn(&b)
+                ));
+            }
+            sums.extend_from_slice(&b[..4]);
+        }
+        if crc32c(&[&sums]) != m.digest {
+            return Err("its pages are not the ones it wrote (digest mismatch)".into());
+        }
+        whole[slot as usize] = Some(*m);
+        Ok(())
+    }
+
     /// The current state: the valid meta page with the higher transaction, and its slot.
     pub(crate) fn current_meta(&self) -> Result<(Meta, u64)> {
-        let a = self.read_meta(0)?;
-        let b = self.read_meta(1)?;
+        // Both in one read (each on its own if the file ends inside them).
+        let ps = self.geo.page_size;
+        let mut both = vec![0u8; 2 * ps];
+        let (a, b) = match self.file.read_at(&mut both, 0) {
+            Ok(()) => (self.meta_in(&both[..ps], 0), self.meta_in(&both[ps..], 1)),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                (self.read_meta(0)?, self.read_meta(1)?)
+            }
+            Err(e) => return Err(e.into()),
+        };
         match (a, b) {
             (Ok(a), Ok(b)) if b.txn > a.txn => Ok((b, 1)),
             (Ok(a), _) => Ok((a, 0)),
@@ -196,6 +275,45 @@ impl Db {
             ));
         }
         Ok(p)
+    }
+
+    /// Page `pgno` of the state `meta`, verified: from the cache if `epoch` allows, else
+    /// read, checked and (under `epoch`) cached.
+    pub(crate) fn page(&self, pgno: u64, meta: &Meta, epoch: Option<u64>) -> Result<Cached> {
+        if let Some(e) = epoch {
+            if let Some(c) = self.cache.get(e, pgno) {
+                // Pages are cached only from inside the file, as it was at the cache's
+                // commit; this snapshot is that commit or a later one of this handle's.
+                if pgno >= meta.page_count || page_txn(&c.buf) > meta.txn {
+                    return Err(Error::corrupt(
+                        pgno,
+                        format!("not part of snapshot {} (a stale reference)", meta.txn),
+                    ));
+                }
+                return Ok(c);
+            }
+        }
+        let p = self.load_page(pgno, meta)?;
+        let node_ok = matches!(page_kind(&p), Some(Kind::Branch | Kind::Leaf))
+            && check_layout(&p, self.geo).is_ok();
+        let c = Cached {
+            buf: Arc::from(p),
+            node_ok,
+        };
+        if let Some(e) = epoch {
+            self.cache.insert(e, pgno, c.clone());
+        }
+        Ok(c)
+    }
+
+    /// Branch or leaf page `pgno` of the state `meta`, its checksum and layout verified.
+    pub(crate) fn node(&self, pgno: u64, meta: &Meta, epoch: Option<u64>) -> Result<Page> {
+        let c = self.page(pgno, meta, epoch)?;
+        if c.node_ok {
+            Ok(Page::trusted(pgno, c.buf))
+        } else {
+            Page::parse(pgno, c.buf, self.geo).map_err(|why| Error::corrupt(pgno, why))
+        }
     }
 }
 
@@ -260,6 +378,10 @@ fn detect_page_size(file: &DataFile) -> Result<u32> {
 pub(crate) struct Snapshot<'a> {
     pub(crate) db: &'a Db,
     pub(crate) meta: Meta,
+    /// The page cache's epoch this snapshot may use (`None`: read every page from the file).
+    pub(crate) epoch: Option<u64>,
+    /// The root page, once loaded: every lookup starts there.
+    pub(crate) root: OnceLock<Page>,
 }
 
 impl Source for Snapshot<'_> {
@@ -267,8 +389,19 @@ impl Source for Snapshot<'_> {
         self.db.geo
     }
 
-    fn raw(&self, pgno: u64) -> Result<Vec<u8>> {
-        self.db.load_page(pgno, &self.meta)
+    fn raw(&self, pgno: u64) -> Result<Buf> {
+        Ok(self.db.page(pgno, &self.meta, self.epoch)?.buf)
+    }
+
+    fn node(&self, pgno: u64) -> Result<Page> {
+        if pgno != self.meta.root {
+            return self.db.node(pgno, &self.meta, self.epoch);
+        }
+        if let Some(p) = self.root.get() {
+            return Ok(p.clone());
+        }
+        let p = self.db.node(pgno, &self.meta, self.epoch)?;
+        Ok(self.root.get_or_init(|| p).clone())
     }
 
     fn root(&self) -> (u64, u32) {
@@ -287,6 +420,12 @@ impl ReadTxn<'_> {
     /// The value of `key`.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         tree::get(&self.snap, key)
+    }
+
+    /// The value of `key`, borrowed from the page that holds it (no copy, unless it is in
+    /// overflow pages).
+    pub fn get_ref(&self, key: &[u8]) -> Result<Option<Value>> {
+        tree::get_ref(&self.snap, key)
     }
 
     /// A cursor over the entries in key order.
@@ -329,10 +468,4 @@ impl Drop for ReadTxn<'_> {
             }
         }
     }
-}
-
-/// Parses a branch or leaf page loaded from `src`.
-pub(crate) fn node_page(src: &dyn Source, pgno: u64) -> Result<Page> {
-    let raw = src.raw(pgno)?;
-    Page::parse(pgno, raw, src.geo()).map_err(|why| Error::corrupt(pgno, why))
 }

@@ -80,13 +80,10 @@ impl DataFile {
         self.file.write_all_at(buf, pos)
     }
 
-    /// Makes the file at least `len` bytes long (pages allocated but left unwritten, freed
-    /// by the same transaction, must still be inside it).
-    pub(crate) fn extend_to(&self, len: u64) -> io::Result<()> {
-        if self.len()? < len {
-            self.file.set_len(len)?;
-        }
-        Ok(())
+    /// Makes the file `len` bytes long (the writer calls it only to grow the file, knowing
+    /// its length).
+    pub(crate) fn set_len(&self, len: u64) -> io::Result<()> {
+        self.file.set_len(len)
     }
 
     /// `fdatasync`: the data written so far, and the file's size, are on the disk.

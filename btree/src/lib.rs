@@ -11,6 +11,7 @@
 //! | [`tree`] | lookups, cursors and ranges over any snapshot; put and delete, copy-on-write |
 //! | [`freelist`] | freed pages, reused once no snapshot can see them |
 //! | [`db`] | opening a file, loading and checking pages, read transactions |
+//! | [`cache`] | pages verified once, kept for the next visits |
 //! | [`file`] | the file: pread/pwrite, fdatasync, flock (and injected faults in tests) |
 //! | [`format`] | the bytes: pages, cells, meta pages, checksums |
 //!
@@ -27,6 +28,7 @@
 //! # Ok(()) }
 //! ```
 
+pub(crate) mod cache;
 pub(crate) mod check;
 pub(crate) mod cli;
 pub(crate) mod db;
@@ -46,7 +48,7 @@ pub use db::{Db, Options, ReadTxn};
 pub use error::{Error, Result};
 pub use format::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_VALUE_LEN, MIN_PAGE_SIZE};
 pub use tree::cursor::Entry;
-pub use tree::{Cursor, Range};
+pub use tree::{Cursor, Range, Value};
 pub use txn::WriteTxn;
 
 /// The largest key for a page size: a quarter page less 64 bytes (960 bytes at 4 KiB).

@@ -11,16 +11,23 @@
 //! A crash before step 3 has changed only pages no committed state uses; a crash during
 //! it leaves a meta page whose checksum fails, so the other (the last commit) is used; a
 //! crash after it finds the new meta valid and everything it points to already synced.
+//!
+//! A small commit (at most `MAX_LISTED` pages, none past the end of the file) skips step
+//! 2: its meta page lists the pages it wrote and a digest of their checksums, and counts
+//! only if they all reached the disk whole (`Db::read_meta`), so one sync suffices; the
+//! README argues it in full.
 
+use crate::cache::{Buf, Cached, PgMap};
 use crate::db::{Db, Shared};
 use crate::error::{Error, Result};
-use crate::format::meta::Meta;
-use crate::format::{seal, Geometry};
+use crate::format::crc32c::crc32c;
+use crate::format::meta::{Meta, MAX_LISTED};
+use crate::format::node::{check_layout, Page};
+use crate::format::{page_kind, seal, Geometry, Kind};
 use crate::freelist::FreeList;
 use crate::tree::{self, Cursor, Range, Source};
-use std::collections::HashMap;
 use std::ops::Bound;
-use std::sync::{MutexGuard, TryLockError};
+use std::sync::{Arc, MutexGuard, TryLockError};
 
 /// The one write transaction. Its changes are visible to its own `get`, `cursor` and
 /// `range`, to nobody else until [`WriteTxn::commit`] returns; dropping it without
@@ -33,7 +40,7 @@ pub struct WriteTxn<'a> {
     /// The state being built; its `txn` is the base's plus one.
     pub(crate) meta: Meta,
     /// Pages written by this transaction (headers without checksums until commit).
-    pub(crate) dirty: HashMap<u64, Vec<u8>>,
+    pub(crate) dirty: PgMap<Buf>,
     /// Pages this transaction allocated and then freed: reusable at once.
     pub(crate) dirty_free: Vec<u64>,
     /// Pages of the base state this transaction freed.
@@ -41,6 +48,10 @@ pub struct WriteTxn<'a> {
     pub(crate) free: FreeList,
     /// Free-list records of this transaction or earlier may be reused.
     reuse_limit: Option<u64>,
+    /// The page cache's epoch for the base's pages.
+    epoch: Option<u64>,
+    /// The file's length when the transaction began.
+    file_len: u64,
     pub(crate) changed: bool,
     /// An operation failed part-way: the transaction can only be dropped.
     pub(crate) failed: bool,
@@ -95,11 +106,13 @@ impl<'a> WriteTxn<'a> {
             base: Meta::empty(db.geo.page_size as u32),
             base_slot: 0,
             meta: Meta::empty(db.geo.page_size as u32),
-            dirty: HashMap::new(),
+            dirty: PgMap::default(),
             dirty_free: Vec::new(),
             freed: Vec::new(),
             free: FreeList::default(),
             reuse_limit: None,
+            epoch: None,
+            file_len: 0,
             changed: false,
             failed: false,
         };
@@ -128,6 +141,8 @@ impl<'a> WriteTxn<'a> {
             Some(list) => list,
             None => FreeList::load(db, &base)?,
         };
+        txn.epoch = db.cache.begin(base.txn);
+        txn.file_len = file_len;
         txn.base = base;
         txn.base_slot = slot;
         txn.meta = Meta {
@@ -231,7 +246,7 @@ impl<'a> WriteTxn<'a> {
         let mut pages = std::mem::take(&mut self.freed);
         pages.append(&mut self.dirty_free);
         for (pg, p) in self.free.push(geo, txn, pages, chain) {
-            self.dirty.insert(pg, p);
+            self.dirty.insert(pg, Arc::from(p));
         }
         self.meta.free_head = self.free.head();
         (self.meta.free_skip_txn, self.meta.free_skip_index) = self.free.skip();
@@ -240,15 +255,24 @@ impl<'a> WriteTxn<'a> {
         let ps = geo.page_size as u64;
         let mut order: Vec<u64> = self.dirty.keys().copied().collect();
         order.sort_unstable();
+        // No snapshot open in this process can reach these pages (they are free to all of
+        // them); the cache may still hold what they held before: drop it before the disk
+        // changes (cache.rs).
+        self.db.cache.forget(order.iter().copied());
+        let mut sums = Vec::with_capacity(4 * order.len());
+        let mut written: Vec<(u64, Buf)> = Vec::with_capacity(order.len());
         let mut run: Vec<u8> = Vec::new();
         let mut run_start = 0;
         for (i, &pg) in order.iter().enumerate() {
             if run.is_empty() {
                 run_start = pg;
             }
-            if let Some(mut p) = self.dirty.remove(&pg) {
-                seal(&mut p, pg);
-                run.extend_from_slice(&p);
+            if let Some(mut buf) = self.dirty.remove(&pg) {
+                let p = Arc::make_mut(&mut buf);
+                seal(p, pg);
+                sums.extend_from_slice(&p[..4]);
+                run.extend_from_slice(p);
+                written.push((pg, buf));
             }
             let next_follows = order.get(i + 1) == Some(&(pg + 1));
             if !next_follows || run.len() >= 1 << 20 {
@@ -256,18 +280,46 @@ impl<'a> WriteTxn<'a> {
                 run.clear();
             }
         }
-        self.db.file.extend_to(self.meta.page_count * ps)?;
-        // 2-4. Sync, the meta page, sync.
+        // One sync or two: a small commit that does not grow the file lists its pages in
+        // the meta page and syncs them with it; any other syncs its pages first.
+        let one_sync = order.len() <= MAX_LISTED && self.meta.page_count * ps <= self.file_len;
+        if !one_sync && self.meta.page_count * ps > self.file_len {
+            // Pages allocated but left unwritten (freed by this same transaction) must be
+            // inside the file too.
+            self.db.file.set_len(self.meta.page_count * ps)?;
+        }
         let slot = 1 - self.base_slot;
-        let meta_page = self.meta.encode(slot);
+        let meta_page = if one_sync {
+            self.meta.listed = order.len() as u32;
+            self.meta.digest = crc32c(&[&sums]);
+            self.meta.encode_listing(slot, &order)
+        } else {
+            self.meta.listed = 0;
+            self.meta.digest = 0;
+            self.meta.encode(slot)
+        };
         let db = self.db;
         let poison = |e: std::io::Error| {
             db.shared().poisoned = true;
             Error::Io(e)
         };
-        db.file.sync().map_err(poison)?;
+        if !one_sync {
+            db.file.sync().map_err(poison)?;
+        }
         db.file.write_at(&meta_page, slot * ps).map_err(poison)?;
         db.file.sync().map_err(poison)?;
+        db.whole.lock().unwrap_or_else(|e| e.into_inner())[slot as usize] = Some(self.meta);
+        if let Some(epoch) = db.cache.committed(self.base.txn, txn) {
+            // The pages as written, which is what a read would now return (from the
+            // kernel's page cache, or from the disk after the sync): the next transactions
+            // find them without reading them back.
+            for (pg, buf) in written {
+                // Checked as a page read from the file would be (cheap next to writing it).
+                let node_ok = matches!(page_kind(&buf), Some(Kind::Branch | Kind::Leaf))
+                    && check_layout(&buf, db.geo).is_ok();
+                db.cache.insert(epoch, pg, Cached { buf, node_ok });
+            }
+        }
         let mut shared: std::sync::MutexGuard<'_, Shared> = db.shared();
         shared.free = Some((txn, std::mem::take(&mut self.free)));
         Ok(txn)
@@ -285,10 +337,18 @@ impl Source for WriteTxn<'_> {
         self.db.geo
     }
 
-    fn raw(&self, pgno: u64) -> Result<Vec<u8>> {
+    fn raw(&self, pgno: u64) -> Result<Buf> {
         match self.dirty.get(&pgno) {
             Some(p) => Ok(p.clone()),
-            None => self.db.load_page(pgno, &self.base),
+            None => Ok(self.db.page(pgno, &self.base, self.epoch)?.buf),
+        }
+    }
+
+    fn node(&self, pgno: u64) -> Result<Page> {
+        match self.dirty.get(&pgno) {
+            // Built by this transaction from checked pages.
+            Some(p) => Ok(Page::trusted(pgno, p.clone())),
+            None => self.db.node(pgno, &self.base, self.epoch),
         }
     }
 
@@ -476,5 +536,122 @@ mod tests {
         assert!(contents(&open(&t)) == c, "not the expected commit");
         let notes = open(&t).check().unwrap().notes;
         assert!(!notes.iter().any(|n| n.contains("not valid")), "{notes:?}");
+    }
+
+    /// A small change (one sync, listing its pages in the meta page) to a file that has
+    /// room for it: `key0005` set to `tag`.
+    fn small_change(db: &Db, model: &mut Model, tag: u8) -> crate::Result<u64> {
+        let mut w = db.write()?;
+        w.put(b"key0005", &[tag; 50])?;
+        let txn = w.commit()?;
+        model.insert(b"key0005".to_vec(), vec![tag; 50]);
+        Ok(txn)
+    }
+
+    /// The file with commit A, then enough small commits that later ones reuse pages
+    /// instead of growing the file (so they take the one-sync path).
+    fn setup_small(tag: &str) -> (Temp, Model) {
+        let (t, mut a) = setup(tag);
+        let db = open(&t);
+        for i in 0..4 {
+            small_change(&db, &mut a, 10 + i).unwrap();
+        }
+        (t, a)
+    }
+
+    #[test]
+    fn a_small_commit_whose_pages_never_reached_the_disk_is_not_used() {
+        let (t, a) = setup_small("lost-page");
+        let db = open(&t);
+        let mut b = a.clone();
+        small_change(&db, &mut b, 99).unwrap();
+        let (meta, slot) = db.current_meta().unwrap();
+        assert!(meta.listed > 0, "not a one-sync commit: {meta:?}");
+        // As if the meta page had reached the disk and one of the pages it lists had
+        // not (a write reordered before a power cut): that page goes back to zeros.
+        let ps = db.geo.page_size as u64;
+        let mut p = vec![0u8; ps as usize];
+        db.file.read_at(&mut p, slot * ps).unwrap();
+        let lost = meta.listed_pages(&p)[0];
+        drop(db);
+        let f = std::fs::OpenOptions::new().write(true).open(&t.0).unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&f, &vec![0u8; ps as usize], lost * ps).unwrap();
+        let reopened = open(&t);
+        assert!(contents(&reopened) == a, "not the previous commit");
+        let report = reopened.check().unwrap();
+        assert!(report.problems.is_empty(), "{:#?}", report.problems);
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|n| n.contains("did not reach the disk whole")),
+            "{:?}",
+            report.notes
+        );
+        // The next commit replaces the incomplete one.
+        let mut c = a.clone();
+        small_change(&reopened, &mut c, 7).unwrap();
+        let reopened = open(&t);
+        assert!(contents(&reopened) == c, "not the expected commit");
+        sound(&reopened);
+    }
+
+    #[test]
+    fn a_small_commit_with_an_older_version_of_its_page_is_not_used() {
+        // The page holds a version with the right transaction but other bytes (written by
+        // an attempt at the same transaction that failed): the digest tells them apart.
+        let (t, a) = setup_small("stale-page");
+        let db = open(&t);
+        let mut b = a.clone();
+        small_change(&db, &mut b, 99).unwrap();
+        let (meta, slot) = db.current_meta().unwrap();
+        let ps = db.geo.page_size as u64;
+        let mut p = vec![0u8; ps as usize];
+        db.file.read_at(&mut p, slot * ps).unwrap();
+        let pg = meta.listed_pages(&p)[0];
+        let mut page = vec![0u8; ps as usize];
+        db.file.read_at(&mut page, pg * ps).unwrap();
+        drop(db);
+        page[ps as usize - 1] ^= 1;
+        crate::format::seal(&mut page, pg);
+        let f = std::fs::OpenOptions::new().write(true).open(&t.0).unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&f, &page, pg * ps).unwrap();
+        let reopened = open(&t);
+        assert!(contents(&reopened) == a, "not the previous commit");
+        sound(&reopened);
+    }
+
+    #[test]
+    fn a_failed_fsync_of_a_small_commit_leaves_one_whole_commit_and_poisons_the_handle() {
+        let (t, a) = setup_small("fsync-small");
+        let db = open(&t);
+        db.file.faults.lock().unwrap().sync_after = Some(0);
+        let mut b = a.clone();
+        assert!(small_change(&db, &mut b, 99).is_err());
+        b.insert(b"key0005".to_vec(), vec![99; 50]); // what it would have made
+        assert!(matches!(db.write(), Err(Error::Poisoned)));
+        let reopened = open(&t);
+        let now = contents(&reopened);
+        assert!(now == a || now == b);
+        sound(&reopened);
+    }
+
+    #[test]
+    fn a_short_write_of_a_small_commit_leaves_the_last_commit() {
+        let (t, a) = setup_small("short-small");
+        let db = open(&t);
+        {
+            let mut f = db.file.faults.lock().unwrap();
+            f.write_after = Some(0);
+            f.keep = 100;
+        }
+        let mut b = a.clone();
+        assert!(small_change(&db, &mut b, 99).is_err());
+        assert!(contents(&open(&t)) == a, "not the expected commit");
+        let mut c = a.clone();
+        small_change(&db, &mut c, 98).unwrap();
+        let reopened = open(&t);
+        assert!(contents(&reopened) == c, "not the expected commit");
+        sound(&reopened);
     }
 }

@@ -237,9 +237,34 @@ fn run(seed: u64, page_size: u32, steps: usize) -> Outcome {
     }
 }
 
-/// A cursor walked both ways from a random seek agrees with the model.
+/// A cursor walked both ways from a random seek agrees with the model; so do the
+/// borrowing `next_ref`, `prev_ref` and `get_ref`.
 fn check_cursor(db: &Db, model: &Model, rng: &mut Rng) {
     let r = db.read().unwrap();
+    let mut c = r.cursor();
+    let mut forward = model.iter();
+    while let Some((k, v)) = c.next_ref().unwrap() {
+        assert_eq!(Some((&k.to_vec(), &v.to_vec())), forward.next());
+    }
+    assert_eq!(forward.next(), None);
+    let mut c = r.cursor();
+    let mut backward = model.iter().rev();
+    while let Some((k, v)) = c.prev_ref().unwrap() {
+        assert_eq!(Some((&k.to_vec(), &v.to_vec())), backward.next());
+    }
+    assert_eq!(backward.next(), None);
+    for k in model.keys().step_by(3) {
+        assert_eq!(
+            r.get_ref(k).unwrap().map(|v| v.to_vec()).as_ref(),
+            model.get(k)
+        );
+    }
+    let mut absent = model.keys().next().cloned().unwrap_or_default();
+    absent.push(0);
+    assert_eq!(
+        r.get_ref(&absent).unwrap().map(|v| v.to_vec()).as_ref(),
+        model.get(&absent)
+    );
     let mut c = r.cursor();
     let keys: Vec<&Vec<u8>> = model.keys().collect();
     if keys.is_empty() {
@@ -481,4 +506,39 @@ fn a_deep_tree_grows_and_shrinks_in_random_order() {
     }
     let s = db.check().unwrap().stats;
     assert_eq!((s.entries, s.depth, s.leaf_pages), (0, 0, 0));
+}
+
+/// Two handles on one file (as two processes would be): each caches pages, and each
+/// sees the other's commits, however many pages they reuse.
+#[test]
+fn two_handles_see_each_others_commits_through_their_caches() {
+    let dir = TempDir::new("two-handles");
+    let path = dir.join("db");
+    let (a, b) = (open(&path, 512), open(&path, 512));
+    let mut model = Model::new();
+    let mut rng = Rng::new(77);
+    for round in 0..60 {
+        let w = if round % 2 == 0 { &a } else { &b };
+        let mut t = w.write().unwrap();
+        for _ in 0..40 {
+            let k = format!("k{:03}", rng.below(300)).into_bytes();
+            if rng.below(3) == 0 {
+                t.delete(&k).unwrap();
+                model.remove(&k);
+            } else {
+                let v = vec![round as u8; rng.below(60) as usize];
+                t.put(&k, &v).unwrap();
+                model.insert(k, v);
+            }
+        }
+        t.commit().unwrap();
+        for db in [&a, &b] {
+            assert!(contents(db).unwrap() == model, "round {round}");
+            let r = db.read().unwrap();
+            for k in model.keys().step_by(5) {
+                assert_eq!(r.get(k).unwrap().as_ref(), model.get(k), "round {round}");
+            }
+        }
+    }
+    assert_sound(&a, "two handles");
 }

@@ -2,7 +2,6 @@
 //! its meta page).
 
 use crate::engine::{check_order, Engine, Pairs, Result};
-use std::ops::Bound;
 use std::path::{Path, PathBuf};
 
 pub struct Btree {
@@ -46,7 +45,8 @@ impl Engine for Btree {
         let r = self.db.read()?;
         let (mut found, mut bytes) = (0, 0);
         for k in keys {
-            if let Some(v) = r.get(k)? {
+            // Borrowed from the page, as LMDB's get borrows from its map.
+            if let Some(v) = r.get_ref(k)? {
                 found += 1;
                 bytes += v.len() as u64;
             }
@@ -57,9 +57,10 @@ impl Engine for Btree {
     fn scan(&mut self) -> Result<(u64, u64)> {
         let r = self.db.read()?;
         let (mut n, mut bytes, mut prev) = (0, 0, Vec::new());
-        for entry in r.range(Bound::Unbounded, Bound::Unbounded) {
-            let (k, v) = entry?;
-            check_order(&mut prev, &k, n == 0)?;
+        // Entries borrowed from their pages, as LMDB's iterator borrows from its map.
+        let mut c = r.cursor();
+        while let Some((k, v)) = c.next_ref()? {
+            check_order(&mut prev, k, n == 0)?;
             n += 1;
             bytes += (k.len() + v.len()) as u64;
         }

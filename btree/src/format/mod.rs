@@ -19,8 +19,10 @@
 //! | [`crc32c`] | the checksum |
 //! | [`meta`] | the two meta pages: where the tree, the free list and the file end |
 //! | [`node`] | branch and leaf pages: a validated view for readers, an owned form for the writer |
+//! | [`edit`] | the writer's changes to its own copy of a page, in place |
 
 pub(crate) mod crc32c;
+pub(crate) mod edit;
 pub(crate) mod meta;
 pub(crate) mod node;
 

@@ -13,8 +13,11 @@
 //! (the child of cell i - 1) those from key i - 1 up to key i.
 //!
 //! Readers search a [`Page`] in place, after [`Page::parse`] has checked every offset and
-//! length, so that no input can make an access fall outside the page. The writer decodes a
-//! page into a [`Node`], changes it, and encodes it into a new page (copy-on-write).
+//! length, so that no input can make an access fall outside the page. The writer changes
+//! its own copy of a page in place ([`super::edit`]) when it can; to split, merge or borrow
+//! it decodes the page into a [`Node`], changes it, and encodes it again.
+
+use crate::cache::Buf;
 
 use super::{
     get_u16, get_u32, get_u64, page_count, page_kind, put_header, put_u16, put_u32, put_u64,
@@ -243,71 +246,95 @@ pub(crate) enum ValRef<'a> {
 }
 
 /// A branch or leaf page whose layout has been checked: every access stays inside it.
+/// Cloning it shares the bytes.
 #[derive(Clone, Debug)]
 pub(crate) struct Page {
     pub(crate) pgno: u64,
-    buf: Vec<u8>,
+    buf: Buf,
     leaf: bool,
     n: usize,
 }
 
 impl Page {
-    /// Checks the layout of a branch or leaf page whose checksum has been verified: the
-    /// slot array fits, every cell lies after it and inside the page, flags are known,
-    /// keys are within the limit and children are real page numbers.
-    pub(crate) fn parse(pgno: u64, buf: Vec<u8>, geo: Geometry) -> Result<Page, String> {
-        let ps = geo.page_size;
-        if buf.len() != ps {
-            return Err(format!("{} bytes, not a page", buf.len()));
-        }
-        let leaf = match page_kind(&buf) {
-            Some(Kind::Leaf) => true,
-            Some(Kind::Branch) => false,
-            Some(k) => {
-                return Err(format!(
-                    "a {} page where a branch or leaf belongs",
-                    k.name()
-                ))
-            }
-            None => return Err(format!("unknown page kind {}", buf[4])),
-        };
-        let n = page_count(&buf) as usize;
-        let slots = if leaf { HEADER } else { HEADER + 8 };
-        let slots_end = slots + 2 * n;
-        if slots_end > ps {
-            return Err(format!("{n} cells do not fit in the page"));
-        }
-        if !leaf && get_u64(&buf, HEADER) < 2 {
-            return Err("child 0 is not a page number".into());
-        }
-        for i in 0..n {
-            let off = get_u16(&buf, slots + 2 * i) as usize;
-            let fixed = if leaf { LEAF_CELL } else { BRANCH_CELL };
-            if off < slots_end || off + fixed > ps {
-                return Err(format!("cell {i} at offset {off}, outside the cell area"));
-            }
-            let klen = get_u16(&buf, off) as usize;
-            if klen > geo.max_key() {
-                return Err(format!("cell {i}: a key of {klen} bytes, over the limit"));
-            }
-            let end = if leaf {
-                let tail = match buf[off + 2] {
-                    0 => get_u32(&buf, off + 3) as usize,
-                    FLAG_OVERFLOW => 8,
-                    f => return Err(format!("cell {i}: unknown flags {f}")),
-                };
-                off + LEAF_CELL + klen + tail
-            } else {
-                if get_u64(&buf, off + 2) < 2 {
-                    return Err(format!("cell {i}: its child is not a page number"));
-                }
-                off + BRANCH_CELL + klen
-            };
-            if end > ps {
-                return Err(format!("cell {i} runs past the end of the page"));
-            }
-        }
+    /// Checks the layout of a branch or leaf page whose checksum has been verified (see
+    /// [`check_layout`]).
+    pub(crate) fn parse(pgno: u64, buf: impl Into<Buf>, geo: Geometry) -> Result<Page, String> {
+        let buf = buf.into();
+        let (leaf, n) = check_layout(&buf, geo)?;
         Ok(Page { pgno, buf, leaf, n })
+    }
+
+    /// A page whose layout was checked before (when it entered the page cache), or that
+    /// the writer built itself.
+    pub(crate) fn trusted(pgno: u64, buf: Buf) -> Page {
+        let leaf = page_kind(&buf) == Some(Kind::Leaf);
+        let n = page_count(&buf) as usize;
+        Page { pgno, buf, leaf, n }
+    }
+}
+
+/// Checks the layout of a branch or leaf page: the slot array fits, every cell lies after
+/// it and inside the page, flags are known, keys are within the limit and children are
+/// real page numbers. Returns whether it is a leaf, and its cell count.
+pub(crate) fn check_layout(buf: &[u8], geo: Geometry) -> Result<(bool, usize), String> {
+    let ps = geo.page_size;
+    if buf.len() != ps {
+        return Err(format!("{} bytes, not a page", buf.len()));
+    }
+    let leaf = match page_kind(buf) {
+        Some(Kind::Leaf) => true,
+        Some(Kind::Branch) => false,
+        Some(k) => {
+            return Err(format!(
+                "a {} page where a branch or leaf belongs",
+                k.name()
+            ))
+        }
+        None => return Err(format!("unknown page kind {}", buf[4])),
+    };
+    let n = page_count(buf) as usize;
+    let slots = if leaf { HEADER } else { HEADER + 8 };
+    let slots_end = slots + 2 * n;
+    if slots_end > ps {
+        return Err(format!("{n} cells do not fit in the page"));
+    }
+    if !leaf && get_u64(buf, HEADER) < 2 {
+        return Err("child 0 is not a page number".into());
+    }
+    for i in 0..n {
+        let off = get_u16(buf, slots + 2 * i) as usize;
+        let fixed = if leaf { LEAF_CELL } else { BRANCH_CELL };
+        if off < slots_end || off + fixed > ps {
+            return Err(format!("cell {i} at offset {off}, outside the cell area"));
+        }
+        let klen = get_u16(buf, off) as usize;
+        if klen > geo.max_key() {
+            return Err(format!("cell {i}: a key of {klen} bytes, over the limit"));
+        }
+        let end = if leaf {
+            let tail = match buf[off + 2] {
+                0 => get_u32(buf, off + 3) as usize,
+                FLAG_OVERFLOW => 8,
+                f => return Err(format!("cell {i}: unknown flags {f}")),
+            };
+            off + LEAF_CELL + klen + tail
+        } else {
+            if get_u64(buf, off + 2) < 2 {
+                return Err(format!("cell {i}: its child is not a page number"));
+            }
+            off + BRANCH_CELL + klen
+        };
+        if end > ps {
+            return Err(format!("cell {i} runs past the end of the page"));
+        }
+    }
+    Ok((leaf, n))
+}
+
+impl Page {
+    /// The page's bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.buf
     }
 
     pub(crate) fn is_leaf(&self) -> bool {

@@ -2,9 +2,9 @@
 //! (each page and the index taken in it), so `next` and `prev` cost one page load per leaf
 //! crossed, and it sees exactly its snapshot however long it lives.
 
-use super::{tree_page, value, Source};
+use super::{tree_page, value, walk_overflow, Source};
 use crate::error::Result;
-use crate::format::node::Page;
+use crate::format::node::{Page, ValRef};
 use std::ops::Bound;
 
 /// A key and its value.
@@ -25,6 +25,8 @@ pub struct Cursor<'t> {
     /// Root first. In a branch the index is the child taken; in the leaf, the entry, which
     /// may be one past the last while moving.
     stack: Vec<(Page, usize)>,
+    /// The value of the entry `next_ref`/`prev_ref` returned, if it is in overflow pages.
+    scratch: Vec<u8>,
 }
 
 impl std::fmt::Debug for Cursor<'_> {
@@ -39,6 +41,7 @@ impl<'t> Cursor<'t> {
         Cursor {
             src,
             stack: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -121,6 +124,50 @@ impl<'t> Cursor<'t> {
         }
     }
 
+    /// The entry after the current one (the first if there is none), borrowed from the
+    /// cursor until it moves: no copy of the key, nor of a value held in its leaf.
+    pub fn next_ref(&mut self) -> Result<Option<(&[u8], &[u8])>> {
+        let found = match self.stack.last_mut() {
+            None => {
+                self.restart(Edge::First)?;
+                self.forward()?
+            }
+            Some((_, i)) => {
+                *i += 1;
+                self.forward()?
+            }
+        };
+        self.current_ref(found)
+    }
+
+    /// The entry before the current one (the last if there is none), borrowed as in
+    /// [`Cursor::next_ref`].
+    pub fn prev_ref(&mut self) -> Result<Option<(&[u8], &[u8])>> {
+        if self.stack.is_empty() {
+            self.restart(Edge::Last)?;
+        }
+        let found = self.backward()?;
+        self.current_ref(found)
+    }
+
+    fn current_ref(&mut self, found: bool) -> Result<Option<(&[u8], &[u8])>> {
+        let Some((leaf, i)) = self.stack.last().filter(|_| found) else {
+            return Ok(None);
+        };
+        if let ValRef::Overflow { len, first } = leaf.value(*i) {
+            self.scratch.clear();
+            walk_overflow(self.src, leaf.pgno, first, len, Some(&mut self.scratch))?;
+        }
+        let Some((leaf, i)) = self.stack.last() else {
+            return Ok(None);
+        };
+        let v = match leaf.value(*i) {
+            ValRef::Inline(v) => v,
+            ValRef::Overflow { .. } => &self.scratch,
+        };
+        Ok(Some((leaf.key(*i), v)))
+    }
+
     fn current(&self) -> Result<Option<Entry>> {
         let Some((leaf, i)) = self.stack.last() else {
             return Ok(None);
@@ -128,19 +175,20 @@ impl<'t> Cursor<'t> {
         Ok(Some((leaf.key(*i).to_vec(), value(self.src, leaf, *i)?)))
     }
 
-    /// From the leaf position (which may be one past its last entry) to the next entry.
-    fn settle_forward(&mut self) -> Result<Option<Entry>> {
+    /// From the leaf position (which may be one past its last entry) to the next entry;
+    /// whether there is one.
+    fn forward(&mut self) -> Result<bool> {
         loop {
             match self.stack.last() {
-                None => return Ok(None),
-                Some((leaf, i)) if *i < leaf.len() => return self.current(),
+                None => return Ok(false),
+                Some((leaf, i)) if *i < leaf.len() => return Ok(true),
                 Some(_) => {}
             }
             self.stack.pop();
             // Up to the nearest branch with a child to the right, then down its left edge.
             loop {
                 match self.stack.last_mut() {
-                    None => return Ok(None),
+                    None => return Ok(false),
                     Some((page, i)) if *i < page.len() => {
                         *i += 1;
                         let child = page.child(*i);
@@ -155,21 +203,39 @@ impl<'t> Cursor<'t> {
         }
     }
 
+    /// From the leaf position (which may be one past its last entry) to the next entry.
+    fn settle_forward(&mut self) -> Result<Option<Entry>> {
+        if self.forward()? {
+            self.current()
+        } else {
+            Ok(None)
+        }
+    }
+
     /// To the entry before the leaf position.
     fn back(&mut self) -> Result<Option<Entry>> {
+        if self.backward()? {
+            self.current()
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// To the entry before the leaf position; whether there is one.
+    fn backward(&mut self) -> Result<bool> {
         loop {
             match self.stack.last_mut() {
-                None => return Ok(None),
+                None => return Ok(false),
                 Some((_, i)) if *i > 0 => {
                     *i -= 1;
-                    return self.current();
+                    return Ok(true);
                 }
                 Some(_) => {}
             }
             self.stack.pop();
             loop {
                 match self.stack.last_mut() {
-                    None => return Ok(None),
+                    None => return Ok(false),
                     Some((page, i)) if *i > 0 => {
                         *i -= 1;
                         let child = page.child(*i);

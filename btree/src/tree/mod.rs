@@ -12,7 +12,7 @@ pub(crate) mod write;
 
 pub use cursor::{Cursor, Range};
 
-use crate::db::node_page;
+use crate::cache::Buf;
 use crate::error::{Error, Result};
 use crate::format::node::{Page, ValRef};
 use crate::format::{get_u32, get_u64, page_kind, Geometry, Kind, HEADER};
@@ -21,7 +21,9 @@ use crate::format::{get_u32, get_u64, page_kind, Geometry, Kind, HEADER};
 pub(crate) trait Source {
     fn geo(&self) -> Geometry;
     /// Page `pgno`, its checksum verified.
-    fn raw(&self, pgno: u64) -> Result<Vec<u8>>;
+    fn raw(&self, pgno: u64) -> Result<Buf>;
+    /// Branch or leaf page `pgno`, its checksum and layout verified.
+    fn node(&self, pgno: u64) -> Result<Page>;
     /// The root page (0: empty) and the tree's depth.
     fn root(&self) -> (u64, u32);
 }
@@ -34,7 +36,7 @@ pub(crate) const OVERFLOW_DATA: usize = HEADER + 12;
 /// The page at `level` (1 = the root) on the way to a leaf, checked to be a leaf exactly
 /// at the tree's depth.
 pub(crate) fn tree_page(src: &dyn Source, pgno: u64, level: u32) -> Result<Page> {
-    let page = node_page(src, pgno)?;
+    let page = src.node(pgno)?;
     let (_, depth) = src.root();
     if page.is_leaf() != (level == depth) {
         return Err(Error::corrupt(
@@ -73,6 +75,68 @@ pub(crate) fn get(src: &dyn Source, key: &[u8]) -> Result<Option<Vec<u8>>> {
         Ok(i) => value(src, &leaf, i).map(Some),
         Err(_) => Ok(None),
     }
+}
+
+/// A value as [`crate::ReadTxn::get_ref`] returns it: borrowed from the page that holds it
+/// (shared with the page cache, no copy), or read from its overflow pages.
+#[derive(Clone)]
+pub struct Value(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    InPage { page: Page, at: usize, len: usize },
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for Value {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match &self.0 {
+            Repr::InPage { page, at, len } => &page.bytes()[*at..*at + *len],
+            Repr::Owned(v) => v,
+        }
+    }
+}
+
+impl AsRef<[u8]> for Value {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Value").field(&&**self).finish()
+    }
+}
+
+impl Value {
+    pub fn to_vec(&self) -> Vec<u8> {
+        (**self).to_vec()
+    }
+}
+
+/// The value of `key`, without copying it out of its page.
+pub(crate) fn get_ref(src: &dyn Source, key: &[u8]) -> Result<Option<Value>> {
+    let Some(leaf) = leaf_for(src, key)? else {
+        return Ok(None);
+    };
+    let Ok(i) = leaf.search(key) else {
+        return Ok(None);
+    };
+    let (at, len) = match leaf.value(i) {
+        ValRef::Inline(v) => (
+            v.as_ptr() as usize - leaf.bytes().as_ptr() as usize,
+            v.len(),
+        ),
+        ValRef::Overflow { .. } => return Ok(Some(Value(Repr::Owned(value(src, &leaf, i)?)))),
+    };
+    Ok(Some(Value(Repr::InPage {
+        page: leaf,
+        at,
+        len,
+    })))
 }
 
 /// A leaf's value `i`, read from its overflow pages if it has them.

@@ -1,6 +1,13 @@
-//! Put and delete, copy-on-write: the path from the root to the leaf is decoded, changed
-//! and written to new pages (or to the same page if this transaction already wrote it),
-//! bottom-up. On the way up each parent settles its changed child:
+//! Put and delete, copy-on-write. The common case is edited in place: the path from the
+//! root to the leaf is looked up without changing anything, then every page on it is made
+//! this transaction's own (copied once to a free page, the old one freed; a page the
+//! transaction already wrote is not copied again) and the cell is inserted into or removed
+//! from the leaf's slot array ([`crate::format::edit`]), nothing else of the page decoded.
+//! A leaf that overflows is decoded and split, and its separator is inserted into the
+//! parent in place, splitting it in turn only if it is full.
+//!
+//! What may need rebalancing goes the general way: the path is decoded, changed and
+//! written bottom-up, and on the way up each parent settles its changed child:
 //!
 //! - a child that no longer fits a page splits in two and the parent gains a key;
 //! - a child under a fifth full (not the root) is merged with a sibling if both fit in one
@@ -11,10 +18,23 @@
 //! Values too large for a leaf go to a chain of overflow pages.
 
 use super::{tree_page, walk_overflow, OVERFLOW_DATA, OVERFLOW_LEN, OVERFLOW_NEXT};
+use crate::cache::Buf;
 use crate::error::{Error, Result};
-use crate::format::node::{Cell, Node, Val};
+use crate::format::edit::{self, cell_size, payload, NewCell};
+use crate::format::node::{Cell, Node, Val, ValRef};
 use crate::format::{put_header, put_u32, put_u64, Kind, MAX_VALUE_LEN};
+use crate::tree::Source;
 use crate::txn::WriteTxn;
+use std::sync::Arc;
+
+/// A page on the way from the root to a leaf: its number, the child taken (in the leaf,
+/// the entry's place) and its number of cells.
+#[derive(Clone, Copy, Debug)]
+struct Step {
+    pgno: u64,
+    idx: usize,
+    n: usize,
+}
 
 impl WriteTxn<'_> {
     /// Sets `key` to `value`. Keys are at most a quarter page less 64 bytes (960 bytes with
@@ -59,27 +79,210 @@ impl WriteTxn<'_> {
     }
 
     fn put_inner(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
-        let val = if self.geo().inline(key.len(), value.len()) {
-            Val::Inline(value.to_vec())
+        let new = if self.geo().inline(key.len(), value.len()) {
+            NewCell::Inline { key, value }
         } else {
-            Val::Overflow {
+            NewCell::Overflow {
+                key,
                 len: value.len() as u32,
                 first: self.write_overflow(value)?,
             }
         };
-        let cell = Cell {
+        let owned = |c: &NewCell<'_>| Cell {
             key: key.to_vec(),
-            val,
+            val: match *c {
+                NewCell::Overflow { len, first, .. } => Val::Overflow { len, first },
+                _ => Val::Inline(value.to_vec()),
+            },
         };
         let root = self.meta.root;
         if root == 0 {
-            self.meta.root = self.write_node(None, Node::leaf(vec![cell]))?;
+            self.meta.root = self.write_node(None, Node::leaf(vec![owned(&new)]))?;
             self.meta.depth = 1;
             self.meta.entries = 1;
             return Ok(());
         }
-        let (node, append) = self.put_rec(root, 1, cell, true)?;
-        self.finish_root(root, node, append)
+        let (mut path, found) = self.descend(key)?;
+        let geo = self.geo();
+        let leaf = self.node(path[path.len() - 1].pgno)?;
+        let old_leaf = leaf.pgno;
+        let broken = || Error::corrupt(old_leaf, "broken cells");
+        let (old_size, old) = match found {
+            Ok(i) => (
+                cell_size(leaf.bytes(), i).ok_or_else(broken)?,
+                match leaf.value(i) {
+                    ValRef::Overflow { len, first } => Some((len, first)),
+                    ValRef::Inline(_) => None,
+                },
+            ),
+            Err(_) => (0, None),
+        };
+        // The common case needs no sum over the leaf's cells: the cell fits in the gap
+        // and the leaf does not shrink.
+        let quick = new.size() >= old_size && edit::gap(leaf.bytes()) >= new.size();
+        let after = if quick {
+            0
+        } else {
+            let used = payload(leaf.bytes()).ok_or_else(broken)?;
+            used - old_size.min(used) + new.size()
+        };
+        drop(leaf);
+        if !quick && after < geo.min_fill() && path.len() > 1 {
+            // A replaced value much smaller: the leaf may have to merge.
+            let (node, append) = self.put_rec(root, 1, owned(&new), true)?;
+            return self.finish_root(root, node, append);
+        }
+        if let Some((len, first)) = old {
+            for pg in walk_overflow(self, old_leaf, first, len, None)? {
+                self.free_page(pg);
+            }
+        }
+        self.cow_path(&mut path)?;
+        let at = path.len() - 1;
+        let pg = path[at].pgno;
+        let i = match found {
+            Ok(i) | Err(i) => i,
+        };
+        if found.is_err() {
+            self.meta.entries += 1;
+        }
+        if quick || after <= geo.usable() {
+            let p = self.dirty_mut(pg)?;
+            if found.is_ok() {
+                edit::remove(p, i);
+            }
+            return match edit::insert(p, i, &new) {
+                Some(true) => Ok(()),
+                _ => Err(Error::corrupt(old_leaf, "its cells cannot be rearranged")),
+            };
+        }
+        // The leaf splits.
+        let append = found.is_err() && i == path[at].n && path[..at].iter().all(|s| s.idx == s.n);
+        let mut node = self.node(pg)?.to_node();
+        match found {
+            Ok(i) => node.cells[i] = owned(&new),
+            Err(i) => node.cells.insert(i, owned(&new)),
+        }
+        self.split_up(&path, node, append)
+    }
+
+    /// The path from the root to the leaf where `key` is or belongs, and its place there.
+    fn descend(&self, key: &[u8]) -> Result<(Vec<Step>, std::result::Result<usize, usize>)> {
+        let (mut pgno, depth) = (self.meta.root, self.meta.depth);
+        let mut path = Vec::with_capacity(depth as usize);
+        for level in 1..=depth {
+            let page = tree_page(self, pgno, level)?;
+            let n = page.len();
+            if page.is_leaf() {
+                let found = page.search(key);
+                path.push(Step {
+                    pgno,
+                    idx: found.unwrap_or_else(|i| i),
+                    n,
+                });
+                return Ok((path, found));
+            }
+            let idx = page.child_index(key);
+            path.push(Step { pgno, idx, n });
+            pgno = page.child(idx);
+        }
+        Err(Error::corrupt(pgno, "a tree with a root but no depth"))
+    }
+
+    /// Makes every page of `path` this transaction's own (a page already written by it is
+    /// changed in place; any other is copied to a free page, the old one freed), and points
+    /// each parent, and the root, at the copy.
+    fn cow_path(&mut self, path: &mut [Step]) -> Result<()> {
+        let mut parent: Option<(u64, usize)> = None;
+        for step in path.iter_mut() {
+            let old = step.pgno;
+            let pg = if self.dirty.contains_key(&old) {
+                old
+            } else {
+                let mut copy: Buf = Arc::from(&*self.raw(old)?);
+                if let Some(c) = Arc::get_mut(&mut copy) {
+                    put_u64(c, 8, self.meta.txn);
+                }
+                self.free_page(old);
+                let pg = self.alloc()?;
+                self.dirty.insert(pg, copy);
+                pg
+            };
+            step.pgno = pg;
+            match parent {
+                Some((ppg, idx)) => edit::set_child(self.dirty_mut(ppg)?, idx, pg)
+                    .ok_or_else(|| Error::corrupt(ppg, "a child outside the page"))?,
+                None => self.meta.root = pg,
+            }
+            parent = Some((pg, step.idx));
+        }
+        Ok(())
+    }
+
+    /// This transaction's page `pg`, to change.
+    fn dirty_mut(&mut self, pg: u64) -> Result<&mut [u8]> {
+        self.dirty
+            .get_mut(&pg)
+            .map(Arc::make_mut)
+            .ok_or_else(|| Error::corrupt(pg, "not written by this transaction"))
+    }
+
+    /// Splits `node`, the new content of the last page of `path` (this transaction's),
+    /// and puts the separator into the parent, in place if it fits, else splitting it in
+    /// turn, up to a new root.
+    fn split_up(&mut self, path: &[Step], mut node: Node, mut append: bool) -> Result<()> {
+        let geo = self.geo();
+        let txn = self.meta.txn;
+        let mut at = path.len() - 1;
+        loop {
+            let lp = path[at].pgno;
+            let (l, sep, r) = node
+                .split(geo, append)
+                .map_err(|_| Error::corrupt(lp, "its cells cannot be split into two pages"))?;
+            let l = l
+                .encode(geo, txn)
+                .ok_or_else(|| Error::corrupt(lp, "a node larger than a page"))?;
+            self.dirty.insert(lp, Arc::from(l));
+            let rp = self.write_node(None, r)?;
+            if at == 0 {
+                let root = Node {
+                    leaf: false,
+                    left: lp,
+                    cells: vec![Cell {
+                        key: sep,
+                        val: Val::Child(rp),
+                    }],
+                };
+                self.meta.root = self.write_node(None, root)?;
+                self.meta.depth += 1;
+                return Ok(());
+            }
+            at -= 1;
+            let parent = &path[at];
+            let cell = NewCell::Branch {
+                key: &sep,
+                child: rp,
+            };
+            match edit::insert(self.dirty_mut(parent.pgno)?, parent.idx, &cell) {
+                Some(true) => return Ok(()),
+                Some(false) => {}
+                None => {
+                    return Err(Error::corrupt(
+                        parent.pgno,
+                        "its cells cannot be rearranged",
+                    ))
+                }
+            }
+            append = append && parent.idx == parent.n;
+            node = self.node(parent.pgno)?.to_node();
+            node.cells.insert(
+                parent.idx,
+                Cell {
+                    key: sep,
+                    val: Val::Child(rp),
+                },
+            );
+        }
     }
 
     /// Puts `cell` into the subtree at `pgno` (at `level`); returns the subtree's new root
@@ -121,11 +324,46 @@ impl WriteTxn<'_> {
         if root == 0 {
             return Ok(false);
         }
-        let Some(node) = self.delete_rec(root, 1, key)? else {
+        let (mut path, found) = self.descend(key)?;
+        let Ok(i) = found else {
             return Ok(false);
         };
+        let leaf = self.node(path[path.len() - 1].pgno)?;
+        let old_leaf = leaf.pgno;
+        let broken = || Error::corrupt(old_leaf, "broken cells");
+        let after = payload(leaf.bytes())
+            .ok_or_else(broken)?
+            .saturating_sub(cell_size(leaf.bytes(), i).ok_or_else(broken)?);
+        let old = match leaf.value(i) {
+            ValRef::Overflow { len, first } => Some((len, first)),
+            ValRef::Inline(_) => None,
+        };
+        let last = leaf.len() == 1;
+        drop(leaf);
+        if path.len() > 1 && after < self.geo().min_fill() {
+            // The leaf must merge with a sibling or borrow from it.
+            let Some(node) = self.delete_rec(root, 1, key)? else {
+                return Ok(false);
+            };
+            self.meta.entries = self.meta.entries.saturating_sub(1);
+            self.finish_root(root, node, false)?;
+            return Ok(true);
+        }
+        if let Some((len, first)) = old {
+            for pg in walk_overflow(self, old_leaf, first, len, None)? {
+                self.free_page(pg);
+            }
+        }
         self.meta.entries = self.meta.entries.saturating_sub(1);
-        self.finish_root(root, node, false)?;
+        if path.len() == 1 && last {
+            self.free_page(root);
+            self.meta.root = 0;
+            self.meta.depth = 0;
+            return Ok(true);
+        }
+        self.cow_path(&mut path)?;
+        let pg = path[path.len() - 1].pgno;
+        edit::remove(self.dirty_mut(pg)?, i);
         Ok(true)
     }
 
@@ -262,7 +500,7 @@ impl WriteTxn<'_> {
         let page = node
             .encode(self.geo(), self.meta.txn)
             .ok_or_else(|| Error::corrupt(pg, "a node larger than a page"))?;
-        self.dirty.insert(pg, page);
+        self.dirty.insert(pg, Arc::from(page));
         Ok(pg)
     }
 
@@ -283,7 +521,7 @@ impl WriteTxn<'_> {
             );
             put_u32(&mut p, OVERFLOW_LEN, chunk.len() as u32);
             p[OVERFLOW_DATA..OVERFLOW_DATA + chunk.len()].copy_from_slice(chunk);
-            self.dirty.insert(pages[k], p);
+            self.dirty.insert(pages[k], Arc::from(p));
         }
         Ok(pages[0])
     }
