@@ -34,6 +34,10 @@ pub(crate) struct Parser {
     /// The length of the bulk whose data is awaited.
     bulk: Option<usize>,
     args: Vec<Vec<u8>>,
+    /// Bytes from the current position already searched for a line's end without finding
+    /// it: a `*`/`$` or inline line that arrives in pieces is searched once, not from its
+    /// start again at every read (that would be quadratic in the line's length).
+    scanned: usize,
 }
 
 /// What [`Parser::next`] found.
@@ -50,10 +54,17 @@ fn error(msg: impl Into<String>) -> ProtocolError {
 }
 
 /// The line starting at `buf[pos..]` up to `\r\n`: (line without `\r\n`, position after).
-fn crlf_line(buf: &[u8], pos: usize) -> Option<(&[u8], usize)> {
-    let rest = &buf[pos..];
-    let at = rest.windows(2).position(|w| w == b"\r\n")?;
-    Some((&rest[..at], pos + at + 2))
+/// `*scanned` bytes from `pos` are known to hold no `\r\n`; on `None` it grows to all of them.
+fn crlf_line<'a>(buf: &'a [u8], pos: usize, scanned: &mut usize) -> Option<(&'a [u8], usize)> {
+    // One byte back: a `\r` that ended the last piece may pair with this piece's `\n`.
+    let from = (pos + scanned.saturating_sub(1)).min(buf.len());
+    let Some(at) = buf[from..].windows(2).position(|w| w == b"\r\n") else {
+        *scanned = buf.len() - pos;
+        return None;
+    };
+    *scanned = 0;
+    let end = from + at;
+    Some((&buf[pos..end], end + 2))
 }
 
 /// Redis's `string2ll`: an optional `-`, digits, no leading zeros (but `0`), no spaces.
@@ -89,13 +100,13 @@ impl Parser {
             }
             if self.remaining == 0 {
                 if buf[*pos] != b'*' {
-                    match inline(buf, pos)? {
+                    match inline(buf, pos, &mut self.scanned)? {
                         Some(args) if args.is_empty() => continue, // a blank line
                         Some(args) => return Ok(Parsed::Request(args)),
                         None => return Ok(Parsed::Incomplete),
                     }
                 }
-                let Some((line, after)) = crlf_line(buf, *pos) else {
+                let Some((line, after)) = crlf_line(buf, *pos, &mut self.scanned) else {
                     if buf.len() - *pos > INLINE_MAX {
                         return Err(error("too big mbulk count string"));
                     }
@@ -119,7 +130,7 @@ impl Parser {
                 let len = match self.bulk {
                     Some(len) => len,
                     None => {
-                        let Some((line, after)) = crlf_line(buf, *pos) else {
+                        let Some((line, after)) = crlf_line(buf, *pos, &mut self.scanned) else {
                             if buf.len() - *pos > INLINE_MAX {
                                 return Err(error("too big bulk count string"));
                             }
@@ -159,14 +170,23 @@ impl Parser {
 
 /// An inline request: a line up to `\n` (a `\r` before it dropped), split into arguments.
 /// `Ok(None)`: no whole line yet.
-fn inline(buf: &[u8], pos: &mut usize) -> Result<Option<Vec<Vec<u8>>>, ProtocolError> {
+/// `*scanned` bytes from `pos` are known to hold no `\n` (see [`Parser`]).
+fn inline(
+    buf: &[u8],
+    pos: &mut usize,
+    scanned: &mut usize,
+) -> Result<Option<Vec<Vec<u8>>>, ProtocolError> {
     let rest = &buf[*pos..];
-    let Some(nl) = rest.iter().position(|&b| b == b'\n') else {
+    *scanned = (*scanned).min(rest.len());
+    let Some(nl) = rest[*scanned..].iter().position(|&b| b == b'\n') else {
         if rest.len() > INLINE_MAX {
             return Err(error("too big inline request"));
         }
+        *scanned = rest.len();
         return Ok(None);
     };
+    let nl = *scanned + nl;
+    *scanned = 0;
     let mut line = &rest[..nl];
     if line.last() == Some(&b'\r') {
         line = &line[..line.len() - 1];
@@ -313,6 +333,33 @@ mod tests {
                 panic!("{split}");
             };
             assert_eq!(args, [&b"SET"[..], b"hello", b"0123456789"]);
+            assert_eq!(pos, whole.len());
+        }
+    }
+
+    /// Lines that arrive a byte at a time (a `\r` and its `\n` in different reads too) are
+    /// found where they end: the parser searches each byte once, not from the line's start.
+    #[test]
+    fn lines_arriving_a_byte_at_a_time() {
+        let long = "x".repeat(60_000);
+        let inline = format!("SET k {long}\r\n");
+        let multibulk = format!(
+            "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n${}\r\n{long}\r\n",
+            long.len()
+        );
+        for whole in [inline.as_bytes(), multibulk.as_bytes()] {
+            let mut p = Parser::default();
+            let (mut buf, mut pos) = (Vec::new(), 0);
+            let mut got = None;
+            for &b in whole {
+                buf.push(b);
+                if let Parsed::Request(args) = p.next(&buf, &mut pos, OPEN).unwrap() {
+                    got = Some(args);
+                }
+            }
+            let args = got.expect("a whole request");
+            assert_eq!(args.len(), 3);
+            assert_eq!(args[2].len(), long.len());
             assert_eq!(pos, whole.len());
         }
     }
