@@ -38,6 +38,9 @@
 # - Every "## Step" section has at least one runnable block and an exercise.
 # - Every image (![ALT](PATH)) exists, and an SVG one is a whole SVG document.
 #
+# Runs from any clone path: it was run from a clone 223 characters deep, with BIN_DIR and
+# TMPDIR inside it (the scratch directories then over 300), every block passing.
+#
 # BIN_DIR: the directory holding the release binaries (default: $CARGO_TARGET_DIR/release
 # when CARGO_TARGET_DIR is set, else target/release of the clone). The Makefile passes the
 # static build's directory, target/x86_64-unknown-linux-gnu/release.
