@@ -20,7 +20,7 @@ ifeq ($(origin KDIR),undefined)
 endif
 VM := KDIR=$(KDIR) scripts/vm.sh
 
-.PHONY: help deps kernel kmod userland check kmod-fmt host-test docs-check strace-suite strace-suite-full vm vm-run vm-test test fuzz bench demo clean
+.PHONY: help deps kernel kmod userland check kmod-fmt host-test docs-check docs-check-vm strace-suite strace-suite-full vm vm-run vm-test test fuzz bench demo clean
 
 help:
 	@echo "make demo       set everything up, boot the VM, show /dev/mydevice (the README's first command)"
@@ -37,6 +37,7 @@ help:
 	@echo "make fuzz       run every fuzz target (fuzz/) for FUZZ_SECONDS each (default 30); FUZZ_TARGETS='a b' picks some"
 	@echo "make bench      run the side-by-side benchmarks under bench/"
 	@echo "make docs-check run every command of docs/progression.md and check its links"
+	@echo "make docs-check-vm      run its VM commands in the VM (make vm-test runs them too)"
 
 deps:
 	@scripts/deps.sh
@@ -91,6 +92,12 @@ host-test: kmod userland
 docs-check: userland
 	BIN_DIR=target/$(TARGET)/release docs/check-progression.sh
 
+# Its `sh vm` blocks, run in the VM (make vm-test runs them too, with the whole suite): the
+# guest test tests/vm/37-progression-vm-blocks.sh, which docs/check-progression.sh
+# --write-vm-test generates from the page and docs-check keeps equal to it.
+docs-check-vm: kmod userland
+	@$(VM) test tests/vm/37-progression-vm-blocks.sh
+
 # strace 6.1's own test suite (strace-lite/README.md, "Measured on strace's own test suite").
 # The first run fetches Debian's strace source and builds the test programs it needs into the
 # cache (~/.cache/os-toolkit/strace-suite); these targets build strace-lite themselves
@@ -105,8 +112,10 @@ strace-suite-full:
 vm: kmod userland
 	@$(VM) shell
 
+# $(value CMD): the command as typed, unexpanded by make, so that a $(...) or $VAR in it
+# reaches the guest's shell (docs/progression.md's VM blocks use them).
 vm-run: kmod userland
-	@$(VM) run '$(CMD)'
+	@$(VM) run '$(value CMD)'
 
 # VM_TESTS: the suite directory, or one test file of it.
 VM_TESTS ?= tests/vm

@@ -5,6 +5,11 @@
 //! receives 0, 1, 2, ... exactly, so a lost, duplicated or reordered message voids the run.
 //! The publisher keeps at most `window` messages ahead of the slowest subscriber (flow
 //! control, so neither server has to buffer without bound or cut anyone off).
+//!
+//! Latency: each message is stamped when the publisher's write of its last byte returns, and
+//! each delivery when the subscriber's read that completes it returns; the run reports the
+//! 99th percentile over every delivery. It is the latency under full load (the publisher
+//! keeps up to `window` messages in flight), as the one-threaded load generator sees it.
 
 use netcore::reactor::backend::{Epoll, Interest, Readiness};
 use std::io::{self, Read, Write};
@@ -45,6 +50,8 @@ pub struct RunResult {
     pub server_cpu: Option<f64>,
     /// The load generator's own CPU time over the run divided by wall time.
     pub client_cpu: Option<f64>,
+    /// The 99th percentile of the deliveries' latencies (publish to receipt).
+    pub p99: Option<Duration>,
     /// Why the result does not count (lost/reordered messages, timeout...).
     pub void: Option<String>,
 }
@@ -55,6 +62,18 @@ impl RunResult {
     pub fn server_ns_per_msg(&self) -> Option<f64> {
         let cpu = self.server_cpu? * self.seconds;
         (self.delivered > 0).then(|| cpu * 1e9 / self.delivered as f64)
+    }
+
+    /// A result that measured nothing, for the reason given.
+    pub fn void(why: String) -> RunResult {
+        RunResult {
+            delivered: 0,
+            seconds: 0.0,
+            server_cpu: None,
+            client_cpu: None,
+            p99: None,
+            void: Some(why),
+        }
     }
 
     pub fn rate(&self) -> f64 {
@@ -133,9 +152,9 @@ enum Parsed {
 }
 
 impl Subscriber {
-    /// Verifies every complete frame in the buffer. Chat notices (lines starting with `* `)
-    /// are skipped.
-    fn parse(&mut self, f: &Framing, target: Target) -> Parsed {
+    /// Verifies every complete frame in the buffer, calling `delivered` with each message's
+    /// sequence number. Chat notices (lines starting with `* `) are skipped.
+    fn parse(&mut self, f: &Framing, target: Target, mut delivered: impl FnMut(u64)) -> Parsed {
         let flen = f.len();
         let mut pos = 0;
         let data = &self.buf[..self.len];
@@ -147,7 +166,10 @@ impl Subscriber {
             {
                 let p = &rest[f.prefix.len()..f.prefix.len() + PAYLOAD];
                 match parse_seq(p) {
-                    Some(seq) if seq == self.next_seq => self.next_seq += 1,
+                    Some(seq) if seq == self.next_seq => {
+                        delivered(seq);
+                        self.next_seq += 1;
+                    }
                     Some(seq) => {
                         return Parsed::Bad(format!(
                             "expected message {} got {seq}",
@@ -220,6 +242,16 @@ fn chat_join(s: &mut TcpStream) -> io::Result<(String, Vec<u8>)> {
     Ok((nick, got[(i + 1).min(got.len())..].to_vec()))
 }
 
+/// The `pct` percentile (0..=100) of `samples` (reordered), in nanoseconds.
+fn percentile(samples: &mut [u64], pct: f64) -> Option<u64> {
+    if samples.is_empty() {
+        return None;
+    }
+    let rank = ((samples.len() as f64 * pct / 100.0).ceil() as usize).clamp(1, samples.len());
+    let (_, nth, _) = samples.select_nth_unstable(rank - 1);
+    Some(*nth)
+}
+
 fn cpu(pid: Option<u32>) -> Option<f64> {
     pid.and_then(|p| netcore::sys::process_cpu_seconds(p).ok())
 }
@@ -284,6 +316,22 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
     let mut out: Vec<u8> = Vec::with_capacity(1 << 20);
     let mut out_pos = 0;
     let mut sent: u64 = 0;
+    // Every frame has the same length: the frames fully written are out_pos / frame_len.
+    let frame_len = {
+        let mut f = Vec::new();
+        publish_frame(spec.target, 0, &mut f);
+        f.len()
+    };
+    // The first message in `out`, and the next message to stamp as written.
+    let mut batch_first: u64 = 0;
+    let mut stamped: u64 = 0;
+    // When each message was written (ns since `started`), and each delivery's latency (ns).
+    let mut sent_at: Vec<u64> = vec![0; spec.messages as usize];
+    let mut latencies: Vec<u64> = Vec::with_capacity(
+        (spec.messages as usize)
+            .saturating_mul(spec.subscribers)
+            .min(1 << 22),
+    );
     let mut scratch = vec![0u8; 256 * 1024];
     let mut events = Vec::new();
     let started = Instant::now();
@@ -307,6 +355,7 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
         if out_pos == out.len() && sent < total {
             out.clear();
             out_pos = 0;
+            batch_first = sent;
             let room = spec
                 .window
                 .saturating_sub(sent - min_recv)
@@ -319,7 +368,17 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
         }
         if out_pos < out.len() {
             match publisher.write(&out[out_pos..]) {
-                Ok(n) => out_pos += n,
+                Ok(n) => {
+                    out_pos += n;
+                    let written = batch_first + (out_pos / frame_len) as u64;
+                    if written > stamped {
+                        let now = started.elapsed().as_nanos() as u64;
+                        for t in &mut sent_at[stamped as usize..written as usize] {
+                            *t = now;
+                        }
+                        stamped = written;
+                    }
+                }
                 Err(e)
                     if e.kind() == io::ErrorKind::WouldBlock
                         || e.kind() == io::ErrorKind::Interrupted => {}
@@ -361,7 +420,13 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
                 }
                 Ok(n) => {
                     s.len += n;
-                    if let Parsed::Bad(why) = s.parse(&framing, spec.target) {
+                    let now = started.elapsed().as_nanos() as u64;
+                    let parsed = s.parse(&framing, spec.target, |seq| {
+                        if let Some(&at) = sent_at.get(seq as usize) {
+                            latencies.push(now.saturating_sub(at));
+                        }
+                    });
+                    if let Parsed::Bad(why) = parsed {
                         void = Some(format!("subscriber {}: {why}", ev.token));
                         break 'run;
                     }
@@ -398,11 +463,13 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
         _ => None,
     };
     let delivered: u64 = subs.iter().map(|s| s.next_seq).sum();
+    let p99 = percentile(&mut latencies, 99.0).map(Duration::from_nanos);
     Ok(RunResult {
         delivered,
         seconds,
         server_cpu,
         client_cpu,
+        p99,
         void,
     })
 }
@@ -416,5 +483,48 @@ mod tests {
         assert_eq!(parse_seq(&payload(1234567)), Some(1234567));
         assert_eq!(payload(0).len(), PAYLOAD);
         assert_eq!(parse_seq(b"12x4567890123456"), None);
+    }
+
+    #[test]
+    fn percentile_takes_the_rank_rounded_up() {
+        let mut v: Vec<u64> = (1..=100).rev().collect();
+        assert_eq!(percentile(&mut v, 99.0), Some(99));
+        assert_eq!(percentile(&mut v, 100.0), Some(100));
+        assert_eq!(percentile(&mut v, 50.0), Some(50));
+        assert_eq!(percentile(&mut [7], 99.0), Some(7));
+        assert_eq!(percentile(&mut [], 99.0), None);
+    }
+
+    #[test]
+    fn parse_reports_each_delivered_sequence_number() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let mut frames = b"* a notice\n".to_vec();
+        for seq in 0..3 {
+            frames.extend_from_slice(b"bob: ");
+            frames.extend_from_slice(&payload(seq));
+            frames.push(b'\n');
+        }
+        let mut buf = vec![0u8; 4096];
+        buf[..frames.len()].copy_from_slice(&frames);
+        // The last frame lacks its last 10 bytes.
+        let mut s = Subscriber {
+            stream,
+            buf,
+            len: frames.len() - 10,
+            next_seq: 0,
+        };
+        let f = Framing {
+            prefix: b"bob: ".to_vec(),
+            suffix: b"\n",
+        };
+        let mut seen = Vec::new();
+        assert!(matches!(
+            s.parse(&f, Target::Chat, |seq| seen.push(seq)),
+            Parsed::Ok
+        ));
+        assert_eq!(seen, [0, 1]);
+        assert_eq!(s.next_seq, 2);
+        assert_eq!(s.len, f.len() - 10, "the partial frame is kept");
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! `chat-bench suite` starts Redis (the anchor) and a chat server per model on loopback, runs
 //! one publisher against 10, 100 and 500 subscribers with 64-byte messages, and prints
-//! delivered messages per second side by side with the ratio to Redis and the server's CPU.
+//! delivered messages per second side by side with the ratio to Redis, the p99 latency and
+//! the server's CPU (`--csv FILE` writes the same to a file, which `bench/plot` draws).
 //! `chat-bench run` measures one server that is already running.
 
 mod load;
@@ -53,6 +54,12 @@ enum Command {
         /// Messages delivered per run (messages published = this / subscribers).
         #[arg(long, default_value_t = 4_000_000)]
         deliveries: u64,
+        /// Messages published per run at least, whatever the subscriber count.
+        #[arg(long, default_value_t = 1000)]
+        min_messages: u64,
+        /// Also write the results to this CSV file (bench/plot draws it).
+        #[arg(long)]
+        csv: Option<PathBuf>,
         /// Messages the publisher may be ahead of the slowest subscriber.
         #[arg(long, default_value_t = 4096)]
         window: u64,
@@ -110,12 +117,14 @@ fn main() -> ExitCode {
             match load::run(&spec) {
                 Ok(r) => {
                     println!(
-                        "delivered={} seconds={:.3} rate={:.0} server_cpu={} void={}",
+                        "delivered={} seconds={:.3} rate={:.0} server_cpu={} p99_ms={} void={}",
                         r.delivered,
                         r.seconds,
                         r.rate(),
                         r.server_cpu
                             .map_or("-".into(), |c| format!("{:.0}%", c * 100.0)),
+                        r.p99
+                            .map_or("-".into(), |d| format!("{:.3}", d.as_secs_f64() * 1e3)),
                         r.void.as_deref().unwrap_or("no")
                     );
                     if r.void.is_some() {
@@ -136,6 +145,8 @@ fn main() -> ExitCode {
             subscribers,
             models,
             deliveries,
+            min_messages,
+            csv,
             window,
             timeout,
             no_pin,
@@ -152,6 +163,8 @@ fn main() -> ExitCode {
                 subscribers,
                 models,
                 deliveries,
+                min_messages,
+                csv,
                 window: window.max(1),
                 timeout: Duration::from_secs(timeout),
                 pin: !no_pin,

@@ -4,7 +4,7 @@
 //! least two), so every server, Redis included, gets the same single core.
 
 use crate::load::{self, RunResult, RunSpec, Target};
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -18,6 +18,10 @@ pub struct SuiteConfig {
     pub subscribers: Vec<usize>,
     pub models: Vec<String>,
     pub deliveries: u64,
+    /// Messages published per run at least, however many subscribers.
+    pub min_messages: u64,
+    /// Where to write the results as CSV too (one line per server and subscriber count).
+    pub csv: Option<PathBuf>,
     pub window: u64,
     pub timeout: Duration,
     pub pin: bool,
@@ -78,11 +82,13 @@ fn command(program: &PathBuf, pin: bool) -> Command {
 
 fn start_chat(cfg: &SuiteConfig, model: &str, subscribers: usize) -> io::Result<ServerProc> {
     let workers = (subscribers + 8).to_string();
+    // Room for the subscribers, the publisher and a few more.
+    let max_clients = (subscribers + 16).max(5000).to_string();
     let mut child = command(&cfg.chat, cfg.pin)
         .args(["serve", "--listen", "127.0.0.1:0", "--model", model])
         .args([
             "--max-clients",
-            "5000",
+            &max_clients,
             "--max-queue",
             "67108864",
             "--idle-timeout",
@@ -186,18 +192,12 @@ fn measure(
         target,
         addr: server.addr,
         subscribers,
-        messages: (cfg.deliveries / subscribers as u64).max(1000),
+        messages: (cfg.deliveries / subscribers as u64).max(cfg.min_messages.max(1)),
         window: cfg.window,
         timeout: cfg.timeout,
         server_pid: Some(server.child.id()),
     };
-    load::run(&spec).unwrap_or_else(|e| RunResult {
-        delivered: 0,
-        seconds: 0.0,
-        server_cpu: None,
-        client_cpu: None,
-        void: Some(e.to_string()),
-    })
+    load::run(&spec).unwrap_or_else(|e| RunResult::void(e.to_string()))
 }
 
 fn human(rate: f64) -> String {
@@ -213,8 +213,40 @@ fn human(rate: f64) -> String {
     out
 }
 
-/// Runs everything and prints the table. Returns false if any result was void.
+/// The CSV file's header; `csv_line` writes its rows. A void result has empty figures and
+/// says why in `void` (commas replaced: it is the last column).
+pub const CSV_HEADER: &str =
+    "subscribers,server,delivered_per_s,p99_ms,server_cpu,server_ns_per_msg,void";
+
+fn csv_line(subscribers: usize, server: &str, r: &RunResult) -> String {
+    let opt = |v: Option<f64>, prec: usize| v.map_or(String::new(), |v| format!("{v:.prec$}"));
+    let ok = r.void.is_none();
+    format!(
+        "{subscribers},{server},{},{},{},{},{}",
+        opt(ok.then(|| r.rate()), 0),
+        opt(r.p99.filter(|_| ok).map(|d| d.as_secs_f64() * 1e3), 3),
+        opt(r.server_cpu.filter(|_| ok), 3),
+        opt(r.server_ns_per_msg().filter(|_| ok), 0),
+        r.void.as_deref().unwrap_or("").replace([',', '\n'], ";")
+    )
+}
+
+/// Runs everything and prints the table (and writes the CSV file if asked). Returns false if
+/// any result was void.
 pub fn run(cfg: &SuiteConfig) -> io::Result<bool> {
+    let mut csv = match &cfg.csv {
+        Some(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            let mut f = std::fs::File::create(path).map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display()))
+            })?;
+            writeln!(f, "{CSV_HEADER}")?;
+            Some(f)
+        }
+        None => None,
+    };
     let pin = cfg.pin && cpus() >= 2;
     let cfg = &SuiteConfig { pin, ..cfg.clone() };
     if pin {
@@ -242,11 +274,12 @@ pub fn run(cfg: &SuiteConfig) -> io::Result<bool> {
     let mut all_ok = true;
     println!();
     println!(
-        "{:>11}  {:<14} {:>16}  {:>8}  {:>10}  {:>14}  {:>10}  note",
+        "{:>11}  {:<14} {:>16}  {:>8}  {:>8}  {:>10}  {:>14}  {:>10}  note",
         "subscribers",
         "server",
         "delivered msg/s",
         "vs redis",
+        "p99 ms",
         "server CPU",
         "server ns/msg",
         "client CPU"
@@ -260,8 +293,8 @@ pub fn run(cfg: &SuiteConfig) -> io::Result<bool> {
             }
             Err(e) => {
                 println!(
-                    "{n:>11}  {:<14} {:>16}  {:>8}  {:>10}  {:>14}  {:>10}  {e}",
-                    "redis", "-", "-", "-", "-", "-"
+                    "{n:>11}  {:<14} {:>16}  {:>8}  {:>8}  {:>10}  {:>14}  {:>10}  {e}",
+                    "redis", "-", "-", "-", "-", "-", "-"
                 );
                 all_ok = false;
                 None
@@ -278,13 +311,7 @@ pub fn run(cfg: &SuiteConfig) -> io::Result<bool> {
         for model in &cfg.models {
             let r = match start_chat(cfg, model, n) {
                 Ok(server) => measure(Target::Chat, &server, n, cfg),
-                Err(e) => RunResult {
-                    delivered: 0,
-                    seconds: 0.0,
-                    server_cpu: None,
-                    client_cpu: None,
-                    void: Some(e.to_string()),
-                },
+                Err(e) => RunResult::void(e.to_string()),
             };
             rows.push((format!("chat {model}"), r));
         }
@@ -306,10 +333,48 @@ pub fn run(cfg: &SuiteConfig) -> io::Result<bool> {
                 .server_ns_per_msg()
                 .filter(|_| r.void.is_none())
                 .map_or("-".into(), |ns| format!("{ns:.0}"));
+            let p99 = r
+                .p99
+                .filter(|_| r.void.is_none())
+                .map_or("-".into(), |d| format!("{:.2}", d.as_secs_f64() * 1e3));
             println!(
-                "{n:>11}  {name:<14} {rate:>16}  {ratio:>8}  {cpu:>10}  {ns:>14}  {client:>10}  {note}"
+                "{n:>11}  {name:<14} {rate:>16}  {ratio:>8}  {p99:>8}  {cpu:>10}  {ns:>14}  {client:>10}  {note}"
             );
+            if let Some(f) = csv.as_mut() {
+                writeln!(f, "{}", csv_line(n, &name, &r))?;
+            }
         }
     }
     Ok(all_ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn csv_lines_have_the_header_columns_and_void_results_no_figures() {
+        let ok = RunResult {
+            delivered: 1000,
+            seconds: 0.5,
+            server_cpu: Some(0.9),
+            client_cpu: Some(0.5),
+            p99: Some(Duration::from_micros(1500)),
+            void: None,
+        };
+        let line = csv_line(10, "chat epoll", &ok);
+        assert_eq!(line, "10,chat epoll,2000,1.500,0.900,450000,");
+        assert_eq!(
+            line.split(',').count(),
+            CSV_HEADER.split(',').count(),
+            "{line}"
+        );
+        let void = csv_line(
+            500,
+            "chat threads",
+            &RunResult::void("timeout, 3 of 4".into()),
+        );
+        assert_eq!(void, "500,chat threads,,,,,timeout; 3 of 4");
+    }
 }
