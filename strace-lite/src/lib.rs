@@ -3,33 +3,41 @@
 //! `cli` reads the command line, `tracer` runs the ptrace loop, `decode` turns each
 //! syscall's arguments into strace's text, `output` lays the lines out, `summary` counts
 //! for `-c`. See README.md in this folder for what is covered.
+//!
+//! A library with the binary a line over it (`src/main.rs`), so that the fuzz targets in
+//! `fuzz/` reach the decoders: everything is crate-private but `main` and `fuzzing`, the
+//! bodies of those targets (hidden: neither is an API).
 
-mod cli;
-mod colors;
-mod decode;
-mod dump;
-mod fdinfo;
-mod filter;
-mod format;
-mod json;
-mod latency;
-mod memory;
-mod output;
-mod pathtrace;
-mod personalities;
-mod signals;
-mod sock_diag;
-mod stack;
-mod summary;
-mod syscall_table;
-mod tracer;
-mod uapi;
-mod unix_diag;
+pub(crate) mod cli;
+pub(crate) mod colors;
+pub(crate) mod decode;
+pub(crate) mod dump;
+pub(crate) mod fdinfo;
+pub(crate) mod filter;
+pub(crate) mod format;
+#[doc(hidden)]
+pub mod fuzzing;
+pub(crate) mod json;
+pub(crate) mod latency;
+pub(crate) mod memory;
+pub(crate) mod output;
+pub(crate) mod pathtrace;
+pub(crate) mod personalities;
+pub(crate) mod signals;
+pub(crate) mod sock_diag;
+pub(crate) mod stack;
+pub(crate) mod summary;
+pub(crate) mod syscall_table;
+pub(crate) mod tracer;
+pub(crate) mod uapi;
+pub(crate) mod unix_diag;
 
 use cli::Parsed;
 use tracer::{Outcome, Tracer};
 
-fn main() {
+/// The `strace-lite` binary.
+#[doc(hidden)]
+pub fn main() {
     let opts = match cli::parse(std::env::args_os()) {
         Parsed::Run(opts) => opts,
         Parsed::Info(text) => {
