@@ -539,3 +539,40 @@ fn seeds() -> Vec<(&'static str, Input, &'static str)> {
         ),
     ]
 }
+
+/// A forged return value of getdents64 (2^48) made strace-lite allocate that much and abort;
+/// strace reads at most 1 MiB, nothing below one entry, and prints the address of a buffer
+/// it cannot read (`fuzz/corpus/strace_decode/getdents-huge-rval`).
+#[test]
+fn getdents_reads_at_most_a_mebibyte() {
+    let huge = Seed::new(217, &[3, A, 32768], 1 << 48).0;
+    assert_eq!(
+        fuzzing::trace(&huge).line,
+        "getdents64(3, 0x10000, 32768) = 281474976710656"
+    );
+    let short = Seed::new(217, &[3, A, 32768], 23).0;
+    assert_eq!(
+        fuzzing::trace(&short).line,
+        "getdents64(3, 0x10000 /* 0 entries */, 32768) = 23"
+    );
+}
+
+/// epoll_wait's return value is a count of events, read as strace's print_array reads
+/// them: a forged count overflowed `count * 12` (`fuzz/corpus/strace_decode/epoll_wait-huge-rval`).
+#[test]
+fn epoll_wait_reads_its_events_one_by_one() {
+    let mut events = 1u32.to_ne_bytes().to_vec();
+    events.extend(3u64.to_ne_bytes());
+    let huge = Seed::new(232, &[4, A, 8, neg(-1)], 1 << 62)
+        .wrote(A, &events)
+        .0;
+    assert_eq!(
+        fuzzing::trace(&huge).line,
+        "epoll_wait(4, 0x10000, 8, -1) = 4611686018427387904"
+    );
+    let cut = Seed::new(232, &[4, A, 8, neg(-1)], 2).wrote(A, &events).0;
+    assert_eq!(
+        fuzzing::trace(&cut).line,
+        "epoll_wait(4, [{events=EPOLLIN, data={u32=3, u64=3}}, ... /* 0x1000c */], 8, -1) = 2"
+    );
+}
