@@ -4,7 +4,7 @@
 //!
 //! The input is one syscall as the tracer sees it: its number, six arguments, the stack
 //! pointer and the return value, the decoding options (`-s -x -y -v -X`, `-e raw=`), and
-//! the tracee's memory, a made-up address space ([`FakeMemory`]): ranges of bytes at any
+//! the tracee's memory, a made-up address space (`memory::FakeMemory`): ranges of bytes at any
 //! address, holes where a read faults, and the ranges the kernel wrote, seen only at exit.
 //! The call is decoded as the tracer decodes it (entry, then exit when the decoder asks),
 //! and what is printed must be well formed:
