@@ -18,6 +18,9 @@ use crate::syscall_table;
 /// How much of the tracee is read at a time.
 const CHUNK: u64 = 1 << 16;
 
+/// The most iovecs a call takes (`<linux/uio.h>`).
+const UIO_MAXIOV: i32 = 1024;
+
 /// The dump lines for `call` (at its exit), each ending in `\n`; empty when the call
 /// moves no data on a dumped descriptor.
 pub fn dump(
@@ -132,7 +135,9 @@ fn dumpstr(out: &mut String, mem: &Memory, pid: i32, addr: u64, len: u64) {
 /// strace's `dumpiov_upto`: the buffers of the `count` iovecs at `addr`, at most
 /// `data_size` bytes in all.
 fn dumpiov(out: &mut String, mem: &Memory, pid: i32, count: i32, addr: u64, data_size: u64) {
-    if count <= 0 {
+    // More than UIO_MAXIOV: the kernel refuses the call (EINVAL) and moves no data, and
+    // reading such a vector whole would ask for up to 32 GiB.
+    if count <= 0 || count > UIO_MAXIOV {
         return;
     }
     let Some(iov) = mem.read_array::<[u64; 2]>(addr, count as usize) else {
@@ -160,7 +165,10 @@ fn dumpiov_in_msghdr(out: &mut String, mem: &Memory, pid: i32, addr: u64, data_s
 /// The first `count` `struct mmsghdr`s at `addr` (64 bytes each, `msg_len` at 56).
 fn dumpiov_in_mmsghdr(out: &mut String, mem: &Memory, pid: i32, addr: u64, count: u32) {
     for i in 0..u64::from(count) {
-        let Some(m) = mem.read_array::<u64>(addr + 64 * i, 8) else {
+        let Some(m) = addr
+            .checked_add(64 * i)
+            .and_then(|at| mem.read_array::<u64>(at, 8))
+        else {
             break;
         };
         out.push_str(&format!(" = {} buffers in vector {i}\n", m[3]));
@@ -171,6 +179,29 @@ fn dumpiov_in_mmsghdr(out: &mut String, mem: &Memory, pid: i32, addr: u64, count
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A vector of more iovecs than the kernel takes is not read (it asked for up to 32 GiB
+    /// at once, and aborted); one of at most 1024 is. Found by the fuzz target
+    /// (`fuzz/corpus/strace_decode/writev-dump-huge-iovcnt`).
+    #[test]
+    fn a_vector_over_uio_maxiov_is_not_read() {
+        let mut fake = crate::memory::FakeMemory::default();
+        let iov: Vec<u8> = [0x2000u64, 2]
+            .iter()
+            .flat_map(|w| w.to_ne_bytes())
+            .collect();
+        fake.map(0x1000, &iov);
+        fake.map(0x2000, b"hi");
+        let mem = Memory::fake(std::sync::Arc::new(fake));
+        let mut out = String::new();
+        dumpiov(&mut out, &mem, 0, i32::MAX, 0x1000, u64::MAX);
+        assert_eq!(out, "");
+        dumpiov(&mut out, &mem, 0, 1, 0x1000, u64::MAX);
+        assert!(
+            out.starts_with(" * 2 bytes in buffer 0\n | 00000  68 69"),
+            "{out}"
+        );
+    }
 
     #[test]
     fn straces_layout() {

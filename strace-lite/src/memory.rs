@@ -2,6 +2,12 @@
 //! `PTRACE_PEEKDATA` word by word where that call is refused (old kernels, some
 //! containers). Every read may fail: the tracee's pointers are data, not promises. The
 //! tracer never writes to a tracee's memory.
+//!
+//! The same reads serve a made-up address space ([`FakeMemory`]) in place of a tracee's,
+//! so that the decoders can be fuzzed without one (`crate::fuzzing`): only where the bytes
+//! come from differs.
+
+use std::sync::Arc;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -17,12 +23,14 @@ pub fn force_peekdata() {
 }
 
 /// A view of one tracee's address space.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Memory {
     pub pid: i32,
     /// For an i386 call: an address past 32 bits is not one the call can mean, and is not
     /// read (strace prints it as a number).
     words32: bool,
+    /// Read this instead of the tracee `pid` (fuzzing).
+    fake: Option<Arc<FakeMemory>>,
 }
 
 impl Memory {
@@ -30,6 +38,15 @@ impl Memory {
         Memory {
             pid,
             words32: false,
+            fake: None,
+        }
+    }
+
+    /// A view of `fake` in place of a tracee's memory.
+    pub fn fake(fake: Arc<FakeMemory>) -> Self {
+        Memory {
+            fake: Some(fake),
+            ..Memory::new(0)
         }
     }
 
@@ -50,6 +67,10 @@ impl Memory {
     pub fn read_prefix(&self, addr: u64, len: usize) -> Vec<u8> {
         let mut out = Vec::with_capacity(len);
         if addr == 0 || (self.words32 && addr > u64::from(u32::MAX)) {
+            return out;
+        }
+        if let Some(fake) = &self.fake {
+            fake.read_into(addr, len, &mut out);
             return out;
         }
         if !VM_READV_UNAVAILABLE.load(Ordering::Relaxed) {
@@ -213,6 +234,75 @@ impl Memory {
     }
 }
 
+/// A made-up address space: ranges of bytes, each laid over those before it, and holes
+/// where a read faults. A read stops at the first byte no range holds (or a hole holds),
+/// as `process_vm_readv` stops at the first unreadable page; here at any byte.
+#[derive(Debug, Clone, Default)]
+pub struct FakeMemory {
+    ranges: Vec<FakeRange>,
+}
+
+#[derive(Debug, Clone)]
+struct FakeRange {
+    start: u64,
+    len: u64,
+    /// `None`: a hole.
+    bytes: Option<Vec<u8>>,
+}
+
+impl FakeRange {
+    fn holds(&self, addr: u64) -> bool {
+        addr.wrapping_sub(self.start) < self.len
+    }
+}
+
+impl FakeMemory {
+    /// `bytes` at `start` (cut where they would pass the end of the address space).
+    pub fn map(&mut self, start: u64, bytes: &[u8]) {
+        let len = (bytes.len() as u64).min(u64::MAX - start);
+        self.ranges.push(FakeRange {
+            start,
+            len,
+            bytes: Some(bytes[..len as usize].to_vec()),
+        });
+    }
+
+    /// `len` unreadable bytes at `start`, over what was mapped there.
+    pub fn unmap(&mut self, start: u64, len: u64) {
+        let len = len.min(u64::MAX - start);
+        self.ranges.push(FakeRange {
+            start,
+            len,
+            bytes: None,
+        });
+    }
+
+    /// Up to `len` bytes at `addr`, appended to `out`.
+    fn read_into(&self, addr: u64, len: usize, out: &mut Vec<u8>) {
+        let end = addr.saturating_add(len as u64);
+        let mut cur = addr;
+        while cur < end {
+            // The topmost range holding `cur`, as far as no range above it begins.
+            let Some(top) = self.ranges.iter().rposition(|r| r.holds(cur)) else {
+                return;
+            };
+            let range = &self.ranges[top];
+            let Some(bytes) = &range.bytes else {
+                return;
+            };
+            let mut stop = end.min(range.start + range.len);
+            for above in &self.ranges[top + 1..] {
+                if above.start > cur && above.start < stop {
+                    stop = above.start;
+                }
+            }
+            let from = (cur - range.start) as usize;
+            out.extend_from_slice(&bytes[from..from + (stop - cur) as usize]);
+            cur = stop;
+        }
+    }
+}
+
 /// Types for which every bit pattern is a valid value, so they can be read from bytes.
 ///
 /// # Safety
@@ -251,6 +341,34 @@ mod tests {
         assert_eq!(me.read_cstring(addr, 3).unwrap(), (b"hel".to_vec(), false));
         assert!(me.read(0, 4).is_none());
         assert!(me.read(8, 4).is_none());
+    }
+
+    /// A fake address space reads as its ranges say: the later over the earlier, stopping
+    /// at a hole or at the first byte no range holds.
+    #[test]
+    fn fake_memory_reads_its_ranges() {
+        let mut fake = FakeMemory::default();
+        fake.map(0x1000, b"abcdefgh");
+        fake.map(0x1004, b"XY");
+        fake.map(0x1008, b"ij");
+        fake.unmap(0x1009, 1);
+        fake.map(u64::MAX - 2, b"wxyz");
+        let mem = Memory::fake(Arc::new(fake));
+        assert_eq!(mem.read_prefix(0x1000, 100), b"abcdXYghi");
+        assert_eq!(mem.read(0x1002, 4).unwrap(), b"cdXY");
+        assert_eq!(mem.read(0x1002, 8), None);
+        assert_eq!(
+            mem.read_cstring(0x1000, 5),
+            Some((b"abcdX".to_vec(), false))
+        );
+        assert_eq!(mem.read_cstring(0x1000, 50), None);
+        assert_eq!(mem.read_prefix(0x0fff, 4), b"");
+        assert_eq!(mem.read_prefix(u64::MAX - 2, 8), b"wx");
+        assert_eq!(
+            mem.with_words32(true).read_prefix(0x1000, 2),
+            b"ab",
+            "below 4 GiB"
+        );
     }
 
     /// A string with no NUL before unreadable memory is not a string (strace's umovestr

@@ -291,7 +291,23 @@ fn getdents(c: &mut Call) -> Step {
     if c.failed() {
         c.p_ptr(1);
     } else {
-        let buf = c.mem.read(c.arg(1), c.rval as usize).unwrap_or_default();
+        // strace's bounds on the return value: at most 1 MiB is read, and nothing when it
+        // is less than one entry (24 bytes); a buffer that cannot be read is its address.
+        let len = match c.rval {
+            r if r > 1 << 20 => 1 << 20,
+            r if r < 24 => 0,
+            r => r as usize,
+        };
+        let buf = if len == 0 {
+            Vec::new()
+        } else if let Some(buf) = c.mem.read(c.arg(1), len) {
+            buf
+        } else {
+            c.p_ptr(1);
+            c.sep();
+            c.p_uint_arg(2);
+            return Step::Done;
+        };
         let mut entries = Vec::new();
         let mut off = 0usize;
         while off + 19 <= buf.len() {

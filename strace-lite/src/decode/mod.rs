@@ -360,6 +360,36 @@ impl Call {
     pub fn p_addr(&mut self, addr: u64) {
         self.push(&format::pointer(addr));
     }
+
+    /// The result as the text output shows it after ` = ` (at exit, without `-T`'s
+    /// duration): `-1 ENOENT (No such file or directory)` (passed through `error`, for the
+    /// colours), `3</etc/passwd>`, `0x5581a000`, and the decoder's note.
+    pub fn return_text(&self, error: impl FnOnce(&str) -> String) -> String {
+        let rval = self.rval;
+        let mut s = if self.failed() {
+            let e = -rval;
+            let lead = if (512..=516).contains(&e) { "?" } else { "-1" };
+            error(&format!(
+                "{lead} {} ({})",
+                format::errno_name(e),
+                format::errno_message(e)
+            ))
+        } else {
+            match self.ret_style {
+                RetStyle::Decimal => rval.to_string(),
+                RetStyle::Hex => format::hex(rval as u64),
+                RetStyle::Octal => format::octal(rval as u64),
+                RetStyle::Fd => {
+                    fdinfo::describe_fd(self.pid, rval as i32, self.opts.decode_fds, self.opts.hex)
+                }
+            }
+        };
+        if let Some(note) = &self.ret_note {
+            s.push(' ');
+            s.push_str(note);
+        }
+        s
+    }
 }
 
 /// The decoder of each syscall number, built once at start.

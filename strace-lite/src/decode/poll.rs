@@ -97,17 +97,10 @@ fn epoll_wait(c: &mut Call) -> Step {
     if c.failed() {
         c.p_ptr(1);
     } else {
-        let n = c.rval as usize;
-        match c.mem.read(c.arg(1), n * 12) {
-            Some(raw) => {
-                let items: Vec<String> = raw
-                    .chunks_exact(12)
-                    .map(|e| epoll_event_text(c, e))
-                    .collect();
-                c.push(&format!("[{}]", items.join(", ")));
-            }
-            None => c.p_ptr(1),
-        }
+        // strace's print_array, element by element: the return value is a count of
+        // events, not a size to read at once (a forged one overflowed `n * 12`).
+        let t = array_text(c, c.arg(1), c.rval as u64, 12, epoll_event_text);
+        c.push(&t);
     }
     c.sep();
     c.p_int(2);

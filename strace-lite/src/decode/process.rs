@@ -543,11 +543,12 @@ fn rseq(c: &mut Call) -> Step {
     Step::Done
 }
 
-/// `8192*1024`, `RLIM64_INFINITY`, or the number.
+/// `8192*1024`, `RLIM64_INFINITY`, or the number (strace's sprint_rlim64: a multiple of
+/// 1024 above 1024, so 1024 itself is `1024`).
 fn rlim_text(v: u64, style: crate::cli::XlatStyle) -> String {
     let text = if v == u64::MAX {
         "RLIM64_INFINITY".to_string()
-    } else if v > 0 && v % 1024 == 0 {
+    } else if v > 1024 && v % 1024 == 0 {
         format!("{}*1024", v / 1024)
     } else {
         v.to_string()
@@ -792,8 +793,20 @@ mod tests {
         );
         assert_eq!(
             rlim_text(8192 * 1024, crate::cli::XlatStyle::Abbrev),
-            rlim_text(8192 * 1024, crate::cli::XlatStyle::Abbrev),
             "8192*1024"
         );
+    }
+
+    /// strace prints `rlim_cur=1024` (`RLIMIT_NOFILE`'s usual soft limit), not `1*1024`:
+    /// only multiples above 1024 are written `N*1024`. Found by the fuzz target's seeds
+    /// (`fuzz/corpus/strace_decode/prlimit64`).
+    #[test]
+    fn a_limit_of_1024_prints_as_a_number() {
+        let abbrev = crate::cli::XlatStyle::Abbrev;
+        assert_eq!(rlim_text(1024, abbrev), "1024");
+        assert_eq!(rlim_text(2048, abbrev), "2*1024");
+        assert_eq!(rlim_text(1023, abbrev), "1023");
+        assert_eq!(rlim_text(0, abbrev), "0");
+        assert_eq!(rlim_text(u64::MAX, abbrev), "RLIM64_INFINITY");
     }
 }

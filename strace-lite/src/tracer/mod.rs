@@ -14,8 +14,7 @@ mod tracee;
 
 use crate::cli::{quiet, status, Interruptible, Options, SummaryMode, TimestampStyle};
 use crate::colors::{ColorWhen, Colors};
-use crate::decode::{Call, DecodeOptions, DecoderTable, RetStyle, Step};
-use crate::fdinfo;
+use crate::decode::{Call, DecodeOptions, DecoderTable, Step};
 use crate::format;
 use crate::output::Output;
 use crate::signals;
@@ -769,30 +768,7 @@ impl Tracer {
 
     /// The result as the text output shows it after ` = `, without `-T`'s duration.
     fn return_text(&self, call: &Call) -> String {
-        let rval = call.rval;
-        let mut s = if (-4095..0).contains(&rval) {
-            let e = -rval;
-            let lead = if (512..=516).contains(&e) { "?" } else { "-1" };
-            self.colors.error(&format!(
-                "{lead} {} ({})",
-                format::errno_name(e),
-                format::errno_message(e)
-            ))
-        } else {
-            match call.ret_style {
-                RetStyle::Decimal => rval.to_string(),
-                RetStyle::Hex => format::hex(rval as u64),
-                RetStyle::Octal => format::octal(rval as u64),
-                RetStyle::Fd => {
-                    fdinfo::describe_fd(call.pid, rval as i32, self.opts.decode_fds, self.opts.hex)
-                }
-            }
-        };
-        if let Some(note) = &call.ret_note {
-            s.push(' ');
-            s.push_str(note);
-        }
-        s
+        call.return_text(|text| self.colors.error(text))
     }
 
     /// `--json`: the record of one syscall; `ret` is `None` for a call that never
