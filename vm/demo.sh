@@ -29,6 +29,21 @@ show 'strace-lite -f -C -e trace=%net -o /tmp/httpd.trace /toolkit/bin/httpd --l
       kill -TERM $(pidof httpd); wait'
 show 'grep -E "accept4|recvfrom|sendto|sendfile|setsockopt" /tmp/httpd.trace | grep -v EAGAIN | head -n 12'
 show 'sed -n "/^% time/,\$p" /tmp/httpd.trace'
+echo; echo "(chat over TLS 1.3, the kernel encrypting the records once OpenSSL's handshake is done: kTLS)"
+show 'chat gen-cert --dir /tmp/certs --name 127.0.0.1 >/dev/null 2>&1
+      chat serve --listen 127.0.0.1:7443 --ktls on --stats-device none --tls-cert /tmp/certs/server.pem --tls-key /tmp/certs/server.key >/tmp/tls.log 2>&1 &
+      i=0; until grep -q listening /tmp/tls.log; do i=$((i + 1)); [ $i -lt 100 ] || break; sleep 0.1; done
+      (echo "hello over TLS"; sleep 1) | chat connect --tls --ca /tmp/certs/server.pem 127.0.0.1:7443 | head -n 1
+      grep "TLSv1.3" /tmp/tls.log; grep -E "^TlsCurrTxSw|^TlsTxSw" /proc/net/tls_stat
+      kill -TERM $(pidof chat); wait'
+
+echo; echo "(kv on its second engine: the strings in a copy-on-write B+tree file, then btree's own tool on it)"
+show 'mkdir -p /tmp/kvb; kv serve --listen 127.0.0.1:6390 --dir /tmp/kvb --engine btree >/tmp/kvb.log 2>&1 &
+      i=0; until grep -q listening /tmp/kvb.log; do i=$((i + 1)); [ $i -lt 100 ] || break; sleep 0.1; done
+      redis-benchmark -p 6390 -t set -n 20000 -r 100000 -c 10 -q 2>&1 | tr "\r" "\n" | grep "per second"
+      redis-cli -p 6390 DBSIZE; kill -TERM $(pidof kv); wait
+      btree check /tmp/kvb/kv.btree && btree stat /tmp/kvb/kv.btree'
+
 show 'rmmod mydevice'
 show 'dmesg | grep mydevice: | grep -v taints'
 
@@ -37,7 +52,8 @@ cat <<'GUIDE'
 What you saw: the module loaded and /dev/mydevice empty; chat, httpd, kv and proxy each
 pushing a row while chat-bench, wget and redis-benchmark loaded them; the table moving; the
 same figures through an ioctl; a malformed record refused; the rows gone when the servers
-stopped; strace-lite tracing httpd's network calls with strace's flags and summary.
+stopped; strace-lite tracing httpd's network calls with strace's flags and summary; chat over
+TLS with the kernel encrypting (kTLS); kv on the B+tree engine, and btree checking its file.
 
 Where to go next:
   docs/progression.md      the learning path, step by step, each with a command to run
