@@ -698,7 +698,7 @@ fn answer_head(
     };
     if let Some(route) = route {
         let keep_alive = core.keeps_alive(
-            req.keep_alive && !ctx.shutting_down,
+            req.client_keep_alive && !ctx.shutting_down,
             ctx.shared.max_keepalive_requests,
         );
         let p = proxied::start(id, head_bytes, &req, &route, peer, keep_alive, ctx);

@@ -46,7 +46,12 @@ pub(crate) struct Request<'a> {
     /// The target's path, raw (percent-encoded, maybe with dot segments).
     pub(crate) raw_path: &'a [u8],
     pub(crate) query: Option<&'a [u8]>,
+    /// The connection stays open after a static answer: as the client asked, except after
+    /// a body behind `Expect: 100-continue` (see the module's comment).
     pub(crate) keep_alive: bool,
+    /// The connection may stay open as the client asked. A proxied request reads its body
+    /// whole (after sending `100 Continue` itself), so the framing stays known.
+    pub(crate) client_keep_alive: bool,
     pub(crate) body: BodyFraming,
     pub(crate) head: Head<'a>,
 }
@@ -118,6 +123,7 @@ pub(crate) fn interpret_with_limit(head: Head<'_>, max_body: u64) -> Result<Requ
         raw_path,
         query,
         keep_alive: keep_alive && !(head.expect_continue && body != BodyFraming::None),
+        client_keep_alive: keep_alive,
         body,
         head,
     })
@@ -216,6 +222,8 @@ mod tests {
             req(b"POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 5\r\n\r\n")
                 .unwrap();
         assert!(!r.keep_alive);
+        // A proxied one reads the body whole: the client's wish stands.
+        assert!(r.client_keep_alive);
         let r = req(b"GET / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n").unwrap();
         assert!(r.keep_alive);
     }

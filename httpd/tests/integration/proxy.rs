@@ -284,6 +284,53 @@ fn bodies_stream_to_the_upstream_in_both_framings() {
 }
 
 #[test]
+fn a_body_behind_expect_100_continue_keeps_the_client_connection() {
+    // httpd answers `100 Continue` itself and streams the body on, so the framing stays
+    // known and the client's next request is served on the same connection.
+    let up = Upstream::start();
+    let p = start(&up);
+    let mut s = TcpStream::connect(p.proxy.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(
+        b"POST /api/echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+    )
+    .unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    assert_eq!(line, "HTTP/1.1 100 Continue\r\n");
+    line.clear();
+    r.read_line(&mut line).unwrap();
+    assert_eq!(line, "\r\n");
+    s.write_all(b"hello").unwrap();
+    s.write_all(b"GET /api/echo HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
+    for (i, want) in [&b"hello"[..], b""].into_iter().enumerate() {
+        let mut head = String::new();
+        loop {
+            let mut l = String::new();
+            assert!(r.read_line(&mut l).unwrap() > 0, "response {i}: closed");
+            head.push_str(&l);
+            if l == "\r\n" {
+                break;
+            }
+        }
+        assert!(head.starts_with("HTTP/1.1 200"), "response {i}: {head}");
+        assert!(!head.contains("Connection: close"), "response {i}: {head}");
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("Content-Length: "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let mut body = vec![0; len];
+        r.read_exact(&mut body).unwrap();
+        assert_eq!(body, want, "response {i}");
+    }
+    assert!(!up.heads()[0].contains("Expect"));
+}
+
+#[test]
 fn upstream_connections_are_kept_alive_and_reused() {
     let up = Upstream::start();
     let p = start(&up);
