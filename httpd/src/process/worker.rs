@@ -178,8 +178,10 @@ impl Worker {
             self.ctx.log.set_target(shared.access_log.clone());
             self.max_connections = shared.max_connections_per_worker;
             self.ctx.shared = shared;
-            // The root may have changed: its files are opened again.
+            // The root may have changed: its files are opened again; and so may the
+            // upstreams: their idle connections are closed.
             self.ctx.files.clear();
+            self.ctx.pool.clear();
         }
         match self.control.state() {
             State::Stop => self.stop_now = true,

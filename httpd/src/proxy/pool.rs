@@ -65,6 +65,12 @@ impl Pool {
             .retain(|c| now.duration_since(c.since) < IDLE_TIMEOUT);
     }
 
+    /// Closes every idle connection: after a reload, an upstream's address may now name
+    /// another server (nginx's old workers close theirs as they exit).
+    pub(crate) fn clear(&mut self) {
+        self.idle.clear();
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.idle.len()
     }

@@ -21,6 +21,8 @@ fn pattern(i: u64) -> u8 {
 struct Upstream {
     addr: SocketAddr,
     connections: Arc<AtomicUsize>,
+    /// Connections that ended (the proxy closed them).
+    closed: Arc<AtomicUsize>,
     /// Request heads received, in order.
     heads: Arc<Mutex<Vec<String>>>,
     /// Bytes of `/api/big` written so far (the write blocks when nobody reads).
@@ -33,11 +35,13 @@ impl Upstream {
         let up = Upstream {
             addr: listener.local_addr().unwrap(),
             connections: Arc::default(),
+            closed: Arc::default(),
             heads: Arc::default(),
             big_written: Arc::default(),
         };
-        let (connections, heads, big) = (
+        let (connections, closed, heads, big) = (
             up.connections.clone(),
+            up.closed.clone(),
             up.heads.clone(),
             up.big_written.clone(),
         );
@@ -45,9 +49,10 @@ impl Upstream {
             for s in listener.incoming() {
                 let Ok(s) = s else { return };
                 connections.fetch_add(1, Ordering::SeqCst);
-                let (heads, big) = (heads.clone(), big.clone());
+                let (heads, big, closed) = (heads.clone(), big.clone(), closed.clone());
                 std::thread::spawn(move || {
                     let _ = serve(s, &heads, &big);
+                    closed.fetch_add(1, Ordering::SeqCst);
                 });
             }
         });
@@ -355,6 +360,27 @@ fn upstream_connections_are_kept_alive_and_reused() {
     assert!(text.contains("Transfer-Encoding: chunked\r\n"), "{text}");
     assert!(text.ends_with("\r\n\r\nuntil the end"), "{text}");
     assert_eq!(curl(&[&p.proxy.url("/api/chunked")]).stdout, b"hello world");
+    assert_eq!(up.connections.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn a_reload_closes_the_idle_upstream_connections() {
+    // After SIGHUP an upstream's address may name another server: the kept connections
+    // go, and the next request opens a new one.
+    let up = Upstream::start();
+    let p = start(&up);
+    let r = curl_response(&[&p.proxy.url("/api/head")], false);
+    assert_eq!(r.status, 200);
+    assert_eq!(up.connections.load(Ordering::SeqCst), 1);
+    assert_eq!(up.closed.load(Ordering::SeqCst), 0);
+    p.proxy.signal(libc::SIGHUP);
+    error_log(&p, "configuration reloaded");
+    assert!(
+        wait_until(|| up.closed.load(Ordering::SeqCst) == 1),
+        "the idle upstream connection was kept after the reload"
+    );
+    let r = curl_response(&[&p.proxy.url("/api/head")], false);
+    assert_eq!(r.status, 200);
     assert_eq!(up.connections.load(Ordering::SeqCst), 2);
 }
 
