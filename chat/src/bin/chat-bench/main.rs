@@ -225,13 +225,15 @@ fn main() -> ExitCode {
             };
             match run() {
                 Ok(r) => {
+                    let pct =
+                        |c: Option<f64>| c.map_or("-".into(), |c| format!("{:.0}%", c * 100.0));
                     println!(
-                        "handshakes={} seconds={:.3} rate={:.0} server_cpu={} void={}",
+                        "handshakes={} seconds={:.3} rate={:.0} server_cpu={} client_cpu={} void={}",
                         r.handshakes,
                         r.seconds,
                         r.rate(),
-                        r.server_cpu
-                            .map_or("-".into(), |c| format!("{:.0}%", c * 100.0)),
+                        pct(r.server_cpu),
+                        pct(r.client_cpu),
                         r.void.as_deref().unwrap_or("no")
                     );
                     if r.void.is_some() {

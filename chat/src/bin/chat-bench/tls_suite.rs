@@ -38,6 +38,8 @@ struct Goal {
     what: String,
     target: f64,
     ratio: Result<f64, String>,
+    /// Said after the verdict, in parentheses.
+    detail: Option<String>,
 }
 
 impl Goal {
@@ -50,15 +52,31 @@ impl Goal {
             what,
             target,
             ratio,
+            detail: None,
         }
     }
 
     fn line(&self) -> String {
+        let line = self.verdict();
+        match &self.detail {
+            Some(d) => format!("{line} ({d})"),
+            None => line,
+        }
+    }
+
+    fn verdict(&self) -> String {
         match &self.ratio {
             Ok(r) if *r >= self.target => {
                 format!("  {}: {r:.2}x, goal {}x: met", self.what, self.target)
             }
-            Ok(r) => format!("  {}: {r:.2}x, goal {}x: NOT MET", self.what, self.target),
+            Ok(r) => {
+                // Short of the goal shows as short of it (0.997x, not 1.00x).
+                let mut shown = format!("{r:.2}");
+                if shown.parse::<f64>().is_ok_and(|v| v >= self.target) {
+                    shown = format!("{r:.4}");
+                }
+                format!("  {}: {shown}x, goal {}x: NOT MET", self.what, self.target)
+            }
             Err(why) => format!(
                 "  {}: goal {}x: not measured ({why})",
                 self.what, self.target
@@ -283,8 +301,18 @@ fn handshakes(
         tls.handshake_seconds.as_secs_f64()
     );
     println!(
-        "{:<18} {:>14}  {:>8}  {:>10}  {:>15}  {:>10}  note",
-        "server", "handshakes/s", "vs nginx", "server CPU", "server us/hs", "client CPU"
+        "server us/hs: the server's CPU time per handshake; CPU vs nginx: nginx's us/hs over \
+         this server's (above 1: less CPU than nginx)"
+    );
+    println!(
+        "{:<18} {:>14}  {:>8}  {:>10}  {:>12}  {:>12}  {:>10}  note",
+        "server",
+        "handshakes/s",
+        "vs nginx",
+        "server CPU",
+        "server us/hs",
+        "CPU vs nginx",
+        "client CPU"
     );
     let nginx_name = format!("nginx {}", servers::nginx_version(&tls.nginx));
     let nginx = measure_handshakes(
@@ -293,6 +321,9 @@ fn handshakes(
         client,
     );
     let nginx_rate = (nginx.void.is_none()).then(|| nginx.rate());
+    let nginx_us = nginx
+        .server_us_per_handshake()
+        .filter(|_| nginx.void.is_none());
     let mut rows = vec![(nginx_name, nginx)];
     for model in &tls.models {
         let setup = ChatSetup {
@@ -305,16 +336,25 @@ fn handshakes(
             no_resumption: true,
         };
         let r = measure_handshakes(servers::start_chat(&setup), tls, client);
-        goals.push(Goal::new(
+        let mut goal = Goal::new(
             format!("chat {model} TLS handshakes/s, vs nginx"),
             GOAL_VS_NGINX,
             r.void.is_none().then(|| r.rate()),
             nginx_rate,
             "a run was void",
-        ));
+        );
+        let us = r.server_us_per_handshake().filter(|_| r.void.is_none());
+        if let (Some(n), Some(c)) = (nginx_us, us) {
+            goal.detail = Some(format!(
+                "server CPU per handshake: nginx's / chat's = {:.2}",
+                n / c
+            ));
+        }
+        goals.push(goal);
         rows.push((format!("chat {model} TLS"), r));
     }
     let mut all_ok = true;
+    let mut client_bound = false;
     for (name, r) in &rows {
         let pct = |c: Option<f64>| c.map_or("-".into(), |c| format!("{:.0}%", c * 100.0));
         let (rate, vs, note) = match &r.void {
@@ -328,18 +368,26 @@ fn handshakes(
                 String::new(),
             ),
         };
-        let us = r
-            .server_us_per_handshake()
-            .filter(|_| r.void.is_none())
-            .map_or("-".into(), |us| format!("{us:.0}"));
+        let us = r.server_us_per_handshake().filter(|_| r.void.is_none());
+        let cpu_vs = ratio(nginx_us, us);
+        let us = us.map_or("-".into(), |us| format!("{us:.0}"));
         println!(
-            "{name:<18} {rate:>14}  {vs:>8}  {:>10}  {us:>15}  {:>10}  {note}",
+            "{name:<18} {rate:>14}  {vs:>8}  {:>10}  {us:>12}  {cpu_vs:>12}  {:>10}  {note}",
             pct(r.server_cpu),
             pct(r.client_cpu)
         );
+        client_bound |= r.void.is_none() && r.client_cpu.is_some_and(|c| c >= 0.9);
         if let Some(f) = csv.as_mut() {
             writeln!(f, "{}", handshake_csv_line(name, r))?;
         }
+    }
+    if client_bound {
+        // A TLS client spends more CPU per handshake than the server (it verifies the
+        // signature the server makes): with one core each, the client may be the limit.
+        println!(
+            "note: the load generator's core was (nearly) saturated, so handshakes/s is partly \
+             its own limit; server us/hs compares the servers whatever the client's speed"
+        );
     }
     Ok(all_ok)
 }
@@ -354,6 +402,9 @@ mod tests {
         assert_eq!(met.line(), "  a: 2.50x, goal 2x: met");
         let not = Goal::new("b".into(), 1.3, Some(1.0), Some(1.0), "");
         assert_eq!(not.line(), "  b: 1.00x, goal 1.3x: NOT MET");
+        let mut close = Goal::new("d".into(), 1.0, Some(0.9975), Some(1.0), "");
+        close.detail = Some("more".into());
+        assert_eq!(close.line(), "  d: 0.9975x, goal 1x: NOT MET (more)");
         let none = Goal::new("c".into(), 1.3, None, Some(1.0), "kTLS not available here");
         assert_eq!(
             none.line(),
