@@ -465,7 +465,10 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
                     }
                     Err(e)
                         if e.kind() == io::ErrorKind::WouldBlock
-                            || e.kind() == io::ErrorKind::Interrupted => {}
+                            || e.kind() == io::ErrorKind::Interrupted =>
+                    {
+                        break;
+                    }
                     Err(e) => {
                         void = Some(format!("subscriber read: {e}"));
                         break 'run;
