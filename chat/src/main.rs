@@ -158,6 +158,9 @@ struct ServerArgs {
     /// (required: connections without it are closed), off.
     #[arg(long, value_enum, default_value_t = Ktls::Auto)]
     ktls: Ktls,
+    /// No session resumption: no session tickets, no session cache, every handshake full.
+    #[arg(long, requires = "tls_cert")]
+    tls_no_resumption: bool,
 }
 
 /// `HOST:PORT` to the first address it resolves to (`localhost:7000` works too).
@@ -178,6 +181,7 @@ impl ServerArgs {
             allow_tls12: self.tls12,
             handshake_timeout: Duration::from_secs(self.tls_handshake_timeout),
             ktls: self.ktls,
+            resumption: !self.tls_no_resumption,
         })
     }
 

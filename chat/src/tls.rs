@@ -20,7 +20,7 @@ use openssl::error::ErrorStack;
 use openssl::nid::Nid;
 use openssl::ssl::{
     HandshakeError, Ssl, SslConnector, SslContext, SslContextBuilder, SslFiletype, SslMethod,
-    SslMode, SslOptions, SslRef, SslStream, SslVerifyMode, SslVersion,
+    SslMode, SslOptions, SslRef, SslSessionCacheMode, SslStream, SslVerifyMode, SslVersion,
 };
 use openssl::x509::X509Name;
 use std::io;
@@ -71,6 +71,8 @@ pub struct ServerTlsOptions {
     /// How long a client may take to finish its handshake.
     pub handshake_timeout: Duration,
     pub ktls: Ktls,
+    /// Let clients resume sessions (TLS 1.3 session tickets); off, every handshake is full.
+    pub resumption: bool,
 }
 
 /// What a failed OpenSSL setup call means to a person: the file and OpenSSL's reasons.
@@ -158,6 +160,14 @@ impl TlsServer {
             | SslOptions::CIPHER_SERVER_PREFERENCE;
         if opts.ktls != Ktls::Off {
             options |= SslOptions::from_bits_retain(SSL_OP_ENABLE_KTLS as _);
+        }
+        if !opts.resumption {
+            // No tickets at all (not even stateful ones, which without a cache would be
+            // useless bytes) and no session cache: nothing a client could resume with.
+            options |= SslOptions::NO_TICKET;
+            b.set_num_tickets(0)
+                .map_err(|e| setup_error("TLS session tickets", e))?;
+            b.set_session_cache_mode(SslSessionCacheMode::OFF);
         }
         b.set_options(options);
         // Retrying a write with the output queue's bytes, wherever its buffer has moved, and

@@ -949,3 +949,23 @@ fn a_renegotiation_attempt_is_refused_and_ends_only_that_connection() {
         let _ = child.wait();
     }
 }
+
+#[test]
+fn with_no_resumption_the_server_gives_no_session_to_resume() {
+    // The same client against a server with resumption (the default) and one without: the
+    // first saves a session, the second has none to save (no tickets were sent).
+    let pki = Pki::new();
+    let ca = pki.path("ca.pem");
+    for (extra, resumable) in [(&[][..], true), (&["--tls-no-resumption"][..], false)] {
+        let server = tls_server(&pki, "epoll", extra);
+        let sess = pki.path(&format!("sess-{resumable}.pem"));
+        let mut c = SClient::start(server.addr, &["-CAfile", &ca, "-sess_out", &sess]);
+        nick_of(&c.line());
+        // The tickets come before the greeting: a round trip later s_client has them.
+        c.say("/who");
+        c.until(|l| l.starts_with("* online"));
+        drop(c);
+        let saved = std::fs::metadata(&sess).map_or(0, |m| m.len()) > 0;
+        assert_eq!(saved, resumable, "{extra:?}: session saved = {saved}");
+    }
+}

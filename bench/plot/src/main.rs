@@ -2,7 +2,8 @@
 //!
 //!   bench-plot chat CSV OUT.svg [--caption LINE]...
 //!       bench/chat/run's CSV (chat-bench suite --csv): delivered messages per second and
-//!       p99 latency by subscriber count, one line per chat model and one for Redis.
+//!       p99 latency by subscriber count, one line per chat model and one for Redis: the
+//!       plain rows (`transport` plain, or no such column); the TLS rows stay in the table.
 //!   bench-plot httpd-workers CSV OUT.svg [--caption LINE]...
 //!       bench/httpd/workers's CSV: requests per second and p99 latency by concurrency,
 //!       worker threads against worker processes.
@@ -119,8 +120,14 @@ fn group(rows: &[Row], key: &str, x: &str, y: &str, lat: &str) -> Res<(Groups, V
     Ok((out, void))
 }
 
+/// Whether a chat row is a plain TCP run (CSV files from before the `transport` column are).
+fn plain(row: &Row) -> bool {
+    row.get("transport").is_none_or(|t| t == "plain")
+}
+
 fn chat_chart(rows: &[Row]) -> Res<Chart> {
-    let (groups, void) = group(rows, "server", "subscribers", "delivered_per_s", "p99_ms")?;
+    let rows: Vec<Row> = rows.iter().filter(|r| plain(r)).cloned().collect();
+    let (groups, void) = group(&rows, "server", "subscribers", "delivered_per_s", "p99_ms")?;
     let mut series: Vec<Series> = Vec::new();
     for model in CHAT_ORDER {
         if let Some((_, points)) = groups.iter().find(|(n, _)| n == &format!("chat {model}")) {
@@ -392,6 +399,26 @@ mod tests {
             chart.notes,
             ["chat threads at 100: no result (timeout; 3 of 4)"]
         );
+    }
+
+    #[test]
+    fn tls_rows_are_left_to_the_table_and_plain_rows_drawn() {
+        let csv =
+            "subscribers,server,transport,delivered_per_s,p99_ms,server_cpu,server_ns_per_msg,void
+10,redis 7.0.15,plain,900000,1.200,0.990,1100,
+10,chat epoll,plain,2000000,0.800,0.990,495,
+100,redis 7.0.15 TLS,tls,500000,3.000,0.990,1980,
+100,chat epoll TLS,tls,1200000,2.000,0.990,825,
+100,chat epoll kTLS,ktls,,,,,not available here: no tls ULP
+";
+        let chart = chat_chart(&parse_csv(csv).unwrap()).unwrap();
+        let names: Vec<&str> = chart.series.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["chat --model epoll", "Redis 7.0.15 pub/sub (the anchor)"]
+        );
+        assert_eq!(chart.series[0].points, [(10.0, 2e6, Some(0.8))]);
+        assert!(chart.notes.is_empty(), "{:?}", chart.notes);
     }
 
     #[test]

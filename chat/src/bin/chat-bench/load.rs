@@ -6,15 +6,17 @@
 //! The publisher keeps at most `window` messages ahead of the slowest subscriber (flow
 //! control, so neither server has to buffer without bound or cut anyone off).
 //!
+//! With `tls`, every connection speaks TLS ([`crate::tls`]): the same frames inside records.
+//!
 //! Latency: each message is stamped when the publisher's write of its last byte returns, and
 //! each delivery when the subscriber's read that completes it returns; the run reports the
 //! 99th percentile over every delivery. It is the latency under full load (the publisher
 //! keeps up to `window` messages in flight), as the one-threaded load generator sees it.
 
+use crate::tls::{Conn, TlsClient};
 use netcore::reactor::backend::{Epoll, Interest, Readiness};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 /// Bytes of a message's payload (the 64-byte messages).
@@ -39,6 +41,8 @@ pub struct RunSpec {
     pub timeout: Duration,
     /// The server's pid, to read its CPU time.
     pub server_pid: Option<u32>,
+    /// Speak TLS with this client context.
+    pub tls: Option<TlsClient>,
 }
 
 /// What a run measured.
@@ -126,7 +130,7 @@ fn publish_frame(target: Target, seq: u64, out: &mut Vec<u8>) {
 
 /// A subscriber's connection and what it has verified so far.
 struct Subscriber {
-    stream: TcpStream,
+    stream: Conn,
     buf: Vec<u8>,
     /// Bytes of `buf` holding data.
     len: usize,
@@ -206,15 +210,17 @@ impl Subscriber {
     }
 }
 
-fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
+/// A connection to the server (TLS's handshake done, with `tls`), blocking with timeouts.
+pub fn connect(addr: SocketAddr, tls: Option<&TlsClient>) -> io::Result<Conn> {
     let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    s.set_write_timeout(Some(Duration::from_secs(10)))?;
     s.set_nodelay(true)?;
-    Ok(s)
+    Conn::over(s, tls)
 }
 
 /// Reads until `want` returns true for what was read so far (a handshake).
-fn read_until(s: &mut TcpStream, mut want: impl FnMut(&[u8]) -> bool) -> io::Result<Vec<u8>> {
+pub fn read_until(s: &mut impl Read, mut want: impl FnMut(&[u8]) -> bool) -> io::Result<Vec<u8>> {
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
     while !want(&got) {
@@ -230,7 +236,7 @@ fn read_until(s: &mut TcpStream, mut want: impl FnMut(&[u8]) -> bool) -> io::Res
     Ok(got)
 }
 
-fn chat_join(s: &mut TcpStream) -> io::Result<(String, Vec<u8>)> {
+fn chat_join(s: &mut Conn) -> io::Result<(String, Vec<u8>)> {
     let got = read_until(s, |g| g.contains(&b'\n'))?;
     let i = got.iter().position(|&b| b == b'\n').unwrap_or(got.len());
     let greeting = String::from_utf8_lossy(&got[..i]).into_owned();
@@ -252,8 +258,21 @@ fn percentile(samples: &mut [u64], pct: f64) -> Option<u64> {
     Some(*nth)
 }
 
-fn cpu(pid: Option<u32>) -> Option<f64> {
-    pid.and_then(|p| netcore::sys::process_cpu_seconds(p).ok())
+/// CPU seconds of process `pid` and its children (nginx's worker), if it is still there.
+pub fn cpu(pid: Option<u32>) -> Option<f64> {
+    let pid = pid?;
+    let mut total = netcore::sys::process_cpu_seconds(pid).ok()?;
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"));
+    for child in children.unwrap_or_default().split_whitespace() {
+        if let Some(c) = child
+            .parse()
+            .ok()
+            .and_then(|c| netcore::sys::process_cpu_seconds(c).ok())
+        {
+            total += c;
+        }
+    }
+    Some(total)
 }
 
 /// Runs one measurement.
@@ -264,7 +283,7 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
         CHANNEL.len()
     );
     for _ in 0..spec.subscribers {
-        let mut s = connect(spec.addr)?;
+        let mut s = connect(spec.addr, spec.tls.as_ref())?;
         let leftover = match spec.target {
             Target::Chat => chat_join(&mut s)?.1,
             Target::Redis => {
@@ -285,7 +304,7 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
             next_seq: 0,
         });
     }
-    let mut publisher = connect(spec.addr)?;
+    let mut publisher = connect(spec.addr, spec.tls.as_ref())?;
     let framing = match spec.target {
         Target::Chat => {
             let (nick, _) = chat_join(&mut publisher)?;
@@ -306,12 +325,12 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
     let mut epoll = Epoll::new()?;
     for (i, s) in subs.iter().enumerate() {
         s.stream.set_nonblocking(true)?;
-        epoll.register(s.stream.as_raw_fd(), i, Interest::READ)?;
+        epoll.register(s.stream.fd(), i, Interest::READ)?;
     }
     publisher.set_nonblocking(true)?;
     let pub_token = subs.len();
     let mut pub_interest = Interest::READ;
-    epoll.register(publisher.as_raw_fd(), pub_token, pub_interest)?;
+    epoll.register(publisher.fd(), pub_token, pub_interest)?;
 
     let mut out: Vec<u8> = Vec::with_capacity(1 << 20);
     let mut out_pos = 0;
@@ -391,7 +410,7 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
             Interest::READ
         };
         if want != pub_interest {
-            epoll.reregister(publisher.as_raw_fd(), pub_token, want)?;
+            epoll.reregister(publisher.fd(), pub_token, want)?;
             pub_interest = want;
         }
         epoll.wait(&mut events, Some(Duration::from_millis(100)))?;
@@ -411,43 +430,52 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
                 continue;
             }
             let s = &mut subs[ev.token];
-            let had = s.next_seq;
-            let len = s.len;
-            match s.stream.read(&mut s.buf[len..]) {
-                Ok(0) => {
-                    void = Some(format!("server closed subscriber {}", ev.token));
-                    break 'run;
-                }
-                Ok(n) => {
-                    s.len += n;
-                    let now = started.elapsed().as_nanos() as u64;
-                    let parsed = s.parse(&framing, spec.target, |seq| {
-                        if let Some(&at) = sent_at.get(seq as usize) {
-                            latencies.push(now.saturating_sub(at));
+            // Read again while OpenSSL holds decrypted bytes: the socket says nothing of them.
+            loop {
+                let had = s.next_seq;
+                let len = s.len;
+                match s.stream.read(&mut s.buf[len..]) {
+                    Ok(0) => {
+                        void = Some(format!("server closed subscriber {}", ev.token));
+                        break 'run;
+                    }
+                    Ok(n) => {
+                        s.len += n;
+                        let now = started.elapsed().as_nanos() as u64;
+                        let parsed = s.parse(&framing, spec.target, |seq| {
+                            if let Some(&at) = sent_at.get(seq as usize) {
+                                latencies.push(now.saturating_sub(at));
+                            }
+                        });
+                        if let Parsed::Bad(why) = parsed {
+                            void = Some(format!("subscriber {}: {why}", ev.token));
+                            break 'run;
                         }
-                    });
-                    if let Parsed::Bad(why) = parsed {
-                        void = Some(format!("subscriber {}: {why}", ev.token));
-                        break 'run;
+                        if s.len == s.buf.len() {
+                            void = Some("unparseable stream".into());
+                            break 'run;
+                        }
+                        if had < total && s.next_seq >= total {
+                            done_subs += 1;
+                        }
+                        if s.next_seq > total {
+                            void = Some("more messages than sent".into());
+                            break 'run;
+                        }
                     }
-                    if s.len == s.buf.len() {
-                        void = Some("unparseable stream".into());
-                        break 'run;
+                    Err(e)
+                        if e.kind() == io::ErrorKind::WouldBlock
+                            || e.kind() == io::ErrorKind::Interrupted =>
+                    {
+                        break;
                     }
-                    if had < total && s.next_seq >= total {
-                        done_subs += 1;
-                    }
-                    if s.next_seq > total {
-                        void = Some("more messages than sent".into());
+                    Err(e) => {
+                        void = Some(format!("subscriber read: {e}"));
                         break 'run;
                     }
                 }
-                Err(e)
-                    if e.kind() == io::ErrorKind::WouldBlock
-                        || e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    void = Some(format!("subscriber read: {e}"));
-                    break 'run;
+                if s.stream.pending() == 0 {
+                    break;
                 }
             }
         }
@@ -509,7 +537,7 @@ mod tests {
         buf[..frames.len()].copy_from_slice(&frames);
         // The last frame lacks its last 10 bytes.
         let mut s = Subscriber {
-            stream,
+            stream: Conn::Plain(stream),
             buf,
             len: frames.len() - 10,
             next_seq: 0,

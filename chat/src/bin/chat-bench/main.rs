@@ -4,10 +4,18 @@
 //! one publisher against 10, 100 and 500 subscribers with 64-byte messages, and prints
 //! delivered messages per second side by side with the ratio to Redis, the p99 latency and
 //! the server's CPU (`--csv FILE` writes the same to a file, which `bench/plot` draws).
-//! `chat-bench run` measures one server that is already running.
+//! Then the TLS rows: the fan-out over TLS (chat with OpenSSL doing the records, and with
+//! kTLS, against Redis with TLS) and full handshakes per second against nginx, with the
+//! issue's goals met or not (`--no-tls` skips them).
+//! `chat-bench run` measures one server that is already running (`--tls-ca` over TLS), and
+//! `chat-bench handshakes` one TLS server's full handshakes per second.
 
+mod handshake;
 mod load;
+mod servers;
 mod suite;
+mod tls;
+mod tls_suite;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
@@ -69,6 +77,27 @@ enum Command {
         /// Do not pin the server and the load generator to separate CPUs.
         #[arg(long)]
         no_pin: bool,
+        /// Skip the TLS rows (fan-out over TLS and kTLS, handshakes against nginx).
+        #[arg(long)]
+        no_tls: bool,
+        /// Subscriber counts of the TLS fan-out rows, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "100,500")]
+        tls_subscribers: Vec<usize>,
+        /// Chat models of the TLS rows, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "epoll")]
+        tls_models: Vec<String>,
+        /// The nginx binary (the handshake rows' anchor).
+        #[arg(long, default_value = "nginx")]
+        nginx: PathBuf,
+        /// Seconds of handshakes per server.
+        #[arg(long, default_value_t = 5.0)]
+        handshake_seconds: f64,
+        /// Handshakes in flight at once (one client thread each).
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=4096))]
+        handshake_conns: u32,
+        /// Also write the handshake rows to this CSV file.
+        #[arg(long)]
+        handshake_csv: Option<PathBuf>,
     },
     /// Measure one running server.
     Run {
@@ -87,7 +116,35 @@ enum Command {
         /// The server's pid, for its CPU time.
         #[arg(long)]
         server_pid: Option<u32>,
+        /// Speak TLS, trusting this certificate (PEM) for the server's address.
+        #[arg(long, value_name = "FILE")]
+        tls_ca: Option<PathBuf>,
     },
+    /// Measure full TLS handshakes per second against one running server.
+    Handshakes {
+        #[arg(long)]
+        addr: SocketAddr,
+        /// The certificate (PEM) to verify the server's against, for its address.
+        #[arg(long, value_name = "FILE")]
+        ca: PathBuf,
+        /// Handshakes in flight at once (one thread each).
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=4096))]
+        conns: u32,
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// The server's pid, for its CPU time (its children's too).
+        #[arg(long)]
+        server_pid: Option<u32>,
+    },
+}
+
+/// Seconds as a duration, refusing what is not a sensible length of run.
+fn seconds(s: f64, what: &str) -> Result<Duration, String> {
+    if s > 0.0 && s <= 3600.0 {
+        Ok(Duration::from_secs_f64(s))
+    } else {
+        Err(format!("{what} must be in (0, 3600], not {s}"))
+    }
 }
 
 fn main() -> ExitCode {
@@ -101,7 +158,15 @@ fn main() -> ExitCode {
             window,
             timeout,
             server_pid,
+            tls_ca,
         } => {
+            let tls = match tls_ca.as_deref().map(tls::TlsClient::new).transpose() {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("chat-bench: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
             let spec = load::RunSpec {
                 target: match target {
                     TargetArg::Chat => load::Target::Chat,
@@ -113,6 +178,7 @@ fn main() -> ExitCode {
                 window: window.max(1),
                 timeout: Duration::from_secs(timeout),
                 server_pid,
+                tls,
             };
             match load::run(&spec) {
                 Ok(r) => {
@@ -139,6 +205,49 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Handshakes {
+            addr,
+            ca,
+            conns,
+            seconds: secs,
+            server_pid,
+        } => {
+            let run = || -> Result<handshake::HandshakeResult, String> {
+                let duration = seconds(secs, "--seconds")?;
+                let tls = tls::TlsClient::new(&ca).map_err(|e| e.to_string())?;
+                Ok(handshake::run(&handshake::HandshakeSpec {
+                    addr,
+                    tls,
+                    conns: conns as usize,
+                    duration,
+                    server_pid,
+                }))
+            };
+            match run() {
+                Ok(r) => {
+                    let pct =
+                        |c: Option<f64>| c.map_or("-".into(), |c| format!("{:.0}%", c * 100.0));
+                    println!(
+                        "handshakes={} seconds={:.3} rate={:.0} server_cpu={} client_cpu={} void={}",
+                        r.handshakes,
+                        r.seconds,
+                        r.rate(),
+                        pct(r.server_cpu),
+                        pct(r.client_cpu),
+                        r.void.as_deref().unwrap_or("no")
+                    );
+                    if r.void.is_some() {
+                        ExitCode::FAILURE
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                Err(e) => {
+                    eprintln!("chat-bench: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Suite {
             chat,
             redis_server,
@@ -150,7 +259,21 @@ fn main() -> ExitCode {
             window,
             timeout,
             no_pin,
+            no_tls,
+            tls_subscribers,
+            tls_models,
+            nginx,
+            handshake_seconds,
+            handshake_conns,
+            handshake_csv,
         } => {
+            let handshake_seconds = match seconds(handshake_seconds, "--handshake-seconds") {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("chat-bench: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             let chat = chat.unwrap_or_else(|| {
                 std::env::current_exe()
                     .ok()
@@ -168,6 +291,14 @@ fn main() -> ExitCode {
                 window: window.max(1),
                 timeout: Duration::from_secs(timeout),
                 pin: !no_pin,
+                tls: (!no_tls).then_some(tls_suite::TlsConfig {
+                    nginx,
+                    subscribers: tls_subscribers,
+                    models: tls_models,
+                    handshake_seconds,
+                    handshake_conns: handshake_conns as usize,
+                    handshake_csv,
+                }),
             };
             match suite::run(&cfg) {
                 Ok(true) => ExitCode::SUCCESS,

@@ -1,0 +1,162 @@
+//! The load generator's side of TLS: one client context for every server measured, and a
+//! connection that is plain TCP or TLS over it.
+//!
+//! Every server gets the same offer: TLS 1.3 only, the one cipher suite [`CIPHER`], the one
+//! key exchange group [`GROUP`], the server's certificate verified against the benchmark's
+//! own (self-signed, from `chat gen-cert`) for the name 127.0.0.1. A handshake that ends
+//! with anything else is an error, so no row is measured with another cipher by mistake.
+//! The client never offers a session to resume; it counts the session tickets servers send
+//! (the handshake rows require none: resumption off on both sides).
+
+use openssl::ssl::{
+    SslConnector, SslMethod, SslSessionCacheMode, SslStream, SslVerifyMode, SslVersion,
+};
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// The cipher suite of every TLS row (one kTLS supports).
+pub const CIPHER: &str = "TLS_AES_128_GCM_SHA256";
+/// The key exchange group of every TLS row.
+pub const GROUP: &str = "X25519";
+
+/// The client context shared by all the connections of a run.
+#[derive(Clone)]
+pub struct TlsClient {
+    connector: SslConnector,
+    tickets: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for TlsClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsClient")
+            .field("tickets", &self.tickets())
+            .finish()
+    }
+}
+
+fn err(what: &str, e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(format!("{what}: {e}"))
+}
+
+impl TlsClient {
+    /// A client trusting `ca` (PEM) only.
+    pub fn new(ca: &Path) -> io::Result<TlsClient> {
+        let mut b = SslConnector::builder(SslMethod::tls_client()).map_err(|e| err("TLS", e))?;
+        b.set_min_proto_version(Some(SslVersion::TLS1_3))
+            .and_then(|_| b.set_max_proto_version(Some(SslVersion::TLS1_3)))
+            .map_err(|e| err("TLS version", e))?;
+        b.set_ciphersuites(CIPHER).map_err(|e| err(CIPHER, e))?;
+        b.set_groups_list(GROUP).map_err(|e| err(GROUP, e))?;
+        b.set_ca_file(ca)
+            .map_err(|e| err(&format!("CA {}", ca.display()), e))?;
+        b.set_verify(SslVerifyMode::PEER);
+        // Sessions are only counted (each is a ticket the server sent), never kept or offered.
+        let tickets = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&tickets);
+        b.set_session_cache_mode(
+            SslSessionCacheMode::CLIENT | SslSessionCacheMode::NO_INTERNAL_STORE,
+        );
+        b.set_new_session_callback(move |_, _| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        Ok(TlsClient {
+            connector: b.build(),
+            tickets,
+        })
+    }
+
+    /// Session tickets received so far, by every connection of this client.
+    pub fn tickets(&self) -> u64 {
+        self.tickets.load(Ordering::Relaxed)
+    }
+
+    /// A full handshake over `stream` (blocking; its timeouts bound it), verifying the
+    /// server as 127.0.0.1 and checking the version and cipher suite it chose.
+    pub fn connect(&self, stream: TcpStream) -> io::Result<SslStream<TcpStream>> {
+        let host = stream.peer_addr()?.ip().to_string();
+        let s = self
+            .connector
+            .configure()
+            .map_err(|e| err("TLS", e))?
+            .connect(&host, stream)
+            .map_err(|e| err("TLS handshake", e))?;
+        let cipher = s.ssl().current_cipher().map_or("?", |c| c.name());
+        if cipher != CIPHER || s.ssl().version_str() != "TLSv1.3" {
+            return Err(io::Error::other(format!(
+                "the server chose {} {cipher}, not TLSv1.3 {CIPHER}",
+                s.ssl().version_str()
+            )));
+        }
+        if s.ssl().session_reused() {
+            return Err(io::Error::other("a session was resumed"));
+        }
+        Ok(s)
+    }
+}
+
+/// A load generator's connection: plain TCP or TLS.
+pub enum Conn {
+    Plain(TcpStream),
+    Tls(Box<SslStream<TcpStream>>),
+}
+
+impl Conn {
+    /// TCP connected to the server, then TLS over it if `tls`.
+    pub fn over(stream: TcpStream, tls: Option<&TlsClient>) -> io::Result<Conn> {
+        Ok(match tls {
+            Some(t) => Conn::Tls(Box::new(t.connect(stream)?)),
+            None => Conn::Plain(stream),
+        })
+    }
+
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Conn::Plain(s) => s,
+            Conn::Tls(s) => s.get_ref(),
+        }
+    }
+
+    pub fn fd(&self) -> RawFd {
+        self.tcp().as_raw_fd()
+    }
+
+    pub fn set_nonblocking(&self, on: bool) -> io::Result<()> {
+        self.tcp().set_nonblocking(on)
+    }
+
+    /// Decrypted bytes OpenSSL holds that the socket will not signal as readable.
+    pub fn pending(&self) -> usize {
+        match self {
+            Conn::Plain(_) => 0,
+            Conn::Tls(s) => s.ssl().pending(),
+        }
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.read(buf),
+            Conn::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Plain(s) => s.write(buf),
+            Conn::Tls(s) => s.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Conn::Plain(s) => s.flush(),
+            Conn::Tls(s) => s.flush(),
+        }
+    }
+}
