@@ -317,6 +317,12 @@ impl Conn {
             self.answer_batch(ctx);
             if ctx.out.is_empty() && self.body.is_none() {
                 if self.proxy.is_some() {
+                    // The relay writes the upstream's response in pieces: its last one, if
+                    // small, must not wait for the client's delayed ACK (40 ms).
+                    if !self.nodelay {
+                        let _ = self.stream.set_nodelay(true);
+                        self.nodelay = true;
+                    }
                     continue;
                 }
                 if self.core.is_closing() {

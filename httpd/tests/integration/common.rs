@@ -510,6 +510,53 @@ pub struct ServerEnd {
     /// The zero-window probe timer runs: the server has data to send, none in flight, and
     /// no room in the client's window for it.
     pub waits_for_window: bool,
+    /// The socket's inode (`socket:[INODE]` among the server's descriptors).
+    pub inode: u64,
+}
+
+/// An `int` socket option of the server's end of `client`'s connection, read from the
+/// server process `pid` itself: its descriptor is found by the socket's inode and copied
+/// with `pidfd_getfd` (the test process is httpd's parent, so ptrace's rules allow it).
+pub fn server_socket_option(pid: i32, client: &TcpStream, level: i32, name: i32) -> i32 {
+    let want = format!("socket:[{}]", server_end(client).inode);
+    let fd: i32 = fs::read_dir(format!("/proc/{pid}/fd"))
+        .expect("/proc/PID/fd")
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let target = fs::read_link(e.path()).ok()?;
+            (target.to_str() == Some(want.as_str()))
+                .then(|| e.file_name().to_str()?.parse().ok())?
+        })
+        .next()
+        .unwrap_or_else(|| panic!("no {want} among process {pid}'s descriptors"));
+    // SAFETY: plain system calls on integers; the descriptors they return are closed here.
+    unsafe {
+        let pidfd = libc::syscall(libc::SYS_pidfd_open, pid, 0) as i32;
+        assert!(
+            pidfd >= 0,
+            "pidfd_open: {}",
+            std::io::Error::last_os_error()
+        );
+        let copy = libc::syscall(libc::SYS_pidfd_getfd, pidfd, fd, 0) as i32;
+        assert!(
+            copy >= 0,
+            "pidfd_getfd: {}",
+            std::io::Error::last_os_error()
+        );
+        let mut value: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        let r = libc::getsockopt(
+            copy,
+            level,
+            name,
+            (&mut value as *mut libc::c_int).cast(),
+            &mut len,
+        );
+        assert_eq!(r, 0, "getsockopt: {}", std::io::Error::last_os_error());
+        libc::close(copy);
+        libc::close(pidfd);
+        value
+    }
 }
 
 /// The server's end of `client`'s connection (IPv4; the tests listen on 127.0.0.1).
@@ -540,6 +587,7 @@ pub fn server_end(client: &TcpStream) -> ServerEnd {
                 not_acked: u64::from_str_radix(tx, 16).expect("tx_queue"),
                 unread: u64::from_str_radix(rx, 16).expect("rx_queue"),
                 waits_for_window: timer == "04",
+                inode: f[9].parse().expect("inode"),
             }
         })
         .unwrap_or_else(|| panic!("no {local} -> {remote} in /proc/net/tcp"))

@@ -3,7 +3,9 @@
 //! shows the head it received, counts its connections, and misbehaves on request: silent,
 //! malformed, closing. Every check is on real sockets, with curl where it fits.
 
-use crate::common::{curl, curl_response, parse_responses, wait_until, Server, TempDir};
+use crate::common::{
+    curl, curl_response, parse_responses, server_socket_option, wait_until, Server, TempDir,
+};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -361,6 +363,27 @@ fn upstream_connections_are_kept_alive_and_reused() {
     assert!(text.ends_with("\r\n\r\nuntil the end"), "{text}");
     assert_eq!(curl(&[&p.proxy.url("/api/chunked")]).stdout, b"hello world");
     assert_eq!(up.connections.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn a_proxied_keep_alive_connection_has_nagle_off() {
+    // The relay writes a response in pieces; with Nagle on, a small last piece waits for the
+    // client's delayed ACK (40 ms). A connection that only ever had proxied answers too.
+    let up = Upstream::start();
+    let p = start(&up);
+    let mut c = TcpStream::connect(p.proxy.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    c.write_all(b"GET /api/head HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
+    let mut r = BufReader::new(c.try_clone().unwrap());
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+    let nodelay = server_socket_option(p.proxy.pid(), &c, libc::IPPROTO_TCP, libc::TCP_NODELAY);
+    assert_eq!(
+        nodelay, 1,
+        "TCP_NODELAY on httpd's end of a proxied connection"
+    );
 }
 
 #[test]
