@@ -949,3 +949,82 @@ fn a_renegotiation_attempt_is_refused_and_ends_only_that_connection() {
         let _ = child.wait();
     }
 }
+
+/// The last value of `key` in the records a server pushed to the plain file `path`.
+fn last_pushed(path: &Path, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let prefix = format!("{key}=");
+    text.lines()
+        .rev()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map(|v| v.parse().expect("a number"))
+}
+
+/// Waits (GUARD at most) until the last pushed `conns_tls` and `conns_ktls` are `want`.
+fn wait_for_gauges(path: &Path, want: (u64, u64), model: &str) {
+    let deadline = Instant::now() + GUARD;
+    loop {
+        let now = (
+            last_pushed(path, "conns_tls"),
+            last_pushed(path, "conns_ktls"),
+        );
+        if now == (Some(want.0), Some(want.1)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{model}: gauges {now:?}, want {want:?}: {}",
+            std::fs::read_to_string(path).unwrap_or_default()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn the_pushed_record_counts_live_tls_connections_on_every_model() {
+    let pki = Pki::new();
+    for_each_model(|model| {
+        // A plain file stands in for /dev/mydevice: it keeps every record the server pushes.
+        let sink = pki.dir.join(format!("records-{model}"));
+        std::fs::write(&sink, "").unwrap();
+        let sink_arg = sink.to_str().unwrap();
+        let args = ["--stats-device", sink_arg, "--stats-interval-ms", "10"];
+        let server = tls_server(&pki, model, &[&args[..], &["--ktls", "off"]].concat());
+        // Before any client: the gauges are there, at zero (a TLS server reports them).
+        wait_for_gauges(&sink, (0, 0), model);
+        let (mut a, _) = TlsClient::join(server.addr, &pki);
+        let (mut b, nick_b) = TlsClient::join(server.addr, &pki);
+        a.until(|l| l == format!("* {nick_b} joined"));
+        // A connection that never finishes its handshake is no TLS connection.
+        let mut plain = Client::connect(server.addr);
+        plain.send(b"not TLS\n");
+        assert!(ends(&mut plain), "{model}");
+        wait_for_gauges(&sink, (2, 0), model);
+        b.say("/quit");
+        b.until(|l| l == "* bye");
+        a.until(|l| l == format!("* {nick_b} left"));
+        wait_for_gauges(&sink, (1, 0), model);
+        drop(b);
+    });
+    // A server without TLS reports no gauges at all (the device shows `-`).
+    let sink = pki.dir.join("records-plain");
+    std::fs::write(&sink, "").unwrap();
+    let server = Server::start(
+        "epoll",
+        &[
+            "--stats-device",
+            sink.to_str().unwrap(),
+            "--stats-interval-ms",
+            "10",
+        ],
+    );
+    let mut c = Client::connect(server.addr);
+    c.line();
+    let deadline = Instant::now() + GUARD;
+    while last_pushed(&sink, "conns_total") != Some(1) {
+        assert!(Instant::now() < deadline, "no record with the connection");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(last_pushed(&sink, "conns_tls"), None);
+    assert_eq!(last_pushed(&sink, "conns_ktls"), None);
+}
