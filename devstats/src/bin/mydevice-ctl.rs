@@ -103,6 +103,17 @@ fn run(cli: Cli) -> Result<(), String> {
                 conns_tls: t[0],
                 conns_ktls: t[1],
             });
+            // An older module would answer EINVAL: say why instead.
+            if tls.is_some()
+                && device
+                    .info()
+                    .is_ok_and(|i| i.features & uapi::INFO_TLS == 0)
+            {
+                return Err(format!(
+                    "--tls: {} is a module before 0.4.0, which takes no TLS gauges",
+                    cli.device
+                ));
+            }
             let record = encode_record_with_tls(Some(&name), &CounterSnapshot(values), tls);
             device
                 .write_record(record.as_bytes())
