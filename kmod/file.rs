@@ -71,6 +71,16 @@ fn wire_row(row: &Row) -> uapi::Row {
     }
 }
 
+/// A row as a binary snapshot asked for with `MYDEVICE_SNAPSHOT_TLS` carries it.
+fn wire_row_tls(row: &Row) -> uapi::RowTls {
+    uapi::RowTls {
+        row: wire_row(row),
+        flags: if row.tls.is_some() { uapi::ROW_TLS } else { 0 },
+        reserved: 0,
+        tls: row.tls.unwrap_or_default(),
+    }
+}
+
 impl OpenFile {
     /// Renders the whole text table as it is now, as the calling reader sees it (PIDs in its
     /// pid namespace).
@@ -99,7 +109,8 @@ impl OpenFile {
             record_max: uapi::RECORD_MAX as u32,
             sources: u32::try_from(sources).unwrap_or(u32::MAX),
             max_sources_per_uid: crate::max_sources_per_uid(),
-            reserved: [0; 3],
+            features: uapi::INFO_TLS,
+            reserved: [0; 2],
         };
         UserSlice::new(UserPtr::from_addr(arg), size_of::<uapi::Info>())
             .writer()
@@ -108,33 +119,41 @@ impl OpenFile {
     }
 
     /// `MYDEVICE_IOC_SNAPSHOT`: copies up to `capacity` rows to the caller's array and fills
-    /// in the header. `count` says how many rows were written, `sources` how many exist.
+    /// in the header. `count` says how many rows were written, `sources` how many exist. The
+    /// rows are `struct mydevice_row`, or `struct mydevice_row_tls` if the caller set
+    /// `MYDEVICE_SNAPSHOT_TLS` in `flags`.
     fn ioctl_snapshot(arg: usize) -> Result<isize> {
         let (mut reader, mut writer) =
             UserSlice::new(UserPtr::from_addr(arg), size_of::<uapi::Snapshot>()).reader_writer();
         let request: uapi::Snapshot = reader.read()?;
-        if request.flags != 0 || request.reserved != 0 {
+        if request.flags & !uapi::SNAPSHOT_TLS != 0 || request.reserved != 0 {
             return Err(EINVAL);
         }
+        let with_tls = request.flags & uapi::SNAPSHOT_TLS != 0;
         let rows_addr = usize::try_from(request.rows).map_err(|_| EFAULT)?;
         let capacity = usize::try_from(request.capacity).unwrap_or(usize::MAX);
 
         let task = kernel::current!();
         let snapshot = registry::snapshot(capacity, task.active_pid_ns())?;
         let count = snapshot.rows.len();
-        let mut rows_out = UserSlice::new(
-            UserPtr::from_addr(rows_addr),
-            count * size_of::<uapi::Row>(),
-        )
-        .writer();
+        let row_size = if with_tls {
+            size_of::<uapi::RowTls>()
+        } else {
+            size_of::<uapi::Row>()
+        };
+        let mut rows_out = UserSlice::new(UserPtr::from_addr(rows_addr), count * row_size).writer();
         for row in snapshot.rows.iter() {
-            rows_out.write(&wire_row(row))?;
+            if with_tls {
+                rows_out.write(&wire_row_tls(row))?;
+            } else {
+                rows_out.write(&wire_row(row))?;
+            }
         }
         let t = snapshot.totals;
         let reply = uapi::Snapshot {
             rows: request.rows,
             capacity: request.capacity,
-            flags: 0,
+            flags: request.flags,
             count: u32::try_from(count).unwrap_or(u32::MAX),
             sources: u32::try_from(snapshot.sources).unwrap_or(u32::MAX),
             protocol: uapi::PROTOCOL_VERSION,

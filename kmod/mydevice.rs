@@ -44,7 +44,7 @@ module! {
 }
 
 /// The module's version, shown in the table's header.
-pub(crate) const VERSION: &str = "0.3.0";
+pub(crate) const VERSION: &str = "0.4.0";
 
 /// Upper bound of the `max_sources` and `max_sources_per_uid` parameters.
 const MAX_SOURCES_LIMIT: u32 = 4096;

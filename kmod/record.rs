@@ -12,7 +12,9 @@
 mod shared;
 
 use kernel::prelude::*;
-pub(crate) use shared::{Counters, Name, Record, FIELDS, NAME_MAX, PROTOCOL_VERSION};
+pub(crate) use shared::{
+    Counters, Name, Record, TlsCounters, FIELDS, NAME_MAX, PROTOCOL_VERSION, TLS_FIELDS,
+};
 
 /// Parses one record (the bytes of one write): `EINVAL` if it breaks any rule.
 pub(crate) fn parse(input: &[u8]) -> Result<Record> {
@@ -52,6 +54,37 @@ mod tests {
     }
 
     #[test]
+    fn tls_gauges_are_optional_and_apply_like_counters() {
+        let r = parse(b"v=1\nconns_active=3\nconns_ktls=1\nconns_tls=2\n");
+        assert!(r.is_ok());
+        if let Ok(r) = r {
+            assert_eq!(r.counters[0], Some(3));
+            assert_eq!(r.tls, [Some(2), Some(1)]);
+            let mut tls = None;
+            r.apply_tls_to(&mut tls);
+            assert_eq!(tls, Some([2, 1]));
+        }
+        // A record without them leaves a source's as they are, shown or not.
+        let r = parse(b"v=1\nrequests=5\n");
+        assert!(r.is_ok());
+        if let Ok(r) = r {
+            let (mut never, mut shown) = (None, Some([4, 4]));
+            r.apply_tls_to(&mut never);
+            r.apply_tls_to(&mut shown);
+            assert_eq!((never, shown), (None, Some([4, 4])));
+        }
+        // One of them alone: the other starts at 0, or keeps its value.
+        let r = parse(b"v=1\nconns_ktls=7\n");
+        assert!(r.is_ok());
+        if let Ok(r) = r {
+            let (mut never, mut shown) = (None, Some([9, 1]));
+            r.apply_tls_to(&mut never);
+            r.apply_tls_to(&mut shown);
+            assert_eq!((never, shown), (Some([0, 7]), Some([9, 7])));
+        }
+    }
+
+    #[test]
     fn version_line_alone_is_valid() {
         assert!(parse(b"v=1\n").is_ok());
     }
@@ -67,7 +100,7 @@ mod tests {
 
     #[test]
     fn malformed_records_are_rejected() {
-        let bad: [&[u8]; 22] = [
+        let bad: [&[u8]; 27] = [
             b"",
             b"\n",
             b"v=1",
@@ -90,6 +123,11 @@ mod tests {
             b"v=1\nname=has space\n",
             b"v=1\nname=0123456789012345678901234567890123\n",
             b"v=1\r\nrequests=1\r\n",
+            b"v=1\nconns_tls=1\nconns_tls=1\n",
+            b"v=1\nconns_ktls=-1\n",
+            b"v=1\nconns_tls=\n",
+            b"v=1\nconns_tls=18446744073709551616\n",
+            b"v=1\nconns_TLS=1\n",
         ];
         for input in bad {
             assert_eq!(parse(input), Err(EINVAL));

@@ -17,8 +17,9 @@
 //! ```
 //!
 //! The first line is `v=1` (the protocol version). Then, in any order and each at most once:
-//! `name` (1 to 31 bytes of `A-Z a-z 0-9 . _ -`) and the counters of [`FIELDS`], each an
-//! unsigned decimal that fits in 64 bits. A counter left out keeps its value. Anything else
+//! `name` (1 to 31 bytes of `A-Z a-z 0-9 . _ -`), the counters of [`FIELDS`] and the TLS
+//! gauges of [`TLS_FIELDS`], each an unsigned decimal that fits in 64 bits. A counter left
+//! out keeps its value. Anything else
 //! (an unknown key, a missing `=`, an empty line, a missing final newline, a sign, a space)
 //! makes the whole record invalid: parsing is all or nothing, so a bad record changes nothing.
 
@@ -40,6 +41,16 @@ pub(crate) const FIELDS: [&str; 6] = [
 
 /// The values of the [`FIELDS`] counters, in that order.
 pub(crate) type Counters = [u64; FIELDS.len()];
+
+/// The optional TLS gauges: of the source's live connections (`conns_active`), how many
+/// speak TLS, and how many of those have their records done by the kernel (kTLS). Only a
+/// server that serves TLS sends them; a source shows them once a record carried either.
+/// (Modules before 0.4.0 refuse them as unknown keys; `MYDEVICE_INFO_TLS` says a module
+/// takes them.)
+pub(crate) const TLS_FIELDS: [&str; 2] = ["conns_tls", "conns_ktls"];
+
+/// The values of the [`TLS_FIELDS`] gauges, in that order.
+pub(crate) type TlsCounters = [u64; TLS_FIELDS.len()];
 
 /// Why a record or a name is refused: the protocol has one answer for all (`EINVAL`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -85,12 +96,28 @@ pub(crate) struct Record {
     pub(crate) name: Option<Name>,
     /// New values of the counters the record carries.
     pub(crate) counters: [Option<u64>; FIELDS.len()],
+    /// New values of the TLS gauges the record carries.
+    pub(crate) tls: [Option<u64>; TLS_FIELDS.len()],
 }
 
 impl Record {
     /// Applies the record's counters to `counters`, leaving the others as they are.
     pub(crate) fn apply_to(&self, counters: &mut Counters) {
         for (slot, new) in counters.iter_mut().zip(self.counters.iter()) {
+            if let Some(v) = new {
+                *slot = *v;
+            }
+        }
+    }
+
+    /// Applies the record's TLS gauges to a source's, `None` while the source has never
+    /// sent one: the first record carrying either makes them `Some` (the other from 0).
+    pub(crate) fn apply_tls_to(&self, tls: &mut Option<TlsCounters>) {
+        if self.tls.iter().all(Option::is_none) {
+            return;
+        }
+        let gauges = tls.get_or_insert([0; TLS_FIELDS.len()]);
+        for (slot, new) in gauges.iter_mut().zip(self.tls.iter()) {
             if let Some(v) = new {
                 *slot = *v;
             }
@@ -133,6 +160,7 @@ pub(crate) fn parse(input: &[u8]) -> Result<Record, Invalid> {
     let mut record = Record {
         name: None,
         counters: [None; FIELDS.len()],
+        tls: [None; TLS_FIELDS.len()],
     };
     for line in lines {
         let eq = line.iter().position(|&c| c == b'=').ok_or(Invalid)?;
@@ -144,14 +172,18 @@ pub(crate) fn parse(input: &[u8]) -> Result<Record, Invalid> {
             record.name = Some(Name::parse(value)?);
             continue;
         }
-        let field = FIELDS
-            .iter()
-            .position(|f| f.as_bytes() == key)
-            .ok_or(Invalid)?;
-        if record.counters[field].is_some() {
+        let is_key = |f: &&str| f.as_bytes() == key;
+        let slot = match FIELDS.iter().position(is_key) {
+            Some(i) => &mut record.counters[i],
+            None => {
+                let i = TLS_FIELDS.iter().position(is_key).ok_or(Invalid)?;
+                &mut record.tls[i]
+            }
+        };
+        if slot.is_some() {
             return Err(Invalid);
         }
-        record.counters[field] = Some(parse_u64(value)?);
+        *slot = Some(parse_u64(value)?);
     }
     Ok(record)
 }

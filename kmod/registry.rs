@@ -13,7 +13,7 @@
 //! rows before it takes the lock ([`snapshot`]).
 
 use crate::process::Process;
-use crate::record::{Counters, Name, Record};
+use crate::record::{Counters, Name, Record, TlsCounters};
 use crate::table::{Row, Totals};
 use kernel::{
     pid_namespace::PidNamespace,
@@ -58,6 +58,8 @@ pub(crate) struct Source {
     registered: Instant<Monotonic>,
     updated: Instant<Monotonic>,
     counters: Counters,
+    /// The TLS gauges, once a record carried one (`None`: the source reports none).
+    tls: Option<TlsCounters>,
 }
 
 /// All the sources and the totals.
@@ -172,6 +174,8 @@ impl Registry {
                 }
                 let mut counters = Counters::default();
                 record.apply_to(&mut counters);
+                let mut tls = None;
+                record.apply_tls_to(&mut tls);
                 let id = SourceId(self.next_id);
                 let source = Source {
                     id,
@@ -181,6 +185,7 @@ impl Registry {
                     registered: now,
                     updated: now,
                     counters,
+                    tls,
                 };
                 // The table was allocated for `max_sources`, checked above.
                 self.sources
@@ -198,6 +203,7 @@ impl Registry {
                     source.name = name;
                 }
                 record.apply_to(&mut source.counters);
+                record.apply_tls_to(&mut source.tls);
                 source.updated = now;
             }
         }
@@ -225,12 +231,16 @@ impl Registry {
     }
 
     /// Zeroes the module totals, and the counters of source `mine` if `process` registered
-    /// it. Whether the caller may reset at all is for it to check.
+    /// it (its TLS gauges too, which it keeps reporting). Whether the caller may reset at
+    /// all is for it to check.
     pub(crate) fn reset(&mut self, mine: Option<SourceId>, process: &Process) {
         self.totals = Totals::default();
         if let Some(source) = mine.and_then(|id| self.find(id)) {
             if source.owner == *process {
                 source.counters = Counters::default();
+                if let Some(tls) = &mut source.tls {
+                    *tls = TlsCounters::default();
+                }
             }
         }
     }
@@ -256,6 +266,7 @@ impl Registry {
                 uptime_ms: ms_since(s.registered),
                 idle_ms: ms_since(s.updated),
                 counters: s.counters,
+                tls: s.tls,
             };
             rows.push_within_capacity(row).ok()?;
         }
@@ -433,6 +444,43 @@ mod tests {
         let after = rows(&r)?;
         assert_eq!(after[0].counters, [0; 6]);
         assert_eq!(after[1].counters[2], 1);
+        Ok(())
+    }
+
+    #[test]
+    fn tls_gauges_show_once_sent_and_reset_with_the_row() -> Result {
+        let mut r = registry(4, 4)?;
+        let (mut plain, mut tls) = (None, None);
+        r.apply(&mut plain, &named("plain")?, me(0)?, || false)?;
+        let first = record::parse(b"v=1\nname=tls\nconns_active=3\nconns_tls=2\nconns_ktls=1\n")?;
+        r.apply(&mut tls, &first, me(0)?, || false)?;
+        let shown = rows(&r)?;
+        assert_eq!((shown[0].tls, shown[1].tls), (None, Some([2, 1])));
+        // Updates without them keep them; with one, change that one.
+        r.apply(
+            &mut plain,
+            &record::parse(b"v=1\nrequests=9\n")?,
+            me(0)?,
+            || false,
+        )?;
+        r.apply(
+            &mut tls,
+            &record::parse(b"v=1\nrequests=9\n")?,
+            me(0)?,
+            || false,
+        )?;
+        r.apply(
+            &mut tls,
+            &record::parse(b"v=1\nconns_ktls=0\n")?,
+            me(0)?,
+            || false,
+        )?;
+        let shown = rows(&r)?;
+        assert_eq!((shown[0].tls, shown[1].tls), (None, Some([2, 0])));
+        // A reset zeroes them, and the row still reports TLS.
+        r.reset(tls, &me(0)?.process);
+        let shown = rows(&r)?;
+        assert_eq!((shown[0].tls, shown[1].tls), (None, Some([0, 0])));
         Ok(())
     }
 

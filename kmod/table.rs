@@ -4,15 +4,19 @@
 //! row per source, in columns as wide as their widest cell.
 //!
 //! ```text
-//! mydevice 0.3.0, protocol 1, up 12.5s, 2/64 sources
+//! mydevice 0.4.0, protocol 1, up 12.5s, 2/64 sources
 //! totals: opens 5, writes accepted 10, writes rejected 2, reads 3
-//! NAME   PID  UPTIME  CONNS  CONNS_TOTAL  REQUESTS  BYTES_IN  BYTES_OUT  ERRORS  LAST_UPDATE
-//! chat    41    9.1s      2            2        10       644       1288       0         0.2s
+//! NAME   PID  UPTIME  CONNS  CONNS_TOTAL  REQUESTS  BYTES_IN  BYTES_OUT  ERRORS  TLS  KTLS  LAST_UPDATE
+//! chat    41    9.1s      2            2        10       644       1288       0    1     1         0.2s
+//! httpd   57    8.0s      1           12        12      1876     108254       0    -     -         0.1s
 //! ```
+//!
+//! `TLS` and `KTLS` are the TLS gauges of the sources that report them, `-` for the others
+//! (a server that speaks no TLS has no figure to give, which is not the same as 0).
 //!
 //! Formatting is pure: it takes plain values, so KUnit tests it without a device.
 
-use crate::record::{Counters, Name, FIELDS};
+use crate::record::{Counters, Name, TlsCounters, FIELDS, TLS_FIELDS};
 use core::fmt::{self, Write};
 use kernel::prelude::*;
 
@@ -44,10 +48,12 @@ pub(crate) struct Row {
     pub(crate) uptime_ms: u64,
     pub(crate) idle_ms: u64,
     pub(crate) counters: Counters,
+    /// The TLS gauges, if the source reports them.
+    pub(crate) tls: Option<TlsCounters>,
 }
 
-/// Column titles: name, pid, uptime, the counters, age of the last update.
-const TITLES: [&str; 10] = [
+/// Column titles: name, pid, uptime, the counters, the TLS gauges, age of the last update.
+const TITLES: [&str; 12] = [
     "NAME",
     "PID",
     "UPTIME",
@@ -57,9 +63,11 @@ const TITLES: [&str; 10] = [
     "BYTES_IN",
     "BYTES_OUT",
     "ERRORS",
+    "TLS",
+    "KTLS",
     "LAST_UPDATE",
 ];
-const _: () = assert!(TITLES.len() == FIELDS.len() + 4);
+const _: () = assert!(TITLES.len() == FIELDS.len() + TLS_FIELDS.len() + 4);
 
 /// A cell's text, formatted into a small stack buffer (the widest is a 20-digit number).
 struct Cell {
@@ -102,6 +110,14 @@ fn seconds(ms: u64) -> Cell {
     Cell::of(format_args!("{}.{}s", ms / 1000, (ms % 1000) / 100))
 }
 
+/// A TLS gauge's cell: its value, or `-` for a source that reports none.
+fn gauge(tls: Option<TlsCounters>, i: usize) -> Cell {
+    match tls.as_ref().and_then(|t| t.get(i)) {
+        Some(v) => Cell::of(format_args!("{v}")),
+        None => Cell::of(format_args!("-")),
+    }
+}
+
 /// The cells of one row, in [`TITLES`] order.
 fn cells(row: &Row) -> [Cell; TITLES.len()] {
     let c = &row.counters;
@@ -115,6 +131,8 @@ fn cells(row: &Row) -> [Cell; TITLES.len()] {
         Cell::of(format_args!("{}", c[3])),
         Cell::of(format_args!("{}", c[4])),
         Cell::of(format_args!("{}", c[5])),
+        gauge(row.tls, 0),
+        gauge(row.tls, 1),
         seconds(row.idle_ms),
     ]
 }
@@ -178,13 +196,14 @@ pub(crate) fn format(out: &mut impl Write, header: &Header<'_>, rows: &[Row]) ->
 mod tests {
     use super::*;
 
-    fn row(name: &[u8], pid: i32, counters: Counters) -> Option<Row> {
+    fn row(name: &[u8], pid: i32, counters: Counters, tls: Option<TlsCounters>) -> Option<Row> {
         Some(Row {
             name: Name::parse(name).ok()?,
             pid,
             uptime_ms: 9_150,
             idle_ms: 250,
             counters,
+            tls,
         })
     }
 
@@ -214,7 +233,7 @@ mod tests {
     fn empty_table_has_header_and_titles() {
         let expected = "mydevice 0.2.0, protocol 1, up 12.5s, 0/64 sources\n\
             totals: opens 5, writes accepted 10, writes rejected 2, reads 3\n\
-            NAME  PID  UPTIME  CONNS  CONNS_TOTAL  REQUESTS  BYTES_IN  BYTES_OUT  ERRORS  LAST_UPDATE\n";
+            NAME  PID  UPTIME  CONNS  CONNS_TOTAL  REQUESTS  BYTES_IN  BYTES_OUT  ERRORS  TLS  KTLS  LAST_UPDATE\n";
         let out = render(&header(0), &[]);
         assert_eq!(out.as_deref(), Some(expected.as_bytes()));
     }
@@ -222,8 +241,8 @@ mod tests {
     #[test]
     fn columns_fit_their_widest_cell() {
         let rows = [
-            row(b"chat", 41, [2, 2, 10, 644, 1288, 0]),
-            row(b"httpd-worker", 1234, [0, 7, 99_999_999_999, 1, 2, 3]),
+            row(b"chat", 41, [2, 2, 10, 644, 1288, 0], None),
+            row(b"httpd-worker", 1234, [0, 7, 99_999_999_999, 1, 2, 3], None),
         ];
         assert!(rows.iter().all(Option::is_some));
         let [Some(a), Some(b)] = rows else {
@@ -231,10 +250,33 @@ mod tests {
         };
         let expected = "mydevice 0.2.0, protocol 1, up 12.5s, 2/64 sources\n\
             totals: opens 5, writes accepted 10, writes rejected 2, reads 3\n\
-            NAME           PID  UPTIME  CONNS  CONNS_TOTAL     REQUESTS  BYTES_IN  BYTES_OUT  ERRORS  LAST_UPDATE\n\
-            chat            41    9.1s      2            2           10       644       1288       0         0.2s\n\
-            httpd-worker  1234    9.1s      0            7  99999999999         1          2       3         0.2s\n";
+            NAME           PID  UPTIME  CONNS  CONNS_TOTAL     REQUESTS  BYTES_IN  BYTES_OUT  ERRORS  TLS  KTLS  LAST_UPDATE\n\
+            chat            41    9.1s      2            2           10       644       1288       0    -     -         0.2s\n\
+            httpd-worker  1234    9.1s      0            7  99999999999         1          2       3    -     -         0.2s\n";
         let out = render(&header(2), &[a, b]);
+        assert_eq!(out.as_deref(), Some(expected.as_bytes()));
+    }
+
+    #[test]
+    fn tls_gauges_show_where_reported_and_a_dash_elsewhere() {
+        let rows = [
+            row(b"chat-tls", 41, [3, 5, 10, 644, 1288, 0], Some([2, 1])),
+            row(b"httpd", 57, [1, 12, 12, 1876, 108_254, 0], None),
+            row(b"chat-plain", 60, [0, 0, 0, 0, 0, 0], Some([0, 0])),
+            row(b"big", 61, [0, 0, 0, 0, 0, 0], Some([123_456, 0])),
+        ];
+        assert!(rows.iter().all(Option::is_some));
+        let [Some(a), Some(b), Some(c), Some(d)] = rows else {
+            return;
+        };
+        let expected = "mydevice 0.2.0, protocol 1, up 12.5s, 4/64 sources\n\
+            totals: opens 5, writes accepted 10, writes rejected 2, reads 3\n\
+            NAME        PID  UPTIME  CONNS  CONNS_TOTAL  REQUESTS  BYTES_IN  BYTES_OUT  ERRORS     TLS  KTLS  LAST_UPDATE\n\
+            chat-tls     41    9.1s      3            5        10       644       1288       0       2     1         0.2s\n\
+            httpd        57    9.1s      1           12        12      1876     108254       0       -     -         0.2s\n\
+            chat-plain   60    9.1s      0            0         0         0          0       0       0     0         0.2s\n\
+            big          61    9.1s      0            0         0         0          0       0  123456     0         0.2s\n";
+        let out = render(&header(4), &[a, b, c, d]);
         assert_eq!(out.as_deref(), Some(expected.as_bytes()));
     }
 

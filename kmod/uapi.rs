@@ -15,6 +15,11 @@
 //! Fields marked reserved must be zero in what user space passes in (`EINVAL` otherwise), so
 //! that they can be given a meaning later; the module writes zero into them.
 //!
+//! The interface grows without breaking either side: what a module takes beyond the first
+//! version it announces in [`Info::features`] (a field that older modules left reserved,
+//! so zero), and a reader asks for a larger layout with a flag ([`SNAPSHOT_TLS`]) that older
+//! modules refuse with `EINVAL`. A program that does not ask gets the first layouts.
+//!
 //! [`UserSliceReader::read`]: kernel::uaccess::UserSliceReader::read
 //! [`UserSliceWriter::write`]: kernel::uaccess::UserSliceWriter::write
 
@@ -38,6 +43,17 @@ pub(crate) const RECORD_MAX: usize = 512;
 /// The ioctl "type" byte of this device (free in `ioctl-number.rst`).
 const IOC_MAGIC: u32 = 0xE7;
 
+/// [`Info::features`]: records may carry the TLS gauges `conns_tls` and `conns_ktls`, and
+/// [`SNAPSHOT_TLS`] is understood. Modules before 0.4.0 leave the field zero (it was
+/// reserved), and refuse those keys and that flag with `EINVAL`.
+pub(crate) const INFO_TLS: u32 = 1;
+
+/// [`Snapshot::flags`]: the rows are [`RowTls`], not [`Row`].
+pub(crate) const SNAPSHOT_TLS: u32 = 1;
+
+/// [`RowTls::flags`]: the source reports TLS gauges (it sent `conns_tls` or `conns_ktls`).
+pub(crate) const ROW_TLS: u32 = 1;
+
 /// `struct mydevice_info`, what `MYDEVICE_IOC_INFO` fills in.
 #[repr(C)]
 #[derive(Clone, Copy, Default, FromBytes, IntoBytes)]
@@ -52,8 +68,10 @@ pub(crate) struct Info {
     pub(crate) sources: u32,
     /// The `max_sources_per_uid` parameter.
     pub(crate) max_sources_per_uid: u32,
+    /// What this module takes beyond the first version of the protocol: [`INFO_TLS`].
+    pub(crate) features: u32,
     /// Zero.
-    pub(crate) reserved: [u32; 3],
+    pub(crate) reserved: [u32; 2],
 }
 
 /// `struct mydevice_snapshot`, the request and reply of `MYDEVICE_IOC_SNAPSHOT`.
@@ -64,7 +82,7 @@ pub(crate) struct Snapshot {
     pub(crate) rows: u64,
     /// In: how many rows that array holds.
     pub(crate) capacity: u32,
-    /// In: no flag is defined yet, so zero.
+    /// In: zero, or [`SNAPSHOT_TLS`] for rows of the [`RowTls`] layout.
     pub(crate) flags: u32,
     /// Out: rows written, `min(capacity, sources)`.
     pub(crate) count: u32,
@@ -101,7 +119,24 @@ pub(crate) struct Row {
     pub(crate) counters: [u64; 6],
 }
 
-// What the six unsafe impls below rely on: `Info`, `Snapshot` and `Row` are `#[repr(C)]`
+/// `struct mydevice_row_tls`: one source in a binary snapshot asked for with
+/// [`SNAPSHOT_TLS`]: the [`Row`], then the TLS gauges.
+#[repr(C)]
+#[derive(Clone, Copy, FromBytes, IntoBytes)]
+pub(crate) struct RowTls {
+    /// As without the flag.
+    pub(crate) row: Row,
+    /// [`ROW_TLS`] when the source reports the gauges below; otherwise they are zero.
+    pub(crate) flags: u32,
+    /// Zero.
+    pub(crate) reserved: u32,
+    /// The TLS gauges, in [`crate::record::TLS_FIELDS`] order: live TLS connections, and
+    /// those of them whose records the kernel does.
+    pub(crate) tls: [u64; 2],
+}
+
+// What the eight unsafe impls below rely on: `Info`, `Snapshot`, `Row` and `RowTls` are
+// `#[repr(C)]`
 // structs of integers and arrays of integers, so every bit pattern is a valid value and
 // nothing in them is interior-mutable (`FromBytes`); and they have no padding, so none of
 // their bytes is uninitialised (`AsBytes`). zerocopy's `FromBytes` and `IntoBytes` derives
@@ -119,10 +154,15 @@ unsafe impl transmute::AsBytes for Snapshot {}
 unsafe impl transmute::FromBytes for Row {}
 // SAFETY: integers only, no padding (see above).
 unsafe impl transmute::AsBytes for Row {}
+// SAFETY: integers, arrays of them and a `Row`, any bit pattern is valid (see above).
+unsafe impl transmute::FromBytes for RowTls {}
+// SAFETY: integers, arrays of them and a `Row`, no padding (see above).
+unsafe impl transmute::AsBytes for RowTls {}
 
 // The layout is the ABI: the same sizes and offsets are asserted in `devstats/src/uapi.rs`.
 kernel::static_assert!(size_of::<Info>() == 32);
 kernel::static_assert!(offset_of!(Info, max_sources_per_uid) == 16);
+kernel::static_assert!(offset_of!(Info, features) == 20);
 kernel::static_assert!(size_of::<Snapshot>() == 72);
 kernel::static_assert!(offset_of!(Snapshot, flags) == 12);
 kernel::static_assert!(offset_of!(Snapshot, reserved) == 28);
@@ -132,6 +172,9 @@ kernel::static_assert!(size_of::<Row>() == 104);
 kernel::static_assert!(offset_of!(Row, pid) == 32);
 kernel::static_assert!(offset_of!(Row, uptime_ms) == 40);
 kernel::static_assert!(offset_of!(Row, counters) == 56);
+kernel::static_assert!(size_of::<RowTls>() == 128);
+kernel::static_assert!(offset_of!(RowTls, flags) == 104);
+kernel::static_assert!(offset_of!(RowTls, tls) == 112);
 kernel::static_assert!(NAME_MAX < 32);
 
 /// Returns the limits (`struct mydevice_info`).

@@ -25,6 +25,7 @@ apt_pkgs=(
   pkg-config openssl   # chat's TLS: libssl-dev (above) found through pkg-config; its tests drive openssl s_client
   socat   # chat's TLS tests: socat - OPENSSL:... as another client nobody here wrote
   nginx-light libnginx-mod-stream   # chat-bench's TLS test: nginx's TLS stream listener, the handshake anchor
+  ncat    # chat's TLS tests: nmap's ncat --ssl, with --ssl-verify against the test CA
   gawk dpkg-dev   # strace's test suite (strace-lite/suite/build.sh)
 )
 

@@ -121,17 +121,21 @@ fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
 /// Binds, prints `chat: listening on ADDR (MODEL model)` on stdout (`(MODEL model, TLS)` for
 /// the TLS port; with a plain and a TLS port, the plain one's line comes first), serves
 /// until SIGINT or SIGTERM, and returns once every client is told and closed. `stats` is
-/// updated live, so a caller may sample it from another thread. With TLS, the last stderr
-/// line is the TLS totals: `chat: TLS: 3 handshakes, 3 with kTLS send, 0 with kTLS recv`.
+/// updated live, so a caller may sample it from another thread; with TLS it reports the TLS
+/// gauges too (live TLS connections, and those with kTLS). With TLS, the last stderr line is
+/// the TLS totals: `chat: TLS: 3 handshakes, 3 with kTLS send, 0 with kTLS recv`.
 pub fn serve(opts: &ServeOptions, protocol: Protocol, stats: Arc<Stats>) -> io::Result<()> {
     // Many clients need many descriptors; take what the hard limit allows.
     let _ = netcore::sys::raise_fd_limit(1 << 20);
-    let tls = opts.tls.as_ref().map(TlsServer::new).transpose()?;
+    let mut tls = opts.tls.as_ref().map(TlsServer::new).transpose()?;
     if tls.is_some() && protocol == Protocol::Echo {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "the echo server has no TLS",
         ));
+    }
+    if let Some(tls) = &mut tls {
+        tls.report_to(Arc::clone(&stats));
     }
     let tls_counts = tls.as_ref().map(TlsServer::counts);
     let mut listeners: Vec<Listener> = Vec::new();
@@ -169,7 +173,7 @@ pub fn serve(opts: &ServeOptions, protocol: Protocol, stats: Arc<Stats>) -> io::
             crate::echo::serve(opts, listener, waker, stats)
         }
     };
-    // The TLS totals, which the device's row has no field for.
+    // The TLS totals (the device's row shows the live connections).
     if let (Ok(()), Some(counts)) = (&served, tls_counts) {
         eprintln!("chat: TLS: {counts}");
     }

@@ -10,12 +10,17 @@
 //! [`Transport`]; the `threads` and `pool` models through [`TlsSession::handshake_until`]
 //! and the same read and write calls in their `poll(2)` loop.
 //!
+//! A server that reports to `/dev/mydevice` ([`TlsServer::report_to`]) counts its live TLS
+//! connections there, and those of them whose records the kernel does (kTLS in either
+//! direction): a session counts from its finished handshake until it is dropped.
+//!
 //! Defaults: TLS 1.3 only (`--tls12` allows 1.2), no renegotiation, no 0-RTT data (OpenSSL
 //! accepts none unless told to), a peer that closes without `close_notify` is an ordinary
 //! end of stream (chat's lines carry no length a truncation could fake).
 
 use foreign_types::ForeignTypeRef;
 use netcore::buffered::transport::{Progress, Transport, Upgrade};
+use netcore::Stats;
 use openssl::error::ErrorStack;
 use openssl::nid::Nid;
 use openssl::ssl::{
@@ -88,10 +93,13 @@ pub struct TlsServer {
     ktls: Ktls,
     mutual: bool,
     counts: Arc<TlsCounts>,
+    /// The server's live counters, where the TLS gauges go (see [`TlsServer::report_to`]).
+    stats: Option<Arc<Stats>>,
 }
 
 /// How many handshakes finished, and how many of those the kernel took over, per direction:
-/// the server's totals, said at its end (`/dev/mydevice`'s record has no field for them).
+/// the server's totals, said at its end. (`/dev/mydevice` shows the live connections: the
+/// gauges of [`Stats`].)
 #[derive(Debug, Default)]
 pub struct TlsCounts {
     pub handshakes: AtomicU64,
@@ -186,7 +194,15 @@ impl TlsServer {
             ktls: opts.ktls,
             mutual: opts.client_ca.is_some(),
             counts: Arc::default(),
+            stats: None,
         })
+    }
+
+    /// Counts the live TLS connections, and those with kTLS, in `stats`, which from now on
+    /// reports them (the device's `TLS` and `KTLS` columns).
+    pub fn report_to(&mut self, stats: Arc<Stats>) {
+        stats.report_tls();
+        self.stats = Some(stats);
     }
 
     /// The totals of this server's connections, shared with every session.
@@ -224,6 +240,8 @@ impl TlsServer {
             ktls: self.ktls,
             mutual: self.mutual,
             counts: Arc::clone(&self.counts),
+            stats: self.stats.clone(),
+            counted: None,
         })
     }
 }
@@ -257,6 +275,18 @@ pub struct TlsSession {
     /// The client showed a certificate the client CAs vouch for (mutual TLS).
     mutual: bool,
     counts: Arc<TlsCounts>,
+    stats: Option<Arc<Stats>>,
+    /// Counted in `stats` as a live TLS connection since its handshake; `Some(true)`: with
+    /// kTLS. Given back when the session is dropped.
+    counted: Option<bool>,
+}
+
+impl Drop for TlsSession {
+    fn drop(&mut self) {
+        if let (Some(stats), Some(ktls)) = (&self.stats, self.counted) {
+            stats.tls_closed(ktls);
+        }
+    }
 }
 
 /// Clears the thread's errno and OpenSSL error queue before a call whose failure reads them.
@@ -336,8 +366,9 @@ impl TlsSession {
         entry.data().to_string().ok()
     }
 
-    /// Reports the finished handshake on stderr, and checks the kTLS requirement.
-    fn established(&self) -> io::Result<()> {
+    /// Reports the finished handshake on stderr, checks the kTLS requirement, and counts the
+    /// connection as a live one.
+    fn established(&mut self) -> io::Result<()> {
         let (tx, rx) = self.ktls();
         self.counts.handshakes.fetch_add(1, Ordering::Relaxed);
         self.counts
@@ -370,6 +401,10 @@ impl TlsSession {
                 self.peer
             );
             return Err(io::Error::other("kTLS required and not available"));
+        }
+        if let Some(stats) = &self.stats {
+            stats.tls_established(tx || rx);
+            self.counted = Some(tx || rx);
         }
         Ok(())
     }

@@ -1,5 +1,5 @@
-//! TLS, for every model: `openssl s_client` (a client nobody here wrote) chats with our own
-//! TLS clients, `chat connect --tls` verifies the server and refuses a wrong CA or name, and
+//! TLS, for every model: `openssl s_client`, `socat` and `ncat --ssl` (clients nobody here
+//! wrote) chat with our own TLS clients, `chat connect --tls` verifies the server and refuses a wrong CA or name, and
 //! plaintext, garbage, a stalled handshake or TLS 1.2 on the TLS port end that connection
 //! alone. The CA and the server's certificate are made by `openssl req` at test time, with
 //! the recipe of the README, in a temporary directory.
@@ -819,6 +819,106 @@ fn socat_sends_a_line_and_gets_the_broadcast_on_every_model() {
     assert_ne!(s.wait_exit(), Some(0));
 }
 
+/// `ncat --ssl` (nmap's Ncat, Debian's `ncat`, a third TLS client nobody here wrote): stdin
+/// lines to the server at 127.0.0.1:`port`, its lines to stdout. `args` say what it trusts.
+fn ncat(port: u16, args: &[&str]) -> LineClient {
+    LineClient::spawn(
+        Command::new("ncat")
+            .args(["--ssl", "--ssl-verify"])
+            .args(args)
+            .args(["127.0.0.1", &port.to_string()]),
+    )
+}
+
+#[test]
+fn ncat_ssl_verifying_the_server_sends_a_line_and_gets_the_broadcast_on_every_model() {
+    let pki = Pki::new();
+    let ca = pki.path("ca.pem");
+    // The CA to trust, and the name to ask for (SNI) and find in the certificate.
+    let trusting = [
+        "--ssl-trustfile",
+        ca.as_str(),
+        "--ssl-servername",
+        "localhost",
+    ];
+    for_each_model(|model| {
+        let server = tls_server(&pki, model, &[]);
+        let (mut a, nick_a) = TlsClient::join(server.addr, &pki);
+        let mut n = ncat(server.addr.port(), &trusting);
+        let nick_n = nick_of(&n.line());
+        a.until(|l| l == format!("* {nick_n} joined"));
+        n.say("hello from ncat");
+        a.until(|l| l == format!("{nick_n}: hello from ncat"));
+        a.say("hello to ncat");
+        n.until(|l| l == format!("{nick_a}: hello to ncat"));
+        n.say("/quit");
+        n.until(|l| l == "* bye");
+        a.until(|l| l == format!("* {nick_n} left"));
+        // The server closed the connection; Ncat leaves once its input ends too.
+        drop(n.child.stdin.take());
+        assert_eq!(n.wait_exit(), Some(0), "{model}");
+    });
+}
+
+#[test]
+fn ncat_ssl_refuses_a_server_whose_ca_or_name_it_does_not_trust() {
+    let pki = Pki::new();
+    let server = tls_server(&pki, "epoll", &[]);
+    let (mut a, _) = TlsClient::join(server.addr, &pki);
+    let (ca, other) = (pki.path("ca.pem"), pki.path("other-ca.pem"));
+    let port = server.addr.port().to_string();
+    // Ncat with no input: it says what it checked (-v) and gives up (-i: a guard, should it
+    // be served instead: it would then wait for the server to close).
+    let refused = |args: &[&str]| {
+        let out = Command::new("ncat")
+            .args(["-v", "-i", "30", "--ssl", "--ssl-verify"])
+            .args(args)
+            .args(["127.0.0.1", &port])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run ncat (package ncat)");
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let unknown_ca = "Certificate verification failed (unable to get local issuer certificate)";
+    let refusals: [(&[&str], &str); 3] = [
+        // Ncat's own CAs and the system's: the test CA is in neither.
+        (&["--ssl-servername", "localhost"], unknown_ca),
+        // Another CA.
+        (
+            &["--ssl-trustfile", &other, "--ssl-servername", "localhost"],
+            unknown_ca,
+        ),
+        // The right CA, a name the certificate does not carry (it has localhost and
+        // 127.0.0.1, the address Ncat connects to).
+        (
+            &["--ssl-trustfile", &ca, "--ssl-servername", "chat.example"],
+            "Certificate verification error",
+        ),
+    ];
+    for (args, why) in refusals {
+        let (code, stdout, stderr) = refused(args);
+        assert_eq!(stdout, "", "{args:?}: a line from the server");
+        assert_ne!(code, Some(0), "{args:?}: {stderr}");
+        assert!(stderr.contains(why), "{args:?}: {stderr}");
+    }
+    // The same command, trusting the CA and asking for the right name, is served: the
+    // refusals above were the checks, not something else.
+    let mut n = ncat(
+        server.addr.port(),
+        &["--ssl-trustfile", &ca, "--ssl-servername", "localhost"],
+    );
+    let nick_n = nick_of(&n.line());
+    a.until(|l| l == format!("* {nick_n} joined"));
+    n.say("/quit");
+    n.until(|l| l == "* bye");
+    drop(n.child.stdin.take());
+    assert_eq!(n.wait_exit(), Some(0));
+    // The server went on: its room still works.
+    let (_b, nick_b) = TlsClient::join(server.addr, &pki);
+    a.until(|l| l == format!("* {nick_b} joined"));
+}
+
 #[test]
 fn the_server_says_its_tls_totals_when_it_stops() {
     let pki = Pki::new();
@@ -968,4 +1068,83 @@ fn with_no_resumption_the_server_gives_no_session_to_resume() {
         let saved = std::fs::metadata(&sess).map_or(0, |m| m.len()) > 0;
         assert_eq!(saved, resumable, "{extra:?}: session saved = {saved}");
     }
+}
+
+/// The last value of `key` in the records a server pushed to the plain file `path`.
+fn last_pushed(path: &Path, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let prefix = format!("{key}=");
+    text.lines()
+        .rev()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map(|v| v.parse().expect("a number"))
+}
+
+/// Waits (GUARD at most) until the last pushed `conns_tls` and `conns_ktls` are `want`.
+fn wait_for_gauges(path: &Path, want: (u64, u64), model: &str) {
+    let deadline = Instant::now() + GUARD;
+    loop {
+        let now = (
+            last_pushed(path, "conns_tls"),
+            last_pushed(path, "conns_ktls"),
+        );
+        if now == (Some(want.0), Some(want.1)) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{model}: gauges {now:?}, want {want:?}: {}",
+            std::fs::read_to_string(path).unwrap_or_default()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn the_pushed_record_counts_live_tls_connections_on_every_model() {
+    let pki = Pki::new();
+    for_each_model(|model| {
+        // A plain file stands in for /dev/mydevice: it keeps every record the server pushes.
+        let sink = pki.dir.join(format!("records-{model}"));
+        std::fs::write(&sink, "").unwrap();
+        let sink_arg = sink.to_str().unwrap();
+        let args = ["--stats-device", sink_arg, "--stats-interval-ms", "10"];
+        let server = tls_server(&pki, model, &[&args[..], &["--ktls", "off"]].concat());
+        // Before any client: the gauges are there, at zero (a TLS server reports them).
+        wait_for_gauges(&sink, (0, 0), model);
+        let (mut a, _) = TlsClient::join(server.addr, &pki);
+        let (mut b, nick_b) = TlsClient::join(server.addr, &pki);
+        a.until(|l| l == format!("* {nick_b} joined"));
+        // A connection that never finishes its handshake is no TLS connection.
+        let mut plain = Client::connect(server.addr);
+        plain.send(b"not TLS\n");
+        assert!(ends(&mut plain), "{model}");
+        wait_for_gauges(&sink, (2, 0), model);
+        b.say("/quit");
+        b.until(|l| l == "* bye");
+        a.until(|l| l == format!("* {nick_b} left"));
+        wait_for_gauges(&sink, (1, 0), model);
+        drop(b);
+    });
+    // A server without TLS reports no gauges at all (the device shows `-`).
+    let sink = pki.dir.join("records-plain");
+    std::fs::write(&sink, "").unwrap();
+    let server = Server::start(
+        "epoll",
+        &[
+            "--stats-device",
+            sink.to_str().unwrap(),
+            "--stats-interval-ms",
+            "10",
+        ],
+    );
+    let mut c = Client::connect(server.addr);
+    c.line();
+    let deadline = Instant::now() + GUARD;
+    while last_pushed(&sink, "conns_total") != Some(1) {
+        assert!(Instant::now() < deadline, "no record with the connection");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(last_pushed(&sink, "conns_tls"), None);
+    assert_eq!(last_pushed(&sink, "conns_ktls"), None);
 }

@@ -1,9 +1,14 @@
 //! A server's live counters: atomics that any thread bumps without locking, and a snapshot
 //! of them that the [`Reporter`](crate::Reporter) writes to the device.
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 /// The counters a server reports, one atomic each. Share it in an `Arc`.
+///
+/// A server that serves TLS also reports two gauges, once it called
+/// [`report_tls`](Self::report_tls): of its live connections, how many speak TLS and how many
+/// of those have their records done by the kernel (kTLS). Other servers report none (the
+/// device's table shows `-`, not 0).
 #[derive(Debug, Default)]
 pub struct Counters {
     pub conns_active: AtomicU64,
@@ -12,11 +17,22 @@ pub struct Counters {
     pub bytes_in: AtomicU64,
     pub bytes_out: AtomicU64,
     pub errors: AtomicU64,
+    pub conns_tls: AtomicU64,
+    pub conns_ktls: AtomicU64,
+    /// Whether the TLS gauges are reported.
+    tls: AtomicBool,
 }
 
 /// The counters' values at one moment, in [`FIELDS`](crate::uapi::FIELDS) order.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CounterSnapshot(pub [u64; 6]);
+
+/// The TLS gauges at one moment: live TLS connections, and those of them with kTLS.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TlsSnapshot {
+    pub conns_tls: u64,
+    pub conns_ktls: u64,
+}
 
 impl Counters {
     pub fn new() -> Counters {
@@ -55,6 +71,36 @@ impl Counters {
 
     pub fn add_error(&self) {
         self.add_errors(1);
+    }
+
+    /// From now on the TLS gauges are reported (a server that serves TLS says so at start).
+    pub fn report_tls(&self) {
+        self.tls.store(true, Relaxed);
+    }
+
+    /// A TLS connection finished its handshake; `ktls`: the kernel does its records.
+    pub fn tls_established(&self, ktls: bool) {
+        self.conns_tls.fetch_add(1, Relaxed);
+        if ktls {
+            self.conns_ktls.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// A connection counted by [`tls_established`](Self::tls_established) was closed.
+    pub fn tls_closed(&self, ktls: bool) {
+        let down = |v: u64| Some(v.saturating_sub(1));
+        let _ = self.conns_tls.fetch_update(Relaxed, Relaxed, down);
+        if ktls {
+            let _ = self.conns_ktls.fetch_update(Relaxed, Relaxed, down);
+        }
+    }
+
+    /// The TLS gauges, if they are reported.
+    pub fn tls_snapshot(&self) -> Option<TlsSnapshot> {
+        self.tls.load(Relaxed).then(|| TlsSnapshot {
+            conns_tls: self.conns_tls.load(Relaxed),
+            conns_ktls: self.conns_ktls.load(Relaxed),
+        })
     }
 
     /// Reads every counter (each read is atomic; together they are a near-instant view).
@@ -105,5 +151,28 @@ mod tests {
             snap.to_string(),
             "conns_active=0 conns_total=2 requests=3 bytes_in=10 bytes_out=20 errors=3"
         );
+    }
+
+    #[test]
+    fn tls_gauges_are_reported_only_when_asked() {
+        let s = Counters::new();
+        s.tls_established(true);
+        assert_eq!(s.tls_snapshot(), None);
+        s.report_tls();
+        s.tls_established(false);
+        s.tls_established(true);
+        s.tls_closed(true);
+        assert_eq!(
+            s.tls_snapshot(),
+            Some(TlsSnapshot {
+                conns_tls: 2,
+                conns_ktls: 1
+            })
+        );
+        s.tls_closed(false);
+        s.tls_closed(true);
+        // A close without a matching handshake does not wrap the gauges.
+        s.tls_closed(true);
+        assert_eq!(s.tls_snapshot(), Some(TlsSnapshot::default()));
     }
 }

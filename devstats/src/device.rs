@@ -1,8 +1,8 @@
 //! `/dev/mydevice` itself: writing records, and the ioctls for the protocol information, a
 //! binary snapshot and a reset.
 
-use crate::counters::CounterSnapshot;
-use crate::uapi::{self, Info, Row, SnapshotHeader};
+use crate::counters::{CounterSnapshot, TlsSnapshot};
+use crate::uapi::{self, Info, Row, RowTls, SnapshotHeader};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
@@ -22,6 +22,8 @@ pub struct SourceRow {
     pub uptime_ms: u64,
     pub idle_ms: u64,
     pub counters: CounterSnapshot,
+    /// The TLS gauges, when the source reports them (and the module knows them).
+    pub tls: Option<TlsSnapshot>,
 }
 
 /// A binary snapshot: the module's figures and every source.
@@ -87,19 +89,32 @@ impl Device {
     }
 
     /// `MYDEVICE_IOC_SNAPSHOT`: every source, retrying with a larger array if sources were
-    /// registered between asking how many there are and taking the snapshot.
+    /// registered between asking how many there are and taking the snapshot. The rows carry
+    /// the TLS gauges when the module announces them ([`uapi::INFO_TLS`]).
     pub fn snapshot(&self) -> io::Result<Snapshot> {
-        let mut capacity = self.info()?.sources as usize + 4;
+        let info = self.info()?;
+        if info.features & uapi::INFO_TLS != 0 {
+            self.snapshot_of::<RowTls>(info, uapi::SNAPSHOT_TLS)
+        } else {
+            self.snapshot_of::<Row>(info, 0)
+        }
+    }
+
+    /// A snapshot in rows of layout `R`, which `flags` asks for.
+    fn snapshot_of<R: WireRow>(&self, info: Info, flags: u32) -> io::Result<Snapshot> {
+        let mut capacity = info.sources as usize + 4;
         loop {
-            let mut rows = vec![Row::default(); capacity];
+            let mut rows = vec![R::default(); capacity];
             let mut header = SnapshotHeader {
                 rows: rows.as_mut_ptr() as u64,
                 capacity: u32::try_from(capacity).unwrap_or(u32::MAX),
+                flags,
                 ..SnapshotHeader::default()
             };
             // SAFETY: MYDEVICE_IOC_SNAPSHOT reads and writes one `struct mydevice_snapshot`
             // (`SnapshotHeader`), and writes at most `capacity` rows to `header.rows`, which
-            // points to `rows`, an array of that many `struct mydevice_row`s.
+            // points to `rows`, an array of that many rows of the layout `flags` asks for
+            // (`WireRow`'s contract).
             unsafe { self.ioctl(uapi::MYDEVICE_IOC_SNAPSHOT, (&raw mut header).cast())? };
             if header.sources as usize > header.count as usize {
                 capacity = header.sources as usize + 4;
@@ -113,7 +128,7 @@ impl Device {
                 writes_accepted: header.writes_accepted,
                 writes_rejected: header.writes_rejected,
                 reads: header.reads,
-                rows: rows.iter().map(SourceRow::from_raw).collect(),
+                rows: rows.iter().map(WireRow::source_row).collect(),
             });
         }
     }
@@ -138,8 +153,30 @@ impl Device {
     }
 }
 
+/// A binary row layout: [`Row`], or [`RowTls`] (asked for with [`uapi::SNAPSHOT_TLS`]).
+/// Only those two implement it, each passed with the flag that asks for it.
+trait WireRow: Clone + Default {
+    fn source_row(&self) -> SourceRow;
+}
+
+impl WireRow for Row {
+    fn source_row(&self) -> SourceRow {
+        SourceRow::from_raw(self, None)
+    }
+}
+
+impl WireRow for RowTls {
+    fn source_row(&self) -> SourceRow {
+        let tls = (self.flags & uapi::ROW_TLS != 0).then_some(TlsSnapshot {
+            conns_tls: self.tls[0],
+            conns_ktls: self.tls[1],
+        });
+        SourceRow::from_raw(&self.row, tls)
+    }
+}
+
 impl SourceRow {
-    fn from_raw(row: &Row) -> SourceRow {
+    fn from_raw(row: &Row, tls: Option<TlsSnapshot>) -> SourceRow {
         let len = row
             .name
             .iter()
@@ -151,6 +188,7 @@ impl SourceRow {
             uptime_ms: row.uptime_ms,
             idle_ms: row.idle_ms,
             counters: CounterSnapshot(row.counters),
+            tls,
         }
     }
 }

@@ -5,26 +5,26 @@
 //! The parser under test is the kernel module's own: `kmod/record_parse.rs` uses `core`
 //! alone, and is compiled here from the very file `kmod/record.rs` includes.
 
-use crate::counters::CounterSnapshot;
-use crate::record::encode_record;
+use crate::counters::{CounterSnapshot, TlsSnapshot};
+use crate::record::{encode_record, encode_record_with_tls};
 use crate::uapi;
 
 #[path = "../../kmod/record_parse.rs"]
 mod kmod_record;
 
-use kmod_record::{Counters, Name, Record};
+use kmod_record::{Counters, Name, Record, TlsCounters};
 
 // The module's format and devstats's agree (the field names: a test below).
 const _: () = assert!(kmod_record::NAME_MAX == uapi::NAME_MAX);
 const _: () = assert!(kmod_record::PROTOCOL_VERSION == uapi::PROTOCOL_VERSION);
 
-/// A record as values: the name's bytes and the counters it carries.
-type Values = (Option<Vec<u8>>, [Option<u64>; 6]);
+/// A record as values: the name's bytes, the counters and the TLS gauges it carries.
+type Values = (Option<Vec<u8>>, [Option<u64>; 6], [Option<u64>; 2]);
 
 /// A second parser, written from `docs/mydevice.md` alone, with `std` and no care for speed:
 /// the first line is `v=1`; then each key at most once: `name`, 1 to 31 bytes of
-/// `A-Z a-z 0-9 . _ -`, or a counter, an unsigned decimal (digits only) that fits in 64 bits;
-/// every line ends in `\n`, and there is no empty line.
+/// `A-Z a-z 0-9 . _ -`, or a counter or TLS gauge, an unsigned decimal (digits only) that
+/// fits in 64 bits; every line ends in `\n`, and there is no empty line.
 fn reference(input: &[u8]) -> Option<Values> {
     let body = input.strip_suffix(b"\n")?;
     let mut lines = body.split(|&c| c == b'\n');
@@ -33,6 +33,7 @@ fn reference(input: &[u8]) -> Option<Values> {
     }
     let mut name = None;
     let mut counters = [None; 6];
+    let mut tls = [None; 2];
     for line in lines {
         let text = std::str::from_utf8(line).ok()?;
         let (key, value) = text.split_once('=')?;
@@ -45,20 +46,27 @@ fn reference(input: &[u8]) -> Option<Values> {
                 return None;
             }
         } else {
-            let i = uapi::FIELDS.iter().position(|&f| f == key)?;
+            let slot = match uapi::FIELDS.iter().position(|&f| f == key) {
+                Some(i) => &mut counters[i],
+                None => &mut tls[uapi::TLS_FIELDS.iter().position(|&f| f == key)?],
+            };
             if value.is_empty() || !value.bytes().all(|c| c.is_ascii_digit()) {
                 return None;
             }
-            if counters[i].replace(value.parse::<u64>().ok()?).is_some() {
+            if slot.replace(value.parse::<u64>().ok()?).is_some() {
                 return None;
             }
         }
     }
-    Some((name, counters))
+    Some((name, counters, tls))
 }
 
 fn values(record: &Record) -> Values {
-    (record.name.map(|n| n.as_bytes().to_vec()), record.counters)
+    (
+        record.name.map(|n| n.as_bytes().to_vec()),
+        record.counters,
+        record.tls,
+    )
 }
 
 /// `record` written out canonically: the version, the name, the counters it carries.
@@ -67,7 +75,10 @@ fn encode(record: &Record) -> Vec<u8> {
     if let Some(name) = record.name {
         out.extend_from_slice(format!("name={}\n", name.as_str()).as_bytes());
     }
-    for (key, value) in kmod_record::FIELDS.iter().zip(record.counters) {
+    let fields = kmod_record::FIELDS
+        .iter()
+        .chain(kmod_record::TLS_FIELDS.iter());
+    for (key, value) in fields.zip(record.counters.iter().chain(record.tls.iter())) {
         if let Some(v) = value {
             out.extend_from_slice(format!("{key}={v}\n").as_bytes());
         }
@@ -78,7 +89,8 @@ fn encode(record: &Record) -> Vec<u8> {
 /// The record parser of `/dev/mydevice` on arbitrary input (see the module's docs):
 /// - it decides as the reference parser written from `docs/mydevice.md` does, with the same
 ///   values, and what it accepts holds the documented limits (a valid name);
-/// - a parsed record applies exactly its counters, and written out canonically parses back
+/// - a parsed record applies exactly its counters and TLS gauges (a source without gauges
+///   gets them only from a record that carries one), and written out canonically parses back
 ///   to itself;
 /// - devstats's encoder, given a name and counters made of the input, writes a record of at
 ///   most `RECORD_MAX` bytes that the module parses to those values when the name is valid,
@@ -103,6 +115,21 @@ pub fn record(data: &[u8]) {
         for i in 0..after.len() {
             assert_eq!(after[i], record.counters[i].unwrap_or(before[i]));
         }
+        let before_tls: TlsCounters = [7, 3];
+        let (mut none, mut some) = (None, Some(before_tls));
+        record.apply_tls_to(&mut none);
+        record.apply_tls_to(&mut some);
+        let carries = record.tls.iter().any(Option::is_some);
+        assert_eq!(none.is_some(), carries);
+        for i in 0..before_tls.len() {
+            assert_eq!(
+                some.map(|t| t[i]),
+                Some(record.tls[i].unwrap_or(before_tls[i]))
+            );
+            if let Some(t) = none {
+                assert_eq!(t[i], record.tls[i].unwrap_or(0));
+            }
+        }
         assert_eq!(kmod_record::parse(&encode(record)).as_ref(), Ok(record));
     }
 
@@ -116,7 +143,18 @@ pub fn record(data: &[u8]) {
         u64::from_le_bytes(b)
     });
     let counters: [u64; 6] = std::array::from_fn(|_| words.next().unwrap_or(0));
-    let text = encode_record(Some(&name), &CounterSnapshot(counters));
+    let gauges: [u64; 2] = std::array::from_fn(|_| words.next().unwrap_or(0));
+    // With the TLS gauges when the first byte is odd, as a TLS server's reporter writes.
+    let tls = (len % 2 == 1).then_some(TlsSnapshot {
+        conns_tls: gauges[0],
+        conns_ktls: gauges[1],
+    });
+    let sent_tls = if tls.is_some() {
+        gauges.map(Some)
+    } else {
+        [None; 2]
+    };
+    let text = encode_record_with_tls(Some(&name), &CounterSnapshot(counters), tls);
     match (
         Name::parse(name.as_bytes()),
         kmod_record::parse(text.as_bytes()),
@@ -125,6 +163,7 @@ pub fn record(data: &[u8]) {
             assert!(text.len() <= uapi::RECORD_MAX, "{} bytes", text.len());
             assert_eq!(record.name, Some(good));
             assert_eq!(record.counters, counters.map(Some));
+            assert_eq!(record.tls, sent_tls);
         }
         (Err(_), Err(_)) => {}
         (name_ok, parsed) => panic!("name {name:?} ({name_ok:?}) encoded as {text:?}: {parsed:?}"),
@@ -132,7 +171,10 @@ pub fn record(data: &[u8]) {
     // Without a name, as the reporter's later records.
     let text = encode_record(None, &CounterSnapshot(counters));
     let record = kmod_record::parse(text.as_bytes()).expect("an unnamed record parses");
-    assert_eq!((record.name, record.counters), (None, counters.map(Some)));
+    assert_eq!(
+        (record.name, record.counters, record.tls),
+        (None, counters.map(Some), [None; 2])
+    );
 }
 
 #[cfg(test)]
@@ -142,6 +184,7 @@ mod tests {
     #[test]
     fn the_module_and_devstats_agree_on_the_fields() {
         assert_eq!(kmod_record::FIELDS, uapi::FIELDS);
+        assert_eq!(kmod_record::TLS_FIELDS, uapi::TLS_FIELDS);
     }
 
     /// Found by this target: the module took `v=01` (and `v=001`...) for the version line.

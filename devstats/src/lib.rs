@@ -19,9 +19,9 @@ mod record;
 mod reporter;
 pub mod uapi;
 
-pub use counters::{CounterSnapshot, Counters};
+pub use counters::{CounterSnapshot, Counters, TlsSnapshot};
 pub use device::{Device, Snapshot, SourceRow};
-pub use record::encode_record;
+pub use record::{encode_record, encode_record_with_tls};
 pub use reporter::Reporter;
 
 /// Where the device lives.

@@ -1,20 +1,37 @@
 //! The text records written to the device (see `docs/mydevice.md`):
-//! `v=1\n`, then `name=...\n` and `key=value\n` for each counter.
+//! `v=1\n`, then `name=...\n` and `key=value\n` for each counter, and for the TLS gauges
+//! when the server reports them.
 
-use crate::counters::CounterSnapshot;
-use crate::uapi::{FIELDS, PROTOCOL_VERSION};
+use crate::counters::{CounterSnapshot, TlsSnapshot};
+use crate::uapi::{FIELDS, PROTOCOL_VERSION, TLS_FIELDS};
 use std::fmt::Write;
 
 /// Encodes a record carrying every counter, and the name when given (the first record of
 /// a file must name its source).
 pub fn encode_record(name: Option<&str>, counters: &CounterSnapshot) -> String {
-    let mut out = String::with_capacity(160);
+    encode_record_with_tls(name, counters, None)
+}
+
+/// Like [`encode_record`], with the TLS gauges when given. Only a module that announces
+/// [`INFO_TLS`](crate::uapi::INFO_TLS) takes them; an older one refuses the record
+/// (`EINVAL`).
+pub fn encode_record_with_tls(
+    name: Option<&str>,
+    counters: &CounterSnapshot,
+    tls: Option<TlsSnapshot>,
+) -> String {
+    let mut out = String::with_capacity(200);
     let _ = writeln!(out, "v={PROTOCOL_VERSION}");
     if let Some(name) = name {
         let _ = writeln!(out, "name={name}");
     }
     for (key, value) in FIELDS.iter().zip(counters.0) {
         let _ = writeln!(out, "{key}={value}");
+    }
+    if let Some(t) = tls {
+        for (key, value) in TLS_FIELDS.iter().zip([t.conns_tls, t.conns_ktls]) {
+            let _ = writeln!(out, "{key}={value}");
+        }
     }
     out
 }
@@ -36,7 +53,25 @@ mod tests {
     #[test]
     fn largest_record_fits_the_limit() {
         let name = "n".repeat(crate::uapi::NAME_MAX);
-        let r = encode_record(Some(&name), &CounterSnapshot([u64::MAX; 6]));
+        let tls = TlsSnapshot {
+            conns_tls: u64::MAX,
+            conns_ktls: u64::MAX,
+        };
+        let r = encode_record_with_tls(Some(&name), &CounterSnapshot([u64::MAX; 6]), Some(tls));
         assert!(r.len() <= crate::uapi::RECORD_MAX, "{} bytes", r.len());
+    }
+
+    #[test]
+    fn tls_gauges_follow_the_counters() {
+        let tls = TlsSnapshot {
+            conns_tls: 2,
+            conns_ktls: 1,
+        };
+        let r = encode_record_with_tls(None, &CounterSnapshot([1, 2, 3, 4, 5, 6]), Some(tls));
+        assert_eq!(
+            r,
+            "v=1\nconns_active=1\nconns_total=2\nrequests=3\nbytes_in=4\nbytes_out=5\n\
+             errors=6\nconns_tls=2\nconns_ktls=1\n"
+        );
     }
 }

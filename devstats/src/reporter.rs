@@ -5,10 +5,15 @@
 //! server's threads only bump atomics; they never wait on the device or on this thread.
 //! Stopping the reporter (or dropping it) pushes a last record and closes the device, which
 //! removes the row.
+//!
+//! The TLS gauges go into the records when the server reports them and the module takes
+//! them (`MYDEVICE_INFO_TLS`); a module before 0.4.0 would refuse such a record, so against
+//! one the reporter says once that they are left out, and pushes the rest.
 
-use crate::counters::{CounterSnapshot, Counters};
+use crate::counters::{CounterSnapshot, Counters, TlsSnapshot};
 use crate::device::Device;
-use crate::record::encode_record;
+use crate::record::encode_record_with_tls;
+use crate::uapi;
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -102,14 +107,32 @@ fn run(
     interval: Duration,
     stop: &(Mutex<bool>, Condvar),
 ) {
-    let mut last: Option<CounterSnapshot> = None;
+    // Whether the module takes the TLS gauges. Something that is not the device (a plain
+    // file, for a look at the records) answers no ioctl, and takes any text.
+    let takes_tls = match device.info() {
+        Ok(info) => info.features & uapi::INFO_TLS != 0,
+        Err(_) => true,
+    };
+    let mut tls_dropped = false;
+    let mut last: Option<(CounterSnapshot, Option<TlsSnapshot>)> = None;
     // Writes a record if the counters changed; the first record names the source.
-    let push = |last: &mut Option<CounterSnapshot>| -> bool {
-        let now = counters.snapshot();
+    let mut push = |last: &mut Option<(CounterSnapshot, Option<TlsSnapshot>)>| -> bool {
+        let mut tls = counters.tls_snapshot();
+        if tls.is_some() && !takes_tls {
+            if !tls_dropped {
+                eprintln!(
+                    "{name}: TLS connection counts not pushed: {} is a module before 0.4.0",
+                    path.display()
+                );
+                tls_dropped = true;
+            }
+            tls = None;
+        }
+        let now = (counters.snapshot(), tls);
         if *last == Some(now) {
             return true;
         }
-        let record = encode_record(last.is_none().then_some(name), &now);
+        let record = encode_record_with_tls(last.is_none().then_some(name), &now.0, now.1);
         match device.write_record(record.as_bytes()) {
             Ok(()) => {
                 *last = Some(now);

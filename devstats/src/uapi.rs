@@ -2,6 +2,11 @@
 //! version, limits, ioctl numbers and the binary layouts, as `#[repr(C)]` structs. Both sides
 //! assert the same sizes and offsets at compile time, and the ioctl numbers encode the sizes,
 //! so a program built against another layout gets `ENOTTY` rather than a misread struct.
+//!
+//! Extensions are announced and asked for: [`Info::features`] says what a module takes
+//! beyond the first version ([`INFO_TLS`]: the TLS gauges; a module before 0.4.0 leaves it
+//! zero), and a snapshot carries them only when asked with [`SNAPSHOT_TLS`], in rows of the
+//! larger [`RowTls`] layout (an older module refuses the flag with `EINVAL`).
 
 /// Version of the record format (the `v=` line). The binary layouts are identified by their
 /// ioctl numbers.
@@ -19,6 +24,16 @@ pub const FIELDS: [&str; 6] = [
     "bytes_out",
     "errors",
 ];
+/// The optional TLS gauges, in record and binary row order: live TLS connections, and those
+/// of them whose records the kernel does (kTLS). Sent only by servers that serve TLS.
+pub const TLS_FIELDS: [&str; 2] = ["conns_tls", "conns_ktls"];
+
+/// [`Info::features`]: the module takes [`TLS_FIELDS`] in records and [`SNAPSHOT_TLS`].
+pub const INFO_TLS: u32 = 1;
+/// [`SnapshotHeader::flags`]: the rows are [`RowTls`].
+pub const SNAPSHOT_TLS: u32 = 1;
+/// [`RowTls::flags`]: the source reports the TLS gauges.
+pub const ROW_TLS: u32 = 1;
 
 /// The ioctl "type" byte of the device.
 const IOC_MAGIC: u32 = 0xE7;
@@ -44,8 +59,11 @@ pub struct Info {
     pub sources: u32,
     /// Most sources one uid may register (`CAP_SYS_RESOURCE` is exempt).
     pub max_sources_per_uid: u32,
+    /// What the module takes beyond the first version: [`INFO_TLS`] (0 from modules before
+    /// 0.4.0, where it was reserved).
+    pub features: u32,
     /// Zero.
-    pub reserved: [u32; 3],
+    pub reserved: [u32; 2],
 }
 
 /// `struct mydevice_snapshot`: the request (`rows`, `capacity`, and `flags` and `reserved`,
@@ -57,7 +75,8 @@ pub struct SnapshotHeader {
     pub rows: u64,
     /// In: number of rows the array holds.
     pub capacity: u32,
-    /// In: zero (no flag is defined yet; anything else gets `EINVAL`).
+    /// In: zero, or [`SNAPSHOT_TLS`] for rows of the [`RowTls`] layout (any other bit gets
+    /// `EINVAL`). Out: as it came in.
     pub flags: u32,
     /// Out: rows written.
     pub count: u32,
@@ -91,12 +110,27 @@ pub struct Row {
     pub counters: [u64; 6],
 }
 
+/// `struct mydevice_row_tls`: one source in a snapshot asked for with [`SNAPSHOT_TLS`].
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RowTls {
+    /// As without the flag.
+    pub row: Row,
+    /// [`ROW_TLS`] when the source reports the gauges; otherwise they are zero.
+    pub flags: u32,
+    /// Zero.
+    pub reserved: u32,
+    /// In [`TLS_FIELDS`] order.
+    pub tls: [u64; 2],
+}
+
 // The layouts the kernel side asserts in `kmod/uapi.rs`: the same sizes and offsets, checked
 // at compile time on both sides.
 const _: () = {
     use std::mem::offset_of;
     assert!(size_of::<Info>() == 32);
     assert!(offset_of!(Info, max_sources_per_uid) == 16);
+    assert!(offset_of!(Info, features) == 20);
     assert!(size_of::<SnapshotHeader>() == 72);
     assert!(offset_of!(SnapshotHeader, flags) == 12);
     assert!(offset_of!(SnapshotHeader, reserved) == 28);
@@ -106,6 +140,9 @@ const _: () = {
     assert!(offset_of!(Row, pid) == 32);
     assert!(offset_of!(Row, uptime_ms) == 40);
     assert!(offset_of!(Row, counters) == 56);
+    assert!(size_of::<RowTls>() == 128);
+    assert!(offset_of!(RowTls, flags) == 104);
+    assert!(offset_of!(RowTls, tls) == 112);
     assert!(NAME_MAX < 32);
 };
 

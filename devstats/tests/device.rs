@@ -7,7 +7,8 @@
 //! shared (`--test-threads=1`).
 
 use devstats::uapi::{self, FIELDS};
-use devstats::{encode_record, CounterSnapshot, Device, DEVICE_PATH};
+use devstats::DEVICE_PATH;
+use devstats::{encode_record, encode_record_with_tls, CounterSnapshot, Device, TlsSnapshot};
 use std::io;
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
@@ -98,7 +99,8 @@ fn info_reports_protocol_and_limits() {
     assert_eq!(info.max_sources, 64);
     assert_eq!(info.max_sources_per_uid, 16);
     assert_eq!(info.record_max as usize, uapi::RECORD_MAX);
-    assert_eq!(info.reserved, [0; 3]);
+    assert_eq!(info.features, uapi::INFO_TLS);
+    assert_eq!(info.reserved, [0; 2]);
     let _ = NEEDS_DEVICE;
 }
 
@@ -121,6 +123,108 @@ fn pushed_counters_show_exactly_in_table_and_snapshot() {
     dev.write_record(b"v=1\nrequests=1235\nerrors=3\n").unwrap();
     let snap = snapshot_row(&dev, "exact").unwrap();
     assert_eq!(snap.counters.0, [3, 17, 1235, 98765, 4_294_967_296, 3]);
+}
+
+/// `MYDEVICE_IOC_SNAPSHOT` with `flags` into an array of `rows.len() - 1` rows of `R`: the
+/// header back, and the last row (which the module must not touch) as a guard.
+fn raw_snapshot<R>(dev: &Device, flags: u32, rows: &mut [R]) -> uapi::SnapshotHeader {
+    let mut h = uapi::SnapshotHeader {
+        rows: rows.as_mut_ptr() as u64,
+        capacity: (rows.len() - 1) as u32,
+        flags,
+        ..uapi::SnapshotHeader::default()
+    };
+    // SAFETY: a snapshot header, and an array of more than `capacity` rows of the layout
+    // `flags` asks for (the callers pass `Row` with 0 and `RowTls` with SNAPSHOT_TLS).
+    unsafe {
+        ioctl(
+            dev.file().as_raw_fd(),
+            uapi::MYDEVICE_IOC_SNAPSHOT,
+            (&raw mut h).cast(),
+        )
+    }
+    .expect("snapshot ioctl");
+    h
+}
+
+#[test]
+#[ignore = "needs /dev/mydevice: run in the VM by `make vm-test`"]
+fn tls_gauges_show_in_table_and_both_snapshot_layouts() {
+    let plain = register("no-tls", [1, 1, 1, 1, 1, 1]);
+    let tls = open();
+    let gauges = TlsSnapshot {
+        conns_tls: 2,
+        conns_ktls: 1,
+    };
+    let counters = CounterSnapshot([3, 5, 7, 9, 11, 0]);
+    tls.write_record(encode_record_with_tls(Some("tls"), &counters, Some(gauges)).as_bytes())
+        .expect("register with the TLS gauges");
+
+    // The table: TLS and KTLS after ERRORS, `-` for a source without them, then LAST_UPDATE.
+    let titles = Device::read_table(DEVICE_PATH).unwrap();
+    let titles: Vec<&str> = titles.lines().nth(2).unwrap().split_whitespace().collect();
+    assert_eq!(&titles[8..], ["ERRORS", "TLS", "KTLS", "LAST_UPDATE"]);
+    let row = table_row("tls").expect("tls row");
+    assert_eq!(&row[3..11], ["3", "5", "7", "9", "11", "0", "2", "1"]);
+    assert!(row[11].ends_with('s'), "{row:?}");
+    let row = table_row("no-tls").expect("no-tls row");
+    assert_eq!(&row[8..11], ["1", "-", "-"]);
+
+    // devstats' snapshot asks for the TLS layout, since the module announces it.
+    let snap = snapshot_row(&tls, "tls").expect("tls in the snapshot");
+    assert_eq!((snap.counters, snap.tls), (counters, Some(gauges)));
+    assert_eq!(snapshot_row(&tls, "no-tls").expect("no-tls").tls, None);
+
+    // The first layout, for programs that do not ask: 104-byte rows, not one byte more.
+    let sources = tls.info().unwrap().sources as usize;
+    let mut rows = vec![uapi::Row::default(); sources + 1];
+    rows[sources].name = [0xAA; 32];
+    let h = raw_snapshot(&tls, 0, &mut rows);
+    assert_eq!((h.count as usize, h.flags), (sources, 0));
+    assert_eq!(
+        rows[sources].name, [0xAA; 32],
+        "the module wrote past the array"
+    );
+    let old = rows
+        .iter()
+        .find(|r| r.name.starts_with(b"tls\0"))
+        .expect("tls row");
+    assert_eq!((old.counters, old.reserved), (counters.0, 0));
+
+    // The TLS layout: the row, its flag, the gauges; zero for a source without them.
+    let mut rows = vec![uapi::RowTls::default(); sources + 1];
+    rows[sources].tls = [0xAAAA; 2];
+    let h = raw_snapshot(&tls, uapi::SNAPSHOT_TLS, &mut rows);
+    assert_eq!((h.count as usize, h.flags), (sources, uapi::SNAPSHOT_TLS));
+    assert_eq!(
+        rows[sources].tls, [0xAAAA; 2],
+        "the module wrote past the array"
+    );
+    let find = |name: &[u8]| rows.iter().find(|r| r.row.name.starts_with(name)).unwrap();
+    let with = find(b"tls\0");
+    assert_eq!(
+        (with.flags, with.reserved, with.tls),
+        (uapi::ROW_TLS, 0, [2, 1])
+    );
+    assert_eq!(with.row.counters, counters.0);
+    let without = find(b"no-tls\0");
+    assert_eq!((without.flags, without.tls), (0, [0, 0]));
+
+    // A record without the gauges keeps them; one gauge alone changes that one; and a source
+    // that starts sending them shows them from then on.
+    tls.write_record(b"v=1\nrequests=8\n").unwrap();
+    tls.write_record(b"v=1\nconns_ktls=0\n").unwrap();
+    plain.write_record(b"v=1\nconns_tls=4\n").unwrap();
+    let gauges_of = |name| snapshot_row(&tls, name).and_then(|r| r.tls);
+    let expect = |t, k| {
+        Some(TlsSnapshot {
+            conns_tls: t,
+            conns_ktls: k,
+        })
+    };
+    assert_eq!(gauges_of("tls"), expect(2, 0));
+    assert_eq!(gauges_of("no-tls"), expect(4, 0));
+    assert_eq!(&table_row("no-tls").unwrap()[9..11], ["4", "0"]);
 }
 
 #[test]
@@ -396,7 +500,15 @@ fn reserved_fields_must_be_zero() {
         reserved,
         ..uapi::SnapshotHeader::default()
     };
-    for (flags, reserved) in [(1, 0), (0x8000_0000, 0), (0, 1), (0, u32::MAX), (1, 1)] {
+    // Flag 1 (MYDEVICE_SNAPSHOT_TLS) is defined; no other is.
+    for (flags, reserved) in [
+        (2, 0),
+        (3, 0),
+        (0x8000_0000, 0),
+        (0, 1),
+        (0, u32::MAX),
+        (1, 1),
+    ] {
         let mut h = header(flags, reserved);
         // SAFETY: a snapshot header, and an array of `capacity` rows it points to.
         let r = unsafe { ioctl(fd, uapi::MYDEVICE_IOC_SNAPSHOT, (&raw mut h).cast()) };

@@ -111,3 +111,34 @@ fn closing_a_connection_never_goes_below_zero() {
     counters.connection_closed();
     assert_eq!(counters.snapshot().0[0], 0);
 }
+
+#[test]
+fn pushes_the_tls_gauges_of_a_server_that_reports_them() {
+    let dir = scratch("tls");
+    let sink = dir.join("sink");
+    std::fs::write(&sink, "").unwrap();
+
+    let counters = Arc::new(Counters::default());
+    counters.report_tls();
+    counters.connection_opened();
+    counters.tls_established(true);
+    let reporter = Reporter::start_at(
+        &sink,
+        "tls-srv",
+        Arc::clone(&counters),
+        Duration::from_millis(10),
+    );
+    let first = wait_for(&sink, |r| !r.is_empty());
+    assert_eq!(
+        first[0],
+        "name=tls-srv\nconns_active=1\nconns_total=1\nrequests=0\nbytes_in=0\nbytes_out=0\n\
+         errors=0\nconns_tls=1\nconns_ktls=1\n"
+    );
+
+    // A change of the gauges alone is a change: it is pushed.
+    counters.tls_closed(true);
+    let closed = "conns_active=1\nconns_total=1\nrequests=0\nbytes_in=0\nbytes_out=0\n\
+                  errors=0\nconns_tls=0\nconns_ktls=0\n";
+    wait_for(&sink, |r| r.last().is_some_and(|l| l == closed));
+    reporter.stop();
+}

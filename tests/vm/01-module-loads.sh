@@ -6,5 +6,5 @@ insmod "$MODULE" || fail "insmod failed"
 module_loaded || fail "mydevice not in /proc/modules after insmod"
 lines=$(log_since_mark | grep 'mydevice: ' | grep -vc 'taints kernel')
 expect_eq "$lines" 1 "log lines on load"
-log_since_mark | grep -q 'mydevice: loaded, version 0\.3\.0, protocol 1: /dev/mydevice, max_sources=64, max_sources_per_uid=16$' \
+log_since_mark | grep -q 'mydevice: loaded, version 0\.4\.0, protocol 1: /dev/mydevice, max_sources=64, max_sources_per_uid=16$' \
   || fail "no load line in: $(log_since_mark | tail -n 5)"

@@ -10,6 +10,6 @@ for r in 1 2 3 4 5 6 7 8; do
 done
 wait
 for r in 1 2 3 4 5 6 7 8; do
-  expect_eq "$(grep -c '^mydevice 0.3.0' /tmp/reader-$r)" 10 "headers seen by reader $r"
+  expect_eq "$(grep -c '^mydevice 0.4.0' /tmp/reader-$r)" 10 "headers seen by reader $r"
   expect_eq "$(grep -c '^NAME ' /tmp/reader-$r)" 10 "title lines seen by reader $r"
 done

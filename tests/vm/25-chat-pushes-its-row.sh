@@ -7,6 +7,8 @@ trap 'kill $pid 2>/dev/null' EXIT
 wait_until 20 grep -q 'listening' /tmp/chat.out || fail "chat did not start: $(cat /tmp/chat.out)"
 wait_until 20 row chat-epoll >/dev/null || fail "no chat-epoll row: $(cat "$DEVICE")"
 expect_eq "$(column chat-epoll 2)" "$pid" "PID column"
+# Without TLS, no TLS gauges: TLS and KTLS show '-'.
+expect_eq "$(column chat-epoll 10) $(column chat-epoll 11)" "- -" "TLS and KTLS columns"
 ( sleep 1; printf 'one\ntwo\nthree\n/me waves\n'; sleep 3 ) | nc 127.0.0.1 7100 >/tmp/alice.out &
 ( sleep 5 ) | nc 127.0.0.1 7100 >/tmp/bob.out &
 requests_are() { test "$(column chat-epoll 6)" = "$1"; }

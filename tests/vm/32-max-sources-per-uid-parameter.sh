@@ -12,7 +12,7 @@ mark_log
 load_module max_sources_per_uid=2
 log_since_mark | grep -q 'mydevice: loaded, .*, max_sources=64, max_sources_per_uid=2$' \
   || fail "no load line with the parameter in: $(log_since_mark | tail -n 5)"
-mydevice-ctl info | grep -q ' max_sources_per_uid 2$' || fail "info: $(mydevice-ctl info)"
+mydevice-ctl info | grep -q ' max_sources_per_uid 2 ' || fail "info: $(mydevice-ctl info)"
 rust_test one_uid_gets_at_most_its_share_of_sources
 unload_module
 load_module

@@ -10,7 +10,12 @@
 # "kTLS send+recv" with an OpenSSL that hands over both. The kernel's own counters
 # (/proc/net/tls_stat, when it has them) must count exactly those connections, and give
 # them back when they close; and the server's totals at its end must say the same.
-# timeout: 150
+#
+# The server's row in /dev/mydevice counts its live TLS connections and those the kernel
+# took (columns TLS and KTLS), exactly: with a plaintext client on the plain port and a TLS
+# client on the TLS port, 2 connections, 1 TLS, 1 kTLS (--ktls on) or 0 (--ktls off); and
+# they go down as the clients leave.
+# timeout: 200
 
 grep -qw tls /proc/sys/net/ipv4/tcp_available_ulp \
   || fail "no tls ULP in this kernel (CONFIG_TLS): '$(cat /proc/sys/net/ipv4/tcp_available_ulp)'"
@@ -96,5 +101,50 @@ for model in epoll threads; do
     wait_until 10 cur_back || fail "$model: TlsCurrTxSw $(tls_stat TlsCurrTxSw) after the server stopped, $cur0 before"
   fi
   echo "# $model: $(grep -m1 'kTLS' "$log")"
+done
+
+load_module
+# conns TLS KTLS: the chat-epoll row's CONNS, TLS and KTLS columns.
+gauges() { echo "$(column chat-epoll 4) $(column chat-epoll 10) $(column chat-epoll 11)"; }
+gauges_are() { test "$(gauges)" = "$1"; }
+for ktls in on off; do
+  port=$((port + 2))
+  tls_port=$((port + 1))
+  log=/tmp/ktls-row-$ktls.log
+  chat serve --listen 127.0.0.1:$port --tls-listen 127.0.0.1:$tls_port --ktls $ktls \
+    --stats-interval-ms 20 --tls-cert $pki/server.pem --tls-key $pki/server.key >"$log" 2>&1 &
+  server=$!
+  pids="$pids $server"
+  wait_until 20 grep -q "listening on 127.0.0.1:$tls_port (epoll model, TLS)" "$log" \
+    || fail "--ktls $ktls: chat did not start: $(cat "$log")"
+  wait_until 20 gauges_are "0 0 0" || fail "--ktls $ktls: before any client: $(cat "$DEVICE")"
+
+  rm -f /tmp/row-plain.in /tmp/row-tls.in
+  mkfifo /tmp/row-plain.in /tmp/row-tls.in
+  nc 127.0.0.1 $port </tmp/row-plain.in >/tmp/row-plain.out 2>&1 &
+  plain=$!
+  pids="$pids $plain"
+  exec 3>/tmp/row-plain.in
+  chat connect --tls --ca $pki/ca.pem 127.0.0.1:$tls_port </tmp/row-tls.in >/tmp/row-tls.out 2>&1 &
+  pids="$pids $!"
+  exec 4>/tmp/row-tls.in
+  for c in plain tls; do
+    wait_until 20 grep -q '^\* welcome to chat, you are ' /tmp/row-$c.out \
+      || fail "--ktls $ktls: the $c client got no greeting: $(cat /tmp/row-$c.out); server: $(cat "$log")"
+  done
+  if [ $ktls = on ]; then want="2 1 1"; else want="2 1 0"; fi
+  wait_until 20 gauges_are "$want" \
+    || fail "--ktls $ktls: CONNS TLS KTLS are '$(gauges)', not '$want': $(cat "$DEVICE"); server: $(cat "$log")"
+  # The TLS client leaves (end of its input), then the plaintext one is cut off.
+  exec 4>&-
+  wait_until 20 gauges_are "1 0 0" || fail "--ktls $ktls: after the TLS client left: $(cat "$DEVICE")"
+  exec 3>&-
+  kill $plain
+  wait_until 20 gauges_are "0 0 0" || fail "--ktls $ktls: after both left: $(cat "$DEVICE")"
+  echo "# --ktls $ktls, with both clients: CONNS TLS KTLS = $want"
+  kill -TERM $server
+  wait $server
+  expect_eq "$?" 0 "--ktls $ktls: chat's exit status after SIGTERM"
+  [ -z "$(row chat-epoll)" ] || fail "row still there after chat exited: $(cat "$DEVICE")"
 done
 wait

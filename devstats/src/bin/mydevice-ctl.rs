@@ -3,7 +3,8 @@
 //! pushing a record by hand (which is how the VM suite plays a server).
 
 use clap::{Parser, Subcommand};
-use devstats::{encode_record, CounterSnapshot, Device, DEVICE_PATH};
+use devstats::{encode_record, encode_record_with_tls, CounterSnapshot, Device, TlsSnapshot};
+use devstats::{uapi, DEVICE_PATH};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -20,9 +21,10 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Print the protocol version and limits (MYDEVICE_IOC_INFO).
+    /// Print the protocol version, limits and features (MYDEVICE_IOC_INFO).
     Info,
-    /// Print a binary snapshot (MYDEVICE_IOC_SNAPSHOT), one source a line.
+    /// Print a binary snapshot (MYDEVICE_IOC_SNAPSHOT), one source a line: name, pid, the six
+    /// counters, the TLS gauges (`-` for a source without them), idle ms.
     Snapshot,
     /// Reset the module totals (MYDEVICE_IOC_RESET; needs CAP_SYS_ADMIN).
     Reset,
@@ -37,6 +39,9 @@ enum Command {
         /// Seconds to keep the file (and so the row) open after pushing.
         #[arg(long, default_value_t = 0.0)]
         hold: f64,
+        /// The TLS gauges: live TLS connections, and those of them with kTLS (both or none).
+        #[arg(long, num_args = 2, value_names = ["TLS", "KTLS"])]
+        tls: Option<Vec<u64>>,
     },
     /// Time COUNT pushes of a full record (what a server's reporter does every interval).
     PushCost {
@@ -50,13 +55,20 @@ fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Info => {
             let info = device.info().map_err(|e| format!("info: {e}"))?;
+            let tls = if info.features & uapi::INFO_TLS != 0 {
+                " tls"
+            } else {
+                ""
+            };
             println!(
-                "protocol {} max_sources {} record_max {} sources {} max_sources_per_uid {}",
+                "protocol {} max_sources {} record_max {} sources {} max_sources_per_uid {} \
+                 features {:#x}{tls}",
                 info.protocol,
                 info.max_sources,
                 info.record_max,
                 info.sources,
-                info.max_sources_per_uid
+                info.max_sources_per_uid,
+                info.features
             );
         }
         Command::Snapshot => {
@@ -68,8 +80,12 @@ fn run(cli: Cli) -> Result<(), String> {
             );
             for r in &s.rows {
                 let c = r.counters.0;
+                let (tls, ktls) = match r.tls {
+                    Some(t) => (t.conns_tls.to_string(), t.conns_ktls.to_string()),
+                    None => ("-".into(), "-".into()),
+                };
                 println!(
-                    "{} {} {} {} {} {} {} {} {}",
+                    "{} {} {} {} {} {} {} {} {tls} {ktls} {}",
                     r.name, r.pid, c[0], c[1], c[2], c[3], c[4], c[5], r.idle_ms
                 );
             }
@@ -79,10 +95,26 @@ fn run(cli: Cli) -> Result<(), String> {
             name,
             counters,
             hold,
+            tls,
         } => {
             let mut values = [0u64; 6];
             values.copy_from_slice(&counters);
-            let record = encode_record(Some(&name), &CounterSnapshot(values));
+            let tls = tls.map(|t| TlsSnapshot {
+                conns_tls: t[0],
+                conns_ktls: t[1],
+            });
+            // An older module would answer EINVAL: say why instead.
+            if tls.is_some()
+                && device
+                    .info()
+                    .is_ok_and(|i| i.features & uapi::INFO_TLS == 0)
+            {
+                return Err(format!(
+                    "--tls: {} is a module before 0.4.0, which takes no TLS gauges",
+                    cli.device
+                ));
+            }
+            let record = encode_record_with_tls(Some(&name), &CounterSnapshot(values), tls);
             device
                 .write_record(record.as_bytes())
                 .map_err(|e| format!("push: {e}"))?;

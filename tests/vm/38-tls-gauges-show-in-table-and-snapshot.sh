@@ -1,0 +1,2 @@
+# devstats/tests/device.rs: tls_gauges_show_in_table_and_both_snapshot_layouts
+rust_test tls_gauges_show_in_table_and_both_snapshot_layouts
