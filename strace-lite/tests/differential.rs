@@ -243,6 +243,31 @@ fn signals_restarted_and_interrupted_syscalls() {
     assert_program_matches("signals", &[], "signals", &[]);
 }
 
+/// A child's CPU time in its SIGCHLD, `si_utime=N /* S.FF s */` (strace's print_clock_t):
+/// the trace matches strace's (the ticks normalised), and the seconds are N / CLK_TCK.
+#[test]
+fn sigchld_cpu_times_with_their_seconds() {
+    let options = ["-e", "trace=process,signal"];
+    assert_program_matches("cpu_child", &options, "cpu_child", &[]);
+    let out = scratch_dir("cpu_child-lite").join("lite.out");
+    let run = trace(STRACE_LITE, &options, &out, &program("cpu_child"), &[]);
+    assert_eq!(run.status.code(), Some(0), "{}", run.stderr);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let re = regex::Regex::new(r"si_utime=(\d+) /\* (\d+)\.(\d\d) s \*/, si_stime=\d+").unwrap();
+    let caps = re
+        .captures(&text)
+        .unwrap_or_else(|| panic!("no si_utime with its seconds:\n{text}"));
+    let ticks: u64 = caps[1].parse().unwrap();
+    // SAFETY: sysconf has no memory arguments.
+    let tck = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    assert!(
+        ticks >= tck / 10,
+        "the child spun 0.25 s, si_utime={ticks}:\n{text}"
+    );
+    let shown = caps[2].parse::<u64>().unwrap() * 100 + caps[3].parse::<u64>().unwrap();
+    assert_eq!(shown, ticks * 100 / tck, "{text}");
+}
+
 #[test]
 fn fork_vfork_exec_and_a_killed_child_one_file_per_process() {
     let (theirs, mine) = both_per_thread("procs-ff", &[], "procs");

@@ -236,7 +236,11 @@ fn regexes() -> &'static [(Regex, &'static str)] {
                 r#"_port="PORT""#,
             ),
             (r#"getrandom\("[^"]*""#, r#"getrandom("RANDOM""#),
-            (r"si_utime=\d+, si_stime=\d+", "si_utime=T, si_stime=T"),
+            // The ticks and the seconds strace shows for them (` /* 0.10 s */`, not for 0).
+            (
+                r"si_utime=\d+(?: /\* [0-9.]+ s \*/)?, si_stime=\d+(?: /\* [0-9.]+ s \*/)?",
+                "si_utime=T, si_stime=T",
+            ),
         ]
         .iter()
         .map(|(re, to)| (Regex::new(re).expect("regex"), *to))
