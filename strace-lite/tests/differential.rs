@@ -239,6 +239,11 @@ fn xattr_values_and_lists() {
 }
 
 #[test]
+fn robust_lists() {
+    assert_program_matches("robust_list", &[], "robust_list", &[]);
+}
+
+#[test]
 fn signals_restarted_and_interrupted_syscalls() {
     assert_program_matches("signals", &[], "signals", &[]);
 }

@@ -340,6 +340,42 @@ impl Call {
         }
     }
 
+    /// A C `long` of the tracee at `addr`: 8 bytes, 4 for an i386 call.
+    pub fn read_long(&self, addr: u64) -> Option<u64> {
+        if syscall_table::is_i386(self.nr) {
+            self.mem.read_value::<u32>(addr).map(u64::from)
+        } else {
+            self.mem.read_u64(addr)
+        }
+    }
+
+    /// strace's printnum_ptr: the pointer stored at `addr` as `[0x7f...]` (`[NULL]`); the
+    /// address alone when the call failed or it cannot be read.
+    pub fn p_ptr_ref(&mut self, addr: u64) {
+        match self.read_long_out(addr) {
+            Some(v) => self.push(&format!("[{}]", format::pointer(v))),
+            None => self.push(&format::pointer(addr)),
+        }
+    }
+
+    /// strace's printnum_ulong: the `unsigned long` at `addr` as `[42]`, like
+    /// [`Call::p_ptr_ref`].
+    pub fn p_ulong_ref(&mut self, addr: u64) {
+        match self.read_long_out(addr) {
+            Some(v) => self.push(&format!("[{v}]")),
+            None => self.push(&format::pointer(addr)),
+        }
+    }
+
+    /// A `long` the kernel wrote at `addr`: none when the call failed (strace's
+    /// umove_or_printaddr prints the address then).
+    fn read_long_out(&self, addr: u64) -> Option<u64> {
+        if self.failed() {
+            return None;
+        }
+        self.read_long(addr)
+    }
+
     /// Print two fds as `[3, 4]` (pipe, socketpair), cut at `-s` elements like strace.
     pub fn p_fd_pair(&mut self, fds: [i32; 2]) {
         self.push("[");

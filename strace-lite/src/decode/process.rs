@@ -22,6 +22,7 @@ pub fn lookup(name: &str) -> Option<Decoder> {
         "set_tid_address" => set_tid_address,
         "arch_prctl" => arch_prctl,
         "set_robust_list" => set_robust_list,
+        "get_robust_list" => get_robust_list,
         "rseq" => rseq,
         "prlimit64" => prlimit64,
         "getrlimit" | "setrlimit" => rlimit,
@@ -529,6 +530,19 @@ fn set_robust_list(c: &mut Call) -> Step {
     c.p_ptr(0);
     c.sep();
     c.p_ulong(1);
+    Step::Done
+}
+
+/// `get_robust_list(pid, [head], [len])`: the two values the kernel wrote, at exit.
+fn get_robust_list(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_int(0);
+        c.sep();
+        return Step::AtExit;
+    }
+    c.p_ptr_ref(c.arg(1));
+    c.sep();
+    c.p_ulong_ref(c.arg(2));
     Step::Done
 }
 

@@ -259,7 +259,8 @@ fn pid_positions() -> &'static [Regex] {
         const RETURNS_PID: &str = "clone|clone3|fork|vfork|getpid|gettid|getppid|getpgid|\
             getpgrp|getsid|setsid|wait4|waitid|set_tid_address";
         let first_arg = "kill|tkill|tgkill|wait4|pidfd_open|getpgid|setpgid|getsid|prlimit64|\
-            sched_[a-z_]+|rt_sigqueueinfo|rt_tgsigqueueinfo|process_vm_readv|process_vm_writev";
+            sched_[a-z_]+|rt_sigqueueinfo|rt_tgsigqueueinfo|process_vm_readv|process_vm_writev|\
+            get_robust_list";
         [
             r"^(\d+) ".to_string(),
             r"\[pid\s+(\d+)\]".to_string(),
