@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Set once `process_vm_readv` has been refused as a whole (ENOSYS/EPERM).
 static VM_READV_UNAVAILABLE: AtomicBool = AtomicBool::new(false);
 
-const PAGE: u64 = 4096;
+pub(crate) const PAGE: u64 = 4096;
 
 /// Use only the `PTRACE_PEEKDATA` path (set from `STRACE_LITE_FORCE_PEEKDATA=1`, so the
 /// tests can check the fallback gives the same trace).

@@ -239,6 +239,11 @@ fn xattr_values_and_lists() {
 }
 
 #[test]
+fn open_modes_and_larger_open_how_structs() {
+    assert_program_matches("open_how", &[], "open_how", &["$DIR"]);
+}
+
+#[test]
 fn robust_lists() {
     assert_program_matches("robust_list", &[], "robust_list", &[]);
 }

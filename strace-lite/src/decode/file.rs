@@ -73,11 +73,19 @@ pub fn open_flags(value: u64, style: crate::cli::XlatStyle) -> String {
     format::styled(&format::hex(value), &text, style)
 }
 
+/// Whether open's flags make it take a mode: `O_CREAT`, or the `__O_TMPFILE` bit alone
+/// (strace tests that bit, not all of `O_TMPFILE`, which adds `O_DIRECTORY`).
+fn takes_mode(flags: u64) -> bool {
+    const O_CREAT: u64 = 0o100;
+    const __O_TMPFILE: u64 = 0o20000000;
+    flags & (O_CREAT | __O_TMPFILE) != 0
+}
+
 fn open_tail(c: &mut Call, flags_arg: usize) -> Step {
     let flags = c.arg(flags_arg);
     let text = open_flags(flags, c.style());
     c.push(&text);
-    if flags & 0o100 != 0 || flags & 0o20200000 == 0o20200000 {
+    if takes_mode(flags) {
         c.sep();
         c.push(&format::octal(c.arg(flags_arg + 1) & 0o177777));
     }
@@ -101,23 +109,29 @@ fn openat(c: &mut Call) -> Step {
     open_tail(c, 2)
 }
 
-/// `openat2(dirfd, path, {flags=..., mode=..., resolve=...}, size)`.
+/// `openat2(dirfd, path, {flags=..., mode=..., resolve=...}, size)`: the 24 bytes of
+/// `struct open_how` strace 6.1 knows, then what the caller's larger struct holds past
+/// them (strace's print_nonzero_bytes).
 fn openat2(c: &mut Call) -> Step {
+    const OPEN_HOW_SIZE: u64 = 24;
     c.p_dirfd(0);
     c.sep();
     c.p_path(1);
     c.sep();
-    match c.mem.read_value::<[u64; 3]>(c.arg(2)) {
-        Some([flags, mode, resolve]) if c.arg(3) >= 24 => {
+    let (addr, size) = (c.arg(2), c.arg(3));
+    match c.mem.read_value::<[u64; 3]>(addr) {
+        Some([flags, mode, resolve]) if size >= OPEN_HOW_SIZE => {
             let mut s = format!("{{flags={}", open_flags(flags, c.style()));
-            if flags & 0o100 != 0 || flags & 0o20200000 == 0o20200000 {
+            if takes_mode(flags) || mode != 0 {
                 s.push_str(&format!(", mode={}", format::octal(mode)));
             }
             s.push_str(&format!(
-                ", resolve={}}}",
+                ", resolve={}",
                 format::flags(resolve, RESOLVE_FLAGS, "0", c.style())
             ));
             c.push(&s);
+            c.p_struct_rest(addr, OPEN_HOW_SIZE, size, ", ");
+            c.push("}");
         }
         _ => c.p_ptr(2),
     }

@@ -376,6 +376,31 @@ impl Call {
         self.read_long(addr)
     }
 
+    /// strace's print_nonzero_bytes, for a struct the caller says is `size` bytes of which
+    /// the decoder knows the first `known`: bytes `known..` up to `size` (at most a page)
+    /// printed after `prefix` as `/* bytes 88..95 */ "\xde\xc0..."` (hex, cut at `-s`),
+    /// `???` when they cannot be read, nothing when they are all zero. Whether it printed.
+    pub fn p_struct_rest(&mut self, addr: u64, known: u64, size: u64, prefix: &str) -> bool {
+        let end = size.min(crate::memory::PAGE);
+        if known >= end {
+            return false;
+        }
+        let len = (end - known) as usize;
+        match self.mem.read(addr.wrapping_add(known), len) {
+            None => self.push(&format!("{prefix}???")),
+            Some(bytes) if bytes.iter().all(|&b| b == 0) => return false,
+            Some(bytes) => {
+                let shown = len.min(self.opts.string_limit);
+                let q = format::quote(&bytes[..shown], 2);
+                self.push(&format!("{prefix}/* bytes {known}..{} */ {q}", end - 1));
+                if shown < len {
+                    self.push("...");
+                }
+            }
+        }
+        true
+    }
+
     /// Print two fds as `[3, 4]` (pipe, socketpair), cut at `-s` elements like strace.
     pub fn p_fd_pair(&mut self, fds: [i32; 2]) {
         self.push("[");
