@@ -244,6 +244,17 @@ fn open_modes_and_larger_open_how_structs() {
 }
 
 #[test]
+fn clone3_arguments() {
+    assert_program_matches("clone3_args", &[], "clone3_args", &[]);
+    assert_program_matches(
+        "clone3_args-Xverbose",
+        &["-X", "verbose"],
+        "clone3_args",
+        &[],
+    );
+}
+
+#[test]
 fn robust_lists() {
     assert_program_matches("robust_list", &[], "robust_list", &[]);
 }

@@ -587,6 +587,7 @@ pub(crate) mod process {
         (0x20000000, "CLONE_NEWPID"),
         (0x40000000, "CLONE_NEWNET"),
         (0x80000000, "CLONE_IO"),
+        (0x80, "CLONE_NEWTIME"),
         (0x100000000, "CLONE_CLEAR_SIGHAND"),
         (0x200000000, "CLONE_INTO_CGROUP"),
     ];
