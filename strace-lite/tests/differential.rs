@@ -464,9 +464,25 @@ fn group_stop_and_sigcont_behave_as_untraced() {
 /// run gets a fresh terminal, since the program changes its modes.
 #[test]
 fn terminal_ioctls_on_a_pty() {
+    let traces = ioctls_on_a_pty("tty");
+    for trace in &traces[..2] {
+        assert!(
+            trace
+                .iter()
+                .any(|l| l.starts_with("ioctl(0, TCGETS, {c_iflag=")),
+            "{trace:#?}"
+        );
+    }
+    assert_same("tty", &traces[0], &traces[2]);
+    assert_same("tty -v", &traces[1], &traces[3]);
+}
+
+/// The ioctls of `name` (tests/programs) with a pty as stdin, traced by strace, strace
+/// -v, strace-lite and strace-lite -v, each trace normalised.
+fn ioctls_on_a_pty(name: &str) -> Vec<Vec<String>> {
     use std::process::{Command, Stdio};
-    let dir = scratch_dir("tty");
-    let prog = program("tty");
+    let dir = scratch_dir(name);
+    let prog = program(name);
     let mut traces = Vec::new();
     for (tracer, verbose) in [
         (STRACE, false),
@@ -486,14 +502,22 @@ fn terminal_ioctls_on_a_pty() {
         assert_eq!(run.status.code(), Some(0), "{tracer}: {}", run.stderr);
         traces.push(normalize(&std::fs::read_to_string(&out).expect("trace")));
     }
+    traces
+}
+
+/// termios2, termio and the locked termios, the structs strace's term.c decodes besides
+/// termios and winsize.
+#[test]
+fn terminal_structures_on_a_pty() {
+    let traces = ioctls_on_a_pty("tty_structs");
     for trace in &traces[..2] {
         assert!(
             trace
                 .iter()
-                .any(|l| l.starts_with("ioctl(0, TCGETS, {c_iflag=")),
+                .any(|l| l.starts_with("ioctl(0, TCSETS2, {c_iflag=")),
             "{trace:#?}"
         );
     }
-    assert_same("tty", &traces[0], &traces[2]);
-    assert_same("tty -v", &traces[1], &traces[3]);
+    assert_same("tty_structs", &traces[0], &traces[2]);
+    assert_same("tty_structs -v", &traces[1], &traces[3]);
 }

@@ -17,6 +17,7 @@ mod signal;
 mod sockopt;
 mod stat;
 mod system;
+mod term;
 mod time;
 
 use crate::cli::{Options, XlatStyle};
