@@ -254,6 +254,36 @@ fn clone3_arguments() {
     );
 }
 
+/// Dates of the stat family and utimensat (tests/programs/stat_times.c). The file's
+/// change and birth times are the time of the run, different in each: they are masked,
+/// with their dates.
+#[test]
+fn stat_times_and_their_dates() {
+    let ctime = regex::Regex::new(
+        r"(st_ctime=|stx_[bc]time=\{tv_sec=)\d+(, tv_nsec=\d+\})?( /\* [^*]+ \*/)?(, st_ctime_nsec=\d+)?",
+    )
+    .unwrap();
+    let mask = |lines: Vec<String>| -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| ctime.replace_all(l, "${1}TIME").into_owned())
+            .collect()
+    };
+    for (test, verbose) in [("stat_times", false), ("stat_times-v", true)] {
+        let mut options = vec!["-e", "trace=newfstatat,statx,utimensat"];
+        if verbose {
+            options.push("-v");
+        }
+        let (theirs, mine, theirs_run, _) = both(test, &options, "stat_times", &["$DIR"]);
+        assert!(
+            theirs.len() > 5,
+            "strace produced no trace: {}",
+            theirs_run.stderr
+        );
+        assert_same(test, &mask(theirs), &mask(mine));
+    }
+}
+
 #[test]
 fn robust_lists() {
     assert_program_matches("robust_list", &[], "robust_list", &[]);

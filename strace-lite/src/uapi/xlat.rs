@@ -761,14 +761,6 @@ pub(crate) mod stat {
         (0x1000, "STATX_MNT_ID"),
         (0x2000, "STATX_DIOALIGN"),
     ];
-    pub(crate) const STATX_FLAGS: &Xlat = &[
-        (0x2000, "AT_STATX_FORCE_SYNC"),
-        (0x4000, "AT_STATX_DONT_SYNC"),
-        (0x100, "AT_SYMLINK_NOFOLLOW"),
-        (0x800, "AT_NO_AUTOMOUNT"),
-        (0x1000, "AT_EMPTY_PATH"),
-        (0x8000, "AT_RECURSIVE"),
-    ];
     pub(crate) const STATX_ATTRS: &Xlat = &[
         (4, "STATX_ATTR_COMPRESSED"),
         (0x10, "STATX_ATTR_IMMUTABLE"),
