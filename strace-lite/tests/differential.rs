@@ -285,6 +285,11 @@ fn stat_times_and_their_dates() {
 }
 
 #[test]
+fn iovec_arrays() {
+    assert_program_matches("iovecs", &[], "iovecs", &["$DIR"]);
+}
+
+#[test]
 fn robust_lists() {
     assert_program_matches("robust_list", &[], "robust_list", &[]);
 }

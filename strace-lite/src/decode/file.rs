@@ -1,6 +1,7 @@
 //! Files and descriptors: open/openat/creat, read/write and their p/v variants, close,
 //! lseek, getdents, access, unlink/rename/mkdir, dup, pipe, getcwd, umask, sendfile...
 
+use super::array::array_text;
 use super::{Call, Decoder, RetStyle, Step};
 use crate::format;
 use crate::uapi::xlat::file::{
@@ -200,39 +201,42 @@ fn pwrite(c: &mut Call) -> Step {
     Step::Done
 }
 
-/// Print an iovec array; `data_len` bounds the bytes shown (what was transferred).
-pub fn print_iovec(c: &mut Call, addr: u64, count: u64, data_len: Option<u64>) {
-    if addr == 0 {
-        return c.push("NULL");
-    }
-    let shown = count.min(1024);
-    let Some(raw) = c.mem.read_array::<[u64; 2]>(addr, shown as usize) else {
-        return c.p_addr(addr);
-    };
+/// How [`print_iovec`] shows each `iov_base`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IovBases {
+    /// The bytes, at most `data_len` of them over the whole array (strace's iov_decode_str).
+    Contents,
+    /// Only the address, for a read that failed (strace's iov_decode_addr).
+    Addresses,
+}
+
+/// strace's tprint_iov_upto: an iovec array by strace's print_array rules (`[]`, cut at
+/// `-s` elements, `... /* 0xADDR */` where it becomes unreadable), each `iov_base` shown
+/// as `bases` says; `data_len` bounds the bytes shown (what was transferred).
+pub fn print_iovec(c: &mut Call, addr: u64, count: u64, data_len: Option<u64>, bases: IovBases) {
     let mut remaining = data_len.unwrap_or(u64::MAX);
-    c.push("[");
-    for (i, [base, len]) in raw.iter().enumerate() {
-        if i > 0 {
-            c.sep();
-        }
-        if i >= c.opts.string_limit && !c.opts.verbose {
-            c.push("...");
-            break;
-        }
-        c.push("{iov_base=");
-        let visible = (*len).min(remaining);
-        if data_len.is_some() && visible == 0 && remaining == 0 {
-            c.push("\"\"");
-        } else {
-            c.p_buffer_at(*base, visible);
-        }
+    let text = array_text(c, addr, count, 16, |c, b| {
+        let base = u64::from_ne_bytes(b[..8].try_into().expect("8 bytes"));
+        let len = u64::from_ne_bytes(b[8..].try_into().expect("8 bytes"));
+        let visible = len.min(remaining);
         remaining -= visible;
-        c.push(&format!(", iov_len={len}}}"));
-    }
-    if count > shown {
-        c.push(", ...");
-    }
-    c.push("]");
+        let shown = match bases {
+            IovBases::Contents => c.buffer_text(base, visible, c.opts.hex),
+            IovBases::Addresses => format::pointer(base),
+        };
+        format!("{{iov_base={shown}, iov_len={len}}}")
+    });
+    c.push(&text);
+}
+
+/// What a readv-like call stored: contents up to the result, or the bases when it failed.
+fn print_read_iovec(c: &mut Call) {
+    let bases = if c.failed() {
+        IovBases::Addresses
+    } else {
+        IovBases::Contents
+    };
+    print_iovec(c, c.arg(1), c.arg(2), Some(c.rval as u64), bases);
 }
 
 fn readv(c: &mut Call) -> Step {
@@ -241,11 +245,7 @@ fn readv(c: &mut Call) -> Step {
         c.sep();
         return Step::AtExit;
     }
-    if c.failed() {
-        c.p_ptr(1);
-    } else {
-        print_iovec(c, c.arg(1), c.arg(2), Some(c.rval as u64));
-    }
+    print_read_iovec(c);
     c.sep();
     c.p_ulong(2);
     Step::Done
@@ -254,23 +254,20 @@ fn readv(c: &mut Call) -> Step {
 fn writev(c: &mut Call) -> Step {
     c.p_fd(0);
     c.sep();
-    print_iovec(c, c.arg(1), c.arg(2), None);
+    print_iovec(c, c.arg(1), c.arg(2), None, IovBases::Contents);
     c.sep();
     c.p_ulong(2);
     Step::Done
 }
 
 fn preadv(c: &mut Call) -> Step {
+    if !c.exiting {
+        return readv(c);
+    }
     readv(c);
-    if c.exiting {
-        c.sep();
-        c.p_long(3);
-    }
-    if c.exiting {
-        Step::Done
-    } else {
-        Step::AtExit
-    }
+    c.sep();
+    c.p_long(3);
+    Step::Done
 }
 
 fn pwritev(c: &mut Call) -> Step {

@@ -298,21 +298,27 @@ impl Call {
     /// reads one byte past `-s` (when the buffer is that long) and prints the address when
     /// it cannot read them all.
     pub fn p_buffer_hex(&mut self, addr: u64, len: u64, hex: u8) {
+        let text = self.buffer_text(addr, len, hex);
+        self.push(&text);
+    }
+
+    /// What [`Call::p_buffer_hex`] prints.
+    pub fn buffer_text(&self, addr: u64, len: u64, hex: u8) -> String {
         if addr == 0 {
-            return self.push("NULL");
+            return "NULL".to_string();
         }
         let limit = self.opts.string_limit as u64;
         let fetch = len.min(limit.saturating_add(1)) as usize;
         match self.mem.read(addr, fetch) {
             Some(mut bytes) => {
                 bytes.truncate(limit as usize);
-                let q = format::quote(&bytes, hex);
-                self.push(&q);
+                let mut q = format::quote(&bytes, hex);
                 if len > limit {
-                    self.push("...");
+                    q.push_str("...");
                 }
+                q
             }
-            None => self.push(&format::pointer(addr)),
+            None => format::pointer(addr),
         }
     }
 

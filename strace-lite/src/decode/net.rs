@@ -2,7 +2,7 @@
 //! msg forms, shutdown, getsockname/getpeername, socketpair; `sockaddr`
 //! for AF_INET, AF_INET6 and AF_UNIX.
 
-use super::file::print_iovec;
+use super::file::{print_iovec, IovBases};
 use super::{Call, Decoder, RetStyle, Step};
 use crate::cli::XlatStyle;
 use crate::format;
@@ -328,7 +328,7 @@ fn print_msghdr(c: &mut Call, addr: u64, data_len: Option<u64>) {
     c.push("{msg_name=");
     print_sockaddr(c, name, namelen);
     c.push(&format!(", msg_namelen={namelen}, msg_iov="));
-    print_iovec(c, iov, iovlen, data_len);
+    print_iovec(c, iov, iovlen, data_len, IovBases::Contents);
     c.push(&format!(", msg_iovlen={iovlen}"));
     if controllen != 0 {
         c.push(&format!(", msg_control={}", format::pointer(control)));
