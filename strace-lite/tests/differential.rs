@@ -289,6 +289,31 @@ fn iovec_arrays() {
     assert_program_matches("iovecs", &[], "iovecs", &["$DIR"]);
 }
 
+/// adjtimex, clock_adjtime and time (tests/programs/clock_state.c), their times masked
+/// (the clock moves between the two runs), their form compared.
+#[test]
+fn clock_state_timex_and_time() {
+    let now = regex::Regex::new(
+        r"tv_sec=\d+, tv_usec=\d+|\b\d{9,}( /\* [^*]+ \*/| \([^)]+\))?|maxerror=\d+",
+    )
+    .unwrap();
+    let mask = |lines: Vec<String>| -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| now.replace_all(l, "NOW").into_owned())
+            .collect()
+    };
+    let options = ["-e", "trace=adjtimex,clock_adjtime,time"];
+    let (theirs, mine, theirs_run, _) = both("clock_state", &options, "clock_state", &[]);
+    assert!(
+        theirs.len() > 5,
+        "strace produced no trace: {}",
+        theirs_run.stderr
+    );
+    assert!(theirs.iter().any(|l| l.contains("(TIME_")), "{theirs:#?}");
+    assert_same("clock_state", &mask(theirs), &mask(mine));
+}
+
 #[test]
 fn robust_lists() {
     assert_program_matches("robust_list", &[], "robust_list", &[]);

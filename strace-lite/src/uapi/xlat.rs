@@ -870,4 +870,45 @@ pub(crate) mod time {
         (1, "ITIMER_VIRTUAL"),
         (2, "ITIMER_PROF"),
     ];
+    pub(crate) const ADJTIMEX_MODES: &Xlat = &[
+        (0xa001, "ADJ_OFFSET_SS_READ"),
+        (0x8001, "ADJ_OFFSET_SINGLESHOT"),
+        (1, "ADJ_OFFSET"),
+        (2, "ADJ_FREQUENCY"),
+        (4, "ADJ_MAXERROR"),
+        (8, "ADJ_ESTERROR"),
+        (0x10, "ADJ_STATUS"),
+        (0x20, "ADJ_TIMECONST"),
+        (0x80, "ADJ_TAI"),
+        (0x100, "ADJ_SETOFFSET"),
+        (0x1000, "ADJ_MICRO"),
+        (0x2000, "ADJ_NANO"),
+        (0x4000, "ADJ_TICK"),
+    ];
+    pub(crate) const ADJTIMEX_STATUS: &Xlat = &[
+        (1, "STA_PLL"),
+        (2, "STA_PPSFREQ"),
+        (4, "STA_PPSTIME"),
+        (8, "STA_FLL"),
+        (0x10, "STA_INS"),
+        (0x20, "STA_DEL"),
+        (0x40, "STA_UNSYNC"),
+        (0x80, "STA_FREQHOLD"),
+        (0x100, "STA_PPSSIGNAL"),
+        (0x200, "STA_PPSJITTER"),
+        (0x400, "STA_PPSWANDER"),
+        (0x800, "STA_PPSERROR"),
+        (0x1000, "STA_CLOCKERR"),
+        (0x2000, "STA_NANO"),
+        (0x4000, "STA_MODE"),
+        (0x8000, "STA_CLK"),
+    ];
+    pub(crate) const ADJTIMEX_STATES: &Xlat = &[
+        (0, "TIME_OK"),
+        (1, "TIME_INS"),
+        (2, "TIME_DEL"),
+        (3, "TIME_OOP"),
+        (4, "TIME_WAIT"),
+        (5, "TIME_ERROR"),
+    ];
 }
