@@ -472,6 +472,8 @@ pub struct Options {
     pub raw: SyscallSet,
     /// `-e abbrev=`: calls whose structures and arrays are abbreviated (not under `-v`).
     pub abbrev: SyscallSet,
+    /// `-e verbose=`: calls whose structures are dereferenced (the others show addresses).
+    pub verbose_calls: SyscallSet,
     pub summary: SummaryMode,
     pub sort_by: SortKey,
     /// `-O`: subtracted from each call's time in the summary.
@@ -760,6 +762,7 @@ struct Qualified {
     write_fds: NumberSet,
     raw: SyscallSet,
     abbrev: SyscallSet,
+    verbose: SyscallSet,
     decode_fds: Option<u8>,
 }
 
@@ -775,6 +778,7 @@ impl Qualified {
             write_fds: NumberSet::none(),
             raw: SyscallSet::parse("none").expect("none"),
             abbrev: SyscallSet::all(),
+            verbose: SyscallSet::all(),
             decode_fds: None,
         }
     }
@@ -793,16 +797,7 @@ impl Qualified {
             "write" => self.write_fds = NumberSet::parse(value, "descriptor", fd)?,
             "raw" => self.raw = SyscallSet::parse(value)?,
             "abbrev" => self.abbrev = SyscallSet::parse(value)?,
-            "verbose" => {
-                // strace-lite always dereferences what it decodes.
-                if !SyscallSet::parse(value)?.is_all() {
-                    return Err(Fail::help(format!(
-                        "-e verbose={value}: only verbose=all (the default) is supported: \
-                         strace-lite always dereferences structures (-e abbrev= and -v set \
-                         how much of them is printed)"
-                    )));
-                }
-            }
+            "verbose" => self.verbose = SyscallSet::parse(value)?,
             "decode-fds" => {
                 const PATH: u64 = 0;
                 const SOCKET: u64 = 1;
@@ -1205,6 +1200,7 @@ impl Options {
             write_fds: q.write_fds,
             raw: q.raw,
             abbrev: q.abbrev,
+            verbose_calls: q.verbose,
             summary,
             sort_by,
             overhead,

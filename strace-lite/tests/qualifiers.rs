@@ -233,6 +233,55 @@ fn raw_and_abbrev_sets() {
     );
 }
 
+/// `-e verbose=SET`: the calls outside the set print their structures, arrays and numbers
+/// behind pointers as addresses (strings and buffers still read), in every family.
+#[test]
+fn verbose_sets() {
+    for (program, args) in [
+        ("files", &["$DIR"][..]),
+        ("net", &["$DIR"]),
+        ("signals", &[]),
+        ("procs", &[]),
+        ("poll", &[]),
+        ("fds", &["$DIR"]),
+        ("garbage", &[]),
+        ("unsigned_fields", &[]),
+        ("sockopts", &[]),
+        ("fcntl_cmds", &[]),
+        ("exec_arrays", &[]),
+        ("named_constants", &[]),
+        ("unread_memory", &[]),
+        ("xattrs", &["$DIR"]),
+        ("open_how", &["$DIR"]),
+        ("clone3_args", &[]),
+        ("iovecs", &["$DIR"]),
+        ("robust_list", &[]),
+    ] {
+        let t = assert_matches(
+            &format!("verbose-none-{program}"),
+            &["-e", "verbose=none", "-e", "trace=!%%stat"],
+            program,
+            args,
+        );
+        assert!(
+            t.iter()
+                .any(|l| l.starts_with("execve(\"") && l.contains("\", 0xADDR, 0xADDR)")),
+            "{t:#?}"
+        );
+    }
+    let t = assert_matches(
+        "verbose-some",
+        &["-e", "verbose=!execve,fstat", "-e", "trace=!%%stat"],
+        "procs",
+        &[],
+    );
+    assert!(
+        t.iter()
+            .any(|l| l.starts_with("execve(\"") && l.contains("0xADDR")),
+        "{t:#?}"
+    );
+}
+
 /// With `-O 1s` every call's time is taken down to zero: the tables are deterministic,
 /// and the order of calls that tie is strace's (by number), whatever the key.
 #[test]

@@ -311,7 +311,7 @@ fn getdents(c: &mut Call) -> Step {
         };
         let buf = if len == 0 {
             Vec::new()
-        } else if let Some(buf) = c.mem.read(c.arg(1), len) {
+        } else if let Some(buf) = c.mem.read_struct(c.arg(1), len) {
             buf
         } else {
             c.p_ptr(1);

@@ -80,7 +80,7 @@ pub fn sockaddr_text(c: &Call, addr: u64, len: u32) -> Option<String> {
     if len < 2 {
         return None;
     }
-    let bytes = c.mem.read(addr, (len as usize).min(128))?;
+    let bytes = c.mem.read_struct(addr, (len as usize).min(128))?;
     let family = u16::from_ne_bytes([bytes[0], bytes[1]]);
     let fam = format::xlat(u64::from(family), ADDRESS_FAMILIES, "AF_???", c.style());
     let style = c.style();

@@ -213,7 +213,7 @@ fn clone3(c: &mut Call) -> Step {
     let (addr, size) = (c.arg(0), c.arg(1));
     let fetch = size.min(KNOWN);
     let read = |c: &Call| {
-        c.mem.read(addr, fetch as usize).map(|bytes| {
+        c.mem.read_struct(addr, fetch as usize).map(|bytes| {
             let mut a = [0u64; 11];
             for (field, chunk) in a.iter_mut().zip(bytes.chunks_exact(8)) {
                 *field = u64::from_ne_bytes(chunk.try_into().expect("8 bytes"));
@@ -747,7 +747,7 @@ fn cpuset_size() -> u64 {
 /// kernel's CPU set), `...` when `len` is longer than what was read, `[]` for 0.
 fn print_cpu_set(c: &mut Call, addr: u64, len: u64) {
     let len = len & 0xffff_ffff;
-    if addr == 0 {
+    if addr == 0 || !c.mem.reads_structs() {
         return c.p_addr(addr);
     }
     if len == 0 {
@@ -755,7 +755,7 @@ fn print_cpu_set(c: &mut Call, addr: u64, len: u64) {
     }
     let read = len.min(cpuset_size());
     let size = read.div_ceil(8) * 8;
-    let Some(bytes) = c.mem.read(addr, read as usize) else {
+    let Some(bytes) = c.mem.read_struct(addr, read as usize) else {
         return c.p_addr(addr);
     };
     let mut cpus: Vec<String> = Vec::new();

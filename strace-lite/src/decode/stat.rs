@@ -226,7 +226,7 @@ fn statx(c: &mut Call) -> Step {
         return Step::Done;
     }
     let addr = c.arg(4);
-    let Some(b) = c.mem.read(addr, 256) else {
+    let Some(b) = c.mem.read_struct(addr, 256) else {
         c.p_addr(addr);
         return Step::Done;
     };

@@ -142,7 +142,7 @@ fn cflag_text(v: u32) -> String {
 /// c_lflag=..., ...}`; under `-v` the line discipline, the control characters and (for
 /// termios2) the speeds in place of `...`. The address when it cannot be read.
 pub(crate) fn print_term_struct(c: &mut Call, addr: u64, kind: TermStruct) {
-    let Some(b) = c.mem.read(addr, kind.size()) else {
+    let Some(b) = c.mem.read_struct(addr, kind.size()) else {
         return c.p_addr(addr);
     };
     let u32_at = |i: usize| u32::from_ne_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);

@@ -182,7 +182,7 @@ fn print_timex_result(c: &mut Call, addr: u64) {
     let read = if c.failed() {
         None
     } else {
-        c.mem.read(addr, 208)
+        c.mem.read_struct(addr, 208)
     };
     let Some(b) = read else {
         return c.p_addr(addr);

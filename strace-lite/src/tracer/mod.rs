@@ -566,6 +566,8 @@ impl Tracer {
         opts.verbose = !self.opts.abbrev.contains(nr);
         let raw = self.opts.raw.contains(nr);
         let mut call = Call::new(tid, nr, args, sp, opts);
+        // -e verbose=SET: the calls outside it print their structures as addresses.
+        call.mem = call.mem.with_structs(self.opts.verbose_calls.contains(nr));
         let step = if nr == RESTART_SYSCALL {
             // Like strace, a call interrupted before we attached is reported as syscall 0.
             let previous = syscall_table::name(t.previous_nr.unwrap_or(0));
@@ -882,7 +884,7 @@ impl Tracer {
                 t.tid = tid;
                 if let Some(call) = t.call.as_mut() {
                     call.pid = tid;
-                    call.mem = crate::memory::Memory::new(tid);
+                    call.mem.pid = tid;
                 }
                 self.tracees.insert(tid, t);
             }
