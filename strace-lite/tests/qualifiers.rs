@@ -311,3 +311,41 @@ fn summary_sort_keys_and_overhead() {
     );
     assert_matches("overhead-float", &["-c", "-O", "2.5s"], "procs", &[]);
 }
+
+/// `-U`: the summary's columns, in the order given, the name column added last when left
+/// out, each as wide as its widest value (`-O 1s` takes every time to zero; the long
+/// names of fds.c's calls widen the name column).
+#[test]
+fn summary_columns() {
+    for (i, columns) in [
+        "time-percent,max_time,syscall_name",
+        "time,time_min,name",
+        "calls,errors",
+        "name,calls,total-time,avg_time,shortest,longest,errors,time_percent",
+        "errors,syscall",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let t = assert_matches(
+            &format!("columns-{i}"),
+            &["-c", "-O", "1s", "-U", columns, "-S", "calls"],
+            "fds",
+            &["$DIR"],
+        );
+        assert!(t.iter().any(|l| l.contains("total")), "{t:#?}");
+    }
+    assert_matches(
+        "columns-C",
+        &[
+            "-C",
+            "-O",
+            "1s",
+            "--summary-columns=calls,name",
+            "-e",
+            "trace=!%%stat",
+        ],
+        "files",
+        &["$DIR"],
+    );
+}

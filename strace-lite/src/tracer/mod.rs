@@ -1136,7 +1136,9 @@ impl Tracer {
             }
         }
         if self.opts.summary != SummaryMode::Off {
-            let table = self.summary.render(self.opts.sort_by);
+            let table = self
+                .summary
+                .render_columns(self.opts.sort_by, &self.opts.summary_columns);
             self.out.write_raw(&table);
         }
         self.out.close();
