@@ -269,11 +269,15 @@ fn stat_times_and_their_dates() {
             .map(|l| ctime.replace_all(l, "${1}TIME").into_owned())
             .collect()
     };
-    for (test, verbose) in [("stat_times", false), ("stat_times-v", true)] {
+    for (test, extra) in [
+        ("stat_times", &[][..]),
+        ("stat_times-v", &["-v"]),
+        // st_dev as strace's print_dev_t: 0xfe00, or 0xfe00 /* makedev(0xfe, 0) */.
+        ("stat_times-v-Xraw", &["-v", "-X", "raw"]),
+        ("stat_times-v-Xverbose", &["-v", "-X", "verbose"]),
+    ] {
         let mut options = vec!["-e", "trace=newfstatat,statx,utimensat"];
-        if verbose {
-            options.push("-v");
-        }
+        options.extend_from_slice(extra);
         let (theirs, mine, theirs_run, _) = both(test, &options, "stat_times", &["$DIR"]);
         assert!(
             theirs.len() > 5,

@@ -55,6 +55,11 @@ fn makedev(dev: u64) -> String {
     makedev_parts(major, minor)
 }
 
+/// strace's print_dev_t under the `-X` style: `makedev(0xfe, 0)`, raw `0xfe00`, or both.
+fn dev_text(dev: u64, style: XlatStyle) -> String {
+    format::styled(&format::hex(dev), &makedev(dev), style)
+}
+
 fn makedev_parts(major: u64, minor: u64) -> String {
     format!("makedev({}, {})", format::hex(major), format::hex(minor))
 }
@@ -112,11 +117,11 @@ fn print_stat(c: &mut Call, addr: u64) {
     if c.opts.verbose {
         let mut s = format!(
             "{{st_dev={}, st_ino={ino}, st_mode={}, st_nlink={nlink}, st_uid={uid}, st_gid={gid}, st_blksize={blksize}, st_blocks={blocks}, ",
-            makedev(dev),
+            dev_text(dev, c.style()),
             mode_styled(mode, c.style())
         );
         if is_dev {
-            s.push_str(&format!("st_rdev={}", makedev(rdev)));
+            s.push_str(&format!("st_rdev={}", dev_text(rdev, c.style())));
         } else {
             s.push_str(&format!("st_size={size}"));
         }
@@ -133,7 +138,7 @@ fn print_stat(c: &mut Call, addr: u64) {
         c.push(&format!(
             "{{st_mode={}, st_rdev={}, ...}}",
             mode_styled(mode, c.style()),
-            makedev(rdev)
+            dev_text(rdev, c.style())
         ));
     } else {
         c.push(&format!(
