@@ -465,6 +465,27 @@ fn execve_from_a_non_leader_thread() {
     assert_eq!(theirs_run.status.code(), mine_run.status.code());
 }
 
+/// The worker's execve line is the last thing written when the exec comes (only execve
+/// is traced): strace ends it with `<pid changed to N ...>`, not `<unfinished ...>`, and
+/// the line after it is the leader's `+++ superseded`, then `<... execve resumed>`.
+#[test]
+fn execve_from_a_non_leader_thread_ends_its_line_with_the_new_pid() {
+    let (theirs, mine, theirs_run, mine_run) = both(
+        "thread-exec-pid",
+        &["-f", "-e", "trace=execve"],
+        "thread_exec",
+        &[],
+    );
+    assert!(
+        theirs
+            .iter()
+            .any(|l| l.ends_with(" <pid changed to PID0 ...>")),
+        "{theirs:#?}"
+    );
+    assert_same("thread-exec-pid", &theirs, &mine);
+    assert_eq!(theirs_run.status.code(), mine_run.status.code());
+}
+
 #[test]
 fn execve_from_a_non_leader_thread_one_file_per_thread() {
     let (theirs, mine) = both_per_thread("thread-exec-ff", &["-e", POLLING_HIDDEN], "thread_exec");

@@ -868,6 +868,14 @@ impl Tracer {
         }
         let former = former as i32;
         if former != tid {
+            if self.out.line_is_open(former) {
+                // strace's maybe_switch_tcbs: the execve line is still open (nothing was
+                // written after it; with -ff, in the old thread's file): say where it
+                // went on. Its `<... execve resumed>` follows under the new id.
+                self.out
+                    .write(former, &format!(" <pid changed to {tid} ...>"));
+                self.out.end_line(former);
+            }
             let says = self.opts.says(quiet::THREAD_EXECVE);
             if self.shows_events(tid) && says && self.opts.json {
                 let line = crate::json::superseded(former, epoch_now(), tid);
@@ -887,13 +895,6 @@ impl Tracer {
                     call.mem.pid = tid;
                 }
                 self.tracees.insert(tid, t);
-            }
-            if self.out.is_per_thread() && self.out.line_is_open(former) {
-                // With -ff the execve line stays in the old thread's file; say where
-                // it went on.
-                self.out
-                    .write(former, &format!(" <pid changed to {tid} ...>"));
-                self.out.end_line(former);
             }
             self.out.close_thread(former);
         }
