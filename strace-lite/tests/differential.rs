@@ -318,6 +318,31 @@ fn clock_state_timex_and_time() {
     assert_same("clock_state", &mask(theirs), &mask(mine));
 }
 
+/// The sockaddr families strace decodes (tests/programs/sockaddrs.c), in each -X style.
+#[test]
+fn sockaddr_families() {
+    let options = ["-e", "trace=connect"];
+    assert_program_matches("sockaddrs", &options, "sockaddrs", &[]);
+    assert_program_matches(
+        "sockaddrs-Xraw",
+        &["-X", "raw", "-e", "trace=connect"],
+        "sockaddrs",
+        &[],
+    );
+    assert_program_matches(
+        "sockaddrs-Xverbose",
+        &["-X", "verbose", "-e", "trace=connect"],
+        "sockaddrs",
+        &[],
+    );
+    assert_program_matches(
+        "sockaddrs-yy",
+        &["-yy", "-e", "trace=connect"],
+        "sockaddrs",
+        &[],
+    );
+}
+
 #[test]
 fn robust_lists() {
     assert_program_matches("robust_list", &[], "robust_list", &[]);

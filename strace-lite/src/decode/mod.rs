@@ -14,6 +14,7 @@ mod net;
 mod poll;
 mod process;
 mod signal;
+mod sockaddr;
 mod sockopt;
 mod stat;
 mod system;
