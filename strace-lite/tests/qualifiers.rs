@@ -120,6 +120,14 @@ fn read_and_write_dumps() {
         &["$DIR"],
     );
     assert!(t.iter().any(|l| l == " * 1 bytes in buffer 1"), "{t:#?}");
+    // Under -e verbose=none the calls show addresses, and their data is dumped still.
+    let t = assert_matches(
+        "dump-nonverbose",
+        &["-e", "verbose=none", "-e", "read=all", "-e", "write=all"],
+        "net",
+        &["$DIR"],
+    );
+    assert!(t.iter().any(|l| l == " * 1 bytes in buffer 1"), "{t:#?}");
     // Dumps follow the line they belong to, also when -z holds lines back.
     assert_matches("dump-z", &["-z", "-e", "read=3"], "files", &["$DIR"]);
 }
