@@ -199,6 +199,16 @@ pub struct Cli {
     )]
     pub sort_by: Option<String>,
 
+    /// The summary's columns, comma-separated: time-percent, total-time, min-time,
+    /// max-time, avg-time, calls, errors, name (strace's names and aliases).
+    #[arg(
+        short = 'U',
+        long = "summary-columns",
+        value_name = "COLUMNS",
+        allow_hyphen_values = true
+    )]
+    pub summary_columns: Vec<String>,
+
     /// Subtract OVERHEAD (s, ms, us or ns; default us) from each call's time in the summary.
     #[arg(
         short = 'O',
@@ -330,6 +340,80 @@ pub enum SummaryMode {
     Only,
     /// `-C`: the trace and the summary.
     WithTrace,
+}
+
+/// A column of the summary table (`-U`), in strace's order of the default table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SummaryColumn {
+    TimePercent,
+    TimeTotal,
+    TimeMin,
+    TimeMax,
+    TimeAvg,
+    Calls,
+    Errors,
+    Name,
+}
+
+impl SummaryColumn {
+    /// strace's table without `-U`.
+    pub const DEFAULT: [SummaryColumn; 6] = [
+        SummaryColumn::TimePercent,
+        SummaryColumn::TimeTotal,
+        SummaryColumn::TimeAvg,
+        SummaryColumn::Calls,
+        SummaryColumn::Errors,
+        SummaryColumn::Name,
+    ];
+
+    /// strace's column names and aliases (count.c's column_aliases, without `none`, which
+    /// names no column).
+    fn parse(text: &str) -> Option<SummaryColumn> {
+        Some(match text {
+            "time" | "time_percent" | "time-percent" => SummaryColumn::TimePercent,
+            "time_total" | "time-total" | "total_time" | "total-time" => SummaryColumn::TimeTotal,
+            "min_time" | "min-time" | "shortest" | "time_min" | "time-min" => {
+                SummaryColumn::TimeMin
+            }
+            "longest" | "max_time" | "max-time" | "time_max" | "time-max" => SummaryColumn::TimeMax,
+            "avg_time" | "avg-time" | "time_avg" | "time-avg" => SummaryColumn::TimeAvg,
+            "calls" | "count" => SummaryColumn::Calls,
+            "error" | "errors" => SummaryColumn::Errors,
+            "name" | "syscall" | "syscall_name" | "syscall-name" => SummaryColumn::Name,
+            _ => return None,
+        })
+    }
+
+    /// strace's set_count_summary_columns: the columns of a `-U` list, in its order, each
+    /// at most once, and the name column last when the list leaves it out.
+    pub fn parse_list(spec: &str) -> Result<Vec<SummaryColumn>, String> {
+        let mut columns = Vec::new();
+        let mut rest = spec;
+        loop {
+            let (name, next) = match rest.split_once(',') {
+                Some((name, next)) => (name, Some(next)),
+                None => (rest, None),
+            };
+            let Some(column) = SummaryColumn::parse(name) else {
+                return Err(format!("unknown column name: '{name}'"));
+            };
+            if columns.contains(&column) {
+                return Err(format!(
+                    "call summary column has been provided more than once: '{name}' \
+                     (-U option residual: '{rest}')"
+                ));
+            }
+            columns.push(column);
+            match next {
+                Some(next) => rest = next,
+                None => break,
+            }
+        }
+        if !columns.contains(&SummaryColumn::Name) {
+            columns.push(SummaryColumn::Name);
+        }
+        Ok(columns)
+    }
 }
 
 /// The summary's sort key (`-S`).
@@ -472,8 +556,12 @@ pub struct Options {
     pub raw: SyscallSet,
     /// `-e abbrev=`: calls whose structures and arrays are abbreviated (not under `-v`).
     pub abbrev: SyscallSet,
+    /// `-e verbose=`: calls whose structures are dereferenced (the others show addresses).
+    pub verbose_calls: SyscallSet,
     pub summary: SummaryMode,
     pub sort_by: SortKey,
+    /// `-U`: the summary's columns.
+    pub summary_columns: Vec<SummaryColumn>,
     /// `-O`: subtracted from each call's time in the summary.
     pub overhead: std::time::Duration,
     pub wall_clock: bool,
@@ -760,6 +848,7 @@ struct Qualified {
     write_fds: NumberSet,
     raw: SyscallSet,
     abbrev: SyscallSet,
+    verbose: SyscallSet,
     decode_fds: Option<u8>,
 }
 
@@ -775,6 +864,7 @@ impl Qualified {
             write_fds: NumberSet::none(),
             raw: SyscallSet::parse("none").expect("none"),
             abbrev: SyscallSet::all(),
+            verbose: SyscallSet::all(),
             decode_fds: None,
         }
     }
@@ -793,16 +883,7 @@ impl Qualified {
             "write" => self.write_fds = NumberSet::parse(value, "descriptor", fd)?,
             "raw" => self.raw = SyscallSet::parse(value)?,
             "abbrev" => self.abbrev = SyscallSet::parse(value)?,
-            "verbose" => {
-                // strace-lite always dereferences what it decodes.
-                if !SyscallSet::parse(value)?.is_all() {
-                    return Err(Fail::help(format!(
-                        "-e verbose={value}: only verbose=all (the default) is supported: \
-                         strace-lite always dereferences structures (-e abbrev= and -v set \
-                         how much of them is printed)"
-                    )));
-                }
-            }
+            "verbose" => self.verbose = SyscallSet::parse(value)?,
             "decode-fds" => {
                 const PATH: u64 = 0;
                 const SOCKET: u64 = 1;
@@ -1016,6 +1097,11 @@ impl Options {
                 SortKey::parse(v).ok_or_else(|| Fail::help(format!("invalid sortby: '{v}'")))?
             }
         };
+        // strace parses each -U as it comes (an error in any is an error); the last wins.
+        let mut summary_columns = SummaryColumn::DEFAULT.to_vec();
+        for spec in &cli.summary_columns {
+            summary_columns = SummaryColumn::parse_list(spec).map_err(Fail::help)?;
+        }
         if cli.summary_only && cli.summary {
             return Err(Fail::help(
                 "-c/--summary-only and -C/--summary are mutually exclusive",
@@ -1055,6 +1141,11 @@ impl Options {
         if cli.wall_clock && !cflag {
             return Err(Fail::help(
                 "-w/--summary-wall-clock must be given with (-c/--summary-only or -C/--summary)",
+            ));
+        }
+        if !cli.summary_columns.is_empty() && !cflag {
+            return Err(Fail::help(
+                "-U/--summary-columns must be given with (-c/--summary-only or -C/--summary)",
             ));
         }
         if cli.sort_by.is_some() && !cflag {
@@ -1205,8 +1296,10 @@ impl Options {
             write_fds: q.write_fds,
             raw: q.raw,
             abbrev: q.abbrev,
+            verbose_calls: q.verbose,
             summary,
             sort_by,
+            summary_columns,
             overhead,
             wall_clock: cli.wall_clock,
             syscall_times: cli.syscall_times,

@@ -35,7 +35,9 @@ pub fn dump(
     let mut out = String::new();
     let name = syscall_table::name(call.nr);
     let i386 = syscall_table::is_i386(call.nr);
-    let mem = &call.mem;
+    // strace dumps with plain umoven: the iovecs and msghdrs are read whatever
+    // `-e verbose=` says of the call.
+    let mem = &call.mem.clone().with_structs(true);
     let a = &call.args;
     if write_fds.contains(fd as u64) {
         match name.as_str() {

@@ -207,6 +207,32 @@ pub fn flags(value: u64, table: &Xlat, zero: &str, style: XlatStyle) -> String {
     styled(&hex(value), &flag_names(value, table, zero), style)
 }
 
+/// A `clock_t` count of clock ticks as strace's print_clock_t prints it: the number, and
+/// (unless `-X raw`, and for a non-zero count) the seconds it makes with as many decimals
+/// as `CLK_TCK` has digits after its first, `10 /* 0.10 s */` at 100 ticks a second.
+pub fn clock_t(ticks: u64, style: XlatStyle) -> String {
+    static TICKS_PER_SECOND: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let tck = *TICKS_PER_SECOND.get_or_init(|| {
+        // SAFETY: sysconf reads a configuration value; it has no memory arguments.
+        let v = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+        u64::try_from(v).unwrap_or(0)
+    });
+    clock_t_at(ticks, tck, style)
+}
+
+/// [`clock_t`] at `tck` ticks a second (0: unknown, no comment).
+fn clock_t_at(ticks: u64, tck: u64, style: XlatStyle) -> String {
+    if style == XlatStyle::Raw || tck == 0 || ticks == 0 {
+        return ticks.to_string();
+    }
+    // strace: frac_width = MIN(ilog10(clk_tck), 9), the fraction printed with %.*f.
+    let width = tck.ilog10().min(9) as usize;
+    // strace prints the fraction, "0.10 s", then writes the whole seconds (exact, from the
+    // integer division) and a '.' over its first two characters.
+    let frac = format!("{:.width$} s", (ticks % tck) as f64 / tck as f64);
+    format!("{ticks} /* {}.{} */", ticks / tck, &frac[2..])
+}
+
 /// `0x1f`, or `0` for zero, like C's `%#lx`.
 pub fn hex(value: u64) -> String {
     if value == 0 {
@@ -321,6 +347,26 @@ mod tests {
         assert_eq!(quote(b"ab", 2), r#""\x61\x62""#);
         assert_eq!(quote(b"a\n", 1), r#""a\n""#);
         assert_eq!(quote(b"a\x01", 1), r#""\x61\x01""#);
+    }
+
+    /// strace's print_clock_t: `10 /* 0.10 s */` at 100 ticks a second, the whole seconds
+    /// exact whatever their size, no comment for 0 nor under `-X raw`.
+    #[test]
+    fn clock_ticks_with_their_seconds() {
+        assert_eq!(clock_t_at(10, 100, XlatStyle::Abbrev), "10 /* 0.10 s */");
+        assert_eq!(
+            clock_t_at(12345, 100, XlatStyle::Verbose),
+            "12345 /* 123.45 s */"
+        );
+        assert_eq!(clock_t_at(0, 100, XlatStyle::Abbrev), "0");
+        assert_eq!(clock_t_at(10, 100, XlatStyle::Raw), "10");
+        assert_eq!(clock_t_at(7, 1000, XlatStyle::Abbrev), "7 /* 0.007 s */");
+        // No decimals at 1 tick a second: strace's '.' takes the place of the space.
+        assert_eq!(clock_t_at(5, 1, XlatStyle::Abbrev), "5 /* 5.s */");
+        assert_eq!(
+            clock_t_at(u64::MAX, 100, XlatStyle::Abbrev),
+            "18446744073709551615 /* 184467440737095516.15 s */"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Set once `process_vm_readv` has been refused as a whole (ENOSYS/EPERM).
 static VM_READV_UNAVAILABLE: AtomicBool = AtomicBool::new(false);
 
-const PAGE: u64 = 4096;
+pub(crate) const PAGE: u64 = 4096;
 
 /// Use only the `PTRACE_PEEKDATA` path (set from `STRACE_LITE_FORCE_PEEKDATA=1`, so the
 /// tests can check the fallback gives the same trace).
@@ -29,6 +29,10 @@ pub struct Memory {
     /// For an i386 call: an address past 32 bits is not one the call can mean, and is not
     /// read (strace prints it as a number).
     words32: bool,
+    /// Whether structures are read at all: `-e verbose=SET` leaves the calls outside the set
+    /// with their structures, arrays and numbers behind pointers printed as addresses,
+    /// strace's `verbose(tcp)` test in tfetch_mem. Buffers and strings are read regardless.
+    structs: bool,
     /// Read this instead of the tracee `pid` (fuzzing).
     fake: Option<Arc<FakeMemory>>,
 }
@@ -38,6 +42,7 @@ impl Memory {
         Memory {
             pid,
             words32: false,
+            structs: true,
             fake: None,
         }
     }
@@ -52,6 +57,25 @@ impl Memory {
 
     pub fn with_words32(self, words32: bool) -> Self {
         Memory { words32, ..self }
+    }
+
+    /// A view that reads structures only when `structs` (see the field).
+    pub fn with_structs(self, structs: bool) -> Self {
+        Memory { structs, ..self }
+    }
+
+    /// Whether this view reads structures (`-e verbose=` includes the call).
+    pub fn reads_structs(&self) -> bool {
+        self.structs
+    }
+
+    /// The `len` bytes of a structure or array at `addr` (as [`Memory::read`]), or nothing
+    /// when this view reads no structures.
+    pub fn read_struct(&self, addr: u64, len: usize) -> Option<Vec<u8>> {
+        if !self.structs {
+            return None;
+        }
+        self.read(addr, len)
     }
 
     /// Read exactly `len` bytes at `addr`, or nothing.
@@ -207,7 +231,7 @@ impl Memory {
 
     /// A plain-old-data value of type `T` at `addr`.
     pub fn read_value<T: Pod>(&self, addr: u64) -> Option<T> {
-        let bytes = self.read(addr, std::mem::size_of::<T>())?;
+        let bytes = self.read_struct(addr, std::mem::size_of::<T>())?;
         // SAFETY: T is Pod (every bit pattern valid); `bytes` holds size_of::<T>() bytes.
         Some(unsafe { std::ptr::read_unaligned(bytes.as_ptr().cast::<T>()) })
     }
@@ -215,7 +239,7 @@ impl Memory {
     /// `count` values of type `T` starting at `addr`.
     pub fn read_array<T: Pod>(&self, addr: u64, count: usize) -> Option<Vec<T>> {
         let size = std::mem::size_of::<T>();
-        let bytes = self.read(addr, size.checked_mul(count)?)?;
+        let bytes = self.read_struct(addr, size.checked_mul(count)?)?;
         Some(
             bytes
                 .chunks_exact(size)

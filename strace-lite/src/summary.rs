@@ -1,7 +1,7 @@
 //! `-c` / `-C`: calls, errors and time per syscall, printed as strace's table; with
 //! `--latency`, a second table of each syscall's p50, p99 and maximum time.
 
-use crate::cli::SortKey;
+use crate::cli::{SortKey, SummaryColumn};
 use crate::latency::Histogram;
 use crate::syscall_table;
 use std::collections::HashMap;
@@ -69,8 +69,15 @@ impl Summary {
         }
     }
 
-    /// The table, sorted by `sort`.
+    /// The table, sorted by `sort`, with strace's default columns.
+    #[cfg(test)]
     pub fn render(&self, sort: SortKey) -> String {
+        self.render_columns(sort, &SummaryColumn::DEFAULT)
+    }
+
+    /// strace's call_summary_pers: the table of `columns` (`-U`), sorted by `sort`, each
+    /// column as wide as its header or its widest value.
+    pub fn render_columns(&self, sort: SortKey, columns: &[SummaryColumn]) -> String {
         let mut rows: Vec<(String, Counts, u64)> = self
             .by_nr
             .iter()
@@ -94,49 +101,107 @@ impl Summary {
         let total_time: Duration = rows.iter().map(|r| r.1.time).sum();
         let total_calls: u64 = rows.iter().map(|r| r.1.calls).sum();
         let total_errors: u64 = rows.iter().map(|r| r.1.errors).sum();
-        let dashes = "------ ----------- ----------- --------- --------- ----------------\n";
-        let mut out = format!(
-            "{:>6} {:>11} {:>11} {:>9} {:>9} {}\n",
-            "% time", "seconds", "usecs/call", "calls", "errors", "syscall"
-        );
-        out.push_str(dashes);
-        let percent = |t: Duration| {
-            if total_time.is_zero() {
-                0.0
-            } else {
-                t.as_secs_f64() * 100.0 / total_time.as_secs_f64()
-            }
-        };
-        let row = |name: &str, c: &Counts, pct: f64| {
-            let usecs = (c.time.as_micros() as u64)
-                .checked_div(c.calls)
-                .unwrap_or(0);
-            let errors = if c.errors == 0 {
-                String::new()
-            } else {
-                c.errors.to_string()
+        let min = rows
+            .iter()
+            .filter_map(|r| r.1.min)
+            .min()
+            .unwrap_or_default();
+        let min_max = rows
+            .iter()
+            .filter_map(|r| r.1.min)
+            .max()
+            .unwrap_or_default();
+        let max = rows.iter().map(|r| r.1.max).max().unwrap_or_default();
+        let avg_max = rows.iter().map(|r| r.1.avg()).max().unwrap_or_default();
+        let name_max = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+        // strace's float seconds and its (uint64_t)(seconds * 1e6) microseconds.
+        let secs = |d: Duration| d.as_secs() as f64 + f64::from(d.subsec_nanos()) / 1e9;
+        let usecs = |d: Duration| (secs(d) * 1e6) as u64;
+        let total_secs = secs(total_time);
+        let width = |column: SummaryColumn| -> usize {
+            use SummaryColumn::*;
+            let (header, value) = match column {
+                TimePercent => (6, "100.00".len()),
+                TimeTotal => (11, format!("{total_secs:.6}").len()),
+                TimeMin => (8, format!("{}.000000", min_max.as_secs()).len()),
+                TimeMax => (7, format!("{}.000000", max.as_secs()).len()),
+                TimeAvg => (11, usecs(avg_max).to_string().len()),
+                Calls => (9, total_calls.to_string().len()),
+                Errors => (9, total_errors.to_string().len()),
+                Name => (16, name_max + 1),
             };
-            format!(
-                "{:6.2} {:11.6} {:11} {:9} {:>9} {}\n",
-                pct,
-                c.time.as_secs_f64(),
-                usecs,
-                c.calls,
-                errors,
-                name
-            )
+            header.max(value)
+        };
+        let last = columns.len().saturating_sub(1);
+        let mut out = String::new();
+        let line = |out: &mut String, cells: &[String]| {
+            out.push_str(&cells.join(" "));
+            out.push('\n');
+        };
+        let header: Vec<String> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| {
+                let w = width(c);
+                let text = match c {
+                    SummaryColumn::TimePercent => "% time",
+                    SummaryColumn::TimeTotal => "seconds",
+                    SummaryColumn::TimeMin => "shortest",
+                    SummaryColumn::TimeMax => "longest",
+                    SummaryColumn::TimeAvg => "usecs/call",
+                    SummaryColumn::Calls => "calls",
+                    SummaryColumn::Errors => "errors",
+                    SummaryColumn::Name => "syscall",
+                };
+                match c {
+                    SummaryColumn::Name if i == last => text.to_string(),
+                    SummaryColumn::Name => format!("{text:<w$}"),
+                    _ => format!("{text:>w$}"),
+                }
+            })
+            .collect();
+        line(&mut out, &header);
+        let dashes: Vec<String> = columns.iter().map(|&c| "-".repeat(width(c))).collect();
+        line(&mut out, &dashes);
+        let cells = |name: &str, c: &Counts, pct: f64, avg_us: u64, min: Duration| -> Vec<String> {
+            columns
+                .iter()
+                .enumerate()
+                .map(|(i, &col)| {
+                    let w = width(col);
+                    match col {
+                        SummaryColumn::TimePercent => format!("{pct:w$.2}"),
+                        SummaryColumn::TimeTotal => format!("{:w$.6}", secs(c.time)),
+                        SummaryColumn::TimeMin => format!("{:w$.6}", secs(min)),
+                        SummaryColumn::TimeMax => format!("{:w$.6}", secs(c.max)),
+                        SummaryColumn::TimeAvg => format!("{avg_us:w$}"),
+                        SummaryColumn::Calls => format!("{:w$}", c.calls),
+                        // `%.0lu`: nothing for 0.
+                        SummaryColumn::Errors if c.errors == 0 => " ".repeat(w),
+                        SummaryColumn::Errors => format!("{:w$}", c.errors),
+                        SummaryColumn::Name if i == last => name.to_string(),
+                        SummaryColumn::Name => format!("{name:<w$}"),
+                    }
+                })
+                .collect()
         };
         for (name, c, _) in &rows {
-            out.push_str(&row(name, c, percent(c.time)));
+            // strace: 100 * time / total, left at 0 when 0 (the total can be 0 too).
+            let pct = secs(c.time) * 100.0;
+            let pct = if pct == 0.0 { 0.0 } else { pct / total_secs };
+            let row = cells(name, c, pct, usecs(c.avg()), c.min.unwrap_or_default());
+            line(&mut out, &row);
         }
-        out.push_str(dashes);
+        line(&mut out, &dashes);
         let total = Counts {
             calls: total_calls,
             errors: total_errors,
             time: total_time,
-            ..Default::default()
+            min: Some(min),
+            max,
         };
-        out.push_str(&row("total", &total, 100.0));
+        let total_avg = (total_secs / total_calls as f64 * 1e6) as u64;
+        line(&mut out, &cells("total", &total, 100.0, total_avg, min));
         if let Some(latency) = &self.latency {
             out.push_str(&latency_table(&rows, latency));
         }

@@ -103,6 +103,18 @@ fn rejections_and_warnings_are_straces() {
         &["-I", "5", "true"],
         &["--interruptible=sometimes", "true"],
         &["-w", "true"],
+        &["-U", "calls", "true"],
+        &["-c", "-U", "calls,nope", "true"],
+        &["-c", "-U", "", "true"],
+        &["-c", "-U", "none", "true"],
+        &["-c", "-U", "calls,time,count", "true"],
+        &[
+            "-c",
+            "--summary-columns=name,errors,error,calls",
+            "-U",
+            "calls",
+            "true",
+        ],
         &["-Q", "true"],
         &["--no-such", "true"],
         // Only warnings: the command runs.

@@ -239,8 +239,148 @@ fn xattr_values_and_lists() {
 }
 
 #[test]
+fn open_modes_and_larger_open_how_structs() {
+    assert_program_matches("open_how", &[], "open_how", &["$DIR"]);
+}
+
+#[test]
+fn clone3_arguments() {
+    assert_program_matches("clone3_args", &[], "clone3_args", &[]);
+    assert_program_matches(
+        "clone3_args-Xverbose",
+        &["-X", "verbose"],
+        "clone3_args",
+        &[],
+    );
+}
+
+/// Dates of the stat family and utimensat (tests/programs/stat_times.c). The file's
+/// change and birth times are the time of the run, different in each: they are masked,
+/// with their dates, and so is its inode.
+#[test]
+fn stat_times_and_their_dates() {
+    let ctime = regex::Regex::new(
+        r"(st_ctime=|stx_[bc]time=\{tv_sec=)\d+(, tv_nsec=\d+\})?( /\* [^*]+ \*/)?(, st_ctime_nsec=\d+)?",
+    )
+    .unwrap();
+    // The file is made anew in each run: its inode may differ too.
+    let ino = regex::Regex::new(r"(st_ino=|stx_ino=)\d+").unwrap();
+    let mask = |lines: Vec<String>| -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| {
+                let l = ctime.replace_all(l, "${1}TIME");
+                ino.replace_all(&l, "${1}INO").into_owned()
+            })
+            .collect()
+    };
+    for (test, extra) in [
+        ("stat_times", &[][..]),
+        ("stat_times-v", &["-v"]),
+        // st_dev as strace's print_dev_t: 0xfe00, or 0xfe00 /* makedev(0xfe, 0) */.
+        ("stat_times-v-Xraw", &["-v", "-X", "raw"]),
+        ("stat_times-v-Xverbose", &["-v", "-X", "verbose"]),
+    ] {
+        let mut options = vec!["-e", "trace=newfstatat,statx,utimensat"];
+        options.extend_from_slice(extra);
+        let (theirs, mine, theirs_run, _) = both(test, &options, "stat_times", &["$DIR"]);
+        assert!(
+            theirs.len() > 5,
+            "strace produced no trace: {}",
+            theirs_run.stderr
+        );
+        assert_same(test, &mask(theirs), &mask(mine));
+    }
+}
+
+#[test]
+fn iovec_arrays() {
+    assert_program_matches("iovecs", &[], "iovecs", &["$DIR"]);
+}
+
+/// adjtimex, clock_adjtime and time (tests/programs/clock_state.c), their times masked
+/// (the clock moves between the two runs), their form compared.
+#[test]
+fn clock_state_timex_and_time() {
+    let now = regex::Regex::new(
+        r"tv_sec=\d+, tv_usec=\d+|\b\d{9,}( /\* [^*]+ \*/| \([^)]+\))?|maxerror=\d+",
+    )
+    .unwrap();
+    let mask = |lines: Vec<String>| -> Vec<String> {
+        lines
+            .iter()
+            .map(|l| now.replace_all(l, "NOW").into_owned())
+            .collect()
+    };
+    let options = ["-e", "trace=adjtimex,clock_adjtime,time"];
+    let (theirs, mine, theirs_run, _) = both("clock_state", &options, "clock_state", &[]);
+    assert!(
+        theirs.len() > 5,
+        "strace produced no trace: {}",
+        theirs_run.stderr
+    );
+    assert!(theirs.iter().any(|l| l.contains("(TIME_")), "{theirs:#?}");
+    assert_same("clock_state", &mask(theirs), &mask(mine));
+}
+
+/// The sockaddr families strace decodes (tests/programs/sockaddrs.c), in each -X style.
+#[test]
+fn sockaddr_families() {
+    let options = ["-e", "trace=connect"];
+    assert_program_matches("sockaddrs", &options, "sockaddrs", &[]);
+    assert_program_matches(
+        "sockaddrs-Xraw",
+        &["-X", "raw", "-e", "trace=connect"],
+        "sockaddrs",
+        &[],
+    );
+    assert_program_matches(
+        "sockaddrs-Xverbose",
+        &["-X", "verbose", "-e", "trace=connect"],
+        "sockaddrs",
+        &[],
+    );
+    assert_program_matches(
+        "sockaddrs-yy",
+        &["-yy", "-e", "trace=connect"],
+        "sockaddrs",
+        &[],
+    );
+}
+
+#[test]
+fn robust_lists() {
+    assert_program_matches("robust_list", &[], "robust_list", &[]);
+}
+
+#[test]
 fn signals_restarted_and_interrupted_syscalls() {
     assert_program_matches("signals", &[], "signals", &[]);
+}
+
+/// A child's CPU time in its SIGCHLD, `si_utime=N /* S.FF s */` (strace's print_clock_t):
+/// the trace matches strace's (the ticks normalised), and the seconds are N / CLK_TCK.
+#[test]
+fn sigchld_cpu_times_with_their_seconds() {
+    let options = ["-e", "trace=process,signal"];
+    assert_program_matches("cpu_child", &options, "cpu_child", &[]);
+    let out = scratch_dir("cpu_child-lite").join("lite.out");
+    let run = trace(STRACE_LITE, &options, &out, &program("cpu_child"), &[]);
+    assert_eq!(run.status.code(), Some(0), "{}", run.stderr);
+    let text = std::fs::read_to_string(&out).unwrap();
+    let re = regex::Regex::new(r"si_utime=(\d+) /\* (\d+)\.(\d\d) s \*/, si_stime=\d+").unwrap();
+    let caps = re
+        .captures(&text)
+        .unwrap_or_else(|| panic!("no si_utime with its seconds:\n{text}"));
+    let ticks: u64 = caps[1].parse().unwrap();
+    // SAFETY: sysconf has no memory arguments.
+    let tck = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    assert!(
+        ticks >= tck / 10,
+        "the child spun 0.25 s, si_utime={ticks}:\n{text}"
+    );
+    let shown = caps[2].parse::<u64>().unwrap() * 100 + caps[3].parse::<u64>().unwrap();
+    assert_eq!(shown, ticks * 100 / tck, "{text}");
 }
 
 #[test]
@@ -355,6 +495,27 @@ fn execve_from_a_non_leader_thread() {
     assert_eq!(theirs_run.status.code(), mine_run.status.code());
 }
 
+/// The worker's execve line is the last thing written when the exec comes (only execve
+/// is traced): strace ends it with `<pid changed to N ...>`, not `<unfinished ...>`, and
+/// the line after it is the leader's `+++ superseded`, then `<... execve resumed>`.
+#[test]
+fn execve_from_a_non_leader_thread_ends_its_line_with_the_new_pid() {
+    let (theirs, mine, theirs_run, mine_run) = both(
+        "thread-exec-pid",
+        &["-f", "-e", "trace=execve"],
+        "thread_exec",
+        &[],
+    );
+    assert!(
+        theirs
+            .iter()
+            .any(|l| l.ends_with(" <pid changed to PID0 ...>")),
+        "{theirs:#?}"
+    );
+    assert_same("thread-exec-pid", &theirs, &mine);
+    assert_eq!(theirs_run.status.code(), mine_run.status.code());
+}
+
 #[test]
 fn execve_from_a_non_leader_thread_one_file_per_thread() {
     let (theirs, mine) = both_per_thread("thread-exec-ff", &["-e", POLLING_HIDDEN], "thread_exec");
@@ -418,9 +579,25 @@ fn group_stop_and_sigcont_behave_as_untraced() {
 /// run gets a fresh terminal, since the program changes its modes.
 #[test]
 fn terminal_ioctls_on_a_pty() {
+    let traces = ioctls_on_a_pty("tty");
+    for trace in &traces[..2] {
+        assert!(
+            trace
+                .iter()
+                .any(|l| l.starts_with("ioctl(0, TCGETS, {c_iflag=")),
+            "{trace:#?}"
+        );
+    }
+    assert_same("tty", &traces[0], &traces[2]);
+    assert_same("tty -v", &traces[1], &traces[3]);
+}
+
+/// The ioctls of `name` (tests/programs) with a pty as stdin, traced by strace, strace
+/// -v, strace-lite and strace-lite -v, each trace normalised.
+fn ioctls_on_a_pty(name: &str) -> Vec<Vec<String>> {
     use std::process::{Command, Stdio};
-    let dir = scratch_dir("tty");
-    let prog = program("tty");
+    let dir = scratch_dir(name);
+    let prog = program(name);
     let mut traces = Vec::new();
     for (tracer, verbose) in [
         (STRACE, false),
@@ -440,14 +617,22 @@ fn terminal_ioctls_on_a_pty() {
         assert_eq!(run.status.code(), Some(0), "{tracer}: {}", run.stderr);
         traces.push(normalize(&std::fs::read_to_string(&out).expect("trace")));
     }
+    traces
+}
+
+/// termios2, termio and the locked termios, the structs strace's term.c decodes besides
+/// termios and winsize.
+#[test]
+fn terminal_structures_on_a_pty() {
+    let traces = ioctls_on_a_pty("tty_structs");
     for trace in &traces[..2] {
         assert!(
             trace
                 .iter()
-                .any(|l| l.starts_with("ioctl(0, TCGETS, {c_iflag=")),
+                .any(|l| l.starts_with("ioctl(0, TCSETS2, {c_iflag=")),
             "{trace:#?}"
         );
     }
-    assert_same("tty", &traces[0], &traces[2]);
-    assert_same("tty -v", &traces[1], &traces[3]);
+    assert_same("tty_structs", &traces[0], &traces[2]);
+    assert_same("tty_structs -v", &traces[1], &traces[3]);
 }

@@ -120,6 +120,14 @@ fn read_and_write_dumps() {
         &["$DIR"],
     );
     assert!(t.iter().any(|l| l == " * 1 bytes in buffer 1"), "{t:#?}");
+    // Under -e verbose=none the calls show addresses, and their data is dumped still.
+    let t = assert_matches(
+        "dump-nonverbose",
+        &["-e", "verbose=none", "-e", "read=all", "-e", "write=all"],
+        "net",
+        &["$DIR"],
+    );
+    assert!(t.iter().any(|l| l == " * 1 bytes in buffer 1"), "{t:#?}");
     // Dumps follow the line they belong to, also when -z holds lines back.
     assert_matches("dump-z", &["-z", "-e", "read=3"], "files", &["$DIR"]);
 }
@@ -233,6 +241,55 @@ fn raw_and_abbrev_sets() {
     );
 }
 
+/// `-e verbose=SET`: the calls outside the set print their structures, arrays and numbers
+/// behind pointers as addresses (strings and buffers still read), in every family.
+#[test]
+fn verbose_sets() {
+    for (program, args) in [
+        ("files", &["$DIR"][..]),
+        ("net", &["$DIR"]),
+        ("signals", &[]),
+        ("procs", &[]),
+        ("poll", &[]),
+        ("fds", &["$DIR"]),
+        ("garbage", &[]),
+        ("unsigned_fields", &[]),
+        ("sockopts", &[]),
+        ("fcntl_cmds", &[]),
+        ("exec_arrays", &[]),
+        ("named_constants", &[]),
+        ("unread_memory", &[]),
+        ("xattrs", &["$DIR"]),
+        ("open_how", &["$DIR"]),
+        ("clone3_args", &[]),
+        ("iovecs", &["$DIR"]),
+        ("robust_list", &[]),
+    ] {
+        let t = assert_matches(
+            &format!("verbose-none-{program}"),
+            &["-e", "verbose=none", "-e", "trace=!%%stat"],
+            program,
+            args,
+        );
+        assert!(
+            t.iter()
+                .any(|l| l.starts_with("execve(\"") && l.contains("\", 0xADDR, 0xADDR)")),
+            "{t:#?}"
+        );
+    }
+    let t = assert_matches(
+        "verbose-some",
+        &["-e", "verbose=!execve,fstat", "-e", "trace=!%%stat"],
+        "procs",
+        &[],
+    );
+    assert!(
+        t.iter()
+            .any(|l| l.starts_with("execve(\"") && l.contains("0xADDR")),
+        "{t:#?}"
+    );
+}
+
 /// With `-O 1s` every call's time is taken down to zero: the tables are deterministic,
 /// and the order of calls that tie is strace's (by number), whatever the key.
 #[test]
@@ -261,4 +318,42 @@ fn summary_sort_keys_and_overhead() {
         &["$DIR"],
     );
     assert_matches("overhead-float", &["-c", "-O", "2.5s"], "procs", &[]);
+}
+
+/// `-U`: the summary's columns, in the order given, the name column added last when left
+/// out, each as wide as its widest value (`-O 1s` takes every time to zero; the long
+/// names of fds.c's calls widen the name column).
+#[test]
+fn summary_columns() {
+    for (i, columns) in [
+        "time-percent,max_time,syscall_name",
+        "time,time_min,name",
+        "calls,errors",
+        "name,calls,total-time,avg_time,shortest,longest,errors,time_percent",
+        "errors,syscall",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let t = assert_matches(
+            &format!("columns-{i}"),
+            &["-c", "-O", "1s", "-U", columns, "-S", "calls"],
+            "fds",
+            &["$DIR"],
+        );
+        assert!(t.iter().any(|l| l.contains("total")), "{t:#?}");
+    }
+    assert_matches(
+        "columns-C",
+        &[
+            "-C",
+            "-O",
+            "1s",
+            "--summary-columns=calls,name",
+            "-e",
+            "trace=!%%stat",
+        ],
+        "files",
+        &["$DIR"],
+    );
 }

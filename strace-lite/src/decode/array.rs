@@ -40,7 +40,7 @@ pub fn array_text(
         if cur != addr {
             out.push_str(", ");
         }
-        let Some(bytes) = c.mem.read(cur, elem_size) else {
+        let Some(bytes) = c.mem.read_struct(cur, elem_size) else {
             if cur == addr {
                 return format::pointer(addr);
             }

@@ -2,11 +2,12 @@
 //! socket requests by name; others as `_IOC(...)`-free hex like strace's fallback).
 
 use super::file::open_flags;
+use super::term::{print_term_struct, print_winsize, TermStruct};
 use super::{Call, Decoder, RetStyle, Step};
 use crate::format;
 use crate::uapi::xlat::fcntl_ioctl::{
     FCNTL_CMDS, FD_FLAGS, F_OWNER_TYPES, F_SEALS, IOCTL_REQUESTS, LOCK_TYPES, NOTIFY_FLAGS,
-    SEEK_WHENCE, TERM_CFLAGS, TERM_IFLAGS, TERM_LFLAGS, TERM_OFLAGS,
+    SEEK_WHENCE,
 };
 
 pub fn lookup(name: &str) -> Option<Decoder> {
@@ -231,7 +232,8 @@ fn ioctl(c: &mut Call) -> Step {
             // Requests without an argument.
             0x540E | 0x5422 | 0x5450 | 0x5451 => return Step::Done,
             // Requests whose argument is written by the kernel.
-            0x5401 | 0x540F | 0x5413 | 0x541B | 0x5429 | 0x80045430 => {
+            0x5401 | 0x5405 | 0x5456 | 0x802c542a | 0x540F | 0x5413 | 0x541B | 0x5429
+            | 0x80045430 => {
                 c.sep();
                 return Step::AtExit;
             }
@@ -243,9 +245,17 @@ fn ioctl(c: &mut Call) -> Step {
                 c.sep();
                 print_winsize(c, c.arg(2));
             }
-            0x5402..=0x5404 => {
+            0x5402..=0x5404 | 0x5457 => {
                 c.sep();
-                print_termios(c, c.arg(2));
+                print_term_struct(c, c.arg(2), TermStruct::Termios);
+            }
+            0x5406..=0x5408 => {
+                c.sep();
+                print_term_struct(c, c.arg(2), TermStruct::Termio);
+            }
+            0x402c542b..=0x402c542d => {
+                c.sep();
+                print_term_struct(c, c.arg(2), TermStruct::Termios2);
             }
             0x5409..=0x540B => {
                 c.sep();
@@ -265,20 +275,13 @@ fn ioctl(c: &mut Call) -> Step {
     }
     match req {
         0x5413 => print_winsize(c, addr),
-        0x5401 => print_termios(c, addr),
+        0x5401 | 0x5456 => print_term_struct(c, addr, TermStruct::Termios),
+        0x5405 => print_term_struct(c, addr, TermStruct::Termio),
+        0x802c542a => print_term_struct(c, addr, TermStruct::Termios2),
         0x540F | 0x541B | 0x5429 | 0x80045430 => c.p_int_ref(addr),
         _ => c.p_ptr(2),
     }
     Step::Done
-}
-
-fn print_winsize(c: &mut Call, addr: u64) {
-    match c.mem.read_value::<[u16; 4]>(addr) {
-        Some([row, col, x, y]) => c.push(&format!(
-            "{{ws_row={row}, ws_col={col}, ws_xpixel={x}, ws_ypixel={y}}}"
-        )),
-        None => c.p_addr(addr),
-    }
 }
 
 /// strace's `_IOC(dir, type, nr, size)` spelling of an unknown request.
@@ -295,139 +298,4 @@ fn ioc_text(req: u64) -> String {
         format::hex(req & 0xff),
         format::hex((req >> 16) & 0x3fff)
     )
-}
-
-/// Output delay fields: (mask, names by value).
-const TERM_DELAYS: [(u32, &[(u32, &str)]); 6] = [
-    (0o400, &[(0, "NL0"), (0o400, "NL1")]),
-    (
-        0o3000,
-        &[
-            (0, "CR0"),
-            (0o1000, "CR1"),
-            (0o2000, "CR2"),
-            (0o3000, "CR3"),
-        ],
-    ),
-    (
-        0o14000,
-        &[
-            (0, "TAB0"),
-            (0o4000, "TAB1"),
-            (0o10000, "TAB2"),
-            (0o14000, "TAB3"),
-        ],
-    ),
-    (0o20000, &[(0, "BS0"), (0o20000, "BS1")]),
-    (0o40000, &[(0, "VT0"), (0o40000, "VT1")]),
-    (0o100000, &[(0, "FF0"), (0o100000, "FF1")]),
-];
-
-const BAUD_RATES: &[(u32, &str)] = &[
-    (0, "B0"),
-    (1, "B50"),
-    (2, "B75"),
-    (3, "B110"),
-    (4, "B134"),
-    (5, "B150"),
-    (6, "B200"),
-    (7, "B300"),
-    (8, "B600"),
-    (9, "B1200"),
-    (10, "B1800"),
-    (11, "B2400"),
-    (12, "B4800"),
-    (13, "B9600"),
-    (14, "B19200"),
-    (15, "B38400"),
-    (0o10000, "BOTHER"),
-    (0o10001, "B57600"),
-    (0o10002, "B115200"),
-    (0o10003, "B230400"),
-    (0o10004, "B460800"),
-    (0o10005, "B500000"),
-    (0o10006, "B576000"),
-    (0o10007, "B921600"),
-    (0o10010, "B1000000"),
-    (0o10011, "B1152000"),
-    (0o10012, "B1500000"),
-    (0o10013, "B2000000"),
-    (0o10014, "B2500000"),
-    (0o10015, "B3000000"),
-    (0o10016, "B3500000"),
-    (0o10017, "B4000000"),
-];
-
-const CONTROL_CHARS: [&str; 17] = [
-    "VINTR", "VQUIT", "VERASE", "VKILL", "VEOF", "VTIME", "VMIN", "VSWTC", "VSTART", "VSTOP",
-    "VSUSP", "VEOL", "VREPRINT", "VDISCARD", "VWERASE", "VLNEXT", "VEOL2",
-];
-
-fn name_of(table: &[(u32, &'static str)], value: u32) -> String {
-    table
-        .iter()
-        .find(|(v, _)| *v == value)
-        .map_or_else(|| format!("{value:#o}"), |(_, n)| n.to_string())
-}
-
-/// `c_oflag`: the delay fields (`NL0|CR0|...|`), then the flags (strace prints nothing
-/// after the last `|` when no flag is set).
-fn oflag_text(v: u32) -> String {
-    let mut s = String::new();
-    for (mask, names) in TERM_DELAYS {
-        s.push_str(&name_of(names, v & mask));
-        s.push('|');
-    }
-    let delays: u32 = TERM_DELAYS.iter().map(|(m, _)| m).sum();
-    s.push_str(&format::flag_names(u64::from(v & !delays), TERM_OFLAGS, ""));
-    s
-}
-
-/// `c_cflag`: baud rate, input baud (`<<IBSHIFT`), character size, then the flags.
-fn cflag_text(v: u32) -> String {
-    let mut s = name_of(BAUD_RATES, v & 0o10017);
-    s.push('|');
-    let ibaud = (v >> 16) & 0o10017;
-    if ibaud != 0 {
-        s.push_str(&format!("{}<<IBSHIFT|", name_of(BAUD_RATES, ibaud)));
-    }
-    s.push_str(["CS5", "CS6", "CS7", "CS8"][((v & 0o60) >> 4) as usize]);
-    s.push('|');
-    let rest = v & !(0o10017 | (0o10017 << 16) | 0o60);
-    s.push_str(&format::flag_names(u64::from(rest), TERM_CFLAGS, ""));
-    s
-}
-
-/// `{c_iflag=ICRNL|IXON, c_oflag=NL0|CR0|...|OPOST|ONLCR, c_cflag=B38400|CS8|CREAD, c_lflag=..., ...}`.
-fn print_termios(c: &mut Call, addr: u64) {
-    let Some(b) = c.mem.read_value::<[u8; 36]>(addr) else {
-        return c.p_addr(addr);
-    };
-    let word = |i: usize| u32::from_ne_bytes([b[i * 4], b[i * 4 + 1], b[i * 4 + 2], b[i * 4 + 3]]);
-    let mut s = format!(
-        "{{c_iflag={}, c_oflag={}, c_cflag={}, c_lflag={}",
-        format::flag_names(u64::from(word(0)), TERM_IFLAGS, ""),
-        oflag_text(word(1)),
-        cflag_text(word(2)),
-        format::flag_names(u64::from(word(3)), TERM_LFLAGS, ""),
-    );
-    if c.opts.verbose {
-        let line = if b[16] == 0 {
-            "N_TTY".to_string()
-        } else {
-            b[16].to_string()
-        };
-        let cc: Vec<String> = b[17..36]
-            .iter()
-            .enumerate()
-            .map(|(i, v)| match CONTROL_CHARS.get(i) {
-                Some(name) => format!("[{name}]={}", format::hex(u64::from(*v))),
-                None => format!("[{i}]={}", format::hex(u64::from(*v))),
-            })
-            .collect();
-        s.push_str(&format!(", c_line={line}, c_cc=[{}]}}", cc.join(", ")));
-    } else {
-        s.push_str(", ...}");
-    }
-    c.push(&s);
 }

@@ -1,6 +1,7 @@
 //! Files and descriptors: open/openat/creat, read/write and their p/v variants, close,
 //! lseek, getdents, access, unlink/rename/mkdir, dup, pipe, getcwd, umask, sendfile...
 
+use super::array::array_text;
 use super::{Call, Decoder, RetStyle, Step};
 use crate::format;
 use crate::uapi::xlat::file::{
@@ -73,11 +74,19 @@ pub fn open_flags(value: u64, style: crate::cli::XlatStyle) -> String {
     format::styled(&format::hex(value), &text, style)
 }
 
+/// Whether open's flags make it take a mode: `O_CREAT`, or the `__O_TMPFILE` bit alone
+/// (strace tests that bit, not all of `O_TMPFILE`, which adds `O_DIRECTORY`).
+fn takes_mode(flags: u64) -> bool {
+    const O_CREAT: u64 = 0o100;
+    const __O_TMPFILE: u64 = 0o20000000;
+    flags & (O_CREAT | __O_TMPFILE) != 0
+}
+
 fn open_tail(c: &mut Call, flags_arg: usize) -> Step {
     let flags = c.arg(flags_arg);
     let text = open_flags(flags, c.style());
     c.push(&text);
-    if flags & 0o100 != 0 || flags & 0o20200000 == 0o20200000 {
+    if takes_mode(flags) {
         c.sep();
         c.push(&format::octal(c.arg(flags_arg + 1) & 0o177777));
     }
@@ -101,23 +110,29 @@ fn openat(c: &mut Call) -> Step {
     open_tail(c, 2)
 }
 
-/// `openat2(dirfd, path, {flags=..., mode=..., resolve=...}, size)`.
+/// `openat2(dirfd, path, {flags=..., mode=..., resolve=...}, size)`: the 24 bytes of
+/// `struct open_how` strace 6.1 knows, then what the caller's larger struct holds past
+/// them (strace's print_nonzero_bytes).
 fn openat2(c: &mut Call) -> Step {
+    const OPEN_HOW_SIZE: u64 = 24;
     c.p_dirfd(0);
     c.sep();
     c.p_path(1);
     c.sep();
-    match c.mem.read_value::<[u64; 3]>(c.arg(2)) {
-        Some([flags, mode, resolve]) if c.arg(3) >= 24 => {
+    let (addr, size) = (c.arg(2), c.arg(3));
+    match c.mem.read_value::<[u64; 3]>(addr) {
+        Some([flags, mode, resolve]) if size >= OPEN_HOW_SIZE => {
             let mut s = format!("{{flags={}", open_flags(flags, c.style()));
-            if flags & 0o100 != 0 || flags & 0o20200000 == 0o20200000 {
+            if takes_mode(flags) || mode != 0 {
                 s.push_str(&format!(", mode={}", format::octal(mode)));
             }
             s.push_str(&format!(
-                ", resolve={}}}",
+                ", resolve={}",
                 format::flags(resolve, RESOLVE_FLAGS, "0", c.style())
             ));
             c.push(&s);
+            c.p_struct_rest(addr, OPEN_HOW_SIZE, size, ", ");
+            c.push("}");
         }
         _ => c.p_ptr(2),
     }
@@ -186,39 +201,42 @@ fn pwrite(c: &mut Call) -> Step {
     Step::Done
 }
 
-/// Print an iovec array; `data_len` bounds the bytes shown (what was transferred).
-pub fn print_iovec(c: &mut Call, addr: u64, count: u64, data_len: Option<u64>) {
-    if addr == 0 {
-        return c.push("NULL");
-    }
-    let shown = count.min(1024);
-    let Some(raw) = c.mem.read_array::<[u64; 2]>(addr, shown as usize) else {
-        return c.p_addr(addr);
-    };
+/// How [`print_iovec`] shows each `iov_base`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IovBases {
+    /// The bytes, at most `data_len` of them over the whole array (strace's iov_decode_str).
+    Contents,
+    /// Only the address, for a read that failed (strace's iov_decode_addr).
+    Addresses,
+}
+
+/// strace's tprint_iov_upto: an iovec array by strace's print_array rules (`[]`, cut at
+/// `-s` elements, `... /* 0xADDR */` where it becomes unreadable), each `iov_base` shown
+/// as `bases` says; `data_len` bounds the bytes shown (what was transferred).
+pub fn print_iovec(c: &mut Call, addr: u64, count: u64, data_len: Option<u64>, bases: IovBases) {
     let mut remaining = data_len.unwrap_or(u64::MAX);
-    c.push("[");
-    for (i, [base, len]) in raw.iter().enumerate() {
-        if i > 0 {
-            c.sep();
-        }
-        if i >= c.opts.string_limit && !c.opts.verbose {
-            c.push("...");
-            break;
-        }
-        c.push("{iov_base=");
-        let visible = (*len).min(remaining);
-        if data_len.is_some() && visible == 0 && remaining == 0 {
-            c.push("\"\"");
-        } else {
-            c.p_buffer_at(*base, visible);
-        }
+    let text = array_text(c, addr, count, 16, |c, b| {
+        let base = u64::from_ne_bytes(b[..8].try_into().expect("8 bytes"));
+        let len = u64::from_ne_bytes(b[8..].try_into().expect("8 bytes"));
+        let visible = len.min(remaining);
         remaining -= visible;
-        c.push(&format!(", iov_len={len}}}"));
-    }
-    if count > shown {
-        c.push(", ...");
-    }
-    c.push("]");
+        let shown = match bases {
+            IovBases::Contents => c.buffer_text(base, visible, c.opts.hex),
+            IovBases::Addresses => format::pointer(base),
+        };
+        format!("{{iov_base={shown}, iov_len={len}}}")
+    });
+    c.push(&text);
+}
+
+/// What a readv-like call stored: contents up to the result, or the bases when it failed.
+fn print_read_iovec(c: &mut Call) {
+    let bases = if c.failed() {
+        IovBases::Addresses
+    } else {
+        IovBases::Contents
+    };
+    print_iovec(c, c.arg(1), c.arg(2), Some(c.rval as u64), bases);
 }
 
 fn readv(c: &mut Call) -> Step {
@@ -227,11 +245,7 @@ fn readv(c: &mut Call) -> Step {
         c.sep();
         return Step::AtExit;
     }
-    if c.failed() {
-        c.p_ptr(1);
-    } else {
-        print_iovec(c, c.arg(1), c.arg(2), Some(c.rval as u64));
-    }
+    print_read_iovec(c);
     c.sep();
     c.p_ulong(2);
     Step::Done
@@ -240,23 +254,20 @@ fn readv(c: &mut Call) -> Step {
 fn writev(c: &mut Call) -> Step {
     c.p_fd(0);
     c.sep();
-    print_iovec(c, c.arg(1), c.arg(2), None);
+    print_iovec(c, c.arg(1), c.arg(2), None, IovBases::Contents);
     c.sep();
     c.p_ulong(2);
     Step::Done
 }
 
 fn preadv(c: &mut Call) -> Step {
+    if !c.exiting {
+        return readv(c);
+    }
     readv(c);
-    if c.exiting {
-        c.sep();
-        c.p_long(3);
-    }
-    if c.exiting {
-        Step::Done
-    } else {
-        Step::AtExit
-    }
+    c.sep();
+    c.p_long(3);
+    Step::Done
 }
 
 fn pwritev(c: &mut Call) -> Step {
@@ -300,7 +311,7 @@ fn getdents(c: &mut Call) -> Step {
         };
         let buf = if len == 0 {
             Vec::new()
-        } else if let Some(buf) = c.mem.read(c.arg(1), len) {
+        } else if let Some(buf) = c.mem.read_struct(c.arg(1), len) {
             buf
         } else {
             c.p_ptr(1);

@@ -14,9 +14,11 @@ mod net;
 mod poll;
 mod process;
 mod signal;
+mod sockaddr;
 mod sockopt;
 mod stat;
 mod system;
+mod term;
 mod time;
 
 use crate::cli::{Options, XlatStyle};
@@ -297,21 +299,27 @@ impl Call {
     /// reads one byte past `-s` (when the buffer is that long) and prints the address when
     /// it cannot read them all.
     pub fn p_buffer_hex(&mut self, addr: u64, len: u64, hex: u8) {
+        let text = self.buffer_text(addr, len, hex);
+        self.push(&text);
+    }
+
+    /// What [`Call::p_buffer_hex`] prints.
+    pub fn buffer_text(&self, addr: u64, len: u64, hex: u8) -> String {
         if addr == 0 {
-            return self.push("NULL");
+            return "NULL".to_string();
         }
         let limit = self.opts.string_limit as u64;
         let fetch = len.min(limit.saturating_add(1)) as usize;
         match self.mem.read(addr, fetch) {
             Some(mut bytes) => {
                 bytes.truncate(limit as usize);
-                let q = format::quote(&bytes, hex);
-                self.push(&q);
+                let mut q = format::quote(&bytes, hex);
                 if len > limit {
-                    self.push("...");
+                    q.push_str("...");
                 }
+                q
             }
-            None => self.push(&format::pointer(addr)),
+            None => format::pointer(addr),
         }
     }
 
@@ -338,6 +346,67 @@ impl Call {
             Some(v) => self.push(&format!("[{v}]")),
             None => self.push(&format::pointer(addr)),
         }
+    }
+
+    /// A C `long` of the tracee at `addr`: 8 bytes, 4 for an i386 call.
+    pub fn read_long(&self, addr: u64) -> Option<u64> {
+        if syscall_table::is_i386(self.nr) {
+            self.mem.read_value::<u32>(addr).map(u64::from)
+        } else {
+            self.mem.read_u64(addr)
+        }
+    }
+
+    /// strace's printnum_ptr: the pointer stored at `addr` as `[0x7f...]` (`[NULL]`); the
+    /// address alone when the call failed or it cannot be read.
+    pub fn p_ptr_ref(&mut self, addr: u64) {
+        match self.read_long_out(addr) {
+            Some(v) => self.push(&format!("[{}]", format::pointer(v))),
+            None => self.push(&format::pointer(addr)),
+        }
+    }
+
+    /// strace's printnum_ulong: the `unsigned long` at `addr` as `[42]`, like
+    /// [`Call::p_ptr_ref`].
+    pub fn p_ulong_ref(&mut self, addr: u64) {
+        match self.read_long_out(addr) {
+            Some(v) => self.push(&format!("[{v}]")),
+            None => self.push(&format::pointer(addr)),
+        }
+    }
+
+    /// A `long` the kernel wrote at `addr`: none when the call failed (strace's
+    /// umove_or_printaddr prints the address then).
+    fn read_long_out(&self, addr: u64) -> Option<u64> {
+        if self.failed() {
+            return None;
+        }
+        self.read_long(addr)
+    }
+
+    /// strace's print_nonzero_bytes, for a struct the caller says is `size` bytes of which
+    /// the decoder knows the first `known`: bytes `known..` up to `size` (at most a page)
+    /// printed after `prefix` as `/* bytes 88..95 */ "\xde\xc0..."` (hex, cut at `-s`),
+    /// `???` when they cannot be read, nothing when they are all zero. Whether it printed.
+    pub fn p_struct_rest(&mut self, addr: u64, known: u64, size: u64, prefix: &str) -> bool {
+        let end = size.min(crate::memory::PAGE);
+        if known >= end {
+            return false;
+        }
+        let len = (end - known) as usize;
+        match self.mem.read(addr.wrapping_add(known), len) {
+            None => self.push(&format!("{prefix}???")),
+            Some(bytes) if bytes.iter().all(|&b| b == 0) => return false,
+            Some(bytes) => {
+                let shown = len.min(self.opts.string_limit);
+                let q = format::quote(&bytes[..shown], 2);
+                self.push(&format!("{prefix}/* bytes {known}..{} */ {q}", end - 1));
+                if shown < len {
+                    self.push("...");
+                }
+            }
+        }
+        true
     }
 
     /// Print two fds as `[3, 4]` (pipe, socketpair), cut at `-s` elements like strace.

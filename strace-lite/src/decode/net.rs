@@ -1,10 +1,9 @@
 //! Sockets: socket, bind, connect, listen, accept/accept4, send/recv in their from/to and
-//! msg forms, shutdown, getsockname/getpeername, socketpair; `sockaddr`
-//! for AF_INET, AF_INET6 and AF_UNIX.
+//! msg forms, shutdown, getsockname/getpeername, socketpair (their sockaddrs: sockaddr.rs).
 
-use super::file::print_iovec;
+use super::file::{print_iovec, IovBases};
+use super::sockaddr::sockaddr_text;
 use super::{Call, Decoder, RetStyle, Step};
-use crate::cli::XlatStyle;
 use crate::format;
 pub(crate) use crate::uapi::xlat::net::{ADDRESS_FAMILIES, MSG_FLAGS};
 use crate::uapi::xlat::net::{IP_PROTOCOLS, NETLINK_PROTOCOLS, SOCK_FLAGS, SOCK_TYPES};
@@ -73,123 +72,6 @@ fn socket(c: &mut Call) -> Step {
     }
     c.ret_style = RetStyle::Fd;
     Step::Done
-}
-
-/// Decode the `sockaddr` of `len` bytes at `addr`.
-pub fn sockaddr_text(c: &Call, addr: u64, len: u32) -> Option<String> {
-    if len < 2 {
-        return None;
-    }
-    let bytes = c.mem.read(addr, (len as usize).min(128))?;
-    let family = u16::from_ne_bytes([bytes[0], bytes[1]]);
-    let fam = format::xlat(u64::from(family), ADDRESS_FAMILIES, "AF_???", c.style());
-    let style = c.style();
-    if style != crate::cli::XlatStyle::Abbrev {
-        if let Some(text) = sockaddr_inet_raw(&fam, family, &bytes, style) {
-            return Some(text);
-        }
-    }
-    let text = match family {
-        2 if bytes.len() >= 8 => {
-            let (port, ip) = inet_fields(&bytes);
-            format!("{{sa_family={fam}, sin_port=htons({port}), sin_addr=inet_addr(\"{ip}\")}}")
-        }
-        10 if bytes.len() >= 24 => {
-            let (port, flow, ip, scope) = inet6_fields(&bytes);
-            format!(
-                "{{sa_family={fam}, sin6_port=htons({port}), sin6_flowinfo=htonl({flow}), inet_pton({fam}, \"{ip}\", &sin6_addr), sin6_scope_id={scope}}}"
-            )
-        }
-        1 => {
-            let path = &bytes[2..];
-            if path.is_empty() {
-                format!("{{sa_family={fam}}}")
-            } else if path[0] == 0 {
-                let q = format::quote(&path[1..], c.opts.hex);
-                format!("{{sa_family={fam}, sun_path=@{q}}}")
-            } else {
-                let end = path.iter().position(|&b| b == 0).unwrap_or(path.len());
-                let q = format::quote(&path[..end], c.opts.hex);
-                format!("{{sa_family={fam}, sun_path={q}}}")
-            }
-        }
-        16 if bytes.len() >= 12 => {
-            let pid = u32::from_ne_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
-            let groups = u32::from_ne_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]);
-            let groups = match style {
-                crate::cli::XlatStyle::Abbrev => format!("{groups:08x}"),
-                // C's `%#08x`: the `0x` counts in the width, and zero has none.
-                _ if groups == 0 => "00000000".to_string(),
-                _ => format!("{groups:#08x}"),
-            };
-            format!("{{sa_family={fam}, nl_pid={pid}, nl_groups={groups}}}")
-        }
-        _ => {
-            let q = format::quote(&bytes[2..], c.opts.hex);
-            format!("{{sa_family={fam}, sa_data={q}}}")
-        }
-    };
-    Some(text)
-}
-
-/// A `sockaddr_in` (at least 8 bytes): port and address.
-fn inet_fields(bytes: &[u8]) -> (u16, std::net::Ipv4Addr) {
-    let port = u16::from_be_bytes([bytes[2], bytes[3]]);
-    (
-        port,
-        std::net::Ipv4Addr::new(bytes[4], bytes[5], bytes[6], bytes[7]),
-    )
-}
-
-/// A `sockaddr_in6` (at least 24 bytes): port, flow label, address, and the scope id (0
-/// when the 4 bytes holding it were not given).
-fn inet6_fields(bytes: &[u8]) -> (u16, u32, std::net::Ipv6Addr, u32) {
-    let port = u16::from_be_bytes([bytes[2], bytes[3]]);
-    let flow = u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
-    let mut octets = [0u8; 16];
-    octets.copy_from_slice(&bytes[8..24]);
-    let scope = if bytes.len() >= 28 {
-        u32::from_ne_bytes([bytes[24], bytes[25], bytes[26], bytes[27]])
-    } else {
-        0
-    };
-    (port, flow, std::net::Ipv6Addr::from(octets), scope)
-}
-
-/// An AF_INET or AF_INET6 address under `-X raw`/`verbose`: the network-order fields as
-/// their bytes, `sin_port="\x1f\x90"`, with the decoded form as a comment in verbose.
-fn sockaddr_inet_raw(fam: &str, family: u16, bytes: &[u8], style: XlatStyle) -> Option<String> {
-    let raw = |b: &[u8], decoded: String| {
-        let mut s = String::from("\"");
-        for byte in b {
-            s.push_str(&format!("\\x{byte:02x}"));
-        }
-        s.push('"');
-        if style == XlatStyle::Verbose {
-            s.push_str(&format!(" /* {decoded} */"));
-        }
-        s
-    };
-    match family {
-        2 if bytes.len() >= 8 => {
-            let (port, ip) = inet_fields(bytes);
-            Some(format!(
-                "{{sa_family={fam}, sin_port={}, sin_addr={}}}",
-                raw(&bytes[2..4], format!("htons({port})")),
-                raw(&bytes[4..8], format!("inet_addr(\"{ip}\")"))
-            ))
-        }
-        10 if bytes.len() >= 24 => {
-            let (port, flow, ip, scope) = inet6_fields(bytes);
-            Some(format!(
-                "{{sa_family={fam}, sin6_port={}, sin6_flowinfo={}, sin6_addr={}, sin6_scope_id={scope}}}",
-                raw(&bytes[2..4], format!("htons({port})")),
-                raw(&bytes[4..8], format!("htonl({flow})")),
-                raw(&bytes[8..24], format!("inet_pton(AF_INET6, \"{ip}\")"))
-            ))
-        }
-        _ => None,
-    }
 }
 
 fn print_sockaddr(c: &mut Call, addr: u64, len: u32) {
@@ -328,7 +210,7 @@ fn print_msghdr(c: &mut Call, addr: u64, data_len: Option<u64>) {
     c.push("{msg_name=");
     print_sockaddr(c, name, namelen);
     c.push(&format!(", msg_namelen={namelen}, msg_iov="));
-    print_iovec(c, iov, iovlen, data_len);
+    print_iovec(c, iov, iovlen, data_len, IovBases::Contents);
     c.push(&format!(", msg_iovlen={iovlen}"));
     if controllen != 0 {
         c.push(&format!(", msg_control={}", format::pointer(control)));

@@ -67,7 +67,7 @@ fn epoll_ctl(c: &mut Call) -> Step {
     if addr == 0 || c.arg(1) == 2 {
         c.p_ptr(3);
     } else {
-        match c.mem.read(addr, 12) {
+        match c.mem.read_struct(addr, 12) {
             Some(raw) => {
                 let t = epoll_event_text(c, &raw);
                 c.push(&t);
@@ -150,9 +150,12 @@ fn pollfd_text(c: &Call, p: &[u8]) -> String {
 /// What strace prints after the return value of a successful poll/ppoll that did not time
 /// out (its `decode_poll_exiting`): the pollfds with `revents` set, `...` past `-s` of
 /// them, the address of one it cannot read, and ppoll's time `left`. None when there is
-/// nothing to print.
+/// nothing to print, or when `-e verbose=` leaves the call out.
 fn poll_exit_note(c: &Call, left: u64) -> Option<String> {
     const OUTSTR: usize = 1024;
+    if !c.mem.reads_structs() {
+        return None;
+    }
     let start = c.arg(0);
     let nfds = u64::from(c.uint(1));
     let mut out = String::new();
@@ -169,7 +172,7 @@ fn poll_exit_note(c: &Call, left: u64) -> Option<String> {
             let open = |out: &mut String| {
                 out.push_str(if out.is_empty() { "[" } else { ", " });
             };
-            let Some(p) = c.mem.read(cur, 8) else {
+            let Some(p) = c.mem.read_struct(cur, 8) else {
                 open(&mut out);
                 out.push_str(&format!("{cur:#x}"));
                 break;
@@ -242,6 +245,9 @@ fn poll(c: &mut Call) -> Step {
     Step::Done
 }
 
+/// An fd_set of `nfds` bits as `[3 4]`. `decorate`: at entry, with `-y`'s paths, and
+/// only when `-e verbose=` includes the call; the exit's note reads the sets regardless,
+/// as strace does.
 fn fd_set_text(c: &Call, addr: u64, nfds: i32, decorate: bool) -> Option<String> {
     if addr == 0 {
         return Some("NULL".to_string());
@@ -251,7 +257,15 @@ fn fd_set_text(c: &Call, addr: u64, nfds: i32, decorate: bool) -> Option<String>
     }
     let n = nfds.min(1024) as usize;
     let words = n.div_ceil(64);
-    let bits = c.mem.read_array::<u64>(addr, words)?;
+    let bytes = if decorate {
+        c.mem.read_struct(addr, words * 8)?
+    } else {
+        c.mem.read(addr, words * 8)?
+    };
+    let bits: Vec<u64> = bytes
+        .chunks_exact(8)
+        .map(|w| u64::from_ne_bytes(w.try_into().expect("8 bytes")))
+        .collect();
     let mut fds = Vec::new();
     for fd in 0..n {
         if bits[fd / 64] & (1u64 << (fd % 64)) != 0 {

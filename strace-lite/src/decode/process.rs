@@ -1,6 +1,7 @@
 //! Processes: execve/execveat, clone/clone3/fork/vfork, wait4, exit, kill/tgkill, and the
 //! start-up calls every program makes (arch_prctl, set_tid_address, prlimit64, ...).
 
+use super::array::array_text;
 use super::{Call, Decoder, RetStyle, Step};
 use crate::cli::XlatStyle;
 use crate::format;
@@ -22,6 +23,7 @@ pub fn lookup(name: &str) -> Option<Decoder> {
         "set_tid_address" => set_tid_address,
         "arch_prctl" => arch_prctl,
         "set_robust_list" => set_robust_list,
+        "get_robust_list" => get_robust_list,
         "rseq" => rseq,
         "prlimit64" => prlimit64,
         "getrlimit" | "setrlimit" => rlimit,
@@ -197,61 +199,121 @@ fn clone(c: &mut Call) -> Step {
     Step::Done
 }
 
+/// `clone3({flags=..., ...}, size)` as strace 6.1 prints it: the fields of `struct
+/// clone_args` it knows (88 bytes; at least the 64 up to `tls` or only the address),
+/// each shown when its flag or value asks; what a larger struct holds past them; and at
+/// exit what the kernel wrote: ` => {pidfd=[3], parent_tid=[42]}`.
 fn clone3(c: &mut Call) -> Step {
     // struct clone_args: flags, pidfd, child_tid, parent_tid, exit_signal, stack,
     // stack_size, tls, set_tid, set_tid_size, cgroup (u64 each).
-    let addr = c.arg(0);
-    let size = c.arg(1);
-    let args = c.mem.read_value::<[u64; 8]>(addr);
+    const KNOWN: u64 = 88;
+    const MIN_SIZE: u64 = 64;
+    const CLONE_INTO_CGROUP: u64 = 0x200000000;
+    const MAX_SET_TID_SIZE: u64 = 32;
+    let (addr, size) = (c.arg(0), c.arg(1));
+    let fetch = size.min(KNOWN);
+    let read = |c: &Call| {
+        c.mem.read_struct(addr, fetch as usize).map(|bytes| {
+            let mut a = [0u64; 11];
+            for (field, chunk) in a.iter_mut().zip(bytes.chunks_exact(8)) {
+                *field = u64::from_ne_bytes(chunk.try_into().expect("8 bytes"));
+            }
+            a
+        })
+    };
     if !c.exiting {
+        let args = if fetch < MIN_SIZE { None } else { read(c) };
         let Some(a) = args else {
             c.p_ptr(0);
             c.sep();
             c.p_ulong(1);
             return Step::Done;
         };
+        let flags = a[0];
         let mut s = format!(
             "{{flags={}",
-            format::flags(a[0], CLONE_FLAGS, "0", c.style())
+            format::flags(flags, CLONE_FLAGS, "0", c.style())
         );
-        if a[0] & CLONE_PIDFD != 0 {
+        if flags & CLONE_PIDFD != 0 {
             s.push_str(&format!(", pidfd={}", format::pointer(a[1])));
         }
-        if a[0] & CLONE_CHILD_TID != 0 {
+        if flags & CLONE_CHILD_TID != 0 {
             s.push_str(&format!(", child_tid={}", format::pointer(a[2])));
         }
-        if a[0] & CLONE_PARENT_SETTID != 0 {
+        if flags & CLONE_PARENT_SETTID != 0 {
             s.push_str(&format!(", parent_tid={}", format::pointer(a[3])));
         }
-        let sig = a[4] as i32;
+        let exit_signal = if a[4] < i32::MAX as u64 {
+            signal_text(a[4] as i32, c.style())
+        } else {
+            a[4].to_string()
+        };
         s.push_str(&format!(
-            ", exit_signal={}",
-            if sig == 0 {
-                "0".to_string()
-            } else {
-                signals::name(sig)
-            }
-        ));
-        s.push_str(&format!(
-            ", stack={}, stack_size={}",
+            ", exit_signal={exit_signal}, stack={}, stack_size={}",
             format::pointer(a[5]),
             format::hex(a[6])
         ));
-        if a[0] & CLONE_SETTLS != 0 {
+        if flags & CLONE_SETTLS != 0 {
             s.push_str(&format!(", tls={}", format::pointer(a[7])));
         }
-        s.push('}');
+        let (set_tid, set_tid_size) = (a[8], a[9]);
+        if set_tid != 0 || set_tid_size != 0 {
+            let tids = if set_tid == 0 || set_tid_size == 0 || set_tid_size > MAX_SET_TID_SIZE {
+                format::pointer(set_tid)
+            } else {
+                array_text(c, set_tid, set_tid_size, 4, |_, b| {
+                    i32::from_ne_bytes(b.try_into().expect("4 bytes")).to_string()
+                })
+            };
+            s.push_str(&format!(", set_tid={tids}, set_tid_size={set_tid_size}"));
+        }
+        if fetch > 80 && (a[10] != 0 || flags & CLONE_INTO_CGROUP != 0) {
+            s.push_str(&format!(", cgroup={}", a[10]));
+        }
         c.push(&s);
-        c.saved[0] = a[0];
-        c.saved[1] = a[3];
+        c.p_struct_rest(addr, fetch, size, ", ");
+        c.push("}");
+        if flags & (CLONE_PIDFD | CLONE_PARENT_SETTID) == 0 && size <= fetch {
+            c.sep();
+            c.p_ulong(1);
+            return Step::Done;
+        }
         return Step::AtExit;
     }
-    if !c.failed() && c.saved[0] & CLONE_PARENT_SETTID != 0 {
-        if let Some(tid) = c.mem.read_i32(c.saved[1]) {
-            c.push(&format!(" => {{parent_tid=[{tid}]}}"));
+    // What the kernel wrote, read again at exit as strace does.
+    if !c.failed() {
+        match read(c) {
+            None => c.push(&format!(" => {}", format::pointer(addr))),
+            Some(a) => {
+                let mut prefix = " => {";
+                if a[0] & CLONE_PIDFD != 0 {
+                    c.push(&format!("{prefix}pidfd="));
+                    prefix = ", ";
+                    match c.mem.read_i32(a[1]) {
+                        Some(fd) => {
+                            c.push("[");
+                            c.p_fd_value(fd);
+                            c.push("]");
+                        }
+                        None => c.p_addr(a[1]),
+                    }
+                }
+                if a[0] & CLONE_PARENT_SETTID != 0 {
+                    c.push(&format!("{prefix}parent_tid="));
+                    prefix = ", ";
+                    c.p_int_ref(a[3]);
+                }
+                if size > fetch && c.p_struct_rest(addr, fetch, size, prefix) {
+                    prefix = ", ";
+                }
+                if prefix == ", " {
+                    c.push("}");
+                }
+            }
         }
     }
-    c.push(&format!(", {size}"));
+    c.sep();
+    c.p_ulong(1);
     Step::Done
 }
 
@@ -532,6 +594,19 @@ fn set_robust_list(c: &mut Call) -> Step {
     Step::Done
 }
 
+/// `get_robust_list(pid, [head], [len])`: the two values the kernel wrote, at exit.
+fn get_robust_list(c: &mut Call) -> Step {
+    if !c.exiting {
+        c.p_int(0);
+        c.sep();
+        return Step::AtExit;
+    }
+    c.p_ptr_ref(c.arg(1));
+    c.sep();
+    c.p_ulong_ref(c.arg(2));
+    Step::Done
+}
+
 fn rseq(c: &mut Call) -> Step {
     c.p_ptr(0);
     c.sep();
@@ -672,7 +747,7 @@ fn cpuset_size() -> u64 {
 /// kernel's CPU set), `...` when `len` is longer than what was read, `[]` for 0.
 fn print_cpu_set(c: &mut Call, addr: u64, len: u64) {
     let len = len & 0xffff_ffff;
-    if addr == 0 {
+    if addr == 0 || !c.mem.reads_structs() {
         return c.p_addr(addr);
     }
     if len == 0 {
@@ -680,7 +755,7 @@ fn print_cpu_set(c: &mut Call, addr: u64, len: u64) {
     }
     let read = len.min(cpuset_size());
     let size = read.div_ceil(8) * 8;
-    let Some(bytes) = c.mem.read(addr, read as usize) else {
+    let Some(bytes) = c.mem.read_struct(addr, read as usize) else {
         return c.p_addr(addr);
     };
     let mut cpus: Vec<String> = Vec::new();

@@ -64,7 +64,7 @@ pub fn print_sigset_at_least(c: &mut Call, addr: u64, size: u64, min: u64) {
     if size < min || size > 8 {
         return c.p_addr(addr);
     }
-    match c.mem.read(addr, size as usize) {
+    match c.mem.read_struct(addr, size as usize) {
         Some(b) => {
             let mut w = [0u8; 8];
             w[..b.len()].copy_from_slice(&b);

@@ -128,7 +128,11 @@ fn print_set(c: &mut Call, addr: u64, len: i32) {
             _ => {}
         }
     }
-    if len == 4 {
+    // strace's default: an int, or the bytes; only the address when -e verbose= leaves
+    // the call out.
+    if !c.mem.reads_structs() {
+        c.p_addr(addr);
+    } else if len == 4 {
         int_at(c, addr);
     } else {
         bytes_at(c, addr, len as u32 as u64, false);
@@ -156,7 +160,9 @@ fn print_get(c: &mut Call, addr: u64, ulen: i32, rlen: i32) {
             _ => {}
         }
     }
-    if rlen == 4 {
+    if !c.mem.reads_structs() {
+        c.p_addr(addr);
+    } else if rlen == 4 {
         int_at(c, addr);
     } else {
         bytes_at(c, addr, rlen as u64, false);
@@ -166,7 +172,7 @@ fn print_get(c: &mut Call, addr: u64, ulen: i32, rlen: i32) {
 /// `struct linger` as far as `len` goes: a field cut short is its bytes in hex.
 fn get_linger(c: &mut Call, addr: u64, len: usize) {
     let len = len.min(8);
-    let Some(b) = c.mem.read(addr, len) else {
+    let Some(b) = c.mem.read_struct(addr, len) else {
         return c.p_addr(addr);
     };
     let mut out = String::from("{");

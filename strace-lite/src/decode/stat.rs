@@ -5,7 +5,7 @@ use super::{Call, Decoder, Step};
 use crate::cli::XlatStyle;
 use crate::format;
 use crate::uapi::xlat::stat::{
-    FILE_TYPES, FS_MAGIC, STATFS_FLAGS, STATX_ATTRS, STATX_FLAGS, STATX_MASK, STATX_SYNC_TYPES,
+    FILE_TYPES, FS_MAGIC, STATFS_FLAGS, STATX_ATTRS, STATX_MASK, STATX_SYNC_TYPES,
 };
 
 pub fn lookup(name: &str) -> Option<Decoder> {
@@ -55,6 +55,11 @@ fn makedev(dev: u64) -> String {
     makedev_parts(major, minor)
 }
 
+/// strace's print_dev_t under the `-X` style: `makedev(0xfe, 0)`, raw `0xfe00`, or both.
+fn dev_text(dev: u64, style: XlatStyle) -> String {
+    format::styled(&format::hex(dev), &makedev(dev), style)
+}
+
 fn makedev_parts(major: u64, minor: u64) -> String {
     format!("makedev({}, {})", format::hex(major), format::hex(minor))
 }
@@ -67,8 +72,13 @@ fn time_text(sec: i64, nsec: u64) -> String {
     }
 }
 
-/// `2023-11-14T22:13:20.123456789+0000` in local time (no fraction when `nsec` is 0).
+/// `2023-11-14T22:13:20.123456789+0000` in local time (no fraction when `nsec` is 0), as
+/// strace's sprinttime_nsec: none for the epoch itself (0, 0), for a `nsec` past
+/// 999999999, or for a time `localtime` cannot convert.
 pub fn date_text(sec: i64, nsec: u64) -> Option<String> {
+    if (sec == 0 && nsec == 0) || nsec > 999_999_999 {
+        return None;
+    }
     // SAFETY: tm is plain integers; localtime_r fills it.
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     let t: libc::time_t = sec;
@@ -107,11 +117,11 @@ fn print_stat(c: &mut Call, addr: u64) {
     if c.opts.verbose {
         let mut s = format!(
             "{{st_dev={}, st_ino={ino}, st_mode={}, st_nlink={nlink}, st_uid={uid}, st_gid={gid}, st_blksize={blksize}, st_blocks={blocks}, ",
-            makedev(dev),
+            dev_text(dev, c.style()),
             mode_styled(mode, c.style())
         );
         if is_dev {
-            s.push_str(&format!("st_rdev={}", makedev(rdev)));
+            s.push_str(&format!("st_rdev={}", dev_text(rdev, c.style())));
         } else {
             s.push_str(&format!("st_size={size}"));
         }
@@ -128,7 +138,7 @@ fn print_stat(c: &mut Call, addr: u64) {
         c.push(&format!(
             "{{st_mode={}, st_rdev={}, ...}}",
             mode_styled(mode, c.style()),
-            makedev(rdev)
+            dev_text(rdev, c.style())
         ));
     } else {
         c.push(&format!(
@@ -188,40 +198,27 @@ fn statx(c: &mut Call) -> Step {
         c.sep();
         c.p_path(1);
         c.sep();
+        // strace prints the 2-bit sync type and the other flags as two flag sets.
         let flags = c.arg(2);
-        // The sync type is a 2-bit field; an invalid one (both bits) prints as flags.
-        let text = if flags & 0x6000 == 0x6000 {
-            format::flag_names(flags, STATX_FLAGS, "0")
-        } else {
-            let sync = match flags & 0x6000 {
-                0x2000 => "AT_STATX_FORCE_SYNC",
-                0x4000 => "AT_STATX_DONT_SYNC",
-                _ => "AT_STATX_SYNC_AS_STAT",
-            };
-            match flags & !0x6000 {
-                0 => sync.to_string(),
-                rest => format!(
-                    "{sync}|{}",
-                    format::flag_names_plain(rest, STATX_FLAGS, "0")
-                ),
+        let (sync, rest) = (flags & 0x6000, flags & !0x6000);
+        let head = match c.style() {
+            XlatStyle::Abbrev => {
+                format::flag_names_plain(sync, STATX_SYNC_TYPES, "AT_STATX_SYNC_AS_STAT")
             }
+            // A zero sync type is an empty string under -X raw (sic).
+            XlatStyle::Raw if sync == 0 => String::new(),
+            style => format::styled(
+                &format::hex(sync),
+                &format::flag_names_plain(sync, STATX_SYNC_TYPES, "AT_STATX_SYNC_AS_STAT"),
+                style,
+            ),
         };
-        let t = match c.style() {
-            XlatStyle::Abbrev => text,
-            // strace prints the sync type and the other flags as two constants; a zero
-            // sync type is an empty string under -X raw (sic).
-            style => {
-                let sync = flags & 0x6000;
-                let head = match (style, sync) {
-                    (XlatStyle::Raw, 0) => String::new(),
-                    (XlatStyle::Raw, s) => format::hex(s),
-                    (_, s) => format::xlat(s, STATX_SYNC_TYPES, "AT_STATX_SYNC_???", style),
-                };
-                match flags & !0x6000 {
-                    0 => head,
-                    rest => format!("{head}|{}", format::flags(rest, STATX_FLAGS, "0", style)),
-                }
+        let t = match (rest, c.style()) {
+            (0, _) => head,
+            (rest, XlatStyle::Abbrev) => {
+                format!("{head}|{}", format::flag_names_plain(rest, AT_FLAGS, "0"))
             }
+            (rest, style) => format!("{head}|{}", format::flags(rest, AT_FLAGS, "0", style)),
         };
         c.push(&t);
         c.sep();
@@ -234,7 +231,7 @@ fn statx(c: &mut Call) -> Step {
         return Step::Done;
     }
     let addr = c.arg(4);
-    let Some(b) = c.mem.read(addr, 256) else {
+    let Some(b) = c.mem.read_struct(addr, 256) else {
         c.p_addr(addr);
         return Step::Done;
     };
@@ -242,53 +239,111 @@ fn statx(c: &mut Call) -> Step {
     let u64_at = |o: usize| u64::from_ne_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
     let mode = u32::from(u16::from_ne_bytes([b[28], b[29]]));
     let style = c.style();
+    let verbose = c.opts.verbose;
+    let mask = u32_at(0);
+    let has = |bit: u32| mask & bit != 0;
+    // strace's PRINT_VAL_ID: -1 as -1, any other id unsigned.
+    let id = |v: u32| {
+        if v == u32::MAX {
+            "-1".to_string()
+        } else {
+            v.to_string()
+        }
+    };
     let mut s = format!(
-        "{{stx_mask={}, stx_attributes={}, stx_mode={}, stx_size={}",
-        format::flags(u64::from(u32_at(0)), STATX_MASK, "0", style),
-        format::flags(u64_at(8), STATX_ATTRS, "0", style),
-        mode_styled(mode, c.style()),
-        u64_at(40)
+        "{{stx_mask={}",
+        format::flags(u64::from(mask), STATX_MASK, "0", style)
     );
-    if c.opts.verbose {
-        s = format!(
-            "{{stx_mask={}, stx_blksize={}, stx_attributes={}, stx_nlink={}, stx_uid={}, stx_gid={}, stx_mode={}, stx_ino={}, stx_size={}, stx_blocks={}, stx_attributes_mask={}",
-            format::flags(u64::from(u32_at(0)), STATX_MASK, "0", style),
-            u32_at(4),
-            format::flags(u64_at(8), STATX_ATTRS, "0", style),
-            u32_at(16),
-            u32_at(20),
-            u32_at(24),
-            mode_styled(mode, c.style()),
-            u64_at(32),
-            u64_at(40),
-            u64_at(48),
-            format::flags(u64_at(56), STATX_ATTRS, "0", style),
-        );
-        for (name, o) in [
-            ("stx_atime", 64),
-            ("stx_btime", 80),
-            ("stx_ctime", 96),
-            ("stx_mtime", 112),
-        ] {
-            s.push_str(&format!(
-                ", {name}={{tv_sec={}, tv_nsec={}}}",
-                time_text(u64_at(o) as i64, u64::from(u32_at(o + 8))),
-                u32_at(o + 8)
-            ));
+    if verbose {
+        s.push_str(&format!(", stx_blksize={}", u32_at(4)));
+    }
+    s.push_str(&format!(
+        ", stx_attributes={}",
+        format::flags(u64_at(8), STATX_ATTRS, "0", style)
+    ));
+    if verbose {
+        if has(STATX_NLINK) {
+            s.push_str(&format!(", stx_nlink={}", u32_at(16)));
+        }
+        if has(STATX_UID) {
+            s.push_str(&format!(", stx_uid={}", id(u32_at(20))));
+        }
+        if has(STATX_GID) {
+            s.push_str(&format!(", stx_gid={}", id(u32_at(24))));
+        }
+    }
+    if has(STATX_TYPE | STATX_MODE) {
+        s.push_str(&format!(", stx_mode={}", mode_styled(mode, style)));
+    }
+    if verbose && has(STATX_INO) {
+        s.push_str(&format!(", stx_ino={}", u64_at(32)));
+    }
+    if has(STATX_SIZE) {
+        s.push_str(&format!(", stx_size={}", u64_at(40)));
+    }
+    if verbose {
+        if has(STATX_BLOCKS) {
+            s.push_str(&format!(", stx_blocks={}", u64_at(48)));
         }
         s.push_str(&format!(
-            ", stx_rdev_major={}, stx_rdev_minor={}, stx_dev_major={}, stx_dev_minor={}}}",
+            ", stx_attributes_mask={}",
+            format::flags(u64_at(56), STATX_ATTRS, "0", style)
+        ));
+        for (name, bit, o) in [
+            ("stx_atime", STATX_ATIME, 64),
+            ("stx_btime", STATX_BTIME, 80),
+            ("stx_ctime", STATX_CTIME, 96),
+            ("stx_mtime", STATX_MTIME, 112),
+        ] {
+            if !has(bit) {
+                continue;
+            }
+            let (sec, nsec) = (u64_at(o) as i64, u32_at(o + 8));
+            s.push_str(&format!(", {name}={{tv_sec={sec}, tv_nsec={nsec}}}"));
+            if let Some(date) = date_text(sec, u64::from(nsec)) {
+                s.push_str(&format!(" /* {date} */"));
+            }
+        }
+        s.push_str(&format!(
+            ", stx_rdev_major={}, stx_rdev_minor={}, stx_dev_major={}, stx_dev_minor={}",
             u32_at(128),
             u32_at(132),
             u32_at(136),
             u32_at(140)
         ));
+        if has(STATX_MNT_ID) {
+            s.push_str(&format!(", stx_mnt_id={}", format::hex(u64_at(144))));
+        }
+        if has(STATX_DIOALIGN) {
+            s.push_str(&format!(
+                ", stx_dio_mem_align={}, stx_dio_offset_align={}",
+                u32_at(152),
+                u32_at(156)
+            ));
+        }
+        s.push('}');
     } else {
         s.push_str(", ...}");
     }
     c.push(&s);
     Step::Done
 }
+
+// The bits of statx's mask (linux/stat.h) that decide which fields strace prints.
+const STATX_TYPE: u32 = 0x1;
+const STATX_MODE: u32 = 0x2;
+const STATX_NLINK: u32 = 0x4;
+const STATX_UID: u32 = 0x8;
+const STATX_GID: u32 = 0x10;
+const STATX_ATIME: u32 = 0x20;
+const STATX_MTIME: u32 = 0x40;
+const STATX_CTIME: u32 = 0x80;
+const STATX_INO: u32 = 0x100;
+const STATX_SIZE: u32 = 0x200;
+const STATX_BLOCKS: u32 = 0x400;
+const STATX_BTIME: u32 = 0x800;
+const STATX_MNT_ID: u32 = 0x1000;
+const STATX_DIOALIGN: u32 = 0x2000;
 
 fn print_statfs(c: &mut Call, addr: u64) {
     // struct statfs (x86_64): f_type, f_bsize, f_blocks, f_bfree, f_bavail, f_files,

@@ -38,7 +38,7 @@ fn uname(c: &mut Call) -> Step {
         c.p_ptr(0);
         return Step::Done;
     }
-    let Some(b) = c.mem.read(c.arg(0), 65 * 6) else {
+    let Some(b) = c.mem.read_struct(c.arg(0), 65 * 6) else {
         c.p_ptr(0);
         return Step::Done;
     };

@@ -1,9 +1,10 @@
-//! Time: nanosleep, clock_nanosleep, clock_gettime/getres/settime, get/settimeofday; the
-//! timespec and timeval printers the readiness calls share.
+//! Time: time, nanosleep, clock_nanosleep, clock_gettime/getres/settime, get/settimeofday,
+//! adjtimex/clock_adjtime; the timespec and timeval printers the readiness calls share.
 
+use super::stat::date_text;
 use super::{Call, Decoder, Step};
 use crate::format;
-use crate::uapi::xlat::time::{CLOCKS, ITIMERS};
+use crate::uapi::xlat::time::{ADJTIMEX_MODES, ADJTIMEX_STATES, ADJTIMEX_STATUS, CLOCKS, ITIMERS};
 
 pub fn lookup(name: &str) -> Option<Decoder> {
     Some(match name {
@@ -16,6 +17,9 @@ pub fn lookup(name: &str) -> Option<Decoder> {
         "setitimer" => setitimer,
         "getitimer" => getitimer,
         "alarm" => alarm,
+        "adjtimex" => adjtimex,
+        "time" => time,
+        "clock_adjtime" => clock_adjtime,
         _ => return None,
     })
 }
@@ -125,6 +129,102 @@ fn clock_gettime(c: &mut Call) -> Step {
         c.push(&t);
     }
     Step::Done
+}
+
+/// `time(NULL) = 1796657285 (2026-12-07T15:28:05+0000)`, or `time([1796657285 /* date
+/// */])`: the value the kernel stored and the one it returned, each with its date.
+fn time(c: &mut Call) -> Step {
+    if !c.exiting {
+        return Step::AtExit;
+    }
+    let addr = c.arg(0);
+    let stored = if c.failed() {
+        None
+    } else {
+        c.mem.read_value::<i64>(addr)
+    };
+    match stored {
+        Some(t) => match date_text(t, 0) {
+            Some(date) => c.push(&format!("[{t} /* {date} */]")),
+            None => c.push(&format!("[{t}]")),
+        },
+        None => c.p_addr(addr),
+    }
+    if !c.failed() {
+        c.ret_note = date_text(c.rval, 0).map(|date| format!("({date})"));
+    }
+    Step::Done
+}
+
+/// `adjtimex(timex)`: the struct as the kernel left it, at exit.
+fn adjtimex(c: &mut Call) -> Step {
+    if !c.exiting {
+        return Step::AtExit;
+    }
+    print_timex_result(c, c.arg(0));
+    Step::Done
+}
+
+/// `clock_adjtime(clock, timex)`.
+fn clock_adjtime(c: &mut Call) -> Step {
+    if !c.exiting {
+        clock_name(c, 0);
+        c.sep();
+        return Step::AtExit;
+    }
+    print_timex_result(c, c.arg(1));
+    Step::Done
+}
+
+/// strace's do_adjtimex: the `struct timex` at `addr` (its address when the call failed
+/// or it cannot be read), and then the clock state the call returned, `5 (TIME_ERROR)`.
+fn print_timex_result(c: &mut Call, addr: u64) {
+    let read = if c.failed() {
+        None
+    } else {
+        c.mem.read_struct(addr, 208)
+    };
+    let Some(b) = read else {
+        return c.p_addr(addr);
+    };
+    let i32_at = |o: usize| i32::from_ne_bytes(b[o..o + 4].try_into().expect("4 bytes"));
+    let i64_at = |o: usize| i64::from_ne_bytes(b[o..o + 8].try_into().expect("8 bytes"));
+    let style = c.style();
+    // struct __kernel_timex on x86_64: the offsets of its fields.
+    let mut s = format!(
+        "{{modes={}, offset={}, freq={}, maxerror={}, esterror={}, status={}",
+        format::flags(u64::from(i32_at(0) as u32), ADJTIMEX_MODES, "0", style),
+        i64_at(8),
+        i64_at(16),
+        i64_at(24),
+        i64_at(32),
+        format::flags(u64::from(i32_at(40) as u32), ADJTIMEX_STATUS, "0", style),
+    );
+    s.push_str(&format!(
+        ", constant={}, precision={}, tolerance={}, time={{tv_sec={}, tv_usec={}}}, tick={}",
+        i64_at(48),
+        i64_at(56),
+        i64_at(64),
+        i64_at(72),
+        i64_at(80) as u64,
+        i64_at(88),
+    ));
+    s.push_str(&format!(
+        ", ppsfreq={}, jitter={}, shift={}, stabil={}, jitcnt={}, calcnt={}, errcnt={}, stbcnt={}, tai={}}}",
+        i64_at(96),
+        i64_at(104),
+        i32_at(112),
+        i64_at(120),
+        i64_at(128),
+        i64_at(136),
+        i64_at(144),
+        i64_at(152),
+        i32_at(160),
+    ));
+    c.push(&s);
+    if let Some((_, state)) = ADJTIMEX_STATES.iter().find(|(v, _)| *v == c.rval as u64) {
+        c.ret_note = Some(format!("({state})"));
+    }
 }
 
 /// `{tz_minuteswest=0, tz_dsttime=0}`, NULL, or the address (also at the exit of a

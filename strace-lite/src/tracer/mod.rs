@@ -566,6 +566,8 @@ impl Tracer {
         opts.verbose = !self.opts.abbrev.contains(nr);
         let raw = self.opts.raw.contains(nr);
         let mut call = Call::new(tid, nr, args, sp, opts);
+        // -e verbose=SET: the calls outside it print their structures as addresses.
+        call.mem = call.mem.with_structs(self.opts.verbose_calls.contains(nr));
         let step = if nr == RESTART_SYSCALL {
             // Like strace, a call interrupted before we attached is reported as syscall 0.
             let previous = syscall_table::name(t.previous_nr.unwrap_or(0));
@@ -866,6 +868,14 @@ impl Tracer {
         }
         let former = former as i32;
         if former != tid {
+            if self.out.line_is_open(former) {
+                // strace's maybe_switch_tcbs: the execve line is still open (nothing was
+                // written after it; with -ff, in the old thread's file): say where it
+                // went on. Its `<... execve resumed>` follows under the new id.
+                self.out
+                    .write(former, &format!(" <pid changed to {tid} ...>"));
+                self.out.end_line(former);
+            }
             let says = self.opts.says(quiet::THREAD_EXECVE);
             if self.shows_events(tid) && says && self.opts.json {
                 let line = crate::json::superseded(former, epoch_now(), tid);
@@ -882,16 +892,9 @@ impl Tracer {
                 t.tid = tid;
                 if let Some(call) = t.call.as_mut() {
                     call.pid = tid;
-                    call.mem = crate::memory::Memory::new(tid);
+                    call.mem.pid = tid;
                 }
                 self.tracees.insert(tid, t);
-            }
-            if self.out.is_per_thread() && self.out.line_is_open(former) {
-                // With -ff the execve line stays in the old thread's file; say where
-                // it went on.
-                self.out
-                    .write(former, &format!(" <pid changed to {tid} ...>"));
-                self.out.end_line(former);
             }
             self.out.close_thread(former);
         }
@@ -1134,7 +1137,9 @@ impl Tracer {
             }
         }
         if self.opts.summary != SummaryMode::Off {
-            let table = self.summary.render(self.opts.sort_by);
+            let table = self
+                .summary
+                .render_columns(self.opts.sort_by, &self.opts.summary_columns);
             self.out.write_raw(&table);
         }
         self.out.close();

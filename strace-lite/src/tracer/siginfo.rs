@@ -152,8 +152,8 @@ pub fn format(info: &[u8; 128], style: XlatStyle) -> String {
                 };
                 s.push_str(&format!(
                     ", si_pid={pid}, si_uid={uid}, si_status={status_text}, si_utime={}, si_stime={}",
-                    u64_at(info, 32) as i64,
-                    u64_at(info, 40) as i64
+                    crate::format::clock_t(u64_at(info, 32), style),
+                    crate::format::clock_t(u64_at(info, 40), style)
                 ));
             }
             libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE | libc::SIGTRAP => {

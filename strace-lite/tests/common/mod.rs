@@ -236,7 +236,11 @@ fn regexes() -> &'static [(Regex, &'static str)] {
                 r#"_port="PORT""#,
             ),
             (r#"getrandom\("[^"]*""#, r#"getrandom("RANDOM""#),
-            (r"si_utime=\d+, si_stime=\d+", "si_utime=T, si_stime=T"),
+            // The ticks and the seconds strace shows for them (` /* 0.10 s */`, not for 0).
+            (
+                r"si_utime=\d+(?: /\* [0-9.]+ s \*/)?, si_stime=\d+(?: /\* [0-9.]+ s \*/)?",
+                "si_utime=T, si_stime=T",
+            ),
         ]
         .iter()
         .map(|(re, to)| (Regex::new(re).expect("regex"), *to))
@@ -255,7 +259,8 @@ fn pid_positions() -> &'static [Regex] {
         const RETURNS_PID: &str = "clone|clone3|fork|vfork|getpid|gettid|getppid|getpgid|\
             getpgrp|getsid|setsid|wait4|waitid|set_tid_address";
         let first_arg = "kill|tkill|tgkill|wait4|pidfd_open|getpgid|setpgid|getsid|prlimit64|\
-            sched_[a-z_]+|rt_sigqueueinfo|rt_tgsigqueueinfo|process_vm_readv|process_vm_writev";
+            sched_[a-z_]+|rt_sigqueueinfo|rt_tgsigqueueinfo|process_vm_readv|process_vm_writev|\
+            get_robust_list";
         [
             r"^(\d+) ".to_string(),
             r"\[pid\s+(\d+)\]".to_string(),
