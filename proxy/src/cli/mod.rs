@@ -63,6 +63,9 @@ pub(crate) struct Args {
     /// Connections open at once; a client beyond them is closed at once.
     #[arg(long, value_name = "N")]
     pub(crate) max_connections: Option<usize>,
+    /// Splice pipes at once (default: max-connections / 4); past them bytes are copied.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_pipes: Option<usize>,
     /// Device to push live statistics to (docs/mydevice.md), or "none".
     #[arg(long, value_name = "PATH", default_value = devstats::DEVICE_PATH)]
     pub(crate) stats_device: String,
@@ -109,6 +112,9 @@ impl Args {
         }
         if let Some(n) = self.max_connections {
             c.max_connections = n.max(1);
+        }
+        if let Some(n) = self.max_pipes {
+            c.max_pipes = Some(n);
         }
         Ok(c)
     }
