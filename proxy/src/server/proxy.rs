@@ -543,8 +543,10 @@ impl<'a> Proxy<'a> {
         conn.carry(&end);
         conn.release(&mut self.pipes);
         self.stats.ended(&end);
-        log_conn(&conn, &end);
-        // Dropping `conn` closes both sockets and gives its lease back.
+        let line = conn_line(&conn, &end);
+        // Closes both sockets and gives the lease back, before the line says it is over.
+        drop(conn);
+        log_line(format_args!("{line}"));
     }
 }
 
@@ -573,7 +575,8 @@ fn set_interest(
     Ok(())
 }
 
-fn log_conn(conn: &Conn, end: &End) {
+/// The connection's log line.
+fn conn_line(conn: &Conn, end: &End) -> String {
     let client = conn
         .client_addr
         .map_or_else(|| "-".to_string(), |a| a.to_string());
@@ -586,10 +589,10 @@ fn log_conn(conn: &Conn, end: &End) {
     } else {
         ""
     };
-    log_line(format_args!(
+    format!(
         "conn client={client} upstream={upstream} up={} down={} duration={:.3}s{copied} end={end}",
         conn.up.bytes,
         conn.down.bytes,
         conn.started.elapsed().as_secs_f64()
-    ));
+    )
 }
