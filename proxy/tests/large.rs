@@ -49,9 +49,9 @@ fn ten_thousand_clients_open_at_once_are_each_served() {
     let limit = nofile.limit;
     let n = (limit.saturating_sub(reserve) / PROXY_FDS_PER_CONN).min(10_000) as usize;
     match &nofile.short {
-        Some(why) if n < 10_000 => eprintln!(
-            "descriptor limit {limit} ({why}): {n} clients at once rather than 10,000"
-        ),
+        Some(why) if n < 10_000 => {
+            eprintln!("descriptor limit {limit} ({why}): {n} clients at once rather than 10,000")
+        }
         _ => eprintln!("descriptor limit {limit}: {n} clients at once"),
     }
     assert!(

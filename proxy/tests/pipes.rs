@@ -45,7 +45,10 @@ fn an_idle_connection_holds_two_descriptors() {
         assert!(line.contains("up=8 down=8 "), "{line}");
     }
     let left = open_fds(p.child.id()) - base;
-    assert!(left <= 2 * PIPES, "{left} descriptors left with no connection");
+    assert!(
+        left <= 2 * PIPES,
+        "{left} descriptors left with no connection"
+    );
 }
 
 #[test]

@@ -148,10 +148,13 @@ impl Conn {
                 });
             }
         }
-        let up = self.up.pump(&self.client, upstream, pipes).map_err(|f| match f {
-            Failure::Source(e) => End::ClientError(e),
-            Failure::Sink(e) => End::UpstreamError(e),
-        })?;
+        let up = self
+            .up
+            .pump(&self.client, upstream, pipes)
+            .map_err(|f| match f {
+                Failure::Source(e) => End::ClientError(e),
+                Failure::Sink(e) => End::UpstreamError(e),
+            })?;
         let down = self
             .down
             .pump(upstream, &self.client, pipes)

@@ -96,7 +96,11 @@ mod tests {
         pool.give(a, true);
         assert_eq!((pool.in_use(), pool.open()), (1, 2));
         let again = pool.take().unwrap();
-        assert_eq!(std::os::fd::AsRawFd::as_raw_fd(&again.r), a_fd, "not reused");
+        assert_eq!(
+            std::os::fd::AsRawFd::as_raw_fd(&again.r),
+            a_fd,
+            "not reused"
+        );
         // One given back with bytes in it is closed, not kept for another taker.
         pool.give(b, false);
         assert_eq!((pool.in_use(), pool.open()), (1, 1));
