@@ -1,12 +1,16 @@
 //! The pipe pool against the real binary: an idle connection holds its two sockets and no
 //! pipe (counted in `/proc/PID/fd`), and with fewer pipes than directions in flight, or none
 //! at all (`--max-pipes`), bytes are copied instead and every transfer still arrives whole.
+//! The proxy raises its soft descriptor limit to the hard one, and says when its settings
+//! may need more.
 
 mod common;
 
 use common::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
+use std::process::Command;
 use std::sync::Arc;
 use std::thread;
 
@@ -96,4 +100,43 @@ fn connections_sharing_one_pipe_arrive_whole() {
         copied += usize::from(line.contains("forward=copy"));
     }
     eprintln!("{copied} of {CONNS} connections copied some of their bytes");
+}
+
+#[test]
+fn the_proxy_raises_its_soft_descriptor_limit_and_warns_when_it_is_short() {
+    let (up, _) = server(echo);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_proxy"));
+    cmd.args(["--listen", "127.0.0.1:0", "--upstream", &up.to_string()]);
+    // Over four million descriptors: more than any RLIMIT_NOFILE (at most fs.nr_open, 1 Mi
+    // by default).
+    cmd.args(["--max-connections", "2000000", "--max-pipes", "500000"]);
+    // SAFETY: only getrlimit and setrlimit (async-signal-safe) between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut lim = libc::rlimit {
+                rlim_cur: 0,
+                rlim_max: 0,
+            };
+            libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
+            lim.rlim_cur = lim.rlim_max.min(64);
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+            Ok(())
+        })
+    };
+    let p = Proxy::spawn_cmd(cmd, 1);
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", p.child.id())).unwrap();
+    let open_files: Vec<&str> = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let (soft, hard) = (open_files[3], open_files[4]);
+    assert_eq!(soft, hard, "{limits}");
+    let line = p.wait_for(|l| l.contains("warning: descriptor limit"));
+    assert!(
+        line.contains(&format!("descriptor limit {hard} is below"))
+            && line.contains("max_connections 2000000 and max_pipes 500000"),
+        "{line}"
+    );
 }

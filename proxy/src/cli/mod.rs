@@ -180,6 +180,22 @@ mod tests {
         assert_eq!(c.groups[0].servers.len(), 2);
         assert_eq!(c.groups[0].balance, Balance::LeastConnections);
         assert_eq!(c.idle_timeout, Duration::from_millis(500));
+        // The pipe pool: a quarter of max_connections unless set.
+        assert_eq!(c.pipes(), 2500);
+        let pipes = |extra: &[&str]| {
+            let mut argv = vec![
+                "proxy",
+                "--listen",
+                "127.0.0.1:0",
+                "--upstream",
+                "127.0.0.1:1",
+            ];
+            argv.extend(extra);
+            Args::parse_from(argv).config().unwrap().pipes()
+        };
+        assert_eq!(pipes(&["--max-connections", "400"]), 100);
+        assert_eq!(pipes(&["--max-connections", "400", "--max-pipes", "7"]), 7);
+        assert_eq!(pipes(&["--max-pipes", "0"]), 0);
         assert!(Args::try_parse_from(["proxy", "--listen", "127.0.0.1:0"]).is_err());
         assert!(Args::try_parse_from(["proxy", "-c", "x", "--listen", "127.0.0.1:0"]).is_err());
         assert!(Args::try_parse_from(["proxy", "-c", "x", "--balance", "round-robin"]).is_err());

@@ -40,8 +40,15 @@ impl Proxy {
 
     /// `proxy ARGS`, waiting for `listeners` start-up lines.
     pub fn spawn(args: &[String], listeners: usize) -> Proxy {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_proxy"))
-            .args(args)
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_proxy"));
+        cmd.args(args);
+        Proxy::spawn_cmd(cmd, listeners)
+    }
+
+    /// `cmd` (the proxy binary with its arguments, and anything else set on it), waiting
+    /// for `listeners` start-up lines.
+    pub fn spawn_cmd(mut cmd: Command, listeners: usize) -> Proxy {
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
