@@ -1,6 +1,7 @@
 //! `proxy`: a TCP proxy on netcore's reactor (epoll). Each client of a listener is joined to
 //! a server of the listener's group, and bytes move between the two sockets with `splice(2)`
-//! through one pipe per direction, never through user space. See README.md for the design.
+//! through a pipe per direction, taken from a bounded pool only while bytes are in flight,
+//! never through user space. See README.md for the design.
 //!
 //! Layers, one folder each, the upper built on the lower:
 //!
@@ -9,7 +10,7 @@
 //! | [`config`] | the config file (httpd's style, with groups) and what it sets |
 //! | [`cli`] | the command line: a config file, or one listener as flags |
 //! | [`sys`] | the system calls std does not wrap: non-blocking connect, pipes, `SO_LINGER` |
-//! | [`forward`] | one direction's pipe and pump; a connection's two directions and how it ends |
+//! | [`forward`] | one direction's pump; the pipe pool; a connection's two directions and how it ends |
 //! | [`server`] | the loop: accept, connect, drive, timers, health, signals, log lines |
 
 mod cli;

@@ -30,16 +30,30 @@ fn a_gigabyte_arrives_whole_in_both_directions_at_once() {
     );
 }
 
-/// Descriptors the proxy holds per connection: two sockets and two pipes of two ends.
-const PROXY_FDS_PER_CONN: u64 = 6;
+/// Descriptors the proxy holds per idle connection: its two sockets (pipes are taken from
+/// its pool only while bytes are in flight).
+const PROXY_FDS_PER_CONN: u64 = 2;
+/// The proxy's pipe pool in this test (`--max-pipes`): two descriptors each at most.
+const PIPES: u64 = 64;
+/// Descriptors besides the connections': the proxy's own (standard streams, epoll, the
+/// listener, ...) and this process's (the test harness, the other test, the proxy's stderr).
+const SPARE_FDS: u64 = 64;
 
 #[test]
 fn ten_thousand_clients_open_at_once_are_each_served() {
-    // As many as the descriptor limit allows, up to 10,000: the proxy (which inherits the
-    // limit) needs six per connection, this process two (the client and the upstream's end).
-    let limit = raise_nofile(10_000 * PROXY_FDS_PER_CONN + 256);
-    let n = (limit.saturating_sub(256) / PROXY_FDS_PER_CONN).min(10_000) as usize;
-    eprintln!("descriptor limit {limit}: {n} clients at once");
+    // 10,000, or as many as the descriptor limit allows: the proxy (which inherits the
+    // limit) needs two per connection plus its pipes, this process two (the client and the
+    // upstream's end).
+    let reserve = SPARE_FDS + 2 * PIPES;
+    let nofile = raise_nofile(10_000 * PROXY_FDS_PER_CONN + reserve);
+    let limit = nofile.limit;
+    let n = (limit.saturating_sub(reserve) / PROXY_FDS_PER_CONN).min(10_000) as usize;
+    match &nofile.short {
+        Some(why) if n < 10_000 => {
+            eprintln!("descriptor limit {limit} ({why}): {n} clients at once rather than 10,000")
+        }
+        _ => eprintln!("descriptor limit {limit}: {n} clients at once"),
+    }
     assert!(
         n >= 100,
         "a descriptor limit of {limit} is too low for this test"
@@ -73,10 +87,19 @@ fn ten_thousand_clients_open_at_once_are_each_served() {
         }
     });
 
+    let pipes = PIPES.to_string();
     let p = Proxy::start(
         &[up],
-        &["--max-connections", "20000", "--connect-timeout", "60"],
+        &[
+            "--max-connections",
+            "20000",
+            "--max-pipes",
+            &pipes,
+            "--connect-timeout",
+            "60",
+        ],
     );
+    let base = open_fds(p.child.id());
     let start = Instant::now();
     let mut clients: Vec<TcpStream> = (0..n as u64)
         .map(|i| {
@@ -93,6 +116,16 @@ fn ten_thousand_clients_open_at_once_are_each_served() {
     }
     served.recv_timeout(WAIT).unwrap();
     eprintln!("{n} clients connected and served in {:?}", start.elapsed());
+    // All open and idle: two descriptors each, and the pool's pipes at most.
+    let held = open_fds(p.child.id()) - base;
+    eprintln!(
+        "the proxy holds {held} descriptors for {n} idle connections ({:.3} each)",
+        held as f64 / n as f64
+    );
+    assert!(
+        (2 * n..=2 * n + 2 * PIPES as usize).contains(&held),
+        "{held} descriptors for {n} idle connections"
+    );
 
     // Each half-closes; the upstream sees the EOF, closes; the client sees the EOF.
     for s in &clients {

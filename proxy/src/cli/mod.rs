@@ -63,6 +63,9 @@ pub(crate) struct Args {
     /// Connections open at once; a client beyond them is closed at once.
     #[arg(long, value_name = "N")]
     pub(crate) max_connections: Option<usize>,
+    /// Splice pipes at once (default: max-connections / 4); past them bytes are copied.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_pipes: Option<usize>,
     /// Device to push live statistics to (docs/mydevice.md), or "none".
     #[arg(long, value_name = "PATH", default_value = devstats::DEVICE_PATH)]
     pub(crate) stats_device: String,
@@ -109,6 +112,9 @@ impl Args {
         }
         if let Some(n) = self.max_connections {
             c.max_connections = n.max(1);
+        }
+        if let Some(n) = self.max_pipes {
+            c.max_pipes = Some(n);
         }
         Ok(c)
     }
@@ -174,6 +180,22 @@ mod tests {
         assert_eq!(c.groups[0].servers.len(), 2);
         assert_eq!(c.groups[0].balance, Balance::LeastConnections);
         assert_eq!(c.idle_timeout, Duration::from_millis(500));
+        // The pipe pool: a quarter of max_connections unless set.
+        assert_eq!(c.pipes(), 2500);
+        let pipes = |extra: &[&str]| {
+            let mut argv = vec![
+                "proxy",
+                "--listen",
+                "127.0.0.1:0",
+                "--upstream",
+                "127.0.0.1:1",
+            ];
+            argv.extend(extra);
+            Args::parse_from(argv).config().unwrap().pipes()
+        };
+        assert_eq!(pipes(&["--max-connections", "400"]), 100);
+        assert_eq!(pipes(&["--max-connections", "400", "--max-pipes", "7"]), 7);
+        assert_eq!(pipes(&["--max-pipes", "0"]), 0);
         assert!(Args::try_parse_from(["proxy", "--listen", "127.0.0.1:0"]).is_err());
         assert!(Args::try_parse_from(["proxy", "-c", "x", "--listen", "127.0.0.1:0"]).is_err());
         assert!(Args::try_parse_from(["proxy", "-c", "x", "--balance", "round-robin"]).is_err());

@@ -8,6 +8,7 @@
 //! idle_timeout 5m;
 //! total_timeout off;
 //! max_connections 10000;
+//! max_pipes 2500;                  # splice pipes at once (default max_connections / 4)
 //! shutdown_timeout 30s;
 //! forward splice;                  # or copy (through a buffer, for comparison)
 //!
@@ -98,6 +99,10 @@ pub(crate) struct Config {
     pub(crate) total_timeout: Option<Duration>,
     /// Connections open at once; the next client is closed at once.
     pub(crate) max_connections: usize,
+    /// Pipes that may exist at once (in use and kept free), a direction taking one only
+    /// while it has bytes in flight; past it a direction copies. `None`: HAProxy's default
+    /// for its `maxpipes`, a quarter of `max_connections`.
+    pub(crate) max_pipes: Option<usize>,
     /// How long SIGQUIT waits for open connections before closing them.
     pub(crate) shutdown_timeout: Duration,
     /// Copy through a buffer instead of splicing (`forward copy`): for comparison; splice
@@ -114,6 +119,7 @@ impl Default for Config {
             idle_timeout: Duration::from_secs(300),
             total_timeout: None,
             max_connections: 10_000,
+            max_pipes: None,
             shutdown_timeout: Duration::from_secs(30),
             copy: false,
         }
@@ -121,10 +127,28 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The pipe pool's bound: `max_pipes`, or a quarter of `max_connections`.
+    pub(crate) fn pipes(&self) -> usize {
+        self.max_pipes.unwrap_or(self.max_connections / 4)
+    }
+
+    /// Descriptors the proxy may need at once: two sockets a connection, two ends a pipe,
+    /// and `BASE_FDS` for the rest (standard streams, epoll, listeners, checks).
+    pub(crate) fn descriptors(&self) -> u64 {
+        2 * self.max_connections as u64
+            + 2 * self.pipes() as u64
+            + BASE_FDS
+            + self.listeners.len() as u64
+    }
+
     pub(crate) fn group(&self, name: &str) -> Option<&GroupConf> {
         self.groups.iter().find(|g| g.name == name)
     }
 }
+
+/// Descriptors held whatever the load: standard streams, epoll, the signal pipe, the
+/// acceptor's reserve, the statistics device, and room for the health checks' sockets.
+const BASE_FDS: u64 = 32;
 
 /// A config error: the file, the line (0 when the file itself is at fault) and the problem.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,6 +24,7 @@ const TOP: &[&str] = &[
     "idle_timeout",
     "total_timeout",
     "max_connections",
+    "max_pipes",
     "shutdown_timeout",
     "forward",
 ];
@@ -189,6 +190,7 @@ fn top_directive(c: &mut Config, d: &str, args: &[&str]) -> Result<(), String> {
         "total_timeout" => c.total_timeout = values::duration_or_off(one(d, args)?)?,
         "shutdown_timeout" => c.shutdown_timeout = values::duration(one(d, args)?)?,
         "max_connections" => c.max_connections = values::number(one(d, args)?, 1, MAX_CONNECTIONS)?,
+        "max_pipes" => c.max_pipes = Some(values::number(one(d, args)?, 0, MAX_CONNECTIONS)?),
         "forward" => {
             c.copy = match one(d, args)? {
                 "splice" => false,
@@ -301,6 +303,7 @@ mod tests {
             "connect_timeout 2s;\n\
              total_timeout 1h;\n\
              forward copy;\n\
+             max_pipes 0;\n\
              group web {\n\
              server 127.0.0.1:9000;\n\
              server 127.0.0.1:9001;\n\
@@ -320,6 +323,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.listeners.len(), 3);
         assert!(c.copy);
+        assert_eq!((c.max_pipes, c.pipes()), (Some(0), 0));
         assert_eq!(c.connect_timeout, Duration::from_secs(2));
         assert_eq!(c.total_timeout, Some(Duration::from_secs(3600)));
         let web = c.group("web").unwrap();
@@ -386,6 +390,7 @@ mod tests {
                 "p.conf:2: \"idle_timeout\" directive is duplicate",
             ),
             ("max_connections 0;\n", "p.conf:1: 0 is out of range"),
+            ("max_pipes -1;\n", "p.conf:1: \"-1\" is not a number"),
             (
                 "forward zero-copy;\n",
                 "p.conf:1: \"zero-copy\": expected \"splice\"",

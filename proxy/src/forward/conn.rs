@@ -4,6 +4,7 @@
 //! the other as a reset (`SO_LINGER` 0 before the close), as the peer would see it directly.
 
 use crate::forward::direction::{Direction, Failure};
+use crate::forward::pipes::Pipes;
 use crate::server::upstreams::{Group, Lease};
 use crate::sys;
 use netcore::reactor::send::send;
@@ -82,9 +83,9 @@ impl Conn {
         client_addr: Option<SocketAddr>,
         group: Rc<Group>,
         copy: bool,
-    ) -> io::Result<Conn> {
+    ) -> Conn {
         let first = group.start();
-        Ok(Conn {
+        Conn {
             client,
             client_addr,
             upstream: None,
@@ -93,14 +94,14 @@ impl Conn {
             first,
             tried: Vec::new(),
             lease: None,
-            up: Direction::new(copy)?,
-            down: Direction::new(copy)?,
+            up: Direction::new(copy),
+            down: Direction::new(copy),
             started: Instant::now(),
             preamble: Vec::new(),
             preamble_sent: 0,
             client_reg: None,
             upstream_reg: None,
-        })
+        }
     }
 
     /// What the client and the upstream should be watched for now.
@@ -126,10 +127,11 @@ impl Conn {
 
     /// Moves what can be moved in both directions. `Ok(true)`: progress (for the idle timer);
     /// `Err`: the connection is over.
-    pub(crate) fn drive(&mut self) -> Result<bool, End> {
+    /// Pipes come from `pipes` while bytes are in flight and go back to it once delivered.
+    pub(crate) fn drive(&mut self, pipes: &mut Pipes) -> Result<bool, End> {
         let Some(upstream) = self.upstream.as_ref().filter(|_| self.connected) else {
             // Still connecting: only read early client bytes into the pipe.
-            return self.up.fill(&self.client).map_err(|f| match f {
+            return self.up.fill(&self.client, pipes).map_err(|f| match f {
                 Failure::Source(e) | Failure::Sink(e) => End::ClientError(e),
             });
         };
@@ -141,18 +143,21 @@ impl Conn {
             }
             if self.preamble_left() {
                 // The client's bytes wait in the pipe until the header is out.
-                return self.up.fill(&self.client).map_err(|f| match f {
+                return self.up.fill(&self.client, pipes).map_err(|f| match f {
                     Failure::Source(e) | Failure::Sink(e) => End::ClientError(e),
                 });
             }
         }
-        let up = self.up.pump(&self.client, upstream).map_err(|f| match f {
-            Failure::Source(e) => End::ClientError(e),
-            Failure::Sink(e) => End::UpstreamError(e),
-        })?;
+        let up = self
+            .up
+            .pump(&self.client, upstream, pipes)
+            .map_err(|f| match f {
+                Failure::Source(e) => End::ClientError(e),
+                Failure::Sink(e) => End::UpstreamError(e),
+            })?;
         let down = self
             .down
-            .pump(upstream, &self.client)
+            .pump(upstream, &self.client, pipes)
             .map_err(|f| match f {
                 Failure::Source(e) => End::UpstreamError(e),
                 Failure::Sink(e) => End::ClientError(e),
@@ -161,6 +166,12 @@ impl Conn {
             return Err(End::Closed);
         }
         Ok(up || down)
+    }
+
+    /// Gives back the pipes it holds, the connection being over.
+    pub(crate) fn release(&mut self, pipes: &mut Pipes) {
+        self.up.release(pipes);
+        self.down.release(pipes);
     }
 
     fn preamble_left(&self) -> bool {

@@ -1,21 +1,27 @@
 //! One direction of a connection: a source socket, a pipe, a sink socket. Bytes are spliced
 //! from the source into the pipe and from the pipe into the sink, so they never enter user
-//! space. Backpressure: the source is read only while the pipe is empty, so a slow sink
+//! space. Backpressure: the source is read only while nothing is in flight, so a slow sink
 //! stops the reading and the memory held is at most one pipe's capacity. The source's EOF
 //! becomes `shutdown(SHUT_WR)` on the sink once the pipe is empty (the half-close carried).
 //!
-//! The copying fallback: where a descriptor refuses splice (`EINVAL`: a socket type without
-//! splice support), or when asked (`forward copy`, to compare), the direction reads into a
-//! buffer of the pipe's size and sends from it instead, with the same backpressure (the
-//! source is read only while the buffer is empty) and the same half-close. Bytes already in
-//! the pipe when splice is refused are taken out of it into the buffer first.
+//! The pipe is not the direction's own: it is taken from the pool ([`Pipes`]) when a read
+//! is about to put bytes in flight, and given back, empty, when the last of them reached the
+//! sink. An idle direction holds nothing but its place.
+//!
+//! The copying fallback: when the pool has no pipe to give, the bytes go through a buffer of
+//! the pipe's size instead (read, then send), with the same backpressure and half-close, and
+//! the buffer is freed once they are out; the next read tries the pool again. Where a
+//! descriptor refuses splice (`EINVAL`: a socket type without splice support), or when asked
+//! (`forward copy`, to compare), the direction copies for good, through a buffer it keeps.
+//! Bytes already in the pipe when splice is refused are taken out of it into the buffer.
 
+use crate::forward::pipes::{Pipe, Pipes};
 use crate::sys;
 use netcore::reactor::send::{send, splice};
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd};
 
-/// The most one splice from the source moves: the default pipe capacity.
+/// The most one read or splice from the source moves: the default pipe capacity.
 const CHUNK: usize = 64 * 1024;
 /// Splices per call, so one busy connection cannot starve the others in a turn.
 const ROUNDS: usize = 16;
@@ -27,21 +33,34 @@ pub(crate) enum Failure {
     Sink(io::Error),
 }
 
+/// What holds the bytes in flight.
+#[derive(Debug)]
+enum Held {
+    /// Nothing in flight, nothing held (a copying-for-good direction keeps its buffer).
+    Nothing,
+    /// A pipe from the pool.
+    Pipe(Pipe),
+    /// A buffer of `CHUNK` bytes; `in_flight` bytes from `at` wait in it.
+    Buffer(Box<[u8]>),
+}
+
 #[derive(Debug)]
 pub(crate) struct Direction {
-    pipe_r: OwnedFd,
-    pipe_w: OwnedFd,
-    /// Bytes in the pipe, not yet in the sink.
-    in_pipe: usize,
+    held: Held,
+    /// Bytes read from the source, not yet in the sink.
+    in_flight: usize,
+    /// Where the bytes in flight start in the buffer.
+    at: usize,
     /// The source said EOF.
     eof: bool,
     /// The sink was shut for writing: this direction is done.
     shut: bool,
     /// Bytes delivered to the sink.
     pub(crate) bytes: u64,
-    /// The copying fallback's buffer (`None`: splicing); `in_pipe` bytes from `at` wait in it.
-    copy: Option<Box<[u8]>>,
-    at: usize,
+    /// Copies for good: `forward copy`, or a descriptor refused splice.
+    copy_only: bool,
+    /// Bytes went through a buffer at least once (no pipe to be had), for the log line.
+    copied: bool,
 }
 
 /// Whether a splice error means "this descriptor does not do splice": copy instead.
@@ -52,123 +71,186 @@ fn refused(e: &io::Error) -> bool {
     )
 }
 
+fn buffer() -> Box<[u8]> {
+    vec![0u8; CHUNK].into_boxed_slice()
+}
+
 impl Direction {
-    /// A direction that splices, or copies from the start if `copy`.
-    pub(crate) fn new(copy: bool) -> io::Result<Direction> {
-        let (pipe_r, pipe_w) = sys::pipe()?;
-        let mut d = Direction {
-            pipe_r,
-            pipe_w,
-            in_pipe: 0,
+    /// A direction that splices with pipes from the pool, or copies for good if `copy`.
+    pub(crate) fn new(copy: bool) -> Direction {
+        Direction {
+            held: if copy {
+                Held::Buffer(buffer())
+            } else {
+                Held::Nothing
+            },
+            in_flight: 0,
+            at: 0,
             eof: false,
             shut: false,
             bytes: 0,
-            copy: None,
-            at: 0,
-        };
-        if copy {
-            d.start_copying()?;
+            copy_only: copy,
+            copied: false,
         }
-        Ok(d)
     }
 
-    /// Whether it copies rather than splices.
+    /// Whether it copied rather than spliced: for good, or for want of a pipe at least once.
     pub(crate) fn copying(&self) -> bool {
-        self.copy.is_some()
+        self.copy_only || self.copied
     }
 
-    /// Switches to copying; the bytes in the pipe move into the buffer.
-    fn start_copying(&mut self) -> io::Result<()> {
-        let mut buf = vec![0u8; CHUNK].into_boxed_slice();
+    /// Whether it holds a pipe from the pool now.
+    #[cfg(test)]
+    pub(crate) fn holds_pipe(&self) -> bool {
+        matches!(self.held, Held::Pipe(_))
+    }
+
+    /// Copies for good from now on; the bytes in the pipe move into a buffer and the pipe
+    /// goes back to the pool.
+    fn start_copying(&mut self, pipes: &mut Pipes) -> io::Result<()> {
+        self.copy_only = true;
+        let mut buf = buffer();
         let mut have = 0;
-        while have < self.in_pipe {
-            let n = sys::read(self.pipe_r.as_fd(), &mut buf[have..self.in_pipe])?;
-            if n == 0 {
-                break;
+        if let Held::Pipe(p) = &self.held {
+            while have < self.in_flight {
+                let n = sys::read(p.r.as_fd(), &mut buf[have..self.in_flight])?;
+                if n == 0 {
+                    break;
+                }
+                have += n;
             }
-            have += n;
         }
-        self.in_pipe = have;
+        if let Held::Pipe(p) = std::mem::replace(&mut self.held, Held::Buffer(buf)) {
+            pipes.give(p, true);
+        }
+        self.in_flight = have;
         self.at = 0;
-        self.copy = Some(buf);
         Ok(())
+    }
+
+    /// Something to hold the next bytes: a pipe from the pool, or a buffer when none is free
+    /// (or when copying for good, the buffer kept).
+    fn hold(&mut self, pipes: &mut Pipes) {
+        if matches!(self.held, Held::Nothing) {
+            self.held = match (!self.copy_only).then(|| pipes.take()).flatten() {
+                Some(p) => Held::Pipe(p),
+                None => Held::Buffer(buffer()),
+            };
+        }
+    }
+
+    /// Nothing in flight: the pipe goes back to the pool, a passing buffer is freed.
+    fn let_go(&mut self, pipes: &mut Pipes) {
+        if self.in_flight > 0 || (self.copy_only && matches!(self.held, Held::Buffer(_))) {
+            return;
+        }
+        if let Held::Pipe(p) = std::mem::replace(&mut self.held, Held::Nothing) {
+            pipes.give(p, true);
+        }
+    }
+
+    /// Gives back what it holds, the connection being over: a pipe with bytes still in it is
+    /// closed rather than kept.
+    pub(crate) fn release(&mut self, pipes: &mut Pipes) {
+        if let Held::Pipe(p) = std::mem::replace(&mut self.held, Held::Nothing) {
+            pipes.give(p, self.in_flight == 0);
+        }
     }
 
     /// The source should be watched for readability.
     pub(crate) fn wants_read(&self) -> bool {
-        !self.eof && self.in_pipe == 0
+        !self.eof && self.in_flight == 0
     }
 
     /// The sink should be watched for writability.
     pub(crate) fn wants_write(&self) -> bool {
-        self.in_pipe > 0
+        self.in_flight > 0
     }
 
     pub(crate) fn done(&self) -> bool {
         self.shut
     }
 
-    /// Reads from the source into an empty pipe, without writing (the sink is not connected
-    /// yet). `Ok(true)`: something happened (bytes or EOF).
-    pub(crate) fn fill(&mut self, source: &impl AsFd) -> Result<bool, Failure> {
+    /// Reads from the source while nothing is in flight, without writing (the sink is not
+    /// connected yet). `Ok(true)`: something happened (bytes or EOF).
+    pub(crate) fn fill(&mut self, source: &impl AsFd, pipes: &mut Pipes) -> Result<bool, Failure> {
         if !self.wants_read() {
             return Ok(false);
         }
-        let got = match &mut self.copy {
-            Some(buf) => {
+        self.hold(pipes);
+        let got = match &mut self.held {
+            Held::Buffer(buf) => {
                 self.at = 0;
                 sys::read(source.as_fd(), buf)
             }
-            None => match splice(source.as_fd(), self.pipe_w.as_fd(), CHUNK, false) {
+            Held::Pipe(p) => match splice(source.as_fd(), p.w.as_fd(), CHUNK, false) {
                 Err(e) if refused(&e) => {
-                    self.start_copying().map_err(Failure::Source)?;
-                    return self.fill(source);
+                    self.start_copying(pipes).map_err(Failure::Source)?;
+                    return self.fill(source, pipes);
                 }
                 r => r,
             },
+            Held::Nothing => unreachable!("hold() put a pipe or a buffer in place"),
         };
-        match got {
-            Ok(0) => self.eof = true,
-            Ok(n) => self.in_pipe += n,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-            Err(e) => return Err(Failure::Source(e)),
-        }
-        Ok(true)
+        let result = match got {
+            Ok(0) => {
+                self.eof = true;
+                Ok(true)
+            }
+            Ok(n) => {
+                self.in_flight += n;
+                if matches!(self.held, Held::Buffer(_)) {
+                    self.copied = true;
+                }
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
+            Err(e) => Err(Failure::Source(e)),
+        };
+        self.let_go(pipes);
+        result
     }
 
     /// Sends what waits (in the pipe or the buffer) into the sink; `Ok(0)` never.
-    fn flush(&mut self, sink: &impl AsFd) -> io::Result<usize> {
-        match &self.copy {
-            Some(buf) => send(sink, &buf[self.at..self.at + self.in_pipe], false),
-            None => match splice(self.pipe_r.as_fd(), sink.as_fd(), self.in_pipe, false) {
+    fn flush(&mut self, sink: &impl AsFd, pipes: &mut Pipes) -> io::Result<usize> {
+        match &self.held {
+            Held::Buffer(buf) => send(sink, &buf[self.at..self.at + self.in_flight], false),
+            Held::Pipe(p) => match splice(p.r.as_fd(), sink.as_fd(), self.in_flight, false) {
                 Err(e) if refused(&e) => {
-                    self.start_copying()?;
-                    self.flush(sink)
+                    self.start_copying(pipes)?;
+                    self.flush(sink, pipes)
                 }
                 r => r,
             },
+            Held::Nothing => unreachable!("bytes in flight are held"),
         }
     }
 
     /// Moves what can be moved now: the pipe into the sink, then (pipe empty) the source into
     /// the pipe, then again; at EOF with the pipe empty, shuts the sink for writing.
     /// `Ok(true)`: progress was made (for the idle timer).
-    pub(crate) fn pump(&mut self, source: &impl AsFd, sink: &impl AsFd) -> Result<bool, Failure> {
+    pub(crate) fn pump(
+        &mut self,
+        source: &impl AsFd,
+        sink: &impl AsFd,
+        pipes: &mut Pipes,
+    ) -> Result<bool, Failure> {
         let mut moved = false;
         for _ in 0..ROUNDS {
-            if self.in_pipe > 0 {
-                match self.flush(sink) {
+            if self.in_flight > 0 {
+                match self.flush(sink, pipes) {
                     Ok(n) => {
-                        let n = n.min(self.in_pipe);
-                        self.in_pipe -= n;
+                        let n = n.min(self.in_flight);
+                        self.in_flight -= n;
                         self.at += n;
                         self.bytes += n as u64;
                         moved = true;
+                        self.let_go(pipes);
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) => return Err(Failure::Sink(e)),
                 }
-            } else if self.eof || !self.fill(source)? {
+            } else if self.eof || !self.fill(source, pipes)? {
                 break;
             } else {
                 moved = true;
@@ -176,7 +258,7 @@ impl Direction {
         }
         // After the loop, not in it: an EOF read on its last round must still be carried,
         // since the direction then waits for nothing (neither side is watched for it).
-        if self.eof && self.in_pipe == 0 && !self.shut {
+        if self.eof && self.in_flight == 0 && !self.shut {
             // A sink already reset makes it fail, which changes nothing here.
             // SAFETY: plain syscall on a descriptor the caller holds.
             unsafe { libc::shutdown(sink.as_fd().as_raw_fd(), libc::SHUT_WR) };
@@ -192,6 +274,7 @@ mod tests {
     use super::*;
     use std::io::{Read, Write};
     use std::net::{TcpListener, TcpStream};
+    use std::os::fd::OwnedFd;
 
     fn pair() -> (TcpStream, TcpStream) {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -205,16 +288,83 @@ mod tests {
     fn stops_reading_while_the_pipe_holds_bytes_and_carries_the_eof() {
         let (mut a_peer, a) = pair();
         let (b, mut b_peer) = pair();
-        let mut d = Direction::new(false).unwrap();
+        let mut pool = Pipes::new(4);
+        let mut d = Direction::new(false);
         a_peer.write_all(b"hello").unwrap();
         drop(a_peer);
         while d.bytes < 5 || !d.done() {
-            d.pump(&a, &b).unwrap();
+            d.pump(&a, &b, &mut pool).unwrap();
         }
         assert!(!d.wants_read() && !d.wants_write());
         let mut got = String::new();
         b_peer.read_to_string(&mut got).unwrap();
         assert_eq!(got, "hello");
+    }
+
+    /// Everything `peer` has for now, the sink's peer being blocking with a read timeout.
+    fn read_some(peer: &mut TcpStream, n: usize) -> Vec<u8> {
+        let mut got = vec![0u8; n];
+        peer.read_exact(&mut got).unwrap();
+        got
+    }
+
+    #[test]
+    fn a_pipe_is_held_only_while_bytes_are_in_flight() {
+        let (mut a_peer, a) = pair();
+        let (b, b_peer) = pair();
+        let (b, mut b_peer) = (b_peer, b); // the sink non-blocking, its peer blocking
+        let mut pool = Pipes::new(4);
+        let mut d = Direction::new(false);
+        a_peer.write_all(b"hello").unwrap();
+        while !d.fill(&a, &mut pool).unwrap() {}
+        assert!(d.holds_pipe() && d.wants_write() && !d.wants_read());
+        assert_eq!(pool.in_use(), 1);
+        d.pump(&a, &b, &mut pool).unwrap();
+        assert_eq!(read_some(&mut b_peer, 5), b"hello");
+        // Delivered: the pipe is back in the pool, kept open for the next taker.
+        assert!(!d.holds_pipe() && d.wants_read());
+        assert_eq!((pool.in_use(), pool.open()), (0, 1));
+        assert!(!d.copying());
+        drop(a_peer);
+        while !d.done() {
+            d.pump(&a, &b, &mut pool).unwrap();
+        }
+        assert_eq!((pool.in_use(), pool.open()), (0, 1));
+    }
+
+    #[test]
+    fn without_a_free_pipe_bytes_are_copied_and_the_next_read_splices_again() {
+        let (mut a_peer, a) = pair();
+        let (b, b_peer) = pair();
+        let (b, mut b_peer) = (b_peer, b);
+        let mut pool = Pipes::new(1);
+        let other = pool.take().unwrap();
+        let mut d = Direction::new(false);
+        a_peer.write_all(b"abc").unwrap();
+        while !d.fill(&a, &mut pool).unwrap() {}
+        assert!(!d.holds_pipe() && d.wants_write(), "{d:?}");
+        d.pump(&a, &b, &mut pool).unwrap();
+        assert_eq!(read_some(&mut b_peer, 3), b"abc");
+        assert!(d.copying());
+        // The pipe comes back to the pool: the next bytes are spliced through it.
+        pool.give(other, true);
+        a_peer.write_all(b"def").unwrap();
+        while !d.fill(&a, &mut pool).unwrap() {}
+        assert!(d.holds_pipe());
+        d.pump(&a, &b, &mut pool).unwrap();
+        assert_eq!(read_some(&mut b_peer, 3), b"def");
+        assert_eq!(pool.in_use(), 0);
+    }
+
+    #[test]
+    fn a_pipe_given_back_with_bytes_in_it_is_closed() {
+        let (mut a_peer, a) = pair();
+        let mut pool = Pipes::new(4);
+        let mut d = Direction::new(false);
+        a_peer.write_all(b"left over").unwrap();
+        while !d.fill(&a, &mut pool).unwrap() {}
+        d.release(&mut pool);
+        assert_eq!((pool.in_use(), pool.open()), (0, 0));
     }
 
     #[test]
@@ -231,9 +381,10 @@ mod tests {
         assert_eq!(n, 8);
         let (b, b_peer) = pair();
         let (b, mut b_peer) = (b_peer, b); // the sink non-blocking, its peer blocking
-        let mut d = Direction::new(false).unwrap();
+        let mut pool = Pipes::new(4);
+        let mut d = Direction::new(false);
         while d.bytes < 8 {
-            d.pump(&src, &b).unwrap();
+            d.pump(&src, &b, &mut pool).unwrap();
         }
         assert!(d.copying());
         let mut got = [0u8; 8];
@@ -246,7 +397,8 @@ mod tests {
         let (mut a_peer, a) = pair();
         let (b, b_peer) = pair();
         let (b, mut b_peer) = (b_peer, b); // the sink non-blocking, its peer blocking
-        let mut d = Direction::new(true).unwrap();
+        let mut pool = Pipes::new(4);
+        let mut d = Direction::new(true);
         let body: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
         let send = body.clone();
         let writer = std::thread::spawn(move || {
@@ -258,8 +410,8 @@ mod tests {
             got
         });
         while !d.done() {
-            d.pump(&a, &b).unwrap();
-            assert!(d.in_pipe <= CHUNK);
+            d.pump(&a, &b, &mut pool).unwrap();
+            assert!(d.in_flight <= CHUNK);
         }
         writer.join().unwrap();
         assert!(d.copying());
@@ -291,10 +443,11 @@ mod tests {
         let n = unsafe { libc::write(src_w.as_raw_fd(), data.as_ptr().cast(), data.len()) };
         assert_eq!(n, data.len() as isize);
         drop(src_w);
-        let mut d = Direction::new(false).unwrap();
-        assert!(d.fill(&src_r).unwrap());
-        assert_eq!(d.in_pipe, CHUNK);
-        d.pump(&src_r, &sink_w).unwrap();
+        let mut pool = Pipes::new(4);
+        let mut d = Direction::new(false);
+        assert!(d.fill(&src_r, &mut pool).unwrap());
+        assert_eq!(d.in_flight, CHUNK);
+        d.pump(&src_r, &sink_w, &mut pool).unwrap();
         assert_eq!(d.bytes, (CHUNK * chunks) as u64);
         assert!(
             d.done() || d.wants_read() || d.wants_write(),

@@ -27,8 +27,11 @@ pub(crate) fn run(args: &Args) -> io::Result<()> {
     signals::install(&waker)?;
     let read_again = || args.config();
     let reload: proxy::Reload<'_> = args.config.is_some().then_some(&read_again as _);
+    // As nginx's worker_rlimit_nofile and HAProxy do: the soft descriptor limit up to the
+    // hard one (a connection is two sockets, a pipe in use two more), never a failure here.
+    let fd_limit = netcore::sys::raise_fd_limit(u64::MAX)?;
     let stats = stats::Stats::start(&args.stats_device);
-    proxy::Proxy::new(config, waker, reload, stats)?.run()
+    proxy::Proxy::new(config, waker, reload, stats, fd_limit)?.run()
 }
 
 /// One line on stderr; a stderr that is gone is not a reason to stop.

@@ -17,6 +17,7 @@
 
 use crate::config::{Config, ListenConf};
 use crate::forward::conn::{Conn, End};
+use crate::forward::pipes::Pipes;
 use crate::forward::proxy_header;
 use crate::server::checks::Checks;
 use crate::server::log_line;
@@ -76,6 +77,10 @@ pub(crate) struct Proxy<'a> {
     groups: Vec<Rc<Group>>,
     checks: Checks,
     conns: Slab<Conn>,
+    /// The splice pipes, lent to a connection's direction while it has bytes in flight.
+    pipes: Pipes,
+    /// The soft `RLIMIT_NOFILE`, to warn when a configuration may need more.
+    fd_limit: u64,
     /// SIGQUIT came: no listener left, exit once no connection is.
     draining: bool,
     stats: Stats,
@@ -88,6 +93,7 @@ impl<'a> Proxy<'a> {
         waker: Waker,
         reload: Reload<'a>,
         stats: Stats,
+        fd_limit: u64,
     ) -> io::Result<Proxy<'a>> {
         let mut reactor = Reactor::new(Epoll::new()?);
         reactor.register(waker.read_fd(), WAKER, Interest::READ)?;
@@ -102,6 +108,8 @@ impl<'a> Proxy<'a> {
             groups: Vec::new(),
             checks,
             conns: Slab::default(),
+            pipes: Pipes::new(0),
+            fd_limit,
             draining: false,
             stats,
         };
@@ -196,6 +204,18 @@ impl<'a> Proxy<'a> {
         self.checks.clear(&mut self.reactor);
         self.checks = Checks::new(&groups, CHECKS, check_timer, &mut self.reactor);
         self.groups = groups;
+        self.pipes.set_max(config.pipes());
+        let need = config.descriptors();
+        if need > self.fd_limit {
+            // As HAProxy warns when its maxsock is over the limit: past it, clients are
+            // refused at accept and transfers copy for want of a pipe.
+            log_line(format_args!(
+                "proxy: warning: descriptor limit {} is below the {need} that max_connections {} and max_pipes {} may need; raise RLIMIT_NOFILE (ulimit -n) or lower them",
+                self.fd_limit,
+                config.max_connections,
+                config.pipes()
+            ));
+        }
         self.config = config;
         Ok(())
     }
@@ -324,13 +344,7 @@ impl<'a> Proxy<'a> {
                 ));
                 continue;
             }
-            let conn = match Conn::new(client, addr, l.group.clone(), self.config.copy) {
-                Ok(c) => c,
-                Err(e) => {
-                    log_line(format_args!("proxy: pipes for {addr:?}: {e}"));
-                    continue;
-                }
-            };
+            let conn = Conn::new(client, addr, l.group.clone(), self.config.copy);
             let id = self.conns.insert(conn);
             self.stats.opened();
             self.try_connect(id);
@@ -447,7 +461,7 @@ impl<'a> Proxy<'a> {
             return;
         };
         let before = (conn.up.bytes, conn.down.bytes);
-        let result = conn.drive();
+        let result = conn.drive(&mut self.pipes);
         self.stats
             .moved(conn.up.bytes - before.0, conn.down.bytes - before.1);
         match result {
@@ -527,9 +541,12 @@ impl<'a> Proxy<'a> {
             }
         }
         conn.carry(&end);
+        conn.release(&mut self.pipes);
         self.stats.ended(&end);
-        log_conn(&conn, &end);
-        // Dropping `conn` closes both sockets and both pipes, and gives its lease back.
+        let line = conn_line(&conn, &end);
+        // Closes both sockets and gives the lease back, before the line says it is over.
+        drop(conn);
+        log_line(format_args!("{line}"));
     }
 }
 
@@ -558,7 +575,8 @@ fn set_interest(
     Ok(())
 }
 
-fn log_conn(conn: &Conn, end: &End) {
+/// The connection's log line.
+fn conn_line(conn: &Conn, end: &End) -> String {
     let client = conn
         .client_addr
         .map_or_else(|| "-".to_string(), |a| a.to_string());
@@ -571,10 +589,10 @@ fn log_conn(conn: &Conn, end: &End) {
     } else {
         ""
     };
-    log_line(format_args!(
+    format!(
         "conn client={client} upstream={upstream} up={} down={} duration={:.3}s{copied} end={end}",
         conn.up.bytes,
         conn.down.bytes,
         conn.started.elapsed().as_secs_f64()
-    ));
+    )
 }

@@ -40,8 +40,15 @@ impl Proxy {
 
     /// `proxy ARGS`, waiting for `listeners` start-up lines.
     pub fn spawn(args: &[String], listeners: usize) -> Proxy {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_proxy"))
-            .args(args)
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_proxy"));
+        cmd.args(args);
+        Proxy::spawn_cmd(cmd, listeners)
+    }
+
+    /// `cmd` (the proxy binary with its arguments, and anything else set on it), waiting
+    /// for `listeners` start-up lines.
+    pub fn spawn_cmd(mut cmd: Command, listeners: usize) -> Proxy {
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -249,10 +256,18 @@ pub fn closed_without_bytes(s: &mut TcpStream) -> bool {
     got.is_empty() && (r.is_ok() || r.unwrap_err().kind() == std::io::ErrorKind::ConnectionReset)
 }
 
-/// Raises this process's `RLIMIT_NOFILE` (children inherit it) towards `wanted`: the soft
-/// limit up to the hard one, and the hard one too where the process may (root); returns the
-/// soft limit now in force. A machine that allows fewer gets fewer, never a failure here.
-pub fn raise_nofile(wanted: u64) -> u64 {
+/// What [`raise_nofile`] got: the soft `RLIMIT_NOFILE` now in force, and why it is below what
+/// was wanted (`None` when it is not).
+pub struct Nofile {
+    pub limit: u64,
+    pub short: Option<String>,
+}
+
+/// Raises this process's `RLIMIT_NOFILE` (children inherit it) towards `wanted`: the hard
+/// limit first where the process may (`CAP_SYS_RESOURCE`, up to `/proc/sys/fs/nr_open`),
+/// then the soft one up to the hard one. A machine that allows fewer gets fewer and is told
+/// why, never a failure here.
+pub fn raise_nofile(wanted: u64) -> Nofile {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -260,22 +275,50 @@ pub fn raise_nofile(wanted: u64) -> u64 {
     // SAFETY: getrlimit writes into the struct we own.
     assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) }, 0);
     if lim.rlim_cur >= wanted {
-        return lim.rlim_cur;
+        return Nofile {
+            limit: lim.rlim_cur,
+            short: None,
+        };
     }
+    let mut short = None;
     if lim.rlim_max < wanted {
+        let nr_open: u64 = std::fs::read_to_string("/proc/sys/fs/nr_open")
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(lim.rlim_max);
+        let hard = wanted.min(nr_open).max(lim.rlim_max);
         let up = libc::rlimit {
-            rlim_cur: wanted,
-            rlim_max: wanted,
+            rlim_cur: lim.rlim_cur,
+            rlim_max: hard,
         };
         // SAFETY: setrlimit reads the struct we own; refused without CAP_SYS_RESOURCE.
         if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &up) } == 0 {
-            return wanted;
+            lim.rlim_max = hard;
+            if hard < wanted {
+                short = Some(format!("fs.nr_open is {nr_open}"));
+            }
+        } else {
+            short = Some(format!(
+                "the hard limit is {} and raising it needs CAP_SYS_RESOURCE ({})",
+                lim.rlim_max,
+                std::io::Error::last_os_error()
+            ));
         }
     }
     lim.rlim_cur = wanted.min(lim.rlim_max);
     // SAFETY: as above; the soft limit may always go up to the hard one.
     assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
-    lim.rlim_cur
+    Nofile {
+        limit: lim.rlim_cur,
+        short,
+    }
+}
+
+/// The descriptors process `pid` holds open (`/proc/PID/fd`).
+pub fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap_or_else(|e| panic!("/proc/{pid}/fd: {e}"))
+        .count()
 }
 
 /// The bytes of a long stream: byte `i` is `PATTERN[i % len]`, a period of 1 MiB + 7 (no
