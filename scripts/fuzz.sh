@@ -71,14 +71,17 @@ for t in "${targets[@]}"; do
   "$bin_dir/$t" "$work/corpus/$t" "corpus/$t" "${args[@]}" </dev/null >"$log" 2>&1 || status=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+  cov=$(sed -n 's/.* cov: \([0-9]*\) .*/\1/p' "$log" | tail -n 1)
   if [ $status = 0 ]; then
     echo "[fuzz-check] $t: ${execs:-?} executions (${rate:-?}/s), ${cov:-?} edges, no crash"
     continue
   fi
   failed+=("$t")
-  echo "[fuzz-check] $t FAILED (libFuzzer exit status $status); the end of its log:"
-  tail -n 40 "$log" | sed 's/^/    /'
+  echo "[fuzz-check] $t FAILED (libFuzzer exit status $status):"
+  # The panic's message and libFuzzer's report, without the backtrace (in the log).
+  excerpt=$({ grep -m 1 -A 3 'panicked at' "$log" || true; sed -n '/ERROR: libFuzzer/,$p' "$log"; })
+  [ -n "$excerpt" ] || excerpt=$(tail -n 30 "$log")
+  sed 's/^/    /' <<<"$excerpt"
   input=$(sed -n 's/.*Test unit written to //p' "$log" | tail -n 1)
   echo "[fuzz-check] $t: input ${input:-not written}; log $log"
   [ -z "$input" ] || echo "[fuzz-check] replay it: $bin_dir/$t $input"
