@@ -28,8 +28,8 @@ flags=(--release --debug-assertions --sanitizer none)
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR=${FUZZ_TARGET_DIR:-$root/target/fuzz}
 
-# target: dictionary and longest input (the incremental targets re-parse every prefix, so
-# their cost grows with the square of the length).
+# target: dictionary and longest input (http_head checks every prefix of its input, so its
+# cost grows with the square of the length).
 declare -A dict=([range_conditional]=http [resp]=resp [aof]=resp [http_head]=http [chunked]=http [mydevice_record]=mydevice [http_config]=httpconf [strace_decode]=strace)
 declare -A max_len=([range_conditional]=256 [resp]=1024 [aof]=4096 [http_head]=1024 [chunked]=2048 [chat_lines]=2048 [btree]=16384 [mydevice_record]=1024 [http_config]=2048 [chat_clients]=2048 [strace_decode]=4096)
 
