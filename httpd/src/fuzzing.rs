@@ -38,14 +38,15 @@ pub fn head(data: &[u8]) {
     let mut scanned = 0;
     for cut in 1..=buf.len() {
         let prefix = &buf[..cut];
+        // The resumed scan finds the whole input's end as soon as the prefix holds it (what a
+        // scan of the prefix from its start finds, computed once rather than per prefix).
         let found = parse::find_head_end(prefix, scanned);
         assert_eq!(
             found,
-            parse::find_head_end(prefix, 0),
-            "resumed scan at {cut}"
+            end.filter(|&e| e <= cut),
+            "resumed scan at {cut}: the whole's head ends at {end:?}"
         );
         if found.is_some() {
-            assert_eq!(found, end, "the head ends where the whole input's does");
             break;
         }
         if let Err(early) = parse::check_partial(prefix, &SMALL) {
