@@ -20,11 +20,11 @@ ifeq ($(origin KDIR),undefined)
 endif
 VM := KDIR=$(KDIR) scripts/vm.sh
 
-.PHONY: help deps kernel kmod userland check kmod-fmt host-test docs-check docs-check-vm strace-suite strace-suite-full vm vm-run vm-test test fuzz bench demo clean
+.PHONY: help deps kernel kmod userland check kmod-fmt host-test docs-check docs-check-vm strace-suite strace-suite-full vm vm-run vm-test test fuzz fuzz-check bench demo clean
 
 help:
 	@echo "make demo       set everything up, boot the VM, show /dev/mydevice (the README's first command)"
-	@echo "make test       unit tests, clippy, rustfmt, then the integration suite in the VM"
+	@echo "make test       unit tests, clippy, rustfmt, every fuzz target for 20 s, then the integration suite in the VM"
 	@echo "make deps       install what the build and tests need (Debian/Ubuntu, root)"
 	@echo "make kernel     build the Rust-enabled test kernel into the cache (or use KDIR=...)"
 	@echo "make kmod       build kmod/mydevice.ko"
@@ -35,6 +35,7 @@ help:
 	@echo "make strace-suite       the tests of strace 6.1's own suite that strace-lite passes (strace-lite/suite)"
 	@echo "make strace-suite-full  strace-lite/suite/tests.list with strace and strace-lite side by side"
 	@echo "make fuzz       run every fuzz target (fuzz/) for FUZZ_SECONDS each (default 30); FUZZ_TARGETS='a b' picks some"
+	@echo "make fuzz-check every fuzz target for FUZZ_CHECK_SECONDS (20) from its corpus; a crash fails (make test runs it)"
 	@echo "make bench      run the side-by-side benchmarks under bench/"
 	@echo "make docs-check run every command of docs/progression.md and check its links"
 	@echo "make docs-check-vm      run its VM commands in the VM (make vm-test runs them too)"
@@ -124,6 +125,7 @@ vm-test: kmod userland
 
 test:
 	@$(MAKE) check
+	@$(MAKE) fuzz-check
 	@$(MAKE) kmod-fmt
 	@$(MAKE) host-test
 	@$(MAKE) vm-test
@@ -134,6 +136,13 @@ FUZZ_SECONDS ?= 30
 FUZZ_TARGETS ?=
 fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
+
+# What `make test` runs: every target built once and fuzzed for FUZZ_CHECK_SECONDS from its
+# committed corpus (about 4 minutes, plus the build), so that a regression the corpus replay
+# misses can still show; a crash or hang fails it, naming the target and the input.
+FUZZ_CHECK_SECONDS ?= 20
+fuzz-check: deps
+	@FUZZ_CHECK_SECONDS=$(FUZZ_CHECK_SECONDS) scripts/fuzz.sh --check $(FUZZ_TARGETS)
 
 bench: userland
 	@bench/run

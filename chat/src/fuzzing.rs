@@ -368,7 +368,7 @@ fn connect(room: &mut Room, q: &mut Queues<'_>, slot: usize, next_id: &mut Clien
         }
     } else {
         Sink::Thread {
-            outbox: Outbox::new(MAX_QUEUE).expect("an eventfd"),
+            outbox: Outbox::new(MAX_QUEUE),
             batch: OutQueue::new(usize::MAX),
             woken: false,
         }

@@ -1,6 +1,6 @@
 //! Blocking, one thread per client: the serving code of the `threads` and `pool` models.
 //!
-//! A client's thread blocks in `poll(2)` on three descriptors: its socket, its [`Outbox`]'s
+//! A client's thread blocks in `poll(2)` on three descriptors: its socket, its [`Mailbox`]'s
 //! waker and the server's stop waker. Lines from other clients do not touch its socket: the
 //! sender's thread appends them to this client's bounded outbox (under the outbox's mutex) and
 //! wakes it, once per chunk of input rather than per line; this thread then writes the whole
@@ -48,16 +48,17 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A client's bounded queue of lines from other threads, and the waker that tells its thread.
+/// A client's bounded queue of lines from other threads.
 ///
 /// Double-buffered: the owner swaps the queued bytes out under the mutex and writes them
 /// without holding it, so senders never wait for a `write(2)`. The bytes the owner holds
-/// (`in_flight`) still count against the limit.
+/// (`in_flight`) still count against the limit. No descriptor: the waker beside it is the
+/// [`Mailbox`]'s, so the fuzz target (`crate::fuzzing`) runs this very queue without a
+/// system call per client.
 #[derive(Debug)]
 pub struct Outbox {
     state: Mutex<OutboxState>,
     limit: usize,
-    wake: Waker,
 }
 
 #[derive(Debug)]
@@ -69,17 +70,32 @@ struct OutboxState {
     cut_off: bool,
 }
 
+/// A client's [`Outbox`] and the waker that tells its thread there is something in it.
+#[derive(Debug)]
+pub(crate) struct Mailbox {
+    outbox: Outbox,
+    wake: Waker,
+}
+
+impl Mailbox {
+    fn new(limit: usize) -> io::Result<Mailbox> {
+        Ok(Mailbox {
+            outbox: Outbox::new(limit),
+            wake: Waker::new()?,
+        })
+    }
+}
+
 impl Outbox {
-    pub(crate) fn new(limit: usize) -> io::Result<Outbox> {
-        Ok(Outbox {
+    pub(crate) fn new(limit: usize) -> Outbox {
+        Outbox {
             state: Mutex::new(OutboxState {
                 queue: OutQueue::new(usize::MAX),
                 in_flight: 0,
                 cut_off: false,
             }),
             limit,
-            wake: Waker::new()?,
-        })
+        }
     }
 
     /// Queues `bytes`; returns true if the owner must be woken (it had nothing to write, or
@@ -116,7 +132,7 @@ impl Outbox {
 #[derive(Debug)]
 pub struct Members {
     pub room: Room,
-    outboxes: HashMap<ClientId, Arc<Outbox>>,
+    outboxes: HashMap<ClientId, Arc<Mailbox>>,
 }
 
 /// Queues the room's lines on the outboxes, and remembers whom to wake. The wakes are sent
@@ -124,14 +140,14 @@ pub struct Members {
 /// chunk of input rather than per line, so a burst of lines costs each receiving thread one
 /// wake-up and one write, not one per line.
 struct OutboxOutlet<'a> {
-    outboxes: &'a HashMap<ClientId, Arc<Outbox>>,
-    to_wake: &'a mut Vec<Arc<Outbox>>,
+    outboxes: &'a HashMap<ClientId, Arc<Mailbox>>,
+    to_wake: &'a mut Vec<Arc<Mailbox>>,
 }
 
 impl<'a> OutboxOutlet<'a> {
     fn new(
-        outboxes: &'a HashMap<ClientId, Arc<Outbox>>,
-        to_wake: &'a mut Vec<Arc<Outbox>>,
+        outboxes: &'a HashMap<ClientId, Arc<Mailbox>>,
+        to_wake: &'a mut Vec<Arc<Mailbox>>,
     ) -> Self {
         OutboxOutlet { outboxes, to_wake }
     }
@@ -140,7 +156,7 @@ impl<'a> OutboxOutlet<'a> {
 impl Outlet for OutboxOutlet<'_> {
     fn send(&mut self, to: ClientId, line: &[u8]) {
         if let Some(o) = self.outboxes.get(&to) {
-            if o.push(line) {
+            if o.outbox.push(line) {
                 self.to_wake.push(o.clone());
             }
         }
@@ -148,7 +164,7 @@ impl Outlet for OutboxOutlet<'_> {
 }
 
 /// Wakes the owners of outboxes that received lines (call without holding the room lock).
-fn wake_all(to_wake: &mut Vec<Arc<Outbox>>) {
+fn wake_all(to_wake: &mut Vec<Arc<Mailbox>>) {
     for o in to_wake.drain(..) {
         o.wake.wake();
     }
@@ -311,7 +327,7 @@ pub fn serve_client(shared: &Shared, stream: TcpStream, tls: Option<&TlsServer>)
         return;
     }
     let _ = stream.set_nodelay(true);
-    let outbox = match Outbox::new(shared.opts.max_queue) {
+    let mailbox = match Mailbox::new(shared.opts.max_queue) {
         Ok(o) => Arc::new(o),
         Err(e) => {
             refuse_on(
@@ -354,7 +370,7 @@ pub fn serve_client(shared: &Shared, stream: TcpStream, tls: Option<&TlsServer>)
     {
         let mut m = lock(&shared.members);
         let m = &mut *m;
-        m.outboxes.insert(id, outbox.clone());
+        m.outboxes.insert(id, mailbox.clone());
         let mut out = OutboxOutlet::new(&m.outboxes, &mut to_wake);
         joined = match &certified {
             // Mutual TLS: the certificate's name is the nick.
@@ -368,7 +384,7 @@ pub fn serve_client(shared: &Shared, stream: TcpStream, tls: Option<&TlsServer>)
     wake_all(&mut to_wake);
     let mut batch = OutQueue::new(usize::MAX);
     let reason = if joined {
-        client_loop(shared, &mut link, &outbox, &mut batch, id)
+        client_loop(shared, &mut link, &mailbox, &mut batch, id)
     } else {
         CloseReason::Requested
     };
@@ -376,7 +392,7 @@ pub fn serve_client(shared: &Shared, stream: TcpStream, tls: Option<&TlsServer>)
         let mut m = lock(&shared.members);
         let m = &mut *m;
         if reason == CloseReason::Idle {
-            outbox.push(b"! idle timeout, closing\n");
+            mailbox.outbox.push(b"! idle timeout, closing\n");
         }
         if reason.is_error() {
             stats.add_error();
@@ -392,7 +408,7 @@ pub fn serve_client(shared: &Shared, stream: TcpStream, tls: Option<&TlsServer>)
     }
     wake_all(&mut to_wake);
     let close_linger = shared.opts.close_linger;
-    if reason.is_graceful() && linger(&mut link, &outbox, &mut batch, close_linger, stats) {
+    if reason.is_graceful() && linger(&mut link, &mailbox.outbox, &mut batch, close_linger, stats) {
         link.close();
     }
     stats.connection_closed();
@@ -401,7 +417,7 @@ pub fn serve_client(shared: &Shared, stream: TcpStream, tls: Option<&TlsServer>)
 fn client_loop(
     shared: &Shared,
     link: &mut Link,
-    outbox: &Outbox,
+    mailbox: &Mailbox,
     batch: &mut OutQueue,
     id: ClientId,
 ) -> CloseReason {
@@ -411,7 +427,7 @@ fn client_loop(
     let mut last_input = Instant::now();
     let mut to_wake = Vec::new();
     loop {
-        let pending = match flush_outbox(link, outbox, batch, stats) {
+        let pending = match flush_outbox(link, &mailbox.outbox, batch, stats) {
             Ok(p) => p,
             Err(reason) => return reason,
         };
@@ -439,7 +455,7 @@ fn client_loop(
                 revents: 0,
             },
             libc::pollfd {
-                fd: outbox.wake.read_fd(),
+                fd: mailbox.wake.read_fd(),
                 events: libc::POLLIN,
                 revents: 0,
             },
@@ -454,7 +470,7 @@ fn client_loop(
             return CloseReason::Shutdown;
         }
         if fds[1].revents != 0 {
-            outbox.wake.drain();
+            mailbox.wake.drain();
         }
         let readable = fds[0].revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0
             || link.buffered() > 0

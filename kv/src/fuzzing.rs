@@ -7,6 +7,7 @@ use crate::aof::load::{scan, Problem};
 use crate::config::Config;
 use crate::resp::request::{Limits, Parsed, Parser, ProtocolError};
 use crate::state::Server;
+use netcore::fuzzing::split_points;
 
 /// Limits of an authenticated client, with a bulk bound small enough that the fuzzer's
 /// inputs reach it.
@@ -38,21 +39,18 @@ fn parse_in_pieces(data: &[u8], cuts: impl Iterator<Item = usize>, limits: Limit
 }
 
 /// The RESP request parser: the same bytes give the same requests and the same error
-/// whether they arrive whole, a byte at a time, or split in two at any point; requests are
-/// never empty and re-encoded as multibulk they parse back to themselves; an unauthenticated
-/// client gets a prefix of those requests, each of a bounded size.
-pub fn resp(data: &[u8]) {
+/// whether they arrive whole, a byte at a time, or split at the points the input's first
+/// bytes choose ([`split_points`]); requests are never empty and re-encoded as multibulk
+/// they parse back to themselves; an unauthenticated client gets a prefix of those
+/// requests, each of a bounded size.
+pub fn resp(input: &[u8]) {
+    let (points, data) = split_points(input);
     let whole = parse_in_pieces(data, std::iter::empty(), OPEN);
     let (requests, _) = &whole;
     assert!(requests.iter().all(|r| !r.is_empty()), "an empty request");
 
-    // Every split point up to 512 bytes in; beyond, a few hundred spread evenly (each split
-    // costs a parse of the whole input).
-    let step = (data.len() / 512).max(1);
-    for cut in (1..data.len()).step_by(step) {
-        let split = parse_in_pieces(data, std::iter::once(cut), OPEN);
-        assert_eq!(split, whole, "split at byte {cut}");
-    }
+    let split = parse_in_pieces(data, points.iter().copied(), OPEN);
+    assert_eq!(split, whole, "split at bytes {points:?}");
     let bytewise = parse_in_pieces(data, 1..data.len(), OPEN);
     assert_eq!(bytewise, whole, "fed a byte at a time");
 

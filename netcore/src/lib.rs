@@ -11,7 +11,8 @@
 //! | [`buffered`] | an event loop of buffered connections driving a [`Service`]: bounded outbound queues, one write per turn, idle timers, graceful close | chat's `select`/`poll`/`epoll` models, echo |
 //!
 //! Beside them: [`stats`] (live counters and their snapshot) and [`sys`] (the few `libc`
-//! calls std does not wrap, and resource limits).
+//! calls std does not wrap, and resource limits); and, hidden (not an API), `fuzzing`: how
+//! the fuzz targets of the crates above choose where to split their input.
 //!
 //! Only `std` and `libc`: no async runtime and no event-loop crate.
 //!
@@ -46,6 +47,8 @@
 //! ```
 
 pub mod buffered;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod reactor;
 pub mod stats;
 pub mod sys;

@@ -460,7 +460,8 @@ mod tests {
             assert!(left.contains_key(key), "{:?} missing: {left:?}", key);
         }
         assert!(
-            left.values().any(|v| v.starts_with("set ")),
+            left.values()
+                .any(|(v, _)| matches!(v, crate::store::Dumped::Set(_))),
             "no set left: {left:?}"
         );
     }

@@ -19,6 +19,7 @@ pub(crate) mod key;
 pub(crate) mod value;
 
 use dict::{Dict, Lookup};
+use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 use value::Value;
 
@@ -79,27 +80,38 @@ pub(crate) struct DbStats {
     pub(crate) misses: u64,
 }
 
+/// A value as [`Db::dump`] gives it: its contents, a hash's fields and a set's members
+/// sorted.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Dumped<'a> {
+    Str(&'a [u8]),
+    List(Vec<&'a [u8]>),
+    Hash(Vec<(&'a [u8], &'a [u8])>),
+    Set(Vec<&'a [u8]>),
+}
+
 impl Db {
-    /// Every key and a description of its value and expiry, members sorted: two datasets
-    /// with the same contents dump the same (the log's round-trip tests and fuzz target).
-    pub(crate) fn dump(&self) -> std::collections::BTreeMap<Vec<u8>, String> {
+    /// Every key with its value's contents and its expiry, members sorted: two datasets with
+    /// the same contents dump the same (the log's round-trip tests and fuzz target). Borrowed,
+    /// not formatted: the aof fuzz target dumps two datasets at every execution.
+    pub(crate) fn dump(&self) -> BTreeMap<&[u8], (Dumped<'_>, Option<i64>)> {
         self.iter()
             .map(|(k, e)| {
-                let text = match &e.value {
-                    Value::Str(s) => format!("string {s:?}"),
-                    Value::List(l) => format!("list {l:?}"),
+                let contents = match &e.value {
+                    Value::Str(s) => Dumped::Str(s),
+                    Value::List(l) => Dumped::List(l.iter().map(Vec::as_slice).collect()),
                     Value::Hash(h) => {
-                        let mut pairs: Vec<_> = h.iter().collect();
-                        pairs.sort();
-                        format!("hash {pairs:?}")
+                        let mut pairs: Vec<_> = h.iter().map(|(f, v)| (f, v.as_slice())).collect();
+                        pairs.sort_unstable();
+                        Dumped::Hash(pairs)
                     }
                     Value::Set(s) => {
                         let mut members: Vec<_> = s.iter().map(|(m, _)| m).collect();
-                        members.sort();
-                        format!("set {members:?}")
+                        members.sort_unstable();
+                        Dumped::Set(members)
                     }
                 };
-                (k.to_vec(), format!("{text} expires {:?}", e.expire_at()))
+                (k, (contents, e.expire_at()))
             })
             .collect()
     }
