@@ -34,7 +34,7 @@ help:
 	@echo "make vm-test    run the integration suite (tests/vm) in the VM; VM_TESTS=FILE runs one test"
 	@echo "make strace-suite       the tests of strace 6.1's own suite that strace-lite passes (strace-lite/suite)"
 	@echo "make strace-suite-full  strace-lite/suite/tests.list with strace and strace-lite side by side"
-	@echo "make fuzz       run every fuzz target (fuzz/) for FUZZ_SECONDS each (default 30); FUZZ_TARGETS='a b' picks some"
+	@echo "make fuzz       run every fuzz target (fuzz/) for FUZZ_SECONDS each (default 30); FUZZ_TARGETS='a b' picks some; FUZZ_RUNS=N: N executions each instead"
 	@echo "make fuzz-check every fuzz target for FUZZ_CHECK_SECONDS (20) from its corpus; a crash fails (make test runs it)"
 	@echo "make bench      run the side-by-side benchmarks under bench/"
 	@echo "make docs-check run every command of docs/progression.md and check its links"
@@ -135,7 +135,7 @@ test:
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS ?=
 fuzz: deps
-	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) scripts/fuzz.sh $(FUZZ_TARGETS)
 
 # What `make test` runs: every target built once and fuzzed for FUZZ_CHECK_SECONDS from its
 # committed corpus (about 4 minutes, plus the build), so that a regression the corpus replay

@@ -42,10 +42,17 @@ cd "$root/fuzz"
 
 if [ $check = 0 ]; then
   for t in "${targets[@]}"; do
-    args=(-max_total_time="$seconds" -max_len="${max_len[$t]}" -print_final_stats=1)
+    # FUZZ_RUNS: a campaign of that many executions instead (fuzz/README.md's figures).
+    if [ -n "${FUZZ_RUNS:-}" ]; then
+      args=(-runs="$FUZZ_RUNS")
+      echo "[fuzz] $t for $FUZZ_RUNS executions"
+    else
+      args=(-max_total_time="$seconds")
+      echo "[fuzz] $t for ${seconds}s"
+    fi
+    args+=(-max_len="${max_len[$t]}" -print_final_stats=1)
     [ -z "${dict[$t]:-}" ] || args+=(-dict="dict/${dict[$t]}.dict")
     mkdir -p "$CARGO_TARGET_DIR/corpus/$t"
-    echo "[fuzz] $t for ${seconds}s"
     cargo fuzz run "${flags[@]}" "$t" "$CARGO_TARGET_DIR/corpus/$t" "corpus/$t" -- "${args[@]}"
   done
   exit 0
