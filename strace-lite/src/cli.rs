@@ -163,7 +163,7 @@ pub struct Cli {
         value_name = "VAR=VAL",
         allow_hyphen_values = true
     )]
-    pub env: Vec<String>,
+    pub env: Vec<std::ffi::OsString>,
 
     /// When signals interrupt strace-lite: 1/anywhere, 2/waiting, 3/never, 4/never_tstp.
     #[arg(
@@ -326,9 +326,9 @@ pub struct Cli {
     )]
     pub pids: Vec<String>,
 
-    /// Command to run under the tracer, and its arguments.
+    /// Command to run under the tracer, and its arguments (any bytes, as execve takes them).
     #[arg(value_name = "CMD")]
-    pub command: Vec<String>,
+    pub command: Vec<std::ffi::OsString>,
 }
 
 /// When the summary table is printed.
@@ -578,9 +578,9 @@ pub struct Options {
     pub quiet: NumberSet,
     pub interruptible: Interruptible,
     /// `-E`: changes to the command's environment, in order.
-    pub env: Vec<String>,
+    pub env: Vec<std::ffi::OsString>,
     pub pids: Vec<i32>,
-    pub command: Vec<String>,
+    pub command: Vec<std::ffi::OsString>,
     /// `--seccomp-bpf` (with -f, on a spawned command).
     pub seccomp_bpf: bool,
     /// `--same-cpu`: when tracer and command share one CPU (see `tracer::cpu_pin`).

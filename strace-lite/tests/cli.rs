@@ -180,3 +180,35 @@ fn options_after_the_command_are_the_commands() {
     assert_eq!(out.stdout, "-f -o x\n");
     assert_eq!(out.stderr, "+++ exited with 0 +++\n");
 }
+
+#[test]
+fn a_command_line_of_any_bytes_is_traced_as_strace_traces_it() {
+    // execve takes bytes: an argument that is not UTF-8 reaches the command unchanged, and
+    // the trace shows it as strace does (the -E value too).
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let arg = OsStr::from_bytes(b"caf\xe9");
+    let env = OsStr::from_bytes(b"LITE_TEST=\xff\xfe");
+    let run = |tracer: &str| {
+        let mut cmd = Command::new(tracer);
+        cmd.args(["-e", "trace=execve", "-v", "-s", "4096", "-E"])
+            .arg(env)
+            .args(["/usr/bin/printf", "%s"])
+            .arg(arg)
+            .stdin(Stdio::null());
+        run_with_deadline(&mut cmd, Duration::from_secs(10))
+    };
+    let (theirs, mine) = (run(STRACE), run(STRACE_LITE));
+    assert_eq!(theirs.status.code(), Some(0), "strace: {}", theirs.stderr);
+    assert_eq!(mine.status.code(), Some(0), "strace-lite: {}", mine.stderr);
+    assert_eq!(mine.stdout, theirs.stdout);
+    let execve = |r: &Run| {
+        r.stderr
+            .lines()
+            .find(|l| l.starts_with("execve("))
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("no execve line: {}", r.stderr))
+    };
+    assert!(execve(&mine).contains(r#""caf\351""#), "{}", execve(&mine));
+    assert_eq!(execve(&mine), execve(&theirs));
+}

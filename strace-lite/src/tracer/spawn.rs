@@ -3,15 +3,15 @@
 //! trace begins with the command's `execve`).
 
 use super::ptrace;
-use std::ffi::CString;
+use std::ffi::{CString, OsStr, OsString};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 /// Resolve `program` like execvp: a name with a slash as is, else the first executable
 /// match on PATH.
-pub fn resolve(program: &str) -> Option<PathBuf> {
-    if program.contains('/') {
+pub fn resolve(program: &OsStr) -> Option<PathBuf> {
+    if program.as_bytes().contains(&b'/') {
         let p = PathBuf::from(program);
         return p.exists().then_some(p);
     }
@@ -29,7 +29,7 @@ fn is_executable(p: &Path) -> bool {
 /// The command's environment: ours, changed by each `-E` in turn as strace's `make_env`
 /// changes it: `VAR=VAL` replaces the first entry named VAR (or is added at the end),
 /// `VAR` removes every entry named VAR.
-pub fn environment(changes: &[String]) -> Vec<Vec<u8>> {
+pub fn environment(changes: &[OsString]) -> Vec<Vec<u8>> {
     use std::os::unix::ffi::OsStrExt;
     let mut env: Vec<Vec<u8>> = Vec::new();
     // SAFETY: environ is a NULL-terminated array of C strings; the tracer is still one
@@ -48,7 +48,7 @@ pub fn environment(changes: &[String]) -> Vec<Vec<u8>> {
         entry.starts_with(name) && matches!(entry.get(name.len()), None | Some(b'='))
     };
     for change in changes {
-        let change = std::ffi::OsStr::new(change).as_bytes();
+        let change = change.as_bytes();
         match change.iter().position(|&b| b == b'=') {
             Some(eq) => {
                 let name = &change[..eq];
@@ -66,14 +66,18 @@ pub fn environment(changes: &[String]) -> Vec<Vec<u8>> {
 /// Fork and exec `command`, traced from its `execve` on; with `filter`, the command
 /// installs that seccomp filter just before its `execve`. Returns the child's pid.
 pub fn spawn(
-    command: &[String],
-    env_changes: &[String],
+    command: &[OsString],
+    env_changes: &[OsString],
     options: libc::c_int,
     filter: Option<&[libc::sock_filter]>,
 ) -> Result<i32, String> {
     let program = command.first().ok_or("must have PROG [ARGS] or -p PID")?;
-    let path = resolve(program)
-        .ok_or_else(|| format!("Can't stat '{program}': No such file or directory"))?;
+    let path = resolve(program).ok_or_else(|| {
+        format!(
+            "Can't stat '{}': No such file or directory",
+            program.to_string_lossy()
+        )
+    })?;
     let c_path = CString::new(path.as_os_str().as_bytes()).map_err(|e| e.to_string())?;
     let c_args: Vec<CString> = command
         .iter()
