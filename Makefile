@@ -28,7 +28,7 @@ help:
 	@echo "make deps       install what the build and tests need (Debian/Ubuntu, root)"
 	@echo "make kernel     build the Rust-enabled test kernel into the cache (or use KDIR=...)"
 	@echo "make kmod       build kmod/mydevice.ko"
-	@echo "make userland   build chat, httpd, kv and strace-lite (static, for the host and the VM)"
+	@echo "make userland   build chat, httpd, kv, proxy and strace-lite (static, for the host and the VM)"
 	@echo "make vm         boot the VM with an interactive shell"
 	@echo "make vm-run CMD='...'   boot the VM, run CMD inside, exit with its status"
 	@echo "make vm-test    run the integration suite (tests/vm) in the VM; VM_TESTS=FILE runs one test"
@@ -62,15 +62,23 @@ kmod: kernel
 	@! grep -Eq '^warning|^WARNING' target/kmod-build.log || { echo "kmod: the module build has warnings (see above)"; exit 1; }
 	@echo "built kmod/mydevice.ko against $(KDIR)"
 
-# Static binaries run on the host and, unchanged, in the VM's busybox initramfs; so does
-# devstats' device test binary, which the VM suite runs against the real module. chat's TLS
-# links Debian's libssl.a and libcrypto.a (libssl-dev) into them (OPENSSL_STATIC).
+# Static binaries run on the host and, unchanged, in the VM's busybox initramfs; so do two
+# integration test binaries the VM suite runs: devstats' device tests, against the real
+# module, and proxy's large tests, for 10,000 connections at once where root may raise its
+# descriptor limit. chat's TLS links Debian's libssl.a and libcrypto.a (libssl-dev) into them
+# (OPENSSL_STATIC).
 STATIC := RUSTFLAGS="-C target-feature=+crt-static" OPENSSL_STATIC=1
+# static_test PACKAGE TEST NAME: builds PACKAGE's integration test TEST static and copies its
+# binary to target/$(TARGET)/release/NAME.
+define static_test
+	$(STATIC) cargo test --release --locked --target $(TARGET) -p $(1) --test $(2) --no-run \
+	  --message-format=json | grep '"kind":\["test"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' \
+	  | xargs -I{} cp {} target/$(TARGET)/release/$(3)
+endef
 userland: deps
 	$(STATIC) cargo build --release --locked --target $(TARGET) --workspace --bins
-	$(STATIC) cargo test --release --locked --target $(TARGET) -p devstats --test device --no-run \
-	  --message-format=json | grep '"kind":\["test"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' \
-	  | xargs -I{} cp {} target/$(TARGET)/release/devstats-device-tests
+	$(call static_test,devstats,device,devstats-device-tests)
+	$(call static_test,proxy,large,proxy-large-tests)
 
 check: deps
 	cargo fmt --all -- --check

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::sync::atomic::Ordering;
 
 fn check(path: &std::path::Path) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_proxy"))
+    let out = Command::new(proxy_bin())
         .arg("-c")
         .arg(path)
         .arg("--check-config")

@@ -105,7 +105,7 @@ fn connections_sharing_one_pipe_arrive_whole() {
 #[test]
 fn the_proxy_raises_its_soft_descriptor_limit_and_warns_when_it_is_short() {
     let (up, _) = server(echo);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_proxy"));
+    let mut cmd = Command::new(proxy_bin());
     cmd.args(["--listen", "127.0.0.1:0", "--upstream", &up.to_string()]);
     // Over four million descriptors: more than any RLIMIT_NOFILE (at most fs.nr_open, 1 Mi
     // by default).

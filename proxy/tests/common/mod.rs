@@ -40,7 +40,7 @@ impl Proxy {
 
     /// `proxy ARGS`, waiting for `listeners` start-up lines.
     pub fn spawn(args: &[String], listeners: usize) -> Proxy {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_proxy"));
+        let mut cmd = Command::new(proxy_bin());
         cmd.args(args);
         Proxy::spawn_cmd(cmd, listeners)
     }
@@ -139,6 +139,15 @@ impl Drop for Proxy {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The proxy binary: `$PROXY_BIN` when set (the test VM runs a test binary built here, where
+/// cargo's path does not exist: tests/vm/39-proxy-ten-thousand-connections.sh), else the one
+/// cargo built for these tests.
+pub fn proxy_bin() -> PathBuf {
+    std::env::var_os("PROXY_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_proxy")))
 }
 
 /// The address of a `proxy: listening on ADDR ...` line.
