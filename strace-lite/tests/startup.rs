@@ -71,8 +71,40 @@ fn output_piped_to_a_command() {
     }
 }
 
-/// Start `tracer -I intr -o /dev/null sh -c 'sleep 0.8; touch FLAG'`, send it `sig` after
-/// a moment; returns (how the tracer ended, whether the command lived on to touch FLAG,
+/// Field `n` (0: pid, 1: (comm), 2: state, 3: ppid) of `/proc/PID/stat`; `None` once the
+/// process is gone. (A comm holds no spaces here: sh, sleep, the tracers.)
+fn stat_field(pid: i32, n: usize) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.split_whitespace().nth(n).map(str::to_owned)
+}
+
+/// The processes whose parent is `pid`.
+fn children(pid: i32) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+                .filter(|&p| stat_field(p, 3).and_then(|pp| pp.parse().ok()) == Some(pid))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Polls `cond` until it holds (true) or `limit` has passed (false).
+fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Start `tracer -I intr -o /dev/null sh -c 'sleep 0.8; touch FLAG'`, send it `sig` once
+/// the command sleeps; returns (how the tracer ended, whether the command lived on to touch FLAG,
 /// whether the tracer was seen stopped).
 fn interrupt(
     tracer: &str,
@@ -90,18 +122,28 @@ fn interrupt(
         .stderr(Stdio::null())
         .spawn()
         .expect("tracer");
-    std::thread::sleep(Duration::from_millis(300));
+    // Once the command runs its `sleep`, the tracer is past its start-up and waits for
+    // tracees (a signal before that meets a tracer still starting, under load too).
+    let tracer_pid = child.id() as i32;
+    let running = wait_for(Duration::from_secs(30), || {
+        children(tracer_pid)
+            .into_iter()
+            .flat_map(children)
+            .any(|p| stat_field(p, 1).as_deref() == Some("(sleep)"))
+    });
+    assert!(running, "{tracer}: the command's sleep never started");
     // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, sig) };
-    std::thread::sleep(Duration::from_millis(100));
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap_or_default();
-    let stopped = stat
-        .rsplit(')')
-        .next()
-        .is_some_and(|rest| rest.trim_start().starts_with('T'));
+    unsafe { libc::kill(tracer_pid, sig) };
+    // The tracer stops (SIGTSTP), or ends, or goes on until the command ends with it.
+    let mut stopped = false;
+    wait_for(Duration::from_secs(10), || {
+        let state = stat_field(tracer_pid, 2);
+        stopped = state.as_deref() == Some("T");
+        stopped || state.as_deref() == Some("Z") || state.is_none()
+    });
     if stopped {
         // SAFETY: as above.
-        unsafe { libc::kill(child.id() as i32, libc::SIGCONT) };
+        unsafe { libc::kill(tracer_pid, libc::SIGCONT) };
     }
     let status = wait_with_deadline(&mut child, Duration::from_secs(10)).expect("tracer ends");
     // The command, if it lives on, touches the flag 0.8 s after it started.
