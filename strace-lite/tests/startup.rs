@@ -177,3 +177,48 @@ fn interruptible_decides_what_sigterm_and_sigtstp_do() {
         assert_eq!(theirs, mine, "-I {intr}, signal {sig}");
     }
 }
+
+#[test]
+fn the_command_keeps_the_signals_its_caller_ignored() {
+    // A shell's background job ignores SIGINT and SIGQUIT, and `nohup` ignores SIGHUP: the
+    // traced command starts with them ignored, as strace's does, though the tracer itself
+    // handles them.
+    use std::os::unix::process::CommandExt;
+    let run = |tracer: &str| {
+        let mut cmd = Command::new(tracer);
+        cmd.args(["-e", "trace=none", "grep", "SigIgn", "/proc/self/status"])
+            .stdin(Stdio::null());
+        // SAFETY: only signal(2), async-signal-safe, between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                for sig in [libc::SIGINT, libc::SIGQUIT, libc::SIGHUP] {
+                    libc::signal(sig, libc::SIG_IGN);
+                }
+                Ok(())
+            });
+        }
+        output_with_deadline(&mut cmd, Duration::from_secs(30))
+    };
+    let (theirs, mine) = (run(STRACE), run(STRACE_LITE));
+    let mask = |out: &str| {
+        let hex = out
+            .trim()
+            .strip_prefix("SigIgn:")
+            .expect("a SigIgn line")
+            .trim();
+        u64::from_str_radix(hex, 16).expect("a hex mask")
+    };
+    let want = (1 << (libc::SIGINT - 1)) | (1 << (libc::SIGQUIT - 1)) | (1 << (libc::SIGHUP - 1));
+    assert_eq!(
+        mask(&theirs.stdout) & want,
+        want,
+        "strace: {}",
+        theirs.stdout
+    );
+    assert_eq!(
+        mask(&mine.stdout),
+        mask(&theirs.stdout),
+        "strace-lite: {}",
+        mine.stdout
+    );
+}

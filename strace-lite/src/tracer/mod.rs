@@ -1227,13 +1227,18 @@ fn apply_interruptible(intr: Interruptible) {
 /// interrupt `wait4` (no SA_RESTART) so the loop sees them at once.
 fn install_stop_handlers() {
     for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
-        // SAFETY: installing a handler that only stores to an atomic.
+        // SAFETY: installing a handler that only stores to an atomic; the old action is
+        // written to memory we own.
         unsafe {
             let mut act: libc::sigaction = std::mem::zeroed();
+            let mut old: libc::sigaction = std::mem::zeroed();
             act.sa_sigaction = on_stop_signal as extern "C" fn(libc::c_int) as usize;
             act.sa_flags = 0;
             libc::sigemptyset(&mut act.sa_mask);
-            libc::sigaction(sig, &act, std::ptr::null_mut());
+            libc::sigaction(sig, &act, &mut old);
+            if old.sa_sigaction == libc::SIG_IGN {
+                spawn::IGNORED_AT_START.fetch_or(1 << sig, std::sync::atomic::Ordering::Relaxed);
+            }
         }
     }
     // A closed trace pipe must not kill the tracer (and with it the tracees).

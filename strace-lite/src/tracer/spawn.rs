@@ -8,6 +8,12 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
+/// The signals (bit N for signal N) that were ignored when strace-lite started and that it
+/// then handles itself: the command gets them ignored, as it would untraced (a command
+/// started in the background by a shell ignores SIGINT and SIGQUIT; under `nohup`, SIGHUP).
+pub(crate) static IGNORED_AT_START: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0);
+
 /// Resolve `program` like execvp: a name with a slash as is, else the first executable
 /// match on PATH.
 pub fn resolve(program: &OsStr) -> Option<PathBuf> {
@@ -96,10 +102,11 @@ pub fn spawn(
         len: f.len() as u16,
         filter: f.as_ptr() as *mut libc::sock_filter,
     });
+    let ignored = IGNORED_AT_START.load(std::sync::atomic::Ordering::Relaxed);
     // SAFETY: getpid has no preconditions.
     let tracer_pid = unsafe { libc::getpid() };
-    // SAFETY: the child only calls async-signal-safe functions (prctl, kill, execv, write,
-    // _exit) on memory prepared before the fork.
+    // SAFETY: the child only calls async-signal-safe functions (prctl, signal, kill, execv,
+    // write, _exit) on memory prepared before the fork.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(format!("fork: {}", io::Error::last_os_error()));
@@ -115,6 +122,11 @@ pub fn spawn(
             }
             // The Rust runtime ignores SIGPIPE; the command must start with the default.
             libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+            for sig in 1..64 {
+                if ignored & (1 << sig) != 0 {
+                    libc::signal(sig, libc::SIG_IGN);
+                }
+            }
             libc::kill(libc::getpid(), libc::SIGSTOP);
             // Seized now: undo the death signal, so a tracer that detaches (Ctrl-C) does
             // not take the command down with it.
