@@ -187,6 +187,25 @@ mod tests {
         assert_eq!(kmod_record::TLS_FIELDS, uapi::TLS_FIELDS);
     }
 
+    /// Found by this target: a name holding a newline added a line of its own, a TLS gauge
+    /// (optional, so no repeated key gave it away), and the module took the record.
+    #[test]
+    fn a_name_cannot_add_a_line() {
+        let tls = Some(TlsSnapshot {
+            conns_tls: 0,
+            conns_ktls: 0,
+        });
+        for t in [None, tls] {
+            let text = encode_record_with_tls(
+                Some("chat\nconns_tls=1"),
+                &CounterSnapshot([1, 2, 3, 4, 5, 6]),
+                t,
+            );
+            assert_eq!(text.lines().count(), if t.is_some() { 10 } else { 8 }, "{text}");
+            assert_eq!(kmod_record::parse(text.as_bytes()), Err(kmod_record::Invalid));
+        }
+    }
+
     /// Found by this target: the module took `v=01` (and `v=001`...) for the version line.
     #[test]
     fn the_version_line_is_v1_exactly() {

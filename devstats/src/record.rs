@@ -23,7 +23,10 @@ pub fn encode_record_with_tls(
     let mut out = String::with_capacity(200);
     let _ = writeln!(out, "v={PROTOCOL_VERSION}");
     if let Some(name) = name {
-        let _ = writeln!(out, "name={name}");
+        // A name is one line: a newline in it would end the line and add a key of the
+        // caller's choosing (`conns_tls=`, which a record may leave out). It becomes a byte
+        // no name may hold, so the module refuses the record (EINVAL) as any bad name.
+        let _ = writeln!(out, "name={}", name.replace('\n', "?"));
     }
     for (key, value) in FIELDS.iter().zip(counters.0) {
         let _ = writeln!(out, "{key}={value}");
