@@ -201,8 +201,15 @@ mod tests {
                 &CounterSnapshot([1, 2, 3, 4, 5, 6]),
                 t,
             );
-            assert_eq!(text.lines().count(), if t.is_some() { 10 } else { 8 }, "{text}");
-            assert_eq!(kmod_record::parse(text.as_bytes()), Err(kmod_record::Invalid));
+            assert_eq!(
+                text.lines().count(),
+                if t.is_some() { 10 } else { 8 },
+                "{text}"
+            );
+            assert_eq!(
+                kmod_record::parse(text.as_bytes()),
+                Err(kmod_record::Invalid)
+            );
         }
     }
 
