@@ -407,6 +407,10 @@ impl Source for Snapshot<'_> {
     fn root(&self) -> (u64, u32) {
         (self.meta.root, self.meta.depth)
     }
+
+    fn page_count(&self) -> u64 {
+        self.meta.page_count
+    }
 }
 
 /// A consistent view of the last commit at the time it began; writers never change what it

@@ -355,6 +355,10 @@ impl Source for WriteTxn<'_> {
     fn root(&self) -> (u64, u32) {
         (self.meta.root, self.meta.depth)
     }
+
+    fn page_count(&self) -> u64 {
+        self.meta.page_count
+    }
 }
 
 #[cfg(test)]

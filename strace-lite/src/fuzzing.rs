@@ -399,11 +399,35 @@ fn check_json(line: &str, args: &str, ret: Option<&str>, complete: bool) -> Resu
     Ok(())
 }
 
+/// Where the comment whose opening `/*` precedes `b` ends: the offset of its `*/`, nested
+/// comments skipped.
+fn comment_end(b: &[u8]) -> Option<usize> {
+    let mut depth = 1;
+    let mut i = 0;
+    while i + 1 < b.len() {
+        match (b[i], b[i + 1]) {
+            (b'/', b'*') => {
+                depth += 1;
+                i += 2;
+            }
+            (b'*', b'/') => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+                i += 2;
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 /// Whether `text` is well formed as strace prints it: brackets, braces and parentheses
 /// balanced (with `open`, a line cut short: none closed that was not opened; those still
 /// open are allowed), strings `"..."` closed and holding printable ASCII and strace's
 /// escapes (`\" \\ \f \n \r \t \v`, octal up to `\377`, `\xNN`), comments `/* ... */`
-/// closed, and nothing but printable ASCII.
+/// closed (nested ones too: strace nests them), and nothing but printable ASCII.
 pub fn well_formed(text: &str, open: bool) -> Result<(), String> {
     let b = text.as_bytes();
     let mut stack = Vec::new();
@@ -430,8 +454,9 @@ pub fn well_formed(text: &str, open: bool) -> Result<(), String> {
                 }
             }
             b'/' if b.get(i + 1) == Some(&b'*') => {
-                let end = text[i + 2..]
-                    .find("*/")
+                // Comments nest: strace prints `-X verbose`'s `"\x00\x00" /* htons(0 /*
+                // ETH_P_??? */) */` for an unknown packet protocol.
+                let end = comment_end(&b[i + 2..])
                     .ok_or_else(|| format!("a comment not closed at {i}"))?;
                 if let Some(c) = b[i + 2..i + 2 + end]
                     .iter()

@@ -26,6 +26,8 @@ pub(crate) trait Source {
     fn node(&self, pgno: u64) -> Result<Page>;
     /// The root page (0: empty) and the tree's depth.
     fn root(&self) -> (u64, u32);
+    /// Pages in the file as this view sees it: no chain of pages can be longer.
+    fn page_count(&self) -> u64;
 }
 
 /// Offsets in an overflow page: next page, bytes here, data.
@@ -167,6 +169,17 @@ pub(crate) fn walk_overflow(
         return Err(Error::corrupt(owner, "an overflow value of no bytes"));
     }
     let count = len.div_ceil(cap);
+    // A damaged length (up to 4 GiB) or a chain that loops must not be walked (or its
+    // pages listed) further than the file has pages.
+    if count as u64 > src.page_count() {
+        return Err(Error::corrupt(
+            owner,
+            format!(
+                "its value of {len} bytes needs {count} overflow pages, more than the file's {}",
+                src.page_count()
+            ),
+        ));
+    }
     let mut pages = Vec::with_capacity(count);
     let (mut pgno, mut seen) = (first, 0usize);
     for k in 0..count {
@@ -205,4 +218,55 @@ pub(crate) fn walk_overflow(
         ));
     }
     Ok(pages)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::{put_header, put_u32, put_u64};
+
+    /// A file of `pages` pages, each an overflow page full of a value's bytes whose next page
+    /// is itself: a chain that never ends.
+    struct Looping {
+        geo: Geometry,
+        pages: u64,
+    }
+
+    impl Source for Looping {
+        fn geo(&self) -> Geometry {
+            self.geo
+        }
+        fn raw(&self, pgno: u64) -> Result<Buf> {
+            let mut p = vec![0u8; self.geo.page_size];
+            put_header(&mut p, Kind::Overflow, 0, 1);
+            put_u64(&mut p, OVERFLOW_NEXT, pgno);
+            put_u32(&mut p, OVERFLOW_LEN, self.geo.overflow_data() as u32);
+            Ok(p.into())
+        }
+        fn node(&self, pgno: u64) -> Result<Page> {
+            Err(Error::corrupt(pgno, "not a node"))
+        }
+        fn root(&self) -> (u64, u32) {
+            (0, 0)
+        }
+        fn page_count(&self) -> u64 {
+            self.pages
+        }
+    }
+
+    /// Found by the btree fuzz target: a damaged value length of up to 4 GiB over a chain
+    /// that loops was walked a million pages long (4 GiB of memory in `btree check`).
+    #[test]
+    fn a_chain_longer_than_the_file_is_refused_before_it_is_walked() {
+        let src = Looping {
+            geo: Geometry::new(4096).expect("a page size"),
+            pages: 16,
+        };
+        let e = walk_overflow(&src, 3, 5, u32::MAX, None).expect_err("a chain of 1M pages");
+        assert!(e.to_string().contains("more than the file's 16"), "{e}");
+        // Within the file's size the same loop is walked to its length, no further.
+        let len = 3 * src.geo.overflow_data() as u32;
+        let e = walk_overflow(&src, 3, 5, len, None).expect_err("a chain past its value");
+        assert!(e.to_string().contains("goes on past"), "{e}");
+    }
 }
