@@ -119,19 +119,9 @@ fn kill_the_tracer_of_a_sleeping_command(args: &[&str], name: &str) -> i32 {
 
 /// Whether `pid` is gone (reaped, or a zombie), waiting at most 10 s for it to go.
 fn gone_within_10s(pid: i32) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let state = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|s| s.rsplit_once(") ").map(|(_, r)| r.chars().next()));
-        if matches!(state, None | Some(Some('Z'))) {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for(Duration::from_secs(10), || {
+        matches!(proc_stat(pid).map(|s| s.state), None | Some('Z'))
+    })
 }
 
 #[test]

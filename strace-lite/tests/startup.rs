@@ -71,38 +71,6 @@ fn output_piped_to_a_command() {
     }
 }
 
-/// Field `n` (0: pid, 1: (comm), 2: state, 3: ppid) of `/proc/PID/stat`; `None` once the
-/// process is gone. (A comm holds no spaces here: sh, sleep, the tracers.)
-fn stat_field(pid: i32, n: usize) -> Option<String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat.split_whitespace().nth(n).map(str::to_owned)
-}
-
-/// The processes whose parent is `pid`.
-fn children(pid: i32) -> Vec<i32> {
-    std::fs::read_dir("/proc")
-        .map(|d| {
-            d.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-                .filter(|&p| stat_field(p, 3).and_then(|pp| pp.parse().ok()) == Some(pid))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Polls `cond` until it holds (true) or `limit` has passed (false).
-fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        if cond() {
-            return true;
-        }
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// Start `tracer -I intr -o /dev/null sh -c 'sleep 0.8; touch FLAG'`, send it `sig` once
 /// the command sleeps; returns (how the tracer ended, whether the command lived on to touch FLAG,
 /// whether the tracer was seen stopped).
@@ -129,7 +97,7 @@ fn interrupt(
         children(tracer_pid)
             .into_iter()
             .flat_map(children)
-            .any(|p| stat_field(p, 1).as_deref() == Some("(sleep)"))
+            .any(|p| proc_stat(p).is_some_and(|s| s.comm == "sleep"))
     });
     assert!(running, "{tracer}: the command's sleep never started");
     // SAFETY: signalling our own child.
@@ -137,9 +105,9 @@ fn interrupt(
     // The tracer stops (SIGTSTP), or ends, or goes on until the command ends with it.
     let mut stopped = false;
     wait_for(Duration::from_secs(10), || {
-        let state = stat_field(tracer_pid, 2);
-        stopped = state.as_deref() == Some("T");
-        stopped || state.as_deref() == Some("Z") || state.is_none()
+        let state = proc_stat(tracer_pid).map(|s| s.state);
+        stopped = state == Some('T');
+        stopped || matches!(state, None | Some('Z'))
     });
     if stopped {
         // SAFETY: as above.

@@ -522,3 +522,47 @@ pub fn open_pty() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
         (master_fd, std::os::fd::OwnedFd::from_raw_fd(slave))
     }
 }
+
+/// What `/proc/PID/stat` says of a process: its name, state letter and parent.
+pub struct ProcStat {
+    pub comm: String,
+    pub state: char,
+    pub ppid: i32,
+}
+
+/// `/proc/PID/stat` of `pid`; `None` once it is gone (reaped).
+pub fn proc_stat(pid: i32) -> Option<ProcStat> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The name is between the first '(' and the last ')': it may hold either.
+    let (head, rest) = stat.rsplit_once(") ")?;
+    let comm = head.split_once('(')?.1.to_owned();
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    Some(ProcStat { comm, state, ppid })
+}
+
+/// The processes whose parent is `pid`.
+pub fn children(pid: i32) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+                .filter(|&p| proc_stat(p).is_some_and(|s| s.ppid == pid))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Polls `cond` every 10 ms until it holds (true) or `limit` has passed (false).
+pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
