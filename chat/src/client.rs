@@ -16,60 +16,17 @@
 //! system's CAs (or `--ca`), and its name against the host part of the address, before a
 //! byte of chat goes out; `--insecure` skips both.
 
+use crate::conn::Conn;
 use crate::tls::{self, ClientTlsOptions};
 use openssl::ssl::SslStream;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// Longest input line the client lets you type.
 const MAX_INPUT: usize = 4096;
-
-/// The connection to the server: plain, or TLS over it.
-enum Conn {
-    Plain(TcpStream),
-    Tls(Box<SslStream<TcpStream>>),
-}
-
-impl Conn {
-    fn fd(&self) -> RawFd {
-        match self {
-            Conn::Plain(s) => s.as_raw_fd(),
-            Conn::Tls(s) => s.get_ref().as_raw_fd(),
-        }
-    }
-
-    /// Bytes already decrypted, which `poll` will not announce.
-    fn pending(&self) -> usize {
-        match self {
-            Conn::Plain(_) => 0,
-            Conn::Tls(s) => s.ssl().pending(),
-        }
-    }
-}
-
-impl Read for Conn {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Conn::Plain(s) => s.read(buf),
-            Conn::Tls(s) => s.read(buf),
-        }
-    }
-}
-
-impl Write for Conn {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Conn::Plain(s) => s.write(buf),
-            Conn::Tls(s) => s.write(buf),
-        }
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Connects to `addr` (over TLS with `tls`) and runs the client until the server closes or
 /// the user quits.

@@ -10,6 +10,7 @@
 //! | [`pool`] | the `pool` model: a bounded Mutex+Condvar queue and fixed workers |
 //! | [`echo`] | `chat echo`: the echo server on the same core |
 //! | [`client`] | `chat connect`: the interactive client |
+//! | [`conn`] | a client's connection, plain or TLS (the client's and `chat-bench`'s) |
 //! | [`tls`] | TLS through OpenSSL: the server's sessions, the client's connector |
 //! | [`certgen`] | `chat gen-cert`: a self-signed or a test CA's certificates |
 //!
@@ -20,6 +21,7 @@
 
 pub mod certgen;
 pub mod client;
+pub mod conn;
 pub mod echo;
 pub mod evloop;
 #[doc(hidden)]

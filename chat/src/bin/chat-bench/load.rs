@@ -216,7 +216,7 @@ pub fn connect(addr: SocketAddr, tls: Option<&TlsClient>) -> io::Result<Conn> {
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
     s.set_write_timeout(Some(Duration::from_secs(10)))?;
     s.set_nodelay(true)?;
-    Conn::over(s, tls)
+    crate::tls::over(s, tls)
 }
 
 /// Reads until `want` returns true for what was read so far (a handshake).

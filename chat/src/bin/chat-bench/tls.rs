@@ -1,5 +1,5 @@
 //! The load generator's side of TLS: one client context for every server measured, and a
-//! connection that is plain TCP or TLS over it.
+//! connection ([`Conn`], chat's own client type) that is plain TCP or TLS over it.
 //!
 //! Every server gets the same offer: TLS 1.3 only, the one cipher suite [`CIPHER`], the one
 //! key exchange group [`GROUP`], the server's certificate verified against the benchmark's
@@ -8,12 +8,12 @@
 //! The client never offers a session to resume; it counts the session tickets servers send
 //! (the handshake rows require none: resumption off on both sides).
 
+pub use chat::conn::Conn;
 use openssl::ssl::{
     SslConnector, SslMethod, SslSessionCacheMode, SslStream, SslVerifyMode, SslVersion,
 };
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::TcpStream;
-use std::os::fd::{AsRawFd, RawFd};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -98,65 +98,10 @@ impl TlsClient {
     }
 }
 
-/// A load generator's connection: plain TCP or TLS.
-pub enum Conn {
-    Plain(TcpStream),
-    Tls(Box<SslStream<TcpStream>>),
-}
-
-impl Conn {
-    /// TCP connected to the server, then TLS over it if `tls`.
-    pub fn over(stream: TcpStream, tls: Option<&TlsClient>) -> io::Result<Conn> {
-        Ok(match tls {
-            Some(t) => Conn::Tls(Box::new(t.connect(stream)?)),
-            None => Conn::Plain(stream),
-        })
-    }
-
-    fn tcp(&self) -> &TcpStream {
-        match self {
-            Conn::Plain(s) => s,
-            Conn::Tls(s) => s.get_ref(),
-        }
-    }
-
-    pub fn fd(&self) -> RawFd {
-        self.tcp().as_raw_fd()
-    }
-
-    pub fn set_nonblocking(&self, on: bool) -> io::Result<()> {
-        self.tcp().set_nonblocking(on)
-    }
-
-    /// Decrypted bytes OpenSSL holds that the socket will not signal as readable.
-    pub fn pending(&self) -> usize {
-        match self {
-            Conn::Plain(_) => 0,
-            Conn::Tls(s) => s.ssl().pending(),
-        }
-    }
-}
-
-impl Read for Conn {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
-            Conn::Plain(s) => s.read(buf),
-            Conn::Tls(s) => s.read(buf),
-        }
-    }
-}
-
-impl Write for Conn {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Conn::Plain(s) => s.write(buf),
-            Conn::Tls(s) => s.write(buf),
-        }
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Conn::Plain(s) => s.flush(),
-            Conn::Tls(s) => s.flush(),
-        }
-    }
+/// A load generator's connection: `stream`, with TLS over it if `tls` (handshake done).
+pub fn over(stream: TcpStream, tls: Option<&TlsClient>) -> io::Result<Conn> {
+    Ok(match tls {
+        Some(t) => Conn::Tls(Box::new(t.connect(stream)?)),
+        None => Conn::Plain(stream),
+    })
 }
