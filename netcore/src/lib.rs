@@ -7,7 +7,7 @@
 //!
 //! | layer | what it is for | used by |
 //! |---|---|---|
-//! | [`reactor`] | readiness (`select`, `poll`, `epoll`), a waker, per-token deadlines in a heap, a listener builder, accept with a reserve descriptor, `send`/`sendfile`/`splice` | httpd's workers, directly |
+//! | [`reactor`] | readiness (`select`, `poll`, `epoll`), a waker, per-token deadlines in a heap, a listener builder, accept with a reserve descriptor, a non-blocking connect, `send`/`sendfile`/`splice` | httpd's workers, directly |
 //! | [`buffered`] | an event loop of buffered connections driving a [`Service`]: bounded outbound queues, one write per turn, idle timers, graceful close | chat's `select`/`poll`/`epoll` models, echo |
 //!
 //! Beside them: [`stats`] (live counters and their snapshot) and [`sys`] (the few `libc`

@@ -4,5 +4,5 @@
 //! Depends on nothing else of the crate; connections and processes use it.
 
 pub(crate) mod congestion;
-pub(crate) mod connect;
+pub(crate) mod idle;
 pub(crate) mod socket;

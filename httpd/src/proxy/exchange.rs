@@ -19,13 +19,13 @@
 //! body byte was taken yet.
 
 use crate::http::status::Status;
-use crate::net::connect::{self, Connecting};
 use crate::proxy::forward::RequestBody;
 use crate::proxy::headers::{self, ParsedResponse};
 use crate::proxy::pool::Pool;
 use crate::proxy::relay::Relay;
 use crate::proxy::route::ProxySettings;
 use crate::proxy::{BUFFER_LIMIT, UPSTREAM_TOKEN_BASE};
+use netcore::reactor::connect::{self, Connecting};
 use netcore::reactor::send;
 use netcore::{Interest, Readiness};
 use std::io::{self, Read};
@@ -213,19 +213,16 @@ impl Exchange {
             }
         }
         self.reused = false;
-        match connect::connect(self.upstream) {
-            Ok(Connecting::Done(s)) => {
-                self.stream = Some(s);
-                self.connecting = false;
-                Ok(())
-            }
-            Ok(Connecting::InProgress(s)) => {
-                self.stream = Some(s);
-                self.connecting = true;
-                Ok(())
-            }
-            Err(e) => Err(format!("connect: {e}")),
-        }
+        let (s, connecting) = match connect::connect(self.upstream) {
+            Ok(Connecting::Done(s)) => (s, false),
+            Ok(Connecting::InProgress(s)) => (s, true),
+            Err(e) => return Err(format!("connect: {e}")),
+        };
+        // Requests and bodies are written whole; Nagle would only hold their last segment back.
+        let _ = s.set_nodelay(true);
+        self.stream = Some(s);
+        self.connecting = connecting;
+        Ok(())
     }
 
     /// A pooled connection turned out closed: may the request go again on a new one?

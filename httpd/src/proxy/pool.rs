@@ -8,7 +8,7 @@
 //! race that remains (the upstream closes it just after the check) is the exchange's to
 //! handle, by retrying once.
 
-use crate::net::connect::idle_alive;
+use crate::net::idle::idle_alive;
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 

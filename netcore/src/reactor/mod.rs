@@ -10,6 +10,7 @@
 //! | [`slab`] | values by token, a freed token reused only from the next turn |
 //! | [`listener`] | a listener builder: reuseport, backlog, defer-accept, options before `listen` |
 //! | [`accept`] | `accept4` with the peer's address, and a reserve descriptor for `EMFILE` |
+//! | [`connect`] | a non-blocking `connect` out, and the check that it finished |
 //! | [`send`] | `send` without SIGPIPE, `sendfile`, `splice`, `shutdown` of the sending side |
 //! | [`sockaddr`] | socket addresses to and from C |
 //!
@@ -20,6 +21,7 @@
 
 pub mod accept;
 pub mod backend;
+pub mod connect;
 pub mod listener;
 pub mod send;
 pub mod signal;

@@ -8,8 +8,8 @@
 //! timer under the token the server gives it; both are dropped and made again on a reload.
 
 use crate::server::upstreams::{Group, Upstream};
-use crate::sys::{self, Connecting};
 use netcore::reactor::backend::{Epoll, Readiness};
+use netcore::reactor::connect::{self, Connecting};
 use netcore::reactor::Reactor;
 use netcore::Interest;
 use std::net::TcpStream;
@@ -97,7 +97,7 @@ impl Checks {
         }
         let c = &mut self.list[i];
         reactor.timers().set((self.timer)(i), now + c.interval);
-        match sys::connect(c.upstream.addr) {
+        match connect::connect(c.upstream.addr) {
             Ok(Connecting::Done(_)) => c.upstream.succeeded(&c.group.name, true),
             Ok(Connecting::InProgress(s)) => {
                 match reactor.register(s.as_raw_fd(), self.base + i, Interest::WRITE) {
@@ -117,7 +117,7 @@ impl Checks {
         let Some(s) = &c.pending else {
             return;
         };
-        match sys::finish_connect(s) {
+        match connect::finish_connect(s) {
             Ok(false) => return,
             Ok(true) => c.upstream.succeeded(&c.group.name, true),
             Err(_) => c.upstream.failed(&c.group, true, Instant::now()),

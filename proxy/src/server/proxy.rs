@@ -24,9 +24,10 @@ use crate::server::log_line;
 use crate::server::signals::{self, Command};
 use crate::server::stats::Stats;
 use crate::server::upstreams::Group;
-use crate::sys::{self, Connecting};
+use crate::sys;
 use netcore::reactor::accept::Acceptor;
 use netcore::reactor::backend::{Epoll, Readiness};
+use netcore::reactor::connect::{self, Connecting};
 use netcore::reactor::listener::ListenerBuilder;
 use netcore::reactor::signal::Waker;
 use netcore::reactor::slab::Slab;
@@ -382,7 +383,7 @@ impl<'a> Proxy<'a> {
             let addr = lease.0.addr;
             conn.tried.push(addr);
             conn.lease = Some(lease);
-            match sys::connect(addr) {
+            match connect::connect(addr) {
                 Ok(Connecting::Done(s)) => {
                     let _ = s.set_nodelay(true);
                     conn.upstream = Some(s);
@@ -437,7 +438,7 @@ impl<'a> Proxy<'a> {
             let Some(s) = conn.upstream.as_ref() else {
                 return;
             };
-            match sys::finish_connect(s) {
+            match connect::finish_connect(s) {
                 Ok(false) => return,
                 Ok(true) => {
                     let _ = s.set_nodelay(true);
