@@ -22,15 +22,17 @@
 //!
 //! A layer of its own, between the connections and the processes: it uses
 //! [`crate::conn`] (the `Timeouts`), [`crate::net`] (the listener setup) and [`crate::http`]
-//! (the head limits); the processes and the command line use it.
+//! (the head limits); the processes and the command line use it. Reading the file and
+//! splitting it into directives is netcore's [`netcore::config_file`], shared with the proxy;
+//! the directives are this module's.
 
 use crate::conn::ctx::Timeouts;
 use crate::http::parse::Limits;
 use crate::net::congestion::Congestion;
 use crate::net::socket::ListenerSetup;
 use crate::proxy::route::{self, system_resolve, ProxySettings, Resolve, Route};
+use netcore::config_file::{self, Directive};
 use std::ffi::CString;
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -138,57 +140,16 @@ pub(crate) struct Settings {
     pub(crate) proxy_keepalive: Option<usize>,
 }
 
-/// A config error: the file, the line (0 when the file itself is at fault) and the problem.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Error {
-    pub(crate) file: PathBuf,
-    pub(crate) line: usize,
-    pub(crate) message: String,
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}: {}", self.file.display(), self.message)
-        } else {
-            write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
-        }
-    }
-}
-
-impl std::error::Error for Error {}
+pub(crate) use netcore::config_file::Error;
 
 /// Upper bounds that keep a typo from asking for absurd resources.
 const MAX_THREADS: usize = 1024;
 const MAX_CONNECTIONS: usize = 1 << 20;
 /// Longest accepted duration (a day).
 const MAX_DURATION: Duration = Duration::from_secs(86_400);
-/// Largest config file read.
-const MAX_FILE: u64 = 1 << 20;
-
 /// Reads and parses a config file.
 pub(crate) fn load(path: &Path) -> Result<Settings, Error> {
-    let err = |message: String| Error {
-        file: path.to_path_buf(),
-        line: 0,
-        message,
-    };
-    let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(err("not a regular file".into()));
-    }
-    if meta.len() > MAX_FILE {
-        return Err(err(format!("larger than {MAX_FILE} bytes")));
-    }
-    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-    let text = String::from_utf8(bytes).map_err(|e| Error {
-        file: path.to_path_buf(),
-        line: 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count(),
-        message: "not valid UTF-8".into(),
-    })?;
+    let text = config_file::read(path)?;
     let base = path.parent().unwrap_or(Path::new("."));
     parse(&text, path, base)
 }
@@ -207,25 +168,13 @@ pub(crate) fn parse_with(
 ) -> Result<Settings, Error> {
     let mut s = Settings::default();
     let mut seen: Vec<&str> = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let line_no = i + 1;
+    for (line_no, directive) in config_file::directives(text) {
         let err = |message: String| Error {
             file: file.to_path_buf(),
             line: line_no,
             message,
         };
-        let line = raw.split('#').next().unwrap_or("").trim();
-        if line.is_empty() {
-            continue;
-        }
-        let Some(body) = line.strip_suffix(';') else {
-            return Err(err(format!("missing \";\" at the end of {line:?}")));
-        };
-        let mut words = body.split_whitespace();
-        let Some(key) = words.next() else {
-            return Err(err("\";\" without a directive".into()));
-        };
-        let values: Vec<&str> = words.collect();
+        let Directive { key, args: values } = directive.map_err(err)?;
         let Some(directive) = DIRECTIVES.iter().find(|d| **d == key) else {
             return Err(err(format!("unknown directive \"{key}\"")));
         };

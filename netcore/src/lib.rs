@@ -10,8 +10,9 @@
 //! | [`reactor`] | readiness (`select`, `poll`, `epoll`), a waker, per-token deadlines in a heap, a listener builder, accept with a reserve descriptor, a non-blocking connect, `send`/`sendfile`/`splice` | httpd's workers, directly |
 //! | [`buffered`] | an event loop of buffered connections driving a [`Service`]: bounded outbound queues, one write per turn, idle timers, graceful close | chat's `select`/`poll`/`epoll` models, echo |
 //!
-//! Beside them: [`stats`] (live counters and their snapshot) and [`sys`] (the few `libc`
-//! calls std does not wrap, and resource limits); and, hidden (not an API), `fuzzing`: how
+//! Beside them: [`stats`] (live counters and their snapshot), [`sys`] (the few `libc`
+//! calls std does not wrap, and resource limits) and [`config_file`] (the servers'
+//! nginx-style config file read and split into directives and blocks); and, hidden (not an API), `fuzzing`: how
 //! the fuzz targets of the crates above choose where to split their input.
 //!
 //! Only `std` and `libc`: no async runtime and no event-loop crate.
@@ -47,6 +48,7 @@
 //! ```
 
 pub mod buffered;
+pub mod config_file;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod reactor;

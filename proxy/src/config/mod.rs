@@ -1,7 +1,8 @@
 //! The configuration: what the proxy runs with, from a config file ([`parse`], httpd's
 //! style: one directive a line ended by `;`, `#` comments, plus `group NAME { ... }` blocks)
 //! or from the command line (one listener, one group). A file is read again on SIGHUP; a bad
-//! one is refused with its file and line and the running configuration stays.
+//! one is refused with its file and line and the running configuration stays. Reading the
+//! file and splitting it into lines is netcore's [`netcore::config_file`], shared with httpd.
 //!
 //! ```text
 //! connect_timeout 5s;
@@ -28,9 +29,8 @@
 pub(crate) mod parse;
 pub(crate) mod values;
 
-use std::fmt;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// How a group picks the server for a new client.
@@ -150,51 +150,10 @@ impl Config {
 /// acceptor's reserve, the statistics device, and room for the health checks' sockets.
 const BASE_FDS: u64 = 32;
 
-/// A config error: the file, the line (0 when the file itself is at fault) and the problem.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Error {
-    pub(crate) file: PathBuf,
-    pub(crate) line: usize,
-    pub(crate) message: String,
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            write!(f, "{}: {}", self.file.display(), self.message)
-        } else {
-            write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
-        }
-    }
-}
-
-impl std::error::Error for Error {}
-
-/// Largest config file read.
-const MAX_FILE: u64 = 1 << 20;
+pub(crate) use netcore::config_file::Error;
 
 /// Reads and parses a config file.
 pub(crate) fn load(path: &Path) -> Result<Config, Error> {
-    let err = |message: String| Error {
-        file: path.to_path_buf(),
-        line: 0,
-        message,
-    };
-    let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(err("not a regular file".into()));
-    }
-    if meta.len() > MAX_FILE {
-        return Err(err(format!("larger than {MAX_FILE} bytes")));
-    }
-    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-    let text = String::from_utf8(bytes).map_err(|e| Error {
-        file: path.to_path_buf(),
-        line: 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count(),
-        message: "not valid UTF-8".into(),
-    })?;
+    let text = netcore::config_file::read(path)?;
     parse::parse(&text, path)
 }

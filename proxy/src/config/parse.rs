@@ -11,6 +11,7 @@
 
 use super::values;
 use super::{Balance, Config, Error, GroupConf, ListenConf, ProxyHeader};
+use netcore::config_file::{self, Line};
 use std::path::Path;
 
 /// Upper bounds that keep a typo from asking for absurd resources.
@@ -56,54 +57,43 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Config, Error> {
     let mut group_lines: Vec<usize> = Vec::new();
     let mut listen_lines: Vec<usize> = Vec::new();
     let mut open: Option<Open> = None;
-    for (i, raw) in text.lines().enumerate() {
-        let line_no = i + 1;
+    for (line_no, line) in config_file::lines(text) {
         let err = |message: String| error(line_no, message);
-        let line = raw.split('#').next().unwrap_or("").trim();
-        if line.is_empty() {
-            continue;
-        }
-        if line == "}" {
-            let Some(o) = open.take() else {
-                return Err(err("\"}\" without a group to close".into()));
-            };
-            if c.groups.iter().any(|g| g.name == o.group.name) {
-                return Err(error(
-                    o.line,
-                    format!("group \"{}\" is defined twice", o.group.name),
-                ));
+        let (key, args) = match line.map_err(err)? {
+            Line::Close => {
+                let Some(o) = open.take() else {
+                    return Err(err("\"}\" without a group to close".into()));
+                };
+                if c.groups.iter().any(|g| g.name == o.group.name) {
+                    return Err(error(
+                        o.line,
+                        format!("group \"{}\" is defined twice", o.group.name),
+                    ));
+                }
+                c.groups.push(o.group);
+                group_lines.push(o.line);
+                continue;
             }
-            c.groups.push(o.group);
-            group_lines.push(o.line);
-            continue;
-        }
-        if let Some(head) = line.strip_suffix('{') {
-            let words: Vec<&str> = head.split_whitespace().collect();
-            if let Some(o) = &open {
-                return Err(err(format!(
-                    "a block inside group \"{}\" (opened on line {}): groups do not nest",
-                    o.group.name, o.line
-                )));
+            Line::Open { words, text: line } => {
+                if let Some(o) = &open {
+                    return Err(err(format!(
+                        "a block inside group \"{}\" (opened on line {}): groups do not nest",
+                        o.group.name, o.line
+                    )));
+                }
+                let name = match words.as_slice() {
+                    ["group", name] => values::name(name).map_err(err)?,
+                    _ => return Err(err(format!("expected \"group NAME {{\", got {line:?}"))),
+                };
+                open = Some(Open {
+                    group: GroupConf::new(name),
+                    line: line_no,
+                    seen: Vec::new(),
+                });
+                continue;
             }
-            let name = match words.as_slice() {
-                ["group", name] => values::name(name).map_err(err)?,
-                _ => return Err(err(format!("expected \"group NAME {{\", got {line:?}"))),
-            };
-            open = Some(Open {
-                group: GroupConf::new(name),
-                line: line_no,
-                seen: Vec::new(),
-            });
-            continue;
-        }
-        let Some(body) = line.strip_suffix(';') else {
-            return Err(err(format!("missing \";\" at the end of {line:?}")));
+            Line::Directive(d) => (d.key, d.args),
         };
-        let mut words = body.split_whitespace();
-        let Some(key) = words.next() else {
-            return Err(err("\";\" without a directive".into()));
-        };
-        let args: Vec<&str> = words.collect();
         if let Some(a) = args.iter().find(|a| a.contains([';', '{', '}'])) {
             return Err(err(format!("unexpected character in \"{a}\"")));
         }
