@@ -20,6 +20,7 @@ pub mod fuzzing;
 pub(crate) mod json;
 pub(crate) mod latency;
 pub(crate) mod memory;
+pub(crate) mod netlink;
 pub(crate) mod output;
 pub(crate) mod pathtrace;
 pub(crate) mod personalities;

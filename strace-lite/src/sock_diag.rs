@@ -1,31 +1,9 @@
 //! Finding an inet socket by inode through netlink `sock_diag` (a `SOCK_DIAG_BY_FAMILY`
 //! dump), as strace does for `-yy`: unlike `/proc/net/tcp`, the dump also has TCP
-//! sockets that are bound but neither listening nor connected (state `TCP_CLOSE`).
+//! sockets that are bound but neither listening nor connected (state `TCP_CLOSE`). The
+//! exchange is [`crate::netlink`]'s; the request and the reply's layout are here.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
-
-const NETLINK_SOCK_DIAG: libc::c_int = 4;
-const SOCK_DIAG_BY_FAMILY: u16 = 20;
-const NLMSG_DONE: u16 = 3;
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_HDRLEN: usize = 16;
-
-/// `struct inet_diag_req_v2` after its `nlmsghdr`.
-#[repr(C)]
-struct Request {
-    len: u32,
-    kind: u16,
-    flags: u16,
-    seq: u32,
-    pid: u32,
-    family: u8,
-    protocol: u8,
-    ext: u8,
-    pad: u8,
-    states: u32,
-    /// `struct inet_diag_sockid`, all zero: no particular socket.
-    id: [u8; 48],
-}
 
 /// The `idiag_states` bits of sockets that have an inode: every state but TIME_WAIT (6)
 /// and NEW_SYN_RECV (12), whose minisockets have none and can be tens of thousands; with
@@ -42,82 +20,12 @@ pub fn endpoints(
     states: u32,
     inode: u64,
 ) -> Option<(String, Option<String>)> {
-    // SAFETY: a plain socket call; the fd is closed below.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
-            NETLINK_SOCK_DIAG,
-        )
-    };
-    if fd < 0 {
-        return None;
-    }
-    let found = query(fd, family, protocol, states, inode);
-    // SAFETY: closing the socket opened above.
-    unsafe { libc::close(fd) };
-    found
-}
-
-fn query(
-    fd: i32,
-    family: u8,
-    protocol: u8,
-    states: u32,
-    inode: u64,
-) -> Option<(String, Option<String>)> {
-    let req = Request {
-        len: std::mem::size_of::<Request>() as u32,
-        kind: SOCK_DIAG_BY_FAMILY,
-        flags: (libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16,
-        seq: 1,
-        pid: 0,
-        family,
-        protocol,
-        ext: 0,
-        pad: 0,
-        states,
-        id: [0; 48],
-    };
-    // SAFETY: sending the request struct we own, of its own size.
-    let sent = unsafe {
-        libc::send(
-            fd,
-            (&req as *const Request).cast(),
-            std::mem::size_of::<Request>(),
-            0,
-        )
-    };
-    if sent < 0 {
-        return None;
-    }
-    let mut buf = vec![0u8; 32 * 1024];
-    loop {
-        // SAFETY: receiving into the buffer we own, of its length.
-        let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
-        if n <= 0 {
-            return None;
-        }
-        let mut at = 0usize;
-        let n = n as usize;
-        while at + NLMSG_HDRLEN <= n {
-            let len = u32::from_ne_bytes(buf[at..at + 4].try_into().ok()?) as usize;
-            let kind = u16::from_ne_bytes(buf[at + 4..at + 6].try_into().ok()?);
-            if len < NLMSG_HDRLEN || at + len > n {
-                return None;
-            }
-            match kind {
-                NLMSG_DONE | NLMSG_ERROR => return None,
-                SOCK_DIAG_BY_FAMILY => {
-                    if let Some(found) = parse_msg(&buf[at + NLMSG_HDRLEN..at + len], inode) {
-                        return Some(found);
-                    }
-                }
-                _ => {}
-            }
-            at += (len + 3) & !3;
-        }
-    }
+    // `struct inet_diag_req_v2`: family, protocol, no extensions, padding, the states, and
+    // an all-zero `struct inet_diag_sockid` (48 bytes): no particular socket.
+    let mut req = vec![family, protocol, 0, 0];
+    req.extend_from_slice(&states.to_ne_bytes());
+    req.extend_from_slice(&[0; 48]);
+    crate::netlink::sock_diag(&req, true, |msg| parse_msg(msg, inode))
 }
 
 /// One `struct inet_diag_msg`: the endpoints if its inode is `inode`.

@@ -1,35 +1,14 @@
 //! Finding a UNIX socket's bound path and peer by inode through netlink `sock_diag`
 //! (`UNIX_DIAG`), as strace does for `-yy`: `UNIX-STREAM:[21451056->21451054,"path"]`.
-//! `/proc/net/unix` has the path but not the peer, and shows unprintable bytes as is.
+//! `/proc/net/unix` has the path but not the peer, and shows unprintable bytes as is. The
+//! exchange is [`crate::netlink`]'s; the request and the reply's layout are here.
 
-const NETLINK_SOCK_DIAG: libc::c_int = 4;
-const SOCK_DIAG_BY_FAMILY: u16 = 20;
-const NLMSG_DONE: u16 = 3;
-const NLMSG_ERROR: u16 = 2;
-const NLMSG_HDRLEN: usize = 16;
 const UDIAG_SHOW_NAME: u32 = 1;
 const UDIAG_SHOW_PEER: u32 = 4;
 const UNIX_DIAG_NAME: u16 = 0;
 const UNIX_DIAG_PEER: u16 = 2;
 /// `sizeof(sun_path)`: strace copies at most this much of the name.
 const UNIX_PATH_MAX: usize = 108;
-
-/// `struct unix_diag_req` after its `nlmsghdr`: one socket, by inode.
-#[repr(C)]
-struct Request {
-    len: u32,
-    kind: u16,
-    flags: u16,
-    seq: u32,
-    pid: u32,
-    family: u8,
-    protocol: u8,
-    pad: u16,
-    states: u32,
-    ino: u32,
-    show: u32,
-    cookie: [u32; 2],
-}
 
 /// What the kernel says of a UNIX socket: its peer's inode (0 for none) and the name it
 /// is bound to (empty for none; an abstract name starts with a NUL).
@@ -43,76 +22,13 @@ pub struct UnixSocket {
 /// answer (no such socket, no sock_diag).
 pub fn lookup(inode: u64) -> Option<UnixSocket> {
     let ino = u32::try_from(inode).ok()?;
-    // SAFETY: a plain socket call; the fd is closed below.
-    let fd = unsafe {
-        libc::socket(
-            libc::AF_NETLINK,
-            libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
-            NETLINK_SOCK_DIAG,
-        )
-    };
-    if fd < 0 {
-        return None;
-    }
-    let found = query(fd, ino);
-    // SAFETY: closing the socket opened above.
-    unsafe { libc::close(fd) };
-    found
-}
-
-fn query(fd: i32, ino: u32) -> Option<UnixSocket> {
-    let req = Request {
-        len: std::mem::size_of::<Request>() as u32,
-        kind: SOCK_DIAG_BY_FAMILY,
-        flags: libc::NLM_F_REQUEST as u16,
-        seq: 1,
-        pid: 0,
-        family: libc::AF_UNIX as u8,
-        protocol: 0,
-        pad: 0,
-        states: u32::MAX,
-        ino,
-        show: UDIAG_SHOW_NAME | UDIAG_SHOW_PEER,
-        cookie: [u32::MAX; 2],
-    };
-    // SAFETY: sending the request struct we own, of its own size.
-    let sent = unsafe {
-        libc::send(
-            fd,
-            (&req as *const Request).cast(),
-            std::mem::size_of::<Request>(),
-            0,
-        )
-    };
-    if sent < 0 {
-        return None;
-    }
-    let mut buf = vec![0u8; 8 * 1024];
-    // SAFETY: receiving into the buffer we own, of its length.
-    let n = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), 0) };
-    if n <= 0 {
-        return None;
-    }
-    let n = n as usize;
-    let mut at = 0usize;
-    while at + NLMSG_HDRLEN <= n {
-        let len = u32::from_ne_bytes(buf[at..at + 4].try_into().ok()?) as usize;
-        let kind = u16::from_ne_bytes(buf[at + 4..at + 6].try_into().ok()?);
-        if len < NLMSG_HDRLEN || at + len > n {
-            return None;
-        }
-        match kind {
-            NLMSG_DONE | NLMSG_ERROR => return None,
-            SOCK_DIAG_BY_FAMILY => {
-                if let Some(found) = parse_msg(&buf[at + NLMSG_HDRLEN..at + len], ino) {
-                    return Some(found);
-                }
-            }
-            _ => {}
-        }
-        at += (len + 3) & !3;
-    }
-    None
+    // `struct unix_diag_req`: one socket, by inode, in any state; no cookie to match.
+    let mut req = vec![libc::AF_UNIX as u8, 0, 0, 0];
+    req.extend_from_slice(&u32::MAX.to_ne_bytes());
+    req.extend_from_slice(&ino.to_ne_bytes());
+    req.extend_from_slice(&(UDIAG_SHOW_NAME | UDIAG_SHOW_PEER).to_ne_bytes());
+    req.extend_from_slice(&[0xff; 8]);
+    crate::netlink::sock_diag(&req, false, |msg| parse_msg(msg, ino))
 }
 
 /// One `struct unix_diag_msg` (16 bytes) and its attributes, if it is socket `ino`.
