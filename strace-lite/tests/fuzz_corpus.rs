@@ -6,6 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
+#[path = "../../fuzz/replay.rs"]
+mod replay;
+
 use strace_lite::fuzzing::{self, Input, Range, DUMP, HEX, I386, NO_EXIT, VERBOSE, XLAT};
 
 fn corpus() -> PathBuf {
@@ -15,16 +18,7 @@ fn corpus() -> PathBuf {
 /// Runs the target on every file of its corpus; the corpus must not be empty.
 #[test]
 fn strace_decode_corpus() {
-    let dir = corpus();
-    let mut files = 0;
-    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let path = entry.unwrap().path();
-        let data = std::fs::read(&path).unwrap();
-        let outcome = std::panic::catch_unwind(|| fuzzing::decode(&data));
-        assert!(outcome.is_ok(), "{} fails its target", path.display());
-        files += 1;
-    }
-    assert!(files > 0, "{} is empty", dir.display());
+    replay::replay("strace_decode", fuzzing::decode);
 }
 
 /// Every seed prints the line strace prints for it.
