@@ -430,7 +430,7 @@ mod tests {
                 b"key:*".to_vec(),
             ];
             let mut out = crate::resp::reply::Reply::default();
-            crate::cmd::execute(&mut h.server, &mut h.session, args, &mut out);
+            crate::cmd::execute(&mut h.server, &mut h.session, &args, &mut out);
             let text = String::from_utf8(out.buf).unwrap();
             let lines: Vec<&str> = text.split("\r\n").collect();
             cursor = lines[2].to_string();
