@@ -123,6 +123,9 @@ pub(crate) struct Session {
     pub(crate) multi_failed: bool,
     /// QUIT, or a protocol error: the connection closes once the reply is out.
     pub(crate) close_after_reply: bool,
+    /// The command this connection ran last: a pipeline of the same command compares its
+    /// name instead of looking it up in the table.
+    pub(crate) last_cmd: Option<&'static Command>,
 }
 
 /// What a running command may touch.
@@ -224,15 +227,21 @@ pub(crate) fn execute(
 ) {
     server.stats.commands_processed += 1;
     let now = crate::store::now_ms();
-    let Some(cmd) = lookup(&args[0]) else {
-        fail_queueing(session);
-        server.stats.errors += 1;
-        out.error(&unknown_command(args));
-        return;
+    let cmd = match session.last_cmd {
+        Some(last) if last.name.as_bytes().eq_ignore_ascii_case(&args[0]) => last,
+        _ => {
+            let Some(cmd) = lookup(&args[0]) else {
+                fail_queueing(session);
+                server.stats.errors += 1;
+                out.error(&unknown_command(args));
+                return;
+            };
+            session.last_cmd = Some(cmd);
+            cmd
+        }
     };
     if let Some(info) = server.client_mut(session.token) {
         info.last_cmd = cmd.name;
-        info.last_active = std::time::Instant::now();
     }
     if !cmd.arity_ok(args.len()) {
         fail_queueing(session);
