@@ -32,16 +32,10 @@ pub(crate) struct Stored {
 }
 
 impl Stored {
+    #[cfg(test)]
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut v = Vec::with_capacity(9 + self.value.len());
-        match self.expire_at {
-            None => v.push(TAG_STRING),
-            Some(t) => {
-                v.push(TAG_STRING_EXPIRES);
-                v.extend_from_slice(&t.to_le_bytes());
-            }
-        }
-        v.extend_from_slice(&self.value);
+        encode_into(&mut v, &self.value, self.expire_at);
         v
     }
 
@@ -68,6 +62,19 @@ impl Stored {
     pub(crate) fn live(&self, now: i64) -> bool {
         self.expire_at.is_none_or(|t| t > now)
     }
+}
+
+/// A value and its expiry in the tree's format, into `buf` (emptied first).
+fn encode_into(buf: &mut Vec<u8>, value: &[u8], expire_at: Option<i64>) {
+    buf.clear();
+    match expire_at {
+        None => buf.push(TAG_STRING),
+        Some(t) => {
+            buf.push(TAG_STRING_EXPIRES);
+            buf.extend_from_slice(&t.to_le_bytes());
+        }
+    }
+    buf.extend_from_slice(value);
 }
 
 /// The hash a key is filed under: FNV-1a, then SplitMix64's finalizer so that keys differing
@@ -134,6 +141,11 @@ pub(crate) struct BtreeEngine {
     pub(crate) commits: u64,
     /// The tree key of the last key read or written (no allocation per lookup).
     key_buf: Vec<u8>,
+    /// The last value written, in the tree's format.
+    value_buf: Vec<u8>,
+    /// The values a command's keys had before it ran (see `btree_cmds::in_working_set`),
+    /// kept between commands for its allocation.
+    pub(crate) before: Vec<Option<Vec<u8>>>,
 }
 
 impl BtreeEngine {
@@ -162,6 +174,8 @@ impl BtreeEngine {
             expire_cursor: 0,
             commits: 0,
             key_buf: Vec::new(),
+            value_buf: Vec::new(),
+            before: Vec::new(),
         })
     }
 
@@ -176,13 +190,6 @@ impl BtreeEngine {
         self.txn.as_ref().map_or(0, |t| t.len())
     }
 
-    /// `key`'s stored value, expired or not.
-    pub(crate) fn get(&mut self, key: &[u8]) -> Result<Option<Stored>, String> {
-        let raw = self.get_raw(key)?;
-        raw.map(|r| Stored::decode(&r).ok_or_else(|| unknown_format(key)))
-            .transpose()
-    }
-
     /// `key`'s stored value as the tree holds it (see [`Stored::view`]).
     pub(crate) fn get_raw(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
         write_tree_key(&mut self.key_buf, key);
@@ -190,11 +197,23 @@ impl BtreeEngine {
         txn.get(&self.key_buf).map_err(storage_error)
     }
 
+    #[cfg(test)]
     pub(crate) fn put(&mut self, key: &[u8], stored: &Stored) -> Result<(), String> {
+        self.put_value(key, &stored.value, stored.expire_at)
+    }
+
+    /// Sets `key` to the string `value` with `expire_at`.
+    pub(crate) fn put_value(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        expire_at: Option<i64>,
+    ) -> Result<(), String> {
         self.pending = true;
         write_tree_key(&mut self.key_buf, key);
+        encode_into(&mut self.value_buf, value, expire_at);
         let txn = self.txn.as_mut().expect("a transaction is open");
-        txn.put(&self.key_buf, &stored.encode())
+        txn.put(&self.key_buf, &self.value_buf)
             .map_err(storage_error)
     }
 

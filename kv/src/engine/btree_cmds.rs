@@ -5,7 +5,7 @@
 use crate::cmd::args::{glob_match, is, SYNTAX};
 use crate::cmd::keys::{reply_scan, scan_options};
 use crate::cmd::{Command, Ctx, Session};
-use crate::engine::btree::{BtreeEngine, Stored};
+use crate::engine::btree::{unknown_format, BtreeEngine, Stored};
 use crate::engine::Engine;
 use crate::resp::reply::Reply;
 use crate::state::Server;
@@ -137,13 +137,25 @@ pub(crate) fn run(
     if cmd.name == "get" && get(server, args, out, now) {
         return;
     }
-    let keys = key_args(cmd, args);
+    // Most keyed commands name one key, the first argument: no list to build for it.
+    let one;
+    let many;
+    let keys: &[&[u8]] = match (cmd.keys, args.get(1)) {
+        ((1, 1, 1), Some(key)) => {
+            one = [key.as_slice()];
+            &one
+        }
+        _ => {
+            many = key_args(cmd, args);
+            &many
+        }
+    };
     if keys.is_empty() {
         // PING, INFO, MULTI, EXEC (whose commands come back through here)...
         crate::cmd::run(server, session, cmd, args, out, now);
         return;
     }
-    if let Err(e) = in_working_set(server, session, cmd, args, &keys, out, now) {
+    if let Err(e) = in_working_set(server, session, cmd, args, keys, out, now) {
         server.stats.errors += 1;
         out.error(&e);
     }
@@ -197,57 +209,53 @@ fn in_working_set(
             k.len()
         ));
     }
-    let mut before: Vec<Option<Stored>> = Vec::with_capacity(keys.len());
+    // Each key's value as the tree had it (its format checked here), to compare after.
+    let mut before = std::mem::take(&mut engine(server).before);
+    before.clear();
     for k in keys {
-        let stored = engine(server).get(k)?;
-        if let Some(s) = &stored {
-            server
-                .db
-                .set(k, Value::Str(s.value[..].into()), s.expire_at);
+        let raw = engine(server).get_raw(k)?;
+        if let Some(r) = &raw {
+            let (value, expire_at) = Stored::view(r).ok_or_else(|| unknown_format(k))?;
+            server.db.set(k, Value::Str(value.into()), expire_at);
         }
-        before.push(stored);
+        before.push(raw);
     }
     let dirty = server.dirty;
     crate::cmd::run(server, session, cmd, args, out, now);
     let wrote = server.dirty != dirty;
-    for (k, old) in keys.iter().zip(before) {
-        if !wrote {
+    let Server { db, engine, .. } = server;
+    let Engine::Btree(e) = engine else {
+        unreachable!("called only under the btree engine")
+    };
+    for (k, old) in keys.iter().zip(before.drain(..)) {
+        let result = if !wrote {
             // A read changes nothing, but may have found the key expired and deleted it.
-            if old.is_some() && !server.db.contains(k, i64::MIN) {
-                if let Err(err) = engine(server).delete(k) {
-                    crate::server::service::fatal_storage_error(&err);
-                }
+            if old.is_none() || db.contains(k, i64::MIN) {
+                continue;
             }
-            continue;
-        }
-        let after = match server.db.get_mut(k, i64::MIN) {
-            None => None,
-            Some(e) => match &e.value {
-                Value::Str(s) => Some(Stored {
-                    value: s.to_vec(),
-                    expire_at: e.expire_at(),
-                }),
-                // Refused before it runs: no command here makes another type.
-                _ => return Err("ERR the btree engine stores strings only".into()),
-            },
-        };
-        let changed = match (&old, &after) {
-            (Some(_), None) => true,
-            _ => old != after,
-        };
-        if !changed {
-            continue;
-        }
-        let e = engine(server);
-        let result = match &after {
-            Some(s) => e.put(k, s),
-            None => e.delete(k).map(|_| ()),
+            e.delete(k).map(|_| ())
+        } else {
+            let old = old.as_deref().and_then(Stored::view);
+            let after = match db.get_mut(k, i64::MIN) {
+                None => None,
+                Some(entry) => match &entry.value {
+                    Value::Str(s) => Some((&s[..], entry.expire_at())),
+                    // Refused before it runs: no command here makes another type.
+                    _ => return Err("ERR the btree engine stores strings only".into()),
+                },
+            };
+            match after {
+                _ if old == after => continue,
+                Some((value, expire_at)) => e.put_value(k, value, expire_at),
+                None => e.delete(k).map(|_| ()),
+            }
         };
         if let Err(err) = result {
             // The transaction cannot commit now: stop before anything is acknowledged.
             crate::server::service::fatal_storage_error(&err);
         }
     }
+    e.before = before;
     Ok(())
 }
 
