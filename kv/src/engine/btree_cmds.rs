@@ -1,6 +1,7 @@
 //! The commands under the btree engine: which run, the working set each keyed command runs
 //! in (its keys loaded from the tree into the in-memory table, the ones it changed written
-//! back), and the commands over the whole keyspace, on the tree itself.
+//! back), GET answered from the tree without it, and the commands over the whole keyspace,
+//! on the tree itself.
 
 use crate::cmd::args::{glob_match, is, SYNTAX};
 use crate::cmd::keys::{reply_scan, scan_options};
