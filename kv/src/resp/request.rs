@@ -30,9 +30,10 @@ pub(crate) struct Limits {
 
 /// An argument buffer bigger than this is freed once its request has run instead of being
 /// kept for the next one, so a connection that once sent a big value does not hold its size.
-const ARG_KEEP: usize = 16 * 1024;
-/// Argument buffers kept between requests (a request with more allocates the rest).
-const ARGS_KEEP: usize = 1024;
+const ARG_KEEP: usize = 4 * 1024;
+/// Argument buffers kept between requests (a request with more allocates the rest). With
+/// [`ARG_KEEP`], an idle connection holds at most 256 KiB of them; a usual one, a few bytes.
+const ARGS_KEEP: usize = 64;
 
 /// Where the parser is in the current multibulk request.
 #[derive(Debug, Default)]
@@ -489,6 +490,24 @@ mod tests {
             p.args.iter().all(|a| a.capacity() <= ARG_KEEP),
             "the big buffer is kept"
         );
+
+        // A request of many arguments: past ARGS_KEEP, their buffers go too.
+        let mut many = format!("*{}\r\n$4\r\nMSET\r\n", 2 * ARGS_KEEP + 1);
+        for i in 0..2 * ARGS_KEEP {
+            many.push_str(&format!("$4\r\n{i:04}\r\n"));
+        }
+        many.push_str("*1\r\n$4\r\nPING\r\n");
+        let mut pos = 0;
+        let Parsed::Request(args) = p.next(many.as_bytes(), &mut pos, OPEN).unwrap() else {
+            panic!("a request");
+        };
+        assert_eq!(args.len(), 2 * ARGS_KEEP + 1);
+        assert_eq!(args[2 * ARGS_KEEP], b"0127".to_vec());
+        let Parsed::Request(args) = p.next(many.as_bytes(), &mut pos, OPEN).unwrap() else {
+            panic!("a request");
+        };
+        assert_eq!(args, [b"PING".to_vec()]);
+        assert!(p.args.len() <= ARGS_KEEP, "{} buffers kept", p.args.len());
     }
 
     /// The one-pass reading of `*N` and `$N` lines agrees with the general one on the lines
