@@ -15,7 +15,7 @@
 
 use crate::store::key::Key;
 use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 
 /// One entry and the link to the next in its bucket: one allocation, the key inline in it
 /// when short (see [`Key`]).
@@ -74,7 +74,11 @@ impl<V> Dict<V> {
     }
 
     fn index(&self, key: &[u8]) -> usize {
-        (self.hasher.hash_one(key) as usize) & (self.buckets.len() - 1)
+        // The bytes alone: `hash_one` would hash the slice's length first, a round of
+        // SipHash more for nothing (the final round mixes the length in anyway).
+        let mut h = self.hasher.build_hasher();
+        h.write(key);
+        (h.finish() as usize) & (self.buckets.len() - 1)
     }
 
     pub(crate) fn get(&self, key: &[u8]) -> Option<&V> {
