@@ -29,7 +29,7 @@ fn parse_in_pieces(data: &[u8], cuts: impl Iterator<Item = usize>, limits: Limit
     for end in cuts.chain([data.len()]) {
         loop {
             match parser.next(&data[..end], &mut pos, limits) {
-                Ok(Parsed::Request(args)) => requests.push(args),
+                Ok(Parsed::Request(args)) => requests.push(args.to_vec()),
                 Ok(Parsed::Incomplete) => break,
                 Err(e) => return (requests, Err(e)),
             }

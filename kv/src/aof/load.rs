@@ -93,9 +93,9 @@ pub(crate) fn scan(data: &[u8], mut apply: impl FnMut(&[Vec<u8>]) -> Result<(), 
                             ),
                         );
                     }
-                    (_, Some(queue)) => queue.push(args),
+                    (_, Some(queue)) => queue.push(args.to_vec()),
                     (_, None) => {
-                        if let Err(e) = apply(&args) {
+                        if let Err(e) = apply(args) {
                             return corrupt(commands, valid, format!("{e} at byte {start}"));
                         }
                         commands += 1;

@@ -31,7 +31,7 @@ pub(crate) mod tx;
 use crate::resp::reply::Reply;
 use crate::state::Server;
 use crate::store::Db;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::OnceLock;
 
 /// Changes data: logged, refused under `maxmemory` with `noeviction` if it may add memory.
@@ -80,9 +80,10 @@ impl Command {
     }
 }
 
-/// Every command, by lowercase name.
-pub(crate) fn table() -> &'static HashMap<&'static str, &'static Command> {
-    static TABLE: OnceLock<HashMap<&'static str, &'static Command>> = OnceLock::new();
+/// Every command, by lowercase name. Hashed with FxHash, not SipHash: every request looks its
+/// name up here, the keys are fixed, and a name a client makes up can only miss.
+pub(crate) fn table() -> &'static FxHashMap<&'static [u8], &'static Command> {
+    static TABLE: OnceLock<FxHashMap<&'static [u8], &'static Command>> = OnceLock::new();
     TABLE.get_or_init(|| {
         [
             strings::COMMANDS,
@@ -95,7 +96,7 @@ pub(crate) fn table() -> &'static HashMap<&'static str, &'static Command> {
         ]
         .iter()
         .flat_map(|family| family.iter())
-        .map(|c| (c.name, c))
+        .map(|c| (c.name.as_bytes(), c))
         .collect()
     })
 }
@@ -107,7 +108,7 @@ pub(crate) fn lookup(name: &[u8]) -> Option<&'static Command> {
     let lower = lower.get_mut(..name.len())?;
     lower.copy_from_slice(name);
     lower.make_ascii_lowercase();
-    table().get(std::str::from_utf8(lower).ok()?).copied()
+    table().get(&*lower).copied()
 }
 
 /// A connection's command state: authentication, a transaction being queued, protocol
@@ -122,6 +123,9 @@ pub(crate) struct Session {
     pub(crate) multi_failed: bool,
     /// QUIT, or a protocol error: the connection closes once the reply is out.
     pub(crate) close_after_reply: bool,
+    /// The command this connection ran last: a pipeline of the same command compares its
+    /// name instead of looking it up in the table.
+    pub(crate) last_cmd: Option<&'static Command>,
 }
 
 /// What a running command may touch.
@@ -172,10 +176,10 @@ impl<'a> Ctx<'a> {
 
 /// Appends `args` to `buf` as a RESP multibulk (the log's format).
 pub(crate) fn encode(buf: &mut Vec<u8>, args: &[Vec<u8>]) {
-    use std::io::Write;
-    let _ = write!(buf, "*{}\r\n", args.len());
+    use crate::resp::reply::header;
+    header(buf, b'*', args.len() as i64);
     for a in args {
-        let _ = write!(buf, "${}\r\n", a.len());
+        header(buf, b'$', a.len() as i64);
         buf.extend_from_slice(a);
         buf.extend_from_slice(b"\r\n");
     }
@@ -218,20 +222,26 @@ pub(crate) fn arity_error(name: &str) -> String {
 pub(crate) fn execute(
     server: &mut Server,
     session: &mut Session,
-    args: Vec<Vec<u8>>,
+    args: &[Vec<u8>],
     out: &mut Reply,
 ) {
     server.stats.commands_processed += 1;
     let now = crate::store::now_ms();
-    let Some(cmd) = lookup(&args[0]) else {
-        fail_queueing(session);
-        server.stats.errors += 1;
-        out.error(&unknown_command(&args));
-        return;
+    let cmd = match session.last_cmd {
+        Some(last) if last.name.as_bytes().eq_ignore_ascii_case(&args[0]) => last,
+        _ => {
+            let Some(cmd) = lookup(&args[0]) else {
+                fail_queueing(session);
+                server.stats.errors += 1;
+                out.error(&unknown_command(args));
+                return;
+            };
+            session.last_cmd = Some(cmd);
+            cmd
+        }
     };
     if let Some(info) = server.client_mut(session.token) {
         info.last_cmd = cmd.name;
-        info.last_active = std::time::Instant::now();
     }
     if !cmd.arity_ok(args.len()) {
         fail_queueing(session);
@@ -253,7 +263,7 @@ pub(crate) fn execute(
     }
     if let Some(queue) = &mut session.multi {
         if !cmd.is(NO_QUEUE) {
-            queue.push(args);
+            queue.push(args.to_vec());
             let queued = queue.len();
             if let Some(info) = server.client_mut(session.token) {
                 info.multi = Some(queued);
@@ -270,7 +280,7 @@ pub(crate) fn execute(
             return;
         }
     }
-    crate::engine::run(server, session, cmd, &args, out, now);
+    crate::engine::run(server, session, cmd, args, out, now);
 }
 
 /// Inside MULTI, a command that could not be queued dooms the transaction.
@@ -354,9 +364,9 @@ pub(crate) mod testing {
 
         /// Runs a command given as words; its reply as RESP text.
         pub(crate) fn run(&mut self, words: &[&str]) -> String {
-            let args = words.iter().map(|w| w.as_bytes().to_vec()).collect();
+            let args: Vec<Vec<u8>> = words.iter().map(|w| w.as_bytes().to_vec()).collect();
             let mut out = Reply::default();
-            execute(&mut self.server, &mut self.session, args, &mut out);
+            execute(&mut self.server, &mut self.session, &args, &mut out);
             String::from_utf8_lossy(&out.buf).into_owned()
         }
 
@@ -448,7 +458,7 @@ mod tests {
                 !args[0].eq_ignore_ascii_case(b"spop"),
                 "SPOP is never logged"
             );
-            super::replay(&mut replayed, &args).expect("a logged command replays");
+            super::replay(&mut replayed, args).expect("a logged command replays");
         }
         assert_eq!(pos, log.len(), "the whole log was read");
         assert_eq!(replayed.db.dump(), h.server.db.dump());
@@ -469,7 +479,8 @@ mod tests {
     #[test]
     fn every_command_in_the_table_has_a_sane_entry() {
         for (name, c) in super::table() {
-            assert_eq!(*name, c.name);
+            let name = std::str::from_utf8(name).unwrap();
+            assert_eq!(name, c.name);
             assert_eq!(name.to_ascii_lowercase(), *name);
             assert!(c.arity != 0, "{name}");
             assert!(!(c.is(super::WRITE) && c.is(super::READONLY)), "{name}");

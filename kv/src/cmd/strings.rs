@@ -432,19 +432,22 @@ fn msetnx(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
 
 /// Adds `by` to the integer at `key` (0 if absent), keeping its expiry.
 fn add(ctx: &mut Ctx, key: &[u8], by: i64) -> Result<(), String> {
-    let current = match read_str(ctx, key)? {
-        Some(s) => crate::resp::request::parse_i64(s).ok_or(NOT_INTEGER)?,
-        None => 0,
+    let overflow = "ERR increment or decrement would overflow";
+    let mut digits = itoa::Buffer::new();
+    // One lookup: an existing string is replaced where it is (its expiry kept).
+    let n = match read_str(ctx, key)? {
+        Some(s) => {
+            let current = crate::resp::request::parse_i64(s).ok_or(NOT_INTEGER)?;
+            let n = current.checked_add(by).ok_or(overflow)?;
+            *s = digits.format(n).as_bytes().into();
+            n
+        }
+        None => {
+            ctx.db()
+                .set(key, Value::Str(digits.format(by).as_bytes().into()), None);
+            by
+        }
     };
-    let n = current
-        .checked_add(by)
-        .ok_or("ERR increment or decrement would overflow")?;
-    let now = ctx.now;
-    let text = n.to_string().into_bytes();
-    match ctx.db().get_mut(key, now) {
-        Some(e) => e.value = Value::Str(text.into()),
-        None => ctx.db().set(key, Value::Str(text.into()), None),
-    }
     ctx.changed();
     ctx.out.int(n);
     Ok(())

@@ -32,29 +32,29 @@ pub(crate) struct Stored {
 }
 
 impl Stored {
+    #[cfg(test)]
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut v = Vec::with_capacity(9 + self.value.len());
-        match self.expire_at {
-            None => v.push(TAG_STRING),
-            Some(t) => {
-                v.push(TAG_STRING_EXPIRES);
-                v.extend_from_slice(&t.to_le_bytes());
-            }
-        }
-        v.extend_from_slice(&self.value);
+        encode_into(&mut v, &self.value, self.expire_at);
         v
     }
 
     pub(crate) fn decode(raw: &[u8]) -> Option<Stored> {
+        let (value, expire_at) = Stored::view(raw)?;
+        Some(Stored {
+            value: value.to_vec(),
+            expire_at,
+        })
+    }
+
+    /// A stored value read in place: the string and its expiry.
+    pub(crate) fn view(raw: &[u8]) -> Option<(&[u8], Option<i64>)> {
         match *raw.first()? {
-            TAG_STRING => Some(Stored {
-                value: raw[1..].to_vec(),
-                expire_at: None,
-            }),
-            TAG_STRING_EXPIRES if raw.len() >= 9 => Some(Stored {
-                value: raw[9..].to_vec(),
-                expire_at: Some(i64::from_le_bytes(raw[1..9].try_into().ok()?)),
-            }),
+            TAG_STRING => Some((&raw[1..], None)),
+            TAG_STRING_EXPIRES if raw.len() >= 9 => Some((
+                &raw[9..],
+                Some(i64::from_le_bytes(raw[1..9].try_into().ok()?)),
+            )),
             _ => None,
         }
     }
@@ -62,6 +62,19 @@ impl Stored {
     pub(crate) fn live(&self, now: i64) -> bool {
         self.expire_at.is_none_or(|t| t > now)
     }
+}
+
+/// A value and its expiry in the tree's format, into `buf` (emptied first).
+fn encode_into(buf: &mut Vec<u8>, value: &[u8], expire_at: Option<i64>) {
+    buf.clear();
+    match expire_at {
+        None => buf.push(TAG_STRING),
+        Some(t) => {
+            buf.push(TAG_STRING_EXPIRES);
+            buf.extend_from_slice(&t.to_le_bytes());
+        }
+    }
+    buf.extend_from_slice(value);
 }
 
 /// The hash a key is filed under: FNV-1a, then SplitMix64's finalizer so that keys differing
@@ -83,15 +96,29 @@ pub(crate) fn hash(key: &[u8]) -> u64 {
 
 fn tree_key(key: &[u8]) -> Vec<u8> {
     let mut k = Vec::with_capacity(HASH_LEN + key.len());
-    k.extend_from_slice(&hash(key).to_be_bytes());
-    k.extend_from_slice(key);
+    write_tree_key(&mut k, key);
     k
+}
+
+/// `key`'s tree key into `buf` (emptied first).
+fn write_tree_key(buf: &mut Vec<u8>, key: &[u8]) {
+    buf.clear();
+    buf.extend_from_slice(&hash(key).to_be_bytes());
+    buf.extend_from_slice(key);
 }
 
 /// The kv key and its hash from a tree key; `None` for one too short to be ours.
 fn split_tree_key(k: &[u8]) -> Option<(u64, &[u8])> {
     let h = u64::from_be_bytes(k.get(..HASH_LEN)?.try_into().ok()?);
     Some((h, &k[HASH_LEN..]))
+}
+
+/// The error for a tree value that is not one of ours.
+pub(crate) fn unknown_format(key: &[u8]) -> String {
+    format!(
+        "ERR storage: the value of '{}' is in an unknown format",
+        String::from_utf8_lossy(key)
+    )
 }
 
 fn storage_error(e: ::btree::Error) -> String {
@@ -112,6 +139,13 @@ pub(crate) struct BtreeEngine {
     expire_cursor: u64,
     /// Commits made (`INFO persistence`).
     pub(crate) commits: u64,
+    /// The tree key of the last key read or written (no allocation per lookup).
+    key_buf: Vec<u8>,
+    /// The last value written, in the tree's format.
+    value_buf: Vec<u8>,
+    /// The values a command's keys had before it ran (see `btree_cmds::in_working_set`),
+    /// kept between commands for its allocation.
+    pub(crate) before: Vec<Option<Vec<u8>>>,
 }
 
 impl BtreeEngine {
@@ -139,6 +173,9 @@ impl BtreeEngine {
             max_key,
             expire_cursor: 0,
             commits: 0,
+            key_buf: Vec::new(),
+            value_buf: Vec::new(),
+            before: Vec::new(),
         })
     }
 
@@ -153,24 +190,31 @@ impl BtreeEngine {
         self.txn.as_ref().map_or(0, |t| t.len())
     }
 
-    /// `key`'s stored value, expired or not.
-    pub(crate) fn get(&mut self, key: &[u8]) -> Result<Option<Stored>, String> {
-        let raw = self.txn().get(&tree_key(key)).map_err(storage_error)?;
-        raw.map(|r| {
-            Stored::decode(&r).ok_or_else(|| {
-                format!(
-                    "ERR storage: the value of '{}' is in an unknown format",
-                    String::from_utf8_lossy(key)
-                )
-            })
-        })
-        .transpose()
+    /// `key`'s stored value as the tree holds it (see [`Stored::view`]).
+    pub(crate) fn get_raw(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>, String> {
+        write_tree_key(&mut self.key_buf, key);
+        let txn = self.txn.as_mut().expect("a transaction is open");
+        txn.get(&self.key_buf).map_err(storage_error)
     }
 
+    #[cfg(test)]
     pub(crate) fn put(&mut self, key: &[u8], stored: &Stored) -> Result<(), String> {
+        self.put_value(key, &stored.value, stored.expire_at)
+    }
+
+    /// Sets `key` to the string `value` with `expire_at`.
+    pub(crate) fn put_value(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        expire_at: Option<i64>,
+    ) -> Result<(), String> {
         self.pending = true;
-        let k = tree_key(key);
-        self.txn().put(&k, &stored.encode()).map_err(storage_error)
+        write_tree_key(&mut self.key_buf, key);
+        encode_into(&mut self.value_buf, value, expire_at);
+        let txn = self.txn.as_mut().expect("a transaction is open");
+        txn.put(&self.key_buf, &self.value_buf)
+            .map_err(storage_error)
     }
 
     /// Deletes `key`; whether it was there.

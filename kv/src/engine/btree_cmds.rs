@@ -1,11 +1,12 @@
 //! The commands under the btree engine: which run, the working set each keyed command runs
 //! in (its keys loaded from the tree into the in-memory table, the ones it changed written
-//! back), and the commands over the whole keyspace, on the tree itself.
+//! back), GET answered from the tree without it, and the commands over the whole keyspace,
+//! on the tree itself.
 
 use crate::cmd::args::{glob_match, is, SYNTAX};
 use crate::cmd::keys::{reply_scan, scan_options};
 use crate::cmd::{Command, Ctx, Session};
-use crate::engine::btree::{BtreeEngine, Stored};
+use crate::engine::btree::{unknown_format, BtreeEngine, Stored};
 use crate::engine::Engine;
 use crate::resp::reply::Reply;
 use crate::state::Server;
@@ -134,17 +135,62 @@ pub(crate) fn run(
         }
         return;
     }
-    let keys = key_args(cmd, args);
+    if cmd.name == "get" && get(server, args, out, now) {
+        return;
+    }
+    // Most keyed commands name one key, the first argument: no list to build for it.
+    let one;
+    let many;
+    let keys: &[&[u8]] = match (cmd.keys, args.get(1)) {
+        ((1, 1, 1), Some(key)) => {
+            one = [key.as_slice()];
+            &one
+        }
+        _ => {
+            many = key_args(cmd, args);
+            &many
+        }
+    };
     if keys.is_empty() {
         // PING, INFO, MULTI, EXEC (whose commands come back through here)...
         crate::cmd::run(server, session, cmd, args, out, now);
         return;
     }
-    if let Err(e) = in_working_set(server, session, cmd, args, &keys, out, now) {
+    if let Err(e) = in_working_set(server, session, cmd, args, keys, out, now) {
         server.stats.errors += 1;
         out.error(&e);
     }
     server.db.clear();
+}
+
+/// GET, the commonest command, straight from the tree, without the working set every other
+/// keyed command goes through (load, run, compare, empty the table): the value of a live key
+/// goes from the transaction into the reply, a missing key is a nil, each counted as the
+/// table's read counts them (`keyspace_hits`, `keyspace_misses`). False, with nothing done,
+/// when the general path must answer: a key found expired (it deletes it), a key too long,
+/// a value it cannot read (its error).
+fn get(server: &mut Server, args: &[Vec<u8>], out: &mut Reply, now: i64) -> bool {
+    let key = &args[1];
+    let e = engine(server);
+    if key.len() > e.max_key {
+        return false;
+    }
+    match e.get_raw(key) {
+        Ok(None) => {
+            server.db.stats.misses += 1;
+            out.nil();
+            true
+        }
+        Ok(Some(raw)) => match Stored::view(&raw) {
+            Some((value, expire_at)) if expire_at.is_none_or(|t| t > now) => {
+                server.db.stats.hits += 1;
+                out.bulk(value);
+                true
+            }
+            _ => false,
+        },
+        Err(_) => false,
+    }
 }
 
 /// Loads `keys` into the in-memory table, runs the command there, writes back what changed.
@@ -164,49 +210,53 @@ fn in_working_set(
             k.len()
         ));
     }
-    let mut before: Vec<Option<Stored>> = Vec::with_capacity(keys.len());
+    // Each key's value as the tree had it (its format checked here), to compare after.
+    let mut before = std::mem::take(&mut engine(server).before);
+    before.clear();
     for k in keys {
-        let stored = engine(server).get(k)?;
-        if let Some(s) = &stored {
-            server
-                .db
-                .set(k, Value::Str(s.value[..].into()), s.expire_at);
+        let raw = engine(server).get_raw(k)?;
+        if let Some(r) = &raw {
+            let (value, expire_at) = Stored::view(r).ok_or_else(|| unknown_format(k))?;
+            server.db.set(k, Value::Str(value.into()), expire_at);
         }
-        before.push(stored);
+        before.push(raw);
     }
     let dirty = server.dirty;
     crate::cmd::run(server, session, cmd, args, out, now);
     let wrote = server.dirty != dirty;
-    for (k, old) in keys.iter().zip(before) {
-        let after = match server.db.get_mut(k, i64::MIN) {
-            None => None,
-            Some(e) => match &e.value {
-                Value::Str(s) => Some(Stored {
-                    value: s.to_vec(),
-                    expire_at: e.expire_at(),
-                }),
-                // Refused before it runs: no command here makes another type.
-                _ => return Err("ERR the btree engine stores strings only".into()),
-            },
-        };
-        // A read changes nothing but may have found the key expired (and deleted it).
-        let changed = match (&old, &after) {
-            (Some(_), None) => true,
-            _ => wrote && old != after,
-        };
-        if !changed {
-            continue;
-        }
-        let e = engine(server);
-        let result = match &after {
-            Some(s) => e.put(k, s),
-            None => e.delete(k).map(|_| ()),
+    let Server { db, engine, .. } = server;
+    let Engine::Btree(e) = engine else {
+        unreachable!("called only under the btree engine")
+    };
+    for (k, old) in keys.iter().zip(before.drain(..)) {
+        let result = if !wrote {
+            // A read changes nothing, but may have found the key expired and deleted it.
+            if old.is_none() || db.contains(k, i64::MIN) {
+                continue;
+            }
+            e.delete(k).map(|_| ())
+        } else {
+            let old = old.as_deref().and_then(Stored::view);
+            let after = match db.get_mut(k, i64::MIN) {
+                None => None,
+                Some(entry) => match &entry.value {
+                    Value::Str(s) => Some((&s[..], entry.expire_at())),
+                    // Refused before it runs: no command here makes another type.
+                    _ => return Err("ERR the btree engine stores strings only".into()),
+                },
+            };
+            match after {
+                _ if old == after => continue,
+                Some((value, expire_at)) => e.put_value(k, value, expire_at),
+                None => e.delete(k).map(|_| ()),
+            }
         };
         if let Err(err) = result {
             // The transaction cannot commit now: stop before anything is acknowledged.
             crate::server::service::fatal_storage_error(&err);
         }
     }
+    e.before = before;
     Ok(())
 }
 
@@ -389,6 +439,56 @@ mod tests {
         }
     }
 
+    /// GET's own path under the btree engine, and INCR's single lookup: the replies, the hit
+    /// and miss counts, the deletion of a key found expired and the expiry INCR keeps are the
+    /// AOF engine's.
+    #[test]
+    fn get_and_incr_count_expire_and_keep_ttls_as_the_aof_engine() {
+        let (mut bt, _dir) = btree_harness("get");
+        let mut mem = Harness::new();
+        let script: &[&[&str]] = &[
+            &["SET", "k", "v"],
+            &["SET", "c", "9223372036854775806", "EX", "1000"],
+            &["GET", "k"],
+            &["GET", "k"],
+            &["GET", "nope"],
+            &["GET", "old"],
+            &["INCR", "c"],
+            &["TTL", "c"],
+            &["INCR", "c"],
+            &["GET", "c"],
+            &["INCRBY", "new", "-5"],
+            &["GET", "new"],
+            &["INCR", "k"],
+            &["DBSIZE"],
+        ];
+        // A key that expires in 1 ms, past when the script reads it.
+        let set_at = crate::store::now_ms();
+        for h in [&mut bt, &mut mem] {
+            assert_eq!(h.run(&["SET", "old", "x", "PX", "1"]), "+OK\r\n");
+        }
+        while crate::store::now_ms() <= set_at + 1 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        for cmd in script {
+            commit(&mut bt);
+            assert_eq!(bt.run(cmd), mem.run(cmd), "{cmd:?}");
+        }
+        let (b, m) = (&bt.server.db.stats, &mem.server.db.stats);
+        assert_eq!(
+            (b.hits, b.misses),
+            (m.hits, m.misses),
+            "keyspace hits and misses"
+        );
+        assert_eq!(b.expired_keys, 1);
+        // The expired key was deleted from the tree by the GET that found it.
+        assert_eq!(bt.run(&["DBSIZE"]), ":3\r\n");
+        let long = "k".repeat(2000);
+        assert!(bt
+            .run(&["GET", &long])
+            .starts_with("-ERR key too long for the btree engine: 2000 bytes"));
+    }
+
     #[test]
     fn other_types_are_refused_with_a_clear_error_even_inside_multi() {
         let (mut h, _dir) = btree_harness("refused");
@@ -430,7 +530,7 @@ mod tests {
                 b"key:*".to_vec(),
             ];
             let mut out = crate::resp::reply::Reply::default();
-            crate::cmd::execute(&mut h.server, &mut h.session, args, &mut out);
+            crate::cmd::execute(&mut h.server, &mut h.session, &args, &mut out);
             let text = String::from_utf8(out.buf).unwrap();
             let lines: Vec<&str> = text.split("\r\n").collect();
             cursor = lines[2].to_string();

@@ -11,7 +11,9 @@
 //! changed are written back into the turn's write transaction, and the table is emptied
 //! again. So every string command behaves exactly as under the AOF engine, and only the
 //! commands that look at the whole keyspace (KEYS, SCAN, DBSIZE, RANDOMKEY, FLUSHDB,
-//! FLUSHALL) have versions of their own, over the tree.
+//! FLUSHALL) have versions of their own, over the tree. GET, the commonest, skips the working
+//! set when the key is live or missing (the value goes from the tree into the reply); a key
+//! found expired takes the general path, which deletes it.
 
 pub(crate) mod btree;
 pub(crate) mod btree_cmds;

@@ -1,8 +1,9 @@
 //! Writing RESP2 replies into a client's output buffer: simple strings (`+OK`), errors
 //! (`-ERR ...`), integers (`:1`), bulk strings (`$3\r\nabc`, `$-1` for nil), arrays (`*2`,
 //! `*-1` for a nil array).
-
-use std::io::Write;
+//!
+//! Numbers are written with `itoa` rather than `format!`: a bulk reply's length header is
+//! on the path of every GET.
 
 /// A client's pending reply bytes.
 #[derive(Debug, Default)]
@@ -33,13 +34,19 @@ impl Reply {
     }
 
     pub(crate) fn int(&mut self, n: i64) {
-        let _ = write!(self.buf, ":{n}\r\n");
+        self.header(b':', n);
     }
 
     pub(crate) fn bulk(&mut self, data: &[u8]) {
-        let _ = write!(self.buf, "${}\r\n", data.len());
+        self.buf.reserve(data.len() + 16);
+        self.header(b'$', data.len() as i64);
         self.buf.extend_from_slice(data);
         self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// `prefix`, the number, CRLF.
+    fn header(&mut self, prefix: u8, n: i64) {
+        header(&mut self.buf, prefix, n);
     }
 
     pub(crate) fn bulk_str(&mut self, s: &str) {
@@ -55,7 +62,7 @@ impl Reply {
     }
 
     pub(crate) fn array(&mut self, len: usize) {
-        let _ = write!(self.buf, "*{len}\r\n");
+        self.header(b'*', len as i64);
     }
 
     pub(crate) fn bulk_or_nil(&mut self, data: Option<&[u8]>) {
@@ -74,6 +81,14 @@ impl Reply {
     }
 }
 
+/// Appends `prefix`, `n` in decimal, CRLF: a RESP line of a number (a reply's header, or a
+/// multibulk's count and lengths in the log).
+pub(crate) fn header(buf: &mut Vec<u8>, prefix: u8, n: i64) {
+    buf.push(prefix);
+    buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+    buf.extend_from_slice(b"\r\n");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,13 +99,16 @@ mod tests {
         r.ok();
         r.error("ERR bad\r\nthing");
         r.int(-3);
+        r.int(i64::MIN);
         r.bulk(b"a\r\nb");
+        r.bulk(b"");
         r.nil();
         r.array(2);
         r.nil_array();
         assert_eq!(
             String::from_utf8(r.buf).unwrap(),
-            "+OK\r\n-ERR bad  thing\r\n:-3\r\n$4\r\na\r\nb\r\n$-1\r\n*2\r\n*-1\r\n"
+            "+OK\r\n-ERR bad  thing\r\n:-3\r\n:-9223372036854775808\r\n$4\r\na\r\nb\r\n$0\r\n\r\n\
+             $-1\r\n*2\r\n*-1\r\n"
         );
     }
 }

@@ -4,7 +4,9 @@
 //! other in the buffer; a request may arrive in any number of pieces.
 //!
 //! The parser keeps its place between calls, so a 500 MB value arriving a few bytes at a time
-//! is looked at once, not rescanned at every read. Limits are Redis's: a count or inline line
+//! is looked at once, not rescanned at every read. It hands out each request as a slice of
+//! argument buffers it keeps and refills for the next request of the connection: a pipelined
+//! GET costs no allocation once the connection has warmed up. Limits are Redis's: a count or inline line
 //! over 64 KiB without its newline, a bulk over `proto-max-bulk-len`, and (before `AUTH`)
 //! more than 10 arguments or bulks over 16 KiB are protocol errors, after which Redis replies
 //! and closes the connection.
@@ -26,6 +28,13 @@ pub(crate) struct Limits {
     pub(crate) authenticated: bool,
 }
 
+/// An argument buffer bigger than this is freed once its request has run instead of being
+/// kept for the next one, so a connection that once sent a big value does not hold its size.
+const ARG_KEEP: usize = 4 * 1024;
+/// Argument buffers kept between requests (a request with more allocates the rest). With
+/// [`ARG_KEEP`], an idle connection holds at most 256 KiB of them; a usual one, a few bytes.
+const ARGS_KEEP: usize = 64;
+
 /// Where the parser is in the current multibulk request.
 #[derive(Debug, Default)]
 pub(crate) struct Parser {
@@ -33,7 +42,10 @@ pub(crate) struct Parser {
     remaining: usize,
     /// The length of the bulk whose data is awaited.
     bulk: Option<usize>,
+    /// Argument buffers: the first `argc` hold the current request; the others, emptied,
+    /// wait to be reused.
     args: Vec<Vec<u8>>,
+    argc: usize,
     /// Bytes from the current position already searched for a line's end without finding
     /// it: a `*`/`$` or inline line that arrives in pieces is searched once, not from its
     /// start again at every read (that would be quadratic in the line's length).
@@ -42,9 +54,9 @@ pub(crate) struct Parser {
 
 /// What [`Parser::next`] found.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Parsed {
-    /// A whole request (never empty).
-    Request(Vec<Vec<u8>>),
+pub(crate) enum Parsed<'a> {
+    /// A whole request (never empty), valid until the parser's next call.
+    Request(&'a [Vec<u8>]),
     /// More bytes are needed.
     Incomplete,
 }
@@ -76,14 +88,49 @@ pub(crate) fn parse_i64(s: &[u8]) -> Option<i64> {
         b'-' => (true, &s[1..]),
         _ => (false, s),
     };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+    if digits.is_empty() || (digits[0] == b'0' && (digits.len() > 1 || neg)) {
         return None;
     }
-    if digits[0] == b'0' && (digits.len() > 1 || neg) {
+    // At most 20 digits: the checked arithmetic catches what u64 cannot hold.
+    let mut n: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    if neg {
+        // -(2^63) is i64::MIN; anything bigger does not fit.
+        (n <= 1 << 63).then(|| (n as i64).wrapping_neg())
+    } else {
+        i64::try_from(n).ok()
+    }
+}
+
+/// The common `*N\r\n` or `$N\r\n` line at `buf[pos..]` (`prefix`, then 1 to 18 digits
+/// without a leading zero, then CRLF), read in one pass: (N, position after). `None` for
+/// anything else, which the general path ([`crlf_line`], [`parse_i64`]) then reads, so the
+/// two never disagree: when this finds a line it is the first CRLF's, and its number is
+/// `parse_i64`'s.
+fn count_line(buf: &[u8], pos: usize, prefix: u8) -> Option<(usize, usize)> {
+    let b = buf.get(pos..)?;
+    if b.first() != Some(&prefix) {
         return None;
     }
-    let text = std::str::from_utf8(s).ok()?;
-    text.parse().ok()
+    let mut n = 0usize;
+    let mut i = 1;
+    while let Some(&d) = b.get(i) {
+        if !d.is_ascii_digit() || i > 18 {
+            break;
+        }
+        n = n * 10 + usize::from(d - b'0');
+        i += 1;
+    }
+    let digits = i - 1;
+    if digits == 0 || (b[1] == b'0' && digits > 1) || b.get(i..i + 2) != Some(b"\r\n") {
+        return None;
+    }
+    Some((n, pos + i + 2))
 }
 
 impl Parser {
@@ -93,7 +140,10 @@ impl Parser {
         buf: &[u8],
         pos: &mut usize,
         limits: Limits,
-    ) -> Result<Parsed, ProtocolError> {
+    ) -> Result<Parsed<'_>, ProtocolError> {
+        if self.remaining == 0 && self.argc > 0 {
+            self.release();
+        }
         loop {
             if *pos >= buf.len() {
                 return Ok(Parsed::Incomplete);
@@ -102,19 +152,30 @@ impl Parser {
                 if buf[*pos] != b'*' {
                     match inline(buf, pos, &mut self.scanned)? {
                         Some(args) if args.is_empty() => continue, // a blank line
-                        Some(args) => return Ok(Parsed::Request(args)),
+                        Some(args) => {
+                            self.argc = args.len();
+                            self.args = args;
+                            return Ok(Parsed::Request(&self.args[..self.argc]));
+                        }
                         None => return Ok(Parsed::Incomplete),
                     }
                 }
-                let Some((line, after)) = crlf_line(buf, *pos, &mut self.scanned) else {
-                    if buf.len() - *pos > INLINE_MAX {
-                        return Err(error("too big mbulk count string"));
+                let (count, after) = match count_line(buf, *pos, b'*') {
+                    Some((n, after)) => (n as i64, after),
+                    None => {
+                        let Some((line, after)) = crlf_line(buf, *pos, &mut self.scanned) else {
+                            if buf.len() - *pos > INLINE_MAX {
+                                return Err(error("too big mbulk count string"));
+                            }
+                            return Ok(Parsed::Incomplete);
+                        };
+                        (parse_i64(&line[1..]).ok_or_else(multibulk_error)?, after)
                     }
-                    return Ok(Parsed::Incomplete);
                 };
-                let count = parse_i64(&line[1..])
-                    .filter(|&n| n <= i32::MAX as i64)
-                    .ok_or_else(|| error("invalid multibulk length"))?;
+                self.scanned = 0;
+                if count > i32::MAX as i64 {
+                    return Err(multibulk_error());
+                }
                 if !limits.authenticated && count > 10 {
                     return Err(error("unauthenticated multibulk length"));
                 }
@@ -122,28 +183,37 @@ impl Parser {
                 if count <= 0 {
                     continue; // Redis skips an empty multibulk
                 }
+                // The buffers are not allocated from the count: they grow as arguments arrive.
                 self.remaining = count as usize;
-                // Not trusting the count for the allocation: a few, then as they arrive.
-                self.args = Vec::with_capacity(self.remaining.min(1024));
             }
             while self.remaining > 0 {
                 let len = match self.bulk {
                     Some(len) => len,
                     None => {
-                        let Some((line, after)) = crlf_line(buf, *pos, &mut self.scanned) else {
-                            if buf.len() - *pos > INLINE_MAX {
-                                return Err(error("too big bulk count string"));
+                        let (len, after) = match count_line(buf, *pos, b'$') {
+                            Some((n, after)) => (n as i64, after),
+                            None => {
+                                let Some((line, after)) = crlf_line(buf, *pos, &mut self.scanned)
+                                else {
+                                    if buf.len() - *pos > INLINE_MAX {
+                                        return Err(error("too big bulk count string"));
+                                    }
+                                    return Ok(Parsed::Incomplete);
+                                };
+                                if line.first() != Some(&b'$') {
+                                    let got = line.first().map_or(' ', |&c| c as char);
+                                    return Err(error(format!("expected '$', got '{got}'")));
+                                }
+                                let n = parse_i64(&line[1..])
+                                    .ok_or_else(|| error("invalid bulk length"))?;
+                                (n, after)
                             }
-                            return Ok(Parsed::Incomplete);
                         };
-                        if line.first() != Some(&b'$') {
-                            let got = line.first().map_or(' ', |&c| c as char);
-                            return Err(error(format!("expected '$', got '{got}'")));
+                        self.scanned = 0;
+                        if len < 0 || len as u64 > limits.max_bulk as u64 {
+                            return Err(error("invalid bulk length"));
                         }
-                        let len = parse_i64(&line[1..])
-                            .filter(|&n| n >= 0 && n as u64 <= limits.max_bulk as u64)
-                            .ok_or_else(|| error("invalid bulk length"))?
-                            as usize;
+                        let len = len as usize;
                         if !limits.authenticated && len > 16384 {
                             return Err(error("unauthenticated bulk length"));
                         }
@@ -158,14 +228,38 @@ impl Parser {
                 if &buf[*pos + len..*pos + len + 2] != b"\r\n" {
                     return Err(error("bulk not terminated by CRLF"));
                 }
-                self.args.push(buf[*pos..*pos + len].to_vec());
+                if self.argc == self.args.len() {
+                    self.args.push(Vec::new());
+                }
+                let arg = &mut self.args[self.argc];
+                arg.clear();
+                arg.extend_from_slice(&buf[*pos..*pos + len]);
+                self.argc += 1;
                 *pos += len + 2;
                 self.bulk = None;
                 self.remaining -= 1;
             }
-            return Ok(Parsed::Request(std::mem::take(&mut self.args)));
+            return Ok(Parsed::Request(&self.args[..self.argc]));
         }
     }
+
+    /// After a request has run: its buffers emptied for the next, the big ones freed.
+    fn release(&mut self) {
+        for arg in &mut self.args[..self.argc] {
+            if arg.capacity() > ARG_KEEP {
+                *arg = Vec::new();
+            }
+        }
+        self.argc = 0;
+        if self.args.len() > ARGS_KEEP {
+            self.args.truncate(ARGS_KEEP);
+            self.args.shrink_to_fit();
+        }
+    }
+}
+
+fn multibulk_error() -> ProtocolError {
+    error("invalid multibulk length")
 }
 
 /// An inline request: a line up to `\n` (a `\r` before it dropped), split into arguments.
@@ -354,7 +448,7 @@ mod tests {
             for &b in whole {
                 buf.push(b);
                 if let Parsed::Request(args) = p.next(&buf, &mut pos, OPEN).unwrap() {
-                    got = Some(args);
+                    got = Some(args.to_vec());
                 }
             }
             let args = got.expect("a whole request");
@@ -364,17 +458,107 @@ mod tests {
         }
     }
 
+    /// The parser refills the same argument buffers: each request is exactly its own
+    /// arguments, whatever the one before held, and a big argument's buffer is freed once
+    /// its request has run.
+    #[test]
+    fn reused_buffers_hold_only_their_own_request() {
+        let big = "v".repeat(100_000);
+        let input = format!(
+            "*3\r\n$3\r\nSET\r\n$9\r\nlong-key!\r\n${}\r\n{big}\r\n\
+             *2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$0\r\n\r\nPING x\r\n*1\r\n$4\r\nPING\r\n",
+            big.len()
+        );
+        let got = all(input.as_bytes()).unwrap();
+        assert_eq!(got[0], ["SET", "long-key!", &big]);
+        assert_eq!(
+            got[1..],
+            [vec!["GET", "k"], vec![""], vec!["PING", "x"], vec!["PING"]]
+        );
+
+        let mut p = Parser::default();
+        let mut pos = 0;
+        let Parsed::Request(args) = p.next(input.as_bytes(), &mut pos, OPEN).unwrap() else {
+            panic!("a request");
+        };
+        assert_eq!(args[2].len(), big.len());
+        let Parsed::Request(args) = p.next(input.as_bytes(), &mut pos, OPEN).unwrap() else {
+            panic!("a request");
+        };
+        assert_eq!(args.len(), 2);
+        assert!(
+            p.args.iter().all(|a| a.capacity() <= ARG_KEEP),
+            "the big buffer is kept"
+        );
+
+        // A request of many arguments: past ARGS_KEEP, their buffers go too.
+        let mut many = format!("*{}\r\n$4\r\nMSET\r\n", 2 * ARGS_KEEP + 1);
+        for i in 0..2 * ARGS_KEEP {
+            many.push_str(&format!("$4\r\n{i:04}\r\n"));
+        }
+        many.push_str("*1\r\n$4\r\nPING\r\n");
+        let mut pos = 0;
+        let Parsed::Request(args) = p.next(many.as_bytes(), &mut pos, OPEN).unwrap() else {
+            panic!("a request");
+        };
+        assert_eq!(args.len(), 2 * ARGS_KEEP + 1);
+        assert_eq!(args[2 * ARGS_KEEP], b"0127".to_vec());
+        let Parsed::Request(args) = p.next(many.as_bytes(), &mut pos, OPEN).unwrap() else {
+            panic!("a request");
+        };
+        assert_eq!(args, [b"PING".to_vec()]);
+        assert!(p.args.len() <= ARGS_KEEP, "{} buffers kept", p.args.len());
+    }
+
+    /// The one-pass reading of `*N` and `$N` lines agrees with the general one on the lines
+    /// it leaves to it.
+    #[test]
+    fn count_lines_read_in_one_pass_or_not_give_the_same_answers() {
+        let err = |input: &[u8]| all(input).unwrap_err().0;
+        assert_eq!(err(b"*01\r\n"), "Protocol error: invalid multibulk length");
+        assert_eq!(
+            err(b"*1\r\n$01\r\nx\r\n"),
+            "Protocol error: invalid bulk length"
+        );
+        assert_eq!(err(b"*1\r\n$1x\r\n"), "Protocol error: invalid bulk length");
+        assert_eq!(
+            err(b"*1\r\n$1\rx\r\n"),
+            "Protocol error: invalid bulk length"
+        );
+        assert_eq!(
+            err(b"*1\r\n$1234567890123456789\r\n"),
+            "Protocol error: invalid bulk length"
+        );
+        assert_eq!(
+            err(b"*12345678901234567890\r\n"),
+            "Protocol error: invalid multibulk length"
+        );
+        assert_eq!(all(b"*0\r\n*-1\r\n*1\r\n$0\r\n\r\n").unwrap(), [vec![""]]);
+        // A count line cut anywhere, then completed.
+        let whole = b"*1\r\n$10\r\n0123456789\r\n";
+        for cut in 0..whole.len() {
+            let (mut p, mut pos) = (Parser::default(), 0);
+            assert_eq!(
+                p.next(&whole[..cut], &mut pos, OPEN).unwrap(),
+                Parsed::Incomplete
+            );
+            let Parsed::Request(args) = p.next(whole, &mut pos, OPEN).unwrap() else {
+                panic!("{cut}");
+            };
+            assert_eq!(args, [b"0123456789".to_vec()]);
+        }
+    }
+
     #[test]
     fn binary_values_with_nul_and_crlf_inside() {
-        let got = {
-            let mut p = Parser::default();
-            let mut pos = 0;
-            p.next(b"*2\r\n$3\r\nGET\r\n$4\r\n\0\r\n\xff\r\n", &mut pos, OPEN)
-                .unwrap()
-        };
+        let mut p = Parser::default();
+        let mut pos = 0;
+        let got = p
+            .next(b"*2\r\n$3\r\nGET\r\n$4\r\n\0\r\n\xff\r\n", &mut pos, OPEN)
+            .unwrap();
         assert_eq!(
             got,
-            Parsed::Request(vec![b"GET".to_vec(), b"\0\r\n\xff".to_vec()])
+            Parsed::Request(&[b"GET".to_vec(), b"\0\r\n\xff".to_vec()])
         );
     }
 
@@ -453,6 +637,7 @@ mod tests {
         assert_eq!(parse_i64(b"0"), Some(0));
         assert_eq!(parse_i64(b"-12"), Some(-12));
         assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
         for bad in [
             &b""[..],
             b"01",
@@ -461,6 +646,10 @@ mod tests {
             b" 1",
             b"1 ",
             b"9223372036854775808",
+            b"-9223372036854775809",
+            b"18446744073709551616",
+            b"99999999999999999999",
+            b"-",
             b"1e3",
         ] {
             assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));

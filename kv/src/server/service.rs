@@ -108,6 +108,9 @@ impl KvService {
         if let Some(info) = self.server.client_mut(id) {
             info.qbuf = client.pending();
             info.omem = conns.pending(id);
+            // CLIENT LIST's idle: since the last bytes received (Redis's `lastinteraction`,
+            // stamped per read, not per command).
+            info.last_active = std::time::Instant::now();
         }
         if client.session.close_after_reply {
             conns.close(id);

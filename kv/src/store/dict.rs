@@ -15,7 +15,7 @@
 
 use crate::store::key::Key;
 use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 
 /// One entry and the link to the next in its bucket: one allocation, the key inline in it
 /// when short (see [`Key`]).
@@ -41,6 +41,8 @@ pub(crate) enum Lookup<'d, V> {
 
 /// Smallest bucket array (Redis's `DICT_HT_INITIAL_SIZE`).
 const MIN_BUCKETS: usize = 4;
+/// The largest bucket array [`Dict::clear`] keeps.
+const KEEP_BUCKETS: usize = 64;
 
 impl<V> Default for Dict<V> {
     fn default() -> Dict<V> {
@@ -72,7 +74,11 @@ impl<V> Dict<V> {
     }
 
     fn index(&self, key: &[u8]) -> usize {
-        (self.hasher.hash_one(key) as usize) & (self.buckets.len() - 1)
+        // The bytes alone: `hash_one` would hash the slice's length first, a round of
+        // SipHash more for nothing (the final round mixes the length in anyway).
+        let mut h = self.hasher.build_hasher();
+        h.write(key);
+        (h.finish() as usize) & (self.buckets.len() - 1)
     }
 
     pub(crate) fn get(&self, key: &[u8]) -> Option<&V> {
@@ -144,11 +150,17 @@ impl<V> Dict<V> {
 
     /// Sets `key` to `value`; the old value, if there was one.
     pub(crate) fn insert(&mut self, key: &[u8], value: V) -> Option<V> {
-        if let Some(v) = self.get_mut(key) {
-            return Some(std::mem::replace(v, value));
+        let mut i = 0;
+        if !self.buckets.is_empty() {
+            i = self.index(key);
+            if let Some(v) = self.get_mut_in(i, key) {
+                return Some(std::mem::replace(v, value));
+            }
         }
-        self.grow_if_full();
-        let i = self.index(key);
+        // Hashed once, unless the array grows under it.
+        if self.grow_if_full() {
+            i = self.index(key);
+        }
         let next = self.buckets[i].take();
         self.buckets[i] = Some(Box::new(Node {
             key: key.into(),
@@ -194,7 +206,11 @@ impl<V> Dict<V> {
                 node = n.next.take();
             }
         }
-        self.buckets = Vec::new();
+        // A small array is kept, emptied: the btree engine's working set is filled and
+        // cleared around every command, and would allocate it again each time.
+        if self.buckets.len() > KEEP_BUCKETS {
+            self.buckets = Vec::new();
+        }
         self.len = 0;
     }
 
@@ -333,12 +349,16 @@ impl<V> Dict<V> {
         (next, seen)
     }
 
-    fn grow_if_full(&mut self) {
+    /// Whether it grew.
+    fn grow_if_full(&mut self) -> bool {
         if self.buckets.is_empty() {
             self.resize(MIN_BUCKETS);
         } else if self.len >= self.buckets.len() {
             self.resize(self.buckets.len() * 2);
+        } else {
+            return false;
         }
+        true
     }
 
     /// Halves the array when under a tenth full (Redis's `HASHTABLE_MIN_FILL`).

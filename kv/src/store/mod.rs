@@ -26,9 +26,9 @@ use value::Value;
 /// Milliseconds since the Unix epoch: the time expiries are kept in (absolute, so that the
 /// log can carry them, as Redis's `PEXPIREAT`).
 pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| {
+        d.as_secs() as i64 * 1000 + i64::from(d.subsec_millis())
+    })
 }
 
 /// A key's value and its metadata.
