@@ -273,24 +273,28 @@ impl Page {
     }
 }
 
-/// `a.cmp(b)` for keys (bytes in order, a prefix first), deciding most comparisons by the
-/// first 8 bytes as one big-endian integer instead of a call to `memcmp`: a binary search
-/// makes several per page it visits, and branch keys are often shorter than 8 bytes (a
-/// split puts up the shortest prefix that separates the two halves).
+/// `a.cmp(b)` for keys (bytes in order, a prefix first), 8 bytes at a time as big-endian
+/// integers instead of a call to `memcmp` (most comparisons end at the first word): a
+/// binary search makes several per page it visits, and branch keys are often shorter than
+/// 8 bytes (a split puts up the shortest prefix that separates the two halves).
 #[inline]
 pub(crate) fn cmp_keys(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
-    // Zero-padded, the first 8 bytes order the keys wherever they differ: a difference at
-    // a byte both keys have is their order, and a key that ends before the other's byte
-    // there is non-zero is a prefix of it, so the smaller.
-    let (x, y) = (prefix8(a), prefix8(b));
-    if x != y {
-        return x.cmp(&y);
+    // Zero-padded, 8 bytes order the keys wherever they differ: a difference at a byte
+    // both keys have is their order, and a key that ends before the other's byte there is
+    // non-zero is a prefix of it, so the smaller. Equal words: on to the next 8 bytes.
+    let mut at = 0;
+    loop {
+        let (a, b) = (&a[at..], &b[at..]);
+        let (x, y) = (prefix8(a), prefix8(b));
+        if x != y {
+            return x.cmp(&y);
+        }
+        if a.len() <= 8 || b.len() <= 8 {
+            // The shorter is a prefix of the other, or both are equal.
+            return a.len().cmp(&b.len());
+        }
+        at += 8;
     }
-    if a.len() <= 8 || b.len() <= 8 {
-        // The shorter is a prefix of the other, or both are equal.
-        return a.len().cmp(&b.len());
-    }
-    a[8..].cmp(&b[8..])
 }
 
 /// The first 8 bytes of `a` as a big-endian integer, zero-padded.
