@@ -297,6 +297,21 @@ pub(crate) fn cmp_keys(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     }
 }
 
+/// Asks the CPU to bring the cache line of `buf[at]` in, without waiting for it.
+#[inline]
+fn prefetch_line(buf: &[u8], at: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(b) = buf.get(at) {
+        // SAFETY: a prefetch is a hint: it reads no memory the program sees and cannot
+        // fault; SSE, which has it, is part of every x86_64 CPU. The address is in `buf`.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                (b as *const u8).cast(),
+            )
+        };
+    }
+}
+
 /// The first 8 bytes of `a` as a big-endian integer, zero-padded.
 #[inline]
 fn prefix8(a: &[u8]) -> u64 {
@@ -398,15 +413,8 @@ impl Page {
     /// Asks the CPU to bring the whole page into its cache ahead of use: a scan reads every
     /// cell of a leaf, and the cells lie in insertion order, not key order.
     pub(crate) fn prefetch(&self) {
-        #[cfg(target_arch = "x86_64")]
-        for line in self.buf.chunks(64) {
-            // SAFETY: a prefetch is a hint: it reads no memory the program sees and cannot
-            // fault; SSE, which has it, is part of every x86_64 CPU.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                    line.as_ptr().cast(),
-                )
-            };
+        for at in (0..self.buf.len()).step_by(64) {
+            prefetch_line(&self.buf, at);
         }
     }
 
@@ -457,10 +465,16 @@ impl Page {
         let buf = &*self.buf;
         let want = prefix8(key);
         let (mut lo, mut hi) = (0, self.n);
+        let cell = |i: usize| u16::from_le_bytes([buf[slots + 2 * i], buf[slots + 2 * i + 1]]);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            let off = u16::from_le_bytes([buf[slots + 2 * mid], buf[slots + 2 * mid + 1]]);
-            let off = off as usize;
+            // The cells of both possible next probes, asked for now: each probe's cell is
+            // a cache miss, and the next probe's no longer waits for this one's.
+            if hi - lo > 2 {
+                prefetch_line(buf, cell(lo + (mid - lo) / 2) as usize);
+                prefetch_line(buf, cell(mid + 1 + (hi - mid - 1) / 2) as usize);
+            }
+            let off = cell(mid) as usize;
             let head = &buf[off..off + 2];
             let k = off + fixed;
             let klen = u16::from_le_bytes([head[0], head[1]]) as usize;
