@@ -465,16 +465,10 @@ impl Page {
         let buf = &*self.buf;
         let want = prefix8(key);
         let (mut lo, mut hi) = (0, self.n);
-        let cell = |i: usize| u16::from_le_bytes([buf[slots + 2 * i], buf[slots + 2 * i + 1]]);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            // The cells of both possible next probes, asked for now: each probe's cell is
-            // a cache miss, and the next probe's no longer waits for this one's.
-            if hi - lo > 2 {
-                prefetch_line(buf, cell(lo + (mid - lo) / 2) as usize);
-                prefetch_line(buf, cell(mid + 1 + (hi - mid - 1) / 2) as usize);
-            }
-            let off = cell(mid) as usize;
+            let off = u16::from_le_bytes([buf[slots + 2 * mid], buf[slots + 2 * mid + 1]]);
+            let off = off as usize;
             let head = &buf[off..off + 2];
             let k = off + fixed;
             let klen = u16::from_le_bytes([head[0], head[1]]) as usize;
