@@ -251,7 +251,7 @@ impl<'a> WriteTxn<'a> {
         self.meta.free_head = self.free.head();
         (self.meta.free_skip_txn, self.meta.free_skip_index) = self.free.skip();
 
-        // 1. The pages, in runs of consecutive page numbers, one write per run.
+        // 1. The pages, sealed (their checksums), in runs of consecutive page numbers.
         let ps = geo.page_size as u64;
         let mut order: Vec<u64> = self.dirty.keys().copied().collect();
         order.sort_unstable();
@@ -261,24 +261,29 @@ impl<'a> WriteTxn<'a> {
         self.db.cache.forget(order.iter().copied());
         let mut sums = Vec::with_capacity(4 * order.len());
         let mut written: Vec<(u64, Buf)> = Vec::with_capacity(order.len());
-        let mut run: Vec<u8> = Vec::new();
-        let mut run_start = 0;
-        for (i, &pg) in order.iter().enumerate() {
-            if run.is_empty() {
-                run_start = pg;
-            }
+        for &pg in &order {
             if let Some(mut buf) = self.dirty.remove(&pg) {
                 let p = Arc::make_mut(&mut buf);
                 seal(p, pg);
                 sums.extend_from_slice(&p[..4]);
-                run.extend_from_slice(p);
                 written.push((pg, buf));
             }
-            let next_follows = order.get(i + 1) == Some(&(pg + 1));
-            if !next_follows || run.len() >= 1 << 20 {
-                self.db.file.write_at(&run, run_start * ps)?;
-                run.clear();
+        }
+        // Each run of consecutive pages in one write, from the buffers where they lie
+        // (`pwritev`), up to 1 MiB at a time.
+        let most = ((1 << 20) / geo.page_size).max(1);
+        let mut start = 0;
+        while start < written.len() {
+            let mut end = start + 1;
+            while end < written.len()
+                && end - start < most
+                && written[end].0 == written[end - 1].0 + 1
+            {
+                end += 1;
             }
+            let run: Vec<&[u8]> = written[start..end].iter().map(|(_, b)| &b[..]).collect();
+            self.db.file.write_pages_at(&run, written[start].0 * ps)?;
+            start = end;
         }
         // One sync or two: a small commit that does not grow the file lists its pages in
         // the meta page and syncs them with it; any other syncs its pages first.

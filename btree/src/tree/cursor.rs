@@ -107,8 +107,14 @@ impl<'t> Cursor<'t> {
             let page = tree_page(self.src, pgno, self.stack.len() as u32 + 1)?;
             if page.is_leaf() {
                 let i = match edge {
-                    Edge::First => 0,
-                    Edge::Last => page.len(),
+                    Edge::First => {
+                        page.prefetch();
+                        0
+                    }
+                    Edge::Last => {
+                        page.prefetch();
+                        page.len()
+                    }
                     Edge::Key(k) => page.search(k).unwrap_or_else(|i| i),
                 };
                 self.stack.push((page, i));
@@ -127,6 +133,13 @@ impl<'t> Cursor<'t> {
     /// The entry after the current one (the first if there is none), borrowed from the
     /// cursor until it moves: no copy of the key, nor of a value held in its leaf.
     pub fn next_ref(&mut self) -> Result<Option<(&[u8], &[u8])>> {
+        // The common step of a scan: the next entry is in the same leaf.
+        if let Some((leaf, i)) = self.stack.last_mut() {
+            if *i + 1 < leaf.len() && leaf.is_leaf() {
+                *i += 1;
+                return self.current_ref(true);
+            }
+        }
         let found = match self.stack.last_mut() {
             None => {
                 self.restart(Edge::First)?;
@@ -154,18 +167,17 @@ impl<'t> Cursor<'t> {
         let Some((leaf, i)) = self.stack.last().filter(|_| found) else {
             return Ok(None);
         };
-        if let ValRef::Overflow { len, first } = leaf.value(*i) {
-            self.scratch.clear();
-            walk_overflow(self.src, leaf.pgno, first, len, Some(&mut self.scratch))?;
+        match leaf.entry(*i) {
+            (k, ValRef::Inline(v)) => return Ok(Some((k, v))),
+            (_, ValRef::Overflow { len, first }) => {
+                self.scratch.clear();
+                walk_overflow(self.src, leaf.pgno, first, len, Some(&mut self.scratch))?;
+            }
         }
         let Some((leaf, i)) = self.stack.last() else {
             return Ok(None);
         };
-        let v = match leaf.value(*i) {
-            ValRef::Inline(v) => v,
-            ValRef::Overflow { .. } => &self.scratch,
-        };
-        Ok(Some((leaf.key(*i), v)))
+        Ok(Some((leaf.key(*i), &self.scratch)))
     }
 
     fn current(&self) -> Result<Option<Entry>> {
