@@ -2,6 +2,7 @@
 # timeout: 150
 # kv with `--engine btree` loses no acknowledged write to a power cut: a write is
 # acknowledged only after the B+tree commit that holds it (pages, fdatasync, meta page,
+# fdatasync; a small commit writes its pages and a meta page listing them, then one
 # fdatasync), one commit per event-loop turn. As test 60 does for the log: in each of the
 # first three boots, four writers write to kv on the test's disk and print each write kv
 # acknowledged, and the power is cut while they go on: after a few writes, after more, and
