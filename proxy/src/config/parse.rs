@@ -10,7 +10,7 @@
 //! an [`Error`] with the line it is on.
 
 use super::values;
-use super::{Balance, Config, Error, GroupConf, ListenConf, ProxyHeader};
+use super::{Balance, Config, Error, Forward, GroupConf, ListenConf, ProxyHeader};
 use netcore::config_file::{self, Line};
 use std::path::Path;
 
@@ -181,13 +181,7 @@ fn top_directive(c: &mut Config, d: &str, args: &[&str]) -> Result<(), String> {
         "shutdown_timeout" => c.shutdown_timeout = values::duration(one(d, args)?)?,
         "max_connections" => c.max_connections = values::number(one(d, args)?, 1, MAX_CONNECTIONS)?,
         "max_pipes" => c.max_pipes = Some(values::number(one(d, args)?, 0, MAX_CONNECTIONS)?),
-        "forward" => {
-            c.copy = match one(d, args)? {
-                "splice" => false,
-                "copy" => true,
-                v => return Err(format!("\"{v}\": expected \"splice\" or \"copy\"")),
-            }
-        }
+        "forward" => c.forward = Forward::parse(one(d, args)?)?,
         _ => unreachable!("every directive of TOP is matched"),
     }
     Ok(())
@@ -312,7 +306,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.listeners.len(), 3);
-        assert!(c.copy);
+        assert_eq!(c.forward, Forward::Copy);
         assert_eq!((c.max_pipes, c.pipes()), (Some(0), 0));
         assert_eq!(c.connect_timeout, Duration::from_secs(2));
         assert_eq!(c.total_timeout, Some(Duration::from_secs(3600)));
@@ -383,7 +377,7 @@ mod tests {
             ("max_pipes -1;\n", "p.conf:1: \"-1\" is not a number"),
             (
                 "forward zero-copy;\n",
-                "p.conf:1: \"zero-copy\": expected \"splice\"",
+                "p.conf:1: \"zero-copy\": expected \"splice-auto\", \"splice\" or \"copy\"",
             ),
             (
                 "group g {\nbalance random;\n",

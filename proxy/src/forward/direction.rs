@@ -14,7 +14,16 @@
 //! descriptor refuses splice (`EINVAL`: a socket type without splice support), or when asked
 //! (`forward copy`, to compare), the direction copies for good, through a buffer it keeps.
 //! Bytes already in the pipe when splice is refused are taken out of it into the buffer.
+//!
+//! `splice-auto` (the default, HAProxy's `option splice-auto`): splicing a small message
+//! costs more than copying it (two splices and a pipe against a read and a send), so a
+//! direction copies, through a buffer from the pool, until a read fills the buffer (a bulk
+//! transfer); from the next read on it splices, and goes back to copying when a splice moves
+//! less than [`SMALL`]. A copying read that comes back short of the buffer emptied the
+//! source's queue: the direction waits for the next readiness rather than reading again
+//! for an `EAGAIN` (the loop says when it is readable again).
 
+use crate::config::Forward;
 use crate::forward::pipes::{Pipe, Pipes};
 use crate::sys;
 use netcore::reactor::send::{send, splice};
@@ -25,6 +34,8 @@ use std::os::fd::{AsFd, AsRawFd};
 const CHUNK: usize = 64 * 1024;
 /// Splices per call, so one busy connection cannot starve the others in a turn.
 const ROUNDS: usize = 16;
+/// `splice-auto`: a splice read under this is the end of a bulk transfer: copy again.
+const SMALL: usize = CHUNK / 16;
 
 /// Which socket a direction failed on.
 #[derive(Debug)]
@@ -61,6 +72,17 @@ pub(crate) struct Direction {
     copy_only: bool,
     /// Bytes went through a buffer at least once (no pipe to be had), for the log line.
     copied: bool,
+    /// `splice-auto`: copy small reads, splice from a read that filled the buffer on.
+    auto: bool,
+    /// `splice-auto`: in a bulk transfer, splicing.
+    bulk: bool,
+    /// The buffer held was chosen (`splice-auto`'s small reads), not taken for want of a pipe.
+    by_choice: bool,
+    /// A copying read came back short: the source is empty until it is reported readable
+    /// again ([`Direction::readable`]; level-triggered, so bytes that came since are).
+    drained: bool,
+    /// Bytes delivered to the sink through a pipe.
+    pub(crate) spliced: u64,
 }
 
 /// Whether a splice error means "this descriptor does not do splice": copy instead.
@@ -76,8 +98,10 @@ fn buffer() -> Box<[u8]> {
 }
 
 impl Direction {
-    /// A direction that splices with pipes from the pool, or copies for good if `copy`.
-    pub(crate) fn new(copy: bool) -> Direction {
+    /// A direction that moves bytes as `forward` says: splicing with pipes from the pool,
+    /// copying for good, or copying small reads and splicing bulk ones.
+    pub(crate) fn new(forward: Forward) -> Direction {
+        let copy = forward == Forward::Copy;
         Direction {
             held: if copy {
                 Held::Buffer(buffer())
@@ -91,6 +115,11 @@ impl Direction {
             bytes: 0,
             copy_only: copy,
             copied: false,
+            auto: forward == Forward::Auto,
+            bulk: false,
+            by_choice: false,
+            drained: false,
+            spliced: 0,
         }
     }
 
@@ -128,33 +157,45 @@ impl Direction {
         Ok(())
     }
 
-    /// Something to hold the next bytes: a pipe from the pool, or a buffer when none is free
-    /// (or when copying for good, the buffer kept).
+    /// Something to hold the next bytes: a pipe from the pool, or a buffer from it
+    /// (`splice-auto` between bulk transfers, or no pipe free), or when copying for good, the
+    /// buffer kept.
     fn hold(&mut self, pipes: &mut Pipes) {
         if matches!(self.held, Held::Nothing) {
-            self.held = match (!self.copy_only).then(|| pipes.take()).flatten() {
+            let want_pipe = !self.copy_only && (!self.auto || self.bulk);
+            self.by_choice = !want_pipe;
+            self.held = match want_pipe.then(|| pipes.take()).flatten() {
                 Some(p) => Held::Pipe(p),
-                None => Held::Buffer(buffer()),
+                None => Held::Buffer(pipes.take_buffer(CHUNK)),
             };
         }
     }
 
-    /// Nothing in flight: the pipe goes back to the pool, a passing buffer is freed.
+    /// Nothing in flight: the pipe or the passing buffer goes back to the pool.
     fn let_go(&mut self, pipes: &mut Pipes) {
-        if self.in_flight > 0 || (self.copy_only && matches!(self.held, Held::Buffer(_))) {
+        if self.in_flight > 0 || self.copy_only {
             return;
         }
-        if let Held::Pipe(p) = std::mem::replace(&mut self.held, Held::Nothing) {
-            pipes.give(p, true);
+        match std::mem::replace(&mut self.held, Held::Nothing) {
+            Held::Pipe(p) => pipes.give(p, true),
+            Held::Buffer(b) => pipes.give_buffer(b),
+            Held::Nothing => {}
         }
     }
 
     /// Gives back what it holds, the connection being over: a pipe with bytes still in it is
     /// closed rather than kept.
     pub(crate) fn release(&mut self, pipes: &mut Pipes) {
-        if let Held::Pipe(p) = std::mem::replace(&mut self.held, Held::Nothing) {
-            pipes.give(p, self.in_flight == 0);
+        match std::mem::replace(&mut self.held, Held::Nothing) {
+            Held::Pipe(p) => pipes.give(p, self.in_flight == 0),
+            Held::Buffer(b) => pipes.give_buffer(b),
+            Held::Nothing => {}
         }
+    }
+
+    /// The source was reported readable (or hung up): a read may find bytes again.
+    pub(crate) fn readable(&mut self) {
+        self.drained = false;
     }
 
     /// The source should be watched for readability.
@@ -199,8 +240,24 @@ impl Direction {
             }
             Ok(n) => {
                 self.in_flight += n;
-                if matches!(self.held, Held::Buffer(_)) {
-                    self.copied = true;
+                match &self.held {
+                    Held::Buffer(buf) => {
+                        if !self.by_choice {
+                            self.copied = true;
+                        }
+                        // A short read took all the source had (a TCP read stops only
+                        // when its queue is empty): no second read for an EAGAIN.
+                        self.drained = n < buf.len();
+                        if self.auto && n == buf.len() {
+                            self.bulk = true;
+                        }
+                    }
+                    Held::Pipe(_) => {
+                        if self.auto && n < SMALL {
+                            self.bulk = false;
+                        }
+                    }
+                    Held::Nothing => {}
                 }
                 Ok(true)
             }
@@ -227,30 +284,36 @@ impl Direction {
     }
 
     /// Moves what can be moved now: the pipe into the sink, then (pipe empty) the source into
-    /// the pipe, then again; at EOF with the pipe empty, shuts the sink for writing.
-    /// `Ok(true)`: progress was made (for the idle timer).
+    /// the pipe, then again; at EOF with the pipe empty, shuts the sink for writing, unless
+    /// `then_closed` (the other direction is done: the connection is closed at once, and the
+    /// close sends the FIN). `Ok(true)`: progress was made (for the idle timer).
     pub(crate) fn pump(
         &mut self,
         source: &impl AsFd,
         sink: &impl AsFd,
         pipes: &mut Pipes,
+        then_closed: bool,
     ) -> Result<bool, Failure> {
         let mut moved = false;
         for _ in 0..ROUNDS {
             if self.in_flight > 0 {
+                let via_pipe = matches!(self.held, Held::Pipe(_));
                 match self.flush(sink, pipes) {
                     Ok(n) => {
                         let n = n.min(self.in_flight);
                         self.in_flight -= n;
                         self.at += n;
                         self.bytes += n as u64;
+                        if via_pipe && matches!(self.held, Held::Pipe(_)) {
+                            self.spliced += n as u64;
+                        }
                         moved = true;
                         self.let_go(pipes);
                     }
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     Err(e) => return Err(Failure::Sink(e)),
                 }
-            } else if self.eof || !self.fill(source, pipes)? {
+            } else if self.eof || self.drained || !self.fill(source, pipes)? {
                 break;
             } else {
                 moved = true;
@@ -259,9 +322,11 @@ impl Direction {
         // After the loop, not in it: an EOF read on its last round must still be carried,
         // since the direction then waits for nothing (neither side is watched for it).
         if self.eof && self.in_flight == 0 && !self.shut {
-            // A sink already reset makes it fail, which changes nothing here.
-            // SAFETY: plain syscall on a descriptor the caller holds.
-            unsafe { libc::shutdown(sink.as_fd().as_raw_fd(), libc::SHUT_WR) };
+            if !then_closed {
+                // A sink already reset makes it fail, which changes nothing here.
+                // SAFETY: plain syscall on a descriptor the caller holds.
+                unsafe { libc::shutdown(sink.as_fd().as_raw_fd(), libc::SHUT_WR) };
+            }
             self.shut = true;
             moved = true;
         }
@@ -289,11 +354,12 @@ mod tests {
         let (mut a_peer, a) = pair();
         let (b, mut b_peer) = pair();
         let mut pool = Pipes::new(4);
-        let mut d = Direction::new(false);
+        let mut d = Direction::new(Forward::Splice);
         a_peer.write_all(b"hello").unwrap();
         drop(a_peer);
         while d.bytes < 5 || !d.done() {
-            d.pump(&a, &b, &mut pool).unwrap();
+            d.readable();
+            d.pump(&a, &b, &mut pool, false).unwrap();
         }
         assert!(!d.wants_read() && !d.wants_write());
         let mut got = String::new();
@@ -314,12 +380,12 @@ mod tests {
         let (b, b_peer) = pair();
         let (b, mut b_peer) = (b_peer, b); // the sink non-blocking, its peer blocking
         let mut pool = Pipes::new(4);
-        let mut d = Direction::new(false);
+        let mut d = Direction::new(Forward::Splice);
         a_peer.write_all(b"hello").unwrap();
         while !d.fill(&a, &mut pool).unwrap() {}
         assert!(d.holds_pipe() && d.wants_write() && !d.wants_read());
         assert_eq!(pool.in_use(), 1);
-        d.pump(&a, &b, &mut pool).unwrap();
+        d.pump(&a, &b, &mut pool, false).unwrap();
         assert_eq!(read_some(&mut b_peer, 5), b"hello");
         // Delivered: the pipe is back in the pool, kept open for the next taker.
         assert!(!d.holds_pipe() && d.wants_read());
@@ -327,7 +393,8 @@ mod tests {
         assert!(!d.copying());
         drop(a_peer);
         while !d.done() {
-            d.pump(&a, &b, &mut pool).unwrap();
+            d.readable();
+            d.pump(&a, &b, &mut pool, false).unwrap();
         }
         assert_eq!((pool.in_use(), pool.open()), (0, 1));
     }
@@ -339,11 +406,11 @@ mod tests {
         let (b, mut b_peer) = (b_peer, b);
         let mut pool = Pipes::new(1);
         let other = pool.take().unwrap();
-        let mut d = Direction::new(false);
+        let mut d = Direction::new(Forward::Splice);
         a_peer.write_all(b"abc").unwrap();
         while !d.fill(&a, &mut pool).unwrap() {}
         assert!(!d.holds_pipe() && d.wants_write(), "{d:?}");
-        d.pump(&a, &b, &mut pool).unwrap();
+        d.pump(&a, &b, &mut pool, false).unwrap();
         assert_eq!(read_some(&mut b_peer, 3), b"abc");
         assert!(d.copying());
         // The pipe comes back to the pool: the next bytes are spliced through it.
@@ -351,7 +418,7 @@ mod tests {
         a_peer.write_all(b"def").unwrap();
         while !d.fill(&a, &mut pool).unwrap() {}
         assert!(d.holds_pipe());
-        d.pump(&a, &b, &mut pool).unwrap();
+        d.pump(&a, &b, &mut pool, false).unwrap();
         assert_eq!(read_some(&mut b_peer, 3), b"def");
         assert_eq!(pool.in_use(), 0);
     }
@@ -360,7 +427,7 @@ mod tests {
     fn a_pipe_given_back_with_bytes_in_it_is_closed() {
         let (mut a_peer, a) = pair();
         let mut pool = Pipes::new(4);
-        let mut d = Direction::new(false);
+        let mut d = Direction::new(Forward::Splice);
         a_peer.write_all(b"left over").unwrap();
         while !d.fill(&a, &mut pool).unwrap() {}
         d.release(&mut pool);
@@ -382,9 +449,10 @@ mod tests {
         let (b, b_peer) = pair();
         let (b, mut b_peer) = (b_peer, b); // the sink non-blocking, its peer blocking
         let mut pool = Pipes::new(4);
-        let mut d = Direction::new(false);
+        let mut d = Direction::new(Forward::Splice);
         while d.bytes < 8 {
-            d.pump(&src, &b, &mut pool).unwrap();
+            d.readable();
+            d.pump(&src, &b, &mut pool, false).unwrap();
         }
         assert!(d.copying());
         let mut got = [0u8; 8];
@@ -398,7 +466,7 @@ mod tests {
         let (b, b_peer) = pair();
         let (b, mut b_peer) = (b_peer, b); // the sink non-blocking, its peer blocking
         let mut pool = Pipes::new(4);
-        let mut d = Direction::new(true);
+        let mut d = Direction::new(Forward::Copy);
         let body: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
         let send = body.clone();
         let writer = std::thread::spawn(move || {
@@ -410,7 +478,8 @@ mod tests {
             got
         });
         while !d.done() {
-            d.pump(&a, &b, &mut pool).unwrap();
+            d.readable();
+            d.pump(&a, &b, &mut pool, false).unwrap();
             assert!(d.in_flight <= CHUNK);
         }
         writer.join().unwrap();
@@ -444,10 +513,10 @@ mod tests {
         assert_eq!(n, data.len() as isize);
         drop(src_w);
         let mut pool = Pipes::new(4);
-        let mut d = Direction::new(false);
+        let mut d = Direction::new(Forward::Splice);
         assert!(d.fill(&src_r, &mut pool).unwrap());
         assert_eq!(d.in_flight, CHUNK);
-        d.pump(&src_r, &sink_w, &mut pool).unwrap();
+        d.pump(&src_r, &sink_w, &mut pool, false).unwrap();
         assert_eq!(d.bytes, (CHUNK * chunks) as u64);
         assert!(
             d.done() || d.wants_read() || d.wants_write(),

@@ -4,6 +4,10 @@
 //! the pool is bounded: at most `max` pipes exist at once, in use or kept free for the next
 //! taker. When none can be had (the bound, or no descriptor left) the caller copies through
 //! a buffer instead, so a connection never fails for want of a pipe.
+//!
+//! The buffers a direction copies through for a moment (`splice-auto`'s small reads, or no
+//! pipe to be had) come from here too: kept when given back, up to [`FREE_BUFFERS`], so a
+//! small request costs neither an allocation nor the zeroing of a fresh buffer.
 
 use crate::sys;
 use std::os::fd::OwnedFd;
@@ -15,10 +19,15 @@ pub(crate) struct Pipe {
     pub(crate) w: OwnedFd,
 }
 
+/// Copy buffers kept for the next taker at most (64 KiB each: 4 MiB in all).
+pub(crate) const FREE_BUFFERS: usize = 64;
+
 #[derive(Debug)]
 pub(crate) struct Pipes {
     /// Empty pipes ready for the next taker.
     free: Vec<Pipe>,
+    /// Copy buffers ready for the next taker.
+    buffers: Vec<Box<[u8]>>,
     /// Pipes taken and not given back.
     in_use: usize,
     /// The most pipes that may exist, in use and free together.
@@ -29,6 +38,7 @@ impl Pipes {
     pub(crate) fn new(max: usize) -> Pipes {
         Pipes {
             free: Vec::new(),
+            buffers: Vec::new(),
             in_use: 0,
             max,
         }
@@ -65,6 +75,21 @@ impl Pipes {
         self.in_use -= 1;
         if empty && self.in_use + self.free.len() < self.max {
             self.free.push(pipe);
+        }
+    }
+
+    /// A copy buffer of `len` bytes: a kept one, or a new one.
+    pub(crate) fn take_buffer(&mut self, len: usize) -> Box<[u8]> {
+        match self.buffers.pop() {
+            Some(b) if b.len() == len => b,
+            _ => vec![0u8; len].into_boxed_slice(),
+        }
+    }
+
+    /// A copy buffer back from its taker, kept for the next one while under the bound.
+    pub(crate) fn give_buffer(&mut self, buf: Box<[u8]>) {
+        if self.buffers.len() < FREE_BUFFERS {
+            self.buffers.push(buf);
         }
     }
 

@@ -241,7 +241,7 @@ impl<'a> Proxy<'a> {
                             self.checks.on_ready(i, &mut self.reactor);
                         }
                     }
-                    t => self.on_event(t / 2, t % 2 == 1),
+                    t => self.on_event(t / 2, t % 2 == 1, ev),
                 }
             }
             let now = Instant::now();
@@ -345,7 +345,7 @@ impl<'a> Proxy<'a> {
                 ));
                 continue;
             }
-            let conn = Conn::new(client, addr, l.group.clone(), self.config.copy);
+            let conn = Conn::new(client, addr, l.group.clone(), self.config.forward);
             let id = self.conns.insert(conn);
             self.stats.opened();
             self.try_connect(id);
@@ -430,15 +430,27 @@ impl<'a> Proxy<'a> {
         }
     }
 
-    fn on_event(&mut self, id: usize, upstream_side: bool) {
+    /// Socket `upstream_side` of connection `id` is ready as `ev` says.
+    fn on_event(&mut self, id: usize, upstream_side: bool, ev: &Event) {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
+        if ev.readable {
+            conn.readable(upstream_side);
+        }
+        let writable = ev.writable && !ev.hangup;
         if upstream_side && !conn.connected {
             let Some(s) = conn.upstream.as_ref() else {
                 return;
             };
-            match connect::finish_connect(s) {
+            // Writable with no error pending is connected (a socket still connecting is not
+            // writable): SO_ERROR alone, no getpeername.
+            let done = match s.take_error() {
+                Ok(None) if writable => Ok(true),
+                Ok(None) => connect::finish_connect(s),
+                Ok(Some(e)) | Err(e) => Err(e),
+            };
+            match done {
                 Ok(false) => return,
                 Ok(true) => {
                     let _ = s.set_nodelay(true);
@@ -532,15 +544,9 @@ impl<'a> Proxy<'a> {
             return;
         };
         self.reactor.timers().cancel(conn_timer(id));
-        let backend = self.reactor.backend_mut();
-        if conn.client_reg.take().is_some() {
-            let _ = backend.deregister(conn.client.as_raw_fd());
-        }
-        if let Some(u) = &conn.upstream {
-            if conn.upstream_reg.take().is_some() {
-                let _ = backend.deregister(u.as_raw_fd());
-            }
-        }
+        // No EPOLL_CTL_DEL: closing a socket (the last descriptor of it: none is duplicated)
+        // takes it out of epoll, and events already returned for its token are dropped, the
+        // slab not reusing a token within the turn.
         conn.carry(&end);
         conn.release(&mut self.pipes);
         self.stats.ended(&end);
@@ -591,9 +597,10 @@ fn conn_line(conn: &Conn, end: &End) -> String {
         ""
     };
     format!(
-        "conn client={client} upstream={upstream} up={} down={} duration={:.3}s{copied} end={end}",
+        "conn client={client} upstream={upstream} up={} down={} duration={:.3}s spliced={}{copied} end={end}",
         conn.up.bytes,
         conn.down.bytes,
-        conn.started.elapsed().as_secs_f64()
+        conn.started.elapsed().as_secs_f64(),
+        conn.up.spliced + conn.down.spliced
     )
 }
