@@ -10,10 +10,11 @@
 //!
 //! The copying fallback: when the pool has no pipe to give, the bytes go through a buffer of
 //! the pipe's size instead (read, then send), with the same backpressure and half-close, and
-//! the buffer is freed once they are out; the next read tries the pool again. Where a
-//! descriptor refuses splice (`EINVAL`: a socket type without splice support), or when asked
-//! (`forward copy`, to compare), the direction copies for good, through a buffer it keeps.
-//! Bytes already in the pipe when splice is refused are taken out of it into the buffer.
+//! the buffer goes back to the pool once they are out; the next read tries for a pipe again.
+//! Where a descriptor refuses splice (`EINVAL`: a socket type without splice support), or
+//! when asked (`forward copy`, to compare), the direction copies for good, each read through
+//! a buffer from the pool. Bytes already in the pipe when splice is refused are taken out of
+//! it into a buffer.
 //!
 //! `splice-auto` (the default, HAProxy's `option splice-auto`): splicing a small message
 //! costs more than copying it (two splices and a pipe against a read and a send), so a
@@ -47,7 +48,7 @@ pub(crate) enum Failure {
 /// What holds the bytes in flight.
 #[derive(Debug)]
 enum Held {
-    /// Nothing in flight, nothing held (a copying-for-good direction keeps its buffer).
+    /// Nothing in flight, nothing held.
     Nothing,
     /// A pipe from the pool.
     Pipe(Pipe),
@@ -93,21 +94,13 @@ fn refused(e: &io::Error) -> bool {
     )
 }
 
-fn buffer() -> Box<[u8]> {
-    vec![0u8; CHUNK].into_boxed_slice()
-}
-
 impl Direction {
     /// A direction that moves bytes as `forward` says: splicing with pipes from the pool,
     /// copying for good, or copying small reads and splicing bulk ones.
     pub(crate) fn new(forward: Forward) -> Direction {
         let copy = forward == Forward::Copy;
         Direction {
-            held: if copy {
-                Held::Buffer(buffer())
-            } else {
-                Held::Nothing
-            },
+            held: Held::Nothing,
             in_flight: 0,
             at: 0,
             eof: false,
@@ -138,7 +131,7 @@ impl Direction {
     /// goes back to the pool.
     fn start_copying(&mut self, pipes: &mut Pipes) -> io::Result<()> {
         self.copy_only = true;
-        let mut buf = buffer();
+        let mut buf = pipes.take_buffer(CHUNK);
         let mut have = 0;
         if let Held::Pipe(p) = &self.held {
             while have < self.in_flight {
@@ -157,9 +150,8 @@ impl Direction {
         Ok(())
     }
 
-    /// Something to hold the next bytes: a pipe from the pool, or a buffer from it
-    /// (`splice-auto` between bulk transfers, or no pipe free), or when copying for good, the
-    /// buffer kept.
+    /// Something to hold the next bytes: a pipe from the pool, or a buffer from it (copying
+    /// for good, `splice-auto` between bulk transfers, or no pipe free).
     fn hold(&mut self, pipes: &mut Pipes) {
         if matches!(self.held, Held::Nothing) {
             let want_pipe = !self.copy_only && (!self.auto || self.bulk);
@@ -173,7 +165,7 @@ impl Direction {
 
     /// Nothing in flight: the pipe or the passing buffer goes back to the pool.
     fn let_go(&mut self, pipes: &mut Pipes) {
-        if self.in_flight > 0 || self.copy_only {
+        if self.in_flight > 0 {
             return;
         }
         match std::mem::replace(&mut self.held, Held::Nothing) {
@@ -524,5 +516,102 @@ mod tests {
         );
         assert!(d.done());
         drop(sink_r);
+    }
+
+    /// A pipe with room for `chunks` CHUNKs (at most 512 KiB: under the default
+    /// pipe-max-size of 1 MiB), as a source or a sink that takes every byte at once.
+    fn roomy_pipe(chunks: usize) -> (OwnedFd, OwnedFd) {
+        let (r, w) = sys::pipe().unwrap();
+        // SAFETY: plain syscall on a pipe we own.
+        let n = unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, CHUNK * chunks) };
+        assert!(
+            n >= (CHUNK * chunks) as i32,
+            "F_SETPIPE_SZ: {}",
+            io::Error::last_os_error()
+        );
+        (r, w)
+    }
+
+    fn put(fd: &OwnedFd, data: &[u8]) {
+        // SAFETY: writes from a live buffer of the length given.
+        let n = unsafe { libc::write(fd.as_raw_fd(), data.as_ptr().cast(), data.len()) };
+        assert_eq!(n, data.len() as isize);
+    }
+
+    #[test]
+    fn splice_auto_copies_small_reads_and_splices_after_a_read_that_filled_the_buffer() {
+        // A pipe as the source: each read takes exactly what was put in it (up to CHUNK).
+        let (src_r, src_w) = roomy_pipe(4);
+        let (b, b_peer) = pair();
+        let (b, mut b_peer) = (b_peer, b); // the sink non-blocking, its peer blocking
+        let total = 1200 + CHUNK;
+        let reader = std::thread::spawn(move || read_some(&mut b_peer, total));
+        let mut pool = Pipes::new(4);
+        let mut d = Direction::new(Forward::Auto);
+        // A small message is copied, and no pipe is made for it.
+        put(&src_w, &[1u8; 100]);
+        assert!(d.fill(&src_r, &mut pool).unwrap());
+        assert!(!d.holds_pipe() && d.wants_write(), "{d:?}");
+        d.pump(&src_r, &b, &mut pool, false).unwrap();
+        assert_eq!((d.bytes, d.spliced, pool.open()), (100, 0, 0));
+        assert!(
+            !d.copying(),
+            "copied by choice is not copied for want of a pipe"
+        );
+        // A read that fills the buffer (copied): the next read splices, and being small
+        // (1,000 bytes, under SMALL) it ends the bulk transfer.
+        put(&src_w, &vec![2u8; CHUNK + 1000]);
+        d.readable();
+        assert!(d.fill(&src_r, &mut pool).unwrap());
+        assert!(!d.holds_pipe() && d.in_flight == CHUNK, "{d:?}");
+        while d.bytes < 1100 + CHUNK as u64 {
+            d.pump(&src_r, &b, &mut pool, false).unwrap();
+        }
+        assert_eq!(d.spliced, 1000);
+        assert_eq!((pool.in_use(), pool.open()), (0, 1));
+        // Copying again.
+        put(&src_w, &[3u8; 100]);
+        d.readable();
+        assert!(d.fill(&src_r, &mut pool).unwrap());
+        assert!(!d.holds_pipe(), "{d:?}");
+        while d.bytes < total as u64 {
+            d.pump(&src_r, &b, &mut pool, false).unwrap();
+        }
+        assert_eq!(d.spliced, 1000);
+        // Every byte in order.
+        let mut want = vec![1u8; 100];
+        want.extend(vec![2u8; CHUNK + 1000]);
+        want.extend([3u8; 100]);
+        assert!(reader.join().unwrap() == want);
+    }
+
+    #[test]
+    fn a_short_copying_read_is_not_followed_by_a_read_until_the_source_is_readable() {
+        let (mut a_peer, a) = pair();
+        let (b, b_peer) = pair();
+        let (b, mut b_peer) = (b_peer, b);
+        let mut pool = Pipes::new(4);
+        let mut d = Direction::new(Forward::Copy);
+        a_peer.write_all(b"one").unwrap();
+        while d.bytes < 3 {
+            d.readable();
+            d.pump(&a, &b, &mut pool, false).unwrap();
+        }
+        assert_eq!(read_some(&mut b_peer, 3), b"one");
+        // Bytes that came since are not read until the loop says the source is readable.
+        a_peer.write_all(b"two").unwrap();
+        let mut pfd = libc::pollfd {
+            fd: a.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one pollfd we own.
+        assert_eq!(unsafe { libc::poll(&mut pfd, 1, 10_000) }, 1);
+        d.pump(&a, &b, &mut pool, false).unwrap();
+        assert_eq!(d.bytes, 3);
+        d.readable();
+        d.pump(&a, &b, &mut pool, false).unwrap();
+        assert_eq!(d.bytes, 6);
+        assert_eq!(read_some(&mut b_peer, 3), b"two");
     }
 }
