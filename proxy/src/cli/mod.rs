@@ -61,6 +61,9 @@ pub(crate) struct Args {
     /// splice (always through a pipe) or copy (always through a buffer).
     #[arg(long, value_name = "HOW", value_parser = ["splice-auto", "splice", "copy"])]
     pub(crate) forward: Option<String>,
+    /// A pipe's capacity and a copy buffer's size (65536, 64k, 1m; default 64k).
+    #[arg(long, value_name = "SIZE", value_parser = values::size)]
+    pub(crate) pipe_size: Option<usize>,
     /// Connections open at once; a client beyond them is closed at once.
     #[arg(long, value_name = "N")]
     pub(crate) max_connections: Option<usize>,
@@ -110,6 +113,9 @@ impl Args {
         }
         if let Some(f) = &self.forward {
             c.forward = Forward::parse(f)?;
+        }
+        if let Some(n) = self.pipe_size {
+            c.pipe_size = n;
         }
         if let Some(n) = self.max_connections {
             c.max_connections = n.max(1);

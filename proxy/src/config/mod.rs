@@ -12,6 +12,7 @@
 //! max_pipes 2500;                  # splice pipes at once (default max_connections / 4)
 //! shutdown_timeout 30s;
 //! forward splice-auto;             # or splice (always a pipe), copy (always a buffer)
+//! pipe_size 64k;                   # a pipe's capacity and a copy buffer's size
 //!
 //! group web {
 //!     server 127.0.0.1:9000;
@@ -107,6 +108,9 @@ pub(crate) struct Config {
     pub(crate) shutdown_timeout: Duration,
     /// How a direction moves bytes (`forward`).
     pub(crate) forward: Forward,
+    /// The capacity asked of a pipe (`F_SETPIPE_SZ`) and the size of a copy buffer: the
+    /// most a direction has in flight. The kernel's default pipe, 64 KiB, by default.
+    pub(crate) pipe_size: usize,
 }
 
 /// How a direction moves bytes.
@@ -148,6 +152,7 @@ impl Default for Config {
             max_pipes: None,
             shutdown_timeout: Duration::from_secs(30),
             forward: Forward::Auto,
+            pipe_size: 64 * 1024,
         }
     }
 }

@@ -28,6 +28,7 @@ const TOP: &[&str] = &[
     "max_pipes",
     "shutdown_timeout",
     "forward",
+    "pipe_size",
 ];
 const IN_GROUP: &[&str] = &[
     "server",
@@ -182,6 +183,7 @@ fn top_directive(c: &mut Config, d: &str, args: &[&str]) -> Result<(), String> {
         "max_connections" => c.max_connections = values::number(one(d, args)?, 1, MAX_CONNECTIONS)?,
         "max_pipes" => c.max_pipes = Some(values::number(one(d, args)?, 0, MAX_CONNECTIONS)?),
         "forward" => c.forward = Forward::parse(one(d, args)?)?,
+        "pipe_size" => c.pipe_size = values::size(one(d, args)?)?,
         _ => unreachable!("every directive of TOP is matched"),
     }
     Ok(())
@@ -287,6 +289,7 @@ mod tests {
             "connect_timeout 2s;\n\
              total_timeout 1h;\n\
              forward copy;\n\
+             pipe_size 1m;\n\
              max_pipes 0;\n\
              group web {\n\
              server 127.0.0.1:9000;\n\
@@ -307,6 +310,7 @@ mod tests {
         .unwrap();
         assert_eq!(c.listeners.len(), 3);
         assert_eq!(c.forward, Forward::Copy);
+        assert_eq!(c.pipe_size, 1 << 20);
         assert_eq!((c.max_pipes, c.pipes()), (Some(0), 0));
         assert_eq!(c.connect_timeout, Duration::from_secs(2));
         assert_eq!(c.total_timeout, Some(Duration::from_secs(3600)));
@@ -375,6 +379,11 @@ mod tests {
             ),
             ("max_connections 0;\n", "p.conf:1: 0 is out of range"),
             ("max_pipes -1;\n", "p.conf:1: \"-1\" is not a number"),
+            ("pipe_size 1g;\n", "p.conf:1: \"1g\" is not a size"),
+            (
+                "pipe_size 1k;\n",
+                "p.conf:1: 1k is out of range (4k to 16m)",
+            ),
             (
                 "forward zero-copy;\n",
                 "p.conf:1: \"zero-copy\": expected \"splice-auto\", \"splice\" or \"copy\"",

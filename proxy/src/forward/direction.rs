@@ -18,9 +18,9 @@
 //!
 //! `splice-auto` (the default, HAProxy's `option splice-auto`): splicing a small message
 //! costs more than copying it (two splices and a pipe against a read and a send), so a
-//! direction copies, through a buffer from the pool, until a read fills the buffer (a bulk
-//! transfer); from the next read on it splices, and goes back to copying when a splice moves
-//! less than [`SMALL`]. A copying read that comes back short of the buffer emptied the
+//! direction copies, through a buffer from the pool, until a read brings [`BULK`] bytes or
+//! fills the buffer (a bulk transfer); from the next read on it splices, and goes back to
+//! copying when a splice moves less than [`SMALL`]. A copying read that comes back short of the buffer emptied the
 //! source's queue: the direction waits for the next readiness rather than reading again
 //! for an `EAGAIN` (the loop says when it is readable again).
 
@@ -31,12 +31,16 @@ use netcore::reactor::send::{send, splice};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
 
-/// The most one read or splice from the source moves: the default pipe capacity.
-const CHUNK: usize = 64 * 1024;
+/// The default pipe capacity and buffer size (`pipe_size`), which the tests use.
+#[cfg(test)]
+const CHUNK: usize = crate::forward::pipes::DEFAULT_SIZE;
+/// `splice-auto`: a copying read of this much (or a full buffer, if smaller) starts a bulk
+/// transfer: splice from the next read on.
+const BULK: usize = 64 * 1024;
 /// Splices per call, so one busy connection cannot starve the others in a turn.
 const ROUNDS: usize = 16;
 /// `splice-auto`: a splice read under this is the end of a bulk transfer: copy again.
-const SMALL: usize = CHUNK / 16;
+const SMALL: usize = 4096;
 
 /// Which socket a direction failed on.
 #[derive(Debug)]
@@ -52,7 +56,7 @@ enum Held {
     Nothing,
     /// A pipe from the pool.
     Pipe(Pipe),
-    /// A buffer of `CHUNK` bytes; `in_flight` bytes from `at` wait in it.
+    /// A buffer of `pipe_size` bytes; `in_flight` bytes from `at` wait in it.
     Buffer(Box<[u8]>),
 }
 
@@ -131,7 +135,7 @@ impl Direction {
     /// goes back to the pool.
     fn start_copying(&mut self, pipes: &mut Pipes) -> io::Result<()> {
         self.copy_only = true;
-        let mut buf = pipes.take_buffer(CHUNK);
+        let mut buf = pipes.take_buffer();
         let mut have = 0;
         if let Held::Pipe(p) = &self.held {
             while have < self.in_flight {
@@ -158,7 +162,7 @@ impl Direction {
             self.by_choice = !want_pipe;
             self.held = match want_pipe.then(|| pipes.take()).flatten() {
                 Some(p) => Held::Pipe(p),
-                None => Held::Buffer(pipes.take_buffer(CHUNK)),
+                None => Held::Buffer(pipes.take_buffer()),
             };
         }
     }
@@ -216,7 +220,7 @@ impl Direction {
                 self.at = 0;
                 sys::read(source.as_fd(), buf)
             }
-            Held::Pipe(p) => match splice(source.as_fd(), p.w.as_fd(), CHUNK, false) {
+            Held::Pipe(p) => match splice(source.as_fd(), p.w.as_fd(), p.capacity, false) {
                 Err(e) if refused(&e) => {
                     self.start_copying(pipes).map_err(Failure::Source)?;
                     return self.fill(source, pipes);
@@ -240,7 +244,7 @@ impl Direction {
                         // A short read took all the source had (a TCP read stops only
                         // when its queue is empty): no second read for an EAGAIN.
                         self.drained = n < buf.len();
-                        if self.auto && n == buf.len() {
+                        if self.auto && n >= BULK.min(buf.len()) {
                             self.bulk = true;
                         }
                     }
@@ -613,5 +617,34 @@ mod tests {
         d.pump(&a, &b, &mut pool, false).unwrap();
         assert_eq!(d.bytes, 6);
         assert_eq!(read_some(&mut b_peer, 3), b"two");
+    }
+
+    #[test]
+    fn a_bigger_pipe_size_moves_more_a_splice_and_copies_through_bigger_buffers() {
+        const SIZE: usize = 4 * CHUNK; // 256 KiB, under the default pipe-max-size of 1 MiB
+        let (src_r, src_w) = roomy_pipe(8);
+        let (b, b_peer) = pair();
+        let (b, mut b_peer) = (b_peer, b); // the sink non-blocking, its peer blocking
+        let reader = std::thread::spawn(move || read_some(&mut b_peer, 2 * SIZE));
+        let mut pool = Pipes::new(4);
+        pool.set_size(SIZE);
+        // Spliced: one splice takes all 256 KiB into the pipe.
+        put(&src_w, &vec![5u8; SIZE]);
+        let mut d = Direction::new(Forward::Splice);
+        assert!(d.fill(&src_r, &mut pool).unwrap());
+        assert!(d.holds_pipe() && d.in_flight == SIZE, "{d:?}");
+        while d.bytes < SIZE as u64 {
+            d.pump(&src_r, &b, &mut pool, false).unwrap();
+        }
+        // Copied: one read takes all 256 KiB into the buffer.
+        put(&src_w, &vec![6u8; SIZE]);
+        let mut c = Direction::new(Forward::Copy);
+        assert!(c.fill(&src_r, &mut pool).unwrap());
+        assert_eq!(c.in_flight, SIZE);
+        while c.bytes < SIZE as u64 {
+            c.pump(&src_r, &b, &mut pool, false).unwrap();
+        }
+        let got = reader.join().unwrap();
+        assert!(got[..SIZE].iter().all(|&x| x == 5) && got[SIZE..].iter().all(|&x| x == 6));
     }
 }

@@ -206,6 +206,7 @@ impl<'a> Proxy<'a> {
         self.checks = Checks::new(&groups, CHECKS, check_timer, &mut self.reactor);
         self.groups = groups;
         self.pipes.set_max(config.pipes());
+        self.pipes.set_size(config.pipe_size);
         let need = config.descriptors();
         if need > self.fd_limit {
             // As HAProxy warns when its maxsock is over the limit: past it, clients are
