@@ -9,7 +9,6 @@ use crate::forward::pipes::Pipes;
 use crate::server::upstreams::{Group, Lease};
 use crate::sys;
 use netcore::reactor::send::send;
-use netcore::Interest;
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, TcpStream};
@@ -73,9 +72,8 @@ pub(crate) struct Conn {
     /// how many of them were sent.
     pub(crate) preamble: Vec<u8>,
     pub(crate) preamble_sent: usize,
-    /// What each socket is registered for (`None`: not registered).
-    pub(crate) client_reg: Option<Interest>,
-    pub(crate) upstream_reg: Option<Interest>,
+    /// In the loop's list of connections to drive again next turn.
+    pub(crate) again: bool,
 }
 
 impl Conn {
@@ -100,27 +98,14 @@ impl Conn {
             started: Instant::now(),
             preamble: Vec::new(),
             preamble_sent: 0,
-            client_reg: None,
-            upstream_reg: None,
+            again: false,
         }
     }
 
-    /// What the client and the upstream should be watched for now.
-    pub(crate) fn interests(&self) -> (Interest, Interest) {
-        if !self.connected {
-            // The client is watched from the connect on (its early bytes wait in its socket):
-            // reading them now would take it out of epoll and back in once connected.
-            return (Interest::NONE, Interest::WRITE);
-        }
-        let client = Interest {
-            readable: self.up.wants_read(),
-            writable: self.down.wants_write(),
-        };
-        let upstream = Interest {
-            readable: self.down.wants_read(),
-            writable: self.up.wants_write() || self.preamble_left(),
-        };
-        (client, upstream)
+    /// A direction stopped at its per-call limit with bytes still to move: drive it again
+    /// without waiting for an event.
+    pub(crate) fn busy(&self) -> bool {
+        self.up.busy() || self.down.busy()
     }
 
     /// Moves what can be moved in both directions. `Ok(true)`: progress (for the idle timer);
@@ -166,12 +151,13 @@ impl Conn {
         Ok(up || down)
     }
 
-    /// A socket was reported ready for reading (or hung up): its direction may read again.
-    pub(crate) fn readable(&mut self, upstream_side: bool) {
+    /// A socket was reported ready for reading (`hung_up`: its peer shut its side, or it
+    /// failed): its direction may read again.
+    pub(crate) fn readable(&mut self, upstream_side: bool, hung_up: bool) {
         if upstream_side {
-            self.down.readable();
+            self.down.readable(hung_up);
         } else {
-            self.up.readable();
+            self.up.readable(hung_up);
         }
     }
 

@@ -23,6 +23,10 @@
 //! copying when a splice moves less than [`SMALL`]. A copying read that comes back short of the buffer emptied the
 //! source's queue: the direction waits for the next readiness rather than reading again
 //! for an `EAGAIN` (the loop says when it is readable again).
+//!
+//! The loop registers the sockets edge-triggered: a pump moves bytes until the sink or the
+//! source has nothing more to give (`EAGAIN`, a short copying read, the EOF), or until its
+//! per-call limit ([`Direction::busy`]: the loop drives it again without an event).
 
 use crate::config::Forward;
 use crate::forward::pipes::{Pipe, Pipes};
@@ -84,10 +88,16 @@ pub(crate) struct Direction {
     /// The buffer held was chosen (`splice-auto`'s small reads), not taken for want of a pipe.
     by_choice: bool,
     /// A copying read came back short: the source is empty until it is reported readable
-    /// again ([`Direction::readable`]; level-triggered, so bytes that came since are).
+    /// again ([`Direction::readable`]; bytes that come after the read are reported).
     drained: bool,
+    /// The source was reported shut by its peer (or failed): its EOF (or error) waits
+    /// behind its bytes, and no other wake-up will come for it, so a short read is not
+    /// taken as the end of what there is to read.
+    peer_done: bool,
     /// Bytes delivered to the sink through a pipe.
     pub(crate) spliced: u64,
+    /// The last pump stopped at `ROUNDS`, not for want of bytes or room.
+    busy: bool,
 }
 
 /// Whether a splice error means "this descriptor does not do splice": copy instead.
@@ -116,7 +126,9 @@ impl Direction {
             bulk: false,
             by_choice: false,
             drained: false,
+            peer_done: false,
             spliced: 0,
+            busy: false,
         }
     }
 
@@ -189,17 +201,25 @@ impl Direction {
         }
     }
 
-    /// The source was reported readable (or hung up): a read may find bytes again.
-    pub(crate) fn readable(&mut self) {
+    /// The source was reported readable: a read may find bytes again; `hung_up`: its peer
+    /// shut its side (or it failed), so reads go on to the EOF (or the error).
+    pub(crate) fn readable(&mut self, hung_up: bool) {
         self.drained = false;
+        self.peer_done |= hung_up;
     }
 
-    /// The source should be watched for readability.
+    /// The last pump stopped at its limit with more to move: drive it again.
+    pub(crate) fn busy(&self) -> bool {
+        self.busy
+    }
+
+    /// The source may be read: no EOF yet, nothing in flight.
     pub(crate) fn wants_read(&self) -> bool {
         !self.eof && self.in_flight == 0
     }
 
-    /// The sink should be watched for writability.
+    /// Bytes wait for the sink.
+    #[cfg(test)]
     pub(crate) fn wants_write(&self) -> bool {
         self.in_flight > 0
     }
@@ -243,7 +263,7 @@ impl Direction {
                         }
                         // A short read took all the source had (a TCP read stops only
                         // when its queue is empty): no second read for an EAGAIN.
-                        self.drained = n < buf.len();
+                        self.drained = n < buf.len() && !self.peer_done;
                         if self.auto && n >= BULK.min(buf.len()) {
                             self.bulk = true;
                         }
@@ -291,6 +311,7 @@ impl Direction {
         then_closed: bool,
     ) -> Result<bool, Failure> {
         let mut moved = false;
+        let mut waits = false;
         for _ in 0..ROUNDS {
             if self.in_flight > 0 {
                 let via_pipe = matches!(self.held, Held::Pipe(_));
@@ -306,15 +327,20 @@ impl Direction {
                         moved = true;
                         self.let_go(pipes);
                     }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        waits = true;
+                        break;
+                    }
                     Err(e) => return Err(Failure::Sink(e)),
                 }
             } else if self.eof || self.drained || !self.fill(source, pipes)? {
+                waits = true;
                 break;
             } else {
                 moved = true;
             }
         }
+        self.busy = !waits;
         // After the loop, not in it: an EOF read on its last round must still be carried,
         // since the direction then waits for nothing (neither side is watched for it).
         if self.eof && self.in_flight == 0 && !self.shut {
@@ -354,7 +380,7 @@ mod tests {
         a_peer.write_all(b"hello").unwrap();
         drop(a_peer);
         while d.bytes < 5 || !d.done() {
-            d.readable();
+            d.readable(false);
             d.pump(&a, &b, &mut pool, false).unwrap();
         }
         assert!(!d.wants_read() && !d.wants_write());
@@ -389,7 +415,7 @@ mod tests {
         assert!(!d.copying());
         drop(a_peer);
         while !d.done() {
-            d.readable();
+            d.readable(false);
             d.pump(&a, &b, &mut pool, false).unwrap();
         }
         assert_eq!((pool.in_use(), pool.open()), (0, 1));
@@ -447,7 +473,7 @@ mod tests {
         let mut pool = Pipes::new(4);
         let mut d = Direction::new(Forward::Splice);
         while d.bytes < 8 {
-            d.readable();
+            d.readable(false);
             d.pump(&src, &b, &mut pool, false).unwrap();
         }
         assert!(d.copying());
@@ -474,7 +500,7 @@ mod tests {
             got
         });
         while !d.done() {
-            d.readable();
+            d.readable(false);
             d.pump(&a, &b, &mut pool, false).unwrap();
             assert!(d.in_flight <= CHUNK);
         }
@@ -565,7 +591,7 @@ mod tests {
         // A read that fills the buffer (copied): the next read splices, and being small
         // (1,000 bytes, under SMALL) it ends the bulk transfer.
         put(&src_w, &vec![2u8; CHUNK + 1000]);
-        d.readable();
+        d.readable(false);
         assert!(d.fill(&src_r, &mut pool).unwrap());
         assert!(!d.holds_pipe() && d.in_flight == CHUNK, "{d:?}");
         while d.bytes < 1100 + CHUNK as u64 {
@@ -575,7 +601,7 @@ mod tests {
         assert_eq!((pool.in_use(), pool.open()), (0, 1));
         // Copying again.
         put(&src_w, &[3u8; 100]);
-        d.readable();
+        d.readable(false);
         assert!(d.fill(&src_r, &mut pool).unwrap());
         assert!(!d.holds_pipe(), "{d:?}");
         while d.bytes < total as u64 {
@@ -598,7 +624,7 @@ mod tests {
         let mut d = Direction::new(Forward::Copy);
         a_peer.write_all(b"one").unwrap();
         while d.bytes < 3 {
-            d.readable();
+            d.readable(false);
             d.pump(&a, &b, &mut pool, false).unwrap();
         }
         assert_eq!(read_some(&mut b_peer, 3), b"one");
@@ -613,7 +639,7 @@ mod tests {
         assert_eq!(unsafe { libc::poll(&mut pfd, 1, 10_000) }, 1);
         d.pump(&a, &b, &mut pool, false).unwrap();
         assert_eq!(d.bytes, 3);
-        d.readable();
+        d.readable(false);
         d.pump(&a, &b, &mut pool, false).unwrap();
         assert_eq!(d.bytes, 6);
         assert_eq!(read_some(&mut b_peer, 3), b"two");
@@ -646,5 +672,51 @@ mod tests {
         }
         let got = reader.join().unwrap();
         assert!(got[..SIZE].iter().all(|&x| x == 5) && got[SIZE..].iter().all(|&x| x == 6));
+    }
+
+    #[test]
+    fn a_pump_stopped_at_its_limit_says_so_and_goes_on_when_pumped_again() {
+        // Pipes as source and sink: each splice moves one CHUNK, and a pump's ROUNDS move
+        // ROUNDS / 2 of them. With more in the source, the pump stops at its limit with
+        // bytes still to read (no EAGAIN: edge-triggered, no event would come for them).
+        let chunks = ROUNDS / 2 + 4;
+        let (src_r, src_w) = roomy_pipe(chunks);
+        let (sink_r, sink_w) = roomy_pipe(chunks);
+        put(&src_w, &vec![9u8; CHUNK * chunks]);
+        let mut pool = Pipes::new(4);
+        let mut d = Direction::new(Forward::Splice);
+        d.pump(&src_r, &sink_w, &mut pool, false).unwrap();
+        assert_eq!(d.bytes, (CHUNK * ROUNDS / 2) as u64);
+        assert!(d.busy(), "{d:?}");
+        d.pump(&src_r, &sink_w, &mut pool, false).unwrap();
+        assert_eq!(d.bytes, (CHUNK * chunks) as u64);
+        assert!(!d.busy(), "stopped at EAGAIN, not at the limit: {d:?}");
+        drop(sink_r);
+    }
+
+    #[test]
+    fn a_source_reported_hung_up_is_read_to_its_eof_past_a_short_read() {
+        // Edge-triggered: the wake-up that said "bytes, then the peer's EOF" is the last one,
+        // so a short read must not stop the reading before the EOF.
+        let (mut a_peer, a) = pair();
+        let (b, b_peer) = pair();
+        let (b, mut b_peer) = (b_peer, b);
+        let mut pool = Pipes::new(4);
+        let mut d = Direction::new(Forward::Copy);
+        a_peer.write_all(b"last").unwrap();
+        a_peer.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut pfd = libc::pollfd {
+            fd: a.as_raw_fd(),
+            events: libc::POLLRDHUP,
+            revents: 0,
+        };
+        // SAFETY: one pollfd we own.
+        assert_eq!(unsafe { libc::poll(&mut pfd, 1, 10_000) }, 1);
+        d.readable(true);
+        d.pump(&a, &b, &mut pool, false).unwrap();
+        assert!(d.done(), "{d:?}");
+        let mut got = String::new();
+        b_peer.read_to_string(&mut got).unwrap();
+        assert_eq!(got, "last");
     }
 }

@@ -57,6 +57,8 @@ pub struct Event {
     pub readable: bool,
     pub writable: bool,
     /// Error or hang-up: the next read or write tells which. Also reported as readable.
+    /// With [`Epoll::register_edge`] also the peer's shutdown of its sending side
+    /// (`EPOLLRDHUP`): an EOF waits behind whatever bytes are still to be read.
     pub hangup: bool,
 }
 
