@@ -10,7 +10,9 @@
 //!   only the ready descriptors.
 //!
 //! All three are level-triggered: a descriptor stays reported while it is ready, so the loop
-//! may do one read and one write per descriptor per turn and still lose nothing.
+//! may do one read and one write per descriptor per turn and still lose nothing. Epoll also
+//! registers edge-triggered ([`Epoll::register_edge`], outside the trait), for a loop that
+//! reads and writes until `EAGAIN` and wants no `epoll_ctl` per change of interest.
 
 mod epoll;
 mod poll;
