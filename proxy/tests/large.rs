@@ -28,6 +28,14 @@ fn a_gigabyte_arrives_whole_in_both_directions_at_once() {
         line.contains("end=closed") && !line.contains("forward=copy"),
         "{line}"
     );
+    // `splice-auto`: copied until a read fills the buffer, spliced from then on.
+    let spliced: u64 = line
+        .split("spliced=")
+        .nth(1)
+        .and_then(|v| v.split(' ').next())
+        .and_then(|v| v.parse().ok())
+        .expect("spliced= in the line");
+    assert!(spliced >= LEN, "{line}");
 }
 
 /// Descriptors the proxy holds per idle connection: its two sockets (pipes are taken from

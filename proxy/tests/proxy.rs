@@ -10,15 +10,38 @@ use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::Ordering;
 
+/// The `spliced=` bytes of a connection's log line.
+fn spliced(line: &str) -> u64 {
+    let v = line.split("spliced=").nth(1).expect("spliced= in the line");
+    v.split(' ').next().unwrap().parse().unwrap()
+}
+
 #[test]
 fn transfers_arrive_whole_in_both_directions_at_once() {
     let (up, _) = server(echo);
+    // `splice-auto` (the default): 1 KiB is copied (by choice: no `forward=copy`), most of
+    // 64 MiB spliced (the reads until one fills the buffer are copied).
     let p = Proxy::start(&[up], &[]);
     for len in [0, 1024, 64 << 20] {
         round_trip(&p, len);
         let line = p.conn_line();
         assert!(line.contains(&format!("up={len} down={len}")), "{line}");
         assert!(line.contains("end=closed"), "{line}");
+        assert!(!line.contains("forward=copy"), "{line}");
+        if len < 64 * 1024 {
+            assert_eq!(spliced(&line), 0, "{line}");
+        } else {
+            assert!(spliced(&line) >= len, "{line}");
+        }
+    }
+    // `forward splice`: every byte through a pipe.
+    let p = Proxy::start(&[up], &["--forward", "splice"]);
+    for len in [0, 1024, 64 << 20] {
+        round_trip(&p, len);
+        let line = p.conn_line();
+        assert!(line.contains(&format!("up={len} down={len}")), "{line}");
+        assert!(line.contains("end=closed"), "{line}");
+        assert_eq!(spliced(&line), 2 * len, "{line}");
     }
 }
 

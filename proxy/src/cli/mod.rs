@@ -3,7 +3,7 @@
 //! file's. Parsed by clap; [`Args::config`] turns it into the [`Config`] the server runs with.
 //! Durations are in the file's syntax (`500ms`, `0.3s`, `2m`), bare numbers being seconds.
 
-use crate::config::{self, values, Balance, Config, GroupConf, ListenConf, ProxyHeader};
+use crate::config::{self, values, Balance, Config, Forward, GroupConf, ListenConf, ProxyHeader};
 use clap::Parser;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -57,9 +57,13 @@ pub(crate) struct Args {
     /// How long SIGQUIT waits for open connections to end.
     #[arg(long, value_name = "DURATION", value_parser = values::duration)]
     pub(crate) shutdown_timeout: Option<Duration>,
-    /// How bytes move: splice (zero copy, the default) or copy (through a buffer).
-    #[arg(long, value_name = "HOW", value_parser = ["splice", "copy"])]
+    /// How bytes move: splice-auto (copy small reads, splice bulk ones; the default),
+    /// splice (always through a pipe) or copy (always through a buffer).
+    #[arg(long, value_name = "HOW", value_parser = ["splice-auto", "splice", "copy"])]
     pub(crate) forward: Option<String>,
+    /// A pipe's capacity and a copy buffer's size (65536, 64k, 1m; default 64k).
+    #[arg(long, value_name = "SIZE", value_parser = values::size)]
+    pub(crate) pipe_size: Option<usize>,
     /// Connections open at once; a client beyond them is closed at once.
     #[arg(long, value_name = "N")]
     pub(crate) max_connections: Option<usize>,
@@ -108,7 +112,10 @@ impl Args {
             c.shutdown_timeout = d;
         }
         if let Some(f) = &self.forward {
-            c.copy = f == "copy";
+            c.forward = Forward::parse(f)?;
+        }
+        if let Some(n) = self.pipe_size {
+            c.pipe_size = n;
         }
         if let Some(n) = self.max_connections {
             c.max_connections = n.max(1);

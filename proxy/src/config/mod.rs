@@ -11,7 +11,8 @@
 //! max_connections 10000;
 //! max_pipes 2500;                  # splice pipes at once (default max_connections / 4)
 //! shutdown_timeout 30s;
-//! forward splice;                  # or copy (through a buffer, for comparison)
+//! forward splice-auto;             # or splice (always a pipe), copy (always a buffer)
+//! pipe_size 64k;                   # a pipe's capacity and a copy buffer's size
 //!
 //! group web {
 //!     server 127.0.0.1:9000;
@@ -105,9 +106,38 @@ pub(crate) struct Config {
     pub(crate) max_pipes: Option<usize>,
     /// How long SIGQUIT waits for open connections before closing them.
     pub(crate) shutdown_timeout: Duration,
-    /// Copy through a buffer instead of splicing (`forward copy`): for comparison; splice
-    /// is refused by some descriptors and copying is then chosen by itself.
-    pub(crate) copy: bool,
+    /// How a direction moves bytes (`forward`).
+    pub(crate) forward: Forward,
+    /// The capacity asked of a pipe (`F_SETPIPE_SZ`) and the size of a copy buffer: the
+    /// most a direction has in flight. The kernel's default pipe, 64 KiB, by default.
+    pub(crate) pipe_size: usize,
+}
+
+/// How a direction moves bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Forward {
+    /// `splice-auto` (HAProxy's `option splice-auto`): copy through a buffer, and splice
+    /// from the read after one that filled the buffer (a bulk transfer) until a read is small.
+    Auto,
+    /// `splice`: every read through a pipe.
+    Splice,
+    /// `copy`: every read through a buffer, for comparison. (Splice is refused by some
+    /// descriptors; a direction then copies by itself whatever this says.)
+    Copy,
+}
+
+impl Forward {
+    /// The value of `forward` and `--forward`.
+    pub(crate) fn parse(v: &str) -> Result<Forward, String> {
+        match v {
+            "splice-auto" => Ok(Forward::Auto),
+            "splice" => Ok(Forward::Splice),
+            "copy" => Ok(Forward::Copy),
+            v => Err(format!(
+                "\"{v}\": expected \"splice-auto\", \"splice\" or \"copy\""
+            )),
+        }
+    }
 }
 
 impl Default for Config {
@@ -121,7 +151,8 @@ impl Default for Config {
             max_connections: 10_000,
             max_pipes: None,
             shutdown_timeout: Duration::from_secs(30),
-            copy: false,
+            forward: Forward::Auto,
+            pipe_size: 64 * 1024,
         }
     }
 }

@@ -10,7 +10,7 @@
 //! an [`Error`] with the line it is on.
 
 use super::values;
-use super::{Balance, Config, Error, GroupConf, ListenConf, ProxyHeader};
+use super::{Balance, Config, Error, Forward, GroupConf, ListenConf, ProxyHeader};
 use netcore::config_file::{self, Line};
 use std::path::Path;
 
@@ -28,6 +28,7 @@ const TOP: &[&str] = &[
     "max_pipes",
     "shutdown_timeout",
     "forward",
+    "pipe_size",
 ];
 const IN_GROUP: &[&str] = &[
     "server",
@@ -181,13 +182,8 @@ fn top_directive(c: &mut Config, d: &str, args: &[&str]) -> Result<(), String> {
         "shutdown_timeout" => c.shutdown_timeout = values::duration(one(d, args)?)?,
         "max_connections" => c.max_connections = values::number(one(d, args)?, 1, MAX_CONNECTIONS)?,
         "max_pipes" => c.max_pipes = Some(values::number(one(d, args)?, 0, MAX_CONNECTIONS)?),
-        "forward" => {
-            c.copy = match one(d, args)? {
-                "splice" => false,
-                "copy" => true,
-                v => return Err(format!("\"{v}\": expected \"splice\" or \"copy\"")),
-            }
-        }
+        "forward" => c.forward = Forward::parse(one(d, args)?)?,
+        "pipe_size" => c.pipe_size = values::size(one(d, args)?)?,
         _ => unreachable!("every directive of TOP is matched"),
     }
     Ok(())
@@ -293,6 +289,7 @@ mod tests {
             "connect_timeout 2s;\n\
              total_timeout 1h;\n\
              forward copy;\n\
+             pipe_size 1m;\n\
              max_pipes 0;\n\
              group web {\n\
              server 127.0.0.1:9000;\n\
@@ -312,7 +309,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.listeners.len(), 3);
-        assert!(c.copy);
+        assert_eq!(c.forward, Forward::Copy);
+        assert_eq!(c.pipe_size, 1 << 20);
         assert_eq!((c.max_pipes, c.pipes()), (Some(0), 0));
         assert_eq!(c.connect_timeout, Duration::from_secs(2));
         assert_eq!(c.total_timeout, Some(Duration::from_secs(3600)));
@@ -381,9 +379,14 @@ mod tests {
             ),
             ("max_connections 0;\n", "p.conf:1: 0 is out of range"),
             ("max_pipes -1;\n", "p.conf:1: \"-1\" is not a number"),
+            ("pipe_size 1g;\n", "p.conf:1: \"1g\" is not a size"),
+            (
+                "pipe_size 1k;\n",
+                "p.conf:1: 1k is out of range (4k to 16m)",
+            ),
             (
                 "forward zero-copy;\n",
-                "p.conf:1: \"zero-copy\": expected \"splice\"",
+                "p.conf:1: \"zero-copy\": expected \"splice-auto\", \"splice\" or \"copy\"",
             ),
             (
                 "group g {\nbalance random;\n",

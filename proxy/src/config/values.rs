@@ -50,6 +50,28 @@ pub(crate) fn duration(v: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// The smallest and largest `pipe_size`: a page, and 16 MiB (past the kernel's
+/// `fs.pipe-max-size`, 1 MiB by default, only a privileged process may size a pipe).
+pub(crate) const MIN_SIZE: usize = 4096;
+pub(crate) const MAX_SIZE: usize = 16 << 20;
+
+/// A size in bytes: `N`, `Nk` (KiB) or `Nm` (MiB), from 4 KiB to 16 MiB.
+pub(crate) fn size(v: &str) -> Result<usize, String> {
+    let (num, unit) = match v.as_bytes().last() {
+        Some(b'k' | b'K') => (&v[..v.len() - 1], 1024),
+        Some(b'm' | b'M') => (&v[..v.len() - 1], 1 << 20),
+        _ => (v, 1),
+    };
+    let bad = || format!("\"{v}\" is not a size (like 65536, 64k, 1m)");
+    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad());
+    }
+    match num.parse::<usize>().ok().and_then(|n| n.checked_mul(unit)) {
+        Some(n) if (MIN_SIZE..=MAX_SIZE).contains(&n) => Ok(n),
+        _ => Err(format!("{v} is out of range (4k to 16m)")),
+    }
+}
+
 /// A duration, or `off` (`None`).
 pub(crate) fn duration_or_off(v: &str) -> Result<Option<Duration>, String> {
     if v == "off" {

@@ -3,12 +3,12 @@
 //! socket is ready, and says when and how it ended. A failure on one socket is carried to
 //! the other as a reset (`SO_LINGER` 0 before the close), as the peer would see it directly.
 
+use crate::config::Forward;
 use crate::forward::direction::{Direction, Failure};
 use crate::forward::pipes::Pipes;
 use crate::server::upstreams::{Group, Lease};
 use crate::sys;
 use netcore::reactor::send::send;
-use netcore::Interest;
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, TcpStream};
@@ -72,9 +72,8 @@ pub(crate) struct Conn {
     /// how many of them were sent.
     pub(crate) preamble: Vec<u8>,
     pub(crate) preamble_sent: usize,
-    /// What each socket is registered for (`None`: not registered).
-    pub(crate) client_reg: Option<Interest>,
-    pub(crate) upstream_reg: Option<Interest>,
+    /// In the loop's list of connections to drive again next turn.
+    pub(crate) again: bool,
 }
 
 impl Conn {
@@ -82,7 +81,7 @@ impl Conn {
         client: TcpStream,
         client_addr: Option<SocketAddr>,
         group: Rc<Group>,
-        copy: bool,
+        forward: Forward,
     ) -> Conn {
         let first = group.start();
         Conn {
@@ -94,35 +93,19 @@ impl Conn {
             first,
             tried: Vec::new(),
             lease: None,
-            up: Direction::new(copy),
-            down: Direction::new(copy),
+            up: Direction::new(forward),
+            down: Direction::new(forward),
             started: Instant::now(),
             preamble: Vec::new(),
             preamble_sent: 0,
-            client_reg: None,
-            upstream_reg: None,
+            again: false,
         }
     }
 
-    /// What the client and the upstream should be watched for now.
-    pub(crate) fn interests(&self) -> (Interest, Interest) {
-        if !self.connected {
-            // Early client bytes wait in the pipe; the upstream's writability ends the connect.
-            let client = Interest {
-                readable: self.up.wants_read(),
-                writable: false,
-            };
-            return (client, Interest::WRITE);
-        }
-        let client = Interest {
-            readable: self.up.wants_read(),
-            writable: self.down.wants_write(),
-        };
-        let upstream = Interest {
-            readable: self.down.wants_read(),
-            writable: self.up.wants_write() || self.preamble_left(),
-        };
-        (client, upstream)
+    /// A direction stopped at its per-call limit with bytes still to move: drive it again
+    /// without waiting for an event.
+    pub(crate) fn busy(&self) -> bool {
+        self.up.busy() || self.down.busy()
     }
 
     /// Moves what can be moved in both directions. `Ok(true)`: progress (for the idle timer);
@@ -130,10 +113,8 @@ impl Conn {
     /// Pipes come from `pipes` while bytes are in flight and go back to it once delivered.
     pub(crate) fn drive(&mut self, pipes: &mut Pipes) -> Result<bool, End> {
         let Some(upstream) = self.upstream.as_ref().filter(|_| self.connected) else {
-            // Still connecting: only read early client bytes into the pipe.
-            return self.up.fill(&self.client, pipes).map_err(|f| match f {
-                Failure::Source(e) | Failure::Sink(e) => End::ClientError(e),
-            });
+            // Still connecting: nothing to move yet.
+            return Ok(false);
         };
         if self.preamble_left() {
             match send(upstream, &self.preamble[self.preamble_sent..], false) {
@@ -148,16 +129,18 @@ impl Conn {
                 });
             }
         }
+        // A direction that ends after the other one did is not shut: the close follows.
+        let down_done = self.down.done();
         let up = self
             .up
-            .pump(&self.client, upstream, pipes)
+            .pump(&self.client, upstream, pipes, down_done)
             .map_err(|f| match f {
                 Failure::Source(e) => End::ClientError(e),
                 Failure::Sink(e) => End::UpstreamError(e),
             })?;
         let down = self
             .down
-            .pump(upstream, &self.client, pipes)
+            .pump(upstream, &self.client, pipes, self.up.done())
             .map_err(|f| match f {
                 Failure::Source(e) => End::UpstreamError(e),
                 Failure::Sink(e) => End::ClientError(e),
@@ -166,6 +149,16 @@ impl Conn {
             return Err(End::Closed);
         }
         Ok(up || down)
+    }
+
+    /// A socket was reported ready for reading (`hung_up`: its peer shut its side, or it
+    /// failed): its direction may read again.
+    pub(crate) fn readable(&mut self, upstream_side: bool, hung_up: bool) {
+        if upstream_side {
+            self.down.readable(hung_up);
+        } else {
+            self.up.readable(hung_up);
+        }
     }
 
     /// Gives back the pipes it holds, the connection being over.

@@ -10,21 +10,41 @@
 //!
 //! The copying fallback: when the pool has no pipe to give, the bytes go through a buffer of
 //! the pipe's size instead (read, then send), with the same backpressure and half-close, and
-//! the buffer is freed once they are out; the next read tries the pool again. Where a
-//! descriptor refuses splice (`EINVAL`: a socket type without splice support), or when asked
-//! (`forward copy`, to compare), the direction copies for good, through a buffer it keeps.
-//! Bytes already in the pipe when splice is refused are taken out of it into the buffer.
+//! the buffer goes back to the pool once they are out; the next read tries for a pipe again.
+//! Where a descriptor refuses splice (`EINVAL`: a socket type without splice support), or
+//! when asked (`forward copy`, to compare), the direction copies for good, each read through
+//! a buffer from the pool. Bytes already in the pipe when splice is refused are taken out of
+//! it into a buffer.
+//!
+//! `splice-auto` (the default, HAProxy's `option splice-auto`): splicing a small message
+//! costs more than copying it (two splices and a pipe against a read and a send), so a
+//! direction copies, through a buffer from the pool, until a read brings [`BULK`] bytes or
+//! fills the buffer (a bulk transfer); from the next read on it splices, and goes back to
+//! copying when a splice moves less than [`SMALL`]. A copying read that comes back short of the buffer emptied the
+//! source's queue: the direction waits for the next readiness rather than reading again
+//! for an `EAGAIN` (the loop says when it is readable again).
+//!
+//! The loop registers the sockets edge-triggered: a pump moves bytes until the sink or the
+//! source has nothing more to give (`EAGAIN`, a short copying read, the EOF), or until its
+//! per-call limit ([`Direction::busy`]: the loop drives it again without an event).
 
+use crate::config::Forward;
 use crate::forward::pipes::{Pipe, Pipes};
 use crate::sys;
 use netcore::reactor::send::{send, splice};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
 
-/// The most one read or splice from the source moves: the default pipe capacity.
-const CHUNK: usize = 64 * 1024;
+/// The default pipe capacity and buffer size (`pipe_size`), which the tests use.
+#[cfg(test)]
+const CHUNK: usize = crate::forward::pipes::DEFAULT_SIZE;
+/// `splice-auto`: a copying read of this much (or a full buffer, if smaller) starts a bulk
+/// transfer: splice from the next read on.
+const BULK: usize = 64 * 1024;
 /// Splices per call, so one busy connection cannot starve the others in a turn.
 const ROUNDS: usize = 16;
+/// `splice-auto`: a splice read under this is the end of a bulk transfer: copy again.
+const SMALL: usize = 4096;
 
 /// Which socket a direction failed on.
 #[derive(Debug)]
@@ -36,11 +56,11 @@ pub(crate) enum Failure {
 /// What holds the bytes in flight.
 #[derive(Debug)]
 enum Held {
-    /// Nothing in flight, nothing held (a copying-for-good direction keeps its buffer).
+    /// Nothing in flight, nothing held.
     Nothing,
     /// A pipe from the pool.
     Pipe(Pipe),
-    /// A buffer of `CHUNK` bytes; `in_flight` bytes from `at` wait in it.
+    /// A buffer of `pipe_size` bytes; `in_flight` bytes from `at` wait in it.
     Buffer(Box<[u8]>),
 }
 
@@ -61,6 +81,23 @@ pub(crate) struct Direction {
     copy_only: bool,
     /// Bytes went through a buffer at least once (no pipe to be had), for the log line.
     copied: bool,
+    /// `splice-auto`: copy small reads, splice from a read that filled the buffer on.
+    auto: bool,
+    /// `splice-auto`: in a bulk transfer, splicing.
+    bulk: bool,
+    /// The buffer held was chosen (`splice-auto`'s small reads), not taken for want of a pipe.
+    by_choice: bool,
+    /// A copying read came back short: the source is empty until it is reported readable
+    /// again ([`Direction::readable`]; bytes that come after the read are reported).
+    drained: bool,
+    /// The source was reported shut by its peer (or failed): its EOF (or error) waits
+    /// behind its bytes, and no other wake-up will come for it, so a short read is not
+    /// taken as the end of what there is to read.
+    peer_done: bool,
+    /// Bytes delivered to the sink through a pipe.
+    pub(crate) spliced: u64,
+    /// The last pump stopped at `ROUNDS`, not for want of bytes or room.
+    busy: bool,
 }
 
 /// Whether a splice error means "this descriptor does not do splice": copy instead.
@@ -71,19 +108,13 @@ fn refused(e: &io::Error) -> bool {
     )
 }
 
-fn buffer() -> Box<[u8]> {
-    vec![0u8; CHUNK].into_boxed_slice()
-}
-
 impl Direction {
-    /// A direction that splices with pipes from the pool, or copies for good if `copy`.
-    pub(crate) fn new(copy: bool) -> Direction {
+    /// A direction that moves bytes as `forward` says: splicing with pipes from the pool,
+    /// copying for good, or copying small reads and splicing bulk ones.
+    pub(crate) fn new(forward: Forward) -> Direction {
+        let copy = forward == Forward::Copy;
         Direction {
-            held: if copy {
-                Held::Buffer(buffer())
-            } else {
-                Held::Nothing
-            },
+            held: Held::Nothing,
             in_flight: 0,
             at: 0,
             eof: false,
@@ -91,6 +122,13 @@ impl Direction {
             bytes: 0,
             copy_only: copy,
             copied: false,
+            auto: forward == Forward::Auto,
+            bulk: false,
+            by_choice: false,
+            drained: false,
+            peer_done: false,
+            spliced: 0,
+            busy: false,
         }
     }
 
@@ -109,7 +147,7 @@ impl Direction {
     /// goes back to the pool.
     fn start_copying(&mut self, pipes: &mut Pipes) -> io::Result<()> {
         self.copy_only = true;
-        let mut buf = buffer();
+        let mut buf = pipes.take_buffer();
         let mut have = 0;
         if let Held::Pipe(p) = &self.held {
             while have < self.in_flight {
@@ -128,41 +166,60 @@ impl Direction {
         Ok(())
     }
 
-    /// Something to hold the next bytes: a pipe from the pool, or a buffer when none is free
-    /// (or when copying for good, the buffer kept).
+    /// Something to hold the next bytes: a pipe from the pool, or a buffer from it (copying
+    /// for good, `splice-auto` between bulk transfers, or no pipe free).
     fn hold(&mut self, pipes: &mut Pipes) {
         if matches!(self.held, Held::Nothing) {
-            self.held = match (!self.copy_only).then(|| pipes.take()).flatten() {
+            let want_pipe = !self.copy_only && (!self.auto || self.bulk);
+            self.by_choice = !want_pipe;
+            self.held = match want_pipe.then(|| pipes.take()).flatten() {
                 Some(p) => Held::Pipe(p),
-                None => Held::Buffer(buffer()),
+                None => Held::Buffer(pipes.take_buffer()),
             };
         }
     }
 
-    /// Nothing in flight: the pipe goes back to the pool, a passing buffer is freed.
+    /// Nothing in flight: the pipe or the passing buffer goes back to the pool.
     fn let_go(&mut self, pipes: &mut Pipes) {
-        if self.in_flight > 0 || (self.copy_only && matches!(self.held, Held::Buffer(_))) {
+        if self.in_flight > 0 {
             return;
         }
-        if let Held::Pipe(p) = std::mem::replace(&mut self.held, Held::Nothing) {
-            pipes.give(p, true);
+        match std::mem::replace(&mut self.held, Held::Nothing) {
+            Held::Pipe(p) => pipes.give(p, true),
+            Held::Buffer(b) => pipes.give_buffer(b),
+            Held::Nothing => {}
         }
     }
 
     /// Gives back what it holds, the connection being over: a pipe with bytes still in it is
     /// closed rather than kept.
     pub(crate) fn release(&mut self, pipes: &mut Pipes) {
-        if let Held::Pipe(p) = std::mem::replace(&mut self.held, Held::Nothing) {
-            pipes.give(p, self.in_flight == 0);
+        match std::mem::replace(&mut self.held, Held::Nothing) {
+            Held::Pipe(p) => pipes.give(p, self.in_flight == 0),
+            Held::Buffer(b) => pipes.give_buffer(b),
+            Held::Nothing => {}
         }
     }
 
-    /// The source should be watched for readability.
+    /// The source was reported readable: a read may find bytes again; `hung_up`: its peer
+    /// shut its side (or it failed), so reads go on to the EOF (or the error).
+    pub(crate) fn readable(&mut self, hung_up: bool) {
+        self.drained = false;
+        self.peer_done |= hung_up;
+    }
+
+    /// The last pump stopped at its limit with more to move: drive it again.
+    pub(crate) fn busy(&self) -> bool {
+        self.busy
+    }
+
+    /// The source may be read: no EOF yet, nothing in flight.
     pub(crate) fn wants_read(&self) -> bool {
         !self.eof && self.in_flight == 0
     }
 
-    /// The sink should be watched for writability.
+    /// Bytes wait for the sink.
+    #[cfg(test)]
     pub(crate) fn wants_write(&self) -> bool {
         self.in_flight > 0
     }
@@ -183,7 +240,7 @@ impl Direction {
                 self.at = 0;
                 sys::read(source.as_fd(), buf)
             }
-            Held::Pipe(p) => match splice(source.as_fd(), p.w.as_fd(), CHUNK, false) {
+            Held::Pipe(p) => match splice(source.as_fd(), p.w.as_fd(), p.capacity, false) {
                 Err(e) if refused(&e) => {
                     self.start_copying(pipes).map_err(Failure::Source)?;
                     return self.fill(source, pipes);
@@ -199,8 +256,24 @@ impl Direction {
             }
             Ok(n) => {
                 self.in_flight += n;
-                if matches!(self.held, Held::Buffer(_)) {
-                    self.copied = true;
+                match &self.held {
+                    Held::Buffer(buf) => {
+                        if !self.by_choice {
+                            self.copied = true;
+                        }
+                        // A short read took all the source had (a TCP read stops only
+                        // when its queue is empty): no second read for an EAGAIN.
+                        self.drained = n < buf.len() && !self.peer_done;
+                        if self.auto && n >= BULK.min(buf.len()) {
+                            self.bulk = true;
+                        }
+                    }
+                    Held::Pipe(_) => {
+                        if self.auto && n < SMALL {
+                            self.bulk = false;
+                        }
+                    }
+                    Held::Nothing => {}
                 }
                 Ok(true)
             }
@@ -227,41 +300,55 @@ impl Direction {
     }
 
     /// Moves what can be moved now: the pipe into the sink, then (pipe empty) the source into
-    /// the pipe, then again; at EOF with the pipe empty, shuts the sink for writing.
-    /// `Ok(true)`: progress was made (for the idle timer).
+    /// the pipe, then again; at EOF with the pipe empty, shuts the sink for writing, unless
+    /// `then_closed` (the other direction is done: the connection is closed at once, and the
+    /// close sends the FIN). `Ok(true)`: progress was made (for the idle timer).
     pub(crate) fn pump(
         &mut self,
         source: &impl AsFd,
         sink: &impl AsFd,
         pipes: &mut Pipes,
+        then_closed: bool,
     ) -> Result<bool, Failure> {
         let mut moved = false;
+        let mut waits = false;
         for _ in 0..ROUNDS {
             if self.in_flight > 0 {
+                let via_pipe = matches!(self.held, Held::Pipe(_));
                 match self.flush(sink, pipes) {
                     Ok(n) => {
                         let n = n.min(self.in_flight);
                         self.in_flight -= n;
                         self.at += n;
                         self.bytes += n as u64;
+                        if via_pipe && matches!(self.held, Held::Pipe(_)) {
+                            self.spliced += n as u64;
+                        }
                         moved = true;
                         self.let_go(pipes);
                     }
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        waits = true;
+                        break;
+                    }
                     Err(e) => return Err(Failure::Sink(e)),
                 }
-            } else if self.eof || !self.fill(source, pipes)? {
+            } else if self.eof || self.drained || !self.fill(source, pipes)? {
+                waits = true;
                 break;
             } else {
                 moved = true;
             }
         }
+        self.busy = !waits;
         // After the loop, not in it: an EOF read on its last round must still be carried,
         // since the direction then waits for nothing (neither side is watched for it).
         if self.eof && self.in_flight == 0 && !self.shut {
-            // A sink already reset makes it fail, which changes nothing here.
-            // SAFETY: plain syscall on a descriptor the caller holds.
-            unsafe { libc::shutdown(sink.as_fd().as_raw_fd(), libc::SHUT_WR) };
+            if !then_closed {
+                // A sink already reset makes it fail, which changes nothing here.
+                // SAFETY: plain syscall on a descriptor the caller holds.
+                unsafe { libc::shutdown(sink.as_fd().as_raw_fd(), libc::SHUT_WR) };
+            }
             self.shut = true;
             moved = true;
         }
@@ -289,11 +376,12 @@ mod tests {
         let (mut a_peer, a) = pair();
         let (b, mut b_peer) = pair();
         let mut pool = Pipes::new(4);
-        let mut d = Direction::new(false);
+        let mut d = Direction::new(Forward::Splice);
         a_peer.write_all(b"hello").unwrap();
         drop(a_peer);
         while d.bytes < 5 || !d.done() {
-            d.pump(&a, &b, &mut pool).unwrap();
+            d.readable(false);
+            d.pump(&a, &b, &mut pool, false).unwrap();
         }
         assert!(!d.wants_read() && !d.wants_write());
         let mut got = String::new();
@@ -314,12 +402,12 @@ mod tests {
         let (b, b_peer) = pair();
         let (b, mut b_peer) = (b_peer, b); // the sink non-blocking, its peer blocking
         let mut pool = Pipes::new(4);
-        let mut d = Direction::new(false);
+        let mut d = Direction::new(Forward::Splice);
         a_peer.write_all(b"hello").unwrap();
         while !d.fill(&a, &mut pool).unwrap() {}
         assert!(d.holds_pipe() && d.wants_write() && !d.wants_read());
         assert_eq!(pool.in_use(), 1);
-        d.pump(&a, &b, &mut pool).unwrap();
+        d.pump(&a, &b, &mut pool, false).unwrap();
         assert_eq!(read_some(&mut b_peer, 5), b"hello");
         // Delivered: the pipe is back in the pool, kept open for the next taker.
         assert!(!d.holds_pipe() && d.wants_read());
@@ -327,7 +415,8 @@ mod tests {
         assert!(!d.copying());
         drop(a_peer);
         while !d.done() {
-            d.pump(&a, &b, &mut pool).unwrap();
+            d.readable(false);
+            d.pump(&a, &b, &mut pool, false).unwrap();
         }
         assert_eq!((pool.in_use(), pool.open()), (0, 1));
     }
@@ -339,11 +428,11 @@ mod tests {
         let (b, mut b_peer) = (b_peer, b);
         let mut pool = Pipes::new(1);
         let other = pool.take().unwrap();
-        let mut d = Direction::new(false);
+        let mut d = Direction::new(Forward::Splice);
         a_peer.write_all(b"abc").unwrap();
         while !d.fill(&a, &mut pool).unwrap() {}
         assert!(!d.holds_pipe() && d.wants_write(), "{d:?}");
-        d.pump(&a, &b, &mut pool).unwrap();
+        d.pump(&a, &b, &mut pool, false).unwrap();
         assert_eq!(read_some(&mut b_peer, 3), b"abc");
         assert!(d.copying());
         // The pipe comes back to the pool: the next bytes are spliced through it.
@@ -351,7 +440,7 @@ mod tests {
         a_peer.write_all(b"def").unwrap();
         while !d.fill(&a, &mut pool).unwrap() {}
         assert!(d.holds_pipe());
-        d.pump(&a, &b, &mut pool).unwrap();
+        d.pump(&a, &b, &mut pool, false).unwrap();
         assert_eq!(read_some(&mut b_peer, 3), b"def");
         assert_eq!(pool.in_use(), 0);
     }
@@ -360,7 +449,7 @@ mod tests {
     fn a_pipe_given_back_with_bytes_in_it_is_closed() {
         let (mut a_peer, a) = pair();
         let mut pool = Pipes::new(4);
-        let mut d = Direction::new(false);
+        let mut d = Direction::new(Forward::Splice);
         a_peer.write_all(b"left over").unwrap();
         while !d.fill(&a, &mut pool).unwrap() {}
         d.release(&mut pool);
@@ -382,9 +471,10 @@ mod tests {
         let (b, b_peer) = pair();
         let (b, mut b_peer) = (b_peer, b); // the sink non-blocking, its peer blocking
         let mut pool = Pipes::new(4);
-        let mut d = Direction::new(false);
+        let mut d = Direction::new(Forward::Splice);
         while d.bytes < 8 {
-            d.pump(&src, &b, &mut pool).unwrap();
+            d.readable(false);
+            d.pump(&src, &b, &mut pool, false).unwrap();
         }
         assert!(d.copying());
         let mut got = [0u8; 8];
@@ -398,7 +488,7 @@ mod tests {
         let (b, b_peer) = pair();
         let (b, mut b_peer) = (b_peer, b); // the sink non-blocking, its peer blocking
         let mut pool = Pipes::new(4);
-        let mut d = Direction::new(true);
+        let mut d = Direction::new(Forward::Copy);
         let body: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
         let send = body.clone();
         let writer = std::thread::spawn(move || {
@@ -410,7 +500,8 @@ mod tests {
             got
         });
         while !d.done() {
-            d.pump(&a, &b, &mut pool).unwrap();
+            d.readable(false);
+            d.pump(&a, &b, &mut pool, false).unwrap();
             assert!(d.in_flight <= CHUNK);
         }
         writer.join().unwrap();
@@ -444,10 +535,10 @@ mod tests {
         assert_eq!(n, data.len() as isize);
         drop(src_w);
         let mut pool = Pipes::new(4);
-        let mut d = Direction::new(false);
+        let mut d = Direction::new(Forward::Splice);
         assert!(d.fill(&src_r, &mut pool).unwrap());
         assert_eq!(d.in_flight, CHUNK);
-        d.pump(&src_r, &sink_w, &mut pool).unwrap();
+        d.pump(&src_r, &sink_w, &mut pool, false).unwrap();
         assert_eq!(d.bytes, (CHUNK * chunks) as u64);
         assert!(
             d.done() || d.wants_read() || d.wants_write(),
@@ -455,5 +546,177 @@ mod tests {
         );
         assert!(d.done());
         drop(sink_r);
+    }
+
+    /// A pipe with room for `chunks` CHUNKs (at most 512 KiB: under the default
+    /// pipe-max-size of 1 MiB), as a source or a sink that takes every byte at once.
+    fn roomy_pipe(chunks: usize) -> (OwnedFd, OwnedFd) {
+        let (r, w) = sys::pipe().unwrap();
+        // SAFETY: plain syscall on a pipe we own.
+        let n = unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, CHUNK * chunks) };
+        assert!(
+            n >= (CHUNK * chunks) as i32,
+            "F_SETPIPE_SZ: {}",
+            io::Error::last_os_error()
+        );
+        (r, w)
+    }
+
+    fn put(fd: &OwnedFd, data: &[u8]) {
+        // SAFETY: writes from a live buffer of the length given.
+        let n = unsafe { libc::write(fd.as_raw_fd(), data.as_ptr().cast(), data.len()) };
+        assert_eq!(n, data.len() as isize);
+    }
+
+    #[test]
+    fn splice_auto_copies_small_reads_and_splices_after_a_read_that_filled_the_buffer() {
+        // A pipe as the source: each read takes exactly what was put in it (up to CHUNK).
+        let (src_r, src_w) = roomy_pipe(4);
+        let (b, b_peer) = pair();
+        let (b, mut b_peer) = (b_peer, b); // the sink non-blocking, its peer blocking
+        let total = 1200 + CHUNK;
+        let reader = std::thread::spawn(move || read_some(&mut b_peer, total));
+        let mut pool = Pipes::new(4);
+        let mut d = Direction::new(Forward::Auto);
+        // A small message is copied, and no pipe is made for it.
+        put(&src_w, &[1u8; 100]);
+        assert!(d.fill(&src_r, &mut pool).unwrap());
+        assert!(!d.holds_pipe() && d.wants_write(), "{d:?}");
+        d.pump(&src_r, &b, &mut pool, false).unwrap();
+        assert_eq!((d.bytes, d.spliced, pool.open()), (100, 0, 0));
+        assert!(
+            !d.copying(),
+            "copied by choice is not copied for want of a pipe"
+        );
+        // A read that fills the buffer (copied): the next read splices, and being small
+        // (1,000 bytes, under SMALL) it ends the bulk transfer.
+        put(&src_w, &vec![2u8; CHUNK + 1000]);
+        d.readable(false);
+        assert!(d.fill(&src_r, &mut pool).unwrap());
+        assert!(!d.holds_pipe() && d.in_flight == CHUNK, "{d:?}");
+        while d.bytes < 1100 + CHUNK as u64 {
+            d.pump(&src_r, &b, &mut pool, false).unwrap();
+        }
+        assert_eq!(d.spliced, 1000);
+        assert_eq!((pool.in_use(), pool.open()), (0, 1));
+        // Copying again.
+        put(&src_w, &[3u8; 100]);
+        d.readable(false);
+        assert!(d.fill(&src_r, &mut pool).unwrap());
+        assert!(!d.holds_pipe(), "{d:?}");
+        while d.bytes < total as u64 {
+            d.pump(&src_r, &b, &mut pool, false).unwrap();
+        }
+        assert_eq!(d.spliced, 1000);
+        // Every byte in order.
+        let mut want = vec![1u8; 100];
+        want.extend(vec![2u8; CHUNK + 1000]);
+        want.extend([3u8; 100]);
+        assert!(reader.join().unwrap() == want);
+    }
+
+    #[test]
+    fn a_short_copying_read_is_not_followed_by_a_read_until_the_source_is_readable() {
+        let (mut a_peer, a) = pair();
+        let (b, b_peer) = pair();
+        let (b, mut b_peer) = (b_peer, b);
+        let mut pool = Pipes::new(4);
+        let mut d = Direction::new(Forward::Copy);
+        a_peer.write_all(b"one").unwrap();
+        while d.bytes < 3 {
+            d.readable(false);
+            d.pump(&a, &b, &mut pool, false).unwrap();
+        }
+        assert_eq!(read_some(&mut b_peer, 3), b"one");
+        // Bytes that came since are not read until the loop says the source is readable.
+        a_peer.write_all(b"two").unwrap();
+        let mut pfd = libc::pollfd {
+            fd: a.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one pollfd we own.
+        assert_eq!(unsafe { libc::poll(&mut pfd, 1, 10_000) }, 1);
+        d.pump(&a, &b, &mut pool, false).unwrap();
+        assert_eq!(d.bytes, 3);
+        d.readable(false);
+        d.pump(&a, &b, &mut pool, false).unwrap();
+        assert_eq!(d.bytes, 6);
+        assert_eq!(read_some(&mut b_peer, 3), b"two");
+    }
+
+    #[test]
+    fn a_bigger_pipe_size_moves_more_a_splice_and_copies_through_bigger_buffers() {
+        const SIZE: usize = 4 * CHUNK; // 256 KiB, under the default pipe-max-size of 1 MiB
+        let (src_r, src_w) = roomy_pipe(8);
+        let (b, b_peer) = pair();
+        let (b, mut b_peer) = (b_peer, b); // the sink non-blocking, its peer blocking
+        let reader = std::thread::spawn(move || read_some(&mut b_peer, 2 * SIZE));
+        let mut pool = Pipes::new(4);
+        pool.set_size(SIZE);
+        // Spliced: one splice takes all 256 KiB into the pipe.
+        put(&src_w, &vec![5u8; SIZE]);
+        let mut d = Direction::new(Forward::Splice);
+        assert!(d.fill(&src_r, &mut pool).unwrap());
+        assert!(d.holds_pipe() && d.in_flight == SIZE, "{d:?}");
+        while d.bytes < SIZE as u64 {
+            d.pump(&src_r, &b, &mut pool, false).unwrap();
+        }
+        // Copied: one read takes all 256 KiB into the buffer.
+        put(&src_w, &vec![6u8; SIZE]);
+        let mut c = Direction::new(Forward::Copy);
+        assert!(c.fill(&src_r, &mut pool).unwrap());
+        assert_eq!(c.in_flight, SIZE);
+        while c.bytes < SIZE as u64 {
+            c.pump(&src_r, &b, &mut pool, false).unwrap();
+        }
+        let got = reader.join().unwrap();
+        assert!(got[..SIZE].iter().all(|&x| x == 5) && got[SIZE..].iter().all(|&x| x == 6));
+    }
+
+    #[test]
+    fn a_pump_stopped_at_its_limit_says_so_and_goes_on_when_pumped_again() {
+        // Pipes as source and sink: each splice moves one CHUNK, and a pump's ROUNDS move
+        // ROUNDS / 2 of them. With more in the source, the pump stops at its limit with
+        // bytes still to read (no EAGAIN: edge-triggered, no event would come for them).
+        let chunks = ROUNDS / 2 + 4;
+        let (src_r, src_w) = roomy_pipe(chunks);
+        let (sink_r, sink_w) = roomy_pipe(chunks);
+        put(&src_w, &vec![9u8; CHUNK * chunks]);
+        let mut pool = Pipes::new(4);
+        let mut d = Direction::new(Forward::Splice);
+        d.pump(&src_r, &sink_w, &mut pool, false).unwrap();
+        assert_eq!(d.bytes, (CHUNK * ROUNDS / 2) as u64);
+        assert!(d.busy(), "{d:?}");
+        d.pump(&src_r, &sink_w, &mut pool, false).unwrap();
+        assert_eq!(d.bytes, (CHUNK * chunks) as u64);
+        assert!(!d.busy(), "stopped at EAGAIN, not at the limit: {d:?}");
+        drop(sink_r);
+    }
+
+    #[test]
+    fn a_source_reported_hung_up_is_read_to_its_eof_past_a_short_read() {
+        // Edge-triggered: the wake-up that said "bytes, then the peer's EOF" is the last one,
+        // so a short read must not stop the reading before the EOF.
+        let (mut a_peer, a) = pair();
+        let (b, b_peer) = pair();
+        let (b, mut b_peer) = (b_peer, b);
+        let mut pool = Pipes::new(4);
+        let mut d = Direction::new(Forward::Copy);
+        a_peer.write_all(b"last").unwrap();
+        a_peer.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut pfd = libc::pollfd {
+            fd: a.as_raw_fd(),
+            events: libc::POLLRDHUP,
+            revents: 0,
+        };
+        // SAFETY: one pollfd we own.
+        assert_eq!(unsafe { libc::poll(&mut pfd, 1, 10_000) }, 1);
+        d.readable(true);
+        d.pump(&a, &b, &mut pool, false).unwrap();
+        assert!(d.done(), "{d:?}");
+        let mut got = String::new();
+        b_peer.read_to_string(&mut got).unwrap();
+        assert_eq!(got, "last");
     }
 }

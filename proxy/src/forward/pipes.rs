@@ -4,33 +4,63 @@
 //! the pool is bounded: at most `max` pipes exist at once, in use or kept free for the next
 //! taker. When none can be had (the bound, or no descriptor left) the caller copies through
 //! a buffer instead, so a connection never fails for want of a pipe.
+//!
+//! The buffers a direction copies through (`splice-auto`'s small reads, `forward copy`, or no
+//! pipe to be had) come from here too: kept when given back, up to [`FREE_BUFFER_BYTES`], so
+//! a small request costs neither an allocation nor the zeroing of a fresh buffer.
+//!
+//! Pipes and buffers are `pipe_size` bytes: a pipe is asked for that capacity
+//! (`F_SETPIPE_SZ`, HAProxy's `tune.pipesize`); where the kernel refuses (past
+//! `fs.pipe-max-size` unprivileged, or over the user's pipe pages) the pipe keeps the
+//! capacity it has, and a direction splices at most that much at once.
 
 use crate::sys;
 use std::os::fd::OwnedFd;
 
-/// A pipe: its read end and its write end, both non-blocking.
+/// A pipe: its read end and its write end, both non-blocking, and its capacity.
 #[derive(Debug)]
 pub(crate) struct Pipe {
     pub(crate) r: OwnedFd,
     pub(crate) w: OwnedFd,
+    pub(crate) capacity: usize,
 }
+
+/// Copy buffers kept for the next taker at most, in bytes (64 of 64 KiB, 4 of 1 MiB).
+pub(crate) const FREE_BUFFER_BYTES: usize = 4 << 20;
+/// The kernel's default pipe capacity, and `pipe_size`'s default.
+pub(crate) const DEFAULT_SIZE: usize = 64 * 1024;
 
 #[derive(Debug)]
 pub(crate) struct Pipes {
     /// Empty pipes ready for the next taker.
     free: Vec<Pipe>,
+    /// Copy buffers ready for the next taker.
+    buffers: Vec<Box<[u8]>>,
     /// Pipes taken and not given back.
     in_use: usize,
     /// The most pipes that may exist, in use and free together.
     max: usize,
+    /// The capacity asked of a new pipe, and the size of a buffer.
+    size: usize,
 }
 
 impl Pipes {
     pub(crate) fn new(max: usize) -> Pipes {
         Pipes {
             free: Vec::new(),
+            buffers: Vec::new(),
             in_use: 0,
             max,
+            size: DEFAULT_SIZE,
+        }
+    }
+
+    /// A new `pipe_size` (a reload): free pipes and buffers of another size are closed.
+    pub(crate) fn set_size(&mut self, size: usize) {
+        if size != self.size {
+            self.size = size;
+            self.free.clear();
+            self.buffers.clear();
         }
     }
 
@@ -52,7 +82,8 @@ impl Pipes {
             Some(p) => p,
             None => {
                 let (r, w) = sys::pipe().ok()?;
-                Pipe { r, w }
+                let capacity = sys::set_pipe_size(&w, self.size);
+                Pipe { r, w, capacity }
             }
         };
         self.in_use += 1;
@@ -65,6 +96,20 @@ impl Pipes {
         self.in_use -= 1;
         if empty && self.in_use + self.free.len() < self.max {
             self.free.push(pipe);
+        }
+    }
+
+    /// A copy buffer of `pipe_size` bytes: a kept one, or a new one.
+    pub(crate) fn take_buffer(&mut self) -> Box<[u8]> {
+        self.buffers
+            .pop()
+            .unwrap_or_else(|| vec![0u8; self.size].into_boxed_slice())
+    }
+
+    /// A copy buffer back from its taker, kept for the next one while under the bound.
+    pub(crate) fn give_buffer(&mut self, buf: Box<[u8]>) {
+        if buf.len() == self.size && (self.buffers.len() + 1) * self.size <= FREE_BUFFER_BYTES {
+            self.buffers.push(buf);
         }
     }
 

@@ -34,7 +34,10 @@ pub(crate) fn run(args: &Args) -> io::Result<()> {
     proxy::Proxy::new(config, waker, reload, stats, fd_limit)?.run()
 }
 
-/// One line on stderr; a stderr that is gone is not a reason to stop.
+/// One line on stderr, in one write (stderr is unbuffered: `writeln!` would write each
+/// piece); a stderr that is gone is not a reason to stop.
 pub(crate) fn log_line(args: std::fmt::Arguments<'_>) {
-    let _ = writeln!(io::stderr().lock(), "{args}");
+    let mut line = std::fmt::format(args);
+    line.push('\n');
+    let _ = io::stderr().lock().write_all(line.as_bytes());
 }

@@ -1,4 +1,4 @@
-//! The loop, on netcore's reactor (epoll, level-triggered) and its timer heap.
+//! The loop, on netcore's reactor (epoll) and its timer heap.
 //!
 //! Epoll tokens: connection `c` registers its client as `2c` and its upstream as `2c + 1`;
 //! listener `i` is `LISTENERS - i`, active check `i` is `CHECKS + i`, the signal pipe is
@@ -7,13 +7,16 @@
 //! the total timeout), `2k + 1` for the rest: `k = 0` the drain's limit, `k = i + 1` check
 //! `i`'s interval.
 //!
-//! A socket with nothing to wait for is taken out of epoll rather than registered for
-//! nothing, because epoll reports errors and hang-ups even then and a level-triggered
-//! hang-up would wake the loop until the other side drained.
+//! A connection's sockets are registered edge-triggered, once, for reading and writing (as
+//! nginx does): no `epoll_ctl` while bytes move, none at the end (the close takes them out).
+//! A wake-up says a socket became readable or writable; a direction then moves bytes until
+//! `EAGAIN` (or a short copying read), so it never waits on readiness it has not used up,
+//! except when it stops at its per-call limit: the connection is then driven again next turn
+//! without waiting (`again`).
 //!
-//! A turn: wait, handle signals, accept a batch per ready listener, drive the ready
-//! connections and update what their sockets wait for, handle the deadlines that came, and
-//! when draining, exit once no connection is left.
+//! A turn: wait (not at all when connections are to be driven again), drive those, handle
+//! signals, accept a batch per ready listener, drive the ready connections, handle the
+//! deadlines that came, and when draining, exit once no connection is left.
 
 use crate::config::{Config, ListenConf};
 use crate::forward::conn::{Conn, End};
@@ -35,7 +38,7 @@ use netcore::reactor::Reactor;
 use netcore::{Event, Interest};
 use std::io;
 use std::net::{SocketAddr, TcpListener};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -84,6 +87,9 @@ pub(crate) struct Proxy<'a> {
     fd_limit: u64,
     /// SIGQUIT came: no listener left, exit once no connection is.
     draining: bool,
+    /// Connections that stopped at their per-call limit with bytes still to move: driven
+    /// again next turn, which does not wait for events (no edge would come for them).
+    again: Vec<usize>,
     stats: Stats,
 }
 
@@ -112,6 +118,7 @@ impl<'a> Proxy<'a> {
             pipes: Pipes::new(0),
             fd_limit,
             draining: false,
+            again: Vec::new(),
             stats,
         };
         p.apply(config).map_err(io::Error::other)?;
@@ -206,6 +213,7 @@ impl<'a> Proxy<'a> {
         self.checks = Checks::new(&groups, CHECKS, check_timer, &mut self.reactor);
         self.groups = groups;
         self.pipes.set_max(config.pipes());
+        self.pipes.set_size(config.pipe_size);
         let need = config.descriptors();
         if need > self.fd_limit {
             // As HAProxy warns when its maxsock is over the limit: past it, clients are
@@ -225,7 +233,15 @@ impl<'a> Proxy<'a> {
     pub(crate) fn run(mut self) -> io::Result<()> {
         let mut events: Vec<Event> = Vec::with_capacity(1024);
         loop {
-            self.reactor.wait(&mut events, None)?;
+            let until = (!self.again.is_empty()).then(Instant::now);
+            self.reactor.wait(&mut events, until)?;
+            // Before this turn's accepts, so that no token in the list is reused yet.
+            for id in std::mem::take(&mut self.again) {
+                if let Some(conn) = self.conns.get_mut(id) {
+                    conn.again = false;
+                    self.drive(id);
+                }
+            }
             for ev in &events {
                 match ev.token {
                     WAKER => {
@@ -241,7 +257,7 @@ impl<'a> Proxy<'a> {
                             self.checks.on_ready(i, &mut self.reactor);
                         }
                     }
-                    t => self.on_event(t / 2, t % 2 == 1),
+                    t => self.on_event(t / 2, t % 2 == 1, ev),
                 }
             }
             let now = Instant::now();
@@ -345,9 +361,14 @@ impl<'a> Proxy<'a> {
                 ));
                 continue;
             }
-            let conn = Conn::new(client, addr, l.group.clone(), self.config.copy);
+            let fd = client.as_raw_fd();
+            let conn = Conn::new(client, addr, l.group.clone(), self.config.forward);
             let id = self.conns.insert(conn);
             self.stats.opened();
+            if let Err(e) = self.reactor.backend_mut().register_edge(fd, 2 * id) {
+                self.end(id, End::ClientError(e));
+                continue;
+            }
             self.try_connect(id);
         }
     }
@@ -370,11 +391,8 @@ impl<'a> Proxy<'a> {
             let Some(conn) = self.conns.get_mut(id) else {
                 return;
             };
-            if let Some(old) = conn.upstream.take() {
-                if conn.upstream_reg.take().is_some() {
-                    let _ = self.reactor.backend_mut().deregister(old.as_raw_fd());
-                }
-            }
+            // A socket that failed to connect is closed, which takes it out of epoll.
+            conn.upstream = None;
             conn.lease = None;
             let Some(lease) = conn.group.pick(conn.first, &conn.tried, Instant::now()) else {
                 self.end(id, End::NoUpstream);
@@ -383,7 +401,16 @@ impl<'a> Proxy<'a> {
             let addr = lease.0.addr;
             conn.tried.push(addr);
             conn.lease = Some(lease);
-            match connect::connect(addr) {
+            let started = connect::connect(addr).and_then(|c| {
+                let s = match &c {
+                    Connecting::Done(s) | Connecting::InProgress(s) => s,
+                };
+                self.reactor
+                    .backend_mut()
+                    .register_edge(s.as_raw_fd(), 2 * id + 1)?;
+                Ok(c)
+            });
+            match started {
                 Ok(Connecting::Done(s)) => {
                     let _ = s.set_nodelay(true);
                     conn.upstream = Some(s);
@@ -394,7 +421,6 @@ impl<'a> Proxy<'a> {
                 Ok(Connecting::InProgress(s)) => {
                     conn.upstream = Some(s);
                     self.arm(id, self.config.connect_timeout);
-                    self.update(id);
                     return;
                 }
                 Err(e) => self.connect_failed(id, addr, &e.to_string()),
@@ -430,15 +456,28 @@ impl<'a> Proxy<'a> {
         }
     }
 
-    fn on_event(&mut self, id: usize, upstream_side: bool) {
+    /// Socket `upstream_side` of connection `id` is ready as `ev` says.
+    fn on_event(&mut self, id: usize, upstream_side: bool, ev: &Event) {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
         };
+        // Remembered even while connecting: no other wake-up comes for what is there now.
+        if ev.readable {
+            conn.readable(upstream_side, ev.hangup);
+        }
+        let writable = ev.writable && !ev.hangup;
         if upstream_side && !conn.connected {
             let Some(s) = conn.upstream.as_ref() else {
                 return;
             };
-            match connect::finish_connect(s) {
+            // Writable with no error pending is connected (a socket still connecting is not
+            // writable): SO_ERROR alone, no getpeername.
+            let done = match s.take_error() {
+                Ok(None) if writable => Ok(true),
+                Ok(None) => connect::finish_connect(s),
+                Ok(Some(e)) | Err(e) => Err(e),
+            };
+            match done {
                 Ok(false) => return,
                 Ok(true) => {
                     let _ = s.set_nodelay(true);
@@ -456,7 +495,8 @@ impl<'a> Proxy<'a> {
         self.drive(id);
     }
 
-    /// Moves bytes, then files the new idle deadline and interests, or ends the connection.
+    /// Moves bytes, then files the new idle deadline (and the connection for another turn
+    /// if it stopped at its limit), or ends the connection.
     fn drive(&mut self, id: usize) {
         let Some(conn) = self.conns.get_mut(id) else {
             return;
@@ -467,10 +507,13 @@ impl<'a> Proxy<'a> {
             .moved(conn.up.bytes - before.0, conn.down.bytes - before.1);
         match result {
             Ok(progress) => {
+                if conn.busy() && !conn.again {
+                    conn.again = true;
+                    self.again.push(id);
+                }
                 if progress && conn.connected {
                     self.arm(id, self.config.idle_timeout);
                 }
-                self.update(id);
             }
             Err(end) => self.end(id, end),
         }
@@ -496,51 +539,16 @@ impl<'a> Proxy<'a> {
         }
     }
 
-    /// Registers each socket for what it waits for now; one waiting for nothing is taken out.
-    fn update(&mut self, id: usize) {
-        let Some(conn) = self.conns.get_mut(id) else {
-            return;
-        };
-        let (client_want, upstream_want) = conn.interests();
-        let backend = self.reactor.backend_mut();
-        let client_fd = conn.client.as_raw_fd();
-        let r1 = set_interest(
-            backend,
-            client_fd,
-            2 * id,
-            &mut conn.client_reg,
-            client_want,
-        );
-        let r2 = match conn.upstream.as_ref() {
-            Some(u) => set_interest(
-                backend,
-                u.as_raw_fd(),
-                2 * id + 1,
-                &mut conn.upstream_reg,
-                upstream_want,
-            ),
-            None => Ok(()),
-        };
-        if let Err(e) = r1.and(r2) {
-            self.end(id, End::ClientError(e));
-        }
-    }
-
     /// Takes the connection out, carries its end to the other side, closes and logs it.
     fn end(&mut self, id: usize, end: End) {
         let Some(mut conn) = self.conns.remove(id) else {
             return;
         };
         self.reactor.timers().cancel(conn_timer(id));
-        let backend = self.reactor.backend_mut();
-        if conn.client_reg.take().is_some() {
-            let _ = backend.deregister(conn.client.as_raw_fd());
-        }
-        if let Some(u) = &conn.upstream {
-            if conn.upstream_reg.take().is_some() {
-                let _ = backend.deregister(u.as_raw_fd());
-            }
-        }
+        // No EPOLL_CTL_DEL: closing a socket (the last descriptor of it: none is duplicated)
+        // takes it out of epoll, and events already returned for its token are dropped, the
+        // slab not reusing a token within the turn. (Its place in `again`, if any, is
+        // skipped likewise.)
         conn.carry(&end);
         conn.release(&mut self.pipes);
         self.stats.ended(&end);
@@ -558,24 +566,6 @@ fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
         .map_err(|e| format!("listen on {addr}: {e}"))
 }
 
-fn set_interest(
-    backend: &mut Epoll,
-    fd: RawFd,
-    token: usize,
-    current: &mut Option<Interest>,
-    want: Interest,
-) -> io::Result<()> {
-    match (*current, want == Interest::NONE) {
-        (None, true) => return Ok(()),
-        (Some(_), true) => backend.deregister(fd)?,
-        (None, false) => backend.register(fd, token, want)?,
-        (Some(now), false) if now == want => return Ok(()),
-        (Some(_), false) => backend.reregister(fd, token, want)?,
-    }
-    *current = (want != Interest::NONE).then_some(want);
-    Ok(())
-}
-
 /// The connection's log line.
 fn conn_line(conn: &Conn, end: &End) -> String {
     let client = conn
@@ -591,9 +581,10 @@ fn conn_line(conn: &Conn, end: &End) -> String {
         ""
     };
     format!(
-        "conn client={client} upstream={upstream} up={} down={} duration={:.3}s{copied} end={end}",
+        "conn client={client} upstream={upstream} up={} down={} duration={:.3}s spliced={}{copied} end={end}",
         conn.up.bytes,
         conn.down.bytes,
-        conn.started.elapsed().as_secs_f64()
+        conn.started.elapsed().as_secs_f64(),
+        conn.up.spliced + conn.down.spliced
     )
 }

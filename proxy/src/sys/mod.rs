@@ -17,6 +17,22 @@ pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
+/// Asks the kernel for a pipe of `size` bytes (`F_SETPIPE_SZ`, rounded up to a power of two
+/// pages) and returns the capacity it has: the one given, or on a refusal (`EPERM` past
+/// `fs.pipe-max-size` or the user's pipe pages, unprivileged) the one it had.
+pub(crate) fn set_pipe_size(w: &OwnedFd, size: usize) -> usize {
+    let size = libc::c_int::try_from(size).unwrap_or(libc::c_int::MAX);
+    // SAFETY: plain fcntl on a pipe the caller holds.
+    let n = unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, size) };
+    let n = if n > 0 {
+        n
+    } else {
+        // SAFETY: as above.
+        unsafe { libc::fcntl(w.as_raw_fd(), libc::F_GETPIPE_SZ) }
+    };
+    usize::try_from(n).unwrap_or(0).max(4096)
+}
+
 /// `read(2)` into `buf` (the copying fallback's source, any kind of descriptor); `EINTR`
 /// retried, `EAGAIN` as `WouldBlock`.
 pub(crate) fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {

@@ -1,5 +1,6 @@
 //! The `epoll(7)` backend, level-triggered: the kernel keeps the interest list and a wait
-//! returns only the ready descriptors.
+//! returns only the ready descriptors. [`Epoll::register_edge`] registers a descriptor
+//! edge-triggered instead, once for good, for a caller that tracks readiness itself.
 
 use super::{Event, Interest, Readiness};
 use crate::sys::cvt;
@@ -55,6 +56,17 @@ impl Epoll {
             token,
             epoll_bits(interest) | libc::EPOLLEXCLUSIVE as u32,
         )
+    }
+
+    /// Registers `fd` edge-triggered for reading, writing and the peer's shutdown
+    /// (`EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET`), as nginx registers its connections: once,
+    /// never modified. A wait reports `fd` when it becomes readable or writable (data came,
+    /// room was made, an EOF, an error), not while it stays so: the caller reads or writes
+    /// until `EAGAIN` (or a short read) before it may wait for it again. Closing the
+    /// descriptor takes it out.
+    pub fn register_edge(&mut self, fd: RawFd, token: usize) -> io::Result<()> {
+        let bits = libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET;
+        self.ctl_bits(libc::EPOLL_CTL_ADD, fd, token, bits as u32)
     }
 
     fn ctl(
@@ -122,7 +134,7 @@ impl Readiness for Epoll {
         }
         for ev in &self.buf[..n as usize] {
             let bits = ev.events as libc::c_int;
-            let hangup = bits & (libc::EPOLLERR | libc::EPOLLHUP) != 0;
+            let hangup = bits & (libc::EPOLLERR | libc::EPOLLHUP | libc::EPOLLRDHUP) != 0;
             events.push(Event {
                 token: ev.u64 as usize,
                 readable: bits & libc::EPOLLIN != 0 || hangup,
@@ -169,5 +181,43 @@ mod tests {
         b.deregister(fd).unwrap();
         a.wait(&mut events, Some(Duration::ZERO)).unwrap();
         assert!(events.is_empty());
+    }
+
+    /// An edge-triggered registration reports a socket once per change, not while it stays
+    /// ready: writable at once, then readable when bytes come, then nothing until more come.
+    #[test]
+    fn edge_triggered_registration_reports_changes_once() {
+        use std::io::Write;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut peer = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (s, _) = listener.accept().unwrap();
+        let mut ep = Epoll::new().unwrap();
+        ep.register_edge(s.as_raw_fd(), 3).unwrap();
+        let mut events = Vec::new();
+        let wait_for = |ep: &mut Epoll, events: &mut Vec<Event>| {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while events.is_empty() && std::time::Instant::now() < deadline {
+                ep.wait(events, Some(Duration::from_millis(10))).unwrap();
+            }
+        };
+        wait_for(&mut ep, &mut events);
+        assert!(events.len() == 1 && events[0].token == 3 && events[0].writable);
+        assert!(!events[0].readable);
+        // Still writable, nothing new: not reported again.
+        ep.wait(&mut events, Some(Duration::ZERO)).unwrap();
+        assert!(events.is_empty(), "{events:?}");
+        peer.write_all(b"x").unwrap();
+        wait_for(&mut ep, &mut events);
+        assert!(events.len() == 1 && events[0].readable, "{events:?}");
+        // Not read, but nothing new came: not reported again.
+        ep.wait(&mut events, Some(Duration::ZERO)).unwrap();
+        assert!(events.is_empty(), "{events:?}");
+        // The peer's EOF is a change: reported, as readable and as a hang-up.
+        drop(peer);
+        wait_for(&mut ep, &mut events);
+        assert!(
+            events.len() == 1 && events[0].readable && events[0].hangup,
+            "{events:?}"
+        );
     }
 }

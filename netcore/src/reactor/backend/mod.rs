@@ -10,7 +10,9 @@
 //!   only the ready descriptors.
 //!
 //! All three are level-triggered: a descriptor stays reported while it is ready, so the loop
-//! may do one read and one write per descriptor per turn and still lose nothing.
+//! may do one read and one write per descriptor per turn and still lose nothing. Epoll also
+//! registers edge-triggered ([`Epoll::register_edge`], outside the trait), for a loop that
+//! reads and writes until `EAGAIN` and wants no `epoll_ctl` per change of interest.
 
 mod epoll;
 mod poll;
@@ -57,6 +59,8 @@ pub struct Event {
     pub readable: bool,
     pub writable: bool,
     /// Error or hang-up: the next read or write tells which. Also reported as readable.
+    /// With [`Epoll::register_edge`] also the peer's shutdown of its sending side
+    /// (`EPOLLRDHUP`): an EOF waits behind whatever bytes are still to be read.
     pub hangup: bool,
 }
 
