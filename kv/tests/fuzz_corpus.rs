@@ -1,23 +1,9 @@
 //! Replays the fuzz targets' committed corpora (`fuzz/corpus/TARGET`) through the same
 //! functions libFuzzer calls, so a regression shows in `cargo test` without libFuzzer.
 
-use std::path::Path;
-
-/// Runs `body` on every file of `fuzz/corpus/target`; the corpus must not be empty.
-fn replay(target: &str, body: fn(&[u8])) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/corpus")
-        .join(target);
-    let mut files = 0;
-    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let path = entry.unwrap().path();
-        let data = std::fs::read(&path).unwrap();
-        let outcome = std::panic::catch_unwind(|| body(&data));
-        assert!(outcome.is_ok(), "{} fails its target", path.display());
-        files += 1;
-    }
-    assert!(files > 0, "{} is empty", dir.display());
-}
+#[path = "../../fuzz/replay.rs"]
+mod replay;
+use replay::replay;
 
 #[test]
 fn resp_corpus() {
