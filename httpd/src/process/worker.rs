@@ -114,7 +114,7 @@ impl Worker {
                 clock: Clock::new(),
                 log: AccessLog::new(log_file),
                 out: Vec::with_capacity(64 * 1024),
-                scratch: vec![0; 16 * 1024],
+                scratch: vec![0; crate::proxy::BUFFER_LIMIT],
                 stats: TurnStats::default(),
                 files: FileCache::new(),
                 now: Instant::now(),
