@@ -54,6 +54,9 @@ use std::time::Instant;
 
 /// Stop answering pipelined requests once this much output is waiting to be sent.
 const OUT_BATCH: usize = 64 * 1024;
+/// Most bytes one read takes from a client (the input buffer stops reads at
+/// [`MAX_INBUF`](crate::conn::state::MAX_INBUF), so it holds at most that plus this).
+pub(crate) const CLIENT_READ: usize = 16 * 1024;
 /// At most this much `sendfile` per connection per turn, so one big download cannot starve
 /// the other connections of a worker.
 const SENDFILE_TURN: u64 = 4 << 20;
@@ -269,7 +272,8 @@ impl Conn {
         if !self.core.wants_read() {
             return Ok(());
         }
-        match (&self.stream).read(&mut ctx.scratch) {
+        let n = ctx.scratch.len().min(CLIENT_READ);
+        match (&self.stream).read(&mut ctx.scratch[..n]) {
             Ok(0) => {
                 self.core.eof();
                 Ok(())

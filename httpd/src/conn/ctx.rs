@@ -72,7 +72,10 @@ pub(crate) struct Ctx {
     pub(crate) log: AccessLog,
     /// Output of the current turn for one connection, sent with one `send`.
     pub(crate) out: Vec<u8>,
-    /// Where reads land before being appended to a connection's buffer.
+    /// Where reads land before being appended to a connection's buffer: up to
+    /// [`CLIENT_READ`](crate::conn::connection::CLIENT_READ) bytes from a client, a whole
+    /// [`BUFFER_LIMIT`](crate::proxy::BUFFER_LIMIT) from an upstream (64 KiB, as nginx's
+    /// `proxy_buffers`: a 1 MiB response is 16 reads, not 64).
     pub(crate) scratch: Vec<u8>,
     pub(crate) stats: TurnStats,
     /// This worker's open files (see [`FileCache`]).

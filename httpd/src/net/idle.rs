@@ -1,5 +1,6 @@
-//! A peek that says whether an idle kept-alive upstream socket was closed by its peer (the
-//! connect itself is netcore's [`netcore::reactor::connect`]).
+//! A peek that says whether an idle kept-alive upstream socket was closed by its peer, and
+//! the abortive close of one not kept (the connect itself is netcore's
+//! [`netcore::reactor::connect`]).
 
 use std::io;
 use std::net::TcpStream;
@@ -19,6 +20,29 @@ pub(crate) fn idle_alive(stream: &TcpStream) -> bool {
         )
     };
     n < 0 && io::Error::last_os_error().kind() == io::ErrorKind::WouldBlock
+}
+
+/// Closes an idle socket with a reset (`SO_LINGER` 0) instead of a FIN: nothing is in
+/// flight on it, and the socket then leaves no `TIME_WAIT` behind (HAProxy closes its
+/// surplus idle server connections so). A proxy that opens and closes upstream connections
+/// by the thousand a second would otherwise pile up tens of thousands of them, and every
+/// close would cost both sides the FIN exchange.
+pub(crate) fn close_reset(stream: TcpStream) {
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: sets an option on a live socket from a `linger` that outlives the call.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            &linger as *const libc::linger as *const libc::c_void,
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
+    drop(stream);
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! race that remains (the upstream closes it just after the check) is the exchange's to
 //! handle, by retrying once.
 
-use crate::net::idle::idle_alive;
+use crate::net::idle::{close_reset, idle_alive};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -42,14 +42,16 @@ impl Pool {
     }
 
     /// Keeps `stream` for the next request to `addr`; past `max` idle connections to it,
-    /// the oldest is closed.
+    /// the oldest is closed, with a reset ([`close_reset`]: with more clients than `max`
+    /// this happens thousands of times a second, and a FIN would leave each in `TIME_WAIT`).
     pub(crate) fn put(&mut self, addr: SocketAddr, stream: TcpStream, now: Instant, max: usize) {
         if max == 0 {
+            close_reset(stream);
             return;
         }
         if self.idle.iter().filter(|c| c.addr == addr).count() >= max {
             if let Some(i) = self.idle.iter().position(|c| c.addr == addr) {
-                self.idle.remove(i);
+                close_reset(self.idle.remove(i).stream);
             }
         }
         self.idle.push(Idle {

@@ -681,3 +681,91 @@ fn a_client_that_resets_with_its_body_backed_up_is_dropped_at_once() {
         "httpd used {used} ticks of CPU in one idle second"
     );
 }
+
+#[test]
+fn surplus_upstream_connections_are_closed_with_a_reset() {
+    // Three requests at once need three upstream connections; `proxy_keepalive 1` keeps
+    // one. The two others are closed as they fall idle, with a reset (as HAProxy closes
+    // them): a FIN would leave each in TIME_WAIT on httpd's side, and with hundreds of
+    // clients thousands a second pile up and slow every new connect.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let up = listener.local_addr().unwrap();
+    let arrived = Arc::new(AtomicUsize::new(0));
+    let (ends_tx, ends) = std::sync::mpsc::channel::<String>();
+    {
+        let arrived = arrived.clone();
+        std::thread::spawn(move || {
+            for s in listener.incoming() {
+                let Ok(mut s) = s else { return };
+                let (arrived, ends_tx) = (arrived.clone(), ends_tx.clone());
+                std::thread::spawn(move || {
+                    let mut head = Vec::new();
+                    let mut b = [0u8; 1024];
+                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match s.read(&mut b) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => head.extend_from_slice(&b[..n]),
+                        }
+                    }
+                    // Answers only once all three are open at once.
+                    arrived.fetch_add(1, Ordering::SeqCst);
+                    wait_until(|| arrived.load(Ordering::SeqCst) >= 3);
+                    s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                        .unwrap();
+                    // How httpd ends the idle connection (the one kept: never, here).
+                    let end = match s.read(&mut b) {
+                        Ok(0) => "FIN".to_owned(),
+                        Ok(_) => "another request".to_owned(),
+                        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                            "reset".to_owned()
+                        }
+                        Err(e) => format!("error {e}"),
+                    };
+                    let _ = ends_tx.send(end);
+                });
+            }
+        });
+    }
+    let conf = TempDir::new("proxy-keepalive-1");
+    let root = conf.0.join("root");
+    std::fs::create_dir_all(&root).unwrap();
+    let path = conf.0.join("httpd.conf");
+    std::fs::write(
+        &path,
+        format!(
+            "listen 127.0.0.1:0;\nroot {};\nthreads 1;\nproxy_pass /api/ http://{up};\nproxy_keepalive 1;\n",
+            root.display()
+        ),
+    )
+    .unwrap();
+    let proxy = Server::from_config(&path, &root);
+    let clients: Vec<_> = (0..3)
+        .map(|i| {
+            let addr = proxy.addr;
+            std::thread::spawn(move || {
+                let mut c = TcpStream::connect(addr).unwrap();
+                c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+                write!(c, "GET /api/{i} HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+                let mut got = Vec::new();
+                let mut b = [0u8; 1024];
+                while !got.ends_with(b"\r\n\r\nok") {
+                    let n = c.read(&mut b).unwrap();
+                    assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&got));
+                    got.extend_from_slice(&b[..n]);
+                }
+                assert!(got.starts_with(b"HTTP/1.1 200 OK\r\n"));
+                c
+            })
+        })
+        .collect();
+    let _clients: Vec<TcpStream> = clients.into_iter().map(|t| t.join().unwrap()).collect();
+    for _ in 0..2 {
+        let end = ends.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(
+            end, "reset",
+            "how httpd closed a surplus idle upstream connection"
+        );
+    }
+    // The third stays kept.
+    assert!(ends.recv_timeout(Duration::from_millis(200)).is_err());
+}
