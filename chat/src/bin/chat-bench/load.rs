@@ -275,6 +275,12 @@ pub fn cpu(pid: Option<u32>) -> Option<f64> {
     Some(total)
 }
 
+/// CPU seconds of this process alone: the load generator, without the servers the suite
+/// started (its children, which [`cpu`] would add).
+pub fn own_cpu() -> Option<f64> {
+    netcore::sys::process_cpu_seconds(std::process::id()).ok()
+}
+
 /// Runs one measurement.
 pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
     let mut subs = Vec::with_capacity(spec.subscribers);
@@ -355,7 +361,7 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
     let mut events = Vec::new();
     let started = Instant::now();
     let cpu_start = cpu(spec.server_pid);
-    let own_start = cpu(Some(std::process::id()));
+    let own_start = own_cpu();
     let total = spec.messages;
     let mut done_subs = 0;
     let mut void = None;
@@ -486,7 +492,7 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
         _ => None,
     };
     let _ = done_subs;
-    let client_cpu = match (own_start, cpu(Some(std::process::id()))) {
+    let client_cpu = match (own_start, own_cpu()) {
         (Some(a), Some(b)) if seconds > 0.0 => Some((b - a) / seconds),
         _ => None,
     };
