@@ -436,7 +436,8 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
                 continue;
             }
             let s = &mut subs[ev.token];
-            // Read again while OpenSSL holds decrypted bytes: the socket says nothing of them.
+            // Read again while OpenSSL holds bytes (decrypted, or read ahead): the socket says
+            // nothing of them.
             loop {
                 let had = s.next_seq;
                 let len = s.len;
@@ -480,7 +481,7 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
                         break 'run;
                     }
                 }
-                if s.stream.pending() == 0 {
+                if !s.stream.has_pending() {
                     break;
                 }
             }
