@@ -5,10 +5,17 @@
 //! gives the socket's descriptor and the bytes OpenSSL has already decrypted, which the
 //! socket will not signal as readable.
 
+use foreign_types::ForeignTypeRef;
 use openssl::ssl::SslStream;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, RawFd};
+use std::os::raw::c_int;
+
+extern "C" {
+    // In libssl (1.1.0 and later), which openssl-sys links; openssl-sys does not declare it.
+    fn SSL_has_pending(ssl: *const openssl_sys::SSL) -> c_int;
+}
 
 /// The connection to the server: plain, or TLS over it.
 pub enum Conn {
@@ -39,6 +46,17 @@ impl Conn {
         match self {
             Conn::Plain(_) => 0,
             Conn::Tls(s) => s.ssl().pending(),
+        }
+    }
+
+    /// Whether OpenSSL holds bytes the socket will not signal as readable: decrypted ones,
+    /// or, with read-ahead, records it has read from the socket but not yet decrypted
+    /// (which [`Conn::pending`] does not count).
+    pub fn has_pending(&self) -> bool {
+        match self {
+            Conn::Plain(_) => false,
+            // SAFETY: a live SSL, only read.
+            Conn::Tls(s) => (unsafe { SSL_has_pending(s.ssl().as_ptr()) }) == 1,
         }
     }
 }

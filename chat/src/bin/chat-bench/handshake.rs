@@ -79,7 +79,7 @@ pub fn run(spec: &HandshakeSpec) -> HandshakeResult {
     let failure: Mutex<Option<String>> = Mutex::new(None);
     let tickets_before = spec.tls.tickets();
     let cpu_start = cpu(spec.server_pid);
-    let own_start = cpu(Some(std::process::id()));
+    let own_start = crate::load::own_cpu();
     let started = Instant::now();
     let deadline = started + spec.duration;
     std::thread::scope(|scope| {
@@ -109,7 +109,7 @@ pub fn run(spec: &HandshakeSpec) -> HandshakeResult {
         _ => None,
     };
     let server_cpu = per_second(cpu_start, cpu(spec.server_pid));
-    let client_cpu = per_second(own_start, cpu(Some(std::process::id())));
+    let client_cpu = per_second(own_start, crate::load::own_cpu());
     let handshakes = count.load(Ordering::Relaxed);
     let tickets = spec.tls.tickets() - tickets_before;
     let mut void = failure.into_inner().unwrap_or_else(|e| e.into_inner());

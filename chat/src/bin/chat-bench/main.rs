@@ -183,11 +183,13 @@ fn main() -> ExitCode {
             match load::run(&spec) {
                 Ok(r) => {
                     println!(
-                        "delivered={} seconds={:.3} rate={:.0} server_cpu={} p99_ms={} void={}",
+                        "delivered={} seconds={:.3} rate={:.0} server_cpu={} client_cpu={} p99_ms={} void={}",
                         r.delivered,
                         r.seconds,
                         r.rate(),
                         r.server_cpu
+                            .map_or("-".into(), |c| format!("{:.0}%", c * 100.0)),
+                        r.client_cpu
                             .map_or("-".into(), |c| format!("{:.0}%", c * 100.0)),
                         r.p99
                             .map_or("-".into(), |d| format!("{:.3}", d.as_secs_f64() * 1e3)),
