@@ -214,15 +214,15 @@ pub(crate) fn parse_with(
                 s.threads = Some(if v == "auto" {
                     Threads::Auto
                 } else {
-                    Threads::Count(parse_number(v, 1, MAX_THREADS).map_err(err)?)
+                    Threads::Count(config_file::number(v, 1, MAX_THREADS).map_err(err)?)
                 })
             }
             "max_connections" => {
-                s.max_connections = Some(parse_number(v, 1, MAX_CONNECTIONS).map_err(err)?)
+                s.max_connections = Some(config_file::number(v, 1, MAX_CONNECTIONS).map_err(err)?)
             }
             "keepalive_requests" => {
                 s.keepalive_requests =
-                    Some(parse_number(v, 1, u32::MAX as usize).map_err(err)? as u32)
+                    Some(config_file::number(v, 1, u32::MAX as usize).map_err(err)? as u32)
             }
             "header_timeout" => s.header_timeout = Some(parse_duration(v).map_err(err)?),
             "keepalive_timeout" => s.keepalive_timeout = Some(parse_duration(v).map_err(err)?),
@@ -247,9 +247,9 @@ pub(crate) fn parse_with(
             }
             "log_max_size" => s.log_max_size = Some(parse_size(v).map_err(err)?),
             "worker_processes" => {
-                s.worker_processes = Some(parse_number(v, 0, MAX_THREADS).map_err(err)?)
+                s.worker_processes = Some(config_file::number(v, 0, MAX_THREADS).map_err(err)?)
             }
-            "log_keep" => s.log_keep = Some(parse_number(v, 1, 1000).map_err(err)?),
+            "log_keep" => s.log_keep = Some(config_file::number(v, 1, 1000).map_err(err)?),
             "allow_root" => s.allow_root = Some(parse_switch(v).map_err(err)?),
             "tcp_congestion" => s.tcp_congestion = Some(Congestion::parse(v).map_err(err)?),
             "defer_accept" => s.defer_accept = Some(parse_switch(v).map_err(err)?),
@@ -273,7 +273,9 @@ pub(crate) fn parse_with(
                 s.proxy_set_host = Some(v.to_owned());
             }
             "proxy_max_body_size" => s.proxy_max_body_size = Some(parse_size(v).map_err(err)?),
-            "proxy_keepalive" => s.proxy_keepalive = Some(parse_number(v, 0, 10_000).map_err(err)?),
+            "proxy_keepalive" => {
+                s.proxy_keepalive = Some(config_file::number(v, 0, 10_000).map_err(err)?)
+            }
             _ => unreachable!("every directive of DIRECTIVES is matched"),
         }
     }
@@ -334,16 +336,6 @@ fn listen_with(v: &str, resolve: Resolve) -> Result<SocketAddr, String> {
     resolve(v)
         .map_err(|e| format!("listen \"{v}\": {e}"))?
         .ok_or_else(|| format!("listen \"{v}\": no address"))
-}
-
-fn parse_number(v: &str, min: usize, max: usize) -> Result<usize, String> {
-    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("\"{v}\" is not a number"));
-    }
-    match v.parse::<usize>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(format!("{v} is out of range ({min} to {max})")),
-    }
 }
 
 /// `N`, `Nms`, `Ns`, `Nm`, `Nh`; at most a day.
@@ -418,7 +410,7 @@ fn check_name(v: &str, kind: NameKind) -> Result<(), String> {
         NameKind::Group => "group",
     };
     if v.bytes().all(|b| b.is_ascii_digit()) {
-        return parse_number(v, 0, u32::MAX as usize - 1).map(|_| ());
+        return config_file::number(v, 0, u32::MAX as usize - 1).map(|_| ());
     }
     let c = CString::new(v).map_err(|_| format!("{what} \"{v}\": contains a NUL"))?;
     let mut buf = vec![0 as libc::c_char; 16 * 1024];

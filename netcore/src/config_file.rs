@@ -133,6 +133,18 @@ fn directive(line: &str) -> Result<Directive<'_>, String> {
     })
 }
 
+/// A directive's whole-number value: plain decimal digits (no sign, no exponent) in
+/// `min..=max`, or the message saying why not, as both servers word it.
+pub fn number(v: &str, min: usize, max: usize) -> Result<usize, String> {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("\"{v}\" is not a number"));
+    }
+    match v.parse::<usize>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("{v} is out of range ({min} to {max})")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,16 +9,7 @@ use std::time::Duration;
 /// Longest accepted duration (a day), as in httpd.
 const MAX_DURATION: Duration = Duration::from_secs(86_400);
 
-/// A whole number in `min..=max`.
-pub(crate) fn number(v: &str, min: usize, max: usize) -> Result<usize, String> {
-    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("\"{v}\" is not a number"));
-    }
-    match v.parse::<usize>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(format!("{v} is out of range ({min} to {max})")),
-    }
-}
+pub(crate) use netcore::config_file::number;
 
 /// `N`, `N.F`, with `ms`, `s` (or none), `m`, `h`; more than zero, at most a day.
 pub(crate) fn duration(v: &str) -> Result<Duration, String> {
