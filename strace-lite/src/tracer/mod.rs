@@ -342,7 +342,8 @@ impl Tracer {
                     self.looks_since_full += 1;
                 }
             }
-            self.spin.on_stops(self.pending.iter().map(|p| p.0));
+            self.spin
+                .on_stops(self.pending.len(), self.pending.iter().map(|p| p.0));
             while let Some((pid, status, stime)) = self.pending.pop_front() {
                 self.handle_stop(pid, status, stime);
             }

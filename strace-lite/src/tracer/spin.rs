@@ -10,6 +10,10 @@
 //!   pinned to one CPU the trace was last seen on, spin there; each blocks on a condvar
 //!   after [`COLD_AFTER`] without a stop, and the next stop wakes it.
 //!
+//! Both pay only where a CPU would otherwise halt in a stop (a quiet machine); on a busy
+//! machine they cost. So while hot the tracer measures the stop rate for an [`EPOCH`] with
+//! them and one without, keeps the faster for [`RUN_EPOCHS`] epochs, and measures again.
+//!
 //! A `SCHED_IDLE` thread gives way at once to any normal task woken on its CPU (wakeup
 //! preemption of an idle-policy current task), and the scheduler's wake placement counts a
 //! CPU running only `SCHED_IDLE` tasks as idle (`sched_idle_cpu()`), so where a tracee runs
@@ -30,6 +34,13 @@ const POLL_FOR: Duration = Duration::from_micros(50);
 const POLL_MISSES: u32 = 4;
 /// ...for this many waits.
 const POLL_REST: u32 = 256;
+/// Spinning pays only where CPUs would otherwise halt in a stop (a quiet machine); on a
+/// busy one it costs. So while hot, the tracer measures: one epoch with spinning, one
+/// without, then the faster for [`RUN_EPOCHS`] epochs, then again.
+const EPOCH: Duration = Duration::from_millis(50);
+const RUN_EPOCHS: u32 = 16;
+/// Spinning must raise the stop rate by this factor to be kept.
+const GAIN: f64 = 1.05;
 /// How often the CPUs in use are looked at again while hot.
 const REFRESH: Duration = Duration::from_millis(20);
 /// Spinners at most, whatever the machine's size.
@@ -60,6 +71,21 @@ pub(crate) struct Spin {
     last_stop: Instant,
     poll_misses: u32,
     poll_rest: u32,
+    /// Spinning and polling now (the measurement's choice, or its probe).
+    on: bool,
+    phase: Phase,
+    epoch_start: Instant,
+    epoch_stops: u64,
+    rate_on: f64,
+}
+
+#[derive(Clone, Copy)]
+enum Phase {
+    /// Measuring with spinning on, then off.
+    ProbeOn,
+    ProbeOff,
+    /// The choice made, for this many more epochs.
+    Run(u32),
 }
 
 impl Spin {
@@ -76,6 +102,11 @@ impl Spin {
             last_stop: now,
             poll_misses: 0,
             poll_rest: 0,
+            on: true,
+            phase: Phase::ProbeOn,
+            epoch_start: now,
+            epoch_stops: 0,
+            rate_on: 0.0,
         }
     }
 
@@ -83,14 +114,46 @@ impl Spin {
         self.allowed.len() >= 2
     }
 
-    /// A round of stops was taken from `wait4`; `tids`: the tracees that stopped (stopped,
-    /// so their last CPU is where they ran).
-    pub(crate) fn on_stops(&mut self, tids: impl Iterator<Item = i32>) {
+    /// A round of `count` stops was taken from `wait4`; `tids`: the tracees that stopped
+    /// (stopped, so their last CPU is where they ran).
+    pub(crate) fn on_stops(&mut self, count: usize, tids: impl Iterator<Item = i32>) {
         if !self.active() {
             return;
         }
         let now = Instant::now();
+        let was_cold = now.duration_since(self.last_stop) > COLD_AFTER;
         self.last_stop = now;
+        if was_cold {
+            // A quiet spell says nothing of either choice: measure afresh.
+            self.epoch_start = now;
+            self.epoch_stops = 0;
+        }
+        self.epoch_stops += count as u64;
+        let elapsed = now.duration_since(self.epoch_start);
+        if elapsed >= EPOCH {
+            let rate = self.epoch_stops as f64 / elapsed.as_secs_f64();
+            self.phase = match self.phase {
+                Phase::ProbeOn => {
+                    self.rate_on = rate;
+                    self.set_on(false);
+                    Phase::ProbeOff
+                }
+                Phase::ProbeOff => {
+                    self.set_on(self.rate_on > rate * GAIN);
+                    Phase::Run(RUN_EPOCHS)
+                }
+                Phase::Run(0) => {
+                    self.set_on(true);
+                    Phase::ProbeOn
+                }
+                Phase::Run(n) => Phase::Run(n - 1),
+            };
+            self.epoch_start = now;
+            self.epoch_stops = 0;
+        }
+        if !self.on {
+            return;
+        }
         if let Some(shared) = &self.shared {
             shared.activity.fetch_add(1, Ordering::SeqCst);
             if shared.asleep.load(Ordering::SeqCst) > 0 {
@@ -101,6 +164,18 @@ impl Spin {
         if now >= self.next_refresh {
             self.next_refresh = now + REFRESH;
             self.refresh(tids);
+        }
+    }
+
+    fn set_on(&mut self, on: bool) {
+        self.on = on;
+        if on {
+            self.next_refresh = Instant::now();
+        } else if let Some(shared) = &self.shared {
+            // Parked until spinning is chosen again.
+            for target in &shared.targets {
+                target.store(-1, Ordering::SeqCst);
+            }
         }
     }
 
@@ -164,7 +239,7 @@ impl Spin {
 
     /// Before a blocking `wait4`: whether to poll first, and for how long.
     pub(crate) fn poll_window(&mut self) -> Option<Duration> {
-        if !self.active() || self.last_stop.elapsed() > COLD_AFTER {
+        if !self.active() || !self.on || self.last_stop.elapsed() > COLD_AFTER {
             return None;
         }
         if self.poll_rest > 0 {
