@@ -4,8 +4,8 @@
 //!
 //! Two parts, both the tracer's own work; the tracees are never touched:
 //! - before blocking in `wait4`, the tracer polls `wait4(WNOHANG)` for at most
-//!   [`POLL_FOR`], while polls keep finding a stop (after [`POLL_MISSES`] misses in a row it
-//!   skips polling for [`POLL_REST`] waits);
+//!   [`POLL_FOR`], while polls keep finding a stop (after more than [`POLL_MISSES`] misses
+//!   in [`POLL_WINDOW`] polls it skips polling for [`POLL_REST`] waits);
 //! - helper threads of the tracer process, each under `SCHED_IDLE` (set on itself) and
 //!   pinned to one CPU the trace was last seen on, spin there; each blocks on a condvar
 //!   after [`COLD_AFTER`] without a stop, and the next stop wakes it.
@@ -30,8 +30,11 @@ use std::time::{Duration, Instant};
 pub(crate) const COLD_AFTER: Duration = Duration::from_millis(1);
 /// How long the tracer polls `wait4(WNOHANG)` before blocking.
 const POLL_FOR: Duration = Duration::from_micros(50);
-/// Polls that found nothing in a row after which the tracer rests from polling...
-const POLL_MISSES: u32 = 4;
+/// Polls are judged in windows of this many: with more than [`POLL_MISSES`] that found
+/// nothing (the time went to a CPU the tracees could have used), the tracer rests from
+/// polling...
+const POLL_WINDOW: u32 = 16;
+const POLL_MISSES: u32 = 2;
 /// ...for this many waits.
 const POLL_REST: u32 = 256;
 /// Spinning pays only where CPUs would otherwise halt in a stop (a quiet machine); on a
@@ -69,6 +72,7 @@ pub(crate) struct Spin {
     in_use: Vec<(usize, u32)>,
     next_refresh: Instant,
     last_stop: Instant,
+    polls: u32,
     poll_misses: u32,
     poll_rest: u32,
     /// Spinning and polling now (the measurement's choice, or its probe).
@@ -100,6 +104,7 @@ impl Spin {
             in_use: Vec::new(),
             next_refresh: now,
             last_stop: now,
+            polls: 0,
             poll_misses: 0,
             poll_rest: 0,
             on: true,
@@ -251,14 +256,14 @@ impl Spin {
 
     /// What the poll found.
     pub(crate) fn polled(&mut self, hit: bool) {
-        if hit {
+        self.polls += 1;
+        self.poll_misses += u32::from(!hit);
+        if self.poll_misses > POLL_MISSES {
+            self.poll_rest = POLL_REST;
+        }
+        if self.polls >= POLL_WINDOW || self.poll_rest > 0 {
+            self.polls = 0;
             self.poll_misses = 0;
-        } else {
-            self.poll_misses += 1;
-            if self.poll_misses >= POLL_MISSES {
-                self.poll_misses = 0;
-                self.poll_rest = POLL_REST;
-            }
         }
     }
 }
