@@ -1,4 +1,5 @@
-//! `--spin=auto` (the default): while stops come close together ("hot"), the tracer keeps
+//! `--spin=auto` (the default): while stops come close together ("hot": their mean gap
+//! below [`HOT_GAP`]), the tracer keeps
 //! the CPUs it and its tracees use out of idle, so that a stop does not wait for a halted
 //! CPU (in a VM, a halted virtual CPU) to wake up.
 //!
@@ -26,6 +27,10 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering}
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
+/// The trace is hot while the mean gap between rounds of stops (a moving average, 1/16
+/// weight to the newest) is below this; a program that computes between calls, with a
+/// quick exit stop after each distant entry, is not.
+const HOT_GAP: Duration = Duration::from_micros(150);
 /// A spinner blocks after this long without a stop.
 pub(crate) const COLD_AFTER: Duration = Duration::from_millis(1);
 /// How long the tracer polls `wait4(WNOHANG)` before blocking.
@@ -75,6 +80,9 @@ pub(crate) struct Spin {
     polls: u32,
     poll_misses: u32,
     poll_rest: u32,
+    /// The moving average of the gaps between rounds of stops, and whether it is short.
+    mean_gap_us: f64,
+    hot: bool,
     /// Spinning and polling now (the measurement's choice, or its probe).
     on: bool,
     phase: Phase,
@@ -105,6 +113,8 @@ impl Spin {
             next_refresh: now,
             last_stop: now,
             polls: 0,
+            mean_gap_us: COLD_AFTER.as_micros() as f64,
+            hot: false,
             poll_misses: 0,
             poll_rest: 0,
             on: true,
@@ -126,8 +136,12 @@ impl Spin {
             return;
         }
         let now = Instant::now();
-        let was_cold = now.duration_since(self.last_stop) > COLD_AFTER;
+        let gap = now.duration_since(self.last_stop);
+        let was_cold = gap > COLD_AFTER;
         self.last_stop = now;
+        let gap_us = gap.as_micros().min(COLD_AFTER.as_micros()) as f64;
+        self.mean_gap_us += (gap_us - self.mean_gap_us) / 16.0;
+        self.hot = self.mean_gap_us < HOT_GAP.as_micros() as f64;
         if was_cold {
             // A quiet spell says nothing of either choice: measure afresh.
             self.epoch_start = now;
@@ -156,7 +170,7 @@ impl Spin {
             self.epoch_start = now;
             self.epoch_stops = 0;
         }
-        if !self.on {
+        if !self.on || !self.hot {
             return;
         }
         if let Some(shared) = &self.shared {
@@ -244,7 +258,7 @@ impl Spin {
 
     /// Before a blocking `wait4`: whether to poll first, and for how long.
     pub(crate) fn poll_window(&mut self) -> Option<Duration> {
-        if !self.active() || !self.on || self.last_stop.elapsed() > COLD_AFTER {
+        if !self.active() || !self.on || !self.hot || self.last_stop.elapsed() > COLD_AFTER {
             return None;
         }
         if self.poll_rest > 0 {
