@@ -280,7 +280,7 @@ impl Tracer {
             let want_usage = self.opts.summary != SummaryMode::Off && !self.opts.wall_clock;
             // While hot, look without sleeping for a short while first (`spin.rs`).
             let mut polled = None;
-            if let Some(window) = self.spin.poll_window() {
+            if let Some(window) = self.spin.poll_window(self.tracees.len()) {
                 let start = Instant::now();
                 while polled.is_none() && start.elapsed() < window {
                     polled = wait_any(libc::WNOHANG, want_usage);

@@ -4,7 +4,8 @@
 //! CPU (in a VM, a halted virtual CPU) to wake up.
 //!
 //! Two parts, both the tracer's own work; the tracees are never touched:
-//! - before blocking in `wait4`, the tracer polls `wait4(WNOHANG)` for at most
+//! - before blocking in `wait4`, with fewer tracees than CPUs allowed to it (else the poll
+//!   would take a CPU a tracee could use), the tracer polls `wait4(WNOHANG)` for at most
 //!   [`POLL_FOR`], while polls keep finding a stop (after more than [`POLL_MISSES`] misses
 //!   in [`POLL_WINDOW`] polls it skips polling for [`POLL_REST`] waits);
 //! - helper threads of the tracer process, each under `SCHED_IDLE` (set on itself) and
@@ -256,9 +257,16 @@ impl Spin {
         }
     }
 
-    /// Before a blocking `wait4`: whether to poll first, and for how long.
-    pub(crate) fn poll_window(&mut self) -> Option<Duration> {
-        if !self.active() || !self.on || !self.hot || self.last_stop.elapsed() > COLD_AFTER {
+    /// Before a blocking `wait4`: whether to poll first, and for how long. `tracees`: how
+    /// many there are; with as many as the tracer's CPUs, the poll would take a CPU one of
+    /// them could run on.
+    pub(crate) fn poll_window(&mut self, tracees: usize) -> Option<Duration> {
+        if !self.active()
+            || tracees >= self.allowed.len()
+            || !self.on
+            || !self.hot
+            || self.last_stop.elapsed() > COLD_AFTER
+        {
             return None;
         }
         if self.poll_rest > 0 {
