@@ -312,6 +312,12 @@ pub struct Cli {
     )]
     pub same_cpu: Option<String>,
 
+    /// Not in strace: auto (the default) keeps the CPUs the trace uses busy at idle
+    /// priority while stops come close together, so a stop does not wait for a halted CPU
+    /// to wake (tracer threads under SCHED_IDLE; costs CPU time, shows in top); never: off.
+    #[arg(long = "spin", value_name = "WHEN", require_equals = true)]
+    pub spin: Option<String>,
+
     /// Kill the command (and every tracee) when strace-lite exits (PTRACE_O_EXITKILL); by
     /// default they go on, untraced, as under strace.
     #[arg(long = "kill-on-exit")]
@@ -585,6 +591,8 @@ pub struct Options {
     pub seccomp_bpf: bool,
     /// `--same-cpu`: when tracer and command share one CPU (see `tracer::cpu_pin`).
     pub same_cpu: SameCpu,
+    /// `--spin`: idle-priority spinners while the trace is hot (`tracer/spin.rs`).
+    pub spin: bool,
     /// `--kill-on-exit`: tracees die with the tracer (`PTRACE_O_EXITKILL`).
     pub kill_on_exit: bool,
     /// `--json`: JSON lines instead of strace's text.
@@ -635,6 +643,15 @@ impl SameCpu {
                 "invalid --same-cpu value '{other}' (auto, always or never)"
             )),
         }
+    }
+}
+
+/// `--spin=auto|never` (`None`: not given, so `auto`): whether spinners may run.
+fn parse_spin(value: Option<&str>) -> Result<bool, String> {
+    match value {
+        None | Some("auto") => Ok(true),
+        Some("never") => Ok(false),
+        Some(other) => Err(format!("invalid --spin value '{other}' (auto or never)")),
     }
 }
 
@@ -1260,6 +1277,8 @@ impl Options {
             warnings.push("--same-cpu=auto cannot be used with --seccomp-bpf, disabling".into());
             same_cpu = SameCpu::Never;
         }
+        // Pinned with the command to one CPU, there is no other CPU to keep awake.
+        let spin = parse_spin(cli.spin.as_deref())? && same_cpu == SameCpu::Never;
         // -P: each path, and what it resolves to (strace's pathtrace_select).
         let mut trace_paths: Vec<String> = Vec::new();
         for path in &cli.trace_path {
@@ -1319,6 +1338,7 @@ impl Options {
             command: cli.command,
             seccomp_bpf,
             same_cpu,
+            spin,
             kill_on_exit: cli.kill_on_exit,
             json: cli.json,
             latency: cli.latency,

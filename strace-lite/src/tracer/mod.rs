@@ -10,6 +10,7 @@ mod sched_batch;
 mod seccomp;
 mod siginfo;
 mod spawn;
+mod spin;
 mod tracee;
 
 use crate::cli::{quiet, status, Interruptible, Options, SummaryMode, TimestampStyle};
@@ -82,6 +83,8 @@ pub struct Tracer {
     unwinder: crate::stack::Unwinder,
     /// `--same-cpu`.
     pin: cpu_pin::CpuPin,
+    /// `--spin`.
+    spin: spin::Spin,
     /// The timer tick last looked at.
     ticks_seen: u64,
     /// Stops taken from `wait4` and not handled yet: (tid, status, system time).
@@ -141,6 +144,7 @@ impl Tracer {
             pid_prefix_always: false,
             last_line_time: None,
             pin: cpu_pin::CpuPin::new(opts.same_cpu, opts.follow_forks),
+            spin: spin::Spin::new(opts.spin),
             ticks_seen: 0,
             pending: Default::default(),
             stops_seen: 0,
@@ -274,7 +278,21 @@ impl Tracer {
                 }
             }
             let want_usage = self.opts.summary != SummaryMode::Off && !self.opts.wall_clock;
-            let Some(first) = wait_any(0, want_usage) else {
+            // While hot, look without sleeping for a short while first (`spin.rs`).
+            let mut polled = None;
+            if let Some(window) = self.spin.poll_window(self.tracees.len()) {
+                let start = Instant::now();
+                while polled.is_none() && start.elapsed() < window {
+                    polled = wait_any(libc::WNOHANG, want_usage);
+                    if polled.is_none()
+                        && std::io::Error::last_os_error().raw_os_error() == Some(libc::ECHILD)
+                    {
+                        break;
+                    }
+                }
+                self.spin.polled(polled.is_some());
+            }
+            let Some(first) = polled.or_else(|| wait_any(0, want_usage)) else {
                 match std::io::Error::last_os_error().raw_os_error() {
                     Some(libc::EINTR) => continue,
                     _ => return,
@@ -324,6 +342,8 @@ impl Tracer {
                     self.looks_since_full += 1;
                 }
             }
+            self.spin
+                .on_stops(self.pending.len(), self.pending.iter().map(|p| p.0));
             while let Some((pid, status, stime)) = self.pending.pop_front() {
                 self.handle_stop(pid, status, stime);
             }
