@@ -28,20 +28,7 @@ pub(crate) fn idle_alive(stream: &TcpStream) -> bool {
 /// by the thousand a second would otherwise pile up tens of thousands of them, and every
 /// close would cost both sides the FIN exchange.
 pub(crate) fn close_reset(stream: TcpStream) {
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: sets an option on a live socket from a `linger` that outlives the call.
-    unsafe {
-        libc::setsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            &linger as *const libc::linger as *const libc::c_void,
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        );
-    }
+    netcore::reactor::reset::linger_zero(&stream);
     drop(stream);
 }
 

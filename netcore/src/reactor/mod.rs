@@ -23,6 +23,7 @@ pub mod accept;
 pub mod backend;
 pub mod connect;
 pub mod listener;
+pub mod reset;
 pub mod send;
 pub mod signal;
 pub mod slab;

@@ -7,7 +7,7 @@ use crate::config::Forward;
 use crate::forward::direction::{Direction, Failure};
 use crate::forward::pipes::Pipes;
 use crate::server::upstreams::{Group, Lease};
-use crate::sys;
+use netcore::reactor::reset::linger_zero;
 use netcore::reactor::send::send;
 use std::fmt;
 use std::io;
@@ -184,10 +184,10 @@ impl Conn {
         match end {
             End::ClientError(_) => {
                 if let Some(u) = &self.upstream {
-                    sys::set_linger_zero(u);
+                    linger_zero(u);
                 }
             }
-            End::UpstreamError(_) | End::NoUpstream => sys::set_linger_zero(&self.client),
+            End::UpstreamError(_) | End::NoUpstream => linger_zero(&self.client),
             _ => {}
         }
     }

@@ -27,11 +27,11 @@ use crate::server::log_line;
 use crate::server::signals::{self, Command};
 use crate::server::stats::Stats;
 use crate::server::upstreams::Group;
-use crate::sys;
 use netcore::reactor::accept::Acceptor;
 use netcore::reactor::backend::{Epoll, Readiness};
 use netcore::reactor::connect::{self, Connecting};
 use netcore::reactor::listener::ListenerBuilder;
+use netcore::reactor::reset::linger_zero;
 use netcore::reactor::signal::Waker;
 use netcore::reactor::slab::Slab;
 use netcore::reactor::Reactor;
@@ -353,7 +353,7 @@ impl<'a> Proxy<'a> {
             };
             let _ = client.set_nodelay(true);
             if self.conns.len() >= self.config.max_connections {
-                sys::set_linger_zero(&client);
+                linger_zero(&client);
                 self.stats.refused();
                 log_line(format_args!(
                     "conn client={} upstream=- up=0 down=0 duration=0.000s end=refused (max-connections)",

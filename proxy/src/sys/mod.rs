@@ -1,11 +1,10 @@
 //! The system calls the proxy needs that neither std nor netcore wraps: `pipe2(2)` for the
-//! splice pipes, `read(2)` on any descriptor for the copying fallback, and `SO_LINGER` 0 to
-//! turn a close into a reset. (The non-blocking `connect(2)` is netcore's
-//! [`netcore::reactor::connect`].)
+//! splice pipes and `read(2)` on any descriptor for the copying fallback. (The non-blocking
+//! `connect(2)` is netcore's [`netcore::reactor::connect`], the close with a reset its
+//! [`netcore::reactor::reset`].)
 
 use netcore::sys::cvt;
 use std::io;
-use std::net::TcpStream;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// A pipe for splice: both ends non-blocking and close-on-exec; (read end, write end).
@@ -52,41 +51,5 @@ pub(crate) fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
         if e.kind() != io::ErrorKind::Interrupted {
             return Err(e);
         }
-    }
-}
-
-/// `SO_LINGER` with a zero timeout: the close that follows sends a reset, not a FIN.
-pub(crate) fn set_linger_zero(stream: &TcpStream) {
-    let lg = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: passes a live local of the size given; failure leaves an ordinary close.
-    unsafe {
-        libc::setsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            &lg as *const _ as *const libc::c_void,
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Read;
-    use std::net::TcpListener;
-
-    #[test]
-    fn linger_zero_makes_the_close_a_reset() {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
-        let (s, _) = l.accept().unwrap();
-        set_linger_zero(&s);
-        drop(s);
-        let err = (&c).read(&mut [0u8; 8]).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
     }
 }
