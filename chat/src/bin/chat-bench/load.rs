@@ -577,23 +577,28 @@ mod tests {
         assert_eq!(percentile(&mut [], 99.0), None);
     }
 
-    #[test]
-    fn parse_reports_each_delivered_sequence_number() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let mut frames = b"* a notice\n".to_vec();
-        for seq in 0..3 {
+    /// "bob: " frames of these sequence numbers, after `head`.
+    fn frames(head: &[u8], seqs: &[u64]) -> Vec<u8> {
+        let mut frames = head.to_vec();
+        for &seq in seqs {
             frames.extend_from_slice(b"bob: ");
             frames.extend_from_slice(&payload(seq));
             frames.push(b'\n');
         }
+        frames
+    }
+
+    /// A subscriber (on a real socket, never read here) whose buffer holds the first `len` bytes of
+    /// `frames`, expecting message 0; and the framing of bob's messages.
+    fn subscriber(frames: &[u8], len: usize) -> (Subscriber, Framing) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let mut buf = vec![0u8; 4096];
-        buf[..frames.len()].copy_from_slice(&frames);
-        // The last frame lacks its last 10 bytes.
-        let mut s = Subscriber {
+        buf[..frames.len()].copy_from_slice(frames);
+        let s = Subscriber {
             stream: Conn::Plain(stream),
             buf,
-            len: frames.len() - 10,
+            len,
             next_seq: 0,
             next_digits: digits(0),
         };
@@ -601,6 +606,14 @@ mod tests {
             prefix: b"bob: ".to_vec(),
             suffix: b"\n",
         };
+        (s, f)
+    }
+
+    #[test]
+    fn parse_reports_each_delivered_sequence_number() {
+        let frames = frames(b"* a notice\n", &[0, 1, 2]);
+        // The last frame lacks its last 10 bytes.
+        let (mut s, f) = subscriber(&frames, frames.len() - 10);
         let mut seen = Vec::new();
         assert!(matches!(
             s.parse(&f, Target::Chat, |seq| seen.push(seq)),
@@ -613,27 +626,8 @@ mod tests {
 
     #[test]
     fn parse_refuses_a_message_out_of_order() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
-        let mut frames = Vec::new();
-        for seq in [0, 2] {
-            frames.extend_from_slice(b"bob: ");
-            frames.extend_from_slice(&payload(seq));
-            frames.push(b'\n');
-        }
-        let mut buf = vec![0u8; 4096];
-        buf[..frames.len()].copy_from_slice(&frames);
-        let mut s = Subscriber {
-            stream: Conn::Plain(stream),
-            buf,
-            len: frames.len(),
-            next_seq: 0,
-            next_digits: digits(0),
-        };
-        let f = Framing {
-            prefix: b"bob: ".to_vec(),
-            suffix: b"\n",
-        };
+        let frames = frames(b"", &[0, 2]);
+        let (mut s, f) = subscriber(&frames, frames.len());
         match s.parse(&f, Target::Chat, |_| {}) {
             Parsed::Bad(why) => assert_eq!(why, "expected message 1 got 2"),
             Parsed::Ok => panic!("message 2 after 0 accepted"),
