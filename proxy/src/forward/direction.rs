@@ -371,6 +371,12 @@ mod tests {
         (c, s)
     }
 
+    /// A sink and its peer: the sink non-blocking, its peer blocking.
+    fn sink_pair() -> (TcpStream, TcpStream) {
+        let (peer, sink) = pair();
+        (sink, peer)
+    }
+
     #[test]
     fn stops_reading_while_the_pipe_holds_bytes_and_carries_the_eof() {
         let (mut a_peer, a) = pair();
@@ -399,8 +405,7 @@ mod tests {
     #[test]
     fn a_pipe_is_held_only_while_bytes_are_in_flight() {
         let (mut a_peer, a) = pair();
-        let (b, b_peer) = pair();
-        let (b, mut b_peer) = (b_peer, b); // the sink non-blocking, its peer blocking
+        let (b, mut b_peer) = sink_pair();
         let mut pool = Pipes::new(4);
         let mut d = Direction::new(Forward::Splice);
         a_peer.write_all(b"hello").unwrap();
@@ -424,8 +429,7 @@ mod tests {
     #[test]
     fn without_a_free_pipe_bytes_are_copied_and_the_next_read_splices_again() {
         let (mut a_peer, a) = pair();
-        let (b, b_peer) = pair();
-        let (b, mut b_peer) = (b_peer, b);
+        let (b, mut b_peer) = sink_pair();
         let mut pool = Pipes::new(1);
         let other = pool.take().unwrap();
         let mut d = Direction::new(Forward::Splice);
@@ -468,8 +472,7 @@ mod tests {
         // SAFETY: writes 8 bytes from a live local.
         let n = unsafe { libc::write(fd, &value as *const u64 as *const libc::c_void, 8) };
         assert_eq!(n, 8);
-        let (b, b_peer) = pair();
-        let (b, mut b_peer) = (b_peer, b); // the sink non-blocking, its peer blocking
+        let (b, mut b_peer) = sink_pair();
         let mut pool = Pipes::new(4);
         let mut d = Direction::new(Forward::Splice);
         while d.bytes < 8 {
@@ -485,8 +488,7 @@ mod tests {
     #[test]
     fn copying_keeps_the_backpressure_and_the_half_close() {
         let (mut a_peer, a) = pair();
-        let (b, b_peer) = pair();
-        let (b, mut b_peer) = (b_peer, b); // the sink non-blocking, its peer blocking
+        let (b, mut b_peer) = sink_pair();
         let mut pool = Pipes::new(4);
         let mut d = Direction::new(Forward::Copy);
         let body: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
@@ -572,8 +574,7 @@ mod tests {
     fn splice_auto_copies_small_reads_and_splices_after_a_read_that_filled_the_buffer() {
         // A pipe as the source: each read takes exactly what was put in it (up to CHUNK).
         let (src_r, src_w) = roomy_pipe(4);
-        let (b, b_peer) = pair();
-        let (b, mut b_peer) = (b_peer, b); // the sink non-blocking, its peer blocking
+        let (b, mut b_peer) = sink_pair();
         let total = 1200 + CHUNK;
         let reader = std::thread::spawn(move || read_some(&mut b_peer, total));
         let mut pool = Pipes::new(4);
@@ -618,8 +619,7 @@ mod tests {
     #[test]
     fn a_short_copying_read_is_not_followed_by_a_read_until_the_source_is_readable() {
         let (mut a_peer, a) = pair();
-        let (b, b_peer) = pair();
-        let (b, mut b_peer) = (b_peer, b);
+        let (b, mut b_peer) = sink_pair();
         let mut pool = Pipes::new(4);
         let mut d = Direction::new(Forward::Copy);
         a_peer.write_all(b"one").unwrap();
@@ -649,8 +649,7 @@ mod tests {
     fn a_bigger_pipe_size_moves_more_a_splice_and_copies_through_bigger_buffers() {
         const SIZE: usize = 4 * CHUNK; // 256 KiB, under the default pipe-max-size of 1 MiB
         let (src_r, src_w) = roomy_pipe(8);
-        let (b, b_peer) = pair();
-        let (b, mut b_peer) = (b_peer, b); // the sink non-blocking, its peer blocking
+        let (b, mut b_peer) = sink_pair();
         let reader = std::thread::spawn(move || read_some(&mut b_peer, 2 * SIZE));
         let mut pool = Pipes::new(4);
         pool.set_size(SIZE);
@@ -699,8 +698,7 @@ mod tests {
         // Edge-triggered: the wake-up that said "bytes, then the peer's EOF" is the last one,
         // so a short read must not stop the reading before the EOF.
         let (mut a_peer, a) = pair();
-        let (b, b_peer) = pair();
-        let (b, mut b_peer) = (b_peer, b);
+        let (b, mut b_peer) = sink_pair();
         let mut pool = Pipes::new(4);
         let mut d = Direction::new(Forward::Copy);
         a_peer.write_all(b"last").unwrap();
