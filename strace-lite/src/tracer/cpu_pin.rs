@@ -117,11 +117,7 @@ impl CpuPin {
         if cpu < 0 {
             return Err(io::Error::last_os_error());
         }
-        let mut one = vec![0u8; self.original.len()];
-        let cpu = cpu as usize;
-        if let Some(byte) = one.get_mut(cpu / 8) {
-            *byte = 1 << (cpu % 8);
-        }
+        let one = one_cpu(self.original.len(), cpu as usize);
         set_affinity(0, &one)?;
         self.pinned = one;
         self.active = true;
@@ -331,8 +327,17 @@ fn tracer_cpu_ns() -> u64 {
         .saturating_add(ts.tv_nsec as u64)
 }
 
+/// A mask of `len` bytes with only `cpu` in it.
+pub(super) fn one_cpu(len: usize, cpu: usize) -> Vec<u8> {
+    let mut one = vec![0u8; len];
+    if let Some(byte) = one.get_mut(cpu / 8) {
+        *byte = 1 << (cpu % 8);
+    }
+    one
+}
+
 /// The mask of `tid` (0: this thread) in the kernel's size.
-fn get_affinity(tid: i32) -> io::Result<Vec<u8>> {
+pub(super) fn get_affinity(tid: i32) -> io::Result<Vec<u8>> {
     let mut buf = vec![0u8; 1024];
     // SAFETY: the kernel writes at most `buf.len()` bytes into our buffer.
     let n = unsafe {
@@ -350,7 +355,7 @@ fn get_affinity(tid: i32) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-fn set_affinity(tid: i32, mask: &[u8]) -> io::Result<()> {
+pub(super) fn set_affinity(tid: i32, mask: &[u8]) -> io::Result<()> {
     // SAFETY: the kernel reads `mask.len()` bytes from our buffer.
     let rc = unsafe { libc::syscall(libc::SYS_sched_setaffinity, tid, mask.len(), mask.as_ptr()) };
     if rc < 0 {

@@ -24,6 +24,7 @@
 //! to the tracer nor [`MAX_SPINNERS`]; none when the tracer has one CPU (tracer and tracees
 //! then take turns there and it never idles in a stop).
 
+use super::cpu_pin::{get_affinity, one_cpu, set_affinity};
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -363,28 +364,24 @@ fn spinner(shared: &Shared, index: usize) {
     }
 }
 
-/// This thread on `cpu` only.
+/// This thread on `cpu` only (a failure leaves it unpinned: a spinner elsewhere only
+/// gains less).
 fn pin_self(cpu: usize) {
-    // SAFETY: an all-zero cpu_set_t is the empty set; CPU_SET writes inside it.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    if let Ok(mask) = get_affinity(0) {
+        let _ = set_affinity(0, &one_cpu(mask.len(), cpu));
     }
 }
 
 /// The CPUs this (tracer) thread may run on.
 fn allowed_cpus() -> Vec<usize> {
-    // SAFETY: an all-zero cpu_set_t is valid; sched_getaffinity fills it.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
-            return Vec::new();
-        }
-        (0..libc::CPU_SETSIZE as usize)
-            .filter(|c| libc::CPU_ISSET(*c, &set))
-            .collect()
-    }
+    get_affinity(0).map_or_else(
+        |_| Vec::new(),
+        |mask| {
+            (0..mask.len() * 8)
+                .filter(|c| mask[c / 8] & (1 << (c % 8)) != 0)
+                .collect()
+        },
+    )
 }
 
 /// The CPU `tid` last ran on (`/proc/TID/stat`, field 39), if it can be read.
