@@ -20,9 +20,9 @@
 //! costs more than copying it (two splices and a pipe against a read and a send), so a
 //! direction copies, through a buffer from the pool, until a read brings [`BULK`] bytes or
 //! fills the buffer (a bulk transfer); from the next read on it splices, and goes back to
-//! copying when a splice moves less than [`SMALL`]. A copying read that comes back short of the buffer emptied the
-//! source's queue: the direction waits for the next readiness rather than reading again
-//! for an `EAGAIN` (the loop says when it is readable again).
+//! copying when a splice moves less than [`SMALL`]. A copying read that comes back short of
+//! the buffer emptied the source's queue: the direction waits for the next readiness rather
+//! than reading again for an `EAGAIN` (the loop says when it is readable again).
 //!
 //! The loop registers the sockets edge-triggered: a pump moves bytes until the sink or the
 //! source has nothing more to give (`EAGAIN`, a short copying read, the EOF), or until its
@@ -181,13 +181,8 @@ impl Direction {
 
     /// Nothing in flight: the pipe or the passing buffer goes back to the pool.
     fn let_go(&mut self, pipes: &mut Pipes) {
-        if self.in_flight > 0 {
-            return;
-        }
-        match std::mem::replace(&mut self.held, Held::Nothing) {
-            Held::Pipe(p) => pipes.give(p, true),
-            Held::Buffer(b) => pipes.give_buffer(b),
-            Held::Nothing => {}
+        if self.in_flight == 0 {
+            self.release(pipes);
         }
     }
 
