@@ -3,7 +3,7 @@
 //! to its last whole command. Corruption before the end is reported with its offset and not
 //! "fixed": cutting there would drop the valid commands after it, a decision for the operator.
 
-use crate::aof::load::{scan, Problem};
+use crate::aof::load::{scan_from, Problem, CHUNK};
 use crate::aof::manifest::{path_of, Manifest, MANIFEST};
 use std::path::{Path, PathBuf};
 
@@ -37,20 +37,22 @@ pub(crate) fn run(path: &Path, fix: bool) -> i32 {
     let mut status = 0;
     let count = files.len();
     for (i, file) in files.iter().enumerate() {
-        let data = match std::fs::read(file) {
-            Ok(d) => d,
+        let checked = std::fs::File::open(file).and_then(|f| {
+            scan_from(f, CHUNK, |args, _| match crate::cmd::lookup(&args[0]) {
+                Some(_) => Ok(()),
+                None => Err(format!(
+                    "unknown command '{}'",
+                    String::from_utf8_lossy(&args[0])
+                )),
+            })
+        });
+        let s = match checked {
+            Ok(s) => s,
             Err(e) => {
                 eprintln!("kv check-aof: {}: {e}", file.display());
                 return 1;
             }
         };
-        let s = scan(&data, |args| match crate::cmd::lookup(&args[0]) {
-            Some(_) => Ok(()),
-            None => Err(format!(
-                "unknown command '{}'",
-                String::from_utf8_lossy(&args[0])
-            )),
-        });
         println!(
             "AOF analyzed: filename={}, size={}, ok_up_to={}, diff={}",
             file.display(),

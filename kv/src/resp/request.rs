@@ -134,6 +134,12 @@ fn count_line(buf: &[u8], pos: usize, prefix: u8) -> Option<(usize, usize)> {
 }
 
 impl Parser {
+    /// Whether part of a request has been read (its `*N` line, some of its arguments): the
+    /// bytes that follow continue it.
+    pub(crate) fn mid_request(&self) -> bool {
+        self.remaining > 0
+    }
+
     /// Parses the next request from `buf[*pos..]`, advancing `*pos` past what it consumed.
     pub(crate) fn next(
         &mut self,

@@ -349,6 +349,27 @@ impl<V> Dict<V> {
         (next, seen)
     }
 
+    /// Makes room for `n` entries at once: the array grows to what `n` inserts would have
+    /// grown it to, so they rehash nothing (the log's replay, which knows roughly how many
+    /// keys are coming).
+    pub(crate) fn reserve(&mut self, n: usize) {
+        let Some(want) = n.max(MIN_BUCKETS).checked_next_power_of_two() else {
+            return;
+        };
+        if want > self.buckets.len() {
+            self.resize(want);
+        }
+    }
+
+    /// Shrinks the array to what inserting the entries one by one would have left, should a
+    /// [`reserve`](Self::reserve) have asked for more than came.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        let want = self.len.max(MIN_BUCKETS).next_power_of_two();
+        if self.buckets.len() > want {
+            self.resize(want);
+        }
+    }
+
     /// Whether it grew.
     fn grow_if_full(&mut self) -> bool {
         if self.buckets.is_empty() {

@@ -120,6 +120,22 @@ impl Db {
         self.keys.len()
     }
 
+    /// Makes room for `n` keys in all (see [`Dict::reserve`]).
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.keys.reserve(n);
+    }
+
+    /// Gives back what a [`reserve`](Self::reserve) asked for beyond the keys there are.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.keys.shrink_to_fit();
+    }
+
+    /// Buckets in the key table's array (the replay's tests check its size).
+    #[cfg(test)]
+    pub(crate) fn buckets(&self) -> usize {
+        self.keys.buckets()
+    }
+
     /// Keys with an expiry time.
     pub(crate) fn volatile(&self) -> usize {
         self.volatile
