@@ -147,10 +147,8 @@ fn write<'d>(db: &'d mut Db, key: &[u8], now: i64) -> Result<Option<&'d mut Hash
 
 /// `key`'s hash, created empty if absent (the caller adds to it at once).
 fn write_or_create<'d>(db: &'d mut Db, key: &[u8], now: i64) -> Result<&'d mut Hash, String> {
-    if write(db, key, now)?.is_none() {
-        db.set(key, Value::Hash(Box::default()), None);
-    }
-    write(db, key, now)?.ok_or_else(|| WRONGTYPE.to_string())
+    let entry = db.get_or_create(key, now, || Value::Hash(Box::default()));
+    typed(Some(&mut entry.value))?.ok_or_else(|| WRONGTYPE.to_string())
 }
 
 /// HSET and HMSET: field-value pairs; how many fields are new.

@@ -144,10 +144,8 @@ fn write<'d>(db: &'d mut Db, key: &[u8], now: i64) -> Result<Option<&'d mut List
 
 /// `key`'s list, created empty if absent (the caller adds to it at once).
 fn write_or_create<'d>(db: &'d mut Db, key: &[u8], now: i64) -> Result<&'d mut List, String> {
-    if write(db, key, now)?.is_none() {
-        db.set(key, Value::List(Box::default()), None);
-    }
-    write(db, key, now)?.ok_or_else(|| WRONGTYPE.to_string())
+    let entry = db.get_or_create(key, now, || Value::List(Box::default()));
+    typed(Some(&mut entry.value))?.ok_or_else(|| WRONGTYPE.to_string())
 }
 
 /// A side of a list: `LEFT` (the head) or `RIGHT` (the tail).

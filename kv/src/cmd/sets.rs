@@ -155,10 +155,8 @@ fn write<'d>(db: &'d mut Db, key: &[u8], now: i64) -> Result<Option<&'d mut Set>
 
 /// `key`'s set, created empty if absent (the caller adds to it at once).
 fn write_or_create<'d>(db: &'d mut Db, key: &[u8], now: i64) -> Result<&'d mut Set, String> {
-    if write(db, key, now)?.is_none() {
-        db.set(key, Value::Set(Box::default()), None);
-    }
-    write(db, key, now)?.ok_or_else(|| WRONGTYPE.to_string())
+    let entry = db.get_or_create(key, now, || Value::Set(Box::default()));
+    typed(Some(&mut entry.value))?.ok_or_else(|| WRONGTYPE.to_string())
 }
 
 fn reply_members<'m>(out: &mut Reply, members: impl ExactSizeIterator<Item = &'m [u8]>) {

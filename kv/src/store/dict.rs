@@ -171,6 +171,40 @@ impl<V> Dict<V> {
         None
     }
 
+    /// `key`'s value, made by `make` and inserted if missing; whether it was. The key is
+    /// hashed once (a write that creates its aggregate when absent: SADD, LPUSH, HSET). The
+    /// entry ends at the head of its chain, where it is found first next time.
+    pub(crate) fn get_or_insert_with(
+        &mut self,
+        key: &[u8],
+        make: impl FnOnce() -> V,
+    ) -> (&mut V, bool) {
+        let mut i = 0;
+        let mut found = None;
+        if !self.buckets.is_empty() {
+            i = self.index(key);
+            found = self.unlink_in(i, key);
+        }
+        let (mut node, created) = match found {
+            Some(node) => (node, false),
+            None => {
+                if self.grow_if_full() {
+                    i = self.index(key);
+                }
+                self.len += 1;
+                let node = Box::new(Node {
+                    key: key.into(),
+                    value: make(),
+                    next: None,
+                });
+                (node, true)
+            }
+        };
+        node.next = self.buckets[i].take();
+        let node = self.buckets[i].insert(node);
+        (&mut node.value, created)
+    }
+
     pub(crate) fn remove(&mut self, key: &[u8]) -> Option<V> {
         if self.buckets.is_empty() {
             return None;
@@ -180,6 +214,14 @@ impl<V> Dict<V> {
 
     /// Removes `key` from bucket `i`.
     fn remove_in(&mut self, i: usize, key: &[u8]) -> Option<V> {
+        let node = self.unlink_in(i, key)?;
+        self.len -= 1;
+        self.shrink_if_sparse();
+        Some(node.value)
+    }
+
+    /// Takes `key`'s node out of bucket `i`'s chain (`len` left as it was).
+    fn unlink_in(&mut self, i: usize, key: &[u8]) -> Option<Box<Node<V>>> {
         let mut link = &mut self.buckets[i];
         loop {
             match link {
@@ -187,10 +229,7 @@ impl<V> Dict<V> {
                 Some(n) if &*n.key == key => {
                     let mut node = link.take()?;
                     *link = node.next.take();
-                    self.len -= 1;
-                    let value = node.value;
-                    self.shrink_if_sparse();
-                    return Some(value);
+                    return Some(node);
                 }
                 Some(n) => link = &mut n.next,
             }
@@ -426,6 +465,24 @@ mod tests {
 
     fn key(i: usize) -> Vec<u8> {
         format!("key:{i}").into_bytes()
+    }
+
+    #[test]
+    fn get_or_insert_with_finds_or_creates_once_through_growth() {
+        let mut d: Dict<Vec<usize>> = Dict::new();
+        for round in 0..3 {
+            for i in 0..2000 {
+                let (v, created) = d.get_or_insert_with(&key(i), Vec::new);
+                assert_eq!(created, round == 0, "{i} in round {round}");
+                v.push(round);
+            }
+            assert_eq!(d.len(), 2000);
+        }
+        for i in 0..2000 {
+            assert_eq!(d.get(&key(i)), Some(&vec![0, 1, 2]));
+        }
+        assert_eq!(d.iter().count(), 2000, "no key twice in a chain");
+        assert_eq!(d.buckets(), 2048);
     }
 
     #[test]
