@@ -540,6 +540,49 @@ mod tests {
         }
     }
 
+    /// A plain SET looks its key up once: a key past its expiry is still deleted first (a
+    /// DEL logged, counted as expired); a live key's expiry goes with its old value.
+    #[test]
+    fn a_plain_set_over_an_expired_or_expiring_key() {
+        let mut h = Harness::new();
+        h.run(&["SET", "k", "old", "PX", "100000"]);
+        h.server.db.set_expire(b"k", Some(1)); // long past, not yet noticed
+        h.take_log();
+        assert_eq!(h.run(&["SET", "k", "new"]), "+OK\r\n");
+        assert_eq!(
+            h.take_log(),
+            "*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$3\r\nnew\r\n"
+        );
+        assert_eq!(
+            (h.server.db.volatile(), h.server.db.stats.expired_keys),
+            (0, 1)
+        );
+        assert_eq!(h.run(&["GET", "k"]), "$3\r\nnew\r\n");
+        // Live, with an expiry: replaced, the expiry gone (no DEL, nothing expired).
+        h.run(&["SET", "k", "v1", "PX", "100000"]);
+        assert_eq!(h.server.db.volatile(), 1);
+        h.take_log();
+        h.run(&["SET", "k", "v2"]);
+        assert_eq!(h.take_log(), "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv2\r\n");
+        assert_eq!(h.run(&["PTTL", "k"]), ":-1\r\n");
+        assert_eq!(
+            (h.server.db.volatile(), h.server.db.stats.expired_keys),
+            (0, 1)
+        );
+        // Expired, replaced by one with an expiry of its own.
+        h.server.db.set_expire(b"k", Some(1));
+        h.run(&["SET", "k", "v3", "PXAT", "99999999999999"]);
+        assert_eq!(h.run(&["PEXPIRETIME", "k"]), ":99999999999999\r\n");
+        assert_eq!(
+            (h.server.db.volatile(), h.server.db.stats.expired_keys),
+            (1, 2)
+        );
+        assert_eq!(
+            (h.run(&["DBSIZE"]), h.run(&["GET", "k"])),
+            (":1\r\n".into(), "$2\r\nv3\r\n".into())
+        );
+    }
+
     #[test]
     fn every_command_in_the_table_has_a_sane_entry() {
         for (name, c) in super::table() {

@@ -242,7 +242,10 @@ fn set(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
         None
     };
     let now = ctx.now;
-    let exists = ctx.db().contains(key, now);
+    // The common SET (no condition, no old value, no KEEPTTL) looks its key up once, in
+    // `set_live`; the others look first.
+    let plain = !nx && !xx && !want_get && expiry != Expiry::KeepTtl;
+    let exists = !plain && ctx.db().contains(key, now);
     if (nx && exists) || (xx && !exists) {
         if want_get {
             ctx.out.bulk_or_nil(old.as_deref());
@@ -256,7 +259,12 @@ fn set(ctx: &mut Ctx, a: &[Vec<u8>]) -> Result<(), String> {
         Expiry::At(t) => Some(t),
         _ => None,
     };
-    ctx.db().set(key, Value::Str(a[2].clone().into()), keep);
+    let value = Value::Str(a[2].clone().into());
+    if plain {
+        ctx.db().set_live(key, value, keep, now);
+    } else {
+        ctx.db().set(key, value, keep);
+    }
     if let Expiry::At(t) = expiry {
         ctx.log_as(vec![
             b"SET".to_vec(),

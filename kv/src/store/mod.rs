@@ -55,6 +55,15 @@ impl Entry {
         (self.expire != 0).then_some(self.expire)
     }
 
+    /// An empty string, never stored: what a closure that has given its entry away returns.
+    fn placeholder() -> Entry {
+        Entry {
+            value: Value::Str(Default::default()),
+            expire: 0,
+            lru: 0,
+        }
+    }
+
     fn set_expire_at(&mut self, at: Option<i64>) {
         // An expiry at the epoch itself (or before) is already past: 1 ms after it is too.
         self.expire = at.map_or(0, |t| if t == 0 { 1 } else { t });
@@ -243,6 +252,37 @@ impl Db {
         let old = self.keys.insert(key, entry);
         if old.as_ref().is_some_and(|o| o.expire_at().is_some()) {
             self.volatile -= 1;
+        }
+        if expire_at.is_some() {
+            self.volatile += 1;
+        }
+    }
+
+    /// [`get_mut`](Self::get_mut) then [`set`](Self::set), with one hash of the key: an
+    /// entry past its expiry is reported deleted (for the log's DEL, and `expired_keys`)
+    /// before the new value replaces it, as SET's lookup of its key does.
+    pub(crate) fn set_live(&mut self, key: &[u8], value: Value, expire_at: Option<i64>, now: i64) {
+        let mut new = Entry {
+            value,
+            expire: 0,
+            lru: self.lru_clock,
+        };
+        new.set_expire_at(expire_at);
+        // Taken by the table if the key is new; still here if it was there.
+        let mut new = Some(new);
+        let (entry, _) = self
+            .keys
+            .get_or_insert_with(key, || new.take().unwrap_or_else(Entry::placeholder));
+        if let Some(new) = new {
+            let old = std::mem::replace(entry, new);
+            if let Some(t) = old.expire_at() {
+                self.volatile -= 1;
+                // While the log is replayed nothing expires.
+                if !self.loading && t <= now {
+                    self.stats.expired_keys += 1;
+                    self.expired.push(key.to_vec());
+                }
+            }
         }
         if expire_at.is_some() {
             self.volatile += 1;
