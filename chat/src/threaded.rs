@@ -237,7 +237,8 @@ impl Link {
         self.tls.as_ref().is_some_and(|t| t.wants_write())
     }
 
-    /// Bytes decrypted and not read yet (TLS only).
+    /// TLS only: bytes a read can return without the socket (decrypted, or records read
+    /// ahead); see `Transport::buffered`.
     fn buffered(&self) -> usize {
         self.tls.as_ref().map_or(0, |t| t.buffered())
     }
@@ -432,7 +433,7 @@ fn client_loop(
             Err(reason) => return reason,
         };
         let timeout = match shared.opts.idle_timeout {
-            // Decrypted bytes are waiting: look at the descriptors without sleeping.
+            // Bytes are waiting in OpenSSL: look at the descriptors without sleeping.
             _ if link.buffered() > 0 => Some(Duration::ZERO),
             Some(idle) => {
                 let left = idle.saturating_sub(last_input.elapsed());

@@ -1148,3 +1148,102 @@ fn the_pushed_record_counts_live_tls_connections_on_every_model() {
     assert_eq!(last_pushed(&sink, "conns_tls"), None);
     assert_eq!(last_pushed(&sink, "conns_ktls"), None);
 }
+
+/// A socket whose writes after the first (a TLS client's ClientHello) collect in `out`
+/// instead of leaving: the client's second flight and the records it writes next then go to
+/// the server in one burst, cut where the test likes.
+#[derive(Debug)]
+struct Held {
+    tcp: TcpStream,
+    writes: usize,
+    out: Vec<u8>,
+}
+
+impl Read for Held {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.tcp.read(buf)
+    }
+}
+
+impl Write for Held {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.writes += 1;
+        if self.writes > 1 {
+            self.out.extend_from_slice(buf);
+            Ok(buf.len())
+        } else {
+            self.tcp.write(buf)
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Read system calls the process `pid` has made so far, all its threads together.
+fn read_syscalls(pid: u32) -> u64 {
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).expect("/proc/PID/io");
+    io.lines()
+        .find_map(|l| l.strip_prefix("syscr: "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("syscr in /proc/PID/io")
+}
+
+#[test]
+fn lines_sent_with_the_finished_message_in_one_burst_are_relayed_in_order_on_every_model() {
+    // The server reads ahead during the handshake (one recv takes the client's whole flight):
+    // lines that came in the same segment as the client's Finished are then held by OpenSSL,
+    // not the socket, and must be relayed without waiting for the socket to say readable;
+    // the rest of the burst follows from the socket; and a partial record at the end must
+    // wait for its rest in poll/epoll, not in a loop.
+    let pki = Pki::new();
+    for_each_model(|model| {
+        let server = tls_server(&pki, model, &["--max-queue", "67108864"]);
+        let (mut reader, _) = TlsClient::join(server.addr, &pki);
+        let tcp = TcpStream::connect(server.addr).expect("connect");
+        tcp.set_read_timeout(Some(GUARD)).unwrap();
+        let mut b = SslConnector::builder(SslMethod::tls_client()).unwrap();
+        b.set_ca_file(pki.path("ca.pem")).unwrap();
+        let held = Held {
+            tcp,
+            writes: 0,
+            out: Vec::new(),
+        };
+        // TLS 1.3: the client is done once its Finished is written (here: held back).
+        let mut talker = BufReader::new(b.build().connect("localhost", held).expect("TLS"));
+        // One record per line (one SSL_write each), all in one write with the Finished but
+        // the last 3 bytes: about 8 KB, which the server's read-ahead takes whole.
+        let n = 200;
+        let tls = talker.get_mut();
+        for i in 0..n {
+            tls.write_all(format!("{i} in a burst\n").as_bytes())
+                .unwrap();
+        }
+        let held = tls.get_mut();
+        let out = std::mem::take(&mut held.out);
+        let (most, rest) = out.split_at(out.len() - 3);
+        held.tcp.write_all(most).unwrap();
+        let mut greeting = String::new();
+        talker.read_line(&mut greeting).unwrap();
+        let nick = nick_of(greeting.trim_end());
+        reader.until(|l| l == format!("* {nick} joined"));
+        for i in 0..n - 1 {
+            assert_eq!(reader.line(), format!("{nick}: {i} in a burst"), "{model}");
+        }
+        // The server now holds the start of the last record; it waits for the rest.
+        let pid = server.child.id();
+        let before = read_syscalls(pid);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let reads = read_syscalls(pid) - before;
+        assert!(
+            reads < 20,
+            "{model}: {reads} reads in 300 ms while a record waited for its end"
+        );
+        talker.get_mut().get_mut().tcp.write_all(rest).unwrap();
+        assert_eq!(
+            reader.line(),
+            format!("{nick}: {} in a burst", n - 1),
+            "{model}"
+        );
+    });
+}

@@ -16,9 +16,9 @@
 //! - **Records.** Reads and writes go through the transport; a read or write that cannot go
 //!   on returns [`io::ErrorKind::WouldBlock`], and [`Transport::wants_write`] says whether
 //!   it waits for the socket to be writable (TLS may have to write to read: a key update's
-//!   answer) rather than readable. Bytes the transport has already decrypted and holds
-//!   ([`Transport::buffered`]) are read at once, since the socket will not say readable
-//!   for them.
+//!   answer) rather than readable. Bytes the transport already holds, decrypted or read
+//!   ahead ([`Transport::buffered`]), are read at once, since the socket will not say
+//!   readable for them.
 //! - **Close.** A graceful close flushes the queued output, then [`Transport::close`] (the
 //!   TLS `close_notify`), then closes the socket.
 
@@ -50,7 +50,10 @@ pub trait Transport: std::fmt::Debug + Send {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize>;
     /// The last `read`, `write` or handshake that would block waits for writability.
     fn wants_write(&self) -> bool;
-    /// Decrypted bytes held and not read yet.
+    /// Bytes held that a `read` can return without the socket (decrypted, or whole records
+    /// read ahead), not read yet: while non-zero, read again. A transport returns 0 when its
+    /// last read needed the socket (e.g. it holds part of a record), so the caller waits for
+    /// readiness instead of looping.
     fn buffered(&self) -> usize;
     /// Says goodbye in the protocol (TLS `close_notify`): best effort, never blocks.
     fn close(&mut self);
