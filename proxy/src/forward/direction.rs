@@ -136,6 +136,17 @@ impl Direction {
         }
     }
 
+    /// The same, but not read until the loop reports the source readable: for a socket
+    /// registered before any byte can reach it (an upstream being connected to), whose
+    /// first bytes are sure to bring a wake-up, so no read is made for an `EAGAIN` (a
+    /// server answers after the request, not when the connect completes).
+    pub(crate) fn until_readable(forward: Forward) -> Direction {
+        Direction {
+            drained: true,
+            ..Direction::new(forward)
+        }
+    }
+
     /// Whether it copied rather than spliced: for good, or for want of a pipe at least once.
     pub(crate) fn copying(&self) -> bool {
         self.copy_only || self.copied
@@ -386,9 +397,9 @@ impl Direction {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use netcore::reactor::reset::linger_zero;
     use std::io::{Read, Write};
     use std::net::{TcpListener, TcpStream};
-    use netcore::reactor::reset::linger_zero;
     use std::os::fd::OwnedFd;
 
     fn pair() -> (TcpStream, TcpStream) {
@@ -796,7 +807,11 @@ mod tests {
             let mut got = Vec::new();
             b_peer.read_to_end(&mut got).unwrap();
             assert!(got == [4u8; 1024]);
-            assert_eq!(segs_out(&b) - before, 1, "{forward:?}: data and FIN in one segment");
+            assert_eq!(
+                segs_out(&b) - before,
+                1,
+                "{forward:?}: data and FIN in one segment"
+            );
         }
     }
 
@@ -819,5 +834,30 @@ mod tests {
         }
         assert_eq!(d.bytes, 4);
         assert_eq!(read_some(&mut b_peer, 4), b"gone");
+    }
+
+    #[test]
+    fn a_direction_made_until_readable_reads_only_once_told() {
+        let (mut a_peer, a) = pair();
+        let (b, mut b_peer) = sink_pair();
+        let mut pool = Pipes::new(4);
+        for forward in [Forward::Auto, Forward::Splice, Forward::Copy] {
+            let mut d = Direction::until_readable(forward);
+            a_peer.write_all(b"first").unwrap();
+            let mut pfd = libc::pollfd {
+                fd: a.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one pollfd we own.
+            assert_eq!(unsafe { libc::poll(&mut pfd, 1, 10_000) }, 1);
+            assert!(!d.pump(&a, &b, &mut pool, false).unwrap());
+            assert_eq!(d.bytes, 0, "{forward:?}");
+            d.readable(false);
+            while d.bytes < 5 {
+                d.pump(&a, &b, &mut pool, false).unwrap();
+            }
+            assert_eq!(read_some(&mut b_peer, 5), b"first");
+        }
     }
 }
