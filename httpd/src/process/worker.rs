@@ -32,7 +32,7 @@ use crate::http::response::page_response;
 use crate::http::status::Status;
 use crate::log::access::AccessLog;
 use crate::process::control::{Control, State};
-use crate::proxy::pool::Pool;
+use crate::proxy::pool::{Owner, Pool};
 use crate::proxy::UPSTREAM_TOKEN_BASE;
 use netcore::reactor::accept::Acceptor;
 use netcore::reactor::backend::Epoll;
@@ -173,8 +173,15 @@ impl Worker {
                 match ev.token {
                     WAKER => self.on_control(),
                     t if t >= LISTENER_FIRST => self.accept_batch(t - LISTENER_FIRST),
-                    // A connection's upstream socket (proxy_pass): the connection is driven.
-                    t if t >= UPSTREAM_TOKEN_BASE => self.drive(t - UPSTREAM_TOKEN_BASE, ev),
+                    // An upstream socket (proxy_pass): its owner is driven, the connection
+                    // whose exchange holds it, or the pool where it is idle.
+                    t if t >= UPSTREAM_TOKEN_BASE => {
+                        match self.ctx.pool.owner(t - UPSTREAM_TOKEN_BASE) {
+                            Owner::Conn(id) => self.drive(id, ev),
+                            Owner::Idle => self.ctx.pool.idle_event(t - UPSTREAM_TOKEN_BASE),
+                            Owner::Nobody => {}
+                        }
+                    }
                     id => self.drive(id, ev),
                 }
             }
