@@ -99,6 +99,9 @@ pub(crate) struct Conn {
     pub(crate) deadline: Instant,
     /// The readiness registered with the worker's epoll.
     pub(crate) interest: Interest,
+    /// Registered with the worker's epoll (a new connection is only once it has to wait
+    /// for something).
+    pub(crate) registered: bool,
     /// The worker's token for this connection (its upstream socket's is
     /// `UPSTREAM_TOKEN_BASE + fd`, routed to it by the pool's owners).
     pub(crate) id: usize,
@@ -147,6 +150,7 @@ impl Conn {
             nodelay: false,
             deadline: now + ctx.shared.timeouts.header,
             interest: Interest::READ,
+            registered: false,
             id: 0,
             proxy: None,
         }
@@ -606,8 +610,11 @@ impl Conn {
             // registration): its queue was read empty, so a wake-up means new bytes (the
             // next request, pipelined) or its EOF, and only then is the watch dropped,
             // until the exchange ends (level-triggered, unread bytes would wake it again
-            // and again).
-            let keep_watching = self.interest.readable && !wake.client_readable;
+            // and again). A client to be closed after this response is not watched: a
+            // new one is then not registered at all (the worker's `start`).
+            let keep_watching = self.interest.readable
+                && !wake.client_readable
+                && self.proxy.as_ref().is_some_and(|p| p.ex.keeps_client());
             let want = Interest {
                 readable: (read_client && self.core.wants_read()) || keep_watching,
                 writable: !flushed,

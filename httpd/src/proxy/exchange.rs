@@ -190,6 +190,12 @@ impl Exchange {
         }
     }
 
+    /// The client's connection is to be kept alive after this response, as far as its
+    /// request says (the response's framing may still end it).
+    pub(crate) fn keeps_client(&self) -> bool {
+        self.keep_alive
+    }
+
     /// Body bytes given to the client so far.
     pub(crate) fn body_bytes(&self) -> u64 {
         self.relay.as_ref().map_or(0, |r| r.body_bytes)
