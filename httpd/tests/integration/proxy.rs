@@ -681,6 +681,31 @@ fn requests_pipelined_behind_a_proxied_one_are_answered_in_order() {
     }
 }
 
+#[test]
+fn a_connection_close_request_is_answered_whether_the_upstream_answers_or_not() {
+    // A client that closes after its response is not registered with epoll while the
+    // upstream works (nothing to wait for from it): the upstream's wake-up, or the read
+    // timeout's 504, must still reach it, and the connection then close.
+    let up = Upstream::start();
+    let p = start(&up);
+    for (path, status) in [("/api/head", "200"), ("/api/silent", "504")] {
+        let mut c = TcpStream::connect(p.proxy.addr).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            c,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut got = String::new();
+        c.read_to_string(&mut got).unwrap();
+        assert!(
+            got.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{path}: {got}"
+        );
+        assert!(got.contains("Connection: close\r\n"), "{path}: {got}");
+    }
+}
+
 /// CPU time (user + system) a process has used, in clock ticks.
 fn cpu_ticks(pid: i32) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
