@@ -46,6 +46,32 @@ fn transfers_arrive_whole_in_both_directions_at_once() {
 }
 
 #[test]
+fn an_upstream_that_speaks_first_reaches_a_silent_client() {
+    // A greeting sent as soon as the connection is accepted (SMTP's, a database's): the
+    // upstream side is read when it is reported readable, whenever that is.
+    fn greet(mut s: TcpStream, _: usize) {
+        s.write_all(b"220 ready\r\n").unwrap();
+        let mut rest = Vec::new();
+        let _ = s.read_to_end(&mut rest);
+    }
+    let (up, _) = server(greet);
+    let p = Proxy::start(&[up], &[]);
+    let mut s = p.connect();
+    let mut got = [0u8; 11];
+    s.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"220 ready\r\n");
+    s.shutdown(Shutdown::Write).unwrap();
+    let mut rest = Vec::new();
+    s.read_to_end(&mut rest).unwrap();
+    assert!(rest.is_empty());
+    let line = p.conn_line();
+    assert!(
+        line.contains("up=0 down=11") && line.contains("end=closed"),
+        "{line}"
+    );
+}
+
+#[test]
 fn a_client_that_half_closes_still_gets_the_whole_response() {
     // Reads the request to its end, then answers 1 MiB and closes.
     fn answer_after_eof(mut s: TcpStream, _: usize) {

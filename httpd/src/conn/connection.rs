@@ -40,7 +40,7 @@ use crate::http::request::{self, BodyFraming};
 use crate::http::response;
 use crate::http::status::Status;
 use crate::log::access::{Entry, PendingLine};
-use crate::proxy::exchange::{Io, Progress};
+use crate::proxy::exchange::{Io, Progress, Wake};
 use crate::proxy::{BUFFER_LIMIT, UPSTREAM_TOKEN_BASE};
 use netcore::reactor::send;
 use netcore::{Event, Interest, Readiness};
@@ -99,8 +99,11 @@ pub(crate) struct Conn {
     pub(crate) deadline: Instant,
     /// The readiness registered with the worker's epoll.
     pub(crate) interest: Interest,
-    /// The worker's token for this connection (its upstream's is
-    /// `UPSTREAM_TOKEN_BASE + id`).
+    /// Registered with the worker's epoll (a new connection is only once it has to wait
+    /// for something).
+    pub(crate) registered: bool,
+    /// The worker's token for this connection (its upstream socket's is
+    /// `UPSTREAM_TOKEN_BASE + fd`, routed to it by the pool's owners).
     pub(crate) id: usize,
     /// The request being proxied, if one is.
     proxy: Option<Box<Proxied>>,
@@ -147,6 +150,7 @@ impl Conn {
             nodelay: false,
             deadline: now + ctx.shared.timeouts.header,
             interest: Interest::READ,
+            registered: false,
             id: 0,
             proxy: None,
         }
@@ -182,7 +186,12 @@ impl Conn {
                 self.abort_proxy("the client's connection failed", ctx);
                 return Next::Close;
             }
-            return self.drive(ctx, poller, upstream && ev.hangup);
+            let wake = Wake {
+                upstream_readable: upstream && (ev.readable || ev.hangup),
+                upstream_hangup: upstream && ev.hangup,
+                client_readable: !upstream && (ev.readable || ev.hangup),
+            };
+            return self.drive(ctx, poller, wake);
         }
         if upstream {
             // A late event of an exchange that is over.
@@ -197,7 +206,7 @@ impl Conn {
                 }
             }
         }
-        self.drive(ctx, poller, false)
+        self.drive(ctx, poller, Wake::NONE)
     }
 
     /// The deadline passed. A client in the middle of sending a request head (or the
@@ -211,7 +220,7 @@ impl Conn {
                 let progress = p.ex.timed_out();
                 return match self.conclude(progress, ctx) {
                     Some(next) => next,
-                    None => self.drive(ctx, poller, false),
+                    None => self.drive(ctx, poller, Wake::NONE),
                 };
             }
             self.abort_proxy("the client timed out", ctx);
@@ -295,13 +304,13 @@ impl Conn {
         }
     }
 
-    fn drive(&mut self, ctx: &mut Ctx, poller: &mut dyn Readiness, mut up_hup: bool) -> Next {
+    fn drive(&mut self, ctx: &mut Ctx, poller: &mut dyn Readiness, mut wake: Wake) -> Next {
         loop {
             if self.proxy.is_some() {
-                if let Some(next) = self.drive_proxy(ctx, poller, up_hup) {
+                if let Some(next) = self.drive_proxy(ctx, poller, wake) {
                     return next;
                 }
-                up_hup = false;
+                wake = Wake::NONE;
             }
             match self.flush_pending(ctx) {
                 Ok(true) => {}
@@ -544,8 +553,9 @@ impl Conn {
         &mut self,
         ctx: &mut Ctx,
         poller: &mut dyn Readiness,
-        mut up_hup: bool,
+        wake: Wake,
     ) -> Option<Next> {
+        let mut up = wake;
         loop {
             if self.out_pos > 0 {
                 self.out.drain(..self.out_pos);
@@ -561,11 +571,12 @@ impl Conn {
                 poller: &mut *poller,
                 scratch: &mut ctx.scratch,
                 now: ctx.now,
-                upstream_hup: up_hup,
+                upstream_hup: up.upstream_hangup,
+                upstream_readable: up.upstream_readable,
             };
             let progress = p.ex.pump(&mut io);
             let consumed = io.consumed;
-            up_hup = false;
+            up = Wake::NONE;
             self.core.take(consumed);
             let Progress::Pending { read_client } = progress else {
                 return self.conclude(progress, ctx);
@@ -594,8 +605,18 @@ impl Conn {
             if room_made || read_more {
                 continue;
             }
+            // While the exchange wants nothing of the client, its socket stays watched for
+            // reading as it was (no epoll_ctl per request, as HAProxy keeps a client's
+            // registration): its queue was read empty, so a wake-up means new bytes (the
+            // next request, pipelined) or its EOF, and only then is the watch dropped,
+            // until the exchange ends (level-triggered, unread bytes would wake it again
+            // and again). A client to be closed after this response is not watched: a
+            // new one is then not registered at all (the worker's `start`).
+            let keep_watching = self.interest.readable
+                && !wake.client_readable
+                && self.proxy.as_ref().is_some_and(|p| p.ex.keeps_client());
             let want = Interest {
-                readable: read_client && self.core.wants_read(),
+                readable: (read_client && self.core.wants_read()) || keep_watching,
                 writable: !flushed,
             };
             if read_client {

@@ -32,7 +32,7 @@ use crate::http::response::page_response;
 use crate::http::status::Status;
 use crate::log::access::AccessLog;
 use crate::process::control::{Control, State};
-use crate::proxy::pool::Pool;
+use crate::proxy::pool::{Owner, Pool};
 use crate::proxy::UPSTREAM_TOKEN_BASE;
 use netcore::reactor::accept::Acceptor;
 use netcore::reactor::backend::Epoll;
@@ -173,8 +173,15 @@ impl Worker {
                 match ev.token {
                     WAKER => self.on_control(),
                     t if t >= LISTENER_FIRST => self.accept_batch(t - LISTENER_FIRST),
-                    // A connection's upstream socket (proxy_pass): the connection is driven.
-                    t if t >= UPSTREAM_TOKEN_BASE => self.drive(t - UPSTREAM_TOKEN_BASE, ev),
+                    // An upstream socket (proxy_pass): its owner is driven, the connection
+                    // whose exchange holds it, or the pool where it is idle.
+                    t if t >= UPSTREAM_TOKEN_BASE => {
+                        match self.ctx.pool.owner(t - UPSTREAM_TOKEN_BASE) {
+                            Owner::Conn(id) => self.drive(id, ev),
+                            Owner::Idle => self.ctx.pool.idle_event(t - UPSTREAM_TOKEN_BASE),
+                            Owner::Nobody => {}
+                        }
+                    }
                     id => self.drive(id, ev),
                 }
             }
@@ -320,15 +327,39 @@ impl Worker {
         match conn.on_event(&ev, &mut self.ctx, self.reactor.backend_mut()) {
             Next::Close => self.close(id),
             Next::Wait(want) => {
-                conn.interest = want;
-                let fd = conn.stream().as_raw_fd();
-                let deadline = conn.deadline;
-                if self.reactor.register(fd, id, want).is_err() {
-                    self.ctx.stats.errors += 1;
-                    self.close(id);
-                    return;
+                self.reactor.timers().set(id, conn.deadline);
+                // Waiting for nothing (its request proxied, the connection to close after
+                // the response, as HAProxy leaves such a client unpolled): registered only
+                // when it needs to wait for something.
+                if want != Interest::NONE {
+                    conn.interest = Interest::NONE;
+                    self.watch(id, want);
                 }
-                self.reactor.timers().set(id, deadline);
+            }
+        }
+    }
+
+    /// Connection `id` waits for `want` from now on: registered (the first time) or its
+    /// registration changed, if it differs; closed if epoll refuses.
+    fn watch(&mut self, id: usize, want: Interest) {
+        let Some(conn) = self.conns.get_mut(id) else {
+            return;
+        };
+        if want == conn.interest && conn.registered {
+            return;
+        }
+        conn.interest = want;
+        let fd = conn.stream().as_raw_fd();
+        let r = if conn.registered {
+            self.reactor.reregister(fd, id, want)
+        } else {
+            self.reactor.register(fd, id, want)
+        };
+        match r {
+            Ok(()) => conn.registered = true,
+            Err(_) => {
+                self.ctx.stats.errors += 1;
+                self.close(id);
             }
         }
     }
@@ -342,13 +373,7 @@ impl Worker {
             Next::Wait(want) => {
                 // Usually later than before: the timers take that without a heap push.
                 self.reactor.timers().set(id, conn.deadline);
-                if want != conn.interest {
-                    conn.interest = want;
-                    let fd = conn.stream().as_raw_fd();
-                    if self.reactor.reregister(fd, id, want).is_err() {
-                        self.close(id);
-                    }
-                }
+                self.watch(id, want);
             }
         }
     }
@@ -362,13 +387,7 @@ impl Worker {
             Next::Close => self.close(id),
             Next::Wait(want) => {
                 self.reactor.timers().set(id, conn.deadline);
-                if want != conn.interest {
-                    conn.interest = want;
-                    let fd = conn.stream().as_raw_fd();
-                    if self.reactor.reregister(fd, id, want).is_err() {
-                        self.close(id);
-                    }
-                }
+                self.watch(id, want);
             }
         }
     }

@@ -6,9 +6,13 @@
 //!
 //! [`Exchange::pump`] moves whatever can move without blocking and says what the
 //! connection waits for; it registers the upstream socket with the worker's epoll itself
-//! (token [`UPSTREAM_TOKEN_BASE`] + the connection's id), reading it only while the
-//! client's output is below [`BUFFER_LIMIT`] and taking client bytes only while the
-//! upstream's is: the backpressure of both directions.
+//! (token [`UPSTREAM_TOKEN_BASE`] + its descriptor, lent to the connection in the
+//! [`Pool`]'s owners), reading it only while the client's output is below [`BUFFER_LIMIT`]
+//! and taking client bytes only while the upstream's is: the backpressure of both
+//! directions. The registration stays while the socket lives, in the pool too (for
+//! reading), so a kept connection costs no `epoll_ctl` per request; and the socket is read
+//! only when a wake-up said so, a read filled the buffer, or it is not watched for reading:
+//! no read for an `EAGAIN` right after the request went.
 //!
 //! Failures: a refused or failed connect, a reset, an upstream that closes before a whole
 //! head, or a malformed head, before anything reached the client, is [`Progress::Failed`]
@@ -49,6 +53,28 @@ pub(crate) struct Io<'a> {
     pub(crate) now: Instant,
     /// The upstream socket reported an error or hang-up: read it whatever the output holds.
     pub(crate) upstream_hup: bool,
+    /// The upstream socket was reported readable (or hung up).
+    pub(crate) upstream_readable: bool,
+}
+
+/// What the wake-up that drives a proxying connection said.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Wake {
+    /// The upstream socket is readable (or hung up).
+    pub(crate) upstream_readable: bool,
+    /// The upstream socket hung up or failed.
+    pub(crate) upstream_hangup: bool,
+    /// The client's socket is readable while an exchange is under way.
+    pub(crate) client_readable: bool,
+}
+
+impl Wake {
+    /// Nothing said (a new request, or the same wake-up handled again).
+    pub(crate) const NONE: Wake = Wake {
+        upstream_readable: false,
+        upstream_hangup: false,
+        client_readable: false,
+    };
 }
 
 /// What came of a pump.
@@ -69,13 +95,16 @@ pub(crate) enum Progress {
 #[derive(Debug)]
 pub(crate) struct Exchange {
     pub(crate) upstream: SocketAddr,
-    token: usize,
+    /// The connection's id, to which the upstream socket's events are lent.
+    id: usize,
     stream: Option<TcpStream>,
     connecting: bool,
     /// The connection came from the pool.
     reused: bool,
     retried: bool,
     registered: Option<Interest>,
+    /// The last read filled the buffer: more may wait, with no new wake-up for it.
+    more_to_read: bool,
     /// The request head, kept for the retry until the response begins.
     head: Vec<u8>,
     to_up: Vec<u8>,
@@ -134,12 +163,13 @@ impl Exchange {
     ) -> Exchange {
         Exchange {
             upstream,
-            token: UPSTREAM_TOKEN_BASE + id,
+            id,
             stream: None,
             connecting: false,
             reused: false,
             retried: false,
             registered: None,
+            more_to_read: false,
             to_up: head.clone(),
             head,
             to_up_pos: 0,
@@ -158,6 +188,12 @@ impl Exchange {
             waiting_since: None,
             client_keep_alive: false,
         }
+    }
+
+    /// The client's connection is to be kept alive after this response, as far as its
+    /// request says (the response's framing may still end it).
+    pub(crate) fn keeps_client(&self) -> bool {
+        self.keep_alive
     }
 
     /// Body bytes given to the client so far.
@@ -203,10 +239,14 @@ impl Exchange {
     /// Opens (or takes from the pool) the upstream connection.
     fn open(&mut self, io: &mut Io<'_>, from_pool: bool) -> Result<(), String> {
         self.registered = None;
+        self.more_to_read = false;
         self.waiting_since = Some(io.now);
         if from_pool {
-            if let Some(s) = io.pool.take(self.upstream, io.now) {
+            // A request that could go again on a new connection (the retry) needs no peek.
+            let check = !self.idempotent || !self.body.is_done();
+            if let Some(s) = io.pool.take(self.upstream, io.now, check, self.id) {
                 self.stream = Some(s);
+                self.registered = Some(Interest::READ);
                 self.reused = true;
                 self.connecting = false;
                 return Ok(());
@@ -330,15 +370,22 @@ impl Exchange {
             // The upstream's response into the client's output, while it has room.
             let Some(stream) = &self.stream else { break };
             let response_done = self.relay.as_ref().is_some_and(Relay::is_done);
+            // Read when told it is readable, when the last read filled the buffer, or when
+            // it is not watched for reading (no wake-up would say so).
+            let watched = self.registered.is_some_and(|i| i.readable);
+            let may_have = io.upstream_readable || io.upstream_hup || self.more_to_read || !watched;
             if !self.connecting
                 && !response_done
+                && may_have
                 && (io.out.len() < BUFFER_LIMIT || io.upstream_hup)
             {
                 io.upstream_hup = false;
+                io.upstream_readable = false;
                 let mut s: &TcpStream = stream;
                 match s.read(io.scratch) {
                     Ok(0) => return self.upstream_closed(io),
                     Ok(n) => {
+                        self.more_to_read = n == io.scratch.len();
                         self.waiting_since = Some(io.now);
                         moved = true;
                         if let Some(p) = self.received(n, io) {
@@ -349,7 +396,10 @@ impl Exchange {
                         if matches!(
                             e.kind(),
                             io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                        ) => {}
+                        ) =>
+                    {
+                        self.more_to_read = false;
+                    }
                     Err(e) if gone(&e) && self.may_retry() => {
                         if let Err(why) = self.retry(io) {
                             return self.fail(why);
@@ -451,11 +501,18 @@ impl Exchange {
         let reusable = self.relay.as_ref().is_some_and(Relay::reusable)
             && self.body.is_done()
             && self.to_up_pos == self.to_up.len();
-        if let Some(stream) = self.stream.take() {
-            if self.registered.take().is_some() {
-                let _ = io.poller.deregister(stream.as_raw_fd());
-            }
-            if reusable {
+        let registered = self.registered.take();
+        if let Some(stream) = self.stream.take().filter(|_| reusable) {
+            // Kept registered for reading while idle (a wake-up there is the upstream
+            // closing it); a socket closed (not reusable) leaves epoll by itself.
+            let fd = stream.as_raw_fd();
+            let token = UPSTREAM_TOKEN_BASE + fd as usize;
+            let watched = match registered {
+                Some(Interest::READ) => Ok(()),
+                Some(_) => io.poller.reregister(fd, token, Interest::READ),
+                None => io.poller.register(fd, token, Interest::READ),
+            };
+            if watched.is_ok() {
                 io.pool
                     .put(self.upstream, stream, io.now, self.keepalive_max);
             }
@@ -492,9 +549,13 @@ impl Exchange {
             return;
         }
         let fd = stream.as_raw_fd();
+        let token = UPSTREAM_TOKEN_BASE + fd as usize;
         let r = match self.registered {
-            None => io.poller.register(fd, self.token, want),
-            Some(_) => io.poller.reregister(fd, self.token, want),
+            None => {
+                io.pool.lend(fd, self.id);
+                io.poller.register(fd, token, want)
+            }
+            Some(_) => io.poller.reregister(fd, token, want),
         };
         if r.is_ok() {
             self.registered = Some(want);

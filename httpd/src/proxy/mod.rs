@@ -5,7 +5,7 @@
 //! | file | what it is |
 //! |---|---|
 //! | `route` | the configured locations (`proxy_pass`), their timeouts, which one a path falls under |
-//! | `pool` | a worker's idle keep-alive connections to upstreams, checked before reuse |
+//! | `pool` | a worker's idle keep-alive connections to upstreams, and whose an upstream socket's events are |
 //! | `headers` | the request head as sent upstream (hop-by-hop headers dropped, `X-Forwarded-For` and `Forwarded` added, re-framed) and the upstream's response head, parsed strictly and rewritten for the client |
 //! | `forward` | the request body from the client to the upstream, re-framed as it streams |
 //! | `relay` | the response body from the upstream to the client, re-framed as it streams |
@@ -26,7 +26,8 @@ pub(crate) mod pool;
 pub(crate) mod relay;
 pub(crate) mod route;
 
-/// The epoll token of connection `id`'s upstream socket is `UPSTREAM_TOKEN_BASE + id`.
+/// The epoll token of an upstream socket is `UPSTREAM_TOKEN_BASE + fd` (its owner, a
+/// connection or the pool, is the pool's to say).
 pub(crate) const UPSTREAM_TOKEN_BASE: usize = usize::MAX / 4;
 
 /// Most bytes a direction holds before it stops reading its source (per connection).

@@ -2,19 +2,36 @@
 //! `upstream` block): a connection whose response ended cleanly is put back, the next
 //! request to the same upstream takes the most recently used one.
 //!
-//! Idle connections are not registered with epoll (an upstream closing one would otherwise
-//! wake the worker for nothing); instead a connection is checked when it is taken, with a
-//! non-blocking peek: EOF or an error means the upstream closed it, and it is dropped. The
-//! race that remains (the upstream closes it just after the check) is the exchange's to
-//! handle, by retrying once.
+//! An upstream socket stays registered with the worker's epoll from its connect to its
+//! close, for reading, under the token `UPSTREAM_TOKEN_BASE + fd` (HAProxy keys its
+//! events by descriptor too): no `epoll_ctl` when a response ends and the connection comes
+//! back here, none when the next request takes it. The pool says whose a descriptor's
+//! events are ([`Owner`]): the connection whose exchange holds it, or the pool while it is
+//! idle, where a wake-up means the upstream closed it (or sent stray bytes, or reset it):
+//! checked with a peek, and closed. A connection taken is peeked too when its request could
+//! not be sent again (a body, or a method that is not idempotent): the race that remains
+//! (the upstream closes it while the wake-up is not yet handled) is the exchange's to
+//! handle, by retrying once, which only requests that may go twice do.
 
 use crate::net::idle::{close_reset, idle_alive};
 use std::net::{SocketAddr, TcpStream};
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
 /// Idle connections older than this are closed rather than reused (an upstream usually
 /// closes its own idle connections after a while; nginx's `keepalive_timeout` 60s).
 pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(50);
+
+/// Whose an upstream descriptor's events are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Owner {
+    /// Nobody's (closed, or never lent): an event left over from before is dropped.
+    Nobody,
+    /// The exchange of connection `id`.
+    Conn(usize),
+    /// Idle in the pool.
+    Idle,
+}
 
 #[derive(Debug)]
 struct Idle {
@@ -23,37 +40,73 @@ struct Idle {
     since: Instant,
 }
 
-/// The idle connections, most recently used last.
+/// The idle connections, most recently used last, and the owners of upstream descriptors.
 #[derive(Debug, Default)]
 pub(crate) struct Pool {
     idle: Vec<Idle>,
+    /// By descriptor.
+    owners: Vec<Owner>,
 }
 
 impl Pool {
-    /// A live idle connection to `addr`, if one is kept.
-    pub(crate) fn take(&mut self, addr: SocketAddr, now: Instant) -> Option<TcpStream> {
+    /// A live idle connection to `addr`, if one is kept, now lent to connection `id`;
+    /// `check`: peek at it first (the request could not be sent again on another).
+    /// Registered for reading, as every idle connection is.
+    pub(crate) fn take(
+        &mut self,
+        addr: SocketAddr,
+        now: Instant,
+        check: bool,
+        id: usize,
+    ) -> Option<TcpStream> {
         while let Some(i) = self.idle.iter().rposition(|c| c.addr == addr) {
             let c = self.idle.remove(i);
-            if now.duration_since(c.since) < IDLE_TIMEOUT && idle_alive(&c.stream) {
+            let fd = c.stream.as_raw_fd();
+            if now.duration_since(c.since) < IDLE_TIMEOUT && (!check || idle_alive(&c.stream)) {
+                self.lend(fd, id);
                 return Some(c.stream);
             }
+            self.set(fd, Owner::Nobody);
         }
         None
     }
 
-    /// Keeps `stream` for the next request to `addr`; past `max` idle connections to it,
-    /// the oldest is closed, with a reset ([`close_reset`]: with more clients than `max`
-    /// this happens thousands of times a second, and a FIN would leave each in `TIME_WAIT`).
+    /// Upstream descriptor `fd`'s events go to connection `id` from now on.
+    pub(crate) fn lend(&mut self, fd: RawFd, id: usize) {
+        self.set(fd, Owner::Conn(id));
+    }
+
+    /// Whose `fd`'s events are.
+    pub(crate) fn owner(&self, fd: usize) -> Owner {
+        self.owners.get(fd).copied().unwrap_or(Owner::Nobody)
+    }
+
+    fn set(&mut self, fd: RawFd, owner: Owner) {
+        let Ok(i) = usize::try_from(fd) else { return };
+        if i >= self.owners.len() {
+            self.owners.resize(i + 1, Owner::Nobody);
+        }
+        self.owners[i] = owner;
+    }
+
+    /// Keeps `stream` (registered for reading) for the next request to `addr`;
+    /// past `max` idle connections to it, the oldest is closed, with a reset
+    /// ([`close_reset`]: with more clients than `max` this happens thousands of times a
+    /// second, and a FIN would leave each in `TIME_WAIT`).
     pub(crate) fn put(&mut self, addr: SocketAddr, stream: TcpStream, now: Instant, max: usize) {
         if max == 0 {
+            self.set(stream.as_raw_fd(), Owner::Nobody);
             close_reset(stream);
             return;
         }
         if self.idle.iter().filter(|c| c.addr == addr).count() >= max {
             if let Some(i) = self.idle.iter().position(|c| c.addr == addr) {
-                close_reset(self.idle.remove(i).stream);
+                let old = self.idle.remove(i).stream;
+                self.set(old.as_raw_fd(), Owner::Nobody);
+                close_reset(old);
             }
         }
+        self.set(stream.as_raw_fd(), Owner::Idle);
         self.idle.push(Idle {
             addr,
             stream,
@@ -61,16 +114,40 @@ impl Pool {
         });
     }
 
+    /// An idle connection was reported ready: the upstream closed or reset it, or sent
+    /// bytes nobody asked for. Closed, unless a peek finds it still quiet (an event of its
+    /// last exchange, reported in the same turn).
+    pub(crate) fn idle_event(&mut self, fd: usize) {
+        let Some(i) = self
+            .idle
+            .iter()
+            .position(|c| usize::try_from(c.stream.as_raw_fd()) == Ok(fd))
+        else {
+            return;
+        };
+        if !idle_alive(&self.idle[i].stream) {
+            let c = self.idle.remove(i);
+            self.set(c.stream.as_raw_fd(), Owner::Nobody);
+        }
+    }
+
     /// Closes the connections idle for too long.
     pub(crate) fn evict(&mut self, now: Instant) {
-        self.idle
-            .retain(|c| now.duration_since(c.since) < IDLE_TIMEOUT);
+        let (keep, old): (Vec<Idle>, Vec<Idle>) = std::mem::take(&mut self.idle)
+            .into_iter()
+            .partition(|c| now.duration_since(c.since) < IDLE_TIMEOUT);
+        self.idle = keep;
+        for c in old {
+            self.set(c.stream.as_raw_fd(), Owner::Nobody);
+        }
     }
 
     /// Closes every idle connection: after a reload, an upstream's address may now name
     /// another server (nginx's old workers close theirs as they exit).
     pub(crate) fn clear(&mut self) {
-        self.idle.clear();
+        for c in std::mem::take(&mut self.idle) {
+            self.set(c.stream.as_raw_fd(), Owner::Nobody);
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -94,14 +171,14 @@ mod tests {
         pool.put(addr, a, now, 4);
         assert_eq!(pool.len(), 1);
         let other: SocketAddr = "127.0.0.1:1".parse().unwrap();
-        assert!(pool.take(other, now).is_none());
-        let a = pool.take(addr, now).expect("kept");
+        assert!(pool.take(other, now, true, 0).is_none());
+        let a = pool.take(addr, now, true, 0).expect("kept");
         pool.put(addr, a, now, 4);
         drop(peer_a);
         // The peer's FIN arrives: the connection is dropped when taken.
         let start = Instant::now();
         loop {
-            match pool.take(addr, now) {
+            match pool.take(addr, now, true, 0) {
                 None => break,
                 Some(s) => pool.put(addr, s, now, 4),
             }
@@ -123,5 +200,37 @@ mod tests {
         assert_eq!(pool.len(), 2);
         pool.evict(now + IDLE_TIMEOUT);
         assert_eq!(pool.len(), 0);
+    }
+
+    #[test]
+    fn owners_follow_a_connection_from_an_exchange_to_the_pool_and_out() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let now = Instant::now();
+        let mut pool = Pool::default();
+        let a = TcpStream::connect(addr).unwrap();
+        let (peer_a, _) = l.accept().unwrap();
+        let fd = a.as_raw_fd() as usize;
+        assert_eq!(pool.owner(fd), Owner::Nobody);
+        pool.lend(a.as_raw_fd(), 7);
+        assert_eq!(pool.owner(fd), Owner::Conn(7));
+        pool.put(addr, a, now, 4);
+        assert_eq!(pool.owner(fd), Owner::Idle);
+        // Taken without a peek (a request that may go twice), by connection 9.
+        let a = pool.take(addr, now, false, 9).expect("kept");
+        assert_eq!(pool.owner(fd), Owner::Conn(9));
+        pool.put(addr, a, now, 4);
+        // A wake-up for a quiet idle connection (left over from its exchange) keeps it.
+        pool.idle_event(fd);
+        assert_eq!((pool.len(), pool.owner(fd)), (1, Owner::Idle));
+        // The upstream closes it: the wake-up closes it here.
+        drop(peer_a);
+        let start = Instant::now();
+        while pool.len() == 1 {
+            pool.idle_event(fd);
+            assert!(start.elapsed() < Duration::from_secs(10));
+            std::thread::yield_now();
+        }
+        assert_eq!(pool.owner(fd), Owner::Nobody);
     }
 }

@@ -124,6 +124,11 @@ fn serve(s: TcpStream, heads: &Mutex<Vec<String>>, big: &AtomicU64) -> std::io::
             // pool cannot see coming).
             "/api/flaky" if served > 1 => return Ok(()),
             "/api/flaky" => plain(&mut w, "200 OK", b"flaky\n"),
+            // A kept connection the upstream closes as soon as it answered.
+            "/api/bye" => {
+                plain(&mut w, "200 OK", b"bye\n");
+                return Ok(());
+            }
             "/api/echo" => plain(&mut w, "200 OK", &body),
             "/api/head" => plain(&mut w, "200 OK", head.as_bytes()),
             "/api/chunked" => {
@@ -598,6 +603,107 @@ fn a_kept_connection_the_upstream_drops_is_retried_once_for_idempotent_requests(
     let r = curl_response(&["--data-binary", "x", &p.proxy.url("/api/flaky")], false);
     assert_eq!(r.status, 502);
     assert_eq!(up.connections.load(Ordering::SeqCst), 2);
+}
+
+/// Sockets in `CLOSE_WAIT` (the peer closed, this side not yet) toward `port` on loopback.
+fn close_wait_to(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let remote = format!("0100007F:{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() > 3 && f[2] == remote && f[3] == "08"
+        })
+        .count()
+}
+
+#[test]
+fn an_idle_kept_connection_the_upstream_closes_is_closed_at_once() {
+    let up = Upstream::start();
+    let p = start(&up);
+    assert_eq!(curl(&[&p.proxy.url("/api/bye")]).stdout, b"bye\n");
+    // The upstream closed it after answering: the pool, watching its idle connections,
+    // closes its end at once, rather than leaving it half-closed (CLOSE_WAIT) until a
+    // request or the idle timeout (50 s) finds it.
+    let port = up.addr.port();
+    assert!(
+        wait_until(|| close_wait_to(port) == 0),
+        "{} sockets left in CLOSE_WAIT",
+        close_wait_to(port)
+    );
+    // A POST (never sent twice) then goes on a new connection.
+    let r = curl_response(&["--data-binary", "x", &p.proxy.url("/api/echo")], false);
+    assert_eq!(r.status, 200);
+    assert_eq!(up.connections.load(Ordering::SeqCst), 2);
+}
+
+/// Reads one response (its head and a `Content-Length` body) from `r`; returns the body.
+fn read_response(r: &mut BufReader<TcpStream>) -> String {
+    let mut len = 0;
+    loop {
+        let mut line = String::new();
+        assert!(r.read_line(&mut line).unwrap() > 0, "the connection ended");
+        if line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap();
+        }
+    }
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).unwrap();
+    String::from_utf8(body).unwrap()
+}
+
+#[test]
+fn requests_pipelined_behind_a_proxied_one_are_answered_in_order() {
+    // A request arriving while the one before it waits on the upstream (its own write, and
+    // a burst in one write): each is proxied in turn, on the same client connection.
+    let up = Upstream::start();
+    let p = start(&up);
+    let c = TcpStream::connect(p.proxy.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut w = c.try_clone().unwrap();
+    let mut r = BufReader::new(c);
+    let get = |n: usize| format!("GET /api/head?n={n} HTTP/1.1\r\nHost: x\r\n\r\n");
+    w.write_all(get(0).as_bytes()).unwrap();
+    w.write_all(get(1).as_bytes()).unwrap();
+    let burst: String = (2..10).map(get).collect();
+    w.write_all(burst.as_bytes()).unwrap();
+    for n in 0..10 {
+        let body = read_response(&mut r);
+        assert!(
+            body.starts_with(&format!("GET /api/head?n={n} ")),
+            "{n}: {body}"
+        );
+    }
+}
+
+#[test]
+fn a_connection_close_request_is_answered_whether_the_upstream_answers_or_not() {
+    // A client that closes after its response is not registered with epoll while the
+    // upstream works (nothing to wait for from it): the upstream's wake-up, or the read
+    // timeout's 504, must still reach it, and the connection then close.
+    let up = Upstream::start();
+    let p = start(&up);
+    for (path, status) in [("/api/head", "200"), ("/api/silent", "504")] {
+        let mut c = TcpStream::connect(p.proxy.addr).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            c,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut got = String::new();
+        c.read_to_string(&mut got).unwrap();
+        assert!(
+            got.starts_with(&format!("HTTP/1.1 {status} ")),
+            "{path}: {got}"
+        );
+        assert!(got.contains("Connection: close\r\n"), "{path}: {got}");
+    }
 }
 
 /// CPU time (user + system) a process has used, in clock ticks.

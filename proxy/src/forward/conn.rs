@@ -94,7 +94,9 @@ impl Conn {
             tried: Vec::new(),
             lease: None,
             up: Direction::new(forward),
-            down: Direction::new(forward),
+            // The upstream is registered before it is connected: its first bytes bring a
+            // wake-up, so it is not read (for an EAGAIN) when the connect completes.
+            down: Direction::until_readable(forward),
             started: Instant::now(),
             preamble: Vec::new(),
             preamble_sent: 0,

@@ -94,6 +94,9 @@ pub(crate) struct Direction {
     /// behind its bytes, and no other wake-up will come for it, so a short read is not
     /// taken as the end of what there is to read.
     peer_done: bool,
+    /// A read ahead for the EOF (below) failed: the error waits until the bytes read
+    /// before it are in the sink, as it would have been met after them.
+    pending: Option<io::Error>,
     /// Bytes delivered to the sink through a pipe.
     pub(crate) spliced: u64,
     /// The last pump stopped at `ROUNDS`, not for want of bytes or room.
@@ -127,8 +130,20 @@ impl Direction {
             by_choice: false,
             drained: false,
             peer_done: false,
+            pending: None,
             spliced: 0,
             busy: false,
+        }
+    }
+
+    /// The same, but not read until the loop reports the source readable: for a socket
+    /// registered before any byte can reach it (an upstream being connected to), whose
+    /// first bytes are sure to bring a wake-up, so no read is made for an `EAGAIN` (a
+    /// server answers after the request, not when the connect completes).
+    pub(crate) fn until_readable(forward: Forward) -> Direction {
+        Direction {
+            drained: true,
+            ..Direction::new(forward)
         }
     }
 
@@ -229,6 +244,9 @@ impl Direction {
         if !self.wants_read() {
             return Ok(false);
         }
+        if let Some(e) = self.pending.take() {
+            return Err(Failure::Source(e));
+        }
         self.hold(pipes);
         let got = match &mut self.held {
             Held::Buffer(buf) => {
@@ -262,6 +280,9 @@ impl Direction {
                         if self.auto && n >= BULK.min(buf.len()) {
                             self.bulk = true;
                         }
+                        if n < buf.len() && self.peer_done {
+                            self.read_ahead(source);
+                        }
                     }
                     Held::Pipe(_) => {
                         if self.auto && n < SMALL {
@@ -279,10 +300,32 @@ impl Direction {
         result
     }
 
-    /// Sends what waits (in the pipe or the buffer) into the sink; `Ok(0)` never.
+    /// After a short copying read from a source whose peer shut its side: the read that
+    /// would follow the send (for the EOF behind the bytes) made before it, into the rest
+    /// of the buffer. When it finds the EOF, the bytes go out with `MSG_MORE` and the FIN
+    /// that follows at once (`shutdown`, or the close) leaves in the same segment as the
+    /// last of them, as HAProxy sends them: one segment and one ACK fewer for a short
+    /// connection's response, the same bytes and the same FIN. Same system calls: a read
+    /// and a send either way.
+    fn read_ahead(&mut self, source: &impl AsFd) {
+        let Held::Buffer(buf) = &mut self.held else {
+            return;
+        };
+        let end = self.at + self.in_flight;
+        match sys::read(source.as_fd(), &mut buf[end..]) {
+            Ok(0) => self.eof = true,
+            Ok(n) => self.in_flight += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => self.pending = Some(e),
+        }
+    }
+
+    /// Sends what waits (in the pipe or the buffer) into the sink; `Ok(0)` never. A buffer's
+    /// last bytes before the EOF go with `MSG_MORE`: the FIN follows as soon as they are out
+    /// (a send that finds the socket's buffer full pushes what it queued, `MSG_MORE` or not).
     fn flush(&mut self, sink: &impl AsFd, pipes: &mut Pipes) -> io::Result<usize> {
         match &self.held {
-            Held::Buffer(buf) => send(sink, &buf[self.at..self.at + self.in_flight], false),
+            Held::Buffer(buf) => send(sink, &buf[self.at..self.at + self.in_flight], self.eof),
             Held::Pipe(p) => match splice(p.r.as_fd(), sink.as_fd(), self.in_flight, false) {
                 Err(e) if refused(&e) => {
                     self.start_copying(pipes)?;
@@ -354,6 +397,7 @@ impl Direction {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use netcore::reactor::reset::linger_zero;
     use std::io::{Read, Write};
     use std::net::{TcpListener, TcpStream};
     use std::os::fd::OwnedFd;
@@ -711,5 +755,109 @@ mod tests {
         let mut got = String::new();
         b_peer.read_to_string(&mut got).unwrap();
         assert_eq!(got, "last");
+    }
+
+    /// Segments `s` has sent (`TCP_INFO`'s `tcpi_segs_out`).
+    fn segs_out(s: &TcpStream) -> u32 {
+        // SAFETY: zeroed tcp_info is valid; getsockopt writes at most `len` bytes into it.
+        let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+        let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+        // SAFETY: as above, on a socket we hold.
+        let r = unsafe {
+            libc::getsockopt(
+                s.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_INFO,
+                (&mut info as *mut libc::tcp_info).cast(),
+                &mut len,
+            )
+        };
+        assert_eq!(r, 0, "TCP_INFO: {}", io::Error::last_os_error());
+        info.tcpi_segs_out
+    }
+
+    /// Waits (up to 10 s) until `s` reports its peer shut its side (or failed).
+    fn wait_hung_up(s: &TcpStream) {
+        let mut pfd = libc::pollfd {
+            fd: s.as_raw_fd(),
+            events: libc::POLLRDHUP,
+            revents: 0,
+        };
+        // SAFETY: one pollfd we own.
+        assert_eq!(unsafe { libc::poll(&mut pfd, 1, 10_000) }, 1);
+    }
+
+    #[test]
+    fn the_last_bytes_before_the_eof_leave_with_the_fin_in_one_segment() {
+        // A short connection's response: bytes, then the upstream's FIN, both there when
+        // the wake-up comes. The sink gets them in one segment (data and FIN), as HAProxy
+        // sends them, not the bytes and then a FIN alone.
+        for forward in [Forward::Auto, Forward::Copy] {
+            let (mut a_peer, a) = pair();
+            let (b, mut b_peer) = sink_pair();
+            let mut pool = Pipes::new(4);
+            let mut d = Direction::new(forward);
+            a_peer.write_all(&[4u8; 1024]).unwrap();
+            a_peer.shutdown(std::net::Shutdown::Write).unwrap();
+            wait_hung_up(&a);
+            let before = segs_out(&b);
+            d.readable(true);
+            d.pump(&a, &b, &mut pool, false).unwrap();
+            assert!(d.done() && d.bytes == 1024, "{d:?}");
+            let mut got = Vec::new();
+            b_peer.read_to_end(&mut got).unwrap();
+            assert!(got == [4u8; 1024]);
+            assert_eq!(
+                segs_out(&b) - before,
+                1,
+                "{forward:?}: data and FIN in one segment"
+            );
+        }
+    }
+
+    #[test]
+    fn bytes_then_a_reset_reach_the_sink_before_the_error_is_reported() {
+        // The read for the EOF, made before the send, meets the reset: the bytes read before
+        // it still go to the sink first, then the error ends the direction.
+        let (mut a_peer, a) = pair();
+        let (b, mut b_peer) = sink_pair();
+        let mut pool = Pipes::new(4);
+        let mut d = Direction::new(Forward::Auto);
+        a_peer.write_all(b"gone").unwrap();
+        linger_zero(&a_peer);
+        drop(a_peer);
+        wait_hung_up(&a);
+        d.readable(true);
+        match d.pump(&a, &b, &mut pool, false) {
+            Err(Failure::Source(e)) => assert_eq!(e.kind(), io::ErrorKind::ConnectionReset),
+            other => panic!("expected the source's reset, got {other:?} ({d:?})"),
+        }
+        assert_eq!(d.bytes, 4);
+        assert_eq!(read_some(&mut b_peer, 4), b"gone");
+    }
+
+    #[test]
+    fn a_direction_made_until_readable_reads_only_once_told() {
+        let (mut a_peer, a) = pair();
+        let (b, mut b_peer) = sink_pair();
+        let mut pool = Pipes::new(4);
+        for forward in [Forward::Auto, Forward::Splice, Forward::Copy] {
+            let mut d = Direction::until_readable(forward);
+            a_peer.write_all(b"first").unwrap();
+            let mut pfd = libc::pollfd {
+                fd: a.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one pollfd we own.
+            assert_eq!(unsafe { libc::poll(&mut pfd, 1, 10_000) }, 1);
+            assert!(!d.pump(&a, &b, &mut pool, false).unwrap());
+            assert_eq!(d.bytes, 0, "{forward:?}");
+            d.readable(false);
+            while d.bytes < 5 {
+                d.pump(&a, &b, &mut pool, false).unwrap();
+            }
+            assert_eq!(read_some(&mut b_peer, 5), b"first");
+        }
     }
 }

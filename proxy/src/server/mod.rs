@@ -35,9 +35,67 @@ pub(crate) fn run(args: &Args) -> io::Result<()> {
 }
 
 /// One line on stderr, in one write (stderr is unbuffered: `writeln!` would write each
-/// piece); a stderr that is gone is not a reason to stop.
+/// piece), after the connection lines waiting ([`log_conn`]), so the lines keep their
+/// order; a stderr that is gone is not a reason to stop.
 pub(crate) fn log_line(args: std::fmt::Arguments<'_>) {
-    let mut line = std::fmt::format(args);
-    line.push('\n');
-    let _ = io::stderr().lock().write_all(line.as_bytes());
+    let out = PENDING.with_borrow_mut(|p| take_with(p, args));
+    write_err(&out);
+}
+
+/// A connection's line, kept until the loop's turn ends ([`flush_log`]): the connections
+/// that end in a turn share one write rather than one each (HAProxy's and nginx's logs
+/// buffer likewise). A turn lasts microseconds: the loop flushes before it waits.
+pub(crate) fn log_conn(line: &str) {
+    let full = PENDING.with_borrow_mut(|p| {
+        p.push_str(line);
+        p.push('\n');
+        p.len() >= FLUSH_AT
+    });
+    if full {
+        flush_log();
+    }
+}
+
+/// Writes the connection lines kept so far.
+pub(crate) fn flush_log() {
+    let out = PENDING.with_borrow_mut(std::mem::take);
+    if !out.is_empty() {
+        write_err(&out);
+    }
+}
+
+/// Past this many bytes kept, the connection lines are written at once.
+const FLUSH_AT: usize = 64 * 1024;
+
+thread_local! {
+    /// Connection lines not yet written (the loop is one thread).
+    static PENDING: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// The lines kept in `pending`, then the line `args`, as one string; `pending` left empty.
+fn take_with(pending: &mut String, args: std::fmt::Arguments<'_>) -> String {
+    let mut out = std::mem::take(pending);
+    std::fmt::write(&mut out, args).expect("formatting into a String does not fail");
+    out.push('\n');
+    out
+}
+
+fn write_err(s: &str) {
+    let _ = io::stderr().lock().write_all(s.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_lines_wait_for_the_flush_and_keep_their_order_before_other_lines() {
+        log_conn("conn one");
+        log_conn("conn two");
+        assert_eq!(PENDING.with_borrow(|p| p.clone()), "conn one\nconn two\n");
+        let mut pending = PENDING.with_borrow_mut(std::mem::take);
+        let out = take_with(&mut pending, format_args!("proxy: {}", "reloaded"));
+        assert_eq!(out, "conn one\nconn two\nproxy: reloaded\n");
+        assert!(pending.is_empty());
+    }
 }

@@ -14,7 +14,8 @@
 //! except when it stops at its per-call limit: the connection is then driven again next turn
 //! without waiting (`again`).
 //!
-//! A turn: wait (not at all when connections are to be driven again), drive those, handle
+//! A turn: write the last turn's connection lines (one `write` for all of them), wait (not
+//! at all when connections are to be driven again), drive those, handle
 //! signals, accept a batch per ready listener, drive the ready connections, handle the
 //! deadlines that came, and when draining, exit once no connection is left.
 
@@ -23,10 +24,11 @@ use crate::forward::conn::{Conn, End};
 use crate::forward::pipes::Pipes;
 use crate::forward::proxy_header;
 use crate::server::checks::Checks;
-use crate::server::log_line;
 use crate::server::signals::{self, Command};
 use crate::server::stats::Stats;
 use crate::server::upstreams::Group;
+use crate::server::{flush_log, log_conn, log_line};
+use crate::sys;
 use netcore::reactor::accept::Acceptor;
 use netcore::reactor::backend::{Epoll, Readiness};
 use netcore::reactor::connect::{self, Connecting};
@@ -232,7 +234,10 @@ impl<'a> Proxy<'a> {
     /// Serves until SIGINT or SIGTERM, or until a drain (SIGQUIT) is over.
     pub(crate) fn run(mut self) -> io::Result<()> {
         let mut events: Vec<Event> = Vec::with_capacity(1024);
+        // The connection lines of the last turn are written when it ends, whichever way.
+        let _flush = FlushOnDrop;
         loop {
+            flush_log();
             let until = (!self.again.is_empty()).then(Instant::now);
             self.reactor.wait(&mut events, until)?;
             // Before this turn's accepts, so that no token in the list is reused yet.
@@ -351,7 +356,7 @@ impl<'a> Proxy<'a> {
                     return;
                 }
             };
-            let _ = client.set_nodelay(true);
+            // TCP_NODELAY is the listener's, inherited (`bind`): no setsockopt here.
             if self.conns.len() >= self.config.max_connections {
                 linger_zero(&client);
                 self.stats.refused();
@@ -470,12 +475,17 @@ impl<'a> Proxy<'a> {
             let Some(s) = conn.upstream.as_ref() else {
                 return;
             };
-            // Writable with no error pending is connected (a socket still connecting is not
-            // writable): SO_ERROR alone, no getpeername.
-            let done = match s.take_error() {
-                Ok(None) if writable => Ok(true),
-                Ok(None) => connect::finish_connect(s),
-                Ok(Some(e)) | Err(e) => Err(e),
+            // Writable with no error or hang-up reported is connected: a socket still
+            // connecting is not writable, and a failed connect is reported with EPOLLERR
+            // and EPOLLHUP, so neither SO_ERROR nor getpeername is asked (HAProxy asks
+            // neither either). Otherwise SO_ERROR says why, or that it is still under way.
+            let done = if writable {
+                Ok(true)
+            } else {
+                match s.take_error() {
+                    Ok(None) => connect::finish_connect(s),
+                    Ok(Some(e)) | Err(e) => Err(e),
+                }
             };
             match done {
                 Ok(false) => return,
@@ -555,14 +565,26 @@ impl<'a> Proxy<'a> {
         let line = conn_line(&conn, &end);
         // Closes both sockets and gives the lease back, before the line says it is over.
         drop(conn);
-        log_line(format_args!("{line}"));
+        log_conn(&line);
+    }
+}
+
+/// A listener whose connections have Nagle's algorithm off from the start: Linux copies
+/// `TCP_NODELAY` from the listening socket to the ones it accepts, which saves a
+/// `setsockopt` per client.
+/// Writes the connection lines still kept when the loop returns (or unwinds).
+struct FlushOnDrop;
+
+impl Drop for FlushOnDrop {
+    fn drop(&mut self) {
+        flush_log();
     }
 }
 
 fn bind(addr: SocketAddr) -> Result<TcpListener, String> {
     ListenerBuilder::new(addr)
         .nonblocking(true)
-        .bind()
+        .bind_with(sys::set_nodelay)
         .map_err(|e| format!("listen on {addr}: {e}"))
 }
 
@@ -587,4 +609,23 @@ fn conn_line(conn: &Conn, end: &End) -> String {
         conn.started.elapsed().as_secs_f64(),
         conn.up.spliced + conn.down.spliced
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpStream;
+
+    #[test]
+    fn accepted_clients_have_nagle_off_from_the_listener() {
+        let l = bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let _c = TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (client, _) = loop {
+            match Acceptor::new().accept(&l).unwrap() {
+                Some(c) => break c,
+                None => std::thread::sleep(Duration::from_millis(1)),
+            }
+        };
+        assert!(client.nodelay().unwrap());
+    }
 }

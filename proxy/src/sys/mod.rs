@@ -1,5 +1,6 @@
 //! The system calls the proxy needs that neither std nor netcore wraps: `pipe2(2)` for the
-//! splice pipes and `read(2)` on any descriptor for the copying fallback. (The non-blocking
+//! splice pipes, `read(2)` on any descriptor for the copying fallback, and `TCP_NODELAY` on
+//! a listener (which std sets only on a stream). (The non-blocking
 //! `connect(2)` is netcore's [`netcore::reactor::connect`], the close with a reset its
 //! [`netcore::reactor::reset`].)
 
@@ -52,4 +53,20 @@ pub(crate) fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> io::Result<usize> {
             return Err(e);
         }
     }
+}
+
+/// `TCP_NODELAY` on a socket (a listener: the connections it accepts inherit it).
+pub(crate) fn set_nodelay(fd: BorrowedFd<'_>) -> io::Result<()> {
+    let one: libc::c_int = 1;
+    // SAFETY: the option value points at a live c_int of the size given.
+    cvt(unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_NODELAY,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    })
+    .map(drop)
 }
