@@ -219,6 +219,73 @@ impl Node {
         }
     }
 
+    /// Splits a node that two full siblings and one more cell make (B*-tree's 2-to-3
+    /// split) into three, each about a third: the three nodes in order and the two
+    /// separators between them. All three fit and are at least `min_fill` full, or `Err` gives the node back.
+    pub(crate) fn split3(self, geo: Geometry) -> Result<([Node; 3], [Vec<u8>; 2]), Node> {
+        let whole = self.clone();
+        let total = self.payload();
+        // The first cut leaves about a third on the left, the rest splits evenly.
+        let Some(k) = self.cut_near(geo, total / 3) else {
+            return Err(whole);
+        };
+        let (a, s1, rest) = self.cut(k);
+        let Ok((b, s2, c)) = rest.split(geo, false) else {
+            return Err(whole);
+        };
+        let good = |n: &Node| n.fits(geo) && !n.underfull(geo);
+        if good(&a) && good(&b) && good(&c) {
+            Ok(([a, b, c], [s1, s2]))
+        } else {
+            Err(whole)
+        }
+    }
+
+    /// The split point whose left part fits, is at least `min_fill` full, and is nearest
+    /// `left` bytes of payload.
+    fn cut_near(&self, geo: Geometry, left: usize) -> Option<usize> {
+        let mut before = if self.leaf { 0 } else { 8 };
+        let mut best: Option<(usize, usize)> = None;
+        for (k, c) in self.cells.iter().enumerate() {
+            if (k > 0 || !self.leaf) && before <= geo.usable() && before >= geo.min_fill() {
+                let d = before.abs_diff(left);
+                if best.is_none_or(|(_, bd)| d < bd) {
+                    best = Some((k, d));
+                }
+            }
+            before += c.size();
+        }
+        best.map(|(k, _)| k)
+    }
+
+    /// Cuts the node before cell `k` (a leaf: cells[..k] left; a branch: cell k moves
+    /// up, its child starting the right), `0 < k < len` for a leaf, `k < len` for a branch.
+    fn cut(self, k: usize) -> (Node, Vec<u8>, Node) {
+        let mut cells = self.cells;
+        let mut right = cells.split_off(k);
+        if self.leaf {
+            let sep = separator(&cells[k - 1].key, &right[0].key);
+            (Node::leaf(cells), sep, Node::leaf(right))
+        } else {
+            let up = right.remove(0);
+            let child = match up.val {
+                Val::Child(c) => c,
+                _ => 0,
+            };
+            let left = Node {
+                leaf: false,
+                left: self.left,
+                cells,
+            };
+            let right = Node {
+                leaf: false,
+                left: child,
+                cells: right,
+            };
+            (left, up.key, right)
+        }
+    }
+
     /// Two siblings and the separator between them as one node.
     pub(crate) fn join(mut left: Node, sep: Vec<u8>, right: Node) -> Node {
         if !left.leaf {

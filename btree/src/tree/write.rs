@@ -29,6 +29,11 @@ use std::sync::Arc;
 
 /// A page on the way from the root to a leaf: its number, the child taken (in the leaf,
 /// the entry's place) and its number of cells.
+/// A leaf that overflows shares its cells with a sibling if the two then keep at least
+/// an eighth of a page free between them; otherwise the two become
+/// three. Less slack shares more often, each time writing the sibling too.
+const SHARE_SLACK: usize = 8;
+
 #[derive(Clone, Copy, Debug)]
 struct Step {
     pgno: u64,
@@ -163,7 +168,122 @@ impl WriteTxn<'_> {
             Ok(i) => node.cells[i] = owned(&new),
             Err(i) => node.cells.insert(i, owned(&new)),
         }
-        self.split_up(&path, node, append)
+        self.overflow(&path, node, append)
+    }
+
+    /// Settles `node`, the new content of the leaf at the end of `path` (this
+    /// transaction's), which no longer fits its page. As a B*-tree does, it first shares
+    /// its cells with the emptier of its siblings under the same parent, if the two have
+    /// room to spare; with both siblings nearly full, it and the emptier sibling become
+    /// three pages about two thirds full; only a leaf without siblings (or at the
+    /// tree's end, in sequential inserts) splits in two.
+    fn overflow(&mut self, path: &[Step], node: Node, append: bool) -> Result<()> {
+        let at = path.len() - 1;
+        if append || at == 0 {
+            return self.split_up(path, node, append);
+        }
+        let geo = self.geo();
+        let parent = path[at - 1];
+        let pp = self.node(parent.pgno)?;
+        // The sibling with the fewest bytes, left (child idx - 1) or right (idx + 1).
+        let mut best: Option<(usize, u64, usize)> = None; // (child, page, bytes)
+        for sib in [parent.idx.checked_sub(1), Some(parent.idx + 1)]
+            .into_iter()
+            .flatten()
+            .filter(|&s| s <= pp.len())
+        {
+            let pg = pp.child(sib);
+            let used = tree_page(self, pg, at as u32 + 1)?.payload();
+            if best.is_none_or(|(_, _, u)| used < u) {
+                best = Some((sib, pg, used));
+            }
+        }
+        let Some((sib, sib_pg, _)) = best else {
+            return self.split_up(path, node, append);
+        };
+        let li = sib.min(parent.idx);
+        let sep = pp.key(li).to_vec();
+        drop(pp);
+        let sibling = tree_page(self, sib_pg, at as u32 + 1)?.to_node();
+        let me = path[at].pgno;
+        // Kept for the plain split, if no three-way cut works.
+        let mine = node.clone();
+        let ((left, left_pg), (right, right_pg)) = if sib < parent.idx {
+            ((sibling, sib_pg), (node, me))
+        } else {
+            ((node, me), (sibling, sib_pg))
+        };
+        let joined = Node::join(left, sep, right);
+        let joined = if joined.payload() <= 2 * geo.usable() - geo.usable() / SHARE_SLACK {
+            // Shared between the two: the parent's separator between them changes.
+            match joined.split(geo, false) {
+                Ok((l, s, r)) if l.fits(geo) && r.fits(geo) => {
+                    let lp = self.write_node(Some(left_pg), l)?;
+                    let rp = self.write_node(Some(right_pg), r)?;
+                    return self.reseat(&path[..at], li, lp, vec![(s, rp)]);
+                }
+                Ok((l, s, r)) => Node::join(l, s, r),
+                // Large cells that no cut shares between two pages: three, then.
+                Err(j) => j,
+            }
+        } else {
+            joined
+        };
+        match joined.split3(geo) {
+            Ok(([a, b, c], [s1, s2])) => {
+                let ap = self.write_node(Some(left_pg), a)?;
+                let bp = self.write_node(Some(right_pg), b)?;
+                let cp = self.write_node(None, c)?;
+                self.reseat(&path[..at], li, ap, vec![(s1, bp), (s2, cp)])
+            }
+            Err(_) => self.split_up(path, mine, false),
+        }
+    }
+
+    /// Replaces cell `li` of the branch at the end of `path` (this transaction's) with
+    /// `cells` (key, child), child `li` becoming `left`: in place if they fit, else by
+    /// splitting the branch up the path.
+    fn reseat(
+        &mut self,
+        path: &[Step],
+        li: usize,
+        left: u64,
+        cells: Vec<(Vec<u8>, u64)>,
+    ) -> Result<()> {
+        let pg = path[path.len() - 1].pgno;
+        let broken = || Error::corrupt(pg, "its cells cannot be rearranged");
+        let p = self.dirty_mut(pg)?;
+        edit::set_child(p, li, left).ok_or_else(broken)?;
+        edit::remove(p, li);
+        let mut rest = cells.into_iter().enumerate();
+        for (k, (key, child)) in rest.by_ref() {
+            let cell = NewCell::Branch { key: &key, child };
+            match edit::insert(self.dirty_mut(pg)?, li + k, &cell) {
+                Some(true) => continue,
+                Some(false) => {
+                    let mut node = self.node(pg)?.to_node();
+                    node.cells.insert(
+                        li + k,
+                        Cell {
+                            key,
+                            val: Val::Child(child),
+                        },
+                    );
+                    for (k, (key, child)) in rest {
+                        node.cells.insert(
+                            li + k,
+                            Cell {
+                                key,
+                                val: Val::Child(child),
+                            },
+                        );
+                    }
+                    return self.split_up(path, node, false);
+                }
+                None => return Err(broken()),
+            }
+        }
+        Ok(())
     }
 
     /// The path from the root to the leaf where `key` is or belongs, and its place there.
@@ -534,5 +654,130 @@ impl WriteTxn<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Redistribution on overflow, seen in the leaves' cell counts: 512-byte pages, cells of
+    //! 47 bytes (8-byte keys, 30-byte values), so a leaf holds at most 10.
+
+    use crate::tree::{tree_page, Source};
+    use crate::{Db, Options};
+    use std::path::PathBuf;
+
+    struct Temp(PathBuf);
+
+    impl Drop for Temp {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    /// A file of 40 keys `k0000000`, `k0000010`, ... loaded in order: five leaves of 8
+    /// (a split at the tree's end keeps the left page full but for the fifth of a page the
+    /// right one needs), leaf i holding keys 80 i to 80 i + 70.
+    fn five_leaves(tag: &str) -> (Temp, Db) {
+        let t = Temp(std::env::temp_dir().join(format!(
+            "btree-unit-{}-share-{tag}.btree",
+            std::process::id()
+        )));
+        let _ = std::fs::remove_file(&t.0);
+        let db = Db::open(
+            &t.0,
+            &Options {
+                page_size: 512,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let mut w = db.write().unwrap();
+        for i in 0..40 {
+            w.put(&key(10 * i), &[b'v'; 30]).unwrap();
+        }
+        w.commit().unwrap();
+        assert_eq!(leaves(&db), [8, 8, 8, 8, 8]);
+        (t, db)
+    }
+
+    fn key(i: u32) -> Vec<u8> {
+        format!("k{i:07}").into_bytes()
+    }
+
+    /// The cell count of each leaf, in key order (a tree of depth 2).
+    fn leaves(db: &Db) -> Vec<usize> {
+        let w = db.write().unwrap();
+        let (root, depth) = w.root();
+        assert_eq!(depth, 2);
+        let r = tree_page(&w, root, 1).unwrap();
+        (0..=r.len())
+            .map(|i| tree_page(&w, r.child(i), 2).unwrap().len())
+            .collect()
+    }
+
+    /// Puts and deletes in one commit; then `check` finds nothing wrong and every key is
+    /// there or gone as it should be.
+    fn commit(db: &Db, put: &[u32], del: &[u32]) {
+        let mut w = db.write().unwrap();
+        for &i in del {
+            assert!(w.delete(&key(i)).unwrap());
+        }
+        for &i in put {
+            w.put(&key(i), &[b'n'; 30]).unwrap();
+        }
+        w.commit().unwrap();
+        let report = db.check().unwrap();
+        assert!(report.problems.is_empty(), "{:#?}", report.problems);
+        let r = db.read().unwrap();
+        for &i in put {
+            assert_eq!(r.get(&key(i)).unwrap().as_deref(), Some(&[b'n'; 30][..]));
+        }
+        for &i in del {
+            assert_eq!(r.get(&key(i)).unwrap(), None);
+        }
+        let n = r
+            .range(std::ops::Bound::Unbounded, std::ops::Bound::Unbounded)
+            .count();
+        assert_eq!(n as u64, db.check().unwrap().stats.entries);
+    }
+
+    #[test]
+    fn an_overflowing_leaf_shares_with_its_right_sibling_if_it_has_room() {
+        let (_t, db) = five_leaves("right");
+        commit(&db, &[], &[160, 170, 180, 190]);
+        assert_eq!(leaves(&db), [8, 8, 4, 8, 8]);
+        // Leaf 1 overflows at its 11th cell; leaf 2 has more room than leaf 0: the 15
+        // cells of leaves 1 and 2 are shared, no new page.
+        commit(&db, &[101, 102, 103], &[]);
+        assert_eq!(leaves(&db), [8, 7, 8, 8, 8]);
+    }
+
+    #[test]
+    fn an_overflowing_leaf_shares_with_its_left_sibling_if_it_has_room() {
+        let (_t, db) = five_leaves("left");
+        commit(&db, &[], &[0, 10, 20, 30]);
+        commit(&db, &[101, 102, 103], &[]);
+        assert_eq!(leaves(&db), [7, 8, 8, 8, 8]);
+        // The last leaf shares with the one before it too, when the insert is not at the
+        // tree's end.
+        commit(&db, &[], &[240, 250, 260, 270]);
+        assert_eq!(leaves(&db), [7, 8, 8, 4, 8]);
+        commit(&db, &[321, 322, 323], &[]);
+        assert_eq!(leaves(&db), [7, 8, 8, 7, 8]);
+    }
+
+    #[test]
+    fn two_full_leaves_and_one_more_cell_become_three() {
+        let (_t, db) = five_leaves("three");
+        commit(&db, &[1, 2, 101, 102, 161, 162], &[]);
+        assert_eq!(leaves(&db), [10, 10, 10, 8, 8]);
+        // Leaf 1 overflows with both siblings full: it and leaf 0 (the first found of two
+        // as full) make three pages of 7, where a split in two would leave 10, 6, 5.
+        commit(&db, &[103], &[]);
+        assert_eq!(leaves(&db), [7, 7, 7, 10, 8, 8]);
+        // Inserts at the tree's end still split without sharing, the left page kept full.
+        commit(&db, &(0..20).map(|i| 1000 + i).collect::<Vec<_>>(), &[]);
+        let l = leaves(&db);
+        assert_eq!(l[l.len() - 4..l.len() - 1], [8, 8, 8], "{l:?}");
     }
 }
