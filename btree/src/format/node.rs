@@ -219,73 +219,6 @@ impl Node {
         }
     }
 
-    /// Splits a node that two full siblings and one more cell make (B*-tree's 2-to-3
-    /// split) into three, each about a third: the three nodes in order and the two
-    /// separators between them. All three fit and are at least `min_fill` full, or `Err` gives the node back.
-    pub(crate) fn split3(self, geo: Geometry) -> Result<([Node; 3], [Vec<u8>; 2]), Node> {
-        let whole = self.clone();
-        let total = self.payload();
-        // The first cut leaves about a third on the left, the rest splits evenly.
-        let Some(k) = self.cut_near(geo, total / 3) else {
-            return Err(whole);
-        };
-        let (a, s1, rest) = self.cut(k);
-        let Ok((b, s2, c)) = rest.split(geo, false) else {
-            return Err(whole);
-        };
-        let good = |n: &Node| n.fits(geo) && !n.underfull(geo);
-        if good(&a) && good(&b) && good(&c) {
-            Ok(([a, b, c], [s1, s2]))
-        } else {
-            Err(whole)
-        }
-    }
-
-    /// The split point whose left part fits, is at least `min_fill` full, and is nearest
-    /// `left` bytes of payload.
-    fn cut_near(&self, geo: Geometry, left: usize) -> Option<usize> {
-        let mut before = if self.leaf { 0 } else { 8 };
-        let mut best: Option<(usize, usize)> = None;
-        for (k, c) in self.cells.iter().enumerate() {
-            if (k > 0 || !self.leaf) && before <= geo.usable() && before >= geo.min_fill() {
-                let d = before.abs_diff(left);
-                if best.is_none_or(|(_, bd)| d < bd) {
-                    best = Some((k, d));
-                }
-            }
-            before += c.size();
-        }
-        best.map(|(k, _)| k)
-    }
-
-    /// Cuts the node before cell `k` (a leaf: cells[..k] left; a branch: cell k moves
-    /// up, its child starting the right), `0 < k < len` for a leaf, `k < len` for a branch.
-    fn cut(self, k: usize) -> (Node, Vec<u8>, Node) {
-        let mut cells = self.cells;
-        let mut right = cells.split_off(k);
-        if self.leaf {
-            let sep = separator(&cells[k - 1].key, &right[0].key);
-            (Node::leaf(cells), sep, Node::leaf(right))
-        } else {
-            let up = right.remove(0);
-            let child = match up.val {
-                Val::Child(c) => c,
-                _ => 0,
-            };
-            let left = Node {
-                leaf: false,
-                left: self.left,
-                cells,
-            };
-            let right = Node {
-                leaf: false,
-                left: child,
-                cells: right,
-            };
-            (left, up.key, right)
-        }
-    }
-
     /// Two siblings and the separator between them as one node.
     pub(crate) fn join(mut left: Node, sep: Vec<u8>, right: Node) -> Node {
         if !left.leaf {
@@ -299,8 +232,68 @@ impl Node {
     }
 }
 
+/// Where to cut cells of these sizes (with their slots) into `parts` pages, each in turn
+/// the one nearest to an equal share of what is left, among those that fit and are at
+/// least `min_fill` full: the index of the first cell of each part after the first (a
+/// branch's cell there moves up to the parent). `None` if no such cut exists.
+pub(crate) fn plan_even(
+    geo: Geometry,
+    sizes: &[usize],
+    leaf: bool,
+    parts: usize,
+) -> Option<Vec<usize>> {
+    let n = sizes.len();
+    let base = if leaf { 0 } else { 8 };
+    let good = |bytes: usize| bytes <= geo.usable() && bytes >= geo.min_fill();
+    let mut cuts = Vec::with_capacity(parts);
+    let mut start = 0;
+    for left in (2..=parts).rev() {
+        let target = (base + sizes[start.min(n)..].iter().sum::<usize>()) / left;
+        let mut before = base;
+        let mut best: Option<(usize, usize)> = None;
+        for (k, s) in sizes.iter().enumerate().skip(start) {
+            if (k > start || !leaf) && good(before) {
+                let d = before.abs_diff(target);
+                if best.is_none_or(|(_, bd)| d < bd) {
+                    best = Some((k, d));
+                }
+            }
+            before += s;
+        }
+        let (k, _) = best?;
+        cuts.push(k);
+        start = if leaf { k } else { k + 1 };
+    }
+    let last = base + sizes[start.min(n)..].iter().sum::<usize>();
+    (start < n && good(last)).then_some(cuts)
+}
+
+/// The key of a leaf cell as it lies in a page (without its slot).
+pub(crate) fn leaf_cell_key(cell: &[u8]) -> &[u8] {
+    let klen = get_u16(cell, 0) as usize;
+    &cell[LEAF_CELL..LEAF_CELL + klen]
+}
+
+/// A leaf page of these cells (each as it lies in a page, without its slot), written by
+/// transaction `txn`: cells copied as they are, none decoded. `None` if they do not fit.
+pub(crate) fn encode_leaf(geo: Geometry, txn: u64, cells: &[&[u8]]) -> Option<Vec<u8>> {
+    let bytes: usize = cells.iter().map(|c| c.len() + 2).sum();
+    if bytes > geo.usable() || cells.len() > u16::MAX as usize {
+        return None;
+    }
+    let mut p = vec![0u8; geo.page_size];
+    put_header(&mut p, Kind::Leaf, cells.len() as u16, txn);
+    let mut end = geo.page_size;
+    for (i, c) in cells.iter().enumerate() {
+        end -= c.len();
+        put_u16(&mut p, HEADER + 2 * i, end as u16);
+        p[end..end + c.len()].copy_from_slice(c);
+    }
+    Some(p)
+}
+
 /// The shortest key `s` with `below < s <= at`, given `below < at`.
-fn separator(below: &[u8], at: &[u8]) -> Vec<u8> {
+pub(crate) fn separator(below: &[u8], at: &[u8]) -> Vec<u8> {
     let common = below.iter().zip(at).take_while(|(a, b)| a == b).count();
     at[..(common + 1).min(at.len())].to_vec()
 }
@@ -451,6 +444,17 @@ pub(crate) fn check_layout(buf: &[u8], geo: Geometry) -> Result<(bool, usize), S
 }
 
 impl Page {
+    /// Leaf cell `i` as it lies in the page, without its slot (its layout was checked).
+    pub(crate) fn raw_leaf_cell(&self, i: usize) -> &[u8] {
+        let off = self.cell(i);
+        let b = &self.buf[off..];
+        let tail = match b[2] {
+            FLAG_OVERFLOW => 8,
+            _ => get_u32(b, 3) as usize,
+        };
+        &b[..LEAF_CELL + get_u16(b, 0) as usize + tail]
+    }
+
     /// The page's bytes.
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.buf

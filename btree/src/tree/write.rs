@@ -3,8 +3,11 @@
 //! this transaction's own (copied once to a free page, the old one freed; a page the
 //! transaction already wrote is not copied again) and the cell is inserted into or removed
 //! from the leaf's slot array ([`crate::format::edit`]), nothing else of the page decoded.
-//! A leaf that overflows is decoded and split, and its separator is inserted into the
-//! parent in place, splitting it in turn only if it is full.
+//! A leaf that overflows first shares its cells with its siblings under the same parent
+//! (their cells copied between pages as they lie), or with them becomes one page more (a
+//! B*-tree's 2-to-3 or 3-to-4 split), the parent's separators changed in place; a leaf
+//! without siblings, or at the tree's end, is decoded and split in two. A parent that
+//! overflows in turn splits in two, up to a new root.
 //!
 //! What may need rebalancing goes the general way: the path is decoded, changed and
 //! written bottom-up, and on the way up each parent settles its changed child:
@@ -21,7 +24,9 @@ use super::{tree_page, walk_overflow, OVERFLOW_DATA, OVERFLOW_LEN, OVERFLOW_NEXT
 use crate::cache::Buf;
 use crate::error::{Error, Result};
 use crate::format::edit::{self, cell_size, payload, NewCell};
-use crate::format::node::{Cell, Node, Val, ValRef};
+use crate::format::node::{
+    encode_leaf, leaf_cell_key, plan_even, separator, Cell, Node, Page, Val, ValRef,
+};
 use crate::format::{put_header, put_u32, put_u64, Kind, MAX_VALUE_LEN};
 use crate::tree::Source;
 use crate::txn::WriteTxn;
@@ -29,9 +34,9 @@ use std::sync::Arc;
 
 /// A page on the way from the root to a leaf: its number, the child taken (in the leaf,
 /// the entry's place) and its number of cells.
-/// A leaf that overflows shares its cells with a sibling if the two then keep at least
-/// an eighth of a page free between them; otherwise the two become
-/// three. Less slack shares more often, each time writing the sibling too.
+/// A leaf that overflows shares its cells with its siblings if together they then keep at
+/// least this part of a page free: an eighth. Less slack shares more often, each time
+/// writing the siblings too, for fuller pages.
 const SHARE_SLACK: usize = 8;
 
 #[derive(Clone, Copy, Debug)]
@@ -163,98 +168,121 @@ impl WriteTxn<'_> {
         }
         // The leaf splits.
         let append = found.is_err() && i == path[at].n && path[..at].iter().all(|s| s.idx == s.n);
+        if !append && at > 0 && self.share(&path, i, found.is_ok(), &new)? {
+            return Ok(());
+        }
         let mut node = self.node(pg)?.to_node();
         match found {
             Ok(i) => node.cells[i] = owned(&new),
             Err(i) => node.cells.insert(i, owned(&new)),
         }
-        self.overflow(&path, node, append)
+        self.split_up(&path, node, append)
     }
 
-    /// Settles `node`, the new content of the leaf at the end of `path` (this
-    /// transaction's), which no longer fits its page. As a B*-tree does, it first shares
-    /// its cells with the emptier of its siblings under the same parent, if the two have
-    /// room to spare; with both siblings nearly full, it and the emptier sibling become
-    /// three pages about two thirds full; only a leaf without siblings (or at the
-    /// tree's end, in sequential inserts) splits in two.
-    fn overflow(&mut self, path: &[Step], node: Node, append: bool) -> Result<()> {
+    /// The leaf at the end of `path` (this transaction's) overflows with `new` as its cell
+    /// `i` (in place of the cell there if `replace`). As a B*-tree does, it shares its
+    /// cells with its siblings under the same parent before it splits:
+    ///
+    /// - with the emptier neighbour, if the two keep [`SHARE_SLACK`] free (one more page
+    ///   written);
+    /// - else with both neighbours, if the three keep it free (two more);
+    /// - else they (two or three) become one page more, each as full as the others: about
+    ///   two thirds full after a 2-to-3 split, three quarters after a 3-to-4.
+    ///
+    /// The cells are copied between pages as they lie, none decoded. `false` (nothing
+    /// changed) if the leaf has no sibling or no cut works (large cells): it splits in two.
+    fn share(&mut self, path: &[Step], i: usize, replace: bool, new: &NewCell<'_>) -> Result<bool> {
         let at = path.len() - 1;
-        if append || at == 0 {
-            return self.split_up(path, node, append);
-        }
         let geo = self.geo();
-        let parent = path[at - 1];
+        let (me, parent) = (path[at].pgno, path[at - 1]);
         let pp = self.node(parent.pgno)?;
-        // The sibling with the fewest bytes, left (child idx - 1) or right (idx + 1).
-        let mut best: Option<(usize, u64, usize)> = None; // (child, page, bytes)
-        for sib in [parent.idx.checked_sub(1), Some(parent.idx + 1)]
-            .into_iter()
-            .flatten()
-            .filter(|&s| s <= pp.len())
-        {
-            let pg = pp.child(sib);
-            let used = tree_page(self, pg, at as u32 + 1)?.payload();
-            if best.is_none_or(|(_, _, u)| used < u) {
-                best = Some((sib, pg, used));
-            }
+        let (idx, level) = (parent.idx, at as u32 + 1);
+        // The window of siblings: the leaf and its neighbours under the same parent.
+        let (lo, hi) = (idx.saturating_sub(1), (idx + 1).min(pp.len()));
+        if lo == hi {
+            return Ok(false);
         }
-        let Some((sib, sib_pg, _)) = best else {
-            return self.split_up(path, node, append);
-        };
-        let li = sib.min(parent.idx);
-        let sep = pp.key(li).to_vec();
-        drop(pp);
-        let sibling = tree_page(self, sib_pg, at as u32 + 1)?.to_node();
-        let me = path[at].pgno;
-        // Kept for the plain split, if no three-way cut works.
-        let mine = node.clone();
-        let ((left, left_pg), (right, right_pg)) = if sib < parent.idx {
-            ((sibling, sib_pg), (node, me))
-        } else {
-            ((node, me), (sibling, sib_pg))
-        };
-        let joined = Node::join(left, sep, right);
-        let joined = if joined.payload() <= 2 * geo.usable() - geo.usable() / SHARE_SLACK {
-            // Shared between the two: the parent's separator between them changes.
-            match joined.split(geo, false) {
-                Ok((l, s, r)) if l.fits(geo) && r.fits(geo) => {
-                    let lp = self.write_node(Some(left_pg), l)?;
-                    let rp = self.write_node(Some(right_pg), r)?;
-                    return self.reseat(&path[..at], li, lp, vec![(s, rp)]);
+        let pages = (lo..=hi)
+            .map(|c| {
+                if c == idx {
+                    self.node(me)
+                } else {
+                    tree_page(self, pp.child(c), level)
                 }
-                Ok((l, s, r)) => Node::join(l, s, r),
-                // Large cells that no cut shares between two pages: three, then.
-                Err(j) => j,
-            }
+            })
+            .collect::<Result<Vec<Page>>>()?;
+        let new_bytes = new.to_bytes();
+        let mut cells: Vec<Vec<&[u8]>> = pages
+            .iter()
+            .map(|p| (0..p.len()).map(|j| p.raw_leaf_cell(j)).collect())
+            .collect();
+        let mine = &mut cells[idx - lo];
+        if replace {
+            mine[i] = &new_bytes;
         } else {
-            joined
-        };
-        match joined.split3(geo) {
-            Ok(([a, b, c], [s1, s2])) => {
-                let ap = self.write_node(Some(left_pg), a)?;
-                let bp = self.write_node(Some(right_pg), b)?;
-                let cp = self.write_node(None, c)?;
-                self.reseat(&path[..at], li, ap, vec![(s1, bp), (s2, cp)])
-            }
-            Err(_) => self.split_up(path, mine, false),
+            mine.insert(i, &new_bytes);
         }
+        let used: Vec<usize> = cells
+            .iter()
+            .map(|c| c.iter().map(|x| x.len() + 2).sum())
+            .collect();
+        let room = |n: usize| n * geo.usable() - geo.usable() / SHARE_SLACK;
+        let emptier = [lo, hi]
+            .into_iter()
+            .filter(|&c| c != idx)
+            .min_by_key(|&c| used[c - lo])
+            .unwrap_or(hi);
+        let (from, to, parts) = if used[idx - lo] + used[emptier - lo] <= room(2) {
+            (idx.min(emptier), idx.max(emptier), 2)
+        } else if used.len() == 3 && used.iter().sum::<usize>() <= room(3) {
+            (lo, hi, 3)
+        } else {
+            (lo, hi, hi - lo + 2)
+        };
+        let window: Vec<&[u8]> = cells[from - lo..=to - lo].concat();
+        let sizes: Vec<usize> = window.iter().map(|c| c.len() + 2).collect();
+        let Some(cuts) = plan_even(geo, &sizes, true, parts) else {
+            return Ok(false);
+        };
+        let seps: Vec<Vec<u8>> = cuts
+            .iter()
+            .map(|&k| separator(leaf_cell_key(window[k - 1]), leaf_cell_key(window[k])))
+            .collect();
+        let bounds: Vec<usize> = std::iter::once(0)
+            .chain(cuts.iter().copied())
+            .chain(std::iter::once(window.len()))
+            .collect();
+        let txn = self.meta.txn;
+        let mut written = Vec::with_capacity(parts);
+        for (k, part) in bounds.windows(2).enumerate() {
+            let page = encode_leaf(geo, txn, &window[part[0]..part[1]])
+                .ok_or_else(|| Error::corrupt(me, "its cells cannot be shared"))?;
+            let old = pages.get(from - lo + k).filter(|_| from + k <= to);
+            written.push(self.write_page(old.map(|p| p.pgno), page)?);
+        }
+        let cells = seps.into_iter().zip(written[1..].iter().copied()).collect();
+        self.reseat(&path[..at], from, written[0], to - from, cells)?;
+        Ok(true)
     }
 
-    /// Replaces cell `li` of the branch at the end of `path` (this transaction's) with
-    /// `cells` (key, child), child `li` becoming `left`: in place if they fit, else by
-    /// splitting the branch up the path.
+    /// Replaces `removed` cells of the branch at the end of `path` (this transaction's),
+    /// from cell `li` on, with `cells` (key, child), child `li` becoming `left`: in place if
+    /// they fit, else by splitting the branch up the path.
     fn reseat(
         &mut self,
         path: &[Step],
         li: usize,
         left: u64,
+        removed: usize,
         cells: Vec<(Vec<u8>, u64)>,
     ) -> Result<()> {
         let pg = path[path.len() - 1].pgno;
         let broken = || Error::corrupt(pg, "its cells cannot be rearranged");
         let p = self.dirty_mut(pg)?;
         edit::set_child(p, li, left).ok_or_else(broken)?;
-        edit::remove(p, li);
+        for _ in 0..removed {
+            edit::remove(p, li);
+        }
         let mut rest = cells.into_iter().enumerate();
         for (k, (key, child)) in rest.by_ref() {
             let cell = NewCell::Branch { key: &key, child };
@@ -262,21 +290,13 @@ impl WriteTxn<'_> {
                 Some(true) => continue,
                 Some(false) => {
                     let mut node = self.node(pg)?.to_node();
-                    node.cells.insert(
-                        li + k,
-                        Cell {
-                            key,
-                            val: Val::Child(child),
-                        },
-                    );
+                    let branch = |key, child| Cell {
+                        key,
+                        val: Val::Child(child),
+                    };
+                    node.cells.insert(li + k, branch(key, child));
                     for (k, (key, child)) in rest {
-                        node.cells.insert(
-                            li + k,
-                            Cell {
-                                key,
-                                val: Val::Child(child),
-                            },
-                        );
+                        node.cells.insert(li + k, branch(key, child));
                     }
                     return self.split_up(path, node, false);
                 }
@@ -609,6 +629,14 @@ impl WriteTxn<'_> {
     /// Writes `node` in place of page `old` (in the same page if this transaction wrote
     /// it, else in a new one, `old` going to the free list); returns its page.
     fn write_node(&mut self, old: Option<u64>, node: Node) -> Result<u64> {
+        let page = node
+            .encode(self.geo(), self.meta.txn)
+            .ok_or_else(|| Error::corrupt(old.unwrap_or(0), "a node larger than a page"))?;
+        self.write_page(old, page)
+    }
+
+    /// Writes `page` in place of page `old`, as [`Self::write_node`] does; returns its page.
+    fn write_page(&mut self, old: Option<u64>, page: Vec<u8>) -> Result<u64> {
         let pg = match old {
             Some(p) if self.dirty.contains_key(&p) => p,
             Some(p) => {
@@ -617,9 +645,6 @@ impl WriteTxn<'_> {
             }
             None => self.alloc()?,
         };
-        let page = node
-            .encode(self.geo(), self.meta.txn)
-            .ok_or_else(|| Error::corrupt(pg, "a node larger than a page"))?;
         self.dirty.insert(pg, Arc::from(page));
         Ok(pg)
     }
@@ -767,14 +792,33 @@ mod tests {
     }
 
     #[test]
+    fn an_overflowing_leaf_shares_with_both_siblings_if_one_has_not_room_enough() {
+        let (_t, db) = five_leaves("both");
+        commit(&db, &[1, 161, 101, 102], &[]);
+        assert_eq!(leaves(&db), [9, 10, 9, 8, 8]);
+        // 20 cells do not leave two leaves an eighth of a page free, 29 leave three that.
+        commit(&db, &[103], &[]);
+        assert_eq!(leaves(&db), [10, 9, 10, 8, 8]);
+    }
+
+    #[test]
     fn two_full_leaves_and_one_more_cell_become_three() {
         let (_t, db) = five_leaves("three");
+        commit(&db, &[1, 2, 101, 102], &[]);
+        assert_eq!(leaves(&db), [10, 10, 8, 8, 8]);
+        // The first leaf has one sibling: 21 cells in three pages, where a split in two
+        // would leave 6, 5, 10.
+        commit(&db, &[3], &[]);
+        assert_eq!(leaves(&db), [7, 7, 7, 8, 8, 8]);
+    }
+
+    #[test]
+    fn three_full_leaves_and_one_more_cell_become_four() {
+        let (_t, db) = five_leaves("four");
         commit(&db, &[1, 2, 101, 102, 161, 162], &[]);
         assert_eq!(leaves(&db), [10, 10, 10, 8, 8]);
-        // Leaf 1 overflows with both siblings full: it and leaf 0 (the first found of two
-        // as full) make three pages of 7, where a split in two would leave 10, 6, 5.
         commit(&db, &[103], &[]);
-        assert_eq!(leaves(&db), [7, 7, 7, 10, 8, 8]);
+        assert_eq!(leaves(&db), [8, 8, 7, 8, 8, 8]);
         // Inserts at the tree's end still split without sharing, the left page kept full.
         commit(&db, &(0..20).map(|i| 1000 + i).collect::<Vec<_>>(), &[]);
         let l = leaves(&db);
