@@ -25,7 +25,7 @@ use crate::cache::Buf;
 use crate::error::{Error, Result};
 use crate::format::edit::{self, cell_size, payload, NewCell};
 use crate::format::node::{
-    encode_leaf, leaf_cell_key, plan_even, separator, Cell, Node, Page, Val, ValRef,
+    encode_leaf, leaf_cell_key, plan_even, separator, Cell, Node, Page, Val, ValRef, BRANCH_CELL,
 };
 use crate::format::{put_header, put_u32, put_u64, Kind, MAX_VALUE_LEN};
 use crate::tree::Source;
@@ -248,6 +248,13 @@ impl WriteTxn<'_> {
             .iter()
             .map(|&k| separator(leaf_cell_key(window[k - 1]), leaf_cell_key(window[k])))
             .collect();
+        // Shorter separators shrink the parent: not below the fill rule (the root aside),
+        // which only the general path's rebalancing could mend. Split instead.
+        let removed: usize = (from..to).map(|c| 2 + BRANCH_CELL + pp.key(c).len()).sum();
+        let added: usize = seps.iter().map(|k| 2 + BRANCH_CELL + k.len()).sum();
+        if added < removed && at > 1 && pp.payload() + added < removed + geo.min_fill() {
+            return Ok(false);
+        }
         let bounds: Vec<usize> = std::iter::once(0)
             .chain(cuts.iter().copied())
             .chain(std::iter::once(window.len()))
