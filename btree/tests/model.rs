@@ -551,10 +551,10 @@ fn two_handles_see_each_others_commits_through_their_caches() {
     assert_sound(&a, "two handles");
 }
 
-/// Random inserts in transactions of 1,000: a leaf that overflows shares its cells with a
-/// sibling that has room, or two full ones become three, so leaves end fuller than the
-/// 69 % that splitting in the middle leaves (measured before sharing), and the tree stays
-/// sound and equal to the model after every commit.
+/// Random inserts in transactions of 1,000: a leaf that overflows shares its cells with
+/// one or both siblings, or with them becomes one page more, so leaves end about 85 % full
+/// instead of the 69 % that splitting in the middle left, and the tree stays sound and
+/// equal to the model after every commit.
 #[test]
 fn random_inserts_fill_leaves_past_a_middle_split() {
     let dir = TempDir::new("fill");
@@ -579,5 +579,5 @@ fn random_inserts_fill_leaves_past_a_middle_split() {
         100.0 * stats.leaf_fill(),
         stats.leaf_pages
     );
-    assert!(stats.leaf_fill() > 0.78, "{stats:?}");
+    assert!(stats.leaf_fill() > 0.82, "{stats:?}");
 }
