@@ -31,6 +31,13 @@ impl NewCell<'_> {
         }
     }
 
+    /// The cell as it lies in a page, without its slot.
+    pub(crate) fn to_bytes(self) -> Vec<u8> {
+        let mut out = vec![0u8; self.size() - 2];
+        self.write(&mut out);
+        out
+    }
+
     /// Writes the cell (without its slot) to `out`, which is `size() - 2` bytes.
     fn write(&self, out: &mut [u8]) {
         match *self {

@@ -232,8 +232,68 @@ impl Node {
     }
 }
 
+/// Where to cut cells of these sizes (with their slots) into `parts` pages, each in turn
+/// the one nearest to an equal share of what is left, among those that fit and are at
+/// least `min_fill` full: the index of the first cell of each part after the first (a
+/// branch's cell there moves up to the parent). `None` if no such cut exists.
+pub(crate) fn plan_even(
+    geo: Geometry,
+    sizes: &[usize],
+    leaf: bool,
+    parts: usize,
+) -> Option<Vec<usize>> {
+    let n = sizes.len();
+    let base = if leaf { 0 } else { 8 };
+    let good = |bytes: usize| bytes <= geo.usable() && bytes >= geo.min_fill();
+    let mut cuts = Vec::with_capacity(parts);
+    let mut start = 0;
+    for left in (2..=parts).rev() {
+        let target = (base + sizes[start.min(n)..].iter().sum::<usize>()) / left;
+        let mut before = base;
+        let mut best: Option<(usize, usize)> = None;
+        for (k, s) in sizes.iter().enumerate().skip(start) {
+            if (k > start || !leaf) && good(before) {
+                let d = before.abs_diff(target);
+                if best.is_none_or(|(_, bd)| d < bd) {
+                    best = Some((k, d));
+                }
+            }
+            before += s;
+        }
+        let (k, _) = best?;
+        cuts.push(k);
+        start = if leaf { k } else { k + 1 };
+    }
+    let last = base + sizes[start.min(n)..].iter().sum::<usize>();
+    (start < n && good(last)).then_some(cuts)
+}
+
+/// The key of a leaf cell as it lies in a page (without its slot).
+pub(crate) fn leaf_cell_key(cell: &[u8]) -> &[u8] {
+    let klen = get_u16(cell, 0) as usize;
+    &cell[LEAF_CELL..LEAF_CELL + klen]
+}
+
+/// A leaf page of these cells (each as it lies in a page, without its slot), written by
+/// transaction `txn`: cells copied as they are, none decoded. `None` if they do not fit.
+pub(crate) fn encode_leaf(geo: Geometry, txn: u64, cells: &[&[u8]]) -> Option<Vec<u8>> {
+    let bytes: usize = cells.iter().map(|c| c.len() + 2).sum();
+    if bytes > geo.usable() || cells.len() > u16::MAX as usize {
+        return None;
+    }
+    let mut p = vec![0u8; geo.page_size];
+    put_header(&mut p, Kind::Leaf, cells.len() as u16, txn);
+    let mut end = geo.page_size;
+    for (i, c) in cells.iter().enumerate() {
+        end -= c.len();
+        put_u16(&mut p, HEADER + 2 * i, end as u16);
+        p[end..end + c.len()].copy_from_slice(c);
+    }
+    Some(p)
+}
+
 /// The shortest key `s` with `below < s <= at`, given `below < at`.
-fn separator(below: &[u8], at: &[u8]) -> Vec<u8> {
+pub(crate) fn separator(below: &[u8], at: &[u8]) -> Vec<u8> {
     let common = below.iter().zip(at).take_while(|(a, b)| a == b).count();
     at[..(common + 1).min(at.len())].to_vec()
 }
@@ -384,6 +444,17 @@ pub(crate) fn check_layout(buf: &[u8], geo: Geometry) -> Result<(bool, usize), S
 }
 
 impl Page {
+    /// Leaf cell `i` as it lies in the page, without its slot (its layout was checked).
+    pub(crate) fn raw_leaf_cell(&self, i: usize) -> &[u8] {
+        let off = self.cell(i);
+        let b = &self.buf[off..];
+        let tail = match b[2] {
+            FLAG_OVERFLOW => 8,
+            _ => get_u32(b, 3) as usize,
+        };
+        &b[..LEAF_CELL + get_u16(b, 0) as usize + tail]
+    }
+
     /// The page's bytes.
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.buf

@@ -3,8 +3,11 @@
 //! this transaction's own (copied once to a free page, the old one freed; a page the
 //! transaction already wrote is not copied again) and the cell is inserted into or removed
 //! from the leaf's slot array ([`crate::format::edit`]), nothing else of the page decoded.
-//! A leaf that overflows is decoded and split, and its separator is inserted into the
-//! parent in place, splitting it in turn only if it is full.
+//! A leaf that overflows first shares its cells with its siblings under the same parent
+//! (their cells copied between pages as they lie), or with them becomes one page more (a
+//! B*-tree's 2-to-3 or 3-to-4 split), the parent's separators changed in place; a leaf
+//! without siblings, or at the tree's end, is decoded and split in two. A parent that
+//! overflows in turn splits in two, up to a new root.
 //!
 //! What may need rebalancing goes the general way: the path is decoded, changed and
 //! written bottom-up, and on the way up each parent settles its changed child:
@@ -21,7 +24,9 @@ use super::{tree_page, walk_overflow, OVERFLOW_DATA, OVERFLOW_LEN, OVERFLOW_NEXT
 use crate::cache::Buf;
 use crate::error::{Error, Result};
 use crate::format::edit::{self, cell_size, payload, NewCell};
-use crate::format::node::{Cell, Node, Val, ValRef};
+use crate::format::node::{
+    encode_leaf, leaf_cell_key, plan_even, separator, Cell, Node, Page, Val, ValRef, BRANCH_CELL,
+};
 use crate::format::{put_header, put_u32, put_u64, Kind, MAX_VALUE_LEN};
 use crate::tree::Source;
 use crate::txn::WriteTxn;
@@ -29,6 +34,11 @@ use std::sync::Arc;
 
 /// A page on the way from the root to a leaf: its number, the child taken (in the leaf,
 /// the entry's place) and its number of cells.
+/// A leaf that overflows shares its cells with its siblings if together they then keep at
+/// least this part of a page free: an eighth. Less slack shares more often, each time
+/// writing the siblings too, for fuller pages.
+const SHARE_SLACK: usize = 8;
+
 #[derive(Clone, Copy, Debug)]
 struct Step {
     pgno: u64,
@@ -158,12 +168,149 @@ impl WriteTxn<'_> {
         }
         // The leaf splits.
         let append = found.is_err() && i == path[at].n && path[..at].iter().all(|s| s.idx == s.n);
+        if !append && at > 0 && self.share(&path, i, found.is_ok(), &new)? {
+            return Ok(());
+        }
         let mut node = self.node(pg)?.to_node();
         match found {
             Ok(i) => node.cells[i] = owned(&new),
             Err(i) => node.cells.insert(i, owned(&new)),
         }
         self.split_up(&path, node, append)
+    }
+
+    /// The leaf at the end of `path` (this transaction's) overflows with `new` as its cell
+    /// `i` (in place of the cell there if `replace`). As a B*-tree does, it shares its
+    /// cells with its siblings under the same parent before it splits:
+    ///
+    /// - with the emptier neighbour, if the two keep [`SHARE_SLACK`] free (one more page
+    ///   written);
+    /// - else with both neighbours, if the three keep it free (two more);
+    /// - else they (two or three) become one page more, each as full as the others: about
+    ///   two thirds full after a 2-to-3 split, three quarters after a 3-to-4.
+    ///
+    /// The cells are copied between pages as they lie, none decoded. `false` (nothing
+    /// changed) if the leaf has no sibling or no cut works (large cells): it splits in two.
+    fn share(&mut self, path: &[Step], i: usize, replace: bool, new: &NewCell<'_>) -> Result<bool> {
+        let at = path.len() - 1;
+        let geo = self.geo();
+        let (me, parent) = (path[at].pgno, path[at - 1]);
+        let pp = self.node(parent.pgno)?;
+        let (idx, level) = (parent.idx, at as u32 + 1);
+        // The window of siblings: the leaf and its neighbours under the same parent.
+        let (lo, hi) = (idx.saturating_sub(1), (idx + 1).min(pp.len()));
+        if lo == hi {
+            return Ok(false);
+        }
+        let pages = (lo..=hi)
+            .map(|c| {
+                if c == idx {
+                    self.node(me)
+                } else {
+                    tree_page(self, pp.child(c), level)
+                }
+            })
+            .collect::<Result<Vec<Page>>>()?;
+        let new_bytes = new.to_bytes();
+        let mut cells: Vec<Vec<&[u8]>> = pages
+            .iter()
+            .map(|p| (0..p.len()).map(|j| p.raw_leaf_cell(j)).collect())
+            .collect();
+        let mine = &mut cells[idx - lo];
+        if replace {
+            mine[i] = &new_bytes;
+        } else {
+            mine.insert(i, &new_bytes);
+        }
+        let used: Vec<usize> = cells
+            .iter()
+            .map(|c| c.iter().map(|x| x.len() + 2).sum())
+            .collect();
+        let room = |n: usize| n * geo.usable() - geo.usable() / SHARE_SLACK;
+        let emptier = [lo, hi]
+            .into_iter()
+            .filter(|&c| c != idx)
+            .min_by_key(|&c| used[c - lo])
+            .unwrap_or(hi);
+        let (from, to, parts) = if used[idx - lo] + used[emptier - lo] <= room(2) {
+            (idx.min(emptier), idx.max(emptier), 2)
+        } else if used.len() == 3 && used.iter().sum::<usize>() <= room(3) {
+            (lo, hi, 3)
+        } else {
+            (lo, hi, hi - lo + 2)
+        };
+        let window: Vec<&[u8]> = cells[from - lo..=to - lo].concat();
+        let sizes: Vec<usize> = window.iter().map(|c| c.len() + 2).collect();
+        let Some(cuts) = plan_even(geo, &sizes, true, parts) else {
+            return Ok(false);
+        };
+        let seps: Vec<Vec<u8>> = cuts
+            .iter()
+            .map(|&k| separator(leaf_cell_key(window[k - 1]), leaf_cell_key(window[k])))
+            .collect();
+        // Shorter separators shrink the parent: not below the fill rule (the root aside),
+        // which only the general path's rebalancing could mend. Split instead.
+        let removed: usize = (from..to).map(|c| 2 + BRANCH_CELL + pp.key(c).len()).sum();
+        let added: usize = seps.iter().map(|k| 2 + BRANCH_CELL + k.len()).sum();
+        if added < removed && at > 1 && pp.payload() + added < removed + geo.min_fill() {
+            return Ok(false);
+        }
+        let bounds: Vec<usize> = std::iter::once(0)
+            .chain(cuts.iter().copied())
+            .chain(std::iter::once(window.len()))
+            .collect();
+        let txn = self.meta.txn;
+        let mut written = Vec::with_capacity(parts);
+        for (k, part) in bounds.windows(2).enumerate() {
+            let page = encode_leaf(geo, txn, &window[part[0]..part[1]])
+                .ok_or_else(|| Error::corrupt(me, "its cells cannot be shared"))?;
+            let old = pages.get(from - lo + k).filter(|_| from + k <= to);
+            written.push(self.write_page(old.map(|p| p.pgno), page)?);
+        }
+        let cells = seps.into_iter().zip(written[1..].iter().copied()).collect();
+        self.reseat(&path[..at], from, written[0], to - from, cells)?;
+        Ok(true)
+    }
+
+    /// Replaces `removed` cells of the branch at the end of `path` (this transaction's),
+    /// from cell `li` on, with `cells` (key, child), child `li` becoming `left`: in place if
+    /// they fit, else by splitting the branch up the path.
+    fn reseat(
+        &mut self,
+        path: &[Step],
+        li: usize,
+        left: u64,
+        removed: usize,
+        cells: Vec<(Vec<u8>, u64)>,
+    ) -> Result<()> {
+        let pg = path[path.len() - 1].pgno;
+        let broken = || Error::corrupt(pg, "its cells cannot be rearranged");
+        let p = self.dirty_mut(pg)?;
+        edit::set_child(p, li, left).ok_or_else(broken)?;
+        for _ in 0..removed {
+            edit::remove(p, li);
+        }
+        let mut rest = cells.into_iter().enumerate();
+        for (k, (key, child)) in rest.by_ref() {
+            let cell = NewCell::Branch { key: &key, child };
+            match edit::insert(self.dirty_mut(pg)?, li + k, &cell) {
+                Some(true) => continue,
+                Some(false) => {
+                    let mut node = self.node(pg)?.to_node();
+                    let branch = |key, child| Cell {
+                        key,
+                        val: Val::Child(child),
+                    };
+                    node.cells.insert(li + k, branch(key, child));
+                    for (k, (key, child)) in rest {
+                        node.cells.insert(li + k, branch(key, child));
+                    }
+                    return self.split_up(path, node, false);
+                }
+                None => return Err(broken()),
+            }
+        }
+        Ok(())
     }
 
     /// The path from the root to the leaf where `key` is or belongs, and its place there.
@@ -489,6 +636,14 @@ impl WriteTxn<'_> {
     /// Writes `node` in place of page `old` (in the same page if this transaction wrote
     /// it, else in a new one, `old` going to the free list); returns its page.
     fn write_node(&mut self, old: Option<u64>, node: Node) -> Result<u64> {
+        let page = node
+            .encode(self.geo(), self.meta.txn)
+            .ok_or_else(|| Error::corrupt(old.unwrap_or(0), "a node larger than a page"))?;
+        self.write_page(old, page)
+    }
+
+    /// Writes `page` in place of page `old`, as [`Self::write_node`] does; returns its page.
+    fn write_page(&mut self, old: Option<u64>, page: Vec<u8>) -> Result<u64> {
         let pg = match old {
             Some(p) if self.dirty.contains_key(&p) => p,
             Some(p) => {
@@ -497,9 +652,6 @@ impl WriteTxn<'_> {
             }
             None => self.alloc()?,
         };
-        let page = node
-            .encode(self.geo(), self.meta.txn)
-            .ok_or_else(|| Error::corrupt(pg, "a node larger than a page"))?;
         self.dirty.insert(pg, Arc::from(page));
         Ok(pg)
     }
@@ -534,5 +686,149 @@ impl WriteTxn<'_> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Redistribution on overflow, seen in the leaves' cell counts: 512-byte pages, cells of
+    //! 47 bytes (8-byte keys, 30-byte values), so a leaf holds at most 10.
+
+    use crate::tree::{tree_page, Source};
+    use crate::{Db, Options};
+    use std::path::PathBuf;
+
+    struct Temp(PathBuf);
+
+    impl Drop for Temp {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    /// A file of 40 keys `k0000000`, `k0000010`, ... loaded in order: five leaves of 8
+    /// (a split at the tree's end keeps the left page full but for the fifth of a page the
+    /// right one needs), leaf i holding keys 80 i to 80 i + 70.
+    fn five_leaves(tag: &str) -> (Temp, Db) {
+        let t = Temp(std::env::temp_dir().join(format!(
+            "btree-unit-{}-share-{tag}.btree",
+            std::process::id()
+        )));
+        let _ = std::fs::remove_file(&t.0);
+        let db = Db::open(
+            &t.0,
+            &Options {
+                page_size: 512,
+                ..Options::default()
+            },
+        )
+        .unwrap();
+        let mut w = db.write().unwrap();
+        for i in 0..40 {
+            w.put(&key(10 * i), &[b'v'; 30]).unwrap();
+        }
+        w.commit().unwrap();
+        assert_eq!(leaves(&db), [8, 8, 8, 8, 8]);
+        (t, db)
+    }
+
+    fn key(i: u32) -> Vec<u8> {
+        format!("k{i:07}").into_bytes()
+    }
+
+    /// The cell count of each leaf, in key order (a tree of depth 2).
+    fn leaves(db: &Db) -> Vec<usize> {
+        let w = db.write().unwrap();
+        let (root, depth) = w.root();
+        assert_eq!(depth, 2);
+        let r = tree_page(&w, root, 1).unwrap();
+        (0..=r.len())
+            .map(|i| tree_page(&w, r.child(i), 2).unwrap().len())
+            .collect()
+    }
+
+    /// Puts and deletes in one commit; then `check` finds nothing wrong and every key is
+    /// there or gone as it should be.
+    fn commit(db: &Db, put: &[u32], del: &[u32]) {
+        let mut w = db.write().unwrap();
+        for &i in del {
+            assert!(w.delete(&key(i)).unwrap());
+        }
+        for &i in put {
+            w.put(&key(i), &[b'n'; 30]).unwrap();
+        }
+        w.commit().unwrap();
+        let report = db.check().unwrap();
+        assert!(report.problems.is_empty(), "{:#?}", report.problems);
+        let r = db.read().unwrap();
+        for &i in put {
+            assert_eq!(r.get(&key(i)).unwrap().as_deref(), Some(&[b'n'; 30][..]));
+        }
+        for &i in del {
+            assert_eq!(r.get(&key(i)).unwrap(), None);
+        }
+        let n = r
+            .range(std::ops::Bound::Unbounded, std::ops::Bound::Unbounded)
+            .count();
+        assert_eq!(n as u64, db.check().unwrap().stats.entries);
+    }
+
+    #[test]
+    fn an_overflowing_leaf_shares_with_its_right_sibling_if_it_has_room() {
+        let (_t, db) = five_leaves("right");
+        commit(&db, &[], &[160, 170, 180, 190]);
+        assert_eq!(leaves(&db), [8, 8, 4, 8, 8]);
+        // Leaf 1 overflows at its 11th cell; leaf 2 has more room than leaf 0: the 15
+        // cells of leaves 1 and 2 are shared, no new page.
+        commit(&db, &[101, 102, 103], &[]);
+        assert_eq!(leaves(&db), [8, 7, 8, 8, 8]);
+    }
+
+    #[test]
+    fn an_overflowing_leaf_shares_with_its_left_sibling_if_it_has_room() {
+        let (_t, db) = five_leaves("left");
+        commit(&db, &[], &[0, 10, 20, 30]);
+        commit(&db, &[101, 102, 103], &[]);
+        assert_eq!(leaves(&db), [7, 8, 8, 8, 8]);
+        // The last leaf shares with the one before it too, when the insert is not at the
+        // tree's end.
+        commit(&db, &[], &[240, 250, 260, 270]);
+        assert_eq!(leaves(&db), [7, 8, 8, 4, 8]);
+        commit(&db, &[321, 322, 323], &[]);
+        assert_eq!(leaves(&db), [7, 8, 8, 7, 8]);
+    }
+
+    #[test]
+    fn an_overflowing_leaf_shares_with_both_siblings_if_one_has_not_room_enough() {
+        let (_t, db) = five_leaves("both");
+        commit(&db, &[1, 161, 101, 102], &[]);
+        assert_eq!(leaves(&db), [9, 10, 9, 8, 8]);
+        // 20 cells do not leave two leaves an eighth of a page free, 29 leave three that.
+        commit(&db, &[103], &[]);
+        assert_eq!(leaves(&db), [10, 9, 10, 8, 8]);
+    }
+
+    #[test]
+    fn two_full_leaves_and_one_more_cell_become_three() {
+        let (_t, db) = five_leaves("three");
+        commit(&db, &[1, 2, 101, 102], &[]);
+        assert_eq!(leaves(&db), [10, 10, 8, 8, 8]);
+        // The first leaf has one sibling: 21 cells in three pages, where a split in two
+        // would leave 6, 5, 10.
+        commit(&db, &[3], &[]);
+        assert_eq!(leaves(&db), [7, 7, 7, 8, 8, 8]);
+    }
+
+    #[test]
+    fn three_full_leaves_and_one_more_cell_become_four() {
+        let (_t, db) = five_leaves("four");
+        commit(&db, &[1, 2, 101, 102, 161, 162], &[]);
+        assert_eq!(leaves(&db), [10, 10, 10, 8, 8]);
+        commit(&db, &[103], &[]);
+        assert_eq!(leaves(&db), [8, 8, 7, 8, 8, 8]);
+        // Inserts at the tree's end still split without sharing, the left page kept full.
+        commit(&db, &(0..20).map(|i| 1000 + i).collect::<Vec<_>>(), &[]);
+        let l = leaves(&db);
+        assert_eq!(l[l.len() - 4..l.len() - 1], [8, 8, 8], "{l:?}");
     }
 }
