@@ -184,6 +184,22 @@ impl Framing {
     }
 }
 
+/// Whether `a` and `b` (of one length) hold the same bytes: 16 at a time, without a
+/// branch per chunk, inlined where `memcmp` is a call that costs more than the compare
+/// for a frame of 70 to 100 bytes.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    debug_assert_eq!(a.len(), b.len());
+    let (a16, b16) = (a.chunks_exact(16), b.chunks_exact(16));
+    let tail = a16.remainder() != b16.remainder();
+    let diff = a16.zip(b16).fold(0u128, |acc, (x, y)| {
+        let x = u128::from_ne_bytes(x.try_into().expect("16 bytes"));
+        let y = u128::from_ne_bytes(y.try_into().expect("16 bytes"));
+        acc | (x ^ y)
+    });
+    diff == 0 && !tail
+}
+
 enum Parsed {
     Ok,
     Bad(String),
@@ -210,7 +226,7 @@ impl Subscriber {
         while pos < data.len() {
             let rest = &data[pos..];
             // The common case: the next message, in order, byte for byte.
-            if rest.len() >= flen && rest[..flen] == self.expected[..] {
+            if rest.len() >= flen && same(&rest[..flen], &self.expected) {
                 self.next_seq += 1;
                 let digits: &mut [u8; 16] = (&mut self.expected[plen..plen + 16])
                     .try_into()
@@ -598,6 +614,19 @@ mod tests {
         match subscriber(f, bytes).parse(f, target) {
             Parsed::Bad(why) => why,
             Parsed::Ok => panic!("accepted {:?}", String::from_utf8_lossy(bytes)),
+        }
+    }
+
+    #[test]
+    fn same_says_whether_every_byte_is_equal() {
+        let a: Vec<u8> = (0..100u8).collect();
+        for len in [0, 1, 15, 16, 17, 73, 97, 100] {
+            assert!(same(&a[..len], &a[..len]));
+            for at in 0..len {
+                let mut b = a[..len].to_vec();
+                b[at] ^= 0x20;
+                assert!(!same(&a[..len], &b), "len {len}, byte {at}");
+            }
         }
     }
 
