@@ -24,6 +24,9 @@ use std::time::{Duration, Instant};
 pub const PAYLOAD: usize = 64;
 const CHANNEL: &str = "bench";
 
+/// Bytes a subscriber's stream is read into: several reads' worth of frames.
+const SUBSCRIBER_BUFFER: usize = 64 * 1024;
+
 /// Which server is measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -379,7 +382,9 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
         },
     };
     let subs = joined.into_iter().map(|(s, leftover)| {
-        let mut buf = vec![0u8; 256 * 1024];
+        // Written whole now (not zeroed lazily by the kernel), so its pages fault in before
+        // the run, not during it. A TLS read brings at most one record (16 KiB).
+        let mut buf = vec![0x55u8; SUBSCRIBER_BUFFER];
         buf[..leftover.len()].copy_from_slice(&leftover);
         Subscriber::new(s, buf, leftover.len(), &framing)
     });
