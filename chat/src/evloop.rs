@@ -78,6 +78,8 @@ impl Service for ChatService {
             return;
         };
         let room = &mut self.room;
+        // The lines of one read relayed together: see `Room::begin_batch`.
+        room.begin_batch();
         let _ = framer.feed(data, |frame| {
             let mut out = ConnsOutlet(conns);
             match frame {
@@ -94,6 +96,7 @@ impl Service for ChatService {
                 }
             }
         });
+        room.end_batch(&mut ConnsOutlet(conns));
         self.framers[id] = Some(framer);
     }
 

@@ -102,6 +102,46 @@ pub fn lines(data: &[u8]) {
         assert!(out.lines > sent || frame.as_ref().is_some_and(|l| l.is_empty()));
     }
     assert_eq!(room.len(), CLIENTS as usize);
+    assert_eq!(
+        streams(&whole, true),
+        streams(&whole, false),
+        "relays batched as the event loops batch them reach a client otherwise"
+    );
+}
+
+/// What each client receives when the room handles `frames`, sent three in a row by each
+/// client in turn, with a read ending after every fourth, relays batched per read (as the
+/// event loops do: `Room::begin_batch`) or not.
+fn streams(frames: &[Option<Vec<u8>>], batching: bool) -> Vec<Vec<u8>> {
+    struct Streams(Vec<Vec<u8>>);
+    impl Outlet for Streams {
+        fn send(&mut self, to: ClientId, bytes: &[u8]) {
+            self.0[to as usize - 1].extend_from_slice(bytes);
+        }
+    }
+    let mut room = Room::new(MAX_LINE, Arc::new(Stats::new()));
+    let mut out = Streams(vec![Vec::new(); CLIENTS as usize]);
+    for id in 1..=CLIENTS {
+        room.join(id, &mut out);
+    }
+    for (i, frame) in frames.iter().enumerate() {
+        if batching && i % 4 == 0 {
+            room.end_batch(&mut out);
+            room.begin_batch();
+        }
+        let id = (i / 3) as ClientId % CLIENTS + 1;
+        match frame {
+            Some(line) => {
+                if room.handle_line(id, line, &mut out) == After::Quit {
+                    room.leave(id, None, true, &mut out);
+                    room.join(id, &mut out);
+                }
+            }
+            None => room.line_too_long(id, &mut out),
+        }
+    }
+    room.end_batch(&mut out);
+    out.0
 }
 
 /// Simulated clients of [`clients`]: connections come and go in these slots.

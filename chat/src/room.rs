@@ -53,8 +53,12 @@ pub struct Room {
     /// Client → index in `members`.
     index: HashMap<ClientId, usize>,
     next_guest: u64,
-    /// The line being built, reused so relaying allocates nothing.
+    /// The line being built, reused so notices allocate nothing.
     line: Vec<u8>,
+    /// Relayed lines of `relays_from` not yet sent to the others (see [`Room::begin_batch`]).
+    relays: Vec<u8>,
+    relays_from: ClientId,
+    batching: bool,
     stats: Arc<Stats>,
     max_line: usize,
 }
@@ -102,6 +106,9 @@ impl Room {
             index: HashMap::new(),
             next_guest: 1,
             line: Vec::with_capacity(256),
+            relays: Vec::with_capacity(256),
+            relays_from: 0,
+            batching: false,
             stats,
             max_line,
         }
@@ -146,8 +153,38 @@ impl Room {
         }
     }
 
+    /// From now until [`Room::end_batch`], consecutive lines relayed from one sender are
+    /// sent to each other member together, as one `send` of all of them, instead of one
+    /// `send` per line per member: for a fan-out, one copy of a whole read into each
+    /// member's queue instead of one per line (a copy per member is the server's main
+    /// cost per delivered message). Each member gets exactly the bytes, in the order, it got
+    /// line by line: any other output, or a line from another sender, sends the batch first.
+    pub fn begin_batch(&mut self) {
+        self.batching = true;
+    }
+
+    /// Sends the lines batched since [`Room::begin_batch`] and stops batching.
+    pub fn end_batch(&mut self, out: &mut dyn Outlet) {
+        self.flush_relays(out);
+        self.batching = false;
+    }
+
+    /// Sends the relayed lines waiting to every member but their sender.
+    fn flush_relays(&mut self, out: &mut dyn Outlet) {
+        if self.relays.is_empty() {
+            return;
+        }
+        for m in &self.members {
+            if m.id != self.relays_from {
+                out.send(m.id, &self.relays);
+            }
+        }
+        self.relays.clear();
+    }
+
     /// A new client: it gets a guest nick and the greeting, the others a join notice.
     pub fn join(&mut self, id: ClientId, out: &mut dyn Outlet) {
+        self.flush_relays(out);
         let nick = loop {
             let candidate = format!("guest{}", self.next_guest);
             self.next_guest += 1;
@@ -162,6 +199,7 @@ impl Room {
     /// name) joins under that name as its nick, for good. Returns false, having told it why,
     /// if the name is no valid nick or someone in the room has it: the caller closes it.
     pub fn join_certified(&mut self, id: ClientId, name: &str, out: &mut dyn Outlet) -> bool {
+        self.flush_relays(out);
         if !valid_nick(name) {
             self.stats.add_error();
             Self::tell(
@@ -204,6 +242,7 @@ impl Room {
     /// A client leaves. `why` (e.g. "idle", "too slow") is added to the notice; with
     /// `announce` false (the server is shutting down) nobody is told.
     pub fn leave(&mut self, id: ClientId, why: Option<&str>, announce: bool, out: &mut dyn Outlet) {
+        self.flush_relays(out);
         let Some(i) = self.index.remove(&id) else {
             return;
         };
@@ -222,11 +261,13 @@ impl Room {
 
     /// A notice to everyone (e.g. the server is shutting down).
     pub fn notice_all(&mut self, text: &str, out: &mut dyn Outlet) {
+        self.flush_relays(out);
         self.tell_others(out, None, &format!("* {text}"));
     }
 
     /// Tells a client its line was too long and dropped.
     pub fn line_too_long(&mut self, id: ClientId, out: &mut dyn Outlet) {
+        self.flush_relays(out);
         self.stats.add_error();
         Self::tell(
             out,
@@ -244,6 +285,7 @@ impl Room {
             return After::Continue;
         }
         let Some(text) = clean_text(line) else {
+            self.flush_relays(out);
             self.stats.add_error();
             Self::tell(out, id, "! NUL bytes are not allowed, line dropped");
             return After::Continue;
@@ -257,27 +299,30 @@ impl Room {
                 Some((c, a)) => (c, a.trim()),
                 None => (rest, ""),
             };
+            self.flush_relays(out);
             return self.command(id, i, cmd, arg, out);
         }
         self.relay(i, &text, out);
         After::Continue
     }
 
-    /// `nick: text` to everyone but the sender.
+    /// `nick: text` to everyone but the sender (batched with the sender's previous lines
+    /// while batching).
     fn relay(&mut self, sender: usize, text: &str, out: &mut dyn Outlet) {
-        let Room { members, line, .. } = self;
-        let from = &members[sender];
-        line.clear();
-        line.extend_from_slice(from.nick.as_bytes());
-        line.extend_from_slice(b": ");
-        line.extend_from_slice(text.as_bytes());
-        line.push(b'\n');
-        for m in members.iter() {
-            if m.id != from.id {
-                out.send(m.id, line);
-            }
+        let from = &self.members[sender];
+        if from.id != self.relays_from {
+            self.flush_relays(out);
         }
+        let from = &self.members[sender];
+        self.relays_from = from.id;
+        self.relays.extend_from_slice(from.nick.as_bytes());
+        self.relays.extend_from_slice(b": ");
+        self.relays.extend_from_slice(text.as_bytes());
+        self.relays.push(b'\n');
         self.stats.add_requests(1);
+        if !self.batching {
+            self.flush_relays(out);
+        }
     }
 
     fn command(
@@ -360,10 +405,9 @@ mod tests {
         fn send(&mut self, to: ClientId, line: &[u8]) {
             let s = String::from_utf8(line.to_vec()).expect("server lines are UTF-8");
             assert!(s.ends_with('\n'));
-            self.0
-                .entry(to)
-                .or_default()
-                .push(s.trim_end_matches('\n').to_string());
+            // A batch of relayed lines is one send: each line is a line received.
+            let inbox = self.0.entry(to).or_default();
+            inbox.extend(s.trim_end_matches('\n').split('\n').map(str::to_string));
         }
     }
 
@@ -509,5 +553,124 @@ mod tests {
         room.leave(9, None, true, &mut out);
         room.leave(1, None, false, &mut out);
         assert!(out.0.is_empty());
+    }
+
+    /// What each client receives, as bytes, and how many sends it took.
+    #[derive(Default)]
+    struct Streams {
+        bytes: HashMap<ClientId, Vec<u8>>,
+        sends: usize,
+    }
+
+    impl Outlet for Streams {
+        fn send(&mut self, to: ClientId, line: &[u8]) {
+            self.bytes.entry(to).or_default().extend_from_slice(line);
+            self.sends += 1;
+        }
+    }
+
+    /// One step of a conversation, for [`play`].
+    enum Step {
+        Line(ClientId, &'static [u8]),
+        Join(ClientId),
+        Leave(ClientId),
+        TooLong(ClientId),
+        Notice,
+        /// What the event loop does between two reads.
+        EndOfRead,
+    }
+
+    fn play(steps: &[Step], batching: bool) -> Streams {
+        let mut room = Room::new(100, Arc::new(Stats::new()));
+        let mut out = Streams::default();
+        for id in 1..=4 {
+            room.join(id, &mut out);
+        }
+        if batching {
+            room.begin_batch();
+        }
+        for step in steps {
+            match *step {
+                Step::Line(id, line) => {
+                    room.handle_line(id, line, &mut out);
+                }
+                Step::Join(id) => room.join(id, &mut out),
+                Step::Leave(id) => room.leave(id, Some("idle"), true, &mut out),
+                Step::TooLong(id) => room.line_too_long(id, &mut out),
+                Step::Notice => room.notice_all("server shutting down", &mut out),
+                Step::EndOfRead => {
+                    if batching {
+                        room.end_batch(&mut out);
+                        room.begin_batch();
+                    }
+                }
+            }
+        }
+        room.end_batch(&mut out);
+        out
+    }
+
+    #[test]
+    fn batched_relays_reach_everyone_as_the_same_bytes_in_the_same_order() {
+        use Step::*;
+        let steps = [
+            Line(1, b"one"),
+            Line(1, b"two"),
+            Line(1, b"//three"),
+            Line(2, b"from two"),
+            Line(1, b"four"),
+            Line(1, b"/nick ann"),
+            Line(1, b"five"),
+            Line(1, b"bad\0line"),
+            Line(1, b"six"),
+            Line(3, b"/me waves"),
+            Line(3, b"/who"),
+            Line(1, b"seven"),
+            TooLong(2),
+            Line(1, b"eight"),
+            Join(5),
+            Line(1, b"nine"),
+            EndOfRead,
+            Line(1, b"ten"),
+            Leave(2),
+            Line(1, b"eleven"),
+            Line(1, b""),
+            Line(1, b"twelve"),
+            Line(4, b"/quit"),
+            Notice,
+            Line(1, b"last"),
+            EndOfRead,
+            Line(1, b"after the read"),
+        ];
+        let one_by_one = play(&steps, false);
+        let batched = play(&steps, true);
+        assert_eq!(batched.bytes, one_by_one.bytes);
+        assert!(
+            batched.sends < one_by_one.sends,
+            "{} sends batched, {} one by one",
+            batched.sends,
+            one_by_one.sends
+        );
+        let to3 = String::from_utf8(batched.bytes[&3].clone()).unwrap();
+        assert!(
+            to3.contains("guest1: one\nguest1: two\nguest1: /three\nguest2: from two\n"),
+            "{to3}"
+        );
+    }
+
+    #[test]
+    fn without_batching_each_relayed_line_is_sent_at_once() {
+        let (mut room, mut out) = room_with(3);
+        room.handle_line(1, b"hello", &mut out);
+        assert_eq!(out.take(2), ["guest1: hello"]);
+        assert_eq!(out.take(3), ["guest1: hello"]);
+        room.begin_batch();
+        room.handle_line(1, b"a", &mut out);
+        room.handle_line(1, b"b", &mut out);
+        assert!(out.take(2).is_empty(), "held until the batch ends");
+        room.end_batch(&mut out);
+        assert_eq!(out.take(2), ["guest1: a", "guest1: b"]);
+        room.handle_line(1, b"c", &mut out);
+        assert_eq!(out.take(3), ["guest1: a", "guest1: b", "guest1: c"]);
     }
 }

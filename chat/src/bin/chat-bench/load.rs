@@ -13,6 +13,7 @@
 //! 99th percentile over every delivery. It is the latency under full load (the publisher
 //! keeps up to `window` messages in flight), as the one-threaded load generator sees it.
 
+use crate::latency::Latencies;
 use crate::tls::{Conn, TlsClient};
 use netcore::reactor::backend::{Epoll, Interest, Readiness};
 use std::io::{self, Read, Write};
@@ -22,6 +23,9 @@ use std::time::{Duration, Instant};
 /// Bytes of a message's payload (the 64-byte messages).
 pub const PAYLOAD: usize = 64;
 const CHANNEL: &str = "bench";
+
+/// Bytes a subscriber's stream is read into: several reads' worth of frames.
+const SUBSCRIBER_BUFFER: usize = 64 * 1024;
 
 /// Which server is measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,6 +123,7 @@ fn increment_digits(d: &mut [u8; 16]) {
     }
 }
 
+#[cfg(test)]
 /// The first 16 bytes of `payload(seq)`.
 fn digits(seq: u64) -> [u8; 16] {
     let mut d = [0u8; 16];
@@ -154,9 +159,10 @@ struct Subscriber {
     /// Bytes of `buf` holding data.
     len: usize,
     next_seq: u64,
-    /// `next_seq` as the payload spells it (its first 16 bytes): what the next frame must
-    /// carry, compared whole instead of parsed digit by digit.
-    next_digits: [u8; 16],
+    /// The whole frame message `next_seq` must arrive as (prefix, payload, suffix): each
+    /// frame is compared with it in one go, and its sequence number's digits incremented in
+    /// place, instead of parsing what came.
+    expected: Vec<u8>,
 }
 
 /// Frames a subscriber receives: a fixed prefix, the payload, a fixed suffix.
@@ -170,6 +176,34 @@ impl Framing {
     fn len(&self) -> usize {
         self.prefix.len() + PAYLOAD + self.suffix.len()
     }
+
+    /// The frame of message `seq`.
+    fn frame(&self, seq: u64) -> Vec<u8> {
+        let mut f = Vec::with_capacity(self.len());
+        f.extend_from_slice(&self.prefix);
+        f.extend_from_slice(&payload(seq));
+        f.extend_from_slice(self.suffix);
+        f
+    }
+}
+
+/// Whether `a` and `b` (of one length) hold the same bytes: 16 at a time (the last 16
+/// overlapping the chunk before), without a branch per chunk, inlined where `memcmp` is a
+/// call that costs more than the compare for a frame of 70 to 100 bytes.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    debug_assert_eq!(a.len(), b.len());
+    let n = a.len();
+    if n < 16 {
+        return a == b;
+    }
+    let word =
+        |s: &[u8], at: usize| u128::from_ne_bytes(s[at..at + 16].try_into().expect("16 bytes"));
+    let mut diff = word(a, n - 16) ^ word(b, n - 16);
+    for at in (0..n - 15).step_by(16) {
+        diff |= word(a, at) ^ word(b, at);
+    }
+    diff == 0
 }
 
 enum Parsed {
@@ -178,24 +212,32 @@ enum Parsed {
 }
 
 impl Subscriber {
-    /// Verifies every complete frame in the buffer, calling `delivered` with each message's
-    /// sequence number. Chat notices (lines starting with `* `) are skipped.
-    fn parse(&mut self, f: &Framing, target: Target, mut delivered: impl FnMut(u64)) -> Parsed {
-        let flen = f.len();
+    fn new(stream: Conn, buf: Vec<u8>, len: usize, f: &Framing) -> Subscriber {
+        Subscriber {
+            stream,
+            buf,
+            len,
+            next_seq: 0,
+            expected: f.frame(0),
+        }
+    }
+
+    /// Verifies every complete frame in the buffer, advancing `next_seq` past each message
+    /// delivered in order. Chat notices (lines starting with `* `) are skipped.
+    fn parse(&mut self, f: &Framing, target: Target) -> Parsed {
+        let flen = self.expected.len();
         let plen = f.prefix.len();
         let mut pos = 0;
         let data = &self.buf[..self.len];
         while pos < data.len() {
             let rest = &data[pos..];
-            // The common case: the next message, in order. Anything else takes the checks below.
-            if rest.len() >= flen
-                && rest[plen..plen + 16] == self.next_digits
-                && rest.starts_with(&f.prefix)
-                && rest[flen - f.suffix.len()..flen] == *f.suffix
-            {
-                delivered(self.next_seq);
+            // The common case: the next message, in order, byte for byte.
+            if rest.len() >= flen && same(&rest[..flen], &self.expected) {
                 self.next_seq += 1;
-                increment_digits(&mut self.next_digits);
+                let digits: &mut [u8; 16] = (&mut self.expected[plen..plen + 16])
+                    .try_into()
+                    .expect("16 digits");
+                increment_digits(digits);
                 pos += flen;
                 continue;
             }
@@ -203,24 +245,14 @@ impl Subscriber {
                 && rest.starts_with(&f.prefix)
                 && rest[flen - f.suffix.len()..flen] == *f.suffix
             {
-                let p = &rest[f.prefix.len()..f.prefix.len() + PAYLOAD];
-                match parse_seq(p) {
-                    Some(seq) if seq == self.next_seq => {
-                        // Unreachable after the fast path above; kept as the plain check.
-                        delivered(seq);
-                        self.next_seq += 1;
-                        increment_digits(&mut self.next_digits);
+                // A frame, but not the one expected: say what came instead.
+                let p = &rest[plen..plen + PAYLOAD];
+                return Parsed::Bad(match parse_seq(p) {
+                    Some(seq) if seq != self.next_seq => {
+                        format!("expected message {} got {seq}", self.next_seq)
                     }
-                    Some(seq) => {
-                        return Parsed::Bad(format!(
-                            "expected message {} got {seq}",
-                            self.next_seq
-                        ));
-                    }
-                    None => return Parsed::Bad("corrupt payload".into()),
-                }
-                pos += flen;
-                continue;
+                    _ => format!("corrupt payload in message {}", self.next_seq),
+                });
             }
             if target == Target::Chat {
                 // Some other line: a notice, skipped whole if complete.
@@ -285,16 +317,6 @@ fn chat_join(s: &mut Conn) -> io::Result<(String, Vec<u8>)> {
     Ok((nick, got[(i + 1).min(got.len())..].to_vec()))
 }
 
-/// The `pct` percentile (0..=100) of `samples` (reordered), in nanoseconds.
-fn percentile(samples: &mut [u64], pct: f64) -> Option<u64> {
-    if samples.is_empty() {
-        return None;
-    }
-    let rank = ((samples.len() as f64 * pct / 100.0).ceil() as usize).clamp(1, samples.len());
-    let (_, nth, _) = samples.select_nth_unstable(rank - 1);
-    Some(*nth)
-}
-
 /// CPU seconds of process `pid` and its children (nginx's worker), if it is still there.
 pub fn cpu(pid: Option<u32>) -> Option<f64> {
     let pid = pid?;
@@ -320,7 +342,8 @@ pub fn own_cpu() -> Option<f64> {
 
 /// Runs one measurement.
 pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
-    let mut subs = Vec::with_capacity(spec.subscribers);
+    // Each subscriber's connection and the bytes read with its greeting or SUBSCRIBE reply.
+    let mut joined = Vec::with_capacity(spec.subscribers);
     let redis_sub_reply = format!(
         "*3\r\n$9\r\nsubscribe\r\n${}\r\n{CHANNEL}\r\n:1\r\n",
         CHANNEL.len()
@@ -338,15 +361,7 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
                 got[redis_sub_reply.len()..].to_vec()
             }
         };
-        let mut buf = vec![0u8; 256 * 1024];
-        buf[..leftover.len()].copy_from_slice(&leftover);
-        subs.push(Subscriber {
-            stream: s,
-            buf,
-            len: leftover.len(),
-            next_seq: 0,
-            next_digits: digits(0),
-        });
+        joined.push((s, leftover));
     }
     let mut publisher = connect(spec.addr, spec.tls.as_ref())?;
     let framing = match spec.target {
@@ -366,6 +381,14 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
             suffix: b"\r\n",
         },
     };
+    let subs = joined.into_iter().map(|(s, leftover)| {
+        // Written whole now (not zeroed lazily by the kernel), so its pages fault in before
+        // the run, not during it. A TLS read brings at most one record (16 KiB).
+        let mut buf = vec![0x55u8; SUBSCRIBER_BUFFER];
+        buf[..leftover.len()].copy_from_slice(&leftover);
+        Subscriber::new(s, buf, leftover.len(), &framing)
+    });
+    let mut subs: Vec<Subscriber> = subs.collect();
     let mut epoll = Epoll::new()?;
     for (i, s) in subs.iter().enumerate() {
         s.stream.set_nonblocking(true)?;
@@ -390,11 +413,7 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
     let mut stamped: u64 = 0;
     // When each message was written (ns since `started`), and each delivery's latency (ns).
     let mut sent_at: Vec<u64> = vec![0; spec.messages as usize];
-    let mut latencies: Vec<u64> = Vec::with_capacity(
-        (spec.messages as usize)
-            .saturating_mul(spec.subscribers)
-            .min(1 << 22),
-    );
+    let mut latencies = Latencies::default();
     let mut scratch = vec![0u8; 256 * 1024];
     let mut events = Vec::new();
     let started = Instant::now();
@@ -487,15 +506,13 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
                     Ok(n) => {
                         s.len += n;
                         let now = started.elapsed().as_nanos() as u64;
-                        let parsed = s.parse(&framing, spec.target, |seq| {
-                            if let Some(&at) = sent_at.get(seq as usize) {
-                                latencies.push(now.saturating_sub(at));
-                            }
-                        });
-                        if let Parsed::Bad(why) = parsed {
+                        if let Parsed::Bad(why) = s.parse(&framing, spec.target) {
                             void = Some(format!("subscriber {}: {why}", ev.token));
                             break 'run;
                         }
+                        // The messages this read completed: had, had + 1, ..., next_seq - 1.
+                        let got = had.min(total) as usize..s.next_seq.min(total) as usize;
+                        latencies.record(now, &sent_at[got]);
                         if s.len == s.buf.len() {
                             void = Some("unparseable stream".into());
                             break 'run;
@@ -536,7 +553,7 @@ pub fn run(spec: &RunSpec) -> io::Result<RunResult> {
         _ => None,
     };
     let delivered: u64 = subs.iter().map(|s| s.next_seq).sum();
-    let p99 = percentile(&mut latencies, 99.0).map(Duration::from_nanos);
+    let p99 = latencies.percentile(99.0).map(Duration::from_nanos);
     Ok(RunResult {
         delivered,
         seconds,
@@ -567,70 +584,142 @@ mod tests {
         }
     }
 
-    #[test]
-    fn percentile_takes_the_rank_rounded_up() {
-        let mut v: Vec<u64> = (1..=100).rev().collect();
-        assert_eq!(percentile(&mut v, 99.0), Some(99));
-        assert_eq!(percentile(&mut v, 100.0), Some(100));
-        assert_eq!(percentile(&mut v, 50.0), Some(50));
-        assert_eq!(percentile(&mut [7], 99.0), Some(7));
-        assert_eq!(percentile(&mut [], 99.0), None);
+    fn chat_framing() -> Framing {
+        Framing {
+            prefix: b"bob: ".to_vec(),
+            suffix: b"\n",
+        }
     }
 
-    /// "bob: " frames of these sequence numbers, after `head`.
-    fn frames(head: &[u8], seqs: &[u64]) -> Vec<u8> {
+    fn redis_framing() -> Framing {
+        Framing {
+            prefix: b"*3\r\n$7\r\nmessage\r\n$5\r\nbench\r\n$64\r\n".to_vec(),
+            suffix: b"\r\n",
+        }
+    }
+
+    /// `f`'s frames of these sequence numbers, after `head`.
+    fn frames(f: &Framing, head: &[u8], seqs: &[u64]) -> Vec<u8> {
         let mut frames = head.to_vec();
         for &seq in seqs {
-            frames.extend_from_slice(b"bob: ");
-            frames.extend_from_slice(&payload(seq));
-            frames.push(b'\n');
+            frames.extend_from_slice(&f.frame(seq));
         }
         frames
     }
 
-    /// A subscriber (on a real socket, never read here) whose buffer holds the first `len` bytes of
-    /// `frames`, expecting message 0; and the framing of bob's messages.
-    fn subscriber(frames: &[u8], len: usize) -> (Subscriber, Framing) {
+    /// A subscriber (on a real socket, never read here) whose buffer holds `bytes`,
+    /// expecting message 0.
+    fn subscriber(f: &Framing, bytes: &[u8]) -> Subscriber {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let mut buf = vec![0u8; 4096];
-        buf[..frames.len()].copy_from_slice(frames);
-        let s = Subscriber {
-            stream: Conn::Plain(stream),
-            buf,
-            len,
-            next_seq: 0,
-            next_digits: digits(0),
-        };
-        let f = Framing {
-            prefix: b"bob: ".to_vec(),
-            suffix: b"\n",
-        };
-        (s, f)
+        buf[..bytes.len()].copy_from_slice(bytes);
+        Subscriber::new(Conn::Plain(stream), buf, bytes.len(), f)
+    }
+
+    /// Why `parse` refuses `bytes` (panics if it accepts them).
+    fn refused(f: &Framing, target: Target, bytes: &[u8]) -> String {
+        match subscriber(f, bytes).parse(f, target) {
+            Parsed::Bad(why) => why,
+            Parsed::Ok => panic!("accepted {:?}", String::from_utf8_lossy(bytes)),
+        }
     }
 
     #[test]
-    fn parse_reports_each_delivered_sequence_number() {
-        let frames = frames(b"* a notice\n", &[0, 1, 2]);
+    fn same_says_whether_every_byte_is_equal() {
+        let a: Vec<u8> = (0..100u8).collect();
+        for len in [0, 1, 15, 16, 17, 73, 97, 100] {
+            assert!(same(&a[..len], &a[..len]));
+            for at in 0..len {
+                let mut b = a[..len].to_vec();
+                b[at] ^= 0x20;
+                assert!(!same(&a[..len], &b), "len {len}, byte {at}");
+            }
+        }
+    }
+
+    #[test]
+    fn parse_counts_the_messages_delivered_in_order() {
+        let f = chat_framing();
+        let frames = frames(&f, b"* a notice\n", &[0, 1, 2]);
         // The last frame lacks its last 10 bytes.
-        let (mut s, f) = subscriber(&frames, frames.len() - 10);
-        let mut seen = Vec::new();
-        assert!(matches!(
-            s.parse(&f, Target::Chat, |seq| seen.push(seq)),
-            Parsed::Ok
-        ));
-        assert_eq!(seen, [0, 1]);
+        let mut s = subscriber(&f, &frames[..frames.len() - 10]);
+        assert!(matches!(s.parse(&f, Target::Chat), Parsed::Ok));
         assert_eq!(s.next_seq, 2);
         assert_eq!(s.len, f.len() - 10, "the partial frame is kept");
+        // Its last 10 bytes complete it.
+        s.buf[s.len..s.len + 10].copy_from_slice(&frames[frames.len() - 10..]);
+        s.len += 10;
+        assert!(matches!(s.parse(&f, Target::Chat), Parsed::Ok));
+        assert_eq!((s.next_seq, s.len), (3, 0));
     }
 
     #[test]
-    fn parse_refuses_a_message_out_of_order() {
-        let frames = frames(b"", &[0, 2]);
-        let (mut s, f) = subscriber(&frames, frames.len());
-        match s.parse(&f, Target::Chat, |_| {}) {
-            Parsed::Bad(why) => assert_eq!(why, "expected message 1 got 2"),
-            Parsed::Ok => panic!("message 2 after 0 accepted"),
+    fn parse_counts_every_message_however_the_reads_cut_the_stream() {
+        for (f, target) in [
+            (chat_framing(), Target::Chat),
+            (redis_framing(), Target::Redis),
+        ] {
+            let seqs: Vec<u64> = (0..40).collect();
+            let stream = frames(&f, b"", &seqs);
+            for cut in [1, 7, f.len() - 1, f.len() + 3, 2 * f.len() + 1] {
+                let mut s = subscriber(&f, b"");
+                for piece in stream.chunks(cut) {
+                    s.buf[s.len..s.len + piece.len()].copy_from_slice(piece);
+                    s.len += piece.len();
+                    assert!(matches!(s.parse(&f, target), Parsed::Ok), "cut {cut}");
+                }
+                assert_eq!((s.next_seq, s.len), (40, 0), "{target:?} cut {cut}");
+            }
         }
+    }
+
+    #[test]
+    fn parse_refuses_a_missing_or_repeated_message() {
+        for (f, target) in [
+            (chat_framing(), Target::Chat),
+            (redis_framing(), Target::Redis),
+        ] {
+            let missing = frames(&f, b"", &[0, 2]);
+            assert_eq!(refused(&f, target, &missing), "expected message 1 got 2");
+            let repeated = frames(&f, b"", &[0, 1, 1]);
+            assert_eq!(refused(&f, target, &repeated), "expected message 2 got 1");
+        }
+    }
+
+    #[test]
+    fn parse_refuses_a_message_whose_payload_differs_anywhere() {
+        for (f, target) in [
+            (chat_framing(), Target::Chat),
+            (redis_framing(), Target::Redis),
+        ] {
+            let good = frames(&f, b"", &[0, 1]);
+            // A byte of message 1's padding, after its sequence number; then one of its digits.
+            for at in [f.len() + f.prefix.len() + 40, f.len() + f.prefix.len() + 3] {
+                let mut bad = good.clone();
+                bad[at] = b'x';
+                assert_eq!(
+                    refused(&f, target, &bad),
+                    "corrupt payload in message 1",
+                    "{target:?} byte {at}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn parse_refuses_another_sender_or_framing() {
+        let f = chat_framing();
+        let mut eve = frames(&f, b"", &[0]);
+        eve[..3].copy_from_slice(b"eve");
+        assert!(refused(&f, Target::Chat, &eve).starts_with("unexpected line eve: 0000"));
+        let f = redis_framing();
+        let mut no_crlf = frames(&f, b"", &[0]);
+        let end = no_crlf.len();
+        no_crlf[end - 2..].copy_from_slice(b"\n\n");
+        assert_eq!(
+            refused(&f, Target::Redis, &no_crlf),
+            "unexpected bytes from the server"
+        );
     }
 }

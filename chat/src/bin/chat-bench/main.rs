@@ -11,6 +11,7 @@
 //! `chat-bench handshakes` one TLS server's full handshakes per second.
 
 mod handshake;
+mod latency;
 mod load;
 mod servers;
 mod suite;
