@@ -87,6 +87,9 @@ enum Command {
         /// Chat models of the TLS rows, comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "epoll")]
         tls_models: Vec<String>,
+        /// Messages delivered per TLS fan-out run.
+        #[arg(long, default_value_t = 16_000_000)]
+        tls_deliveries: u64,
         /// The nginx binary (the handshake rows' anchor).
         #[arg(long, default_value = "nginx")]
         nginx: PathBuf,
@@ -265,6 +268,7 @@ fn main() -> ExitCode {
             no_tls,
             tls_subscribers,
             tls_models,
+            tls_deliveries,
             nginx,
             handshake_seconds,
             handshake_conns,
@@ -298,6 +302,7 @@ fn main() -> ExitCode {
                     nginx,
                     subscribers: tls_subscribers,
                     models: tls_models,
+                    deliveries: tls_deliveries,
                     handshake_seconds,
                     handshake_conns: handshake_conns as usize,
                     handshake_csv,

@@ -21,6 +21,9 @@ pub struct TlsConfig {
     pub nginx: PathBuf,
     pub subscribers: Vec<usize>,
     pub models: Vec<String>,
+    /// Messages delivered per fan-out run (longer than the plain rows': a TLS run at 500
+    /// subscribers is otherwise over in well under a second, and start-up weighs on it).
+    pub deliveries: u64,
     pub handshake_seconds: Duration,
     /// Handshakes in flight at once.
     pub handshake_conns: usize,
@@ -119,6 +122,10 @@ pub fn run(
     let certs = Certs::new(&cfg.chat)?;
     let client = TlsClient::new(&certs.cert())?;
     let ktls = ktls_available();
+    let cfg = &SuiteConfig {
+        deliveries: tls.deliveries,
+        ..cfg.clone()
+    };
     let mut goals = Vec::new();
     let mut table = FanOutTable {
         csv,
