@@ -628,6 +628,10 @@ impl Conn {
             if read_client {
                 self.ack_now();
             }
+            if let Some(p) = &mut self.proxy {
+                let unsent = self.out.len() - self.out_pos;
+                p.ex.watch(unsent, &mut ctx.pool, poller, ctx.now);
+            }
             let t = &ctx.shared.timeouts;
             let client = ctx.now + if flushed { t.header } else { t.send };
             let upstream = self.proxy.as_ref().and_then(|p| p.ex.deadline());

@@ -1,12 +1,14 @@
 //! One proxied request, from the head httpd accepted to the end of the upstream's response:
 //! a connection taken from the [`Pool`] or opened (non-blocking), the request head and body
 //! sent as the client's bytes arrive, the response head read and checked, its body relayed
-//! into the client's output, and the connection put back in the pool if it may carry
-//! another request.
+//! into the client's output (or, a long one that passes as it is, spliced into the
+//! client's socket: [`crate::proxy::splice`]), and the connection put back in the pool if
+//! it may carry another request.
 //!
 //! [`Exchange::pump`] moves whatever can move without blocking and says what the
-//! connection waits for; it registers the upstream socket with the worker's epoll itself
-//! (token [`UPSTREAM_TOKEN_BASE`] + its descriptor, lent to the connection in the
+//! connection waits for; [`Exchange::watch`], once the connection is about to wait,
+//! registers the upstream socket with the worker's epoll (token
+//! [`UPSTREAM_TOKEN_BASE`] + its descriptor, lent to the connection in the
 //! [`Pool`]'s owners), reading it only while the client's output is below [`BUFFER_LIMIT`]
 //! and taking client bytes only while the upstream's is: the backpressure of both
 //! directions. The registration stays while the socket lives, in the pool too (for
@@ -497,7 +499,6 @@ impl Exchange {
                 break;
             }
         }
-        self.register(io);
         Progress::Pending {
             read_client: !self.body.is_done(),
         }
@@ -533,7 +534,10 @@ impl Exchange {
                 }
             }
             Ok(n) => {
-                self.more_to_read = n as u64 == want;
+                // A fill also stops short when the pipe's slots are full (a slot holds a
+                // page of the socket's buffer, not 4 KiB of bytes): more than half the pipe
+                // counts as a full read, so the next fill is tried without a wake-up.
+                self.more_to_read = n as u64 == want || n > pipe.capacity() / 2;
                 self.waiting_since = Some(io.now);
                 if let Some(relay) = &mut self.relay {
                     relay.passed(n as u64);
@@ -665,14 +669,23 @@ impl Exchange {
     }
 
     /// Registers the upstream socket for what the exchange waits on, and notes whether it
-    /// waits on the upstream (its deadline) or on the client.
-    fn register(&mut self, io: &mut Io<'_>) {
+    /// waits on the upstream (its deadline) or on the client. Called once the connection
+    /// is about to wait, with `out_len` the client's output it could not send: a pump that
+    /// filled the output, which the connection then sent whole, changes no registration
+    /// (two `epoll_ctl` a response saved).
+    pub(crate) fn watch(
+        &mut self,
+        out_len: usize,
+        pool: &mut Pool,
+        poller: &mut dyn Readiness,
+        now: Instant,
+    ) {
         let Some(stream) = &self.stream else { return };
         let want = if self.connecting {
             Interest::WRITE
         } else {
             Interest {
-                readable: io.out.len() < BUFFER_LIMIT
+                readable: out_len < BUFFER_LIMIT
                     && !self.waits_on_client()
                     && !self.relay.as_ref().is_some_and(Relay::is_done),
                 writable: self.to_up_pos < self.to_up.len(),
@@ -685,7 +698,7 @@ impl Exchange {
         if !on_upstream {
             self.waiting_since = None;
         } else if self.waiting_since.is_none() {
-            self.waiting_since = Some(io.now);
+            self.waiting_since = Some(now);
         }
         if self.registered == Some(want) {
             return;
@@ -694,10 +707,10 @@ impl Exchange {
         let token = UPSTREAM_TOKEN_BASE + fd as usize;
         let r = match self.registered {
             None => {
-                io.pool.lend(fd, self.id);
-                io.poller.register(fd, token, want)
+                pool.lend(fd, self.id);
+                poller.register(fd, token, want)
             }
-            Some(_) => io.poller.reregister(fd, token, want),
+            Some(_) => poller.reregister(fd, token, want),
         };
         if r.is_ok() {
             self.registered = Some(want);
