@@ -138,3 +138,68 @@ pub(crate) fn refused(e: &io::Error) -> bool {
         Some(libc::EINVAL) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+    use std::os::unix::net::UnixStream;
+
+    fn pair() -> (UnixStream, UnixStream) {
+        let (a, b) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        b.set_nonblocking(true).unwrap();
+        (a, b)
+    }
+
+    #[test]
+    fn a_fill_takes_at_most_what_is_asked_and_a_drain_gives_it_on() {
+        let mut pipes = Pipes::default();
+        let mut p = pipes.take().unwrap();
+        assert!(p.capacity() >= 4096);
+        let (mut up, from) = pair();
+        let (to, mut client) = pair();
+        up.write_all(b"0123456789").unwrap();
+        assert_eq!(p.fill(from.as_fd(), 4).unwrap(), 4);
+        assert_eq!(p.drain(to.as_fd(), true).unwrap(), 4);
+        assert_eq!(p.held, 0);
+        assert_eq!(p.fill(from.as_fd(), 100).unwrap(), 6);
+        assert_eq!(p.drain(to.as_fd(), false).unwrap(), 6);
+        let mut got = [0u8; 10];
+        client.read_exact(&mut got).unwrap();
+        assert_eq!(&got, b"0123456789");
+        // Nothing there: EAGAIN, not a hang; the peer's close: 0.
+        let e = p.fill(from.as_fd(), 100).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        drop(up);
+        assert_eq!(p.fill(from.as_fd(), 100).unwrap(), 0);
+        pipes.give(p);
+        assert_eq!(pipes.free.len(), 1);
+    }
+
+    #[test]
+    fn bytes_a_full_client_does_not_take_stay_in_the_pipe_and_can_be_read_back() {
+        let mut p = Pipes::default().take().unwrap();
+        let (mut up, from) = pair();
+        let (to, _client) = pair();
+        // Fill the client's socket until it takes no more.
+        let junk = vec![7u8; 64 * 1024];
+        while (&to).write(&junk).is_ok() {}
+        up.write_all(b"held back").unwrap();
+        assert_eq!(p.fill(from.as_fd(), 100).unwrap(), 9);
+        let e = p.drain(to.as_fd(), false).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::WouldBlock);
+        assert_eq!(p.held, 9);
+        let mut out = b"head ".to_vec();
+        p.read_into(&mut out).unwrap();
+        assert_eq!(out, b"head held back");
+        assert_eq!(p.held, 0);
+        // A pipe given back with bytes in it is closed, not kept.
+        let mut pipes = Pipes::default();
+        let mut q = pipes.take().unwrap();
+        up.write_all(b"x").unwrap();
+        q.fill(from.as_fd(), 1).unwrap();
+        pipes.give(q);
+        assert!(pipes.free.is_empty());
+    }
+}
