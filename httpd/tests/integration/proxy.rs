@@ -181,6 +181,29 @@ fn serve(s: TcpStream, heads: &Mutex<Vec<String>>, big: &AtomicU64) -> std::io::
                 w.write_all(&body)?;
                 return Ok(());
             }
+            // A long body the upstream writes until its writes stall (nobody reads), then
+            // resets the connection.
+            "/api/stall-reset" => {
+                write!(w, "HTTP/1.1 200 OK\r\nContent-Length: {BIG}\r\n\r\n")?;
+                w.set_write_timeout(Some(Duration::from_millis(300)))?;
+                let buf: Vec<u8> = (0..64 * 1024).map(pattern).collect();
+                while w.write_all(&buf).is_ok() {}
+                let linger = libc::linger {
+                    l_onoff: 1,
+                    l_linger: 0,
+                };
+                // SAFETY: sets SO_LINGER from a live struct of its size on a live socket.
+                unsafe {
+                    libc::setsockopt(
+                        std::os::fd::AsRawFd::as_raw_fd(&w),
+                        libc::SOL_SOCKET,
+                        libc::SO_LINGER,
+                        (&linger as *const libc::linger).cast(),
+                        std::mem::size_of::<libc::linger>() as libc::socklen_t,
+                    );
+                }
+                return Ok(());
+            }
             // A long body delimited by the upstream's close.
             "/api/bigclose" => {
                 w.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")?;
@@ -999,4 +1022,37 @@ fn bytes_after_a_long_body_do_not_reach_the_next_request() {
     let second = read_response(&mut r);
     assert!(second.starts_with("GET /api/head HTTP/1.1\r\n"), "{second}");
     assert_eq!(up.connections.load(Ordering::SeqCst), 2);
+}
+
+/// The upstream resets the connection while the body it sent waits for a client that does
+/// not read (in the pipe of a spliced body, and the sockets' buffers): the hang-up, which
+/// epoll reports whatever the interest, ends the exchange instead of waking the worker
+/// again and again.
+#[test]
+fn an_upstream_reset_while_the_client_does_not_read_ends_the_exchange() {
+    let up = Upstream::start();
+    let p = start(&up);
+    let mut c = TcpStream::connect(p.proxy.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(b"GET /api/stall-reset HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 1024];
+    c.read_exact(&mut first).unwrap();
+    assert!(first.starts_with(b"HTTP/1.1 200 OK\r\n"));
+    assert!(wait_until(|| up.closed.load(Ordering::SeqCst) == 1));
+    error_log(
+        &p,
+        "(response cut short) while serving 127.0.0.1 \"GET /api/stall-reset",
+    );
+    let before = cpu_ticks(p.proxy.pid());
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(p.proxy.pid()) - before;
+    assert!(
+        used < 20,
+        "httpd used {used} ticks of CPU in one idle second"
+    );
+    // The client's connection was cut short of the body.
+    let mut rest = Vec::new();
+    let _ = c.read_to_end(&mut rest);
+    assert!((rest.len() as u64) < BIG);
 }
