@@ -524,8 +524,13 @@ impl Exchange {
         io.upstream_readable = false;
         match pipe.fill(stream.as_fd(), want) {
             Ok(0) => {
-                let relay = self.relay.as_mut().expect("a spliced body has a relay");
-                if left == u64::MAX && relay.upstream_closed(io.out) {
+                let until_close = left == u64::MAX;
+                if until_close
+                    && self
+                        .relay
+                        .as_mut()
+                        .is_some_and(|r| r.upstream_closed(io.out))
+                {
                     // The end of a body until close: the pipe's bytes go, then `finish`.
                     self.more_to_read = false;
                     Ok(true)
