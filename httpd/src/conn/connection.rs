@@ -47,7 +47,7 @@ use netcore::{Event, Interest, Readiness};
 use std::fs::File;
 use std::io::{self, Read};
 use std::net::{IpAddr, TcpStream};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::time::Instant;
@@ -567,6 +567,9 @@ impl Conn {
                 consumed: 0,
                 client_eof: self.core.peer_eof(),
                 out: &mut self.out,
+                client: self.stream.as_fd(),
+                spliced: 0,
+                pipes: &mut ctx.pipes,
                 pool: &mut ctx.pool,
                 poller: &mut *poller,
                 scratch: &mut ctx.scratch,
@@ -576,6 +579,7 @@ impl Conn {
             };
             let progress = p.ex.pump(&mut io);
             let consumed = io.consumed;
+            ctx.stats.bytes_out += io.spliced;
             up = Wake::NONE;
             self.core.take(consumed);
             let Progress::Pending { read_client } = progress else {
@@ -615,12 +619,18 @@ impl Conn {
             let keep_watching = self.interest.readable
                 && !wake.client_readable
                 && self.proxy.as_ref().is_some_and(|p| p.ex.keeps_client());
+            // Spliced body bytes the client's socket did not take wait in the exchange's pipe.
+            let flushed = flushed && !self.proxy.as_ref().is_some_and(|p| p.ex.waits_on_client());
             let want = Interest {
                 readable: (read_client && self.core.wants_read()) || keep_watching,
                 writable: !flushed,
             };
             if read_client {
                 self.ack_now();
+            }
+            if let Some(p) = &mut self.proxy {
+                let unsent = self.out.len() - self.out_pos;
+                p.ex.watch(unsent, &mut ctx.pool, poller, ctx.now);
             }
             let t = &ctx.shared.timeouts;
             let client = ctx.now + if flushed { t.header } else { t.send };

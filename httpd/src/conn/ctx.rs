@@ -10,6 +10,7 @@ use crate::log::access::AccessLog;
 use crate::log::logfile::LogFile;
 use crate::proxy::pool::Pool;
 use crate::proxy::route::ProxySettings;
+use crate::proxy::splice::Pipes;
 use devstats::Counters;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -84,4 +85,6 @@ pub(crate) struct Ctx {
     pub(crate) shutting_down: bool,
     /// This worker's idle keep-alive connections to upstreams.
     pub(crate) pool: Pool,
+    /// This worker's empty pipes for spliced response bodies.
+    pub(crate) pipes: Pipes,
 }

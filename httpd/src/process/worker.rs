@@ -149,6 +149,7 @@ impl Worker {
                 now: Instant::now(),
                 shutting_down: false,
                 pool: Pool::default(),
+                pipes: Default::default(),
             },
             acceptor: Acceptor::new(),
             max_connections,

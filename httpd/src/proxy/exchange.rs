@@ -1,12 +1,14 @@
 //! One proxied request, from the head httpd accepted to the end of the upstream's response:
 //! a connection taken from the [`Pool`] or opened (non-blocking), the request head and body
 //! sent as the client's bytes arrive, the response head read and checked, its body relayed
-//! into the client's output, and the connection put back in the pool if it may carry
-//! another request.
+//! into the client's output (or, a long one that passes as it is, spliced into the
+//! client's socket: [`crate::proxy::splice`]), and the connection put back in the pool if
+//! it may carry another request.
 //!
 //! [`Exchange::pump`] moves whatever can move without blocking and says what the
-//! connection waits for; it registers the upstream socket with the worker's epoll itself
-//! (token [`UPSTREAM_TOKEN_BASE`] + its descriptor, lent to the connection in the
+//! connection waits for; [`Exchange::watch`], once the connection is about to wait,
+//! registers the upstream socket with the worker's epoll (token
+//! [`UPSTREAM_TOKEN_BASE`] + its descriptor, lent to the connection in the
 //! [`Pool`]'s owners), reading it only while the client's output is below [`BUFFER_LIMIT`]
 //! and taking client bytes only while the upstream's is: the backpressure of both
 //! directions. The registration stays while the socket lives, in the pool too (for
@@ -23,18 +25,20 @@
 //! body byte was taken yet.
 
 use crate::http::status::Status;
+use crate::net::idle::idle_alive;
 use crate::proxy::forward::RequestBody;
 use crate::proxy::headers::{self, ParsedResponse};
 use crate::proxy::pool::Pool;
 use crate::proxy::relay::Relay;
 use crate::proxy::route::ProxySettings;
+use crate::proxy::splice::{self, BodyPipe, Pipes, SPLICE_MIN};
 use crate::proxy::{BUFFER_LIMIT, UPSTREAM_TOKEN_BASE};
 use netcore::reactor::connect::{self, Connecting};
 use netcore::reactor::send;
 use netcore::{Interest, Readiness};
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpStream};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
 /// What the exchange needs from the connection and the worker while it is pumped.
@@ -47,6 +51,11 @@ pub(crate) struct Io<'a> {
     pub(crate) client_eof: bool,
     /// The client's pending output; the response is appended.
     pub(crate) out: &'a mut Vec<u8>,
+    /// The client's socket, for a body spliced into it (after `out` went).
+    pub(crate) client: BorrowedFd<'a>,
+    /// Set by the pump: body bytes spliced into the client's socket.
+    pub(crate) spliced: u64,
+    pub(crate) pipes: &'a mut Pipes,
     pub(crate) pool: &'a mut Pool,
     pub(crate) poller: &'a mut dyn Readiness,
     pub(crate) scratch: &'a mut [u8],
@@ -115,6 +124,10 @@ pub(crate) struct Exchange {
     /// Response bytes before the relay takes over (the head, interim heads).
     from_up: Vec<u8>,
     relay: Option<Relay>,
+    /// The pipe of a spliced response body ([`crate::proxy::splice`]).
+    pipe: Option<BodyPipe>,
+    /// The kernel refused to splice: the body is copied.
+    copy_only: bool,
     head_request: bool,
     client_11: bool,
     /// Keep-alive wanted and allowed for the client, before the response's framing.
@@ -178,6 +191,8 @@ impl Exchange {
             idempotent: idempotent(method),
             from_up: Vec::new(),
             relay: None,
+            pipe: None,
+            copy_only: false,
             head_request: method == b"HEAD",
             client_11,
             keep_alive,
@@ -199,6 +214,37 @@ impl Exchange {
     /// Body bytes given to the client so far.
     pub(crate) fn body_bytes(&self) -> u64 {
         self.relay.as_ref().map_or(0, |r| r.body_bytes)
+    }
+
+    /// Spliced body bytes wait for the client's socket to take them.
+    pub(crate) fn waits_on_client(&self) -> bool {
+        self.pipe.as_ref().is_some_and(|p| p.held > 0)
+    }
+
+    /// How much body the next read may splice, if it splices: the rest of a body that
+    /// passes as it is, once the output is empty and the pipe too.
+    fn splice_max(&self, io: &Io<'_>) -> Option<u64> {
+        if self.copy_only || !io.out.is_empty() || self.waits_on_client() {
+            return None;
+        }
+        let left = self.relay.as_ref()?.passthrough()?;
+        (self.pipe.is_some() || left >= SPLICE_MIN).then_some(left)
+    }
+
+    /// Gives the pipe's bytes to the client; `Err`: the client's socket failed.
+    fn drain_pipe(&mut self, io: &mut Io<'_>) -> Result<bool, String> {
+        let Some(pipe) = self.pipe.as_mut().filter(|p| p.held > 0) else {
+            return Ok(false);
+        };
+        let more = !self.relay.as_ref().is_some_and(Relay::is_done);
+        match pipe.drain(io.client, more) {
+            Ok(n) => {
+                io.spliced += n as u64;
+                Ok(n > 0)
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
+            Err(e) => Err(format!("sending to the client: {e}")),
+        }
     }
 
     /// When the upstream has kept the exchange waiting too long (`None`: it waits on the
@@ -292,7 +338,13 @@ impl Exchange {
             }
         }
         loop {
-            let mut moved = false;
+            let mut moved = match self.drain_pipe(io) {
+                Ok(m) => m,
+                Err(why) => return self.fail(why),
+            };
+            if self.relay.as_ref().is_some_and(Relay::is_done) && !self.waits_on_client() {
+                return self.finish(io);
+            }
             let Some(stream) = &self.stream else {
                 return self.fail("no connection".into());
             };
@@ -367,14 +419,45 @@ impl Exchange {
                     self.to_up_pos = 0;
                 }
             }
-            // The upstream's response into the client's output, while it has room.
-            let Some(stream) = &self.stream else { break };
+            // The upstream's response into the client's output (or spliced into the
+            // client's socket), while there is room.
+            if self.stream.is_none() {
+                break;
+            }
             let response_done = self.relay.as_ref().is_some_and(Relay::is_done);
             // Read when told it is readable, when the last read filled the buffer, or when
             // it is not watched for reading (no wake-up would say so).
             let watched = self.registered.is_some_and(|i| i.readable);
             let may_have = io.upstream_readable || io.upstream_hup || self.more_to_read || !watched;
+            if io.upstream_hup && self.waits_on_client() {
+                // A hang-up is reported whatever the interest: the pipe's bytes move to the
+                // output (at most a pipe's worth) and the rest is copied, read whatever the
+                // output holds as below, so that the error or EOF is seen now.
+                if let Some(mut pipe) = self.pipe.take() {
+                    if pipe.read_into(io.out).is_err() {
+                        return self.fail("reading back a pipe failed".into());
+                    }
+                    io.pipes.give(pipe);
+                }
+                self.copy_only = true;
+            }
+            if may_have && !self.connecting && !response_done {
+                if let Some(left) = self.splice_max(io) {
+                    match self.splice_in(left, io) {
+                        Ok(m) => {
+                            moved |= m;
+                            if !moved {
+                                break;
+                            }
+                            continue;
+                        }
+                        Err(p) => return p,
+                    }
+                }
+            }
+            let Some(stream) = &self.stream else { break };
             if !self.connecting
+                && !self.waits_on_client()
                 && !response_done
                 && may_have
                 && (io.out.len() < BUFFER_LIMIT || io.upstream_hup)
@@ -409,16 +492,77 @@ impl Exchange {
                     Err(e) => return self.fail(format!("read: {e}")),
                 }
             }
-            if self.relay.as_ref().is_some_and(Relay::is_done) {
+            if self.relay.as_ref().is_some_and(Relay::is_done) && !self.waits_on_client() {
                 return self.finish(io);
             }
             if !moved {
                 break;
             }
         }
-        self.register(io);
         Progress::Pending {
             read_client: !self.body.is_done(),
+        }
+    }
+
+    /// Splices up to `left` body bytes from the upstream into the (empty) pipe: `Ok(true)`
+    /// if any moved (or the body ended), `Ok(false)` if none was there or the kernel
+    /// refused (the body is copied from now on).
+    fn splice_in(&mut self, left: u64, io: &mut Io<'_>) -> Result<bool, Progress> {
+        if self.pipe.is_none() {
+            self.pipe = io.pipes.take();
+            if self.pipe.is_none() {
+                // No descriptor for a pipe: this body is copied.
+                self.copy_only = true;
+                return Ok(false);
+            }
+        }
+        let (Some(stream), Some(pipe)) = (&self.stream, &mut self.pipe) else {
+            return Ok(false);
+        };
+        let want = left.min(pipe.capacity() as u64);
+        io.upstream_hup = false;
+        io.upstream_readable = false;
+        match pipe.fill(stream.as_fd(), want) {
+            Ok(0) => {
+                let until_close = left == u64::MAX;
+                if until_close
+                    && self
+                        .relay
+                        .as_mut()
+                        .is_some_and(|r| r.upstream_closed(io.out))
+                {
+                    // The end of a body until close: the pipe's bytes go, then `finish`.
+                    self.more_to_read = false;
+                    Ok(true)
+                } else {
+                    Err(self.upstream_closed(io))
+                }
+            }
+            Ok(n) => {
+                // A fill also stops short when the pipe's slots are full (a slot holds a
+                // page of the socket's buffer, not 4 KiB of bytes): more than half the pipe
+                // counts as a full read, so the next fill is tried without a wake-up.
+                self.more_to_read = n as u64 == want || n > pipe.capacity() / 2;
+                self.waiting_since = Some(io.now);
+                if let Some(relay) = &mut self.relay {
+                    relay.passed(n as u64);
+                }
+                Ok(true)
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                self.more_to_read = false;
+                Ok(false)
+            }
+            Err(e) if splice::refused(&e) => {
+                self.copy_only = true;
+                Ok(true)
+            }
+            Err(e) => Err(self.fail(format!("read: {e}"))),
         }
     }
 
@@ -498,9 +642,15 @@ impl Exchange {
 
     /// The response is whole: the connection goes back to the pool if it may.
     fn finish(&mut self, io: &mut Io<'_>) -> Progress {
-        let reusable = self.relay.as_ref().is_some_and(Relay::reusable)
+        let mut reusable = self.relay.as_ref().is_some_and(Relay::reusable)
             && self.body.is_done()
             && self.to_up_pos == self.to_up.len();
+        if let Some(pipe) = self.pipe.take() {
+            io.pipes.give(pipe);
+            // A splice takes no byte past the body: anything the upstream sent after it
+            // (or its close) is still in the socket, and the connection is not reused.
+            reusable &= self.stream.as_ref().is_some_and(idle_alive);
+        }
         let registered = self.registered.take();
         if let Some(stream) = self.stream.take().filter(|_| reusable) {
             // Kept registered for reading while idle (a wake-up there is the upstream
@@ -524,14 +674,24 @@ impl Exchange {
     }
 
     /// Registers the upstream socket for what the exchange waits on, and notes whether it
-    /// waits on the upstream (its deadline) or on the client.
-    fn register(&mut self, io: &mut Io<'_>) {
+    /// waits on the upstream (its deadline) or on the client. Called once the connection
+    /// is about to wait, with `out_len` the client's output it could not send: a pump that
+    /// filled the output, which the connection then sent whole, changes no registration
+    /// (two `epoll_ctl` a response saved).
+    pub(crate) fn watch(
+        &mut self,
+        out_len: usize,
+        pool: &mut Pool,
+        poller: &mut dyn Readiness,
+        now: Instant,
+    ) {
         let Some(stream) = &self.stream else { return };
         let want = if self.connecting {
             Interest::WRITE
         } else {
             Interest {
-                readable: io.out.len() < BUFFER_LIMIT
+                readable: out_len < BUFFER_LIMIT
+                    && !self.waits_on_client()
                     && !self.relay.as_ref().is_some_and(Relay::is_done),
                 writable: self.to_up_pos < self.to_up.len(),
             }
@@ -543,7 +703,7 @@ impl Exchange {
         if !on_upstream {
             self.waiting_since = None;
         } else if self.waiting_since.is_none() {
-            self.waiting_since = Some(io.now);
+            self.waiting_since = Some(now);
         }
         if self.registered == Some(want) {
             return;
@@ -552,10 +712,10 @@ impl Exchange {
         let token = UPSTREAM_TOKEN_BASE + fd as usize;
         let r = match self.registered {
             None => {
-                io.pool.lend(fd, self.id);
-                io.poller.register(fd, token, want)
+                pool.lend(fd, self.id);
+                poller.register(fd, token, want)
             }
-            Some(_) => io.poller.reregister(fd, token, want),
+            Some(_) => poller.reregister(fd, token, want),
         };
         if r.is_ok() {
             self.registered = Some(want);

@@ -9,6 +9,7 @@
 //! | `headers` | the request head as sent upstream (hop-by-hop headers dropped, `X-Forwarded-For` and `Forwarded` added, re-framed) and the upstream's response head, parsed strictly and rewritten for the client |
 //! | `forward` | the request body from the client to the upstream, re-framed as it streams |
 //! | `relay` | the response body from the upstream to the client, re-framed as it streams |
+//! | `splice` | a response body that needs no re-framing, moved socket to socket through a pipe |
 //! | `exchange` | one proxied request: connect or reuse, send, receive, the one retry, 502 and 504, the upstream socket's readiness |
 //!
 //! Every request reaching here was parsed and checked by [`crate::http`] first (the
@@ -25,6 +26,7 @@ pub(crate) mod headers;
 pub(crate) mod pool;
 pub(crate) mod relay;
 pub(crate) mod route;
+pub(crate) mod splice;
 
 /// The epoll token of an upstream socket is `UPSTREAM_TOKEN_BASE + fd` (its owner, a
 /// connection or the pool, is the pool's to say).

@@ -74,6 +74,29 @@ impl Relay {
         !self.extra && self.is_done()
     }
 
+    /// Body bytes that may still go to the client as the upstream sent them, with no
+    /// re-framing (so past the relay, by `splice`): the rest of a `Content-Length` body
+    /// relayed with its length, `u64::MAX` for a body until close to a client that gets it
+    /// until close too; `None` for the rest (decoded or framed here).
+    pub(crate) fn passthrough(&self) -> Option<u64> {
+        match (&self.from, self.to) {
+            (From::Length(left), ClientFraming::Length(_)) => Some(*left),
+            (From::UntilClose, ClientFraming::Close) => Some(u64::MAX),
+            _ => None,
+        }
+    }
+
+    /// `n` bytes of a [`Relay::passthrough`] body went to the client past the relay.
+    pub(crate) fn passed(&mut self, n: u64) {
+        if let From::Length(left) = &mut self.from {
+            *left -= n.min(*left);
+            if *left == 0 {
+                self.from = From::Done;
+            }
+        }
+        self.body_bytes += n;
+    }
+
     fn emit(&mut self, data: &[u8], out: &mut Vec<u8>) {
         emit(self.to, data, out);
         self.body_bytes += data.len() as u64;
@@ -207,6 +230,27 @@ mod tests {
         let mut r = Relay::new(&h, false, true).unwrap();
         r.relay(b"o", &mut out).unwrap();
         assert!(!r.upstream_closed(&mut out), "cut short");
+    }
+
+    #[test]
+    fn only_bodies_the_client_gets_as_they_came_pass_through() {
+        let h = head(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n");
+        let mut r = Relay::new(&h, false, true).unwrap();
+        let mut out = Vec::new();
+        r.relay(b"abc", &mut out).unwrap();
+        assert_eq!(r.passthrough(), Some(7));
+        r.passed(7);
+        assert!(r.is_done() && r.reusable());
+        assert_eq!(r.body_bytes, 10);
+        // Until close: passes to a 1.0 client only (a 1.1 client gets chunks).
+        let h = head(b"HTTP/1.1 200 OK\r\n\r\n");
+        assert_eq!(
+            Relay::new(&h, false, false).unwrap().passthrough(),
+            Some(u64::MAX)
+        );
+        assert_eq!(Relay::new(&h, false, true).unwrap().passthrough(), None);
+        let h = head(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+        assert_eq!(Relay::new(&h, false, false).unwrap().passthrough(), None);
     }
 
     #[test]

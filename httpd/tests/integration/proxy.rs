@@ -15,6 +15,11 @@ use std::time::{Duration, Instant};
 /// The upstream's big response: far more than every buffer on the way.
 const BIG: u64 = 64 << 20;
 
+/// The body of `/api/extra`, followed by bytes that are no response to anything.
+const EXTRA_BODY: u64 = 300 * 1024;
+/// The bytes `/api/cut` (of four times as many promised) and `/api/bigclose` send.
+const CUT_AT: u64 = 3 << 20;
+
 fn pattern(i: u64) -> u8 {
     (i % 251) as u8 ^ (i >> 16) as u8
 }
@@ -154,6 +159,56 @@ fn serve(s: TcpStream, heads: &Mutex<Vec<String>>, big: &AtomicU64) -> std::io::
                 // Never answers; holds the connection until the proxy gives up.
                 let mut sink = Vec::new();
                 let _ = r.read_to_end(&mut sink);
+                return Ok(());
+            }
+            // A long body that passes as it is (spliced), then more bytes in the same write:
+            // what looks like a second response no request asked for.
+            "/api/extra" => {
+                let mut all =
+                    format!("HTTP/1.1 200 OK\r\nContent-Length: {EXTRA_BODY}\r\n\r\n").into_bytes();
+                all.extend((0..EXTRA_BODY).map(pattern));
+                all.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nevil!");
+                w.write_all(&all)?;
+            }
+            // A long body promised and cut short: the upstream dies mid-body.
+            "/api/cut" => {
+                write!(
+                    w,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+                    4 * CUT_AT
+                )?;
+                let body: Vec<u8> = (0..CUT_AT).map(pattern).collect();
+                w.write_all(&body)?;
+                return Ok(());
+            }
+            // A long body the upstream writes until its writes stall (nobody reads), then
+            // resets the connection.
+            "/api/stall-reset" => {
+                write!(w, "HTTP/1.1 200 OK\r\nContent-Length: {BIG}\r\n\r\n")?;
+                w.set_write_timeout(Some(Duration::from_millis(300)))?;
+                let buf: Vec<u8> = (0..64 * 1024).map(pattern).collect();
+                while w.write_all(&buf).is_ok() {}
+                let linger = libc::linger {
+                    l_onoff: 1,
+                    l_linger: 0,
+                };
+                // SAFETY: sets SO_LINGER from a live struct of its size on a live socket.
+                unsafe {
+                    libc::setsockopt(
+                        std::os::fd::AsRawFd::as_raw_fd(&w),
+                        libc::SOL_SOCKET,
+                        libc::SO_LINGER,
+                        (&linger as *const libc::linger).cast(),
+                        std::mem::size_of::<libc::linger>() as libc::socklen_t,
+                    );
+                }
+                return Ok(());
+            }
+            // A long body delimited by the upstream's close.
+            "/api/bigclose" => {
+                w.write_all(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")?;
+                let body: Vec<u8> = (0..CUT_AT).map(pattern).collect();
+                w.write_all(&body)?;
                 return Ok(());
             }
             "/api/big" => {
@@ -874,4 +929,130 @@ fn surplus_upstream_connections_are_closed_with_a_reset() {
     }
     // The third stays kept.
     assert!(ends.recv_timeout(Duration::from_millis(200)).is_err());
+}
+
+fn assert_pattern(body: &[u8], len: u64) {
+    assert_eq!(body.len() as u64, len);
+    if let Some(i) = (0..len).find(|&i| body[i as usize] != pattern(i)) {
+        panic!("byte {i} of {len} differs");
+    }
+}
+
+#[test]
+fn a_body_until_close_comes_whole_to_both_http_versions() {
+    let up = Upstream::start();
+    let p = start(&up);
+    // HTTP/1.0: passed on as it comes, until httpd closes.
+    let mut c = TcpStream::connect(p.proxy.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(b"GET /api/bigclose HTTP/1.0\r\n\r\n").unwrap();
+    let mut all = Vec::new();
+    c.read_to_end(&mut all).unwrap();
+    let head_end = all.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8_lossy(&all[..head_end]).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200 ok\r\n"), "{head}");
+    assert!(
+        !head.contains("content-length") && !head.contains("transfer-encoding"),
+        "{head}"
+    );
+    assert_pattern(&all[head_end..], CUT_AT);
+    // HTTP/1.1: re-framed in chunks (curl checks and decodes them).
+    let out = curl(&["-D", "-", "-o", "/dev/null", &p.proxy.url("/api/bigclose")]);
+    let head = String::from_utf8_lossy(&out.stdout).to_ascii_lowercase();
+    assert!(head.contains("transfer-encoding: chunked\r\n"), "{head}");
+    assert_pattern(&curl(&[&p.proxy.url("/api/bigclose")]).stdout, CUT_AT);
+}
+
+#[test]
+fn an_upstream_that_dies_mid_body_cuts_the_client_connection() {
+    let up = Upstream::start();
+    let p = start(&up);
+    let mut c = TcpStream::connect(p.proxy.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(b"GET /api/cut HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut all = Vec::new();
+    // The connection ends (EOF or a reset), well short of the promised length.
+    let _ = c.read_to_end(&mut all);
+    let text = String::from_utf8_lossy(&all[..all.len().min(200)]).into_owned();
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(
+        text.contains(&format!("Content-Length: {}\r\n", 4 * CUT_AT)),
+        "{text}"
+    );
+    let head_end = all.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let body = &all[head_end..];
+    assert!((body.len() as u64) <= CUT_AT, "{} body bytes", body.len());
+    assert_pattern(body, body.len() as u64);
+    error_log(
+        &p,
+        "the upstream closed the connection in the response body",
+    );
+}
+
+#[test]
+fn bytes_after_a_long_body_do_not_reach_the_next_request() {
+    let up = Upstream::start();
+    let p = start(&up);
+    // Pipelined: the second request is taken up in the same turn as the first response
+    // ends, before any wake-up could report the stray bytes on the pooled connection.
+    let c = TcpStream::connect(p.proxy.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    (&c).write_all(
+        b"GET /api/extra HTTP/1.1\r\nHost: x\r\n\r\nGET /api/head HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .unwrap();
+    let mut r = BufReader::new(c);
+    let mut len = 0;
+    loop {
+        let mut line = String::new();
+        assert!(r.read_line(&mut line).unwrap() > 0, "the connection ended");
+        if line == "\r\n" {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap();
+        }
+    }
+    let mut body = vec![0; len];
+    r.read_exact(&mut body).unwrap();
+    assert_pattern(&body, EXTRA_BODY);
+    // The connection that carried the stray bytes was closed, not pooled: the next
+    // request gets its own answer on a new one.
+    let second = read_response(&mut r);
+    assert!(second.starts_with("GET /api/head HTTP/1.1\r\n"), "{second}");
+    assert_eq!(up.connections.load(Ordering::SeqCst), 2);
+}
+
+/// The upstream resets the connection while the body it sent waits for a client that does
+/// not read (in the pipe of a spliced body, and the sockets' buffers): the hang-up, which
+/// epoll reports whatever the interest, ends the exchange instead of waking the worker
+/// again and again.
+#[test]
+fn an_upstream_reset_while_the_client_does_not_read_ends_the_exchange() {
+    let up = Upstream::start();
+    let p = start(&up);
+    let mut c = TcpStream::connect(p.proxy.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(b"GET /api/stall-reset HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 1024];
+    c.read_exact(&mut first).unwrap();
+    assert!(first.starts_with(b"HTTP/1.1 200 OK\r\n"));
+    assert!(wait_until(|| up.closed.load(Ordering::SeqCst) == 1));
+    error_log(
+        &p,
+        "(response cut short) while serving 127.0.0.1 \"GET /api/stall-reset",
+    );
+    let before = cpu_ticks(p.proxy.pid());
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(p.proxy.pid()) - before;
+    assert!(
+        used < 20,
+        "httpd used {used} ticks of CPU in one idle second"
+    );
+    // The client's connection was cut short of the body.
+    let mut rest = Vec::new();
+    let _ = c.read_to_end(&mut rest);
+    assert!((rest.len() as u64) < BIG);
 }

@@ -12,6 +12,7 @@
 //! | [`accept`] | `accept4` with the peer's address, and a reserve descriptor for `EMFILE` |
 //! | [`connect`] | a non-blocking `connect` out, and the check that it finished |
 //! | [`send`] | `send` without SIGPIPE, `sendfile`, `splice`, `shutdown` of the sending side |
+//! | [`pipe`] | pipes for `splice`: non-blocking, of the capacity asked |
 //! | [`sockaddr`] | socket addresses to and from C |
 //!
 //! [`Reactor`] puts the first two together: a wait that returns at the next deadline. A
@@ -23,6 +24,7 @@ pub mod accept;
 pub mod backend;
 pub mod connect;
 pub mod listener;
+pub mod pipe;
 pub mod reset;
 pub mod send;
 pub mod signal;

@@ -1,37 +1,15 @@
-//! The system calls the proxy needs that neither std nor netcore wraps: `pipe2(2)` for the
-//! splice pipes, `read(2)` on any descriptor for the copying fallback, and `TCP_NODELAY` on
-//! a listener (which std sets only on a stream). (The non-blocking
+//! The system calls the proxy needs that neither std nor netcore wraps: `read(2)` on any
+//! descriptor for the copying fallback, and `TCP_NODELAY` on a listener (which std sets only
+//! on a stream). (The splice pipes are netcore's [`netcore::reactor::pipe`], re-exported
+//! here; the non-blocking
 //! `connect(2)` is netcore's [`netcore::reactor::connect`], the close with a reset its
 //! [`netcore::reactor::reset`].)
 
 use netcore::sys::cvt;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd};
 
-/// A pipe for splice: both ends non-blocking and close-on-exec; (read end, write end).
-pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 fills the array with two fresh descriptors.
-    cvt(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) })?;
-    // SAFETY: both descriptors are fresh and owned by nothing else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
-/// Asks the kernel for a pipe of `size` bytes (`F_SETPIPE_SZ`, rounded up to a power of two
-/// pages) and returns the capacity it has: the one given, or on a refusal (`EPERM` past
-/// `fs.pipe-max-size` or the user's pipe pages, unprivileged) the one it had.
-pub(crate) fn set_pipe_size(w: &OwnedFd, size: usize) -> usize {
-    let size = libc::c_int::try_from(size).unwrap_or(libc::c_int::MAX);
-    // SAFETY: plain fcntl on a pipe the caller holds.
-    let n = unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, size) };
-    let n = if n > 0 {
-        n
-    } else {
-        // SAFETY: as above.
-        unsafe { libc::fcntl(w.as_raw_fd(), libc::F_GETPIPE_SZ) }
-    };
-    usize::try_from(n).unwrap_or(0).max(4096)
-}
+pub(crate) use netcore::reactor::pipe::{pipe, set_size as set_pipe_size};
 
 /// `read(2)` into `buf` (the copying fallback's source, any kind of descriptor); `EINTR`
 /// retried, `EAGAIN` as `WouldBlock`.
