@@ -38,7 +38,21 @@ fn commit_of(db: &Db) -> u64 {
 
 #[test]
 fn sigkill_at_random_moments_leaves_the_last_commit_or_the_next() {
-    let dir = TempDir::new("crash");
+    run("crash", &[], rounds());
+}
+
+/// With a log region of 16 pages most small commits go to the log and a checkpoint comes
+/// every few commits: kills land in both.
+#[test]
+fn sigkill_during_logged_commits_and_checkpoints() {
+    let logged = run("crash-log", &["--log-bytes", "65536"], rounds());
+    assert!(logged > 0, "no round found commits in the log");
+}
+
+/// Runs `rounds` kill rounds of `btree torture ARGS`; returns how many found commits in the
+/// log after the kill.
+fn run(tag: &str, args: &[&str], n: u64) -> u64 {
+    let dir = TempDir::new(tag);
     let path = dir.join("crash.btree");
     drop(open(&path, 4096)); // created before the first kill, so that it is a commit
     let mut model = Model::new();
@@ -48,10 +62,11 @@ fn sigkill_at_random_moments_leaves_the_last_commit_or_the_next() {
     let (mut reported_total, mut one_after, mut none_reported) = (0u64, 0u64, 0u64);
     let mut last_at = 0u64;
     let mut largest = 0u64;
-    let n = rounds();
+    let mut logged = 0u64;
     for round in 0..n {
         let mut child = Command::new(bin())
             .args(["torture", path.to_str().unwrap()])
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -94,6 +109,9 @@ fn sigkill_at_random_moments_leaves_the_last_commit_or_the_next() {
             "round {round}: {:#?}",
             report.problems
         );
+        if report.stats.log_records > 0 {
+            logged += 1;
+        }
         let at = commit_of(&db);
         let k = reported.unwrap_or(last_at);
         assert!(
@@ -128,7 +146,8 @@ fn sigkill_at_random_moments_leaves_the_last_commit_or_the_next() {
     eprintln!(
         "{n} rounds in {:.1} s: {model_at} commits, {reported_total} reported by the writers; \
          {one_after} kills after a commit landed but before it was reported; {none_reported} \
-         rounds killed before any report; {} entries; file at most {largest} bytes",
+         rounds killed before any report; {logged} rounds found commits in the log; {} \
+         entries; file at most {largest} bytes",
         started.elapsed().as_secs_f64(),
         model.len()
     );
@@ -136,4 +155,5 @@ fn sigkill_at_random_moments_leaves_the_last_commit_or_the_next() {
         model_at > n / 2,
         "too few commits to mean anything: {model_at}"
     );
+    logged
 }
