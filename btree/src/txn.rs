@@ -171,8 +171,10 @@ impl<'a> WriteTxn<'a> {
         {
             // The pages freed since the checkpoint wait for the next one: make it now, rather
             // than grow the file for want of them.
+            // The state stays the same (and its free list, which readers of this state in
+            // other handles may have): only its pages move to their places.
             txn.meta = base;
-            txn.write_in_place(&mut Vec::new())?;
+            txn.write_in_place(&mut Vec::new(), false)?;
             txn.base = txn.meta;
             txn.base_slot = 1 - txn.base_slot;
             txn.checkpoint_txn = base.txn;
@@ -308,7 +310,7 @@ impl<'a> WriteTxn<'a> {
         if logged {
             self.append(&written, &sums)?;
         } else {
-            self.write_in_place(&mut written)?;
+            self.write_in_place(&mut written, true)?;
         }
         let db = self.db;
         if let Some(epoch) = db.cache.committed(self.base.txn, txn) {
@@ -365,12 +367,16 @@ impl WriteTxn<'_> {
 
     /// A commit in place, which is also the checkpoint of the log: its pages and the
     /// newest version of every page of the log still in use go to their places; sync;
-    /// the meta page (which empties the log); sync.
-    fn write_in_place(&mut self, written: &mut Vec<(u64, Buf)>) -> Result<()> {
+    /// the meta page (which empties the log); sync. With `merge`, the free-list records of
+    /// the logged commits become one record of this commit's (`merge_log_records`).
+    fn write_in_place(&mut self, written: &mut Vec<(u64, Buf)>, merge: bool) -> Result<()> {
         let db = self.db;
         let geo = self.geo();
         let ps = geo.page_size as u64;
         if self.base.txn > self.checkpoint_txn {
+            if merge {
+                self.merge_log_records(written)?;
+            }
             // Pages freed since the checkpoint need not be written: no state after this
             // commit uses them (and crash recovery reads them from the log).
             let free_now: std::collections::HashSet<u64> = self
@@ -435,6 +441,51 @@ impl WriteTxn<'_> {
             .map_err(|e| self.poison(e))?;
         db.file.sync().map_err(|e| self.poison(e))?;
         db.log().reset(self.meta, slot);
+        Ok(())
+    }
+}
+
+impl WriteTxn<'_> {
+    /// Replaces the free-list records of the commits since the checkpoint (one each, a page
+    /// each for single inserts), this commit's included, by one record of this commit's
+    /// that lists their pages and the pages that held them: the checkpoint writes a page or
+    /// two of free list instead of one per logged commit. (Pages freed earlier are only
+    /// reused later, which is safe.)
+    fn merge_log_records(&mut self, written: &mut Vec<(u64, Buf)>) -> Result<()> {
+        let geo = self.geo();
+        let mut pages = Vec::new();
+        while let Some(r) = self.free.records.back() {
+            if r.txn <= self.checkpoint_txn {
+                break;
+            }
+            if let Some(r) = self.free.records.pop_back() {
+                pages.extend_from_slice(&r.pages[r.used..]);
+                pages.extend(r.chain);
+            }
+        }
+        if pages.is_empty() {
+            return Ok(());
+        }
+        // This commit's own record, built already, is not written.
+        let dropped: std::collections::HashSet<u64> = pages.iter().copied().collect();
+        written.retain(|(pg, _)| !dropped.contains(pg));
+        self.freed = pages;
+        let cap = geo.freelist_cap();
+        let mut chain = Vec::new();
+        while chain.len() < (self.freed.len() + self.dirty_free.len()).div_ceil(cap) {
+            let pg = self.alloc()?;
+            chain.push(pg);
+        }
+        let mut pages = std::mem::take(&mut self.freed);
+        pages.append(&mut self.dirty_free);
+        self.db.cache.forget(chain.iter().copied());
+        for (pg, mut p) in self.free.push(geo, self.meta.txn, pages, chain) {
+            seal(&mut p, pg);
+            written.push((pg, Arc::from(p)));
+        }
+        self.meta.free_head = self.free.head();
+        (self.meta.free_skip_txn, self.meta.free_skip_index) = self.free.skip();
+        written.sort_unstable_by_key(|w| w.0);
         Ok(())
     }
 }
