@@ -166,11 +166,14 @@ impl<'a> WriteTxn<'a> {
             txn: base.txn + 1,
             ..base
         };
+        let enough = record_cap(db.geo.page_size) as u64;
         if base.txn > txn.checkpoint_txn
-            && txn.free.reusable(txn.reuse_limit) < record_cap(db.geo.page_size) as u64
+            && txn.free.reusable(txn.reuse_limit) < enough
+            && txn.free.freed_since(txn.checkpoint_txn) >= enough
         {
             // The pages freed since the checkpoint wait for the next one: make it now, rather
-            // than grow the file for want of them.
+            // than grow the file for want of them (if there are enough of them to be worth
+            // a checkpoint: a small file would otherwise make one at nearly every commit).
             // The state stays the same (and its free list, which readers of this state in
             // other handles may have): only its pages move to their places.
             txn.meta = base;
