@@ -115,7 +115,10 @@ pub(crate) fn read_slot(db: &Db, prev: &Meta, at: u64) -> Result<Slot> {
     let first = prev.log_start + at;
     let mut p = vec![0u8; ps];
     read_pages(db, &mut p, first)?;
-    let txn = prev.txn + 1;
+    // A damaged state may hold the last transaction number there is: nothing follows it.
+    let Some(txn) = prev.txn.checked_add(1) else {
+        return Ok(Slot::End);
+    };
     let h = match decode_header(&p, prev, txn) {
         Ok(Found::Other) => return Ok(Slot::End),
         Ok(Found::Next(h)) => h,
