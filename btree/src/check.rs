@@ -314,7 +314,8 @@ impl Db {
         c: &mut Checker<'_>,
         notes: &mut Vec<String>,
     ) -> crate::Result<()> {
-        let (mut at_meta, _) = self.checkpoint()?;
+        let base = self.checkpoint()?;
+        let mut at_meta = base.0;
         let mut at = 0;
         loop {
             match log::read_slot(self, &at_meta, at) {
@@ -326,6 +327,11 @@ impl Db {
                 Ok(Slot::End) => break,
                 Ok(Slot::Torn(why, header)) => {
                     match log::past_torn(self, &at_meta, at, &why, header) {
+                        Err(_) if self.checkpoint().ok() != Some(base) => notes.push(
+                            "the log was rewritten while it was read (a checkpoint by another \
+                             process)"
+                                .into(),
+                        ),
                         Err(e) => c.problem(e.to_string()),
                         Ok(()) => notes.push(format!(
                             "the log ends in a torn record at page {} ({why}): an interrupted \

@@ -71,7 +71,14 @@ impl LogState {
                 }
                 Slot::End => break,
                 Slot::Torn(why, header) => {
-                    past_torn(db, &meta, self.next, &why, header)?;
+                    if let Err(e) = past_torn(db, &meta, self.next, &why, header) {
+                        // Unless another process checkpointed and began a new log over this
+                        // one while it was read (the meta page changes first): then the
+                        // next transaction starts from the new checkpoint.
+                        if db.checkpoint().ok() == self.base {
+                            return Err(e);
+                        }
+                    }
                     break;
                 }
             }
