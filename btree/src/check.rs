@@ -7,12 +7,16 @@
 //! - overflow chains exactly as long as their values;
 //! - every page below the page count used exactly once: by the tree, an overflow chain or
 //!   the free list, or listed as free; none leaked;
-//! - the entry count in the meta page equal to the entries found.
+//! - the entry count in the meta page equal to the entries found;
+//! - the log (log.rs): every record of the last commit proven by its CRC and its pages'
+//!   checksums; a torn record at its end is an interrupted commit (a note), a damaged one
+//!   followed by more records is damage (an error naming the record's page).
 
 use crate::db::{Db, Snapshot};
-use crate::format::meta::Invalid;
+use crate::format::meta::{Invalid, Meta};
 use crate::format::node::ValRef;
 use crate::freelist::FreeList;
+use crate::log::{self, Slot};
 use crate::tree::{tree_page, walk_overflow};
 
 /// What a check found.
@@ -49,6 +53,9 @@ pub struct Stats {
     pub branch_bytes: u64,
     pub leaf_bytes: u64,
     pub overflow_values: u64,
+    /// Pages of the log region, and the records (commits) the log holds now.
+    pub log_pages: u64,
+    pub log_records: u64,
 }
 
 impl Stats {
@@ -240,6 +247,12 @@ impl Db {
                 file_len - meta.page_count * ps
             ));
         }
+        for p in meta.log_start..meta.log_start + meta.log_pages {
+            if c.mark(p, p, "the log region") {
+                c.stats.log_pages += 1;
+            }
+        }
+        self.check_log(&meta, &mut c, &mut notes)?;
         if meta.root != 0 {
             c.walk(meta.root, 1, None, None, 0);
         }
@@ -289,5 +302,58 @@ impl Db {
             notes,
             stats: c.stats,
         })
+    }
+}
+
+impl Db {
+    /// Reads the log from the file, as opening it would, and checks it ends at the state
+    /// being checked, `meta`.
+    fn check_log(
+        &self,
+        meta: &Meta,
+        c: &mut Checker<'_>,
+        notes: &mut Vec<String>,
+    ) -> crate::Result<()> {
+        let base = self.checkpoint()?;
+        let mut at_meta = base.0;
+        let mut at = 0;
+        loop {
+            match log::read_slot(self, &at_meta, at) {
+                Ok(Slot::Record(h, _, len)) => {
+                    at_meta = h.meta;
+                    at += len;
+                    c.stats.log_records += 1;
+                }
+                Ok(Slot::End) => break,
+                Ok(Slot::Torn(why, header)) => {
+                    match log::past_torn(self, &at_meta, at, &why, header) {
+                        Err(_) if self.checkpoint().ok() != Some(base) => notes.push(
+                            "the log was rewritten while it was read (a checkpoint by another \
+                             process)"
+                                .into(),
+                        ),
+                        Err(e) => c.problem(e.to_string()),
+                        Ok(()) => notes.push(format!(
+                            "the log ends in a torn record at page {} ({why}): an interrupted \
+                             commit of transaction {}, ignored",
+                            at_meta.log_start + at,
+                            at_meta.txn + 1
+                        )),
+                    }
+                    break;
+                }
+                Err(e) => {
+                    c.problem(format!("the log: {e}"));
+                    break;
+                }
+            }
+        }
+        if at_meta.txn < meta.txn {
+            c.problem(format!(
+                "the log ends at transaction {}, the state checked is transaction {}",
+                at_meta.txn, meta.txn
+            ));
+        }
+        Ok(())
     }
 }

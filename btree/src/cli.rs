@@ -79,6 +79,9 @@ enum Command {
         /// Stop after this many commits
         #[arg(long)]
         commits: Option<u64>,
+        /// The log region's size if the file gets one (Options::log_bytes)
+        #[arg(long)]
+        log_bytes: Option<usize>,
     },
 }
 
@@ -173,6 +176,11 @@ fn run(command: Command) -> crate::Result<ExitCode> {
                 out,
                 "  overflow:   {} ({} values)",
                 s.overflow_pages, s.overflow_values
+            )?;
+            writeln!(
+                out,
+                "  log:        {} ({} commits in it)",
+                s.log_pages, s.log_records
             )?;
             writeln!(out, "  free list:  {}", s.freelist_pages)?;
             writeln!(
@@ -303,8 +311,17 @@ fn run(command: Command) -> crate::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Torture { file, commits } => {
-            let db = Db::open(&file, &Options::default())?;
+        Command::Torture {
+            file,
+            commits,
+            log_bytes,
+        } => {
+            let defaults = Options::default();
+            let options = Options {
+                log_bytes: log_bytes.unwrap_or(defaults.log_bytes),
+                ..defaults
+            };
+            let db = Db::open(&file, &options)?;
             let mut n = {
                 let r = db.read()?;
                 match r.get(COUNTER_KEY)? {

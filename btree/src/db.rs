@@ -5,13 +5,13 @@
 use crate::cache::{Buf, Cached, PageCache};
 use crate::error::{Error, Result};
 use crate::file::DataFile;
-use crate::format::crc32c::crc32c;
 use crate::format::meta::{Invalid, Meta};
 use crate::format::node::{check_layout, Page};
 use crate::format::{
     page_kind, page_txn, verify, Geometry, Kind, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MIN_PAGE_SIZE,
 };
 use crate::freelist::FreeList;
+use crate::log::LogState;
 use crate::tree::{self, Cursor, Range, Source, Value};
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
@@ -32,6 +32,10 @@ pub struct Options {
     /// Bytes of verified pages to keep in memory (0: none; every page visited is read and
     /// checked again).
     pub cache_bytes: usize,
+    /// Bytes of the log region a file gets for small commits, made at the first small
+    /// commit that finds none (0: none; every commit is written in place). A file keeps
+    /// the region it has.
+    pub log_bytes: usize,
 }
 
 impl Default for Options {
@@ -41,6 +45,7 @@ impl Default for Options {
             create: true,
             read_only: false,
             cache_bytes: 256 << 20,
+            log_bytes: 4 << 20,
         }
     }
 }
@@ -56,9 +61,10 @@ pub struct Db {
     pub(crate) writer: Mutex<()>,
     pub(crate) shared: Mutex<Shared>,
     pub(crate) cache: PageCache,
-    /// The meta page of each slot last found (or written) whole with its listed pages, so
-    /// that they are read once, not at every transaction.
-    pub(crate) whole: Mutex<[Option<Meta>; 2]>,
+    /// The log of small commits as this handle has read it (log.rs).
+    pub(crate) log: Mutex<LogState>,
+    /// Pages of the log region this handle makes for a file without one.
+    pub(crate) new_log_pages: u64,
 }
 
 #[derive(Debug, Default)]
@@ -97,19 +103,24 @@ impl Db {
         let db = Db {
             file,
             cache: PageCache::new(options.cache_bytes, page_size as usize),
-            whole: Mutex::new([None, None]),
+            log: Mutex::new(LogState::default()),
+            new_log_pages: match (options.log_bytes / page_size as usize) as u64 {
+                n if n < 2 => 0,
+                n => n,
+            },
             geo: Geometry::new(page_size).ok_or(Error::BadPageSize(page_size))?,
             read_only: options.read_only,
             writer: Mutex::new(()),
             shared: Mutex::new(Shared::default()),
         };
-        let (meta, _) = db.current_meta()?;
+        let (meta, _) = db.checkpoint()?;
         if file_len < meta.page_count * page_size as u64 {
             return Err(Error::Truncated {
                 pages: meta.page_count,
                 file_len,
             });
         }
+        db.current_meta()?;
         Ok(db)
     }
 
@@ -153,56 +164,30 @@ impl Db {
 
     /// Meta page `slot`, read as `p`.
     fn meta_in(&self, p: &[u8], slot: u64) -> Result<Meta, Invalid> {
-        Meta::decode(p, slot).and_then(|m| {
-            self.commit_whole(&m, p, slot).map(|()| m).map_err(|why| {
-                Invalid::Damaged(format!("its commit did not reach the disk whole: {why}"))
-            })
-        })
+        Meta::decode(p, slot)
     }
 
-    /// Whether the pages that meta page `p` (decoded as `m`) lists hold its commit: each
-    /// with its checksum, the commit's transaction, and all together the digest.
-    fn commit_whole(&self, m: &Meta, p: &[u8], slot: u64) -> std::result::Result<(), String> {
-        if m.listed == 0 {
-            return Ok(());
-        }
-        let mut whole = self.whole.lock().unwrap_or_else(|e| e.into_inner());
-        if whole[slot as usize] == Some(*m) {
-            return Ok(());
-        }
-        let ps = self.geo.page_size;
-        let mut b = vec![0u8; ps];
-        let mut sums = Vec::with_capacity(4 * m.listed as usize);
-        for pg in m.listed_pages(p) {
-            if !(2..m.page_count).contains(&pg) {
-                return Err(format!(
-                    "it lists page {pg}, outside its {} pages",
-                    m.page_count
-                ));
-            }
-            if self.file.read_at(&mut b, pg * ps as u64).is_err() {
-                return Err(format!("page {pg}, which it wrote, cannot be read"));
-            }
-            if !verify(&b, pg) {
-                return Err(format!("page {pg}, which it wrote, fails its checksum"));
-            }
-            if page_txn(&b) != m.txn {
-                return Err(format!(
-                    "page {pg}, which it wrote, holds transaction {}",
-                    page_txn(&b)
-                ));
-            }
-            sums.extend_from_slice(&b[..4]);
-        }
-        if crc32c(&[&sums]) != m.digest {
-            return Err("its pages are not the ones it wrote (digest mismatch)".into());
-        }
-        whole[slot as usize] = Some(*m);
-        Ok(())
+    pub(crate) fn log(&self) -> MutexGuard<'_, LogState> {
+        self.log.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The current state: the valid meta page with the higher transaction, and its slot.
+    /// The current state and the slot of the checkpoint it continues: the valid meta page
+    /// with the higher transaction, then the log records written after it (log.rs).
     pub(crate) fn current_meta(&self) -> Result<(Meta, u64)> {
+        // The meta pages are read under the log's lock, so that a checkpoint this handle
+        // makes meanwhile (which resets the log once its meta page is written) cannot be
+        // undone by a reset to the checkpoint before it.
+        let mut log = self.log();
+        let (c, slot) = self.checkpoint()?;
+        if log.base != Some((c, slot)) {
+            log.reset(c, slot);
+        }
+        log.catch_up(self)?;
+        Ok((log.meta.unwrap_or(c), slot))
+    }
+
+    /// The last checkpoint: the valid meta page with the higher transaction, and its slot.
+    pub(crate) fn checkpoint(&self) -> Result<(Meta, u64)> {
         // Both in one read (each on its own if the file ends inside them).
         let ps = self.geo.page_size;
         let mut both = vec![0u8; 2 * ps];
@@ -248,6 +233,36 @@ impl Db {
                 ),
             ));
         }
+        if (meta.log_start..meta.log_start + meta.log_pages).contains(&pgno) {
+            return Err(Error::corrupt(
+                pgno,
+                "referred to, but a page of the log region",
+            ));
+        }
+        let logged = self.log().images.get(&pgno).cloned();
+        let ps = self.geo.page_size;
+        let p = match logged {
+            // Proven when its record was read (or as this handle wrote it).
+            Some(img) => img.to_vec(),
+            None => self.read_page(pgno)?,
+        };
+        let txn = page_txn(&p);
+        if txn > meta.txn {
+            return Err(Error::corrupt(
+                pgno,
+                format!(
+                    "written by transaction {txn}, after this snapshot ({}): damaged, or reused \
+                     by a writer in another process while this reader was open",
+                    meta.txn
+                ),
+            ));
+        }
+        debug_assert_eq!(p.len(), ps);
+        Ok(p)
+    }
+
+    /// Page `pgno` from its place in the file, its checksum verified.
+    fn read_page(&self, pgno: u64) -> Result<Vec<u8>> {
         let ps = self.geo.page_size;
         let mut p = vec![0u8; ps];
         self.file.read_at(&mut p, pgno * ps as u64).map_err(|e| {
@@ -261,17 +276,6 @@ impl Db {
             return Err(Error::corrupt(
                 pgno,
                 "checksum mismatch (a torn or damaged page)",
-            ));
-        }
-        let txn = page_txn(&p);
-        if txn > meta.txn {
-            return Err(Error::corrupt(
-                pgno,
-                format!(
-                    "written by transaction {txn}, after this snapshot ({}): damaged, or reused \
-                     by a writer in another process while this reader was open",
-                    meta.txn
-                ),
             ));
         }
         Ok(p)

@@ -162,6 +162,16 @@ impl FreeList {
             .sum()
     }
 
+    /// Free pages freed by transactions after `txn` (and the pages that list them).
+    pub(crate) fn freed_since(&self, txn: u64) -> u64 {
+        self.records
+            .iter()
+            .rev()
+            .take_while(|r| r.txn > txn)
+            .map(|r| (r.pages.len() - r.used + r.chain.len()) as u64)
+            .sum()
+    }
+
     /// The meta page's `free_skip_txn` and `free_skip_index`.
     pub(crate) fn skip(&self) -> (u64, u64) {
         self.records

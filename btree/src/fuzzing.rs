@@ -2,7 +2,9 @@
 //! libFuzzer and the corpus replay test (`tests/fuzz_corpus.rs`) run the same code. It
 //! panics only on a bug. Not an API: hidden from the docs.
 
-use crate::format::{get_u32, seal, MAX_PAGE_SIZE, MIN_PAGE_SIZE};
+use crate::format::crc32c::crc32c;
+use crate::format::log::LOG_MAGIC;
+use crate::format::{get_u32, put_u32, seal, MAX_PAGE_SIZE, MIN_PAGE_SIZE};
 use crate::{Db, Options};
 use std::fs::File;
 use std::ops::Bound;
@@ -11,7 +13,7 @@ use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 
 /// `data` as a database file, every whole page's checksum made valid (else nearly every
-/// mutation would stop at the checksum): opening it and checking it give an error or a
+/// mutation would stop at the checksum; a log record's header gets its record's CRC): opening it and checking it give an error or a
 /// report, never a panic; and a file the check finds sound reads back consistently: the
 /// entries in order, as many as the check counted, each found again by `get`, the same
 /// backwards.
@@ -22,8 +24,25 @@ pub fn file(data: &[u8]) {
     let page_size = claimed
         .filter(|p| p.is_power_of_two() && (MIN_PAGE_SIZE..=MAX_PAGE_SIZE).contains(p))
         .unwrap_or(MIN_PAGE_SIZE) as usize;
+    // Log records' header pages keep their magic and get their own CRC instead, over the
+    // checksums of the pages after them.
+    let mut headers = Vec::new();
     for (pgno, page) in bytes.chunks_exact_mut(page_size).enumerate() {
-        seal(page, pgno as u64);
+        if page[..8] == LOG_MAGIC {
+            headers.push(pgno);
+        } else {
+            seal(page, pgno as u64);
+        }
+    }
+    let pages = bytes.len() / page_size;
+    for h in headers {
+        let n = (get_u32(&bytes, h * page_size + 12) as usize).min(pages - h - 1);
+        let sums: Vec<u8> = (1..=n)
+            .flat_map(|i| bytes[(h + i) * page_size..][..4].to_vec())
+            .collect();
+        let at = h * page_size;
+        let crc = crc32c(&[&bytes[at + 12..at + page_size], &sums]);
+        put_u32(&mut bytes, at + 8, crc);
     }
     let file = input_file(&bytes);
     // A cache for files of the fuzzer's sizes (16 KiB at most) rather than the default

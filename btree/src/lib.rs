@@ -38,6 +38,7 @@ pub(crate) mod format;
 pub(crate) mod freelist;
 #[doc(hidden)]
 pub mod fuzzing;
+pub(crate) mod log;
 pub(crate) mod tree;
 pub(crate) mod txn;
 #[doc(hidden)]

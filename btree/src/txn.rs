@@ -12,16 +12,17 @@
 //! it leaves a meta page whose checksum fails, so the other (the last commit) is used; a
 //! crash after it finds the new meta valid and everything it points to already synced.
 //!
-//! A small commit (at most `MAX_LISTED` pages, none past the end of the file) skips step
-//! 2: its meta page lists the pages it wrote and a digest of their checksums, and counts
-//! only if they all reached the disk whole (`Db::read_meta`), so one sync suffices; the
-//! README argues it in full.
+//! A small commit (at most `record_cap` pages, the file not growing, room left in the log)
+//! is instead one record appended to the log region in one write, then one `fdatasync`
+//! (log.rs); the next commit written in place (a large one, or one the log has no room
+//! for) writes the log's pages to their places too: a checkpoint. The README argues it in
+//! full.
 
 use crate::cache::{Buf, Cached, PgMap};
 use crate::db::{Db, Shared};
 use crate::error::{Error, Result};
-use crate::format::crc32c::crc32c;
-use crate::format::meta::{Meta, MAX_LISTED};
+use crate::format::log::{encode_header, record_cap};
+use crate::format::meta::Meta;
 use crate::format::node::{check_layout, Page};
 use crate::format::{page_kind, seal, Geometry, Kind};
 use crate::freelist::FreeList;
@@ -36,7 +37,11 @@ pub struct WriteTxn<'a> {
     pub(crate) db: &'a Db,
     _guard: MutexGuard<'a, ()>,
     base: Meta,
+    /// The slot of the meta page (the checkpoint) the base continues.
     base_slot: u64,
+    /// That checkpoint's transaction, and where the log's next record goes.
+    checkpoint_txn: u64,
+    log_next: u64,
     /// The state being built; its `txn` is the base's plus one.
     pub(crate) meta: Meta,
     /// Pages written by this transaction (headers without checksums until commit).
@@ -105,6 +110,8 @@ impl<'a> WriteTxn<'a> {
             _guard: guard,
             base: Meta::empty(db.geo.page_size as u32),
             base_slot: 0,
+            checkpoint_txn: 0,
+            log_next: 0,
             meta: Meta::empty(db.geo.page_size as u32),
             dirty: PgMap::default(),
             dirty_free: Vec::new(),
@@ -118,6 +125,10 @@ impl<'a> WriteTxn<'a> {
         };
         // From here on, dropping `txn` releases the lock.
         let (base, slot) = db.current_meta()?;
+        (txn.checkpoint_txn, txn.log_next) = {
+            let log = db.log();
+            (log.base.map_or(base.txn, |(c, _)| c.txn), log.next)
+        };
         let file_len = db.file.len()?;
         if file_len < base.page_count * db.geo.page_size as u64 {
             return Err(Error::Truncated {
@@ -125,17 +136,23 @@ impl<'a> WriteTxn<'a> {
                 file_len,
             });
         }
-        let cached = {
+        // Pages freed since the checkpoint are still its pages: they wait for the next one,
+        // so that the pages it writes in place are free in the last (README).
+        let limit = |checkpoint: u64, reader: Option<u64>| {
+            base.txn
+                .checked_sub(1)
+                .map(|l| l.min(checkpoint))
+                .map(|l| reader.map_or(l, |r: u64| r.min(l)))
+        };
+        let (oldest_reader, cached) = {
             let mut shared = db.shared();
             let oldest_reader = shared.readers.keys().next().copied();
-            txn.reuse_limit = base
-                .txn
-                .checked_sub(1)
-                .map(|l| oldest_reader.map_or(l, |r| r.min(l)));
-            match shared.free.take() {
+            txn.reuse_limit = limit(txn.checkpoint_txn, oldest_reader);
+            let cached = match shared.free.take() {
                 Some((t, list)) if t == base.txn => Some(list),
                 _ => None,
-            }
+            };
+            (oldest_reader, cached)
         };
         txn.free = match cached {
             Some(list) => list,
@@ -149,6 +166,28 @@ impl<'a> WriteTxn<'a> {
             txn: base.txn + 1,
             ..base
         };
+        let enough = record_cap(db.geo.page_size) as u64;
+        if base.txn > txn.checkpoint_txn
+            && txn.free.reusable(txn.reuse_limit) < enough
+            && txn.free.freed_since(txn.checkpoint_txn) >= enough
+        {
+            // The pages freed since the checkpoint wait for the next one: make it now, rather
+            // than grow the file for want of them (if there are enough of them to be worth
+            // a checkpoint: a small file would otherwise make one at nearly every commit).
+            // The state stays the same (and its free list, which readers of this state in
+            // other handles may have): only its pages move to their places.
+            txn.meta = base;
+            txn.write_in_place(&mut Vec::new(), false)?;
+            txn.base = txn.meta;
+            txn.base_slot = 1 - txn.base_slot;
+            txn.checkpoint_txn = base.txn;
+            txn.log_next = 0;
+            txn.reuse_limit = limit(base.txn, oldest_reader);
+            txn.meta = Meta {
+                txn: base.txn + 1,
+                ..txn.base
+            };
+        }
         Ok(txn)
     }
 
@@ -251,8 +290,6 @@ impl<'a> WriteTxn<'a> {
         self.meta.free_head = self.free.head();
         (self.meta.free_skip_txn, self.meta.free_skip_index) = self.free.skip();
 
-        // 1. The pages, sealed (their checksums), in runs of consecutive page numbers.
-        let ps = geo.page_size as u64;
         let mut order: Vec<u64> = self.dirty.keys().copied().collect();
         order.sort_unstable();
         // No snapshot open in this process can reach these pages (they are free to all of
@@ -269,6 +306,115 @@ impl<'a> WriteTxn<'a> {
                 written.push((pg, buf));
             }
         }
+        let logged = self.base.log_pages > 0
+            && written.len() <= record_cap(geo.page_size)
+            && self.meta.page_count == self.base.page_count
+            && self.log_next + 1 + written.len() as u64 <= self.base.log_pages;
+        if logged {
+            self.append(&written, &sums)?;
+        } else {
+            self.write_in_place(&mut written, true)?;
+        }
+        let db = self.db;
+        if let Some(epoch) = db.cache.committed(self.base.txn, txn) {
+            // The pages as written, which is what a read would now return (from the log's
+            // pages in memory, from the kernel's page cache, or from the disk after the
+            // sync): the next transactions find them without reading them back.
+            for (pg, buf) in written {
+                // Checked as a page read from the file would be (cheap next to writing it).
+                let node_ok = matches!(page_kind(&buf), Some(Kind::Branch | Kind::Leaf))
+                    && check_layout(&buf, db.geo).is_ok();
+                db.cache.insert(epoch, pg, Cached { buf, node_ok });
+            }
+        }
+        let mut shared: std::sync::MutexGuard<'_, Shared> = db.shared();
+        shared.free = Some((txn, std::mem::take(&mut self.free)));
+        Ok(txn)
+    }
+}
+
+impl WriteTxn<'_> {
+    fn poison(&self, e: std::io::Error) -> Error {
+        self.db.shared().poisoned = true;
+        Error::Io(e)
+    }
+
+    /// A small commit: one record at the log's end, in one write, and one sync.
+    fn append(&mut self, written: &[(u64, Buf)], sums: &[u8]) -> Result<()> {
+        let db = self.db;
+        let ps = self.geo().page_size;
+        let pages: Vec<u64> = written.iter().map(|(pg, _)| *pg).collect();
+        let header = encode_header(&self.meta, &pages, sums, ps);
+        let mut bufs: Vec<&[u8]> = vec![&header];
+        bufs.extend(written.iter().map(|(_, b)| &b[..]));
+        let at = (self.base.log_start + self.log_next) * ps as u64;
+        // A failed write promised nothing: the record is torn or absent, the log ends
+        // before it, and the next commit writes over it.
+        db.file.write_pages_at(&bufs, at)?;
+        if let Err(e) = db.file.sync() {
+            // The kernel may have dropped the record's dirty pages, or kept them: unmake it,
+            // as far as one can, so that the file reopens at the commit before (after a
+            // power cut it may still hold either).
+            let _ = db.file.write_at(&vec![0u8; ps], at);
+            let _ = db.file.sync();
+            return Err(self.poison(e));
+        }
+        let mut log = db.log();
+        for (pg, buf) in written {
+            log.images.insert(*pg, buf.clone());
+        }
+        log.next = self.log_next + 1 + written.len() as u64;
+        log.meta = Some(self.meta);
+        Ok(())
+    }
+
+    /// A commit in place, which is also the checkpoint of the log: its pages and the
+    /// newest version of every page of the log still in use go to their places; sync;
+    /// the meta page (which empties the log); sync. With `merge`, the free-list records of
+    /// the logged commits become one record of this commit's (`merge_log_records`).
+    fn write_in_place(&mut self, written: &mut Vec<(u64, Buf)>, merge: bool) -> Result<()> {
+        let db = self.db;
+        let geo = self.geo();
+        let ps = geo.page_size as u64;
+        if self.base.txn > self.checkpoint_txn {
+            if merge {
+                self.merge_log_records(written)?;
+            }
+            // Pages freed since the checkpoint need not be written: no state after this
+            // commit uses them (and crash recovery reads them from the log).
+            let free_now: std::collections::HashSet<u64> = self
+                .free
+                .records
+                .iter()
+                .filter(|r| r.txn > self.checkpoint_txn)
+                .flat_map(|r| r.pages[r.used..].iter().copied())
+                .collect();
+            let mine: std::collections::HashSet<u64> = written.iter().map(|w| w.0).collect();
+            let log = db.log();
+            written.extend(
+                log.images
+                    .iter()
+                    .filter(|(pg, _)| !mine.contains(pg) && !free_now.contains(pg))
+                    .map(|(&pg, b)| (pg, b.clone())),
+            );
+            written.sort_unstable_by_key(|w| w.0);
+        }
+        let small = written.len() <= record_cap(geo.page_size);
+        if self.meta.log_pages == 0 && db.new_log_pages > 0 && small {
+            // The first small commit: a log region at the end of the file, written (zeros)
+            // now, so that writing records in it later changes no block allocation.
+            self.meta.log_start = self.meta.page_count;
+            self.meta.log_pages = db.new_log_pages;
+            self.meta.page_count += db.new_log_pages;
+            let zeros = vec![0u8; (1 << 20).min(db.new_log_pages * ps) as usize];
+            let (mut at, end) = (self.meta.log_start * ps, self.meta.page_count * ps);
+            while at < end {
+                let n = (end - at).min(zeros.len() as u64) as usize;
+                db.file.write_at(&zeros[..n], at)?;
+                at += n as u64;
+            }
+        }
+        self.meta.log_salt = new_salt();
         // Each run of consecutive pages in one write, from the buffers where they lie
         // (`pwritev`), up to 1 MiB at a time.
         let most = ((1 << 20) / geo.page_size).max(1);
@@ -282,53 +428,80 @@ impl<'a> WriteTxn<'a> {
                 end += 1;
             }
             let run: Vec<&[u8]> = written[start..end].iter().map(|(_, b)| &b[..]).collect();
-            self.db.file.write_pages_at(&run, written[start].0 * ps)?;
+            db.file.write_pages_at(&run, written[start].0 * ps)?;
             start = end;
         }
-        // One sync or two: a small commit that does not grow the file lists its pages in
-        // the meta page and syncs them with it; any other syncs its pages first.
-        let one_sync = order.len() <= MAX_LISTED && self.meta.page_count * ps <= self.file_len;
-        if !one_sync && self.meta.page_count * ps > self.file_len {
+        if self.meta.page_count * ps > self.file_len {
             // Pages allocated but left unwritten (freed by this same transaction) must be
             // inside the file too.
-            self.db.file.set_len(self.meta.page_count * ps)?;
+            db.file.set_len(self.meta.page_count * ps)?;
         }
         let slot = 1 - self.base_slot;
-        let meta_page = if one_sync {
-            self.meta.listed = order.len() as u32;
-            self.meta.digest = crc32c(&[&sums]);
-            self.meta.encode_listing(slot, &order)
-        } else {
-            self.meta.listed = 0;
-            self.meta.digest = 0;
-            self.meta.encode(slot)
-        };
-        let db = self.db;
-        let poison = |e: std::io::Error| {
-            db.shared().poisoned = true;
-            Error::Io(e)
-        };
-        if !one_sync {
-            db.file.sync().map_err(poison)?;
-        }
-        db.file.write_at(&meta_page, slot * ps).map_err(poison)?;
-        db.file.sync().map_err(poison)?;
-        db.whole.lock().unwrap_or_else(|e| e.into_inner())[slot as usize] = Some(self.meta);
-        if let Some(epoch) = db.cache.committed(self.base.txn, txn) {
-            // The pages as written, which is what a read would now return (from the
-            // kernel's page cache, or from the disk after the sync): the next transactions
-            // find them without reading them back.
-            for (pg, buf) in written {
-                // Checked as a page read from the file would be (cheap next to writing it).
-                let node_ok = matches!(page_kind(&buf), Some(Kind::Branch | Kind::Leaf))
-                    && check_layout(&buf, db.geo).is_ok();
-                db.cache.insert(epoch, pg, Cached { buf, node_ok });
+        let meta_page = self.meta.encode(slot);
+        db.file.sync().map_err(|e| self.poison(e))?;
+        db.file
+            .write_at(&meta_page, slot * ps)
+            .map_err(|e| self.poison(e))?;
+        db.file.sync().map_err(|e| self.poison(e))?;
+        db.log().reset(self.meta, slot);
+        Ok(())
+    }
+}
+
+impl WriteTxn<'_> {
+    /// Replaces the free-list records of the commits since the checkpoint (one each, a page
+    /// each for single inserts), this commit's included, by one record of this commit's
+    /// that lists their pages and the pages that held them: the checkpoint writes a page or
+    /// two of free list instead of one per logged commit. (Pages freed earlier are only
+    /// reused later, which is safe.)
+    fn merge_log_records(&mut self, written: &mut Vec<(u64, Buf)>) -> Result<()> {
+        let geo = self.geo();
+        let mut pages = Vec::new();
+        while let Some(r) = self.free.records.back() {
+            if r.txn <= self.checkpoint_txn {
+                break;
+            }
+            if let Some(r) = self.free.records.pop_back() {
+                pages.extend_from_slice(&r.pages[r.used..]);
+                pages.extend(r.chain);
             }
         }
-        let mut shared: std::sync::MutexGuard<'_, Shared> = db.shared();
-        shared.free = Some((txn, std::mem::take(&mut self.free)));
-        Ok(txn)
+        if pages.is_empty() {
+            return Ok(());
+        }
+        // This commit's own record, built already, is not written.
+        let dropped: std::collections::HashSet<u64> = pages.iter().copied().collect();
+        written.retain(|(pg, _)| !dropped.contains(pg));
+        self.freed = pages;
+        let cap = geo.freelist_cap();
+        let mut chain = Vec::new();
+        while chain.len() < (self.freed.len() + self.dirty_free.len()).div_ceil(cap) {
+            let pg = self.alloc()?;
+            chain.push(pg);
+        }
+        let mut pages = std::mem::take(&mut self.freed);
+        pages.append(&mut self.dirty_free);
+        self.db.cache.forget(chain.iter().copied());
+        for (pg, mut p) in self.free.push(geo, self.meta.txn, pages, chain) {
+            seal(&mut p, pg);
+            written.push((pg, Arc::from(p)));
+        }
+        self.meta.free_head = self.free.head();
+        (self.meta.free_skip_txn, self.meta.free_skip_index) = self.free.skip();
+        written.sort_unstable_by_key(|w| w.0);
+        Ok(())
     }
+}
+
+/// A salt for the next log: records of earlier logs (or bytes in values that mimic one)
+/// do not carry it.
+fn new_salt() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    if let Ok(t) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        h.write_u128(t.as_nanos());
+    }
+    h.finish()
 }
 
 impl Drop for WriteTxn<'_> {
@@ -547,8 +720,7 @@ mod tests {
         assert!(!notes.iter().any(|n| n.contains("not valid")), "{notes:?}");
     }
 
-    /// A small change (one sync, listing its pages in the meta page) to a file that has
-    /// room for it: `key0005` set to `tag`.
+    /// A small change (one record in the log, one sync): `key0005` set to `tag`.
     fn small_change(db: &Db, model: &mut Model, tag: u8) -> crate::Result<u64> {
         let mut w = db.write()?;
         w.put(b"key0005", &[tag; 50])?;
@@ -557,110 +729,184 @@ mod tests {
         Ok(txn)
     }
 
-    /// The file with commit A, then enough small commits that later ones reuse pages
-    /// instead of growing the file (so they take the one-sync path).
+    /// The file with commit A, then small commits until one is in the log (the first makes
+    /// the log region, some may wait for free pages).
     fn setup_small(tag: &str) -> (Temp, Model) {
         let (t, mut a) = setup(tag);
         let db = open(&t);
-        for i in 0..4 {
+        // Free pages for the small commits: those freed after a checkpoint wait for the next.
+        let mut w = db.write().unwrap();
+        for i in 100..300u32 {
+            let k = format!("key{i:04}").into_bytes();
+            w.delete(&k).unwrap();
+            a.remove(&k);
+        }
+        w.commit().unwrap();
+        for i in 0..8 {
             small_change(&db, &mut a, 10 + i).unwrap();
         }
+        assert!(db.log().next > 0, "no commit went to the log");
         (t, a)
     }
 
+    /// Where the next record goes: its first page in the file.
+    fn log_end(db: &Db) -> u64 {
+        let (meta, _) = db.current_meta().unwrap();
+        meta.log_start + db.log().next
+    }
+
+    fn overwrite(t: &Temp, bytes: &[u8], at: u64) {
+        let f = std::fs::OpenOptions::new().write(true).open(&t.0).unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&f, bytes, at).unwrap();
+    }
+
     #[test]
-    fn a_small_commit_whose_pages_never_reached_the_disk_is_not_used() {
-        let (t, a) = setup_small("lost-page");
+    fn a_small_commit_is_one_record_in_the_log_seen_by_other_handles() {
+        let (t, a) = setup_small("logged");
         let db = open(&t);
+        let other = open(&t); // opened before the commit: catches up at its next read
+        let before = log_end(&db);
+        let (checkpoint, _) = db.checkpoint().unwrap();
+        let mut b = a.clone();
+        let txn = small_change(&db, &mut b, 99).unwrap();
+        assert!(log_end(&db) > before, "not in the log");
+        assert_eq!(db.checkpoint().unwrap().0, checkpoint, "written in place");
+        assert_eq!(other.read().unwrap().txn_id(), txn);
+        assert!(contents(&other) == b);
+        let fresh = open(&t);
+        assert!(contents(&fresh) == b);
+        let report = fresh.check().unwrap();
+        assert!(report.problems.is_empty(), "{:#?}", report.problems);
+        assert!(report.stats.log_records > 0 && report.stats.log_pages > 0);
+        // A large commit is the checkpoint: the log's pages go to their places.
+        let mut c = b.clone();
+        change(&other, &mut c, 5, 300).unwrap();
+        assert!(other.checkpoint().unwrap().0.txn > checkpoint.txn);
+        let fresh = open(&t);
+        assert!(contents(&fresh) == c);
+        assert_eq!(fresh.check().unwrap().stats.log_records, 0);
+        sound(&fresh);
+        assert!(contents(&db) == c);
+    }
+
+    #[test]
+    fn a_torn_log_record_is_ignored_as_is_garbage_after_the_log() {
+        let (t, a) = setup_small("torn-record");
+        let db = open(&t);
+        let ps = db.geo.page_size as u64;
+        let at = log_end(&db);
         let mut b = a.clone();
         small_change(&db, &mut b, 99).unwrap();
-        let (meta, slot) = db.current_meta().unwrap();
-        assert!(meta.listed > 0, "not a one-sync commit: {meta:?}");
-        // As if the meta page had reached the disk and one of the pages it lists had
-        // not (a write reordered before a power cut): that page goes back to zeros.
-        let ps = db.geo.page_size as u64;
-        let mut p = vec![0u8; ps as usize];
-        db.file.read_at(&mut p, slot * ps).unwrap();
-        let lost = meta.listed_pages(&p)[0];
+        let after = log_end(&db);
         drop(db);
-        let f = std::fs::OpenOptions::new().write(true).open(&t.0).unwrap();
-        std::os::unix::fs::FileExt::write_all_at(&f, &vec![0u8; ps as usize], lost * ps).unwrap();
+        // Garbage after the last record: the log ends there.
+        overwrite(&t, &vec![0xa5; 3 * ps as usize], after * ps);
+        assert!(contents(&open(&t)) == b);
+        sound(&open(&t));
+        // The last record's last page lost: it is torn, and ignored.
+        overwrite(&t, &vec![0u8; ps as usize], (after - 1) * ps);
         let reopened = open(&t);
-        assert!(contents(&reopened) == a, "not the previous commit");
+        assert!(contents(&reopened) == a, "not the commit before");
         let report = reopened.check().unwrap();
         assert!(report.problems.is_empty(), "{:#?}", report.problems);
         assert!(
             report
                 .notes
                 .iter()
-                .any(|n| n.contains("did not reach the disk whole")),
+                .any(|n| n.contains("torn record") && n.contains(&format!("page {at}"))),
             "{:?}",
             report.notes
         );
-        // The next commit replaces the incomplete one.
+        // The next commit takes its place.
         let mut c = a.clone();
         small_change(&reopened, &mut c, 7).unwrap();
-        let reopened = open(&t);
-        assert!(contents(&reopened) == c, "not the expected commit");
-        sound(&reopened);
+        assert!(contents(&open(&t)) == c);
+        sound(&open(&t));
     }
 
     #[test]
-    fn a_small_commit_with_an_older_version_of_its_page_is_not_used() {
-        // The page holds a version with the right transaction but other bytes (written by
-        // an attempt at the same transaction that failed): the digest tells them apart.
-        let (t, a) = setup_small("stale-page");
+    fn a_damaged_record_before_the_last_is_an_error_naming_it() {
+        let (t, a) = setup_small("damaged-record");
         let db = open(&t);
+        let ps = db.geo.page_size as u64;
+        let at = log_end(&db);
         let mut b = a.clone();
         small_change(&db, &mut b, 99).unwrap();
-        let (meta, slot) = db.current_meta().unwrap();
-        let ps = db.geo.page_size as u64;
-        let mut p = vec![0u8; ps as usize];
-        db.file.read_at(&mut p, slot * ps).unwrap();
-        let pg = meta.listed_pages(&p)[0];
-        let mut page = vec![0u8; ps as usize];
-        db.file.read_at(&mut page, pg * ps).unwrap();
+        small_change(&db, &mut b, 98).unwrap();
         drop(db);
-        page[ps as usize - 1] ^= 1;
-        crate::format::seal(&mut page, pg);
-        let f = std::fs::OpenOptions::new().write(true).open(&t.0).unwrap();
-        std::os::unix::fs::FileExt::write_all_at(&f, &page, pg * ps).unwrap();
-        let reopened = open(&t);
-        assert!(contents(&reopened) == a, "not the previous commit");
-        sound(&reopened);
+        let f = std::fs::File::open(&t.0).unwrap();
+        let mut p = vec![0u8; ps as usize];
+        std::os::unix::fs::FileExt::read_exact_at(&f, &mut p, (at + 1) * ps).unwrap();
+        p[100] ^= 1;
+        overwrite(&t, &p, (at + 1) * ps);
+        match Db::open(&t.0, &Options::default()) {
+            Err(Error::Corrupt { page, reason }) => {
+                assert_eq!(page, at, "{reason}");
+                assert!(reason.contains("log record"), "{reason}");
+            }
+            other => panic!("{:?}", other.err()),
+        }
     }
 
     #[test]
-    fn a_failed_fsync_of_a_small_commit_leaves_one_whole_commit_and_poisons_the_handle() {
+    fn a_failed_fsync_of_a_logged_commit_leaves_the_last_commit_and_poisons_the_handle() {
         let (t, a) = setup_small("fsync-small");
         let db = open(&t);
+        let at = log_end(&db);
         db.file.faults.lock().unwrap().sync_after = Some(0);
         let mut b = a.clone();
         assert!(small_change(&db, &mut b, 99).is_err());
-        b.insert(b"key0005".to_vec(), vec![99; 50]); // what it would have made
+        assert_eq!(log_end(&db), at, "the record was taken as written");
         assert!(matches!(db.write(), Err(Error::Poisoned)));
         let reopened = open(&t);
-        let now = contents(&reopened);
-        assert!(now == a || now == b);
+        assert!(contents(&reopened) == a);
         sound(&reopened);
     }
 
     #[test]
-    fn a_short_write_of_a_small_commit_leaves_the_last_commit() {
+    fn a_short_write_of_a_logged_commit_leaves_the_last_commit() {
         let (t, a) = setup_small("short-small");
         let db = open(&t);
         {
             let mut f = db.file.faults.lock().unwrap();
             f.write_after = Some(0);
-            f.keep = 100;
+            f.keep = db.geo.page_size + 100;
         }
         let mut b = a.clone();
         assert!(small_change(&db, &mut b, 99).is_err());
         assert!(contents(&open(&t)) == a, "not the expected commit");
+        let report = open(&t).check().unwrap();
+        assert!(report.problems.is_empty(), "{:#?}", report.problems);
         let mut c = a.clone();
         small_change(&db, &mut c, 98).unwrap();
         let reopened = open(&t);
         assert!(contents(&reopened) == c, "not the expected commit");
         sound(&reopened);
+    }
+
+    #[test]
+    fn a_failed_fsync_of_a_checkpoint_leaves_a_whole_commit() {
+        let (t, a) = setup_small("fsync-checkpoint");
+        let db = open(&t);
+        let mut b = a.clone();
+        small_change(&db, &mut b, 99).unwrap();
+        for after in 0..2 {
+            let db = open(&t);
+            db.file.faults.lock().unwrap().sync_after = Some(after);
+            let mut c = b.clone();
+            assert!(change(&db, &mut c, 3, 400).is_err());
+            let mut attempted = b.clone();
+            for i in 0..400u32 {
+                let k = format!("key{i:04}").into_bytes();
+                attempted.insert(k, vec![3; if i % 10 == 0 { 6000 } else { 50 }]);
+            }
+            attempted.remove(&b"key0003"[..]);
+            let now = contents(&open(&t));
+            assert!(now == b || (after == 1 && now == attempted));
+            sound(&open(&t));
+            if now == attempted {
+                break;
+            }
+        }
     }
 }

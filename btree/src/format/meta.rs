@@ -15,14 +15,14 @@
 //! | 56..64 | entries |
 //! | 64..72 | newest free-list page (0: none) |
 //! | 72..80, 80..88 | free-list position: entries freed by earlier transactions than the first, and the first so many of that one's, are used |
-//! | 88..92 | written pages listed (0: a commit that synced its pages before writing this page) |
-//! | 92..96 | the commit's digest: CRC-32C of the listed pages' checksums, in list order |
-//! | 96.. | the page numbers the commit wrote (8 bytes each), at most [`MAX_LISTED`], all in the first 512 bytes |
+//! | 88..96 | first page of the log region (0: no log yet) |
+//! | 96..104 | pages in the log region |
+//! | 104..112 | the log's salt: records of the log that continue this state carry it |
 //!
-//! A commit that lists its pages was made durable by one `fdatasync` of its pages and this
-//! page together, so after a crash this page may be on disk without them: it counts only
-//! if every listed page holds its checksum, this commit's transaction and the digest's
-//! checksums (`Db::read_meta`); else the other meta page is the last commit.
+//! A meta page is a *checkpoint*: its state's pages are all in their places in the file.
+//! Small commits after it are records in the log region (format/log.rs, log.rs), which
+//! carry this meta page's transaction + 1, + 2, ... and its salt; the current state is
+//! the valid meta page with the higher transaction and the log records that continue it.
 
 use super::{
     get_u32, get_u64, page_kind, page_txn, put_header, put_u32, put_u64, seal, verify, Geometry,
@@ -40,14 +40,12 @@ pub(crate) struct Meta {
     pub(crate) free_head: u64,
     pub(crate) free_skip_txn: u64,
     pub(crate) free_skip_index: u64,
-    /// Pages listed after the fields (see the module), and their digest.
-    pub(crate) listed: u32,
-    pub(crate) digest: u32,
+    /// The log region: pages `log_start..log_start + log_pages` (0, 0: none).
+    pub(crate) log_start: u64,
+    pub(crate) log_pages: u64,
+    /// Set at each checkpoint: only log records that carry it continue this state.
+    pub(crate) log_salt: u64,
 }
-
-/// Where the list of written pages starts, and how many fit in the first 512 bytes.
-pub(crate) const LIST_AT: usize = 96;
-pub(crate) const MAX_LISTED: usize = (512 - LIST_AT) / 8;
 
 /// Why a meta page is not used.
 #[derive(Debug, PartialEq, Eq)]
@@ -71,19 +69,14 @@ impl Meta {
             free_head: 0,
             free_skip_txn: 0,
             free_skip_index: 0,
-            listed: 0,
-            digest: 0,
+            log_start: 0,
+            log_pages: 0,
+            log_salt: 0,
         }
     }
 
     /// The page that holds this state, as meta page `slot`.
     pub(crate) fn encode(&self, slot: u64) -> Vec<u8> {
-        self.encode_listing(slot, &[])
-    }
-
-    /// The page that holds this state, as meta page `slot`, listing `pages` (at most
-    /// [`MAX_LISTED`]) as the commit's written pages, `self.digest` their digest.
-    pub(crate) fn encode_listing(&self, slot: u64, pages: &[u64]) -> Vec<u8> {
         let mut p = vec![0u8; self.page_size as usize];
         put_header(&mut p, Kind::Meta, 0, self.txn);
         p[16..24].copy_from_slice(&MAGIC);
@@ -96,26 +89,16 @@ impl Meta {
         put_u64(&mut p, 64, self.free_head);
         put_u64(&mut p, 72, self.free_skip_txn);
         put_u64(&mut p, 80, self.free_skip_index);
-        put_u32(&mut p, 88, pages.len() as u32);
-        put_u32(&mut p, 92, if pages.is_empty() { 0 } else { self.digest });
-        for (i, &pg) in pages.iter().enumerate() {
-            put_u64(&mut p, LIST_AT + 8 * i, pg);
-        }
+        put_u64(&mut p, 88, self.log_start);
+        put_u64(&mut p, 96, self.log_pages);
+        put_u64(&mut p, 104, self.log_salt);
         seal(&mut p, slot);
         p
     }
 
     /// Reads meta page `slot` from `p` (one page of `page_size` bytes).
-    /// The pages a commit that lists them wrote (see the module), from its meta page `p`
-    /// (decoded already).
-    pub(crate) fn listed_pages(&self, p: &[u8]) -> Vec<u64> {
-        (0..self.listed as usize)
-            .map(|i| get_u64(p, LIST_AT + 8 * i))
-            .collect()
-    }
-
     pub(crate) fn decode(p: &[u8], slot: u64) -> Result<Meta, Invalid> {
-        if p.len() < 96 || p[16..24] != MAGIC {
+        if p.len() < 112 || p[16..24] != MAGIC {
             return Err(Invalid::NotOurs);
         }
         let page_size = get_u32(p, 28);
@@ -147,13 +130,31 @@ impl Meta {
             free_head: get_u64(p, 64),
             free_skip_txn: get_u64(p, 72),
             free_skip_index: get_u64(p, 80),
-            listed: get_u32(p, 88),
-            digest: get_u32(p, 92),
+            log_start: get_u64(p, 88),
+            log_pages: get_u64(p, 96),
+            log_salt: get_u64(p, 104),
         };
         if Geometry::new(page_size).is_none() {
             return Err(Invalid::Damaged(format!("page size {page_size}")));
         }
+        m.check_fields().map_err(Invalid::Damaged)?;
+        Ok(m)
+    }
+
+    /// Whether the fields are consistent (for a meta page or a log record's state).
+    pub(crate) fn check_fields(&self) -> Result<(), String> {
+        let m = self;
+        let page_size = m.page_size;
         let in_file = |pg: u64| pg == 0 || (2..m.page_count).contains(&pg);
+        let log_ok = if m.log_start == 0 {
+            m.log_pages == 0
+        } else {
+            m.log_start >= 2
+                && m.log_pages >= 2
+                && m.log_start
+                    .checked_add(m.log_pages)
+                    .is_some_and(|end| end <= m.page_count)
+        };
         if m.page_count < 2
             || m.page_count > (u64::MAX / page_size as u64)
             || !in_file(m.root)
@@ -161,12 +162,11 @@ impl Meta {
             || m.depth > MAX_DEPTH
             || (m.root == 0) != (m.depth == 0)
             || (m.root == 0 && m.entries != 0)
-            || m.listed as usize > MAX_LISTED
-            || LIST_AT + 8 * m.listed as usize > p.len()
+            || !log_ok
         {
-            return Err(Invalid::Damaged(format!("inconsistent fields {m:?}")));
+            return Err(format!("inconsistent fields {m:?}"));
         }
-        Ok(m)
+        Ok(())
     }
 }
 

@@ -20,16 +20,18 @@
 //! | [`meta`] | the two meta pages: where the tree, the free list and the file end |
 //! | [`node`] | branch and leaf pages: a validated view for readers, an owned form for the writer |
 //! | [`edit`] | the writer's changes to its own copy of a page, in place |
+//! | [`log`] | the header of a log record: a small commit's state and the pages it wrote |
 
 pub(crate) mod crc32c;
 pub(crate) mod edit;
+pub(crate) mod log;
 pub(crate) mod meta;
 pub(crate) mod node;
 
 /// The first bytes after the header of both meta pages.
 pub(crate) const MAGIC: [u8; 8] = *b"OSTKBTRE";
 /// The format version; a file with another is refused.
-pub(crate) const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 2;
 pub const DEFAULT_PAGE_SIZE: u32 = 4096;
 pub const MIN_PAGE_SIZE: u32 = 512;
 pub const MAX_PAGE_SIZE: u32 = 65536;
