@@ -22,10 +22,11 @@ fn read_only() -> Options {
 }
 
 /// A file of a few hundred pages (leaves, branches, overflow chains, a free list); returns
-/// the model of its last commit and of the one before.
-fn build(path: &Path) -> (Model, Model) {
+/// the model after each commit, by transaction number (0: the empty file).
+fn build(path: &Path) -> Vec<Model> {
     let db = open(path, 4096);
     let mut model = Model::new();
+    let mut states = vec![model.clone()];
     let mut rng = Rng::new(5);
     for round in 0..6 {
         let mut w = db.write().unwrap();
@@ -48,14 +49,15 @@ fn build(path: &Path) -> (Model, Model) {
             }
         }
         w.commit().unwrap();
+        states.push(model.clone());
     }
-    let before = model.clone();
     let mut w = db.write().unwrap();
     w.put(b"last", b"commit").unwrap();
     w.commit().unwrap();
     model.insert(b"last".to_vec(), b"commit".to_vec());
+    states.push(model);
     assert_sound(&db, "built");
-    (model, before)
+    states
 }
 
 fn btree(args: &[&str]) -> std::process::Output {
@@ -175,7 +177,7 @@ fn a_truncated_file_is_an_error() {
 fn a_damaged_byte_in_any_page_is_reported_with_its_number_never_returned_as_data() {
     let dir = TempDir::new("damage");
     let path = dir.join("whole");
-    let (model, before) = build(&path);
+    let states = build(&path);
     let whole = std::fs::read(&path).unwrap();
     let pages = whole.len() as u64 / 4096;
     // The log region's pages after its records are unused: damage there is harmless.
@@ -198,7 +200,10 @@ fn a_damaged_byte_in_any_page_is_reported_with_its_number_never_returned_as_data
         let report = db.check().unwrap();
         // Whatever is read is right: entries in order until an error, each as it was.
         let r = db.read().unwrap();
-        let reference = if r.txn_id() == 7 { &model } else { &before };
+        // Damage to the meta page of the last checkpoint falls back to the checkpoint before
+        // it and its log (the commits logged since are lost, as SQLite loses its WAL's
+        // frames when the WAL's header is damaged): an earlier commit, whole.
+        let reference = &states[r.txn_id() as usize];
         for e in r.range(Bound::Unbounded, Bound::Unbounded) {
             match e {
                 Ok((k, v)) => assert_eq!(reference.get(&k), Some(&v), "page {p}"),
@@ -218,7 +223,7 @@ fn a_damaged_byte_in_any_page_is_reported_with_its_number_never_returned_as_data
         }
         if report.problems.is_empty() {
             // A free page, or the older meta page, or the current one (then the file is
-            // back at the commit before): nothing that is read changed.
+            // back at an earlier commit): nothing that is read changed.
             harmless += 1;
             assert!(
                 contents(&db).unwrap() == *reference,
