@@ -227,12 +227,16 @@ impl WriteTxn<'_> {
             .map(|c| c.iter().map(|x| x.len() + 2).sum())
             .collect();
         let room = |n: usize| n * geo.usable() - geo.usable() / SHARE_SLACK;
-        let emptier = [lo, hi]
-            .into_iter()
-            .filter(|&c| c != idx)
-            .min_by_key(|&c| used[c - lo])
+        // The neighbour to share with: one this transaction has already written if the two
+        // keep the slack free (sharing then writes no page more), else the emptier.
+        let fits = |c: usize| used[idx - lo] + used[c - lo] <= room(2);
+        let neighbours = || [lo, hi].into_iter().filter(|&c| c != idx);
+        let written_fits =
+            neighbours().find(|&c| fits(c) && self.dirty.contains_key(&pages[c - lo].pgno));
+        let emptier = written_fits
+            .or_else(|| neighbours().min_by_key(|&c| used[c - lo]))
             .unwrap_or(hi);
-        let (from, to, parts) = if used[idx - lo] + used[emptier - lo] <= room(2) {
+        let (from, to, parts) = if fits(emptier) {
             (idx.min(emptier), idx.max(emptier), 2)
         } else if used.len() == 3 && used.iter().sum::<usize>() <= room(3) {
             (lo, hi, 3)
