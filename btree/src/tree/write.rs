@@ -803,6 +803,18 @@ mod tests {
     }
 
     #[test]
+    fn an_overflowing_leaf_shares_with_a_neighbour_the_transaction_wrote_before_the_emptier() {
+        let (_t, db) = five_leaves("written");
+        commit(&db, &[], &[0, 10, 20, 30, 160, 170]);
+        assert_eq!(leaves(&db), [4, 8, 6, 8, 8]);
+        // Leaf 2 is written first (161); leaf 1 then overflows at its 11th cell. Leaf 0 is
+        // emptier, but the 18 cells of leaves 1 and 2 keep the slack too, and leaf 2 is
+        // already this transaction's: shared with it, leaf 0 not written.
+        commit(&db, &[161, 101, 102, 103], &[]);
+        assert_eq!(leaves(&db), [4, 9, 9, 8, 8]);
+    }
+
+    #[test]
     fn an_overflowing_leaf_shares_with_both_siblings_if_one_has_not_room_enough() {
         let (_t, db) = five_leaves("both");
         commit(&db, &[1, 161, 101, 102], &[]);
