@@ -227,12 +227,16 @@ impl WriteTxn<'_> {
             .map(|c| c.iter().map(|x| x.len() + 2).sum())
             .collect();
         let room = |n: usize| n * geo.usable() - geo.usable() / SHARE_SLACK;
-        let emptier = [lo, hi]
-            .into_iter()
-            .filter(|&c| c != idx)
-            .min_by_key(|&c| used[c - lo])
+        // The neighbour to share with: one this transaction has already written if the two
+        // keep the slack free (sharing then writes no page more), else the emptier.
+        let fits = |c: usize| used[idx - lo] + used[c - lo] <= room(2);
+        let neighbours = || [lo, hi].into_iter().filter(|&c| c != idx);
+        let written_fits =
+            neighbours().find(|&c| fits(c) && self.dirty.contains_key(&pages[c - lo].pgno));
+        let emptier = written_fits
+            .or_else(|| neighbours().min_by_key(|&c| used[c - lo]))
             .unwrap_or(hi);
-        let (from, to, parts) = if used[idx - lo] + used[emptier - lo] <= room(2) {
+        let (from, to, parts) = if fits(emptier) {
             (idx.min(emptier), idx.max(emptier), 2)
         } else if used.len() == 3 && used.iter().sum::<usize>() <= room(3) {
             (lo, hi, 3)
@@ -796,6 +800,18 @@ mod tests {
         assert_eq!(leaves(&db), [7, 8, 8, 4, 8]);
         commit(&db, &[321, 322, 323], &[]);
         assert_eq!(leaves(&db), [7, 8, 8, 7, 8]);
+    }
+
+    #[test]
+    fn an_overflowing_leaf_shares_with_a_neighbour_the_transaction_wrote_before_the_emptier() {
+        let (_t, db) = five_leaves("written");
+        commit(&db, &[], &[0, 10, 20, 30, 160, 170]);
+        assert_eq!(leaves(&db), [4, 8, 6, 8, 8]);
+        // Leaf 2 is written first (161); leaf 1 then overflows at its 11th cell. Leaf 0 is
+        // emptier, but the 18 cells of leaves 1 and 2 keep the slack too, and leaf 2 is
+        // already this transaction's: shared with it, leaf 0 not written.
+        commit(&db, &[161, 101, 102, 103], &[]);
+        assert_eq!(leaves(&db), [4, 9, 9, 8, 8]);
     }
 
     #[test]
