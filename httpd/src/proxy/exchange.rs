@@ -13,8 +13,9 @@
 //! and taking client bytes only while the upstream's is: the backpressure of both
 //! directions. The registration stays while the socket lives, in the pool too (for
 //! reading), so a kept connection costs no `epoll_ctl` per request; and the socket is read
-//! only when a wake-up said so, a read filled the buffer, or it is not watched for reading:
-//! no read for an `EAGAIN` right after the request went.
+//! only when a wake-up said so, a read filled the buffer, or it is registered but not for
+//! reading: no read for an `EAGAIN` right after the request went, on a kept connection or a
+//! new one.
 //!
 //! Failures: a refused or failed connect, a reset, an upstream that closes before a whole
 //! head, or a malformed head, before anything reached the client, is [`Progress::Failed`]
@@ -426,9 +427,14 @@ impl Exchange {
             }
             let response_done = self.relay.as_ref().is_some_and(Relay::is_done);
             // Read when told it is readable, when the last read filled the buffer, or when
-            // it is not watched for reading (no wake-up would say so).
-            let watched = self.registered.is_some_and(|i| i.readable);
-            let may_have = io.upstream_readable || io.upstream_hup || self.more_to_read || !watched;
+            // it is registered but not for reading (no wake-up would say so). A new
+            // connection, not registered yet, is not read: its response cannot be there
+            // right after the request, and `watch` registers it for reading (level-triggered:
+            // a response already there is reported at once); reading it cost an `EAGAIN`
+            // for every new connection.
+            let unwatched = self.registered.is_some_and(|i| !i.readable);
+            let may_have =
+                io.upstream_readable || io.upstream_hup || self.more_to_read || unwatched;
             if io.upstream_hup && self.waits_on_client() {
                 // A hang-up is reported whatever the interest: the pipe's bytes move to the
                 // output (at most a pipe's worth) and the rest is copied, read whatever the

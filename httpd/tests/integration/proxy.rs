@@ -1056,3 +1056,72 @@ fn an_upstream_reset_while_the_client_does_not_read_ends_the_exchange() {
     let _ = c.read_to_end(&mut rest);
     assert!((rest.len() as u64) < BIG);
 }
+
+#[test]
+fn a_new_upstream_connection_is_read_only_once_its_response_is_there() {
+    // Right after the request its response cannot be there yet: a read then is an
+    // `EAGAIN` for nothing (one system call in ten of a short proxied request). The new
+    // connection is registered with epoll, which reports the response when it comes.
+    // Checked with the real strace attached to httpd: on the socket connected to the
+    // upstream, no read comes back empty-handed.
+    let up = Upstream::start();
+    let p = start(&up);
+    let dir = TempDir::new("proxy-strace");
+    let trace = dir.0.join("trace");
+    let mut strace = std::process::Command::new("strace")
+        .args(["-f", "-e", "trace=connect,recvfrom", "-o"])
+        .arg(&trace)
+        .args(["-p", &p.proxy.pid().to_string()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("strace (scripts/deps.sh installs it)");
+    // Attached to every thread once it says so (`Process N attached with M threads`).
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = strace.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            let _ = tx.send(line);
+        }
+    });
+    loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("strace attaches");
+        if line.contains("attached") {
+            break;
+        }
+    }
+    for path in ["/api/head", "/api/head"] {
+        let mut c = TcpStream::connect(p.proxy.addr).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(
+            c,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut got = String::new();
+        c.read_to_string(&mut got).unwrap();
+        assert!(got.starts_with("HTTP/1.1 200 "), "{got}");
+    }
+    // SAFETY: a signal to the strace this test started.
+    unsafe { libc::kill(strace.id() as i32, libc::SIGINT) };
+    strace.wait().unwrap();
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let port = format!("htons({})", up.addr.port());
+    let fd = text
+        .lines()
+        .find(|l| l.contains("connect(") && l.contains(&port))
+        .and_then(|l| l.split("connect(").nth(1)?.split(',').next())
+        .unwrap_or_else(|| panic!("no connect to the upstream in the trace:\n{text}"))
+        .to_string();
+    let reads: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains(&format!("recvfrom({fd},")))
+        .collect();
+    assert!(!reads.is_empty(), "the upstream was not read:\n{text}");
+    assert!(
+        reads.iter().all(|l| !l.contains("EAGAIN")),
+        "a read of the upstream came back empty:\n{text}"
+    );
+}
