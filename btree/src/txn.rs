@@ -274,21 +274,9 @@ impl<'a> WriteTxn<'a> {
         let geo = self.geo();
         let txn = self.meta.txn;
 
-        // This transaction's free-list record, in pages that may themselves come off the
-        // free list (using up a record frees its pages, which the record then lists).
-        let cap = geo.freelist_cap();
-        let mut chain = Vec::new();
-        while chain.len() < (self.freed.len() + self.dirty_free.len()).div_ceil(cap) {
-            let pg = self.alloc()?;
-            chain.push(pg);
-        }
-        let mut pages = std::mem::take(&mut self.freed);
-        pages.append(&mut self.dirty_free);
-        for (pg, p) in self.free.push(geo, txn, pages, chain) {
+        for (pg, p) in self.free_list_record()? {
             self.dirty.insert(pg, Arc::from(p));
         }
-        self.meta.free_head = self.free.head();
-        (self.meta.free_skip_txn, self.meta.free_skip_index) = self.free.skip();
 
         let mut order: Vec<u64> = self.dirty.keys().copied().collect();
         order.sort_unstable();
@@ -455,7 +443,6 @@ impl WriteTxn<'_> {
     /// two of free list instead of one per logged commit. (Pages freed earlier are only
     /// reused later, which is safe.)
     fn merge_log_records(&mut self, written: &mut Vec<(u64, Buf)>) -> Result<()> {
-        let geo = self.geo();
         let mut pages = Vec::new();
         while let Some(r) = self.free.records.back() {
             if r.txn <= self.checkpoint_txn {
@@ -473,6 +460,24 @@ impl WriteTxn<'_> {
         let dropped: std::collections::HashSet<u64> = pages.iter().copied().collect();
         written.retain(|(pg, _)| !dropped.contains(pg));
         self.freed = pages;
+        let record = self.free_list_record()?;
+        self.db.cache.forget(record.iter().map(|(pg, _)| *pg));
+        for (pg, mut p) in record {
+            seal(&mut p, pg);
+            written.push((pg, Arc::from(p)));
+        }
+        written.sort_unstable_by_key(|w| w.0);
+        Ok(())
+    }
+}
+
+impl WriteTxn<'_> {
+    /// This transaction's free-list record of the pages it freed (`freed` and `dirty_free`,
+    /// both taken), in pages that may themselves come off the free list (using up a record
+    /// frees its pages, which the record then lists); the meta page's free-list fields
+    /// follow it. The record's pages, unsealed.
+    fn free_list_record(&mut self) -> Result<Vec<(u64, Vec<u8>)>> {
+        let geo = self.geo();
         let cap = geo.freelist_cap();
         let mut chain = Vec::new();
         while chain.len() < (self.freed.len() + self.dirty_free.len()).div_ceil(cap) {
@@ -481,15 +486,10 @@ impl WriteTxn<'_> {
         }
         let mut pages = std::mem::take(&mut self.freed);
         pages.append(&mut self.dirty_free);
-        self.db.cache.forget(chain.iter().copied());
-        for (pg, mut p) in self.free.push(geo, self.meta.txn, pages, chain) {
-            seal(&mut p, pg);
-            written.push((pg, Arc::from(p)));
-        }
+        let record = self.free.push(geo, self.meta.txn, pages, chain);
         self.meta.free_head = self.free.head();
         (self.meta.free_skip_txn, self.meta.free_skip_index) = self.free.skip();
-        written.sort_unstable_by_key(|w| w.0);
-        Ok(())
+        Ok(record)
     }
 }
 
