@@ -89,15 +89,7 @@ pub fn lines(data: &[u8]) {
     for (i, frame) in whole.iter().enumerate() {
         let id = i as ClientId % CLIENTS + 1;
         let sent = out.lines;
-        match frame {
-            Some(line) => {
-                if room.handle_line(id, line, &mut out) == After::Quit {
-                    room.leave(id, None, true, &mut out);
-                    room.join(id, &mut out);
-                }
-            }
-            None => room.line_too_long(id, &mut out),
-        }
+        feed(&mut room, id, frame, &mut out);
         // A line is either ignored (empty) or answered or relayed.
         assert!(out.lines > sent || frame.as_ref().is_some_and(|l| l.is_empty()));
     }
@@ -107,6 +99,20 @@ pub fn lines(data: &[u8]) {
         streams(&whole, false),
         "relays batched as the event loops batch them reach a client otherwise"
     );
+}
+
+/// One frame from client `id`: a line (a client that quits comes back at once, so the
+/// room keeps its size) or a line too long (`None`).
+fn feed(room: &mut Room, id: ClientId, frame: &Option<Vec<u8>>, out: &mut impl Outlet) {
+    match frame {
+        Some(line) => {
+            if room.handle_line(id, line, out) == After::Quit {
+                room.leave(id, None, true, out);
+                room.join(id, out);
+            }
+        }
+        None => room.line_too_long(id, out),
+    }
 }
 
 /// What each client receives when the room handles `frames`, sent three in a row by each
@@ -130,15 +136,7 @@ fn streams(frames: &[Option<Vec<u8>>], batching: bool) -> Vec<Vec<u8>> {
             room.begin_batch();
         }
         let id = (i / 3) as ClientId % CLIENTS + 1;
-        match frame {
-            Some(line) => {
-                if room.handle_line(id, line, &mut out) == After::Quit {
-                    room.leave(id, None, true, &mut out);
-                    room.join(id, &mut out);
-                }
-            }
-            None => room.line_too_long(id, &mut out),
-        }
+        feed(&mut room, id, frame, &mut out);
     }
     room.end_batch(&mut out);
     out.0
