@@ -152,6 +152,14 @@ fn idempotent(method: &[u8]) -> bool {
     )
 }
 
+/// Nothing to read from the upstream yet (or a signal came first): wait for its event.
+fn not_yet(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+    )
+}
+
 fn gone(e: &io::Error) -> bool {
     matches!(
         e.kind(),
@@ -481,12 +489,7 @@ impl Exchange {
                             return p;
                         }
                     }
-                    Err(e)
-                        if matches!(
-                            e.kind(),
-                            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                        ) =>
-                    {
+                    Err(e) if not_yet(&e) => {
                         self.more_to_read = false;
                     }
                     Err(e) if gone(&e) && self.may_retry() => {
@@ -555,12 +558,7 @@ impl Exchange {
                 }
                 Ok(true)
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                ) =>
-            {
+            Err(e) if not_yet(&e) => {
                 self.more_to_read = false;
                 Ok(false)
             }
