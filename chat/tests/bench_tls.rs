@@ -118,38 +118,60 @@ fn the_fan_out_over_tls_delivers_every_message_and_refuses_another_certificate()
     assert!(t.contains("TLS handshake"), "{t}");
 }
 
+/// `chat-bench handshakes` for half a second against `server`, trusting `ca`, plus `extra`.
+fn handshakes(server: &Server, ca: &str, extra: &[&str]) -> Output {
+    let (addr, pid) = (server.addr.to_string(), server.child.id().to_string());
+    let mut args = vec![
+        "handshakes",
+        "--addr",
+        &addr,
+        "--ca",
+        ca,
+        "--conns",
+        "2",
+        "--seconds",
+        "0.5",
+        "--server-pid",
+        &pid,
+    ];
+    args.extend(extra);
+    bench(&args)
+}
+
 #[test]
 fn handshakes_are_full_ones_and_a_server_offering_resumption_voids_them() {
     let dir = TempDir::with_cert();
     let ca = dir.path("server.pem");
-    let run = |server: &Server| {
-        let (addr, pid) = (server.addr.to_string(), server.child.id().to_string());
-        bench(&[
-            "handshakes",
-            "--addr",
-            &addr,
-            "--ca",
-            &ca,
-            "--conns",
-            "2",
-            "--seconds",
-            "0.5",
-            "--server-pid",
-            &pid,
-        ])
-    };
     let without = dir.tls_server(&["--tls-no-resumption"]);
-    let out = run(&without);
-    let t = text(&out);
-    assert!(out.status.success(), "{t}");
-    assert!(field(&t, "handshakes") > 0, "{t}");
-    assert!(t.contains("void=no"), "{t}");
-    // chat's default: session tickets, so a client could resume; not what is measured.
     let with = dir.tls_server(&[]);
-    let out = run(&with);
+    // The pinned client (the suite's) and OpenSSL's verifying one alike.
+    for client in [&[][..], &["--verify"][..]] {
+        let out = handshakes(&without, &ca, client);
+        let t = text(&out);
+        assert!(out.status.success(), "{client:?}: {t}");
+        assert!(field(&t, "handshakes") > 0, "{client:?}: {t}");
+        assert!(t.contains("void=no"), "{client:?}: {t}");
+        // chat's default: session tickets, so a client could resume; not what is measured.
+        let out = handshakes(&with, &ca, client);
+        let t = text(&out);
+        assert!(!out.status.success(), "{client:?}: {t}");
+        assert!(t.contains("resumption is on"), "{client:?}: {t}");
+    }
+}
+
+#[test]
+fn the_pinned_handshake_client_refuses_any_other_certificate() {
+    let dir = TempDir::with_cert();
+    let server = dir.tls_server(&["--tls-no-resumption"]);
+    // Made the same way, for the same names, but another key: not the run's certificate.
+    let other = TempDir::with_cert();
+    let out = handshakes(&server, &other.path("server.pem"), &[]);
     let t = text(&out);
     assert!(!out.status.success(), "{t}");
-    assert!(t.contains("resumption is on"), "{t}");
+    assert!(
+        t.contains("not the one made for the run") && t.contains("void=handshake"),
+        "{t}"
+    );
 }
 
 /// The kernel can do TLS records here (the suite loads the module if it can).
@@ -260,7 +282,10 @@ fn the_suite_has_tls_rows_beside_their_anchors_and_says_the_goals() {
         assert!(
             verdict.ends_with(": met")
                 || verdict.ends_with(": NOT MET")
-                || verdict.ends_with(": goal 1.3x: not measured"),
+                || verdict.ends_with(": goal 1.3x: not measured")
+                // Two connections at once rarely keep a server busy: then no rate counts.
+                || (verdict.ends_with(": goal 1x: not measured")
+                    && g.contains("server was not the limit")),
             "{g}"
         );
     }

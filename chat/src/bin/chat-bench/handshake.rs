@@ -6,8 +6,12 @@
 //! reads nothing more and closes. Every handshake is a full one (the client never offers a
 //! session); a server that sends session tickets anyway, or chooses another cipher suite,
 //! voids the run.
+//!
+//! The client is the pinned one ([`PinnedClient`]: cheaper than the server, so a server on
+//! its own core is the limit) or, to compare, OpenSSL's verifying one ([`TlsClient`]).
 
 use crate::load::cpu;
+use crate::pinned::PinnedClient;
 use crate::tls::TlsClient;
 use std::io::{self, Read};
 use std::net::{SocketAddr, TcpStream};
@@ -15,9 +19,27 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// The TLS client of a handshake run.
+#[derive(Clone, Debug)]
+pub enum Client {
+    /// The server's certificate pinned, its signature unchecked ([`crate::pinned`]).
+    Pinned(PinnedClient),
+    /// OpenSSL's, verifying the certificate as any client does.
+    Verifying(TlsClient),
+}
+
+impl Client {
+    fn tickets(&self) -> u64 {
+        match self {
+            Client::Pinned(c) => c.tickets(),
+            Client::Verifying(c) => c.tickets(),
+        }
+    }
+}
+
 pub struct HandshakeSpec {
     pub addr: SocketAddr,
-    pub tls: TlsClient,
+    pub tls: Client,
     /// Connections in flight at once (one thread each).
     pub conns: usize,
     pub duration: Duration,
@@ -60,14 +82,17 @@ impl HandshakeResult {
 }
 
 /// One handshake, up to the server's first application bytes.
-fn handshake(addr: SocketAddr, tls: &TlsClient) -> io::Result<()> {
+fn handshake(addr: SocketAddr, tls: &Client) -> io::Result<()> {
     let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
     s.set_write_timeout(Some(Duration::from_secs(10)))?;
     s.set_nodelay(true)?;
-    let mut s = tls.connect(s)?;
     let mut byte = [0u8; 1];
-    match s.read(&mut byte)? {
+    let n = match tls {
+        Client::Pinned(c) => c.connect(s)?.read(&mut byte)?,
+        Client::Verifying(c) => c.connect(s)?.read(&mut byte)?,
+    };
+    match n {
         0 => Err(io::Error::other("closed before its first line")),
         _ => Ok(()),
     }

@@ -13,6 +13,7 @@
 mod handshake;
 mod latency;
 mod load;
+mod pinned;
 mod servers;
 mod suite;
 mod tls;
@@ -128,9 +129,13 @@ enum Command {
     Handshakes {
         #[arg(long)]
         addr: SocketAddr,
-        /// The certificate (PEM) to verify the server's against, for its address.
+        /// The server's certificate (PEM): it must send exactly this one (pinned).
         #[arg(long, value_name = "FILE")]
         ca: PathBuf,
+        /// Use OpenSSL's client, verifying the certificate against --ca for the server's
+        /// address, instead of the cheaper pinned client (rustls), which the suite uses.
+        #[arg(long)]
+        verify: bool,
         /// Handshakes in flight at once (one thread each).
         #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=4096))]
         conns: u32,
@@ -214,13 +219,19 @@ fn main() -> ExitCode {
         Command::Handshakes {
             addr,
             ca,
+            verify,
             conns,
             seconds: secs,
             server_pid,
         } => {
             let run = || -> Result<handshake::HandshakeResult, String> {
                 let duration = seconds(secs, "--seconds")?;
-                let tls = tls::TlsClient::new(&ca).map_err(|e| e.to_string())?;
+                let tls = if verify {
+                    tls::TlsClient::new(&ca).map(handshake::Client::Verifying)
+                } else {
+                    pinned::PinnedClient::new(&ca).map(handshake::Client::Pinned)
+                };
+                let tls = tls.map_err(|e| e.to_string())?;
                 Ok(handshake::run(&handshake::HandshakeSpec {
                     addr,
                     tls,

@@ -14,6 +14,7 @@
 //! then keep reading while [`Conn::has_pending`]: those records are no longer in the socket.
 
 pub use chat::conn::Conn;
+use foreign_types::ForeignTypeRef;
 use openssl::ssl::{
     SslConnector, SslMethod, SslSessionCacheMode, SslStream, SslVerifyMode, SslVersion,
 };
@@ -35,6 +36,11 @@ extern "C" {
     // In libssl (1.1.0 and later); openssl-sys does not declare it.
     fn SSL_CTX_set_default_read_buffer_len(ctx: *mut openssl_sys::SSL_CTX, len: usize);
 }
+
+/// `SSL_ctrl` command of `SSL_get_negotiated_group` (a macro in OpenSSL 3.0's ssl.h).
+const SSL_CTRL_GET_NEGOTIATED_GROUP: libc::c_int = 134;
+/// OpenSSL's NID of X25519 ([`GROUP`]).
+const NID_X25519: libc::c_long = 1034;
 
 /// The client context shared by all the connections of a run.
 #[derive(Clone)]
@@ -91,7 +97,7 @@ impl TlsClient {
     }
 
     /// A full handshake over `stream` (blocking; its timeouts bound it), verifying the
-    /// server as 127.0.0.1 and checking the version and cipher suite it chose.
+    /// server as 127.0.0.1 and checking the version, cipher suite and group it chose.
     pub fn connect(&self, stream: TcpStream) -> io::Result<SslStream<TcpStream>> {
         let host = stream.peer_addr()?.ip().to_string();
         let s = self
@@ -105,6 +111,20 @@ impl TlsClient {
             return Err(io::Error::other(format!(
                 "the server chose {} {cipher}, not TLSv1.3 {CIPHER}",
                 s.ssl().version_str()
+            )));
+        }
+        // SAFETY: a live SSL; this control only reads the negotiated group's NID.
+        let group = unsafe {
+            openssl_sys::SSL_ctrl(
+                s.ssl().as_ptr(),
+                SSL_CTRL_GET_NEGOTIATED_GROUP,
+                0,
+                std::ptr::null_mut(),
+            )
+        };
+        if group != NID_X25519 {
+            return Err(io::Error::other(format!(
+                "the server chose key exchange group NID {group}, not {GROUP}"
             )));
         }
         if s.ssl().session_reused() {
