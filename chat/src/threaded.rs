@@ -346,7 +346,7 @@ pub fn serve_client(shared: &Shared, stream: TcpStream, tls: Option<&TlsServer>)
         Some(tls) => {
             let deadline = Instant::now() + tls.handshake_timeout();
             let fd = stream.as_raw_fd();
-            match tls.session(&stream).and_then(|mut s| {
+            match tls.session(&stream, None).and_then(|mut s| {
                 s.handshake_until(fd, deadline, Some(shared.stop.read_fd()))
                     .map(|()| s)
             }) {

@@ -29,7 +29,7 @@ use openssl::ssl::{
 };
 use openssl::x509::X509Name;
 use std::io;
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::os::fd::AsRawFd;
 use std::os::raw::c_int;
 use std::path::PathBuf;
@@ -243,8 +243,8 @@ impl TlsServer {
     }
 
     /// A server session on `stream`'s descriptor (which must outlive it), before its
-    /// handshake.
-    pub fn session(&self, stream: &TcpStream) -> io::Result<TlsSession> {
+    /// handshake. `peer` names the client in the log lines (`None`: asked of the socket).
+    pub fn session(&self, stream: &TcpStream, peer: Option<SocketAddr>) -> io::Result<TlsSession> {
         let ssl = Ssl::new(&self.ctx).map_err(|e| setup_error("TLS session", e))?;
         // SAFETY: a live SSL and descriptor; the SSL makes a socket BIO that does not close it.
         if unsafe { SSL_set_fd(ssl.as_ptr(), stream.as_raw_fd()) } != 1 {
@@ -252,8 +252,8 @@ impl TlsServer {
         }
         let mut ssl = ssl;
         ssl.set_accept_state();
-        let peer = stream
-            .peer_addr()
+        let peer = peer
+            .map_or_else(|| stream.peer_addr(), Ok)
             .map(|a| a.to_string())
             .unwrap_or_else(|_| "?".into());
         Ok(TlsSession {
@@ -271,8 +271,12 @@ impl TlsServer {
 }
 
 impl Upgrade for TlsServer {
-    fn upgrade(&self, stream: &TcpStream) -> io::Result<Box<dyn Transport>> {
-        Ok(Box::new(self.session(stream)?))
+    fn upgrade(
+        &self,
+        stream: &TcpStream,
+        peer: Option<SocketAddr>,
+    ) -> io::Result<Box<dyn Transport>> {
+        Ok(Box::new(self.session(stream, peer)?))
     }
     fn handshake_timeout(&self) -> Duration {
         self.handshake_timeout

@@ -123,7 +123,11 @@ struct ToyUpgrade {
 }
 
 impl Upgrade for ToyUpgrade {
-    fn upgrade(&self, stream: &TcpStream) -> io::Result<Box<dyn Transport>> {
+    fn upgrade(
+        &self,
+        stream: &TcpStream,
+        _peer: Option<std::net::SocketAddr>,
+    ) -> io::Result<Box<dyn Transport>> {
         Ok(Box::new(Toy {
             fd: stream.as_raw_fd(),
             hello: Vec::new(),

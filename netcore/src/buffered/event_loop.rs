@@ -43,7 +43,7 @@ use crate::reactor::slab::Slab;
 use crate::reactor::Reactor;
 use crate::stats::Stats;
 use std::io::{self, Read};
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -479,7 +479,7 @@ impl<B: Readiness> EventLoop<B> {
                 return;
             };
             match self.acceptor.accept(&listening.listener) {
-                Ok(Some((stream, _))) => self.admit(service, stream, which),
+                Ok(Some((stream, peer))) => self.admit(service, stream, peer, which),
                 Ok(None) => return,
                 Err(e) => {
                     // Out of descriptors, one connection was refused: see `Acceptor`.
@@ -491,7 +491,13 @@ impl<B: Readiness> EventLoop<B> {
         }
     }
 
-    fn admit<S: Service>(&mut self, service: &mut S, stream: TcpStream, which: usize) {
+    fn admit<S: Service>(
+        &mut self,
+        service: &mut S,
+        stream: TcpStream,
+        peer: Option<SocketAddr>,
+        which: usize,
+    ) {
         let upgrade = self.listeners[which].upgrade.as_deref();
         if self.conns.len() >= self.config.max_clients {
             if upgrade.is_some() {
@@ -505,7 +511,7 @@ impl<B: Readiness> EventLoop<B> {
         let _ = stream.set_nodelay(true);
         let (transport, deadline) = match upgrade {
             None => (None, self.config.idle_timeout),
-            Some(u) => match u.upgrade(&stream) {
+            Some(u) => match u.upgrade(&stream, peer) {
                 Ok(t) => (Some(t), Some(u.handshake_timeout())),
                 Err(e) => {
                     self.conns.stats.add_error();
@@ -834,7 +840,10 @@ impl<B: Readiness> EventLoop<B> {
         let Some(conn) = self.conns.slab.remove(id) else {
             return;
         };
-        let _ = self.reactor.deregister(conn.stream.as_raw_fd(), id);
+        // The socket is the connection's alone (accepted close-on-exec, never duplicated).
+        let _ = self
+            .reactor
+            .forget_before_close(conn.stream.as_raw_fd(), id);
         drop(conn);
         self.conns.stats.connection_closed();
     }

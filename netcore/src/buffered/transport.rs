@@ -23,7 +23,7 @@
 //!   TLS `close_notify`), then closes the socket.
 
 use std::io;
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 /// Where a handshake stands.
@@ -79,8 +79,13 @@ impl io::Write for Writer<'_> {
 /// Makes the transport of each connection accepted on a listener.
 pub trait Upgrade: Send {
     /// The transport over `stream` (already non-blocking), before its handshake; an error
-    /// closes the connection.
-    fn upgrade(&self, stream: &TcpStream) -> io::Result<Box<dyn Transport>>;
+    /// closes the connection. `peer` is the address `accept` gave (`None`: unknown), so the
+    /// transport need not ask the kernel again.
+    fn upgrade(
+        &self,
+        stream: &TcpStream,
+        peer: Option<SocketAddr>,
+    ) -> io::Result<Box<dyn Transport>>;
     /// How long a handshake may take before the connection is dropped.
     fn handshake_timeout(&self) -> Duration;
 }

@@ -77,6 +77,14 @@ impl<B: Readiness> Reactor<B> {
         self.backend.deregister(fd)
     }
 
+    /// Like [`deregister`](Self::deregister), for a descriptor closed right after that
+    /// nothing else holds (a connection's own socket): see
+    /// [`Readiness::forget_before_close`].
+    pub fn forget_before_close(&mut self, fd: RawFd, token: usize) -> io::Result<()> {
+        self.timers.cancel(token);
+        self.backend.forget_before_close(fd)
+    }
+
     /// The deadlines; a token's deadline is cancelled by [`deregister`](Self::deregister).
     pub fn timers(&mut self) -> &mut Timers {
         &mut self.timers

@@ -72,6 +72,12 @@ pub trait Readiness {
     fn register(&mut self, fd: RawFd, token: usize, interest: Interest) -> io::Result<()>;
     fn reregister(&mut self, fd: RawFd, token: usize, interest: Interest) -> io::Result<()>;
     fn deregister(&mut self, fd: RawFd) -> io::Result<()>;
+    /// Forgets `fd`, which is closed right after and refers to an open file nothing else
+    /// holds (never duplicated, close-on-exec). By default [`deregister`](Self::deregister);
+    /// epoll needs no call: the last close of a file takes it off every interest list.
+    fn forget_before_close(&mut self, fd: RawFd) -> io::Result<()> {
+        self.deregister(fd)
+    }
     /// Waits until a registered descriptor is ready or `timeout` passes (`None`: no limit),
     /// then replaces `events` with what is ready. An interrupted wait (`EINTR`) returns no
     /// events and no error, so the caller goes round its loop and looks at its signals.
