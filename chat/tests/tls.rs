@@ -611,6 +611,27 @@ fn log_line(log: &Receiver<String>, want: &str) -> String {
 }
 
 #[test]
+fn a_handshake_log_line_names_the_client_by_its_own_address() {
+    // The event loops take the address `accept4` gave (no getpeername); threads ask the
+    // socket. Either way it is the client's own address and port.
+    let pki = Pki::new();
+    for model in ["epoll", "poll", "threads"] {
+        let (mut child, addr, log) = logging_tls_server(&pki, model, &[]);
+        let tcp = TcpStream::connect(addr).expect("connect");
+        let me = tcp.local_addr().unwrap();
+        let mut c = TlsClient::over(tcp, &pki.path("ca.pem"), "localhost", |_| {}).expect("TLS");
+        assert!(c.line().starts_with("* welcome to chat"), "{model}");
+        let line = log_line(&log, "TLSv1.3");
+        assert!(
+            line.starts_with(&format!("chat: TLS {me}: TLSv1.3 ")),
+            "{model}: {line} (client {me})"
+        );
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+#[test]
 fn every_connection_says_whether_ktls_took_and_ktls_on_requires_it() {
     let pki = Pki::new();
     for model in ["pool", "poll"] {
