@@ -649,11 +649,18 @@ impl Exchange {
         let mut reusable = self.relay.as_ref().is_some_and(Relay::reusable)
             && self.body.is_done()
             && self.to_up_pos == self.to_up.len();
+        // Bytes the upstream sent past the body (or its close) that no read took are still
+        // in the socket: a splice takes no byte past the body, and a read that filled the
+        // buffer may have ended exactly at its end. Then the connection is peeked, and not
+        // reused if anything follows (nginx and HAProxy close such a connection too): the
+        // next request, maybe pipelined and taken up in this turn, would get those bytes as
+        // its response. A read that did not fill the buffer left nothing behind.
+        let spliced = self.pipe.is_some();
         if let Some(pipe) = self.pipe.take() {
             io.pipes.give(pipe);
-            // A splice takes no byte past the body: anything the upstream sent after it
-            // (or its close) is still in the socket, and the connection is not reused.
-            reusable &= self.stream.as_ref().is_some_and(idle_alive);
+        }
+        if reusable && (spliced || self.more_to_read) {
+            reusable = self.stream.as_ref().is_some_and(idle_alive);
         }
         let registered = self.registered.take();
         if let Some(stream) = self.stream.take().filter(|_| reusable) {

@@ -17,6 +17,9 @@ const BIG: u64 = 64 << 20;
 
 /// The body of `/api/extra`, followed by bytes that are no response to anything.
 const EXTRA_BODY: u64 = 300 * 1024;
+/// The proxy's read of an upstream response (httpd/README.md: "read 64 KiB at a time"):
+/// `/api/boundary`'s head and body fill exactly one.
+const BOUNDARY_READ: usize = 64 * 1024;
 /// The bytes `/api/cut` (of four times as many promised) and `/api/bigclose` send.
 const CUT_AT: u64 = 3 << 20;
 
@@ -167,6 +170,19 @@ fn serve(s: TcpStream, heads: &Mutex<Vec<String>>, big: &AtomicU64) -> std::io::
                 let mut all =
                     format!("HTTP/1.1 200 OK\r\nContent-Length: {EXTRA_BODY}\r\n\r\n").into_bytes();
                 all.extend((0..EXTRA_BODY).map(pattern));
+                all.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nevil!");
+                w.write_all(&all)?;
+            }
+            // A short body (copied, not spliced) whose head and body fill exactly one of
+            // the proxy's 64 KiB reads, then a stray response in the same write: the read
+            // that ends the body leaves the stray bytes in the socket.
+            "/api/boundary" => {
+                let head = |len: usize| {
+                    format!("HTTP/1.1 200 OK\r\nContent-Length: {len:05}\r\n\r\n").into_bytes()
+                };
+                let len = BOUNDARY_READ - head(0).len();
+                let mut all = head(len);
+                all.extend((0..len as u64).map(pattern));
                 all.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nevil!");
                 w.write_all(&all)?;
             }
@@ -1022,6 +1038,47 @@ fn bytes_after_a_long_body_do_not_reach_the_next_request() {
     let second = read_response(&mut r);
     assert!(second.starts_with("GET /api/head HTTP/1.1\r\n"), "{second}");
     assert_eq!(up.connections.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn bytes_after_a_short_copied_body_do_not_reach_the_next_request() {
+    // The copying path's twin of the test above: the read that completes the body fills
+    // the proxy's buffer, so the stray response behind it stays in the socket; the
+    // pipelined second request is taken up in the same turn and may go again on a new
+    // connection (a GET), so no peek at the pooled connection would catch it. Several
+    // clients in turn: the upstream's write reaches the proxy's socket whole almost always,
+    // and each time it must not be reused.
+    let up = Upstream::start();
+    let p = start(&up);
+    for i in 0..10 {
+        let c = TcpStream::connect(p.proxy.addr).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        (&c).write_all(
+            b"GET /api/boundary HTTP/1.1\r\nHost: x\r\n\r\nGET /api/head HTTP/1.1\r\nHost: x\r\n\r\n",
+        )
+        .unwrap();
+        let mut r = BufReader::new(c);
+        let mut len = 0;
+        loop {
+            let mut line = String::new();
+            assert!(r.read_line(&mut line).unwrap() > 0, "the connection ended");
+            if line == "\r\n" {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; len];
+        r.read_exact(&mut body).unwrap();
+        assert!(len > 60_000 && len < BOUNDARY_READ, "{len}");
+        assert_pattern(&body, len as u64);
+        let second = read_response(&mut r);
+        assert!(
+            second.starts_with("GET /api/head HTTP/1.1\r\n"),
+            "client {i}: the second request got {second:?}"
+        );
+    }
 }
 
 /// The upstream resets the connection while the body it sent waits for a client that does
