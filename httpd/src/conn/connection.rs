@@ -160,6 +160,11 @@ impl Conn {
         &self.stream
     }
 
+    /// Its proxied request waits in the upstream's queue for a connection.
+    pub(crate) fn is_queued(&self) -> bool {
+        self.proxy.as_ref().is_some_and(|p| p.ex.is_queued())
+    }
+
     /// The socket is ready (or the worker wants it driven right after accept).
     pub(crate) fn on_event(
         &mut self,
@@ -215,6 +220,10 @@ impl Conn {
     /// other connection is closed without a word (idle, lingering, or stuck sending).
     pub(crate) fn on_deadline(&mut self, ctx: &mut Ctx, poller: &mut dyn Readiness) -> Next {
         if let Some(p) = &mut self.proxy {
+            if p.ex.is_queued() && p.ex.deadline().is_some_and(|d| d <= ctx.now) {
+                // Waited its time in the upstream's queue: it opens a connection now.
+                return self.drive(ctx, poller, Wake::NONE);
+            }
             if p.ex.deadline().is_some_and(|d| d <= ctx.now) {
                 // The upstream's fault: 504 if nothing of its response went out yet.
                 let progress = p.ex.timed_out();
@@ -643,12 +652,16 @@ impl Conn {
     /// The exchange is over (`Done`, `Failed` or `Aborted`): log it, answer a failure, and
     /// say whether the connection goes on (`None`) or closes.
     fn conclude(&mut self, progress: Progress, ctx: &mut Ctx) -> Option<Next> {
-        let p = self.proxy.take()?;
+        let mut p = self.proxy.take()?;
         match progress {
             Progress::Pending { .. } => {
                 self.proxy = Some(p);
-                None
+                return None;
             }
+            _ => p.ex.release(&mut ctx.pool),
+        }
+        match progress {
+            Progress::Pending { .. } => None,
             Progress::Done { body_unread } => {
                 p.log(self.peer, p.ex.status.unwrap_or(0), p.ex.body_bytes(), ctx);
                 let keep = p.ex.client_keep_alive && !body_unread && !ctx.shutting_down;
@@ -675,7 +688,8 @@ impl Conn {
 
     /// The connection ends in the middle of an exchange.
     fn abort_proxy(&mut self, why: &str, ctx: &mut Ctx) {
-        if let Some(p) = self.proxy.take() {
+        if let Some(mut p) = self.proxy.take() {
+            p.ex.release(&mut ctx.pool);
             p.log_error(self.peer, None, why);
             p.log(self.peer, p.ex.status.unwrap_or(0), p.ex.body_bytes(), ctx);
         }

@@ -185,8 +185,10 @@ impl Worker {
                     }
                     id => self.drive(id, ev),
                 }
+                self.serve_queue();
             }
             self.close_expired();
+            self.serve_queue();
             if self.ctx.now >= next_evict {
                 self.ctx.files.evict_idle(self.ctx.now);
                 self.ctx.pool.evict(self.ctx.now);
@@ -376,6 +378,25 @@ impl Worker {
                 self.reactor.timers().set(id, conn.deadline);
                 self.watch(id, want);
             }
+        }
+    }
+
+    /// Drives the requests waiting in an upstream's queue that can go now: a response that
+    /// ended put its connection back in the pool (or one fewer is busy), and the first
+    /// waiting takes it in this turn ([`crate::proxy::pool::Pool`], the queue).
+    fn serve_queue(&mut self) {
+        let max = self.ctx.shared.proxy.keepalive;
+        while let Some(id) = self.ctx.pool.next_waiter(max) {
+            if !self.conns.get(id).is_some_and(Conn::is_queued) {
+                continue;
+            }
+            let ev = Event {
+                token: id,
+                readable: false,
+                writable: false,
+                hangup: false,
+            };
+            self.drive(id, &ev);
         }
     }
 

@@ -29,7 +29,7 @@ use crate::http::status::Status;
 use crate::net::idle::idle_alive;
 use crate::proxy::forward::RequestBody;
 use crate::proxy::headers::{self, ParsedResponse};
-use crate::proxy::pool::Pool;
+use crate::proxy::pool::{Pool, QUEUE_WAIT};
 use crate::proxy::relay::Relay;
 use crate::proxy::route::ProxySettings;
 use crate::proxy::splice::{self, BodyPipe, Pipes, SPLICE_MIN};
@@ -111,6 +111,10 @@ pub(crate) struct Exchange {
     connecting: bool,
     /// The connection came from the pool.
     reused: bool,
+    /// The exchange counts among its upstream's busy ones ([`Pool::hold`]).
+    holds: bool,
+    /// Since when the request waits in its upstream's queue for a connection.
+    queued_since: Option<Instant>,
     retried: bool,
     registered: Option<Interest>,
     /// The last read filled the buffer: more may wait, with no new wake-up for it.
@@ -189,6 +193,8 @@ impl Exchange {
             stream: None,
             connecting: false,
             reused: false,
+            holds: false,
+            queued_since: None,
             retried: false,
             registered: None,
             more_to_read: false,
@@ -259,6 +265,9 @@ impl Exchange {
     /// When the upstream has kept the exchange waiting too long (`None`: it waits on the
     /// client, or on nothing).
     pub(crate) fn deadline(&self) -> Option<Instant> {
+        if let Some(since) = self.queued_since {
+            return Some(since + QUEUE_WAIT);
+        }
         let limit = if self.connecting {
             self.connect_timeout
         } else {
@@ -291,22 +300,60 @@ impl Exchange {
         }
     }
 
-    /// Opens (or takes from the pool) the upstream connection.
-    fn open(&mut self, io: &mut Io<'_>, from_pool: bool) -> Result<(), String> {
+    /// The request waits in its upstream's queue for a connection ([`Pool`]).
+    pub(crate) fn is_queued(&self) -> bool {
+        self.queued_since.is_some()
+    }
+
+    /// The exchange is over, or let go of its connection: it no longer counts among its
+    /// upstream's busy ones, nor waits in its queue.
+    pub(crate) fn release(&mut self, pool: &mut Pool) {
+        if std::mem::take(&mut self.holds) {
+            pool.release(self.upstream);
+        }
+        if self.queued_since.take().is_some() {
+            pool.unwait(self.upstream, self.id);
+        }
+    }
+
+    fn hold(&mut self, pool: &mut Pool) {
+        if self.queued_since.take().is_some() {
+            pool.unwait(self.upstream, self.id);
+        }
+        if !std::mem::replace(&mut self.holds, true) {
+            pool.hold(self.upstream);
+        }
+    }
+
+    /// Opens (or takes from the pool) the upstream connection; `Ok(false)`: none is free
+    /// and the request waits in the upstream's queue.
+    fn open(&mut self, io: &mut Io<'_>, from_pool: bool) -> Result<bool, String> {
         self.registered = None;
         self.more_to_read = false;
-        self.waiting_since = Some(io.now);
         if from_pool {
             // A request that could go again on a new connection (the retry) needs no peek.
             let check = !self.idempotent || !self.body.is_done();
             if let Some(s) = io.pool.take(self.upstream, io.now, check, self.id) {
+                self.hold(io.pool);
+                self.waiting_since = Some(io.now);
                 self.stream = Some(s);
                 self.registered = Some(Interest::READ);
                 self.reused = true;
                 self.connecting = false;
-                return Ok(());
+                return Ok(true);
+            }
+            let waited = self.queued_since.is_some_and(|t| io.now >= t + QUEUE_WAIT);
+            if !io
+                .pool
+                .may_connect(self.upstream, self.keepalive_max, waited)
+            {
+                self.queued_since.get_or_insert(io.now);
+                io.pool.wait(self.upstream, self.id);
+                return Ok(false);
             }
         }
+        self.hold(io.pool);
+        self.waiting_since = Some(io.now);
         self.reused = false;
         let (s, connecting) = match connect::connect(self.upstream) {
             Ok(Connecting::Done(s)) => (s, false),
@@ -317,7 +364,7 @@ impl Exchange {
         let _ = s.set_nodelay(true);
         self.stream = Some(s);
         self.connecting = connecting;
-        Ok(())
+        Ok(true)
     }
 
     /// A pooled connection turned out closed: may the request go again on a new one?
@@ -336,14 +383,17 @@ impl Exchange {
         self.to_up.clear();
         self.to_up.extend_from_slice(&self.head);
         self.to_up_pos = 0;
-        self.open(io, false)
+        self.open(io, false).map(|_| ())
     }
 
     /// Moves what can move; see [`Progress`].
     pub(crate) fn pump(&mut self, io: &mut Io<'_>) -> Progress {
         if self.stream.is_none() && self.relay.as_ref().is_none_or(|r| !r.is_done()) {
-            if let Err(why) = self.open(io, true) {
-                return self.fail(why);
+            match self.open(io, true) {
+                Ok(true) => {}
+                // Queued: nothing moves until a connection falls free (or the wait ends).
+                Ok(false) => return Progress::Pending { read_client: false },
+                Err(why) => return self.fail(why),
             }
         }
         loop {
@@ -678,6 +728,9 @@ impl Exchange {
                     .put(self.upstream, stream, io.now, self.keepalive_max);
             }
         }
+        // Counted free before the worker looks at the queue: a request waiting there takes
+        // the connection in this turn.
+        self.release(io.pool);
         self.waiting_since = None;
         Progress::Done {
             body_unread: !self.body.is_done(),

@@ -14,6 +14,7 @@
 //! handle, by retrying once, which only requests that may go twice do.
 
 use crate::net::idle::{close_reset, idle_alive};
+use std::collections::VecDeque;
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsRawFd, RawFd};
 use std::time::{Duration, Instant};
@@ -40,12 +41,38 @@ struct Idle {
     since: Instant,
 }
 
-/// The idle connections, most recently used last, and the owners of upstream descriptors.
+/// The longest a request waits in an upstream's queue for a connection to fall free before
+/// it opens one of its own (see [`Pool::may_connect`]).
+pub(crate) const QUEUE_WAIT: Duration = Duration::from_millis(2);
+
+/// An upstream's exchanges: how many hold a connection to it, and which wait for one.
+#[derive(Debug)]
+struct Load {
+    addr: SocketAddr,
+    busy: usize,
+    /// Connection ids, first come first.
+    waiting: VecDeque<usize>,
+}
+
+/// The idle connections, most recently used last, the owners of upstream descriptors, and
+/// each upstream's busy connections and queue.
+///
+/// The queue: a request that finds no idle connection to its upstream while `max` (the
+/// `proxy_keepalive` bound) connections to it are busy waits for one to fall free, as
+/// long as [`QUEUE_WAIT`], rather than connecting at once. Otherwise a burst of requests
+/// (a worker's turn starts every request it accepted, up to 128) opens a connection for
+/// each beyond the idle ones, and when their responses end all but `max` of those are
+/// closed again: connect and close (and the upstream's accept) on every request past the
+/// bound, though the responses of the busy ones free a connection a few microseconds
+/// later. Bounded in time, so an upstream whose busy connections stay busy (slow or
+/// long-polling requests) is not held to `max` at once: past the wait, a request connects.
 #[derive(Debug, Default)]
 pub(crate) struct Pool {
     idle: Vec<Idle>,
     /// By descriptor.
     owners: Vec<Owner>,
+    /// By upstream; a few entries (one per `proxy_pass` upstream).
+    loads: Vec<Load>,
 }
 
 impl Pool {
@@ -69,6 +96,65 @@ impl Pool {
             self.set(fd, Owner::Nobody);
         }
         None
+    }
+
+    fn load(&mut self, addr: SocketAddr) -> &mut Load {
+        let i = match self.loads.iter().position(|l| l.addr == addr) {
+            Some(i) => i,
+            None => {
+                self.loads.push(Load {
+                    addr,
+                    busy: 0,
+                    waiting: VecDeque::new(),
+                });
+                self.loads.len() - 1
+            }
+        };
+        &mut self.loads[i]
+    }
+
+    /// Whether a request to `addr` that found no idle connection may open one: fewer than
+    /// `max` are busy (or none is kept: `max` 0), or it `waited` [`QUEUE_WAIT`] in the
+    /// queue already.
+    pub(crate) fn may_connect(&mut self, addr: SocketAddr, max: usize, waited: bool) -> bool {
+        max == 0 || waited || self.load(addr).busy < max
+    }
+
+    /// An exchange holds a connection to `addr` (taken or opened) from now on.
+    pub(crate) fn hold(&mut self, addr: SocketAddr) {
+        self.load(addr).busy += 1;
+    }
+
+    /// An exchange let go of its connection to `addr` (back in the pool, or closed).
+    pub(crate) fn release(&mut self, addr: SocketAddr) {
+        let l = self.load(addr);
+        l.busy = l.busy.saturating_sub(1);
+    }
+
+    /// Connection `id` waits for a connection to `addr` (once in the queue, keeping its place).
+    pub(crate) fn wait(&mut self, addr: SocketAddr, id: usize) {
+        let l = self.load(addr);
+        if !l.waiting.contains(&id) {
+            l.waiting.push_back(id);
+        }
+    }
+
+    /// Connection `id` no longer waits for a connection to `addr`.
+    pub(crate) fn unwait(&mut self, addr: SocketAddr, id: usize) {
+        let l = self.load(addr);
+        if let Some(i) = l.waiting.iter().position(|&w| w == id) {
+            l.waiting.remove(i);
+        }
+    }
+
+    /// The first connection waiting for an upstream that has an idle connection now, or
+    /// fewer than `max` busy, taken off the queue (its exchange is to be driven again).
+    pub(crate) fn next_waiter(&mut self, max: usize) -> Option<usize> {
+        let idle = &self.idle;
+        let l = self.loads.iter_mut().find(|l| {
+            !l.waiting.is_empty() && (l.busy < max || idle.iter().any(|c| c.addr == l.addr))
+        })?;
+        l.waiting.pop_front()
     }
 
     /// Upstream descriptor `fd`'s events go to connection `id` from now on.
