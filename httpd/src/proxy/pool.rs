@@ -275,6 +275,43 @@ mod tests {
     }
 
     #[test]
+    fn past_max_busy_a_request_waits_first_come_first_served_for_a_freed_connection() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let other: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let now = Instant::now();
+        let mut pool = Pool::default();
+        pool.hold(addr);
+        pool.hold(addr);
+        assert!(!pool.may_connect(addr, 2, false));
+        assert!(pool.may_connect(addr, 2, true), "waited its time");
+        assert!(pool.may_connect(addr, 0, false), "nothing kept: no queue");
+        assert!(
+            pool.may_connect(other, 2, false),
+            "each upstream its own count"
+        );
+        pool.wait(addr, 7);
+        pool.wait(addr, 3);
+        pool.wait(addr, 7);
+        pool.wait(addr, 9);
+        pool.unwait(addr, 9);
+        // Nothing free yet: nobody goes.
+        assert_eq!(pool.next_waiter(2), None);
+        // A response ends: its connection back in the pool, one fewer busy; the first
+        // waiting goes (it will take that connection), the next once another is free.
+        pool.put(addr, TcpStream::connect(addr).unwrap(), now, 2);
+        pool.release(addr);
+        assert_eq!(pool.next_waiter(2), Some(7));
+        assert!(pool.take(addr, now, false, 7).is_some());
+        pool.hold(addr);
+        assert_eq!(pool.next_waiter(2), None);
+        // A busy one fails (closed, not kept): room for a connection of its own.
+        pool.release(addr);
+        assert_eq!(pool.next_waiter(2), Some(3));
+        assert_eq!(pool.next_waiter(2), None);
+    }
+
+    #[test]
     fn old_and_surplus_connections_go() {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = l.local_addr().unwrap();

@@ -256,6 +256,11 @@ struct Proxy {
 }
 
 fn start(up: &Upstream) -> Proxy {
+    start_with(up, "")
+}
+
+/// [`start`] with more directives in the config file.
+fn start_with(up: &Upstream, extra: &str) -> Proxy {
     let files = Server::start();
     let mut huge = Vec::with_capacity(5 << 20);
     for i in 0..(5u64 << 20) + 3 {
@@ -277,7 +282,7 @@ fn start(up: &Upstream) -> Proxy {
     let text = format!(
         "listen 127.0.0.1:0;\nroot {};\nthreads 1;\nerror_log {};\n\
          proxy_pass /files/ http://{};\nproxy_pass /api/ http://{};\nproxy_pass /down/ http://{down};\n\
-         proxy_connect_timeout 2s;\nproxy_read_timeout 1s;\nproxy_max_body_size 64m;\n",
+         proxy_connect_timeout 2s;\nproxy_read_timeout 1s;\nproxy_max_body_size 64m;\n{extra}",
         root.display(),
         error_log.display(),
         files.addr,
@@ -1079,6 +1084,81 @@ fn bytes_after_a_short_copied_body_do_not_reach_the_next_request() {
             "client {i}: the second request got {second:?}"
         );
     }
+}
+
+/// Sends `GET path` with `Connection: close` from `n` clients at once (every request
+/// written before any response is read); checks each answer.
+fn burst(p: &Proxy, path: &str, n: usize) {
+    let clients: Vec<TcpStream> = (0..n)
+        .map(|_| {
+            let c = TcpStream::connect(p.proxy.addr).unwrap();
+            c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            (&c).write_all(
+                format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+            )
+            .unwrap();
+            c
+        })
+        .collect();
+    for mut c in clients {
+        let mut got = String::new();
+        c.read_to_string(&mut got).unwrap();
+        assert!(got.starts_with("HTTP/1.1 200 "), "{got}");
+    }
+}
+
+#[test]
+fn a_burst_past_proxy_keepalive_waits_for_the_kept_connections_instead_of_connecting() {
+    // 16 clients at once, 4 connections kept: the requests past the 4 busy ones wait for
+    // one of them to fall free (up to 2 ms each) rather than connecting, only to have
+    // those connections closed as surplus when the responses end. 4 connections in all
+    // here; without the queue every burst opened 12 (100 in 8 bursts). The bound leaves
+    // room for a loaded machine, where a request may wait out its 2 ms and connect.
+    // `/api/chunked` is one write of the upstream's: a response in two (`/api/head`) waits
+    // on a kept connection for the delayed ACK of its first part (the test upstream
+    // leaves Nagle's algorithm on), 40 ms, and the queue's wait runs out.
+    let up = Upstream::start();
+    let p = start_with(&up, "proxy_keepalive 4;\n");
+    let rounds = 8;
+    for _ in 0..rounds {
+        burst(&p, "/api/chunked", 16);
+    }
+    let opened = up.connections.load(Ordering::SeqCst);
+    assert_eq!(up.heads().len(), rounds * 16);
+    assert!(
+        opened <= 50,
+        "{opened} upstream connections for {} requests",
+        rounds * 16
+    );
+}
+
+#[test]
+fn a_request_queued_behind_busy_connections_connects_if_none_falls_free() {
+    // One connection kept, and it is busy with a request the upstream never answers (a 504
+    // after proxy_read_timeout, 1 s): a second client's request waits in the queue only
+    // its short while, then opens its own connection, and is answered long before.
+    let up = Upstream::start();
+    let p = start_with(&up, "proxy_keepalive 1;\n");
+    let mut stuck = TcpStream::connect(p.proxy.addr).unwrap();
+    stuck
+        .write_all(b"GET /api/silent HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    assert!(wait_until(|| up.connections.load(Ordering::SeqCst) == 1));
+    let r = curl_response(&[&p.proxy.url("/api/echo")], false);
+    assert_eq!(r.status, 200);
+    assert_eq!(up.connections.load(Ordering::SeqCst), 2);
+    // The stuck request is still waiting for its answer.
+    stuck.set_nonblocking(true).unwrap();
+    let mut b = [0u8; 1];
+    let e = stuck.read(&mut b).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
+    stuck.set_nonblocking(false).unwrap();
+    stuck
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut got = [0u8; 12];
+    stuck.read_exact(&mut got).unwrap();
+    assert_eq!(&got, b"HTTP/1.1 504");
 }
 
 /// The upstream resets the connection while the body it sent waits for a client that does
