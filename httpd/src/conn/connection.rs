@@ -338,10 +338,13 @@ impl Conn {
             ctx.out.clear();
             self.answer_batch(ctx);
             if ctx.out.is_empty() && self.body.is_none() {
-                if self.proxy.is_some() {
-                    // The relay writes the upstream's response in pieces: its last one, if
-                    // small, must not wait for the client's delayed ACK (40 ms).
-                    if !self.nodelay {
+                if let Some(p) = &self.proxy {
+                    // The relay writes the upstream's response in pieces: on a connection
+                    // kept for more, its last one, if small, must not wait for the client's
+                    // delayed ACK (40 ms). One to be closed after the response gets the same
+                    // only if its response waits on the upstream midway (`drive_proxy`):
+                    // the FIN pushes out a last piece (a system call per short request saved).
+                    if !self.nodelay && p.ex.keeps_client() {
                         let _ = self.stream.set_nodelay(true);
                         self.nodelay = true;
                     }
@@ -636,6 +639,12 @@ impl Conn {
             };
             if read_client {
                 self.ack_now();
+            }
+            if !self.nodelay && self.proxy.as_ref().is_some_and(|p| p.ex.status.is_some()) {
+                // Part of the response went out and the rest waits: no piece of it may wait
+                // for the client's delayed ACK meanwhile (setting it sends what Nagle held).
+                let _ = self.stream.set_nodelay(true);
+                self.nodelay = true;
             }
             if let Some(p) = &mut self.proxy {
                 let unsent = self.out.len() - self.out_pos;

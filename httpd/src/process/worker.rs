@@ -351,6 +351,12 @@ impl Worker {
         if want == conn.interest && conn.registered {
             return;
         }
+        if want == Interest::NONE && !conn.registered {
+            // Never registered and waiting for nothing (as in `start`): a request that waited
+            // in an upstream's queue, its client to be closed after the response.
+            conn.interest = want;
+            return;
+        }
         conn.interest = want;
         let fd = conn.stream().as_raw_fd();
         let r = if conn.registered {

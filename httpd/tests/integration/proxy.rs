@@ -138,6 +138,12 @@ fn serve(s: TcpStream, heads: &Mutex<Vec<String>>, big: &AtomicU64) -> std::io::
                 return Ok(());
             }
             "/api/echo" => plain(&mut w, "200 OK", &body),
+            // A body in two parts, the second half a second later.
+            "/api/pause" => {
+                w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nfirst")?;
+                std::thread::sleep(Duration::from_millis(500));
+                w.write_all(b"-last")?;
+            }
             "/api/head" => plain(&mut w, "200 OK", head.as_bytes()),
             "/api/chunked" => {
                 w.write_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nhello \r\n5;x=y\r\nworld\r\n0\r\nT: 1\r\n\r\n")?;
@@ -465,6 +471,28 @@ fn a_proxied_keep_alive_connection_has_nagle_off() {
         nodelay, 1,
         "TCP_NODELAY on httpd's end of a proxied connection"
     );
+}
+
+#[test]
+fn a_proxied_response_that_pauses_midway_has_nagle_off_on_a_closing_connection_too() {
+    // A client closed after its response gets Nagle's algorithm turned off only when the
+    // response waits on the upstream midway (a whole one is pushed out by the FIN): a piece
+    // sent before the pause must not wait for the client's delayed ACK.
+    let up = Upstream::start();
+    let p = start(&up);
+    let mut c = TcpStream::connect(p.proxy.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    c.write_all(b"GET /api/pause HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut r = BufReader::new(c.try_clone().unwrap());
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    assert!(line.starts_with("HTTP/1.1 200"), "{line}");
+    let nodelay = || server_socket_option(p.proxy.pid(), &c, libc::IPPROTO_TCP, libc::TCP_NODELAY);
+    assert!(wait_until(|| nodelay() == 1), "TCP_NODELAY on httpd's end");
+    let mut rest = String::new();
+    r.read_to_string(&mut rest).unwrap();
+    assert!(rest.ends_with("\r\n\r\nfirst-last"), "{rest}");
 }
 
 #[test]
