@@ -667,7 +667,7 @@ impl Conn {
                 self.proxy = Some(p);
                 return None;
             }
-            _ => p.ex.release(&mut ctx.pool),
+            _ => p.ex.release(&mut ctx.pool, ctx.now),
         }
         match progress {
             Progress::Pending { .. } => None,
@@ -698,7 +698,7 @@ impl Conn {
     /// The connection ends in the middle of an exchange.
     fn abort_proxy(&mut self, why: &str, ctx: &mut Ctx) {
         if let Some(mut p) = self.proxy.take() {
-            p.ex.release(&mut ctx.pool);
+            p.ex.release(&mut ctx.pool, ctx.now);
             p.log_error(self.peer, None, why);
             p.log(self.peer, p.ex.status.unwrap_or(0), p.ex.body_bytes(), ctx);
         }

@@ -111,8 +111,8 @@ pub(crate) struct Exchange {
     connecting: bool,
     /// The connection came from the pool.
     reused: bool,
-    /// The exchange counts among its upstream's busy ones ([`Pool::hold`]).
-    holds: bool,
+    /// Since when the exchange counts among its upstream's busy ones ([`Pool::hold`]).
+    holds: Option<Instant>,
     /// Since when the request waits in its upstream's queue for a connection.
     queued_since: Option<Instant>,
     retried: bool,
@@ -193,7 +193,7 @@ impl Exchange {
             stream: None,
             connecting: false,
             reused: false,
-            holds: false,
+            holds: None,
             queued_since: None,
             retried: false,
             registered: None,
@@ -307,20 +307,21 @@ impl Exchange {
 
     /// The exchange is over, or let go of its connection: it no longer counts among its
     /// upstream's busy ones, nor waits in its queue.
-    pub(crate) fn release(&mut self, pool: &mut Pool) {
-        if std::mem::take(&mut self.holds) {
-            pool.release(self.upstream);
+    pub(crate) fn release(&mut self, pool: &mut Pool, now: Instant) {
+        if let Some(since) = self.holds.take() {
+            pool.release(self.upstream, now.saturating_duration_since(since));
         }
         if self.queued_since.take().is_some() {
             pool.unwait(self.upstream, self.id);
         }
     }
 
-    fn hold(&mut self, pool: &mut Pool) {
+    fn hold(&mut self, pool: &mut Pool, now: Instant) {
         if self.queued_since.take().is_some() {
             pool.unwait(self.upstream, self.id);
         }
-        if !std::mem::replace(&mut self.holds, true) {
+        if self.holds.is_none() {
+            self.holds = Some(now);
             pool.hold(self.upstream);
         }
     }
@@ -334,7 +335,7 @@ impl Exchange {
             // A request that could go again on a new connection (the retry) needs no peek.
             let check = !self.idempotent || !self.body.is_done();
             if let Some(s) = io.pool.take(self.upstream, io.now, check, self.id) {
-                self.hold(io.pool);
+                self.hold(io.pool, io.now);
                 self.waiting_since = Some(io.now);
                 self.stream = Some(s);
                 self.registered = Some(Interest::READ);
@@ -352,7 +353,7 @@ impl Exchange {
                 return Ok(false);
             }
         }
-        self.hold(io.pool);
+        self.hold(io.pool, io.now);
         self.waiting_since = Some(io.now);
         self.reused = false;
         let (s, connecting) = match connect::connect(self.upstream) {
@@ -730,7 +731,7 @@ impl Exchange {
         }
         // Counted free before the worker looks at the queue: a request waiting there takes
         // the connection in this turn.
-        self.release(io.pool);
+        self.release(io.pool, io.now);
         self.waiting_since = None;
         Progress::Done {
             body_unread: !self.body.is_done(),

@@ -50,6 +50,9 @@ pub(crate) const QUEUE_WAIT: Duration = Duration::from_millis(2);
 struct Load {
     addr: SocketAddr,
     busy: usize,
+    /// How long an exchange holds its connection, on average of late (an exponentially
+    /// weighted mean; `None` before the first).
+    held: Option<Duration>,
     /// Connection ids, first come first.
     waiting: VecDeque<usize>,
 }
@@ -65,7 +68,9 @@ struct Load {
 /// closed again: connect and close (and the upstream's accept) on every request past the
 /// bound, though the responses of the busy ones free a connection a few microseconds
 /// later. Bounded in time, so an upstream whose busy connections stay busy (slow or
-/// long-polling requests) is not held to `max` at once: past the wait, a request connects.
+/// long-polling requests) is not held to `max` at once: past the wait, a request connects;
+/// and one that would likely wait longer (its place in the queue, over the busy ones, times
+/// how long an exchange holds its connection of late) connects at once.
 #[derive(Debug, Default)]
 pub(crate) struct Pool {
     idle: Vec<Idle>,
@@ -105,6 +110,7 @@ impl Pool {
                 self.loads.push(Load {
                     addr,
                     busy: 0,
+                    held: None,
                     waiting: VecDeque::new(),
                 });
                 self.loads.len() - 1
@@ -114,10 +120,17 @@ impl Pool {
     }
 
     /// Whether a request to `addr` that found no idle connection may open one: fewer than
-    /// `max` are busy (or none is kept: `max` 0), or it `waited` [`QUEUE_WAIT`] in the
-    /// queue already.
+    /// `max` are busy (or none is kept: `max` 0), it `waited` [`QUEUE_WAIT`] in the queue
+    /// already, or a place at the end of the queue would likely take longer than that
+    /// (each busy connection falls free every `held` on average).
     pub(crate) fn may_connect(&mut self, addr: SocketAddr, max: usize, waited: bool) -> bool {
-        max == 0 || waited || self.load(addr).busy < max
+        let l = self.load(addr);
+        if max == 0 || waited || l.busy < max {
+            return true;
+        }
+        let place = l.waiting.len() as u32 + 1;
+        l.held
+            .is_some_and(|h| h * place / l.busy.max(1) as u32 > QUEUE_WAIT)
     }
 
     /// An exchange holds a connection to `addr` (taken or opened) from now on.
@@ -125,10 +138,12 @@ impl Pool {
         self.load(addr).busy += 1;
     }
 
-    /// An exchange let go of its connection to `addr` (back in the pool, or closed).
-    pub(crate) fn release(&mut self, addr: SocketAddr) {
+    /// An exchange let go of its connection to `addr` (back in the pool, or closed), which
+    /// it `held` for so long.
+    pub(crate) fn release(&mut self, addr: SocketAddr, held: Duration) {
         let l = self.load(addr);
         l.busy = l.busy.saturating_sub(1);
+        l.held = Some(l.held.map_or(held, |h| (h * 7 + held) / 8));
     }
 
     /// Connection `id` waits for a connection to `addr` (once in the queue, keeping its place).
@@ -300,15 +315,38 @@ mod tests {
         // A response ends: its connection back in the pool, one fewer busy; the first
         // waiting goes (it will take that connection), the next once another is free.
         pool.put(addr, TcpStream::connect(addr).unwrap(), now, 2);
-        pool.release(addr);
+        pool.release(addr, Duration::ZERO);
         assert_eq!(pool.next_waiter(2), Some(7));
         assert!(pool.take(addr, now, false, 7).is_some());
         pool.hold(addr);
         assert_eq!(pool.next_waiter(2), None);
         // A busy one fails (closed, not kept): room for a connection of its own.
-        pool.release(addr);
+        pool.release(addr, Duration::ZERO);
         assert_eq!(pool.next_waiter(2), Some(3));
         assert_eq!(pool.next_waiter(2), None);
+        // Connections held long of late: a request that would wait longer than the queue's
+        // bound connects at once; one with a short wait ahead queues.
+        let mut slow = Pool::default();
+        slow.hold(addr);
+        slow.release(addr, QUEUE_WAIT * 4);
+        slow.hold(addr);
+        slow.hold(addr);
+        assert!(slow.may_connect(addr, 2, false), "a slow upstream");
+        let mut fast = Pool::default();
+        fast.hold(addr);
+        fast.release(addr, QUEUE_WAIT / 4);
+        fast.hold(addr);
+        fast.hold(addr);
+        assert!(!fast.may_connect(addr, 2, false));
+        for id in 0..7 {
+            fast.wait(addr, id);
+        }
+        assert!(!fast.may_connect(addr, 2, false), "the 8th in line: 2 ms");
+        fast.wait(addr, 7);
+        assert!(
+            fast.may_connect(addr, 2, false),
+            "the 9th in line would wait too long"
+        );
     }
 
     #[test]
