@@ -7,7 +7,8 @@
 //!
 //! The loop: wait (until a descriptor is ready or the next deadline), accept a batch, drive
 //! every ready connection ([`Conn::on_event`]; upstream sockets alternating with the rest,
-//! [`alternate_upstream`]) and file its new deadline with the reactor,
+//! [`alternate_upstream`]) and file its new deadline with the reactor, after each the
+//! requests waiting in an upstream's queue that can go now ([`Worker::serve_queue`]),
 //! close the connections whose deadline came, write the turn's log lines and publish the
 //! turn's counters.
 //!
