@@ -662,13 +662,12 @@ impl Conn {
     /// say whether the connection goes on (`None`) or closes.
     fn conclude(&mut self, progress: Progress, ctx: &mut Ctx) -> Option<Next> {
         let mut p = self.proxy.take()?;
-        match progress {
-            Progress::Pending { .. } => {
-                self.proxy = Some(p);
-                return None;
-            }
-            _ => p.ex.release(&mut ctx.pool, ctx.now),
+        if matches!(progress, Progress::Pending { .. }) {
+            self.proxy = Some(p);
+            return None;
         }
+        // Its upstream connection (if any) counts free now, and it waits in no queue.
+        p.ex.release(&mut ctx.pool, ctx.now);
         match progress {
             Progress::Pending { .. } => None,
             Progress::Done { body_unread } => {
