@@ -29,7 +29,7 @@ use crate::http::status::Status;
 use crate::net::idle::idle_alive;
 use crate::proxy::forward::RequestBody;
 use crate::proxy::headers::{self, ParsedResponse};
-use crate::proxy::pool::{Pool, QUEUE_WAIT};
+use crate::proxy::pool::Pool;
 use crate::proxy::relay::Relay;
 use crate::proxy::route::ProxySettings;
 use crate::proxy::splice::{self, BodyPipe, Pipes, SPLICE_MIN};
@@ -142,6 +142,8 @@ pub(crate) struct Exchange {
     connect_timeout: Duration,
     read_timeout: Duration,
     keepalive_max: usize,
+    /// The longest the request waits in its upstream's queue (`proxy_queue_wait`).
+    queue_wait: Duration,
     /// Since when the exchange waits on the upstream (connect, send, or its response).
     waiting_since: Option<Instant>,
     /// The client head promised keep-alive.
@@ -215,6 +217,7 @@ impl Exchange {
             connect_timeout: settings.connect_timeout,
             read_timeout: settings.read_timeout,
             keepalive_max: settings.keepalive,
+            queue_wait: settings.queue_wait,
             waiting_since: None,
             client_keep_alive: false,
         }
@@ -266,7 +269,7 @@ impl Exchange {
     /// client, or on nothing).
     pub(crate) fn deadline(&self) -> Option<Instant> {
         if let Some(since) = self.queued_since {
-            return Some(since + QUEUE_WAIT);
+            return Some(since + self.queue_wait);
         }
         let limit = if self.connecting {
             self.connect_timeout
@@ -343,10 +346,12 @@ impl Exchange {
                 self.connecting = false;
                 return Ok(true);
             }
-            let waited = self.queued_since.is_some_and(|t| io.now >= t + QUEUE_WAIT);
+            let waited = self
+                .queued_since
+                .is_some_and(|t| io.now >= t + self.queue_wait);
             if !io
                 .pool
-                .may_connect(self.upstream, self.keepalive_max, waited)
+                .may_connect(self.upstream, self.keepalive_max, self.queue_wait, waited)
             {
                 self.queued_since.get_or_insert(io.now);
                 io.pool.wait(self.upstream, self.id);

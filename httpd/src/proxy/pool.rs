@@ -41,10 +41,6 @@ struct Idle {
     since: Instant,
 }
 
-/// The longest a request waits in an upstream's queue for a connection to fall free before
-/// it opens one of its own (see [`Pool::may_connect`]).
-pub(crate) const QUEUE_WAIT: Duration = Duration::from_millis(2);
-
 /// An upstream's exchanges: how many hold a connection to it, and which wait for one.
 #[derive(Debug)]
 struct Load {
@@ -62,7 +58,7 @@ struct Load {
 ///
 /// The queue: a request that finds no idle connection to its upstream while `max` (the
 /// `proxy_keepalive` bound) connections to it are busy waits for one to fall free, as
-/// long as [`QUEUE_WAIT`], rather than connecting at once. Otherwise a burst of requests
+/// long as `proxy_queue_wait` (2 ms), rather than connecting at once. Otherwise a burst of requests
 /// (a worker's turn starts every request it accepted, up to 128) opens a connection for
 /// each beyond the idle ones, and when their responses end all but `max` of those are
 /// closed again: connect and close (and the upstream's accept) on every request past the
@@ -120,17 +116,23 @@ impl Pool {
     }
 
     /// Whether a request to `addr` that found no idle connection may open one: fewer than
-    /// `max` are busy (or none is kept: `max` 0), it `waited` [`QUEUE_WAIT`] in the queue
-    /// already, or a place at the end of the queue would likely take longer than that
-    /// (each busy connection falls free every `held` on average).
-    pub(crate) fn may_connect(&mut self, addr: SocketAddr, max: usize, waited: bool) -> bool {
+    /// `max` are busy (or none is kept: `max` 0), there is no queue (`wait` 0), it `waited`
+    /// its `wait` in the queue already, or a place at the end of the queue would likely
+    /// take longer than that (each busy connection falls free every `held` on average).
+    pub(crate) fn may_connect(
+        &mut self,
+        addr: SocketAddr,
+        max: usize,
+        wait: Duration,
+        waited: bool,
+    ) -> bool {
         let l = self.load(addr);
-        if max == 0 || waited || l.busy < max {
+        if max == 0 || wait.is_zero() || waited || l.busy < max {
             return true;
         }
         let place = l.waiting.len() as u32 + 1;
         l.held
-            .is_some_and(|h| h * place / l.busy.max(1) as u32 > QUEUE_WAIT)
+            .is_some_and(|h| h * place / l.busy.max(1) as u32 > wait)
     }
 
     /// An exchange holds a connection to `addr` (taken or opened) from now on.
@@ -261,6 +263,8 @@ mod tests {
     use super::*;
     use std::net::TcpListener;
 
+    const WAIT: Duration = Duration::from_millis(2);
+
     #[test]
     fn a_kept_connection_is_reused_unless_its_peer_closed_it() {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -298,11 +302,18 @@ mod tests {
         let mut pool = Pool::default();
         pool.hold(addr);
         pool.hold(addr);
-        assert!(!pool.may_connect(addr, 2, false));
-        assert!(pool.may_connect(addr, 2, true), "waited its time");
-        assert!(pool.may_connect(addr, 0, false), "nothing kept: no queue");
+        assert!(!pool.may_connect(addr, 2, WAIT, false));
+        assert!(pool.may_connect(addr, 2, WAIT, true), "waited its time");
         assert!(
-            pool.may_connect(other, 2, false),
+            pool.may_connect(addr, 0, WAIT, false),
+            "nothing kept: no queue"
+        );
+        assert!(
+            pool.may_connect(addr, 2, Duration::ZERO, false),
+            "proxy_queue_wait 0: no queue"
+        );
+        assert!(
+            pool.may_connect(other, 2, WAIT, false),
             "each upstream its own count"
         );
         pool.wait(addr, 7);
@@ -328,23 +339,26 @@ mod tests {
         // bound connects at once; one with a short wait ahead queues.
         let mut slow = Pool::default();
         slow.hold(addr);
-        slow.release(addr, QUEUE_WAIT * 4);
+        slow.release(addr, WAIT * 4);
         slow.hold(addr);
         slow.hold(addr);
-        assert!(slow.may_connect(addr, 2, false), "a slow upstream");
+        assert!(slow.may_connect(addr, 2, WAIT, false), "a slow upstream");
         let mut fast = Pool::default();
         fast.hold(addr);
-        fast.release(addr, QUEUE_WAIT / 4);
+        fast.release(addr, WAIT / 4);
         fast.hold(addr);
         fast.hold(addr);
-        assert!(!fast.may_connect(addr, 2, false));
+        assert!(!fast.may_connect(addr, 2, WAIT, false));
         for id in 0..7 {
             fast.wait(addr, id);
         }
-        assert!(!fast.may_connect(addr, 2, false), "the 8th in line: 2 ms");
+        assert!(
+            !fast.may_connect(addr, 2, WAIT, false),
+            "the 8th in line: 2 ms"
+        );
         fast.wait(addr, 7);
         assert!(
-            fast.may_connect(addr, 2, false),
+            fast.may_connect(addr, 2, WAIT, false),
             "the 9th in line would wait too long"
         );
     }
