@@ -23,6 +23,22 @@ const BOUNDARY_READ: usize = 64 * 1024;
 /// The bytes `/api/cut` (of four times as many promised) and `/api/bigclose` send.
 const CUT_AT: u64 = 3 << 20;
 
+/// The steps of `stray_bytes_on_an_idle_connection_are_seen_before_a_request_takes_it`,
+/// which the upstream's `/api/junk-after` and `/api/hold` wait for and advance.
+static STEP: AtomicUsize = AtomicUsize::new(0);
+
+/// Waits until `STEP` is at least `n` (10 s at most).
+fn step_reached(n: usize) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while STEP.load(Ordering::SeqCst) < n {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    true
+}
+
 fn pattern(i: u64) -> u8 {
     (i % 251) as u8 ^ (i >> 16) as u8
 }
@@ -138,6 +154,23 @@ fn serve(s: TcpStream, heads: &Mutex<Vec<String>>, big: &AtomicU64) -> std::io::
                 return Ok(());
             }
             "/api/echo" => plain(&mut w, "200 OK", &body),
+            // Answered at once; then, at step 3, a stray response on the idle connection.
+            "/api/junk-after" => {
+                plain(&mut w, "200 OK", b"ok");
+                if step_reached(3) {
+                    w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nevil!")?;
+                    STEP.store(4, Ordering::SeqCst);
+                }
+            }
+            // Half a body at step 1, the rest a moment later.
+            "/api/hold" => {
+                if step_reached(1) {
+                    w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nfirst")?;
+                    STEP.store(2, Ordering::SeqCst);
+                }
+                std::thread::sleep(Duration::from_millis(300));
+                w.write_all(b"-last")?;
+            }
             // A body in two parts, the second half a second later.
             "/api/pause" => {
                 w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nfirst")?;
@@ -1190,6 +1223,54 @@ fn a_request_queued_behind_busy_connections_connects_if_none_falls_free() {
     let mut got = [0u8; 12];
     stuck.read_exact(&mut got).unwrap();
     assert_eq!(&got, b"HTTP/1.1 504");
+}
+
+#[test]
+fn stray_bytes_on_an_idle_connection_are_seen_before_a_request_takes_it() {
+    // An idle kept connection receives a stray response while httpd is stopped, between
+    // another exchange's response bytes and a client's next request: one turn of the
+    // worker's loop then sees the three, in that order, and alternating upstream events
+    // with the others would hand the request that idle connection (a GET: taken without a
+    // peek) before the idle connection's own event closed it. Idle connections' events go
+    // first in a turn.
+    STEP.store(0, Ordering::SeqCst);
+    let up = Upstream::start();
+    let p = start(&up);
+    // One client's exchange holds a connection, waiting for its response...
+    let mut h = TcpStream::connect(p.proxy.addr).unwrap();
+    h.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    h.write_all(b"GET /api/hold HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    assert!(wait_until(|| up.heads().len() == 1));
+    // ...and another's response ends: its connection is idle in the pool.
+    let k = TcpStream::connect(p.proxy.addr).unwrap();
+    k.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut kr = BufReader::new(k.try_clone().unwrap());
+    (&k).write_all(b"GET /api/junk-after HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    assert_eq!(read_response(&mut kr), "ok");
+    assert_eq!(up.connections.load(Ordering::SeqCst), 2);
+    let pid = p.proxy.pid();
+    // SAFETY: signals to the httpd this test started.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    STEP.store(1, Ordering::SeqCst);
+    let sent = step_reached(2);
+    STEP.store(3, Ordering::SeqCst);
+    let sent = sent && step_reached(4);
+    (&k).write_all(b"GET /api/head HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    assert!(sent, "the upstream did not write its parts");
+    let second = read_response(&mut kr);
+    assert!(
+        second.starts_with("GET /api/head HTTP/1.1\r\n"),
+        "{second:?}"
+    );
+    let mut rest = String::new();
+    h.read_to_string(&mut rest).unwrap();
+    assert!(rest.ends_with("first-last"), "{rest}");
 }
 
 /// The upstream resets the connection while the body it sent waits for a client that does
