@@ -1200,7 +1200,8 @@ fn a_burst_past_proxy_keepalive_waits_for_the_kept_connections_instead_of_connec
 fn a_request_queued_behind_busy_connections_connects_if_none_falls_free() {
     // One connection kept, and it is busy with a request the upstream never answers (a 504
     // after proxy_read_timeout, 1 s): a second client's request waits in the queue only
-    // its short while, then opens its own connection, and is answered long before.
+    // its short while, then opens its own connection, and is answered long before. It
+    // has a body, which the queue holds back and which then streams up whole.
     let up = Upstream::start();
     let p = start_with(&up, "proxy_keepalive 1;\n");
     let mut stuck = TcpStream::connect(p.proxy.addr).unwrap();
@@ -1208,8 +1209,14 @@ fn a_request_queued_behind_busy_connections_connects_if_none_falls_free() {
         .write_all(b"GET /api/silent HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
     assert!(wait_until(|| up.connections.load(Ordering::SeqCst) == 1));
-    let r = curl_response(&[&p.proxy.url("/api/echo")], false);
+    let dir = TempDir::new("proxy-queued-body");
+    let body: Vec<u8> = (0..300_000u64).map(pattern).collect();
+    let file = dir.0.join("body");
+    std::fs::write(&file, &body).unwrap();
+    let data = format!("@{}", file.display());
+    let r = curl_response(&["--data-binary", &data, &p.proxy.url("/api/echo")], false);
     assert_eq!(r.status, 200);
+    assert!(r.body == body, "the body came back changed");
     assert_eq!(up.connections.load(Ordering::SeqCst), 2);
     // The stuck request is still waiting for its answer.
     stuck.set_nonblocking(true).unwrap();
