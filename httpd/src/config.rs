@@ -138,6 +138,7 @@ pub(crate) struct Settings {
     pub(crate) proxy_set_host: Option<String>,
     pub(crate) proxy_max_body_size: Option<u64>,
     pub(crate) proxy_keepalive: Option<usize>,
+    pub(crate) proxy_queue_wait: Option<Duration>,
 }
 
 pub(crate) use netcore::config_file::Error;
@@ -276,6 +277,7 @@ pub(crate) fn parse_with(
             "proxy_keepalive" => {
                 s.proxy_keepalive = Some(config_file::number(v, 0, 10_000).map_err(err)?)
             }
+            "proxy_queue_wait" => s.proxy_queue_wait = Some(parse_duration(v).map_err(err)?),
             _ => unreachable!("every directive of DIRECTIVES is matched"),
         }
     }
@@ -309,6 +311,7 @@ const DIRECTIVES: &[&str] = &[
     "proxy_set_host",
     "proxy_max_body_size",
     "proxy_keepalive",
+    "proxy_queue_wait",
 ];
 
 /// `on` or `off`.
@@ -479,7 +482,8 @@ impl Settings {
             proxy_read_timeout,
             proxy_set_host,
             proxy_max_body_size,
-            proxy_keepalive
+            proxy_keepalive,
+            proxy_queue_wait
         );
         self
     }
@@ -535,6 +539,7 @@ impl Settings {
                     host: self.proxy_set_host,
                     max_body: self.proxy_max_body_size.unwrap_or(d.max_body),
                     keepalive: self.proxy_keepalive.unwrap_or(d.keepalive),
+                    queue_wait: self.proxy_queue_wait.unwrap_or(d.queue_wait),
                 }
             },
         }
@@ -690,7 +695,7 @@ mod tests {
         let s = p(
             "proxy_pass /api/ http://127.0.0.1:9000;\nproxy_pass /b/ http://127.0.0.1:9001/;\n\
                    proxy_connect_timeout 2s;\nproxy_read_timeout 500ms;\nproxy_set_host backend;\n\
-                   proxy_max_body_size 1g;\nproxy_keepalive 8;",
+                   proxy_max_body_size 1g;\nproxy_keepalive 8;\nproxy_queue_wait 0;",
         )
         .unwrap();
         let o = s.into_options();
@@ -704,6 +709,7 @@ mod tests {
         assert_eq!(o.proxy.host.as_deref(), Some("backend"));
         assert_eq!(o.proxy.max_body, 1 << 30);
         assert_eq!(o.proxy.keepalive, 8);
+        assert_eq!(o.proxy.queue_wait, Duration::ZERO);
         assert!(msg("proxy_pass /api/;").contains("takes two values"));
         assert!(
             msg("proxy_pass /a/ http://127.0.0.1:1;\nproxy_pass /a/ http://127.0.0.1:2;")

@@ -160,6 +160,11 @@ impl Conn {
         &self.stream
     }
 
+    /// Its proxied request waits in the upstream's queue for a connection.
+    pub(crate) fn is_queued(&self) -> bool {
+        self.proxy.as_ref().is_some_and(|p| p.ex.is_queued())
+    }
+
     /// The socket is ready (or the worker wants it driven right after accept).
     pub(crate) fn on_event(
         &mut self,
@@ -215,6 +220,10 @@ impl Conn {
     /// other connection is closed without a word (idle, lingering, or stuck sending).
     pub(crate) fn on_deadline(&mut self, ctx: &mut Ctx, poller: &mut dyn Readiness) -> Next {
         if let Some(p) = &mut self.proxy {
+            if p.ex.is_queued() && p.ex.deadline().is_some_and(|d| d <= ctx.now) {
+                // Waited its time in the upstream's queue: it opens a connection now.
+                return self.drive(ctx, poller, Wake::NONE);
+            }
             if p.ex.deadline().is_some_and(|d| d <= ctx.now) {
                 // The upstream's fault: 504 if nothing of its response went out yet.
                 let progress = p.ex.timed_out();
@@ -329,10 +338,13 @@ impl Conn {
             ctx.out.clear();
             self.answer_batch(ctx);
             if ctx.out.is_empty() && self.body.is_none() {
-                if self.proxy.is_some() {
-                    // The relay writes the upstream's response in pieces: its last one, if
-                    // small, must not wait for the client's delayed ACK (40 ms).
-                    if !self.nodelay {
+                if let Some(p) = &self.proxy {
+                    // The relay writes the upstream's response in pieces: on a connection
+                    // kept for more, its last one, if small, must not wait for the client's
+                    // delayed ACK (40 ms). One to be closed after the response gets the same
+                    // only if its response waits on the upstream midway (`drive_proxy`):
+                    // the FIN pushes out a last piece (a system call per short request saved).
+                    if !self.nodelay && p.ex.keeps_client() {
                         let _ = self.stream.set_nodelay(true);
                         self.nodelay = true;
                     }
@@ -628,6 +640,12 @@ impl Conn {
             if read_client {
                 self.ack_now();
             }
+            if !self.nodelay && self.proxy.as_ref().is_some_and(|p| p.ex.status.is_some()) {
+                // Part of the response went out and the rest waits: no piece of it may wait
+                // for the client's delayed ACK meanwhile (setting it sends what Nagle held).
+                let _ = self.stream.set_nodelay(true);
+                self.nodelay = true;
+            }
             if let Some(p) = &mut self.proxy {
                 let unsent = self.out.len() - self.out_pos;
                 p.ex.watch(unsent, &mut ctx.pool, poller, ctx.now);
@@ -643,12 +661,15 @@ impl Conn {
     /// The exchange is over (`Done`, `Failed` or `Aborted`): log it, answer a failure, and
     /// say whether the connection goes on (`None`) or closes.
     fn conclude(&mut self, progress: Progress, ctx: &mut Ctx) -> Option<Next> {
-        let p = self.proxy.take()?;
+        let mut p = self.proxy.take()?;
+        if matches!(progress, Progress::Pending { .. }) {
+            self.proxy = Some(p);
+            return None;
+        }
+        // Its upstream connection (if any) counts free now, and it waits in no queue.
+        p.ex.release(&mut ctx.pool, ctx.now);
         match progress {
-            Progress::Pending { .. } => {
-                self.proxy = Some(p);
-                None
-            }
+            Progress::Pending { .. } => None,
             Progress::Done { body_unread } => {
                 p.log(self.peer, p.ex.status.unwrap_or(0), p.ex.body_bytes(), ctx);
                 let keep = p.ex.client_keep_alive && !body_unread && !ctx.shutting_down;
@@ -675,7 +696,8 @@ impl Conn {
 
     /// The connection ends in the middle of an exchange.
     fn abort_proxy(&mut self, why: &str, ctx: &mut Ctx) {
-        if let Some(p) = self.proxy.take() {
+        if let Some(mut p) = self.proxy.take() {
+            p.ex.release(&mut ctx.pool, ctx.now);
             p.log_error(self.peer, None, why);
             p.log(self.peer, p.ex.status.unwrap_or(0), p.ex.body_bytes(), ctx);
         }

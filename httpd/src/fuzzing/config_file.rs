@@ -83,6 +83,7 @@ fn print(s: &Settings) -> String {
         proxy_set_host,
         proxy_max_body_size,
         proxy_keepalive,
+        proxy_queue_wait,
     } = s;
     let mut lines: Vec<(&str, String)> = Vec::new();
     lines.extend(listen.iter().map(|a| ("listen", a.to_string())));
@@ -165,6 +166,7 @@ fn print(s: &Settings) -> String {
         "proxy_keepalive",
         proxy_keepalive.map(|n| n.to_string()),
     );
+    opt(&mut lines, "proxy_queue_wait", proxy_queue_wait.map(ms));
     let mut out = String::new();
     for (key, value) in lines {
         let _ = writeln!(out, "{key} {value};");

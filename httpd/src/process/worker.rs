@@ -7,7 +7,9 @@
 //!
 //! The loop: wait (until a descriptor is ready or the next deadline), accept a batch, drive
 //! every ready connection ([`Conn::on_event`]; upstream sockets alternating with the rest,
-//! [`alternate_upstream`]) and file its new deadline with the reactor,
+//! [`alternate_upstream`]; idle kept upstream connections' first, [`idle_events_first`])
+//! and file its new deadline with the reactor, after each the
+//! requests waiting in an upstream's queue that can go now ([`Worker::serve_queue`]),
 //! close the connections whose deadline came, write the turn's log lines and publish the
 //! turn's counters.
 //!
@@ -81,6 +83,23 @@ fn alternate_upstream(events: &mut Vec<Event>, scratch: &mut Vec<Event>) {
         scratch.extend(b.copied());
     }
     std::mem::swap(events, scratch);
+}
+
+/// Handles a turn's events of idle kept upstream connections before all others, and drops
+/// them from `events`: one the upstream wrote to (stray bytes) or closed since it fell idle
+/// is closed before any request of the turn can take it. In the turn's order (upstream
+/// events alternated with the others, [`alternate_upstream`]) a client's request could come
+/// first and take it without a peek (a GET, which may go again) and get those bytes as its
+/// response.
+fn idle_events_first(events: &mut Vec<Event>, pool: &mut Pool) {
+    events.retain(|e| {
+        let idle = (UPSTREAM_TOKEN_BASE..LISTENER_FIRST).contains(&e.token)
+            && pool.owner(e.token - UPSTREAM_TOKEN_BASE) == Owner::Idle;
+        if idle {
+            pool.idle_event(e.token - UPSTREAM_TOKEN_BASE);
+        }
+        !idle
+    });
 }
 
 pub(crate) struct Worker {
@@ -169,6 +188,7 @@ impl Worker {
             self.reactor.wait(&mut events, until)?;
             self.ctx.now = Instant::now();
             self.ctx.clock.tick();
+            idle_events_first(&mut events, &mut self.ctx.pool);
             alternate_upstream(&mut events, &mut order);
             for ev in &events {
                 match ev.token {
@@ -185,8 +205,10 @@ impl Worker {
                     }
                     id => self.drive(id, ev),
                 }
+                self.serve_queue();
             }
             self.close_expired();
+            self.serve_queue();
             if self.ctx.now >= next_evict {
                 self.ctx.files.evict_idle(self.ctx.now);
                 self.ctx.pool.evict(self.ctx.now);
@@ -349,6 +371,12 @@ impl Worker {
         if want == conn.interest && conn.registered {
             return;
         }
+        if want == Interest::NONE && !conn.registered {
+            // Never registered and waiting for nothing (as in `start`): a request that waited
+            // in an upstream's queue, its client to be closed after the response.
+            conn.interest = want;
+            return;
+        }
         conn.interest = want;
         let fd = conn.stream().as_raw_fd();
         let r = if conn.registered {
@@ -376,6 +404,25 @@ impl Worker {
                 self.reactor.timers().set(id, conn.deadline);
                 self.watch(id, want);
             }
+        }
+    }
+
+    /// Drives the requests waiting in an upstream's queue that can go now: a response that
+    /// ended put its connection back in the pool (or one fewer is busy), and the first
+    /// waiting takes it in this turn ([`crate::proxy::pool::Pool`], the queue).
+    fn serve_queue(&mut self) {
+        let max = self.ctx.shared.proxy.keepalive;
+        while let Some(id) = self.ctx.pool.next_waiter(max) {
+            if !self.conns.get(id).is_some_and(Conn::is_queued) {
+                continue;
+            }
+            let ev = Event {
+                token: id,
+                readable: false,
+                writable: false,
+                hangup: false,
+            };
+            self.drive(id, &ev);
         }
     }
 

@@ -111,6 +111,10 @@ pub(crate) struct Exchange {
     connecting: bool,
     /// The connection came from the pool.
     reused: bool,
+    /// Since when the exchange counts among its upstream's busy ones ([`Pool::hold`]).
+    holds: Option<Instant>,
+    /// Since when the request waits in its upstream's queue for a connection.
+    queued_since: Option<Instant>,
     retried: bool,
     registered: Option<Interest>,
     /// The last read filled the buffer: more may wait, with no new wake-up for it.
@@ -138,6 +142,8 @@ pub(crate) struct Exchange {
     connect_timeout: Duration,
     read_timeout: Duration,
     keepalive_max: usize,
+    /// The longest the request waits in its upstream's queue (`proxy_queue_wait`).
+    queue_wait: Duration,
     /// Since when the exchange waits on the upstream (connect, send, or its response).
     waiting_since: Option<Instant>,
     /// The client head promised keep-alive.
@@ -189,6 +195,8 @@ impl Exchange {
             stream: None,
             connecting: false,
             reused: false,
+            holds: None,
+            queued_since: None,
             retried: false,
             registered: None,
             more_to_read: false,
@@ -209,6 +217,7 @@ impl Exchange {
             connect_timeout: settings.connect_timeout,
             read_timeout: settings.read_timeout,
             keepalive_max: settings.keepalive,
+            queue_wait: settings.queue_wait,
             waiting_since: None,
             client_keep_alive: false,
         }
@@ -259,6 +268,9 @@ impl Exchange {
     /// When the upstream has kept the exchange waiting too long (`None`: it waits on the
     /// client, or on nothing).
     pub(crate) fn deadline(&self) -> Option<Instant> {
+        if let Some(since) = self.queued_since {
+            return Some(since + self.queue_wait);
+        }
         let limit = if self.connecting {
             self.connect_timeout
         } else {
@@ -291,22 +303,63 @@ impl Exchange {
         }
     }
 
-    /// Opens (or takes from the pool) the upstream connection.
-    fn open(&mut self, io: &mut Io<'_>, from_pool: bool) -> Result<(), String> {
+    /// The request waits in its upstream's queue for a connection ([`Pool`]).
+    pub(crate) fn is_queued(&self) -> bool {
+        self.queued_since.is_some()
+    }
+
+    /// The exchange is over, or let go of its connection: it no longer counts among its
+    /// upstream's busy ones, nor waits in its queue.
+    pub(crate) fn release(&mut self, pool: &mut Pool, now: Instant) {
+        if let Some(since) = self.holds.take() {
+            pool.release(self.upstream, now.saturating_duration_since(since));
+        }
+        if self.queued_since.take().is_some() {
+            pool.unwait(self.upstream, self.id);
+        }
+    }
+
+    fn hold(&mut self, pool: &mut Pool, now: Instant) {
+        if self.queued_since.take().is_some() {
+            pool.unwait(self.upstream, self.id);
+        }
+        if self.holds.is_none() {
+            self.holds = Some(now);
+            pool.hold(self.upstream);
+        }
+    }
+
+    /// Opens (or takes from the pool) the upstream connection; `Ok(false)`: none is free
+    /// and the request waits in the upstream's queue.
+    fn open(&mut self, io: &mut Io<'_>, from_pool: bool) -> Result<bool, String> {
         self.registered = None;
         self.more_to_read = false;
-        self.waiting_since = Some(io.now);
         if from_pool {
             // A request that could go again on a new connection (the retry) needs no peek.
             let check = !self.idempotent || !self.body.is_done();
             if let Some(s) = io.pool.take(self.upstream, io.now, check, self.id) {
+                self.hold(io.pool, io.now);
+                self.waiting_since = Some(io.now);
                 self.stream = Some(s);
                 self.registered = Some(Interest::READ);
                 self.reused = true;
                 self.connecting = false;
-                return Ok(());
+                return Ok(true);
+            }
+            let waited = self
+                .queued_since
+                .is_some_and(|t| io.now >= t + self.queue_wait);
+            if !io
+                .pool
+                .may_connect(self.upstream, self.keepalive_max, self.queue_wait, waited)
+            {
+                self.queued_since.get_or_insert(io.now);
+                io.pool.wait(self.upstream, self.id);
+                return Ok(false);
             }
         }
+        self.hold(io.pool, io.now);
+        self.waiting_since = Some(io.now);
         self.reused = false;
         let (s, connecting) = match connect::connect(self.upstream) {
             Ok(Connecting::Done(s)) => (s, false),
@@ -317,7 +370,7 @@ impl Exchange {
         let _ = s.set_nodelay(true);
         self.stream = Some(s);
         self.connecting = connecting;
-        Ok(())
+        Ok(true)
     }
 
     /// A pooled connection turned out closed: may the request go again on a new one?
@@ -336,14 +389,17 @@ impl Exchange {
         self.to_up.clear();
         self.to_up.extend_from_slice(&self.head);
         self.to_up_pos = 0;
-        self.open(io, false)
+        self.open(io, false).map(|_| ())
     }
 
     /// Moves what can move; see [`Progress`].
     pub(crate) fn pump(&mut self, io: &mut Io<'_>) -> Progress {
         if self.stream.is_none() && self.relay.as_ref().is_none_or(|r| !r.is_done()) {
-            if let Err(why) = self.open(io, true) {
-                return self.fail(why);
+            match self.open(io, true) {
+                Ok(true) => {}
+                // Queued: nothing moves until a connection falls free (or the wait ends).
+                Ok(false) => return Progress::Pending { read_client: false },
+                Err(why) => return self.fail(why),
             }
         }
         loop {
@@ -649,11 +705,18 @@ impl Exchange {
         let mut reusable = self.relay.as_ref().is_some_and(Relay::reusable)
             && self.body.is_done()
             && self.to_up_pos == self.to_up.len();
+        // Bytes the upstream sent past the body (or its close) that no read took are still
+        // in the socket: a splice takes no byte past the body, and a read that filled the
+        // buffer may have ended exactly at its end. Then the connection is peeked, and not
+        // reused if anything follows (nginx and HAProxy close such a connection too): the
+        // next request, maybe pipelined and taken up in this turn, would get those bytes as
+        // its response. A read that did not fill the buffer left nothing behind.
+        let spliced = self.pipe.is_some();
         if let Some(pipe) = self.pipe.take() {
             io.pipes.give(pipe);
-            // A splice takes no byte past the body: anything the upstream sent after it
-            // (or its close) is still in the socket, and the connection is not reused.
-            reusable &= self.stream.as_ref().is_some_and(idle_alive);
+        }
+        if reusable && (spliced || self.more_to_read) {
+            reusable = self.stream.as_ref().is_some_and(idle_alive);
         }
         let registered = self.registered.take();
         if let Some(stream) = self.stream.take().filter(|_| reusable) {
@@ -671,6 +734,9 @@ impl Exchange {
                     .put(self.upstream, stream, io.now, self.keepalive_max);
             }
         }
+        // Counted free before the worker looks at the queue: a request waiting there takes
+        // the connection in this turn.
+        self.release(io.pool, io.now);
         self.waiting_since = None;
         Progress::Done {
             body_unread: !self.body.is_done(),

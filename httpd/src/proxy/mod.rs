@@ -5,7 +5,7 @@
 //! | file | what it is |
 //! |---|---|
 //! | `route` | the configured locations (`proxy_pass`), their timeouts, which one a path falls under |
-//! | `pool` | a worker's idle keep-alive connections to upstreams, and whose an upstream socket's events are |
+//! | `pool` | a worker's idle keep-alive connections to upstreams, whose an upstream socket's events are, and each upstream's busy connections and queue of requests waiting for one |
 //! | `headers` | the request head as sent upstream (hop-by-hop headers dropped, `X-Forwarded-For` and `Forwarded` added, re-framed) and the upstream's response head, parsed strictly and rewritten for the client |
 //! | `forward` | the request body from the client to the upstream, re-framed as it streams |
 //! | `relay` | the response body from the upstream to the client, re-framed as it streams |

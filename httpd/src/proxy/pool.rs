@@ -14,6 +14,7 @@
 //! handle, by retrying once, which only requests that may go twice do.
 
 use crate::net::idle::{close_reset, idle_alive};
+use std::collections::VecDeque;
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::{AsRawFd, RawFd};
 use std::time::{Duration, Instant};
@@ -40,12 +41,39 @@ struct Idle {
     since: Instant,
 }
 
-/// The idle connections, most recently used last, and the owners of upstream descriptors.
+/// An upstream's exchanges: how many hold a connection to it, and which wait for one.
+#[derive(Debug)]
+struct Load {
+    addr: SocketAddr,
+    busy: usize,
+    /// How long an exchange holds its connection, on average of late (an exponentially
+    /// weighted mean; `None` before the first).
+    held: Option<Duration>,
+    /// Connection ids, first come first.
+    waiting: VecDeque<usize>,
+}
+
+/// The idle connections, most recently used last, the owners of upstream descriptors, and
+/// each upstream's busy connections and queue.
+///
+/// The queue: a request that finds no idle connection to its upstream while `max` (the
+/// `proxy_keepalive` bound) connections to it are busy waits for one to fall free, as
+/// long as `proxy_queue_wait` (2 ms), rather than connecting at once. Otherwise a burst of requests
+/// (a worker's turn starts every request it accepted, up to 128) opens a connection for
+/// each beyond the idle ones, and when their responses end all but `max` of those are
+/// closed again: connect and close (and the upstream's accept) on every request past the
+/// bound, though the responses of the busy ones free a connection a few microseconds
+/// later. Bounded in time, so an upstream whose busy connections stay busy (slow or
+/// long-polling requests) is not held to `max` at once: past the wait, a request connects;
+/// and one that would likely wait longer (its place in the queue, over the busy ones, times
+/// how long an exchange holds its connection of late) connects at once.
 #[derive(Debug, Default)]
 pub(crate) struct Pool {
     idle: Vec<Idle>,
     /// By descriptor.
     owners: Vec<Owner>,
+    /// By upstream; a few entries (one per `proxy_pass` upstream).
+    loads: Vec<Load>,
 }
 
 impl Pool {
@@ -69,6 +97,81 @@ impl Pool {
             self.set(fd, Owner::Nobody);
         }
         None
+    }
+
+    fn load(&mut self, addr: SocketAddr) -> &mut Load {
+        let i = match self.loads.iter().position(|l| l.addr == addr) {
+            Some(i) => i,
+            None => {
+                self.loads.push(Load {
+                    addr,
+                    busy: 0,
+                    held: None,
+                    waiting: VecDeque::new(),
+                });
+                self.loads.len() - 1
+            }
+        };
+        &mut self.loads[i]
+    }
+
+    /// Whether a request to `addr` that found no idle connection may open one: fewer than
+    /// `max` are busy (or none is kept: `max` 0), there is no queue (`wait` 0), it `waited`
+    /// its `wait` in the queue already, or a place at the end of the queue would likely
+    /// take longer than that (each busy connection falls free every `held` on average).
+    pub(crate) fn may_connect(
+        &mut self,
+        addr: SocketAddr,
+        max: usize,
+        wait: Duration,
+        waited: bool,
+    ) -> bool {
+        let l = self.load(addr);
+        if max == 0 || wait.is_zero() || waited || l.busy < max {
+            return true;
+        }
+        let place = l.waiting.len() as u32 + 1;
+        l.held
+            .is_some_and(|h| h * place / l.busy.max(1) as u32 > wait)
+    }
+
+    /// An exchange holds a connection to `addr` (taken or opened) from now on.
+    pub(crate) fn hold(&mut self, addr: SocketAddr) {
+        self.load(addr).busy += 1;
+    }
+
+    /// An exchange let go of its connection to `addr` (back in the pool, or closed), which
+    /// it `held` for so long.
+    pub(crate) fn release(&mut self, addr: SocketAddr, held: Duration) {
+        let l = self.load(addr);
+        l.busy = l.busy.saturating_sub(1);
+        l.held = Some(l.held.map_or(held, |h| (h * 7 + held) / 8));
+    }
+
+    /// Connection `id` waits for a connection to `addr` (once in the queue, keeping its place).
+    pub(crate) fn wait(&mut self, addr: SocketAddr, id: usize) {
+        let l = self.load(addr);
+        if !l.waiting.contains(&id) {
+            l.waiting.push_back(id);
+        }
+    }
+
+    /// Connection `id` no longer waits for a connection to `addr`.
+    pub(crate) fn unwait(&mut self, addr: SocketAddr, id: usize) {
+        let l = self.load(addr);
+        if let Some(i) = l.waiting.iter().position(|&w| w == id) {
+            l.waiting.remove(i);
+        }
+    }
+
+    /// The first connection waiting for an upstream that has an idle connection now, or
+    /// fewer than `max` busy, taken off the queue (its exchange is to be driven again).
+    pub(crate) fn next_waiter(&mut self, max: usize) -> Option<usize> {
+        let idle = &self.idle;
+        let l = self.loads.iter_mut().find(|l| {
+            !l.waiting.is_empty() && (l.busy < max || idle.iter().any(|c| c.addr == l.addr))
+        })?;
+        l.waiting.pop_front()
     }
 
     /// Upstream descriptor `fd`'s events go to connection `id` from now on.
@@ -160,6 +263,8 @@ mod tests {
     use super::*;
     use std::net::TcpListener;
 
+    const WAIT: Duration = Duration::from_millis(2);
+
     #[test]
     fn a_kept_connection_is_reused_unless_its_peer_closed_it() {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -186,6 +291,76 @@ mod tests {
             std::thread::yield_now();
         }
         assert_eq!(pool.len(), 0);
+    }
+
+    #[test]
+    fn past_max_busy_a_request_waits_first_come_first_served_for_a_freed_connection() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let other: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let now = Instant::now();
+        let mut pool = Pool::default();
+        pool.hold(addr);
+        pool.hold(addr);
+        assert!(!pool.may_connect(addr, 2, WAIT, false));
+        assert!(pool.may_connect(addr, 2, WAIT, true), "waited its time");
+        assert!(
+            pool.may_connect(addr, 0, WAIT, false),
+            "nothing kept: no queue"
+        );
+        assert!(
+            pool.may_connect(addr, 2, Duration::ZERO, false),
+            "proxy_queue_wait 0: no queue"
+        );
+        assert!(
+            pool.may_connect(other, 2, WAIT, false),
+            "each upstream its own count"
+        );
+        pool.wait(addr, 7);
+        pool.wait(addr, 3);
+        pool.wait(addr, 7);
+        pool.wait(addr, 9);
+        pool.unwait(addr, 9);
+        // Nothing free yet: nobody goes.
+        assert_eq!(pool.next_waiter(2), None);
+        // A response ends: its connection back in the pool, one fewer busy; the first
+        // waiting goes (it will take that connection), the next once another is free.
+        pool.put(addr, TcpStream::connect(addr).unwrap(), now, 2);
+        pool.release(addr, Duration::ZERO);
+        assert_eq!(pool.next_waiter(2), Some(7));
+        assert!(pool.take(addr, now, false, 7).is_some());
+        pool.hold(addr);
+        assert_eq!(pool.next_waiter(2), None);
+        // A busy one fails (closed, not kept): room for a connection of its own.
+        pool.release(addr, Duration::ZERO);
+        assert_eq!(pool.next_waiter(2), Some(3));
+        assert_eq!(pool.next_waiter(2), None);
+        // Connections held long of late: a request that would wait longer than the queue's
+        // bound connects at once; one with a short wait ahead queues.
+        let mut slow = Pool::default();
+        slow.hold(addr);
+        slow.release(addr, WAIT * 4);
+        slow.hold(addr);
+        slow.hold(addr);
+        assert!(slow.may_connect(addr, 2, WAIT, false), "a slow upstream");
+        let mut fast = Pool::default();
+        fast.hold(addr);
+        fast.release(addr, WAIT / 4);
+        fast.hold(addr);
+        fast.hold(addr);
+        assert!(!fast.may_connect(addr, 2, WAIT, false));
+        for id in 0..7 {
+            fast.wait(addr, id);
+        }
+        assert!(
+            !fast.may_connect(addr, 2, WAIT, false),
+            "the 8th in line: 2 ms"
+        );
+        fast.wait(addr, 7);
+        assert!(
+            fast.may_connect(addr, 2, WAIT, false),
+            "the 9th in line would wait too long"
+        );
     }
 
     #[test]

@@ -45,6 +45,9 @@ pub(crate) struct ProxySettings {
     pub(crate) max_body: u64,
     /// Idle keep-alive connections a worker keeps per upstream (`proxy_keepalive`).
     pub(crate) keepalive: usize,
+    /// The longest a request waits for one of `keepalive` busy connections to fall free
+    /// before it opens one (`proxy_queue_wait`, 2ms; 0: no queue; [`crate::proxy::pool`]).
+    pub(crate) queue_wait: Duration,
 }
 
 impl Default for ProxySettings {
@@ -56,6 +59,7 @@ impl Default for ProxySettings {
             host: None,
             max_body: 1 << 20,
             keepalive: 32,
+            queue_wait: Duration::from_millis(2),
         }
     }
 }
