@@ -777,7 +777,7 @@ fn an_idle_kept_connection_the_upstream_closes_is_closed_at_once() {
 }
 
 /// Reads one response (its head and a `Content-Length` body) from `r`; returns the body.
-fn read_response(r: &mut BufReader<TcpStream>) -> String {
+fn read_response_bytes(r: &mut BufReader<TcpStream>) -> Vec<u8> {
     let mut len = 0;
     loop {
         let mut line = String::new();
@@ -791,7 +791,12 @@ fn read_response(r: &mut BufReader<TcpStream>) -> String {
     }
     let mut body = vec![0; len];
     r.read_exact(&mut body).unwrap();
-    String::from_utf8(body).unwrap()
+    body
+}
+
+/// [`read_response_bytes`] for a text body.
+fn read_response(r: &mut BufReader<TcpStream>) -> String {
+    String::from_utf8(read_response_bytes(r)).unwrap()
 }
 
 #[test]
@@ -1085,19 +1090,7 @@ fn bytes_after_a_long_body_do_not_reach_the_next_request() {
     )
     .unwrap();
     let mut r = BufReader::new(c);
-    let mut len = 0;
-    loop {
-        let mut line = String::new();
-        assert!(r.read_line(&mut line).unwrap() > 0, "the connection ended");
-        if line == "\r\n" {
-            break;
-        }
-        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-            len = v.trim().parse().unwrap();
-        }
-    }
-    let mut body = vec![0; len];
-    r.read_exact(&mut body).unwrap();
+    let body = read_response_bytes(&mut r);
     assert_pattern(&body, EXTRA_BODY);
     // The connection that carried the stray bytes was closed, not pooled: the next
     // request gets its own answer on a new one.
@@ -1124,19 +1117,8 @@ fn bytes_after_a_short_copied_body_do_not_reach_the_next_request() {
         )
         .unwrap();
         let mut r = BufReader::new(c);
-        let mut len = 0;
-        loop {
-            let mut line = String::new();
-            assert!(r.read_line(&mut line).unwrap() > 0, "the connection ended");
-            if line == "\r\n" {
-                break;
-            }
-            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                len = v.trim().parse().unwrap();
-            }
-        }
-        let mut body = vec![0; len];
-        r.read_exact(&mut body).unwrap();
+        let body = read_response_bytes(&mut r);
+        let len = body.len();
         assert!(len > 60_000 && len < BOUNDARY_READ, "{len}");
         assert_pattern(&body, len as u64);
         let second = read_response(&mut r);
