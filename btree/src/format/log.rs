@@ -44,18 +44,21 @@ pub(crate) struct Delta<'a> {
     pub(crate) base: Option<(u64, &'a [u8])>,
 }
 
-/// The byte ranges, 8-byte words at a time, where `new` differs from `old` (same length); a
-/// gap of one equal word is taken in, as a range more would cost as much.
+/// The byte ranges, 8-byte words at a time, where `new` differs from `old` (same length, a
+/// multiple of 8: a page); a gap of one equal word is taken in, as a range more would cost
+/// as much.
 pub(crate) fn diff(old: &[u8], new: &[u8]) -> Vec<(usize, usize)> {
     let mut ranges: Vec<(usize, usize)> = Vec::new();
-    for (i, (a, b)) in old.chunks(8).zip(new.chunks(8)).enumerate() {
-        if a == b {
+    let word = |c: &[u8]| u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]));
+    for (i, (a, b)) in old.chunks_exact(8).zip(new.chunks_exact(8)).enumerate() {
+        // Compared as words: a slice comparison calls memcmp for each.
+        if word(a) == word(b) {
             continue;
         }
         let at = 8 * i;
         match ranges.last_mut() {
-            Some((start, len)) if *start + *len + 8 >= at => *len = at + b.len() - *start,
-            _ => ranges.push((at, b.len())),
+            Some((start, len)) if *start + *len + 8 >= at => *len = at + 8 - *start,
+            _ => ranges.push((at, 8)),
         }
     }
     ranges
