@@ -86,6 +86,15 @@ impl LogState {
         };
         loop {
             match read_slot(db, &meta, self.next, Some(self))? {
+                Slot::Record(_, pages, _)
+                    if pages.iter().any(|(_, made)| made.is_err())
+                        && db.checkpoint().ok() != self.base =>
+                {
+                    // A page made from one that another process's checkpoints have since
+                    // reused (they changed the meta page first): the log this handle reads
+                    // is gone, and the next transaction starts from the new checkpoint.
+                    break;
+                }
                 Slot::Record(h, pages, len) => {
                     self.add(pages);
                     meta = h.meta;
