@@ -929,6 +929,49 @@ mod tests {
     }
 
     #[test]
+    fn a_failed_fsync_of_a_checkpoint_at_a_writers_start_leaves_the_last_commit() {
+        use crate::format::log::record_cap;
+        use crate::freelist::FreeList;
+        for after in 0..2 {
+            let (t, mut a) = setup_small(&format!("fsync-merge-{after}"));
+            let db = open(&t);
+            // Single inserts until the next writer would checkpoint at its start (as
+            // `begin` decides: few reusable pages, enough freed since the checkpoint).
+            let mut due = false;
+            for i in 0..400u32 {
+                let (meta, _) = db.current_meta().unwrap();
+                let (c, _) = db.checkpoint().unwrap();
+                let list = FreeList::load(&db, &meta).unwrap();
+                let enough = record_cap(db.geo.page_size) as u64;
+                if meta.txn > c.txn + 3
+                    && list.reusable(Some((meta.txn - 1).min(c.txn))) < enough
+                    && list.freed_since(c.txn) >= enough
+                {
+                    due = true;
+                    break;
+                }
+                let k = format!("new{i:05}").into_bytes();
+                let mut w = db.write().unwrap();
+                w.put(&k, b"v").unwrap();
+                w.commit().unwrap();
+                a.insert(k, b"v".to_vec());
+            }
+            assert!(due, "no checkpoint at a writer's start came due");
+            db.file.faults.lock().unwrap().sync_after = Some(after);
+            assert!(db.write().is_err());
+            assert!(matches!(db.write(), Err(Error::Poisoned)));
+            // The state is the last commit's either way (the checkpoint keeps it).
+            let reopened = open(&t);
+            assert!(contents(&reopened) == a, "not the last commit");
+            sound(&reopened);
+            let mut b = a.clone();
+            small_change(&reopened, &mut b, 5).unwrap();
+            assert!(contents(&open(&t)) == b);
+            sound(&open(&t));
+        }
+    }
+
+    #[test]
     fn a_damaged_page_a_record_was_made_from_is_named_when_read() {
         use crate::format::log::{decode_header, Found};
         let (t, _) = setup_small("damaged-base");
