@@ -317,9 +317,12 @@ impl Db {
         let base = self.checkpoint()?;
         let mut at_meta = base.0;
         let mut at = 0;
+        let mut pages_read = log::LogState::default();
         loop {
-            match log::read_slot(self, &at_meta, at) {
-                Ok(Slot::Record(h, _, len)) => {
+            match log::read_slot(self, &at_meta, at, Some(&pages_read)) {
+                Ok(Slot::Record(h, pages, len)) => {
+                    // A page made from a damaged one is reported where the tree reads it.
+                    pages_read.add(pages);
                     at_meta = h.meta;
                     at += len;
                     c.stats.log_records += 1;

@@ -72,7 +72,7 @@ pub(crate) struct Shared {
     /// Snapshots of the open read transactions: transaction -> how many.
     pub(crate) readers: BTreeMap<u64, usize>,
     /// The free list as of a commit, so that the next writer need not read it again.
-    pub(crate) free: Option<(u64, FreeList)>,
+    pub(crate) free: Option<((u64, u64), FreeList)>,
     pub(crate) poisoned: bool,
 }
 
@@ -239,7 +239,19 @@ impl Db {
                 "referred to, but a page of the log region",
             ));
         }
-        let logged = self.log().images.get(&pgno).cloned();
+        let logged = {
+            let log = self.log();
+            if let Some(&bad) = log.damaged.get(&pgno) {
+                return Err(Error::corrupt(
+                    bad,
+                    format!(
+                        "page {pgno}, in the log as its changes to page {bad}, cannot be made: \
+                         page {bad} is damaged"
+                    ),
+                ));
+            }
+            log.images.get(&pgno).cloned()
+        };
         let ps = self.geo.page_size;
         let p = match logged {
             // Proven when its record was read (or as this handle wrote it).

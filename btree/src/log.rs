@@ -33,12 +33,19 @@ pub(crate) struct LogState {
     pub(crate) meta: Option<Meta>,
     /// The newest version of each page the records hold.
     pub(crate) images: PgMap<Buf>,
+    /// Pages of the records that could not be made, each with the damaged page (outside
+    /// the log) that it was made from: reading one is an error naming that page.
+    pub(crate) damaged: PgMap<u64>,
 }
+
+/// A page a record makes: its bytes, or the damaged page it was made from.
+pub(crate) type Made = std::result::Result<Buf, u64>;
 
 /// What the log holds at one place.
 pub(crate) enum Slot {
-    /// The next record, proven: its header, its pages, its length in pages.
-    Record(Header, Vec<(u64, Buf)>, u64),
+    /// The next record, proven: its header, its pages (none when only proven), its length
+    /// in pages.
+    Record(Header, Vec<(u64, Made)>, u64),
     /// No record continues the log here.
     End,
     /// The next record by its first bytes, but torn or damaged (why); its header if that
@@ -53,6 +60,23 @@ impl LogState {
         self.next = 0;
         self.meta = Some(base);
         self.images.clear();
+        self.damaged.clear();
+    }
+
+    /// Takes in the pages of a record read.
+    pub(crate) fn add(&mut self, pages: Vec<(u64, Made)>) {
+        for (pg, made) in pages {
+            match made {
+                Ok(buf) => {
+                    self.damaged.remove(&pg);
+                    self.images.insert(pg, buf);
+                }
+                Err(base) => {
+                    self.images.remove(&pg);
+                    self.damaged.insert(pg, base);
+                }
+            }
+        }
     }
 
     /// Reads the records written since the last call, up to the end of the log.
@@ -61,11 +85,18 @@ impl LogState {
             return Ok(());
         };
         loop {
-            match read_slot(db, &meta, self.next)? {
+            match read_slot(db, &meta, self.next, Some(self))? {
+                Slot::Record(_, pages, _)
+                    if pages.iter().any(|(_, made)| made.is_err())
+                        && db.checkpoint().ok() != self.base =>
+                {
+                    // A page made from one that another process's checkpoints have since
+                    // reused (they changed the meta page first): the log this handle reads
+                    // is gone, and the next transaction starts from the new checkpoint.
+                    break;
+                }
                 Slot::Record(h, pages, len) => {
-                    for (pg, buf) in pages {
-                        self.images.insert(pg, buf);
-                    }
+                    self.add(pages);
                     meta = h.meta;
                     self.next += len;
                 }
@@ -98,8 +129,8 @@ pub(crate) fn past_torn(
     header: Option<Header>,
 ) -> Result<()> {
     let Some(h) = header else { return Ok(()) };
-    let len = 1 + h.pages.len() as u64;
-    if let Slot::Record(..) = read_slot(db, &h.meta, at + len)? {
+    let len = h.pages(db.geo.page_size);
+    if let Slot::Record(..) = read_slot(db, &h.meta, at + len, None)? {
         return Err(Error::corrupt(
             prev.log_start + at,
             format!(
@@ -113,55 +144,78 @@ pub(crate) fn past_torn(
 }
 
 /// The record at `at` (pages from the region's start) that would continue the state
-/// `prev`, read from the file and checked.
-pub(crate) fn read_slot(db: &Db, prev: &Meta, at: u64) -> Result<Slot> {
+/// `prev`, read from the file and checked; with `before` (the log's records before it), its
+/// pages made from their bases and checked too, else only the record proven. A record
+/// proven whole whose page fails its checksum was made from a damaged page: that page is
+/// named when the record's page is read (which a later commit may have freed, making the
+/// damage harmless), as it would be if it were read itself.
+pub(crate) fn read_slot(db: &Db, prev: &Meta, at: u64, before: Option<&LogState>) -> Result<Slot> {
     if prev.log_pages == 0 || at >= prev.log_pages {
         return Ok(Slot::End);
     }
     let ps = db.geo.page_size;
     let first = prev.log_start + at;
-    let mut p = vec![0u8; ps];
-    read_pages(db, &mut p, first)?;
+    let mut rec = vec![0u8; ps];
+    read_pages(db, &mut rec, first)?;
     // A damaged state may hold the last transaction number there is: nothing follows it.
     let Some(txn) = prev.txn.checked_add(1) else {
         return Ok(Slot::End);
     };
-    let h = match decode_header(&p, prev, txn) {
+    let h = match decode_header(&rec, prev, txn) {
         Ok(Found::Other) => return Ok(Slot::End),
         Ok(Found::Next(h)) => h,
         Err(why) => return Ok(Slot::Torn(format!("its header: {why}"), None)),
     };
-    let n = h.pages.len() as u64;
-    if at + 1 + n > prev.log_pages {
+    let n = h.pages(ps);
+    if at + n > prev.log_pages {
         return Ok(Slot::Torn(
             format!("{n} pages run past the end of the log"),
             None,
         ));
     }
-    let mut body = vec![0u8; n as usize * ps];
-    read_pages(db, &mut body, first + 1)?;
-    let mut sums = Vec::with_capacity(4 * n as usize);
-    let mut bad = None;
-    for (i, (&pg, img)) in h.pages.iter().zip(body.chunks(ps)).enumerate() {
-        sums.extend_from_slice(&img[..4]);
-        if bad.is_none() && !(verify(img, pg) && page_txn(img) == txn) {
-            bad = Some(format!(
-                "its copy of page {pg}, at page {}, fails its checksum",
-                first + 1 + i as u64
+    rec.resize(n as usize * ps, 0);
+    read_pages(db, &mut rec[ps..], first + 1)?;
+    if !h.proven(&rec) {
+        return Ok(Slot::Torn("it fails the record's checksum".into(), Some(h)));
+    }
+    let entries = match h.entries(&rec) {
+        Ok(e) => e,
+        Err(why) => return Ok(Slot::Torn(why, Some(h))),
+    };
+    let Some(before) = before else {
+        return Ok(Slot::Record(h, Vec::new(), n));
+    };
+    let mut pages = Vec::with_capacity(entries.len());
+    for e in entries {
+        if let Some(&bad) = before.damaged.get(&e.base) {
+            pages.push((e.pg, Err(bad)));
+            continue;
+        }
+        let mut img = match (e.base, before.images.get(&e.base)) {
+            (0, _) => vec![0u8; ps],
+            (_, Some(b)) => b.to_vec(),
+            (base, None) => {
+                let mut p = vec![0u8; ps];
+                read_pages(db, &mut p, base)?;
+                p
+            }
+        };
+        for (off, r) in &e.ranges {
+            img[*off..*off + r.len()].copy_from_slice(&rec[r.clone()]);
+        }
+        if verify(&img, e.pg) && page_txn(&img) == txn {
+            pages.push((e.pg, Ok(Buf::from(img))));
+        } else if e.base == 0 {
+            // Made from nothing but the record, which is proven: not a record we wrote.
+            return Ok(Slot::Torn(
+                format!("its page {} fails its checksum", e.pg),
+                Some(h),
             ));
+        } else {
+            pages.push((e.pg, Err(e.base)));
         }
     }
-    if !h.proven(&p, &sums) || bad.is_some() {
-        let why = bad.unwrap_or_else(|| "its header fails the record's checksum".into());
-        return Ok(Slot::Torn(why, Some(h)));
-    }
-    let pages = h
-        .pages
-        .iter()
-        .zip(body.chunks(ps))
-        .map(|(&pg, img)| (pg, Buf::from(img)))
-        .collect();
-    Ok(Slot::Record(h, pages, 1 + n))
+    Ok(Slot::Record(h, pages, n))
 }
 
 fn read_pages(db: &Db, buf: &mut [u8], first: u64) -> Result<()> {

@@ -31,7 +31,7 @@ pub(crate) mod node;
 /// The first bytes after the header of both meta pages.
 pub(crate) const MAGIC: [u8; 8] = *b"OSTKBTRE";
 /// The format version; a file with another is refused.
-pub(crate) const VERSION: u32 = 2;
+pub(crate) const VERSION: u32 = 3;
 pub const DEFAULT_PAGE_SIZE: u32 = 4096;
 pub const MIN_PAGE_SIZE: u32 = 512;
 pub const MAX_PAGE_SIZE: u32 = 65536;

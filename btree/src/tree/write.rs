@@ -357,6 +357,7 @@ impl WriteTxn<'_> {
                 self.free_page(old);
                 let pg = self.alloc()?;
                 self.dirty.insert(pg, copy);
+                self.replaces(pg, old);
                 pg
             };
             step.pgno = pg;
@@ -652,7 +653,9 @@ impl WriteTxn<'_> {
             Some(p) if self.dirty.contains_key(&p) => p,
             Some(p) => {
                 self.free_page(p);
-                self.alloc()?
+                let pg = self.alloc()?;
+                self.replaces(pg, p);
+                pg
             }
             None => self.alloc()?,
         };
