@@ -4,7 +4,8 @@
 //! malformed, closing. Every check is on real sockets, with curl where it fits.
 
 use crate::common::{
-    curl, curl_response, parse_responses, server_socket_option, wait_until, Server, TempDir,
+    curl, curl_response, parse_responses, server_end, server_socket_option, wait_until, Server,
+    TempDir,
 };
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -1248,7 +1249,8 @@ fn stray_bytes_on_an_idle_connection_are_seen_before_a_request_takes_it() {
     let sent = sent && step_reached(4);
     (&k).write_all(b"GET /api/head HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
-    std::thread::sleep(Duration::from_millis(50));
+    // The request waits in httpd's socket before httpd runs again.
+    assert!(wait_until(|| server_end(&k).unread > 0));
     // SAFETY: as above.
     unsafe { libc::kill(pid, libc::SIGCONT) };
     assert!(sent, "the upstream did not write its parts");
