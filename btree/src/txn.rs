@@ -23,7 +23,7 @@ use crate::db::{Db, Shared};
 use crate::error::{Error, Result};
 use crate::format::log::{encode_header, record_cap};
 use crate::format::meta::Meta;
-use crate::format::node::{check_layout, Page};
+use crate::format::node::Page;
 use crate::format::{page_kind, seal, Geometry, Kind};
 use crate::freelist::FreeList;
 use crate::tree::{self, Cursor, Range, Source};
@@ -309,9 +309,9 @@ impl<'a> WriteTxn<'a> {
             // pages in memory, from the kernel's page cache, or from the disk after the
             // sync): the next transactions find them without reading them back.
             for (pg, buf) in written {
-                // Checked as a page read from the file would be (cheap next to writing it).
-                let node_ok = matches!(page_kind(&buf), Some(Kind::Branch | Kind::Leaf))
-                    && check_layout(&buf, db.geo).is_ok();
+                // Built by this transaction from checked pages, as its own reads of them
+                // trust (`Source::node`): no layout check again.
+                let node_ok = matches!(page_kind(&buf), Some(Kind::Branch | Kind::Leaf));
                 db.cache.insert(epoch, pg, Cached { buf, node_ok });
             }
         }
