@@ -266,8 +266,12 @@ impl WriteTxn<'_> {
         let txn = self.meta.txn;
         let mut written = Vec::with_capacity(parts);
         for (k, part) in bounds.windows(2).enumerate() {
-            let page = encode_leaf(geo, txn, &window[part[0]..part[1]])
-                .ok_or_else(|| Error::corrupt(me, "its cells cannot be shared"))?;
+            let mut page = self.db.cache.buffer(geo.page_size);
+            let fits = Arc::get_mut(&mut page)
+                .is_some_and(|p| encode_leaf(p, geo, txn, &window[part[0]..part[1]]));
+            if !fits {
+                return Err(Error::corrupt(me, "its cells cannot be shared"));
+            }
             let old = pages.get(from - lo + k).filter(|_| from + k <= to);
             written.push(self.write_page(old.map(|p| p.pgno), page)?);
         }
@@ -350,7 +354,7 @@ impl WriteTxn<'_> {
             let pg = if self.dirty.contains_key(&old) {
                 old
             } else {
-                let mut copy: Buf = Arc::from(&*self.raw(old)?);
+                let mut copy: Buf = self.db.cache.copy_of(&self.raw(old)?);
                 if let Some(c) = Arc::get_mut(&mut copy) {
                     put_u64(c, 8, self.meta.txn);
                 }
@@ -643,11 +647,11 @@ impl WriteTxn<'_> {
         let page = node
             .encode(self.geo(), self.meta.txn)
             .ok_or_else(|| Error::corrupt(old.unwrap_or(0), "a node larger than a page"))?;
-        self.write_page(old, page)
+        self.write_page(old, Arc::from(page))
     }
 
     /// Writes `page` in place of page `old`, as [`Self::write_node`] does; returns its page.
-    fn write_page(&mut self, old: Option<u64>, page: Vec<u8>) -> Result<u64> {
+    fn write_page(&mut self, old: Option<u64>, page: Buf) -> Result<u64> {
         let pg = match old {
             Some(p) if self.dirty.contains_key(&p) => p,
             Some(p) => {
@@ -656,7 +660,9 @@ impl WriteTxn<'_> {
             }
             None => self.alloc()?,
         };
-        self.dirty.insert(pg, Arc::from(page));
+        if let Some(before) = self.dirty.insert(pg, page) {
+            self.db.cache.recycle(before);
+        }
         Ok(pg)
     }
 
