@@ -211,6 +211,11 @@ impl WriteTxn<'_> {
                 }
             })
             .collect::<Result<Vec<Page>>>()?;
+        // Every cell of the window is read below, in the order of the slots, not of the
+        // bytes: the whole pages asked for at once rather than a miss waited for per cell.
+        for p in &pages {
+            p.prefetch();
+        }
         let new_bytes = new.to_bytes();
         let mut cells: Vec<Vec<&[u8]>> = pages
             .iter()
