@@ -419,7 +419,10 @@ impl WriteTxn<'_> {
             db.file.write_pages_at(&run, written[start].0 * ps)?;
             start = end;
         }
-        let reached = written.last().map_or(0, |w| (w.0 + 1) * ps).max(self.file_len);
+        let reached = written
+            .last()
+            .map_or(0, |w| (w.0 + 1) * ps)
+            .max(self.file_len);
         if self.meta.page_count * ps > reached {
             // Pages allocated but left unwritten (freed by this same transaction) must be
             // inside the file too. (When the last page was written, the writes grew the
