@@ -23,7 +23,7 @@ use crate::db::{Db, Shared};
 use crate::error::{Error, Result};
 use crate::format::log::{encode_header, record_cap};
 use crate::format::meta::Meta;
-use crate::format::node::Page;
+use crate::format::node::{prefetch, Page};
 use crate::format::{page_kind, seal, Geometry, Kind};
 use crate::freelist::FreeList;
 use crate::tree::{self, Cursor, Range, Source};
@@ -284,15 +284,21 @@ impl<'a> WriteTxn<'a> {
         // them); the cache may still hold what they held before: drop it before the disk
         // changes (cache.rs).
         self.db.cache.forget(order.iter().copied());
-        let mut sums = Vec::with_capacity(4 * order.len());
-        let mut written: Vec<(u64, Buf)> = Vec::with_capacity(order.len());
-        for &pg in &order {
-            if let Some(mut buf) = self.dirty.remove(&pg) {
-                let p = Arc::make_mut(&mut buf);
-                seal(p, pg);
-                sums.extend_from_slice(&p[..4]);
-                written.push((pg, buf));
+        let mut written: Vec<(u64, Buf)> = order
+            .iter()
+            .filter_map(|&pg| Some((pg, self.dirty.remove(&pg)?)))
+            .collect();
+        let mut sums = Vec::with_capacity(4 * written.len());
+        for k in 0..written.len() {
+            // The pages were written all through the transaction and have left the CPU's
+            // cache: the next one is fetched while this one is checksummed.
+            if let Some((_, next)) = written.get(k + 1) {
+                prefetch(next);
             }
+            let (pg, buf) = &mut written[k];
+            let p = Arc::make_mut(buf);
+            seal(p, *pg);
+            sums.extend_from_slice(&p[..4]);
         }
         let logged = self.base.log_pages > 0
             && written.len() <= record_cap(geo.page_size)

@@ -363,6 +363,13 @@ pub(crate) fn cmp_keys(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     }
 }
 
+/// Asks the CPU to bring all of `buf` into its cache, without waiting for it.
+pub(crate) fn prefetch(buf: &[u8]) {
+    for at in (0..buf.len()).step_by(64) {
+        prefetch_line(buf, at);
+    }
+}
+
 /// Asks the CPU to bring the cache line of `buf[at]` in, without waiting for it.
 #[inline]
 fn prefetch_line(buf: &[u8], at: usize) {
@@ -490,9 +497,7 @@ impl Page {
     /// Asks the CPU to bring the whole page into its cache ahead of use: a scan reads every
     /// cell of a leaf, and the cells lie in insertion order, not key order.
     pub(crate) fn prefetch(&self) {
-        for at in (0..self.buf.len()).step_by(64) {
-            prefetch_line(&self.buf, at);
-        }
+        prefetch(&self.buf);
     }
 
     /// A leaf's value `i`.
