@@ -413,8 +413,7 @@ impl WriteTxn<'_> {
         // that the kernel's page cache does not hold yet (the pages a commit adds at the
         // file's end) becomes one large folio there (ext4 has them since Linux 6.16), and
         // every later write of one of its pages, and its writeback, walks all the folio's
-        // blocks: at 1M random inserts that walk was a quarter of the insert phase's CPU
-        // time, where writing runs in one `pwritev` saved about one call in five.
+        // blocks: far more than the calls a run saves (README, "Where the time goes").
         for (pg, buf) in written.iter() {
             db.file.write_at(buf, pg * ps)?;
         }
