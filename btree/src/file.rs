@@ -87,65 +87,6 @@ impl DataFile {
         self.file.write_all_at(buf, pos)
     }
 
-    /// Writes `bufs`, one after the other, at `pos`: one `pwritev` for a run of pages
-    /// (IOV_MAX buffers at a time), no copy into one buffer.
-    #[cfg(not(test))]
-    pub(crate) fn write_pages_at(&self, bufs: &[&[u8]], mut pos: u64) -> io::Result<()> {
-        let mut iov: Vec<libc::iovec> = bufs
-            .iter()
-            .map(|b| libc::iovec {
-                iov_base: b.as_ptr() as *mut libc::c_void,
-                iov_len: b.len(),
-            })
-            .collect();
-        let mut at = 0;
-        while at < iov.len() {
-            // Linux's IOV_MAX.
-            let n = (iov.len() - at).min(1024);
-            let off = libc::off_t::try_from(pos).map_err(io::Error::other)?;
-            // SAFETY: `iov[at..at + n]` are valid iovecs describing memory borrowed from
-            // `bufs`, alive and unchanged for the call; pwritev only reads it.
-            let r =
-                unsafe { libc::pwritev(self.file.as_raw_fd(), iov[at..].as_ptr(), n as _, off) };
-            if r < 0 {
-                let e = io::Error::last_os_error();
-                if e.kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(e);
-            }
-            if r == 0 {
-                return Err(io::Error::new(
-                    io::ErrorKind::WriteZero,
-                    "pwritev wrote nothing",
-                ));
-            }
-            // A short write: go on from where it stopped.
-            let mut done = r as usize;
-            pos += done as u64;
-            while done > 0 {
-                let v = &mut iov[at];
-                if done >= v.iov_len {
-                    done -= v.iov_len;
-                    at += 1;
-                } else {
-                    // SAFETY: `done` is less than the buffer's length: still inside it.
-                    v.iov_base = unsafe { (v.iov_base as *mut u8).add(done) }.cast();
-                    v.iov_len -= done;
-                    done = 0;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// In the crate's tests, as one `write_at` of the buffers joined, so that the fault
-    /// plan applies to it as to any write.
-    #[cfg(test)]
-    pub(crate) fn write_pages_at(&self, bufs: &[&[u8]], pos: u64) -> io::Result<()> {
-        self.write_at(&bufs.concat(), pos)
-    }
-
     /// Makes the file `len` bytes long (the writer calls it only to grow the file, knowing
     /// its length).
     pub(crate) fn set_len(&self, len: u64) -> io::Result<()> {

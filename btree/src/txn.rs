@@ -23,7 +23,7 @@ use crate::db::{Db, Shared};
 use crate::error::{Error, Result};
 use crate::format::log::{encode_record, record_cap, Delta};
 use crate::format::meta::Meta;
-use crate::format::node::{check_layout, Page};
+use crate::format::node::{prefetch, Page};
 use crate::format::{page_kind, seal, Geometry, Kind};
 use crate::freelist::FreeList;
 use crate::tree::{self, Cursor, Range, Source};
@@ -298,13 +298,18 @@ impl<'a> WriteTxn<'a> {
         // them); the cache may still hold what they held before: drop it before the disk
         // changes (cache.rs).
         self.db.cache.forget(order.iter().copied());
-        let mut written: Vec<(u64, Buf)> = Vec::with_capacity(order.len());
-        for &pg in &order {
-            if let Some(mut buf) = self.dirty.remove(&pg) {
-                let p = Arc::make_mut(&mut buf);
-                seal(p, pg);
-                written.push((pg, buf));
+        let mut written: Vec<(u64, Buf)> = order
+            .iter()
+            .filter_map(|&pg| Some((pg, self.dirty.remove(&pg)?)))
+            .collect();
+        for k in 0..written.len() {
+            // The pages were written all through the transaction and have left the CPU's
+            // cache: the next one is fetched while this one is checksummed.
+            if let Some((_, next)) = written.get(k + 1) {
+                prefetch(next);
             }
+            let (pg, buf) = &mut written[k];
+            seal(Arc::make_mut(buf), *pg);
         }
         let record = (self.base.log_pages > 0
             && written.len() <= record_cap(geo.page_size)
@@ -323,9 +328,9 @@ impl<'a> WriteTxn<'a> {
             // pages in memory, from the kernel's page cache, or from the disk after the
             // sync): the next transactions find them without reading them back.
             for (pg, buf) in written {
-                // Checked as a page read from the file would be (cheap next to writing it).
-                let node_ok = matches!(page_kind(&buf), Some(Kind::Branch | Kind::Leaf))
-                    && check_layout(&buf, db.geo).is_ok();
+                // Built by this transaction from checked pages, as its own reads of them
+                // trust (`Source::node`): no layout check again.
+                let node_ok = matches!(page_kind(&buf), Some(Kind::Branch | Kind::Leaf));
                 db.cache.insert(epoch, pg, Cached { buf, node_ok });
             }
         }
@@ -447,25 +452,22 @@ impl WriteTxn<'_> {
             }
         }
         self.meta.log_salt = new_salt();
-        // Each run of consecutive pages in one write, from the buffers where they lie
-        // (`pwritev`), up to 1 MiB at a time.
-        let most = ((1 << 20) / geo.page_size).max(1);
-        let mut start = 0;
-        while start < written.len() {
-            let mut end = start + 1;
-            while end < written.len()
-                && end - start < most
-                && written[end].0 == written[end - 1].0 + 1
-            {
-                end += 1;
-            }
-            let run: Vec<&[u8]> = written[start..end].iter().map(|(_, b)| &b[..]).collect();
-            db.file.write_pages_at(&run, written[start].0 * ps)?;
-            start = end;
+        // One write a page, even for a run of consecutive pages. A write of several pages
+        // that the kernel's page cache does not hold yet (the pages a commit adds at the
+        // file's end) becomes one large folio there (ext4 has them since Linux 6.16), and
+        // every later write of one of its pages, and its writeback, walks all the folio's
+        // blocks: far more than the calls a run saves (README, "Where the time goes").
+        for (pg, buf) in written.iter() {
+            db.file.write_at(buf, pg * ps)?;
         }
-        if self.meta.page_count * ps > self.file_len {
+        let reached = written
+            .last()
+            .map_or(0, |w| (w.0 + 1) * ps)
+            .max(self.file_len);
+        if self.meta.page_count * ps > reached {
             // Pages allocated but left unwritten (freed by this same transaction) must be
-            // inside the file too.
+            // inside the file too. (When the last page was written, the writes grew the
+            // file: an `ftruncate` per growing commit cost 1 % of batched inserts.)
             db.file.set_len(self.meta.page_count * ps)?;
         }
         let slot = 1 - self.base_slot;

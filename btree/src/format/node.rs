@@ -274,31 +274,28 @@ pub(crate) fn leaf_cell_key(cell: &[u8]) -> &[u8] {
     &cell[LEAF_CELL..LEAF_CELL + klen]
 }
 
-/// A leaf page of these cells (each as it lies in a page, without its slot), written by
-/// transaction `txn`: cells copied as they are, none decoded. `None` if they do not fit.
-pub(crate) fn encode_leaf(geo: Geometry, txn: u64, cells: &[&[u8]]) -> Option<Vec<u8>> {
+/// Writes into `page` (a page's size, any content) a leaf of these cells (each as it lies
+/// in a page, without its slot), written by transaction `txn`: cells copied as they are,
+/// none decoded. `false` (the page unspecified) if they do not fit.
+pub(crate) fn encode_leaf(page: &mut [u8], geo: Geometry, txn: u64, cells: &[&[u8]]) -> bool {
     let bytes: usize = cells.iter().map(|c| c.len() + 2).sum();
-    if bytes > geo.usable() || cells.len() > u16::MAX as usize {
-        return None;
+    if bytes > geo.usable() || cells.len() > u16::MAX as usize || page.len() != geo.page_size {
+        return false;
     }
     // Each byte written once: the header and slots, the gap's zeros, then the cells from
     // the last to the first (cell 0 ends the page). Zeroing the whole page first and then
     // overwriting it cost a page's memset on every page sharing writes.
     let slots = HEADER + 2 * cells.len();
-    let mut p = Vec::with_capacity(geo.page_size);
-    p.resize(slots, 0);
-    put_header(&mut p, Kind::Leaf, cells.len() as u16, txn);
+    page[..HEADER].fill(0);
+    put_header(page, Kind::Leaf, cells.len() as u16, txn);
     let mut end = geo.page_size;
     for (i, c) in cells.iter().enumerate() {
         end -= c.len();
-        put_u16(&mut p, HEADER + 2 * i, end as u16);
+        put_u16(page, HEADER + 2 * i, end as u16);
+        page[end..end + c.len()].copy_from_slice(c);
     }
-    p.resize(end, 0);
-    for c in cells.iter().rev() {
-        p.extend_from_slice(c);
-    }
-    debug_assert_eq!(p.len(), geo.page_size);
-    Some(p)
+    page[slots..end].fill(0);
+    true
 }
 
 /// The shortest key `s` with `below < s <= at`, given `below < at`.
@@ -363,6 +360,13 @@ pub(crate) fn cmp_keys(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
             return a.len().cmp(&b.len());
         }
         at += 8;
+    }
+}
+
+/// Asks the CPU to bring all of `buf` into its cache, without waiting for it.
+pub(crate) fn prefetch(buf: &[u8]) {
+    for at in (0..buf.len()).step_by(64) {
+        prefetch_line(buf, at);
     }
 }
 
@@ -493,9 +497,7 @@ impl Page {
     /// Asks the CPU to bring the whole page into its cache ahead of use: a scan reads every
     /// cell of a leaf, and the cells lie in insertion order, not key order.
     pub(crate) fn prefetch(&self) {
-        for at in (0..self.buf.len()).step_by(64) {
-            prefetch_line(&self.buf, at);
-        }
+        prefetch(&self.buf);
     }
 
     /// A leaf's value `i`.

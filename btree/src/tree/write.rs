@@ -112,9 +112,8 @@ impl WriteTxn<'_> {
             self.meta.entries = 1;
             return Ok(());
         }
-        let (mut path, found) = self.descend(key)?;
+        let (mut path, found, leaf) = self.descend(key)?;
         let geo = self.geo();
-        let leaf = self.node(path[path.len() - 1].pgno)?;
         let old_leaf = leaf.pgno;
         let broken = || Error::corrupt(old_leaf, "broken cells");
         let (old_size, old) = match found {
@@ -136,9 +135,9 @@ impl WriteTxn<'_> {
             let used = payload(leaf.bytes()).ok_or_else(broken)?;
             used - old_size.min(used) + new.size()
         };
-        drop(leaf);
         if !quick && after < geo.min_fill() && path.len() > 1 {
             // A replaced value much smaller: the leaf may have to merge.
+            drop(leaf);
             let (node, append) = self.put_rec(root, 1, owned(&new), true)?;
             return self.finish_root(root, node, append);
         }
@@ -147,7 +146,7 @@ impl WriteTxn<'_> {
                 self.free_page(pg);
             }
         }
-        self.cow_path(&mut path)?;
+        self.cow_path(&mut path, Some(leaf))?;
         let at = path.len() - 1;
         let pg = path[at].pgno;
         let i = match found {
@@ -211,6 +210,11 @@ impl WriteTxn<'_> {
                 }
             })
             .collect::<Result<Vec<Page>>>()?;
+        // Every cell of the window is read below, in the order of the slots, not of the
+        // bytes: the whole pages asked for at once rather than a miss waited for per cell.
+        for p in &pages {
+            p.prefetch();
+        }
         let new_bytes = new.to_bytes();
         let mut cells: Vec<Vec<&[u8]>> = pages
             .iter()
@@ -266,8 +270,12 @@ impl WriteTxn<'_> {
         let txn = self.meta.txn;
         let mut written = Vec::with_capacity(parts);
         for (k, part) in bounds.windows(2).enumerate() {
-            let page = encode_leaf(geo, txn, &window[part[0]..part[1]])
-                .ok_or_else(|| Error::corrupt(me, "its cells cannot be shared"))?;
+            let mut page = self.db.cache.buffer(geo.page_size);
+            let fits = Arc::get_mut(&mut page)
+                .is_some_and(|p| encode_leaf(p, geo, txn, &window[part[0]..part[1]]));
+            if !fits {
+                return Err(Error::corrupt(me, "its cells cannot be shared"));
+            }
             let old = pages.get(from - lo + k).filter(|_| from + k <= to);
             written.push(self.write_page(old.map(|p| p.pgno), page)?);
         }
@@ -317,8 +325,9 @@ impl WriteTxn<'_> {
         Ok(())
     }
 
-    /// The path from the root to the leaf where `key` is or belongs, and its place there.
-    fn descend(&self, key: &[u8]) -> Result<(Vec<Step>, std::result::Result<usize, usize>)> {
+    /// The path from the root to the leaf where `key` is or belongs, its place there, and
+    /// the leaf.
+    fn descend(&self, key: &[u8]) -> Result<(Vec<Step>, std::result::Result<usize, usize>, Page)> {
         let (mut pgno, depth) = (self.meta.root, self.meta.depth);
         let mut path = Vec::with_capacity(depth as usize);
         for level in 1..=depth {
@@ -331,7 +340,7 @@ impl WriteTxn<'_> {
                     idx: found.unwrap_or_else(|i| i),
                     n,
                 });
-                return Ok((path, found));
+                return Ok((path, found, page));
             }
             let idx = page.child_index(key);
             path.push(Step { pgno, idx, n });
@@ -342,15 +351,20 @@ impl WriteTxn<'_> {
 
     /// Makes every page of `path` this transaction's own (a page already written by it is
     /// changed in place; any other is copied to a free page, the old one freed), and points
-    /// each parent, and the root, at the copy.
-    fn cow_path(&mut self, path: &mut [Step]) -> Result<()> {
+    /// each parent, and the root, at the copy. `leaf`, the last page as looked up, is
+    /// copied from without looking it up again.
+    fn cow_path(&mut self, path: &mut [Step], mut leaf: Option<Page>) -> Result<()> {
         let mut parent: Option<(u64, usize)> = None;
         for step in path.iter_mut() {
             let old = step.pgno;
+            let looked_up = leaf.take_if(|p| p.pgno == old);
             let pg = if self.dirty.contains_key(&old) {
                 old
             } else {
-                let mut copy: Buf = Arc::from(&*self.raw(old)?);
+                let mut copy: Buf = match looked_up {
+                    Some(p) => self.db.cache.copy_of(p.bytes()),
+                    None => self.db.cache.copy_of(&self.raw(old)?),
+                };
                 if let Some(c) = Arc::get_mut(&mut copy) {
                     put_u64(c, 8, self.meta.txn);
                 }
@@ -476,11 +490,10 @@ impl WriteTxn<'_> {
         if root == 0 {
             return Ok(false);
         }
-        let (mut path, found) = self.descend(key)?;
+        let (mut path, found, leaf) = self.descend(key)?;
         let Ok(i) = found else {
             return Ok(false);
         };
-        let leaf = self.node(path[path.len() - 1].pgno)?;
         let old_leaf = leaf.pgno;
         let broken = || Error::corrupt(old_leaf, "broken cells");
         let after = payload(leaf.bytes())
@@ -513,7 +526,7 @@ impl WriteTxn<'_> {
             self.meta.depth = 0;
             return Ok(true);
         }
-        self.cow_path(&mut path)?;
+        self.cow_path(&mut path, None)?;
         let pg = path[path.len() - 1].pgno;
         edit::remove(self.dirty_mut(pg)?, i);
         Ok(true)
@@ -644,11 +657,11 @@ impl WriteTxn<'_> {
         let page = node
             .encode(self.geo(), self.meta.txn)
             .ok_or_else(|| Error::corrupt(old.unwrap_or(0), "a node larger than a page"))?;
-        self.write_page(old, page)
+        self.write_page(old, Arc::from(page))
     }
 
     /// Writes `page` in place of page `old`, as [`Self::write_node`] does; returns its page.
-    fn write_page(&mut self, old: Option<u64>, page: Vec<u8>) -> Result<u64> {
+    fn write_page(&mut self, old: Option<u64>, page: Buf) -> Result<u64> {
         let pg = match old {
             Some(p) if self.dirty.contains_key(&p) => p,
             Some(p) => {
@@ -659,7 +672,9 @@ impl WriteTxn<'_> {
             }
             None => self.alloc()?,
         };
-        self.dirty.insert(pg, Arc::from(page));
+        if let Some(before) = self.dirty.insert(pg, page) {
+            self.db.cache.recycle(before);
+        }
         Ok(pg)
     }
 
