@@ -17,8 +17,20 @@
 //! would have caught what woke it, and halves after a sleep longer than the limit (nothing
 //! came while polling, and nothing soon after), down to no polling at all. An idle server
 //! therefore does not spin: its first long sleep halves the window, and a few shut it.
+//!
+//! Between two asks the poller yields the CPU (`sched_yield`). Alone on its CPU, the yield
+//! comes straight back. When it does not, something else ran there, the peer perhaps: the
+//! two share a CPU, and polling only takes turns from the task that would send the input
+//! (and costs a context switch each time). The window is then shut, and stays shut for
+//! [`SHARED_BACKOFF`] whatever the sleeps, so that a loop sharing its CPU sleeps as a plain
+//! one does, trying again now and then in case the scheduler has moved one of them.
 
 use std::time::{Duration, Instant};
+
+/// A yield that took longer than this let another task run on the CPU.
+const SHARED_YIELD: Duration = Duration::from_micros(20);
+/// How long polling stays off after such a yield.
+pub(crate) const SHARED_BACKOFF: Duration = Duration::from_millis(10);
 
 /// The adaptive window of [`Reactor::wait`](super::Reactor::wait)'s polling.
 #[derive(Debug, Clone)]
@@ -27,6 +39,8 @@ pub(crate) struct BusyPoll {
     limit: Duration,
     /// How long the next wait polls before it sleeps.
     window: Duration,
+    /// No polling before this: a yield let another task run ([`BusyPoll::yielded`]).
+    shared_until: Option<Instant>,
 }
 
 impl BusyPoll {
@@ -35,6 +49,7 @@ impl BusyPoll {
         BusyPoll {
             limit,
             window: Duration::ZERO,
+            shared_until: None,
         }
     }
 
@@ -47,16 +62,34 @@ impl BusyPoll {
     /// Until when to poll, for a wait starting at `now` that may last until `until`:
     /// `None` if it should not poll (the window is shut, or the wait is not to block).
     pub(crate) fn poll_until(&self, now: Instant, until: Option<Instant>) -> Option<Instant> {
-        if self.window.is_zero() || until.is_some_and(|u| u <= now) {
+        if self.window.is_zero()
+            || until.is_some_and(|u| u <= now)
+            || self.shared_until.is_some_and(|t| now < t)
+        {
             return None;
         }
         let end = now + self.window;
         Some(until.map_or(end, |u| u.min(end)))
     }
 
-    /// A wait slept for `slept` (after polling in vain) before something was ready or its
-    /// timeout came: adjust the window.
-    pub(crate) fn slept(&mut self, slept: Duration) {
+    /// A yield between two asks took `took`, ending at `now`: whether to go on polling.
+    /// A long one means the CPU is shared: the window shuts for [`SHARED_BACKOFF`].
+    pub(crate) fn yielded(&mut self, took: Duration, now: Instant) -> bool {
+        if took < SHARED_YIELD {
+            return true;
+        }
+        self.window = Duration::ZERO;
+        self.shared_until = Some(now + SHARED_BACKOFF);
+        false
+    }
+
+    /// A wait slept from `from` to `to` (after polling in vain, or without polling) before
+    /// something was ready or its timeout came: adjust the window.
+    pub(crate) fn slept(&mut self, from: Instant, to: Instant) {
+        if self.shared_until.is_some_and(|t| to < t) {
+            return;
+        }
+        let slept = to.saturating_duration_since(from);
         let start = self.limit / 8;
         if slept <= self.limit {
             self.window = (self.window * 2).max(start).min(self.limit);
@@ -81,10 +114,10 @@ mod tests {
         assert_eq!(p.window(), Duration::ZERO);
         let now = Instant::now();
         assert_eq!(p.poll_until(now, None), None);
-        p.slept(Duration::from_micros(3));
+        p.slept(now, now + Duration::from_micros(3));
         assert_eq!(p.window(), Duration::from_micros(5));
         for want in [10, 20, 40, 40] {
-            p.slept(Duration::from_micros(30));
+            p.slept(now, now + Duration::from_micros(30));
             assert_eq!(p.window(), Duration::from_micros(want));
         }
         assert_eq!(p.poll_until(now, None), Some(now + LIMIT));
@@ -93,12 +126,13 @@ mod tests {
     #[test]
     fn long_sleeps_shut_it() {
         let mut p = BusyPoll::new(LIMIT);
+        let now = Instant::now();
         for _ in 0..4 {
-            p.slept(Duration::from_micros(1));
+            p.slept(now, now + Duration::from_micros(1));
         }
         assert_eq!(p.window(), LIMIT);
         for want in [20, 10, 5, 0, 0] {
-            p.slept(Duration::from_millis(100));
+            p.slept(now, now + Duration::from_millis(100));
             assert_eq!(p.window(), Duration::from_micros(want));
         }
     }
@@ -106,8 +140,8 @@ mod tests {
     #[test]
     fn a_poll_ends_at_the_callers_limit_and_a_wait_not_to_block_does_not_poll() {
         let mut p = BusyPoll::new(LIMIT);
-        p.slept(Duration::ZERO);
         let now = Instant::now();
+        p.slept(now, now);
         let soon = now + Duration::from_micros(2);
         assert_eq!(p.poll_until(now, Some(soon)), Some(soon));
         let late = now + Duration::from_secs(1);
@@ -118,8 +152,35 @@ mod tests {
     #[test]
     fn no_limit_never_polls() {
         let mut p = BusyPoll::new(Duration::ZERO);
-        p.slept(Duration::ZERO);
+        let now = Instant::now();
+        p.slept(now, now);
         assert_eq!(p.window(), Duration::ZERO);
-        assert_eq!(p.poll_until(Instant::now(), None), None);
+        assert_eq!(p.poll_until(now, None), None);
+    }
+
+    #[test]
+    fn a_yield_that_let_another_task_run_stops_polling_for_a_while() {
+        let mut p = BusyPoll::new(LIMIT);
+        let now = Instant::now();
+        p.slept(now, now);
+        p.slept(now, now);
+        assert_eq!(p.window(), LIMIT / 4);
+        // Alone on the CPU: the yield comes straight back.
+        assert!(p.yielded(Duration::from_micros(1), now));
+        assert_eq!(p.window(), LIMIT / 4);
+        // Something else ran meanwhile.
+        let later = now + Duration::from_millis(3);
+        assert!(!p.yielded(Duration::from_millis(3), later));
+        assert_eq!(p.window(), Duration::ZERO);
+        // Short sleeps do not reopen the window until the back-off is over...
+        let within = later + SHARED_BACKOFF / 2;
+        p.slept(within, within + Duration::from_micros(1));
+        assert_eq!(p.window(), Duration::ZERO);
+        assert_eq!(p.poll_until(within, None), None);
+        // ...and do after it.
+        let after = later + SHARED_BACKOFF;
+        p.slept(after, after + Duration::from_micros(1));
+        assert_eq!(p.window(), LIMIT / 8);
+        assert!(p.poll_until(after, None).is_some());
     }
 }
