@@ -19,16 +19,18 @@
 //! therefore does not spin: its first long sleep halves the window, and a few shut it.
 //!
 //! Between two asks the poller yields the CPU (`sched_yield`). Alone on its CPU, the yield
-//! comes straight back. When it does not, something else ran there, the peer perhaps: the
-//! two share a CPU, and polling only takes turns from the task that would send the input
-//! (and costs a context switch each time). The window is then shut, and stays shut for
-//! [`SHARED_BACKOFF`] whatever the sleeps, so that a loop sharing its CPU sleeps as a plain
-//! one does, trying again now and then in case the scheduler has moved one of them.
+//! comes straight back (under a microsecond). When it switched to another task instead
+//! (the thread's count of involuntary switches grew: looked at only after a yield slower
+//! than [`SLOW_YIELD`]), the CPU is shared, with the peer perhaps, and polling only takes
+//! turns from the task that would send the input, a context switch each time. The window
+//! is then shut, and stays shut for [`SHARED_BACKOFF`] whatever the sleeps, so that a loop
+//! sharing its CPU sleeps as a plain one does, trying again now and then in case the
+//! scheduler has moved one of them.
 
 use std::time::{Duration, Instant};
 
-/// A yield that took longer than this let another task run on the CPU.
-const SHARED_YIELD: Duration = Duration::from_micros(20);
+/// A yield slower than this may have let another task run: the switch count is read.
+const SLOW_YIELD: Duration = Duration::from_micros(2);
 /// How long polling stays off after such a yield.
 pub(crate) const SHARED_BACKOFF: Duration = Duration::from_millis(10);
 
@@ -41,6 +43,8 @@ pub(crate) struct BusyPoll {
     window: Duration,
     /// No polling before this: a yield let another task run ([`BusyPoll::yielded`]).
     shared_until: Option<Instant>,
+    /// The thread's involuntary switches when last read.
+    switches: Option<u64>,
 }
 
 impl BusyPoll {
@@ -50,6 +54,7 @@ impl BusyPoll {
             limit,
             window: Duration::ZERO,
             shared_until: None,
+            switches: None,
         }
     }
 
@@ -73,9 +78,25 @@ impl BusyPoll {
     }
 
     /// A yield between two asks took `took`, ending at `now`: whether to go on polling.
-    /// A long one means the CPU is shared: the window shuts for [`SHARED_BACKOFF`].
-    pub(crate) fn yielded(&mut self, took: Duration, now: Instant) -> bool {
-        if took < SHARED_YIELD {
+    /// `switches` reads the thread's involuntary switches
+    /// ([`crate::sys::involuntary_switches`]); if a slow yield finds the count grown since
+    /// it was last read, the CPU is shared: the window shuts for [`SHARED_BACKOFF`].
+    pub(crate) fn yielded(
+        &mut self,
+        took: Duration,
+        now: Instant,
+        switches: impl FnOnce() -> Option<u64>,
+    ) -> bool {
+        if took < SLOW_YIELD {
+            return true;
+        }
+        let Some(count) = switches() else {
+            return true;
+        };
+        let before = self.switches.replace(count);
+        if before.is_none_or(|b| b == count) {
+            // A slow yield without a switch (an interrupt, the hypervisor), or the first
+            // reading.
             return true;
         }
         self.window = Duration::ZERO;
@@ -165,12 +186,16 @@ mod tests {
         p.slept(now, now);
         p.slept(now, now);
         assert_eq!(p.window(), LIMIT / 4);
-        // Alone on the CPU: the yield comes straight back.
-        assert!(p.yielded(Duration::from_micros(1), now));
+        // Alone on the CPU: the yield comes straight back; the count is not even read.
+        assert!(p.yielded(Duration::from_nanos(500), now, || unreachable!()));
+        // Slow, and the first reading: nothing to compare with.
+        assert!(p.yielded(Duration::from_micros(5), now, || Some(7)));
+        // Slow, but no switch: an interrupt, say.
+        assert!(p.yielded(Duration::from_micros(5), now, || Some(7)));
         assert_eq!(p.window(), LIMIT / 4);
-        // Something else ran meanwhile.
+        // Another task ran meanwhile.
         let later = now + Duration::from_millis(3);
-        assert!(!p.yielded(Duration::from_millis(3), later));
+        assert!(!p.yielded(Duration::from_millis(3), later, || Some(8)));
         assert_eq!(p.window(), Duration::ZERO);
         // Short sleeps do not reopen the window until the back-off is over...
         let within = later + SHARED_BACKOFF / 2;

@@ -124,7 +124,8 @@ impl<B: Readiness> Reactor<B> {
                 // the other task run, and polling stops (see `busy_poll`).
                 std::thread::yield_now();
                 now = Instant::now();
-                if !poll.yielded(now - asked, now) {
+                let switches = || crate::sys::involuntary_switches().ok();
+                if !poll.yielded(now - asked, now, switches) {
                     break;
                 }
             }
