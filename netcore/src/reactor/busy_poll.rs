@@ -5,10 +5,10 @@
 //! Why: a server that sleeps in `epoll_wait` between two bursts of a busy peer is woken by
 //! the peer's `send`, and the peer pays for the wake-up. Where the server's CPU halts when
 //! idle (a virtual machine whose guest does not poll in its idle loop), that wake-up is an
-//! inter-processor interrupt through the hypervisor, many microseconds of the *sender's*
-//! time. A server that finishes its turns quickly sleeps often, so a single-threaded client
-//! that keeps it busy (redis-benchmark with pipelines) spends more time per request on it
-//! than on a slower server. Asking again for a few microseconds costs the server that much
+//! inter-processor interrupt, an exit to the hypervisor, paid in the *sender's* time. A
+//! server that finishes its turns quickly sleeps often, so a single-threaded client that
+//! keeps it busy (redis-benchmark with pipelines) spends more time per request on it than on
+//! a slower server. Asking again for a few microseconds costs the server that much
 //! CPU and spares the peer the wake-up; no reply leaves later for it, only the next request
 //! is picked up sooner.
 //!
@@ -65,7 +65,8 @@ impl BusyPoll {
     }
 
     /// Until when to poll, for a wait starting at `now` that may last until `until`:
-    /// `None` if it should not poll (the window is shut, or the wait is not to block).
+    /// `None` if it should not poll (the window is shut, the CPU was found shared lately,
+    /// or the wait is not to block).
     pub(crate) fn poll_until(&self, now: Instant, until: Option<Instant>) -> Option<Instant> {
         if self.window.is_zero()
             || until.is_some_and(|u| u <= now)
