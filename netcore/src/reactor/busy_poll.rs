@@ -20,19 +20,20 @@
 //!
 //! Between two asks the poller yields the CPU (`sched_yield`). Alone on its CPU, the yield
 //! comes straight back (under a microsecond). When it switched to another task instead
-//! (the thread's count of involuntary switches grew: looked at only after a yield slower
-//! than [`SLOW_YIELD`]), the CPU is shared, with the peer perhaps, and polling only takes
-//! turns from the task that would send the input, a context switch each time. The window
-//! is then shut, and stays shut for [`SHARED_BACKOFF`] whatever the sleeps, so that a loop
-//! sharing its CPU sleeps as a plain one does, trying again now and then in case the
-//! scheduler has moved one of them.
+//! (the thread's count of involuntary switches grew since this wait began to poll: looked
+//! at only after a yield slower than [`SLOW_YIELD`]), the CPU is shared, with the peer
+//! perhaps, and polling only takes turns from the task that would send the input, a
+//! context switch each time. The window is then shut, and stays shut for [`SHARED_BACKOFF`]
+//! whatever the sleeps, so that a loop sharing its CPU sleeps as a plain one does, trying
+//! again every millisecond in case the scheduler has moved one of them or the other task
+//! (a kernel worker, say) has gone.
 
 use std::time::{Duration, Instant};
 
 /// A yield slower than this may have let another task run: the switch count is read.
 const SLOW_YIELD: Duration = Duration::from_micros(2);
 /// How long polling stays off after such a yield.
-pub(crate) const SHARED_BACKOFF: Duration = Duration::from_millis(10);
+pub(crate) const SHARED_BACKOFF: Duration = Duration::from_millis(1);
 
 /// The adaptive window of [`Reactor::wait`](super::Reactor::wait)'s polling.
 #[derive(Debug, Clone)]
@@ -43,7 +44,7 @@ pub(crate) struct BusyPoll {
     window: Duration,
     /// No polling before this: a yield let another task run ([`BusyPoll::yielded`]).
     shared_until: Option<Instant>,
-    /// The thread's involuntary switches when last read.
+    /// The thread's involuntary switches when this wait began to poll.
     switches: Option<u64>,
 }
 
@@ -78,10 +79,16 @@ impl BusyPoll {
         Some(until.map_or(end, |u| u.min(end)))
     }
 
+    /// A wait begins to poll; `switches`: the thread's involuntary switches now
+    /// ([`crate::sys::involuntary_switches`]), what [`BusyPoll::yielded`] compares with.
+    pub(crate) fn polling(&mut self, switches: Option<u64>) {
+        self.switches = switches;
+    }
+
     /// A yield between two asks took `took`, ending at `now`: whether to go on polling.
-    /// `switches` reads the thread's involuntary switches
-    /// ([`crate::sys::involuntary_switches`]); if a slow yield finds the count grown since
-    /// it was last read, the CPU is shared: the window shuts for [`SHARED_BACKOFF`].
+    /// `switches` reads the thread's involuntary switches; if a slow yield finds the count
+    /// grown since the wait began to poll, the CPU is shared: the window shuts for
+    /// [`SHARED_BACKOFF`].
     pub(crate) fn yielded(
         &mut self,
         took: Duration,
@@ -94,10 +101,9 @@ impl BusyPoll {
         let Some(count) = switches() else {
             return true;
         };
-        let before = self.switches.replace(count);
-        if before.is_none_or(|b| b == count) {
-            // A slow yield without a switch (an interrupt, the hypervisor), or the first
-            // reading.
+        if self.switches.is_none_or(|before| before == count) {
+            // A slow yield without a switch (an interrupt, the hypervisor), or no count to
+            // compare with.
             return true;
         }
         self.window = Duration::ZERO;
@@ -187,12 +193,15 @@ mod tests {
         p.slept(now, now);
         p.slept(now, now);
         assert_eq!(p.window(), LIMIT / 4);
+        p.polling(Some(7));
         // Alone on the CPU: the yield comes straight back; the count is not even read.
         assert!(p.yielded(Duration::from_nanos(500), now, || unreachable!()));
-        // Slow, and the first reading: nothing to compare with.
-        assert!(p.yielded(Duration::from_micros(5), now, || Some(7)));
         // Slow, but no switch: an interrupt, say.
         assert!(p.yielded(Duration::from_micros(5), now, || Some(7)));
+        // No count to compare with (getrusage failed): go on.
+        p.polling(None);
+        assert!(p.yielded(Duration::from_micros(5), now, || Some(8)));
+        p.polling(Some(7));
         assert_eq!(p.window(), LIMIT / 4);
         // Another task ran meanwhile.
         let later = now + Duration::from_millis(3);

@@ -110,6 +110,8 @@ impl<B: Readiness> Reactor<B> {
         };
         let mut now = Instant::now();
         if let Some(poll_until) = poll.poll_until(now, wake) {
+            let switches = || crate::sys::involuntary_switches().ok();
+            poll.polling(switches());
             loop {
                 self.backend.wait(events, Some(Duration::ZERO))?;
                 if !events.is_empty() {
@@ -124,7 +126,6 @@ impl<B: Readiness> Reactor<B> {
                 // the other task run, and polling stops (see `busy_poll`).
                 std::thread::yield_now();
                 now = Instant::now();
-                let switches = || crate::sys::involuntary_switches().ok();
                 if !poll.yielded(now - asked, now, switches) {
                     break;
                 }
