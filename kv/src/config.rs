@@ -113,6 +113,10 @@ pub(crate) struct Config {
     pub(crate) aof_load_corrupt_prefix: bool,
     /// Timer ticks per second (active expiry, statistics).
     pub(crate) hz: u32,
+    /// Microseconds the event loop may poll for input before it sleeps, while requests keep
+    /// coming back that soon (0, the default: it sleeps at once, as Redis does; HAProxy's
+    /// `busy-polling` is off by default too). kv's own; Redis has none.
+    pub(crate) busy_poll_us: u64,
     /// The file the settings came from.
     pub(crate) config_file: Option<PathBuf>,
 }
@@ -141,6 +145,7 @@ impl Default for Config {
             aof_load_truncated: true,
             aof_load_corrupt_prefix: false,
             hz: 10,
+            busy_poll_us: 0,
             config_file: None,
         }
     }
@@ -209,6 +214,7 @@ pub(crate) const PARAMETERS: &[(&str, bool)] = &[
     ("aof-load-truncated", true),
     ("aof-load-corrupt-prefix", true),
     ("hz", false),
+    ("busy-poll", false),
     ("save", false),
     ("databases", false),
     ("port", false),
@@ -244,6 +250,7 @@ impl Config {
             "aof-load-truncated" => b(self.aof_load_truncated),
             "aof-load-corrupt-prefix" => b(self.aof_load_corrupt_prefix),
             "hz" => self.hz.to_string(),
+            "busy-poll" => self.busy_poll_us.to_string(),
             // No snapshots: the log is the only persistence.
             "save" => String::new(),
             "databases" => "1".into(),
@@ -317,6 +324,8 @@ impl Config {
                 self.aof_load_corrupt_prefix = yes_no(value).ok_or_else(bad)?
             }
             "hz" => self.hz = num(value)?.clamp(1, 500) as u32,
+            // A millisecond at most: beyond that a sleep costs nothing worth saving.
+            "busy-poll" => self.busy_poll_us = num(value)?.min(1000),
             _ => return Err(Error(format!("'{name}' cannot be set here"))),
         }
         Ok(())
@@ -451,6 +460,20 @@ mod tests {
             assert!(err.ends_with(want), "{err:?} does not end with {want:?}");
         }
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn busy_poll_is_read_at_start_up_only_and_capped_at_a_millisecond() {
+        let mut c = Config::default();
+        assert_eq!(c.get("busy-poll").as_deref(), Some("0"));
+        c.set("busy-poll", "50", false).unwrap();
+        assert_eq!(c.busy_poll_us, 50);
+        c.set("busy-poll", "999999", false).unwrap();
+        assert_eq!(c.busy_poll_us, 1000);
+        let err = c.set("busy-poll", "10", true).unwrap_err().0;
+        assert_eq!(err, "can't set immutable config 'busy-poll'");
+        let err = c.set("busy-poll", "-1", false).unwrap_err().0;
+        assert!(err.contains("couldn't be parsed"), "{err}");
     }
 
     #[test]

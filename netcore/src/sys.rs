@@ -72,6 +72,16 @@ pub fn process_cpu_seconds(pid: u32) -> io::Result<f64> {
     Ok((parse(11)? + parse(12)?) as f64 / ticks)
 }
 
+/// How many times the calling thread was switched out while it could have run on: preempted,
+/// or it yielded (`sched_yield`) to another task (`getrusage(RUSAGE_THREAD)`'s `ru_nivcsw`).
+pub fn involuntary_switches() -> io::Result<u64> {
+    // SAFETY: all-zero is a valid `rusage` (integers and timevals).
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the struct we own.
+    cvt(unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) })?;
+    Ok(usage.ru_nivcsw as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +96,44 @@ mod tests {
     fn own_cpu_time_is_readable() {
         let cpu = process_cpu_seconds(std::process::id()).unwrap();
         assert!(cpu >= 0.0);
+    }
+
+    /// A thread that yields to another runnable one on its CPU is switched out: counted.
+    #[test]
+    fn a_yield_to_another_task_on_the_cpu_counts_as_an_involuntary_switch() {
+        // Both threads on one CPU of those this process may use, so that the other one is
+        // runnable there when this one yields.
+        // SAFETY: all-zero is an empty CPU set; the calls read and write sets we own.
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        let size = std::mem::size_of::<libc::cpu_set_t>();
+        assert_eq!(unsafe { libc::sched_getaffinity(0, size, &mut set) }, 0);
+        let cpu = (0..libc::CPU_SETSIZE as usize)
+            .find(|&c| unsafe { libc::CPU_ISSET(c, &set) })
+            .unwrap();
+        let pin = move || {
+            // SAFETY: as above.
+            let mut one: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+            unsafe { libc::CPU_SET(cpu, &mut one) };
+            assert_eq!(unsafe { libc::sched_setaffinity(0, size, &one) }, 0);
+        };
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let spinning = std::sync::Arc::clone(&stop);
+        let other = std::thread::spawn(move || {
+            pin();
+            while !spinning.load(std::sync::atomic::Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+        });
+        pin();
+        let before = involuntary_switches().unwrap();
+        // Until the spinner has had the CPU (at once, unless it has not started yet).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while involuntary_switches().unwrap() == before && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        other.join().unwrap();
+        assert!(involuntary_switches().unwrap() > before);
     }
 
     #[test]

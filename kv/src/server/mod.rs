@@ -69,6 +69,7 @@ pub(crate) fn serve(config: Config) -> Result<(), String> {
         tick: Some(Duration::from_millis(
             1000 / u64::from(server.config.hz.max(1)),
         )),
+        busy_poll: Duration::from_micros(server.config.busy_poll_us),
     };
     let mut service = KvService::new(server, aof, Arc::clone(&stats), Arc::clone(&waker));
     let mut event_loop = EventLoop::new(

@@ -101,6 +101,60 @@ fn redis_benchmark_runs_to_the_end_and_every_write_is_there() {
     assert_eq!(c.cmd(&["GET", "counter:__rand_int__"]), Reply::bulk("3000"));
 }
 
+/// With `busy-poll` (microseconds; off by default) kv polls for input a little before it
+/// sleeps while clients keep it busy: pipelined redis-benchmark runs whole, and once the
+/// clients stop, the server stops polling and sleeps: an idle kv uses next to no CPU.
+#[test]
+fn busy_polling_serves_a_pipelined_benchmark_and_stops_when_the_clients_do() {
+    let dir = TempDir::new("busy-poll");
+    let kv = start(dir.path(), &["--set", "busy-poll=50"]);
+    let mut c = kv.connect();
+    assert_eq!(
+        c.cmd(&["CONFIG", "GET", "busy-poll"]),
+        Reply::Array(Some(vec![Reply::bulk("busy-poll"), Reply::bulk("50")]))
+    );
+    let Reply::Error(e) = c.cmd(&["CONFIG", "SET", "busy-poll", "0"]) else {
+        panic!("busy-poll was settable")
+    };
+    assert!(e.contains("can't set immutable config 'busy-poll'"), "{e}");
+    let out = run_tool(
+        "redis-benchmark",
+        &[
+            "-p",
+            &kv.port(),
+            "-t",
+            "set,get,incr",
+            "-n",
+            "50000",
+            "-c",
+            "20",
+            "-P",
+            "16",
+            "-q",
+        ],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        c.cmd(&["GET", "counter:__rand_int__"]),
+        Reply::bulk("50000")
+    );
+    drop(c);
+    // The CPU kv uses (user and system) over a second with no client: a server that went
+    // on polling would use most of it, one asleep in epoll_wait only its ticks' work.
+    let cpu = || netcore::sys::process_cpu_seconds(kv.child.id()).unwrap();
+    // A few of the server's ticks (10 per second) shut the window: let them pass first.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let before = cpu();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let used = cpu() - before;
+    assert!(used < 0.2, "an idle kv used {used} s of CPU in a second");
+}
+
 #[test]
 fn data_survives_shutdown_and_restart() {
     let dir = TempDir::new("restart");

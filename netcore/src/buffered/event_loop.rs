@@ -2,7 +2,9 @@
 //!
 //! One turn of the loop:
 //!
-//! 1. wait for readiness (listener, waker, connections), with a timeout from the timers;
+//! 1. wait for readiness (listener, waker, connections), with a timeout from the timers
+//!    (with [`Config::busy_poll`], polling a few microseconds first while the peers keep
+//!    the loop busy);
 //! 2. accept every pending connection (refusing past `max_clients` with the service's line);
 //! 3. for each readable connection, one `read` of up to `read_chunk` bytes, handed to
 //!    [`Service::on_data`], which queues output for any connections through [`Conns`];
@@ -77,6 +79,10 @@ pub struct Config {
     pub read_chunk: usize,
     /// How often [`Service::on_tick`] is called (`None`: never).
     pub tick: Option<Duration>,
+    /// How long a wait that finds nothing ready may keep asking before it sleeps, while
+    /// input keeps coming back that soon (`Duration::ZERO`: it sleeps at once). See
+    /// [`Reactor::set_busy_poll`].
+    pub busy_poll: Duration,
 }
 
 impl Default for Config {
@@ -89,6 +95,7 @@ impl Default for Config {
             shutdown_grace: Duration::from_secs(2),
             read_chunk: 64 * 1024,
             tick: None,
+            busy_poll: Duration::ZERO,
         }
     }
 }
@@ -368,6 +375,7 @@ impl<B: Readiness> EventLoop<B> {
         stats: Arc<Stats>,
     ) -> io::Result<EventLoop<B>> {
         let mut reactor = Reactor::new(backend);
+        reactor.set_busy_poll(config.busy_poll);
         reactor.register(waker.read_fd(), WAKER, Interest::READ)?;
         let mut event_loop = EventLoop {
             reactor,
