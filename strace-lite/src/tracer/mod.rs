@@ -21,7 +21,7 @@ use crate::output::Output;
 use crate::signals;
 use crate::summary::Summary;
 use crate::syscall_table;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tracee::Tracee;
@@ -131,6 +131,8 @@ impl Tracer {
         };
         let no_color = std::env::var("NO_COLOR").ok();
         let colors = Colors::new(when, to_terminal, no_color.as_deref());
+        let mut out = out;
+        out.set_colored(colors.on());
         Ok(Tracer {
             colors,
             unwinder: Default::default(),
@@ -138,7 +140,7 @@ impl Tracer {
             decoders: DecoderTable::new(),
             out,
             summary: Summary::new(opts.latency).with_overhead(opts.overhead),
-            tracees: HashMap::new(),
+            tracees: HashMap::default(),
             main_pid: None,
             outcome: None,
             pid_prefix_always: false,
@@ -602,20 +604,21 @@ impl Tracer {
                 (self.decoders.get(nr))(&mut call)
             }
         };
-        let head = format!(
-            "{}({}",
-            self.colors.name(&syscall_table::name(nr)),
-            call.out
-        );
+        let name = self.colors.name_cow(syscall_table::name(nr));
         t.step = step;
         if self.opts.filters_status() || self.opts.json {
-            t.staged = Some(head);
+            t.staged = Some(format!("{name}({}", call.out));
             t.call = Some(call);
             return;
         }
-        t.call = Some(call);
         self.begin_line(tid);
-        self.out.write(tid, &head);
+        // The line's start, piece by piece into the buffer (no copy of it first).
+        self.out.write(tid, &name);
+        self.out.write(tid, "(");
+        self.out.write(tid, &call.out);
+        if let Some(t) = self.tracees.get_mut(&tid) {
+            t.call = Some(call);
+        }
     }
 
     fn on_syscall_exit(&mut self, tid: i32, rval: i64, stime: Duration) {
@@ -755,13 +758,10 @@ impl Tracer {
         };
         if cut {
             self.begin_line(tid);
-            self.out.write(
-                tid,
-                &format!(
-                    "<... {} resumed>",
-                    self.colors.name(&syscall_table::name(nr))
-                ),
-            );
+            self.out.write(tid, "<... ");
+            self.out
+                .write(tid, &self.colors.name_cow(syscall_table::name(nr)));
+            self.out.write(tid, " resumed>");
         }
     }
 
@@ -1041,15 +1041,26 @@ impl Tracer {
     /// Start a line for `tid`: cut any open line, then the pid and time prefixes.
     fn begin_line(&mut self, tid: i32) {
         self.out.begin_line(tid);
-        let mut prefix = String::new();
+        // Written piece by piece: a line of a -f trace starts here, no allocation for it.
+        let mut digits = itoa::Buffer::new();
+        let pid = digits.format(tid);
+        const SPACES: &str = "     ";
+        let pad = &SPACES[..5usize.saturating_sub(pid.len())];
         if self.pid_prefix_always {
-            prefix.push_str(&format!("{tid:<5} "));
+            // `{tid:<5} `
+            self.out.write(tid, pid);
+            self.out.write(tid, pad);
+            self.out.write(tid, " ");
         } else if self.opts.output.is_none() && self.tracees.len() > 1 {
-            prefix.push_str(&format!("[pid {tid:>5}] "));
+            // `[pid {tid:>5}] `
+            self.out.write(tid, "[pid ");
+            self.out.write(tid, pad);
+            self.out.write(tid, pid);
+            self.out.write(tid, "] ");
         }
-        prefix.push_str(&self.time_prefix());
-        if !prefix.is_empty() {
-            self.out.write(tid, &prefix);
+        if self.opts.relative || self.opts.timestamps != TimestampStyle::None {
+            let time = self.time_prefix();
+            self.out.write(tid, &time);
         }
     }
 
