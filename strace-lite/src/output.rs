@@ -193,9 +193,11 @@ impl Output {
     pub fn tab_to_column(&mut self, tid: i32) {
         let target = self.column_target;
         let sink = self.sink(tid);
-        if sink.column < target {
-            let pad = " ".repeat(target - sink.column);
-            sink.write(&pad);
+        // Written from a run of spaces: no String per line.
+        const SPACES: &str = "                                                                ";
+        while sink.column < target {
+            let n = (target - sink.column).min(SPACES.len());
+            sink.write(&SPACES[..n]);
         }
     }
 

@@ -77,6 +77,8 @@ pub struct Tracer {
     outcome: Option<Outcome>,
     /// `-o FILE` with `-f` (or several -p): every line starts with its pid.
     pid_prefix_always: bool,
+    /// A call's wall time is printed or counted (`-T`, `--json`, `-c -w`).
+    timed: bool,
     last_line_time: Option<Instant>,
     colors: Colors,
     /// `-k`.
@@ -144,6 +146,9 @@ impl Tracer {
             main_pid: None,
             outcome: None,
             pid_prefix_always: false,
+            timed: opts.syscall_times
+                || opts.json
+                || (opts.summary != SummaryMode::Off && opts.wall_clock),
             last_line_time: None,
             pin: cpu_pin::CpuPin::new(opts.same_cpu, opts.follow_forks),
             spin: spin::Spin::new(opts.spin),
@@ -492,7 +497,7 @@ impl Tracer {
                 && !self.opts.seccomp_bpf
                 && self.opts.trace_paths.is_empty()
             {
-                t.begin_syscall(u64::MAX, stime);
+                t.begin_syscall(u64::MAX, stime, self.timed);
                 t.nr_at_exit = true;
                 return;
             }
@@ -546,7 +551,7 @@ impl Tracer {
         let Some(t) = self.tracees.get_mut(&tid) else {
             return;
         };
-        t.begin_syscall(nr, stime);
+        t.begin_syscall(nr, stime, self.timed);
         let i386 = syscall_table::is_i386(nr);
         if i386 != t.i386 && !t.hidden {
             t.i386 = i386;
@@ -638,7 +643,7 @@ impl Tracer {
         t.in_syscall = false;
         t.previous_nr = Some(t.nr);
         let failed = (-4095..0).contains(&rval);
-        let wall = t.entered_at.elapsed();
+        let wall = t.entered_at.map_or(Duration::ZERO, |at| at.elapsed());
         if self.opts.summary != SummaryMode::Off && !t.filtered {
             let time = if self.opts.wall_clock {
                 wall
@@ -857,7 +862,8 @@ impl Tracer {
                 let wall = self
                     .tracees
                     .get(&tid)
-                    .map_or(Duration::ZERO, |t| t.entered_at.elapsed());
+                    .and_then(|t| t.entered_at)
+                    .map_or(Duration::ZERO, |at| at.elapsed());
                 let args = head[syscall_table::name(call.nr).len() + 1..].to_string();
                 self.emit_json_syscall(&call, &args, None, wall);
                 return;
