@@ -3,6 +3,7 @@
 //! `NO_COLOR` is unset or empty; `always` and `never` decide regardless.
 
 use owo_colors::OwoColorize;
+use std::borrow::Cow;
 
 /// `--color=WHEN`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +49,11 @@ impl Colors {
         self.on
     }
 
+    /// Whether the trace's text holds color escapes.
+    pub fn on(&self) -> bool {
+        self.on
+    }
+
     fn paint(&self, text: &str, f: impl Fn(&str) -> String) -> String {
         if self.on {
             f(text)
@@ -59,6 +65,15 @@ impl Colors {
     /// A syscall's name.
     pub fn name(&self, text: &str) -> String {
         self.paint(text, |t| t.bold().cyan().to_string())
+    }
+
+    /// A syscall's name, borrowed as it is when there is no color (no copy per line).
+    pub fn name_cow(&self, text: Cow<'static, str>) -> Cow<'static, str> {
+        if self.on {
+            Cow::Owned(self.name(&text))
+        } else {
+            text
+        }
     }
 
     /// A failed call's result (`-1 ENOENT (No such file or directory)`).

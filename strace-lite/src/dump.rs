@@ -40,7 +40,7 @@ pub fn dump(
     let mem = &call.mem.clone().with_structs(true);
     let a = &call.args;
     if write_fds.contains(fd as u64) {
-        match name.as_str() {
+        match &*name {
             "write" | "pwrite64" | "send" | "sendto" | "mq_timedsend" | "mq_timedsend_time64" => {
                 dumpstr(&mut out, mem, call.pid, a[1], a[2])
             }
@@ -58,7 +58,7 @@ pub fn dump(
         return out;
     }
     let rval = call.rval as u64;
-    match name.as_str() {
+    match &*name {
         "read" | "pread64" | "recv" | "recvfrom" | "mq_timedreceive" | "mq_timedreceive_time64" => {
             dumpstr(&mut out, mem, call.pid, a[1], rval)
         }

@@ -15,21 +15,36 @@ const FILE_BUFFER: usize = 64 * 1024;
 struct Sink {
     writer: Box<dyn Write>,
     column: usize,
+    /// The text may hold color escapes (`--color`).
+    colored: bool,
 }
 
 impl Sink {
     fn new(writer: Box<dyn Write>) -> Self {
-        Sink { writer, column: 0 }
+        Sink {
+            writer,
+            column: 0,
+            colored: false,
+        }
     }
 
     fn write(&mut self, text: &str) {
         // A trace that cannot be written (a full disk, a closed pipe) must not stop the
         // tracee; the text is dropped.
         let _ = self.writer.write_all(text.as_bytes());
-        // Columns as a terminal shows them: color escapes take none.
-        match text.rfind('\n') {
-            Some(i) => self.column = crate::colors::visible_len(&text[i + 1..]),
-            None => self.column += crate::colors::visible_len(text),
+        // Columns as a terminal shows them: color escapes take none (and only a colored
+        // trace has any: the decoders quote a tracee's escapes). The pieces are short (a
+        // name, a parenthesis, a pid): a plain loop beats memrchr's setup.
+        let width = |rest: &str| {
+            if self.colored {
+                crate::colors::visible_len(rest)
+            } else {
+                rest.len()
+            }
+        };
+        match text.bytes().rposition(|b| b == b'\n') {
+            Some(i) => self.column = width(&text[i + 1..]),
+            None => self.column += width(text),
         }
     }
 }
@@ -44,6 +59,8 @@ pub struct Output {
     open_line_owner: Option<i32>,
     /// The column ` = ` is aligned at (`-a`).
     column_target: usize,
+    /// Lines hold color escapes.
+    colored: bool,
     /// `-o '|CMD'`: the shell reading the trace, waited for at the end.
     pipe_child: Option<std::process::Child>,
 }
@@ -73,6 +90,7 @@ impl Output {
                 per_thread: HashMap::new(),
                 open_line_owner: None,
                 column_target: column,
+                colored: false,
                 pipe_child: Some(child),
             });
         }
@@ -90,6 +108,7 @@ impl Output {
             per_thread: HashMap::new(),
             open_line_owner: None,
             column_target: column,
+            colored: false,
             pipe_child: None,
         })
     }
@@ -104,6 +123,12 @@ impl Output {
         }
     }
 
+    /// Lines will hold color escapes (which take no column).
+    pub fn set_colored(&mut self, colored: bool) {
+        self.colored = colored;
+        self.shared.colored = colored;
+    }
+
     /// Whether each thread has its own file (so lines never interleave).
     pub fn is_per_thread(&self) -> bool {
         self.per_thread_base.is_some()
@@ -114,10 +139,11 @@ impl Output {
             return &mut self.shared;
         };
         let base = base.clone();
+        let colored = self.colored;
         self.per_thread.entry(tid).or_insert_with(|| {
             let mut name = base.into_os_string();
             name.push(format!(".{tid}"));
-            match File::create(&name) {
+            let mut sink = match File::create(&name) {
                 Ok(f) => Sink::new(Box::new(BufWriter::with_capacity(FILE_BUFFER, f))),
                 Err(e) => {
                     eprintln!(
@@ -126,7 +152,9 @@ impl Output {
                     );
                     Sink::new(Box::new(io::sink()))
                 }
-            }
+            };
+            sink.colored = colored;
+            sink
         })
     }
 
@@ -165,9 +193,11 @@ impl Output {
     pub fn tab_to_column(&mut self, tid: i32) {
         let target = self.column_target;
         let sink = self.sink(tid);
-        if sink.column < target {
-            let pad = " ".repeat(target - sink.column);
-            sink.write(&pad);
+        // Written from a run of spaces: no String per line.
+        const SPACES: &str = "                                                                ";
+        while sink.column < target {
+            let n = (target - sink.column).min(SPACES.len());
+            sink.write(&SPACES[..n]);
         }
     }
 
@@ -233,6 +263,7 @@ mod tests {
             per_thread: HashMap::new(),
             open_line_owner: None,
             column_target: 40,
+            colored: false,
             pipe_child: None,
         }
     }

@@ -81,7 +81,7 @@ impl Summary {
         let mut rows: Vec<(String, Counts, u64)> = self
             .by_nr
             .iter()
-            .map(|(&nr, &c)| (syscall_table::name(nr), c, nr))
+            .map(|(&nr, &c)| (syscall_table::name(nr).into_owned(), c, nr))
             .collect();
         // strace sorts the table in syscall-number order with a stable sort (glibc's
         // qsort is a merge sort): calls that tie stay in number order; `nothing` is that

@@ -6,6 +6,8 @@
 //! without a decoder) and strace's classes. The rows are generated (`crate::uapi`): names,
 //! argument counts and classes from strace's `syscallent.h`, numbers from `<asm/unistd_64.h>`.
 
+use std::borrow::Cow;
+
 /// Bits for the `%class` sets of `-e trace=`.
 pub mod class {
     /// `%desc`: takes or returns a file descriptor.
@@ -152,20 +154,21 @@ pub fn i386_lookalike(nr: u64) -> Option<&'static str> {
 }
 
 /// The printed name of syscall `nr`: strace's name, else the `syscalls` crate's, else
-/// strace's `syscall_0x1c3` spelling.
-pub fn name(nr: u64) -> String {
+/// strace's `syscall_0x1c3` spelling. Borrowed from the tables but for that spelling:
+/// the tracer asks for a name twice per traced call.
+pub fn name(nr: u64) -> Cow<'static, str> {
     if is_i386(nr) {
         return match i386_entry(nr) {
-            Some(e) => e.1.to_string(),
-            None => format!("syscall_{:#x}", nr - I386_BASE),
+            Some(e) => Cow::Borrowed(e.1),
+            None => Cow::Owned(format!("syscall_{:#x}", nr - I386_BASE)),
         };
     }
     if let Some(e) = entry(nr) {
-        return e.name.to_string();
+        return Cow::Borrowed(e.name);
     }
     match usize::try_from(nr).ok().and_then(syscalls::Sysno::new) {
-        Some(sysno) => sysno.name().to_string(),
-        None => format!("syscall_{nr:#x}"),
+        Some(sysno) => Cow::Borrowed(sysno.name()),
+        None => Cow::Owned(format!("syscall_{nr:#x}")),
     }
 }
 

@@ -21,7 +21,7 @@ use crate::output::Output;
 use crate::signals;
 use crate::summary::Summary;
 use crate::syscall_table;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tracee::Tracee;
@@ -77,6 +77,8 @@ pub struct Tracer {
     outcome: Option<Outcome>,
     /// `-o FILE` with `-f` (or several -p): every line starts with its pid.
     pid_prefix_always: bool,
+    /// A call's wall time is printed or counted (`-T`, `--json`, `-c -w`).
+    timed: bool,
     last_line_time: Option<Instant>,
     colors: Colors,
     /// `-k`.
@@ -131,6 +133,8 @@ impl Tracer {
         };
         let no_color = std::env::var("NO_COLOR").ok();
         let colors = Colors::new(when, to_terminal, no_color.as_deref());
+        let mut out = out;
+        out.set_colored(colors.on());
         Ok(Tracer {
             colors,
             unwinder: Default::default(),
@@ -138,10 +142,13 @@ impl Tracer {
             decoders: DecoderTable::new(),
             out,
             summary: Summary::new(opts.latency).with_overhead(opts.overhead),
-            tracees: HashMap::new(),
+            tracees: HashMap::default(),
             main_pid: None,
             outcome: None,
             pid_prefix_always: false,
+            timed: opts.syscall_times
+                || opts.json
+                || (opts.summary != SummaryMode::Off && opts.wall_clock),
             last_line_time: None,
             pin: cpu_pin::CpuPin::new(opts.same_cpu, opts.follow_forks),
             spin: spin::Spin::new(opts.spin),
@@ -490,7 +497,7 @@ impl Tracer {
                 && !self.opts.seccomp_bpf
                 && self.opts.trace_paths.is_empty()
             {
-                t.begin_syscall(u64::MAX, stime);
+                t.begin_syscall(u64::MAX, stime, self.timed);
                 t.nr_at_exit = true;
                 return;
             }
@@ -544,7 +551,7 @@ impl Tracer {
         let Some(t) = self.tracees.get_mut(&tid) else {
             return;
         };
-        t.begin_syscall(nr, stime);
+        t.begin_syscall(nr, stime, self.timed);
         let i386 = syscall_table::is_i386(nr);
         if i386 != t.i386 && !t.hidden {
             t.i386 = i386;
@@ -602,20 +609,21 @@ impl Tracer {
                 (self.decoders.get(nr))(&mut call)
             }
         };
-        let head = format!(
-            "{}({}",
-            self.colors.name(&syscall_table::name(nr)),
-            call.out
-        );
+        let name = self.colors.name_cow(syscall_table::name(nr));
         t.step = step;
         if self.opts.filters_status() || self.opts.json {
-            t.staged = Some(head);
+            t.staged = Some(format!("{name}({}", call.out));
             t.call = Some(call);
             return;
         }
-        t.call = Some(call);
         self.begin_line(tid);
-        self.out.write(tid, &head);
+        // The line's start, piece by piece into the buffer (no copy of it first).
+        self.out.write(tid, &name);
+        self.out.write(tid, "(");
+        self.out.write(tid, &call.out);
+        if let Some(t) = self.tracees.get_mut(&tid) {
+            t.call = Some(call);
+        }
     }
 
     fn on_syscall_exit(&mut self, tid: i32, rval: i64, stime: Duration) {
@@ -635,7 +643,7 @@ impl Tracer {
         t.in_syscall = false;
         t.previous_nr = Some(t.nr);
         let failed = (-4095..0).contains(&rval);
-        let wall = t.entered_at.elapsed();
+        let wall = t.entered_at.map_or(Duration::ZERO, |at| at.elapsed());
         if self.opts.summary != SummaryMode::Off && !t.filtered {
             let time = if self.opts.wall_clock {
                 wall
@@ -755,13 +763,10 @@ impl Tracer {
         };
         if cut {
             self.begin_line(tid);
-            self.out.write(
-                tid,
-                &format!(
-                    "<... {} resumed>",
-                    self.colors.name(&syscall_table::name(nr))
-                ),
-            );
+            self.out.write(tid, "<... ");
+            self.out
+                .write(tid, &self.colors.name_cow(syscall_table::name(nr)));
+            self.out.write(tid, " resumed>");
         }
     }
 
@@ -857,7 +862,8 @@ impl Tracer {
                 let wall = self
                     .tracees
                     .get(&tid)
-                    .map_or(Duration::ZERO, |t| t.entered_at.elapsed());
+                    .and_then(|t| t.entered_at)
+                    .map_or(Duration::ZERO, |at| at.elapsed());
                 let args = head[syscall_table::name(call.nr).len() + 1..].to_string();
                 self.emit_json_syscall(&call, &args, None, wall);
                 return;
@@ -1041,15 +1047,26 @@ impl Tracer {
     /// Start a line for `tid`: cut any open line, then the pid and time prefixes.
     fn begin_line(&mut self, tid: i32) {
         self.out.begin_line(tid);
-        let mut prefix = String::new();
+        // Written piece by piece: a line of a -f trace starts here, no allocation for it.
+        let mut digits = itoa::Buffer::new();
+        let pid = digits.format(tid);
+        const SPACES: &str = "     ";
+        let pad = &SPACES[..5usize.saturating_sub(pid.len())];
         if self.pid_prefix_always {
-            prefix.push_str(&format!("{tid:<5} "));
+            // `{tid:<5} `
+            self.out.write(tid, pid);
+            self.out.write(tid, pad);
+            self.out.write(tid, " ");
         } else if self.opts.output.is_none() && self.tracees.len() > 1 {
-            prefix.push_str(&format!("[pid {tid:>5}] "));
+            // `[pid {tid:>5}] `
+            self.out.write(tid, "[pid ");
+            self.out.write(tid, pad);
+            self.out.write(tid, pid);
+            self.out.write(tid, "] ");
         }
-        prefix.push_str(&self.time_prefix());
-        if !prefix.is_empty() {
-            self.out.write(tid, &prefix);
+        if self.opts.relative || self.opts.timestamps != TimestampStyle::None {
+            let time = self.time_prefix();
+            self.out.write(tid, &time);
         }
     }
 

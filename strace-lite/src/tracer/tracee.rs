@@ -21,7 +21,9 @@ pub struct Tracee {
     pub staged: Option<String>,
     /// The current syscall is not in `-e trace=`.
     pub filtered: bool,
-    pub entered_at: Instant,
+    /// When the current call entered, if anything prints or counts its wall time (`-T`,
+    /// `-w`, `--json`): the clock is not read for nothing.
+    pub entered_at: Option<Instant>,
     pub stime_at_entry: Duration,
     /// The spawned command before its `execve`: nothing is shown.
     pub hidden: bool,
@@ -48,7 +50,7 @@ impl Tracee {
             step: Step::Done,
             staged: None,
             filtered: false,
-            entered_at: Instant::now(),
+            entered_at: None,
             stime_at_entry: Duration::ZERO,
             hidden: false,
             attached: false,
@@ -58,15 +60,15 @@ impl Tracee {
         }
     }
 
-    /// Record a syscall entry.
-    pub fn begin_syscall(&mut self, nr: u64, stime: Duration) {
+    /// Record a syscall entry; `timed`: its wall time will be used.
+    pub fn begin_syscall(&mut self, nr: u64, stime: Duration, timed: bool) {
         self.in_syscall = true;
         self.nr = nr;
         self.nr_at_exit = false;
         self.call = None;
         self.staged = None;
         self.step = Step::Done;
-        self.entered_at = Instant::now();
+        self.entered_at = timed.then(Instant::now);
         self.stime_at_entry = stime;
     }
 }
