@@ -1,6 +1,6 @@
 //! The Redis tools and client library, unchanged, against kv.
 
-use crate::common::{run_tool, start, Reply, TempDir};
+use crate::common::{run_tool, start, Kv, Reply, TempDir};
 
 #[test]
 fn redis_cli_scripted_session() {
@@ -66,10 +66,9 @@ print("ok")
     assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
 }
 
-#[test]
-fn redis_benchmark_runs_to_the_end_and_every_write_is_there() {
-    let dir = TempDir::new("bench");
-    let kv = start(dir.path(), &[]);
+/// `redis-benchmark -t set,get,incr -n N -c CLIENTS -P PIPELINE -q` against `kv`, which
+/// must run to its end; returns what it printed.
+fn redis_benchmark(kv: &Kv, n: &str, clients: &str, pipeline: &str) -> String {
     let out = run_tool(
         "redis-benchmark",
         &[
@@ -78,11 +77,11 @@ fn redis_benchmark_runs_to_the_end_and_every_write_is_there() {
             "-t",
             "set,get,incr",
             "-n",
-            "3000",
+            n,
             "-c",
-            "10",
+            clients,
             "-P",
-            "4",
+            pipeline,
             "-q",
         ],
         b"",
@@ -92,7 +91,14 @@ fn redis_benchmark_runs_to_the_end_and_every_write_is_there() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = String::from_utf8_lossy(&out.stdout);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn redis_benchmark_runs_to_the_end_and_every_write_is_there() {
+    let dir = TempDir::new("bench");
+    let kv = start(dir.path(), &[]);
+    let text = redis_benchmark(&kv, "3000", "10", "4");
     for test in ["SET: ", "GET: ", "INCR: "] {
         assert!(text.contains(test), "{test} missing from {text}");
     }
@@ -117,28 +123,7 @@ fn busy_polling_serves_a_pipelined_benchmark_and_stops_when_the_clients_do() {
         panic!("busy-poll was settable")
     };
     assert!(e.contains("can't set immutable config 'busy-poll'"), "{e}");
-    let out = run_tool(
-        "redis-benchmark",
-        &[
-            "-p",
-            &kv.port(),
-            "-t",
-            "set,get,incr",
-            "-n",
-            "50000",
-            "-c",
-            "20",
-            "-P",
-            "16",
-            "-q",
-        ],
-        b"",
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    redis_benchmark(&kv, "50000", "20", "16");
     assert_eq!(
         c.cmd(&["GET", "counter:__rand_int__"]),
         Reply::bulk("50000")
