@@ -114,6 +114,10 @@ impl Db {
             shared: Mutex::new(Shared::default()),
         };
         let (meta, _) = db.checkpoint()?;
+        // The length again, after the meta page: a writer in another process may have grown
+        // the file and committed since the first look (its pages are written before its
+        // meta page, so a length read after the meta covers them).
+        let file_len = db.file.len()?;
         if file_len < meta.page_count * page_size as u64 {
             return Err(Error::Truncated {
                 pages: meta.page_count,
