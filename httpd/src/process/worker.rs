@@ -423,6 +423,15 @@ impl Worker {
                 hangup: false,
             };
             self.drive(id, &ev);
+            // Queued again: it found no connection after all (its exchange keeps the
+            // `proxy_keepalive` of before a reload that raised the worker's, or the idle
+            // connection it was woken for was dead). Going on would take it off again and
+            // again in this turn, time standing still: the worker would spin and answer
+            // nobody. Its deadline is filed, as every queued request's is, and the queue is
+            // looked at again after the next event.
+            if self.conns.get(id).is_some_and(Conn::is_queued) {
+                break;
+            }
         }
     }
 

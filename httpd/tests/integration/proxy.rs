@@ -1216,6 +1216,64 @@ fn a_request_queued_behind_busy_connections_connects_if_none_falls_free() {
 }
 
 #[test]
+fn a_reload_that_raises_proxy_keepalive_under_a_queued_request_leaves_the_worker_serving() {
+    // A request queued under `proxy_keepalive 1` keeps that bound; a reload raises the
+    // worker's to 4. The worker then takes the request off the queue (1 busy, under 4),
+    // the request finds the upstream still at its own bound and queues again: taken off
+    // again and again in the same turn, the worker spun and answered nobody.
+    let up = Upstream::start();
+    let p = start_with(&up, "proxy_keepalive 1;\nproxy_queue_wait 30s;\n");
+    // The one kept connection stays busy: its client reads nothing of a long body (the
+    // exchange waits on the client, so no upstream timeout ends it).
+    let mut busy = TcpStream::connect(p.proxy.addr).unwrap();
+    busy.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    busy.write_all(b"GET /api/big HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut first = [0u8; 1024];
+    busy.read_exact(&mut first).unwrap();
+    // A second request waits in the queue behind it...
+    let mut queued = TcpStream::connect(p.proxy.addr).unwrap();
+    queued
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    queued
+        .write_all(b"GET /api/head HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    // ...once a request sent after it is answered (one worker, in the order they came).
+    let r = curl_response(&[&p.proxy.url("/local.txt")], false);
+    assert_eq!(r.status, 200);
+    assert_eq!(up.connections.load(Ordering::SeqCst), 1);
+    let conf = p._conf.0.join("httpd.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    std::fs::write(
+        &conf,
+        text.replace("proxy_keepalive 1;", "proxy_keepalive 4;"),
+    )
+    .unwrap();
+    p.proxy.signal(libc::SIGHUP);
+    error_log(&p, "configuration reloaded");
+    let r = curl_response(&["--max-time", "10", &p.proxy.url("/local.txt")], false);
+    assert_eq!(r.status, 200, "no answer after the reload");
+    // The busy client reads its body: the connection falls free and the queued request goes.
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut left = BIG + first.windows(4).position(|w| w == b"\r\n\r\n").unwrap() as u64 + 4
+        - first.len() as u64;
+    while left > 0 {
+        let n = busy.read(&mut buf).unwrap();
+        assert!(n > 0, "cut with {left} bytes to go");
+        left -= n as u64;
+    }
+    let mut answer = Vec::new();
+    queued.read_to_end(&mut answer).unwrap();
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+}
+
+#[test]
 fn stray_bytes_on_an_idle_connection_are_seen_before_a_request_takes_it() {
     // An idle kept connection receives a stray response while httpd is stopped, between
     // another exchange's response bytes and a client's next request: one turn of the
